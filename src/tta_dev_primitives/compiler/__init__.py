@@ -1,0 +1,29 @@
+"""The compiler: lowering to IR, type checking, passes, and the Plan."""
+
+from .compile import available_passes, compile
+from .diagnostics import TypeMismatchError
+from .ir import BranchOp, CallOp, CastOp, Edge, Group, MapOp, Op, ParOp, SeqOp
+from .lowering import Lowerer, lowering
+from .plan import PassRecord, Plan
+from .types import format_type, is_assignable
+
+__all__ = [
+    "BranchOp",
+    "CallOp",
+    "CastOp",
+    "Edge",
+    "Group",
+    "Lowerer",
+    "MapOp",
+    "Op",
+    "ParOp",
+    "PassRecord",
+    "Plan",
+    "SeqOp",
+    "TypeMismatchError",
+    "available_passes",
+    "compile",
+    "format_type",
+    "is_assignable",
+    "lowering",
+]

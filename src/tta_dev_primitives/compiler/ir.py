@@ -1,0 +1,211 @@
+"""The plan IR: a tree of ops, each with its input and output type.
+
+Edges are implicit in the structure (a sequence feeds step i-1 into step i; a parallel feeds its
+input to every branch) and each carries the producer's and consumer's types. Ops are frozen;
+passes build new trees with `attrs.evolve`. Every op keeps the identity of the node it came from
+(`node_id`, `name`, `location`) so telemetry and errors name user nodes even after rewriting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import ClassVar
+
+import attrs
+
+from ..dsl.location import SourceLocation
+from ..dsl.types import TypeExpr
+from .callables import param_types_of, return_type_of
+from .types import tuple_of
+
+__all__ = ["BranchOp", "CallOp", "CastOp", "Edge", "Group", "MapOp", "Op", "ParOp", "SeqOp", "rewrite", "walk"]
+
+
+@attrs.frozen(eq=False)
+class Edge:
+    """A typed connection inside a structural op: `src` flows into a consumer expecting `dst`.
+
+    `producer` is None when the value is the owner's own input (fan-out to branches); `consumer`
+    is None when the value goes to something that is not an op (a combiner argument, a
+    condition). `unchecked` holds the reason when the edge is deliberately not checked.
+    """
+
+    owner: Op
+    label: str
+    producer: Op | None
+    consumer: Op | None
+    src: TypeExpr
+    dst: TypeExpr
+    unchecked: str | None = None
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Op:
+    """One node of the plan."""
+
+    kind: ClassVar[str] = "op"
+
+    node_id: int
+    """Stable id of the source node within the plan (depth-first order)."""
+    name: str
+    primitive_type: str
+    in_type: TypeExpr
+    out_type: TypeExpr
+    location: SourceLocation
+    children: tuple[Op, ...] = ()
+
+    def params(self) -> dict[str, object]:
+        """Kind-specific settings as JSON-compatible values (for EXPLAIN, JSON and fingerprints)."""
+        return {}
+
+    def with_children(self, children: tuple[Op, ...]) -> Op:
+        return attrs.evolve(self, children=children)
+
+    def edges(self) -> Iterator[Edge]:
+        """The typed connections this op makes between its input, its children and its output."""
+        return iter(())
+
+    def _fan_out(self, children: tuple[Op, ...], label: str) -> Iterator[Edge]:
+        for i, child in enumerate(children):
+            yield Edge(self, f"{label} {i}" if len(children) > 1 else label, None, child, self.in_type, child.in_type)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class CallOp(Op):
+    """Call a user function."""
+
+    kind: ClassVar[str] = "call"
+
+    fn: Callable[..., object]
+    is_async: bool
+    arity: int
+    thread: bool
+    qualname: str
+
+    def params(self) -> dict[str, object]:
+        mode = "async" if self.is_async else ("thread" if self.thread else "sync")
+        return {"fn": self.qualname, "mode": mode, "context": self.arity == 2}
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class SeqOp(Op):
+    """Run children in order, each fed the previous result."""
+
+    kind: ClassVar[str] = "seq"
+
+    def edges(self) -> Iterator[Edge]:
+        for i in range(1, len(self.children)):
+            prev, cur = self.children[i - 1], self.children[i]
+            yield Edge(self, f"step {i}", prev, cur, prev.out_type, cur.in_type)
+
+
+@attrs.frozen(eq=False)
+class Group:
+    """How a parallel op assembles its result from its flat branch results.
+
+    `items` are branch indices or nested groups; the group's value is `combiner(*values)`, or
+    the tuple of values when `combiner` is None. Flattening nested parallels nests groups, so
+    the result keeps the shape the user built while all branches run in one task group.
+    """
+
+    combiner: Callable[..., object] | None
+    items: tuple[int | Group, ...]
+
+    def is_flat(self) -> bool:
+        return all(isinstance(i, int) for i in self.items)
+
+    def describe(self) -> str:
+        inner = ", ".join(str(i) if isinstance(i, int) else i.describe() for i in self.items)
+        if self.combiner is None:
+            return f"({inner})"
+        return f"{getattr(self.combiner, '__qualname__', 'combine')}({inner})"
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class ParOp(Op):
+    """Run children concurrently on the same input and assemble the results by `layout`."""
+
+    kind: ClassVar[str] = "par"
+
+    layout: Group
+
+    def params(self) -> dict[str, object]:
+        return {"layout": self.layout.describe()}
+
+    def edges(self) -> Iterator[Edge]:
+        yield from self._fan_out(self.children, "branch")
+        yield from self._combiner_edges(self.layout)
+
+    def _combiner_edges(self, group: Group) -> Iterator[Edge]:
+        for item in group.items:
+            if isinstance(item, Group):
+                yield from self._combiner_edges(item)
+        if group.combiner is None:
+            return
+        params = param_types_of(group.combiner)
+        name = getattr(group.combiner, "__qualname__", "combiner")
+        if params is None:
+            return
+        for position, (item, dst) in enumerate(zip(group.items, params)):
+            producer = self.children[item] if isinstance(item, int) else None
+            src = self.children[item].out_type if isinstance(item, int) else self.group_type(item)
+            yield Edge(self, f"{name} argument {position}", producer, None, src, dst)
+
+    def group_type(self, group: Group) -> TypeExpr:
+        """The type of the value a layout group produces."""
+        if group.combiner is not None:
+            return return_type_of(group.combiner)
+        return tuple_of(self.children[i].out_type if isinstance(i, int) else self.group_type(i) for i in group.items)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class BranchOp(Op):
+    """children = (predicate, if_true, if_false)."""
+
+    kind: ClassVar[str] = "branch"
+
+    def edges(self) -> Iterator[Edge]:
+        predicate = self.children[0]
+        yield from self._fan_out(self.children, "input")
+        yield Edge(self, "condition", predicate, None, predicate.out_type, bool)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class MapOp(Op):
+    """Run the single child on every item of the input list, bounded concurrency, ordered results."""
+
+    kind: ClassVar[str] = "map"
+
+    concurrency: int
+
+    def params(self) -> dict[str, object]:
+        return {"concurrency": self.concurrency}
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class CastOp(Op):
+    """The single child, with its output declared as `out_type` without a check."""
+
+    kind: ClassVar[str] = "cast"
+
+    def edges(self) -> Iterator[Edge]:
+        inner = self.children[0]
+        yield Edge(self, "cast", inner, None, inner.out_type, self.out_type, unchecked="explicit cast")
+
+
+def walk(op: Op) -> Iterator[Op]:
+    """Every op of the tree, parents before children."""
+    stack = [op]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
+def rewrite(op: Op, rule: Callable[[Op], Op]) -> Op:
+    """Apply `rule` bottom-up: children are rewritten first, then the op holding them."""
+    if op.children:
+        children = tuple(rewrite(c, rule) for c in op.children)
+        if any(new is not old for new, old in zip(children, op.children)) or len(children) != len(op.children):
+            op = op.with_children(children)
+    return rule(op)

@@ -1,0 +1,163 @@
+"""Lowering: turn a Node graph into IR ops, one rule per node class.
+
+Rules are looked up along the node class's MRO, so subclasses inherit their parent's lowering;
+stdlib primitives register their own rules with `@lowering(NodeClass)`. The Lowerer detects
+cycles (a node that contains itself) and assigns stable node ids in depth-first order.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from ..dsl.composite import BranchNode, CastNode, Chain, MapNode, ParallelNode
+from ..dsl.function import FunctionNode
+from ..dsl.introspect import CallableInfo
+from ..dsl.node import AnyNode, Node
+from .._registry import ClassRegistry
+from ..errors import BuildError, CycleError
+from .callables import return_type_of
+from .ir import BranchOp, CallOp, CastOp, Group, MapOp, Op, ParOp, SeqOp
+from .types import most_specific, tuple_of, union_of
+
+__all__ = ["Lowerer", "LoweringRule", "call_op", "lower", "lowering"]
+
+N = TypeVar("N", bound=Node[typing.Never, object])
+LoweringRule = Callable[[N, "Lowerer"], Op]
+
+_RULES: ClassRegistry[Callable[[AnyNode, Lowerer], Op]] = ClassRegistry("lowering rule")
+
+
+def lowering(node_class: type[N]) -> Callable[[LoweringRule[N]], LoweringRule[N]]:
+    """Register how nodes of `node_class` (and its subclasses) become IR ops."""
+
+    def register(rule: LoweringRule[N]) -> LoweringRule[N]:
+        _RULES.register(node_class, rule)  # type: ignore[arg-type]
+        return rule
+
+    return register
+
+
+class Lowerer:
+    """State of one lowering: the id counter and the stack of nodes being lowered."""
+
+    def __init__(self) -> None:
+        self._next_id = 0
+        self._stack: list[AnyNode] = []
+
+    def lower(self, node: AnyNode) -> Op:
+        """Lower `node` (and, through its rule, its children)."""
+        if any(n is node for n in self._stack):
+            start = next(i for i, n in enumerate(self._stack) if n is node)
+            path = " -> ".join(f"{n.name!r} ({n.location})" for n in [*self._stack[start:], node])
+            raise CycleError(f"cycle in the workflow graph: {path}; a node cannot contain itself")
+        rule = self._rule_for(node)
+        self._stack.append(node)
+        try:
+            return rule(node, self)
+        finally:
+            self._stack.pop()
+
+    def next_id(self) -> int:
+        node_id = self._next_id
+        self._next_id += 1
+        return node_id
+
+    @staticmethod
+    def _rule_for(node: object) -> Callable[[AnyNode, Lowerer], Op]:
+        if not isinstance(node, Node):
+            raise BuildError(f"cannot compile {type(node).__name__} {node!r}: not a Node (wrap functions with node())")
+        rule = _RULES.lookup(type(node))
+        if rule is not None:
+            return rule
+        raise BuildError(
+            f"{node!r}: no lowering registered for {type(node).__qualname__}; subclass WorkflowPrimitive "
+            "or register one with @lowering"
+        )
+
+
+def lower(node: AnyNode) -> Op:
+    """Lower a whole graph."""
+    return Lowerer().lower(node)
+
+
+def _identity(node: AnyNode, lw: Lowerer) -> dict[str, typing.Any]:
+    return {
+        "node_id": lw.next_id(),
+        "name": node.name,
+        "primitive_type": node.primitive_type,
+        "location": node.location,
+    }
+
+
+def call_op(node: AnyNode, lw: Lowerer, fn: Callable[..., object], info: CallableInfo, *, thread: bool = False) -> CallOp:
+    """The op that calls `fn` for `node`: shared by every node that wraps a user callable."""
+    return CallOp(
+        **_identity(node, lw),
+        in_type=info.in_type,
+        out_type=info.out_type,
+        fn=fn,
+        is_async=info.is_async,
+        arity=info.arity,
+        thread=thread,
+        qualname=info.qualname,
+    )
+
+
+@lowering(FunctionNode)
+def _lower_function(node: FunctionNode[typing.Never, object], lw: Lowerer) -> Op:
+    return call_op(node, lw, node.fn, node.info, thread=node.thread)
+
+
+@lowering(Chain)
+def _lower_chain(node: Chain[typing.Never, object], lw: Lowerer) -> Op:
+    ident = _identity(node, lw)
+    steps = tuple(lw.lower(s) for s in node.steps)
+    return SeqOp(**ident, in_type=steps[0].in_type, out_type=steps[-1].out_type, children=steps)
+
+
+@lowering(ParallelNode)
+def _lower_parallel(node: ParallelNode[typing.Never, object], lw: Lowerer) -> Op:
+    ident = _identity(node, lw)
+    branches = tuple(lw.lower(b) for b in node.branches)
+    out = tuple_of([b.out_type for b in branches]) if node.combiner is None else return_type_of(node.combiner)
+    return ParOp(
+        **ident,
+        in_type=most_specific(b.in_type for b in branches),
+        out_type=out,
+        children=branches,
+        layout=Group(node.combiner, tuple(range(len(branches)))),
+    )
+
+
+@lowering(BranchNode)
+def _lower_branch(node: BranchNode[typing.Never, object], lw: Lowerer) -> Op:
+    ident = _identity(node, lw)
+    children = (lw.lower(node.predicate), lw.lower(node.if_true), lw.lower(node.if_false))
+    return BranchOp(
+        **ident,
+        in_type=most_specific(c.in_type for c in children),
+        out_type=union_of([children[1].out_type, children[2].out_type]),
+        children=children,
+    )
+
+
+@lowering(MapNode)
+def _lower_map(node: MapNode[typing.Never, object], lw: Lowerer) -> Op:
+    ident = _identity(node, lw)
+    body = lw.lower(node.body)
+    return MapOp(
+        **ident,
+        in_type=Sequence[body.in_type],  # type: ignore[name-defined]
+        out_type=list[body.out_type],  # type: ignore[name-defined]
+        children=(body,),
+        concurrency=node.concurrency,
+    )
+
+
+@lowering(CastNode)
+def _lower_cast(node: CastNode[typing.Never, object], lw: Lowerer) -> Op:
+    ident = _identity(node, lw)
+    inner = lw.lower(node.inner)
+    return CastOp(**ident, in_type=inner.in_type, out_type=node.target, children=(inner,))

@@ -1,0 +1,49 @@
+"""typecheck: check every edge of the plan against the annotations, at compile time.
+
+Mismatches raise TypeMismatchError listing all of them; edges that cannot be checked (no
+annotation, Any, type variables, explicit casts) are recorded for EXPLAIN as unchecked.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from ..diagnostics import TypeMismatchError, describe_unchecked
+from ..ir import Edge, Op, walk
+from ..types import is_assignable
+from .base import Change, CompilerPass, PassContext
+
+__all__ = ["TYPECHECK", "EdgeReport"]
+
+
+@attrs.frozen
+class EdgeReport:
+    """The verdict on one edge: `checked` True, or False with the reason it was not checked."""
+
+    edge: Edge
+    checked: bool
+    reason: str | None = None
+
+
+def _typecheck(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
+    reports: list[EdgeReport] = []
+    mismatches: list[Edge] = []
+    for op in walk(root):
+        for edge in op.edges():
+            if edge.unchecked is not None:
+                reports.append(EdgeReport(edge, False, edge.unchecked))
+                continue
+            verdict = is_assignable(edge.src, edge.dst)
+            if verdict is False:
+                mismatches.append(edge)
+            elif verdict is None:
+                reports.append(EdgeReport(edge, False, describe_unchecked(edge)))
+            else:
+                reports.append(EdgeReport(edge, True))
+    if mismatches:
+        raise TypeMismatchError(mismatches, root)
+    ctx.facts["edges"] = tuple(reports)
+    return root, []
+
+
+TYPECHECK = CompilerPass("typecheck", "check every edge's types against the annotations", _typecheck)

@@ -1,0 +1,26 @@
+"""The typed DSL: nodes, `node()`, operators and combinators."""
+
+from .combinators import branch, combine, for_each, parallel
+from .composite import BranchNode, CastNode, Chain, MapNode, ParallelNode
+from .function import FunctionNode, as_node, node
+from .location import SourceLocation
+from .node import Node
+from .types import UNKNOWN
+
+__all__ = [
+    "UNKNOWN",
+    "BranchNode",
+    "CastNode",
+    "Chain",
+    "FunctionNode",
+    "MapNode",
+    "Node",
+    "ParallelNode",
+    "SourceLocation",
+    "as_node",
+    "branch",
+    "combine",
+    "for_each",
+    "node",
+    "parallel",
+]

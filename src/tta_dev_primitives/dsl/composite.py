@@ -1,0 +1,134 @@
+"""Structural nodes: sequence, parallel fan-out, branch, map and cast.
+
+They only hold their children; their types are worked out by the compiler and their runtime
+behaviour lives in the executor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from ..errors import BuildError, ConfigError
+from .function import as_node
+from .node import AnyNode, Node
+
+__all__ = ["BranchNode", "CastNode", "Chain", "MapNode", "ParallelNode"]
+
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+
+_MAX_NAME = 60
+
+
+def _joined(names: list[str], sep: str) -> str:
+    text = sep.join(names)
+    if len(text) <= _MAX_NAME or len(names) <= 2:
+        return text
+    return f"{names[0]}{sep}...{sep}{names[-1]}"
+
+
+class Chain(Node[In, Out]):
+    """Steps run one after another, each fed the previous result (`a >> b >> c`)."""
+
+    primitive_type = "sequence"
+
+    def __init__(self, steps: tuple[AnyNode, ...], *, name: str | None = None) -> None:
+        if not steps:
+            raise ConfigError(name or "sequence", "steps", "at least one node", list(steps))
+        self.steps = tuple(as_node(s, where=f"sequence step {i}") for i, s in enumerate(steps))
+        if name is not None:
+            self._tta_name = name
+
+    def _default_name(self) -> str:
+        return _joined([s.name for s in self.steps], " >> ")
+
+
+class ParallelNode(Node[In, Out]):
+    """Branches run concurrently on the same input.
+
+    Without a combiner the result is the tuple of branch results in branch order; with one it is
+    `combiner(*results)`. A failing branch cancels its siblings.
+    """
+
+    primitive_type = "parallel"
+
+    def __init__(
+        self,
+        branches: tuple[AnyNode, ...],
+        *,
+        combiner: Callable[..., object] | None = None,
+        name: str | None = None,
+    ) -> None:
+        label = name or "parallel"
+        if not branches:
+            raise ConfigError(label, "branches", "at least one node", list(branches))
+        self.branches = tuple(as_node(b, where=f"{label} branch {i}") for i, b in enumerate(branches))
+        if combiner is not None and not callable(combiner):
+            raise BuildError(f"{label}: combiner must be callable (a class or function), got {combiner!r}")
+        self.combiner = combiner
+        if combiner is not None:
+            self.primitive_type = "combine"
+        if name is not None:
+            self._tta_name = name
+
+    def _default_name(self) -> str:
+        inner = _joined([b.name for b in self.branches], " | ")
+        if self.combiner is None:
+            return f"({inner})"
+        return f"{getattr(self.combiner, '__name__', 'combine')}({inner})"
+
+
+class BranchNode(Node[In, Out]):
+    """Runs `if_true` when `predicate(input)` is true, else `if_false`."""
+
+    primitive_type = "branch"
+
+    def __init__(
+        self,
+        predicate: AnyNode,
+        then: AnyNode,
+        otherwise: AnyNode,
+        *,
+        name: str | None = None,
+    ) -> None:
+        label = name or "branch"
+        self.predicate = as_node(predicate, where=f"{label} predicate")
+        self.if_true = as_node(then, where=f"{label} then")
+        self.if_false = as_node(otherwise, where=f"{label} otherwise")
+        if name is not None:
+            self._tta_name = name
+
+    def _default_name(self) -> str:
+        return f"{self.predicate.name} ? {self.if_true.name} : {self.if_false.name}"
+
+
+class MapNode(Node[In, Out]):
+    """Runs `body` on each item of a list input, at most `concurrency` at once; keeps order."""
+
+    primitive_type = "map"
+
+    def __init__(self, body: AnyNode, *, concurrency: int, name: str | None = None) -> None:
+        self.body = as_node(body, where=f"{name or 'map'} body")
+        label = name or f"map({self.body.name})"
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency <= 0:
+            raise ConfigError(label, "concurrency", "an int >= 1", concurrency)
+        self.concurrency = concurrency
+        if name is not None:
+            self._tta_name = name
+
+    def _default_name(self) -> str:
+        return f"map({self.body.name})"
+
+
+class CastNode(Node[In, Out]):
+    """`inner` with its output declared as `target`, unchecked (see `Node.cast`)."""
+
+    primitive_type = "cast"
+
+    def __init__(self, inner: AnyNode, target: object) -> None:
+        self.inner = inner
+        self.target = target
+
+    def _default_name(self) -> str:
+        return self.inner.name

@@ -1,0 +1,88 @@
+"""`node(fn)`: turn an async or sync function into a typed Node."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, overload
+
+from ..context import RunContext
+from ..errors import BuildError, ConfigError
+from .introspect import CallableInfo, inspect_callable
+from .node import AnyNode, Node
+
+__all__ = ["FunctionNode", "as_node", "node"]
+
+A = TypeVar("A")
+B = TypeVar("B")
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+
+
+class FunctionNode(Node[In, Out]):
+    """A leaf node that calls a user function.
+
+    Sync functions run inline on the event loop unless built with `thread=True`, which runs them
+    in a worker thread (for blocking I/O or heavy CPU work).
+    """
+
+    primitive_type = "function"
+
+    def __init__(self, fn: Callable[..., object], *, name: str | None = None, thread: bool = False) -> None:
+        where = f"node({name or getattr(fn, '__name__', type(fn).__name__)})"
+        self.fn = fn
+        self.info: CallableInfo = inspect_callable(fn, where=where)
+        if not isinstance(thread, bool):
+            raise ConfigError(where, "thread", "a bool", thread)
+        if thread and self.info.is_async:
+            raise ConfigError(where, "thread", "False for an async function (it already yields)", thread)
+        self.thread = thread
+        if name is not None:
+            if not isinstance(name, str) or not name:
+                raise ConfigError(where, "name", "a non-empty str", name)
+            self._tta_name = name
+
+    def _default_name(self) -> str:
+        return self.info.name
+
+
+@overload
+def node(
+    fn: Callable[[A, RunContext], Awaitable[B]], /, *, name: str | None = None
+) -> Node[A, B]: ...
+@overload
+def node(
+    fn: Callable[[A], Awaitable[B]], /, *, name: str | None = None
+) -> Node[A, B]: ...
+@overload
+def node(
+    fn: Callable[[], Awaitable[B]], /, *, name: str | None = None
+) -> Node[object, B]: ...
+@overload
+def node(fn: Callable[[A, RunContext], B], /, *, name: str | None = None, thread: bool = False) -> Node[A, B]: ...
+@overload
+def node(fn: Callable[[A], B], /, *, name: str | None = None, thread: bool = False) -> Node[A, B]: ...
+@overload
+def node(fn: Callable[[], B], /, *, name: str | None = None, thread: bool = False) -> Node[object, B]: ...
+def node(fn: Callable[..., object], /, *, name: str | None = None, thread: bool = False) -> Node[Any, Any]:
+    """Make a Node from a function, inferring `Node[In, Out]` from its annotations.
+
+    Works as a call (`node(fn)`) and as a bare decorator (`@node`). The function takes the input
+    as its first parameter and may take the RunContext as its second; a function with no
+    parameters ignores its input. Unannotated parameters give an unchecked edge, which EXPLAIN
+    reports. Raises BuildError for non-callables and generator functions.
+    """
+    if isinstance(fn, Node):
+        raise BuildError(f"node(): {fn!r} is already a Node; use it directly")
+    return FunctionNode(fn, name=name, thread=thread)
+
+
+def as_node(obj: object, *, where: str) -> AnyNode:
+    """Accept a Node as is and wrap a plain callable with `node()`; reject anything else.
+
+    Used by combinators that also take functions for convenience (the seed API does).
+    """
+    if isinstance(obj, Node):
+        return obj
+    if callable(obj):
+        return FunctionNode(obj)
+    raise BuildError(f"{where}: expected a Node or a callable, got {type(obj).__name__} {obj!r}")

@@ -1,0 +1,126 @@
+"""Node[In, Out]: the typed unit of composition.
+
+A node is an immutable description of work. Composing nodes builds a graph; `compile()` turns the
+graph into a Plan, and the executor runs the Plan. Nothing here runs anything.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from typing_extensions import Never
+
+from typing_extensions import Self
+
+from .location import SourceLocation, capture_location
+
+__all__ = ["AnyNode", "Node"]
+
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
+
+DEFAULT_MAP_CONCURRENCY = 16
+
+
+class Node(Generic[In, Out]):
+    """A typed step from `In` to `Out`.
+
+    `In` is contravariant and `Out` covariant: a `Node[object, bool]` can stand wherever a
+    `Node[int, object]` is expected. Every node records the file:line where it was built and has a
+    readable name (the function's name by default; override with `.named()`).
+    """
+
+    primitive_type: str = "node"
+    """What kind of primitive this is, for EXPLAIN and telemetry (`primitive.type`)."""
+
+    _tta_location: SourceLocation
+    _tta_name: str
+
+    def __new__(cls, *args: object, **kwargs: object) -> Self:
+        # Captured here rather than in __init__ so subclasses that skip super().__init__() keep it.
+        self = super().__new__(cls)
+        self._tta_location = capture_location()
+        return self
+
+    # -- identity -------------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The node's readable name, used in EXPLAIN, errors and telemetry."""
+        explicit: str | None = getattr(self, "_tta_name", None)
+        return explicit if explicit is not None else self._default_name()
+
+    def _default_name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def location(self) -> SourceLocation:
+        """The file:line of user code where this node was built."""
+        loc: SourceLocation | None = getattr(self, "_tta_location", None)
+        return loc if loc is not None else SourceLocation("<unknown>", 0)
+
+    def named(self, name: str) -> Self:
+        """A copy of this node with another name."""
+        if not isinstance(name, str) or not name:
+            from ..errors import ConfigError
+
+            raise ConfigError(self.name, "name", "a non-empty str", name)
+        clone = copy.copy(self)
+        clone._tta_name = name
+        return clone
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} at {self.location}>"
+
+    # -- composition ----------------------------------------------------------------------------
+
+    def __rshift__(self, other: Node[Out, C]) -> Node[In, C]:
+        """`a >> b`: run `a`, then feed its result to `b`."""
+        from .composite import Chain
+
+        return Chain((self, other))
+
+    def then(self, other: Node[Out, C]) -> Node[In, C]:
+        """Fluent form of `>>`."""
+        from .composite import Chain
+
+        return Chain((self, other))
+
+    def map(
+        self: Node[A, Sequence[B]], body: Node[B, C], *, concurrency: int = DEFAULT_MAP_CONCURRENCY
+    ) -> Node[A, list[C]]:
+        """Run `body` on every item of this node's list result, at most `concurrency` at a time.
+
+        Results keep the order of the items.
+        """
+        from .composite import Chain, MapNode
+
+        return Chain((self, MapNode(body, concurrency=concurrency)))
+
+    def cast(self, target: type[C]) -> Node[In, C]:
+        """Declare this node's output to be `target` without checking: an explicit unchecked edge.
+
+        EXPLAIN marks the edge as unchecked. Use it where the static and runtime types are known
+        to agree but cannot be proven (e.g. data from JSON).
+        """
+        from .composite import CastNode
+
+        return CastNode(self, target)
+
+    if TYPE_CHECKING:
+        # Witnesses that let combinators demand an *exact* output type (e.g. branch arms must
+        # agree), which plain covariance would otherwise widen to a common supertype.
+        @property
+        def _tta_exact_out(self) -> Callable[[Out], Out]: ...
+
+        @property
+        def _tta_in(self) -> Callable[[In], None]: ...
+
+
+AnyNode = Node[Never, object]
+"""Any node at all: what structural nodes hold, since their children's types vary."""

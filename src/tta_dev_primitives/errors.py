@@ -1,0 +1,85 @@
+"""Exceptions raised by tta-dev-primitives.
+
+Every error raised while building or compiling a workflow names the node, the field and what
+was expected, so a failure points at the line of user code that caused it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "BuildError",
+    "CompositionError",
+    "ConfigError",
+    "CycleError",
+    "NoRunContextError",
+    "ParallelError",
+    "PrimitivesError",
+    "UnknownPassError",
+]
+
+
+class PrimitivesError(Exception):
+    """Base class of every error defined by tta-dev-primitives."""
+
+
+class BuildError(PrimitivesError, TypeError):
+    """A node was built from something that cannot be a node (not callable, a generator, ...)."""
+
+
+class ConfigError(PrimitivesError, ValueError):
+    """A node was configured with an invalid value.
+
+    Attributes name the node, the field, what was expected and what was given.
+    """
+
+    def __init__(self, node: str, field: str, expected: str, got: object) -> None:
+        self.node = node
+        self.field = field
+        self.expected = expected
+        self.got = got
+        super().__init__(f"{node}: invalid {field}={got!r}; expected {expected}")
+
+
+class CompositionError(PrimitivesError, TypeError):
+    """Two nodes that do not fit together were composed (found when the plan is compiled)."""
+
+
+class CycleError(CompositionError):
+    """A node contains itself, so the plan would never terminate."""
+
+
+class UnknownPassError(PrimitivesError, ValueError):
+    """A compiler pass was named that does not exist."""
+
+
+class NoRunContextError(PrimitivesError, LookupError):
+    """`current_context()` was called outside of a running plan."""
+
+
+class ParallelError(ExceptionGroup[Exception]):
+    """One or more branches of a parallel node (or items of a map) failed.
+
+    The siblings of the failed branches were cancelled. Each sub-exception carries a note
+    naming the branch (or item index) it came from.
+    """
+
+    node_name: str
+    location: str
+
+    def __new__(
+        cls, message: str, exceptions: Sequence[Exception], *, node_name: str = "", location: str = ""
+    ) -> ParallelError:
+        self = super().__new__(cls, message, exceptions)
+        self.node_name = node_name
+        self.location = location
+        return self
+
+    def __init__(
+        self, message: str, exceptions: Sequence[Exception], *, node_name: str = "", location: str = ""
+    ) -> None:
+        super().__init__(message, exceptions)
+
+    def derive(self, excs: Sequence[Exception]) -> ParallelError:  # type: ignore[override]
+        return ParallelError(self.message, excs, node_name=self.node_name, location=self.location)

@@ -1,0 +1,19 @@
+"""The executor: runs plans on anyio (asyncio or trio) and calls hooks."""
+
+from .emit import Emitter, Step, emitter
+from .hooks import Hook, HookSet, NodeInfo, RunInfo, install_hook, installed_hooks, uninstall_hook
+from .runner import RunTimeoutError
+
+__all__ = [
+    "Emitter",
+    "Hook",
+    "HookSet",
+    "NodeInfo",
+    "RunInfo",
+    "RunTimeoutError",
+    "Step",
+    "emitter",
+    "install_hook",
+    "installed_hooks",
+    "uninstall_hook",
+]

@@ -1,0 +1,98 @@
+"""Emitting: turn IR ops into closures, once per plan, one rule per op class.
+
+A `Step` is a callable plus whether it returns an awaitable. Sequences call sync steps inline,
+so a chain of sync functions costs no coroutine per step. When the plan has hooks, every op's
+step is wrapped once with the hook calls; without hooks nothing is wrapped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import attrs
+
+from .._registry import ClassRegistry
+from ..compiler.ir import Op
+from ..context import _current
+from .hooks import HookSet, NodeInfo
+
+__all__ = ["AsyncFn", "Emitter", "Step", "emitter"]
+
+AsyncFn = Callable[[object], Awaitable[object]]
+O = TypeVar("O", bound=Op)
+EmitRule = Callable[[O, "Emitter"], "Step"]
+
+_RULES: ClassRegistry[Callable[[Op, Emitter], Step]] = ClassRegistry("emitter")
+
+
+@attrs.frozen(slots=True)
+class Step:
+    """A runnable op: `call(x)` returns the result, or an awaitable of it when `is_async`."""
+
+    call: Callable[[object], object]
+    is_async: bool
+
+    def as_async(self) -> AsyncFn:
+        """This step as an async callable (sync steps get a thin coroutine wrapper)."""
+        if self.is_async:
+            return self.call  # type: ignore[return-value]
+        call = self.call
+
+        async def run_sync(x: object) -> object:
+            return call(x)
+
+        return run_sync
+
+
+def emitter(op_class: type[O]) -> Callable[[EmitRule[O]], EmitRule[O]]:
+    """Register how ops of `op_class` (and subclasses) become Steps."""
+
+    def register(rule: EmitRule[O]) -> EmitRule[O]:
+        _RULES.register(op_class, rule)  # type: ignore[arg-type]
+        return rule
+
+    return register
+
+
+def node_info(op: Op) -> NodeInfo:
+    return NodeInfo(
+        node_id=op.node_id, name=op.name, primitive_type=op.primitive_type, kind=op.kind, location=op.location
+    )
+
+
+class Emitter:
+    """Builds the closures of one plan for one set of hooks."""
+
+    def __init__(self, hooks: HookSet | None) -> None:
+        self.hooks = hooks if hooks else None
+
+    def emit(self, op: Op) -> Step:
+        rule = _RULES.lookup(type(op))
+        if rule is None:
+            raise TypeError(f"no emitter registered for {type(op).__qualname__} ({op.name!r})")
+        step = rule(op, self)
+        if self.hooks is not None and self.hooks.node_hooks:
+            step = _instrument(node_info(op), step, self.hooks)
+        return step
+
+    def emit_async(self, op: Op) -> AsyncFn:
+        return self.emit(op).as_async()
+
+
+def _instrument(info: NodeInfo, step: Step, hooks: HookSet) -> Step:
+    inner = step.as_async()
+    get_ctx = _current.get
+
+    async def instrumented(x: object) -> object:
+        ctx = get_ctx()
+        states = hooks.node_start(info, ctx)
+        try:
+            result = await inner(x)
+        except BaseException as exc:
+            hooks.node_error(info, ctx, states, exc)
+            raise
+        hooks.node_end(info, ctx, states, result)
+        return result
+
+    return Step(instrumented, True)

@@ -1,0 +1,227 @@
+"""Hooks: how observability (and anything else) watches a run without touching the hot path.
+
+Subclass `Hook` and override the events you need. A plan compiled without hooks calls nothing
+per node; with hooks, every op is wrapped once at plan compile time. A hook that raises never
+breaks a run: the error is logged once per hook and event, and the run goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+from ..context import RunContext
+from ..dsl.location import SourceLocation
+
+__all__ = [
+    "Hook",
+    "HookSet",
+    "NodeInfo",
+    "RunInfo",
+    "install_hook",
+    "installed_hooks",
+    "uninstall_hook",
+]
+
+_log = logging.getLogger("tta_dev_primitives.hooks")
+
+
+@attrs.frozen(slots=True)
+class NodeInfo:
+    """Identity of the op a node event is about (precomputed once per plan)."""
+
+    node_id: int
+    name: str
+    primitive_type: str
+    kind: str
+    location: SourceLocation
+    attributes: Mapping[str, object] = attrs.field(factory=dict)
+
+
+@attrs.frozen(slots=True)
+class RunInfo:
+    """Identity of a run: the plan's name and fingerprint, and the run's context."""
+
+    plan_name: str
+    fingerprint: str
+    context: RunContext
+
+
+class Hook:
+    """Base class of executor hooks; every event is a no-op until overridden.
+
+    `on_node_start` may return a state object (a span, a start time); the executor passes it back
+    to `on_node_end` / `on_node_error` of the same node in the same task.
+    """
+
+    def on_run_start(self, run: RunInfo) -> None:
+        """A plan run begins."""
+
+    def on_run_end(self, run: RunInfo, error: BaseException | None) -> None:
+        """A plan run ended, with `error` set if it raised."""
+
+    def on_node_start(self, node: NodeInfo, ctx: RunContext) -> object:
+        """A node begins; the return value is handed back at its end."""
+        return None
+
+    def on_node_end(self, node: NodeInfo, ctx: RunContext, state: object, result: object) -> None:
+        """A node returned `result`."""
+
+    def on_node_error(self, node: NodeInfo, ctx: RunContext, state: object, error: BaseException) -> None:
+        """A node raised `error` (including cancellation)."""
+
+    # Resilience and cache events, emitted by the stdlib primitives that own them.
+    def on_retry(self, node: NodeInfo, ctx: RunContext, attempt: int, delay: float, error: BaseException) -> None:
+        """Attempt `attempt` failed with `error`; the next starts after `delay` seconds."""
+
+    def on_fallback(self, node: NodeInfo, ctx: RunContext, failed: str, error: BaseException) -> None:
+        """The route `failed` raised `error`, so the next fallback runs."""
+
+    def on_timeout(self, node: NodeInfo, ctx: RunContext, seconds: float) -> None:
+        """The node exceeded its `seconds` budget."""
+
+    def on_circuit_state(self, node: NodeInfo, ctx: RunContext | None, old: str, new: str) -> None:
+        """A circuit breaker moved from state `old` to `new`."""
+
+    def on_cache_hit(self, node: NodeInfo, ctx: RunContext, key: str) -> None:
+        """A cached node answered from its cache."""
+
+    def on_cache_miss(self, node: NodeInfo, ctx: RunContext, key: str) -> None:
+        """A cached node had to compute its result."""
+
+    def on_compensate(self, node: NodeInfo, ctx: RunContext, step: str, error: BaseException | None) -> None:
+        """A saga compensation for `step` ran (with `error` if it failed)."""
+
+
+_NODE_EVENTS = ("on_node_start", "on_node_end", "on_node_error")
+
+
+def _overrides(hook: Hook, event: str) -> bool:
+    return getattr(type(hook), event, None) is not getattr(Hook, event)
+
+
+class HookSet:
+    """The hooks of one compiled plan, with error isolation.
+
+    Per-node calls go only to hooks that override node events; other events go to hooks that
+    override them. `emit` serves the resilience and cache events.
+    """
+
+    def __init__(self, hooks: Iterable[Hook]) -> None:
+        self.hooks = tuple(hooks)
+        self.node_hooks = tuple(h for h in self.hooks if any(_overrides(h, e) for e in _NODE_EVENTS))
+        self.run_hooks = tuple(h for h in self.hooks if _overrides(h, "on_run_start") or _overrides(h, "on_run_end"))
+        self._reported: set[tuple[int, str]] = set()
+        self._lock = threading.Lock()
+
+    def __bool__(self) -> bool:
+        return bool(self.hooks)
+
+    def report(self, hook: Hook, event: str, error: BaseException) -> None:
+        """Log a hook failure the first time this hook fails on this event."""
+        key = (id(hook), event)
+        with self._lock:
+            if key in self._reported:
+                return
+            self._reported.add(key)
+        _log.warning(
+            "hook %s.%s raised %r; the run continues and further errors of this hook event are not logged",
+            type(hook).__qualname__,
+            event,
+            error,
+            exc_info=error,
+        )
+
+    def node_start(self, node: NodeInfo, ctx: RunContext) -> list[object]:
+        states: list[object] = []
+        for hook in self.node_hooks:
+            try:
+                states.append(hook.on_node_start(node, ctx))
+            except Exception as exc:
+                self.report(hook, "on_node_start", exc)
+                states.append(None)
+        return states
+
+    def node_end(self, node: NodeInfo, ctx: RunContext, states: list[object], result: object) -> None:
+        for hook, state in zip(self.node_hooks, states):
+            try:
+                hook.on_node_end(node, ctx, state, result)
+            except Exception as exc:
+                self.report(hook, "on_node_end", exc)
+
+    def node_error(self, node: NodeInfo, ctx: RunContext, states: list[object], error: BaseException) -> None:
+        for hook, state in zip(self.node_hooks, states):
+            try:
+                hook.on_node_error(node, ctx, state, error)
+            except Exception as exc:
+                self.report(hook, "on_node_error", exc)
+
+    def run_start(self, run: RunInfo) -> None:
+        for hook in self.run_hooks:
+            try:
+                hook.on_run_start(run)
+            except Exception as exc:
+                self.report(hook, "on_run_start", exc)
+
+    def run_end(self, run: RunInfo, error: BaseException | None) -> None:
+        for hook in self.run_hooks:
+            try:
+                hook.on_run_end(run, error)
+            except Exception as exc:
+                self.report(hook, "on_run_end", exc)
+
+    def emit(self, event: str, *args: object) -> None:
+        """Send a resilience or cache event (`"on_retry"`, `"on_cache_hit"`, ...) to every hook."""
+        for hook in self.hooks:
+            if _overrides(hook, event):
+                try:
+                    getattr(hook, event)(*args)
+                except Exception as exc:
+                    self.report(hook, event, exc)
+
+
+class _Registry:
+    """Process-wide hooks (installed by observability setup); plans pick them up on next run."""
+
+    def __init__(self) -> None:
+        self.hooks: tuple[Hook, ...] = ()
+        self.version = 0
+        self._lock = threading.Lock()
+
+    def install(self, hook: Hook) -> None:
+        with self._lock:
+            if hook not in self.hooks:
+                self.hooks = (*self.hooks, hook)
+                self.version += 1
+
+    def uninstall(self, hook: Hook) -> None:
+        with self._lock:
+            if hook in self.hooks:
+                self.hooks = tuple(h for h in self.hooks if h is not hook)
+                self.version += 1
+
+
+REGISTRY = _Registry()
+
+
+def install_hook(hook: Hook) -> None:
+    """Install `hook` for every plan in this process (takes effect on each plan's next run)."""
+    candidate: object = hook  # checked at runtime for callers without a type checker
+    if not isinstance(candidate, Hook):
+        from ..errors import BuildError
+
+        raise BuildError(f"install_hook(): expected a Hook subclass instance, got {type(hook).__name__}")
+    REGISTRY.install(hook)
+
+
+def uninstall_hook(hook: Hook) -> None:
+    """Remove a hook installed with `install_hook` (no error if it is not installed)."""
+    REGISTRY.uninstall(hook)
+
+
+def installed_hooks() -> tuple[Hook, ...]:
+    """The process-wide hooks, in installation order."""
+    return REGISTRY.hooks

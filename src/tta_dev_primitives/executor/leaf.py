@@ -1,0 +1,55 @@
+"""Emitters for leaf calls and casts."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+
+import anyio.to_thread
+
+from ..compiler.ir import CallOp, CastOp
+from ..context import _current
+from ..dsl.types import UNKNOWN
+from .emit import AsyncFn, Emitter, Step, emitter
+
+
+@emitter(CallOp)
+def _emit_call(op: CallOp, em: Emitter) -> Step:
+    fn = op.fn
+    if op.arity == 0:
+        call = lambda x: fn()  # noqa: E731 - a node with no parameters ignores its input
+    elif op.arity == 2:
+        get_ctx = _current.get
+        call = lambda x: fn(x, get_ctx())  # noqa: E731
+    else:
+        call = fn
+    if op.is_async:
+        return Step(call, True)
+    if op.thread:
+        run_sync = anyio.to_thread.run_sync
+
+        async def in_thread(x: object) -> object:
+            return await run_sync(functools.partial(call, x))
+
+        return Step(in_thread, True)
+    if op.out_type is UNKNOWN:
+        return Step(_await_if_awaitable(call), True)
+    return Step(call, False)
+
+
+def _await_if_awaitable(call: Callable[[object], object]) -> AsyncFn:
+    """Unannotated sync callables (often lambdas) may return a coroutine; await it if so."""
+
+    async def run(x: object) -> object:
+        result = call(x)
+        if inspect.isawaitable(result):
+            return await result
+        return result
+
+    return run
+
+
+@emitter(CastOp)
+def _emit_cast(op: CastOp, em: Emitter) -> Step:
+    return em.emit(op.children[0])

@@ -1,0 +1,110 @@
+"""Running a plan: the closures built once per plan, the RunContext, hooks and deadlines."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import anyio
+
+from ..context import RunContext, _current
+from ..errors import PrimitivesError
+from . import concurrency, control, leaf, sequence  # noqa: F401 - register the core emitters
+from .emit import AsyncFn, Emitter
+from .hooks import REGISTRY, HookSet, RunInfo, _Registry
+from .notes import already_noted, note, where
+
+if TYPE_CHECKING:
+    from ..compiler.plan import Plan
+
+__all__ = ["Executable", "RunTimeoutError", "build_executable", "run_many"]
+
+
+class RunTimeoutError(PrimitivesError, TimeoutError):
+    """A plan run exceeded its `timeout` or its context's deadline."""
+
+
+class Executable:
+    """The runnable form of a plan for one set of hooks."""
+
+    __slots__ = ("entry", "hooks", "name", "plan", "registry", "root", "version")
+
+    def __init__(self, plan: Plan[object, object], registry: _Registry) -> None:
+        self.plan = plan
+        self.name = plan.name
+        self.root = plan.root
+        self.registry = registry
+        self.version = registry.version
+        hooks = HookSet((*registry.hooks, *plan.hooks))
+        self.hooks: HookSet | None = hooks if hooks else None
+        self.entry: AsyncFn = Emitter(self.hooks).emit_async(plan.root)
+
+    async def run(self, x: object, context: RunContext | None, timeout: float | None) -> object:
+        if context is None:
+            context = _current.get(None) or RunContext()
+        token = _current.set(context)
+        try:
+            if self.hooks is not None and self.hooks.run_hooks:
+                return await self._run_with_hooks(x, context, timeout)
+            if timeout is None and context.deadline is None:
+                return await self.entry(x)
+            return await self._run_with_deadline(x, context, timeout)
+        except Exception as exc:
+            if not already_noted(exc):
+                note(exc, f"in {where(self.root)} of plan {self.name!r}")
+            raise
+        finally:
+            _current.reset(token)
+
+    async def _run_with_hooks(self, x: object, context: RunContext, timeout: float | None) -> object:
+        assert self.hooks is not None
+        info = RunInfo(self.name, self.plan.fingerprint(), context)
+        self.hooks.run_start(info)
+        try:
+            if timeout is None and context.deadline is None:
+                result = await self.entry(x)
+            else:
+                result = await self._run_with_deadline(x, context, timeout)
+        except BaseException as exc:
+            self.hooks.run_end(info, exc)
+            raise
+        self.hooks.run_end(info, None)
+        return result
+
+    async def _run_with_deadline(self, x: object, context: RunContext, timeout: float | None) -> object:
+        previous = context.deadline
+        deadline = previous if timeout is None else anyio.current_time() + timeout
+        if previous is not None and deadline is not None:
+            deadline = min(previous, deadline)
+        assert deadline is not None
+        context.deadline = deadline
+        try:
+            with anyio.move_on_at(deadline) as scope:
+                return await self.entry(x)
+        finally:
+            context.deadline = previous
+        # Only reached when the deadline cancelled the run.
+        assert scope.cancelled_caught
+        limit = f"timeout of {timeout}s" if timeout is not None else "context deadline"
+        raise RunTimeoutError(f"plan {self.name!r} exceeded its {limit}")
+
+
+def build_executable(plan: Plan[object, object]) -> Executable:
+    return Executable(plan, REGISTRY)
+
+
+async def run_many(plan: Plan[object, object], inputs: list[object], limit: int, context: RunContext | None) -> list[object]:
+    """Run `plan` on each input with bounded concurrency; ordered results; one failure cancels all."""
+    from ..errors import ConfigError
+
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
+        raise ConfigError(f"plan {plan.name!r}.map", "concurrency", "an int >= 1", limit)
+    results: list[object] = [None] * len(inputs)
+    pending = iter(range(len(inputs)))
+
+    async def worker(_: int) -> None:
+        for i in pending:
+            results[i] = await plan.run(inputs[i], context=context)
+
+    if inputs:
+        await concurrency.spawn_all(min(limit, len(inputs)), worker)
+    return results

@@ -1,0 +1,124 @@
+"""Seed-compatible base classes: WorkflowPrimitive, LambdaPrimitive and WorkflowContext.
+
+Code written against the seed's `execute(input_data, context)` API keeps working, and because
+these are Nodes, such primitives compose with `>>`, compile to plans and are type checked.
+"""
+
+from __future__ import annotations
+
+import abc
+import inspect
+import typing
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar, overload
+
+from ..compiler.ir import Op
+from ..compiler.lowering import Lowerer, call_op, lowering
+from ..context import RunContext, WorkflowContext
+from ..dsl.introspect import CallableInfo, inspect_callable
+from ..dsl.node import Node
+from ..dsl.types import UNKNOWN, TypeExpr
+
+__all__ = ["LambdaPrimitive", "WorkflowContext", "WorkflowPrimitive"]
+
+T = TypeVar("T", contravariant=True)
+U = TypeVar("U", covariant=True)
+A = TypeVar("A")
+B = TypeVar("B")
+
+
+class WorkflowPrimitive(Node[T, U], abc.ABC):
+    """Base class of seed-style primitives: implement `async execute(input_data, context)`.
+
+    Input and output types come from `execute`'s annotations (or the `WorkflowPrimitive[T, U]`
+    base) and are checked by the compiler like any node's.
+    """
+
+    primitive_type = "primitive"
+
+    @abc.abstractmethod
+    async def execute(self, input_data: T, context: WorkflowContext) -> U:
+        """Process `input_data`; `context` is the run's WorkflowContext (RunContext)."""
+
+    def _default_name(self) -> str:
+        return type(self).__name__
+
+
+def _generic_args(cls: type) -> tuple[TypeExpr, TypeExpr]:
+    for klass in cls.__mro__:
+        for base in getattr(klass, "__orig_bases__", ()):
+            if typing.get_origin(base) is WorkflowPrimitive:
+                args = typing.get_args(base)
+                if len(args) == 2 and not any(isinstance(a, typing.TypeVar) for a in args):
+                    return args[0], args[1]
+    return UNKNOWN, UNKNOWN
+
+
+def execute_types(primitive: WorkflowPrimitive[typing.Never, object]) -> tuple[TypeExpr, TypeExpr]:
+    """In and out types of a primitive from `execute`'s annotations, else its generic base."""
+    generic_in, generic_out = _generic_args(type(primitive))
+    try:
+        hints = typing.get_type_hints(type(primitive).execute)
+    except Exception:
+        hints = {}
+    params = list(inspect.signature(type(primitive).execute).parameters)
+    in_type = hints.get(params[1], UNKNOWN) if len(params) > 1 else UNKNOWN
+    out_type = hints.get("return", UNKNOWN)
+    return (generic_in if in_type is UNKNOWN else in_type), (generic_out if out_type is UNKNOWN else out_type)
+
+
+@lowering(WorkflowPrimitive)  # type: ignore[type-abstract]
+def _lower_primitive(node: WorkflowPrimitive[typing.Never, object], lw: Lowerer) -> Op:
+    in_type, out_type = execute_types(node)
+    execute = node.execute
+    info = CallableInfo(
+        name=node.name,
+        is_async=inspect.iscoroutinefunction(execute),
+        arity=2,
+        in_type=in_type,
+        out_type=out_type,
+        qualname=f"{type(node).__module__}.{type(node).__qualname__}.execute",
+    )
+    return call_op(node, lw, execute, info)
+
+
+class LambdaPrimitive(WorkflowPrimitive[T, U], Generic[T, U]):
+    """A primitive from a function `fn(input)` or `fn(input, context)`, async or sync."""
+
+    primitive_type = "lambda"
+
+    @overload
+    def __init__(
+        self: LambdaPrimitive[A, B], fn: Callable[[A, WorkflowContext], Awaitable[B]], *, name: str | None = None
+    ) -> None: ...
+    @overload
+    def __init__(self: LambdaPrimitive[A, B], fn: Callable[[A], Awaitable[B]], *, name: str | None = None) -> None: ...
+    @overload
+    def __init__(self: LambdaPrimitive[A, B], fn: Callable[[A, WorkflowContext], B], *, name: str | None = None) -> None: ...
+    @overload
+    def __init__(self: LambdaPrimitive[A, B], fn: Callable[[A], B], *, name: str | None = None) -> None: ...
+    def __init__(self, fn: Callable[..., object], *, name: str | None = None) -> None:
+        self.info = inspect_callable(fn, where=f"LambdaPrimitive({name or getattr(fn, '__name__', '?')})")
+        self.fn = fn
+        if name is not None:
+            self._tta_name = name
+
+    def _default_name(self) -> str:
+        return self.info.name
+
+    async def execute(self, input_data: T, context: WorkflowContext | None = None) -> U:
+        """Call the function directly (outside a plan), with `context` if it takes one."""
+        if self.info.arity == 0:
+            result = self.fn()
+        elif self.info.arity == 2:
+            result = self.fn(input_data, context if context is not None else RunContext())
+        else:
+            result = self.fn(input_data)
+        if inspect.isawaitable(result):
+            result = await result
+        return typing.cast(U, result)
+
+
+@lowering(LambdaPrimitive)
+def _lower_lambda(node: LambdaPrimitive[typing.Never, object], lw: Lowerer) -> Op:
+    return call_op(node, lw, node.fn, node.info)
