@@ -6,7 +6,7 @@ into an inspectable Plan, and `await plan.run(x)`.
 
 from .compiler import Plan, TypeMismatchError, available_passes, compile
 from .context import RunContext, WorkflowContext, current_context
-from .dsl import Node, SourceLocation, branch, combine, for_each, node, parallel
+from .dsl import Node, SourceLocation, branch, combine, for_each, node, parallel, parallel_all
 from .errors import (
     BuildError,
     CompositionError,
@@ -54,5 +54,6 @@ __all__ = [
     "installed_hooks",
     "node",
     "parallel",
+    "parallel_all",
     "uninstall_hook",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TypeVar
 
-from ..dsl.node import Node
+from ..dsl.core import Node
 from ..errors import UnknownPassError
 from .lowering import lower
 from .passes import DEFAULT_PASSES, EdgeReport, PassContext

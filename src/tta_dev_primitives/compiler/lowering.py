@@ -14,7 +14,7 @@ from typing import TypeVar
 from ..dsl.composite import BranchNode, CastNode, Chain, MapNode, ParallelNode
 from ..dsl.function import FunctionNode
 from ..dsl.introspect import CallableInfo
-from ..dsl.node import AnyNode, Node
+from ..dsl.core import AnyNode, Node
 from .._registry import ClassRegistry
 from ..errors import BuildError, CycleError
 from .callables import return_type_of

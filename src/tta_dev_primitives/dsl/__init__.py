@@ -1,10 +1,10 @@
 """The typed DSL: nodes, `node()`, operators and combinators."""
 
-from .combinators import branch, combine, for_each, parallel
+from .combinators import branch, combine, for_each, parallel, parallel_all
 from .composite import BranchNode, CastNode, Chain, MapNode, ParallelNode
 from .function import FunctionNode, as_node, node
 from .location import SourceLocation
-from .node import Node
+from .core import Node
 from .types import UNKNOWN
 
 __all__ = [
@@ -23,4 +23,5 @@ __all__ = [
     "for_each",
     "node",
     "parallel",
+    "parallel_all",
 ]

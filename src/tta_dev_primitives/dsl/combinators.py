@@ -1,8 +1,9 @@
 """Typed combinators: parallel fan-out, combine, branch and for_each.
 
 The overloads give mypy the exact result type: `parallel(a, b)` is `Node[I, tuple[A, B]]` and
-`combine(Ctor, a, b)` checks `Ctor(A, B)`. Up to 8 branches are typed; more are accepted at
-runtime with a `tuple[object, ...]` result.
+`combine(Ctor, a, b)` checks `Ctor(A, B)`, for 2 to 8 branches. There is deliberately no untyped
+catch-all overload (it would hide mistakes); `parallel_all(nodes)` covers any number of nodes
+of one type.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar, overload
 
 from .composite import BranchNode, MapNode, ParallelNode
-from .node import DEFAULT_MAP_CONCURRENCY, Node
+from .core import DEFAULT_MAP_CONCURRENCY, Node
 
-__all__ = ["branch", "combine", "for_each", "parallel"]
+__all__ = ["branch", "combine", "for_each", "parallel", "parallel_all"]
 
 I = TypeVar("I")
 R = TypeVar("R")
@@ -53,15 +54,18 @@ def parallel(a: Node[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], e: Node
 def parallel(a: Node[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], e: Node[I, E], f: Node[I, F], g: Node[I, G], /, *, name: str | None = None) -> Node[I, tuple[A, B, C, D, E, F, G]]: ...
 @overload
 def parallel(a: Node[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], e: Node[I, E], f: Node[I, F], g: Node[I, G], h: Node[I, H], /, *, name: str | None = None) -> Node[I, tuple[A, B, C, D, E, F, G, H]]: ...
-@overload
-def parallel(*branches: Node[I, object], name: str | None = None) -> Node[I, tuple[object, ...]]: ...
 def parallel(*branches: Node[I, object], name: str | None = None) -> Node[I, tuple[object, ...]]:
     """Run every branch concurrently on the same input; the result is the tuple of their results.
 
     If a branch fails, the others are cancelled and a ParallelError (an ExceptionGroup) names the
-    failed branches.
+    failed branches. Typed for 2 to 8 branches; use `parallel_all` for a list of like nodes.
     """
     return ParallelNode(branches, name=name)
+
+
+def parallel_all(branches: Sequence[Node[I, R]], *, name: str | None = None) -> Node[I, tuple[R, ...]]:
+    """`parallel` over any number of nodes of one type: `Node[I, tuple[R, ...]]`."""
+    return ParallelNode(tuple(branches), name=name)
 
 
 @overload
@@ -78,8 +82,6 @@ def combine(ctor: Callable[[A, B, C, D, E, F], R], a: Node[I, A], b: Node[I, B],
 def combine(ctor: Callable[[A, B, C, D, E, F, G], R], a: Node[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], e: Node[I, E], f: Node[I, F], g: Node[I, G], /, *, name: str | None = None) -> Node[I, R]: ...
 @overload
 def combine(ctor: Callable[[A, B, C, D, E, F, G, H], R], a: Node[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], e: Node[I, E], f: Node[I, F], g: Node[I, G], h: Node[I, H], /, *, name: str | None = None) -> Node[I, R]: ...
-@overload
-def combine(ctor: Callable[..., R], *branches: Node[I, object], name: str | None = None) -> Node[I, R]: ...
 def combine(ctor: Callable[..., R], *branches: Node[I, object], name: str | None = None) -> Node[I, R]:
     """Run the branches concurrently and build `ctor(*results)` (a class, dataclass or function).
 

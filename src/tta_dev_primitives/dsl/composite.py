@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from ..errors import BuildError, ConfigError
 from .function import as_node
-from .node import AnyNode, Node
+from .core import AnyNode, Node
 
 __all__ = ["BranchNode", "CastNode", "Chain", "MapNode", "ParallelNode"]
 

@@ -8,7 +8,7 @@ from typing import Any, TypeVar, overload
 from ..context import RunContext
 from ..errors import BuildError, ConfigError
 from .introspect import CallableInfo, inspect_callable
-from .node import AnyNode, Node
+from .core import AnyNode, Node
 
 __all__ = ["FunctionNode", "as_node", "node"]
 
@@ -47,20 +47,20 @@ class FunctionNode(Node[In, Out]):
 
 @overload
 def node(
-    fn: Callable[[A, RunContext], Awaitable[B]], /, *, name: str | None = None
+    fn: Callable[[A], Awaitable[B]], /, *, name: str | None = None
 ) -> Node[A, B]: ...
 @overload
 def node(
-    fn: Callable[[A], Awaitable[B]], /, *, name: str | None = None
+    fn: Callable[[A, RunContext], Awaitable[B]], /, *, name: str | None = None
 ) -> Node[A, B]: ...
 @overload
 def node(
     fn: Callable[[], Awaitable[B]], /, *, name: str | None = None
 ) -> Node[object, B]: ...
 @overload
-def node(fn: Callable[[A, RunContext], B], /, *, name: str | None = None, thread: bool = False) -> Node[A, B]: ...
-@overload
 def node(fn: Callable[[A], B], /, *, name: str | None = None, thread: bool = False) -> Node[A, B]: ...
+@overload
+def node(fn: Callable[[A, RunContext], B], /, *, name: str | None = None, thread: bool = False) -> Node[A, B]: ...
 @overload
 def node(fn: Callable[[], B], /, *, name: str | None = None, thread: bool = False) -> Node[object, B]: ...
 def node(fn: Callable[..., object], /, *, name: str | None = None, thread: bool = False) -> Node[Any, Any]:

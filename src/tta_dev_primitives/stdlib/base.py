@@ -16,7 +16,7 @@ from ..compiler.ir import Op
 from ..compiler.lowering import Lowerer, call_op, lowering
 from ..context import RunContext, WorkflowContext
 from ..dsl.introspect import CallableInfo, inspect_callable
-from ..dsl.node import Node
+from ..dsl.core import Node
 from ..dsl.types import UNKNOWN, TypeExpr
 
 __all__ = ["LambdaPrimitive", "WorkflowContext", "WorkflowPrimitive"]

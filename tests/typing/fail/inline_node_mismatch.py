@@ -1,0 +1,13 @@
+from tta_dev_primitives import node
+
+
+async def fetch(url: str) -> str:
+    return url
+
+
+async def decode(data: bytes) -> int:
+    return len(data)
+
+
+# Wrapping inline, mypy reports the function that does not accept the previous step's output.
+broken = node(fetch) >> node(decode)  # E: Argument 1 to "node" has incompatible type "Callable[[bytes], Coroutine[Any, Any, int]]"; expected "Callable[[str], Awaitable[int]]"  [arg-type]

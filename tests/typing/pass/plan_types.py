@@ -1,0 +1,21 @@
+from tta_dev_primitives import Plan, compile, node
+
+
+async def parse(text: str) -> int:
+    return int(text)
+
+
+plan = compile(node(parse))
+reveal_type(plan)  # N: Revealed type is "tta_dev_primitives.compiler.plan.Plan[str, int]"
+
+
+async def main() -> None:
+    result = await plan.run("42")
+    reveal_type(result)  # N: Revealed type is "int"
+    many = await plan.map(["1", "2"])
+    reveal_type(many)  # N: Revealed type is "list[int]"
+
+
+sync_result = plan.run_sync("7")
+reveal_type(sync_result)  # N: Revealed type is "int"
+typed: Plan[str, object] = plan

@@ -1,0 +1,131 @@
+"""Typing behaviour is part of the product: run mypy (and pyright) over the snippets here.
+
+Snippets in `pass/` must type-check under `--strict`; each `# N: Revealed type is "..."` comment
+must match mypy's `reveal_type` note on that line. Snippets in `fail/` carry `# E: <message>`
+comments: mypy must report exactly those errors, on exactly those lines, and no others.
+Pyright (strict) must accept every `pass/` snippet and reveal the same types.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from mypy import api
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent.parent
+PASS = sorted((HERE / "pass").glob("*.py"))
+FAIL = sorted((HERE / "fail").glob("*.py"))
+EXPECTATION = re.compile(r"#\s*([EN]):\s*(.+?)\s*$")
+REPORT = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<kind>error|note): (?P<msg>.*)$")
+
+Key = tuple[str, int]
+
+
+def _expected(path: Path) -> dict[int, list[tuple[str, str]]]:
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        match = EXPECTATION.search(line)
+        if match:
+            found[number].append((match.group(1), match.group(2)))
+    return found
+
+
+@pytest.fixture(scope="module")
+def mypy_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[int, list[tuple[str, str]]]]:
+    """One mypy run over every snippet; reports grouped by file name and line."""
+    cache = tmp_path_factory.mktemp("mypy-cache")
+    stdout, stderr, _ = api.run(
+        [
+            "--strict",
+            "--config-file", str(ROOT / "pyproject.toml"),
+            "--cache-dir", str(cache),
+            "--show-error-codes",
+            "--no-pretty",
+            "--hide-error-context",
+            "--no-error-summary",
+            *map(str, PASS + FAIL),
+        ]
+    )
+    assert not stderr, stderr
+    reports: dict[str, dict[int, list[tuple[str, str]]]] = defaultdict(lambda: defaultdict(list))
+    for line in stdout.splitlines():
+        match = REPORT.match(line)
+        if match:
+            kind = "E" if match["kind"] == "error" else "N"
+            reports[Path(match["file"]).name][int(match["line"])].append((kind, match["msg"]))
+    return reports
+
+
+def _check(path: Path, reports: dict[str, dict[int, list[tuple[str, str]]]]) -> None:
+    expected = _expected(path)
+    actual = reports.get(path.name, {})
+    problems: list[str] = []
+    for line, wanted in expected.items():
+        got = actual.get(line, [])
+        for kind, message in wanted:
+            if not any(k == kind and message in m for k, m in got):
+                problems.append(f"line {line}: expected {kind}: {message}\n    got: {got or 'nothing'}")
+    for line, got in actual.items():
+        for kind, message in got:
+            if kind == "E" and not any(k == "E" and w in message for k, w in expected.get(line, [])):
+                problems.append(f"line {line}: unexpected error: {message}")
+    assert not problems, f"{path.relative_to(ROOT)}:\n" + "\n".join(problems)
+
+
+def test_enough_snippets() -> None:
+    assert len(PASS) + len(FAIL) >= 15
+    assert all(any(k == "E" for ks in _expected(p).values() for k, _ in ks) for p in FAIL)
+
+
+@pytest.mark.parametrize("path", PASS, ids=lambda p: p.stem)
+def test_passing_snippet(path: Path, mypy_reports: dict[str, dict[int, list[tuple[str, str]]]]) -> None:
+    _check(path, mypy_reports)
+
+
+@pytest.mark.parametrize("path", FAIL, ids=lambda p: p.stem)
+def test_failing_snippet(path: Path, mypy_reports: dict[str, dict[int, list[tuple[str, str]]]]) -> None:
+    _check(path, mypy_reports)
+
+
+_QUALIFIED = re.compile(r"\b(?:[A-Za-z_]\w*\.)+([A-Za-z_]\w*)")
+
+
+def _unqualified(type_text: str) -> str:
+    return _QUALIFIED.sub(r"\1", type_text)
+
+
+def test_pyright_accepts_passing_snippets_and_agrees_on_types() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pyright", "--outputjson", "--project", str(ROOT / "pyproject.toml"), *map(str, PASS)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    report = json.loads(proc.stdout)
+    errors = [d for d in report["generalDiagnostics"] if d["severity"] == "error"]
+    assert not errors, json.dumps(errors, indent=2)
+    revealed: dict[Key, str] = {}
+    for diag in report["generalDiagnostics"]:
+        match = re.match(r'Type of ".*" is "(.*)"$', diag["message"], re.S)
+        if diag["severity"] == "information" and match:
+            revealed[(Path(diag["file"]).name, diag["range"]["start"]["line"] + 1)] = match.group(1)
+    mismatches = []
+    for path in PASS:
+        for line, wanted in _expected(path).items():
+            for kind, message in wanted:
+                reveal = re.match(r'Revealed type is "(.*)"$', message)
+                if kind != "N" or not reveal:
+                    continue
+                mypy_type = _unqualified(reveal.group(1))
+                pyright_type = revealed.get((path.name, line))
+                if pyright_type != mypy_type:
+                    mismatches.append(f"{path.name}:{line}: mypy {mypy_type!r}, pyright {pyright_type!r}")
+    assert not mismatches, "\n".join(mismatches)
