@@ -1,0 +1,227 @@
+"""Compiling: lowering, edge type checks with located errors, passes, EXPLAIN, JSON, fingerprints."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, TypedDict
+
+import attrs
+import pytest
+
+from tta_dev_primitives import (
+    CompositionError,
+    TypeMismatchError,
+    UnknownPassError,
+    available_passes,
+    branch,
+    combine,
+    compile,
+    node,
+    parallel,
+)
+from tta_dev_primitives.compiler import ParOp, SeqOp
+
+from .fixtures import sample_plan
+
+
+async def parse(text: str) -> int:
+    return int(text)
+
+
+def double(x: int) -> int:
+    return x * 2
+
+
+async def shout(text: str) -> str:
+    return text.upper()
+
+
+def to_text(x: int) -> str:
+    return str(x)
+
+
+def test_mismatch_names_step_producer_consumer_types_and_locations() -> None:
+    p, d, s = node(parse), node(double), node(shout)
+    pipeline = p >> d >> s  # type: ignore[operator]
+    with pytest.raises(TypeMismatchError) as info:
+        compile(pipeline)
+    err = info.value
+    assert isinstance(err, CompositionError) and isinstance(err, TypeError)
+    text = str(err)
+    assert "step 2 of seq 'parse >> double >> shout'" in text
+    assert f"producer  'double' (function, built at {d.location})" in text
+    assert "returns int" in text
+    assert f"consumer  'shout' (function, built at {s.location})" in text
+    assert "expects str" in text
+    assert "int is not assignable to str" in text
+    assert f"built at {pipeline.location}" in text
+    assert "graph sockets:" in text and "parse" in text.split("graph sockets:")[1]
+    [edge] = err.mismatches
+    assert edge.producer is not None and edge.producer.name == "double"
+
+
+def test_all_mismatches_are_reported_at_once() -> None:
+    with pytest.raises(TypeMismatchError) as info:
+        compile(node(parse) >> node(shout) >> node(double))  # type: ignore[arg-type]
+    assert len(info.value.mismatches) == 2
+    assert str(info.value).startswith("2 type mismatches in workflow")
+
+
+def test_dynamic_combine_constructor_is_checked() -> None:
+    @dataclass
+    class Pair:
+        number: int
+        text: str
+
+    bad = combine(Pair, node(to_text), node(double))  # type: ignore[arg-type]
+    with pytest.raises(TypeMismatchError, match=r"(?s)argument 0 of par .*returns str.*expects int"):
+        compile(bad)
+
+
+def test_parallel_branches_needing_incompatible_inputs_are_rejected() -> None:
+    with pytest.raises(TypeMismatchError, match=r"branch 1 of par"):
+        compile(parallel(node(double), node(shout)))
+
+
+def test_branch_predicate_must_return_bool() -> None:
+    def not_bool(x: int) -> str:
+        return "yes"
+
+    with pytest.raises(TypeMismatchError, match=r"(?s)condition of branch.*returns str.*expects bool"):
+        compile(branch(node(not_bool), node(double), node(double)))  # type: ignore[arg-type]
+
+
+class HasText(Protocol):
+    @property
+    def text(self) -> str: ...
+
+
+@attrs.frozen
+class Doc:
+    text: str
+
+
+@attrs.frozen
+class Image:
+    pixels: bytes
+
+
+class Query(TypedDict):
+    question: str
+    k: int
+
+
+class NarrowQuery(TypedDict):
+    question: str
+
+
+def test_protocols_attrs_and_typeddicts_are_checked_on_edges() -> None:
+    def make_doc(x: str) -> Doc:
+        return Doc(x)
+
+    def make_image(x: str) -> Image:
+        return Image(x.encode())
+
+    def read(d: HasText) -> str:
+        return d.text
+
+    def make_query(x: str) -> NarrowQuery:
+        return {"question": x}
+
+    def ask(q: Query) -> str:
+        return q["question"]
+
+    def ask_narrow(q: NarrowQuery) -> str:
+        return q["question"]
+
+    def make_full_query(x: str) -> Query:
+        return {"question": x, "k": 1}
+
+    def needs_doc(d: Doc) -> str:
+        return d.text
+
+    assert compile(node(make_doc) >> node(read)).run_sync("a") == "a"
+    with pytest.raises(TypeMismatchError, match="Image is not assignable to HasText"):
+        compile(node(make_image) >> node(read))  # type: ignore[arg-type]
+    assert compile(node(make_full_query) >> node(ask_narrow)).run_sync("q") == "q"  # extra keys are fine
+    with pytest.raises(TypeMismatchError, match="NarrowQuery is not assignable to Query"):
+        compile(node(make_query) >> node(ask))  # type: ignore[arg-type]  # key 'k' is missing
+    with pytest.raises(TypeMismatchError, match="Image is not assignable to Doc"):
+        compile(node(make_image) >> node(needs_doc))  # type: ignore[arg-type]
+
+
+def test_unknown_pass_name_is_rejected_listing_the_passes() -> None:
+    with pytest.raises(UnknownPassError, match=r"unknown pass name\(s\) \['fuse'\]; available passes: \['flatten', 'typecheck'\]"):
+        compile(node(double), disable=["fuse"])
+    assert available_passes() == ("flatten", "typecheck")
+
+
+def test_flatten_inlines_nested_sequences_and_parallels() -> None:
+    pipeline = node(parse) >> node(double) >> parallel(node(double), parallel(node(to_text), node(double)))
+    flat = compile(pipeline)
+    nested = compile(pipeline, disable="flatten")
+    assert isinstance(flat.root, SeqOp) and len(flat.root.children) == 3
+    assert isinstance(nested.root, SeqOp) and len(nested.root.children) == 2
+    par = flat.root.children[2]
+    assert isinstance(par, ParOp) and len(par.children) == 3
+    assert par.layout.describe() == "(0, (1, 2))"
+    rules = [c.rule for p in flat.passes for c in p.changes]
+    assert rules.count("flatten.inline-seq") == 1 and rules.count("flatten.inline-par") == 1
+    assert flat.run_sync("5") == nested.run_sync("5") == (20, ("10", 20))
+
+
+def test_typecheck_can_be_disabled() -> None:
+    plan = compile(node(parse) >> node(shout), disable=["typecheck"])  # type: ignore[arg-type]
+    assert "typecheck  off (disabled)" in plan.explain()
+
+
+def test_explain_shows_tree_edge_types_and_passes() -> None:
+    plan = compile(node(parse) >> node(double) >> node(to_text).cast(str) >> node(shout))
+    text = plan.explain()
+    lines = text.splitlines()
+    assert lines[0].startswith("plan 'parse >> double >> to_text >> shout'  str -> str  fingerprint ")
+    assert "├─ call 'parse'  str -> int  [async]" in text
+    assert "├─ call 'double'  int -> int  [sync]" in text
+    assert "│    ↓ int  (checked)" in text
+    assert "cast 'to_text'  int -> str" in text
+    assert "unchecked  cast of 'to_text': explicit cast" in text
+    assert "└─ call 'shout'  str -> str  [async]" in text
+    assert "flatten.inline-seq" in text
+    assert "typecheck  4 edges: 3 checked, 1 unchecked" in text
+
+
+def test_to_json_describes_every_op() -> None:
+    plan = compile(sample_plan.build())
+    data = json.loads(plan.to_json())
+    assert data["format"] == "tta-plan/1"
+    assert (data["in"], data["out"]) == ("str", "Summary")
+    root = data["root"]
+    assert root["kind"] == "seq" and [c["kind"] for c in root["children"]] == ["call", "par"]
+    par = root["children"][1]
+    assert par["params"] == {"layout": "Summary(0, 1)"}
+    assert par["children"][0]["params"] == {"fn": "tests.fixtures.sample_plan.count", "mode": "sync", "context": False}
+    assert all("location" in c for c in par["children"])
+    assert data["fingerprint"] == plan.fingerprint()
+    assert all(e["checked"] for e in data["edges"])
+
+
+def test_fingerprint_is_stable_across_processes_and_tracks_structure() -> None:
+    here = compile(sample_plan.build()).fingerprint()
+    code = "from tests.fixtures import sample_plan; from tta_dev_primitives import compile; print(compile(sample_plan.build()).fingerprint())"
+    root = Path(__file__).parent.parent
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
+    assert other.stdout.strip() == here
+    changed = compile(sample_plan.build() >> node(lambda s: s)).fingerprint()
+    assert changed != here
+    assert compile(sample_plan.build(), disable="flatten").fingerprint() == here  # nothing to flatten
+
+
+def test_plan_exposes_types_and_ops() -> None:
+    plan = compile(node(parse) >> node(double))
+    assert plan.input_type is str and plan.output_type is int
+    assert [op.name for op in plan.ops()] == ["parse >> double", "parse", "double"]
+    assert repr(plan) == "<Plan 'parse >> double' str -> int>"
