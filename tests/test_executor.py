@@ -1,0 +1,318 @@
+"""Running plans on asyncio and trio: results, context, concurrency, failures, cancellation."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import anyio
+import pytest
+
+from tta_dev_primitives import (
+    NoRunContextError,
+    ParallelError,
+    RunContext,
+    RunTimeoutError,
+    branch,
+    combine,
+    compile,
+    current_context,
+    for_each,
+    node,
+    parallel,
+    parallel_all,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+async def parse(text: str) -> int:
+    return int(text)
+
+
+def double(x: int) -> int:
+    return x * 2
+
+
+async def to_text(x: int) -> str:
+    return str(x)
+
+
+class Boom(Exception):
+    pass
+
+
+async def boom(x: int) -> int:
+    raise Boom(f"boom on {x}")
+
+
+async def test_sequence_mixes_async_and_sync_steps() -> None:
+    plan = compile(node(parse) >> node(double) >> node(double) >> node(to_text))
+    assert await plan.run("5") == "20"
+
+
+async def test_node_receives_run_context_as_second_parameter() -> None:
+    seen: list[RunContext] = []
+
+    async def grab(x: int, ctx: RunContext) -> int:
+        seen.append(ctx)
+        return x
+
+    ctx = RunContext(correlation_id="corr-1", workflow_id="wf", session_id="s", metadata={"k": 1})
+    plan = compile(node(grab) >> node(double))
+    assert await plan.run(3, context=ctx) == 6
+    assert seen == [ctx] and seen[0].correlation_id == "corr-1"
+
+
+async def test_correlation_id_is_generated_once_per_run() -> None:
+    ids: list[str] = []
+
+    def record(x: int, ctx: RunContext) -> int:
+        ids.append(ctx.correlation_id)
+        ids.append(current_context().correlation_id)
+        return x
+
+    plan = compile(node(record))
+    await plan.run(1)
+    await plan.run(1)
+    assert ids[0] == ids[1] and ids[2] == ids[3] and ids[0] != ids[2]
+    assert len(ids[0]) == 32 and int(ids[0], 16) >= 0
+
+
+async def test_current_context_outside_a_run_raises() -> None:
+    with pytest.raises(NoRunContextError, match="outside of a running plan"):
+        current_context()
+
+
+async def test_nested_plan_inherits_the_callers_context() -> None:
+    inner = compile(node(lambda x: current_context().correlation_id))
+
+    async def call_inner(x: int) -> object:
+        return await inner.run(x)
+
+    outer = compile(node(call_inner))
+    assert await outer.run(1, context=RunContext(correlation_id="outer")) == "outer"
+
+
+async def test_zero_argument_node_ignores_its_input() -> None:
+    async def constant() -> str:
+        return "fixed"
+
+    assert await compile(node(double) >> node(constant)).run(4) == "fixed"
+
+
+async def test_parallel_returns_results_in_branch_order() -> None:
+    order: list[str] = []
+
+    async def slow(x: int) -> str:
+        await anyio.sleep(0)
+        await anyio.sleep(0)
+        order.append("slow")
+        return "slow"
+
+    async def fast(x: int) -> str:
+        order.append("fast")
+        return "fast"
+
+    plan = compile(parallel(node(slow), node(fast), node(double)))
+    assert await plan.run(2) == ("slow", "fast", 4)
+    assert order == ["fast", "slow"]  # they did run concurrently
+
+
+async def test_combine_builds_the_constructor_from_branch_results() -> None:
+    @dataclass
+    class Pair:
+        number: int
+        text: str
+
+    plan = compile(combine(Pair, node(double), node(to_text)))
+    assert await plan.run(21) == Pair(42, "21")
+
+
+async def test_flattened_nested_parallel_keeps_the_result_shape() -> None:
+    @dataclass
+    class Inner:
+        a: int
+        b: str
+
+    structure = parallel(node(double), combine(Inner, node(double), node(to_text)), parallel(node(to_text), node(double)))
+    flat, nested = compile(structure), compile(structure, disable="flatten")
+    expected = (6, Inner(6, "3"), ("3", 6))
+    assert await flat.run(3) == expected
+    assert await nested.run(3) == expected
+
+
+async def test_parallel_failure_cancels_siblings_and_names_the_node() -> None:
+    started = anyio.Event()
+    cancelled: list[bool] = []
+
+    async def waits_forever(x: int) -> int:
+        started.set()
+        try:
+            await anyio.Event().wait()
+        except anyio.get_cancelled_exc_class():
+            cancelled.append(True)
+            raise
+        return x
+
+    async def fails_after_start(x: int) -> int:
+        await started.wait()
+        raise Boom("branch failed")
+
+    fan = parallel(node(waits_forever), node(fails_after_start), name="fan")
+    with pytest.raises(ParallelError) as info:
+        await compile(fan).run(1)
+    err = info.value
+    assert cancelled == [True]
+    assert err.node_name == "fan" and "1 of 2 branches of 'fan'" in str(err)
+    [inner] = err.exceptions
+    assert isinstance(inner, Boom)
+    assert any("in branch 1 'fails_after_start'" in n for n in inner.__notes__)
+
+
+async def test_map_keeps_order_and_bounds_concurrency() -> None:
+    in_flight = 0
+    peak = 0
+
+    async def work(x: int) -> int:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        for _ in range(3):
+            await anyio.sleep(0)
+        in_flight -= 1
+        return x * 10
+
+    def items(n: int) -> list[int]:
+        return list(range(n))
+
+    plan = compile(node(items).map(node(work), concurrency=3))
+    assert await plan.run(10) == [i * 10 for i in range(10)]
+    assert peak == 3
+    assert await compile(for_each(node(work))).run([]) == []
+
+
+async def test_map_failure_names_the_item() -> None:
+    async def fail_on_three(x: int) -> int:
+        if x == 3:
+            raise Boom("three")
+        return x
+
+    with pytest.raises(ParallelError) as info:
+        await compile(for_each(node(fail_on_three), concurrency=2)).run([1, 2, 3, 4])
+    [inner] = info.value.exceptions
+    assert any("in item 2 ('fail_on_three'" in n for n in inner.__notes__)
+
+
+async def test_branch_picks_an_arm_with_sync_or_async_predicate() -> None:
+    async def is_big(x: int) -> bool:
+        return x > 10
+
+    big = compile(branch(node(is_big), node(double), node(lambda x: -x)))
+    assert await big.run(20) == 40 and await big.run(2) == -2
+    small = compile(branch(lambda x: x < 0, node(lambda x: 0), node(double)))
+    assert await small.run(-5) == 0 and await small.run(5) == 10
+
+
+async def test_thread_node_runs_in_a_worker_thread_with_the_context() -> None:
+    main_thread = threading.get_ident()
+
+    def blocking(x: int) -> tuple[bool, str]:
+        return threading.get_ident() != main_thread, current_context().correlation_id
+
+    plan = compile(node(blocking, thread=True))
+    assert await plan.run(1, context=RunContext(correlation_id="c9")) == (True, "c9")
+
+
+async def test_unannotated_sync_lambda_returning_a_coroutine_is_awaited() -> None:
+    plan = compile(node(lambda x: to_text(x)))
+    assert await plan.run(7) == "7"
+
+
+async def test_failing_step_is_named_in_a_note() -> None:
+    plan = compile(node(parse) >> node(double) >> node(boom) >> node(to_text))
+    with pytest.raises(Boom) as info:
+        await plan.run("1")
+    notes = info.value.__notes__
+    assert len(notes) == 1
+    assert notes[0].startswith("in step 2 'boom' (function, built at ")
+    assert "of sequence 'parse >> double >> boom >> to_text'" in notes[0]
+
+
+async def test_failing_single_node_plan_is_named() -> None:
+    single = node(boom)
+    with pytest.raises(Boom) as info:
+        await compile(single).run(1)
+    assert info.value.__notes__ == [f"in 'boom' (function, built at {single.location}) of plan 'boom'"]
+
+
+async def test_timeout_cancels_the_run() -> None:
+    async def hangs(x: int) -> int:
+        await anyio.Event().wait()
+        return x
+
+    plan = compile(node(double) >> node(hangs), name="hanging")
+    with pytest.raises(RunTimeoutError, match=r"plan 'hanging' exceeded its timeout of 0.05s") as info:
+        await plan.run(1, timeout=0.05)
+    assert isinstance(info.value, TimeoutError)
+
+
+async def test_context_deadline_is_enforced_and_restored() -> None:
+    remaining: list[float | None] = []
+
+    async def look(x: int, ctx: RunContext) -> int:
+        remaining.append(ctx.remaining())
+        return x
+
+    ctx = RunContext()
+    await compile(node(look)).run(1, context=ctx, timeout=30)
+    assert remaining[0] is not None and 0 < remaining[0] <= 30
+    assert ctx.deadline is None and ctx.remaining() is None
+
+
+async def test_plan_map_runs_many_inputs_in_order() -> None:
+    plan = compile(node(parse) >> node(double))
+    assert await plan.map(["1", "2", "3"], concurrency=2) == [2, 4, 6]
+
+
+async def test_cancelling_a_run_cancels_every_in_flight_branch() -> None:
+    started = 0
+    finished_cleanup = 0
+    all_started = anyio.Event()
+
+    async def wait(x: int) -> int:
+        nonlocal started, finished_cleanup
+        started += 1
+        if started == 50:
+            all_started.set()
+        try:
+            await anyio.Event().wait()
+        finally:
+            finished_cleanup += 1
+        return x
+
+    plan = compile(parallel_all([node(wait) for _ in range(50)]))
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(plan.run, 1)
+        await all_started.wait()
+        tg.cancel_scope.cancel()
+    assert finished_cleanup == 50
+
+
+def test_run_sync_on_both_backends() -> None:
+    plan = compile(node(parse) >> node(double))
+    assert plan.run_sync("4") == 8
+    assert plan.run_sync("4", backend="trio") == 8
+
+
+def test_no_task_is_leaked_after_a_failed_parallel_run() -> None:
+    import asyncio
+
+    async def main() -> set[asyncio.Task[object]]:
+        plan = compile(parallel(node(boom), node(lambda x: anyio.Event().wait())))
+        with pytest.raises(ParallelError):
+            await plan.run(1)
+        current = asyncio.current_task()
+        return {t for t in asyncio.all_tasks() if t is not current}  # type: ignore[misc]
+
+    assert asyncio.run(main()) == set()
