@@ -68,6 +68,10 @@ def cases() -> list[Case]:
 async def main() -> None:
     results = await measure(cases())
     print(table(f"{STEPS}-step sequential chain", results, baseline="raw awaits (unrolled)", unit="step"))
+    medians = {r.case.name: r.median_s for r in results}
+    if "LangChain LCEL ainvoke" in medians:
+        speedup = medians["LangChain LCEL ainvoke"] / medians["tta plan.run"]
+        print(f"\ntta plan.run is {speedup:.0f}x faster than LangChain LCEL (target >= 50x)")
     print()
     print(environment("tta-dev-primitives", "anyio", "langchain-core"))
 

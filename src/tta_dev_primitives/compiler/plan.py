@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Iterable
+from collections.abc import Coroutine, Iterable
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar, cast
 
 import attrs
@@ -139,7 +139,9 @@ class Plan(Generic[In, Out]):
             exe = self._exe = build_executable(self)  # type: ignore[arg-type]
         return exe
 
-    def run(self, input: In, *, context: RunContext | None = None, timeout: float | None = None) -> Awaitable[Out]:
+    def run(
+        self, input: In, *, context: RunContext | None = None, timeout: float | None = None
+    ) -> Coroutine[object, object, Out]:
         """Run the plan on `input` and return its result.
 
         `context` supplies ids, metadata and state (a RunContext is created, or the caller's
@@ -149,7 +151,7 @@ class Plan(Generic[In, Out]):
         exe = self._exe
         if exe is None or exe.version != exe.registry.version:
             exe = self._executable()
-        return cast("Awaitable[Out]", exe.run(input, context, timeout))
+        return cast("Coroutine[object, object, Out]", exe.run(input, context, timeout))
 
     def run_sync(
         self,
@@ -167,8 +169,10 @@ class Plan(Generic[In, Out]):
 
         return anyio.run(main, backend=backend)
 
-    def map(self, inputs: Iterable[In], *, concurrency: int = 16, context: RunContext | None = None) -> Awaitable[list[Out]]:
+    def map(
+        self, inputs: Iterable[In], *, concurrency: int = 16, context: RunContext | None = None
+    ) -> Coroutine[object, object, list[Out]]:
         """Run the plan on many inputs, at most `concurrency` at once; results keep input order."""
         from ..executor.runner import run_many
 
-        return cast("Awaitable[list[Out]]", run_many(self, list(inputs), concurrency, context))  # type: ignore[arg-type]
+        return cast("Coroutine[object, object, list[Out]]", run_many(self, list(inputs), concurrency, context))  # type: ignore[arg-type]

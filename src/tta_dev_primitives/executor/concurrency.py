@@ -12,7 +12,6 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import anyio
-import sniffio
 
 from ..compiler.ir import Group, MapOp, ParOp
 from ..errors import ParallelError
@@ -22,9 +21,18 @@ from .notes import note, where
 Job = Callable[[int], Coroutine[Any, Any, None]]
 
 
+def _running_asyncio() -> bool:
+    """True on an asyncio loop (trio runs none). anyio no longer ships sniffio, so ask asyncio."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 async def spawn_all(count: int, job: Job) -> None:
     """Run `job(0) ... job(count - 1)` concurrently; the first failure cancels the rest."""
-    if sniffio.current_async_library() == "asyncio":
+    if _running_asyncio():
         async with asyncio.TaskGroup() as tg:
             create = tg.create_task
             for i in range(count):

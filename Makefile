@@ -1,0 +1,38 @@
+# Two commands on a fresh machine:
+#   make demo   installs the package into .venv and runs examples/quickstart.py
+#   make test   installs the dev extras and runs mypy --strict and the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: demo test typecheck pytest bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.core: pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.dev: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[dev]'
+	touch $@ $(VENV)/.core
+
+demo: $(VENV)/.core
+	$(BIN)/python examples/quickstart.py
+
+typecheck: $(VENV)/.dev
+	$(BIN)/mypy --strict src examples
+
+pytest: $(VENV)/.dev
+	$(BIN)/python -m pytest
+
+test: typecheck pytest
+
+bench: $(VENV)/.dev
+	$(BIN)/python -m benchmarks.bench_sequential
+	$(BIN)/python -m benchmarks.bench_fanout
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache
