@@ -118,6 +118,8 @@ def _origin(tp: object) -> object:
 
 def is_assignable(src: object, dst: object) -> Verdict:
     """Can a value of type `src` be used where `dst` is expected? None means "cannot tell"."""
+    if src is dst and type(src) is type:  # the common case: the same plain class on both ends
+        return True
     src, dst = _strip(src), _strip(dst)
     if src is UNKNOWN or dst is UNKNOWN or src in _ANY_FORMS or dst in _ANY_FORMS:
         return None
@@ -208,7 +210,8 @@ def _type_assignable(src: object, dst: object) -> Verdict:
 
 def _callable_assignable(src: object, dst: object) -> Verdict:
     if _origin(src) is not cabc.Callable:
-        return None if isinstance(src, type) and hasattr(src, "__call__") and src is not type else False
+        callable_instances = isinstance(src, type) and any("__call__" in vars(k) for k in src.__mro__[:-1])
+        return None if callable_instances else False
     src_args, dst_args = typing.get_args(src), typing.get_args(dst)
     if not src_args or not dst_args:
         return True

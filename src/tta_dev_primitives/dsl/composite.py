@@ -37,8 +37,7 @@ class Chain(Node[In, Out]):
         if not steps:
             raise ConfigError(name or "sequence", "steps", "at least one node", list(steps))
         self.steps = tuple(as_node(s, where=f"sequence step {i}") for i, s in enumerate(steps))
-        if name is not None:
-            self._tta_name = name
+        self._set_name(name)
 
     def _default_name(self) -> str:
         return _joined([s.name for s in self.steps], " >> ")
@@ -69,8 +68,7 @@ class ParallelNode(Node[In, Out]):
         self.combiner = combiner
         if combiner is not None:
             self.primitive_type = "combine"
-        if name is not None:
-            self._tta_name = name
+        self._set_name(name)
 
     def _default_name(self) -> str:
         inner = _joined([b.name for b in self.branches], " | ")
@@ -96,8 +94,7 @@ class BranchNode(Node[In, Out]):
         self.predicate = as_node(predicate, where=f"{label} predicate")
         self.if_true = as_node(then, where=f"{label} then")
         self.if_false = as_node(otherwise, where=f"{label} otherwise")
-        if name is not None:
-            self._tta_name = name
+        self._set_name(name)
 
     def _default_name(self) -> str:
         return f"{self.predicate.name} ? {self.if_true.name} : {self.if_false.name}"
@@ -114,8 +111,7 @@ class MapNode(Node[In, Out]):
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency <= 0:
             raise ConfigError(label, "concurrency", "an int >= 1", concurrency)
         self.concurrency = concurrency
-        if name is not None:
-            self._tta_name = name
+        self._set_name(name)
 
     def _default_name(self) -> str:
         return f"map({self.body.name})"

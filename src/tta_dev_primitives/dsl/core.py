@@ -66,13 +66,19 @@ class Node(Generic[In, Out]):
 
     def named(self, name: str) -> Self:
         """A copy of this node with another name."""
+        clone = copy.copy(self)
+        clone._set_name(name)
+        return clone
+
+    def _set_name(self, name: str | None) -> None:
+        """Set an explicit name (None keeps the default), rejecting anything but a non-empty str."""
+        if name is None:
+            return
         if not isinstance(name, str) or not name:
             from ..errors import ConfigError
 
             raise ConfigError(self.name, "name", "a non-empty str", name)
-        clone = copy.copy(self)
-        clone._tta_name = name
-        return clone
+        self._tta_name = name
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} at {self.location}>"

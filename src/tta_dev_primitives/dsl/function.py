@@ -36,10 +36,7 @@ class FunctionNode(Node[In, Out]):
         if thread and self.info.is_async:
             raise ConfigError(where, "thread", "False for an async function (it already yields)", thread)
         self.thread = thread
-        if name is not None:
-            if not isinstance(name, str) or not name:
-                raise ConfigError(where, "name", "a non-empty str", name)
-            self._tta_name = name
+        self._set_name(name)
 
     def _default_name(self) -> str:
         return self.info.name

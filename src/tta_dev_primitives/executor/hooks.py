@@ -135,52 +135,38 @@ class HookSet:
             exc_info=error,
         )
 
+    def _call(self, hook: Hook, event: str, *args: object) -> object:
+        """Call one hook event; a failure is reported (once) and turns into a None result."""
+        try:
+            return getattr(hook, event)(*args)
+        except Exception as exc:
+            self.report(hook, event, exc)
+            return None
+
     def node_start(self, node: NodeInfo, ctx: RunContext) -> list[object]:
-        states: list[object] = []
-        for hook in self.node_hooks:
-            try:
-                states.append(hook.on_node_start(node, ctx))
-            except Exception as exc:
-                self.report(hook, "on_node_start", exc)
-                states.append(None)
-        return states
+        return [self._call(hook, "on_node_start", node, ctx) for hook in self.node_hooks]
 
     def node_end(self, node: NodeInfo, ctx: RunContext, states: list[object], result: object) -> None:
         for hook, state in zip(self.node_hooks, states):
-            try:
-                hook.on_node_end(node, ctx, state, result)
-            except Exception as exc:
-                self.report(hook, "on_node_end", exc)
+            self._call(hook, "on_node_end", node, ctx, state, result)
 
     def node_error(self, node: NodeInfo, ctx: RunContext, states: list[object], error: BaseException) -> None:
         for hook, state in zip(self.node_hooks, states):
-            try:
-                hook.on_node_error(node, ctx, state, error)
-            except Exception as exc:
-                self.report(hook, "on_node_error", exc)
+            self._call(hook, "on_node_error", node, ctx, state, error)
 
     def run_start(self, run: RunInfo) -> None:
         for hook in self.run_hooks:
-            try:
-                hook.on_run_start(run)
-            except Exception as exc:
-                self.report(hook, "on_run_start", exc)
+            self._call(hook, "on_run_start", run)
 
     def run_end(self, run: RunInfo, error: BaseException | None) -> None:
         for hook in self.run_hooks:
-            try:
-                hook.on_run_end(run, error)
-            except Exception as exc:
-                self.report(hook, "on_run_end", exc)
+            self._call(hook, "on_run_end", run, error)
 
     def emit(self, event: str, *args: object) -> None:
         """Send a resilience or cache event (`"on_retry"`, `"on_cache_hit"`, ...) to every hook."""
         for hook in self.hooks:
             if _overrides(hook, event):
-                try:
-                    getattr(hook, event)(*args)
-                except Exception as exc:
-                    self.report(hook, event, exc)
+                self._call(hook, event, *args)
 
 
 class _Registry:

@@ -100,8 +100,7 @@ class LambdaPrimitive(WorkflowPrimitive[T, U], Generic[T, U]):
     def __init__(self, fn: Callable[..., object], *, name: str | None = None) -> None:
         self.info = inspect_callable(fn, where=f"LambdaPrimitive({name or getattr(fn, '__name__', '?')})")
         self.fn = fn
-        if name is not None:
-            self._tta_name = name
+        self._set_name(name)
 
     def _default_name(self) -> str:
         return self.info.name
