@@ -140,6 +140,15 @@ async def test_flattened_nested_parallel_keeps_the_result_shape() -> None:
     expected = (6, Inner(6, "3"), ("3", 6))
     assert await flat.run(3) == expected
     assert await nested.run(3) == expected
+    # A nested group that starts at branch 0 must take only its own results (found by the
+    # property test in test_flatten_property.py).
+    @dataclass
+    class Loose:
+        a: object
+        b: object
+
+    leading = combine(Loose, parallel(node(double), node(double)), node(to_text))
+    assert await compile(leading).run(2) == Loose((4, 4), "2")
 
 
 async def test_parallel_failure_cancels_siblings_and_names_the_node() -> None:

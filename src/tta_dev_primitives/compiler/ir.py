@@ -111,9 +111,6 @@ class Group:
     combiner: Callable[..., object] | None
     items: tuple[int | Group, ...]
 
-    def is_flat(self) -> bool:
-        return all(isinstance(i, int) for i in self.items)
-
     def describe(self) -> str:
         inner = ", ".join(str(i) if isinstance(i, int) else i.describe() for i in self.items)
         if self.combiner is None:

@@ -43,18 +43,15 @@ async def spawn_all(count: int, job: Job) -> None:
                 atg.start_soon(job, i)
 
 
-def _assembler(layout: Group) -> Callable[[list[object]], object]:
-    """A function from the flat branch results to the value the user's structure produces."""
-    if layout.is_flat():
-        indices = [i for i in layout.items if isinstance(i, int)]
-        combiner = layout.combiner
-        if indices == list(range(len(indices))):
-            if combiner is None:
-                return tuple
-            flat_combiner = combiner
-            return lambda results: flat_combiner(*results)
-    parts = [(lambda results, i=i: results[i]) if isinstance(i, int) else _assembler(i) for i in layout.items]
+def _assembler(layout: Group, total: int) -> Callable[[list[object]], object]:
+    """A function from the `total` flat branch results to the value the user's structure produces."""
     combiner = layout.combiner
+    if layout.items == tuple(range(total)):  # the common, unflattened case: one group of all results
+        if combiner is None:
+            return tuple
+        flat_combiner = combiner
+        return lambda results: flat_combiner(*results)
+    parts = [(lambda results, i=i: results[i]) if isinstance(i, int) else _assembler(i, -1) for i in layout.items]
 
     def assemble(results: list[object]) -> object:
         values = [part(results) for part in parts]
@@ -78,7 +75,7 @@ def _emit_par(op: ParOp, em: Emitter) -> Step:
     runners = [em.emit_async(child) for child in op.children]
     labels = [f"in branch {i} {where(child)} of parallel {op.name!r}" for i, child in enumerate(op.children)]
     count = len(runners)
-    assemble = _assembler(op.layout)
+    assemble = _assembler(op.layout, count)
     name, location = op.name, str(op.location)
 
     async def run(x: object) -> object:
