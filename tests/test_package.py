@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
+import typing
 from pathlib import Path
+from typing import Any
 
 import tta_dev_primitives
 
@@ -39,3 +42,40 @@ def test_apm_metadata_matches_the_package() -> None:
 
 def test_package_is_typed() -> None:
     assert (Path(tta_dev_primitives.__file__).parent / "py.typed").exists()
+
+
+def _mentions_any(tp: object) -> bool:
+    if tp is Any:
+        return True
+    return any(_mentions_any(arg) for arg in typing.get_args(tp))
+
+
+def _signatures(obj: object) -> list[tuple[str, object]]:
+    """(where, annotation) for every public function, overload and method signature of `obj`."""
+    found: list[tuple[str, object]] = []
+    functions: list[tuple[str, object]] = []
+    if inspect.isclass(obj):
+        for name, member in vars(obj).items():
+            if name.startswith("_") and name not in ("__init__", "__rshift__"):
+                continue
+            target = member.fget if isinstance(member, property) else member
+            if inspect.isfunction(target):
+                functions.append((f"{obj.__qualname__}.{name}", target))
+    elif inspect.isfunction(obj):
+        functions.append((obj.__qualname__, obj))
+    for where, fn in functions:
+        overloads = typing.get_overloads(fn)  # type: ignore[arg-type]
+        for candidate in overloads or [fn]:
+            hints = typing.get_type_hints(candidate, localns=dict(vars(tta_dev_primitives)))
+            found.extend((f"{where}: {param}", tp) for param, tp in hints.items())
+    return found
+
+
+def test_no_any_leaks_through_the_public_api() -> None:
+    leaks = [
+        where
+        for name in tta_dev_primitives.__all__
+        for where, tp in _signatures(getattr(tta_dev_primitives, name))
+        if _mentions_any(tp)
+    ]
+    assert not leaks, leaks
