@@ -16,6 +16,13 @@ from typing_extensions import Self
 
 from .location import SourceLocation, capture_location
 
+if TYPE_CHECKING:
+    import random
+
+    from ..stdlib.clock import Clock
+    from ..stdlib.recovery.budget import RetryBudget
+    from ..stdlib.recovery.retry import RetryOn
+
 __all__ = ["AnyNode", "Node"]
 
 In = TypeVar("In", contravariant=True)
@@ -117,6 +124,55 @@ class Node(Generic[In, Out]):
         from .composite import CastNode
 
         return CastNode(self, target)
+
+    # -- resilience (see tta_dev_primitives.stdlib.recovery) -----------------------------------
+
+    def retry(
+        self,
+        *,
+        max_attempts: int = 3,
+        initial_delay: float = 0.1,
+        backoff_factor: float = 2.0,
+        max_delay: float = 10.0,
+        jitter: bool = True,
+        deadline: float | None = None,
+        retry_on: RetryOn | None = None,
+        budget: RetryBudget | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> Node[In, Out]:
+        """Retry this node on transient errors with full-jitter exponential backoff (see Retry)."""
+        from ..stdlib.clock import SYSTEM_CLOCK
+        from ..stdlib.recovery.retry import Retry
+
+        policy = Retry(
+            max_attempts=max_attempts,
+            initial_delay=initial_delay,
+            backoff_factor=backoff_factor,
+            max_delay=max_delay,
+            jitter=jitter,
+            deadline=deadline,
+            retry_on=retry_on,
+            budget=budget,
+            clock=clock or SYSTEM_CLOCK,
+            rng=rng,
+        )
+        return policy(self)
+
+    def timeout(self, seconds: float, *, fallback: Node[In, Out] | None = None, clock: Clock | None = None) -> Node[In, Out]:
+        """Fail with NodeTimeoutError (a TimeoutError) after `seconds`, or run `fallback` instead."""
+        from ..stdlib.clock import SYSTEM_CLOCK
+        from ..stdlib.recovery.timeout import Timeout
+
+        return Timeout(seconds, fallback=fallback, clock=clock or SYSTEM_CLOCK)(self)
+
+    def fallback(self, other: Node[In, Out]) -> Node[In, Out]:
+        """Run `other` if this node fails; chains (`a.fallback(b).fallback(c)`) stay one level."""
+        from ..stdlib.recovery.fallback import FallbackNode
+
+        if isinstance(self, FallbackNode) and self.only_on == (Exception,):
+            return FallbackNode(self.routes[0], (*self.routes[1:], other))
+        return FallbackNode(self, (other,))
 
     if TYPE_CHECKING:
         # Witnesses that let combinators demand an *exact* output type (e.g. branch arms must

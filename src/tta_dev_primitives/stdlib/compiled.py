@@ -1,0 +1,42 @@
+"""CompiledPrimitive: the seed's `await primitive.execute(input)` for structural primitives.
+
+Sequential, Parallel, Router, Fallback, Saga and friends are DSL nodes, lowered to plan ops like
+any other; this mixin adds the seed-style `execute`, which compiles the primitive once (on first
+use) and runs the plan.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from ..compiler.compile import compile
+from ..compiler.plan import Plan
+from ..context import RunContext
+from .base import WorkflowPrimitive
+
+__all__ = ["CompiledPrimitive"]
+
+T = TypeVar("T", contravariant=True)
+U = TypeVar("U", covariant=True)
+
+
+class CompiledPrimitive(WorkflowPrimitive[T, U]):
+    """A WorkflowPrimitive whose `execute` runs its own compiled plan.
+
+    Subclasses are structural nodes: their lowering rule (found first in the MRO) decides how they
+    run inside plans; `execute` is only the entry point for calling them directly.
+    """
+
+    def plan(self) -> Plan[T, U]:
+        """This primitive compiled (once; build a new primitive to change it)."""
+        cached: Plan[T, U] | None = self.__dict__.get("_tta_plan")
+        if cached is None:
+            cached = compile(self)
+            self.__dict__["_tta_plan"] = cached
+        return cached
+
+    async def execute(self, input_data: T, context: RunContext | None = None) -> U:
+        """Run this primitive on `input_data` (the seed API); `context` is optional."""
+        return await self.plan().run(input_data, context=context)
+
+

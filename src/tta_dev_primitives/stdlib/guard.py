@@ -1,0 +1,131 @@
+"""Guards: the one mechanism behind every single-child resilience wrapper.
+
+Retry, timeout, circuit breaker, bulkhead, rate limiter and hedging are each a `Guard`: a small
+policy object that wraps the child's async callable once, when the plan's closures are built.
+`GuardNode` is the DSL node (child + guard), `GuardOp` the plan op; both are generic, so a new
+wrapper is just a new Guard class.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Awaitable, Callable
+from typing import ClassVar, Protocol, TypeVar
+
+import attrs
+
+from ..compiler.ir import Op
+from ..compiler.lowering import Lowerer, lowering
+from ..context import RunContext, _current
+from ..dsl.core import AnyNode, Node
+from ..executor.emit import AsyncFn, Emitter, Step, emitter, node_info
+from ..executor.hooks import REGISTRY, HookSet, NodeInfo
+
+__all__ = ["Guard", "GuardNode", "GuardOp", "GuardSite"]
+
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+
+
+@attrs.frozen
+class GuardSite:
+    """Where a guard is installed: the op's identity and the plan's hooks (for events)."""
+
+    info: NodeInfo
+    hooks: HookSet | None
+    installed: bool = False
+    """Outside plans (decorator form): send events to the process-wide hooks at event time."""
+
+    def emit(self, event: str, *args: object) -> None:
+        """Send a hook event (`on_retry`, `on_timeout`, ...) for this op; free without hooks."""
+        hooks = self.hooks
+        if hooks is None and self.installed and REGISTRY.hooks:
+            hooks = HookSet(REGISTRY.hooks)
+        if hooks is not None:
+            hooks.emit(event, self.info, _current.get(None) or RunContext(), *args)
+
+
+class Guard(Protocol):
+    """A policy that wraps one async callable."""
+
+    kind: str
+
+    def describe(self) -> dict[str, object]:
+        """Settings as JSON-compatible values, shown by EXPLAIN and in the plan's JSON."""
+        ...
+
+    def wrap(self, call: AsyncFn, site: GuardSite) -> AsyncFn:
+        """Return the guarded callable (built once per plan)."""
+        ...
+
+
+class GuardNode(Node[In, Out]):
+    """`inner` run under `guard`; the node's type is the inner node's."""
+
+    def __init__(self, inner: Node[In, Out], guard: Guard, *, name: str | None = None) -> None:
+        self.inner: AnyNode = inner
+        self.guard = guard
+        self.primitive_type = guard.kind
+        self._set_name(name)
+
+    def _default_name(self) -> str:
+        return f"{self.guard.kind}({self.inner.name})"
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class GuardOp(Op):
+    """One child run under a guard."""
+
+    kind: ClassVar[str] = "guard"
+
+    guard: Guard
+
+    def params(self) -> dict[str, object]:
+        return {"guard": self.guard.kind, **self.guard.describe()}
+
+
+@lowering(GuardNode)
+def _lower_guard(node: GuardNode[typing.Never, object], lw: Lowerer) -> Op:
+    node_id = lw.next_id()
+    inner = lw.lower(node.inner)
+    return GuardOp(
+        node_id=node_id,
+        name=node.name,
+        primitive_type=node.primitive_type,
+        location=node.location,
+        in_type=inner.in_type,
+        out_type=inner.out_type,
+        children=(inner,),
+        guard=node.guard,
+    )
+
+
+@emitter(GuardOp)
+def _emit_guard(op: GuardOp, em: Emitter) -> Step:
+    inner = em.emit_async(op.children[0])
+    return Step(op.guard.wrap(inner, GuardSite(node_info(op), em.hooks)), True)
+
+
+def guard_function(guard: Guard, fn: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
+    """Apply `guard` to a plain async function (the decorator form), outside any plan.
+
+    The function's arguments are packed into one value so the guard sees a one-argument call.
+    """
+    import functools
+
+    from ..dsl.location import capture_location
+
+    name = getattr(fn, "__name__", "function")
+    info = NodeInfo(node_id=0, name=name, primitive_type=guard.kind, kind="guard", location=capture_location())
+
+    async def call(packed: object) -> object:
+        args, kwargs = typing.cast("tuple[tuple[object, ...], dict[str, object]]", packed)
+        return await fn(*args, **kwargs)
+
+    guarded = guard.wrap(call, GuardSite(info, None, installed=True))
+
+    @functools.wraps(fn)
+    async def wrapper(*args: object, **kwargs: object) -> object:
+        return await guarded((args, kwargs))
+
+    return wrapper

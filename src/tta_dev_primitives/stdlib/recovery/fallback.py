@@ -1,0 +1,133 @@
+"""Fallback: try the primary, then each fallback in order; all failing raises FallbackError.
+
+    Fallback(primary=expensive_model, fallback=cheap_model)
+    Fallback(primary=a, fallbacks=[b, c])
+    a.fallback(b).fallback(c)            # one flat chain: a, then b, then c
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Sequence
+from typing import ClassVar, TypeVar
+
+import attrs
+
+from ...compiler.ir import Edge, Op
+from ...compiler.lowering import Lowerer, lowering
+from ...compiler.types import most_specific, union_of
+from ...dsl.core import AnyNode, Node
+from ...dsl.function import as_node
+from ...executor.emit import Emitter, Step, emitter, node_info
+from ...executor.notes import where
+from ..compiled import CompiledPrimitive
+from ..guard import GuardSite
+from .errors import FallbackError
+
+__all__ = ["Fallback", "FallbackNode", "FallbackOp", "FallbackPrimitive"]
+
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+A = TypeVar("A")
+B = TypeVar("B")
+
+
+class FallbackNode(Node[In, Out]):
+    """Run routes in order until one succeeds; errors not in `only_on` propagate at once."""
+
+    primitive_type = "fallback"
+
+    def __init__(
+        self,
+        primary: AnyNode,
+        fallbacks: Sequence[AnyNode],
+        *,
+        only_on: tuple[type[Exception], ...] = (Exception,),
+        name: str | None = None,
+    ) -> None:
+        label = name or "Fallback"
+        self.routes: tuple[AnyNode, ...] = (
+            as_node(primary, where=f"{label} primary"),
+            *(as_node(f, where=f"{label} fallback {i}") for i, f in enumerate(fallbacks)),
+        )
+        if len(self.routes) < 2:
+            from ...errors import ConfigError
+
+            raise ConfigError(label, "fallback", "at least one fallback node", list(fallbacks))
+        self.only_on = only_on
+        self._set_name(name)
+
+    def _default_name(self) -> str:
+        return " ?? ".join(r.name for r in self.routes)
+
+
+class FallbackPrimitive(FallbackNode[In, Out], CompiledPrimitive[In, Out]):
+    """The seed form: `Fallback(primary=..., fallback=...)` with `await .execute(input)`."""
+
+    def __init__(
+        self: FallbackPrimitive[A, B],
+        primary: Node[A, B],
+        fallback: Node[A, B] | None = None,
+        *,
+        fallbacks: Sequence[Node[A, B]] = (),
+        only_on: tuple[type[Exception], ...] = (Exception,),
+        name: str | None = None,
+    ) -> None:
+        chain = ([fallback] if fallback is not None else []) + list(fallbacks)
+        FallbackNode.__init__(self, primary, chain, only_on=only_on, name=name)
+
+
+Fallback = FallbackPrimitive
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class FallbackOp(Op):
+    """children: the primary, then the fallbacks, in order."""
+
+    kind: ClassVar[str] = "fallback"
+
+    only_on: tuple[type[Exception], ...]
+
+    def params(self) -> dict[str, object]:
+        return {"only_on": [t.__name__ for t in self.only_on]}
+
+    def edges(self) -> typing.Iterator[Edge]:
+        yield from self._fan_out(self.children, "route")
+
+
+@lowering(FallbackNode)
+def _lower_fallback(node: FallbackNode[typing.Never, object], lw: Lowerer) -> Op:
+    node_id = lw.next_id()
+    routes = tuple(lw.lower(r) for r in node.routes)
+    return FallbackOp(
+        node_id=node_id,
+        name=node.name,
+        primitive_type=node.primitive_type,
+        location=node.location,
+        in_type=most_specific(r.in_type for r in routes),
+        out_type=union_of(r.out_type for r in routes),
+        children=routes,
+        only_on=node.only_on,
+    )
+
+
+@emitter(FallbackOp)
+def _emit_fallback(op: FallbackOp, em: Emitter) -> Step:
+    routes = [em.emit_async(c) for c in op.children]
+    labels = [where(c) for c in op.children]
+    only_on, name, count = op.only_on, op.name, len(routes)
+    site = GuardSite(node_info(op), em.hooks)
+
+    async def run(x: object) -> object:
+        errors: list[Exception] = []
+        for i, route in enumerate(routes):
+            try:
+                return await route(x)
+            except only_on as error:
+                error.add_note(f"route {i} {labels[i]} of fallback {name!r} failed")
+                errors.append(error)
+                if i + 1 < count:
+                    site.emit("on_fallback", op.children[i].name, error)
+        raise FallbackError(f"all {count} routes of {name!r} failed", errors)
+
+    return Step(run, True)

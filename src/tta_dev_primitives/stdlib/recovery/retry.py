@@ -1,0 +1,205 @@
+"""Retry: full-jitter exponential backoff, transient-only by default, with deadline and budget.
+
+One policy object serves three forms:
+
+    @Retry(max_attempts=3, backoff_factor=2.0)      # decorator on an async function
+    async def flaky_api_call() -> str: ...
+
+    Retry(max_attempts=3)(fetch)                     # wrapper around a node
+    fetch.retry(max_attempts=3)                      # fluent form
+
+Attempt n (1-based) that fails waits `uniform(0, min(max_delay, initial_delay * backoff_factor
+** (n - 1)))` (full jitter, AWS style) before the next, or at least a `retry_after` hint the error
+carries (capped at `max_delay`). It never sleeps past `deadline` (total seconds from the first
+attempt), and a shared RetryBudget stops retry storms. After the last attempt the error is
+re-raised unchanged, with a note saying why retrying stopped.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec, TypeVar, overload
+
+from ...dsl.core import Node
+from ..clock import SYSTEM_CLOCK, Clock
+from ..guard import GuardNode, GuardSite, guard_function
+from ..validate import check_int, check_non_negative, check_optional_positive, check_positive
+from .budget import RetryBudget
+from .errors import TransientError
+
+__all__ = ["DEFAULT_TRANSIENT", "Retry", "RetryPrimitive", "is_transient"]
+
+A = TypeVar("A")
+B = TypeVar("B")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DEFAULT_TRANSIENT: tuple[type[BaseException], ...] = (TransientError, TimeoutError, ConnectionError)
+"""Errors retried by default: ours marked transient, timeouts and connection failures."""
+
+RetryOn = tuple[type[BaseException], ...] | Callable[[BaseException], bool]
+
+
+def is_transient(error: BaseException) -> bool:
+    """The default retry predicate: a DEFAULT_TRANSIENT error, or any error with `retry_after`."""
+    return isinstance(error, DEFAULT_TRANSIENT) or isinstance(getattr(error, "retry_after", None), (int, float))
+
+
+class Retry:
+    """A retry policy, usable as a decorator, a wrapper and through `Node.retry`."""
+
+    kind = "retry"
+
+    def __init__(
+        self,
+        *,
+        max_attempts: int = 3,
+        initial_delay: float = 0.1,
+        backoff_factor: float = 2.0,
+        max_delay: float = 10.0,
+        jitter: bool = True,
+        deadline: float | None = None,
+        retry_on: RetryOn | None = None,
+        budget: RetryBudget | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.max_attempts = check_int("Retry", "max_attempts", max_attempts, minimum=1)
+        self.initial_delay = check_non_negative("Retry", "initial_delay", initial_delay)
+        self.backoff_factor = check_positive("Retry", "backoff_factor", backoff_factor)
+        if self.backoff_factor < 1:
+            from ...errors import ConfigError
+
+            raise ConfigError("Retry", "backoff_factor", "a number >= 1", backoff_factor)
+        self.max_delay = check_positive("Retry", "max_delay", max_delay)
+        self.jitter = bool(jitter)
+        self.deadline = check_optional_positive("Retry", "deadline", deadline)
+        self._retryable = _predicate(retry_on)
+        self.retry_on = retry_on
+        self.budget = budget
+        self.clock = clock
+        self.rng = rng or random.Random()
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "max_attempts": self.max_attempts,
+            "initial_delay": self.initial_delay,
+            "backoff_factor": self.backoff_factor,
+            "max_delay": self.max_delay,
+            "jitter": self.jitter,
+            **({"deadline": self.deadline} if self.deadline is not None else {}),
+        }
+
+    def retryable(self, error: BaseException) -> bool:
+        """Whether this policy retries `error`."""
+        return self._retryable(error)
+
+    def backoff(self, attempt: int) -> float:
+        """The un-jittered delay after failed attempt `attempt` (1-based), capped at max_delay."""
+        exponent = min(attempt - 1, 1024)
+        try:
+            raw = self.initial_delay * self.backoff_factor**exponent
+        except OverflowError:
+            raw = self.max_delay
+        return min(self.max_delay, raw)
+
+    def delay_for(self, attempt: int, error: BaseException | None = None) -> float:
+        """The wait after failed attempt `attempt`: full jitter over the backoff, raised to the
+        error's `retry_after` hint (itself capped at max_delay)."""
+        cap = self.backoff(attempt)
+        delay = self.rng.uniform(0.0, cap) if self.jitter else cap
+        hint = getattr(error, "retry_after", None)
+        if isinstance(hint, (int, float)) and not isinstance(hint, bool) and hint > 0:
+            delay = max(delay, min(float(hint), self.max_delay))
+        return delay
+
+    def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
+        max_attempts, clock, budget, deadline = self.max_attempts, self.clock, self.budget, self.deadline
+        retryable, delay_for, name = self._retryable, self.delay_for, site.info.name
+
+        async def retrying(x: object) -> object:
+            start = clock.now() if deadline is not None else 0.0
+            attempt = 1
+            while True:
+                try:
+                    result = await call(x)
+                except Exception as error:
+                    if budget is not None:
+                        budget.record_failure()
+                    stop = _why_stop(error, attempt, max_attempts, retryable, budget)
+                    delay = 0.0
+                    if stop is None:
+                        delay = delay_for(attempt, error)
+                        if deadline is not None and clock.now() + delay - start > deadline:
+                            stop = f"waiting {delay:.3g}s more would pass the retry deadline of {deadline:g}s"
+                    if stop is not None:
+                        error.add_note(f"retry {name!r}: gave up after {attempt} attempt(s): {stop}")
+                        raise
+                    site.emit("on_retry", attempt, delay, error)
+                    await clock.sleep(delay)
+                    attempt += 1
+                else:
+                    if budget is not None:
+                        budget.record_success()
+                    return result
+
+        return retrying
+
+    @overload
+    def __call__(self, target: Node[A, B]) -> Node[A, B]: ...
+    @overload
+    def __call__(self, target: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]: ...
+    def __call__(self, target: object) -> object:
+        """Wrap a node (returns a node) or decorate an async function (returns a function)."""
+        if isinstance(target, Node):
+            return GuardNode(target, self)
+        if not callable(target):
+            from ...errors import BuildError
+
+            raise BuildError(f"Retry: expected a Node or an async function to wrap, got {type(target).__name__}")
+        return guard_function(self, target)
+
+    def __repr__(self) -> str:
+        return f"Retry({', '.join(f'{k}={v!r}' for k, v in self.describe().items())})"
+
+
+def _why_stop(
+    error: BaseException,
+    attempt: int,
+    max_attempts: int,
+    retryable: Callable[[BaseException], bool],
+    budget: RetryBudget | None,
+) -> str | None:
+    if not retryable(error):
+        return f"{type(error).__name__} is not retryable"
+    if attempt >= max_attempts:
+        return f"max_attempts={max_attempts} reached"
+    if budget is not None and not budget.allow_retry():
+        return "the shared retry budget is exhausted"
+    return None
+
+
+def _predicate(setting: RetryOn | None) -> Callable[[BaseException], bool]:
+    retry_on: object = setting  # checked at runtime for callers without a type checker
+    if retry_on is None:
+        return is_transient
+    if isinstance(retry_on, tuple):
+        if not retry_on or not all(isinstance(t, type) and issubclass(t, BaseException) for t in retry_on):
+            from ...errors import ConfigError
+
+            raise ConfigError("Retry", "retry_on", "a non-empty tuple of exception types or a predicate", retry_on)
+        types_ = retry_on
+        return lambda error: isinstance(error, types_)
+    if callable(retry_on):
+        return retry_on
+    from ...errors import ConfigError
+
+    raise ConfigError("Retry", "retry_on", "a tuple of exception types or a predicate", retry_on)
+
+
+class RetryPrimitive(GuardNode[A, B]):
+    """The wrapper form: `RetryPrimitive(node, max_attempts=3, ...)` (same settings as Retry)."""
+
+    def __init__(self, inner: Node[A, B], *, name: str | None = None, **settings: object) -> None:
+        super().__init__(inner, Retry(**settings), name=name)  # type: ignore[arg-type]

@@ -1,0 +1,148 @@
+"""Test doubles: MockPrimitive (seed API) and the typed mock_node(In, Out, ...)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Iterator
+from typing import Generic, TypeVar
+
+from ...context import RunContext, WorkflowContext
+from ...dsl.function import FunctionNode
+from ..base import WorkflowPrimitive
+
+__all__ = ["MockNode", "MockPrimitive", "mock_node"]
+
+A = TypeVar("A")
+B = TypeVar("B")
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+
+_UNSET = object()
+
+
+class _Recorder:
+    """Shared behaviour of the mocks: record calls, then return, raise or follow side_effect."""
+
+    def __init__(self, name: str, return_value: object, side_effect: object, raise_error: BaseException | type[BaseException] | None) -> None:
+        self.name = name
+        self.return_value = return_value
+        self.side_effect = side_effect
+        self.raise_error = raise_error
+        self.calls: list[object] = []
+        self.contexts: list[RunContext | None] = []
+        self._effects: Iterator[object] | None = (
+            iter(side_effect) if isinstance(side_effect, Iterable) and not isinstance(side_effect, (str, bytes)) else None
+        )
+
+    async def __call__(self, value: object, context: RunContext | None) -> object:
+        self.calls.append(value)
+        self.contexts.append(context)
+        if self.raise_error is not None:
+            raise self.raise_error
+        effect = self.side_effect
+        if self._effects is not None:
+            try:
+                effect = next(self._effects)
+            except StopIteration:
+                raise AssertionError(f"mock {self.name!r}: side_effect exhausted after {len(self.calls) - 1} calls") from None
+            if _is_exception(effect):
+                raise effect  # type: ignore[misc]
+            return effect
+        if _is_exception(effect):
+            raise effect  # type: ignore[misc]
+        if callable(effect):
+            result = effect(value)
+            return await result if inspect.isawaitable(result) else result
+        return self.return_value
+
+    def assert_called_with(self, value: object) -> None:
+        if not self.calls:
+            raise AssertionError(f"mock {self.name!r} was never called (expected a call with {value!r})")
+        if self.calls[-1] != value:
+            raise AssertionError(f"mock {self.name!r}: last call was with {self.calls[-1]!r}, expected {value!r}")
+
+
+def _is_exception(value: object) -> bool:
+    return isinstance(value, BaseException) or (isinstance(value, type) and issubclass(value, BaseException))
+
+
+class _MockApi:
+    _recorder: _Recorder
+
+    @property
+    def call_count(self) -> int:
+        """How many times the mock was called."""
+        return len(self._recorder.calls)
+
+    @property
+    def calls(self) -> list[object]:
+        """The inputs of every call, in order."""
+        return self._recorder.calls
+
+    @property
+    def called(self) -> bool:
+        return bool(self._recorder.calls)
+
+    def assert_called_with(self, value: object) -> None:
+        """Fail unless the last call received `value`."""
+        self._recorder.assert_called_with(value)
+
+    def assert_called_once_with(self, value: object) -> None:
+        if len(self._recorder.calls) != 1:
+            raise AssertionError(f"mock {self._recorder.name!r} was called {len(self._recorder.calls)} times, expected once")
+        self._recorder.assert_called_with(value)
+
+    def reset(self) -> None:
+        self._recorder.calls.clear()
+        self._recorder.contexts.clear()
+
+
+class MockPrimitive(_MockApi, WorkflowPrimitive[object, object]):
+    """A seed-style test double: `MockPrimitive("llm", return_value="hi")`.
+
+    `side_effect` may be a function of the input (sync or async), an exception (class or
+    instance) to raise, or an iterable of values/exceptions used one per call. `raise_error`
+    always raises.
+    """
+
+    primitive_type = "mock"
+
+    def __init__(
+        self,
+        name: str = "mock",
+        *,
+        return_value: object = None,
+        side_effect: object = None,
+        raise_error: BaseException | type[BaseException] | None = None,
+    ) -> None:
+        self._recorder = _Recorder(name, return_value, side_effect, raise_error)
+        self._set_name(name)
+
+    async def execute(self, input_data: object, context: WorkflowContext | None = None) -> object:
+        return await self._recorder(input_data, context)
+
+
+class MockNode(_MockApi, FunctionNode[In, Out], Generic[In, Out]):
+    """A typed test double made by `mock_node`; a real FunctionNode, so plans type-check it."""
+
+
+def mock_node(
+    in_type: type[A],
+    out_type: type[B],
+    *,
+    return_value: B | None = None,
+    side_effect: Callable[[A], B] | BaseException | type[BaseException] | Iterable[B | BaseException] | None = None,
+    raise_error: BaseException | type[BaseException] | None = None,
+    name: str = "mock",
+) -> MockNode[A, B]:
+    """A `Node[A, B]` test double that records its calls (see MockPrimitive for `side_effect`)."""
+    recorder = _Recorder(name, return_value, side_effect, raise_error)
+
+    async def mock(value: object, ctx: RunContext) -> object:
+        return await recorder(value, ctx)
+
+    mock.__annotations__ = {"value": in_type, "ctx": RunContext, "return": out_type}
+    mock.__name__ = mock.__qualname__ = name
+    result: MockNode[A, B] = MockNode(mock, name=name)
+    result._recorder = recorder
+    return result

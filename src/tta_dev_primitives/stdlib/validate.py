@@ -1,0 +1,39 @@
+"""Build-time validation of primitive settings: one helper per kind of constraint."""
+
+from __future__ import annotations
+
+from ..errors import ConfigError
+
+__all__ = ["check_fraction", "check_int", "check_optional_positive", "check_positive", "check_non_negative"]
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_int(owner: str, field: str, value: object, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(owner, field, f"an int >= {minimum}", value)
+    return value
+
+
+def check_positive(owner: str, field: str, value: object) -> float:
+    if not _is_number(value) or not value > 0:  # type: ignore[operator]
+        raise ConfigError(owner, field, "a number > 0", value)
+    return float(value)  # type: ignore[arg-type]
+
+
+def check_non_negative(owner: str, field: str, value: object) -> float:
+    if not _is_number(value) or not value >= 0:  # type: ignore[operator]
+        raise ConfigError(owner, field, "a number >= 0", value)
+    return float(value)  # type: ignore[arg-type]
+
+
+def check_optional_positive(owner: str, field: str, value: object) -> float | None:
+    return None if value is None else check_positive(owner, field, value)
+
+
+def check_fraction(owner: str, field: str, value: object) -> float:
+    if not _is_number(value) or not 0.0 <= value <= 1.0:  # type: ignore[operator]
+        raise ConfigError(owner, field, "a number in [0, 1]", value)
+    return float(value)  # type: ignore[arg-type]
