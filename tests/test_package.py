@@ -50,6 +50,22 @@ def _mentions_any(tp: object) -> bool:
     return any(_mentions_any(arg) for arg in typing.get_args(tp))
 
 
+def _namespace() -> dict[str, object]:
+    """Names that public signatures mention only under TYPE_CHECKING."""
+    import random
+
+    from tta_dev_primitives.stdlib import clock
+    from tta_dev_primitives.stdlib.recovery import budget, retry
+
+    names: dict[str, object] = {"random": random}
+    for module in (tta_dev_primitives, clock, budget, retry):
+        names.update(vars(module))
+    return names
+
+
+_NAMESPACE = _namespace()
+
+
 def _signatures(obj: object) -> list[tuple[str, object]]:
     """(where, annotation) for every public function, overload and method signature of `obj`."""
     found: list[tuple[str, object]] = []
@@ -66,7 +82,7 @@ def _signatures(obj: object) -> list[tuple[str, object]]:
     for where, fn in functions:
         overloads = typing.get_overloads(fn)  # type: ignore[arg-type]
         for candidate in overloads or [fn]:
-            hints = typing.get_type_hints(candidate, localns=dict(vars(tta_dev_primitives)))
+            hints = typing.get_type_hints(candidate, localns=_NAMESPACE)
             found.extend((f"{where}: {param}", tp) for param, tp in hints.items())
     return found
 
