@@ -14,7 +14,7 @@ from typing import Protocol, TypeVar, overload
 from .composite import BranchNode, MapNode, ParallelNode
 from .core import DEFAULT_MAP_CONCURRENCY, Node
 
-__all__ = ["branch", "combine", "for_each", "parallel", "parallel_all"]
+__all__ = ["Exactly", "branch", "combine", "for_each", "parallel", "parallel_all"]
 
 I = TypeVar("I")
 R = TypeVar("R")
@@ -31,7 +31,7 @@ _CI = TypeVar("_CI", contravariant=True)
 _XO = TypeVar("_XO")
 
 
-class _Exactly(Protocol[_CI, _XO]):
+class Exactly(Protocol[_CI, _XO]):
     """A Node whose output type is pinned exactly (not widened), so two arms must agree."""
 
     @property
@@ -92,8 +92,8 @@ def combine(ctor: Callable[..., R], *branches: Node[I, object], name: str | None
 
 def branch(
     predicate: Callable[[I], bool] | Node[I, bool],
-    then: _Exactly[I, R],
-    otherwise: _Exactly[I, R],
+    then: Exactly[I, R],
+    otherwise: Exactly[I, R],
     *,
     name: str | None = None,
 ) -> Node[I, R]:

@@ -43,6 +43,17 @@ class WorkflowPrimitive(Node[T, U], abc.ABC):
     def _default_name(self) -> str:
         return type(self).__name__
 
+    def __or__(self, other: Node[T, object]) -> Node[T, list[object]]:
+        """`a | b | c`: one flat ParallelPrimitive of the operands, with list results."""
+        from .flow.parallel import ParallelPrimitive
+
+        def operands(side: object) -> tuple[object, ...]:
+            if isinstance(side, ParallelPrimitive) and getattr(side, "_tta_name", None) is None:
+                return side.branches
+            return (side,)
+
+        return ParallelPrimitive([*operands(self), *operands(other)])  # type: ignore[list-item]
+
 
 def _generic_args(cls: type) -> tuple[TypeExpr, TypeExpr]:
     for klass in cls.__mro__:
