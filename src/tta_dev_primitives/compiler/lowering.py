@@ -21,7 +21,7 @@ from .callables import return_type_of
 from .ir import BranchOp, CallOp, CastOp, Group, MapOp, Op, ParOp, SeqOp
 from .types import most_specific, tuple_of, union_of
 
-__all__ = ["Lowerer", "LoweringRule", "call_op", "lower", "lowering"]
+__all__ = ["Lowerer", "LoweringRule", "call_op", "lower", "lowering", "op_identity"]
 
 N = TypeVar("N", bound=Node[typing.Never, object])
 LoweringRule = Callable[[N, "Lowerer"], Op]
@@ -82,7 +82,8 @@ def lower(node: AnyNode) -> Op:
     return Lowerer().lower(node)
 
 
-def _identity(node: AnyNode, lw: Lowerer) -> dict[str, typing.Any]:
+def op_identity(node: AnyNode, lw: Lowerer) -> dict[str, typing.Any]:
+    """The fields every op takes from its node: a fresh id, name, primitive type, location."""
     return {
         "node_id": lw.next_id(),
         "name": node.name,
@@ -94,7 +95,7 @@ def _identity(node: AnyNode, lw: Lowerer) -> dict[str, typing.Any]:
 def call_op(node: AnyNode, lw: Lowerer, fn: Callable[..., object], info: CallableInfo, *, thread: bool = False) -> CallOp:
     """The op that calls `fn` for `node`: shared by every node that wraps a user callable."""
     return CallOp(
-        **_identity(node, lw),
+        **op_identity(node, lw),
         in_type=info.in_type,
         out_type=info.out_type,
         fn=fn,
@@ -112,14 +113,14 @@ def _lower_function(node: FunctionNode[typing.Never, object], lw: Lowerer) -> Op
 
 @lowering(Chain)
 def _lower_chain(node: Chain[typing.Never, object], lw: Lowerer) -> Op:
-    ident = _identity(node, lw)
+    ident = op_identity(node, lw)
     steps = tuple(lw.lower(s) for s in node.steps)
     return SeqOp(**ident, in_type=steps[0].in_type, out_type=steps[-1].out_type, children=steps)
 
 
 @lowering(ParallelNode)
 def _lower_parallel(node: ParallelNode[typing.Never, object], lw: Lowerer) -> Op:
-    ident = _identity(node, lw)
+    ident = op_identity(node, lw)
     branches = tuple(lw.lower(b) for b in node.branches)
     out = tuple_of([b.out_type for b in branches]) if node.combiner is None else return_type_of(node.combiner)
     return ParOp(
@@ -133,7 +134,7 @@ def _lower_parallel(node: ParallelNode[typing.Never, object], lw: Lowerer) -> Op
 
 @lowering(BranchNode)
 def _lower_branch(node: BranchNode[typing.Never, object], lw: Lowerer) -> Op:
-    ident = _identity(node, lw)
+    ident = op_identity(node, lw)
     children = (lw.lower(node.predicate), lw.lower(node.if_true), lw.lower(node.if_false))
     return BranchOp(
         **ident,
@@ -145,7 +146,7 @@ def _lower_branch(node: BranchNode[typing.Never, object], lw: Lowerer) -> Op:
 
 @lowering(MapNode)
 def _lower_map(node: MapNode[typing.Never, object], lw: Lowerer) -> Op:
-    ident = _identity(node, lw)
+    ident = op_identity(node, lw)
     body = lw.lower(node.body)
     return MapOp(
         **ident,
@@ -158,6 +159,6 @@ def _lower_map(node: MapNode[typing.Never, object], lw: Lowerer) -> Op:
 
 @lowering(CastNode)
 def _lower_cast(node: CastNode[typing.Never, object], lw: Lowerer) -> Op:
-    ident = _identity(node, lw)
+    ident = op_identity(node, lw)
     inner = lw.lower(node.inner)
     return CastOp(**ident, in_type=inner.in_type, out_type=node.target, children=(inner,))

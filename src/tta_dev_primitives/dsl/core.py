@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import random
 
     from ..stdlib.clock import Clock
+    from ..stdlib.guard import GuardPolicy
     from ..stdlib.recovery.budget import RetryBudget
     from ..stdlib.recovery.retry import RetryOn
 
@@ -165,6 +166,10 @@ class Node(Generic[In, Out]):
         from ..stdlib.recovery.timeout import Timeout
 
         return Timeout(seconds, fallback=fallback, clock=clock or SYSTEM_CLOCK)(self)
+
+    def guard(self, policy: GuardPolicy) -> Node[In, Out]:
+        """Run this node under a guard: a CircuitBreaker, Bulkhead, RateLimiter, Hedge, ..."""
+        return policy(self)
 
     def fallback(self, other: Node[In, Out]) -> Node[In, Out]:
         """Run `other` if this node fails; chains (`a.fallback(b).fallback(c)`) stay one level."""

@@ -1,6 +1,21 @@
-"""The standard library of primitives (seed-compatible base classes; flow, recovery, cache,
-testing and LLM primitives are added by later work)."""
+"""The standard library: seed-compatible base classes, flow and recovery primitives, testing."""
 
+from . import flow, recovery, testing
 from .base import LambdaPrimitive, WorkflowContext, WorkflowPrimitive
+from .clock import SYSTEM_CLOCK, Clock, SystemClock
+from .compiled import CompiledPrimitive
+from .guard import GuardPolicy
 
-__all__ = ["LambdaPrimitive", "WorkflowContext", "WorkflowPrimitive"]
+__all__ = [
+    "SYSTEM_CLOCK",
+    "Clock",
+    "CompiledPrimitive",
+    "GuardPolicy",
+    "LambdaPrimitive",
+    "SystemClock",
+    "WorkflowContext",
+    "WorkflowPrimitive",
+    "flow",
+    "recovery",
+    "testing",
+]

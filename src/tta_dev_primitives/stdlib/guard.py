@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Awaitable, Callable
-from typing import ClassVar, Protocol, TypeVar
+from typing import ClassVar, ParamSpec, Protocol, TypeVar, overload
 
 import attrs
 
 from ..compiler.ir import Op
-from ..compiler.lowering import Lowerer, lowering
+from ..compiler.lowering import Lowerer, lowering, op_identity
 from ..context import RunContext, _current
 from ..dsl.core import AnyNode, Node
 from ..executor.emit import AsyncFn, Emitter, Step, emitter, node_info
 from ..executor.hooks import REGISTRY, HookSet, NodeInfo
 
-__all__ = ["Guard", "GuardNode", "GuardOp", "GuardSite"]
+__all__ = ["Guard", "GuardNode", "GuardOp", "GuardPolicy", "GuardSite"]
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
+A = TypeVar("A")
+B = TypeVar("B")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @attrs.frozen
@@ -62,14 +66,14 @@ class Guard(Protocol):
 class GuardNode(Node[In, Out]):
     """`inner` run under `guard`; the node's type is the inner node's."""
 
-    def __init__(self, inner: Node[In, Out], guard: Guard, *, name: str | None = None) -> None:
+    def __init__(self, inner: Node[In, Out], policy: Guard, *, name: str | None = None) -> None:
         self.inner: AnyNode = inner
-        self.guard = guard
-        self.primitive_type = guard.kind
+        self.policy = policy
+        self.primitive_type = policy.kind
         self._set_name(name)
 
     def _default_name(self) -> str:
-        return f"{self.guard.kind}({self.inner.name})"
+        return f"{self.policy.kind}({self.inner.name})"
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -86,17 +90,14 @@ class GuardOp(Op):
 
 @lowering(GuardNode)
 def _lower_guard(node: GuardNode[typing.Never, object], lw: Lowerer) -> Op:
-    node_id = lw.next_id()
+    ident = op_identity(node, lw)
     inner = lw.lower(node.inner)
     return GuardOp(
-        node_id=node_id,
-        name=node.name,
-        primitive_type=node.primitive_type,
-        location=node.location,
+        **ident,
         in_type=inner.in_type,
         out_type=inner.out_type,
         children=(inner,),
-        guard=node.guard,
+        guard=node.policy,
     )
 
 
@@ -129,3 +130,29 @@ def guard_function(guard: Guard, fn: Callable[..., Awaitable[object]]) -> Callab
         return await guarded((args, kwargs))
 
     return wrapper
+
+
+class GuardPolicy:
+    """Base of the guard classes: calling one on a node wraps the node; calling it on an async
+    function decorates the function (same signature), which then runs under the guard."""
+
+    kind: str
+
+    def describe(self) -> dict[str, object]:
+        return {}
+
+    def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
+        raise NotImplementedError
+
+    @overload
+    def __call__(self, target: Node[A, B]) -> Node[A, B]: ...
+    @overload
+    def __call__(self, target: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]: ...
+    def __call__(self, target: object) -> object:
+        if isinstance(target, Node):
+            return GuardNode(target, self)
+        if not callable(target):
+            from ..errors import BuildError
+
+            raise BuildError(f"{type(self).__name__}: expected a Node or an async function to wrap, got {type(target).__name__}")
+        return guard_function(self, target)

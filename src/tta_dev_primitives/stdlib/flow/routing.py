@@ -14,7 +14,7 @@ from typing import ClassVar, Generic, Never, Protocol, TypeVar
 import attrs
 
 from ...compiler.ir import Edge, Op
-from ...compiler.lowering import Lowerer, lowering
+from ...compiler.lowering import Lowerer, lowering, op_identity
 from ...compiler.types import most_specific, union_of
 from ...dsl.combinators import Exactly
 from ...dsl.core import AnyNode, Node
@@ -100,13 +100,10 @@ class RouteOp(Op):
 
 @lowering(RoutingNode)
 def _lower_routing(node: RoutingNode[Never, object], lw: Lowerer) -> Op:
-    node_id = lw.next_id()
+    ident = op_identity(node, lw)
     children = (lw.lower(node.selector), *(lw.lower(r) for r in node.routes.values()))
     return RouteOp(
-        node_id=node_id,
-        name=node.name,
-        primitive_type=node.primitive_type,
-        location=node.location,
+        **ident,
         in_type=most_specific(c.in_type for c in children),
         out_type=union_of(c.out_type for c in children[1:]),
         children=children,

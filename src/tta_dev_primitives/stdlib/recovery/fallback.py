@@ -14,7 +14,7 @@ from typing import ClassVar, TypeVar
 import attrs
 
 from ...compiler.ir import Edge, Op
-from ...compiler.lowering import Lowerer, lowering
+from ...compiler.lowering import Lowerer, lowering, op_identity
 from ...compiler.types import most_specific, union_of
 from ...dsl.core import AnyNode, Node
 from ...dsl.function import as_node
@@ -97,13 +97,10 @@ class FallbackOp(Op):
 
 @lowering(FallbackNode)
 def _lower_fallback(node: FallbackNode[typing.Never, object], lw: Lowerer) -> Op:
-    node_id = lw.next_id()
+    ident = op_identity(node, lw)
     routes = tuple(lw.lower(r) for r in node.routes)
     return FallbackOp(
-        node_id=node_id,
-        name=node.name,
-        primitive_type=node.primitive_type,
-        location=node.location,
+        **ident,
         in_type=most_specific(r.in_type for r in routes),
         out_type=union_of(r.out_type for r in routes),
         children=routes,

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
-from typing import ParamSpec, TypeVar, overload
+from typing import TypeVar
 
 from ...dsl.core import Node
 from ..clock import SYSTEM_CLOCK, Clock
-from ..guard import GuardNode, GuardSite, guard_function
+from ..guard import GuardNode, GuardPolicy, GuardSite
 from ..validate import check_int, check_non_negative, check_optional_positive, check_positive
 from .budget import RetryBudget
 from .errors import TransientError
@@ -32,8 +32,6 @@ __all__ = ["DEFAULT_TRANSIENT", "Retry", "RetryPrimitive", "is_transient"]
 
 A = TypeVar("A")
 B = TypeVar("B")
-P = ParamSpec("P")
-R = TypeVar("R")
 
 DEFAULT_TRANSIENT: tuple[type[BaseException], ...] = (TransientError, TimeoutError, ConnectionError)
 """Errors retried by default: ours marked transient, timeouts and connection failures."""
@@ -46,7 +44,7 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, DEFAULT_TRANSIENT) or isinstance(getattr(error, "retry_after", None), (int, float))
 
 
-class Retry:
+class Retry(GuardPolicy):
     """A retry policy, usable as a decorator, a wrapper and through `Node.retry`."""
 
     kind = "retry"
@@ -145,20 +143,6 @@ class Retry:
                     return result
 
         return retrying
-
-    @overload
-    def __call__(self, target: Node[A, B]) -> Node[A, B]: ...
-    @overload
-    def __call__(self, target: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]: ...
-    def __call__(self, target: object) -> object:
-        """Wrap a node (returns a node) or decorate an async function (returns a function)."""
-        if isinstance(target, Node):
-            return GuardNode(target, self)
-        if not callable(target):
-            from ...errors import BuildError
-
-            raise BuildError(f"Retry: expected a Node or an async function to wrap, got {type(target).__name__}")
-        return guard_function(self, target)
 
     def __repr__(self) -> str:
         return f"Retry({', '.join(f'{k}={v!r}' for k, v in self.describe().items())})"

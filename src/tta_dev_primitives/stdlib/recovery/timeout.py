@@ -15,7 +15,7 @@ from typing import Never, ParamSpec, TypeVar, overload
 
 from ...dsl.core import Node
 from ..clock import SYSTEM_CLOCK, Clock
-from ..guard import GuardNode, GuardSite, guard_function
+from ..guard import GuardNode, GuardPolicy, GuardSite, guard_function
 from ..validate import check_positive
 from .errors import NodeTimeoutError
 
@@ -27,7 +27,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class Timeout:
+class Timeout(GuardPolicy):
     """A time limit, usable as a decorator, a wrapper and through `Node.timeout`."""
 
     kind = "timeout"

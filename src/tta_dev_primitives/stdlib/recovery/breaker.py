@@ -1,0 +1,221 @@
+"""CircuitBreaker with resilience4j semantics, shared per dependency.
+
+CLOSED: calls go through; outcomes fill a sliding window (the last `window_size` calls, or the
+calls of the last `window_size` seconds). Once the window holds `minimum_calls`, a failure rate
+or slow-call rate at or above its threshold opens the circuit.
+OPEN: calls fail fast with CircuitOpenError (its `retry_after` says when to come back) until
+`wait_in_open` seconds have passed; the next call moves the breaker to HALF_OPEN.
+HALF_OPEN: `permitted_calls_in_half_open` trial calls go through (others fail fast); when they
+have all finished, the breaker closes if their failure and slow rates are under the thresholds,
+else opens again.
+
+One breaker object is one dependency: wrap every node that calls it with the same breaker, or
+get it by name from `CircuitBreaker.shared("payments", ...)`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import ClassVar, Literal
+
+from ...errors import ConfigError
+from ..clock import SYSTEM_CLOCK, Clock
+from ..guard import GuardPolicy, GuardSite
+from ..validate import check_fraction, check_int, check_positive
+from .errors import CircuitOpenError
+
+__all__ = ["CLOSED", "HALF_OPEN", "OPEN", "CircuitBreaker", "State"]
+
+State = Literal["closed", "open", "half_open"]
+CLOSED: State = "closed"
+OPEN: State = "open"
+HALF_OPEN: State = "half_open"
+
+
+class CircuitBreaker(GuardPolicy):
+    """A circuit breaker; call it on a node (`breaker(node)`) or use `node.with_breaker(breaker)`."""
+
+    kind = "circuit_breaker"
+    _registry: ClassVar[dict[str, CircuitBreaker]] = {}
+    _registry_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        name: str = "circuit",
+        *,
+        window: Literal["count", "time"] = "count",
+        window_size: float = 100,
+        minimum_calls: int = 10,
+        failure_rate_threshold: float = 0.5,
+        slow_call_rate_threshold: float = 1.0,
+        slow_call_duration: float = 60.0,
+        wait_in_open: float = 60.0,
+        permitted_calls_in_half_open: int = 10,
+        record_exceptions: tuple[type[BaseException], ...] = (Exception,),
+        ignore_exceptions: tuple[type[BaseException], ...] = (),
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        owner = f"CircuitBreaker({name!r})"
+        if window not in ("count", "time"):
+            raise ConfigError(owner, "window", "'count' or 'time'", window)
+        self.name = name
+        self.window = window
+        self.window_size = (
+            check_int(owner, "window_size", window_size, minimum=1) if window == "count" else check_positive(owner, "window_size", window_size)
+        )
+        self.minimum_calls = check_int(owner, "minimum_calls", minimum_calls, minimum=1)
+        self.failure_rate_threshold = _threshold(owner, "failure_rate_threshold", failure_rate_threshold)
+        self.slow_call_rate_threshold = _threshold(owner, "slow_call_rate_threshold", slow_call_rate_threshold)
+        self.slow_call_duration = check_positive(owner, "slow_call_duration", slow_call_duration)
+        self.wait_in_open = check_positive(owner, "wait_in_open", wait_in_open)
+        self.permitted_calls_in_half_open = check_int(owner, "permitted_calls_in_half_open", permitted_calls_in_half_open, minimum=1)
+        self.record_exceptions = record_exceptions
+        self.ignore_exceptions = ignore_exceptions
+        self.clock = clock
+        self.state: State = CLOSED
+        self._calls: deque[tuple[float, bool, bool]] = deque()  # (time, failed, slow)
+        self._opened_at = 0.0
+        self._half_open_started = 0
+        self._half_open_results: list[tuple[bool, bool]] = []
+        self._lock = threading.Lock()
+
+    # -- registry ---------------------------------------------------------------------------
+
+    @classmethod
+    def shared(cls, name: str, **settings: object) -> CircuitBreaker:
+        """The process-wide breaker for dependency `name`, created with `settings` on first use."""
+        with cls._registry_lock:
+            breaker = cls._registry.get(name)
+            if breaker is None:
+                breaker = cls._registry[name] = cls(name, **settings)  # type: ignore[arg-type]
+            return breaker
+
+    @classmethod
+    def clear_registry(cls) -> None:
+        """Forget every shared breaker (for tests)."""
+        with cls._registry_lock:
+            cls._registry.clear()
+
+    # -- state machine ------------------------------------------------------------------------
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "window": f"{self.window}:{self.window_size:g}",
+            "minimum_calls": self.minimum_calls,
+            "failure_rate_threshold": self.failure_rate_threshold,
+            "slow_call_rate_threshold": self.slow_call_rate_threshold,
+            "wait_in_open": self.wait_in_open,
+        }
+
+    def _transition(self, new: State, site: GuardSite | None) -> None:
+        old = self.state
+        if old == new:
+            return
+        self.state = new
+        if new == OPEN:
+            self._opened_at = self.clock.now()
+        if new == HALF_OPEN:
+            self._half_open_started = 0
+            self._half_open_results = []
+        if new == CLOSED:
+            self._calls.clear()
+        if site is not None:
+            site.emit("on_circuit_state", old, new)
+
+    def acquire(self, site: GuardSite | None = None) -> None:
+        """Permit a call or raise CircuitOpenError (moves OPEN to HALF_OPEN when the wait is over)."""
+        with self._lock:
+            if self.state == OPEN:
+                waited = self.clock.now() - self._opened_at
+                if waited < self.wait_in_open:
+                    raise CircuitOpenError(self.name, self.wait_in_open - waited)
+                self._transition(HALF_OPEN, site)
+            if self.state == HALF_OPEN:
+                if self._half_open_started >= self.permitted_calls_in_half_open:
+                    raise CircuitOpenError(self.name, 0.0)
+                self._half_open_started += 1
+
+    def release(self) -> None:
+        """A permitted call ended without an outcome to record (ignored error or cancellation)."""
+        with self._lock:
+            if self.state == HALF_OPEN and self._half_open_started > len(self._half_open_results):
+                self._half_open_started -= 1
+
+    def record(self, failed: bool, duration: float, site: GuardSite | None = None) -> None:
+        """Record a finished call and move the state machine."""
+        slow = duration >= self.slow_call_duration
+        with self._lock:
+            if self.state == HALF_OPEN:
+                self._half_open_results.append((failed, slow))
+                if len(self._half_open_results) >= self.permitted_calls_in_half_open:
+                    failure, slowness = _rates(self._half_open_results)
+                    self._transition(OPEN if self._tripped(failure, slowness) else CLOSED, site)
+                return
+            if self.state == OPEN:
+                return  # a call admitted before the circuit opened
+            now = self.clock.now()
+            self._calls.append((now, failed, slow))
+            self._prune(now)
+            if len(self._calls) >= self.minimum_calls:
+                failure, slowness = _rates([(f, s) for _, f, s in self._calls])
+                if self._tripped(failure, slowness):
+                    self._transition(OPEN, site)
+
+    def _tripped(self, failure_rate: float, slow_rate: float) -> bool:
+        return failure_rate >= self.failure_rate_threshold or slow_rate >= self.slow_call_rate_threshold
+
+    def _prune(self, now: float) -> None:
+        if self.window == "count":
+            while len(self._calls) > self.window_size:
+                self._calls.popleft()
+        else:
+            while self._calls and self._calls[0][0] <= now - self.window_size:
+                self._calls.popleft()
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """Calls in the window and their failure and slow-call rates."""
+        with self._lock:
+            failure, slowness = _rates([(f, s) for _, f, s in self._calls])
+            return {"calls": float(len(self._calls)), "failure_rate": failure, "slow_call_rate": slowness}
+
+    # -- guard -------------------------------------------------------------------------------
+
+    def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
+        clock, record_on, ignore = self.clock, self.record_exceptions, self.ignore_exceptions
+
+        async def guarded(x: object) -> object:
+            self.acquire(site)
+            start = clock.now()
+            try:
+                result = await call(x)
+            except BaseException as error:
+                if isinstance(error, ignore) or not isinstance(error, record_on):
+                    self.release()
+                else:
+                    self.record(True, clock.now() - start, site)
+                raise
+            self.record(False, clock.now() - start, site)
+            return result
+
+        return guarded
+
+    def __repr__(self) -> str:
+        return f"CircuitBreaker({self.name!r}, state={self.state})"
+
+
+def _threshold(owner: str, field: str, value: object) -> float:
+    rate = check_fraction(owner, field, value)
+    if rate == 0.0:
+        raise ConfigError(owner, field, "a rate in (0, 1] (0 would open the circuit on any call)", value)
+    return rate
+
+
+def _rates(outcomes: list[tuple[bool, bool]]) -> tuple[float, float]:
+    if not outcomes:
+        return 0.0, 0.0
+    total = len(outcomes)
+    return sum(1 for f, _ in outcomes if f) / total, sum(1 for _, s in outcomes if s) / total

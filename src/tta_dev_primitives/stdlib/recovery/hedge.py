@@ -1,0 +1,74 @@
+"""Hedge: if an attempt is slow (or fails), start another; the first success wins.
+
+Attempt 1 starts at once; each further attempt starts `delay` seconds after the previous one,
+or as soon as the previous one fails. The first successful result is returned and the other
+attempts are cancelled; if every attempt fails, HedgeError holds all their errors. Use it only
+on idempotent nodes: several attempts may run at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+import anyio
+
+from ..clock import SYSTEM_CLOCK, Clock
+from ..guard import GuardPolicy, GuardSite
+from ..validate import check_int, check_non_negative
+
+__all__ = ["Hedge", "HedgeError"]
+
+
+class HedgeError(ExceptionGroup[Exception]):
+    """Every hedged attempt failed; holds each attempt's error in start order."""
+
+    def derive(self, excs: Sequence[Exception]) -> HedgeError:  # type: ignore[override]
+        return HedgeError(self.message, excs)
+
+
+class Hedge(GuardPolicy):
+    """Hedged requests: up to `max_attempts` overlapping attempts, `delay` seconds apart."""
+
+    kind = "hedge"
+
+    def __init__(self, delay: float, *, max_attempts: int = 2, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.delay = check_non_negative("Hedge", "delay", delay)
+        self.max_attempts = check_int("Hedge", "max_attempts", max_attempts, minimum=2)
+        self.clock = clock
+
+    def describe(self) -> dict[str, object]:
+        return {"delay": self.delay, "max_attempts": self.max_attempts}
+
+    def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
+        delay, attempts, cancel_after, name = self.delay, self.max_attempts, self.clock.cancel_after, site.info.name
+
+        async def hedged(x: object) -> object:
+            winner: list[object] = []
+            errors: list[tuple[int, Exception]] = []
+            async with anyio.create_task_group() as tg:
+                for index in range(attempts):
+                    finished = anyio.Event()
+
+                    async def attempt(index: int = index, finished: anyio.Event = finished) -> None:
+                        try:
+                            value = await call(x)
+                        except Exception as error:
+                            error.add_note(f"hedged attempt {index + 1} of {name!r}")
+                            errors.append((index, error))
+                        else:
+                            if not winner:
+                                winner.append(value)
+                                tg.cancel_scope.cancel()
+                        finally:
+                            finished.set()
+
+                    tg.start_soon(attempt)
+                    if index + 1 < attempts:
+                        with cancel_after(delay):
+                            await finished.wait()
+            if winner:
+                return winner[0]
+            ordered = [error for _, error in sorted(errors, key=lambda pair: pair[0])]
+            raise HedgeError(f"all {attempts} hedged attempts of {name!r} failed", ordered)
+
+        return hedged

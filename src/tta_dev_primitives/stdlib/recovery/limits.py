@@ -1,0 +1,120 @@
+"""Bulkhead (concurrency limit) and RateLimiter (token bucket): guards shared per dependency."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+import anyio
+
+from ..clock import SYSTEM_CLOCK, Clock
+from ..guard import GuardPolicy, GuardSite
+from ..validate import check_int, check_positive
+from .errors import BulkheadFullError, RateLimitedError
+
+__all__ = ["Bulkhead", "RateLimiter"]
+
+
+class Bulkhead(GuardPolicy):
+    """At most `max_concurrent` calls at once; up to `max_queue` more wait (None: no bound).
+
+    A call arriving when the queue is full fails fast with BulkheadFullError. Share one Bulkhead
+    between the nodes that use the same dependency.
+    """
+
+    kind = "bulkhead"
+
+    def __init__(self, max_concurrent: int, *, max_queue: int | None = None, name: str = "bulkhead") -> None:
+        self.name = name
+        self.max_concurrent = check_int(f"Bulkhead({name!r})", "max_concurrent", max_concurrent, minimum=1)
+        self.max_queue = None if max_queue is None else check_int(f"Bulkhead({name!r})", "max_queue", max_queue, minimum=0)
+        self.active = 0
+        self._waiters: deque[anyio.Event] = deque()
+
+    def describe(self) -> dict[str, object]:
+        return {"max_concurrent": self.max_concurrent, "max_queue": self.max_queue}
+
+    async def _enter(self) -> None:
+        if self.active < self.max_concurrent and not self._waiters:
+            self.active += 1
+            return
+        if self.max_queue is not None and len(self._waiters) >= self.max_queue:
+            raise BulkheadFullError(
+                f"bulkhead {self.name!r} is full ({self.active} running, {len(self._waiters)} waiting)"
+            )
+        turn = anyio.Event()
+        self._waiters.append(turn)
+        try:
+            await turn.wait()  # the leaving call hands its slot over (active stays counted)
+        except BaseException:
+            if turn.is_set():
+                self._leave()  # got the slot while being cancelled: pass it on
+            else:
+                self._waiters.remove(turn)
+            raise
+
+    def _leave(self) -> None:
+        if self._waiters:
+            self._waiters.popleft().set()
+        else:
+            self.active -= 1
+
+    def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
+        async def limited(x: object) -> object:
+            await self._enter()
+            try:
+                return await call(x)
+            finally:
+                self._leave()
+
+        return limited
+
+
+class RateLimiter(GuardPolicy):
+    """A token bucket: `rate` calls per second on average, bursts of up to `burst`.
+
+    With `wait=True` (default) a call waits for its token (callers are served in arrival order);
+    with `wait=False` it fails fast with RateLimitedError carrying `retry_after`.
+    """
+
+    kind = "rate_limit"
+
+    def __init__(self, rate: float, *, burst: int = 1, wait: bool = True, clock: Clock = SYSTEM_CLOCK, name: str = "rate_limit") -> None:
+        owner = f"RateLimiter({name!r})"
+        self.name = name
+        self.rate = check_positive(owner, "rate", rate)
+        self.burst = check_int(owner, "burst", burst, minimum=1)
+        self.wait = bool(wait)
+        self.clock = clock
+        self._tokens = float(self.burst)
+        self._updated = clock.now()
+
+    def describe(self) -> dict[str, object]:
+        return {"rate": self.rate, "burst": self.burst, "wait": self.wait}
+
+    def reserve(self) -> float:
+        """Take a token now and return how long to wait before using it (0 when available)."""
+        now = self.clock.now()
+        self._tokens = min(float(self.burst), self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return 0.0
+        delay = (1.0 - self._tokens) / self.rate
+        if not self.wait:
+            raise RateLimitedError(self.name, delay)
+        self._tokens -= 1.0  # a reservation: later callers queue behind it
+        return delay
+
+    def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
+        sleep = self.clock.sleep
+
+        async def limited(x: object) -> object:
+            delay = self.reserve()
+            if delay > 0:
+                await sleep(delay)
+            return await call(x)
+
+        return limited
+
+

@@ -1,0 +1,234 @@
+"""Saga: undo completed steps, in reverse order, when a later step fails.
+
+Typed form: mark steps with their compensation and run them inside `saga(...)`:
+
+    booking = saga(compensated(reserve, cancel_reservation) >> compensated(charge, refund) >> confirm)
+
+`compensated(step, undo)` checks (at compile time) that `undo` accepts what `step` returns; the
+compensation gets the step's output. Seed form:
+
+    saga = Saga()
+    saga.add_step(create_user, rollback=delete_user)
+    saga.add_step(send_email, rollback=send_cancellation)
+    await saga.execute({"user_data": {...}})
+
+On failure (or cancellation) the compensations of the steps that completed run in reverse
+order, shielded from cancellation, each optionally under a Retry. If they all succeed, the
+original error is re-raised with a note listing what was undone; if any fails, a SagaError
+holds the original error and every compensation failure. Nothing is swallowed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
+from typing import ClassVar, Never, TypeVar
+
+import anyio
+import attrs
+
+from ...compiler.ir import Edge, Op
+from ...compiler.lowering import Lowerer, lowering, op_identity
+from ...dsl.composite import Chain
+from ...dsl.core import AnyNode, Node
+from ...dsl.function import as_node
+from ...executor.emit import Emitter, Step, emitter, node_info
+from ..compiled import CompiledPrimitive
+from ..guard import GuardSite
+from .errors import SagaError
+from .retry import Retry
+
+__all__ = ["Compensated", "Saga", "SagaNode", "SagaPrimitive", "compensated", "saga"]
+
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+A = TypeVar("A")
+B = TypeVar("B")
+
+_log = logging.getLogger("tta_dev_primitives.saga")
+
+Undo = Callable[[object], Awaitable[object]]
+_saga_log: ContextVar[list[tuple[str, Undo, object]]] = ContextVar("tta_saga_log")
+
+
+class Compensated(Node[In, Out]):
+    """`step` with the compensation `undo` to run on the step's output if the saga fails."""
+
+    primitive_type = "compensated"
+
+    def __init__(self, step: AnyNode, undo: AnyNode, *, name: str | None = None) -> None:
+        self.step = as_node(step, where="compensated step")
+        self.undo = as_node(undo, where=f"compensation of {self.step.name!r}")
+        self._set_name(name)
+
+    def _default_name(self) -> str:
+        return self.step.name
+
+
+def compensated(step: Node[A, B], undo: Node[B, object] | Callable[[B], Awaitable[object]]) -> Node[A, B]:
+    """Mark `step` as undoable by `undo(step_output)` inside a `saga(...)`."""
+    return Compensated(step, undo)  # type: ignore[arg-type]
+
+
+class SagaNode(Node[In, Out]):
+    """Runs `body`; if it fails, runs the compensations its completed steps registered."""
+
+    primitive_type = "saga"
+
+    def __init__(self, body: AnyNode, *, compensation_retry: Retry | None = None, name: str | None = None) -> None:
+        self.body = as_node(body, where="saga body")
+        self.compensation_retry = compensation_retry
+        self._set_name(name)
+
+    def _default_name(self) -> str:
+        return f"saga({self.body.name})"
+
+
+def saga(body: Node[A, B], *, compensation_retry: Retry | None = None, name: str | None = None) -> Node[A, B]:
+    """A saga scope around `body` (see the module docs)."""
+    return SagaNode(body, compensation_retry=compensation_retry, name=name)
+
+
+class SagaPrimitive(CompiledPrimitive[object, object]):
+    """The seed form: `Saga()`, then `add_step(step, rollback=undo)`, then `await execute(input)`.
+
+    Steps run in order, each fed the previous step's output; a rollback receives its step's output.
+    """
+
+    primitive_type = "saga"
+
+    def __init__(self, *, compensation_retry: Retry | None = None, name: str | None = None) -> None:
+        self.steps: list[AnyNode] = []
+        self.compensation_retry = compensation_retry
+        self._set_name(name)
+
+    def add_step(self, step: object, rollback: object | None = None) -> SagaPrimitive:
+        """Append a step and its rollback (None for a step with nothing to undo)."""
+        index = len(self.steps)
+        node = as_node(step, where=f"Saga step {index}")
+        if rollback is not None:
+            if not callable(rollback) and not isinstance(rollback, Node):
+                from ...errors import BuildError
+
+                raise BuildError(f"Saga step {index} ({node.name!r}): rollback must be callable or a Node, got {type(rollback).__name__}")
+            node = Compensated(node, as_node(rollback, where=f"Saga step {index} rollback"))
+        self.steps.append(node)
+        self.__dict__.pop("_tta_plan", None)  # the plan changes with the steps
+        return self
+
+    def as_node(self) -> SagaNode[object, object]:
+        """The saga as a typed-form node."""
+        if not self.steps:
+            from ...errors import ConfigError
+
+            raise ConfigError(self.name, "steps", "at least one step (use add_step)", [])
+        return SagaNode(Chain(tuple(self.steps)), compensation_retry=self.compensation_retry, name=self.name)
+
+
+Saga = SagaPrimitive
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class CompensatedOp(Op):
+    """children = (step, undo)."""
+
+    kind: ClassVar[str] = "compensated"
+
+    def edges(self) -> Iterator[Edge]:
+        step, undo = self.children
+        yield Edge(self, "compensation", step, undo, step.out_type, undo.in_type)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class SagaOp(Op):
+    """children = (body,)."""
+
+    kind: ClassVar[str] = "saga"
+
+    compensation_retry: Retry | None = None
+
+    def params(self) -> dict[str, object]:
+        return {"compensation_retry": self.compensation_retry.describe()} if self.compensation_retry else {}
+
+
+@lowering(Compensated)
+def _lower_compensated(node: Compensated[Never, object], lw: Lowerer) -> Op:
+    ident = op_identity(node, lw)
+    step, undo = lw.lower(node.step), lw.lower(node.undo)
+    return CompensatedOp(**ident, in_type=step.in_type, out_type=step.out_type, children=(step, undo))
+
+
+@lowering(SagaNode)
+def _lower_saga(node: SagaNode[Never, object], lw: Lowerer) -> Op:
+    ident = op_identity(node, lw)
+    body = lw.lower(node.body)
+    return SagaOp(**ident, in_type=body.in_type, out_type=body.out_type, children=(body,), compensation_retry=node.compensation_retry)
+
+
+@lowering(SagaPrimitive)
+def _lower_saga_primitive(node: SagaPrimitive, lw: Lowerer) -> Op:
+    return lw.lower(node.as_node())
+
+
+@emitter(CompensatedOp)
+def _emit_compensated(op: CompensatedOp, em: Emitter) -> Step:
+    step = em.emit_async(op.children[0])
+    undo = em.emit_async(op.children[1])
+    name = op.name
+
+    async def run(x: object) -> object:
+        result = await step(x)
+        log = _saga_log.get(None)
+        if log is not None:
+            log.append((name, undo, result))
+        return result
+
+    return Step(run, True)
+
+
+@emitter(SagaOp)
+def _emit_saga(op: SagaOp, em: Emitter) -> Step:
+    body = em.emit_async(op.children[0])
+    site = GuardSite(node_info(op), em.hooks)
+    retry = op.compensation_retry
+    name = op.name
+
+    async def compensate(log: list[tuple[str, Undo, object]]) -> tuple[list[str], list[Exception]]:
+        undone: list[str] = []
+        failures: list[Exception] = []
+        for step_name, undo, output in reversed(log):
+            call = retry.wrap(undo, site) if retry is not None else undo
+            try:
+                await call(output)
+            except Exception as error:
+                error.add_note(f"compensation of step {step_name!r} in saga {name!r} failed")
+                failures.append(error)
+                site.emit("on_compensate", step_name, error)
+            else:
+                undone.append(step_name)
+                site.emit("on_compensate", step_name, None)
+        return undone, failures
+
+    async def run(x: object) -> object:
+        log: list[tuple[str, Undo, object]] = []
+        token = _saga_log.set(log)
+        try:
+            return await body(x)
+        except BaseException as error:
+            with anyio.CancelScope(shield=True):
+                undone, failures = await compensate(log)
+            summary = f"saga {name!r}: compensated {len(undone)} of {len(log)} completed step(s) in reverse order {undone}"
+            if not failures:
+                error.add_note(summary)
+                raise
+            if isinstance(error, Exception):
+                raise SagaError(f"{summary}; {len(failures)} compensation(s) failed", [error, *failures]) from None
+            for failure in failures:  # cancellation must stay cancellation: report, never swallow
+                error.add_note(f"{summary}; compensation failed: {failure!r}")
+                _log.error("saga %r: compensation failed during cancellation", name, exc_info=failure)
+            raise
+        finally:
+            _saga_log.reset(token)
+
+    return Step(run, True)
