@@ -33,6 +33,7 @@ test: typecheck pytest
 bench: $(VENV)/.dev
 	$(BIN)/python -m benchmarks.bench_sequential
 	$(BIN)/python -m benchmarks.bench_fanout
+	$(BIN)/python -m benchmarks.bench_resilience
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache

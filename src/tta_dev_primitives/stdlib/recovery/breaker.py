@@ -76,6 +76,8 @@ class CircuitBreaker(GuardPolicy):
         self.clock = clock
         self.state: State = CLOSED
         self._calls: deque[tuple[float, bool, bool]] = deque()  # (time, failed, slow)
+        self._failures = 0  # running counts over _calls, so recording a call is O(1)
+        self._slow = 0
         self._opened_at = 0.0
         self._half_open_started = 0
         self._half_open_results: list[tuple[bool, bool]] = []
@@ -122,6 +124,7 @@ class CircuitBreaker(GuardPolicy):
             self._half_open_results = []
         if new == CLOSED:
             self._calls.clear()
+            self._failures = self._slow = 0
         if site is not None:
             site.emit("on_circuit_state", old, new)
 
@@ -158,29 +161,39 @@ class CircuitBreaker(GuardPolicy):
                 return  # a call admitted before the circuit opened
             now = self.clock.now()
             self._calls.append((now, failed, slow))
+            self._failures += failed
+            self._slow += slow
             self._prune(now)
-            if len(self._calls) >= self.minimum_calls:
-                failure, slowness = _rates([(f, s) for _, f, s in self._calls])
-                if self._tripped(failure, slowness):
-                    self._transition(OPEN, site)
+            total = len(self._calls)
+            if total >= self.minimum_calls and self._tripped(self._failures / total, self._slow / total):
+                self._transition(OPEN, site)
 
     def _tripped(self, failure_rate: float, slow_rate: float) -> bool:
         return failure_rate >= self.failure_rate_threshold or slow_rate >= self.slow_call_rate_threshold
 
     def _prune(self, now: float) -> None:
+        calls = self._calls
         if self.window == "count":
-            while len(self._calls) > self.window_size:
-                self._calls.popleft()
+            while len(calls) > self.window_size:
+                self._forget(calls.popleft())
         else:
-            while self._calls and self._calls[0][0] <= now - self.window_size:
-                self._calls.popleft()
+            while calls and calls[0][0] <= now - self.window_size:
+                self._forget(calls.popleft())
+
+    def _forget(self, call: tuple[float, bool, bool]) -> None:
+        self._failures -= call[1]
+        self._slow -= call[2]
 
     @property
     def metrics(self) -> dict[str, float]:
         """Calls in the window and their failure and slow-call rates."""
         with self._lock:
-            failure, slowness = _rates([(f, s) for _, f, s in self._calls])
-            return {"calls": float(len(self._calls)), "failure_rate": failure, "slow_call_rate": slowness}
+            total = len(self._calls)
+            return {
+                "calls": float(total),
+                "failure_rate": self._failures / total if total else 0.0,
+                "slow_call_rate": self._slow / total if total else 0.0,
+            }
 
     # -- guard -------------------------------------------------------------------------------
 
