@@ -185,7 +185,7 @@ async def test_bulkhead_limits_concurrency_and_rejects_when_the_queue_is_full() 
         release.set()
     assert peak == 2
     assert sum(isinstance(r, BulkheadFullError) for r in results) == 1
-    assert sorted(r for r in results if isinstance(r, int)) == [0, 1, 2]  # the 4th arrival found the queue full
+    assert len([r for r in results if isinstance(r, int)]) == 3  # the last arrival (trio may reorder) was rejected
     assert bulkhead.active == 0
 
 
