@@ -22,7 +22,7 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 PASS = sorted((HERE / "pass").glob("*.py"))
 FAIL = sorted((HERE / "fail").glob("*.py"))
-EXPECTATION = re.compile(r"#\s*([EN]):\s*(.+?)\s*$")
+EXPECTATION = re.compile(r"#\s*([EN]):\s*(.+?)\s*(?=#\s*[EN]:|$)")
 REPORT = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<kind>error|note): (?P<msg>.*)$")
 
 Key = tuple[str, int]
@@ -38,8 +38,7 @@ def _unqualified(type_text: str) -> str:
 def _expected(path: Path) -> dict[int, list[tuple[str, str]]]:
     found: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for number, line in enumerate(path.read_text().splitlines(), start=1):
-        match = EXPECTATION.search(line)
-        if match:
+        for match in EXPECTATION.finditer(line):
             found[number].append((match.group(1), match.group(2)))
     return found
 
