@@ -188,3 +188,13 @@ def test_total_wait_never_exceeds_the_deadline(deadline: float, initial: float, 
         plan.run_sync(1)
     assert clock.now() <= deadline
     assert always.calls <= attempts
+
+
+def test_node_retry_takes_exactly_the_settings_of_retry() -> None:
+    import inspect
+
+    from tta_dev_primitives import Node
+
+    fluent = list(inspect.signature(Node.retry).parameters)[1:]
+    policy = list(inspect.signature(Retry.__init__).parameters)[1:]
+    assert fluent == policy

@@ -150,9 +150,17 @@ class GuardPolicy:
     def __call__(self, target: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]: ...
     def __call__(self, target: object) -> object:
         if isinstance(target, Node):
-            return GuardNode(target, self)
+            return self.wrap_node(target)
         if not callable(target):
             from ..errors import BuildError
 
             raise BuildError(f"{type(self).__name__}: expected a Node or an async function to wrap, got {type(target).__name__}")
-        return guard_function(self, target)
+        return self.wrap_function(target)
+
+    def wrap_node(self, target: AnyNode) -> AnyNode:
+        """The node form; subclasses may add structure around the guarded node."""
+        return GuardNode(target, self)
+
+    def wrap_function(self, fn: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
+        """The decorator form."""
+        return guard_function(self, fn)

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Never, ParamSpec, TypeVar, overload
+from typing import Never, TypeVar
 
 from ...dsl.core import Node
 from ..clock import SYSTEM_CLOCK, Clock
@@ -23,8 +23,6 @@ __all__ = ["Timeout", "TimeoutPrimitive"]
 
 A = TypeVar("A")
 B = TypeVar("B")
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 class Timeout(GuardPolicy):
@@ -58,28 +56,20 @@ class Timeout(GuardPolicy):
 
         return timed
 
-    @overload
-    def __call__(self, target: Node[A, B]) -> Node[A, B]: ...
-    @overload
-    def __call__(self, target: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]: ...
-    def __call__(self, target: object) -> object:
-        """Wrap a node (returns a node) or decorate an async function (returns a function)."""
-        if isinstance(target, Node):
-            guarded: Node[Never, object] = GuardNode(target, self)
-            if self.fallback is None:
-                return guarded
-            from .fallback import FallbackNode
+    def wrap_node(self, target: Node[Never, object]) -> Node[Never, object]:
+        guarded: Node[Never, object] = GuardNode(target, self)
+        if self.fallback is None:
+            return guarded
+        from .fallback import FallbackNode
 
-            return FallbackNode(guarded, (self.fallback,), only_on=(NodeTimeoutError,))
-        if not callable(target):
-            from ...errors import BuildError
+        return FallbackNode(guarded, (self.fallback,), only_on=(NodeTimeoutError,))
 
-            raise BuildError(f"Timeout: expected a Node or an async function to wrap, got {type(target).__name__}")
+    def wrap_function(self, fn: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
         if self.fallback is not None:
             from ...errors import BuildError
 
             raise BuildError("Timeout: fallback= applies to nodes; on a function, catch NodeTimeoutError instead")
-        return guard_function(self, target)
+        return guard_function(self, fn)
 
     def __repr__(self) -> str:
         return f"Timeout(seconds={self.seconds:g})"
