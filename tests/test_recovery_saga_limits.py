@@ -249,3 +249,35 @@ def test_limits_bad_input() -> None:
         RateLimiter(rate=0)
     with pytest.raises(ConfigError, match="max_attempts"):
         Hedge(delay=1, max_attempts=1)
+
+
+async def test_a_nested_saga_that_succeeded_is_undone_with_its_enclosing_saga() -> None:
+    undone: list[str] = []
+
+    async def step(x: int) -> int:
+        return x
+
+    async def undo_inner(x: int) -> None:
+        undone.append("inner")
+
+    async def undo_outer(x: int) -> None:
+        undone.append("outer")
+
+    async def fail(x: int) -> int:
+        raise ValueError("late failure")
+
+    inner = saga(compensated(node(step, name="inner_step"), undo_inner))
+    outer = saga(compensated(node(step, name="outer_step"), undo_outer) >> inner >> node(fail))
+    with pytest.raises(ValueError):
+        await compile(outer).run(1)
+    assert undone == ["inner", "outer"]
+
+
+async def test_router_with_default_accepts_unhashable_keys() -> None:
+    from tta_dev_primitives import LowestLatency, MockPrimitive, Router
+
+    policy = LowestLatency()
+    router = Router({"a": MockPrimitive("a", return_value="A")}, router_fn=lambda req: ["not", "hashable"], default="a")
+    assert await router.execute({}) == "A"
+    observed = Router({"a": MockPrimitive("a", return_value="A")}, policy=policy, default="a")
+    assert await observed.execute({}) == "A" and "a" in policy.latency

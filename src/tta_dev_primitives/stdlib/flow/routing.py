@@ -120,32 +120,31 @@ def _emit_route(op: RouteOp, em: Emitter) -> Step:
     fallback = table[op.default] if op.default is not None else None
     observer, name, keys = op.observer, op.name, list(op.keys)
 
-    def pick(key: object) -> typing.Callable[[object], typing.Awaitable[object]]:
+    def pick(key: object) -> tuple[Hashable, typing.Callable[[object], typing.Awaitable[object]]]:
+        """The route for `key` and the key it is filed under (the default's when unknown)."""
         route = table.get(key) if isinstance(key, Hashable) else None
-        if route is None:
-            if fallback is None:
-                raise RouteNotFoundError(name, key, keys)
-            return fallback
-        return route
+        if route is not None:
+            return key, route
+        if fallback is None:
+            raise RouteNotFoundError(name, key, keys)
+        return op.default, fallback
 
     if observer is None:
 
         async def run(x: object) -> object:
-            return await pick(await select(x))(x)
+            return await pick(await select(x))[1](x)
 
         return Step(run, True)
 
     async def run_observed(x: object) -> object:
-        key = await select(x)
-        route = pick(key)
-        label = str(key if key in table else op.default)
+        label, route = pick(await select(x))
         start = time.perf_counter()
         try:
             result = await route(x)
         except Exception:
-            observer.observe(label, time.perf_counter() - start, False)
+            observer.observe(str(label), time.perf_counter() - start, False)
             raise
-        observer.observe(label, time.perf_counter() - start, True)
+        observer.observe(str(label), time.perf_counter() - start, True)
         return result
 
     return Step(run_observed, True)

@@ -112,10 +112,11 @@ class CircuitBreaker(GuardPolicy):
             "wait_in_open": self.wait_in_open,
         }
 
-    def _transition(self, new: State, site: GuardSite | None) -> None:
+    def _transition(self, new: State, changes: list[tuple[State, State]]) -> None:
         old = self.state
         if old == new:
             return
+        changes.append((old, new))
         self.state = new
         if new == OPEN:
             self._opened_at = self.clock.now()
@@ -125,21 +126,30 @@ class CircuitBreaker(GuardPolicy):
         if new == CLOSED:
             self._calls.clear()
             self._failures = self._slow = 0
+
+    @staticmethod
+    def _announce(changes: list[tuple[State, State]], site: GuardSite | None) -> None:
+        """Tell the hooks about state changes, after the lock is released (hooks may be slow)."""
         if site is not None:
-            site.emit("on_circuit_state", old, new)
+            for old, new in changes:
+                site.emit("on_circuit_state", old, new)
 
     def acquire(self, site: GuardSite | None = None) -> None:
         """Permit a call or raise CircuitOpenError (moves OPEN to HALF_OPEN when the wait is over)."""
-        with self._lock:
-            if self.state == OPEN:
-                waited = self.clock.now() - self._opened_at
-                if waited < self.wait_in_open:
-                    raise CircuitOpenError(self.name, self.wait_in_open - waited)
-                self._transition(HALF_OPEN, site)
-            if self.state == HALF_OPEN:
-                if self._half_open_started >= self.permitted_calls_in_half_open:
-                    raise CircuitOpenError(self.name, 0.0)
-                self._half_open_started += 1
+        changes: list[tuple[State, State]] = []
+        try:
+            with self._lock:
+                if self.state == OPEN:
+                    waited = self.clock.now() - self._opened_at
+                    if waited < self.wait_in_open:
+                        raise CircuitOpenError(self.name, self.wait_in_open - waited)
+                    self._transition(HALF_OPEN, changes)
+                if self.state == HALF_OPEN:
+                    if self._half_open_started >= self.permitted_calls_in_half_open:
+                        raise CircuitOpenError(self.name, 0.0)
+                    self._half_open_started += 1
+        finally:
+            self._announce(changes, site)
 
     def release(self) -> None:
         """A permitted call ended without an outcome to record (ignored error or cancellation)."""
@@ -150,23 +160,23 @@ class CircuitBreaker(GuardPolicy):
     def record(self, failed: bool, duration: float, site: GuardSite | None = None) -> None:
         """Record a finished call and move the state machine."""
         slow = duration >= self.slow_call_duration
+        changes: list[tuple[State, State]] = []
         with self._lock:
             if self.state == HALF_OPEN:
                 self._half_open_results.append((failed, slow))
                 if len(self._half_open_results) >= self.permitted_calls_in_half_open:
                     failure, slowness = _rates(self._half_open_results)
-                    self._transition(OPEN if self._tripped(failure, slowness) else CLOSED, site)
-                return
-            if self.state == OPEN:
-                return  # a call admitted before the circuit opened
-            now = self.clock.now()
-            self._calls.append((now, failed, slow))
-            self._failures += failed
-            self._slow += slow
-            self._prune(now)
-            total = len(self._calls)
-            if total >= self.minimum_calls and self._tripped(self._failures / total, self._slow / total):
-                self._transition(OPEN, site)
+                    self._transition(OPEN if self._tripped(failure, slowness) else CLOSED, changes)
+            elif self.state == CLOSED:  # (when OPEN: a call admitted before the circuit opened)
+                now = self.clock.now()
+                self._calls.append((now, failed, slow))
+                self._failures += failed
+                self._slow += slow
+                self._prune(now)
+                total = len(self._calls)
+                if total >= self.minimum_calls and self._tripped(self._failures / total, self._slow / total):
+                    self._transition(OPEN, changes)
+        self._announce(changes, site)
 
     def _tripped(self, failure_rate: float, slow_rate: float) -> bool:
         return failure_rate >= self.failure_rate_threshold or slow_rate >= self.slow_call_rate_threshold

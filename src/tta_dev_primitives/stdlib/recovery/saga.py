@@ -211,10 +211,11 @@ def _emit_saga(op: SagaOp, em: Emitter) -> Step:
         return undone, failures
 
     async def run(x: object) -> object:
+        parent = _saga_log.get(None)
         log: list[tuple[str, Undo, object]] = []
         token = _saga_log.set(log)
         try:
-            return await body(x)
+            result = await body(x)
         except BaseException as error:
             with anyio.CancelScope(shield=True):
                 undone, failures = await compensate(log)
@@ -230,5 +231,8 @@ def _emit_saga(op: SagaOp, em: Emitter) -> Step:
             raise
         finally:
             _saga_log.reset(token)
+        if parent is not None:
+            parent.extend(log)  # a nested saga that succeeded is undone with its enclosing saga
+        return result
 
     return Step(run, True)
