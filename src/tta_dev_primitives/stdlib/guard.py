@@ -1,16 +1,16 @@
 """Guards: the one mechanism behind every single-child resilience wrapper.
 
-Retry, timeout, circuit breaker, bulkhead, rate limiter and hedging are each a `Guard`: a small
-policy object that wraps the child's async callable once, when the plan's closures are built.
-`GuardNode` is the DSL node (child + guard), `GuardOp` the plan op; both are generic, so a new
-wrapper is just a new Guard class.
+Retry, timeout, circuit breaker, bulkhead, rate limiter and hedging are each a `GuardPolicy`: a
+small policy object that wraps the child's async callable once, when the plan's closures are
+built. `GuardNode` is the DSL node (child + policy), `GuardOp` the plan op; both are generic, so
+a new wrapper is just a new GuardPolicy subclass.
 """
 
 from __future__ import annotations
 
 import typing
 from collections.abc import Awaitable, Callable
-from typing import ClassVar, ParamSpec, Protocol, TypeVar, overload
+from typing import ClassVar, ParamSpec, TypeVar, overload
 
 import attrs
 
@@ -18,10 +18,10 @@ from ..compiler.ir import Op
 from ..compiler.lowering import Lowerer, lowering, op_identity
 from ..context import RunContext, _current
 from ..dsl.core import AnyNode, Node
-from ..executor.emit import AsyncFn, Emitter, Step, emitter, node_info
+from ..executor.emit import Emitter, Step, emitter, node_info
 from ..executor.hooks import REGISTRY, HookSet, NodeInfo
 
-__all__ = ["Guard", "GuardNode", "GuardOp", "GuardPolicy", "GuardSite"]
+__all__ = ["GuardNode", "GuardOp", "GuardPolicy", "GuardSite"]
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
@@ -49,24 +49,10 @@ class GuardSite:
             hooks.emit(event, self.info, _current.get(None) or RunContext(), *args)
 
 
-class Guard(Protocol):
-    """A policy that wraps one async callable."""
-
-    kind: str
-
-    def describe(self) -> dict[str, object]:
-        """Settings as JSON-compatible values, shown by EXPLAIN and in the plan's JSON."""
-        ...
-
-    def wrap(self, call: AsyncFn, site: GuardSite) -> AsyncFn:
-        """Return the guarded callable (built once per plan)."""
-        ...
-
-
 class GuardNode(Node[In, Out]):
     """`inner` run under `guard`; the node's type is the inner node's."""
 
-    def __init__(self, inner: Node[In, Out], policy: Guard, *, name: str | None = None) -> None:
+    def __init__(self, inner: Node[In, Out], policy: GuardPolicy, *, name: str | None = None) -> None:
         self.inner: AnyNode = inner
         self.policy = policy
         self.primitive_type = policy.kind
@@ -82,7 +68,7 @@ class GuardOp(Op):
 
     kind: ClassVar[str] = "guard"
 
-    guard: Guard
+    guard: GuardPolicy
 
     def params(self) -> dict[str, object]:
         return {"guard": self.guard.kind, **self.guard.describe()}
@@ -107,7 +93,7 @@ def _emit_guard(op: GuardOp, em: Emitter) -> Step:
     return Step(op.guard.wrap(inner, GuardSite(node_info(op), em.hooks)), True)
 
 
-def guard_function(guard: Guard, fn: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
+def guard_function(guard: GuardPolicy, fn: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
     """Apply `guard` to a plain async function (the decorator form), outside any plan.
 
     The function's arguments are packed into one value so the guard sees a one-argument call.
