@@ -19,6 +19,19 @@ from .errors import (
 )
 from .executor import Hook, NodeInfo, RunInfo, RunTimeoutError, install_hook, installed_hooks, uninstall_hook
 from .stdlib import LambdaPrimitive, WorkflowPrimitive
+from .stdlib.cache import (
+    Cache,
+    CachedFunction,
+    CacheKeyError,
+    CacheSerializationError,
+    CacheStats,
+    MemoryStore,
+    RedisStore,
+    SQLiteStore,
+    cached,
+    canonical_key,
+    llm_key,
+)
 from .stdlib.clock import Clock, SystemClock
 from .stdlib.flow import (
     BudgetExceededError,
@@ -75,6 +88,11 @@ __all__ = [
     "BuildError",
     "Bulkhead",
     "BulkheadFullError",
+    "Cache",
+    "CacheKeyError",
+    "CacheSerializationError",
+    "CacheStats",
+    "CachedFunction",
     "CheapestMeetingQuality",
     "CircuitBreaker",
     "CircuitOpenError",
@@ -94,6 +112,7 @@ __all__ = [
     "Hook",
     "LambdaPrimitive",
     "LowestLatency",
+    "MemoryStore",
     "MockPrimitive",
     "NoRouteMeetsQualityError",
     "NoRunContextError",
@@ -107,6 +126,7 @@ __all__ = [
     "PrimitivesError",
     "RateLimitedError",
     "RateLimiter",
+    "RedisStore",
     "Retry",
     "RetryBudget",
     "RetryPrimitive",
@@ -117,6 +137,7 @@ __all__ = [
     "RunContext",
     "RunInfo",
     "RunTimeoutError",
+    "SQLiteStore",
     "Saga",
     "SagaError",
     "SagaPrimitive",
@@ -135,6 +156,8 @@ __all__ = [
     "WorkflowPrimitive",
     "available_passes",
     "branch",
+    "cached",
+    "canonical_key",
     "combine",
     "compensated",
     "compile",
@@ -142,6 +165,7 @@ __all__ = [
     "for_each",
     "install_hook",
     "installed_hooks",
+    "llm_key",
     "mock_node",
     "node",
     "parallel",

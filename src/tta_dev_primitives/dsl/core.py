@@ -19,6 +19,7 @@ from .location import SourceLocation, capture_location
 if TYPE_CHECKING:
     import random
 
+    from ..stdlib.cache import Cache, CacheStore
     from ..stdlib.clock import Clock
     from ..stdlib.guard import GuardPolicy
     from ..stdlib.recovery.budget import RetryBudget
@@ -166,6 +167,24 @@ class Node(Generic[In, Out]):
         from ..stdlib.recovery.timeout import Timeout
 
         return Timeout(seconds, fallback=fallback, clock=clock or SYSTEM_CLOCK)(self)
+
+    def cached(
+        self,
+        cache: Cache | None = None,
+        /,
+        *,
+        max_size: int = 1000,
+        ttl: float | None = 3600.0,
+        key: Callable[[In], object] | None = None,
+        namespace: str | None = None,
+        store: CacheStore | None = None,
+    ) -> Node[In, Out]:
+        """Answer repeated inputs from a cache (a given Cache, or one built from the settings)."""
+        if cache is None:
+            from ..stdlib.cache import Cache
+
+            cache = Cache(max_size, ttl, key=key, namespace=namespace, store=store)
+        return cache(self)
 
     def guard(self, policy: GuardPolicy) -> Node[In, Out]:
         """Run this node under a guard: a CircuitBreaker, Bulkhead, RateLimiter, Hedge, ..."""

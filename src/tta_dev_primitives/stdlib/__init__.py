@@ -1,6 +1,6 @@
 """The standard library: seed-compatible base classes, flow and recovery primitives, testing."""
 
-from . import flow, recovery, testing
+from . import cache, flow, recovery, testing
 from .base import LambdaPrimitive, WorkflowContext, WorkflowPrimitive
 from .clock import SYSTEM_CLOCK, Clock, SystemClock
 from .compiled import CompiledPrimitive
@@ -15,6 +15,7 @@ __all__ = [
     "SystemClock",
     "WorkflowContext",
     "WorkflowPrimitive",
+    "cache",
     "flow",
     "recovery",
     "testing",

@@ -1,0 +1,284 @@
+"""Cache stores behind one protocol: in-memory LRU (default), SQLite (embedded, survives
+restarts) and Redis (shared across processes and machines).
+
+Stores hold already-computed values; the Cache on top adds keys, single-flight, statistics and
+hooks. Persistent stores serialise values with a codec (JSON by default), never pickle.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, Protocol, final
+
+import anyio.to_thread
+
+from ..clock import Clock
+from ..validate import check_int
+from .codec import Codec, JsonCodec
+
+if TYPE_CHECKING:
+    import redis.asyncio
+
+__all__ = ["MISSING", "CacheStore", "MemoryStore", "RedisStore", "SQLiteStore", "WALL_CLOCK"]
+
+
+@final
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Final = _Missing()
+"""What a store returns for an absent or expired key."""
+
+
+class _WallClock:
+    """Wall-clock seconds: persistent stores need expiry times that survive restarts."""
+
+    def now(self) -> float:
+        import time
+
+        return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        await anyio.sleep(seconds)
+
+    def cancel_after(self, seconds: float) -> anyio.CancelScope:
+        return anyio.move_on_after(seconds)
+
+
+WALL_CLOCK: Final = _WallClock()
+
+
+class CacheStore(Protocol):
+    """Where cached values live. `evictions` and `expirations` count what the store dropped."""
+
+    name: str
+    evictions: int
+    expirations: int
+
+    async def get(self, key: str) -> object:
+        """The value, or MISSING when absent or expired."""
+        ...
+
+    async def set(self, key: str, value: object, ttl: float | None) -> None: ...
+
+    async def delete(self, key: str) -> bool: ...
+
+    async def clear(self) -> None: ...
+
+    def size(self) -> int | None:
+        """Entries held now (None when the store cannot tell cheaply)."""
+        ...
+
+
+class MemoryStore:
+    """An O(1) LRU with per-entry expiry and a strict `max_size` bound, in this process.
+
+    Expired entries are never served: they are dropped when looked up, and evicted first by age
+    like any other entry. Time comes from `clock` (a FakeClock in tests).
+    """
+
+    name = "memory"
+
+    def __init__(self, max_size: int = 1000, *, clock: Clock | None = None) -> None:
+        from ..clock import SYSTEM_CLOCK
+
+        self.max_size = check_int("MemoryStore", "max_size", max_size, minimum=1)
+        self.clock = clock or SYSTEM_CLOCK
+        self._data: OrderedDict[str, tuple[object, float]] = OrderedDict()
+        self.evictions = 0
+        self.expirations = 0
+
+    def get_now(self, key: str) -> object:
+        """Synchronous lookup (the hit fast path)."""
+        item = self._data.get(key)
+        if item is None:
+            return MISSING
+        value, expires = item
+        if expires != math.inf and expires <= self.clock.now():
+            del self._data[key]
+            self.expirations += 1
+            return MISSING
+        self._data.move_to_end(key)
+        return value
+
+    def set_now(self, key: str, value: object, ttl: float | None) -> None:
+        expires = math.inf if ttl is None else self.clock.now() + ttl
+        data = self._data
+        data[key] = (value, expires)
+        data.move_to_end(key)
+        while len(data) > self.max_size:
+            data.popitem(last=False)
+            self.evictions += 1
+
+    async def get(self, key: str) -> object:
+        return self.get_now(key)
+
+    async def set(self, key: str, value: object, ttl: float | None) -> None:
+        self.set_now(key, value, ttl)
+
+    async def delete(self, key: str) -> bool:
+        return self._data.pop(key, None) is not None
+
+    async def clear(self) -> None:
+        self._data.clear()
+
+    def size(self) -> int:
+        return len(self._data)
+
+
+class SQLiteStore:
+    """An embedded, persistent LRU in one SQLite file (values encoded by `codec`).
+
+    Queries run in a worker thread so the event loop never blocks. Expiry uses wall-clock time
+    (`clock`), so entries stay valid, or expire, across restarts.
+    """
+
+    name = "sqlite"
+
+    def __init__(self, path: str | Path, *, max_size: int = 10_000, codec: Codec | None = None, clock: Clock | None = None) -> None:
+        self.max_size = check_int("SQLiteStore", "max_size", max_size, minimum=1)
+        self.path = str(path)
+        self.codec = codec or JsonCodec()
+        self.clock = clock or WALL_CLOCK
+        self.evictions = 0
+        self.expirations = 0
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS tta_cache (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires REAL, used INTEGER NOT NULL)"
+        )
+        self._db.execute("CREATE INDEX IF NOT EXISTS tta_cache_used ON tta_cache (used)")
+        row = self._db.execute("SELECT COALESCE(MAX(used), 0) FROM tta_cache").fetchone()
+        self._tick = int(row[0])
+
+    def _next_tick(self) -> int:
+        self._tick += 1
+        return self._tick
+
+    def _get(self, key: str) -> object:
+        with self._lock:
+            row = self._db.execute("SELECT value, expires FROM tta_cache WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                return MISSING
+            data, expires = row
+            if expires is not None and expires <= self.clock.now():
+                self._db.execute("DELETE FROM tta_cache WHERE key = ?", (key,))
+                self.expirations += 1
+                return MISSING
+            self._db.execute("UPDATE tta_cache SET used = ? WHERE key = ?", (self._next_tick(), key))
+        return self.codec.decode(data)
+
+    def _set(self, key: str, data: bytes, ttl: float | None) -> None:
+        expires = None if ttl is None else self.clock.now() + ttl
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO tta_cache (key, value, expires, used) VALUES (?, ?, ?, ?)",
+                (key, data, expires, self._next_tick()),
+            )
+            (count,) = self._db.execute("SELECT COUNT(*) FROM tta_cache").fetchone()
+            excess = count - self.max_size
+            if excess > 0:
+                self._db.execute(
+                    "DELETE FROM tta_cache WHERE key IN (SELECT key FROM tta_cache ORDER BY used LIMIT ?)", (excess,)
+                )
+                self.evictions += excess
+
+    async def get(self, key: str) -> object:
+        return await anyio.to_thread.run_sync(self._get, key)
+
+    async def set(self, key: str, value: object, ttl: float | None) -> None:
+        data = self.codec.encode(value)  # before the thread hop: errors surface in the caller
+        await anyio.to_thread.run_sync(self._set, key, data, ttl)
+
+    async def delete(self, key: str) -> bool:
+        def delete() -> bool:
+            with self._lock:
+                return self._db.execute("DELETE FROM tta_cache WHERE key = ?", (key,)).rowcount > 0
+
+        return await anyio.to_thread.run_sync(delete)
+
+    async def clear(self) -> None:
+        def clear() -> None:
+            with self._lock:
+                self._db.execute("DELETE FROM tta_cache")
+
+        await anyio.to_thread.run_sync(clear)
+
+    def size(self) -> int:
+        with self._lock:
+            (count,) = self._db.execute("SELECT COUNT(*) FROM tta_cache").fetchone()
+        return int(count)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class RedisStore:
+    """A store in Redis, shared by every process that uses the same `url` and `prefix`.
+
+    Expiry is Redis's own (PX); eviction is Redis's `maxmemory-policy` (use `allkeys-lru`), so
+    `max_size` is not enforced here. Needs the `redis` extra. The client connects lazily, in the
+    event loop of first use.
+    """
+
+    name = "redis"
+
+    def __init__(self, url: str = "redis://127.0.0.1:6379/0", *, prefix: str = "tta:", codec: Codec | None = None, connect_timeout: float = 1.0) -> None:
+        self.url = url
+        self.prefix = prefix
+        self.codec = codec or JsonCodec()
+        self.connect_timeout = connect_timeout
+        self.evictions = 0
+        self.expirations = 0
+        self._client: redis.asyncio.Redis | None = None
+
+    def _redis(self) -> redis.asyncio.Redis:
+        if self._client is None:
+            import redis.asyncio  # lazy: an optional extra
+
+            self._client = redis.asyncio.Redis.from_url(
+                self.url, socket_connect_timeout=self.connect_timeout, socket_timeout=self.connect_timeout
+            )
+        return self._client
+
+    async def get(self, key: str) -> object:
+        data = await self._redis().get(self.prefix + key)
+        if data is None:
+            return MISSING
+        return self.codec.decode(data.encode() if isinstance(data, str) else data)
+
+    async def set(self, key: str, value: object, ttl: float | None) -> None:
+        data = self.codec.encode(value)
+        px = None if ttl is None else max(1, int(ttl * 1000))
+        await self._redis().set(self.prefix + key, data, px=px)
+
+    async def delete(self, key: str) -> bool:
+        return bool(await self._redis().delete(self.prefix + key))
+
+    async def clear(self) -> None:
+        client = self._redis()
+        batch: list[bytes] = []
+        async for name in client.scan_iter(match=self.prefix + "*", count=500):
+            batch.append(name)
+            if len(batch) >= 500:
+                await client.delete(*batch)
+                batch.clear()
+        if batch:
+            await client.delete(*batch)
+
+    def size(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
