@@ -54,11 +54,11 @@ def _namespace() -> dict[str, object]:
     """Names that public signatures mention only under TYPE_CHECKING."""
     import random
 
-    from tta_dev_primitives.stdlib import clock
+    from tta_dev_primitives.stdlib import cache, clock, guard
     from tta_dev_primitives.stdlib.recovery import budget, retry
 
     names: dict[str, object] = {"random": random}
-    for module in (tta_dev_primitives, clock, budget, retry):
+    for module in (tta_dev_primitives, cache, clock, guard, budget, retry):
         names.update(vars(module))
     return names
 
