@@ -34,6 +34,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m benchmarks.bench_sequential
 	$(BIN)/python -m benchmarks.bench_fanout
 	$(BIN)/python -m benchmarks.bench_resilience
+	$(BIN)/python -m benchmarks.bench_cache
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache

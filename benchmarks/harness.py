@@ -47,6 +47,9 @@ async def _calibrate(case: Case, round_seconds: float) -> int:
 
 async def measure(cases: Sequence[Case], *, rounds: int = 11, round_seconds: float = 0.05) -> list[Result]:
     """Median seconds per call of each case, over interleaved rounds."""
+    for case in cases:  # warm up: first calls pay one-off costs (lazy imports, cache misses)
+        for _ in range(10):
+            await case.run()
     loops = {c.name: await _calibrate(c, round_seconds) for c in cases}
     samples: dict[str, list[float]] = {c.name: [] for c in cases}
     gc.collect()

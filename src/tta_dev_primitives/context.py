@@ -31,13 +31,13 @@ class RunContext:
 
     __slots__ = (
         "_correlation_id",
-        "workflow_id",
-        "session_id",
-        "player_id",
-        "metadata",
-        "state",
-        "tags",
+        "_metadata",
+        "_state",
+        "_tags",
         "deadline",
+        "player_id",
+        "session_id",
+        "workflow_id",
     )
 
     def __init__(
@@ -56,9 +56,9 @@ class RunContext:
         self.workflow_id = workflow_id
         self.session_id = session_id
         self.player_id = player_id
-        self.metadata: dict[str, object] = {} if metadata is None else metadata
-        self.state: dict[str, object] = {} if state is None else state
-        self.tags: dict[str, str] = {} if tags is None else tags
+        self._metadata = metadata  # the dicts are created on first use: most runs never need them
+        self._state = state
+        self._tags = tags
         self.deadline = deadline
 
     @property
@@ -72,6 +72,39 @@ class RunContext:
     @correlation_id.setter
     def correlation_id(self, value: str) -> None:
         self._correlation_id = value
+
+    @property
+    def metadata(self) -> dict[str, object]:
+        """Caller-supplied data about the run (read by hooks, e.g. user or tenant ids)."""
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
+
+    @metadata.setter
+    def metadata(self, value: dict[str, object]) -> None:
+        self._metadata = value
+
+    @property
+    def state(self) -> dict[str, object]:
+        """Mutable data that nodes of the run share."""
+        if self._state is None:
+            self._state = {}
+        return self._state
+
+    @state.setter
+    def state(self, value: dict[str, object]) -> None:
+        self._state = value
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Short string labels (for telemetry)."""
+        if self._tags is None:
+            self._tags = {}
+        return self._tags
+
+    @tags.setter
+    def tags(self, value: dict[str, str]) -> None:
+        self._tags = value
 
     def remaining(self) -> float | None:
         """Seconds left before the deadline, or None when the run has no deadline."""

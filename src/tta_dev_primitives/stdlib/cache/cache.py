@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 
 import anyio
 import attrs
@@ -33,6 +33,8 @@ from .stores import MISSING, CacheStore, MemoryStore
 __all__ = ["Cache", "CacheStats"]
 
 _log = logging.getLogger("tta_dev_primitives.cache")
+
+_SCALARS = frozenset({str, int, float, bool, bytes, type(None)})
 
 Compute = Callable[[], Awaitable[object]]
 
@@ -122,7 +124,7 @@ class Cache(GuardPolicy):
         self.store: CacheStore = store if store is not None else MemoryStore(self.max_size, clock=clock)
         self._memory = self.store if isinstance(self.store, MemoryStore) else None
         self._negative = MemoryStore(self.max_size, clock=clock) if self.negative_ttl is not None else None
-        self._flights: dict[str, _Flight] = {}
+        self._flights: dict[Hashable, _Flight] = {}
         self.hits = self.misses = self.errors = self.loads = self.coalesced = 0
         self._warned = False
 
@@ -131,16 +133,22 @@ class Cache(GuardPolicy):
 
     # -- keys and stats -----------------------------------------------------------------------
 
-    def key_for(self, value: object) -> str:
+    def key_for(self, value: object) -> Hashable:
         """The cache key of an input (the `key=` function's result, or its canonical key),
         prefixed by the namespace."""
         if self.key_fn is not None:
             return self.finish_key(self.key_fn(value))
         return self.finish_key(value, custom=False)
 
-    def finish_key(self, raw: object, *, custom: bool = True) -> str:
-        """A custom key function's str result is used as is; anything else is canonicalised."""
-        key = raw if custom and isinstance(raw, str) else canonical_key(raw)
+    def finish_key(self, raw: object, *, custom: bool = True) -> Hashable:
+        """A custom key function's str result is used as is; a scalar input in a memory store is
+        keyed by `(namespace, type, value)` (exact and cheap); anything else is canonicalised."""
+        if custom and isinstance(raw, str):
+            key = raw
+        elif self._memory is not None and type(raw) in _SCALARS:
+            return (self.namespace, type(raw), raw)
+        else:
+            key = canonical_key(raw)
         return key if self.namespace is None else f"{self.namespace}:{key}"
 
     def stats(self) -> CacheStats:
@@ -163,7 +171,7 @@ class Cache(GuardPolicy):
 
     async def invalidate(self, value: object) -> bool:
         """Drop the entry for input `value`; True if there was one."""
-        return await self.store.delete(self.key_for(value))
+        return await self.store.delete(self.key_for(value))  # type: ignore[arg-type]
 
     def _entry_ttl(self) -> float | None:
         if self.ttl is None or self.ttl_jitter == 0:
@@ -183,34 +191,34 @@ class Cache(GuardPolicy):
 
     # -- lookups ----------------------------------------------------------------------------
 
-    async def _lookup(self, key: str) -> object:
+    async def _lookup(self, key: Hashable) -> object:
         if self._memory is not None:
             return self._memory.get_now(key)
         try:
-            return await self.store.get(key)
+            return await self.store.get(key)  # type: ignore[arg-type]  # str for persistent stores
         except Exception as error:
             self._store_failed(error)
             return MISSING
 
-    async def _save(self, key: str, value: object) -> None:
+    async def _save(self, key: Hashable, value: object) -> None:
         if self._memory is not None:
             self._memory.set_now(key, value, self._entry_ttl())
             return
         try:
-            await self.store.set(key, value, self._entry_ttl())
+            await self.store.set(key, value, self._entry_ttl())  # type: ignore[arg-type]
         except CacheSerializationError:
             raise
         except Exception as error:
             self._store_failed(error)
 
-    async def get_or_load(self, key: str, load: Compute, site: GuardSite | None = None) -> object:
+    async def get_or_load(self, key: Hashable, load: Compute, site: GuardSite | None = None) -> object:
         """The cached value for `key`, or `await load()` once for all concurrent callers."""
         while True:
             value = await self._lookup(key)
             if value is not MISSING:
                 self.hits += 1
                 if site is not None:
-                    site.emit("on_cache_hit", key)
+                    site.emit("on_cache_hit", str(key))
                 return value
             if self._negative is not None:
                 failed = self._negative.get_now(key)
@@ -219,7 +227,7 @@ class Cache(GuardPolicy):
                     raise failed.error
             self.misses += 1
             if site is not None:
-                site.emit("on_cache_miss", key)
+                site.emit("on_cache_miss", str(key))
             flight = self._flights.get(key)
             if flight is None:
                 return await self._lead(key, load)
@@ -234,7 +242,7 @@ class Cache(GuardPolicy):
                 return flight.value
             # the load was cancelled before anyone waited on it: look again (and maybe lead)
 
-    async def _lead(self, key: str, load: Compute) -> object:
+    async def _lead(self, key: Hashable, load: Compute) -> object:
         flight = self._flights[key] = _Flight()
         self.loads += 1
         try:

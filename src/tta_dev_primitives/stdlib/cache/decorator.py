@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, ParamSpec, TypeVar, cast
 
 from ...dsl.location import capture_location
@@ -38,7 +38,7 @@ class CachedFunction(Generic[P, R]):
         info = NodeInfo(node_id=0, name=name, primitive_type="cache", kind="guard", location=capture_location())
         self._site = GuardSite(info, None, installed=True)
 
-    def _key(self, args: tuple[object, ...], kwargs: dict[str, object]) -> str:
+    def _key(self, args: tuple[object, ...], kwargs: dict[str, object]) -> Hashable:
         cache = self.cache
         if cache.key_fn is not None:
             return cache.finish_key(cache.key_fn(*args, **kwargs))
@@ -46,14 +46,15 @@ class CachedFunction(Generic[P, R]):
         return cache.finish_key(value, custom=False)
 
     async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        cache = self.cache
         key = self._key(args, kwargs)
-        memory = self.cache._memory
+        memory = cache._memory
         if memory is not None and not REGISTRY.hooks:
-            value = memory.get_now(key)
+            value = memory.get_now(key)  # the hit fast path
             if value is not MISSING:
-                self.cache.hits += 1
+                cache.hits += 1
                 return cast(R, value)
-        return cast(R, await self.cache.get_or_load(key, lambda: self._fn(*args, **kwargs), self._site))
+        return cast(R, await cache.get_or_load(key, lambda: self._fn(*args, **kwargs), self._site))
 
     def cache_stats(self) -> CacheStats:
         """Hits, misses, evictions, expirations, size and `hit_rate` (a fraction)."""
@@ -65,7 +66,7 @@ class CachedFunction(Generic[P, R]):
 
     async def cache_invalidate(self, *args: P.args, **kwargs: P.kwargs) -> bool:
         """Drop the result cached for these arguments; True if there was one."""
-        return await self.cache.store.delete(self._key(args, kwargs))
+        return await self.cache.store.delete(self._key(args, kwargs))  # type: ignore[arg-type]
 
 
 def cached(

@@ -11,6 +11,7 @@ import math
 import sqlite3
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol, final
 
@@ -81,6 +82,9 @@ class CacheStore(Protocol):
 class MemoryStore:
     """An O(1) LRU with per-entry expiry and a strict `max_size` bound, in this process.
 
+    Keys may be any hashable (the Cache uses `(namespace, type, value)` for scalar inputs, which
+    is exact and much cheaper than a canonical hash; persistent stores always get str keys).
+
     Expired entries are never served: they are dropped when looked up, and evicted first by age
     like any other entry. Time comes from `clock` (a FakeClock in tests).
     """
@@ -92,11 +96,11 @@ class MemoryStore:
 
         self.max_size = check_int("MemoryStore", "max_size", max_size, minimum=1)
         self.clock = clock or SYSTEM_CLOCK
-        self._data: OrderedDict[str, tuple[object, float]] = OrderedDict()
+        self._data: OrderedDict[Hashable, tuple[object, float]] = OrderedDict()
         self.evictions = 0
         self.expirations = 0
 
-    def get_now(self, key: str) -> object:
+    def get_now(self, key: Hashable) -> object:
         """Synchronous lookup (the hit fast path)."""
         item = self._data.get(key)
         if item is None:
@@ -109,7 +113,7 @@ class MemoryStore:
         self._data.move_to_end(key)
         return value
 
-    def set_now(self, key: str, value: object, ttl: float | None) -> None:
+    def set_now(self, key: Hashable, value: object, ttl: float | None) -> None:
         expires = math.inf if ttl is None else self.clock.now() + ttl
         data = self._data
         data[key] = (value, expires)
@@ -118,13 +122,13 @@ class MemoryStore:
             data.popitem(last=False)
             self.evictions += 1
 
-    async def get(self, key: str) -> object:
+    async def get(self, key: Hashable) -> object:
         return self.get_now(key)
 
-    async def set(self, key: str, value: object, ttl: float | None) -> None:
+    async def set(self, key: Hashable, value: object, ttl: float | None) -> None:
         self.set_now(key, value, ttl)
 
-    async def delete(self, key: str) -> bool:
+    async def delete(self, key: Hashable) -> bool:
         return self._data.pop(key, None) is not None
 
     async def clear(self) -> None:

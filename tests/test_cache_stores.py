@@ -1,0 +1,177 @@
+"""Persistent cache stores against real backends: SQLite files and a real redis-server.
+
+The Redis tests start their own `redis-server` on 127.0.0.1 (a free port) and stop it after.
+Outside CI they are skipped when the binary is missing; in CI (CI=true) a missing server fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+
+from tta_dev_primitives import Cache, CacheSerializationError, FakeClock, RedisStore, SQLiteStore, compile, node
+from tta_dev_primitives.stdlib.cache import MISSING, MsgpackCodec
+
+pytestmark = pytest.mark.anyio
+
+
+# -- SQLite -----------------------------------------------------------------------------------
+
+
+async def test_sqlite_round_trip_and_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "cache.db"
+    store = SQLiteStore(path)
+    await store.set("k", {"answer": [1, 2, "x"]}, ttl=None)
+    assert await store.get("k") == {"answer": [1, 2, "x"]}
+    store.close()
+    reopened = SQLiteStore(path)  # a new process would see the same file
+    assert await reopened.get("k") == {"answer": [1, 2, "x"]}
+    assert await reopened.delete("k") is True and await reopened.get("k") is MISSING
+
+
+async def test_sqlite_lru_bound_and_ttl(tmp_path: Path) -> None:
+    clock = FakeClock(start=1_000_000)
+    store = SQLiteStore(tmp_path / "c.db", max_size=2, clock=clock)
+    await store.set("a", 1, None)
+    await store.set("b", 2, ttl=10)
+    assert await store.get("a") == 1  # a is now the most recently used
+    await store.set("c", 3, None)
+    assert await store.get("b") is MISSING and store.evictions == 1
+    await store.set("d", 4, ttl=10)  # evicts a, now the least recently used
+    clock.advance(10)
+    assert await store.get("d") is MISSING and store.expirations == 1
+    assert store.size() == 1 and store.evictions == 2 and await store.get("c") == 3
+
+
+async def test_a_cache_on_sqlite_serves_across_instances(tmp_path: Path) -> None:
+    calls = 0
+
+    async def answer(q: str) -> dict[str, str]:
+        nonlocal calls
+        calls += 1
+        return {"q": q}
+
+    first = compile(node(answer).cached(Cache(store=SQLiteStore(tmp_path / "shared.db"))))
+    second = compile(node(answer).cached(Cache(store=SQLiteStore(tmp_path / "shared.db"))))
+    assert await first.run("x") == {"q": "x"}
+    assert await second.run("x") == {"q": "x"}
+    assert calls == 1
+
+
+async def test_unserializable_values_fail_clearly_naming_the_type(tmp_path: Path) -> None:
+    class Opaque:
+        pass
+
+    async def make(x: int) -> object:
+        return {"thing": Opaque()}
+
+    plan = compile(node(make).cached(Cache(store=SQLiteStore(tmp_path / "c.db"))))
+    with pytest.raises(CacheSerializationError, match="cannot store a value of type .*Opaque in a persistent cache with the JSON codec"):
+        await plan.run(1)
+
+
+async def test_msgpack_codec_round_trips_bytes(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "m.db", codec=MsgpackCodec())
+    await store.set("k", {"blob": b"\x00\x01", "n": 3}, None)
+    assert await store.get("k") == {"blob": b"\x00\x01", "n": 3}
+
+
+# -- Redis ------------------------------------------------------------------------------------
+# redis-py's asyncio client runs on asyncio only (on trio a RedisStore degrades to cache misses).
+
+redis_backend = pytest.mark.parametrize("anyio_backend", ["asyncio"])
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is not installed; .ci/run installs it (Debian package redis-server)")
+        pytest.skip("redis-server is not installed (apt-get install redis-server); CI runs these tests")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:  # wait for the server's own readiness line, not a timer
+        if "Ready to accept connections" in line:
+            break
+    else:
+        pytest.fail(f"redis-server exited before becoming ready (code {proc.wait()})")
+    stdout = proc.stdout
+    drain = threading.Thread(target=lambda: [None for _ in stdout], daemon=True)  # keep the pipe from filling
+    drain.start()
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        drain.join(timeout=10)
+        stdout.close()
+
+
+@redis_backend
+async def test_redis_round_trip_and_ttl(redis_url: str) -> None:
+    store = RedisStore(redis_url, prefix="t1:")
+    try:
+        await store.set("k", {"v": [1, "x"]}, ttl=30)
+        assert await store.get("k") == {"v": [1, "x"]}
+        ttl_ms = await store._redis().pttl("t1:k")
+        assert 0 < ttl_ms <= 30_000  # Redis expires it itself
+        assert await store.delete("k") and await store.get("k") is MISSING
+    finally:
+        await store.aclose()
+
+
+@redis_backend
+async def test_redis_is_shared_between_clients_and_clear_keeps_other_prefixes(redis_url: str) -> None:
+    a, b, other = RedisStore(redis_url, prefix="app:"), RedisStore(redis_url, prefix="app:"), RedisStore(redis_url, prefix="else:")
+    try:
+        await a.set("k", "from a", None)
+        await other.set("k", "other tenant", None)
+        assert await b.get("k") == "from a"
+        await b.clear()
+        assert await a.get("k") is MISSING and await other.get("k") == "other tenant"
+    finally:
+        for store in (a, b, other):
+            await store.aclose()
+
+
+@redis_backend
+async def test_a_cache_on_redis_calls_the_node_once_across_caches(redis_url: str) -> None:
+    calls = 0
+
+    async def answer(q: str) -> str:
+        nonlocal calls
+        calls += 1
+        await anyio.sleep(0)
+        return q * 2
+
+    first_store, second_store = RedisStore(redis_url, prefix="shared:"), RedisStore(redis_url, prefix="shared:")
+    try:
+        first = compile(node(answer).cached(Cache(store=first_store)))
+        second = compile(node(answer).cached(Cache(store=second_store)))
+        assert await first.run("ab") == "abab"
+        assert await second.run("ab") == "abab"
+        assert calls == 1
+    finally:
+        await first_store.aclose()
+        await second_store.aclose()
