@@ -1,4 +1,5 @@
-"""Every snippet of the seed README's "Quick Start" and "Recovery Patterns" runs as written.
+"""Every snippet of the seed README's "Quick Start", "Recovery Patterns" and "Performance
+Optimization" sections runs as written.
 
 The snippets are copied here verbatim (a check below compares them with the seed README when it
 is present beside the repository), preceded by definitions of the user's own functions.
@@ -68,10 +69,25 @@ saga.add_step(send_email, rollback=send_cancellation)
 await saga.execute({"user_data": {...}})
 '''
 
+PERFORMANCE = '''
+from tta_dev_primitives import cached
+
+# LRU cache with TTL
+@cached(max_size=1000, ttl=3600)
+async def expensive_computation(input_data: str) -> dict:
+    # Expensive operation here
+    return result
+
+# Check cache stats
+stats = expensive_computation.cache_stats()
+print(f"Hit rate: {stats.hit_rate:.2%}")
+'''
+
 USER_CODE = '''
 from tta_dev_primitives import LambdaPrimitive, TransientError
 
 events = []
+result = {"value": 42}
 
 async def load_data(data):
     return {**data, "loaded": True}
@@ -156,8 +172,17 @@ def test_recovery_snippet_runs_as_written() -> None:
     assert scope["events"] == ["create_user", "send_email"]
 
 
+def test_performance_snippet_runs_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    calls = "\nfirst = await expensive_computation('x')\nsecond = await expensive_computation('x')\nafter = expensive_computation.cache_stats()\n"
+    scope = _run(PERFORMANCE + calls)
+    assert capsys.readouterr().out == "Hit rate: 0.00%\n"
+    assert scope["first"] == scope["second"] == {"value": 42}
+    after = scope["after"]
+    assert after.hits == 1 and after.misses == 1 and after.hit_rate == 0.5  # type: ignore[attr-defined]
+
+
 @pytest.mark.skipif(not SEED_README.exists(), reason="the seed README is only beside the repository in CI and dev checkouts")
 def test_snippets_match_the_seed_readme_verbatim() -> None:
     text = SEED_README.read_text()
-    for snippet in (QUICK_START, RECOVERY):
+    for snippet in (QUICK_START, RECOVERY, PERFORMANCE):
         assert snippet.strip() in text
