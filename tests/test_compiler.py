@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -155,9 +156,9 @@ def test_protocols_attrs_and_typeddicts_are_checked_on_edges() -> None:
 
 
 def test_unknown_pass_name_is_rejected_listing_the_passes() -> None:
-    with pytest.raises(UnknownPassError, match=r"unknown pass name\(s\) \['fuse'\]; available passes: \['flatten', 'typecheck'\]"):
+    with pytest.raises(UnknownPassError, match=r"unknown pass name\(s\) \['fuse'\]; available passes: \['flatten', 'typecheck', 'prune',"):
         compile(node(double), disable=["fuse"])
-    assert available_passes() == ("flatten", "typecheck")
+    assert available_passes() == ("flatten", "typecheck", "prune", "cse", "hoist_parallel", "fuse_cache", "lint_resilience", "analyze")
 
 
 def test_flatten_inlines_nested_sequences_and_parallels() -> None:
@@ -176,7 +177,7 @@ def test_flatten_inlines_nested_sequences_and_parallels() -> None:
 
 def test_typecheck_can_be_disabled() -> None:
     plan = compile(node(parse) >> node(shout), disable=["typecheck"])  # type: ignore[arg-type]
-    assert "typecheck  off (disabled)" in plan.explain()
+    assert re.search(r"typecheck +off \(disabled\)", plan.explain())
 
 
 def test_explain_shows_tree_edge_types_and_passes() -> None:
@@ -191,7 +192,7 @@ def test_explain_shows_tree_edge_types_and_passes() -> None:
     assert "unchecked  cast of 'to_text': explicit cast" in text
     assert "└─ call 'shout'  str -> str  [async]" in text
     assert "flatten.inline-seq" in text
-    assert "typecheck  4 edges: 3 checked, 1 unchecked" in text
+    assert re.search(r"typecheck +4 edges: 3 checked, 1 unchecked", text)
 
 
 def test_to_json_describes_every_op() -> None:

@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from typing import TypeVar
 
 from ..dsl.core import Node
-from ..errors import UnknownPassError
+from ..errors import ConfigError, UnknownPassError
+from .ir import walk
 from .lowering import lower
-from .passes import DEFAULT_PASSES, EdgeReport, PassContext
+from .passes import DEFAULT_PASSES, Analysis, Budget, EdgeReport, Lint, PassContext
 from .plan import PassRecord, Plan
 
 __all__ = ["available_passes", "compile"]
@@ -22,19 +23,32 @@ def available_passes() -> tuple[str, ...]:
     return tuple(p.name for p in DEFAULT_PASSES)
 
 
-def compile(node: Node[In, Out], *, disable: Iterable[str] | str = (), name: str | None = None) -> Plan[In, Out]:
+def compile(
+    node: Node[In, Out],
+    *,
+    disable: Iterable[str] | str = (),
+    name: str | None = None,
+    strict: bool = False,
+    budget: Budget | None = None,
+    state_keys: Iterable[str] = (),
+) -> Plan[In, Out]:
     """Compile a workflow into a Plan.
 
     Lowers the node graph to IR, then runs each pass not named in `disable` (see
-    `available_passes()`). Raises CompositionError (TypeMismatchError, CycleError) when the graph
-    does not fit together, naming the steps, nodes, types and where each was built.
+    `available_passes()`). Raises CompositionError (TypeMismatchError, CycleError,
+    StateKeyError) when the graph does not fit together, naming the steps, nodes, types and where
+    each was built; LintError for resilience lint findings when `strict`; BudgetError when the
+    worst case exceeds `budget`. `state_keys` are RunContext.state keys the caller provides.
     """
     disabled = {disable} if isinstance(disable, str) else set(disable)
     unknown = sorted(disabled - set(available_passes()))
     if unknown:
         raise UnknownPassError(f"compile(): unknown pass name(s) {unknown}; available passes: {list(available_passes())}")
+    if budget is not None and not isinstance(budget, Budget):
+        raise ConfigError("compile()", "budget", "a Budget", budget)
+    keys = frozenset([state_keys] if isinstance(state_keys, str) else state_keys)
     root = lower(node)
-    ctx = PassContext()
+    ctx = PassContext(strict=bool(strict), budget=budget, state_keys=keys, next_node_id=1 + max(op.node_id for op in walk(root)))
     records: list[PassRecord] = []
     for compiler_pass in DEFAULT_PASSES:
         if compiler_pass.name in disabled:
@@ -43,10 +57,14 @@ def compile(node: Node[In, Out], *, disable: Iterable[str] | str = (), name: str
         root, changes = compiler_pass.run(root, ctx)
         records.append(PassRecord(compiler_pass.name, True, tuple(changes)))
     edges = ctx.facts.get("edges", ())
-    assert isinstance(edges, tuple)
+    lints = ctx.facts.get("lints", ())
+    analysis = ctx.facts.get("analysis")
+    assert isinstance(edges, tuple) and isinstance(lints, tuple)
     return Plan(
         root,
         name=name or node.name,
         passes=tuple(records),
         edges=tuple(e for e in edges if isinstance(e, EdgeReport)),
+        lints=tuple(lint for lint in lints if isinstance(lint, Lint)),
+        analysis=analysis if isinstance(analysis, Analysis) else None,
     )

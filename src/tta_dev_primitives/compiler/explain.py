@@ -1,4 +1,4 @@
-"""EXPLAIN: the compiled plan as an indented tree with edge types, then what each pass did."""
+"""EXPLAIN: the final plan as a tree with edge types, what each pass did, lints and analysis."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from .ir import CallOp, Op, SeqOp
-from .passes import EdgeReport
+from .passes import Analysis, EdgeReport, Lint
 from .types import format_type
 
 if TYPE_CHECKING:
@@ -15,15 +15,25 @@ if TYPE_CHECKING:
 __all__ = ["render_explain"]
 
 
-def _describe(op: Op) -> str:
+def _describe(op: Op, locations: bool) -> str:
     head = f"{op.kind} {op.name!r}  {format_type(op.in_type)} -> {format_type(op.out_type)}"
     extras: list[str] = []
     if isinstance(op, CallOp):
         extras.append(str(op.params()["mode"]) + (", ctx" if op.arity == 2 else ""))
     else:
         extras.extend(f"{k}={v}" for k, v in op.params().items())
+    traits = op.traits
+    marks = [m for m, on in (("pure", traits.pure), ("idempotent", traits.idempotent and not traits.pure), ("passthrough", traits.passthrough)) if on]
+    if traits.reads:
+        marks.append(f"reads={sorted(traits.reads)}")
+    if traits.writes:
+        marks.append(f"writes={sorted(traits.writes)}")
+    if traits.cost is not None:
+        marks.append(f"cost=${traits.cost:g}")
+    extras.extend(marks)
     suffix = f"  [{'; '.join(extras)}]" if extras else ""
-    return f"{head}{suffix}  @ {op.location}"
+    where = f"  @ {op.location}" if locations else ""
+    return f"{head}{suffix}{where}"
 
 
 def _edge_text(report: EdgeReport | None, producer: Op) -> str:
@@ -35,13 +45,15 @@ def _edge_text(report: EdgeReport | None, producer: Op) -> str:
     return f"↓ {shown}  (unchecked: {report.reason})"
 
 
-def _render(op: Op, prefix: str, is_last: bool, is_root: bool, edges: Mapping[tuple[int, str], EdgeReport], out: list[str]) -> None:
+def _render(
+    op: Op, prefix: str, is_last: bool, is_root: bool, edges: Mapping[tuple[int, str], EdgeReport], locations: bool, out: list[str]
+) -> None:
     connector = "" if is_root else ("└─ " if is_last else "├─ ")
-    out.append(f"{prefix}{connector}{_describe(op)}")
+    out.append(f"{prefix}{connector}{_describe(op, locations)}")
     child_prefix = prefix if is_root else prefix + ("   " if is_last else "│  ")
     for i, child in enumerate(op.children):
         last = i == len(op.children) - 1
-        _render(child, child_prefix, last, False, edges, out)
+        _render(child, child_prefix, last, False, edges, locations, out)
         if isinstance(op, SeqOp) and not last:
             out.append(f"{child_prefix}│    {_edge_text(edges.get((op.node_id, f'step {i + 1}')), child)}")
 
@@ -52,24 +64,37 @@ def render_explain(
     fingerprint: str,
     passes: Sequence[PassRecord],
     edges: Sequence[EdgeReport],
+    lints: Sequence[Lint] = (),
+    analysis: Analysis | None = None,
+    *,
+    locations: bool = True,
 ) -> str:
     by_key = {(r.edge.owner.node_id, r.edge.label): r for r in edges}
     lines = [f"plan {name!r}  {format_type(root.in_type)} -> {format_type(root.out_type)}  fingerprint {fingerprint}", ""]
-    _render(root, "", True, True, by_key, lines)
+    _render(root, "", True, True, by_key, locations, lines)
     lines += ["", "passes:"]
     width = max((len(p.name) for p in passes), default=0)
     for record in passes:
+        label = record.name.ljust(width)
         if not record.enabled:
-            lines.append(f"  {record.name.ljust(width)}  off (disabled)")
+            lines.append(f"  {label}  off (disabled)")
             continue
         if record.name == "typecheck":
             checked = sum(1 for r in edges if r.checked)
-            lines.append(f"  {record.name.ljust(width)}  {len(edges)} edges: {checked} checked, {len(edges) - checked} unchecked")
-            for r in edges:
-                if not r.checked:
-                    lines.append(f"      unchecked  {r.edge.label} of {r.edge.owner.name!r}: {r.reason}")
+            lines.append(f"  {label}  {len(edges)} edges: {checked} checked, {len(edges) - checked} unchecked")
+            lines.extend(f"      unchecked  {r.edge.label} of {r.edge.owner.name!r}: {r.reason}" for r in edges if not r.checked)
             continue
-        lines.append(f"  {record.name.ljust(width)}  {len(record.changes)} change{'s' if len(record.changes) != 1 else ''}")
-        for change in record.changes:
-            lines.append(f"      {change.rule}  {change.node!r}: {change.detail}")
+        if record.name == "lint_resilience":
+            lines.append(f"  {label}  {len(lints)} finding{'s' if len(lints) != 1 else ''}")
+            lines.extend(f"      {lint.severity}  [{lint.rule}] {lint.node!r}: {lint.message}" for lint in lints)
+            continue
+        if record.name == "analyze":
+            lines.append(f"  {label}  see analysis")
+            continue
+        count = len(record.changes)
+        lines.append(f"  {label}  {count} change{'s' if count != 1 else ''}")
+        lines.extend(f"      {c.action:<8} {c.rule}  {c.node!r}: {c.detail}" for c in record.changes)
+    if analysis is not None:
+        lines += ["", "analysis:"]
+        lines.extend(f"  {row}" for row in analysis.lines())
     return "\n".join(lines)

@@ -14,11 +14,14 @@ from typing import ClassVar
 import attrs
 
 from ..dsl.location import SourceLocation
+from ..dsl.traits import NO_TRAITS, Traits
 from ..dsl.types import TypeExpr
 from .callables import param_types_of, return_type_of
 from .types import tuple_of
 
-__all__ = ["BranchOp", "CallOp", "CastOp", "Edge", "Group", "MapOp", "Op", "ParOp", "SeqOp", "rewrite", "walk"]
+__all__ = [
+    "BranchOp", "CallOp", "CastOp", "ConstOp", "Edge", "Group", "MapOp", "Op", "ParOp", "SeqOp", "StageOp", "rewrite", "walk",
+]
 
 
 @attrs.frozen(eq=False)
@@ -53,6 +56,8 @@ class Op:
     out_type: TypeExpr
     location: SourceLocation
     children: tuple[Op, ...] = ()
+    traits: Traits = NO_TRAITS
+    """What the source node declared (purity, state keys, cost, ...)."""
 
     def params(self) -> dict[str, object]:
         """Kind-specific settings as JSON-compatible values (for EXPLAIN, JSON and fingerprints)."""
@@ -85,6 +90,29 @@ class CallOp(Op):
     def params(self) -> dict[str, object]:
         mode = "async" if self.is_async else ("thread" if self.thread else "sync")
         return {"fn": self.qualname, "mode": mode, "context": self.arity == 2}
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class ConstOp(Op):
+    """Ignore the input and return `value` (known at compile time)."""
+
+    kind: ClassVar[str] = "const"
+
+    value: object
+
+    def params(self) -> dict[str, object]:
+        return {"value": repr(self.value)}
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class StageOp(Op):
+    """Run every child concurrently on the input and return the input (children are
+    passthrough steps that work through RunContext.state)."""
+
+    kind: ClassVar[str] = "stage"
+
+    def edges(self) -> Iterator[Edge]:
+        yield from self._fan_out(self.children, "step")
 
 
 @attrs.frozen(kw_only=True, eq=False)

@@ -11,14 +11,14 @@ import typing
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from ..dsl.composite import BranchNode, CastNode, Chain, MapNode, ParallelNode
+from ..dsl.composite import BranchNode, CastNode, Chain, ConstNode, MapNode, ParallelNode
 from ..dsl.function import FunctionNode
 from ..dsl.introspect import CallableInfo
 from ..dsl.core import AnyNode, Node
 from .._registry import ClassRegistry
 from ..errors import BuildError, CycleError
 from .callables import return_type_of
-from .ir import BranchOp, CallOp, CastOp, Group, MapOp, Op, ParOp, SeqOp
+from .ir import BranchOp, CallOp, CastOp, ConstOp, Group, MapOp, Op, ParOp, SeqOp
 from .types import most_specific, tuple_of, union_of
 
 __all__ = ["Lowerer", "LoweringRule", "call_op", "lower", "lowering", "op_identity"]
@@ -89,6 +89,7 @@ def op_identity(node: AnyNode, lw: Lowerer) -> dict[str, typing.Any]:
         "name": node.name,
         "primitive_type": node.primitive_type,
         "location": node.location,
+        "traits": node.traits,
     }
 
 
@@ -162,3 +163,8 @@ def _lower_cast(node: CastNode[typing.Never, object], lw: Lowerer) -> Op:
     ident = op_identity(node, lw)
     inner = lw.lower(node.inner)
     return CastOp(**ident, in_type=inner.in_type, out_type=node.target, children=(inner,))
+
+
+@lowering(ConstNode)
+def _lower_const(node: ConstNode[typing.Never, object], lw: Lowerer) -> Op:
+    return ConstOp(**op_identity(node, lw), in_type=object, out_type=type(node.value), value=node.value)

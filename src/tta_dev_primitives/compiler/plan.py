@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Coroutine, Iterable
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar, cast
 
@@ -11,7 +12,7 @@ import attrs
 from ..context import RunContext
 from .explain import render_explain
 from .ir import Op, walk
-from .passes import Change, EdgeReport
+from .passes import Analysis, Change, EdgeReport, Lint
 from .serialize import fingerprint, op_to_dict
 from .types import format_type
 
@@ -51,12 +52,18 @@ class Plan(Generic[In, Out]):
         name: str,
         passes: tuple[PassRecord, ...],
         edges: tuple[EdgeReport, ...],
+        lints: tuple[Lint, ...] = (),
+        analysis: Analysis | None = None,
         hooks: tuple[Hook, ...] = (),
     ) -> None:
         self.root = root
         self.name = name
         self.passes = passes
         self.edges = edges
+        self.lints = lints
+        """Resilience lint findings (see the lint_resilience pass)."""
+        self.analysis = analysis
+        """Worst-case attempts, latency, cost, width and depth (None if `analyze` was disabled)."""
         self.hooks = hooks
         self._fingerprint: str | None = None
         self._exe: Executable | None = None
@@ -83,27 +90,43 @@ class Plan(Generic[In, Out]):
             self._fingerprint = fingerprint(self.root)
         return self._fingerprint
 
-    def explain(self) -> str:
-        """The plan as an indented tree with edge types, then each pass and what it changed."""
-        return render_explain(self.name, self.root, self.fingerprint(), self.passes, self.edges)
+    def explain(self, *, locations: bool = True) -> str:
+        """The final plan as a tree with edge types; then each pass and what it changed (rule id,
+        action and reason), the lint findings and the worst-case analysis. `locations=False`
+        leaves out source locations (for golden files)."""
+        return render_explain(
+            self.name, self.root, self.fingerprint(), self.passes, self.edges, self.lints, self.analysis, locations=locations
+        )
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self, *, locations: bool = True) -> dict[str, object]:
         """The plan as JSON-compatible data (see `to_json`)."""
+        analysis = self.analysis
         return {
             "format": JSON_FORMAT,
             "name": self.name,
             "in": format_type(self.root.in_type),
             "out": format_type(self.root.out_type),
             "fingerprint": self.fingerprint(),
-            "root": op_to_dict(self.root),
+            "root": op_to_dict(self.root, locations=locations),
             "passes": [
                 {
                     "name": p.name,
                     "enabled": p.enabled,
-                    "changes": [{"rule": c.rule, "node": c.node, "detail": c.detail} for c in p.changes],
+                    "changes": [{"rule": c.rule, "action": c.action, "node": c.node, "detail": c.detail} for c in p.changes],
                 }
                 for p in self.passes
             ],
+            "lints": [{"rule": x.rule, "severity": x.severity, "node": x.node, "message": x.message} for x in self.lints],
+            "analysis": None
+            if analysis is None
+            else {
+                "max_attempts": analysis.max_attempts,
+                "max_attempts_node": analysis.max_attempts_node,
+                "latency": None if math.isinf(analysis.latency) else analysis.latency,
+                "cost": None if math.isinf(analysis.cost) else analysis.cost,
+                "width": None if math.isinf(analysis.width) else analysis.width,
+                "depth": analysis.depth,
+            },
             "edges": [
                 {
                     "owner": r.edge.owner.node_id,
@@ -117,10 +140,31 @@ class Plan(Generic[In, Out]):
             ],
         }
 
-    def to_json(self, *, indent: int | None = 2) -> str:
+    def to_json(self, *, indent: int | None = 2, locations: bool = True) -> str:
         """The plan as JSON: ops with ids, kinds, names, types, locations, settings and children,
-        plus the passes' changes and every edge's verdict."""
-        return json.dumps(self.to_dict(), indent=indent, sort_keys=False)
+        plus the passes' changes, lints, analysis and every edge's verdict. Deterministic, so it
+        round-trips through `json.loads` and serves as a golden file (`locations=False` drops
+        source paths)."""
+        return json.dumps(self.to_dict(locations=locations), indent=indent, sort_keys=False)
+
+    def to_mermaid(self) -> str:
+        """The plan as a Mermaid flowchart (paste into Markdown)."""
+        from .render import to_mermaid
+
+        return to_mermaid(self.root)
+
+    def to_dot(self) -> str:
+        """The plan as a Graphviz DOT graph."""
+        from .render import to_dot
+
+        return to_dot(self.root)
+
+    def render(self, path: str, *, format: Literal["svg", "png"] = "svg") -> str:
+        """Draw the plan to `path` with Graphviz's `dot` (Debian package `graphviz`); returns
+        the path. Raises RenderError when `dot` is not installed."""
+        from .render import render_with_graphviz
+
+        return render_with_graphviz(self.to_dot(), path, format)
 
     def __repr__(self) -> str:
         return f"<Plan {self.name!r} {format_type(self.root.in_type)} -> {format_type(self.root.out_type)}>"
@@ -129,7 +173,15 @@ class Plan(Generic[In, Out]):
 
     def with_hooks(self, *hooks: Hook) -> Plan[In, Out]:
         """A plan sharing this one's IR that also calls `hooks` (in addition to installed ones)."""
-        return Plan(self.root, name=self.name, passes=self.passes, edges=self.edges, hooks=(*self.hooks, *hooks))
+        return Plan(
+            self.root,
+            name=self.name,
+            passes=self.passes,
+            edges=self.edges,
+            lints=self.lints,
+            analysis=self.analysis,
+            hooks=(*self.hooks, *hooks),
+        )
 
     def _executable(self) -> Executable:
         exe = self._exe

@@ -1,10 +1,11 @@
 """The typed DSL: nodes, `node()`, operators and combinators."""
 
-from .combinators import branch, combine, for_each, parallel, parallel_all
-from .composite import BranchNode, CastNode, Chain, MapNode, ParallelNode
+from .combinators import branch, combine, const, for_each, parallel, parallel_all
+from .composite import BranchNode, CastNode, Chain, ConstNode, MapNode, ParallelNode
 from .function import FunctionNode, as_node, node
 from .location import SourceLocation
 from .core import Node
+from .traits import Traits
 from .types import UNKNOWN
 
 __all__ = [
@@ -12,14 +13,17 @@ __all__ = [
     "BranchNode",
     "CastNode",
     "Chain",
+    "ConstNode",
     "FunctionNode",
     "MapNode",
     "Node",
     "ParallelNode",
     "SourceLocation",
+    "Traits",
     "as_node",
     "branch",
     "combine",
+    "const",
     "for_each",
     "node",
     "parallel",

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar, overload
 
-from .composite import BranchNode, MapNode, ParallelNode
+from .composite import BranchNode, ConstNode, MapNode, ParallelNode
 from .core import DEFAULT_MAP_CONCURRENCY, Node
 
-__all__ = ["Exactly", "branch", "combine", "for_each", "parallel", "parallel_all"]
+__all__ = ["Exactly", "branch", "combine", "const", "for_each", "parallel", "parallel_all"]
 
 I = TypeVar("I")
 R = TypeVar("R")
@@ -90,8 +90,14 @@ def combine(ctor: Callable[..., R], *branches: Node[I, object], name: str | None
     return ParallelNode(branches, combiner=ctor, name=name)
 
 
+def const(value: R, *, name: str | None = None) -> Node[object, R]:
+    """A node that ignores its input and returns `value`, known to the compiler: a branch on a
+    `const` predicate is pruned at compile time (feature flags, configuration)."""
+    return ConstNode(value, name=name)
+
+
 def branch(
-    predicate: Callable[[I], bool] | Node[I, bool],
+    predicate: Callable[[I], bool] | Node[I, bool] | bool,
     then: Exactly[I, R],
     otherwise: Exactly[I, R],
     *,
@@ -100,9 +106,11 @@ def branch(
     """Run `then` when `predicate(input)` is true, else `otherwise`.
 
     Both arms must produce the same type (mypy rejects arms of different types rather than
-    widening to a common supertype); the predicate may be a function or a `Node[I, bool]`.
+    widening to a common supertype); the predicate may be a function, a `Node[I, bool]`, or a
+    constant (`True`/`False`/`const(flag)`), in which case the `prune` pass removes the dead arm.
     """
-    return BranchNode(predicate, then, otherwise, name=name)  # type: ignore[arg-type]
+    test = ConstNode(predicate) if isinstance(predicate, bool) else predicate
+    return BranchNode(test, then, otherwise, name=name)  # type: ignore[arg-type]
 
 
 def for_each(body: Node[A, B], *, concurrency: int = DEFAULT_MAP_CONCURRENCY, name: str | None = None) -> Node[Sequence[A], list[B]]:

@@ -13,7 +13,7 @@ from ..errors import BuildError, ConfigError
 from .function import as_node
 from .core import AnyNode, Node
 
-__all__ = ["BranchNode", "CastNode", "Chain", "MapNode", "ParallelNode"]
+__all__ = ["BranchNode", "CastNode", "Chain", "ConstNode", "MapNode", "ParallelNode"]
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
@@ -128,3 +128,17 @@ class CastNode(Node[In, Out]):
 
     def _default_name(self) -> str:
         return self.inner.name
+
+
+class ConstNode(Node[In, Out]):
+    """Ignores its input and returns `value`; the compiler knows the value (and can prune
+    branches that test it)."""
+
+    primitive_type = "const"
+
+    def __init__(self, value: object, *, name: str | None = None) -> None:
+        self.value = value
+        self._set_name(name)
+
+    def _default_name(self) -> str:
+        return repr(self.value) if len(repr(self.value)) <= 30 else f"const {type(self.value).__name__}"

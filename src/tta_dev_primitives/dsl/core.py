@@ -7,14 +7,16 @@ graph into a Plan, and the executor runs the Plan. Nothing here runs anything.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+import attrs
 from typing_extensions import Never
 
 from typing_extensions import Self
 
 from .location import SourceLocation, capture_location
+from .traits import NO_TRAITS, Traits
 
 if TYPE_CHECKING:
     import random
@@ -49,6 +51,7 @@ class Node(Generic[In, Out]):
 
     _tta_location: SourceLocation
     _tta_name: str
+    _tta_traits: Traits
 
     def __new__(cls, *args: object, **kwargs: object) -> Self:
         # Captured here rather than in __init__ so subclasses that skip super().__init__() keep it.
@@ -91,6 +94,54 @@ class Node(Generic[In, Out]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} at {self.location}>"
+
+    @property
+    def traits(self) -> Traits:
+        """What this node declared about itself (see `declare`)."""
+        traits: Traits | None = getattr(self, "_tta_traits", None)
+        return traits if traits is not None else NO_TRAITS
+
+    def declare(
+        self,
+        *,
+        pure: bool | None = None,
+        idempotent: bool | None = None,
+        reads: Iterable[str] | None = None,
+        writes: Iterable[str] | None = None,
+        passthrough: bool | None = None,
+        cost: float | None = None,
+        max_latency: float | None = None,
+        streaming: bool | None = None,
+    ) -> Self:
+        """A copy of this node with more declarations (see Traits); unspecified ones are kept.
+
+        `pure=True` lets the compiler share, deduplicate and hoist it; `idempotent=True` makes
+        retries safe; `reads`/`writes` (RunContext.state keys) with `passthrough=True` let
+        non-conflicting steps run concurrently; `cost` (USD) and `max_latency` (s) feed the
+        analysis and budgets.
+        """
+        from ..errors import ConfigError
+
+        current = self.traits
+        changes: dict[str, object] = {}
+        for field, value in (("pure", pure), ("idempotent", idempotent), ("passthrough", passthrough), ("streaming", streaming)):
+            if value is not None:
+                if not isinstance(value, bool):
+                    raise ConfigError(self.name, field, "a bool", value)
+                changes[field] = value
+        for field, keys in (("reads", reads), ("writes", writes)):
+            if keys is not None:
+                if isinstance(keys, str) or not all(isinstance(k, str) and k for k in keys):
+                    raise ConfigError(self.name, field, "an iterable of non-empty state key strings", keys)
+                changes[field] = frozenset(keys)
+        for field, amount in (("cost", cost), ("max_latency", max_latency)):
+            if amount is not None:
+                if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount < 0:
+                    raise ConfigError(self.name, field, "a number >= 0", amount)
+                changes[field] = float(amount)
+        clone = copy.copy(self)
+        clone._tta_traits = attrs.evolve(current, **changes)  # type: ignore[arg-type]
+        return clone
 
     # -- composition ----------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import anyio
 
-from ..compiler.ir import Group, MapOp, ParOp
+from ..compiler.ir import Group, MapOp, ParOp, StageOp
 from ..errors import ParallelError
 from .emit import Emitter, Step, emitter
 from .notes import note, where
@@ -125,5 +125,28 @@ def _emit_map(op: MapOp, em: Emitter) -> Step:
         except ExceptionGroup as group:
             raise _group_error(group, "workers", min(limit, total), name, location) from None
         return results
+
+    return Step(run, True)
+
+
+@emitter(StageOp)
+def _emit_stage(op: StageOp, em: Emitter) -> Step:
+    runners = [em.emit_async(child) for child in op.children]
+    labels = [f"in step {i} {where(child)} of stage {op.name!r}" for i, child in enumerate(op.children)]
+    count, name, location = len(runners), op.name, str(op.location)
+
+    async def run(x: object) -> object:
+        async def step(i: int) -> None:
+            try:
+                await runners[i](x)
+            except Exception as exc:
+                note(exc, labels[i])
+                raise
+
+        try:
+            await spawn_all(count, step)
+        except ExceptionGroup as group:
+            raise _group_error(group, "steps", count, name, location) from None
+        return x
 
     return Step(run, True)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import anyio.to_thread
 
-from ..compiler.ir import CallOp, CastOp
+from ..compiler.ir import CallOp, CastOp, ConstOp
 from ..context import _current
 from ..dsl.types import UNKNOWN
 from .emit import AsyncFn, Emitter, Step, emitter
@@ -53,3 +53,9 @@ def _await_if_awaitable(call: Callable[[object], object]) -> AsyncFn:
 @emitter(CastOp)
 def _emit_cast(op: CastOp, em: Emitter) -> Step:
     return em.emit(op.children[0])
+
+
+@emitter(ConstOp)
+def _emit_const(op: ConstOp, em: Emitter) -> Step:
+    value = op.value
+    return Step(lambda x: value, False)

@@ -9,4 +9,4 @@ def is_positive(value: int) -> bool:
     return value > 0
 
 
-broken = branch(is_positive, node(short), node(short))  # E: Argument 1 to "branch" has incompatible type "Callable[[int], bool]"; expected "Callable[[str], bool] | Node[str, bool]"  [arg-type]
+broken = branch(is_positive, node(short), node(short))  # E: Argument 1 to "branch" has incompatible type "Callable[[int], bool]"; expected "Callable[[str], bool] | Node[str, bool] | bool"  [arg-type]

@@ -1,11 +1,50 @@
-"""The compiler's passes, in the order they run. Each can be disabled by name."""
+"""The compiler's passes, in the order they run. Each can be disabled by name.
+
+Optimizations (prune, cse, hoist_parallel, fuse_cache) only touch what nodes declared safe to
+touch; typecheck runs first so errors describe the workflow as written.
+"""
 
 from __future__ import annotations
 
-from .base import Change, CompilerPass, PassContext
+from .analyze import ANALYZE, Analysis, BudgetError
+from .base import Budget, Change, CompilerPass, PassContext
+from .cse import CSE
 from .flatten import FLATTEN
-from .typecheck import TYPECHECK, EdgeReport
+from .fuse_cache import FUSE_CACHE
+from .hoist import HOIST_PARALLEL
+from .lint import LINT_RESILIENCE, Lint, LintError
+from .prune import PRUNE
+from .typecheck import TYPECHECK, EdgeReport, StateKeyError
 
-DEFAULT_PASSES: tuple[CompilerPass, ...] = (FLATTEN, TYPECHECK)
+DEFAULT_PASSES: tuple[CompilerPass, ...] = (
+    FLATTEN,
+    TYPECHECK,
+    PRUNE,
+    CSE,
+    HOIST_PARALLEL,
+    FUSE_CACHE,
+    LINT_RESILIENCE,
+    ANALYZE,
+)
 
-__all__ = ["DEFAULT_PASSES", "FLATTEN", "TYPECHECK", "Change", "CompilerPass", "EdgeReport", "PassContext"]
+__all__ = [
+    "ANALYZE",
+    "CSE",
+    "DEFAULT_PASSES",
+    "FLATTEN",
+    "FUSE_CACHE",
+    "HOIST_PARALLEL",
+    "LINT_RESILIENCE",
+    "PRUNE",
+    "TYPECHECK",
+    "Analysis",
+    "Budget",
+    "BudgetError",
+    "Change",
+    "CompilerPass",
+    "EdgeReport",
+    "Lint",
+    "LintError",
+    "PassContext",
+    "StateKeyError",
+]

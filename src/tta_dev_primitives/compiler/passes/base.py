@@ -8,16 +8,40 @@ import attrs
 
 from ..ir import Op
 
-__all__ = ["Change", "CompilerPass", "PassContext"]
+__all__ = ["Budget", "Change", "CompilerPass", "PassContext"]
 
 
 @attrs.frozen
 class Change:
-    """One rewrite made by a pass, for EXPLAIN: the rule, the node it touched and why."""
+    """One thing a pass did, for EXPLAIN: the rule, the node it touched, what and why.
+
+    `action` is one of "added", "removed", "rewired", "merged" or "note" (an analysis finding).
+    """
 
     rule: str
     node: str
     detail: str
+    action: str = "rewired"
+
+
+@attrs.frozen
+class Budget:
+    """Worst-case limits a plan must fit; compilation fails (BudgetError) when it cannot."""
+
+    max_cost: float | None = None
+    """USD per run."""
+    max_latency: float | None = None
+    """Seconds per run."""
+    max_attempts: int | None = None
+    """Calls of any one leaf per run (nested retries multiply)."""
+
+    def __attrs_post_init__(self) -> None:
+        from ...errors import ConfigError
+
+        for field in ("max_cost", "max_latency", "max_attempts"):
+            value = getattr(self, field)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+                raise ConfigError("Budget", field, "a number >= 0", value)
 
 
 @attrs.define
@@ -25,6 +49,18 @@ class PassContext:
     """Shared state of one compilation: options in, analysis facts out."""
 
     facts: dict[str, object] = attrs.field(factory=dict)
+    strict: bool = False
+    """Lint findings are errors instead of warnings."""
+    budget: Budget | None = None
+    state_keys: frozenset[str] = frozenset()
+    """RunContext.state keys provided by the caller (reads of them need no writer)."""
+    next_node_id: int = 0
+    """The id for the next op a pass creates (ids of source nodes are never reused)."""
+
+    def new_id(self) -> int:
+        node_id = self.next_node_id
+        self.next_node_id += 1
+        return node_id
 
 
 @attrs.frozen

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import attrs
 
+from ...errors import CompositionError
 from ..diagnostics import TypeMismatchError, describe_unchecked
 from ..ir import Edge, Op, walk
 from ..types import is_assignable
 from .base import Change, CompilerPass, PassContext
 
-__all__ = ["TYPECHECK", "EdgeReport"]
+__all__ = ["TYPECHECK", "EdgeReport", "StateKeyError"]
 
 
 @attrs.frozen
@@ -42,8 +43,26 @@ def _typecheck(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
                 reports.append(EdgeReport(edge, True))
     if mismatches:
         raise TypeMismatchError(mismatches, root)
+    _check_state_keys(root, ctx)
     ctx.facts["edges"] = tuple(reports)
     return root, []
+
+
+class StateKeyError(CompositionError):
+    """A node declares it reads a RunContext.state key that nothing writes or provides."""
+
+
+def _check_state_keys(root: Op, ctx: PassContext) -> None:
+    ops = list(walk(root))
+    available = set(ctx.state_keys).union(*(op.traits.writes for op in ops))
+    for op in ops:
+        missing = sorted(op.traits.reads - available)
+        if missing:
+            raise StateKeyError(
+                f"{op.name!r} (built at {op.location}) declares it reads state key(s) {missing}, but no node of the plan "
+                f"writes them; declare the writer (node.declare(writes=...)) or pass compile(..., state_keys={missing!r}) "
+                "if the caller provides them"
+            )
 
 
 TYPECHECK = CompilerPass("typecheck", "check every edge's types against the annotations", _typecheck)

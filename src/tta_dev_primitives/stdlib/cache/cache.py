@@ -131,6 +131,36 @@ class Cache(GuardPolicy):
     def describe(self) -> dict[str, object]:
         return {"max_size": self.max_size, "ttl": self.ttl, "store": self.store.name, "namespace": self.namespace}
 
+    # -- compiler support (the fuse_cache pass) ------------------------------------------------
+
+    def same_settings(self, other: object) -> bool:
+        """Whether `other` is an in-memory cache configured exactly like this one."""
+        return (
+            isinstance(other, Cache)
+            and self._memory is not None
+            and other._memory is not None
+            and (self.max_size, self.ttl, self.key_fn, self.namespace, self.ttl_jitter, self.negative_ttl, self.clock)
+            == (other.max_size, other.ttl, other.key_fn, other.namespace, other.ttl_jitter, other.negative_ttl, other.clock)
+        )
+
+    def merge(self, other: object) -> Cache | None:
+        """One in-memory cache standing for two nested ones (the stricter TTL and size win), or
+        None when they key differently or keep entries elsewhere."""
+        if not isinstance(other, Cache) or self._memory is None or other._memory is None:
+            return None
+        if (self.key_fn, self.namespace, self.clock) != (other.key_fn, other.namespace, other.clock):
+            return None
+        ttls = [t for t in (self.ttl, other.ttl) if t is not None]
+        return Cache(
+            min(self.max_size, other.max_size),
+            min(ttls) if ttls else None,
+            key=self.key_fn,
+            namespace=self.namespace,
+            ttl_jitter=max(self.ttl_jitter, other.ttl_jitter),
+            clock=self.clock,
+            name=self.name,
+        )
+
     # -- keys and stats -----------------------------------------------------------------------
 
     def key_for(self, value: object) -> Hashable:

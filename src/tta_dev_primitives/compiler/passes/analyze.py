@@ -1,0 +1,207 @@
+"""analyze: worst cases of a plan, from its structure and what its nodes declare.
+
+- attempts: how many times one leaf may run in one plan run (retries and hedges multiply);
+- latency: an upper bound from declared `max_latency`, timeouts, attempts and backoff caps
+  (`inf` when something can wait without bound);
+- cost: from declared `cost` per call times attempts (nodes without a cost count 0, and the
+  analysis says so);
+- width: the most leaves that can run at once; depth: the longest chain of steps.
+
+With `compile(..., budget=Budget(...))`, a worst case above the budget fails compilation with
+BudgetError explaining where it comes from.
+"""
+
+from __future__ import annotations
+
+import math
+
+import attrs
+
+from ...errors import CompositionError
+from ..ir import BranchOp, CallOp, CastOp, ConstOp, MapOp, Op, ParOp, SeqOp, StageOp, walk
+from .base import Budget, Change, CompilerPass, PassContext
+
+__all__ = ["ANALYZE", "Analysis", "BudgetError"]
+
+
+class BudgetError(CompositionError):
+    """The plan's worst case exceeds the declared Budget."""
+
+
+@attrs.frozen
+class Analysis:
+    """Worst cases of one plan run."""
+
+    max_attempts: int
+    max_attempts_node: str
+    latency: float
+    cost: float
+    costed_leaves: int
+    leaves: int
+    width: float
+    depth: int
+    unbounded: tuple[str, ...] = ()
+    """Ops that make latency unbounded (no timeout, no declared max_latency, waits)."""
+
+    def lines(self) -> list[str]:
+        def fmt(value: float, unit: str) -> str:
+            return "unbounded" if math.isinf(value) else f"{value:g}{unit}"
+
+        rows = [
+            f"max parallel width   {fmt(self.width, '')}",
+            f"critical path depth  {self.depth}",
+            f"worst-case attempts  {self.max_attempts} (of {self.max_attempts_node!r})",
+            f"worst-case latency   {fmt(self.latency, 's')}",
+            f"worst-case cost      ${self.cost:g} ({self.costed_leaves} of {self.leaves} leaves declare a cost)",
+        ]
+        if self.unbounded:
+            rows.append(f"unbounded latency from: {', '.join(self.unbounded[:5])}{' ...' if len(self.unbounded) > 5 else ''}")
+        return rows
+
+
+def _policy(op: Op) -> object | None:
+    return getattr(op, "guard", None)
+
+
+def _kind(op: Op) -> str:
+    policy = _policy(op)
+    return str(getattr(policy, "kind", op.kind))
+
+
+def _attempts(op: Op) -> int:
+    policy = _policy(op)
+    return int(getattr(policy, "max_attempts", 1)) if _kind(op) in ("retry", "hedge") else 1
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.unbounded: list[str] = []
+        self.worst_attempts = (1, "")
+
+    def attempts(self, op: Op, multiplier: int) -> None:
+        multiplier *= _attempts(op)
+        if isinstance(op, CallOp) and multiplier > self.worst_attempts[0]:
+            self.worst_attempts = (multiplier, op.name)
+        for child in op.children:
+            self.attempts(child, multiplier)
+
+    def latency(self, op: Op) -> float:
+        kids = [self.latency(c) for c in op.children]
+        kind = _kind(op)
+        policy = _policy(op)
+        if isinstance(op, ConstOp):
+            return 0.0
+        if isinstance(op, CallOp):
+            if op.traits.max_latency is None:
+                self.unbounded.append(op.name)
+                return math.inf
+            return op.traits.max_latency
+        if isinstance(op, (SeqOp, CastOp)):
+            return sum(kids)
+        if isinstance(op, (ParOp, StageOp)):
+            return max(kids)
+        if isinstance(op, BranchOp):
+            return kids[0] + max(kids[1:])
+        if isinstance(op, MapOp):  # the number of items is not known at compile time
+            self.unbounded.append(op.name)
+            return math.inf
+        if kind == "timeout":
+            return min(float(getattr(policy, "seconds", math.inf)), kids[0])
+        if kind == "retry":
+            attempts = _attempts(op)
+            backoff = getattr(policy, "backoff")  # noqa: B009 - a retry policy, duck-typed
+            total: float = kids[0] * attempts + sum(float(backoff(i)) for i in range(1, attempts))
+            deadline = getattr(policy, "deadline", None)
+            return min(total, deadline + kids[0]) if deadline is not None else total
+        if kind == "hedge":
+            return kids[0] + float(getattr(policy, "delay", 0.0)) * (_attempts(op) - 1)
+        if kind in ("bulkhead", "rate_limit"):
+            self.unbounded.append(op.name)
+            return math.inf
+        if kind in ("cache", "circuit_breaker"):
+            return kids[0]
+        if kind == "route":
+            return kids[0] + max(kids[1:])
+        return sum(kids)  # fallbacks, sagas and unknown composites: every child may run
+
+    def cost(self, op: Op) -> float:
+        kids = [self.cost(c) for c in op.children]
+        kind = _kind(op)
+        if isinstance(op, CallOp):
+            return op.traits.cost or 0.0
+        if isinstance(op, ConstOp):
+            return 0.0
+        if isinstance(op, MapOp):
+            return math.inf if kids[0] > 0 else 0.0
+        if isinstance(op, BranchOp) or kind == "route":
+            return kids[0] + max(kids[1:])
+        return sum(kids) * _attempts(op)
+
+    def width(self, op: Op) -> float:
+        kids = [self.width(c) for c in op.children]
+        if not kids:
+            return 1.0
+        if isinstance(op, (ParOp, StageOp)):
+            return sum(kids)
+        if isinstance(op, MapOp):
+            return op.concurrency * kids[0]
+        if _kind(op) == "hedge":
+            return kids[0] * _attempts(op)
+        return max(kids)
+
+    def depth(self, op: Op) -> int:
+        kids = [self.depth(c) for c in op.children]
+        if not kids:
+            return 1
+        if isinstance(op, SeqOp):
+            return sum(kids)
+        if isinstance(op, BranchOp) or _kind(op) == "route":
+            return kids[0] + max(kids[1:])
+        return max(kids)
+
+
+def analyze(root: Op) -> Analysis:
+    """The worst cases of a plan rooted at `root`."""
+    walker = _Walker()
+    walker.attempts(root, 1)
+    leaves = [op for op in walk(root) if isinstance(op, CallOp)]
+    return Analysis(
+        max_attempts=walker.worst_attempts[0],
+        max_attempts_node=walker.worst_attempts[1] or (leaves[0].name if leaves else root.name),
+        latency=walker.latency(root),
+        cost=walker.cost(root),
+        costed_leaves=sum(1 for op in leaves if op.traits.cost is not None),
+        leaves=len(leaves),
+        width=walker.width(root),
+        depth=walker.depth(root),
+        unbounded=tuple(dict.fromkeys(walker.unbounded)),
+    )
+
+
+def _check(analysis: Analysis, budget: Budget, name: str) -> None:
+    problems: list[str] = []
+    if budget.max_cost is not None and analysis.cost > budget.max_cost:
+        problems.append(
+            f"worst-case cost ${analysis.cost:g} exceeds the budget of ${budget.max_cost:g} "
+            f"(declared costs times attempts; {analysis.costed_leaves} of {analysis.leaves} leaves declare a cost)"
+        )
+    if budget.max_latency is not None and analysis.latency > budget.max_latency:
+        why = f"; unbounded because of {', '.join(analysis.unbounded[:3])} (add a timeout or declare max_latency)" if math.isinf(analysis.latency) else ""
+        problems.append(f"worst-case latency {analysis.latency:g}s exceeds the budget of {budget.max_latency:g}s{why}")
+    if budget.max_attempts is not None and analysis.max_attempts > budget.max_attempts:
+        problems.append(
+            f"{analysis.max_attempts_node!r} may run {analysis.max_attempts} times (nested retries multiply), above the budget of {budget.max_attempts}"
+        )
+    if problems:
+        raise BudgetError(f"plan {name!r} does not fit its budget:\n  " + "\n  ".join(problems))
+
+
+def _analyze(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
+    result = analyze(root)
+    ctx.facts["analysis"] = result
+    if ctx.budget is not None:
+        _check(result, ctx.budget, root.name)
+    return root, []
+
+
+ANALYZE = CompilerPass("analyze", "worst-case attempts, latency, cost, width and depth; budget check", _analyze)

@@ -1,0 +1,88 @@
+"""lint_resilience: resilience wrappers arranged in ways that usually mean a mistake.
+
+Findings are warnings (in EXPLAIN and `Plan.lints`), or errors with `compile(..., strict=True)`:
+
+- `timeout-outside-retry`: a timeout around a retry bounds all attempts together; a per-attempt
+  timeout goes inside the retry.
+- `retry-not-idempotent`: a retry (or hedge) may run a node twice that did not declare
+  `idempotent=True` or `pure=True`.
+- `fallback-not-outermost`: a fallback wrapped by a retry, timeout or breaker; the fallback
+  should be the outermost wrapper, catching what is left.
+- `retry-streaming`: a retry around a streaming node would repeat chunks already sent.
+- `nested-retry`: retries inside retries multiply the attempts.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from ...errors import CompositionError
+from ..ir import CallOp, Op, walk
+from .base import Change, CompilerPass, PassContext
+
+__all__ = ["LINT_RESILIENCE", "Lint", "LintError"]
+
+
+@attrs.frozen
+class Lint:
+    """One finding: the rule, its severity, the node and a message that says what to do."""
+
+    rule: str
+    severity: str  # "warning" | "error"
+    node: str
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.severity}: [{self.rule}] {self.node!r} (built at {self.location}): {self.message}"
+
+
+class LintError(CompositionError):
+    """compile(strict=True) found resilience lint errors."""
+
+    def __init__(self, lints: list[Lint]) -> None:
+        self.lints = lints
+        super().__init__(f"{len(lints)} resilience lint error(s):\n" + "\n".join(f"  {lint}" for lint in lints))
+
+
+def _guard_kind(op: Op) -> str | None:
+    policy = getattr(op, "guard", None)
+    kind = getattr(policy, "kind", None)
+    return kind if isinstance(kind, str) else None
+
+
+def _below(op: Op) -> list[Op]:
+    return [d for c in op.children for d in walk(c)]
+
+
+def _lint(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
+    severity = "error" if ctx.strict else "warning"
+    found: list[Lint] = []
+
+    def report(rule: str, op: Op, message: str) -> None:
+        found.append(Lint(rule, severity, op.name, str(op.location), message))
+
+    for op in walk(root):
+        kind = _guard_kind(op)
+        if kind is None:
+            continue
+        child = op.children[0]
+        if kind == "timeout" and _guard_kind(child) == "retry":
+            report("timeout-outside-retry", op, "this timeout bounds all retry attempts together; for a per-attempt limit, put the timeout inside the retry")
+        if kind in ("retry", "hedge"):
+            for leaf in _below(op):
+                if isinstance(leaf, CallOp) and not leaf.traits.repeatable:
+                    report("retry-not-idempotent", op, f"may run {leaf.name!r} more than once, but it is not declared idempotent (node.declare(idempotent=True))")
+                if isinstance(leaf, CallOp) and leaf.traits.streaming and kind == "retry":
+                    report("retry-streaming", op, f"a retry after {leaf.name!r} has streamed its first chunk would send chunks twice")
+        if kind == "retry" and any(_guard_kind(d) == "retry" for d in _below(op)):
+            report("nested-retry", op, "contains another retry: attempts multiply (see the analysis); keep one retry per call")
+        if kind in ("retry", "timeout", "circuit_breaker") and child.kind == "fallback":
+            report("fallback-not-outermost", op, f"wraps the fallback {child.name!r}; make the fallback the outermost wrapper")
+    if ctx.strict and found:
+        raise LintError(found)
+    ctx.facts["lints"] = tuple(found)
+    return root, [Change(f"lint.{lint.rule}", lint.node, lint.message, "note") for lint in found]
+
+
+LINT_RESILIENCE = CompilerPass("lint_resilience", "flag resilience wrappers arranged in error-prone ways", _lint)
