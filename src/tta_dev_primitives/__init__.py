@@ -5,8 +5,10 @@ into an inspectable Plan, and `await plan.run(x)`.
 """
 
 from .compiler import Plan, TypeMismatchError, available_passes, compile
+from .compiler.passes import Analysis, Budget, BudgetError, Lint, LintError, StateKeyError
+from .compiler.render import RenderError
 from .context import RunContext, WorkflowContext, current_context
-from .dsl import Node, SourceLocation, branch, combine, for_each, node, parallel, parallel_all
+from .dsl import Node, SourceLocation, Traits, branch, combine, const, for_each, node, parallel, parallel_all
 from .errors import (
     BuildError,
     CompositionError,
@@ -84,6 +86,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "Analysis",
+    "Budget",
+    "BudgetError",
     "BudgetExceededError",
     "BuildError",
     "Bulkhead",
@@ -111,6 +116,8 @@ __all__ = [
     "HedgeError",
     "Hook",
     "LambdaPrimitive",
+    "Lint",
+    "LintError",
     "LowestLatency",
     "MemoryStore",
     "MockPrimitive",
@@ -127,6 +134,7 @@ __all__ = [
     "RateLimitedError",
     "RateLimiter",
     "RedisStore",
+    "RenderError",
     "Retry",
     "RetryBudget",
     "RetryPrimitive",
@@ -144,11 +152,13 @@ __all__ = [
     "Sequential",
     "SequentialPrimitive",
     "SourceLocation",
+    "StateKeyError",
     "Switch",
     "SwitchPrimitive",
     "SystemClock",
     "Timeout",
     "TimeoutPrimitive",
+    "Traits",
     "TransientError",
     "TypeMismatchError",
     "UnknownPassError",
@@ -161,6 +171,7 @@ __all__ = [
     "combine",
     "compensated",
     "compile",
+    "const",
     "current_context",
     "for_each",
     "install_hook",

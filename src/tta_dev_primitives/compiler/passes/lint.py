@@ -2,8 +2,9 @@
 
 Findings are warnings (in EXPLAIN and `Plan.lints`), or errors with `compile(..., strict=True)`:
 
-- `timeout-outside-retry`: a timeout around a retry bounds all attempts together; a per-attempt
-  timeout goes inside the retry.
+- `timeout-outside-retry`: a timeout around a retry (with no timeout inside it) bounds all
+  attempts together; a per-attempt timeout goes inside the retry. With both, the outer one is
+  clearly a total timeout and is not flagged.
 - `retry-not-idempotent`: a retry (or hedge) may run a node twice that did not declare
   `idempotent=True` or `pure=True`.
 - `fallback-not-outermost`: a fallback wrapped by a retry, timeout or breaker; the fallback
@@ -67,7 +68,8 @@ def _lint(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
         if kind is None:
             continue
         child = op.children[0]
-        if kind == "timeout" and _guard_kind(child) == "retry":
+        per_attempt = any(_guard_kind(d) == "timeout" for d in _below(child))
+        if kind == "timeout" and _guard_kind(child) == "retry" and not per_attempt:
             report("timeout-outside-retry", op, "this timeout bounds all retry attempts together; for a per-attempt limit, put the timeout inside the retry")
         if kind in ("retry", "hedge"):
             for leaf in _below(op):
