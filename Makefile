@@ -35,6 +35,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m benchmarks.bench_fanout
 	$(BIN)/python -m benchmarks.bench_resilience
 	$(BIN)/python -m benchmarks.bench_cache
+	$(BIN)/python -m benchmarks.bench_compile
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache

@@ -52,6 +52,7 @@ class Node(Generic[In, Out]):
     _tta_location: SourceLocation
     _tta_name: str
     _tta_traits: Traits
+    _tta_default_name: str
 
     def __new__(cls, *args: object, **kwargs: object) -> Self:
         # Captured here rather than in __init__ so subclasses that skip super().__init__() keep it.
@@ -65,7 +66,16 @@ class Node(Generic[In, Out]):
     def name(self) -> str:
         """The node's readable name, used in EXPLAIN, errors and telemetry."""
         explicit: str | None = getattr(self, "_tta_name", None)
-        return explicit if explicit is not None else self._default_name()
+        if explicit is not None:
+            return explicit
+        derived: str | None = getattr(self, "_tta_default_name", None)
+        if derived is None:  # computed once: names of deep chains would otherwise cost O(n^2)
+            derived = self._default_name()
+            try:
+                self._tta_default_name = derived
+            except AttributeError:  # a subclass with __slots__: recompute next time
+                pass
+        return derived
 
     def _default_name(self) -> str:
         return type(self).__name__
