@@ -57,7 +57,19 @@ def _namespace() -> dict[str, object]:
     from tta_dev_primitives.stdlib import cache, clock, guard
     from tta_dev_primitives.stdlib.recovery import budget, retry
 
-    names: dict[str, object] = {"random": random}
+    from opentelemetry.context import Context
+    from opentelemetry.sdk.trace.export import SpanExporter
+    from opentelemetry.trace import Span, Tracer
+    from prometheus_client import CollectorRegistry
+
+    names: dict[str, object] = {
+        "random": random,
+        "Context": Context,
+        "SpanExporter": SpanExporter,
+        "Span": Span,
+        "Tracer": Tracer,
+        "CollectorRegistry": CollectorRegistry,
+    }
     for module in (tta_dev_primitives, cache, clock, guard, budget, retry):
         names.update(vars(module))
     return names

@@ -1,5 +1,5 @@
-"""Every snippet of the seed README's "Quick Start", "Recovery Patterns" and "Performance
-Optimization" sections runs as written.
+"""Every snippet of the seed README's "Quick Start", "Recovery Patterns", "Performance
+Optimization" and "Observability" sections runs as written.
 
 The snippets are copied here verbatim (a check below compares them with the seed README when it
 is present beside the repository), preceded by definitions of the user's own functions.
@@ -83,6 +83,25 @@ stats = expensive_computation.cache_stats()
 print(f"Hit rate: {stats.hit_rate:.2%}")
 '''
 
+OBSERVABILITY = '''
+from tta_dev_primitives import get_logger, track_metrics, trace_operation
+
+# Structured logging
+logger = get_logger(__name__)
+logger.info("Processing request", user_id=123, request_id="abc")
+
+# Metrics tracking
+@track_metrics(name="api_latency")
+async def api_call():
+    return await external_service.call()
+
+# Distributed tracing
+@trace_operation(span_name="data_processing")
+async def process_pipeline(data):
+    # Automatic span creation and context propagation
+    return await transform(data)
+'''
+
 USER_CODE = '''
 from tta_dev_primitives import LambdaPrimitive, TransientError
 
@@ -142,6 +161,15 @@ async def send_email(user):
 
 async def send_cancellation(mail):
     events.append("send_cancellation")
+
+class ExternalService:
+    async def call(self):
+        return "called"
+
+external_service = ExternalService()
+
+async def transform(data):
+    return data * 2
 '''
 
 
@@ -181,8 +209,17 @@ def test_performance_snippet_runs_as_written(capsys: pytest.CaptureFixture[str])
     assert after.hits == 1 and after.misses == 1 and after.hit_rate == 0.5  # type: ignore[attr-defined]
 
 
+def test_observability_snippet_runs_as_written() -> None:
+    from prometheus_client import REGISTRY
+
+    before = REGISTRY.get_sample_value("api_latency_calls_total", {"outcome": "ok"}) or 0.0
+    scope = _run(OBSERVABILITY + "\ncalled = await api_call()\nprocessed = await process_pipeline(21)\n")
+    assert scope["called"] == "called" and scope["processed"] == 42
+    assert REGISTRY.get_sample_value("api_latency_calls_total", {"outcome": "ok"}) == before + 1
+
+
 @pytest.mark.skipif(not SEED_README.exists(), reason="the seed README is only beside the repository in CI and dev checkouts")
 def test_snippets_match_the_seed_readme_verbatim() -> None:
     text = SEED_README.read_text()
-    for snippet in (QUICK_START, RECOVERY, PERFORMANCE):
+    for snippet in (QUICK_START, RECOVERY, PERFORMANCE, OBSERVABILITY):
         assert snippet.strip() in text

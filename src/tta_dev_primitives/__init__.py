@@ -4,6 +4,8 @@ Build typed nodes, compose them (`>>`, `parallel`, `combine`, `branch`, `.map`),
 into an inspectable Plan, and `await plan.run(x)`.
 """
 
+import logging
+
 from .compiler import Plan, TypeMismatchError, available_passes, compile
 from .compiler.passes import Analysis, Budget, BudgetError, Lint, LintError, StateKeyError
 from .compiler.render import RenderError
@@ -20,6 +22,17 @@ from .errors import (
     UnknownPassError,
 )
 from .executor import Hook, NodeInfo, RunInfo, RunTimeoutError, install_hook, installed_hooks, uninstall_hook
+from .observability import (
+    configure_logging,
+    configure_metrics,
+    configure_tracing,
+    genai,
+    get_logger,
+    record_llm_usage,
+    start_metrics_server,
+    trace_operation,
+    track_metrics,
+)
 from .stdlib import LambdaPrimitive, WorkflowPrimitive
 from .stdlib.cache import (
     Cache,
@@ -83,6 +96,8 @@ from .stdlib.recovery import (
 from .stdlib.testing import FakeClock, MockPrimitive, mock_node
 
 __version__ = "0.1.0"
+
+logging.getLogger("tta_dev_primitives").addHandler(logging.NullHandler())  # a library does not print
 
 __all__ = [
     "__version__",
@@ -171,9 +186,14 @@ __all__ = [
     "combine",
     "compensated",
     "compile",
+    "configure_logging",
+    "configure_metrics",
+    "configure_tracing",
     "const",
     "current_context",
     "for_each",
+    "genai",
+    "get_logger",
     "install_hook",
     "installed_hooks",
     "llm_key",
@@ -181,7 +201,11 @@ __all__ = [
     "node",
     "parallel",
     "parallel_all",
+    "record_llm_usage",
     "resilient",
     "saga",
+    "start_metrics_server",
+    "trace_operation",
+    "track_metrics",
     "uninstall_hook",
 ]

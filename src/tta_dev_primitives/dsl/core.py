@@ -153,6 +153,20 @@ class Node(Generic[In, Out]):
         clone._tta_traits = attrs.evolve(current, **changes)  # type: ignore[arg-type]
         return clone
 
+    def with_attributes(self, **attributes: str | int | float | bool) -> Self:
+        """A copy of this node whose telemetry (spans) carries these attributes, e.g.
+        `node(chat).with_attributes(**{"gen_ai.request.model": "gpt-4o"})`."""
+        from ..errors import ConfigError
+
+        for key, value in attributes.items():
+            if isinstance(value, bool) or isinstance(value, (str, int, float)):
+                continue
+            raise ConfigError(self.name, f"attribute {key!r}", "a str, int, float or bool", value)
+        merged = dict(self.traits.attributes) | attributes
+        clone = copy.copy(self)
+        clone._tta_traits = attrs.evolve(self.traits, attributes=tuple(sorted(merged.items())))
+        return clone
+
     # -- composition ----------------------------------------------------------------------------
 
     def __rshift__(self, other: Node[Out, C]) -> Node[In, C]:

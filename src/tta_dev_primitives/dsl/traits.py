@@ -38,6 +38,8 @@ class Traits:
     """Worst-case duration of one call, in seconds."""
     streaming: bool = False
     """It streams its result (a retry after the first chunk would duplicate output)."""
+    attributes: tuple[tuple[str, str | int | float | bool], ...] = ()
+    """Telemetry attributes for this node's spans (e.g. OpenTelemetry GenAI attributes)."""
 
     @property
     def repeatable(self) -> bool:

@@ -57,7 +57,12 @@ def emitter(op_class: type[O]) -> Callable[[EmitRule[O]], EmitRule[O]]:
 
 def node_info(op: Op) -> NodeInfo:
     return NodeInfo(
-        node_id=op.node_id, name=op.name, primitive_type=op.primitive_type, kind=op.kind, location=op.location
+        node_id=op.node_id,
+        name=op.name,
+        primitive_type=op.primitive_type,
+        kind=op.kind,
+        location=op.location,
+        attributes=dict(op.traits.attributes),
     )
 
 

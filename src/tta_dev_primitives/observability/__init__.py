@@ -1,3 +1,40 @@
-"""Observability as executor hooks: logging, metrics and tracing (owned by a later issue)."""
+"""Observability as executor hooks: structured logging, Prometheus metrics, OpenTelemetry tracing.
 
-__all__: list[str] = []
+Installing a hook (`configure_tracing()`, `configure_metrics()`) instruments every primitive,
+including user subclasses of WorkflowPrimitive, through the one executor hook mechanism. The
+integrations are extras (`otel`, `prometheus`), imported lazily; without them workflows run
+unchanged.
+"""
+
+from .logging import ContextFilter, JsonFormatter, KeyValueFormatter, StructuredLogger, configure_logging, get_logger, redact
+from .metrics import MetricsHook, configure_metrics, start_metrics_server, track_metrics
+from .tracing import (
+    TracingHook,
+    configure_tracing,
+    extract_traceparent,
+    genai,
+    inject_traceparent,
+    record_llm_usage,
+    trace_operation,
+)
+
+__all__ = [
+    "ContextFilter",
+    "JsonFormatter",
+    "KeyValueFormatter",
+    "MetricsHook",
+    "StructuredLogger",
+    "TracingHook",
+    "configure_logging",
+    "configure_metrics",
+    "configure_tracing",
+    "extract_traceparent",
+    "genai",
+    "get_logger",
+    "inject_traceparent",
+    "record_llm_usage",
+    "redact",
+    "start_metrics_server",
+    "trace_operation",
+    "track_metrics",
+]

@@ -1,0 +1,182 @@
+"""Structured logging: `get_logger(__name__).info("msg", user_id=123)`.
+
+Records carry their fields, the run's correlation and workflow ids, and the current trace and
+span ids, added automatically. Values of secret-looking fields (api_key, authorization,
+password, token, ...) are redacted before any handler sees them. Quiet by default: nothing is
+printed until the application configures logging (`configure_logging()` or its own handlers).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Mapping
+from typing import IO, TYPE_CHECKING, Literal
+
+from ..context import _current
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
+
+__all__ = ["REDACTED", "SECRET_FIELDS", "ContextFilter", "JsonFormatter", "KeyValueFormatter", "StructuredLogger", "configure_logging", "get_logger", "redact"]
+
+SECRET_FIELDS = frozenset(
+    {"api_key", "apikey", "authorization", "password", "passwd", "token", "access_token", "refresh_token", "secret", "client_secret", "cookie"}
+)
+"""Field names whose values are never logged."""
+REDACTED = "***"
+
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "tta_fields"}
+
+
+def _secret(key: str) -> bool:
+    lowered = key.lower()
+    return lowered in SECRET_FIELDS or lowered.endswith(("_token", "_secret", "_password", "_api_key"))
+
+
+def redact(value: object, key: str | None = None) -> object:
+    """`value` with secret fields (at any depth in mappings and lists) replaced by `***`."""
+    if key is not None and _secret(key):
+        return REDACTED
+    if isinstance(value, Mapping):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(v) for v in value]
+    return value
+
+
+class StructuredLogger:
+    """A logger whose calls take fields as keyword arguments."""
+
+    def __init__(self, logger: logging.Logger, fields: Mapping[str, object] | None = None) -> None:
+        self.logger = logger
+        self._bound = dict(fields or {})
+
+    def bind(self, **fields: object) -> StructuredLogger:
+        """A logger that adds `fields` to every record."""
+        return StructuredLogger(self.logger, {**self._bound, **fields})
+
+    def _log(self, level: int, msg: str, fields: dict[str, object], exc_info: bool = False) -> None:
+        if not self.logger.isEnabledFor(level):
+            return
+        merged = {**self._bound, **fields}
+        clean = {k: redact(v, k) for k, v in merged.items()}
+        self.logger.log(level, msg, extra={"tta_fields": clean}, exc_info=exc_info, stacklevel=3)
+
+    def debug(self, msg: str, **fields: object) -> None:
+        self._log(logging.DEBUG, msg, fields)
+
+    def info(self, msg: str, **fields: object) -> None:
+        self._log(logging.INFO, msg, fields)
+
+    def warning(self, msg: str, **fields: object) -> None:
+        self._log(logging.WARNING, msg, fields)
+
+    def error(self, msg: str, **fields: object) -> None:
+        self._log(logging.ERROR, msg, fields)
+
+    def critical(self, msg: str, **fields: object) -> None:
+        self._log(logging.CRITICAL, msg, fields)
+
+    def exception(self, msg: str, **fields: object) -> None:
+        """Log at ERROR with the current exception's traceback."""
+        self._log(logging.ERROR, msg, fields, exc_info=True)
+
+
+def get_logger(name: str) -> StructuredLogger:
+    """A structured logger for `name` (usually `__name__`); quiet until logging is configured."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())  # no "last resort" printing from a library
+    return StructuredLogger(logger)
+
+
+class ContextFilter(logging.Filter):
+    """Adds `correlation_id`, `workflow_id`, `trace_id` and `span_id` to every record."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._get_span: Callable[[], Span] | None
+        try:
+            from opentelemetry import trace
+
+            self._get_span = trace.get_current_span
+        except ImportError:
+            self._get_span = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        ctx = _current.get(None)
+        record.correlation_id = ctx.correlation_id if ctx is not None else None
+        record.workflow_id = ctx.workflow_id if ctx is not None else None
+        record.trace_id = record.span_id = None
+        if self._get_span is not None:
+            context = self._get_span().get_span_context()
+            if context.is_valid:
+                record.trace_id = format(context.trace_id, "032x")
+                record.span_id = format(context.span_id, "016x")
+        return True
+
+
+def _payload(record: logging.LogRecord) -> dict[str, object]:
+    data: dict[str, object] = {
+        "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+        "level": record.levelname.lower(),
+        "logger": record.name,
+        "msg": record.getMessage(),
+    }
+    for key in ("correlation_id", "workflow_id", "trace_id", "span_id"):
+        value = getattr(record, key, None)
+        if value is not None:
+            data[key] = value
+    fields = getattr(record, "tta_fields", None)
+    if isinstance(fields, Mapping):
+        data.update(fields)
+    for key, value in vars(record).items():  # fields passed with extra= by plain logging calls
+        if key not in _STANDARD and key not in data and key not in ("correlation_id", "workflow_id", "trace_id", "span_id"):
+            data[key] = redact(value, key)
+    return data
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data = _payload(record)
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, default=str)
+
+
+class KeyValueFormatter(logging.Formatter):
+    """`key=value` pairs, values quoted when they contain spaces."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        parts = []
+        for key, value in _payload(record).items():
+            text = value if isinstance(value, str) else json.dumps(value, default=str)
+            if not text or any(c in text for c in ' ="'):
+                text = json.dumps(text)
+            parts.append(f"{key}={text}")
+        line = " ".join(parts)
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def configure_logging(
+    level: int | str = "INFO",
+    *,
+    format: Literal["kv", "json"] = "kv",
+    stream: IO[str] | None = None,
+    logger: str = "",
+) -> logging.Handler:
+    """Print structured records of `logger` (the root logger by default) to `stream` (stderr)."""
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.addFilter(ContextFilter())
+    handler.setFormatter(JsonFormatter() if format == "json" else KeyValueFormatter())
+    target = logging.getLogger(logger)
+    target.addHandler(handler)
+    target.setLevel(level)
+    return handler

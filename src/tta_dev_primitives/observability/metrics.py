@@ -1,0 +1,233 @@
+"""Prometheus metrics as an executor hook (extra `prometheus`).
+
+Histograms of node and run duration, counters of outcomes, retries, fallbacks, timeouts and
+cache hits/misses, and a circuit-state gauge. Labels are bounded: `primitive_type`, `primitive`
+(the node's name), `outcome` (and `workflow`, the plan's name, for runs); correlation and trace
+ids never become labels: the trace id rides on histogram exemplars (OpenMetrics).
+
+    from tta_dev_primitives.observability import configure_metrics, start_metrics_server
+    configure_metrics()
+    start_metrics_server(9464)          # http://127.0.0.1:9464/metrics
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
+
+from ..context import RunContext
+from ..executor.hooks import Hook, NodeInfo, RunInfo, install_hook
+from ._support import optional
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
+__all__ = ["MetricsHook", "configure_metrics", "start_metrics_server", "track_metrics"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DURATION_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+CIRCUIT_STATES = {"closed": 0, "half_open": 1, "open": 2}
+
+_run_start: ContextVar[float | None] = ContextVar("tta_run_start", default=None)
+
+
+def _trace_exemplar() -> Callable[[], dict[str, str] | None]:
+    """A function giving {"trace_id": ...} for the current span, or None (no OTel, no span)."""
+    try:
+        from opentelemetry import trace
+    except ImportError:
+        return lambda: None
+    get_span = trace.get_current_span
+
+    def exemplar() -> dict[str, str] | None:
+        context = get_span().get_span_context()
+        if not context.is_valid:
+            return None
+        return {"trace_id": format(context.trace_id, "032x")}
+
+    return exemplar
+
+
+def _outcome(error: BaseException | None) -> str:
+    if error is None:
+        return "ok"
+    return "error" if isinstance(error, Exception) else "cancelled"
+
+
+class MetricsHook(Hook):
+    """Records the metrics into `registry` (prometheus_client's default registry if None)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None, *, namespace: str = "tta") -> None:
+        from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+
+        reg = registry if registry is not None else REGISTRY
+        node_labels = ["primitive_type", "primitive", "outcome"]
+        self.node_duration = Histogram(
+            f"{namespace}_node_duration_seconds", "Duration of node executions", node_labels, registry=reg, buckets=DURATION_BUCKETS
+        )
+        self.node_calls = Counter(f"{namespace}_node_calls", "Node executions by outcome", node_labels, registry=reg)
+        self.run_duration = Histogram(
+            f"{namespace}_run_duration_seconds", "Duration of plan runs", ["workflow", "outcome"], registry=reg, buckets=DURATION_BUCKETS
+        )
+        self.runs = Counter(f"{namespace}_runs", "Plan runs by outcome", ["workflow", "outcome"], registry=reg)
+        self.retries = Counter(f"{namespace}_retries", "Retry attempts after a failure", ["primitive"], registry=reg)
+        self.fallbacks = Counter(f"{namespace}_fallbacks", "Fallbacks taken", ["primitive"], registry=reg)
+        self.timeouts = Counter(f"{namespace}_timeouts", "Timeouts", ["primitive"], registry=reg)
+        self.cache_hits = Counter(f"{namespace}_cache_hits", "Cache hits", ["primitive"], registry=reg)
+        self.cache_misses = Counter(f"{namespace}_cache_misses", "Cache misses", ["primitive"], registry=reg)
+        self.circuit_state = Gauge(f"{namespace}_circuit_state", "Circuit breaker state: 0 closed, 1 half-open, 2 open", ["primitive"], registry=reg)
+        self.compensations = Counter(f"{namespace}_compensations", "Saga compensations by outcome", ["primitive", "outcome"], registry=reg)
+        self._exemplar = _trace_exemplar()
+
+    def on_run_start(self, run: RunInfo) -> None:
+        _run_start.set(time.perf_counter())
+
+    def on_run_end(self, run: RunInfo, error: BaseException | None) -> None:
+        start = _run_start.get()
+        if start is None:
+            return
+        outcome = _outcome(error)
+        self.run_duration.labels(run.plan_name, outcome).observe(time.perf_counter() - start, self._exemplar())
+        self.runs.labels(run.plan_name, outcome).inc()
+
+    def on_node_start(self, node: NodeInfo, ctx: RunContext) -> object:
+        return (time.perf_counter(), self._exemplar())
+
+    def _record(self, node: NodeInfo, state: object, error: BaseException | None) -> None:
+        start, exemplar = cast("tuple[float, dict[str, str] | None]", state)
+        outcome = _outcome(error)
+        self.node_duration.labels(node.primitive_type, node.name, outcome).observe(time.perf_counter() - start, exemplar)
+        self.node_calls.labels(node.primitive_type, node.name, outcome).inc()
+
+    def on_node_end(self, node: NodeInfo, ctx: RunContext, state: object, result: object) -> None:
+        self._record(node, state, None)
+
+    def on_node_error(self, node: NodeInfo, ctx: RunContext, state: object, error: BaseException) -> None:
+        self._record(node, state, error)
+
+    def on_retry(self, node: NodeInfo, ctx: RunContext, attempt: int, delay: float, error: BaseException) -> None:
+        self.retries.labels(node.name).inc()
+
+    def on_fallback(self, node: NodeInfo, ctx: RunContext, failed: str, error: BaseException) -> None:
+        self.fallbacks.labels(node.name).inc()
+
+    def on_timeout(self, node: NodeInfo, ctx: RunContext, seconds: float) -> None:
+        self.timeouts.labels(node.name).inc()
+
+    def on_circuit_state(self, node: NodeInfo, ctx: RunContext | None, old: str, new: str) -> None:
+        self.circuit_state.labels(node.name).set(CIRCUIT_STATES.get(new, -1))
+
+    def on_cache_hit(self, node: NodeInfo, ctx: RunContext, key: str) -> None:
+        self.cache_hits.labels(node.name).inc()
+
+    def on_cache_miss(self, node: NodeInfo, ctx: RunContext, key: str) -> None:
+        self.cache_misses.labels(node.name).inc()
+
+    def on_compensate(self, node: NodeInfo, ctx: RunContext, step: str, error: BaseException | None) -> None:
+        self.compensations.labels(node.name, "ok" if error is None else "error").inc()
+
+
+_hooks_lock = threading.Lock()
+_HOOK_ATTR = "_tta_metrics_hook"  # kept on the registry itself: ids of dead registries get reused
+_TRACKED_ATTR = "_tta_tracked_metrics"
+
+
+def configure_metrics(registry: CollectorRegistry | None = None, *, namespace: str = "tta", install: bool = True) -> MetricsHook | None:
+    """Create (once per registry) and install the metrics hook for every plan.
+
+    Returns None when the `prometheus` extra is not installed (one warning; workflows run
+    unchanged).
+    """
+    client = optional("prometheus_client", "prometheus")
+    if client is None:
+        return None
+    reg = registry if registry is not None else client.REGISTRY
+    with _hooks_lock:
+        hook = getattr(reg, _HOOK_ATTR, None)
+        if hook is None:
+            hook = MetricsHook(reg, namespace=namespace)
+            setattr(reg, _HOOK_ATTR, hook)
+    if install:
+        install_hook(hook)
+    return hook
+
+
+def start_metrics_server(port: int, addr: str = "127.0.0.1", *, registry: CollectorRegistry | None = None) -> object:
+    """Serve `/metrics` on addr:port in a daemon thread; returns the server (stop it with
+    `.shutdown()` then `.server_close()`), or None without the `prometheus` extra."""
+    client = optional("prometheus_client", "prometheus")
+    if client is None:
+        return None
+    reg = registry if registry is not None else client.REGISTRY
+    server, _thread = client.start_http_server(port, addr=addr, registry=reg)
+    return server
+
+
+def _metric_name(name: str) -> str:
+    cleaned = re.sub(r"[^a-zA-Z0-9_:]", "_", name)
+    return cleaned if re.match(r"[a-zA-Z_:]", cleaned) else f"_{cleaned}"
+
+
+def track_metrics(name: str, *, registry: CollectorRegistry | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a function (async or sync): a `<name>_seconds` histogram of its duration and a
+    `<name>_calls_total` counter, both labelled by outcome. A no-op without the extra."""
+    client = optional("prometheus_client", "prometheus")
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        if client is None:
+            return fn
+        reg = registry if registry is not None else client.REGISTRY
+        base = _metric_name(name)
+        with _hooks_lock:
+            tracked: dict[str, tuple[object, object]] = reg.__dict__.setdefault(_TRACKED_ATTR, {})
+            metrics = tracked.get(base)
+            if metrics is None:
+                metrics = tracked[base] = (
+                    client.Histogram(f"{base}_seconds", f"Duration of {name}", ["outcome"], registry=reg, buckets=DURATION_BUCKETS),
+                    client.Counter(f"{base}_calls", f"Calls of {name}", ["outcome"], registry=reg),
+                )
+        histogram, counter = metrics
+        exemplar = _trace_exemplar()
+
+        def record(start: float, outcome: str) -> None:
+            histogram.labels(outcome).observe(time.perf_counter() - start, exemplar())  # type: ignore[attr-defined]
+            counter.labels(outcome).inc()  # type: ignore[attr-defined]
+
+        if inspect.iscoroutinefunction(fn):
+            async_fn = cast("Callable[P, Awaitable[object]]", fn)
+
+            @functools.wraps(fn)
+            async def run_async(*args: P.args, **kwargs: P.kwargs) -> object:
+                start = time.perf_counter()
+                try:
+                    result = await async_fn(*args, **kwargs)
+                except BaseException as error:
+                    record(start, _outcome(error))
+                    raise
+                record(start, "ok")
+                return result
+
+            return cast("Callable[P, R]", run_async)
+
+        @functools.wraps(fn)
+        def run_sync(*args: P.args, **kwargs: P.kwargs) -> R:
+            start = time.perf_counter()
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as error:
+                record(start, _outcome(error))
+                raise
+            record(start, "ok")
+            return result
+
+        return run_sync
+
+    return decorate

@@ -1,0 +1,354 @@
+"""OpenTelemetry tracing as an executor hook (extra `otel`).
+
+One trace per run; a span per node, named after the node and nested as the plan nests (parallel
+branches are siblings); retries, fallbacks, timeouts, breaker transitions, cache hits/misses and
+saga compensations are span events. Context crosses tasks and worker threads, and other
+processes as W3C `traceparent` (put it in `RunContext.metadata["traceparent"]`).
+
+    from tta_dev_primitives.observability import configure_tracing
+    configure_tracing(service_name="agent", otlp_endpoint="http://127.0.0.1:4318", protocol="http")
+
+Without the extra, or with the collector down, workflows run unchanged: nothing raises, the
+export queue is bounded, and one warning is logged.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Awaitable, Callable, MutableMapping
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar, cast
+
+from ..context import RunContext, _current
+from ..executor.hooks import Hook, NodeInfo, RunInfo, install_hook
+from ._support import optional, warn_once
+
+if TYPE_CHECKING:
+    from opentelemetry.context import Context
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
+    from opentelemetry.trace import Span, Tracer
+
+__all__ = [
+    "TracingHook",
+    "configure_tracing",
+    "extract_traceparent",
+    "genai",
+    "inject_traceparent",
+    "record_llm_usage",
+    "trace_operation",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_run_spans: ContextVar[tuple[object, object] | None] = ContextVar("tta_run_span", default=None)
+
+
+def _attributes(node: NodeInfo, ctx: RunContext) -> dict[str, str | int | float | bool]:
+    attributes: dict[str, str | int | float | bool] = {
+        "workflow.correlation_id": ctx.correlation_id,
+        "primitive.type": node.primitive_type,
+        "primitive.name": node.name,
+        "code.filepath": node.location.file,
+        "code.lineno": node.location.line,
+    }
+    if ctx.workflow_id is not None:
+        attributes["workflow.id"] = ctx.workflow_id
+    for key, value in node.attributes.items():
+        if isinstance(value, (str, int, float, bool)):
+            attributes[key] = value
+    return attributes
+
+
+class TracingHook(Hook):
+    """Creates the spans. Build it with `configure_tracing` or from your own tracer."""
+
+    def __init__(self, tracer: Tracer) -> None:
+        from opentelemetry import context as otel_context
+        from opentelemetry import trace
+
+        self._tracer = tracer
+        self._trace = trace
+        self._context = otel_context
+        self._status_ok = trace.Status(trace.StatusCode.OK)
+        self._error = trace.StatusCode.ERROR
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def on_run_start(self, run: RunInfo) -> None:
+        ctx = run.context
+        parent: Context | None = None
+        traceparent = ctx.metadata.get("traceparent") if ctx._metadata else None
+        if isinstance(traceparent, str):
+            parent = extract_traceparent({"traceparent": traceparent})
+        attributes: dict[str, str | int | float | bool] = {
+            "workflow.correlation_id": ctx.correlation_id,
+            "workflow.plan": run.plan_name,
+            "workflow.fingerprint": run.fingerprint,
+        }
+        if ctx.workflow_id is not None:
+            attributes["workflow.id"] = ctx.workflow_id
+        span = self._tracer.start_span(f"workflow {run.plan_name}", context=parent, attributes=attributes)
+        token = self._context.attach(self._trace.set_span_in_context(span, parent))
+        _run_spans.set((span, token))
+
+    def on_run_end(self, run: RunInfo, error: BaseException | None) -> None:
+        entry = _run_spans.get()
+        if entry is None:
+            return
+        span, token = cast("tuple[Span, object]", entry)
+        _run_spans.set(None)
+        self._finish(span, token, error)
+
+    # -- nodes ------------------------------------------------------------------------------
+
+    def on_node_start(self, node: NodeInfo, ctx: RunContext) -> object:
+        span = self._tracer.start_span(node.name, attributes=_attributes(node, ctx))
+        token = self._context.attach(self._trace.set_span_in_context(span))
+        return (span, token)
+
+    def on_node_end(self, node: NodeInfo, ctx: RunContext, state: object, result: object) -> None:
+        span, token = cast("tuple[Span, object]", state)
+        self._finish(span, token, None)
+
+    def on_node_error(self, node: NodeInfo, ctx: RunContext, state: object, error: BaseException) -> None:
+        span, token = cast("tuple[Span, object]", state)
+        self._finish(span, token, error)
+
+    def _finish(self, span: Span, token: object, error: BaseException | None) -> None:
+        try:
+            if error is None:
+                span.set_status(self._status_ok)
+            elif isinstance(error, Exception):
+                span.record_exception(error)
+                span.set_status(self._trace.Status(self._error, f"{type(error).__name__}: {error}"))
+            else:
+                span.set_attribute("workflow.cancelled", True)
+        finally:
+            self._context.detach(token)  # type: ignore[arg-type]
+            span.end()
+
+    # -- events -----------------------------------------------------------------------------
+
+    def _event(self, name: str, attributes: dict[str, str | int | float | bool]) -> None:
+        self._trace.get_current_span().add_event(name, attributes)
+
+    def on_retry(self, node: NodeInfo, ctx: RunContext, attempt: int, delay: float, error: BaseException) -> None:
+        self._event("retry", {"retry.attempt": attempt, "retry.delay_s": delay, "exception.type": type(error).__name__})
+
+    def on_fallback(self, node: NodeInfo, ctx: RunContext, failed: str, error: BaseException) -> None:
+        self._event("fallback", {"fallback.failed_route": failed, "exception.type": type(error).__name__})
+
+    def on_timeout(self, node: NodeInfo, ctx: RunContext, seconds: float) -> None:
+        self._event("timeout", {"timeout.seconds": seconds})
+
+    def on_circuit_state(self, node: NodeInfo, ctx: RunContext | None, old: str, new: str) -> None:
+        self._event("circuit_state", {"circuit.from": old, "circuit.to": new})
+
+    def on_cache_hit(self, node: NodeInfo, ctx: RunContext, key: str) -> None:
+        self._event("cache_hit", {"cache.key": key[:128]})
+
+    def on_cache_miss(self, node: NodeInfo, ctx: RunContext, key: str) -> None:
+        self._event("cache_miss", {"cache.key": key[:128]})
+
+    def on_compensate(self, node: NodeInfo, ctx: RunContext, step: str, error: BaseException | None) -> None:
+        attributes: dict[str, str | int | float | bool] = {"saga.step": step, "saga.compensated": error is None}
+        if error is not None:
+            attributes["exception.type"] = type(error).__name__
+        self._event("compensation", attributes)
+
+
+class _GuardedExporter:
+    """Wraps an exporter so a collector that is down costs one warning, never an exception."""
+
+    def __init__(self, inner: SpanExporter, endpoint: str) -> None:
+        self._inner = inner
+        self._endpoint = endpoint
+
+    def export(self, spans: object) -> object:
+        from opentelemetry.sdk.trace.export import SpanExportResult
+
+        try:
+            result = self._inner.export(spans)  # type: ignore[arg-type]
+        except Exception as error:
+            result = SpanExportResult.FAILURE
+            warn_once(f"export:{self._endpoint}", "span export to %s failed (%r); spans are dropped until it recovers", self._endpoint, error)
+        if result is SpanExportResult.FAILURE:
+            warn_once(f"export:{self._endpoint}", "span export to %s failed; spans are dropped until it recovers", self._endpoint)
+        return result
+
+    def shutdown(self) -> None:
+        try:
+            self._inner.shutdown()
+        except Exception:  # noqa: S110 - shutting down a broken exporter must not raise
+            pass
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        try:
+            return bool(self._inner.force_flush(timeout_millis))
+        except Exception:
+            return False
+
+
+def configure_tracing(
+    service_name: str = "tta-dev-primitives",
+    *,
+    otlp_endpoint: str | None = None,
+    protocol: Literal["grpc", "http"] = "http",
+    exporter: SpanExporter | None = None,
+    set_global: bool = True,
+    install: bool = True,
+    max_queue_size: int = 2048,
+    export_timeout_s: float = 5.0,
+) -> TracingHook | None:
+    """Set up a TracerProvider and install the tracing hook for every plan.
+
+    Spans go to `exporter` (e.g. an InMemorySpanExporter in tests; exported synchronously) or
+    to an OTLP collector at `otlp_endpoint` over `protocol` (batched, queue bounded at
+    `max_queue_size`, export failures logged once). Returns the hook, or None when the `otel`
+    extra is not installed (one warning; workflows run unchanged).
+    """
+    if optional("opentelemetry.sdk.trace", "otel") is None:
+        return None
+    from opentelemetry import trace
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    if exporter is not None:
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+    if otlp_endpoint is not None:
+        remote = _otlp_exporter(otlp_endpoint, protocol, export_timeout_s)
+        if remote is not None:
+            guarded = cast("SpanExporter", _GuardedExporter(remote, otlp_endpoint))
+            batch = min(512, max_queue_size)
+            provider.add_span_processor(BatchSpanProcessor(guarded, max_queue_size=max_queue_size, max_export_batch_size=batch))
+    if set_global:
+        trace.set_tracer_provider(provider)
+    hook = TracingHook(provider.get_tracer("tta_dev_primitives"))
+    hook.provider = provider  # type: ignore[attr-defined]
+    if install:
+        install_hook(hook)
+    return hook
+
+
+def _otlp_exporter(endpoint: str, protocol: str, timeout: float) -> SpanExporter | None:
+    if protocol == "grpc":
+        module = optional("opentelemetry.exporter.otlp.proto.grpc.trace_exporter", "otel")
+        return None if module is None else cast("SpanExporter", module.OTLPSpanExporter(endpoint=endpoint, insecure=True, timeout=timeout))
+    if protocol == "http":
+        module = optional("opentelemetry.exporter.otlp.proto.http.trace_exporter", "otel")
+        url = endpoint if endpoint.rstrip("/").endswith("/v1/traces") else endpoint.rstrip("/") + "/v1/traces"
+        return None if module is None else cast("SpanExporter", module.OTLPSpanExporter(endpoint=url, timeout=timeout))
+    from ..errors import ConfigError
+
+    raise ConfigError("configure_tracing", "protocol", "'grpc' or 'http'", protocol)
+
+
+def inject_traceparent(carrier: MutableMapping[str, str] | None = None) -> MutableMapping[str, str]:
+    """Write the current trace context (W3C `traceparent`) into `carrier` (e.g. message headers)."""
+    carrier = {} if carrier is None else carrier
+    if optional("opentelemetry.propagate", "otel") is not None:
+        from opentelemetry.propagate import inject
+
+        inject(carrier)
+    return carrier
+
+
+def extract_traceparent(carrier: MutableMapping[str, str]) -> Context | None:
+    """The trace context found in `carrier` (W3C `traceparent`), to continue a trace."""
+    if optional("opentelemetry.propagate", "otel") is None:
+        return None
+    from opentelemetry.propagate import extract
+
+    return extract(carrier)
+
+
+def record_llm_usage(
+    *,
+    model: str | None = None,
+    provider: str | None = None,
+    input_tokens: int | None = None,
+    output_tokens: int | None = None,
+    operation: str | None = None,
+) -> None:
+    """Set OpenTelemetry GenAI attributes on the current span (call it inside an LLM node)."""
+    try:
+        from opentelemetry import trace
+    except ImportError:
+        return
+    span = trace.get_current_span()
+    for key, value in (
+        ("gen_ai.operation.name", operation),
+        ("gen_ai.provider.name", provider),
+        ("gen_ai.request.model", model),
+        ("gen_ai.usage.input_tokens", input_tokens),
+        ("gen_ai.usage.output_tokens", output_tokens),
+    ):
+        if value is not None:
+            span.set_attribute(key, value)
+
+
+N = TypeVar("N")
+
+
+def genai(node: N, *, provider: str, model: str, operation: str = "chat") -> N:
+    """Mark a node as an LLM call: its spans carry `gen_ai.operation.name`,
+    `gen_ai.provider.name` and `gen_ai.request.model` (token usage comes from
+    `record_llm_usage` inside the node)."""
+    from ..dsl.core import Node
+
+    if not isinstance(node, Node):
+        from ..errors import BuildError
+
+        raise BuildError(f"genai(): expected a Node, got {type(node).__name__}")
+    return cast(N, node.with_attributes(**{"gen_ai.operation.name": operation, "gen_ai.provider.name": provider, "gen_ai.request.model": model}))
+
+
+def trace_operation(span_name: str | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a function (async or sync) so each call is a span, a child of the current one.
+
+    Exceptions are recorded on the span and re-raised. Without the `otel` extra it is a no-op.
+    """
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        name: str = span_name or str(getattr(fn, "__qualname__", "operation"))
+
+        def tracer() -> Tracer | None:
+            try:
+                from opentelemetry import trace
+            except ImportError:
+                return None
+            return trace.get_tracer("tta_dev_primitives")
+
+        def attributes() -> dict[str, str]:
+            ctx = _current.get(None)
+            return {"workflow.correlation_id": ctx.correlation_id} if ctx is not None else {}
+
+        if inspect.iscoroutinefunction(fn):
+            async_fn = cast("Callable[P, Awaitable[object]]", fn)
+
+            @functools.wraps(fn)
+            async def run_async(*args: P.args, **kwargs: P.kwargs) -> object:
+                active = tracer()
+                if active is None:
+                    return await async_fn(*args, **kwargs)
+                with active.start_as_current_span(name, attributes=attributes()):
+                    return await async_fn(*args, **kwargs)
+
+            return cast("Callable[P, R]", run_async)
+
+        @functools.wraps(fn)
+        def run_sync(*args: P.args, **kwargs: P.kwargs) -> R:
+            active = tracer()
+            if active is None:
+                return fn(*args, **kwargs)
+            with active.start_as_current_span(name, attributes=attributes()):
+                return fn(*args, **kwargs)
+
+        return run_sync
+
+    return decorate

@@ -1,0 +1,247 @@
+"""Tracing hook: span trees, attributes, events, GenAI, propagation, degradation."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import anyio
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from tta_dev_primitives import (
+    Cache,
+    CircuitBreaker,
+    CircuitOpenError,
+    FakeClock,
+    RunContext,
+    Sequential,
+    WorkflowContext,
+    WorkflowPrimitive,
+    compensated,
+    compile,
+    node,
+    parallel,
+    saga,
+)
+from tta_dev_primitives.observability import (
+    TracingHook,
+    configure_tracing,
+    genai,
+    inject_traceparent,
+    record_llm_usage,
+)
+
+pytestmark = pytest.mark.anyio
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def traced() -> tuple[TracingHook, InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    hook = configure_tracing("tests", exporter=exporter, set_global=False, install=False)
+    assert hook is not None
+    return hook, exporter
+
+
+def by_name(spans: tuple[ReadableSpan, ...]) -> dict[str, ReadableSpan]:
+    return {s.name: s for s in spans}
+
+
+def parent_name(span: ReadableSpan, spans: tuple[ReadableSpan, ...]) -> str | None:
+    if span.parent is None:
+        return None
+    return next(s.name for s in spans if s.context.span_id == span.parent.span_id)
+
+
+def inc(x: int) -> int:
+    return x + 1
+
+
+async def test_one_trace_per_run_with_spans_nested_as_the_plan(traced: tuple[TracingHook, InMemorySpanExporter]) -> None:
+    hook, exporter = traced
+    a, b = node(inc, name="a"), node(inc, name="b")
+    plan = compile(a >> parallel(b, node(inc, name="c")) >> node(lambda t: sum(t), name="total"), name="flow").with_hooks(hook)
+    ctx = RunContext(workflow_id="wf-1", correlation_id="corr-9")
+    assert await plan.run(1, context=ctx) == 6
+    spans = exporter.get_finished_spans()
+    assert len({s.context.trace_id for s in spans}) == 1
+    names = by_name(spans)
+    root = plan.root.name
+    assert parent_name(names["workflow flow"], spans) is None
+    assert parent_name(names[root], spans) == "workflow flow"
+    assert parent_name(names["a"], spans) == root
+    assert parent_name(names["b"], spans) == parent_name(names["c"], spans) == "(b | c)"  # siblings
+    attrs = names["b"].attributes or {}
+    assert attrs["workflow.correlation_id"] == "corr-9" and attrs["workflow.id"] == "wf-1"
+    assert attrs["primitive.type"] == "function" and attrs["primitive.name"] == "b"
+    assert names["b"].status.is_ok
+
+
+async def test_two_runs_make_two_traces(traced: tuple[TracingHook, InMemorySpanExporter]) -> None:
+    hook, exporter = traced
+    plan = compile(node(inc) >> node(inc)).with_hooks(hook)
+    await plan.run(1)
+    await plan.run(1)
+    assert len({s.context.trace_id for s in exporter.get_finished_spans()}) == 2
+
+
+async def test_errors_set_status_and_record_the_exception(traced: tuple[TracingHook, InMemorySpanExporter]) -> None:
+    hook, exporter = traced
+
+    async def boom(x: int) -> int:
+        raise ValueError("bad")
+
+    with pytest.raises(ValueError):
+        await compile(node(inc) >> node(boom)).with_hooks(hook).run(1)
+    span = by_name(exporter.get_finished_spans())["boom"]
+    assert not span.status.is_ok and "ValueError: bad" in (span.status.description or "")
+    assert [e.name for e in span.events] == ["exception"]
+
+
+async def test_resilience_and_cache_events(traced: tuple[TracingHook, InMemorySpanExporter]) -> None:
+    hook, exporter = traced
+    calls = 0
+
+    async def flaky(x: int) -> int:
+        nonlocal calls
+        calls += 1
+        if calls < 2:
+            raise ConnectionError("reset")
+        return x
+
+    async def slow(x: int) -> int:
+        await anyio.Event().wait()
+        return x
+
+    plan = compile(
+        node(flaky, name="flaky").retry(clock=FakeClock()).cached(Cache()) >> node(slow, name="slow").timeout(0.01, fallback=node(inc, name="backup"))
+    ).with_hooks(hook)
+    assert await plan.run(1) == 2
+    assert await plan.run(1) == 2  # cache hit the second time
+    events = [(s.name, e.name) for s in exporter.get_finished_spans() for e in s.events]
+    assert ("retry(flaky)", "retry") in events
+    assert events.count(("cache(retry(flaky))", "cache_miss")) == 1 and ("cache(retry(flaky))", "cache_hit") in events
+    assert ("timeout(slow)", "timeout") in events
+    assert any(name.endswith("?? backup") and event == "fallback" for name, event in events)
+
+
+async def test_breaker_and_saga_events(traced: tuple[TracingHook, InMemorySpanExporter]) -> None:
+    hook, exporter = traced
+
+    async def down(x: int) -> int:
+        raise ConnectionError("down")
+
+    breaker = CircuitBreaker("db", minimum_calls=1, clock=FakeClock())
+    plan = compile(node(down).guard(breaker)).with_hooks(hook)
+    with pytest.raises(ConnectionError):
+        await plan.run(1)
+    with pytest.raises(CircuitOpenError):
+        await plan.run(1)
+
+    async def undo(x: int) -> None:
+        return None
+
+    with pytest.raises(ConnectionError):
+        await compile(saga(compensated(node(inc, name="book"), undo) >> node(down))).with_hooks(hook).run(1)
+    events = {(e.name, tuple(sorted((e.attributes or {}).items()))) for s in exporter.get_finished_spans() for e in s.events}
+    assert ("circuit_state", (("circuit.from", "closed"), ("circuit.to", "open"))) in events
+    assert ("compensation", (("saga.compensated", True), ("saga.step", "book"))) in events
+
+
+async def test_genai_attributes_and_thread_propagation(traced: tuple[TracingHook, InMemorySpanExporter]) -> None:
+    hook, exporter = traced
+
+    def chat(prompt: str) -> str:  # runs in a worker thread
+        record_llm_usage(input_tokens=12, output_tokens=34)
+        return prompt.upper()
+
+    llm = genai(node(chat, thread=True, name="chat"), provider="openai", model="gpt-4o")
+    assert await compile(llm).with_hooks(hook).run("hi") == "HI"
+    attrs = by_name(exporter.get_finished_spans())["chat"].attributes or {}
+    assert attrs["gen_ai.operation.name"] == "chat" and attrs["gen_ai.provider.name"] == "openai"
+    assert attrs["gen_ai.request.model"] == "gpt-4o"
+    assert attrs["gen_ai.usage.input_tokens"] == 12 and attrs["gen_ai.usage.output_tokens"] == 34
+
+
+async def test_user_primitives_and_seed_workflows_are_instrumented(traced: tuple[TracingHook, InMemorySpanExporter]) -> None:
+    hook, exporter = traced
+
+    class Enrich(WorkflowPrimitive[dict[str, int], dict[str, int]]):
+        async def execute(self, input_data: dict[str, int], context: WorkflowContext) -> dict[str, int]:
+            return {**input_data, "enriched": 1}
+
+    workflow = Sequential([Enrich(), lambda d: {**d, "done": 1}]) >> Enrich()
+    await compile(workflow).with_hooks(hook).run({"a": 1})
+    spans = exporter.get_finished_spans()
+    assert len({s.context.trace_id for s in spans}) == 1  # one trace for the whole composed run
+    assert [s.name for s in spans].count("Enrich") == 2
+
+
+async def test_traceparent_continues_a_trace_from_another_process(traced: tuple[TracingHook, InMemorySpanExporter]) -> None:
+    hook, exporter = traced
+    assert hook.provider is not None  # type: ignore[attr-defined]
+    tracer = hook.provider.get_tracer("caller")  # type: ignore[attr-defined]
+    with tracer.start_as_current_span("caller") as caller:
+        carrier = inject_traceparent()
+    code = textwrap.dedent(
+        f"""
+        import json
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+        from tta_dev_primitives import RunContext, compile, node
+        from tta_dev_primitives.observability import configure_tracing
+        exporter = InMemorySpanExporter()
+        hook = configure_tracing("child", exporter=exporter, set_global=False, install=False)
+        plan = compile(node(lambda x: x, name="remote")).with_hooks(hook)
+        plan.run_sync(1, context=RunContext(metadata={{"traceparent": {carrier['traceparent']!r}}}))
+        root = next(s for s in exporter.get_finished_spans() if s.name.startswith("workflow"))
+        print(json.dumps([format(root.context.trace_id, "032x"), format(root.parent.span_id, "016x")]))
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True, timeout=120)
+    trace_id, parent_id = json.loads(proc.stdout)
+    assert trace_id == format(caller.get_span_context().trace_id, "032x")
+    assert parent_id == format(caller.get_span_context().span_id, "016x")
+
+
+def test_collector_down_never_breaks_a_run(caplog: pytest.LogCaptureFixture) -> None:
+    hook = configure_tracing("tests", otlp_endpoint="http://127.0.0.1:1", set_global=False, install=False, export_timeout_s=0.2, max_queue_size=16)
+    assert hook is not None
+    plan = compile(node(inc) >> node(inc)).with_hooks(hook)
+    with caplog.at_level(logging.WARNING, logger="tta_dev_primitives.observability"):
+        for _ in range(50):  # far more spans than the bounded queue holds
+            assert plan.run_sync(1) == 3
+        hook.provider.force_flush(2000)  # type: ignore[attr-defined]
+        hook.provider.shutdown()  # type: ignore[attr-defined]
+    ours = [r for r in caplog.records if r.name == "tta_dev_primitives.observability"]
+    assert len(ours) == 1 and "span export to http://127.0.0.1:1 failed" in ours[0].getMessage()
+
+
+def test_without_the_extras_workflows_run_and_one_warning_is_logged() -> None:
+    code = textwrap.dedent(
+        """
+        import logging, sys
+        sys.modules["opentelemetry"] = None
+        sys.modules["prometheus_client"] = None
+        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+        from tta_dev_primitives import compile, node, configure_tracing, configure_metrics, trace_operation
+        assert configure_tracing("x") is None and configure_tracing("x") is None
+        assert configure_metrics() is None
+
+        @trace_operation(span_name="op")
+        def op(x):
+            return x + 1
+
+        print(compile(node(lambda x: x * 2)).run_sync(21), op(1))
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "42 2"
+    warnings = [line for line in proc.stderr.splitlines() if "is not installed" in line]
+    assert len(warnings) == 2  # one for OpenTelemetry, one for prometheus_client
