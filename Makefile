@@ -36,6 +36,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m benchmarks.bench_resilience
 	$(BIN)/python -m benchmarks.bench_cache
 	$(BIN)/python -m benchmarks.bench_compile
+	$(BIN)/python -m benchmarks.bench_observability
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache

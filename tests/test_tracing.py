@@ -73,8 +73,8 @@ async def test_one_trace_per_run_with_spans_nested_as_the_plan(traced: tuple[Tra
     assert len({s.context.trace_id for s in spans}) == 1
     names = by_name(spans)
     root = plan.root.name
-    assert parent_name(names["workflow flow"], spans) is None
-    assert parent_name(names[root], spans) == "workflow flow"
+    assert parent_name(names[root], spans) is None  # the root node's span is the trace root
+    assert (names[root].attributes or {})["workflow.plan"] == "flow"
     assert parent_name(names["a"], spans) == root
     assert parent_name(names["b"], spans) == parent_name(names["c"], spans) == "(b | c)"  # siblings
     attrs = names["b"].attributes or {}
@@ -199,7 +199,7 @@ async def test_traceparent_continues_a_trace_from_another_process(traced: tuple[
         hook = configure_tracing("child", exporter=exporter, set_global=False, install=False)
         plan = compile(node(lambda x: x, name="remote")).with_hooks(hook)
         plan.run_sync(1, context=RunContext(metadata={{"traceparent": {carrier['traceparent']!r}}}))
-        root = next(s for s in exporter.get_finished_spans() if s.name.startswith("workflow"))
+        root = next(s for s in exporter.get_finished_spans() if s.name == "remote")
         print(json.dumps([format(root.context.trace_id, "032x"), format(root.parent.span_id, "016x")]))
         """
     )

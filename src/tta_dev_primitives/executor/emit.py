@@ -62,7 +62,7 @@ def node_info(op: Op) -> NodeInfo:
         primitive_type=op.primitive_type,
         kind=op.kind,
         location=op.location,
-        attributes=dict(op.traits.attributes),
+        attributes={"primitive.type": op.primitive_type, "primitive.name": op.name, **dict(op.traits.attributes)},
     )
 
 

@@ -31,7 +31,12 @@ _log = logging.getLogger("tta_dev_primitives.hooks")
 
 @attrs.frozen(slots=True)
 class NodeInfo:
-    """Identity of the op a node event is about (precomputed once per plan)."""
+    """Identity of the op a node event is about (precomputed once per plan).
+
+    `attributes` holds the telemetry attributes every span of this node carries:
+    `primitive.type`, `primitive.name` and the node's own (`Node.with_attributes`); the source
+    location is `location`.
+    """
 
     node_id: int
     name: str
@@ -114,6 +119,8 @@ class HookSet:
         self.hooks = tuple(hooks)
         self.node_hooks = tuple(h for h in self.hooks if any(_overrides(h, e) for e in _NODE_EVENTS))
         self.run_hooks = tuple(h for h in self.hooks if _overrides(h, "on_run_start") or _overrides(h, "on_run_end"))
+        self._starts = tuple((h, h.on_node_start) for h in self.node_hooks)
+        self._ends = tuple((h, h.on_node_end) for h in self.node_hooks)
         self._reported: set[tuple[int, str]] = set()
         self._lock = threading.Lock()
 
@@ -144,11 +151,21 @@ class HookSet:
             return None
 
     def node_start(self, node: NodeInfo, ctx: RunContext) -> list[object]:
-        return [self._call(hook, "on_node_start", node, ctx) for hook in self.node_hooks]
+        states: list[object] = []
+        for hook, start in self._starts:  # bound once: this runs for every node of every run
+            try:
+                states.append(start(node, ctx))
+            except Exception as exc:
+                self.report(hook, "on_node_start", exc)
+                states.append(None)
+        return states
 
     def node_end(self, node: NodeInfo, ctx: RunContext, states: list[object], result: object) -> None:
-        for hook, state in zip(self.node_hooks, states):
-            self._call(hook, "on_node_end", node, ctx, state, result)
+        for (hook, end), state in zip(self._ends, states):
+            try:
+                end(node, ctx, state, result)
+            except Exception as exc:
+                self.report(hook, "on_node_end", exc)
 
     def node_error(self, node: NodeInfo, ctx: RunContext, states: list[object], error: BaseException) -> None:
         for hook, state in zip(self.node_hooks, states):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import re
 import threading
 import time
@@ -37,6 +38,26 @@ DURATION_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 
 CIRCUIT_STATES = {"closed": 0, "half_open": 1, "open": 2}
 
 _run_start: ContextVar[float | None] = ContextVar("tta_run_start", default=None)
+
+
+EXEMPLAR_INTERVAL_S = 1.0
+"""Per series, at most one exemplar a second: Prometheus keeps only the latest per bucket."""
+
+
+def _current_span() -> Callable[[], object | None]:
+    """A function returning the current OpenTelemetry span (None without OTel)."""
+    try:
+        from opentelemetry import trace
+    except ImportError:
+        return lambda: None
+    return trace.get_current_span
+
+
+def _exemplar_of(span: object | None) -> dict[str, str] | None:
+    if span is None:
+        return None
+    context = span.get_span_context()  # type: ignore[attr-defined]
+    return {"trace_id": format(context.trace_id, "032x")} if context.is_valid else None
 
 
 def _trace_exemplar() -> Callable[[], dict[str, str] | None]:
@@ -86,6 +107,9 @@ class MetricsHook(Hook):
         self.circuit_state = Gauge(f"{namespace}_circuit_state", "Circuit breaker state: 0 closed, 1 half-open, 2 open", ["primitive"], registry=reg)
         self.compensations = Counter(f"{namespace}_compensations", "Saga compensations by outcome", ["primitive", "outcome"], registry=reg)
         self._exemplar = _trace_exemplar()
+        self._span = _current_span()
+        # label children resolved once per series: `.labels()` is the slow part of a record
+        self._series: dict[tuple[str, str, str], list[object]] = {}
 
     def on_run_start(self, run: RunInfo) -> None:
         _run_start.set(time.perf_counter())
@@ -99,13 +123,22 @@ class MetricsHook(Hook):
         self.runs.labels(run.plan_name, outcome).inc()
 
     def on_node_start(self, node: NodeInfo, ctx: RunContext) -> object:
-        return (time.perf_counter(), self._exemplar())
+        return (time.perf_counter(), self._span())
 
     def _record(self, node: NodeInfo, state: object, error: BaseException | None) -> None:
-        start, exemplar = cast("tuple[float, dict[str, str] | None]", state)
-        outcome = _outcome(error)
-        self.node_duration.labels(node.primitive_type, node.name, outcome).observe(time.perf_counter() - start, exemplar)
-        self.node_calls.labels(node.primitive_type, node.name, outcome).inc()
+        start, span = cast("tuple[float, object | None]", state)
+        now = time.perf_counter()
+        key = (node.primitive_type, node.name, _outcome(error))
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = [self.node_duration.labels(*key), self.node_calls.labels(*key), -math.inf]
+        histogram, counter, last_exemplar = series
+        if now - last_exemplar >= EXEMPLAR_INTERVAL_S:  # type: ignore[operator]
+            series[2] = now
+            histogram.observe(now - start, _exemplar_of(span))  # type: ignore[attr-defined]
+        else:
+            histogram.observe(now - start)  # type: ignore[attr-defined]
+        counter.inc()  # type: ignore[attr-defined]
 
     def on_node_end(self, node: NodeInfo, ctx: RunContext, state: object, result: object) -> None:
         self._record(node, state, None)

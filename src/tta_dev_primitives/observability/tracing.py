@@ -1,7 +1,7 @@
 """OpenTelemetry tracing as an executor hook (extra `otel`).
 
-One trace per run; a span per node, named after the node and nested as the plan nests (parallel
-branches are siblings); retries, fallbacks, timeouts, breaker transitions, cache hits/misses and
+One trace per run, rooted at the plan's root node; a span per node, named after the node and
+nested as the plan nests (parallel branches are siblings); retries, fallbacks, timeouts, breaker transitions, cache hits/misses and
 saga compensations are span events. Context crosses tasks and worker threads, and other
 processes as W3C `traceparent` (put it in `RunContext.metadata["traceparent"]`).
 
@@ -43,22 +43,13 @@ __all__ = [
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_run_spans: ContextVar[tuple[object, object] | None] = ContextVar("tta_run_span", default=None)
+_pending_run: ContextVar[RunInfo | None] = ContextVar("tta_pending_run", default=None)
 
 
-def _attributes(node: NodeInfo, ctx: RunContext) -> dict[str, str | int | float | bool]:
-    attributes: dict[str, str | int | float | bool] = {
-        "workflow.correlation_id": ctx.correlation_id,
-        "primitive.type": node.primitive_type,
-        "primitive.name": node.name,
-        "code.filepath": node.location.file,
-        "code.lineno": node.location.line,
-    }
+def _attributes(node: NodeInfo, ctx: RunContext) -> dict[str, object]:
+    attributes: dict[str, object] = {**node.attributes, "workflow.correlation_id": ctx.correlation_id}
     if ctx.workflow_id is not None:
         attributes["workflow.id"] = ctx.workflow_id
-    for key, value in node.attributes.items():
-        if isinstance(value, (str, int, float, bool)):
-            attributes[key] = value
     return attributes
 
 
@@ -72,40 +63,30 @@ class TracingHook(Hook):
         self._tracer = tracer
         self._trace = trace
         self._context = otel_context
-        self._status_ok = trace.Status(trace.StatusCode.OK)
         self._error = trace.StatusCode.ERROR
 
-    # -- runs -------------------------------------------------------------------------------
+    # -- runs and nodes -----------------------------------------------------------------------
+    # The root node's span is the root of the run's trace (no extra span per run): it carries
+    # the run's attributes and continues a remote trace when the context has a `traceparent`.
 
     def on_run_start(self, run: RunInfo) -> None:
-        ctx = run.context
-        parent: Context | None = None
-        traceparent = ctx.metadata.get("traceparent") if ctx._metadata else None
-        if isinstance(traceparent, str):
-            parent = extract_traceparent({"traceparent": traceparent})
-        attributes: dict[str, str | int | float | bool] = {
-            "workflow.correlation_id": ctx.correlation_id,
-            "workflow.plan": run.plan_name,
-            "workflow.fingerprint": run.fingerprint,
-        }
-        if ctx.workflow_id is not None:
-            attributes["workflow.id"] = ctx.workflow_id
-        span = self._tracer.start_span(f"workflow {run.plan_name}", context=parent, attributes=attributes)
-        token = self._context.attach(self._trace.set_span_in_context(span, parent))
-        _run_spans.set((span, token))
+        _pending_run.set(run)
 
     def on_run_end(self, run: RunInfo, error: BaseException | None) -> None:
-        entry = _run_spans.get()
-        if entry is None:
-            return
-        span, token = cast("tuple[Span, object]", entry)
-        _run_spans.set(None)
-        self._finish(span, token, error)
-
-    # -- nodes ------------------------------------------------------------------------------
+        _pending_run.set(None)
 
     def on_node_start(self, node: NodeInfo, ctx: RunContext) -> object:
-        span = self._tracer.start_span(node.name, attributes=_attributes(node, ctx))
+        attributes = _attributes(node, ctx)
+        parent: Context | None = None
+        run = _pending_run.get()
+        if run is not None:  # the first node of the run: its root
+            _pending_run.set(None)
+            attributes["workflow.plan"] = run.plan_name
+            attributes["workflow.fingerprint"] = run.fingerprint
+            traceparent = ctx.metadata.get("traceparent") if ctx._metadata else None
+            if isinstance(traceparent, str):
+                parent = extract_traceparent({"traceparent": traceparent})
+        span = self._tracer.start_span(node.name, context=parent, attributes=attributes)  # type: ignore[arg-type]
         token = self._context.attach(self._trace.set_span_in_context(span))
         return (span, token)
 
@@ -120,7 +101,7 @@ class TracingHook(Hook):
     def _finish(self, span: Span, token: object, error: BaseException | None) -> None:
         try:
             if error is None:
-                span.set_status(self._status_ok)
+                pass  # success leaves the status unset, as OpenTelemetry asks of instrumentation
             elif isinstance(error, Exception):
                 span.record_exception(error)
                 span.set_status(self._trace.Status(self._error, f"{type(error).__name__}: {error}"))
