@@ -245,3 +245,43 @@ def test_without_the_extras_workflows_run_and_one_warning_is_logged() -> None:
     assert proc.stdout.strip() == "42 2"
     warnings = [line for line in proc.stderr.splitlines() if "is not installed" in line]
     assert len(warnings) == 2  # one for OpenTelemetry, one for prometheus_client
+
+
+def _edges(spans: tuple[ReadableSpan, ...]) -> set[tuple[str, str | None]]:
+    return {(s.name, parent_name(s, spans)) for s in spans}
+
+
+async def test_span_tree_shape_for_each_primitive(traced: tuple[TracingHook, InMemorySpanExporter]) -> None:
+    from tta_dev_primitives import Router, branch, for_each
+
+    hook, exporter = traced
+    a, b = node(inc, name="a"), node(inc, name="b")
+
+    async def fail(x: int) -> int:
+        raise ValueError("primary down")
+
+    shapes = {
+        "branch": (branch(node(lambda x: x > 0, name="positive"), a, b, name="br"), 1, {("positive", "br"), ("a", "br")}),
+        "map": (for_each(a, name="each"), [1, 2], {("a", "each")}),
+        "router": (Router({"x": a, "y": b}, router_fn=lambda r: "y", name="rt"), 1, {("b", "rt")}),
+        "fallback": (node(fail, name="p").fallback(b), 1, {("p", "p ?? b"), ("b", "p ?? b")}),
+        "sequential": (Sequential([a, b], name="seq"), 1, {("a", "seq"), ("b", "seq")}),
+        "retry": (a.retry(), 1, {("a", "retry(a)")}),
+    }
+    for label, (workflow, value, expected) in shapes.items():
+        exporter.clear()
+        await compile(workflow, disable="flatten").with_hooks(hook).run(value)  # type: ignore[arg-type]
+        spans = exporter.get_finished_spans()
+        assert len({s.context.trace_id for s in spans}) == 1, label
+        assert expected <= _edges(spans), (label, _edges(spans))
+
+
+def test_grpc_collector_down_never_breaks_a_run(caplog: pytest.LogCaptureFixture) -> None:
+    hook = configure_tracing("tests", otlp_endpoint="http://127.0.0.1:2", protocol="grpc", set_global=False, install=False, export_timeout_s=0.2)
+    assert hook is not None
+    with caplog.at_level(logging.WARNING, logger="tta_dev_primitives.observability"):
+        assert compile(node(inc)).with_hooks(hook).run_sync(1) == 2
+        hook.provider.force_flush(3000)  # type: ignore[attr-defined]
+        hook.provider.shutdown()  # type: ignore[attr-defined]
+    ours = [r.getMessage() for r in caplog.records if r.name == "tta_dev_primitives.observability"]
+    assert len(ours) == 1 and "span export to http://127.0.0.1:2 failed" in ours[0]
