@@ -321,3 +321,11 @@ def test_redis_down_never_breaks_the_workflow(caplog: pytest.LogCaptureFixture) 
     assert len(caplog.records) == 1 and "store 'redis' failed" in caplog.records[0].getMessage()
 
 
+
+
+def test_the_decorator_takes_exactly_the_settings_of_cache() -> None:
+    import inspect
+
+    decorator = list(inspect.signature(cached).parameters)
+    policy = [p for p in inspect.signature(Cache.__init__).parameters if p not in ("self", "name")]
+    assert decorator == policy

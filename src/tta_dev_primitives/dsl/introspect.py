@@ -50,7 +50,7 @@ def _hints(fn: Callable[..., object]) -> dict[str, object]:
     target: object = fn
     if isinstance(fn, functools.partial):
         target = fn.func
-    elif not (inspect.isfunction(fn) or inspect.ismethod(fn)) and hasattr(fn, "__call__"):
+    elif not (inspect.isfunction(fn) or inspect.ismethod(fn)):  # a callable object: its __call__
         target = type(fn).__call__
     try:
         return typing.get_type_hints(target)

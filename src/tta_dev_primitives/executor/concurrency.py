@@ -8,14 +8,14 @@ and raise an ExceptionGroup, which is re-raised as ParallelError naming the node
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import anyio
 
 from ..compiler.ir import Group, MapOp, ParOp, StageOp
 from ..errors import ParallelError
-from .emit import Emitter, Step, emitter
+from .emit import AsyncFn, Emitter, Step, emitter
 from .notes import note, where
 
 Job = Callable[[int], Coroutine[Any, Any, None]]
@@ -70,18 +70,15 @@ def _group_error(exc: ExceptionGroup[Exception], what: str, total: int, op_name:
     )
 
 
-@emitter(ParOp)
-def _emit_par(op: ParOp, em: Emitter) -> Step:
-    runners = [em.emit_async(child) for child in op.children]
-    labels = [f"in branch {i} {where(child)} of parallel {op.name!r}" for i, child in enumerate(op.children)]
+def _run_all(runners: list[AsyncFn], labels: list[str], what: str, name: str, location: str) -> Callable[[object], Awaitable[list[object]]]:
+    """Run every runner on the same input concurrently; results in order. A failure cancels the
+    others and raises ParallelError naming the node; each error is noted with its label."""
     count = len(runners)
-    assemble = _assembler(op.layout, count)
-    name, location = op.name, str(op.location)
 
-    async def run(x: object) -> object:
+    async def run(x: object) -> list[object]:
         results: list[object] = [None] * count
 
-        async def branch(i: int) -> None:
+        async def one(i: int) -> None:
             try:
                 results[i] = await runners[i](x)
             except Exception as exc:
@@ -89,10 +86,23 @@ def _emit_par(op: ParOp, em: Emitter) -> Step:
                 raise
 
         try:
-            await spawn_all(count, branch)
+            await spawn_all(count, one)
         except ExceptionGroup as group:
-            raise _group_error(group, "branches", count, name, location) from None
-        return assemble(results)
+            raise _group_error(group, what, count, name, location) from None
+        return results
+
+    return run
+
+
+@emitter(ParOp)
+def _emit_par(op: ParOp, em: Emitter) -> Step:
+    runners = [em.emit_async(child) for child in op.children]
+    labels = [f"in branch {i} {where(child)} of parallel {op.name!r}" for i, child in enumerate(op.children)]
+    run_all = _run_all(runners, labels, "branches", op.name, str(op.location))
+    assemble = _assembler(op.layout, len(runners))
+
+    async def run(x: object) -> object:
+        return assemble(await run_all(x))
 
     return Step(run, True)
 
@@ -133,20 +143,10 @@ def _emit_map(op: MapOp, em: Emitter) -> Step:
 def _emit_stage(op: StageOp, em: Emitter) -> Step:
     runners = [em.emit_async(child) for child in op.children]
     labels = [f"in step {i} {where(child)} of stage {op.name!r}" for i, child in enumerate(op.children)]
-    count, name, location = len(runners), op.name, str(op.location)
+    run_all = _run_all(runners, labels, "steps", op.name, str(op.location))
 
     async def run(x: object) -> object:
-        async def step(i: int) -> None:
-            try:
-                await runners[i](x)
-            except Exception as exc:
-                note(exc, labels[i])
-                raise
-
-        try:
-            await spawn_all(count, step)
-        except ExceptionGroup as group:
-            raise _group_error(group, "steps", count, name, location) from None
-        return x
+        await run_all(x)
+        return x  # the steps pass their input through
 
     return Step(run, True)
