@@ -102,6 +102,44 @@ async def process_pipeline(data):
     return await transform(data)
 '''
 
+COST_TRACKING = '''
+# Track and enforce budget across LLM calls
+cost_tracker = CostTrackingPrimitive(llm_primitive)
+enforcer = BudgetEnforcementPrimitive(
+    cost_tracker,
+    budget_usd=10.0
+)
+
+# Automatic cost reporting
+report = await enforcer.get_cost_report()
+'''
+
+AGENTIC_RAG = '''
+# Complete RAG pipeline with quality controls
+workflow = (
+    QueryRouterPrimitive() >>                    # Route simple vs complex
+    VectorstoreRetrieverPrimitive() >>           # Cached retrieval
+    DocumentGraderPrimitive() >>                 # Filter irrelevant docs
+    AnswerGeneratorPrimitive() >>                # Generate response
+    AnswerGraderPrimitive() >>                   # Validate quality
+    HallucinationGraderPrimitive()               # Detect hallucinations
+)
+'''
+
+MULTI_AGENT = '''
+# Decompose task and execute with specialist agents
+workflow = (
+    CoordinatorAgentPrimitive() >>               # Analyze and plan
+    ParallelPrimitive([                          # Execute in parallel
+        DataAnalystAgentPrimitive(),
+        ResearcherAgentPrimitive(),
+        FactCheckerAgentPrimitive(),
+        SummarizerAgentPrimitive()
+    ]) >>
+    AggregatorAgentPrimitive()                   # Combine results
+)
+'''
+
 USER_CODE = '''
 from tta_dev_primitives import LambdaPrimitive, TransientError
 
@@ -170,6 +208,10 @@ external_service = ExternalService()
 
 async def transform(data):
     return data * 2
+
+from tta_dev_primitives import BudgetEnforcementPrimitive, ChatRequest, CostTrackingPrimitive, FakeChatModel, LLMPrimitive
+
+llm_primitive = LLMPrimitive(FakeChatModel("fake-small"))
 '''
 
 
@@ -218,8 +260,21 @@ def test_observability_snippet_runs_as_written() -> None:
     assert REGISTRY.get_sample_value("api_latency_calls_total", {"outcome": "ok"}) == before + 1
 
 
+def test_cost_tracking_snippet_runs_as_written() -> None:
+    calls = "\nanswer = await enforcer.execute(ChatRequest.of('hello there'))\nafter = await enforcer.get_cost_report()\n"
+    scope = _run(COST_TRACKING + calls)
+    assert scope["report"].total_usd == 0 and scope["report"].budget_usd == 10.0  # type: ignore[attr-defined]
+    assert scope["after"].by_model["fake-small"].calls == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("snippet", "example"), [(AGENTIC_RAG, "agentic_rag_workflow.py"), (MULTI_AGENT, "multi_agent_workflow.py")])
+def test_example_highlights_are_the_examples_code(snippet: str, example: str) -> None:
+    source = (Path(__file__).parent.parent / "examples" / example).read_text()
+    assert snippet.strip().removesuffix(")") in source
+
+
 @pytest.mark.skipif(not SEED_README.exists(), reason="the seed README is only beside the repository in CI and dev checkouts")
 def test_snippets_match_the_seed_readme_verbatim() -> None:
     text = SEED_README.read_text()
-    for snippet in (QUICK_START, RECOVERY, PERFORMANCE, OBSERVABILITY):
+    for snippet in (QUICK_START, RECOVERY, PERFORMANCE, OBSERVABILITY, COST_TRACKING, AGENTIC_RAG, MULTI_AGENT):
         assert snippet.strip() in text

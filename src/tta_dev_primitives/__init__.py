@@ -48,6 +48,16 @@ from .stdlib.cache import (
     llm_key,
 )
 from .stdlib.clock import Clock, SystemClock
+from .stdlib.llm import (
+    BudgetEnforcementPrimitive,
+    ChatMessage,
+    ChatModel,
+    ChatRequest,
+    ChatResponse,
+    CostTrackingPrimitive,
+    FakeChatModel,
+    LLMPrimitive,
+)
 from .stdlib.flow import (
     BudgetExceededError,
     CheapestMeetingQuality,
@@ -103,6 +113,7 @@ __all__ = [
     "__version__",
     "Analysis",
     "Budget",
+    "BudgetEnforcementPrimitive",
     "BudgetError",
     "BudgetExceededError",
     "BuildError",
@@ -113,6 +124,10 @@ __all__ = [
     "CacheSerializationError",
     "CacheStats",
     "CachedFunction",
+    "ChatMessage",
+    "ChatModel",
+    "ChatRequest",
+    "ChatResponse",
     "CheapestMeetingQuality",
     "CircuitBreaker",
     "CircuitOpenError",
@@ -122,7 +137,9 @@ __all__ = [
     "ConditionalPrimitive",
     "ConfigError",
     "CostAware",
+    "CostTrackingPrimitive",
     "CycleError",
+    "FakeChatModel",
     "FakeClock",
     "Fallback",
     "FallbackError",
@@ -130,6 +147,7 @@ __all__ = [
     "Hedge",
     "HedgeError",
     "Hook",
+    "LLMPrimitive",
     "LambdaPrimitive",
     "Lint",
     "LintError",

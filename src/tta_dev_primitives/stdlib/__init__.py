@@ -1,6 +1,6 @@
 """The standard library: seed-compatible base classes, flow and recovery primitives, testing."""
 
-from . import cache, flow, recovery, testing
+from . import cache, flow, llm, recovery, testing
 from .base import LambdaPrimitive, WorkflowContext, WorkflowPrimitive
 from .clock import SYSTEM_CLOCK, Clock, SystemClock
 from .compiled import CompiledPrimitive
@@ -17,6 +17,7 @@ __all__ = [
     "WorkflowPrimitive",
     "cache",
     "flow",
+    "llm",
     "recovery",
     "testing",
 ]

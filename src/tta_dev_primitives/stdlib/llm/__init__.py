@@ -1,0 +1,29 @@
+"""LLM primitives: the chat model protocol, a fake model, an LLM node, cost tracking and budgets."""
+
+from .cost import (
+    DEFAULT_PRICES,
+    BudgetEnforcementPrimitive,
+    CostReport,
+    CostTracker,
+    CostTrackingPrimitive,
+    ModelPrice,
+    ModelUsage,
+)
+from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse, FakeChatModel
+from .primitive import LLMPrimitive
+
+__all__ = [
+    "DEFAULT_PRICES",
+    "BudgetEnforcementPrimitive",
+    "ChatMessage",
+    "ChatModel",
+    "ChatRequest",
+    "ChatResponse",
+    "CostReport",
+    "CostTracker",
+    "CostTrackingPrimitive",
+    "FakeChatModel",
+    "LLMPrimitive",
+    "ModelPrice",
+    "ModelUsage",
+]

@@ -1,0 +1,162 @@
+"""Cost tracking and budget enforcement for LLM calls (the seed's CostTrackingPrimitive and
+BudgetEnforcementPrimitive), as guards on any node that returns a ChatResponse.
+
+    cost_tracker = CostTrackingPrimitive(llm_primitive)
+    enforcer = BudgetEnforcementPrimitive(cost_tracker, budget_usd=10.0)
+    answer = await enforcer.execute(ChatRequest.of("hi"))
+    report = await enforcer.get_cost_report()
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
+
+import attrs
+
+from ...dsl.core import Node
+from ..compiled import CompiledPrimitive
+from ..flow.policies import BudgetExceededError
+from ..guard import GuardNode, GuardPolicy, GuardSite
+from ..validate import check_positive
+from .model import ChatRequest, ChatResponse
+
+__all__ = [
+    "DEFAULT_PRICES",
+    "BudgetEnforcementPrimitive",
+    "CostReport",
+    "CostTracker",
+    "CostTrackingPrimitive",
+    "ModelPrice",
+    "ModelUsage",
+]
+
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+
+
+@attrs.frozen
+class ModelPrice:
+    """USD per million input and output tokens."""
+
+    input_per_million: float
+    output_per_million: float
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        return (input_tokens * self.input_per_million + output_tokens * self.output_per_million) / 1_000_000
+
+
+DEFAULT_PRICES: Mapping[str, ModelPrice] = {
+    "fake-small": ModelPrice(0.15, 0.60),
+    "fake-large": ModelPrice(2.50, 10.00),
+}
+
+
+@attrs.define
+class ModelUsage:
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+@attrs.frozen
+class CostReport:
+    """Spend so far, in total and per model; `budget_usd`/`remaining_usd` under a budget."""
+
+    total_usd: float
+    by_model: Mapping[str, ModelUsage]
+    budget_usd: float | None = None
+    remaining_usd: float | None = None
+
+
+class CostTracker(GuardPolicy):
+    """Records the cost of every ChatResponse its node returns (priced by model)."""
+
+    kind = "cost_tracking"
+
+    def __init__(self, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES) -> None:
+        self.prices = dict(prices)
+        self.usage: dict[str, ModelUsage] = {}
+        self._lock = threading.Lock()
+
+    def record(self, response: ChatResponse) -> float:
+        price = self.prices.get(response.model)
+        if price is None:
+            from ...errors import ConfigError
+
+            raise ConfigError("CostTracker", "prices", f"a ModelPrice for model {response.model!r}", sorted(self.prices))
+        cost = price.cost(response.input_tokens, response.output_tokens)
+        with self._lock:
+            usage = self.usage.setdefault(response.model, ModelUsage())
+            usage.calls += 1
+            usage.input_tokens += response.input_tokens
+            usage.output_tokens += response.output_tokens
+            usage.cost_usd += cost
+        return cost
+
+    @property
+    def total_usd(self) -> float:
+        return sum(u.cost_usd for u in self.usage.values())
+
+    def report(self, budget_usd: float | None = None) -> CostReport:
+        by_model = {k: attrs.evolve(v) for k, v in self.usage.items()}
+        total = self.total_usd
+        remaining = None if budget_usd is None else max(0.0, budget_usd - total)
+        return CostReport(total, by_model, budget_usd, remaining)
+
+    def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
+        async def tracked(x: object) -> object:
+            result = await call(x)
+            if isinstance(result, ChatResponse):
+                self.record(result)
+                from ...observability.tracing import record_llm_usage
+
+                record_llm_usage(model=result.model, input_tokens=result.input_tokens, output_tokens=result.output_tokens)
+            return result
+
+        return tracked
+
+
+class CostTrackingPrimitive(GuardNode[ChatRequest, ChatResponse], CompiledPrimitive[ChatRequest, ChatResponse]):
+    """`CostTrackingPrimitive(llm_primitive)`: the LLM node, with its spend recorded."""
+
+    def __init__(self, llm: Node[ChatRequest, ChatResponse], *, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES) -> None:
+        self.tracker = CostTracker(prices)
+        GuardNode.__init__(self, llm, self.tracker)
+
+    async def get_cost_report(self) -> CostReport:
+        return self.tracker.report()
+
+
+class _Budget(GuardPolicy):
+    kind = "budget"
+
+    def __init__(self, tracker: CostTracker, budget_usd: float) -> None:
+        self.tracker = tracker
+        self.budget_usd = check_positive("BudgetEnforcementPrimitive", "budget_usd", budget_usd)
+
+    def describe(self) -> dict[str, object]:
+        return {"budget_usd": self.budget_usd}
+
+    def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
+        async def enforced(x: object) -> object:
+            spent = self.tracker.total_usd
+            if spent >= self.budget_usd:
+                raise BudgetExceededError(f"LLM budget of ${self.budget_usd:g} exhausted (spent ${spent:.4f}); the call was not made")
+            return await call(x)
+
+        return enforced
+
+
+class BudgetEnforcementPrimitive(GuardNode[ChatRequest, ChatResponse], CompiledPrimitive[ChatRequest, ChatResponse]):
+    """Refuses calls (BudgetExceededError) once the tracked spend reaches `budget_usd`."""
+
+    def __init__(self, cost_tracker: CostTrackingPrimitive, *, budget_usd: float) -> None:
+        self.cost_tracker = cost_tracker
+        self.budget = _Budget(cost_tracker.tracker, budget_usd)
+        GuardNode.__init__(self, cost_tracker, self.budget)
+
+    async def get_cost_report(self) -> CostReport:
+        return self.cost_tracker.tracker.report(self.budget.budget_usd)

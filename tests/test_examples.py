@@ -1,0 +1,43 @@
+"""The example workflows run end to end on the embedded defaults (fake models, in-memory stores)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import anyio
+import pytest
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+NAMES = ["quickstart", "rag_workflow", "agentic_rag_workflow", "cost_tracking_workflow", "streaming_workflow", "multi_agent_workflow"]
+
+
+def _load(name: str) -> object:
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_example_runs(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    module = _load(name)
+    anyio.run(module.main)  # type: ignore[attr-defined]
+    out = capsys.readouterr().out
+    assert out.strip()
+    expected = {
+        "quickstart": "Hello bob!",
+        "rag_workflow": "In short: Retries use full-jitter",
+        "agentic_rag_workflow": "grounded=True",
+        "cost_tracking_workflow": "refused: LLM budget of $0.005 exhausted",
+        "streaming_workflow": "3 sentences",
+        "multi_agent_workflow": "- fact checker: notes on check facts",
+    }[name]
+    assert expected in out
+
+
+def test_there_are_five_example_workflows_besides_the_quickstart() -> None:
+    assert len(list(EXAMPLES.glob("*_workflow.py"))) == 5
