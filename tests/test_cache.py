@@ -329,3 +329,15 @@ def test_the_decorator_takes_exactly_the_settings_of_cache() -> None:
     decorator = list(inspect.signature(cached).parameters)
     policy = [p for p in inspect.signature(Cache.__init__).parameters if p not in ("self", "name")]
     assert decorator == policy
+
+
+async def test_hooks_never_see_raw_inputs_in_cache_keys() -> None:
+    keys: list[str] = []
+
+    class Watch(Hook):
+        def on_cache_miss(self, node: NodeInfo, ctx: RunContext, key: str) -> None:
+            keys.append(key)
+
+    plan = compile(node(Counter()).cached(namespace="acme")).with_hooks(Watch())
+    await plan.run("my secret prompt")
+    assert keys == [f"acme:{canonical_key('my secret prompt')}"]

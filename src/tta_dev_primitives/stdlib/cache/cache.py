@@ -61,6 +61,16 @@ class CacheStats:
         return self.hits / total if total else 0.0
 
 
+def _label(key: Hashable) -> str:
+    """The key as hooks see it: exact scalar keys hold raw inputs (prompts, ids), so they are
+    reported as the canonical key of the value, never the value itself."""
+    if isinstance(key, tuple):
+        namespace, value = key[0], key[2]
+        digest = canonical_key(value)
+        return digest if namespace is None else f"{namespace}:{digest}"
+    return str(key)
+
+
 class _Failed:
     """A negative-cache entry: the error a load raised."""
 
@@ -248,7 +258,7 @@ class Cache(GuardPolicy):
             if value is not MISSING:
                 self.hits += 1
                 if site is not None:
-                    site.emit("on_cache_hit", str(key))
+                    site.emit("on_cache_hit", _label(key))
                 return value
             if self._negative is not None:
                 failed = self._negative.get_now(key)
@@ -257,7 +267,7 @@ class Cache(GuardPolicy):
                     raise failed.error
             self.misses += 1
             if site is not None:
-                site.emit("on_cache_miss", str(key))
+                site.emit("on_cache_miss", _label(key))
             flight = self._flights.get(key)
             if flight is None:
                 return await self._lead(key, load)
