@@ -1,0 +1,128 @@
+"""A real Prometheus server scrapes our /metrics endpoint; we query it back with PromQL.
+
+Prometheus (Debian package `prometheus`) is started on 127.0.0.1 with exemplar storage on;
+`.ci/run` installs it. Outside CI a missing binary skips these tests with a reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from prometheus_client import CollectorRegistry
+
+from tta_dev_primitives import compile, node
+from tta_dev_primitives.observability import configure_metrics, configure_tracing, start_metrics_server
+
+RUNS = 7
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str) -> dict[str, object]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        data: dict[str, object] = json.loads(response.read().decode())
+    return data
+
+
+def _poll(what: str, check: object, timeout: float = 30.0) -> object:
+    """Poll a real server until `check()` returns something (scrapes happen on an interval)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()  # type: ignore[operator]
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, CollectorRegistry, int]]:
+    binary = shutil.which("prometheus")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("prometheus is not installed; .ci/run installs it (Debian package prometheus)")
+        pytest.skip("prometheus is not installed (apt-get install prometheus); CI runs these tests")
+    registry = CollectorRegistry()
+    target_port, web_port = _free_port(), _free_port()
+    server = start_metrics_server(target_port, registry=registry)
+    root = tmp_path_factory.mktemp("prometheus")
+    config = root / "prometheus.yml"
+    config.write_text(
+        "global:\n  scrape_interval: 1s\n"
+        f"scrape_configs:\n  - job_name: tta\n    static_configs:\n      - targets: ['127.0.0.1:{target_port}']\n"
+    )
+    proc = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={root / 'data'}",
+            f"--web.listen-address=127.0.0.1:{web_port}",
+            "--enable-feature=exemplar-storage",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:  # its own readiness line, not a timer
+        if "Server is ready to receive web requests" in line:
+            break
+    else:
+        pytest.fail(f"prometheus exited before becoming ready (code {proc.wait()})")
+    stdout = proc.stdout
+    drain = threading.Thread(target=lambda: [None for _ in stdout], daemon=True)
+    drain.start()
+    try:
+        yield f"http://127.0.0.1:{web_port}", registry, target_port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        drain.join(timeout=10)
+        stdout.close()
+        server.shutdown()  # type: ignore[attr-defined]
+        server.server_close()  # type: ignore[attr-defined]
+
+
+def test_prometheus_scrapes_run_counts_and_trace_exemplars(prometheus: tuple[str, CollectorRegistry, int]) -> None:
+    url, registry, _ = prometheus
+    metrics = configure_metrics(registry, install=False)
+    tracing = configure_tracing("integration", exporter=InMemorySpanExporter(), set_global=False, install=False)
+    assert metrics is not None and tracing is not None
+    plan = compile(node(lambda x: x + 1, name="step") >> node(lambda x: x * 2, name="double"), name="scraped").with_hooks(tracing, metrics)
+    for i in range(RUNS):
+        plan.run_sync(i)
+
+    def runs() -> object:
+        query = urllib.parse.quote('tta_runs_total{workflow="scraped",outcome="ok"}')
+        result = _get(f"{url}/api/v1/query?query={query}")["data"]["result"]  # type: ignore[index]
+        return result and float(result[0]["value"][1]) == RUNS  # type: ignore[index]
+
+    _poll("Prometheus to scrape the run counter", runs)
+
+    def exemplars() -> object:
+        query = urllib.parse.quote('tta_node_duration_seconds_bucket{primitive="double"}')
+        data = _get(f"{url}/api/v1/query_exemplars?query={query}&start=0&end={time.time() + 60}")["data"]
+        return [e for series in data for e in series["exemplars"]]  # type: ignore[union-attr, index]
+
+    found = _poll("an exemplar with a trace id", exemplars)
+    trace_ids = {e["labels"]["trace_id"] for e in found}  # type: ignore[union-attr, index]
+    assert all(len(t) == 32 for t in trace_ids)
+    labels = _get(f"{url}/api/v1/series?match[]=tta_node_calls_total")["data"]
+    # bounded labels only: no correlation or trace ids became labels
+    assert {frozenset(s) for s in labels} == {frozenset({"__name__", "instance", "job", "primitive_type", "primitive", "outcome"})}  # type: ignore[union-attr]
