@@ -285,3 +285,16 @@ def test_grpc_collector_down_never_breaks_a_run(caplog: pytest.LogCaptureFixture
         hook.provider.shutdown()  # type: ignore[attr-defined]
     ours = [r.getMessage() for r in caplog.records if r.name == "tta_dev_primitives.observability"]
     assert len(ours) == 1 and "span export to http://127.0.0.1:2 failed" in ours[0]
+
+
+def test_configuring_tracing_again_replaces_the_installed_hook() -> None:
+    from tta_dev_primitives import installed_hooks, uninstall_hook
+
+    first = configure_tracing("a", exporter=InMemorySpanExporter(), set_global=False)
+    second = configure_tracing("b", exporter=InMemorySpanExporter(), set_global=False)
+    try:
+        hooks = installed_hooks()
+        assert second in hooks and first not in hooks
+    finally:
+        assert second is not None
+        uninstall_hook(second)

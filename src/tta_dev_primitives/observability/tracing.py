@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar, cast
 
 from ..context import RunContext, _current
-from ..executor.hooks import Hook, NodeInfo, RunInfo, install_hook
+from ..executor.hooks import Hook, NodeInfo, RunInfo, install_hook, uninstall_hook
 from ._support import optional, warn_once
 
 if TYPE_CHECKING:
@@ -211,8 +211,15 @@ def configure_tracing(
     hook = TracingHook(provider.get_tracer("tta_dev_primitives"))
     hook.provider = provider  # type: ignore[attr-defined]
     if install:
+        global _installed
+        if _installed is not None:  # configuring again replaces, never duplicates, the spans
+            uninstall_hook(_installed)
         install_hook(hook)
+        _installed = hook
     return hook
+
+
+_installed: TracingHook | None = None
 
 
 def _otlp_exporter(endpoint: str, protocol: str, timeout: float) -> SpanExporter | None:
