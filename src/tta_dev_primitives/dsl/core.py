@@ -132,7 +132,6 @@ class Node(Generic[In, Out]):
         """
         from ..errors import ConfigError
 
-        current = self.traits
         changes: dict[str, object] = {}
         for field, value in (("pure", pure), ("idempotent", idempotent), ("passthrough", passthrough), ("streaming", streaming)):
             if value is not None:
@@ -149,9 +148,7 @@ class Node(Generic[In, Out]):
                 if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount < 0:
                     raise ConfigError(self.name, field, "a number >= 0", amount)
                 changes[field] = float(amount)
-        clone = copy.copy(self)
-        clone._tta_traits = attrs.evolve(current, **changes)  # type: ignore[arg-type]
-        return clone
+        return self._with_traits(**changes)
 
     def with_attributes(self, **attributes: str | int | float | bool) -> Self:
         """A copy of this node whose telemetry (spans) carries these attributes, e.g.
@@ -163,8 +160,12 @@ class Node(Generic[In, Out]):
                 continue
             raise ConfigError(self.name, f"attribute {key!r}", "a str, int, float or bool", value)
         merged = dict(self.traits.attributes) | attributes
+        return self._with_traits(attributes=tuple(sorted(merged.items())))
+
+    def _with_traits(self, **changes: object) -> Self:
+        """A copy of this node with some traits replaced (the node itself stays unchanged)."""
         clone = copy.copy(self)
-        clone._tta_traits = attrs.evolve(self.traits, attributes=tuple(sorted(merged.items())))
+        clone._tta_traits = attrs.evolve(self.traits, **changes)  # type: ignore[arg-type]
         return clone
 
     # -- composition ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Protocol, runtime_checkable
 
 import anyio
 
-__all__ = ["SYSTEM_CLOCK", "Clock", "SystemClock"]
+__all__ = ["SYSTEM_CLOCK", "WALL_CLOCK", "Clock", "SystemClock", "WallClock"]
 
 
 @runtime_checkable
@@ -48,3 +48,17 @@ class SystemClock:
 
 
 SYSTEM_CLOCK = SystemClock()
+
+
+class WallClock(SystemClock):
+    """Wall-clock seconds (`time.time()`): persistent cache stores need expiry times that
+    survive restarts; waiting and timeouts are the system clock's."""
+
+    def now(self) -> float:
+        return time.time()
+
+    def __repr__(self) -> str:
+        return "WallClock()"
+
+
+WALL_CLOCK = WallClock()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Final, Protocol, final
 
 import anyio.to_thread
 
-from ..clock import Clock
+from ..clock import WALL_CLOCK, Clock
 from ..validate import check_int
 from .codec import Codec, JsonCodec
 
@@ -37,24 +37,6 @@ class _Missing:
 
 MISSING: Final = _Missing()
 """What a store returns for an absent or expired key."""
-
-
-class _WallClock:
-    """Wall-clock seconds: persistent stores need expiry times that survive restarts."""
-
-    def now(self) -> float:
-        import time
-
-        return time.time()
-
-    async def sleep(self, seconds: float) -> None:
-        await anyio.sleep(seconds)
-
-    def cancel_after(self, seconds: float) -> anyio.CancelScope:
-        return anyio.move_on_after(seconds)
-
-
-WALL_CLOCK: Final = _WallClock()
 
 
 class CacheStore(Protocol):
