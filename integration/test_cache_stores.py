@@ -6,11 +6,6 @@ Outside CI they are skipped when the binary is missing; in CI (CI=true) a missin
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +14,8 @@ import pytest
 
 from tta_dev_primitives import Cache, CacheSerializationError, FakeClock, RedisStore, SQLiteStore, compile, node
 from tta_dev_primitives.stdlib.cache import MISSING, MsgpackCodec
+
+from servers import free_port, require_binary, running
 
 pytestmark = pytest.mark.anyio
 
@@ -90,42 +87,13 @@ async def test_msgpack_codec_round_trips_bytes(tmp_path: Path) -> None:
 redis_backend = pytest.mark.parametrize("anyio_backend", ["asyncio"])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is not installed; .ci/run installs it (Debian package redis-server)")
-        pytest.skip("redis-server is not installed (apt-get install redis-server); CI runs these tests")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    for line in proc.stdout:  # wait for the server's own readiness line, not a timer
-        if "Ready to accept connections" in line:
-            break
-    else:
-        pytest.fail(f"redis-server exited before becoming ready (code {proc.wait()})")
-    stdout = proc.stdout
-    drain = threading.Thread(target=lambda: [None for _ in stdout], daemon=True)  # keep the pipe from filling
-    drain.start()
-    try:
+    binary = require_binary("redis-server", "redis-server")
+    port = free_port()
+    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"]
+    with running(argv, ready="Ready to accept connections"):
         yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        drain.join(timeout=10)
-        stdout.close()
 
 
 @redis_backend

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import http.server
-import socket
 import threading
 from collections.abc import Iterator
 
@@ -19,6 +18,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from tta_dev_primitives import RunContext, compile, node, parallel
 from tta_dev_primitives.observability import configure_tracing
+
+from servers import free_port
 
 
 class _Receiver(http.server.BaseHTTPRequestHandler):
@@ -41,9 +42,7 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def collector() -> Iterator[tuple[str, list[ExportTraceServiceRequest]]]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     _Receiver.received = []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Receiver)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

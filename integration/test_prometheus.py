@@ -7,11 +7,6 @@ Prometheus (Debian package `prometheus`) is started on 127.0.0.1 with exemplar s
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
-import subprocess
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -24,13 +19,9 @@ from prometheus_client import CollectorRegistry
 from tta_dev_primitives import compile, node
 from tta_dev_primitives.observability import configure_metrics, configure_tracing, start_metrics_server
 
+from servers import free_port, require_binary, running
+
 RUNS = 7
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _get(url: str) -> dict[str, object]:
@@ -53,13 +44,9 @@ def _poll(what: str, check: object, timeout: float = 30.0) -> object:
 
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, CollectorRegistry, int]]:
-    binary = shutil.which("prometheus")
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("prometheus is not installed; .ci/run installs it (Debian package prometheus)")
-        pytest.skip("prometheus is not installed (apt-get install prometheus); CI runs these tests")
+    binary = require_binary("prometheus", "prometheus")
     registry = CollectorRegistry()
-    target_port, web_port = _free_port(), _free_port()
+    target_port, web_port = free_port(), free_port()
     server = start_metrics_server(target_port, registry=registry)
     root = tmp_path_factory.mktemp("prometheus")
     config = root / "prometheus.yml"
@@ -67,34 +54,17 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         "global:\n  scrape_interval: 1s\n"
         f"scrape_configs:\n  - job_name: tta\n    static_configs:\n      - targets: ['127.0.0.1:{target_port}']\n"
     )
-    proc = subprocess.Popen(
-        [
-            binary,
-            f"--config.file={config}",
-            f"--storage.tsdb.path={root / 'data'}",
-            f"--web.listen-address=127.0.0.1:{web_port}",
-            "--enable-feature=exemplar-storage",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    for line in proc.stdout:  # its own readiness line, not a timer
-        if "Server is ready to receive web requests" in line:
-            break
-    else:
-        pytest.fail(f"prometheus exited before becoming ready (code {proc.wait()})")
-    stdout = proc.stdout
-    drain = threading.Thread(target=lambda: [None for _ in stdout], daemon=True)
-    drain.start()
+    argv = [
+        binary,
+        f"--config.file={config}",
+        f"--storage.tsdb.path={root / 'data'}",
+        f"--web.listen-address=127.0.0.1:{web_port}",
+        "--enable-feature=exemplar-storage",
+    ]
     try:
-        yield f"http://127.0.0.1:{web_port}", registry, target_port
+        with running(argv, ready="Server is ready to receive web requests"):
+            yield f"http://127.0.0.1:{web_port}", registry, target_port
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        drain.join(timeout=10)
-        stdout.close()
         server.shutdown()  # type: ignore[attr-defined]
         server.server_close()  # type: ignore[attr-defined]
 
