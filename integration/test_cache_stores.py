@@ -56,8 +56,8 @@ async def test_a_cache_on_sqlite_serves_across_instances(tmp_path: Path) -> None
         calls += 1
         return {"q": q}
 
-    first = compile(node(answer).cached(Cache(store=SQLiteStore(tmp_path / "shared.db"))))
-    second = compile(node(answer).cached(Cache(store=SQLiteStore(tmp_path / "shared.db"))))
+    first = compile(node(answer).cached(Cache(store=SQLiteStore(tmp_path / "shared.db"), scope="answer")))
+    second = compile(node(answer).cached(Cache(store=SQLiteStore(tmp_path / "shared.db"), scope="answer")))
     assert await first.run("x") == {"q": "x"}
     assert await second.run("x") == {"q": "x"}
     assert calls == 1
@@ -70,7 +70,7 @@ async def test_unserializable_values_fail_clearly_naming_the_type(tmp_path: Path
     async def make(x: int) -> object:
         return {"thing": Opaque()}
 
-    plan = compile(node(make).cached(Cache(store=SQLiteStore(tmp_path / "c.db"))))
+    plan = compile(node(make).cached(Cache(store=SQLiteStore(tmp_path / "c.db"), scope="make")))
     with pytest.raises(CacheSerializationError, match="cannot store a value of type .*Opaque in a persistent cache with the JSON codec"):
         await plan.run(1)
 
@@ -135,8 +135,8 @@ async def test_a_cache_on_redis_calls_the_node_once_across_caches(redis_url: str
 
     first_store, second_store = RedisStore(redis_url, prefix="shared:"), RedisStore(redis_url, prefix="shared:")
     try:
-        first = compile(node(answer).cached(Cache(store=first_store)))
-        second = compile(node(answer).cached(Cache(store=second_store)))
+        first = compile(node(answer).cached(Cache(store=first_store, scope="answer")))
+        second = compile(node(answer).cached(Cache(store=second_store, scope="answer")))
         assert await first.run("ab") == "abab"
         assert await second.run("ab") == "abab"
         assert calls == 1

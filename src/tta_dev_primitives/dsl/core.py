@@ -253,13 +253,17 @@ class Node(Generic[In, Out]):
         ttl: float | None = 3600.0,
         key: Callable[[In], object] | None = None,
         namespace: str | None = None,
+        scope: str | None = None,
         store: CacheStore | None = None,
     ) -> Node[In, Out]:
-        """Answer repeated inputs from a cache (a given Cache, or one built from the settings)."""
+        """Answer repeated inputs from a cache (a given Cache, or one built from the settings).
+
+        `namespace` keeps tenants apart; `scope` names the computation in a store shared across
+        processes (required there when the node has no importable name, e.g. a lambda)."""
         if cache is None:
             from ..stdlib.cache import Cache
 
-            cache = Cache(max_size, ttl, key=key, namespace=namespace, store=store)
+            cache = Cache(max_size, ttl, key=key, namespace=namespace, scope=scope, store=store)
         return cache(self)
 
     def guard(self, policy: GuardPolicy) -> Node[In, Out]:

@@ -193,6 +193,15 @@ class _Registry:
         self.hooks: tuple[Hook, ...] = ()
         self.version = 0
         self._lock = threading.Lock()
+        self._set: tuple[int, HookSet] | None = None
+
+    def hook_set(self) -> HookSet:
+        """The installed hooks as one HookSet, rebuilt only when they change (so a failing hook
+        of a decorator-form guard is reported once, not on every event)."""
+        cached = self._set
+        if cached is None or cached[0] != self.version:
+            cached = self._set = (self.version, HookSet(self.hooks))
+        return cached[1]
 
     def install(self, hook: Hook) -> None:
         with self._lock:

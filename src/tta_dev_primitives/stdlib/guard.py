@@ -33,18 +33,20 @@ R = TypeVar("R")
 
 @attrs.frozen
 class GuardSite:
-    """Where a guard is installed: the op's identity and the plan's hooks (for events)."""
+    """Where a guard is installed: the op's identity, the op it guards (None in the decorator
+    form) and the plan's hooks (for events)."""
 
     info: NodeInfo
     hooks: HookSet | None
     installed: bool = False
     """Outside plans (decorator form): send events to the process-wide hooks at event time."""
+    inner: Op | None = None
 
     def emit(self, event: str, *args: object) -> None:
         """Send a hook event (`on_retry`, `on_timeout`, ...) for this op; free without hooks."""
         hooks = self.hooks
         if hooks is None and self.installed and REGISTRY.hooks:
-            hooks = HookSet(REGISTRY.hooks)
+            hooks = REGISTRY.hook_set()
         if hooks is not None:
             hooks.emit(event, self.info, _current.get(None) or RunContext(), *args)
 
@@ -78,6 +80,7 @@ class GuardOp(Op):
 def _lower_guard(node: GuardNode[typing.Never, object], lw: Lowerer) -> Op:
     ident = op_identity(node, lw)
     inner = lw.lower(node.inner)
+    node.policy.bind(inner)
     return GuardOp(
         **ident,
         in_type=inner.in_type,
@@ -90,7 +93,7 @@ def _lower_guard(node: GuardNode[typing.Never, object], lw: Lowerer) -> Op:
 @emitter(GuardOp)
 def _emit_guard(op: GuardOp, em: Emitter) -> Step:
     inner = em.emit_async(op.children[0])
-    return Step(op.guard.wrap(inner, GuardSite(node_info(op), em.hooks)), True)
+    return Step(op.guard.wrap(inner, GuardSite(node_info(op), em.hooks, inner=op.children[0])), True)
 
 
 def guard_function(guard: GuardPolicy, fn: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
@@ -126,6 +129,10 @@ class GuardPolicy:
 
     def describe(self) -> dict[str, object]:
         return {}
+
+    def bind(self, inner: Op) -> None:
+        """Called when a plan containing this guard around `inner` is compiled: raise
+        ConfigError if the guard cannot serve that op (a cache that cannot key it)."""
 
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
         raise NotImplementedError

@@ -4,37 +4,52 @@
     answer = cache(node(ask_llm))            # or node(ask_llm).cached(ttl=600)
     cache.stats().hit_rate
 
-- Keys: `canonical_key(input)` by default (stable across processes), or `key=`; a `namespace`
-  (tenant) prefixes every key so tenants never see each other's entries.
+- Keys identify the computation and the input (see binding.py): one Cache in front of two
+  nodes keeps their entries apart. A `namespace` (tenant) is joined into every key so tenants
+  never see each other's entries. Persistent stores need a computation name that holds across
+  processes: the module-qualified names of the cached callables, or `scope=` (required for
+  lambdas, closures and stateful callables, and checked at compile time).
 - Single-flight: concurrent misses for one key call the node once; the others wait and share
-  the result. Once someone waits, the computation is shielded, so cancelling the caller that
-  started it does not cancel it: the others still get the result.
-- Failures are not cached, unless `negative_ttl` is set (then in memory only, briefly).
-- A store that fails (Redis down) never fails the workflow: the call counts as a miss, the node
-  runs, the error is counted in `stats().errors` and logged once per cache.
+  the result (or a fresh copy of its error). Once someone waits, the load outlives the caller
+  that started it, whatever cancels that caller (anyio, native asyncio, a failing sibling
+  branch): the others still get the result. Works across threads and event loops.
+- Failures are not cached, unless `negative_ttl` is set (then in memory only, briefly; each hit
+  raises a fresh copy whose cause is the original error).
+- A store that fails (Redis down or hung) never fails the workflow: the call counts as a miss,
+  the node runs, the error is counted in `stats().errors` and logged once per cache. A circuit
+  breaker in front of the store stops paying for a dead store: while it is open, lookups and
+  saves skip the store (`stats().bypassed`).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import random
+import threading
+import weakref
 from collections.abc import Awaitable, Callable, Hashable
 
-import anyio
 import attrs
 
+from ...compiler.ir import Op
+from ...compiler.structure import NotStable, local_identity, stable_identity
+from ...errors import ConfigError
+from ...executor.reraise import fresh_copy
+from ...executor.shield import Protectable
+from ...executor.wakeup import ThreadSafeEvent
 from ..clock import SYSTEM_CLOCK, Clock
 from ..guard import GuardPolicy, GuardSite
+from ..recovery.breaker import CircuitBreaker
+from ..recovery.errors import CircuitOpenError
 from ..validate import check_fraction, check_int, check_optional_positive
+from .binding import Binding, key_label, token_for
 from .codec import CacheSerializationError
-from .keys import canonical_key
 from .stores import MISSING, CacheStore, MemoryStore
 
 __all__ = ["Cache", "CacheStats"]
 
 _log = logging.getLogger("tta_dev_primitives.cache")
-
-_SCALARS = frozenset({str, int, float, bool, bytes, type(None)})
 
 Compute = Callable[[], Awaitable[object]]
 
@@ -53,22 +68,14 @@ class CacheStats:
     """Calls made to the cached node (misses that were not shared with a concurrent call)."""
     coalesced: int = 0
     """Misses answered by a concurrent call for the same key (single-flight)."""
+    bypassed: int = 0
+    """Store lookups and saves skipped because the store's circuit breaker was open."""
 
     @property
     def hit_rate(self) -> float:
         """Hits as a fraction (0.0-1.0) of all lookups."""
         total = self.hits + self.misses
         return self.hits / total if total else 0.0
-
-
-def _label(key: Hashable) -> str:
-    """The key as hooks see it: exact scalar keys hold raw inputs (prompts, ids), so they are
-    reported as the canonical key of the value, never the value itself."""
-    if isinstance(key, tuple):
-        namespace, value = key[0], key[2]
-        digest = canonical_key(value)
-        return digest if namespace is None else f"{namespace}:{digest}"
-    return str(key)
 
 
 class _Failed:
@@ -83,14 +90,26 @@ class _Failed:
 class _Flight:
     """One in-progress load that concurrent callers for the same key wait on."""
 
-    __slots__ = ("done", "error", "scope", "value", "waiters")
+    __slots__ = ("done", "error", "load", "value")
 
     def __init__(self) -> None:
-        self.done = anyio.Event()
+        self.done = ThreadSafeEvent()
         self.value: object = MISSING
         self.error: BaseException | None = None
-        self.scope: anyio.CancelScope | None = None
-        self.waiters = 0
+        self.load = Protectable()
+
+
+def _default_store_breaker(name: str, clock: Clock) -> CircuitBreaker:
+    """Opens after 3 failures of the last 5 store calls; tries the store again after 30 s."""
+    return CircuitBreaker(
+        f"cache {name!r} store",
+        window_size=5,
+        minimum_calls=3,
+        failure_rate_threshold=0.5,
+        wait_in_open=30.0,
+        permitted_calls_in_half_open=1,
+        clock=clock,
+    )
 
 
 class Cache(GuardPolicy):
@@ -105,9 +124,11 @@ class Cache(GuardPolicy):
         *,
         key: Callable[..., object] | None = None,
         namespace: str | None = None,
+        scope: str | None = None,
         store: CacheStore | None = None,
         ttl_jitter: float = 0.0,
         negative_ttl: float | None = None,
+        store_breaker: CircuitBreaker | None = None,
         clock: Clock = SYSTEM_CLOCK,
         rng: random.Random | None = None,
         name: str = "cache",
@@ -115,31 +136,103 @@ class Cache(GuardPolicy):
         owner = f"Cache({name!r})"
         self.name = name
         self.max_size = check_int(owner, "max_size", max_size, minimum=1)
-        self.ttl = check_optional_positive(owner, "ttl", ttl)
+        ttl = check_optional_positive(owner, "ttl", ttl)
+        self.ttl = None if ttl is None or math.isinf(ttl) else ttl  # an infinite TTL is no expiry
         self.ttl_jitter = check_fraction(owner, "ttl_jitter", ttl_jitter)
         self.negative_ttl = check_optional_positive(owner, "negative_ttl", negative_ttl)
         candidate: object = key  # checked at runtime for callers without a type checker
         if candidate is not None and not callable(candidate):
-            from ...errors import ConfigError
-
             raise ConfigError(owner, "key", "a function of the input returning a key", key)
-        if namespace is not None and (not isinstance(namespace, str) or not namespace):
-            from ...errors import ConfigError
-
-            raise ConfigError(owner, "namespace", "a non-empty str", namespace)
+        for field, value in (("namespace", namespace), ("scope", scope)):
+            if value is not None and (not isinstance(value, str) or not value):
+                raise ConfigError(owner, field, "a non-empty str", value)
+        breaker: object = store_breaker
+        if breaker is not None and not isinstance(breaker, CircuitBreaker):
+            raise ConfigError(owner, "store_breaker", "a CircuitBreaker or None", store_breaker)
         self.key_fn = key
         self.namespace = namespace
+        self.scope = scope
         self.clock = clock
         self.rng = rng or random.Random()
         self.store: CacheStore = store if store is not None else MemoryStore(self.max_size, clock=clock)
         self._memory = self.store if isinstance(self.store, MemoryStore) else None
+        self.store_breaker = None if self._memory is not None else (store_breaker or _default_store_breaker(name, clock))
         self._negative = MemoryStore(self.max_size, clock=clock) if self.negative_ttl is not None else None
         self._flights: dict[Hashable, _Flight] = {}
-        self.hits = self.misses = self.errors = self.loads = self.coalesced = 0
+        self._lock = threading.Lock()
+        self._bindings: weakref.WeakValueDictionary[Hashable, Binding] = weakref.WeakValueDictionary()
+        self._scoped: tuple[Hashable, str] | None = None  # the computation an explicit scope names
+        self.hits = self.misses = self.errors = self.loads = self.coalesced = self.bypassed = 0
         self._warned = False
 
     def describe(self) -> dict[str, object]:
-        return {"max_size": self.max_size, "ttl": self.ttl, "store": self.store.name, "namespace": self.namespace}
+        described: dict[str, object] = {"max_size": self.max_size, "ttl": self.ttl, "store": self.store.name, "namespace": self.namespace}
+        if self.scope is not None:
+            described["scope"] = self.scope
+        return described
+
+    @property
+    def persistent(self) -> bool:
+        """Whether entries live outside this process (and so need a cross-process key)."""
+        return self._memory is None
+
+    # -- what is cached -------------------------------------------------------------------------
+
+    def bind(self, inner: Op) -> None:
+        """Check, when the plan is compiled, that this cache can key `inner` (see GuardPolicy)."""
+        self.binding_for_op(inner)
+
+    def binding_for_op(self, inner: Op) -> Binding:
+        """The binding of this cache to the computation `inner` (a plan op)."""
+        where = f"{inner.name!r} (built at {inner.location})"
+        return self.binding_for(local_identity(inner), inner.name, where, lambda: stable_identity(inner))
+
+    def binding_for(self, identity: Hashable, label: str, where: str, stable: Callable[[], str | None]) -> Binding:
+        """The binding of this cache to the computation with this in-process identity.
+
+        `stable()` gives the computation's cross-process name (None, or raising NotStable, when
+        it has none); it is called only for persistent stores without a `scope`. Raises
+        ConfigError when a persistent store cannot key the computation."""
+        with self._lock:
+            binding = self._bindings.get(identity)
+            if binding is not None:
+                return binding
+            name: str | None = None
+            if self.persistent:
+                name = self._scope_for(identity, where) if self.scope is not None else self._stable_name(where, stable)
+            binding = self._bindings[identity] = Binding(
+                token_for(identity, label), namespace=self.namespace, stable=name, key_fn=self.key_fn
+            )
+            return binding
+
+    def _scope_for(self, identity: Hashable, where: str) -> str:
+        assert self.scope is not None
+        if self._scoped is not None and self._scoped[0] != identity:
+            raise ConfigError(
+                f"Cache({self.name!r})",
+                "scope",
+                f"one scope per cached computation in a shared store; {self.scope!r} already names {self._scoped[1]}, "
+                f"so {where} needs a Cache with its own scope",
+                self.scope,
+            )
+        self._scoped = (identity, where)
+        return f"scope:{self.scope}"
+
+    def _stable_name(self, where: str, stable: Callable[[], str | None]) -> str:
+        try:
+            name = stable()
+            why = f"{where} has no name that means the same thing in every process"
+        except NotStable as error:
+            name, why = None, str(error)
+        if name is None:
+            raise ConfigError(
+                f"Cache({self.name!r})",
+                "scope",
+                f"a name for the cached computation: its {self.store.name} store is shared across processes, and {why} "
+                "(lambdas, closures, partials, bound methods and callable instances need scope='...')",
+                None,
+            )
+        return f"computation:{name}"
 
     # -- compiler support (the fuse_cache pass) ------------------------------------------------
 
@@ -149,8 +242,8 @@ class Cache(GuardPolicy):
             isinstance(other, Cache)
             and self._memory is not None
             and other._memory is not None
-            and (self.max_size, self.ttl, self.key_fn, self.namespace, self.ttl_jitter, self.negative_ttl, self.clock)
-            == (other.max_size, other.ttl, other.key_fn, other.namespace, other.ttl_jitter, other.negative_ttl, other.clock)
+            and (self.max_size, self.ttl, self.key_fn, self.namespace, self.scope, self.ttl_jitter, self.negative_ttl, self.clock)
+            == (other.max_size, other.ttl, other.key_fn, other.namespace, other.scope, other.ttl_jitter, other.negative_ttl, other.clock)
         )
 
     def merge(self, other: object) -> Cache | None:
@@ -158,7 +251,9 @@ class Cache(GuardPolicy):
         None when they key differently or keep entries elsewhere."""
         if not isinstance(other, Cache) or self._memory is None or other._memory is None:
             return None
-        if (self.key_fn, self.namespace, self.clock) != (other.key_fn, other.namespace, other.clock):
+        if (self.key_fn, self.namespace, self.scope, self.clock, self.negative_ttl) != (
+            other.key_fn, other.namespace, other.scope, other.clock, other.negative_ttl
+        ):
             return None
         ttls = [t for t in (self.ttl, other.ttl) if t is not None]
         return Cache(
@@ -166,30 +261,14 @@ class Cache(GuardPolicy):
             min(ttls) if ttls else None,
             key=self.key_fn,
             namespace=self.namespace,
+            scope=self.scope,
             ttl_jitter=max(self.ttl_jitter, other.ttl_jitter),
+            negative_ttl=self.negative_ttl,
             clock=self.clock,
             name=self.name,
         )
 
-    # -- keys and stats -----------------------------------------------------------------------
-
-    def key_for(self, value: object) -> Hashable:
-        """The cache key of an input (the `key=` function's result, or its canonical key),
-        prefixed by the namespace."""
-        if self.key_fn is not None:
-            return self.finish_key(self.key_fn(value))
-        return self.finish_key(value, custom=False)
-
-    def finish_key(self, raw: object, *, custom: bool = True) -> Hashable:
-        """A custom key function's str result is used as is; a scalar input in a memory store is
-        keyed by `(namespace, type, value)` (exact and cheap); anything else is canonicalised."""
-        if custom and isinstance(raw, str):
-            key = raw
-        elif self._memory is not None and type(raw) in _SCALARS:
-            return (self.namespace, type(raw), raw)
-        else:
-            key = canonical_key(raw)
-        return key if self.namespace is None else f"{self.namespace}:{key}"
+    # -- stats ----------------------------------------------------------------------------------
 
     def stats(self) -> CacheStats:
         return CacheStats(
@@ -201,6 +280,7 @@ class Cache(GuardPolicy):
             errors=self.errors,
             loads=self.loads,
             coalesced=self.coalesced,
+            bypassed=self.bypassed,
         )
 
     async def clear(self) -> None:
@@ -210,8 +290,18 @@ class Cache(GuardPolicy):
             await self._negative.clear()
 
     async def invalidate(self, value: object) -> bool:
-        """Drop the entry for input `value`; True if there was one."""
-        return await self.store.delete(self.key_for(value))  # type: ignore[arg-type]
+        """Drop the entries for input `value` of every computation this cache serves in this
+        process; True if there was one."""
+        found = False
+        for binding in list(self._bindings.values()):
+            found = await self.delete_key(binding.key_of(value)) or found
+        return found
+
+    async def delete_key(self, key: Hashable) -> bool:
+        """Drop one stored key (and its negative entry); True if there was an entry."""
+        if self._negative is not None:
+            await self._negative.delete(key)
+        return await self.store.delete(key)  # type: ignore[arg-type]  # str for persistent stores
 
     def _entry_ttl(self) -> float | None:
         if self.ttl is None or self.ttl_jitter == 0:
@@ -229,86 +319,115 @@ class Cache(GuardPolicy):
                 error,
             )
 
-    # -- lookups ----------------------------------------------------------------------------
+    # -- store access ---------------------------------------------------------------------------
 
-    async def _lookup(self, key: Hashable) -> object:
-        if self._memory is not None:
-            return self._memory.get_now(key)
+    async def _through_store(self, operation: Callable[[], Awaitable[object]], site: GuardSite | None) -> object:
+        """Call the persistent store behind its breaker; a failure or an open breaker gives
+        MISSING (a miss), never an error, except a value the codec cannot store."""
+        breaker = self.store_breaker
+        assert breaker is not None
         try:
-            return await self.store.get(key)  # type: ignore[arg-type]  # str for persistent stores
+            breaker.acquire(site)
+        except CircuitOpenError:
+            self.bypassed += 1
+            return MISSING
+        start = self.clock.now()
+        try:
+            result = await operation()
+        except CacheSerializationError:
+            breaker.release()
+            raise
         except Exception as error:
+            breaker.record(True, self.clock.now() - start, site)
             self._store_failed(error)
             return MISSING
+        except BaseException:
+            breaker.release()
+            raise
+        breaker.record(False, self.clock.now() - start, site)
+        return result
 
-    async def _save(self, key: Hashable, value: object) -> None:
+    async def _lookup(self, key: Hashable, site: GuardSite | None) -> object:
+        if self._memory is not None:
+            return self._memory.get_now(key)
+        return await self._through_store(lambda: self.store.get(key), site)  # type: ignore[arg-type]
+
+    async def _save(self, key: Hashable, value: object, site: GuardSite | None) -> None:
         if self._memory is not None:
             self._memory.set_now(key, value, self._entry_ttl())
             return
-        try:
-            await self.store.set(key, value, self._entry_ttl())  # type: ignore[arg-type]
-        except CacheSerializationError:
-            raise
-        except Exception as error:
-            self._store_failed(error)
+        await self._through_store(lambda: self.store.set(key, value, self._entry_ttl()), site)  # type: ignore[arg-type]
+
+    # -- lookups ----------------------------------------------------------------------------
 
     async def get_or_load(self, key: Hashable, load: Compute, site: GuardSite | None = None) -> object:
         """The cached value for `key`, or `await load()` once for all concurrent callers."""
         while True:
-            value = await self._lookup(key)
+            value = await self._lookup(key, site)
             if value is not MISSING:
                 self.hits += 1
                 if site is not None:
-                    site.emit("on_cache_hit", _label(key))
+                    site.emit("on_cache_hit", key_label(key))
                 return value
             if self._negative is not None:
                 failed = self._negative.get_now(key)
                 if isinstance(failed, _Failed):
                     self.hits += 1
-                    raise failed.error
+                    raise fresh_copy(failed.error, f"cached failure (negative_ttl={self.negative_ttl:g}s) of cache {self.name!r}")
             self.misses += 1
             if site is not None:
-                site.emit("on_cache_miss", _label(key))
-            flight = self._flights.get(key)
-            if flight is None:
-                return await self._lead(key, load)
+                site.emit("on_cache_miss", key_label(key))
+            with self._lock:
+                flight = self._flights.get(key)
+                leader = flight is None
+                if flight is None:
+                    flight = self._flights[key] = _Flight()
+                else:
+                    flight.load.protect()  # someone depends on it now: one caller cannot cancel it
+            if leader:
+                return await self._lead(key, flight, load, site)
             self.coalesced += 1
-            flight.waiters += 1
-            if flight.scope is not None:
-                flight.scope.shield = True  # someone depends on it now: do not let one caller cancel it
             await flight.done.wait()
             if flight.error is not None:
-                raise flight.error
+                raise fresh_copy(flight.error, f"shared failure of a concurrent call for the same key (cache {self.name!r})")
             if flight.value is not MISSING:
                 return flight.value
             # the load was cancelled before anyone waited on it: look again (and maybe lead)
 
-    async def _lead(self, key: Hashable, load: Compute) -> object:
-        flight = self._flights[key] = _Flight()
+    async def _lead(self, key: Hashable, flight: _Flight, load: Compute, site: GuardSite | None) -> object:
         self.loads += 1
-        try:
-            with anyio.CancelScope() as scope:
-                flight.scope = scope
+
+        async def load_and_publish() -> object:
+            try:
                 value = await load()
-            flight.value = value
-        except Exception as error:
-            flight.error = error
-            if self._negative is not None and self.negative_ttl is not None:
-                self._negative.set_now(key, _Failed(error), self.negative_ttl)
-            raise
-        finally:
-            del self._flights[key]
-            flight.done.set()
-        await self._save(key, value)
-        return value
+                await self._save(key, value, site)  # before publishing: a late caller finds it stored
+            except Exception as error:
+                flight.error = error
+                if self._negative is not None and self.negative_ttl is not None and not isinstance(error, CacheSerializationError):
+                    self._negative.set_now(key, _Failed(error), self.negative_ttl)
+                raise
+            else:
+                flight.value = value
+                return value
+            finally:
+                with self._lock:
+                    if self._flights.get(key) is flight:
+                        del self._flights[key]
+                flight.done.set()
+
+        return await flight.load.run(load_and_publish)
 
     # -- guard ------------------------------------------------------------------------------
 
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
-        key_for, memory, get_or_load = self.key_for, self._memory, self.get_or_load
+        if site.inner is None:
+            raise ConfigError(f"Cache({self.name!r})", "site", "a guard site naming the cached op", site)
+        key_of = self.binding_for_op(site.inner).key_of
+        memory, get_or_load = self._memory, self.get_or_load
         emit_hits = site.hooks is not None  # with hooks, hits go through get_or_load to be reported
 
         async def cached(x: object) -> object:
-            key = key_for(x)
+            key = key_of(x)
             if memory is not None and not emit_hits:
                 value = memory.get_now(key)  # the hit fast path: no await, no flight lookup
                 if value is not MISSING:

@@ -14,11 +14,14 @@ import random
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, ParamSpec, TypeVar, cast
 
+from ...compiler.structure import IdentityRef, stable_name
 from ...dsl.location import capture_location
 from ...executor.hooks import REGISTRY, NodeInfo
 from ..clock import SYSTEM_CLOCK, Clock
 from ..guard import GuardSite
+from ..recovery.breaker import CircuitBreaker
 from .cache import Cache, CacheStats
+from .keys import CallArgs
 from .stores import MISSING, CacheStore
 
 __all__ = ["CachedFunction", "cached"]
@@ -28,22 +31,30 @@ R = TypeVar("R")
 
 
 class CachedFunction(Generic[P, R]):
-    """An async function answered from a Cache. Call it like the function it wraps."""
+    """An async function answered from a Cache. Call it like the function it wraps.
+
+    The key joins the function's identity (so one `cached(...)` decorator or one Cache on two
+    functions keeps their results apart) and its arguments: the argument itself for one
+    positional argument, else all arguments in a tagged form no single argument can produce.
+    """
 
     def __init__(self, fn: Callable[P, Awaitable[R]], cache: Cache) -> None:
         functools.update_wrapper(self, fn)
         self._fn = fn
         self.cache = cache
         name = getattr(fn, "__name__", "function")
-        info = NodeInfo(node_id=0, name=name, primitive_type="cache", kind="guard", location=capture_location())
+        location = capture_location()
+        info = NodeInfo(node_id=0, name=name, primitive_type="cache", kind="guard", location=location)
         self._site = GuardSite(info, None, installed=True)
+        self._binding = cache.binding_for(
+            ("function", IdentityRef(fn)), name, f"{name!r} (decorated at {location})", lambda: stable_name(fn)
+        )
+        self._key_fn = cache.key_fn
 
     def _key(self, args: tuple[object, ...], kwargs: dict[str, object]) -> Hashable:
-        cache = self.cache
-        if cache.key_fn is not None:
-            return cache.finish_key(cache.key_fn(*args, **kwargs))
-        value: object = args[0] if len(args) == 1 and not kwargs else {"args": list(args), "kwargs": kwargs}
-        return cache.finish_key(value, custom=False)
+        if self._key_fn is not None:
+            return self._binding.custom_key(self._key_fn(*args, **kwargs))
+        return self._binding.input_key(args[0] if len(args) == 1 and not kwargs else CallArgs(args, kwargs))
 
     async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         cache = self.cache
@@ -61,12 +72,12 @@ class CachedFunction(Generic[P, R]):
         return self.cache.stats()
 
     async def cache_clear(self) -> None:
-        """Drop every cached result."""
+        """Drop every cached result (of the whole cache: it may serve other functions too)."""
         await self.cache.clear()
 
     async def cache_invalidate(self, *args: P.args, **kwargs: P.kwargs) -> bool:
         """Drop the result cached for these arguments; True if there was one."""
-        return await self.cache.store.delete(self._key(args, kwargs))  # type: ignore[arg-type]
+        return await self.cache.delete_key(self._key(args, kwargs))
 
 
 def cached(
@@ -75,19 +86,22 @@ def cached(
     *,
     key: Callable[..., object] | None = None,
     namespace: str | None = None,
+    scope: str | None = None,
     store: CacheStore | None = None,
     ttl_jitter: float = 0.0,
     negative_ttl: float | None = None,
+    store_breaker: CircuitBreaker | None = None,
     clock: Clock = SYSTEM_CLOCK,
     rng: random.Random | None = None,
 ) -> Callable[[Callable[P, Awaitable[R]]], CachedFunction[P, R]]:
     """Cache an async function's results (LRU, TTL in seconds, single-flight; see Cache).
 
     `key(*args, **kwargs)` overrides the default key (the canonical form of the arguments).
+    Each decorated function keys its own entries, even when one decorator is reused.
     """
     cache = Cache(
-        max_size, ttl, key=key, namespace=namespace, store=store, ttl_jitter=ttl_jitter,
-        negative_ttl=negative_ttl, clock=clock, rng=rng,
+        max_size, ttl, key=key, namespace=namespace, scope=scope, store=store, ttl_jitter=ttl_jitter,
+        negative_ttl=negative_ttl, store_breaker=store_breaker, clock=clock, rng=rng,
     )
 
     def decorate(fn: Callable[P, Awaitable[R]]) -> CachedFunction[P, R]:

@@ -1,8 +1,10 @@
 """Cache keys: canonical, stable across processes and machines (never `hash()`).
 
 `canonical_key(value)` serialises the value to a canonical JSON form (sorted mapping keys,
-tagged types) and hashes it with SHA-256. Equal inputs give equal keys in every process; values
-that cannot be represented faithfully raise CacheKeyError instead of colliding silently.
+tagged types) and hashes it with SHA-256. Equal inputs give equal keys in every process; inputs
+that differ in type or value give different keys (`-0.0` and `0.0`, `1` and `True` and `1.0`,
+an IntEnum and its int, classes of one name in two modules); values that cannot be represented
+faithfully raise CacheKeyError instead of colliding silently.
 
 `llm_key(request)` is the key for chat requests: the model, the messages and every generation
 parameter that can change the output. It excludes only fields known not to (the API key, user
@@ -17,58 +19,118 @@ import enum
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar, cast
 
 import attrs
 
 from ...errors import PrimitivesError
 
-__all__ = ["NON_OUTPUT_FIELDS", "CacheKeyError", "canonical_key", "canonical_json", "llm_key"]
+__all__ = ["NON_OUTPUT_FIELDS", "CacheKeyError", "CallArgs", "canonical_json", "canonical_key", "llm_key", "qualified_name"]
+
+
+K = TypeVar("K")
 
 
 class CacheKeyError(PrimitivesError, TypeError):
     """The input cannot be turned into a stable cache key; pass `key=` to say how."""
 
 
+class CallArgs:
+    """The arguments of one call of a cached function with more than one argument (or keywords).
+
+    Its canonical form is tagged, so `f(1, 2)` never shares a key with `f(x)` for any single
+    argument `x` (not even `{"args": [1, 2], "kwargs": {}}`)."""
+
+    __slots__ = ("args", "kwargs")
+
+    def __init__(self, args: tuple[object, ...], kwargs: Mapping[str, object]) -> None:
+        self.args = args
+        self.kwargs = kwargs
+
+
+_INT_LIMIT = 10**1000
+"""Beyond this, ints are keyed in hex: decimal conversion of huge ints is slow and limited."""
+
+
+def qualified_name(cls: type) -> str:
+    """`module.QualName`: two classes of the same name in different modules stay apart."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 def _canonical(value: object, path: str) -> object:
-    if value is None or isinstance(value, (bool, int, str)):
+    """A JSON-compatible form of `value` in which values that differ in type or content differ.
+
+    Builtin types are matched exactly; subclasses (IntEnum, str enums, NamedTuples, user
+    subclasses of str/int/dict, ...) are tagged with their qualified type name, so `Color.RED`
+    never equals `1` and a str enum never equals its value.
+    """
+    kind = type(value)
+    if value is None or kind is bool or kind is str:
         return value
-    if isinstance(value, float):
-        return {"__float__": repr(value)}  # keeps nan/inf and distinguishes 1.0 from 1
-    if isinstance(value, bytes):
+    if isinstance(value, int) and kind is int:
+        return value if -_INT_LIMIT < value < _INT_LIMIT else {"__int__": format(value, "x")}
+    if kind is float:
+        return {"__float__": repr(value)}  # keeps nan/inf/-0.0 and distinguishes 1.0 from 1
+    if isinstance(value, bytes) and kind is bytes:
         return {"__bytes__": base64.b64encode(value).decode()}
-    if isinstance(value, enum.Enum):
-        return {"__enum__": f"{type(value).__qualname__}.{value.name}"}
-    if isinstance(value, Mapping):
-        items = []
-        for k, v in value.items():
-            if not isinstance(k, (str, int, float, bool)) and k is not None:
-                raise CacheKeyError(f"cache key: mapping key {k!r} at {path} is not a str, number or bool")
-            items.append((json.dumps(k), _canonical(v, f"{path}[{k!r}]")))
-        return {"__map__": sorted(items)}
-    if isinstance(value, (list, tuple)):
-        return {("__tuple__" if isinstance(value, tuple) else "__list__"): [_canonical(v, f"{path}[{i}]") for i, v in enumerate(value)]}
-    if isinstance(value, (set, frozenset)):
+    if isinstance(value, (list, tuple)) and kind in (list, tuple):
+        tag = "__tuple__" if kind is tuple else "__list__"
+        return {tag: [_canonical(v, f"{path}[{i}]") for i, v in enumerate(value)]}
+    if isinstance(value, dict) and kind is dict:
+        return _mapping(value, path)
+    if isinstance(value, (set, frozenset)) and kind in (set, frozenset):
         members = [_canonical(v, f"{path}{{}}") for v in value]
-        return {"__set__": sorted(members, key=lambda m: json.dumps(m, sort_keys=True))}
+        return {f"__{kind.__name__}__": sorted(members, key=_sort_key)}
+    if isinstance(value, CallArgs):
+        return {"__call__": [_canonical(value.args, f"{path}.args"), _mapping(value.kwargs, f"{path}.kwargs")]}
+    if isinstance(value, enum.Enum):
+        return {"__enum__": qualified_name(kind), "name": value.name}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-        return {"__obj__": type(value).__qualname__, "fields": _canonical(fields, path)}
-    if attrs.has(type(value)):
-        fields = {a.name: getattr(value, a.name) for a in attrs.fields(type(value))}  # type: ignore[arg-type]
-        return {"__obj__": type(value).__qualname__, "fields": _canonical(fields, path)}
+        return {"__obj__": qualified_name(kind), "fields": _mapping(fields, path)}
+    if attrs.has(kind):
+        fields = {a.name: getattr(value, a.name) for a in attrs.fields(kind)}
+        return {"__obj__": qualified_name(kind), "fields": _mapping(fields, path)}
     dump = getattr(value, "model_dump", None)  # pydantic v2 models
     if callable(dump):
-        return {"__obj__": type(value).__qualname__, "fields": _canonical(dump(mode="json"), path)}
+        return {"__obj__": qualified_name(kind), "fields": _canonical(dump(mode="json"), path)}
+    for base in (str, int, float, bytes, list, tuple, dict, set, frozenset):  # subclasses: tagged
+        if isinstance(value, base):
+            plain = cast("Callable[[object], object]", base)(value)
+            return {"__sub__": qualified_name(kind), "value": _canonical(plain, path)}
+    if isinstance(value, Mapping):
+        return {"__sub__": qualified_name(kind), "value": _mapping(value, path)}
     raise CacheKeyError(
-        f"cache key: cannot make a stable key from {type(value).__qualname__} at {path}; "
+        f"cache key: cannot make a stable key from {kind.__qualname__ if kind.__module__ == 'builtins' else qualified_name(kind)} at {path}; "
         "use plain data (str, numbers, lists, dicts, dataclasses, attrs classes) or pass key="
     )
 
 
+def _sort_key(member: object) -> str:
+    return json.dumps(member, sort_keys=True)
+
+
+def _mapping(value: Mapping[K, object], path: str) -> object:
+    """Mapping items keyed by the canonical form of each key (so `1`, `"1"`, `1.0`, `True` and
+    `Color.RED` are five different keys), sorted for a stable order."""
+    items = []
+    for k, v in value.items():
+        items.append((_sort_key(_canonical(k, f"{path} key")), _canonical(v, f"{path}[{k!r:.40}]")))
+    return {"__map__": sorted(items, key=lambda item: item[0])}
+
+
 def canonical_json(value: object) -> str:
-    """The canonical JSON text of `value` (what the key hashes)."""
-    return json.dumps(_canonical(value, "input"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """The canonical JSON text of `value` (what the key hashes).
+
+    Raises CacheKeyError for values with no stable form, including values nested too deeply to
+    walk (beyond Python's recursion limit)."""
+    try:
+        return json.dumps(_canonical(value, "input"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except RecursionError:
+        raise CacheKeyError(
+            "cache key: the input is nested too deeply to key (beyond Python's recursion limit); pass key="
+        ) from None
 
 
 def canonical_key(value: object) -> str:

@@ -7,9 +7,11 @@ hooks. Persistent stores serialise values with a codec (JSON by default), never 
 
 from __future__ import annotations
 
+import asyncio
 import math
 import sqlite3
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Hashable
 from pathlib import Path
@@ -17,9 +19,10 @@ from typing import TYPE_CHECKING, Final, Protocol, final
 
 import anyio.to_thread
 
+from ...errors import ConfigError
 from ..clock import WALL_CLOCK, Clock
 from ..validate import check_int
-from .codec import Codec, JsonCodec
+from .codec import Codec, JsonCodec, encode_exactly
 
 if TYPE_CHECKING:
     import redis.asyncio
@@ -68,7 +71,8 @@ class MemoryStore:
     is exact and much cheaper than a canonical hash; persistent stores always get str keys).
 
     Expired entries are never served: they are dropped when looked up, and evicted first by age
-    like any other entry. Time comes from `clock` (a FakeClock in tests).
+    like any other entry. Time comes from `clock` (a FakeClock in tests). Safe to share between
+    threads: each operation tolerates another thread removing the same entry meanwhile.
     """
 
     name = "memory"
@@ -89,20 +93,26 @@ class MemoryStore:
             return MISSING
         value, expires = item
         if expires != math.inf and expires <= self.clock.now():
-            del self._data[key]
-            self.expirations += 1
+            if self._data.pop(key, None) is not None:
+                self.expirations += 1
             return MISSING
-        self._data.move_to_end(key)
+        try:
+            self._data.move_to_end(key)
+        except KeyError:  # another thread evicted it just now: the value we read is still good
+            pass
         return value
 
     def set_now(self, key: Hashable, value: object, ttl: float | None) -> None:
         expires = math.inf if ttl is None else self.clock.now() + ttl
         data = self._data
         data[key] = (value, expires)
-        data.move_to_end(key)
-        while len(data) > self.max_size:
-            data.popitem(last=False)
-            self.evictions += 1
+        try:
+            data.move_to_end(key)
+            while len(data) > self.max_size:
+                data.popitem(last=False)
+                self.evictions += 1
+        except KeyError:  # another thread evicted concurrently; the bound still holds
+            pass
 
     async def get(self, key: Hashable) -> object:
         return self.get_now(key)
@@ -123,8 +133,9 @@ class MemoryStore:
 class SQLiteStore:
     """An embedded, persistent LRU in one SQLite file (values encoded by `codec`).
 
-    Queries run in a worker thread so the event loop never blocks. Expiry uses wall-clock time
-    (`clock`), so entries stay valid, or expire, across restarts.
+    Queries run in a worker thread so the event loop never blocks (a cancelled caller does not
+    wait for its query). Expiry uses wall-clock time (`clock`), so entries stay valid, or
+    expire, across restarts. A path that cannot be opened or written raises ConfigError naming it.
     """
 
     name = "sqlite"
@@ -137,13 +148,18 @@ class SQLiteStore:
         self.evictions = 0
         self.expirations = 0
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS tta_cache (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires REAL, used INTEGER NOT NULL)"
-        )
-        self._db.execute("CREATE INDEX IF NOT EXISTS tta_cache_used ON tta_cache (used)")
-        row = self._db.execute("SELECT COALESCE(MAX(used), 0) FROM tta_cache").fetchone()
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS tta_cache (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires REAL, used INTEGER NOT NULL)"
+            )
+            self._db.execute("CREATE INDEX IF NOT EXISTS tta_cache_used ON tta_cache (used)")
+            row = self._db.execute("SELECT COALESCE(MAX(used), 0) FROM tta_cache").fetchone()
+        except sqlite3.Error as error:
+            raise ConfigError(
+                "SQLiteStore", "path", f"a SQLite file that can be created and written ({error}; does the directory exist and is it writable?)", self.path
+            ) from None
         self._tick = int(row[0])
 
     def _next_tick(self) -> int:
@@ -164,7 +180,7 @@ class SQLiteStore:
         return self.codec.decode(data)
 
     def _set(self, key: str, data: bytes, ttl: float | None) -> None:
-        expires = None if ttl is None else self.clock.now() + ttl
+        expires = None if ttl is None or math.isinf(ttl) else self.clock.now() + ttl
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO tta_cache (key, value, expires, used) VALUES (?, ?, ?, ?)",
@@ -179,25 +195,25 @@ class SQLiteStore:
                 self.evictions += excess
 
     async def get(self, key: str) -> object:
-        return await anyio.to_thread.run_sync(self._get, key)
+        return await anyio.to_thread.run_sync(self._get, key, abandon_on_cancel=True)
 
     async def set(self, key: str, value: object, ttl: float | None) -> None:
-        data = self.codec.encode(value)  # before the thread hop: errors surface in the caller
-        await anyio.to_thread.run_sync(self._set, key, data, ttl)
+        data = encode_exactly(self.codec, value)  # before the thread hop: errors surface in the caller
+        await anyio.to_thread.run_sync(self._set, key, data, ttl, abandon_on_cancel=True)
 
     async def delete(self, key: str) -> bool:
         def delete() -> bool:
             with self._lock:
                 return self._db.execute("DELETE FROM tta_cache WHERE key = ?", (key,)).rowcount > 0
 
-        return await anyio.to_thread.run_sync(delete)
+        return await anyio.to_thread.run_sync(delete, abandon_on_cancel=True)
 
     async def clear(self) -> None:
         def clear() -> None:
             with self._lock:
                 self._db.execute("DELETE FROM tta_cache")
 
-        await anyio.to_thread.run_sync(clear)
+        await anyio.to_thread.run_sync(clear, abandon_on_cancel=True)
 
     def size(self) -> int:
         with self._lock:
@@ -208,12 +224,18 @@ class SQLiteStore:
         self._db.close()
 
 
+_MAX_PX = 2**53
+"""Expiries beyond this many milliseconds (about 285,000 years) are stored without expiry."""
+
+
 class RedisStore:
     """A store in Redis, shared by every process that uses the same `url` and `prefix`.
 
     Expiry is Redis's own (PX); eviction is Redis's `maxmemory-policy` (use `allkeys-lru`), so
-    `max_size` is not enforced here. Needs the `redis` extra. The client connects lazily, in the
-    event loop of first use.
+    `max_size` is not enforced here. Needs the `redis` extra and the asyncio backend. Each event
+    loop gets its own client, connected lazily (`plan.run_sync` runs a new loop every time).
+    `connect_timeout` bounds connecting and each command, so a hung server fails fast; the
+    Cache's store breaker then stops calling it for a while.
     """
 
     name = "redis"
@@ -225,16 +247,24 @@ class RedisStore:
         self.connect_timeout = connect_timeout
         self.evictions = 0
         self.expirations = 0
-        self._client: redis.asyncio.Redis | None = None
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
 
     def _redis(self) -> redis.asyncio.Redis:
-        if self._client is None:
-            import redis.asyncio  # lazy: an optional extra
+        """The client of the running event loop (created on first use in that loop)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError("RedisStore needs the asyncio backend (redis-py's asyncio client)") from None
+        with self._lock:
+            client = self._clients.get(loop)
+            if client is None:
+                import redis.asyncio  # lazy: an optional extra
 
-            self._client = redis.asyncio.Redis.from_url(
-                self.url, socket_connect_timeout=self.connect_timeout, socket_timeout=self.connect_timeout
-            )
-        return self._client
+                client = self._clients[loop] = redis.asyncio.Redis.from_url(
+                    self.url, socket_connect_timeout=self.connect_timeout, socket_timeout=self.connect_timeout
+                )
+            return client
 
     async def get(self, key: str) -> object:
         data = await self._redis().get(self.prefix + key)
@@ -243,8 +273,8 @@ class RedisStore:
         return self.codec.decode(data.encode() if isinstance(data, str) else data)
 
     async def set(self, key: str, value: object, ttl: float | None) -> None:
-        data = self.codec.encode(value)
-        px = None if ttl is None else max(1, int(ttl * 1000))
+        data = encode_exactly(self.codec, value)
+        px = None if ttl is None or not ttl * 1000 < _MAX_PX else max(1, int(ttl * 1000))
         await self._redis().set(self.prefix + key, data, px=px)
 
     async def delete(self, key: str) -> bool:
@@ -265,6 +295,9 @@ class RedisStore:
         return None
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        """Close the running loop's client (clients of loops that ended are dropped with them)."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            client = self._clients.pop(loop, None)
+        if client is not None:
+            await client.aclose()

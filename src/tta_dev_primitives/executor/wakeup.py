@@ -1,0 +1,96 @@
+"""An event that may be set from any thread and wakes waiters in their own event loops.
+
+Objects such as a Cache or a Bulkhead are often shared by code running `plan.run_sync` in
+several threads, each with its own event loop. An `anyio.Event` belongs to one loop: set from
+another thread it never wakes its waiter, which then hangs. `ThreadSafeEvent` records, for each
+waiter, how to reach that waiter's loop (asyncio's `call_soon_threadsafe`, trio's token), and
+wakes each one there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+
+import anyio
+import anyio.lowlevel
+
+from .shield import running_asyncio
+
+__all__ = ["ThreadSafeEvent"]
+
+Wake = Callable[[], None]
+
+
+def _waker(event: anyio.Event) -> Wake:
+    """A function that sets `event` (of the current loop) from any thread."""
+    owner = threading.get_ident()
+    if running_asyncio():
+        loop = asyncio.get_running_loop()
+
+        def wake_asyncio() -> None:
+            if threading.get_ident() == owner:
+                event.set()
+                return
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:  # that loop has closed: nobody is left waiting there
+                pass
+
+        return wake_asyncio
+    import trio
+
+    token = trio.lowlevel.current_trio_token()
+
+    def wake_trio() -> None:
+        if threading.get_ident() == owner:
+            event.set()
+            return
+        try:
+            token.run_sync_soon(event.set)
+        except trio.RunFinishedError:
+            pass
+
+    return wake_trio
+
+
+class ThreadSafeEvent:
+    """Set once, from any thread; `await wait()` returns once it is set (a cancellation point)."""
+
+    __slots__ = ("_flag", "_lock", "_waiters")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._flag = False
+        self._waiters: list[Wake] = []
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    def set(self) -> None:
+        """Set the event and wake every waiter in its own loop (no-op when already set)."""
+        with self._lock:
+            if self._flag:
+                return
+            self._flag = True
+            waiters, self._waiters = self._waiters, []
+        for wake in waiters:
+            wake()
+
+    async def wait(self) -> None:
+        event = anyio.Event()
+        with self._lock:
+            wake = None if self._flag else _waker(event)
+            if wake is not None:
+                self._waiters.append(wake)
+        if wake is None:
+            await anyio.lowlevel.checkpoint()
+            return
+        try:
+            await event.wait()
+        except BaseException:
+            with self._lock:
+                if wake in self._waiters:
+                    self._waiters.remove(wake)
+            raise
