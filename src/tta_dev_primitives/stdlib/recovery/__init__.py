@@ -5,6 +5,7 @@ from .budget import RetryBudget
 from .errors import (
     BulkheadFullError,
     CircuitOpenError,
+    CompensationInterruptedError,
     FallbackError,
     NodeTimeoutError,
     RateLimitedError,
@@ -25,6 +26,7 @@ __all__ = [
     "BulkheadFullError",
     "CircuitBreaker",
     "CircuitOpenError",
+    "CompensationInterruptedError",
     "Fallback",
     "FallbackError",
     "FallbackNode",

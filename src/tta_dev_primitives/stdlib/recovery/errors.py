@@ -8,6 +8,7 @@ from ...errors import PrimitivesError
 
 __all__ = [
     "BulkheadFullError",
+    "CompensationInterruptedError",
     "CircuitOpenError",
     "FallbackError",
     "NodeTimeoutError",
@@ -75,3 +76,13 @@ class SagaError(ExceptionGroup[Exception]):
 
     def derive(self, excs: Sequence[Exception]) -> SagaError:  # type: ignore[override]
         return SagaError(self.message, excs)
+
+
+class CompensationInterruptedError(PrimitivesError):
+    """A compensation was interrupted by something other than an error (its task was cancelled,
+    e.g. because the event loop shut down); the step it was undoing may not be undone."""
+
+    def __init__(self, step: str, cause: BaseException) -> None:
+        super().__init__(f"compensation of step {step!r} was interrupted by {type(cause).__name__}")
+        self.step = step
+        self.__cause__ = cause

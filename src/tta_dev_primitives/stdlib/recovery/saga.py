@@ -13,9 +13,16 @@ compensation gets the step's output. Seed form:
     await saga.execute({"user_data": {...}})
 
 On failure (or cancellation) the compensations of the steps that completed run in reverse
-order, shielded from cancellation, each optionally under a Retry. If they all succeed, the
-original error is re-raised with a note listing what was undone; if any fails, a SagaError
-holds the original error and every compensation failure. Nothing is swallowed.
+order, each optionally under a Retry and bounded by `compensation_timeout` seconds. They run to
+the end whatever cancels the run meanwhile: anyio scopes, a native `task.cancel()` (even
+repeated), `asyncio.timeout`, a failing sibling branch (see executor.shield). If they all
+succeed, the original error is re-raised with a note listing what was undone; if any fails or
+times out, a SagaError holds the original error and every compensation failure, and each failure
+is logged. A cancellation stays a cancellation: when the run was cancelled, the cancellation is
+re-raised after the compensations, with the outcome in its notes. Nothing is dropped.
+
+Because compensations finish before the saga returns, a run's `timeout=` can be exceeded by up
+to `compensation_timeout` per completed step.
 """
 
 from __future__ import annotations
@@ -34,9 +41,12 @@ from ...dsl.composite import Chain
 from ...dsl.core import AnyNode, Node
 from ...dsl.function import as_node
 from ...executor.emit import Emitter, Step, emitter, node_info
+from ...executor.shield import run_to_completion
+from ..clock import SYSTEM_CLOCK, Clock
 from ..compiled import CompiledPrimitive
 from ..guard import GuardSite
-from .errors import SagaError
+from ..validate import check_positive
+from .errors import CompensationInterruptedError, NodeTimeoutError, SagaError
 from .retry import Retry
 
 __all__ = ["Compensated", "Saga", "SagaNode", "SagaPrimitive", "compensated", "saga"]
@@ -47,6 +57,10 @@ A = TypeVar("A")
 B = TypeVar("B")
 
 _log = logging.getLogger("tta_dev_primitives.saga")
+
+DEFAULT_COMPENSATION_TIMEOUT = 30.0
+"""Seconds one compensation may take (each retry attempt included) before it is reported as
+failed and the next one starts."""
 
 Undo = Callable[[object], Awaitable[object]]
 _saga_log: ContextVar[list[tuple[str, Undo, object]]] = ContextVar("tta_saga_log")
@@ -76,18 +90,52 @@ class SagaNode(Node[In, Out]):
 
     primitive_type = "saga"
 
-    def __init__(self, body: AnyNode, *, compensation_retry: Retry | None = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        body: AnyNode,
+        *,
+        compensation_retry: Retry | None = None,
+        compensation_timeout: float = DEFAULT_COMPENSATION_TIMEOUT,
+        clock: Clock = SYSTEM_CLOCK,
+        name: str | None = None,
+    ) -> None:
         self.body = as_node(body, where="saga body")
-        self.compensation_retry = compensation_retry
         self._set_name(name)
+        self.compensation_retry, self.compensation_timeout, self.clock = _settings(
+            self.name, compensation_retry, compensation_timeout, clock
+        )
 
     def _default_name(self) -> str:
         return f"saga({self.body.name})"
 
 
-def saga(body: Node[A, B], *, compensation_retry: Retry | None = None, name: str | None = None) -> Node[A, B]:
-    """A saga scope around `body` (see the module docs)."""
-    return SagaNode(body, compensation_retry=compensation_retry, name=name)
+def _settings(owner: str, retry: object, timeout: object, clock: object) -> tuple[Retry | None, float, Clock]:
+    """Validated compensation settings (shared by the typed and the seed form)."""
+    from ...errors import ConfigError
+
+    if retry is not None and not isinstance(retry, Retry):
+        raise ConfigError(owner, "compensation_retry", "a Retry or None", retry)
+    if not isinstance(clock, Clock):
+        raise ConfigError(owner, "clock", "a Clock (e.g. FakeClock in tests)", clock)
+    return retry, check_positive(owner, "compensation_timeout", timeout), clock
+
+
+def saga(
+    body: Node[A, B],
+    *,
+    compensation_retry: Retry | None = None,
+    compensation_timeout: float = DEFAULT_COMPENSATION_TIMEOUT,
+    clock: Clock = SYSTEM_CLOCK,
+    name: str | None = None,
+) -> Node[A, B]:
+    """A saga scope around `body` (see the module docs).
+
+    `compensation_timeout` bounds each compensation (seconds, retries included); `clock` is
+    for tests (a FakeClock).
+    """
+    return SagaNode(
+        body, compensation_retry=compensation_retry, compensation_timeout=compensation_timeout, clock=clock, name=name
+    )
 
 
 class SagaPrimitive(CompiledPrimitive[object, object]):
@@ -98,10 +146,19 @@ class SagaPrimitive(CompiledPrimitive[object, object]):
 
     primitive_type = "saga"
 
-    def __init__(self, *, compensation_retry: Retry | None = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        compensation_retry: Retry | None = None,
+        compensation_timeout: float = DEFAULT_COMPENSATION_TIMEOUT,
+        clock: Clock = SYSTEM_CLOCK,
+        name: str | None = None,
+    ) -> None:
         self.steps: list[AnyNode] = []
-        self.compensation_retry = compensation_retry
         self._set_name(name)
+        self.compensation_retry, self.compensation_timeout, self.clock = _settings(
+            self.name, compensation_retry, compensation_timeout, clock
+        )
 
     def add_step(self, step: object, rollback: object | None = None) -> SagaPrimitive:
         """Append a step and its rollback (None for a step with nothing to undo)."""
@@ -123,7 +180,13 @@ class SagaPrimitive(CompiledPrimitive[object, object]):
             from ...errors import ConfigError
 
             raise ConfigError(self.name, "steps", "at least one step (use add_step)", [])
-        return SagaNode(Chain(tuple(self.steps)), compensation_retry=self.compensation_retry, name=self.name)
+        return SagaNode(
+            Chain(tuple(self.steps)),
+            compensation_retry=self.compensation_retry,
+            compensation_timeout=self.compensation_timeout,
+            clock=self.clock,
+            name=self.name,
+        )
 
 
 Saga = SagaPrimitive
@@ -147,9 +210,14 @@ class SagaOp(Op):
     kind: ClassVar[str] = "saga"
 
     compensation_retry: Retry | None = None
+    compensation_timeout: float = DEFAULT_COMPENSATION_TIMEOUT
+    clock: Clock = SYSTEM_CLOCK
 
     def params(self) -> dict[str, object]:
-        return {"compensation_retry": self.compensation_retry.describe()} if self.compensation_retry else {}
+        params: dict[str, object] = {"compensation_timeout": self.compensation_timeout}
+        if self.compensation_retry:
+            params["compensation_retry"] = self.compensation_retry.describe()
+        return params
 
 
 @lowering(Compensated)
@@ -163,7 +231,15 @@ def _lower_compensated(node: Compensated[Never, object], lw: Lowerer) -> Op:
 def _lower_saga(node: SagaNode[Never, object], lw: Lowerer) -> Op:
     ident = op_identity(node, lw)
     body = lw.lower(node.body)
-    return SagaOp(**ident, in_type=body.in_type, out_type=body.out_type, children=(body,), compensation_retry=node.compensation_retry)
+    return SagaOp(
+        **ident,
+        in_type=body.in_type,
+        out_type=body.out_type,
+        children=(body,),
+        compensation_retry=node.compensation_retry,
+        compensation_timeout=node.compensation_timeout,
+        clock=node.clock,
+    )
 
 
 @lowering(SagaPrimitive)
@@ -191,23 +267,35 @@ def _emit_compensated(op: CompensatedOp, em: Emitter) -> Step:
 def _emit_saga(op: SagaOp, em: Emitter) -> Step:
     body = em.emit_async(op.children[0])
     site = GuardSite(node_info(op), em.hooks)
-    retry = op.compensation_retry
-    name = op.name
+    retry, seconds, cancel_after, name = op.compensation_retry, op.compensation_timeout, op.clock.cancel_after, op.name
+
+    async def undo_one(step_name: str, undo: Undo, output: object) -> None:
+        """One compensation, bounded by the compensation timeout."""
+        call = retry.wrap(undo, site) if retry is not None else undo
+        with cancel_after(seconds) as scope:
+            await call(output)
+        if scope.cancelled_caught:
+            raise NodeTimeoutError(f"compensation of {step_name!r}", seconds)
 
     async def compensate(log: list[tuple[str, Undo, object]]) -> tuple[list[str], list[Exception]]:
         undone: list[str] = []
         failures: list[Exception] = []
-        for step_name, undo, output in reversed(log):
-            call = retry.wrap(undo, site) if retry is not None else undo
-            try:
-                await call(output)
-            except Exception as error:
-                error.add_note(f"compensation of step {step_name!r} in saga {name!r} failed")
-                failures.append(error)
-                site.emit("on_compensate", step_name, error)
-            else:
-                undone.append(step_name)
-                site.emit("on_compensate", step_name, None)
+        token = _saga_log.set([])  # what the undos themselves register is not this saga's business
+        try:
+            for step_name, undo, output in reversed(log):
+                try:
+                    await undo_one(step_name, undo, output)
+                except BaseException as caught:  # incl. this task's own cancellation at loop shutdown
+                    error = caught if isinstance(caught, Exception) else CompensationInterruptedError(step_name, caught)
+                    error.add_note(f"compensation of step {step_name!r} in saga {name!r} failed")
+                    failures.append(error)
+                    _log.error("saga %r: compensation of step %r failed", name, step_name, exc_info=error)
+                    site.emit("on_compensate", step_name, error)
+                else:
+                    undone.append(step_name)
+                    site.emit("on_compensate", step_name, None)
+        finally:
+            _saga_log.reset(token)
         return undone, failures
 
     async def run(x: object) -> object:
@@ -217,17 +305,17 @@ def _emit_saga(op: SagaOp, em: Emitter) -> Step:
         try:
             result = await body(x)
         except BaseException as error:
-            with anyio.CancelScope(shield=True):
-                undone, failures = await compensate(log)
+            done = await run_to_completion(lambda: compensate(log))
+            undone, failures = done.value
             summary = f"saga {name!r}: compensated {len(undone)} of {len(log)} completed step(s) in reverse order {undone}"
-            if not failures:
-                error.add_note(summary)
-                raise
-            if isinstance(error, Exception):
-                raise SagaError(f"{summary}; {len(failures)} compensation(s) failed", [error, *failures]) from None
-            for failure in failures:  # cancellation must stay cancellation: report, never swallow
-                error.add_note(f"{summary}; compensation failed: {failure!r}")
-                _log.error("saga %r: compensation failed during cancellation", name, exc_info=failure)
+            if failures:
+                summary += f"; {len(failures)} compensation(s) failed: {', '.join(repr(f) for f in failures)}"
+            if done.cancelled is not None:  # cancelled while compensating: cancellation stays cancellation
+                done.cancelled.add_note(summary)
+                raise done.cancelled  # noqa: B904 - its context is the error that started the compensation
+            if failures and isinstance(error, Exception):
+                raise SagaError(summary, [error, *failures]) from None
+            error.add_note(summary)  # all undone, or a cancellation (which must stay one)
             raise
         finally:
             _saga_log.reset(token)
@@ -236,3 +324,4 @@ def _emit_saga(op: SagaOp, em: Emitter) -> Step:
         return result
 
     return Step(run, True)
+
