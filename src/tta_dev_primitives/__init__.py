@@ -21,7 +21,17 @@ from .errors import (
     PrimitivesError,
     UnknownPassError,
 )
-from .executor import Hook, NodeInfo, RunInfo, RunTimeoutError, install_hook, installed_hooks, uninstall_hook
+from .executor import (
+    Hook,
+    NodeInfo,
+    OutputTypeError,
+    RunInfo,
+    RunTimeoutError,
+    check_outputs,
+    install_hook,
+    installed_hooks,
+    uninstall_hook,
+)
 from .observability import (
     configure_logging,
     configure_metrics,
@@ -82,6 +92,7 @@ from .stdlib.recovery import (
     BulkheadFullError,
     CircuitBreaker,
     CircuitOpenError,
+    CompensationInterruptedError,
     Fallback,
     FallbackError,
     FallbackPrimitive,
@@ -132,6 +143,7 @@ __all__ = [
     "CircuitBreaker",
     "CircuitOpenError",
     "Clock",
+    "CompensationInterruptedError",
     "CompositionError",
     "Conditional",
     "ConditionalPrimitive",
@@ -159,6 +171,7 @@ __all__ = [
     "Node",
     "NodeInfo",
     "NodeTimeoutError",
+    "OutputTypeError",
     "Parallel",
     "ParallelError",
     "ParallelPrimitive",
@@ -201,6 +214,7 @@ __all__ = [
     "branch",
     "cached",
     "canonical_key",
+    "check_outputs",
     "combine",
     "compensated",
     "compile",

@@ -25,8 +25,9 @@ class RunContext:
     """Per-run identity and data shared by every node of one run.
 
     The correlation id is generated lazily on first read, so runs that never look at it pay
-    nothing. `deadline` is an absolute time on the event loop's clock (`anyio.current_time()`);
-    the executor enforces it and nodes can read `remaining()`.
+    nothing. `deadline` is an absolute time on the event loop's clock (`anyio.current_time()`)
+    that the caller sets; the executor enforces it, never changes it, and nodes read the run's
+    effective deadline with `remaining()`.
     """
 
     __slots__ = (
@@ -107,12 +108,22 @@ class RunContext:
         self._tags = value
 
     def remaining(self) -> float | None:
-        """Seconds left before the deadline, or None when the run has no deadline."""
-        if self.deadline is None:
+        """Seconds left before the deadline, or None when there is none.
+
+        Inside a run of this context, that is the run's own deadline: the earliest of its
+        `timeout=`, this context's `deadline` and any enclosing run's (the executor never writes
+        it onto this object, which overlapping runs may share).
+        """
+        deadline = self.deadline
+        if _current.get(None) is self:
+            effective = _run_deadline.get()
+            if effective is not None:
+                deadline = effective if deadline is None else min(deadline, effective)
+        if deadline is None:
             return None
         import anyio
 
-        return max(0.0, self.deadline - anyio.current_time())
+        return max(0.0, deadline - anyio.current_time())
 
     def __repr__(self) -> str:
         return (
@@ -125,6 +136,9 @@ WorkflowContext = RunContext
 """The seed API's name for RunContext; both names refer to the same class."""
 
 _current: Final[ContextVar[RunContext]] = ContextVar("tta_run_context")
+
+_run_deadline: Final[ContextVar[float | None]] = ContextVar("tta_run_deadline", default=None)
+"""The deadline of the innermost run in this task (the executor sets it; see `remaining()`)."""
 
 
 def current_context() -> RunContext:

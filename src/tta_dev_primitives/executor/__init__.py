@@ -2,6 +2,7 @@
 
 from .emit import Emitter, Step, emitter
 from .hooks import Hook, HookSet, NodeInfo, RunInfo, install_hook, installed_hooks, uninstall_hook
+from .outputs import OutputTypeError, check_outputs
 from .runner import RunTimeoutError
 
 __all__ = [
@@ -9,9 +10,11 @@ __all__ = [
     "Hook",
     "HookSet",
     "NodeInfo",
+    "OutputTypeError",
     "RunInfo",
     "RunTimeoutError",
     "Step",
+    "check_outputs",
     "emitter",
     "install_hook",
     "installed_hooks",

@@ -69,8 +69,10 @@ def node_info(op: Op) -> NodeInfo:
 class Emitter:
     """Builds the closures of one plan for one set of hooks."""
 
-    def __init__(self, hooks: HookSet | None) -> None:
+    def __init__(self, hooks: HookSet | None, *, check_outputs: bool = False) -> None:
         self.hooks = hooks if hooks else None
+        self.check_outputs = check_outputs
+        """Whether leaf calls check their results against their declared types."""
 
     def emit(self, op: Op) -> Step:
         rule = _RULES.lookup(type(op))

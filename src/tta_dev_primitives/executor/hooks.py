@@ -8,7 +8,9 @@ breaks a run: the error is logged once per hook and event, and the run goes on.
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
 from collections.abc import Iterable, Mapping
 
 import attrs
@@ -48,11 +50,14 @@ class NodeInfo:
 
 @attrs.frozen(slots=True)
 class RunInfo:
-    """Identity of a run: the plan's name and fingerprint, and the run's context."""
+    """Identity of a run: the plan's name and fingerprint, the run's context, and when it started
+    (`time.perf_counter()`). Hooks keep per-run data here rather than in contextvars, which a
+    nested run in the same task would overwrite."""
 
     plan_name: str
     fingerprint: str
     context: RunContext
+    started_at: float = attrs.field(factory=time.perf_counter)
 
 
 class Hook:
@@ -192,6 +197,8 @@ class _Registry:
     def __init__(self) -> None:
         self.hooks: tuple[Hook, ...] = ()
         self.version = 0
+        self.check_outputs = os.environ.get("TTA_CHECK_OUTPUTS", "").strip().lower() in ("1", "true", "yes", "on")
+        """Whether leaf outputs are checked against their declared types (see executor.outputs)."""
         self._lock = threading.Lock()
         self._set: tuple[int, HookSet] | None = None
 
@@ -202,6 +209,13 @@ class _Registry:
         if cached is None or cached[0] != self.version:
             cached = self._set = (self.version, HookSet(self.hooks))
         return cached[1]
+
+    def set_check_outputs(self, enabled: bool) -> bool:
+        with self._lock:
+            previous, self.check_outputs = self.check_outputs, enabled
+            if previous != enabled:
+                self.version += 1
+        return previous
 
     def install(self, hook: Hook) -> None:
         with self._lock:

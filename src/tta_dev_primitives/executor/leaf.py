@@ -12,10 +12,27 @@ from ..compiler.ir import CallOp, CastOp, ConstOp
 from ..context import _current
 from ..dsl.types import UNKNOWN
 from .emit import AsyncFn, Emitter, Step, emitter
+from .outputs import checked, output_checker
 
 
 @emitter(CallOp)
 def _emit_call(op: CallOp, em: Emitter) -> Step:
+    step = _call_step(op)
+    check = output_checker(op.out_type) if em.check_outputs else None
+    if check is None:
+        return step
+    verify = checked(op.name, op.out_type, op.location, check)
+    call = step.call
+    if not step.is_async:
+        return Step(lambda x: verify(call(x)), False)
+
+    async def verified(x: object) -> object:
+        return verify(await call(x))  # type: ignore[misc]
+
+    return Step(verified, True)
+
+
+def _call_step(op: CallOp) -> Step:
     fn = op.fn
     if op.arity == 0:
         call = lambda x: fn()  # noqa: E731 - a node with no parameters ignores its input
@@ -30,7 +47,9 @@ def _emit_call(op: CallOp, em: Emitter) -> Step:
         run_sync = anyio.to_thread.run_sync
 
         async def in_thread(x: object) -> object:
-            return await run_sync(functools.partial(call, x))
+            # A thread cannot be killed: at a timeout or cancellation the caller stops waiting
+            # and the thread's eventual result is dropped (it still runs to its end).
+            return await run_sync(functools.partial(call, x), abandon_on_cancel=True)
 
         return Step(in_thread, True)
     if op.out_type is UNKNOWN:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from ..context import RunContext, _current
+from ..context import RunContext, _current, _run_deadline
 from ..errors import PrimitivesError
 from . import concurrency, control, leaf, sequence  # noqa: F401 - register the core emitters
 from .emit import AsyncFn, Emitter
@@ -36,7 +36,7 @@ class Executable:
         self.version = registry.version
         hooks = HookSet((*registry.hooks, *plan.hooks))
         self.hooks: HookSet | None = hooks if hooks else None
-        self.entry: AsyncFn = Emitter(self.hooks).emit_async(plan.root)
+        self.entry: AsyncFn = Emitter(self.hooks, check_outputs=registry.check_outputs).emit_async(plan.root)
 
     async def run(self, x: object, context: RunContext | None, timeout: float | None) -> object:
         if context is None:
@@ -45,9 +45,7 @@ class Executable:
         try:
             if self.hooks is not None and self.hooks.run_hooks:
                 return await self._run_with_hooks(x, context, timeout)
-            if timeout is None and context.deadline is None:
-                return await self.entry(x)
-            return await self._run_with_deadline(x, context, timeout)
+            return await self._run(x, context, timeout)
         except Exception as exc:
             if not already_noted(exc):
                 note(exc, f"in {where(self.root)} of plan {self.name!r}")
@@ -60,31 +58,34 @@ class Executable:
         info = RunInfo(self.name, self.plan.fingerprint(), context)
         self.hooks.run_start(info)
         try:
-            if timeout is None and context.deadline is None:
-                result = await self.entry(x)
-            else:
-                result = await self._run_with_deadline(x, context, timeout)
+            result = await self._run(x, context, timeout)
         except BaseException as exc:
             self.hooks.run_end(info, exc)
             raise
         self.hooks.run_end(info, None)
         return result
 
-    async def _run_with_deadline(self, x: object, context: RunContext, timeout: float | None) -> object:
-        previous = context.deadline
-        deadline = previous if timeout is None else anyio.current_time() + timeout
-        if previous is not None and deadline is not None:
-            deadline = min(previous, deadline)
-        assert deadline is not None
-        context.deadline = deadline
+    async def _run(self, x: object, context: RunContext, timeout: float | None) -> object:
+        """Run the entry under this run's deadline: the earliest of `timeout`, the context's
+        deadline and the enclosing run's. It lives in a contextvar, never on the shared context,
+        so overlapping runs that share one RunContext cannot restore each other's deadlines."""
+        if timeout is None and context.deadline is None:
+            return await self.entry(x)  # an enclosing run's deadline is enforced by its own scope
+        enclosing = _run_deadline.get()
+        candidates = [(anyio.current_time() + timeout, f"timeout of {timeout}s")] if timeout is not None else []
+        if context.deadline is not None:
+            candidates.append((context.deadline, "context deadline"))
+        if enclosing is not None:
+            candidates.append((enclosing, "enclosing run's deadline"))
+        deadline, limit = min(candidates, key=lambda candidate: candidate[0])
+        token = _run_deadline.set(deadline)
         try:
             with anyio.move_on_at(deadline) as scope:
                 return await self.entry(x)
         finally:
-            context.deadline = previous
+            _run_deadline.reset(token)
         # Only reached when the deadline cancelled the run.
         assert scope.cancelled_caught
-        limit = f"timeout of {timeout}s" if timeout is not None else "context deadline"
         raise RunTimeoutError(f"plan {self.name!r} exceeded its {limit}")
 
 

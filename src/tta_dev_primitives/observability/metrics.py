@@ -19,7 +19,6 @@ import re
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
 
 from ..context import RunContext
@@ -36,9 +35,6 @@ R = TypeVar("R")
 
 DURATION_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 CIRCUIT_STATES = {"closed": 0, "half_open": 1, "open": 2}
-
-_run_start: ContextVar[float | None] = ContextVar("tta_run_start", default=None)
-
 
 EXEMPLAR_INTERVAL_S = 1.0
 """Per series, at most one exemplar a second: Prometheus keeps only the latest per bucket."""
@@ -111,15 +107,9 @@ class MetricsHook(Hook):
         # label children resolved once per series: `.labels()` is the slow part of a record
         self._series: dict[tuple[str, str, str], list[object]] = {}
 
-    def on_run_start(self, run: RunInfo) -> None:
-        _run_start.set(time.perf_counter())
-
     def on_run_end(self, run: RunInfo, error: BaseException | None) -> None:
-        start = _run_start.get()
-        if start is None:
-            return
         outcome = _outcome(error)
-        self.run_duration.labels(run.plan_name, outcome).observe(time.perf_counter() - start, self._exemplar())
+        self.run_duration.labels(run.plan_name, outcome).observe(time.perf_counter() - run.started_at, self._exemplar())
         self.runs.labels(run.plan_name, outcome).inc()
 
     def on_node_start(self, node: NodeInfo, ctx: RunContext) -> object:

@@ -1,0 +1,119 @@
+"""Runtime checks of what leaf functions return against their declared return types.
+
+mypy checks that the edges of a plan fit; it cannot see a function that is annotated `-> int`
+and returns a str (a cast, an untyped library, JSON from a model). With output checks on, every
+leaf call's result is checked where the check is cheap (an `isinstance`, never a walk over a
+container's items), and a mismatch raises `OutputTypeError` naming the producing node, instead
+of a confusing error in some later consumer.
+
+Checks are off by default (they cost one call per node) and on in tests: the pytest plugin turns
+them on, and `TTA_CHECK_OUTPUTS=1` or `check_outputs(True)` turns them on anywhere. Plans pick
+the setting up on their next run.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import types
+import typing
+from collections.abc import Callable
+
+import typing_extensions
+
+from ..compiler.types import format_type
+from ..dsl.location import SourceLocation
+from ..dsl.types import UNKNOWN
+from ..errors import PrimitivesError, ConfigError
+from .hooks import REGISTRY
+
+__all__ = ["OutputTypeError", "check_outputs", "output_checker"]
+
+Check = Callable[[object], bool]
+
+
+class OutputTypeError(PrimitivesError, TypeError):
+    """A node returned a value of a type other than its declared return type."""
+
+    def __init__(self, node: str, declared: str, value: object, location: SourceLocation) -> None:
+        self.node = node
+        self.declared = declared
+        self.actual = type(value).__qualname__ if value is not None else "None"
+        self.location = location
+        super().__init__(
+            f"node {node!r} ({location}) is declared to return {declared} but returned "
+            f"{self.actual} {_preview(value)}"
+        )
+
+
+def _preview(value: object) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # a broken __repr__ must not hide the real error
+        return ""
+    return f"({text[:60]}...)" if len(text) > 60 else f"({text})"
+
+
+_SKIPPED: tuple[object, ...] = (typing.Any, typing_extensions.Any, object, UNKNOWN)
+_NEVER: tuple[object, ...] = (typing.NoReturn, typing.Never, typing_extensions.Never)
+_UNIONS: tuple[object, ...] = (typing.Union, types.UnionType)
+_LITERALS: tuple[object, ...] = (typing.Literal, typing_extensions.Literal)
+_PROMOTED: dict[type, tuple[type, ...]] = {float: (float, int), complex: (complex, float, int)}
+
+
+def check_outputs(enabled: bool = True) -> bool:
+    """Turn runtime output checks on or off for every plan (from its next run); returns the
+    previous setting so a caller can restore it."""
+    candidate: object = enabled
+    if not isinstance(candidate, bool):
+        raise ConfigError("check_outputs", "enabled", "True or False", enabled)
+    return REGISTRY.set_check_outputs(enabled)
+
+
+def output_checker(tp: object) -> Check | None:
+    """A cheap predicate for values of type `tp`, or None when `tp` cannot be checked cheaply
+    (Any, type variables, non-runtime Protocols, ...): then nothing is checked."""
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    if any(tp is skipped for skipped in _SKIPPED) or any(tp is never for never in _NEVER):
+        return None
+    if tp is None or tp is type(None):
+        return lambda value: value is None
+    if isinstance(tp, typing.NewType):
+        return output_checker(tp.__supertype__)
+    origin = typing.get_origin(tp)
+    if origin in _UNIONS:
+        members = [output_checker(arg) for arg in typing.get_args(tp)]
+        if any(member is None for member in members):
+            return None  # one unverifiable member makes any value possibly right
+        checks = tuple(m for m in members if m is not None)
+        return lambda value: any(check(value) for check in checks)
+    if origin in _LITERALS:
+        allowed = tuple((type(arg), arg) for arg in typing.get_args(tp))
+        return lambda value: (type(value), value) in allowed
+    if origin is type:
+        return lambda value: isinstance(value, type)
+    if origin is cabc.Callable or tp is cabc.Callable:
+        return callable
+    if origin is not None:
+        tp = origin  # list[int] -> list: the container's items are not walked (not cheap)
+    if not isinstance(tp, type):
+        return None  # a TypeVar, a string annotation, ...
+    if typing_extensions.is_typeddict(tp):
+        return lambda value: isinstance(value, dict)
+    if getattr(tp, "_is_protocol", False):
+        if not getattr(tp, "_is_runtime_protocol", False):
+            return None
+    accepted = _PROMOTED.get(tp, tp)
+    return lambda value: isinstance(value, accepted)
+
+
+def checked(node: str, declared: object, location: SourceLocation, check: Check) -> Callable[[object], object]:
+    """A function that returns its argument when it passes `check` and raises otherwise."""
+    declared_text = format_type(declared)
+
+    def verify(value: object) -> object:
+        if check(value):
+            return value
+        raise OutputTypeError(node, declared_text, value, location)
+
+    return verify
