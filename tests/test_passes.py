@@ -184,7 +184,7 @@ def test_budgets_fail_compilation_with_an_explanation() -> None:
         compile(workflow, budget=Budget(max_attempts=5))
     with pytest.raises(BudgetError, match=r"unbounded because of llm .*add a timeout"):
         compile(workflow, budget=Budget(max_latency=10))
-    with pytest.raises(ConfigError, match=r"Budget: invalid max_cost=-1; expected a number >= 0"):
+    with pytest.raises(ConfigError, match=r"Budget: invalid max_cost=-1; expected a finite number >= 0"):
         Budget(max_cost=-1)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TypeVar
 
-from ..dsl.core import Node
+from ..dsl.core import Node, check_name
 from ..errors import ConfigError, UnknownPassError
 from .ir import walk
 from .lowering import lower
@@ -46,9 +46,13 @@ def compile(
         raise UnknownPassError(f"compile(): unknown pass name(s) {unknown}; available passes: {list(available_passes())}")
     if budget is not None and not isinstance(budget, Budget):
         raise ConfigError("compile()", "budget", "a Budget", budget)
+    if not isinstance(strict, bool):
+        raise ConfigError("compile()", "strict", "True or False", strict)
+    if name is not None:
+        check_name("compile()", "name", name)
     keys = frozenset([state_keys] if isinstance(state_keys, str) else state_keys)
     root = lower(node)
-    ctx = PassContext(strict=bool(strict), budget=budget, state_keys=keys, next_node_id=1 + max(op.node_id for op in walk(root)))
+    ctx = PassContext(strict=strict, budget=budget, state_keys=keys, next_node_id=1 + max(op.node_id for op in walk(root)))
     records: list[PassRecord] = []
     for compiler_pass in DEFAULT_PASSES:
         if compiler_pass.name in disabled:

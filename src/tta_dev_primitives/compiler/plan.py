@@ -200,10 +200,22 @@ class Plan(Generic[In, Out]):
         inherited when running inside another plan, if omitted). `timeout` (seconds) bounds the
         whole run and raises RunTimeoutError when exceeded.
         """
+        if context is not None or timeout is not None:
+            self._check_run_arguments(context, timeout)
         exe = self._exe
         if exe is None or exe.version != exe.registry.version:
             exe = self._executable()
         return cast("Coroutine[object, object, Out]", exe.run(input, context, timeout))
+
+    def _check_run_arguments(self, context: object, timeout: object) -> None:
+        """ConfigError for a context or timeout of the wrong kind (NaN, a string, a dict, ...)."""
+        from ..errors import ConfigError
+
+        owner = f"plan {self.name!r}.run"
+        if context is not None and not isinstance(context, RunContext):
+            raise ConfigError(owner, "context", "a RunContext or None", context)
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0):
+            raise ConfigError(owner, "timeout", "a number of seconds > 0, or None", timeout)
 
     def run_sync(
         self,
@@ -216,6 +228,13 @@ class Plan(Generic[In, Out]):
         """Run the plan from synchronous code (scripts, notebooks without a loop)."""
         import anyio
 
+        if backend not in ("asyncio", "trio"):
+            from ..errors import ConfigError
+
+            raise ConfigError(f"plan {self.name!r}.run_sync", "backend", "'asyncio' or 'trio'", backend)
+        if context is not None or timeout is not None:
+            self._check_run_arguments(context, timeout)
+
         async def main() -> Out:
             return await self.run(input, context=context, timeout=timeout)
 
@@ -226,5 +245,8 @@ class Plan(Generic[In, Out]):
     ) -> Coroutine[object, object, list[Out]]:
         """Run the plan on many inputs, at most `concurrency` at once; results keep input order."""
         from ..executor.runner import run_many
+
+        if context is not None:
+            self._check_run_arguments(context, None)
 
         return cast("Coroutine[object, object, list[Out]]", run_many(self, list(inputs), concurrency, context))  # type: ignore[arg-type]

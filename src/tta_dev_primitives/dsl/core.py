@@ -7,6 +7,7 @@ graph into a Plan, and the executor runs the Plan. Nothing here runs anything.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -37,6 +38,19 @@ C = TypeVar("C")
 
 DEFAULT_MAP_CONCURRENCY = 16
 
+
+
+_CONTROL_CHARACTERS = frozenset(map(chr, [*range(0x20), 0x7F]))
+
+
+def check_name(owner: str, field: str, value: object) -> str:
+    """A name for a node, plan or cache scope: a non-empty str without control characters (they
+    end up in span names, metric labels, log lines and generated code's file names)."""
+    if not isinstance(value, str) or not value or not _CONTROL_CHARACTERS.isdisjoint(value):
+        from ..errors import ConfigError
+
+        raise ConfigError(owner, field, "a non-empty str without control characters", value)
+    return value
 
 class Node(Generic[In, Out]):
     """A typed step from `In` to `Out`.
@@ -96,11 +110,7 @@ class Node(Generic[In, Out]):
         """Set an explicit name (None keeps the default), rejecting anything but a non-empty str."""
         if name is None:
             return
-        if not isinstance(name, str) or not name:
-            from ..errors import ConfigError
-
-            raise ConfigError(self.name, "name", "a non-empty str", name)
-        self._tta_name = name
+        self._tta_name = check_name(self.name, "name", name)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} at {self.location}>"
@@ -145,8 +155,8 @@ class Node(Generic[In, Out]):
                 changes[field] = frozenset(keys)
         for field, amount in (("cost", cost), ("max_latency", max_latency)):
             if amount is not None:
-                if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount < 0:
-                    raise ConfigError(self.name, field, "a number >= 0", amount)
+                if isinstance(amount, bool) or not isinstance(amount, (int, float)) or not 0 <= amount < math.inf:
+                    raise ConfigError(self.name, field, "a finite number >= 0", amount)  # NaN would pass any budget
                 changes[field] = float(amount)
         return self._with_traits(**changes)
 

@@ -8,7 +8,8 @@ and raise an ExceptionGroup, which is re-raised as ParallelError naming the node
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+import contextlib
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any
 
 import anyio
@@ -17,30 +18,47 @@ from ..compiler.ir import Group, MapOp, ParOp, StageOp
 from ..errors import ParallelError
 from .emit import AsyncFn, Emitter, Step, emitter
 from .notes import note, where
+from .shield import running_asyncio
 
 Job = Callable[[int], Coroutine[Any, Any, None]]
 
 
-def _running_asyncio() -> bool:
-    """True on an asyncio loop (trio runs none). anyio no longer ships sniffio, so ask asyncio."""
+def _first_fatal(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
+    for exc in group.exceptions:
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            return exc
+        if isinstance(exc, BaseExceptionGroup):
+            found = _first_fatal(exc)
+            if found is not None:
+                return found
+    return None
+
+
+@contextlib.contextmanager
+def bare_fatal_errors() -> Iterator[None]:
+    """Re-raise a KeyboardInterrupt or SystemExit from a task group bare, as asyncio's TaskGroup
+    does, so callers see the same shape on every backend (`except KeyboardInterrupt` works)."""
     try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
+        yield
+    except BaseExceptionGroup as group:
+        fatal = _first_fatal(group)
+        if fatal is None:
+            raise
+        raise fatal from None
 
 
 async def spawn_all(count: int, job: Job) -> None:
     """Run `job(0) ... job(count - 1)` concurrently; the first failure cancels the rest."""
-    if _running_asyncio():
+    if running_asyncio():
         async with asyncio.TaskGroup() as tg:
             create = tg.create_task
             for i in range(count):
                 create(job(i))
     else:
-        async with anyio.create_task_group() as atg:
-            for i in range(count):
-                atg.start_soon(job, i)
+        with bare_fatal_errors():
+            async with anyio.create_task_group() as atg:
+                for i in range(count):
+                    atg.start_soon(job, i)
 
 
 def _assembler(layout: Group, total: int) -> Callable[[list[object]], object]:

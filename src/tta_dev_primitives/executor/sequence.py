@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import linecache
 import types
+import weakref
 from collections.abc import Callable
 
 from ..compiler.ir import SeqOp
@@ -49,7 +50,7 @@ def _emit_seq(op: SeqOp, em: Emitter) -> Step:
     steps = [em.emit(child) for child in op.children]
     if len(steps) == 1:
         return steps[0]
-    filename = f"<tta sequence #{next(_counter)} {op.name}>"
+    filename = f"<tta sequence #{next(_counter)} {op.name!r:.80}>"  # repr: no control characters
     lines = ["async def run(x):", "    try:"]
     first_line = len(lines) + 1
     namespace: dict[str, object] = {}
@@ -63,4 +64,7 @@ def _emit_seq(op: SeqOp, em: Emitter) -> Step:
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     run = namespace["run"]
     assert callable(run)
+    # Tracebacks show the generated source while the plan lives; plans built per request must not
+    # leave an entry behind each, so the entry goes when the generated function does.
+    weakref.finalize(run, linecache.cache.pop, filename, None)
     return Step(run, True)

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import math
+
 from ..errors import ConfigError
 
-__all__ = ["check_fraction", "check_int", "check_optional_positive", "check_positive", "check_non_negative"]
+__all__ = [
+    "check_bool",
+    "check_finite_non_negative",
+    "check_fraction",
+    "check_int",
+    "check_non_negative",
+    "check_optional_positive",
+    "check_positive",
+]
 
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_bool(owner: str, field: str, value: object) -> bool:
+    """Only True or False: `bool("no")` is True, so nothing is coerced."""
+    if not isinstance(value, bool):
+        raise ConfigError(owner, field, "True or False", value)
+    return value
 
 
 def check_int(owner: str, field: str, value: object, *, minimum: int) -> int:
@@ -36,4 +53,12 @@ def check_optional_positive(owner: str, field: str, value: object) -> float | No
 def check_fraction(owner: str, field: str, value: object) -> float:
     if not _is_number(value) or not 0.0 <= value <= 1.0:  # type: ignore[operator]
         raise ConfigError(owner, field, "a number in [0, 1]", value)
+    return float(value)  # type: ignore[arg-type]
+
+
+def check_finite_non_negative(owner: str, field: str, value: object) -> float:
+    """A finite number >= 0 (costs, latencies): NaN compares False with everything, so a NaN
+    limit would silently never trigger."""
+    if not _is_number(value) or not 0 <= value < math.inf:  # type: ignore[operator]
+        raise ConfigError(owner, field, "a finite number >= 0", value)
     return float(value)  # type: ignore[arg-type]

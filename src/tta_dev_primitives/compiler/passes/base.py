@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Callable
 
 import attrs
@@ -40,8 +42,8 @@ class Budget:
 
         for field in ("max_cost", "max_latency", "max_attempts"):
             value = getattr(self, field)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
-                raise ConfigError("Budget", field, "a number >= 0", value)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf):
+                raise ConfigError("Budget", field, "a finite number >= 0", value)  # NaN would never trigger
 
 
 @attrs.define

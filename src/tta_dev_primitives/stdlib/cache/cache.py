@@ -34,6 +34,7 @@ import attrs
 
 from ...compiler.ir import Op
 from ...compiler.structure import NotStable, local_identity, stable_identity
+from ...dsl.core import check_name
 from ...errors import ConfigError
 from ...executor.reraise import fresh_copy
 from ...executor.shield import Protectable
@@ -144,8 +145,8 @@ class Cache(GuardPolicy):
         if candidate is not None and not callable(candidate):
             raise ConfigError(owner, "key", "a function of the input returning a key", key)
         for field, value in (("namespace", namespace), ("scope", scope)):
-            if value is not None and (not isinstance(value, str) or not value):
-                raise ConfigError(owner, field, "a non-empty str", value)
+            if value is not None:
+                check_name(owner, field, value)
         breaker: object = store_breaker
         if breaker is not None and not isinstance(breaker, CircuitBreaker):
             raise ConfigError(owner, "store_breaker", "a CircuitBreaker or None", store_breaker)

@@ -18,7 +18,9 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, TypedDict
+
+from typing_extensions import Unpack
 
 from ...errors import ConfigError
 from ..clock import SYSTEM_CLOCK, Clock
@@ -26,7 +28,7 @@ from ..guard import GuardPolicy, GuardSite
 from ..validate import check_fraction, check_int, check_positive
 from .errors import CircuitOpenError
 
-__all__ = ["CLOSED", "HALF_OPEN", "OPEN", "CircuitBreaker", "State"]
+__all__ = ["CLOSED", "HALF_OPEN", "OPEN", "BreakerSettings", "CircuitBreaker", "State"]
 
 State = Literal["closed", "open", "half_open"]
 CLOSED: State = "closed"
@@ -34,11 +36,27 @@ OPEN: State = "open"
 HALF_OPEN: State = "half_open"
 
 
+class BreakerSettings(TypedDict, total=False):
+    """The keyword settings of CircuitBreaker (for `CircuitBreaker.shared`)."""
+
+    window: Literal["count", "time"]
+    window_size: float
+    minimum_calls: int
+    failure_rate_threshold: float
+    slow_call_rate_threshold: float
+    slow_call_duration: float
+    wait_in_open: float
+    permitted_calls_in_half_open: int
+    record_exceptions: tuple[type[BaseException], ...]
+    ignore_exceptions: tuple[type[BaseException], ...]
+    clock: Clock
+
+
 class CircuitBreaker(GuardPolicy):
     """A circuit breaker; call it on a node (`breaker(node)`) or use `node.with_breaker(breaker)`."""
 
     kind = "circuit_breaker"
-    _registry: ClassVar[dict[str, CircuitBreaker]] = {}
+    _registry: ClassVar[dict[str, tuple[CircuitBreaker, BreakerSettings]]] = {}
     _registry_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(
@@ -86,12 +104,27 @@ class CircuitBreaker(GuardPolicy):
     # -- registry ---------------------------------------------------------------------------
 
     @classmethod
-    def shared(cls, name: str, **settings: object) -> CircuitBreaker:
-        """The process-wide breaker for dependency `name`, created with `settings` on first use."""
+    def shared(cls, name: str, **settings: Unpack[BreakerSettings]) -> CircuitBreaker:
+        """The process-wide breaker for dependency `name`, created with `settings` on first use.
+
+        Later calls may omit the settings or repeat them; different settings raise ConfigError
+        (two parts of a program would otherwise disagree silently about one breaker).
+        """
         with cls._registry_lock:
-            breaker = cls._registry.get(name)
-            if breaker is None:
-                breaker = cls._registry[name] = cls(name, **settings)  # type: ignore[arg-type]
+            entry = cls._registry.get(name)
+            if entry is None:
+                breaker = cls(name, **settings)
+                cls._registry[name] = (breaker, settings)
+                return breaker
+            breaker, first = entry
+            if settings and settings != first:
+                changed = sorted(k for k in {*settings, *first} if settings.get(k) != first.get(k))
+                raise ConfigError(
+                    f"CircuitBreaker.shared({name!r})",
+                    ", ".join(changed),
+                    f"the settings it was created with ({first!r}) or none",
+                    settings,
+                )
             return breaker
 
     @classmethod

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import anyio
 
+from ...executor.concurrency import bare_fatal_errors
 from ..clock import SYSTEM_CLOCK, Clock
 from ..guard import GuardPolicy, GuardSite
 from ..validate import check_int, check_non_negative
@@ -45,27 +46,28 @@ class Hedge(GuardPolicy):
         async def hedged(x: object) -> object:
             winner: list[object] = []
             errors: list[tuple[int, Exception]] = []
-            async with anyio.create_task_group() as tg:
-                for index in range(attempts):
-                    finished = anyio.Event()
+            with bare_fatal_errors():
+                async with anyio.create_task_group() as tg:
+                    for index in range(attempts):
+                        finished = anyio.Event()
 
-                    async def attempt(index: int = index, finished: anyio.Event = finished) -> None:
-                        try:
-                            value = await call(x)
-                        except Exception as error:
-                            error.add_note(f"hedged attempt {index + 1} of {name!r}")
-                            errors.append((index, error))
-                        else:
-                            if not winner:
-                                winner.append(value)
-                                tg.cancel_scope.cancel()
-                        finally:
-                            finished.set()
+                        async def attempt(index: int = index, finished: anyio.Event = finished) -> None:
+                            try:
+                                value = await call(x)
+                            except Exception as error:
+                                error.add_note(f"hedged attempt {index + 1} of {name!r}")
+                                errors.append((index, error))
+                            else:
+                                if not winner:
+                                    winner.append(value)
+                                    tg.cancel_scope.cancel()
+                            finally:
+                                finished.set()
 
-                    tg.start_soon(attempt)
-                    if index + 1 < attempts:
-                        with cancel_after(delay):
-                            await finished.wait()
+                        tg.start_soon(attempt)
+                        if index + 1 < attempts:
+                            with cancel_after(delay):
+                                await finished.wait()
             if winner:
                 return winner[0]
             ordered = [error for _, error in sorted(errors, key=lambda pair: pair[0])]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-import anyio
-
+from ...executor.wakeup import ThreadSafeEvent
 from ..clock import SYSTEM_CLOCK, Clock
 from ..guard import GuardPolicy, GuardSite
-from ..validate import check_int, check_positive
+from ..validate import check_bool, check_int, check_positive
 from .errors import BulkheadFullError, RateLimitedError
 
 __all__ = ["Bulkhead", "RateLimiter"]
@@ -19,7 +19,9 @@ class Bulkhead(GuardPolicy):
     """At most `max_concurrent` calls at once; up to `max_queue` more wait (None: no bound).
 
     A call arriving when the queue is full fails fast with BulkheadFullError. Share one Bulkhead
-    between the nodes that use the same dependency.
+    between the nodes that use the same dependency, also across threads that each run their own
+    event loop (`run_sync` in a thread pool): its state sits behind a lock and a freed slot wakes
+    its waiter in the waiter's own loop.
     """
 
     kind = "bulkhead"
@@ -29,35 +31,40 @@ class Bulkhead(GuardPolicy):
         self.max_concurrent = check_int(f"Bulkhead({name!r})", "max_concurrent", max_concurrent, minimum=1)
         self.max_queue = None if max_queue is None else check_int(f"Bulkhead({name!r})", "max_queue", max_queue, minimum=0)
         self.active = 0
-        self._waiters: deque[anyio.Event] = deque()
+        self._waiters: deque[ThreadSafeEvent] = deque()
+        self._lock = threading.Lock()
 
     def describe(self) -> dict[str, object]:
         return {"max_concurrent": self.max_concurrent, "max_queue": self.max_queue}
 
     async def _enter(self) -> None:
-        if self.active < self.max_concurrent and not self._waiters:
-            self.active += 1
-            return
-        if self.max_queue is not None and len(self._waiters) >= self.max_queue:
-            raise BulkheadFullError(
-                f"bulkhead {self.name!r} is full ({self.active} running, {len(self._waiters)} waiting)"
-            )
-        turn = anyio.Event()
-        self._waiters.append(turn)
+        with self._lock:
+            if self.active < self.max_concurrent and not self._waiters:
+                self.active += 1
+                return
+            if self.max_queue is not None and len(self._waiters) >= self.max_queue:
+                raise BulkheadFullError(
+                    f"bulkhead {self.name!r} is full ({self.active} running, {len(self._waiters)} waiting)"
+                )
+            turn = ThreadSafeEvent()
+            self._waiters.append(turn)
         try:
             await turn.wait()  # the leaving call hands its slot over (active stays counted)
         except BaseException:
-            if turn.is_set():
+            with self._lock:
+                handed_over = turn.is_set()  # set only under this lock, so this cannot race
+                if not handed_over:
+                    self._waiters.remove(turn)
+            if handed_over:
                 self._leave()  # got the slot while being cancelled: pass it on
-            else:
-                self._waiters.remove(turn)
             raise
 
     def _leave(self) -> None:
-        if self._waiters:
-            self._waiters.popleft().set()
-        else:
-            self.active -= 1
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().set()
+            else:
+                self.active -= 1
 
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
         async def limited(x: object) -> object:
@@ -74,7 +81,8 @@ class RateLimiter(GuardPolicy):
     """A token bucket: `rate` calls per second on average, bursts of up to `burst`.
 
     With `wait=True` (default) a call waits for its token (callers are served in arrival order);
-    with `wait=False` it fails fast with RateLimitedError carrying `retry_after`.
+    with `wait=False` it fails fast with RateLimitedError carrying `retry_after`. A waiter that is
+    cancelled gives its reserved token back. Safe to share across threads.
     """
 
     kind = "rate_limit"
@@ -84,27 +92,45 @@ class RateLimiter(GuardPolicy):
         self.name = name
         self.rate = check_positive(owner, "rate", rate)
         self.burst = check_int(owner, "burst", burst, minimum=1)
-        self.wait = bool(wait)
+        self.wait = check_bool(owner, "wait", wait)
         self.clock = clock
         self._tokens = float(self.burst)
         self._updated = clock.now()
+        self._lock = threading.Lock()
 
     def describe(self) -> dict[str, object]:
         return {"rate": self.rate, "burst": self.burst, "wait": self.wait}
 
-    def reserve(self) -> float:
-        """Take a token now and return how long to wait before using it (0 when available)."""
+    @property
+    def tokens(self) -> float:
+        """Tokens available now (negative while callers wait for reserved tokens)."""
+        with self._lock:
+            self._refill()
+            return self._tokens
+
+    def _refill(self) -> None:
         now = self.clock.now()
         self._tokens = min(float(self.burst), self._tokens + (now - self._updated) * self.rate)
         self._updated = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return 0.0
-        delay = (1.0 - self._tokens) / self.rate
-        if not self.wait:
-            raise RateLimitedError(self.name, delay)
-        self._tokens -= 1.0  # a reservation: later callers queue behind it
-        return delay
+
+    def reserve(self) -> float:
+        """Take a token now and return how long to wait before using it (0 when available)."""
+        with self._lock:
+            self._refill()
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return 0.0
+            delay = (1.0 - self._tokens) / self.rate
+            if not self.wait:
+                raise RateLimitedError(self.name, delay)
+            self._tokens -= 1.0  # a reservation: later callers queue behind it
+            return delay
+
+    def refund(self) -> None:
+        """Give back a token reserved by a caller that will not use it (it was cancelled)."""
+        with self._lock:
+            self._refill()
+            self._tokens = min(float(self.burst), self._tokens + 1.0)
 
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
         sleep = self.clock.sleep
@@ -112,9 +138,11 @@ class RateLimiter(GuardPolicy):
         async def limited(x: object) -> object:
             delay = self.reserve()
             if delay > 0:
-                await sleep(delay)
+                try:
+                    await sleep(delay)
+                except BaseException:
+                    self.refund()
+                    raise
             return await call(x)
 
         return limited
-
-

@@ -24,7 +24,7 @@ from typing import TypeVar
 from ...dsl.core import Node
 from ..clock import SYSTEM_CLOCK, Clock
 from ..guard import GuardNode, GuardPolicy, GuardSite
-from ..validate import check_int, check_non_negative, check_optional_positive, check_positive
+from ..validate import check_bool, check_int, check_non_negative, check_optional_positive, check_positive
 from .budget import RetryBudget
 from .errors import TransientError
 
@@ -71,7 +71,7 @@ class Retry(GuardPolicy):
 
             raise ConfigError("Retry", "backoff_factor", "a number >= 1", backoff_factor)
         self.max_delay = check_positive("Retry", "max_delay", max_delay)
-        self.jitter = bool(jitter)
+        self.jitter = check_bool("Retry", "jitter", jitter)
         self.deadline = check_optional_positive("Retry", "deadline", deadline)
         self._retryable = _predicate(retry_on)
         self.retry_on = retry_on
