@@ -32,7 +32,7 @@ def require_binary(name: str, package: str) -> str:
 
 
 @contextlib.contextmanager
-def running(argv: list[str], ready: str) -> Iterator[None]:
+def running(argv: list[str], ready: str) -> Iterator[subprocess.Popen[str]]:
     """Run `argv` until the block ends; enter once its output contains the line `ready`."""
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
@@ -47,7 +47,7 @@ def running(argv: list[str], ready: str) -> Iterator[None]:
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()
     try:
-        yield
+        yield proc
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -6,13 +6,19 @@ Outside CI they are skipped when the binary is missing; in CI (CI=true) a missin
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import math
+import os
+import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
 import pytest
 
-from tta_dev_primitives import Cache, CacheSerializationError, FakeClock, RedisStore, SQLiteStore, compile, node
+from tta_dev_primitives import Cache, CacheSerializationError, CircuitBreaker, FakeClock, RedisStore, SQLiteStore, compile, node
 from tta_dev_primitives.stdlib.cache import MISSING, MsgpackCodec
 
 from servers import free_port, require_binary, running
@@ -87,13 +93,19 @@ async def test_msgpack_codec_round_trips_bytes(tmp_path: Path) -> None:
 redis_backend = pytest.mark.parametrize("anyio_backend", ["asyncio"])
 
 
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
+@contextlib.contextmanager
+def redis_server() -> Iterator[tuple[str, subprocess.Popen[str]]]:
     binary = require_binary("redis-server", "redis-server")
     port = free_port()
     argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"]
-    with running(argv, ready="Ready to accept connections"):
-        yield f"redis://127.0.0.1:{port}/0"
+    with running(argv, ready="Ready to accept connections") as proc:
+        yield f"redis://127.0.0.1:{port}/0", proc
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    with redis_server() as (url, _):
+        yield url
 
 
 @redis_backend
@@ -102,7 +114,7 @@ async def test_redis_round_trip_and_ttl(redis_url: str) -> None:
     try:
         await store.set("k", {"v": [1, "x"]}, ttl=30)
         assert await store.get("k") == {"v": [1, "x"]}
-        ttl_ms = await store._redis().pttl("t1:k")
+        ttl_ms = await (await store._redis()).pttl("t1:k")
         assert 0 < ttl_ms <= 30_000  # Redis expires it itself
         assert await store.delete("k") and await store.get("k") is MISSING
     finally:
@@ -143,3 +155,57 @@ async def test_a_cache_on_redis_calls_the_node_once_across_caches(redis_url: str
     finally:
         await first_store.aclose()
         await second_store.aclose()
+
+
+def test_a_redis_store_keeps_caching_across_run_sync_calls(redis_url: str) -> None:
+    """Each `run_sync` runs a new event loop; the store gets a client per loop (it used to keep
+    the first loop's client and fail, as a miss, on every later call)."""
+    calls = 0
+
+    def answer(q: str) -> str:
+        nonlocal calls
+        calls += 1
+        return q.upper()
+
+    cache = Cache(store=RedisStore(redis_url, prefix="runsync:"), scope="answer")
+    plan = compile(node(answer).cached(cache))
+    assert [plan.run_sync("a") for _ in range(3)] == ["A", "A", "A"]
+    stats = cache.stats()
+    assert calls == 1 and stats.hits == 2 and stats.errors == 0
+    gc.collect()
+    assert len(cache.store._clients) == 0  # type: ignore[attr-defined] - each loop's client went with it
+
+
+@redis_backend
+async def test_an_infinite_ttl_on_redis_stores_without_expiry(redis_url: str) -> None:
+    store = RedisStore(redis_url, prefix="inf:")
+    try:
+        plan = compile(node(lambda q: q * 2, name="double").cached(Cache(store=store, ttl=math.inf, scope="double")))
+        assert await plan.run("ab") == "abab"
+        client = await store._redis()
+        (name,) = [k async for k in client.scan_iter(match="inf:*")]
+        assert await client.pttl(name) == -1  # stored, with no expiry
+        assert await plan.run("ab") == "abab"
+    finally:
+        await store.aclose()
+
+
+@redis_backend
+async def test_a_hung_redis_is_bypassed_by_the_store_breaker() -> None:
+    """A stopped (SIGSTOP) server accepts connections but never answers: each call would wait for
+    the socket timeout. After a few such failures the breaker opens and calls skip the store."""
+    with redis_server() as (url, proc):
+        store = RedisStore(url, prefix="hung:", connect_timeout=0.2)
+        breaker = CircuitBreaker("hung redis", window_size=4, minimum_calls=2, wait_in_open=3600)
+        cache = Cache(store=store, scope="echo", store_breaker=breaker)
+        plan = compile(node(lambda q: q, name="echo").cached(cache))
+        os.kill(proc.pid, signal.SIGSTOP)
+        try:
+            results = [await plan.run(f"q{i}") for i in range(10)]
+        finally:
+            os.kill(proc.pid, signal.SIGCONT)
+            await store.aclose()
+        stats = cache.stats()
+    assert results == [f"q{i}" for i in range(10)]  # a broken store never fails the node
+    assert breaker.state == "open"
+    assert stats.errors <= 4 and stats.bypassed >= 12  # later lookups and saves skip the store

@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import AsyncGenerator, Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol, final
 
@@ -21,7 +21,7 @@ import anyio.to_thread
 
 from ...errors import ConfigError
 from ..clock import WALL_CLOCK, Clock
-from ..validate import check_int
+from ..validate import check_int, check_positive
 from .codec import Codec, JsonCodec, encode_exactly
 
 if TYPE_CHECKING:
@@ -241,33 +241,47 @@ class RedisStore:
     name = "redis"
 
     def __init__(self, url: str = "redis://127.0.0.1:6379/0", *, prefix: str = "tta:", codec: Codec | None = None, connect_timeout: float = 1.0) -> None:
+        for field, text in (("url", url), ("prefix", prefix)):
+            if not isinstance(text, str):
+                raise ConfigError("RedisStore", field, "a str", text)
         self.url = url
         self.prefix = prefix
         self.codec = codec or JsonCodec()
-        self.connect_timeout = connect_timeout
+        self.connect_timeout = check_positive("RedisStore", "connect_timeout", connect_timeout)
         self.evictions = 0
         self.expirations = 0
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis] = weakref.WeakKeyDictionary()
+        self._clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[redis.asyncio.Redis, AsyncGenerator[None, None]]
+        ] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
-    def _redis(self) -> redis.asyncio.Redis:
-        """The client of the running event loop (created on first use in that loop)."""
+    async def _redis(self) -> redis.asyncio.Redis:
+        """The client of the running event loop (created on first use in that loop).
+
+        It is closed when its loop shuts down: a started async generator whose `finally` closes
+        the client is kept with it, and `asyncio.run` / `anyio.run` finalise every live async
+        generator of the loop before closing it. So `plan.run_sync` in a loop leaves no sockets.
+        """
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             raise RuntimeError("RedisStore needs the asyncio backend (redis-py's asyncio client)") from None
         with self._lock:
-            client = self._clients.get(loop)
-            if client is None:
-                import redis.asyncio  # lazy: an optional extra
+            entry = self._clients.get(loop)
+            if entry is not None:
+                return entry[0]
+            import redis.asyncio  # lazy: an optional extra
 
-                client = self._clients[loop] = redis.asyncio.Redis.from_url(
-                    self.url, socket_connect_timeout=self.connect_timeout, socket_timeout=self.connect_timeout
-                )
-            return client
+            client = redis.asyncio.Redis.from_url(
+                self.url, socket_connect_timeout=self.connect_timeout, socket_timeout=self.connect_timeout
+            )
+            closer = self._close_at_loop_end(loop, client)
+            self._clients[loop] = (client, closer)
+        await closer.__anext__()  # registers it with the loop's async generator shutdown
+        return client
 
     async def get(self, key: str) -> object:
-        data = await self._redis().get(self.prefix + key)
+        data = await (await self._redis()).get(self.prefix + key)
         if data is None:
             return MISSING
         return self.codec.decode(data.encode() if isinstance(data, str) else data)
@@ -275,13 +289,13 @@ class RedisStore:
     async def set(self, key: str, value: object, ttl: float | None) -> None:
         data = encode_exactly(self.codec, value)
         px = None if ttl is None or not ttl * 1000 < _MAX_PX else max(1, int(ttl * 1000))
-        await self._redis().set(self.prefix + key, data, px=px)
+        await (await self._redis()).set(self.prefix + key, data, px=px)
 
     async def delete(self, key: str) -> bool:
-        return bool(await self._redis().delete(self.prefix + key))
+        return bool(await (await self._redis()).delete(self.prefix + key))
 
     async def clear(self) -> None:
-        client = self._redis()
+        client = await self._redis()
         batch: list[bytes] = []
         async for name in client.scan_iter(match=self.prefix + "*", count=500):
             batch.append(name)
@@ -295,9 +309,18 @@ class RedisStore:
         return None
 
     async def aclose(self) -> None:
-        """Close the running loop's client (clients of loops that ended are dropped with them)."""
+        """Close the running loop's client now (clients of other loops close as their loops end)."""
         loop = asyncio.get_running_loop()
         with self._lock:
-            client = self._clients.pop(loop, None)
-        if client is not None:
+            entry = self._clients.pop(loop, None)
+        if entry is not None:
+            await entry[1].aclose()
+
+
+    async def _close_at_loop_end(self, loop: asyncio.AbstractEventLoop, client: redis.asyncio.Redis) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            with self._lock:  # the entry refers to its loop: drop it, or the loop would never be freed
+                self._clients.pop(loop, None)
             await client.aclose()
