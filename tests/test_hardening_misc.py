@@ -22,6 +22,7 @@ from tta_dev_primitives import (
     CircuitBreaker,
     ConfigError,
     Hook,
+    MockPrimitive,
     NodeInfo,
     RateLimiter,
     Retry,
@@ -211,3 +212,26 @@ async def test_a_failing_hook_on_a_decorator_guard_warns_once(caplog: pytest.Log
         uninstall_hook(hook)
     warnings = [r for r in caplog.records if "hook bug" in r.getMessage() or "Broken" in r.getMessage()]
     assert calls == 15 and len(warnings) == 1
+
+
+# --- next door to item 13: a mock's configured error is raised fresh on every call ---
+
+
+async def test_a_mock_raises_a_fresh_copy_of_its_error_each_time() -> None:
+    configured = ValueError("model down")
+    mock = MockPrimitive("llm", raise_error=configured)
+    plan = compile(mock)
+    raised: list[BaseException] = []
+    for _ in range(200):
+        with pytest.raises(ValueError, match="model down") as info:
+            await plan.run("hi")
+        raised.append(info.value)
+    assert len({id(e) for e in raised}) == 200 and configured.__traceback__ is None
+
+    def depth(error: BaseException) -> int:
+        tb, frames = error.__traceback__, 0
+        while tb is not None:
+            tb, frames = tb.tb_next, frames + 1
+        return frames
+
+    assert depth(raised[-1]) == depth(raised[0])  # before: the traceback grew with every raise

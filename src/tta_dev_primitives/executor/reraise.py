@@ -40,5 +40,7 @@ def fresh_copy(error: BaseException, note: str | None = None) -> BaseException:
         clone.__notes__ = copy.copy(notes)  # the original's list must not grow with the copy's notes
     if note is not None:
         clone.add_note(note)
-    clone.__cause__ = error
+    # the original is the cause when it was raised (its traceback says where); an error object
+    # that was never raised (a mock's configured error) keeps its own cause, if any
+    clone.__cause__ = error if error.__traceback__ is not None else error.__cause__
     return clone

@@ -8,6 +8,7 @@ from typing import Generic, TypeVar
 
 from ...context import RunContext, WorkflowContext
 from ...dsl.function import FunctionNode
+from ...executor.reraise import fresh_copy
 from ..base import WorkflowPrimitive
 
 __all__ = ["MockNode", "MockPrimitive", "mock_node"]
@@ -18,6 +19,12 @@ In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
 
 _UNSET = object()
+
+
+def _fresh(error: BaseException | type[BaseException]) -> BaseException:
+    """A configured error instance is raised as a fresh copy on every call, so its traceback does
+    not grow with each raise and concurrent calls do not share one exception object."""
+    return fresh_copy(error) if isinstance(error, BaseException) else error()
 
 
 class _Recorder:
@@ -38,7 +45,7 @@ class _Recorder:
         self.calls.append(value)
         self.contexts.append(context)
         if self.raise_error is not None:
-            raise self.raise_error
+            raise _fresh(self.raise_error)
         effect = self.side_effect
         if self._effects is not None:
             try:
@@ -46,10 +53,10 @@ class _Recorder:
             except StopIteration:
                 raise AssertionError(f"mock {self.name!r}: side_effect exhausted after {len(self.calls) - 1} calls") from None
             if _is_exception(effect):
-                raise effect  # type: ignore[misc]
+                raise _fresh(effect)  # type: ignore[arg-type]
             return effect
         if _is_exception(effect):
-            raise effect  # type: ignore[misc]
+            raise _fresh(effect)  # type: ignore[arg-type]
         if callable(effect):
             result = effect(value)
             return await result if inspect.isawaitable(result) else result
