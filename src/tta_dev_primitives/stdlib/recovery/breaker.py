@@ -119,11 +119,13 @@ class CircuitBreaker(GuardPolicy):
             breaker, first = entry
             if settings and settings != first:
                 changed = sorted(k for k in {*settings, *first} if settings.get(k) != first.get(k))
+                given: object = settings.get(changed[0]) if len(changed) == 1 else {k: settings.get(k) for k in changed}
+                was = {k: first.get(k) for k in changed}
                 raise ConfigError(
                     f"CircuitBreaker.shared({name!r})",
                     ", ".join(changed),
-                    f"the settings it was created with ({first!r}) or none",
-                    settings,
+                    f"what it was created with ({', '.join(f'{k}={v!r}' for k, v in was.items())}), or no settings",
+                    given,
                 )
             return breaker
 
