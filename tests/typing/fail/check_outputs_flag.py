@@ -1,0 +1,6 @@
+from tta_dev_primitives import OutputTypeError, check_outputs
+
+previous: bool = check_outputs(True)
+check_outputs("yes")  # E: Argument 1 to "check_outputs" has incompatible type "str"; expected "bool"  [arg-type]
+error: OutputTypeError
+name: str = error.node
