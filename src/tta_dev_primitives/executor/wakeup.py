@@ -26,33 +26,25 @@ Wake = Callable[[], None]
 def _waker(event: anyio.Event) -> Wake:
     """A function that sets `event` (of the current loop) from any thread."""
     owner = threading.get_ident()
+    post: Callable[[Wake], object]
+    closed: type[Exception]
     if running_asyncio():
-        loop = asyncio.get_running_loop()
+        post, closed = asyncio.get_running_loop().call_soon_threadsafe, RuntimeError
+    else:
+        import trio
 
-        def wake_asyncio() -> None:
-            if threading.get_ident() == owner:
-                event.set()
-                return
-            try:
-                loop.call_soon_threadsafe(event.set)
-            except RuntimeError:  # that loop has closed: nobody is left waiting there
-                pass
+        post, closed = trio.lowlevel.current_trio_token().run_sync_soon, trio.RunFinishedError
 
-        return wake_asyncio
-    import trio
-
-    token = trio.lowlevel.current_trio_token()
-
-    def wake_trio() -> None:
+    def wake() -> None:
         if threading.get_ident() == owner:
             event.set()
             return
         try:
-            token.run_sync_soon(event.set)
-        except trio.RunFinishedError:
+            post(event.set)
+        except closed:  # that loop has ended: nobody is left waiting there
             pass
 
-    return wake_trio
+    return wake
 
 
 class ThreadSafeEvent:
