@@ -8,6 +8,7 @@ unchanged.
 
 from .logging import ContextFilter, JsonFormatter, KeyValueFormatter, StructuredLogger, configure_logging, get_logger, redact
 from .metrics import MetricsHook, configure_metrics, start_metrics_server, track_metrics
+from .redaction import SECRET_PATTERNS, add_redaction, scrub, secret_name
 from .tracing import (
     TracingHook,
     configure_tracing,
@@ -24,7 +25,9 @@ __all__ = [
     "KeyValueFormatter",
     "MetricsHook",
     "StructuredLogger",
+    "SECRET_PATTERNS",
     "TracingHook",
+    "add_redaction",
     "configure_logging",
     "configure_metrics",
     "configure_tracing",
@@ -34,6 +37,8 @@ __all__ = [
     "inject_traceparent",
     "record_llm_usage",
     "redact",
+    "scrub",
+    "secret_name",
     "start_metrics_server",
     "trace_operation",
     "track_metrics",

@@ -1,9 +1,10 @@
 """Structured logging: `get_logger(__name__).info("msg", user_id=123)`.
 
 Records carry their fields, the run's correlation and workflow ids, and the current trace and
-span ids, added automatically. Values of secret-looking fields (api_key, authorization,
-password, token, ...) are redacted before any handler sees them. Quiet by default: nothing is
-printed until the application configures logging (`configure_logging()` or its own handlers).
+span ids, added automatically. Secrets are masked before any handler sees them: values of
+secret-looking fields and secret-shaped text anywhere (see `redaction`); a log call never raises,
+whatever its payload (cycles, depth, broken reprs). Quiet by default: nothing is printed until the
+application configures logging (`configure_logging()` or its own handlers).
 """
 
 from __future__ import annotations
@@ -16,35 +17,14 @@ from collections.abc import Callable, Mapping
 from typing import IO, TYPE_CHECKING, Literal
 
 from ..context import _current
+from .redaction import REDACTED, SECRET_FIELDS, redact, scrub
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span
 
-__all__ = ["REDACTED", "SECRET_FIELDS", "ContextFilter", "JsonFormatter", "KeyValueFormatter", "StructuredLogger", "configure_logging", "get_logger", "redact"]
-
-SECRET_FIELDS = frozenset(
-    {"api_key", "apikey", "authorization", "password", "passwd", "token", "access_token", "refresh_token", "secret", "client_secret", "cookie"}
-)
-"""Field names whose values are never logged."""
-REDACTED = "***"
+__all__ = ["REDACTED", "SECRET_FIELDS", "ContextFilter", "JsonFormatter", "KeyValueFormatter", "StructuredLogger", "configure_logging", "get_logger", "redact", "scrub"]
 
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "tta_fields"}
-
-
-def _secret(key: str) -> bool:
-    lowered = key.lower()
-    return lowered in SECRET_FIELDS or lowered.endswith(("_token", "_secret", "_password", "_api_key"))
-
-
-def redact(value: object, key: str | None = None) -> object:
-    """`value` with secret fields (at any depth in mappings and lists) replaced by `***`."""
-    if key is not None and _secret(key):
-        return REDACTED
-    if isinstance(value, Mapping):
-        return {k: redact(v, str(k)) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redact(v) for v in value]
-    return value
 
 
 class StructuredLogger:
@@ -62,7 +42,7 @@ class StructuredLogger:
         if not self.logger.isEnabledFor(level):
             return
         merged = {**self._bound, **fields}
-        clean = {k: redact(v, k) for k, v in merged.items()}
+        clean = {k: redact(v, k) for k, v in merged.items()}  # never raises
         self.logger.log(level, msg, extra={"tta_fields": clean}, exc_info=exc_info, stacklevel=3)
 
     def debug(self, msg: str, **fields: object) -> None:
@@ -124,7 +104,7 @@ def _payload(record: logging.LogRecord) -> dict[str, object]:
         "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
         "level": record.levelname.lower(),
         "logger": record.name,
-        "msg": record.getMessage(),
+        "msg": scrub(record.getMessage()),
     }
     for key in ("correlation_id", "workflow_id", "trace_id", "span_id"):
         value = getattr(record, key, None)
@@ -145,7 +125,7 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         data = _payload(record)
         if record.exc_info:
-            data["exception"] = self.formatException(record.exc_info)
+            data["exception"] = scrub(self.formatException(record.exc_info))
         return json.dumps(data, default=str)
 
 
@@ -161,7 +141,7 @@ class KeyValueFormatter(logging.Formatter):
             parts.append(f"{key}={text}")
         line = " ".join(parts)
         if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
+            line += "\n" + scrub(self.formatException(record.exc_info))
         return line
 
 

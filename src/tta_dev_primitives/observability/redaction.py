@@ -1,0 +1,189 @@
+"""What never reaches a log line: secret fields by name, secret values by shape.
+
+`redact(value)` returns a JSON-ready copy of `value` in which
+- the value of every field whose name looks secret is `***`, at any depth: mappings, lists of
+  header pairs (`[("Authorization", "Bearer x"), (b"x-api-key", b"k")]`), dataclasses, attrs
+  classes, pydantic models and plain objects (their attributes);
+- every string has secret-shaped parts masked wherever they appear (bearer tokens, `sk-...`
+  keys, JWTs, AWS and GitHub keys, `user:pass@` in URLs, `?api_key=` query parameters, PEM
+  private keys);
+- cycles, depth beyond `MAX_DEPTH` and objects that fail to render become short placeholders,
+  so a log call never raises.
+
+Names are compared after normalising: lower case, `-` and spaces to `_`, camelCase split
+(`X-Auth-Token` and `accessToken` become `x_auth_token` and `access_token`). Token counts stay:
+`max_tokens`, `prompt_tokens` and `tokens_used` are not secrets. Extend both sets with
+`add_redaction(fields=..., patterns=...)`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import threading
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+__all__ = ["MAX_DEPTH", "REDACTED", "SECRET_FIELDS", "SECRET_PATTERNS", "add_redaction", "redact", "scrub", "secret_name"]
+
+REDACTED = "***"
+MAX_DEPTH = 20
+"""Nesting beyond this is logged as `<depth limit>`."""
+
+SECRET_FIELDS = frozenset(
+    {
+        "api_key", "apikey", "auth", "authorization", "password", "passwd", "passphrase", "token",
+        "secret", "cookie", "set_cookie", "credentials", "credential", "sessionid", "private_key",
+    }
+)
+"""Field names (normalised) whose values are never logged; see `secret_name` for the rules that
+also catch `x_api_key`, `client_secret`, `aws_secret_access_key`, `refresh_token`, ..."""
+
+_SECRET_WORDS = frozenset({"password", "passwd", "passphrase", "secret", "authorization", "cookie", "credentials", "credential", "apikey"})
+_KEY_QUALIFIERS = frozenset({"api", "secret", "private", "access", "signing", "encryption", "auth", "master", "license"})
+
+SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("PEM private key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
+    ("bearer/basic credentials", r"(?i)\b(?P<keep>(?:bearer|basic)\s+)[A-Za-z0-9\-._~+/]{8,}=*"),
+    ("OpenAI/Anthropic-style key", r"\b(?P<keep>sk-)(?:proj-|ant-)?[A-Za-z0-9_\-]{16,}"),
+    ("JWT", r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}"),
+    ("AWS access key id", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+    ("GitHub token", r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"),
+    ("Slack token", r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
+    ("Google API key", r"\bAIza[0-9A-Za-z_\-]{30,}"),
+    ("password in a URL", r"(?P<keep>://[^/\s:@]+:)[^@\s/]+(?=@)"),
+    (
+        "secret query parameter",
+        r"(?i)(?P<keep>[?&;](?:api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|id[_-]?token|token|"
+        r"secret|client[_-]?secret|password|passwd|auth|key|sig|signature)=)[^&#\s]+",
+    ),
+    (
+        "secret assignment in text (a repr, a config dump)",
+        r"(?i)(?P<keep>\b[a-z_]*(?:password|passwd|secret|api_?key|token)['\"]?\s*[=:]\s*['\"]?)[^'\"\s,;&)}\]]+",
+    ),
+)
+"""(what it catches, regular expression): parts of any string that are masked; a `keep` group
+is kept (`Bearer ***`, `https://user:***@host`, `?api_key=***`)."""
+
+_lock = threading.Lock()
+_extra_fields: frozenset[str] = frozenset()
+_patterns: list[re.Pattern[str]] = [re.compile(p) for _, p in SECRET_PATTERNS]
+
+
+def _mask(match: re.Match[str]) -> str:
+    keep = match.groupdict().get("keep")
+    return (keep or "") + REDACTED
+
+
+def add_redaction(*, fields: Iterable[str] = (), patterns: Iterable[str | re.Pattern[str]] = ()) -> None:
+    """Also redact these field names (compared normalised) and these value patterns, process-wide."""
+    global _extra_fields
+    names = [_normalise(f) for f in fields]
+    compiled = [p if isinstance(p, re.Pattern) else re.compile(p) for p in patterns]
+    with _lock:
+        _extra_fields = _extra_fields | frozenset(names)
+        _patterns.extend(compiled)
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATORS = re.compile(r"[^a-z0-9]+")
+
+
+def _normalise(name: str) -> str:
+    return _SEPARATORS.sub("_", _CAMEL.sub("_", name).lower()).strip("_")
+
+
+def secret_name(name: str) -> bool:
+    """Whether a field called `name` holds a secret: one of SECRET_FIELDS (or added ones), any
+    name containing a secret word (password, secret, authorization, cookie, credentials, ...),
+    one ending in `token` (not `tokens`: counts are not secrets), or a qualified `key`
+    (`api_key`, `x_api_key`, `private_key`, `secret_access_key`, ...)."""
+    normal = _normalise(name)
+    if normal in SECRET_FIELDS or normal in _extra_fields:
+        return True
+    words = normal.split("_")
+    if _SECRET_WORDS.intersection(words) or words[-1] == "token":
+        return True
+    return any(word == "key" and i > 0 and words[i - 1] in _KEY_QUALIFIERS for i, word in enumerate(words))
+
+
+def scrub(text: str) -> str:
+    """`text` with every secret-shaped part masked."""
+    for pattern in _patterns:
+        text = pattern.sub(_mask, text)
+    return text
+
+
+def redact(value: object, key: str | None = None) -> object:
+    """A JSON-ready copy of `value` with secrets masked (see the module docs). Never raises."""
+    try:
+        return _redact(value, key, 0, set())
+    except Exception:  # a broken __repr__, a mapping that fails to iterate, ...
+        return f"<unloggable {type(value).__name__}>"
+
+
+def _redact(value: object, key: str | None, depth: int, path: set[int]) -> object:
+    if key is not None and secret_name(key):
+        return REDACTED
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, (bytes, bytearray)):
+        return scrub(bytes(value).decode("utf-8", "replace"))
+    if depth >= MAX_DEPTH:
+        return "<depth limit>"
+    if id(value) in path:
+        return "<cycle>"
+    path.add(id(value))
+    try:
+        return _container(value, depth + 1, path)
+    finally:
+        path.discard(id(value))
+
+
+def _container(value: object, depth: int, path: set[int]) -> object:
+    if isinstance(value, Mapping):
+        return {str(k): _redact(v, _name(k), depth, path) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = list(value)
+        if items and all(_is_pair(item) for item in items):  # header lists: (name, value) pairs
+            return [[_redact(k, None, depth, path), _redact(v, _name(k), depth, path)] for k, v in items]
+        return [_redact(v, None, depth, path) for v in items]
+    fields = _fields(value)
+    if fields is not None:
+        return {k: _redact(v, k, depth, path) for k, v in fields.items()}
+    return scrub(str(value))
+
+
+def _is_pair(item: object) -> bool:
+    return isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], (str, bytes))
+
+
+def _name(key: object) -> str | None:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, (bytes, bytearray)):
+        return bytes(key).decode("utf-8", "replace")
+    return None
+
+
+def _fields(value: object) -> dict[str, object] | None:
+    """The attributes of a dataclass, attrs class, pydantic model or plain object; None for
+    values best logged as their text (numbers, dates, paths, exceptions, ...)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    kind = type(value)
+    if attrs.has(kind):
+        return {a.name: getattr(value, a.name) for a in attrs.fields(kind)}
+    dump = getattr(value, "model_dump", None)
+    if callable(dump) and not isinstance(value, type):
+        dumped = dump()
+        return dict(dumped) if isinstance(dumped, Mapping) else None
+    if isinstance(value, BaseException) or isinstance(value, type):
+        return None
+    attributes = getattr(value, "__dict__", None)
+    if isinstance(attributes, dict) and type(value).__repr__ is object.__repr__:
+        return {k: v for k, v in attributes.items() if not k.startswith("_")}
+    return None
