@@ -141,4 +141,8 @@ class ConstNode(Node[In, Out]):
         self._set_name(name)
 
     def _default_name(self) -> str:
-        return repr(self.value) if len(repr(self.value)) <= 30 else f"const {type(self.value).__name__}"
+        # never the value itself: names become span names and metric labels, and a value built
+        # from request data would make one per request (the value is in EXPLAIN's params)
+        if self.value is None or isinstance(self.value, bool):
+            return repr(self.value)  # three possible names: readable and bounded
+        return f"const {type(self.value).__name__}"

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
 
 from ..context import RunContext
 from ..executor.hooks import Hook, NodeInfo, RunInfo, install_hook
+from ..stdlib.validate import check_int
 from ._support import optional
 
 if TYPE_CHECKING:
@@ -73,6 +74,34 @@ def _trace_exemplar() -> Callable[[], dict[str, str] | None]:
     return exemplar
 
 
+OTHER = "other"
+DEFAULT_MAX_LABEL_VALUES = 200
+"""Distinct workflow names, and distinct node names, recorded before new ones become "other"."""
+
+
+class LabelCap:
+    """Bounds the distinct values of one label: the first `limit` values are kept, later new ones
+    are recorded as "other". Plans built per request (names made from request data) must not grow
+    Prometheus without bound. Thread-safe; a known value costs one set lookup."""
+
+    __slots__ = ("_lock", "_seen", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, value: str) -> str:
+        if value in self._seen:
+            return value
+        with self._lock:
+            if value not in self._seen:
+                if len(self._seen) >= self.limit:
+                    return OTHER
+                self._seen.add(value)
+        return value
+
+
 def _outcome(error: BaseException | None) -> str:
     if error is None:
         return "ok"
@@ -82,8 +111,14 @@ def _outcome(error: BaseException | None) -> str:
 class MetricsHook(Hook):
     """Records the metrics into `registry` (prometheus_client's default registry if None)."""
 
-    def __init__(self, registry: CollectorRegistry | None = None, *, namespace: str = "tta") -> None:
+    def __init__(
+        self, registry: CollectorRegistry | None = None, *, namespace: str = "tta", max_label_values: int = DEFAULT_MAX_LABEL_VALUES
+    ) -> None:
         from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+
+        limit = check_int("MetricsHook", "max_label_values", max_label_values, minimum=1)
+        self._workflow = LabelCap(limit)
+        self._primitive = LabelCap(limit)
 
         reg = registry if registry is not None else REGISTRY
         node_labels = ["primitive_type", "primitive", "outcome"]
@@ -109,8 +144,9 @@ class MetricsHook(Hook):
 
     def on_run_end(self, run: RunInfo, error: BaseException | None) -> None:
         outcome = _outcome(error)
-        self.run_duration.labels(run.plan_name, outcome).observe(time.perf_counter() - run.started_at, self._exemplar())
-        self.runs.labels(run.plan_name, outcome).inc()
+        workflow = self._workflow(run.plan_name)
+        self.run_duration.labels(workflow, outcome).observe(time.perf_counter() - run.started_at, self._exemplar())
+        self.runs.labels(workflow, outcome).inc()
 
     def on_node_start(self, node: NodeInfo, ctx: RunContext) -> object:
         return (time.perf_counter(), self._span())
@@ -118,7 +154,7 @@ class MetricsHook(Hook):
     def _record(self, node: NodeInfo, state: object, error: BaseException | None) -> None:
         start, span = cast("tuple[float, object | None]", state)
         now = time.perf_counter()
-        key = (node.primitive_type, node.name, _outcome(error))
+        key = (node.primitive_type, self._primitive(node.name), _outcome(error))
         series = self._series.get(key)
         if series is None:
             series = self._series[key] = [self.node_duration.labels(*key), self.node_calls.labels(*key), -math.inf]
@@ -137,25 +173,25 @@ class MetricsHook(Hook):
         self._record(node, state, error)
 
     def on_retry(self, node: NodeInfo, ctx: RunContext, attempt: int, delay: float, error: BaseException) -> None:
-        self.retries.labels(node.name).inc()
+        self.retries.labels(self._primitive(node.name)).inc()
 
     def on_fallback(self, node: NodeInfo, ctx: RunContext, failed: str, error: BaseException) -> None:
-        self.fallbacks.labels(node.name).inc()
+        self.fallbacks.labels(self._primitive(node.name)).inc()
 
     def on_timeout(self, node: NodeInfo, ctx: RunContext, seconds: float) -> None:
-        self.timeouts.labels(node.name).inc()
+        self.timeouts.labels(self._primitive(node.name)).inc()
 
     def on_circuit_state(self, node: NodeInfo, ctx: RunContext | None, old: str, new: str) -> None:
-        self.circuit_state.labels(node.name).set(CIRCUIT_STATES.get(new, -1))
+        self.circuit_state.labels(self._primitive(node.name)).set(CIRCUIT_STATES.get(new, -1))
 
     def on_cache_hit(self, node: NodeInfo, ctx: RunContext, key: str) -> None:
-        self.cache_hits.labels(node.name).inc()
+        self.cache_hits.labels(self._primitive(node.name)).inc()
 
     def on_cache_miss(self, node: NodeInfo, ctx: RunContext, key: str) -> None:
-        self.cache_misses.labels(node.name).inc()
+        self.cache_misses.labels(self._primitive(node.name)).inc()
 
     def on_compensate(self, node: NodeInfo, ctx: RunContext, step: str, error: BaseException | None) -> None:
-        self.compensations.labels(node.name, "ok" if error is None else "error").inc()
+        self.compensations.labels(self._primitive(node.name), "ok" if error is None else "error").inc()
 
 
 _hooks_lock = threading.Lock()
@@ -163,8 +199,17 @@ _HOOK_ATTR = "_tta_metrics_hook"  # kept on the registry itself: ids of dead reg
 _TRACKED_ATTR = "_tta_tracked_metrics"
 
 
-def configure_metrics(registry: CollectorRegistry | None = None, *, namespace: str = "tta", install: bool = True) -> MetricsHook | None:
+def configure_metrics(
+    registry: CollectorRegistry | None = None,
+    *,
+    namespace: str = "tta",
+    install: bool = True,
+    max_label_values: int = DEFAULT_MAX_LABEL_VALUES,
+) -> MetricsHook | None:
     """Create (once per registry) and install the metrics hook for every plan.
+
+    `max_label_values` bounds the distinct workflow names and node names recorded; later new
+    ones are recorded as "other".
 
     Returns None when the `prometheus` extra is not installed (one warning; workflows run
     unchanged).
@@ -176,7 +221,7 @@ def configure_metrics(registry: CollectorRegistry | None = None, *, namespace: s
     with _hooks_lock:
         hook = getattr(reg, _HOOK_ATTR, None)
         if hook is None:
-            hook = MetricsHook(reg, namespace=namespace)
+            hook = MetricsHook(reg, namespace=namespace, max_label_values=max_label_values)
             setattr(reg, _HOOK_ATTR, hook)
     if install:
         install_hook(hook)
