@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import importlib
 import importlib.util
+import inspect
 import json
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import TextIO
 
 import anyio
@@ -28,6 +32,7 @@ from .compiler import Plan, compile
 from .compiler.passes import Budget
 from .dsl.core import Node
 from .errors import PrimitivesError
+from .executor.concurrency import bare_fatal_errors
 
 __all__ = ["main"]
 
@@ -37,33 +42,84 @@ class TargetError(PrimitivesError, LookupError):
 
 
 def load_target(spec: str) -> object:
-    """The object named by `module:attr` or `file.py:attr`."""
+    """The Node or Plan named by `module:attr` or `file.py:attr` (see `_workflow_of`).
+
+    A file is imported under a private module name (`_tta_target_<hash>_<stem>`), so a target
+    called `json.py` cannot shadow the standard library; its directory goes on `sys.path` once
+    (for its own sibling imports), as the working directory does for module targets. Any failure
+    to import raises TargetError naming the target, never a traceback.
+    """
     module_part, sep, attr = spec.rpartition(":")
     if not sep or not module_part or not attr:
         raise TargetError(f"target {spec!r}: expected MODULE:ATTRIBUTE or path/to/file.py:ATTRIBUTE")
-    if module_part.endswith(".py") or "/" in module_part:
-        path = Path(module_part).resolve()
-        if not path.exists():
-            raise TargetError(f"target {spec!r}: no such file {path}")
-        sys.path.insert(0, str(path.parent))
-        loader_spec = importlib.util.spec_from_file_location(path.stem, path)
-        if loader_spec is None or loader_spec.loader is None:
-            raise TargetError(f"target {spec!r}: cannot import {path}")
-        module = importlib.util.module_from_spec(loader_spec)
-        sys.modules[path.stem] = module
-        loader_spec.loader.exec_module(module)
-    else:
-        sys.path.insert(0, str(Path.cwd()))
-        module = importlib.import_module(module_part)
+    module = _import_file(spec, module_part) if module_part.endswith(".py") or "/" in module_part else _import_module(spec, module_part)
     try:
         obj: object = getattr(module, attr)
     except AttributeError:
         raise TargetError(f"target {spec!r}: module {module.__name__!r} has no attribute {attr!r}") from None
-    if not isinstance(obj, (Node, Plan)) and callable(obj):
-        obj = obj()
-    if not isinstance(obj, (Node, Plan)):
-        raise TargetError(f"target {spec!r}: expected a Node or a Plan, got {type(obj).__name__}")
-    return obj
+    return _workflow_of(spec, module, obj)
+
+
+def _on_path(directory: Path) -> None:
+    entry = str(directory)
+    if entry not in sys.path:
+        sys.path.insert(0, entry)
+
+
+def _import_module(spec: str, name: str) -> ModuleType:
+    _on_path(Path.cwd())
+    try:
+        return importlib.import_module(name)
+    except Exception as error:  # not found, a syntax error, an error raised while importing
+        raise TargetError(f"target {spec!r}: cannot import module {name!r}: {type(error).__name__}: {error}") from None
+
+
+def _import_file(spec: str, file: str) -> ModuleType:
+    path = Path(file).resolve()
+    if not path.is_file():
+        raise TargetError(f"target {spec!r}: no such file {path}")
+    digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
+    name = f"_tta_target_{digest}_{re.sub(r'[^A-Za-z0-9_]', '_', path.stem)}"
+    loaded = sys.modules.get(name)
+    if isinstance(loaded, ModuleType):
+        return loaded
+    loader_spec = importlib.util.spec_from_file_location(name, path)
+    if loader_spec is None or loader_spec.loader is None:
+        raise TargetError(f"target {spec!r}: cannot import {path}")
+    module = importlib.util.module_from_spec(loader_spec)
+    _on_path(path.parent)
+    sys.modules[name] = module  # dataclasses and pickling look their module up here
+    try:
+        loader_spec.loader.exec_module(module)
+    except Exception as error:
+        del sys.modules[name]
+        raise TargetError(f"target {spec!r}: importing {path} failed: {type(error).__name__}: {error}") from None
+    return module
+
+
+def _workflow_of(spec: str, module: ModuleType, obj: object) -> object:
+    """`obj` if it is a Node or Plan; else, if it is a function of this module that takes no
+    arguments, what it returns (which must be one). Nothing else is ever called: not builtins
+    (`os:abort`), classes, or functions imported from elsewhere."""
+    if isinstance(obj, (Node, Plan)):
+        return obj
+    if not (inspect.isfunction(obj) and obj.__module__ == module.__name__ and _takes_no_arguments(obj)):
+        raise TargetError(
+            f"target {spec!r}: expected a Node, a Plan, or a function of this module with no required "
+            f"arguments returning one; got {type(obj).__name__}"
+        )
+    try:
+        built: object = obj()
+    except Exception as error:
+        raise TargetError(f"target {spec!r}: calling {obj.__name__}() failed: {type(error).__name__}: {error}") from None
+    if not isinstance(built, (Node, Plan)):
+        raise TargetError(f"target {spec!r}: {obj.__name__}() returned {type(built).__name__}, expected a Node or a Plan")
+    return built
+
+
+def _takes_no_arguments(fn: Callable[..., object]) -> bool:
+    parameters = inspect.signature(fn).parameters.values()
+    return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters)
 
 
 def _plan(target: object, args: argparse.Namespace) -> Plan[object, object]:
@@ -156,9 +212,10 @@ async def _run_many(plan: Plan[object, object], items: list[object], concurrency
             done += 1
             print(f"\r{done}/{len(items)} done", end="", file=sys.stderr, flush=True)
 
-    async with anyio.create_task_group() as tg:
-        for _ in range(max(1, min(concurrency, len(items)))):
-            tg.start_soon(worker)
+    with bare_fatal_errors():  # Ctrl-C stops the map with a plain KeyboardInterrupt
+        async with anyio.create_task_group() as tg:
+            for _ in range(max(1, min(concurrency, len(items)))):
+                tg.start_soon(worker)
     if items:
         print(file=sys.stderr)
     return results
