@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.machinery
 import io
 import json
 import sys
@@ -87,3 +88,17 @@ def test_import_errors_are_one_clear_line(tmp_path: Path, source: str, expected:
 def test_a_missing_module_is_one_clear_line() -> None:
     code, text = run("check", "no_such_pkg.flows:pipeline")
     assert code == 1 and "cannot import module 'no_such_pkg.flows'" in text and "Traceback" not in text
+
+
+def test_a_file_target_cannot_shadow_a_module_imported_later(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "path", list(sys.path))  # restored after the test
+    (tmp_path / "colorsys.py").write_text(FLOW)  # a stdlib name this process may import later
+    (tmp_path / "_tta_sibling_helper.py").write_text("SUFFIX = '!'\n")
+    (tmp_path / "flow_with_sibling.py").write_text(FLOW + "from _tta_sibling_helper import SUFFIX\n")
+    assert run("explain", f"{tmp_path / 'colorsys.py'}:pipeline")[0] == 0
+    found = importlib.machinery.PathFinder.find_spec("colorsys")  # what `import colorsys` would load now
+    assert found is not None and found.origin is not None and Path(found.origin).parent != tmp_path
+    try:  # the file's own sibling imports still work
+        assert run("run", f"{tmp_path / 'flow_with_sibling.py'}:pipeline", "--input", '"a"') == (0, '"A"\n')
+    finally:
+        sys.modules.pop("_tta_sibling_helper", None)

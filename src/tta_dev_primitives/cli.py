@@ -45,9 +45,11 @@ def load_target(spec: str) -> object:
     """The Node or Plan named by `module:attr` or `file.py:attr` (see `_workflow_of`).
 
     A file is imported under a private module name (`_tta_target_<hash>_<stem>`), so a target
-    called `json.py` cannot shadow the standard library; its directory goes on `sys.path` once
-    (for its own sibling imports), as the working directory does for module targets. Any failure
-    to import raises TargetError naming the target, never a traceback.
+    called `json.py` cannot shadow the standard library. Its directory is appended to `sys.path`
+    once, for its own sibling imports: at the end, so neither the file (a later `import json`)
+    nor its neighbours can shadow the standard library or installed packages. Module targets
+    resolve from the working directory first, as `python -m` does. Any failure to import raises
+    TargetError naming the target, never a traceback.
     """
     module_part, sep, attr = spec.rpartition(":")
     if not sep or not module_part or not attr:
@@ -60,14 +62,15 @@ def load_target(spec: str) -> object:
     return _workflow_of(spec, module, obj)
 
 
-def _on_path(directory: Path) -> None:
+def _on_path(directory: Path, *, first: bool) -> None:
+    """Put `directory` on `sys.path` if absent: first (it wins over installed modules) or last."""
     entry = str(directory)
     if entry not in sys.path:
-        sys.path.insert(0, entry)
+        sys.path.insert(0 if first else len(sys.path), entry)
 
 
 def _import_module(spec: str, name: str) -> ModuleType:
-    _on_path(Path.cwd())
+    _on_path(Path.cwd(), first=True)
     try:
         return importlib.import_module(name)
     except Exception as error:  # not found, a syntax error, an error raised while importing
@@ -87,7 +90,7 @@ def _import_file(spec: str, file: str) -> ModuleType:
     if loader_spec is None or loader_spec.loader is None:
         raise TargetError(f"target {spec!r}: cannot import {path}")
     module = importlib.util.module_from_spec(loader_spec)
-    _on_path(path.parent)
+    _on_path(path.parent, first=False)
     sys.modules[name] = module  # dataclasses and pickling look their module up here
     try:
         loader_spec.loader.exec_module(module)

@@ -52,7 +52,7 @@ SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     ("GitHub token", r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"),
     ("Slack token", r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
     ("Google API key", r"\bAIza[0-9A-Za-z_\-]{30,}"),
-    ("password in a URL", r"(?P<keep>://[^/\s:@]+:)[^@\s/]+(?=@)"),
+    ("password in a URL", r"(?P<keep>://[^/\s:@]*:)[^@\s/]+(?=@)"),  # `redis://:pw@host` too
     (
         "secret query parameter",
         r"(?i)(?P<keep>[?&;](?:api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|id[_-]?token|token|"
@@ -60,7 +60,8 @@ SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     (
         "secret assignment in text (a repr, a config dump)",
-        r"(?i)(?P<keep>\b[a-z_]*(?:password|passwd|secret|api_?key|token)['\"]?\s*[=:]\s*['\"]?)[^'\"\s,;&)}\]]+",
+        r"(?i)(?P<keep>(?:password|passwd|secret|api[_-]?key|token)['\"]?\s*[=:]\s*['\"]?)"
+        r"(?:(?<=\")[^\"]*|(?<=')[^']*|[^'\"\s,;&)}\]]+)",  # a quoted value up to its closing quote
     ),
 )
 """(what it catches, regular expression): parts of any string that are masked; a `keep` group
