@@ -322,42 +322,33 @@ class Cache(GuardPolicy):
 
     # -- store access ---------------------------------------------------------------------------
 
-    async def _through_store(self, operation: Callable[[], Awaitable[object]], site: GuardSite | None) -> object:
+    async def _through_store(self, operation: Callable[[str], Awaitable[object]], key: Hashable, site: GuardSite | None) -> object:
         """Call the persistent store behind its breaker; a failure or an open breaker gives
         MISSING (a miss), never an error, except a value the codec cannot store."""
         breaker = self.store_breaker
         assert breaker is not None
         try:
-            breaker.acquire(site)
-        except CircuitOpenError:
+            return await breaker.call(operation, key, site, ignore=(CacheSerializationError,))  # type: ignore[arg-type]  # str keys
+        except CircuitOpenError:  # raised before the store is called: the store was skipped
             self.bypassed += 1
             return MISSING
-        start = self.clock.now()
-        try:
-            result = await operation()
         except CacheSerializationError:
-            breaker.release()
             raise
         except Exception as error:
-            breaker.record(True, self.clock.now() - start, site)
             self._store_failed(error)
             return MISSING
-        except BaseException:
-            breaker.release()
-            raise
-        breaker.record(False, self.clock.now() - start, site)
-        return result
 
     async def _lookup(self, key: Hashable, site: GuardSite | None) -> object:
         if self._memory is not None:
             return self._memory.get_now(key)
-        return await self._through_store(lambda: self.store.get(key), site)  # type: ignore[arg-type]
+        return await self._through_store(self.store.get, key, site)
 
     async def _save(self, key: Hashable, value: object, site: GuardSite | None) -> None:
         if self._memory is not None:
             self._memory.set_now(key, value, self._entry_ttl())
             return
-        await self._through_store(lambda: self.store.set(key, value, self._entry_ttl()), site)  # type: ignore[arg-type]
+        ttl = self._entry_ttl()
+        await self._through_store(lambda stored_key: self.store.set(stored_key, value, ttl), key, site)
 
     # -- lookups ----------------------------------------------------------------------------
 

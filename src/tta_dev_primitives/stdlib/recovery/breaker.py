@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import ClassVar, Literal, TypedDict
+from typing import ClassVar, Literal, TypedDict, TypeVar
 
 from typing_extensions import Unpack
 
@@ -29,6 +29,9 @@ from ..validate import check_fraction, check_int, check_positive
 from .errors import CircuitOpenError
 
 __all__ = ["CLOSED", "HALF_OPEN", "OPEN", "BreakerSettings", "CircuitBreaker", "State"]
+
+A = TypeVar("A")
+T = TypeVar("T")
 
 State = Literal["closed", "open", "half_open"]
 CLOSED: State = "closed"
@@ -242,24 +245,34 @@ class CircuitBreaker(GuardPolicy):
 
     # -- guard -------------------------------------------------------------------------------
 
+    async def call(
+        self,
+        operation: Callable[[A], Awaitable[T]],
+        argument: A,
+        site: GuardSite | None = None,
+        *,
+        ignore: tuple[type[BaseException], ...] = (),
+    ) -> T:
+        """`await operation(argument)` through the breaker: CircuitOpenError while open, else the
+        outcome is recorded (errors in `ignore`, in `ignore_exceptions` or outside
+        `record_exceptions` are neither failures nor successes)."""
+        self.acquire(site)
+        now = self.clock.now
+        start = now()
+        try:
+            result = await operation(argument)
+        except BaseException as error:
+            if isinstance(error, ignore) or isinstance(error, self.ignore_exceptions) or not isinstance(error, self.record_exceptions):
+                self.release()
+            else:
+                self.record(True, now() - start, site)
+            raise
+        self.record(False, now() - start, site)
+        return result
+
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
-        clock, record_on, ignore = self.clock, self.record_exceptions, self.ignore_exceptions
-
-        async def guarded(x: object) -> object:
-            self.acquire(site)
-            start = clock.now()
-            try:
-                result = await call(x)
-            except BaseException as error:
-                if isinstance(error, ignore) or not isinstance(error, record_on):
-                    self.release()
-                else:
-                    self.record(True, clock.now() - start, site)
-                raise
-            self.record(False, clock.now() - start, site)
-            return result
-
-        return guarded
+        through = self.call
+        return lambda x: through(call, x, site)
 
     def __repr__(self) -> str:
         return f"CircuitBreaker({self.name!r}, state={self.state})"
