@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TypeVar
 
-from ..dsl.core import Node, check_name
+from ..dsl.core import Node
+from ..validate import check_bool, check_name
 from ..errors import ConfigError, UnknownPassError
 from .ir import walk
 from .lowering import lower
@@ -46,8 +47,7 @@ def compile(
         raise UnknownPassError(f"compile(): unknown pass name(s) {unknown}; available passes: {list(available_passes())}")
     if budget is not None and not isinstance(budget, Budget):
         raise ConfigError("compile()", "budget", "a Budget", budget)
-    if not isinstance(strict, bool):
-        raise ConfigError("compile()", "strict", "True or False", strict)
+    check_bool("compile()", "strict", strict)
     if name is not None:
         check_name("compile()", "name", name)
     keys = frozenset([state_keys] if isinstance(state_keys, str) else state_keys)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Generic, Literal, TypeVar, cast
 import attrs
 
 from ..context import RunContext
+from ..validate import check_optional_positive
 from .explain import render_explain
 from .ir import Op, walk
 from .passes import Analysis, Change, EdgeReport, Lint
@@ -214,8 +215,7 @@ class Plan(Generic[In, Out]):
         owner = f"plan {self.name!r}.run"
         if context is not None and not isinstance(context, RunContext):
             raise ConfigError(owner, "context", "a RunContext or None", context)
-        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0):
-            raise ConfigError(owner, "timeout", "a number of seconds > 0, or None", timeout)
+        check_optional_positive(owner, "timeout", timeout)
 
     def run_sync(
         self,

@@ -7,7 +7,6 @@ graph into a Plan, and the executor runs the Plan. Nothing here runs anything.
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -16,6 +15,7 @@ from typing_extensions import Never
 
 from typing_extensions import Self
 
+from ..validate import check_finite_non_negative, check_name
 from .location import SourceLocation, capture_location
 from .traits import NO_TRAITS, Traits
 
@@ -39,18 +39,6 @@ C = TypeVar("C")
 DEFAULT_MAP_CONCURRENCY = 16
 
 
-
-_CONTROL_CHARACTERS = frozenset(map(chr, [*range(0x20), 0x7F]))
-
-
-def check_name(owner: str, field: str, value: object) -> str:
-    """A name for a node, plan or cache scope: a non-empty str without control characters (they
-    end up in span names, metric labels, log lines and generated code's file names)."""
-    if not isinstance(value, str) or not value or not _CONTROL_CHARACTERS.isdisjoint(value):
-        from ..errors import ConfigError
-
-        raise ConfigError(owner, field, "a non-empty str without control characters", value)
-    return value
 
 class Node(Generic[In, Out]):
     """A typed step from `In` to `Out`.
@@ -155,9 +143,7 @@ class Node(Generic[In, Out]):
                 changes[field] = frozenset(keys)
         for field, amount in (("cost", cost), ("max_latency", max_latency)):
             if amount is not None:
-                if isinstance(amount, bool) or not isinstance(amount, (int, float)) or not 0 <= amount < math.inf:
-                    raise ConfigError(self.name, field, "a finite number >= 0", amount)  # NaN would pass any budget
-                changes[field] = float(amount)
+                changes[field] = check_finite_non_negative(self.name, field, amount)  # NaN would pass any budget
         return self._with_traits(**changes)
 
     def with_attributes(self, **attributes: str | int | float | bool) -> Self:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
 
 from ..context import RunContext
 from ..executor.hooks import Hook, NodeInfo, RunInfo, install_hook
-from ..stdlib.validate import check_int
+from ..validate import check_int
 from ._support import optional
 
 if TYPE_CHECKING:

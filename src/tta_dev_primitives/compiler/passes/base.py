@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 
 from collections.abc import Callable
 
 import attrs
 
+from ...validate import check_finite_non_negative
 from ..ir import Op
 
 __all__ = ["Budget", "Change", "CompilerPass", "PassContext"]
@@ -38,12 +38,10 @@ class Budget:
     """Calls of any one leaf per run (nested retries multiply)."""
 
     def __attrs_post_init__(self) -> None:
-        from ...errors import ConfigError
-
         for field in ("max_cost", "max_latency", "max_attempts"):
             value = getattr(self, field)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf):
-                raise ConfigError("Budget", field, "a finite number >= 0", value)  # NaN would never trigger
+            if value is not None:
+                check_finite_non_negative("Budget", field, value)  # NaN would never trigger
 
 
 @attrs.define

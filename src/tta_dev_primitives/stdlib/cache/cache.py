@@ -34,7 +34,6 @@ import attrs
 
 from ...compiler.ir import Op
 from ...compiler.structure import NotStable, local_identity, stable_identity
-from ...dsl.core import check_name
 from ...errors import ConfigError
 from ...executor.reraise import fresh_copy
 from ...executor.shield import Protectable
@@ -43,7 +42,7 @@ from ..clock import SYSTEM_CLOCK, Clock
 from ..guard import GuardPolicy, GuardSite
 from ..recovery.breaker import CircuitBreaker
 from ..recovery.errors import CircuitOpenError
-from ..validate import check_fraction, check_int, check_optional_positive
+from ...validate import check_fraction, check_int, check_name, check_optional_positive
 from .binding import Binding, key_label, token_for
 from .codec import CacheSerializationError
 from .stores import MISSING, CacheStore, MemoryStore

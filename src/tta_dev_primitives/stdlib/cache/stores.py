@@ -21,7 +21,7 @@ import anyio.to_thread
 
 from ...errors import ConfigError
 from ..clock import WALL_CLOCK, Clock
-from ..validate import check_int, check_positive
+from ...validate import check_int, check_positive
 from .codec import Codec, JsonCodec, encode_exactly
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 import attrs
 
 from ...errors import ConfigError, PrimitivesError
-from ..validate import check_fraction, check_non_negative, check_positive
+from ...validate import check_fraction, check_non_negative, check_positive
 
 __all__ = ["BudgetExceededError", "CheapestMeetingQuality", "CostAware", "LowestLatency", "NoRouteMeetsQualityError", "RouteSpec"]
 

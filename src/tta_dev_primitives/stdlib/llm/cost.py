@@ -19,7 +19,7 @@ from ...dsl.core import Node
 from ..compiled import CompiledPrimitive
 from ..flow.policies import BudgetExceededError
 from ..guard import GuardNode, GuardPolicy, GuardSite
-from ..validate import check_positive
+from ...validate import check_positive
 from .model import ChatRequest, ChatResponse
 
 __all__ = [

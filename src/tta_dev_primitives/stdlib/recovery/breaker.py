@@ -25,7 +25,7 @@ from typing_extensions import Unpack
 from ...errors import ConfigError
 from ..clock import SYSTEM_CLOCK, Clock
 from ..guard import GuardPolicy, GuardSite
-from ..validate import check_fraction, check_int, check_positive
+from ...validate import check_fraction, check_int, check_positive
 from .errors import CircuitOpenError
 
 __all__ = ["CLOSED", "HALF_OPEN", "OPEN", "BreakerSettings", "CircuitBreaker", "State"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from ..validate import check_positive
+from ...validate import check_positive
 
 __all__ = ["RetryBudget"]
 

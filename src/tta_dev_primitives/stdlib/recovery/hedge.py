@@ -15,7 +15,7 @@ import anyio
 from ...executor.concurrency import bare_fatal_errors
 from ..clock import SYSTEM_CLOCK, Clock
 from ..guard import GuardPolicy, GuardSite
-from ..validate import check_int, check_non_negative
+from ...validate import check_int, check_non_negative
 
 __all__ = ["Hedge", "HedgeError"]
 

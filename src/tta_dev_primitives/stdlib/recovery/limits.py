@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from ...executor.wakeup import ThreadSafeEvent
 from ..clock import SYSTEM_CLOCK, Clock
 from ..guard import GuardPolicy, GuardSite
-from ..validate import check_bool, check_int, check_positive
+from ...validate import check_bool, check_int, check_positive
 from .errors import BulkheadFullError, RateLimitedError
 
 __all__ = ["Bulkhead", "RateLimiter"]

@@ -24,7 +24,7 @@ from typing import TypeVar
 from ...dsl.core import Node
 from ..clock import SYSTEM_CLOCK, Clock
 from ..guard import GuardNode, GuardPolicy, GuardSite
-from ..validate import check_bool, check_int, check_non_negative, check_optional_positive, check_positive
+from ...validate import check_bool, check_int, check_non_negative, check_optional_positive, check_positive
 from .budget import RetryBudget
 from .errors import TransientError
 

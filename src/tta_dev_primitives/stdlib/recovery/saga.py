@@ -45,7 +45,7 @@ from ...executor.shield import run_to_completion
 from ..clock import SYSTEM_CLOCK, Clock
 from ..compiled import CompiledPrimitive
 from ..guard import GuardSite
-from ..validate import check_positive
+from ...validate import check_positive
 from .errors import CompensationInterruptedError, NodeTimeoutError, SagaError
 from .retry import Retry
 

@@ -16,7 +16,7 @@ from typing import Never, TypeVar
 from ...dsl.core import Node
 from ..clock import SYSTEM_CLOCK, Clock
 from ..guard import GuardNode, GuardPolicy, GuardSite, guard_function
-from ..validate import check_positive
+from ...validate import check_positive
 from .errors import NodeTimeoutError
 
 __all__ = ["Timeout", "TimeoutPrimitive"]

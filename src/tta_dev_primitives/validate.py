@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 
-from ..errors import ConfigError
+from .errors import ConfigError
 
 __all__ = [
     "check_bool",
     "check_finite_non_negative",
     "check_fraction",
     "check_int",
+    "check_name",
     "check_non_negative",
     "check_optional_positive",
     "check_positive",
@@ -62,3 +63,14 @@ def check_finite_non_negative(owner: str, field: str, value: object) -> float:
     if not _is_number(value) or not 0 <= value < math.inf:  # type: ignore[operator]
         raise ConfigError(owner, field, "a finite number >= 0", value)
     return float(value)  # type: ignore[arg-type]
+
+
+_CONTROL_CHARACTERS = frozenset(map(chr, [*range(0x20), 0x7F]))
+
+
+def check_name(owner: str, field: str, value: object) -> str:
+    """A name for a node, plan or cache scope: a non-empty str without control characters (they
+    end up in span names, metric labels, log lines and generated code's file names)."""
+    if not isinstance(value, str) or not value or not _CONTROL_CHARACTERS.isdisjoint(value):
+        raise ConfigError(owner, field, "a non-empty str without control characters", value)
+    return value
