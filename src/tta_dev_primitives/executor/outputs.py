@@ -14,16 +14,24 @@ the setting up on their next run.
 from __future__ import annotations
 
 import collections.abc as cabc
-import types
 import typing
 from collections.abc import Callable
 
-import typing_extensions
-
-from ..compiler.types import format_type
+# the compiler's own readings of type forms: one understanding of Annotated, unions, Literal, ...
+from ..compiler.types import (
+    _ANY_FORMS,
+    _LITERAL_ORIGINS,
+    _NEVER_FORMS,
+    _UNION_ORIGINS,
+    _is_newtype,
+    _is_typeddict,
+    _strip,
+    format_type,
+)
 from ..dsl.location import SourceLocation
 from ..dsl.types import UNKNOWN
-from ..errors import PrimitivesError, ConfigError
+from ..errors import PrimitivesError
+from ..validate import check_bool
 from .hooks import REGISTRY
 
 __all__ = ["OutputTypeError", "check_outputs", "output_checker"]
@@ -53,41 +61,34 @@ def _preview(value: object) -> str:
     return f"({text[:60]}...)" if len(text) > 60 else f"({text})"
 
 
-_SKIPPED: tuple[object, ...] = (typing.Any, typing_extensions.Any, object, UNKNOWN)
-_NEVER: tuple[object, ...] = (typing.NoReturn, typing.Never, typing_extensions.Never)
-_UNIONS: tuple[object, ...] = (typing.Union, types.UnionType)
-_LITERALS: tuple[object, ...] = (typing.Literal, typing_extensions.Literal)
+_UNCHECKED: tuple[object, ...] = (*_ANY_FORMS, *_NEVER_FORMS, object, UNKNOWN)
 _PROMOTED: dict[type, tuple[type, ...]] = {float: (float, int), complex: (complex, float, int)}
 
 
 def check_outputs(enabled: bool = True) -> bool:
     """Turn runtime output checks on or off for every plan (from its next run); returns the
     previous setting so a caller can restore it."""
-    candidate: object = enabled
-    if not isinstance(candidate, bool):
-        raise ConfigError("check_outputs", "enabled", "True or False", enabled)
-    return REGISTRY.set_check_outputs(enabled)
+    return REGISTRY.set_check_outputs(check_bool("check_outputs", "enabled", enabled))
 
 
 def output_checker(tp: object) -> Check | None:
     """A cheap predicate for values of type `tp`, or None when `tp` cannot be checked cheaply
     (Any, type variables, non-runtime Protocols, ...): then nothing is checked."""
-    while typing.get_origin(tp) is typing.Annotated:
-        tp = typing.get_args(tp)[0]
-    if any(tp is skipped for skipped in _SKIPPED) or any(tp is never for never in _NEVER):
+    tp = _strip(tp)  # Annotated[X, ...] -> X, None -> NoneType
+    if any(tp is unchecked for unchecked in _UNCHECKED):
         return None
-    if tp is None or tp is type(None):
+    if tp is type(None):
         return lambda value: value is None
-    if isinstance(tp, typing.NewType):
-        return output_checker(tp.__supertype__)
+    if _is_newtype(tp):
+        return output_checker(tp.__supertype__)  # type: ignore[attr-defined]
     origin = typing.get_origin(tp)
-    if origin in _UNIONS:
+    if origin in _UNION_ORIGINS:
         members = [output_checker(arg) for arg in typing.get_args(tp)]
         if any(member is None for member in members):
             return None  # one unverifiable member makes any value possibly right
         checks = tuple(m for m in members if m is not None)
         return lambda value: any(check(value) for check in checks)
-    if origin in _LITERALS:
+    if origin in _LITERAL_ORIGINS:
         allowed = tuple((type(arg), arg) for arg in typing.get_args(tp))
         return lambda value: (type(value), value) in allowed
     if origin is type:
@@ -98,11 +99,10 @@ def output_checker(tp: object) -> Check | None:
         tp = origin  # list[int] -> list: the container's items are not walked (not cheap)
     if not isinstance(tp, type):
         return None  # a TypeVar, a string annotation, ...
-    if typing_extensions.is_typeddict(tp):
+    if _is_typeddict(tp):
         return lambda value: isinstance(value, dict)
-    if getattr(tp, "_is_protocol", False):
-        if not getattr(tp, "_is_runtime_protocol", False):
-            return None
+    if getattr(tp, "_is_protocol", False) and not getattr(tp, "_is_runtime_protocol", False):
+        return None  # (typing.Protocol itself included)
     accepted = _PROMOTED.get(tp, tp)
     return lambda value: isinstance(value, accepted)
 
