@@ -18,12 +18,11 @@ Names are compared after normalising: lower case, `-` and spaces to `_`, camelCa
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import threading
 from collections.abc import Iterable, Mapping
 
-import attrs
+from ..records import record_fields
 
 __all__ = ["MAX_DEPTH", "REDACTED", "SECRET_FIELDS", "SECRET_PATTERNS", "add_redaction", "redact", "scrub", "secret_name"]
 
@@ -173,11 +172,9 @@ def _name(key: object) -> str | None:
 def _fields(value: object) -> dict[str, object] | None:
     """The attributes of a dataclass, attrs class, pydantic model or plain object; None for
     values best logged as their text (numbers, dates, paths, exceptions, ...)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-    kind = type(value)
-    if attrs.has(kind):
-        return {a.name: getattr(value, a.name) for a in attrs.fields(kind)}
+    fields = record_fields(value)
+    if fields is not None:
+        return fields
     dump = getattr(value, "model_dump", None)
     if callable(dump) and not isinstance(value, type):
         dumped = dump()

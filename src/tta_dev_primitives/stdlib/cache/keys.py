@@ -14,7 +14,6 @@ ids, timeouts, streaming and metadata), so a new parameter is never silently ign
 from __future__ import annotations
 
 import base64
-import dataclasses
 import enum
 import hashlib
 import json
@@ -22,9 +21,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar, cast
 
-import attrs
-
 from ...errors import PrimitivesError
+from ...records import record_fields
 
 __all__ = ["NON_OUTPUT_FIELDS", "CacheKeyError", "CallArgs", "canonical_json", "canonical_key", "llm_key", "qualified_name"]
 
@@ -86,11 +84,8 @@ def _canonical(value: object, path: str) -> object:
         return {"__call__": [_canonical(value.args, f"{path}.args"), _mapping(value.kwargs, f"{path}.kwargs")]}
     if isinstance(value, enum.Enum):
         return {"__enum__": qualified_name(kind), "name": value.name}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-        return {"__obj__": qualified_name(kind), "fields": _mapping(fields, path)}
-    if attrs.has(kind):
-        fields = {a.name: getattr(value, a.name) for a in attrs.fields(kind)}
+    fields = record_fields(value)
+    if fields is not None:
         return {"__obj__": qualified_name(kind), "fields": _mapping(fields, path)}
     dump = getattr(value, "model_dump", None)  # pydantic v2 models
     if callable(dump):
