@@ -167,8 +167,18 @@ def test_branch_accepts_plain_predicate_function() -> None:
 
 def test_cycle_is_reported_with_the_path() -> None:
     loop: Chain[int, int] = Chain((node(double), node(double)), name="loop")
-    loop.steps = (*loop.steps, loop)  # only possible by mutating a node after building it
+    loop._items.append(loop)  # only possible by mutating a node's internals after building it
+    loop._count += 1
     with pytest.raises(CycleError, match=r"cycle in the workflow graph: 'loop' .* -> 'loop'"):
+        compile(loop)
+
+
+def test_a_node_containing_itself_under_its_default_name_is_a_cycle_not_a_recursion_error() -> None:
+    loop = node(double) >> node(double)
+    assert isinstance(loop, Chain)
+    loop._items.append(loop)
+    loop._count += 1
+    with pytest.raises(CycleError, match=r"cycle in the workflow graph: 'double >> double >> <Chain containing itself>'"):
         compile(loop)
 
 

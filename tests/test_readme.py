@@ -31,7 +31,7 @@ def quick_start_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_quick_start_runs(quick_start_file: Path) -> None:
     proc = subprocess.run([sys.executable, str(quick_start_file)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    assert "plan 'normalize >> Evidence(" in proc.stdout
+    assert "plan 'normalize >> ... >> <lambda> ? greet : answer (3 steps)'" in proc.stdout
     assert "1 passage(s) for 'what is a plan?'" in proc.stdout
 
 

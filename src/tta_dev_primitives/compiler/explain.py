@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from .._deep import depth_independent
 from .ir import CallOp, Op, SeqOp
 from .passes import Analysis, EdgeReport, Lint
+from ..dsl.core import shorten
 from .types import format_type
 
 if TYPE_CHECKING:
@@ -15,8 +17,19 @@ if TYPE_CHECKING:
 __all__ = ["render_explain"]
 
 
+_MAX_TYPE = 120
+"""Longest type shown on a line: types of deeply nested plans grow with the nesting."""
+
+_MAX_INDENT = 32
+"""Deeper levels are indented as `┆(level n) `, so EXPLAIN of a deep plan is not O(n^2) text."""
+
+
+def _shown(tp: object) -> str:
+    return shorten(format_type(tp), _MAX_TYPE)
+
+
 def _describe(op: Op, locations: bool) -> str:
-    head = f"{op.kind} {op.name!r}  {format_type(op.in_type)} -> {format_type(op.out_type)}"
+    head = f"{op.kind} {op.name!r}  {_shown(op.in_type)} -> {_shown(op.out_type)}"
     extras: list[str] = []
     if isinstance(op, CallOp):
         extras.append(str(op.params()["mode"]) + (", ctx" if op.arity == 2 else ""))
@@ -37,7 +50,7 @@ def _describe(op: Op, locations: bool) -> str:
 
 
 def _edge_text(report: EdgeReport | None, producer: Op) -> str:
-    shown = format_type(producer.out_type)
+    shown = _shown(producer.out_type)
     if report is None:
         return f"↓ {shown}"
     if report.checked:
@@ -45,15 +58,25 @@ def _edge_text(report: EdgeReport | None, producer: Op) -> str:
     return f"↓ {shown}  (unchecked: {report.reason})"
 
 
+@depth_independent
 def _render(
-    op: Op, prefix: str, is_last: bool, is_root: bool, edges: Mapping[tuple[int, str], EdgeReport], locations: bool, out: list[str]
+    op: Op,
+    prefix: str,
+    is_last: bool,
+    is_root: bool,
+    edges: Mapping[tuple[int, str], EdgeReport],
+    locations: bool,
+    out: list[str],
+    level: int = 0,
 ) -> None:
     connector = "" if is_root else ("└─ " if is_last else "├─ ")
     out.append(f"{prefix}{connector}{_describe(op, locations)}")
     child_prefix = prefix if is_root else prefix + ("   " if is_last else "│  ")
+    if len(child_prefix) > 3 * _MAX_INDENT:
+        child_prefix = f"┆(level {level + 1}) "
     for i, child in enumerate(op.children):
         last = i == len(op.children) - 1
-        _render(child, child_prefix, last, False, edges, locations, out)
+        _render(child, child_prefix, last, False, edges, locations, out, level + 1)
         if isinstance(op, SeqOp) and not last:
             out.append(f"{child_prefix}│    {_edge_text(edges.get((op.node_id, f'step {i + 1}')), child)}")
 
@@ -70,7 +93,7 @@ def render_explain(
     locations: bool = True,
 ) -> str:
     by_key = {(r.edge.owner.node_id, r.edge.label): r for r in edges}
-    lines = [f"plan {name!r}  {format_type(root.in_type)} -> {format_type(root.out_type)}  fingerprint {fingerprint}", ""]
+    lines = [f"plan {name!r}  {_shown(root.in_type)} -> {_shown(root.out_type)}  fingerprint {fingerprint}", ""]
     _render(root, "", True, True, by_key, locations, lines)
     lines += ["", "passes:"]
     width = max((len(p.name) for p in passes), default=0)

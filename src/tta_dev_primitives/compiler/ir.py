@@ -9,10 +9,11 @@ passes build new trees with `attrs.evolve`. Every op keeps the identity of the n
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import attrs
 
+from .._deep import depth_independent
 from ..dsl.location import SourceLocation
 from ..dsl.traits import NO_TRAITS, Traits
 from ..dsl.types import TypeExpr
@@ -20,8 +21,11 @@ from .callables import param_types_of, return_type_of
 from .types import tuple_of
 
 __all__ = [
-    "BranchOp", "CallOp", "CastOp", "ConstOp", "Edge", "Group", "MapOp", "Op", "ParOp", "SeqOp", "StageOp", "rewrite", "walk",
+    "BranchOp", "CallOp", "CastOp", "ConstOp", "Edge", "Group", "MapOp", "Op", "ParOp", "SeqOp", "StageOp", "fold", "rewrite",
+    "walk",
 ]
+
+V = TypeVar("V")
 
 
 @attrs.frozen(eq=False)
@@ -58,6 +62,19 @@ class Op:
     children: tuple[Op, ...] = ()
     traits: Traits = NO_TRAITS
     """What the source node declared (purity, state keys, cost, ...)."""
+    _facts: dict[str, object] | None = attrs.field(default=None, init=False, repr=False)
+    """Facts derived from this (immutable) op and its subtree, computed once (see `fact`)."""
+
+    def fact(self, key: str, derive: Callable[[Op], object]) -> object:
+        """`derive(self)`, computed once per op: subtree facts asked at every level of a deep
+        tree would otherwise cost O(n^2)."""
+        facts = self._facts
+        if facts is None:
+            facts = {}
+            object.__setattr__(self, "_facts", facts)
+        if key not in facts:
+            facts[key] = derive(self)
+        return facts[key]
 
     def params(self) -> dict[str, object]:
         """Kind-specific settings as JSON-compatible values (for EXPLAIN, JSON and fingerprints)."""
@@ -139,6 +156,7 @@ class Group:
     combiner: Callable[..., object] | None
     items: tuple[int | Group, ...]
 
+    @depth_independent
     def describe(self) -> str:
         inner = ", ".join(str(i) if isinstance(i, int) else i.describe() for i in self.items)
         if self.combiner is None:
@@ -162,9 +180,15 @@ class ParOp(Op):
         yield from self._combiner_edges(self.layout)
 
     def _combiner_edges(self, group: Group) -> Iterator[Edge]:
+        edges: list[Edge] = []
+        self._collect_combiner_edges(group, edges)
+        return iter(edges)
+
+    @depth_independent
+    def _collect_combiner_edges(self, group: Group, edges: list[Edge]) -> None:
         for item in group.items:
             if isinstance(item, Group):
-                yield from self._combiner_edges(item)
+                self._collect_combiner_edges(item, edges)
         if group.combiner is None:
             return
         params = param_types_of(group.combiner)
@@ -174,8 +198,9 @@ class ParOp(Op):
         for position, (item, dst) in enumerate(zip(group.items, params)):
             producer = self.children[item] if isinstance(item, int) else None
             src = self.children[item].out_type if isinstance(item, int) else self.group_type(item)
-            yield Edge(self, f"{name} argument {position}", producer, None, src, dst)
+            edges.append(Edge(self, f"{name} argument {position}", producer, None, src, dst))
 
+    @depth_independent
     def group_type(self, group: Group) -> TypeExpr:
         """The type of the value a layout group produces."""
         if group.combiner is not None:
@@ -228,9 +253,45 @@ def walk(op: Op) -> Iterator[Op]:
 
 
 def rewrite(op: Op, rule: Callable[[Op], Op]) -> Op:
-    """Apply `rule` bottom-up: children are rewritten first, then the op holding them."""
-    if op.children:
-        children = tuple(rewrite(c, rule) for c in op.children)
-        if any(new is not old for new, old in zip(children, op.children)) or len(children) != len(op.children):
-            op = op.with_children(children)
-    return rule(op)
+    """Apply `rule` bottom-up: children are rewritten first, then the op holding them.
+
+    Iterative (an explicit stack), so the depth of the tree does not matter."""
+
+    def combine(current: Op, children: list[Op]) -> Op:
+        if children and any(new is not old for new, old in zip(children, current.children)):
+            current = current.with_children(tuple(children))
+        return rule(current)
+
+    return fold(op, combine)
+
+
+class _Done:
+    """Stack marker: the children of `op` have their values."""
+
+    __slots__ = ("op",)
+
+    def __init__(self, op: Op) -> None:
+        self.op = op
+
+
+def fold(root: Op, combine: Callable[[Op, list[V]], V]) -> V:
+    """`combine(op, [values of its children])` for every op, children first; the root's value.
+
+    Iterative (an explicit stack), so the depth of the tree does not matter."""
+    values: list[V] = []
+    stack: list[Op | _Done] = [root]
+    pop, push, more, keep = stack.pop, stack.append, stack.extend, values.append
+    while stack:
+        item = pop()
+        if type(item) is _Done:
+            op = item.op
+            count = len(op.children)
+            kids = values[-count:]
+            del values[-count:]
+            keep(combine(op, kids))
+        elif item.children:  # type: ignore[union-attr]
+            push(_Done(item))  # type: ignore[arg-type]
+            more(reversed(item.children))  # type: ignore[union-attr]
+        else:
+            keep(combine(item, []))  # type: ignore[arg-type]
+    return values[0]

@@ -15,6 +15,7 @@ from ..dsl.composite import BranchNode, CastNode, Chain, ConstNode, MapNode, Par
 from ..dsl.function import FunctionNode
 from ..dsl.introspect import CallableInfo
 from ..dsl.core import AnyNode, Node
+from .._deep import depth_independent
 from .._registry import ClassRegistry
 from ..errors import BuildError, CycleError
 from .callables import return_type_of
@@ -45,19 +46,23 @@ class Lowerer:
     def __init__(self) -> None:
         self._next_id = 0
         self._stack: list[AnyNode] = []
+        self._open: set[int] = set()  # ids of the nodes on the stack: the cycle check is O(1)
 
+    @depth_independent
     def lower(self, node: AnyNode) -> Op:
         """Lower `node` (and, through its rule, its children)."""
-        if any(n is node for n in self._stack):
+        if id(node) in self._open:
             start = next(i for i, n in enumerate(self._stack) if n is node)
             path = " -> ".join(f"{n.name!r} ({n.location})" for n in [*self._stack[start:], node])
             raise CycleError(f"cycle in the workflow graph: {path}; a node cannot contain itself")
         rule = self._rule_for(node)
         self._stack.append(node)
+        self._open.add(id(node))
         try:
             return rule(node, self)
         finally:
             self._stack.pop()
+            self._open.discard(id(node))
 
     def next_id(self) -> int:
         node_id = self._next_id

@@ -145,8 +145,18 @@ class Plan(Generic[In, Out]):
         """The plan as JSON: ops with ids, kinds, names, types, locations, settings and children,
         plus the passes' changes, lints, analysis and every edge's verdict. Deterministic, so it
         round-trips through `json.loads` and serves as a golden file (`locations=False` drops
-        source paths)."""
-        return json.dumps(self.to_dict(locations=locations), indent=indent, sort_keys=False)
+        source paths).
+
+        Raises ValueError for a plan nested deeper than Python's json module encodes (about
+        1,000 levels; `to_dict`, `explain` and `fingerprint` have no such limit)."""
+        data = self.to_dict(locations=locations)
+        try:
+            return json.dumps(data, indent=indent, sort_keys=False)
+        except RecursionError:
+            raise ValueError(
+                f"plan {self.name!r}: nested too deep for the json module to encode; use to_dict() with "
+                "an encoder without a depth limit, or explain()"
+            ) from None
 
     def to_mermaid(self) -> str:
         """The plan as a Mermaid flowchart (paste into Markdown)."""

@@ -14,6 +14,7 @@ from pathlib import Path
 import attrs
 
 from ..errors import PrimitivesError
+from .._deep import depth_independent
 from .ir import BranchOp, Op, SeqOp
 from .types import format_type
 
@@ -39,6 +40,7 @@ class _Graph:
     top: _Cluster = attrs.field(factory=lambda: _Cluster("top", ""))
 
 
+@depth_independent
 def _build(op: Op, graph: _Graph, cluster: _Cluster) -> tuple[list[str], list[str]]:
     """Add `op` to `graph`; return its entry and exit node ids."""
     if not op.children:
@@ -83,6 +85,7 @@ def to_mermaid(root: Op) -> str:
     graph = _graph(root)
     lines = ["flowchart TD", f'  input(["{_mermaid_text(graph.labels["input"])}"])']
 
+    @depth_independent
     def emit(cluster: _Cluster, indent: str) -> None:
         for ident in cluster.nodes:
             lines.append(f'{indent}{ident}["{_mermaid_text(graph.labels[ident])}"]')
@@ -115,6 +118,7 @@ def to_dot(root: Op) -> str:
         f'  output [shape=oval, label="{_dot_text(graph.labels["output"])}"];',
     ]
 
+    @depth_independent
     def emit(cluster: _Cluster, indent: str) -> None:
         for ident in cluster.nodes:
             lines.append(f'{indent}{ident} [label="{_dot_text(graph.labels[ident])}"];')

@@ -10,6 +10,7 @@ from collections.abc import Hashable
 
 import attrs
 
+from .._deep import depth_independent
 from .ir import CallOp, ConstOp, Group, Op, ParOp
 
 __all__ = ["IdentityRef", "NotStable", "is_pure", "local_identity", "stable_identity", "stable_name", "structural_key"]
@@ -17,6 +18,11 @@ __all__ = ["IdentityRef", "NotStable", "is_pure", "local_identity", "stable_iden
 
 def is_pure(op: Op) -> bool:
     """True when the op (and everything under it) declared itself pure."""
+    return bool(op.fact("pure", _derive_pure))
+
+
+@depth_independent
+def _derive_pure(op: Op) -> bool:
     if op.traits.pure or isinstance(op, ConstOp):
         return True
     if isinstance(op, CallOp) or not op.children:
@@ -24,6 +30,7 @@ def is_pure(op: Op) -> bool:
     return all(is_pure(c) for c in op.children)
 
 
+@depth_independent
 def _layout_key(group: Group) -> Hashable:
     return (id(group.combiner), tuple(i if isinstance(i, int) else _layout_key(i) for i in group.items))
 
@@ -31,6 +38,11 @@ def _layout_key(group: Group) -> Hashable:
 def structural_key(op: Op) -> Hashable:
     """Equal for two ops that compute the same function of their input (same callables, same
     settings, same structure); names, ids and locations do not matter."""
+    return op.fact("structural", _derive_structural)
+
+
+@depth_independent
+def _derive_structural(op: Op) -> Hashable:
     extra: Hashable = None
     if isinstance(op, CallOp):
         extra = (id(op.fn), op.arity, op.is_async, op.thread)
@@ -41,14 +53,16 @@ def structural_key(op: Op) -> Hashable:
         if policy is not None:
             extra = (type(policy).__qualname__, id(getattr(policy, "key_fn", None)))
     params = json.dumps(op.params(), sort_keys=True, default=repr)
-    return (type(op).__qualname__, params, extra, tuple(structural_key(c) for c in op.children))
+    children = ",".join(str(structural_key(c)) for c in op.children)
+    # a digest, not nested tuples: keys of deep trees compare in O(1), not by deep recursion
+    return hashlib.sha256(repr((type(op).__qualname__, params, extra, children)).encode()).hexdigest()
 
 
 # -- what a cache wraps ------------------------------------------------------------------------
 # A cache key must identify the computation as well as the input: one Cache (or one store)
 # in front of two nodes must never answer one node's input with the other's result.
 
-_OP_BASE_FIELDS = frozenset({"node_id", "name", "primitive_type", "in_type", "out_type", "location", "children", "traits"})
+_OP_BASE_FIELDS = frozenset({"node_id", "name", "primitive_type", "in_type", "out_type", "location", "children", "traits", "_facts"})
 
 
 class IdentityRef:
@@ -76,6 +90,7 @@ def _own_fields(op: Op) -> list[tuple[str, object]]:
     return [(f.name, getattr(op, f.name)) for f in attrs.fields(type(op)) if f.name not in _OP_BASE_FIELDS]
 
 
+@depth_independent
 def _local(value: object) -> Hashable:
     if value is None or isinstance(value, (bool, int, str)) and type(value) in (bool, int, str):
         return (type(value), value)
@@ -92,6 +107,11 @@ def local_identity(op: Op) -> Hashable:
     """In this process, equal for two ops that compute the same function of their input: same
     callables (by identity), settings and structure. Names and locations do not matter, and a
     cache wrapper computes what it wraps. Holds strong references to the callables."""
+    return op.fact("local", _derive_local)
+
+
+@depth_independent
+def _derive_local(op: Op) -> Hashable:
     while _is_cache(op):
         op = op.children[0]
     fields = tuple((name, _local(value)) for name, value in _own_fields(op))
@@ -117,6 +137,7 @@ class NotStable(Exception):
     """Raised inside `stable_identity` with what has no cross-process name."""
 
 
+@depth_independent
 def _stable(value: object, where: str) -> object:
     if value is None or type(value) in (bool, int, str):
         return value
@@ -148,6 +169,11 @@ def stable_identity(op: Op) -> str:
 
     Raises NotStable naming the op and value that has no such name (a lambda, a closure, a
     bound method or callable instance holding state, ...)."""
+    return op.fact("stable", _derive_stable)  # type: ignore[return-value]
+
+
+@depth_independent
+def _derive_stable(op: Op) -> str:
     while _is_cache(op):
         op = op.children[0]
     fields = {name: _stable(value, f"the {name} of {op.name!r} (built at {op.location})") for name, value in _own_fields(op)}

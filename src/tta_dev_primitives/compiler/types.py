@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 import typing_extensions
 
+from .._deep import depth_independent
 from ..dsl.types import UNKNOWN
 
 __all__ = ["format_type", "is_assignable", "most_specific", "tuple_of", "union_of"]
@@ -116,6 +117,7 @@ def _origin(tp: object) -> object:
     return origin if origin is not None else tp
 
 
+@depth_independent
 def is_assignable(src: object, dst: object) -> Verdict:
     """Can a value of type `src` be used where `dst` is expected? None means "cannot tell"."""
     if src is dst and type(src) is type:  # the common case: the same plain class on both ends
@@ -315,6 +317,7 @@ def union_of(types_: Iterable[object]) -> object:
     return typing.Union[tuple(unique)]  # noqa: UP007 - built from a runtime list
 
 
+@depth_independent
 def format_type(tp: object) -> str:
     """A type as a user would write it: `list[int]`, `int | None`, `Literal['a']`, `?`."""
     if tp is UNKNOWN:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from typing_extensions import Never
+
 from ..errors import BuildError, ConfigError
 from .function import as_node
 from .core import AnyNode, Node
@@ -18,29 +20,68 @@ __all__ = ["BranchNode", "CastNode", "Chain", "ConstNode", "MapNode", "ParallelN
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
 
-_MAX_NAME = 60
+_MAX_JOINED = 60
 
 
-def _joined(names: list[str], sep: str) -> str:
-    text = sep.join(names)
-    if len(text) <= _MAX_NAME or len(names) <= 2:
-        return text
-    return f"{names[0]}{sep}...{sep}{names[-1]}"
+def _joined(names: list[str], sep: str, unit: str) -> str:
+    """Children's names joined by `sep`, or `first sep ... sep last (n units)` when that is long:
+    a composite's name stays O(1) however many children it has."""
+    if len(names) <= 2 or sum(len(n) + len(sep) for n in names) <= _MAX_JOINED:
+        return sep.join(names)
+    return f"{names[0]}{sep}...{sep}{names[-1]} ({len(names)} {unit})"
 
 
 class Chain(Node[In, Out]):
-    """Steps run one after another, each fed the previous result (`a >> b >> c`)."""
+    """Steps run one after another, each fed the previous result (`a >> b >> c`).
+
+    `>>` extends an unnamed chain instead of nesting it, so a chain built with `>>` in a loop is
+    one flat node whatever its length (no depth, linear memory). Chains share their step list:
+    extending the newest chain appends in place; extending an older one copies its prefix.
+    """
 
     primitive_type = "sequence"
 
     def __init__(self, steps: tuple[AnyNode, ...], *, name: str | None = None) -> None:
         if not steps:
             raise ConfigError(name or "sequence", "steps", "at least one node", list(steps))
-        self.steps = tuple(as_node(s, where=f"sequence step {i}") for i, s in enumerate(steps))
+        self._items = [as_node(s, where=f"sequence step {i}") for i, s in enumerate(steps)]
+        self._count = len(self._items)
         self._set_name(name)
 
+    @property
+    def steps(self) -> tuple[AnyNode, ...]:
+        """The steps, in order."""
+        cached: tuple[AnyNode, ...] | None = getattr(self, "_steps", None)
+        if cached is None or len(cached) != self._count:
+            cached = self._steps = tuple(self._items[: self._count])
+        return cached
+
+    def _open(self) -> bool:
+        """Whether `>>` may extend this chain in place of nesting it: a plain chain with no name
+        or declarations of its own (those make it a node the user refers to)."""
+        return type(self) is Chain and getattr(self, "_tta_name", None) is None and getattr(self, "_tta_traits", None) is None
+
+    @staticmethod
+    def join(left: AnyNode, right: object) -> Chain[Never, object]:
+        """`left >> right`, flat when either side is an open chain (`right` may be a function)."""
+        step = right if isinstance(right, Node) else as_node(right, where=f"{left.name} >> ...")
+        tail = step.steps if isinstance(step, Chain) and step._open() else (step,)
+        chain: Chain[Never, object] = Chain.__new__(Chain)
+        if isinstance(left, Chain) and left._open():
+            items, count = left._items, left._count
+            if len(items) == count:  # the newest chain over this list: share it
+                items.extend(tail)
+                if all(items[count + i] is t for i, t in enumerate(tail)):
+                    chain._items, chain._count = items, count + len(tail)
+                    return chain
+            items = [*items[:count], *tail]  # an older chain, or another thread extended it first
+        else:
+            items = [left, *tail]
+        chain._items, chain._count = items, len(items)
+        return chain
+
     def _default_name(self) -> str:
-        return _joined([s.name for s in self.steps], " >> ")
+        return _joined([s.name for s in self.steps], " >> ", "steps")
 
 
 class ParallelNode(Node[In, Out]):
@@ -71,7 +112,7 @@ class ParallelNode(Node[In, Out]):
         self._set_name(name)
 
     def _default_name(self) -> str:
-        inner = _joined([b.name for b in self.branches], " | ")
+        inner = _joined([b.name for b in self.branches], " | ", "branches")
         if self.combiner is None:
             return f"({inner})"
         return f"{getattr(self.combiner, '__name__', 'combine')}({inner})"

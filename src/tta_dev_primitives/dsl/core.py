@@ -7,6 +7,7 @@ graph into a Plan, and the executor runs the Plan. Nothing here runs anything.
 from __future__ import annotations
 
 import copy
+from contextvars import ContextVar
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -15,6 +16,7 @@ from typing_extensions import Never
 
 from typing_extensions import Self
 
+from .._deep import depth_independent
 from ..validate import check_finite_non_negative, check_name
 from .location import SourceLocation, capture_location
 from .traits import NO_TRAITS, Traits
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
     from ..stdlib.recovery.budget import RetryBudget
     from ..stdlib.recovery.retry import RetryOn
 
-__all__ = ["AnyNode", "Node"]
+__all__ = ["MAX_NAME", "AnyNode", "Node", "shorten"]
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
@@ -71,8 +73,8 @@ class Node(Generic[In, Out]):
         if explicit is not None:
             return explicit
         derived: str | None = getattr(self, "_tta_default_name", None)
-        if derived is None:  # computed once: names of deep chains would otherwise cost O(n^2)
-            derived = self._default_name()
+        if derived is None:  # computed once: names of deep graphs would otherwise cost O(n^2)
+            derived = _derive_name(self)
             try:
                 self._tta_default_name = derived
             except AttributeError:  # a subclass with __slots__: recompute next time
@@ -170,13 +172,13 @@ class Node(Generic[In, Out]):
         """`a >> b`: run `a`, then feed its result to `b`."""
         from .composite import Chain
 
-        return Chain((self, other))
+        return Chain.join(self, other)  # type: ignore[return-value]
 
     def then(self, other: Node[Out, C]) -> Node[In, C]:
         """Fluent form of `>>`."""
         from .composite import Chain
 
-        return Chain((self, other))
+        return Chain.join(self, other)  # type: ignore[return-value]
 
     def map(
         self: Node[A, Sequence[B]], body: Node[B, C], *, concurrency: int = DEFAULT_MAP_CONCURRENCY
@@ -187,7 +189,7 @@ class Node(Generic[In, Out]):
         """
         from .composite import Chain, MapNode
 
-        return Chain((self, MapNode(body, concurrency=concurrency)))
+        return Chain.join(self, MapNode(body, concurrency=concurrency))  # type: ignore[return-value]
 
     def cast(self, target: type[C]) -> Node[In, C]:
         """Declare this node's output to be `target` without checking: an explicit unchecked edge.
@@ -282,6 +284,43 @@ class Node(Generic[In, Out]):
 
         @property
         def _tta_in(self) -> Callable[[In], None]: ...
+
+
+MAX_NAME = 120
+"""Longest default name: composite names are built from their children's, so without a bound a
+graph n levels deep would spend O(n^2) memory on names (and print them in EXPLAIN)."""
+
+_naming: ContextVar[set[int] | None] = ContextVar("tta_naming", default=None)
+
+
+def shorten(name: str, limit: int = MAX_NAME) -> str:
+    """`name` cut to `limit` characters, keeping its head and tail (where nesting shows)."""
+    if len(name) <= limit:
+        return name
+    half = (limit - 5) // 2
+    return f"{name[:half]} ... {name[-half:]}"
+
+
+@depth_independent
+def _derive_name(node: Node[Never, object]) -> str:
+    """A node's default name, bounded in length and safe against a node that contains itself
+    (the compiler then reports the cycle with CycleError)."""
+    active = _naming.get()
+    token = None
+    if active is None:
+        active = set()
+        token = _naming.set(active)
+    try:
+        if id(node) in active:
+            return f"<{type(node).__name__} containing itself>"
+        active.add(id(node))
+        try:
+            return shorten(node._default_name())
+        finally:
+            active.discard(id(node))
+    finally:
+        if token is not None:
+            _naming.reset(token)
 
 
 AnyNode = Node[Never, object]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import collections.abc
 import functools
 import inspect
+import types
 import typing
+import weakref
 from collections.abc import Callable
 
 import attrs
@@ -73,12 +75,29 @@ def _unwrap_awaitable(tp: object) -> tuple[bool, object]:
     return False, tp
 
 
+_INFO: weakref.WeakKeyDictionary[Callable[..., object], CallableInfo] = weakref.WeakKeyDictionary()
+"""Descriptions of plain functions already inspected: a loop building `node(step)` many times
+pays for the signature and annotations once."""
+
+
 def inspect_callable(fn: Callable[..., object], *, where: str) -> CallableInfo:
     """Validate `fn` as a node function and describe it.
 
     Raises BuildError naming `where` (the node being built) when `fn` is not callable, is a
     generator or async generator function, or takes parameters a node cannot supply.
     """
+    if type(fn) is types.FunctionType:
+        known = _INFO.get(fn)
+        if known is not None:
+            return known
+        info = _inspect(fn, where=where)
+        if info.in_type is not UNKNOWN and info.out_type is not UNKNOWN:  # a forward ref may resolve later
+            _INFO[fn] = info
+        return info
+    return _inspect(fn, where=where)
+
+
+def _inspect(fn: Callable[..., object], *, where: str) -> CallableInfo:
     if not callable(fn):
         raise BuildError(f"{where}: expected a callable (async or sync function), got {type(fn).__name__} {fn!r}")
     name = callable_name(fn)

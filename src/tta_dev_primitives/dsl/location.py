@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from types import FrameType
@@ -27,6 +28,11 @@ UNKNOWN_LOCATION = SourceLocation("<unknown>", 0)
 
 def _short(path: str) -> str:
     """Paths relative to the working directory when below it, so messages stay readable."""
+    return _relative(path, os.getcwd())
+
+
+@functools.lru_cache(maxsize=512)
+def _relative(path: str, cwd: str) -> str:  # EXPLAIN of a big plan prints one file many times
     try:
         rel = os.path.relpath(path)
     except ValueError:

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import attrs
 
+from .._deep import depth_independent
 from .._registry import ClassRegistry
 from ..compiler.ir import Op
 from ..context import _current
@@ -74,6 +75,7 @@ class Emitter:
         self.check_outputs = check_outputs
         """Whether leaf calls check their results against their declared types."""
 
+    @depth_independent
     def emit(self, op: Op) -> Step:
         rule = _RULES.lookup(type(op))
         if rule is None:

@@ -18,7 +18,7 @@ import math
 import attrs
 
 from ...errors import CompositionError
-from ..ir import BranchOp, CallOp, CastOp, ConstOp, MapOp, Op, ParOp, SeqOp, StageOp, walk
+from ..ir import BranchOp, CallOp, CastOp, ConstOp, MapOp, Op, ParOp, SeqOp, StageOp, fold, walk
 from .base import Budget, Change, CompilerPass, PassContext
 
 __all__ = ["ANALYZE", "Analysis", "BudgetError"]
@@ -78,15 +78,19 @@ class _Walker:
         self.unbounded: list[str] = []
         self.worst_attempts = (1, "")
 
-    def attempts(self, op: Op, multiplier: int) -> None:
-        multiplier *= _attempts(op)
-        if isinstance(op, CallOp) and multiplier > self.worst_attempts[0]:
-            self.worst_attempts = (multiplier, op.name)
-        for child in op.children:
-            self.attempts(child, multiplier)
+    def attempts(self, root: Op) -> None:
+        stack = [(root, 1)]
+        while stack:
+            op, multiplier = stack.pop()
+            multiplier *= _attempts(op)
+            if isinstance(op, CallOp) and multiplier > self.worst_attempts[0]:
+                self.worst_attempts = (multiplier, op.name)
+            stack.extend((child, multiplier) for child in reversed(op.children))
 
-    def latency(self, op: Op) -> float:
-        kids = [self.latency(c) for c in op.children]
+    def latency(self, root: Op) -> float:
+        return fold(root, self._latency)
+
+    def _latency(self, op: Op, kids: list[float]) -> float:
         kind = _kind(op)
         policy = _policy(op)
         if isinstance(op, ConstOp):
@@ -124,8 +128,10 @@ class _Walker:
             return kids[0] + max(kids[1:])
         return sum(kids)  # fallbacks, sagas and unknown composites: every child may run
 
-    def cost(self, op: Op) -> float:
-        kids = [self.cost(c) for c in op.children]
+    def cost(self, root: Op) -> float:
+        return fold(root, self._cost)
+
+    def _cost(self, op: Op, kids: list[float]) -> float:
         kind = _kind(op)
         if isinstance(op, CallOp):
             return op.traits.cost or 0.0
@@ -137,8 +143,10 @@ class _Walker:
             return kids[0] + max(kids[1:])
         return sum(kids) * _attempts(op)
 
-    def width(self, op: Op) -> float:
-        kids = [self.width(c) for c in op.children]
+    def width(self, root: Op) -> float:
+        return fold(root, self._width)
+
+    def _width(self, op: Op, kids: list[float]) -> float:
         if not kids:
             return 1.0
         if isinstance(op, (ParOp, StageOp)):
@@ -149,8 +157,10 @@ class _Walker:
             return kids[0] * _attempts(op)
         return max(kids)
 
-    def depth(self, op: Op) -> int:
-        kids = [self.depth(c) for c in op.children]
+    def depth(self, root: Op) -> int:
+        return fold(root, self._depth)
+
+    def _depth(self, op: Op, kids: list[int]) -> int:
         if not kids:
             return 1
         if isinstance(op, SeqOp):
@@ -163,7 +173,7 @@ class _Walker:
 def analyze(root: Op) -> Analysis:
     """The worst cases of a plan rooted at `root`."""
     walker = _Walker()
-    walker.attempts(root, 1)
+    walker.attempts(root)
     leaves = [op for op in walk(root) if isinstance(op, CallOp)]
     return Analysis(
         max_attempts=walker.worst_attempts[0],

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import attrs
 
+from ..._deep import depth_independent
 from ..ir import Group, Op, ParOp, SeqOp, rewrite
 from .base import Change, CompilerPass, PassContext
 
 __all__ = ["FLATTEN"]
 
 
+@depth_independent
 def _shift(group: Group, offset: int) -> Group:
+    if offset == 0:  # the common case (`parallel(inner, x)`): nested layouts stay shared, O(1)
+        return group
     return Group(group.combiner, tuple(i + offset if isinstance(i, int) else _shift(i, offset) for i in group.items))
 
 
@@ -50,6 +54,7 @@ def _flatten(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
                     placed[index] = len(branches)
                     branches.append(child)
 
+            @depth_independent
             def remap(group: Group) -> Group:
                 return Group(group.combiner, tuple(placed[i] if isinstance(i, int) else remap(i) for i in group.items))
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import attrs
 
 from ...errors import CompositionError
+from ..._deep import depth_independent
 from ..ir import CallOp, Op, walk
 from .base import Change, CompilerPass, PassContext
 
@@ -52,8 +53,35 @@ def _guard_kind(op: Op) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
-def _below(op: Op) -> list[Op]:
-    return [d for c in op.children for d in walk(c)]
+def _kinds_below(op: Op) -> frozenset[str]:
+    """Guard kinds strictly under `op` (a subtree fact, so deep nests lint in linear time)."""
+    return op.fact("lint.kinds_below", _derive_kinds_below)  # type: ignore[return-value]
+
+
+@depth_independent
+def _derive_kinds_below(op: Op) -> frozenset[str]:
+    kinds: set[str] = set()
+    for child in op.children:
+        kind = _guard_kind(child)
+        if kind is not None:
+            kinds.add(kind)
+        kinds |= _kinds_below(child)
+    return frozenset(kinds)
+
+
+def _repeat_risks(op: Op) -> tuple[CallOp, ...]:
+    """Calls under `op` (itself included) that are unsafe to repeat: not idempotent, or streaming."""
+    return op.fact("lint.repeat_risks", _derive_repeat_risks)  # type: ignore[return-value]
+
+
+@depth_independent
+def _derive_repeat_risks(op: Op) -> tuple[CallOp, ...]:
+    if isinstance(op, CallOp):
+        return (op,) if not op.traits.repeatable or op.traits.streaming else ()
+    found: tuple[CallOp, ...] = ()
+    for child in op.children:
+        found += _repeat_risks(child)
+    return found
 
 
 def _lint(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
@@ -68,16 +96,16 @@ def _lint(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
         if kind is None:
             continue
         child = op.children[0]
-        per_attempt = any(_guard_kind(d) == "timeout" for d in _below(child))
+        per_attempt = "timeout" in _kinds_below(child)
         if kind == "timeout" and _guard_kind(child) == "retry" and not per_attempt:
             report("timeout-outside-retry", op, "this timeout bounds all retry attempts together; for a per-attempt limit, put the timeout inside the retry")
         if kind in ("retry", "hedge"):
-            for leaf in _below(op):
-                if isinstance(leaf, CallOp) and not leaf.traits.repeatable:
+            for leaf in _repeat_risks(op):
+                if not leaf.traits.repeatable:
                     report("retry-not-idempotent", op, f"may run {leaf.name!r} more than once, but it is not declared idempotent (node.declare(idempotent=True))")
-                if isinstance(leaf, CallOp) and leaf.traits.streaming and kind == "retry":
+                if leaf.traits.streaming and kind == "retry":
                     report("retry-streaming", op, f"a retry after {leaf.name!r} has streamed its first chunk would send chunks twice")
-        if kind == "retry" and any(_guard_kind(d) == "retry" for d in _below(op)):
+        if kind == "retry" and "retry" in _kinds_below(op):
             report("nested-retry", op, "contains another retry: attempts multiply (see the analysis); keep one retry per call")
         if kind in ("retry", "timeout", "circuit_breaker") and child.kind == "fallback":
             report("fallback-not-outermost", op, f"wraps the fallback {child.name!r}; make the fallback the outermost wrapper")

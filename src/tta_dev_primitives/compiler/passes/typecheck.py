@@ -34,7 +34,8 @@ def _typecheck(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
             if edge.unchecked is not None:
                 reports.append(EdgeReport(edge, False, edge.unchecked))
                 continue
-            verdict = is_assignable(edge.src, edge.dst)
+            same_class = edge.src is edge.dst and isinstance(edge.src, type)  # the common edge, decided at once
+            verdict = True if same_class else is_assignable(edge.src, edge.dst)
             if verdict is False:
                 mismatches.append(edge)
             elif verdict is None:
