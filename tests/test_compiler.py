@@ -15,6 +15,7 @@ import pytest
 
 from tta_dev_primitives import (
     CompositionError,
+    InputTypeError,
     TypeMismatchError,
     UnknownPassError,
     available_passes,
@@ -228,3 +229,30 @@ def test_plan_exposes_types_and_ops() -> None:
     assert plan.input_type is str and plan.output_type is int
     assert [op.name for op in plan.ops()] == ["parse >> double", "parse", "double"]
     assert repr(plan) == "<Plan 'parse >> double' str -> int>"
+
+
+@dataclass(frozen=True)
+class _Pair:
+    count: int
+    text: str
+
+
+def test_combine_with_a_constructor_of_the_wrong_arity_fails_at_compile_time() -> None:
+    three = combine(_Pair, node(parse), node(shout), node(shout))  # type: ignore[call-overload]
+    with pytest.raises(CompositionError, match=r"passes 3 branch results to .*_Pair\(count, text\).*too many"):
+        compile(three)
+    one = combine(lambda a, b, c: (a, b, c), node(parse), node(shout))  # type: ignore[misc]
+    with pytest.raises(CompositionError, match=r"passes 2 branch results to .*missing a required argument: 'c'"):
+        compile(one)
+    assert compile(combine(_Pair, node(parse), node(shout))).run_sync("12") == _Pair(12, "12")
+
+
+def test_a_plan_checks_its_input_at_the_boundary() -> None:
+    plan = compile(node(parse) >> node(double))
+    with pytest.raises(InputTypeError, match=r"plan 'parse >> double' takes str but was run on int \(5\)"):
+        plan.run_sync(5)  # type: ignore[arg-type]
+    with pytest.raises(InputTypeError, match="takes str but was run on list"):
+        plan.run_sync(["21"], backend="trio")  # type: ignore[arg-type]
+    assert plan.run_sync("21") == 42
+    token = object()
+    assert compile(node(lambda x: x)).run_sync(token) is token  # unannotated input: nothing to check

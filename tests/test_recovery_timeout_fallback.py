@@ -141,8 +141,22 @@ async def test_fallback_with_fallbacks_list_and_only_on() -> None:
 def test_fallback_types_are_checked_at_compile_time() -> None:
     text = mock_node(int, str, return_value="x", name="text")
     number = mock_node(str, int, return_value=1, name="number")
-    with pytest.raises(TypeMismatchError, match=r"route 1 of fallback"):
+    with pytest.raises(TypeMismatchError, match=r"fallback 1 input of fallback") as caught:
         compile(Fallback(primary=text, fallback=number))  # type: ignore[arg-type]
+    assert "fallback 1 output of fallback" in str(caught.value)  # both mismatches are reported
+
+
+def test_a_fallback_neither_narrows_the_input_nor_widens_the_output() -> None:
+    text = mock_node(str, str, return_value="x", name="text")
+    maybe = mock_node(str, str | None, return_value=None, name="maybe")
+    only_bytes = mock_node(bytes, str, return_value="", name="only_bytes")
+    anything = mock_node(object, str, return_value="", name="anything")
+    with pytest.raises(TypeMismatchError, match=r"(?s)fallback 1 output.*str \| None is not assignable to str"):
+        compile(text.fallback(maybe))  # type: ignore[arg-type]
+    with pytest.raises(TypeMismatchError, match=r"(?s)fallback 1 input.*str is not assignable to bytes"):
+        compile(text.fallback(only_bytes))  # type: ignore[arg-type]
+    plan = compile(text.fallback(anything))  # a wider input is fine; the plan keeps the primary's types
+    assert (plan.input_type, plan.output_type) == (str, str)
 
 
 def test_fallback_needs_a_fallback() -> None:

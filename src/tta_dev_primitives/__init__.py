@@ -24,6 +24,7 @@ from .errors import (
 from .executor import (
     Hook,
     NodeInfo,
+    InputTypeError,
     OutputTypeError,
     RunInfo,
     RunTimeoutError,
@@ -159,6 +160,7 @@ __all__ = [
     "Hedge",
     "HedgeError",
     "Hook",
+    "InputTypeError",
     "LLMPrimitive",
     "LambdaPrimitive",
     "Lint",

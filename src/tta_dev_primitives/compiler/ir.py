@@ -8,6 +8,7 @@ passes build new trees with `attrs.evolve`. Every op keeps the identity of the n
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from typing import ClassVar, TypeVar
 
@@ -85,6 +86,11 @@ class Op:
 
     def edges(self) -> Iterator[Edge]:
         """The typed connections this op makes between its input, its children and its output."""
+        return iter(())
+
+    def problems(self) -> Iterator[str]:
+        """What else makes this op unable to run, found at compile time (e.g. a combiner that
+        cannot take the branch results); typecheck raises CompositionError with them."""
         return iter(())
 
     def _fan_out(self, children: tuple[Op, ...], label: str) -> Iterator[Edge]:
@@ -178,6 +184,31 @@ class ParOp(Op):
     def edges(self) -> Iterator[Edge]:
         yield from self._fan_out(self.children, "branch")
         yield from self._combiner_edges(self.layout)
+
+    def problems(self) -> Iterator[str]:
+        for group in self._groups(self.layout):
+            if group.combiner is None:
+                continue
+            try:
+                signature = inspect.signature(group.combiner)
+            except (TypeError, ValueError):
+                continue  # a builtin without a readable signature: the run will tell
+            try:
+                signature.bind(*group.items)
+            except TypeError as error:
+                name = getattr(group.combiner, "__qualname__", repr(group.combiner))
+                params = ", ".join(str(p.replace(annotation=p.empty, default=p.empty)) for p in signature.parameters.values())
+                yield (
+                    f"{self.name!r} (built at {self.location}) passes {len(group.items)} branch results to "
+                    f"{name}({params}), which does not accept them: {error}"
+                )
+
+    def _groups(self, root: Group) -> Iterator[Group]:
+        stack = [root]
+        while stack:
+            group = stack.pop()
+            yield group
+            stack.extend(item for item in group.items if isinstance(item, Group))
 
     def _combiner_edges(self, group: Group) -> Iterator[Edge]:
         edges: list[Edge] = []

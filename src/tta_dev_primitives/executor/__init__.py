@@ -2,7 +2,7 @@
 
 from .emit import Emitter, Step, emitter
 from .hooks import Hook, HookSet, NodeInfo, RunInfo, install_hook, installed_hooks, uninstall_hook
-from .outputs import OutputTypeError, check_outputs
+from .outputs import InputTypeError, OutputTypeError, check_outputs
 from .runner import RunTimeoutError
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "Hook",
     "HookSet",
     "NodeInfo",
+    "InputTypeError",
     "OutputTypeError",
     "RunInfo",
     "RunTimeoutError",

@@ -34,7 +34,7 @@ from ..errors import PrimitivesError
 from ..validate import check_bool
 from .hooks import REGISTRY
 
-__all__ = ["OutputTypeError", "check_outputs", "output_checker"]
+__all__ = ["InputTypeError", "OutputTypeError", "check_outputs", "output_checker"]
 
 Check = Callable[[object], bool]
 
@@ -51,6 +51,16 @@ class OutputTypeError(PrimitivesError, TypeError):
             f"node {node!r} ({location}) is declared to return {declared} but returned "
             f"{self.actual} {_preview(value)}"
         )
+
+
+class InputTypeError(PrimitivesError, TypeError):
+    """A plan was run on a value that is not of its input type (checked at the plan boundary)."""
+
+    def __init__(self, plan: str, declared: str, value: object) -> None:
+        self.plan = plan
+        self.declared = declared
+        self.actual = type(value).__qualname__ if value is not None else "None"
+        super().__init__(f"plan {plan!r} takes {declared} but was run on {self.actual} {_preview(value)}")
 
 
 def _preview(value: object) -> str:

@@ -6,12 +6,14 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from ..compiler.types import format_type
 from ..context import RunContext, _current, _run_deadline
 from ..errors import PrimitivesError
 from . import concurrency, control, leaf, sequence  # noqa: F401 - register the core emitters
 from .emit import AsyncFn, Emitter
 from .hooks import REGISTRY, HookSet, RunInfo, _Registry
 from .notes import already_noted, note, where
+from .outputs import InputTypeError, output_checker
 
 if TYPE_CHECKING:
     from ..compiler.plan import Plan
@@ -26,7 +28,7 @@ class RunTimeoutError(PrimitivesError, TimeoutError):
 class Executable:
     """The runnable form of a plan for one set of hooks."""
 
-    __slots__ = ("entry", "hooks", "name", "plan", "registry", "root", "version")
+    __slots__ = ("accepts", "entry", "hooks", "name", "plan", "registry", "root", "version")
 
     def __init__(self, plan: Plan[object, object], registry: _Registry) -> None:
         self.plan = plan
@@ -37,8 +39,13 @@ class Executable:
         hooks = HookSet((*registry.hooks, *plan.hooks))
         self.hooks: HookSet | None = hooks if hooks else None
         self.entry: AsyncFn = Emitter(self.hooks, check_outputs=registry.check_outputs).emit_async(plan.root)
+        self.accepts = output_checker(plan.root.in_type)
+        """The plan-boundary input check (an isinstance, or None when the type cannot be checked
+        cheaply): a wrong input fails here, naming the plan, not in some node far inside it."""
 
     async def run(self, x: object, context: RunContext | None, timeout: float | None) -> object:
+        if self.accepts is not None and not self.accepts(x):
+            raise InputTypeError(self.name, format_type(self.root.in_type), x)
         if context is None:
             context = _current.get(None) or RunContext()
         token = _current.set(context)

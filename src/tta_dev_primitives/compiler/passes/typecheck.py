@@ -29,7 +29,9 @@ class EdgeReport:
 def _typecheck(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
     reports: list[EdgeReport] = []
     mismatches: list[Edge] = []
+    problems: list[str] = []
     for op in walk(root):
+        problems.extend(op.problems())
         for edge in op.edges():
             if edge.unchecked is not None:
                 reports.append(EdgeReport(edge, False, edge.unchecked))
@@ -44,6 +46,8 @@ def _typecheck(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
                 reports.append(EdgeReport(edge, True))
     if mismatches:
         raise TypeMismatchError(mismatches, root)
+    if problems:
+        raise CompositionError(f"workflow {root.name!r} cannot run:\n" + "\n".join(f"  [{i + 1}] {p}" for i, p in enumerate(problems)))
     _check_state_keys(root, ctx)
     ctx.facts["edges"] = tuple(reports)
     return root, []

@@ -15,7 +15,6 @@ import attrs
 
 from ...compiler.ir import Edge, Op
 from ...compiler.lowering import Lowerer, lowering, op_identity
-from ...compiler.types import most_specific, union_of
 from ...dsl.core import AnyNode, Node
 from ...dsl.function import as_node
 from ...executor.emit import Emitter, Step, emitter, node_info
@@ -92,7 +91,12 @@ class FallbackOp(Op):
         return {"only_on": [t.__name__ for t in self.only_on]}
 
     def edges(self) -> typing.Iterator[Edge]:
-        yield from self._fan_out(self.children, "route")
+        # every route takes the fallback's input (the primary's) and must return what the
+        # primary promises: a fallback neither narrows the input nor widens the output
+        primary = self.children[0]
+        for i, route in enumerate(self.children[1:], start=1):
+            yield Edge(self, f"fallback {i} input", None, route, self.in_type, route.in_type)
+            yield Edge(self, f"fallback {i} output", route, None, route.out_type, primary.out_type)
 
 
 @lowering(FallbackNode)
@@ -101,8 +105,8 @@ def _lower_fallback(node: FallbackNode[typing.Never, object], lw: Lowerer) -> Op
     routes = tuple(lw.lower(r) for r in node.routes)
     return FallbackOp(
         **ident,
-        in_type=most_specific(r.in_type for r in routes),
-        out_type=union_of(r.out_type for r in routes),
+        in_type=routes[0].in_type,
+        out_type=routes[0].out_type,
         children=routes,
         only_on=node.only_on,
     )
