@@ -15,6 +15,7 @@ import pytest
 
 from tta_dev_primitives import (
     CompositionError,
+    ConfigError,
     InputTypeError,
     TypeMismatchError,
     UnknownPassError,
@@ -256,3 +257,26 @@ def test_a_plan_checks_its_input_at_the_boundary() -> None:
     assert plan.run_sync("21") == 42
     token = object()
     assert compile(node(lambda x: x)).run_sync(token) is token  # unannotated input: nothing to check
+
+
+class _Animal:
+    pass
+
+
+class _Dog(_Animal):
+    pass
+
+
+def test_branch_out_declares_the_shared_result_type_and_the_compiler_checks_the_arms() -> None:
+    async def dog(name: str) -> _Dog:
+        return _Dog()
+
+    async def count(name: str) -> int:
+        return len(name)
+
+    plan = compile(branch(lambda name: name == "rex", node(dog), node(dog), out=_Animal))
+    assert plan.output_type is _Animal
+    with pytest.raises(TypeMismatchError, match=r"(?s)otherwise result of branch.*int is not assignable to _Animal"):
+        compile(branch(lambda name: name == "rex", node(dog), node(count), out=_Animal))  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"branch: invalid out=.Animal.; expected a type"):
+        branch(lambda name: True, node(dog), node(dog), out="Animal")  # type: ignore[call-overload]

@@ -3,7 +3,9 @@
 Snippets in `pass/` must type-check under `--strict`; each `# N: Revealed type is "..."` comment
 must match mypy's `reveal_type` note on that line. Snippets in `fail/` carry `# E: <message>`
 comments: mypy must report exactly those errors, on exactly those lines, and no others.
-Pyright (strict) must accept every `pass/` snippet and reveal the same types.
+Pyright (strict) must accept every `pass/` snippet and reveal the same types, and report an error
+on exactly the `# E:` lines of every `fail/` snippet (its wording differs from mypy's); where
+pyright reports a mistake on another line than mypy, that line carries `# PY` instead.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ def _same(kind: str, wanted: str, got: str) -> bool:
     """Errors match by substring; revealed types match with module paths removed (a snippet's
     own module path depends on how the checker finds it)."""
     if kind == "N":
-        return _unqualified(wanted) == _unqualified(got)
+        return _unqualified(wanted).strip() == _unqualified(got).strip()
     return wanted in got
 
 
@@ -108,15 +110,39 @@ def test_failing_snippet(path: Path, mypy_reports: dict[str, dict[int, list[tupl
     _check(path, mypy_reports)
 
 
-def test_pyright_accepts_passing_snippets_and_agrees_on_types() -> None:
+@pytest.fixture(scope="module")
+def pyright_report() -> list[dict[str, object]]:
+    """One pyright run over every snippet: its diagnostics."""
     proc = subprocess.run(
-        [sys.executable, "-m", "pyright", "--outputjson", "--project", str(ROOT / "pyproject.toml"), *map(str, PASS)],
+        [sys.executable, "-m", "pyright", "--outputjson", "--project", str(ROOT / "pyproject.toml"), *map(str, PASS + FAIL)],
         capture_output=True,
         text=True,
         cwd=ROOT,
         timeout=300,
     )
-    report = json.loads(proc.stdout)
+    diagnostics: list[dict[str, object]] = json.loads(proc.stdout)["generalDiagnostics"]
+    return diagnostics
+
+
+def _pyright_lines(path: Path) -> set[int]:
+    lines = path.read_text().splitlines()
+    marked = {n for n, line in enumerate(lines, start=1) if re.search(r"#\s*PY\b", line)}
+    return marked or {n for n, line in enumerate(lines, start=1) if re.search(r"#\s*E:", line)}
+
+
+def _line(diag: dict[str, object]) -> int:
+    return int(diag["range"]["start"]["line"]) + 1  # type: ignore[index]
+
+
+@pytest.mark.parametrize("path", FAIL, ids=lambda p: p.stem)
+def test_pyright_rejects_failing_snippets_on_the_same_lines(path: Path, pyright_report: list[dict[str, object]]) -> None:
+    errors = [d for d in pyright_report if d["severity"] == "error" and Path(str(d["file"])).name == path.name]
+    assert {_line(d) for d in errors} == _pyright_lines(path), json.dumps(errors, indent=2)
+
+
+def test_pyright_accepts_passing_snippets_and_agrees_on_types(pyright_report: list[dict[str, object]]) -> None:
+    passing = {p.name for p in PASS}
+    report = {"generalDiagnostics": [d for d in pyright_report if Path(str(d["file"])).name in passing]}
     errors = [d for d in report["generalDiagnostics"] if d["severity"] == "error"]
     assert not errors, json.dumps(errors, indent=2)
     revealed: dict[Key, str] = {}

@@ -249,6 +249,8 @@ class BranchOp(Op):
         predicate = self.children[0]
         yield from self._fan_out(self.children, "input")
         yield Edge(self, "condition", predicate, None, predicate.out_type, bool)
+        for label, arm in (("then", self.children[1]), ("otherwise", self.children[2])):
+            yield Edge(self, f"{label} result", arm, None, arm.out_type, self.out_type)
 
 
 @attrs.frozen(kw_only=True, eq=False)

@@ -145,7 +145,7 @@ def _lower_branch(node: BranchNode[typing.Never, object], lw: Lowerer) -> Op:
     return BranchOp(
         **ident,
         in_type=most_specific(c.in_type for c in children),
-        out_type=union_of([children[1].out_type, children[2].out_type]),
+        out_type=union_of([children[1].out_type, children[2].out_type]) if node.out is None else node.out,
         children=children,
     )
 

@@ -9,12 +9,14 @@ of one type.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol, TypeVar, overload
+from typing import Protocol, TypeVar, final, overload
 
 from .composite import BranchNode, ConstNode, MapNode, ParallelNode
 from .core import DEFAULT_MAP_CONCURRENCY, Node
 
-__all__ = ["Exactly", "branch", "combine", "const", "for_each", "parallel", "parallel_all"]
+__all__ = [
+    "Exactly", "Pinned", "UseParallelAllForMoreThan8Branches", "branch", "combine", "const", "for_each", "parallel", "parallel_all",
+]
 
 I = TypeVar("I")
 R = TypeVar("R")
@@ -28,6 +30,7 @@ G = TypeVar("G")
 H = TypeVar("H")
 
 _CI = TypeVar("_CI", contravariant=True)
+_PI = TypeVar("_PI")
 _XO = TypeVar("_XO")
 
 
@@ -40,21 +43,45 @@ class Exactly(Protocol[_CI, _XO]):
     @property
     def _tta_in(self) -> Callable[[_CI], None]: ...
 
+
+class Pinned(Protocol[_PI, _XO]):
+    """A Node whose input and output types are taken exactly as declared.
+
+    The first branch of `parallel`/`combine` and the `then` arm of `branch` are pinned: they
+    fix the shared input type and (for `branch`) the result type, and every other branch must
+    fit them. Without the pin, mypy would solve `Node[str, ...]` and `Node[bytes, ...]` to a
+    silent `Node[Never, ...]` instead of reporting the bad line.
+    """
+
+    @property
+    def _tta_exact_in(self) -> Callable[[_PI], _PI]: ...
+
+    @property
+    def _tta_exact_out(self) -> Callable[[_XO], _XO]: ...
+
+
+@final
+class UseParallelAllForMoreThan8Branches:
+    """Not a node. `parallel` and `combine` are typed for 2 to 8 branches; type checkers point
+    here when given more: use `parallel_all([...])` (one output type) or nest `parallel`s."""
+
 @overload
-def parallel(a: Node[I, A], b: Node[I, B], /, *, name: str | None = None) -> Node[I, tuple[A, B]]: ...
+def parallel(a: Pinned[I, A], b: Node[I, B], /, *, name: str | None = None) -> Node[I, tuple[A, B]]: ...
 @overload
-def parallel(a: Node[I, A], b: Node[I, B], c: Node[I, C], /, *, name: str | None = None) -> Node[I, tuple[A, B, C]]: ...
+def parallel(a: Pinned[I, A], b: Node[I, B], c: Node[I, C], /, *, name: str | None = None) -> Node[I, tuple[A, B, C]]: ...
 @overload
-def parallel(a: Node[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], /, *, name: str | None = None) -> Node[I, tuple[A, B, C, D]]: ...
+def parallel(a: Pinned[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], /, *, name: str | None = None) -> Node[I, tuple[A, B, C, D]]: ...
 @overload
-def parallel(a: Node[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], e: Node[I, E], /, *, name: str | None = None) -> Node[I, tuple[A, B, C, D, E]]: ...
+def parallel(a: Pinned[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], e: Node[I, E], /, *, name: str | None = None) -> Node[I, tuple[A, B, C, D, E]]: ...
 @overload
-def parallel(a: Node[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], e: Node[I, E], f: Node[I, F], /, *, name: str | None = None) -> Node[I, tuple[A, B, C, D, E, F]]: ...
+def parallel(a: Pinned[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], e: Node[I, E], f: Node[I, F], /, *, name: str | None = None) -> Node[I, tuple[A, B, C, D, E, F]]: ...
 @overload
-def parallel(a: Node[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], e: Node[I, E], f: Node[I, F], g: Node[I, G], /, *, name: str | None = None) -> Node[I, tuple[A, B, C, D, E, F, G]]: ...
+def parallel(a: Pinned[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], e: Node[I, E], f: Node[I, F], g: Node[I, G], /, *, name: str | None = None) -> Node[I, tuple[A, B, C, D, E, F, G]]: ...
 @overload
-def parallel(a: Node[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], e: Node[I, E], f: Node[I, F], g: Node[I, G], h: Node[I, H], /, *, name: str | None = None) -> Node[I, tuple[A, B, C, D, E, F, G, H]]: ...
-def parallel(*branches: Node[I, object], name: str | None = None) -> Node[I, tuple[object, ...]]:
+def parallel(a: Pinned[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], e: Node[I, E], f: Node[I, F], g: Node[I, G], h: Node[I, H], /, *, name: str | None = None) -> Node[I, tuple[A, B, C, D, E, F, G, H]]: ...
+@overload
+def parallel(a: Node[I, object], b: Node[I, object], c: Node[I, object], d: Node[I, object], e: Node[I, object], f: Node[I, object], g: Node[I, object], h: Node[I, object], i: UseParallelAllForMoreThan8Branches, /, *more: object, name: str | None = None) -> UseParallelAllForMoreThan8Branches: ...
+def parallel(*branches: Node[I, object], name: str | None = None) -> Node[I, tuple[object, ...]]:  # type: ignore[misc]
     """Run every branch concurrently on the same input; the result is the tuple of their results.
 
     If a branch fails, the others are cancelled and a ParallelError (an ExceptionGroup) names the
@@ -69,20 +96,22 @@ def parallel_all(branches: Sequence[Node[I, R]], *, name: str | None = None) -> 
 
 
 @overload
-def combine(ctor: Callable[[A, B], R], a: Node[I, A], b: Node[I, B], /, *, name: str | None = None) -> Node[I, R]: ...
+def combine(ctor: Callable[[A, B], R], a: Pinned[I, A], b: Node[I, B], /, *, name: str | None = None) -> Node[I, R]: ...
 @overload
-def combine(ctor: Callable[[A, B, C], R], a: Node[I, A], b: Node[I, B], c: Node[I, C], /, *, name: str | None = None) -> Node[I, R]: ...
+def combine(ctor: Callable[[A, B, C], R], a: Pinned[I, A], b: Node[I, B], c: Node[I, C], /, *, name: str | None = None) -> Node[I, R]: ...
 @overload
-def combine(ctor: Callable[[A, B, C, D], R], a: Node[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], /, *, name: str | None = None) -> Node[I, R]: ...
+def combine(ctor: Callable[[A, B, C, D], R], a: Pinned[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], /, *, name: str | None = None) -> Node[I, R]: ...
 @overload
-def combine(ctor: Callable[[A, B, C, D, E], R], a: Node[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], e: Node[I, E], /, *, name: str | None = None) -> Node[I, R]: ...
+def combine(ctor: Callable[[A, B, C, D, E], R], a: Pinned[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], e: Node[I, E], /, *, name: str | None = None) -> Node[I, R]: ...
 @overload
-def combine(ctor: Callable[[A, B, C, D, E, F], R], a: Node[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], e: Node[I, E], f: Node[I, F], /, *, name: str | None = None) -> Node[I, R]: ...
+def combine(ctor: Callable[[A, B, C, D, E, F], R], a: Pinned[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], e: Node[I, E], f: Node[I, F], /, *, name: str | None = None) -> Node[I, R]: ...
 @overload
-def combine(ctor: Callable[[A, B, C, D, E, F, G], R], a: Node[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], e: Node[I, E], f: Node[I, F], g: Node[I, G], /, *, name: str | None = None) -> Node[I, R]: ...
+def combine(ctor: Callable[[A, B, C, D, E, F, G], R], a: Pinned[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], e: Node[I, E], f: Node[I, F], g: Node[I, G], /, *, name: str | None = None) -> Node[I, R]: ...
 @overload
-def combine(ctor: Callable[[A, B, C, D, E, F, G, H], R], a: Node[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], e: Node[I, E], f: Node[I, F], g: Node[I, G], h: Node[I, H], /, *, name: str | None = None) -> Node[I, R]: ...
-def combine(ctor: Callable[..., R], *branches: Node[I, object], name: str | None = None) -> Node[I, R]:
+def combine(ctor: Callable[[A, B, C, D, E, F, G, H], R], a: Pinned[I, A], b: Node[I, B], c: Node[I, C], d: Node[I, D], e: Node[I, E], f: Node[I, F], g: Node[I, G], h: Node[I, H], /, *, name: str | None = None) -> Node[I, R]: ...
+@overload
+def combine(ctor: Callable[..., R], a: Node[I, object], b: Node[I, object], c: Node[I, object], d: Node[I, object], e: Node[I, object], f: Node[I, object], g: Node[I, object], h: Node[I, object], i: UseParallelAllForMoreThan8Branches, /, *more: object, name: str | None = None) -> UseParallelAllForMoreThan8Branches: ...
+def combine(ctor: Callable[..., R], *branches: Node[I, object], name: str | None = None) -> Node[I, R]:  # type: ignore[misc]
     """Run the branches concurrently and build `ctor(*results)` (a class, dataclass or function).
 
     mypy checks that the constructor accepts the branch results in order.
@@ -96,21 +125,41 @@ def const(value: R, *, name: str | None = None) -> Node[object, R]:
     return ConstNode(value, name=name)
 
 
+@overload
 def branch(
     predicate: Callable[[I], bool] | Node[I, bool] | bool,
-    then: Exactly[I, R],
-    otherwise: Exactly[I, R],
+    then: Pinned[I, R],
+    otherwise: Node[I, R],
     *,
+    name: str | None = None,
+) -> Node[I, R]: ...
+@overload
+def branch(
+    predicate: Callable[[I], bool] | Node[I, bool] | bool,
+    then: Node[I, R],
+    otherwise: Node[I, R],
+    *,
+    out: type[R],
+    name: str | None = None,
+) -> Node[I, R]: ...
+def branch(
+    predicate: Callable[[I], bool] | Node[I, bool] | bool,
+    then: Pinned[I, R] | Node[I, R],
+    otherwise: Node[I, R],
+    *,
+    out: type[R] | None = None,
     name: str | None = None,
 ) -> Node[I, R]:
     """Run `then` when `predicate(input)` is true, else `otherwise`.
 
-    Both arms must produce the same type (mypy rejects arms of different types rather than
-    widening to a common supertype); the predicate may be a function, a `Node[I, bool]`, or a
-    constant (`True`/`False`/`const(flag)`), in which case the `prune` pass removes the dead arm.
+    `then` fixes the input and result types; `otherwise` must fit them (mypy and pyright report
+    the arm that does not, rather than widening to a common supertype). For arms whose outputs
+    only share a supertype (Dog, Cat -> Animal) say so with `out=Animal`; the compiler checks
+    both arms against it. The predicate may be a function, a `Node[I, bool]`, or a constant
+    (`True`/`False`/`const(flag)`), in which case the `prune` pass removes the dead arm.
     """
     test = ConstNode(predicate) if isinstance(predicate, bool) else predicate
-    return BranchNode(test, then, otherwise, name=name)  # type: ignore[arg-type]
+    return BranchNode(test, then, otherwise, out=out, name=name)  # type: ignore[arg-type]
 
 
 def for_each(body: Node[A, B], *, concurrency: int = DEFAULT_MAP_CONCURRENCY, name: str | None = None) -> Node[Sequence[A], list[B]]:

@@ -7,6 +7,7 @@ behaviour lives in the executor.
 from __future__ import annotations
 
 from collections.abc import Callable
+import typing
 from typing import TypeVar
 
 from typing_extensions import Never
@@ -129,12 +130,17 @@ class BranchNode(Node[In, Out]):
         then: AnyNode,
         otherwise: AnyNode,
         *,
+        out: object = None,
         name: str | None = None,
     ) -> None:
         label = name or "branch"
         self.predicate = as_node(predicate, where=f"{label} predicate")
         self.if_true = as_node(then, where=f"{label} then")
         self.if_false = as_node(otherwise, where=f"{label} otherwise")
+        if out is not None and not (isinstance(out, type) or typing.get_origin(out) is not None):
+            raise ConfigError(label, "out", "a type (the arms' shared result type)", out)
+        self.out = out
+        """The declared result type (`branch(..., out=T)`), or None for the arms' own types."""
         self._set_name(name)
 
     def _default_name(self) -> str:

@@ -285,6 +285,9 @@ class Node(Generic[In, Out]):
         @property
         def _tta_in(self) -> Callable[[In], None]: ...
 
+        @property
+        def _tta_exact_in(self) -> Callable[[In], In]: ...
+
 
 MAX_NAME = 120
 """Longest default name: composite names are built from their children's, so without a bound a

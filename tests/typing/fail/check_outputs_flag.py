@@ -2,5 +2,7 @@ from tta_dev_primitives import OutputTypeError, check_outputs
 
 previous: bool = check_outputs(True)
 check_outputs("yes")  # E: Argument 1 to "check_outputs" has incompatible type "str"; expected "bool"  [arg-type]
-error: OutputTypeError
-name: str = error.node
+
+
+def node_of(error: OutputTypeError) -> str:
+    return error.node
