@@ -8,7 +8,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypedDict
+from typing import Protocol, TypedDict, TypeVar
 
 import attrs
 import pytest
@@ -280,3 +280,36 @@ def test_branch_out_declares_the_shared_result_type_and_the_compiler_checks_the_
         compile(branch(lambda name: name == "rex", node(dog), node(count), out=_Animal))  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match=r"branch: invalid out=.Animal.; expected a type"):
         branch(lambda name: True, node(dog), node(dog), out="Animal")  # type: ignore[call-overload]
+
+
+_T = TypeVar("_T")
+_F = TypeVar("_F", bound=float)
+
+
+def _trace(value: _T) -> _T:
+    return value
+
+
+def _wrap(value: _T) -> list[_T]:
+    return [value]
+
+
+def _first(values: list[_T]) -> _T:
+    return values[0]
+
+
+def _halve(value: _F) -> _F:
+    return value
+
+
+def test_generic_steps_take_their_types_from_the_step_before_and_are_checked() -> None:
+    plan = compile(node(parse) >> _trace >> node(double))
+    trace_op = plan.root.children[1]
+    assert (trace_op.in_type, trace_op.out_type) == (int, int)
+    assert all(report.checked for report in plan.edges)
+    assert compile(node(parse) >> _wrap >> _first >> node(double)).output_type is int
+    with pytest.raises(TypeMismatchError, match=r"(?s)returns list\[int\].*expects int"):
+        compile(node(parse) >> _wrap >> node(double))  # type: ignore[operator]
+    with pytest.raises(TypeMismatchError, match=r"str is not assignable to float"):  # outside the bound
+        compile(node(shout) >> _halve)  # type: ignore[operator]
+    assert compile(node(parse) >> _trace >> node(double)).run_sync("4") == 8

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import copy
 from contextvars import ContextVar
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Generic, TypeVar
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from typing import TYPE_CHECKING, Generic, TypeVar, overload
 
 import attrs
 from typing_extensions import Never
@@ -168,13 +168,28 @@ class Node(Generic[In, Out]):
 
     # -- composition ----------------------------------------------------------------------------
 
-    def __rshift__(self, other: Node[Out, C]) -> Node[In, C]:
+    # `b` may also be a plain function (wrapped with `node()`): a generic one such as
+    # `def trace(x: T) -> T` then has its type variable solved from this node's output, in mypy
+    # as in pyright (mypy cannot keep `node(trace)` itself generic).
+    @overload
+    def __rshift__(self, other: Node[Out, C]) -> Node[In, C]: ...
+    @overload
+    def __rshift__(self, other: Callable[[Out], Coroutine[object, object, C]]) -> Node[In, C]: ...
+    @overload
+    def __rshift__(self, other: Callable[[Out], C]) -> Node[In, C]: ...
+    def __rshift__(self, other: object) -> Node[In, object]:
         """`a >> b`: run `a`, then feed its result to `b`."""
         from .composite import Chain
 
         return Chain.join(self, other)  # type: ignore[return-value]
 
-    def then(self, other: Node[Out, C]) -> Node[In, C]:
+    @overload
+    def then(self, other: Node[Out, C]) -> Node[In, C]: ...
+    @overload
+    def then(self, other: Callable[[Out], Coroutine[object, object, C]]) -> Node[In, C]: ...
+    @overload
+    def then(self, other: Callable[[Out], C]) -> Node[In, C]: ...
+    def then(self, other: object) -> Node[In, object]:
         """Fluent form of `>>`."""
         from .composite import Chain
 
