@@ -50,7 +50,7 @@ def _admissible(var: typing.TypeVar, value: object) -> object:
         for constraint in var.__constraints__:
             if is_assignable(value, constraint) is not False:
                 return constraint
-        return typing.Union[var.__constraints__]  # type: ignore[valid-type]  # noqa: UP007
+        return typing.Union[var.__constraints__]  # noqa: UP007
     bound = var.__bound__
     if bound is not None and is_assignable(value, bound) is False:
         return bound
