@@ -18,6 +18,7 @@ from tta_dev_primitives import (
     compile,
     for_each,
     node,
+    node_with,
     parallel,
 )
 from tta_dev_primitives.dsl import UNKNOWN, Chain, FunctionNode
@@ -185,3 +186,26 @@ def test_a_node_containing_itself_under_its_default_name_is_a_cycle_not_a_recurs
 def test_name_must_be_a_non_empty_string() -> None:
     with pytest.raises(ConfigError, match="name"):
         node(parse).named("")
+
+
+def _translate(text: str, lang: str, *, formal: bool = False) -> str:
+    return f"{lang}{'!' if formal else ''}:{text}"
+
+
+async def _fetch(url: str, timeout: float) -> bytes:
+    return f"{url}@{timeout}".encode()
+
+
+def test_node_with_binds_every_parameter_but_the_input() -> None:
+    french = node_with(_translate, "fr", formal=True)
+    plan = compile(french)
+    assert (plan.input_type, plan.output_type) == (str, str)
+    assert plan.run_sync("hi") == "fr!:hi"
+    assert french.name == "_translate"
+    fetching = compile(node_with(_fetch, timeout=2.0))
+    assert fetching.run_sync("u") == b"u@2.0"
+    assert (fetching.input_type, fetching.output_type) == (str, bytes)
+    with pytest.raises(BuildError, match=r"node_with\(_translate\): missing a required argument: 'lang'"):
+        node_with(_translate)  # type: ignore[call-overload]
+    with pytest.raises(BuildError, match="must take the input as its first parameter"):
+        node_with(lambda *values: values)

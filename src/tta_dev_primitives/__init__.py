@@ -10,7 +10,7 @@ from .compiler import Plan, TypeMismatchError, available_passes, compile
 from .compiler.passes import Analysis, Budget, BudgetError, Lint, LintError, StateKeyError
 from .compiler.render import RenderError
 from .context import RunContext, WorkflowContext, current_context
-from .dsl import Node, SourceLocation, Traits, branch, combine, const, for_each, node, parallel, parallel_all
+from .dsl import Node, SourceLocation, Traits, branch, combine, const, for_each, node, node_with, parallel, parallel_all
 from .errors import (
     BuildError,
     CompositionError,
@@ -233,6 +233,7 @@ __all__ = [
     "llm_key",
     "mock_node",
     "node",
+    "node_with",
     "parallel",
     "parallel_all",
     "record_llm_usage",

@@ -2,7 +2,7 @@
 
 from .combinators import branch, combine, const, for_each, parallel, parallel_all
 from .composite import BranchNode, CastNode, Chain, ConstNode, MapNode, ParallelNode
-from .function import FunctionNode, as_node, node
+from .function import FunctionNode, as_node, node, node_with
 from .location import SourceLocation
 from .core import Node
 from .traits import Traits
@@ -26,6 +26,7 @@ __all__ = [
     "const",
     "for_each",
     "node",
+    "node_with",
     "parallel",
     "parallel_all",
 ]

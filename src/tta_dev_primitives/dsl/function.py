@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, overload
 
+from typing_extensions import Concatenate, ParamSpec
+
 from ..context import RunContext
 from ..errors import BuildError, ConfigError
-from .introspect import CallableInfo, inspect_callable
+from .introspect import CallableInfo, inspect_callable, resolved_hints
 from .core import AnyNode, Node
 
-__all__ = ["FunctionNode", "as_node", "node"]
+__all__ = ["FunctionNode", "as_node", "node", "node_with"]
+
+P = ParamSpec("P")
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -71,6 +76,50 @@ def node(fn: Callable[..., object], /, *, name: str | None = None, thread: bool 
     if isinstance(fn, Node):
         raise BuildError(f"node(): {fn!r} is already a Node; use it directly")
     return FunctionNode(fn, name=name, thread=thread)
+
+
+@overload
+def node_with(fn: Callable[Concatenate[A, P], Awaitable[B]], /, *args: P.args, **kwargs: P.kwargs) -> Node[A, B]: ...
+@overload
+def node_with(fn: Callable[Concatenate[A, P], B], /, *args: P.args, **kwargs: P.kwargs) -> Node[A, B]: ...
+def node_with(fn: Callable[..., object], /, *args: object, **kwargs: object) -> Node[Any, Any]:
+    """A node calling `fn(input, *args, **kwargs)`: every parameter but the first is bound.
+
+    The typed counterpart of `node(functools.partial(fn, ...))`, which type checkers see as
+    `Node[Any, R]`: `node_with(translate, lang="fr")` is a `Node[str, str]` for
+    `def translate(text: str, lang: str) -> str`, and mypy checks the bound arguments.
+    """
+    label = f"node_with({getattr(fn, '__name__', type(fn).__name__)})"
+    if not callable(fn) or isinstance(fn, Node):
+        raise BuildError(f"{label}: expected a function, got {type(fn).__name__} {fn!r}")
+    signature = inspect.signature(fn)
+    params = list(signature.parameters.values())
+    if not params or params[0].kind not in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+        raise BuildError(f"{label}: the function must take the input as its first parameter")
+    try:
+        signature.replace(parameters=params[1:]).bind(*args, **kwargs)
+    except TypeError as error:
+        raise BuildError(f"{label}: {error}") from None
+    hints = resolved_hints(fn)
+    bound: Callable[..., object]
+    if inspect.iscoroutinefunction(fn):
+
+        async def bound_async(value: object) -> object:
+            return await fn(value, *args, **kwargs)
+
+        bound = bound_async
+    else:
+
+        def bound_sync(value: object) -> object:
+            return fn(value, *args, **kwargs)
+
+        bound = bound_sync
+    bound.__name__ = getattr(fn, "__name__", type(fn).__name__)
+    bound.__qualname__ = getattr(fn, "__qualname__", bound.__name__)
+    bound.__module__ = getattr(fn, "__module__", __name__)
+    bound.__annotations__ = {k: v for k, v in hints.items() if k in (params[0].name, "return")}
+    bound.__signature__ = signature.replace(parameters=params[:1])  # type: ignore[attr-defined]
+    return FunctionNode(bound)
 
 
 def as_node(obj: object, *, where: str) -> AnyNode:

@@ -47,7 +47,7 @@ def _qualname(fn: object) -> str:
     return f"{module}.{qual}"
 
 
-def _hints(fn: Callable[..., object]) -> dict[str, object]:
+def resolved_hints(fn: Callable[..., object]) -> dict[str, object]:
     """Resolved annotations; unresolvable ones (forward refs to locals) become UNKNOWN."""
     target: object = fn
     if isinstance(fn, functools.partial):
@@ -115,7 +115,7 @@ def _inspect(fn: Callable[..., object], *, where: str) -> CallableInfo:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
         sig = None
-    hints = _hints(fn)
+    hints = resolved_hints(fn)
     arity, in_type = _arity(sig, hints, name=name, where=where)
     ret = hints.get("return", UNKNOWN)
     awaitable, ret = _unwrap_awaitable(ret)

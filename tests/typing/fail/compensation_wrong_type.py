@@ -11,4 +11,4 @@ async def cancel(seat: int) -> None:
 
 
 # A compensation receives its step's output (a str here), not the step's input.
-step = compensated(reserve, cancel)  # E: Argument 2 to "compensated" has incompatible type "Callable[[int], Coroutine[Any, Any, None]]"; expected "Node[str, object] | Callable[[str], Awaitable[object]]"  [arg-type]
+step = compensated(reserve, cancel)  # E: Argument 2 to "compensated" has incompatible type "Callable[[int], Coroutine[Any, Any, None]]"; expected "Node[str, object] | Callable[[str], object]"  [arg-type]

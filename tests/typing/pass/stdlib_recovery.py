@@ -20,6 +20,13 @@ reveal_type(Fallback(primary=node(fetch), fallback=node(cached)))  # N: Revealed
 reveal_type(saga(compensated(node(fetch), forget)))  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[str, bytes]"
 
 
+def release(data: bytes) -> None:  # a sync compensation
+    return None
+
+
+reveal_type(compensated(node(fetch), release))  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[str, bytes]"
+
+
 @Retry(max_attempts=3, backoff_factor=2.0)
 async def flaky(a: int, *, b: int = 1) -> int:
     return a + b

@@ -80,8 +80,9 @@ class Compensated(Node[In, Out]):
         return self.step.name
 
 
-def compensated(step: Node[A, B], undo: Node[B, object] | Callable[[B], Awaitable[object]]) -> Node[A, B]:
-    """Mark `step` as undoable by `undo(step_output)` inside a `saga(...)`."""
+def compensated(step: Node[A, B], undo: Node[B, object] | Callable[[B], object]) -> Node[A, B]:
+    """Mark `step` as undoable by `undo(step_output)` inside a `saga(...)`; `undo` is a node or a
+    sync or async function taking the step's output."""
     return Compensated(step, undo)  # type: ignore[arg-type]
 
 
