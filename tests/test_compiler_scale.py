@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tta_dev_primitives import CycleError, Node, Sequential, branch, compile, node, parallel
+from tta_dev_primitives import CycleError, Node, Sequential, branch, compile, node, parallel, pipe
 from tta_dev_primitives.compiler.ir import ParOp, SeqOp, walk
 from tta_dev_primitives.dsl.composite import Chain
 from tta_dev_primitives.dsl.core import MAX_NAME
@@ -155,3 +155,13 @@ def test_json_of_a_plan_too_deep_for_the_json_module_is_a_clear_error() -> None:
     plan = compile(workflow)
     with pytest.raises(ValueError, match="nested too deep for the json module"):
         plan.to_json()
+
+
+@pytest.mark.anyio
+async def test_pipe_builds_the_same_plan_as_arrows_and_runs_in_the_seed_style() -> None:
+    a, b, c = (node(inc).named(n) for n in "abc")
+    piped = pipe(a, b, pipe(c, a))
+    arrows = a >> b >> (c >> a)
+    shape = [(op.kind, op.name) for op in walk(compile(piped).root)][1:]
+    assert shape == [(op.kind, op.name) for op in walk(compile(arrows).root)][1:] == [("call", n) for n in "abca"]
+    assert await piped.execute(0) == 4

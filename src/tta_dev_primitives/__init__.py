@@ -87,6 +87,7 @@ from .stdlib.flow import (
     SequentialPrimitive,
     Switch,
     SwitchPrimitive,
+    pipe,
 )
 from .stdlib.recovery import (
     Bulkhead,
@@ -236,6 +237,7 @@ __all__ = [
     "node_with",
     "parallel",
     "parallel_all",
+    "pipe",
     "record_llm_usage",
     "resilient",
     "saga",

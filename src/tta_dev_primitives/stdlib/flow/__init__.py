@@ -4,7 +4,7 @@ from .conditional import Conditional, ConditionalPrimitive
 from .parallel import Parallel, ParallelPrimitive
 from .policies import BudgetExceededError, CheapestMeetingQuality, CostAware, LowestLatency, NoRouteMeetsQualityError, RouteSpec
 from .routing import RouteNotFoundError, Router, RouterPrimitive, Switch, SwitchPrimitive
-from .sequential import Sequential, SequentialPrimitive
+from .sequential import Sequential, SequentialPrimitive, pipe
 
 __all__ = [
     "BudgetExceededError",
@@ -24,4 +24,5 @@ __all__ = [
     "SequentialPrimitive",
     "Switch",
     "SwitchPrimitive",
+    "pipe",
 ]
