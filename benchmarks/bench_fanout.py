@@ -1,13 +1,13 @@
-"""Fan-out to 10,000 branches: a compiled parallel plan vs asyncio.gather (and anyio's task group).
+"""Fan-out to 10,000 branches: a compiled parallel plan vs asyncio.gather (and anyio's task group)
+on asyncio, and vs a native trio nursery (and anyio's task group) on trio.
 
-Target (not a test): within 2x of asyncio.gather per branch.
+Target (not a test): within 2x of asyncio.gather per branch; on trio, within 2x of a nursery.
 Run: python -m benchmarks.bench_fanout
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 
 import anyio
 
@@ -38,23 +38,56 @@ async def anyio_group(x: int) -> list[object]:
     return results
 
 
-def cases() -> list[Case]:
-    start = time.perf_counter()
-    plan = compile(parallel_all([node(leaf) for _ in range(BRANCHES)]))
-    print(f"compiled a {BRANCHES}-branch parallel plan in {(time.perf_counter() - start) * 1e3:.0f} ms")
-    return [
-        Case("asyncio.gather", lambda: gather(0), BRANCHES),
-        Case("tta parallel plan.run", lambda: plan.run(0), BRANCHES),
-        Case("anyio task group", lambda: anyio_group(0), BRANCHES),
-    ]
+async def trio_nursery(x: int) -> list[object]:
+    import trio
+
+    results: list[object] = [None] * BRANCHES
+
+    async def one(i: int) -> None:
+        results[i] = await leaf(x)
+
+    async with trio.open_nursery() as nursery:
+        for i in range(BRANCHES):
+            nursery.start_soon(one, i)
+    return results
 
 
-async def main() -> None:
-    results = await measure(cases(), rounds=7, round_seconds=0.2)
-    print(table(f"fan-out to {BRANCHES:,} branches", results, baseline="asyncio.gather", unit="branch"))
+PLAN = compile(parallel_all([node(leaf) for _ in range(BRANCHES)]))
+
+
+async def on_asyncio() -> None:
+    results = await measure(
+        [
+            Case("asyncio.gather", lambda: gather(0), BRANCHES),
+            Case("tta parallel plan.run", lambda: PLAN.run(0), BRANCHES),
+            Case("anyio task group", lambda: anyio_group(0), BRANCHES),
+        ],
+        rounds=7,
+        round_seconds=0.2,
+    )
+    print(table(f"fan-out to {BRANCHES:,} branches on asyncio", results, baseline="asyncio.gather", unit="branch"))
+
+
+async def on_trio() -> None:
+    results = await measure(
+        [
+            Case("trio nursery", lambda: trio_nursery(0), BRANCHES),
+            Case("tta parallel plan.run", lambda: PLAN.run(0), BRANCHES),
+            Case("anyio task group", lambda: anyio_group(0), BRANCHES),
+        ],
+        rounds=7,
+        round_seconds=0.2,
+    )
+    print(table(f"fan-out to {BRANCHES:,} branches on trio", results, baseline="trio nursery", unit="branch"))
+
+
+def main() -> None:
+    anyio.run(on_asyncio, backend="asyncio")
     print()
-    print(environment("tta-dev-primitives", "anyio"))
+    anyio.run(on_trio, backend="trio")
+    print()
+    print(environment("tta-dev-primitives", "anyio", "trio"))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -1,8 +1,8 @@
 """Emitters for the ops that run children concurrently: parallel fan-out and map.
 
-On asyncio the tasks run in a native `asyncio.TaskGroup` (several times cheaper per task than a
-generic task group); on trio in an anyio task group. Both cancel the siblings of a failed task
-and raise an ExceptionGroup, which is re-raised as ParallelError naming the node.
+On asyncio the tasks run in a native `asyncio.TaskGroup`, on trio in a native nursery: each is
+several times cheaper per task than anyio's portable task group, with the same semantics. Both
+cancel the siblings of a failed task and raise an ExceptionGroup, which is re-raised as ParallelError naming the node.
 """
 
 from __future__ import annotations
@@ -54,11 +54,14 @@ async def spawn_all(count: int, job: Job) -> None:
             create = tg.create_task
             for i in range(count):
                 create(job(i))
-    else:
+    else:  # trio, the other backend anyio runs on: its own nursery, as anyio's would be
+        import trio
+
         with bare_fatal_errors():
-            async with anyio.create_task_group() as atg:
+            async with trio.open_nursery() as nursery:
+                start = nursery.start_soon
                 for i in range(count):
-                    atg.start_soon(job, i)
+                    start(job, i)
 
 
 def _assembler(layout: Group, total: int) -> Callable[[list[object]], object]:
