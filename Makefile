@@ -33,6 +33,7 @@ test: typecheck pytest
 bench: $(VENV)/.dev
 	$(BIN)/python -m benchmarks.bench_sequential
 	$(BIN)/python -m benchmarks.bench_fanout
+	$(BIN)/python -m benchmarks.bench_runs
 	$(BIN)/python -m benchmarks.bench_resilience
 	$(BIN)/python -m benchmarks.bench_cache
 	$(BIN)/python -m benchmarks.bench_compile

@@ -52,6 +52,8 @@ class Executable:
         try:
             if self.hooks is not None and self.hooks.run_hooks:
                 return await self._run_with_hooks(x, context, timeout)
+            if timeout is None and context.deadline is None:
+                return await self.entry(x)  # the common run: no second coroutine (see _run)
             return await self._run(x, context, timeout)
         except Exception as exc:
             if not already_noted(exc):
