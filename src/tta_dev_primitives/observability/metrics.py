@@ -141,12 +141,16 @@ class MetricsHook(Hook):
         self._span = _current_span()
         # label children resolved once per series: `.labels()` is the slow part of a record
         self._series: dict[tuple[str, str, str], list[object]] = {}
+        self._run_series: dict[tuple[str, str], tuple[object, object]] = {}
 
     def on_run_end(self, run: RunInfo, error: BaseException | None) -> None:
-        outcome = _outcome(error)
-        workflow = self._workflow(run.plan_name)
-        self.run_duration.labels(workflow, outcome).observe(time.perf_counter() - run.started_at, self._exemplar())
-        self.runs.labels(workflow, outcome).inc()
+        key = (self._workflow(run.plan_name), _outcome(error))
+        series = self._run_series.get(key)
+        if series is None:
+            series = self._run_series[key] = (self.run_duration.labels(*key), self.runs.labels(*key))
+        histogram, counter = series
+        histogram.observe(time.perf_counter() - run.started_at, self._exemplar())  # type: ignore[attr-defined]
+        counter.inc()  # type: ignore[attr-defined]
 
     def on_node_start(self, node: NodeInfo, ctx: RunContext) -> object:
         return (time.perf_counter(), self._span())
