@@ -51,9 +51,14 @@ class Lowerer:
         self._stack: list[AnyNode] = []
         self._open: set[int] = set()  # ids of the nodes on the stack: the cycle check is O(1)
 
-    @depth_independent
     def lower(self, node: AnyNode) -> Op:
         """Lower `node` (and, through its rule, its children)."""
+        if type(node) is FunctionNode:  # a leaf, the most common node: no recursion to guard
+            return _lower_function(node, self)
+        return self._lower_composite(node)
+
+    @depth_independent
+    def _lower_composite(self, node: AnyNode) -> Op:
         if id(node) in self._open:
             start = next(i for i, n in enumerate(self._stack) if n is node)
             path = " -> ".join(f"{n.name!r} ({n.location})" for n in [*self._stack[start:], node])

@@ -41,6 +41,7 @@ class FunctionNode(Node[In, Out]):
         if thread and self.info.is_async:
             raise ConfigError(where, "thread", "False for an async function (it already yields)", thread)
         self.thread = thread
+        self._tta_default_name = self.info.name  # known now: no lazy derivation per node
         self._set_name(name)
 
     def _default_name(self) -> str:
