@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar, overload
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar, final, overload
 
 from typing_extensions import Concatenate, ParamSpec
 
@@ -13,7 +13,7 @@ from ..errors import BuildError, ConfigError
 from .introspect import CallableInfo, inspect_callable, resolved_hints
 from .core import AnyNode, Node
 
-__all__ = ["FunctionNode", "as_node", "node", "node_with"]
+__all__ = ["AsyncGeneratorFunctionsAreNotNodes", "FunctionNode", "as_node", "node", "node_with"]
 
 P = ParamSpec("P")
 
@@ -21,6 +21,14 @@ A = TypeVar("A")
 B = TypeVar("B")
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
+
+
+@final
+class AsyncGeneratorFunctionsAreNotNodes:
+    """Not a node: what type checkers see for `node(agen)` where `agen` is an async generator
+    function (`async def` with `yield`), which `node()` rejects with BuildError when it runs. A
+    node returns one value: collect the items into a list, or return the iterator from a regular
+    `async def`."""
 
 
 class FunctionNode(Node[In, Out]):
@@ -61,12 +69,18 @@ def node(
     fn: Callable[[], Awaitable[B]], /, *, name: str | None = None
 ) -> Node[object, B]: ...
 @overload
+def node(  # type: ignore[overload-overlap]  # deliberately: an async generator is not a node
+    fn: Callable[..., AsyncIterator[object]], /, *, name: str | None = None, thread: bool = False
+) -> AsyncGeneratorFunctionsAreNotNodes: ...
+@overload
 def node(fn: Callable[[A], B], /, *, name: str | None = None, thread: bool = False) -> Node[A, B]: ...
 @overload
 def node(fn: Callable[[A, RunContext], B], /, *, name: str | None = None, thread: bool = False) -> Node[A, B]: ...
 @overload
 def node(fn: Callable[[], B], /, *, name: str | None = None, thread: bool = False) -> Node[object, B]: ...
-def node(fn: Callable[..., object], /, *, name: str | None = None, thread: bool = False) -> Node[Any, Any]:
+def node(
+    fn: Callable[..., object], /, *, name: str | None = None, thread: bool = False
+) -> Node[Any, Any] | AsyncGeneratorFunctionsAreNotNodes:
     """Make a Node from a function, inferring `Node[In, Out]` from its annotations.
 
     Works as a call (`node(fn)`) and as a bare decorator (`@node`). The function takes the input

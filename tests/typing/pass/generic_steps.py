@@ -33,6 +33,10 @@ reveal_type(pipeline)  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[b
 round_trip = parse >> remember >> first >> show
 reveal_type(round_trip)  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[builtins.str, builtins.str]"
 
-# As a node of its own, say which type it is used at (mypy cannot keep a node generic).
-traced: Node[int, int] = node(trace)
+# As a node of its own, give it the type it is used at (mypy cannot keep a node generic).
+def trace_number(value: int) -> int:
+    return trace(value)
+
+
+traced: Node[int, int] = node(trace_number)
 reveal_type(parse >> traced >> show)  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[builtins.str, builtins.str]"
