@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
-from typing import ClassVar, Never, TypeVar
+from typing import Any, ClassVar, Never, TypeVar, overload
 
 import anyio
 import attrs
@@ -55,6 +55,7 @@ In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
 A = TypeVar("A")
 B = TypeVar("B")
+C = TypeVar("C")
 
 _log = logging.getLogger("tta_dev_primitives.saga")
 
@@ -139,16 +140,19 @@ def saga(
     )
 
 
-class SagaPrimitive(CompiledPrimitive[object, object]):
+class SagaPrimitive(CompiledPrimitive[In, Out]):
     """The seed form: `Saga()`, then `add_step(step, rollback=undo)`, then `await execute(input)`.
 
     Steps run in order, each fed the previous step's output; a rollback receives its step's output.
+    `add_step` mutates the saga (the seed's style, checked by `compile()`) and also returns it
+    typed, so a chain of calls, `Saga().add_step(a, rollback=undo_a).add_step(b, ...)`, is checked
+    by mypy and pyright: each step must take the previous one's output, each rollback its own.
     """
 
     primitive_type = "saga"
 
     def __init__(
-        self,
+        self: SagaPrimitive[object, object],
         *,
         compensation_retry: Retry | None = None,
         compensation_timeout: float = DEFAULT_COMPENSATION_TIMEOUT,
@@ -161,8 +165,18 @@ class SagaPrimitive(CompiledPrimitive[object, object]):
             self.name, compensation_retry, compensation_timeout, clock
         )
 
-    def add_step(self, step: object, rollback: object | None = None) -> SagaPrimitive:
-        """Append a step and its rollback (None for a step with nothing to undo)."""
+    @overload
+    def add_step(  # a fresh saga: the first step fixes its types
+        self: SagaPrimitive[object, object], step: Node[A, B], rollback: Node[B, object] | Callable[[B], object] | None = None
+    ) -> SagaPrimitive[A, B]: ...
+    @overload
+    def add_step(
+        self: SagaPrimitive[A, B], step: Node[B, C], rollback: Node[C, object] | Callable[[C], object] | None = None
+    ) -> SagaPrimitive[A, C]: ...
+    @overload
+    def add_step(self: SagaPrimitive[object, object], step: object, rollback: object | None = None) -> SagaPrimitive[object, object]: ...
+    def add_step(self, step: object, rollback: object | None = None) -> SagaPrimitive[Any, Any]:
+        """Append a step and its rollback (None for a step with nothing to undo); returns this saga."""
         index = len(self.steps)
         node = as_node(step, where=f"Saga step {index}")
         if rollback is not None:
@@ -244,7 +258,7 @@ def _lower_saga(node: SagaNode[Never, object], lw: Lowerer) -> Op:
 
 
 @lowering(SagaPrimitive)
-def _lower_saga_primitive(node: SagaPrimitive, lw: Lowerer) -> Op:
+def _lower_saga_primitive(node: SagaPrimitive[Never, object], lw: Lowerer) -> Op:
     return lw.lower(node.as_node())
 
 
