@@ -68,9 +68,15 @@ def node(
 def node(
     fn: Callable[[], Awaitable[B]], /, *, name: str | None = None
 ) -> Node[object, B]: ...
+# Deliberately overlapping: an async generator function is not a node. (`Callable[..., X]` would
+# be shorter but gives a lambda's parameters the type Any, and the call an Any result.)
 @overload
-def node(  # type: ignore[overload-overlap]  # deliberately: an async generator is not a node
-    fn: Callable[..., AsyncIterator[object]], /, *, name: str | None = None, thread: bool = False
+def node(  # type: ignore[overload-overlap]
+    fn: Callable[[A], AsyncIterator[object]], /, *, name: str | None = None, thread: bool = False
+) -> AsyncGeneratorFunctionsAreNotNodes: ...
+@overload
+def node(  # type: ignore[overload-overlap]
+    fn: Callable[[A, RunContext], AsyncIterator[object]], /, *, name: str | None = None, thread: bool = False
 ) -> AsyncGeneratorFunctionsAreNotNodes: ...
 @overload
 def node(fn: Callable[[A], B], /, *, name: str | None = None, thread: bool = False) -> Node[A, B]: ...
