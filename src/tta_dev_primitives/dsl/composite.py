@@ -6,8 +6,8 @@ behaviour lives in the executor.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import typing
+from collections.abc import Callable
 from typing import TypeVar
 
 from typing_extensions import Never
