@@ -23,6 +23,7 @@ from tta_dev_primitives import (
     branch,
     combine,
     compile,
+    for_each,
     node,
     parallel,
 )
@@ -313,3 +314,20 @@ def test_generic_steps_take_their_types_from_the_step_before_and_are_checked() -
     with pytest.raises(TypeMismatchError, match=r"str is not assignable to float"):  # outside the bound
         compile(node(shout) >> _halve)  # type: ignore[operator]
     assert compile(node(parse) >> _trace >> node(double)).run_sync("4") == 8
+
+
+def test_generic_steps_inside_parallels_maps_and_wrappers_are_specialized_too() -> None:
+    async def numbers(text: str) -> list[int]:
+        return [int(c) for c in text]
+
+    fanned = compile(node(parse) >> parallel(node(_trace), node(double)) >> node(lambda pair: pair[0]))
+    par = fanned.root.children[1]
+    assert (par.in_type, par.out_type) == (int, tuple[int, int])
+    assert (par.children[0].in_type, par.children[0].out_type) == (int, int)
+    mapped = compile(node(numbers) >> for_each(node(_wrap)))
+    assert mapped.output_type == list[list[int]]
+    wrapped = compile(node(parse) >> node(_trace).retry(max_attempts=2) >> node(double))
+    assert wrapped.root.children[1].out_type is int and all(r.checked for r in wrapped.edges)
+    with pytest.raises(TypeMismatchError, match=r"(?s)returns list\[int\].*expects int"):
+        compile(node(parse) >> node(_wrap).retry(max_attempts=2) >> node(double))
+    assert fanned.run_sync("3") == 3 and mapped.run_sync("12") == [[1], [2]]

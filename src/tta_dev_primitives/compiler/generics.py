@@ -10,11 +10,16 @@ leaves the step typed by the bound, so the typecheck pass reports the mismatch.
 from __future__ import annotations
 
 import typing
+from collections.abc import Sequence
 
+import attrs
+
+from .._deep import depth_independent
 from ..dsl.types import UNKNOWN
-from .types import is_assignable
+from .ir import BranchOp, CallOp, CastOp, MapOp, Op, ParOp, SeqOp
+from .types import is_assignable, tuple_of, union_of
 
-__all__ = ["specialize", "type_vars"]
+__all__ = ["specialize", "specialize_op", "type_vars"]
 
 Solution = dict[typing.TypeVar, object]
 
@@ -80,3 +85,56 @@ def specialize(in_type: object, out_type: object, given: object) -> tuple[object
         return None
     solved = {var: _admissible(var, value) for var, value in solution.items()}
     return _substitute(in_type, solved), _substitute(out_type, solved)
+
+
+def _element(tp: object) -> object:
+    """The item type of a sequence type (`list[int]` -> int), or UNKNOWN."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if isinstance(origin, type) and issubclass(origin, Sequence) and len(args) == 1:
+        return args[0]
+    return UNKNOWN
+
+
+def _mentions_type_vars(op: Op) -> bool:
+    return bool(type_vars(op.in_type))
+
+
+def specialize_op(op: Op, given: object) -> Op:
+    """`op` fed a value of type `given`: generic calls inside it (directly, at the start of a
+    sequence, in every branch of a parallel or branch, in a map's body, under a cast or a
+    wrapper) take their types from it, and the types of the ops around them follow."""
+    if given is UNKNOWN or not _mentions_type_vars(op):  # nearly every op: decided at once
+        return op
+    return _specialize(op, given)
+
+
+@depth_independent
+def _specialize(op: Op, given: object) -> Op:
+    if isinstance(op, CallOp):
+        solved = specialize(op.in_type, op.out_type, given)
+        return op if solved is None else attrs.evolve(op, in_type=solved[0], out_type=solved[1])
+    if isinstance(op, SeqOp):
+        steps = list(op.children)
+        flowing = given
+        for i, step in enumerate(steps):
+            steps[i] = specialize_op(step, flowing)
+            flowing = steps[i].out_type
+        return attrs.evolve(op, children=tuple(steps), in_type=steps[0].in_type, out_type=steps[-1].out_type)
+    if isinstance(op, ParOp):
+        branches = tuple(specialize_op(b, given) for b in op.children)
+        simple = op.layout.combiner is None and op.layout.items == tuple(range(len(branches)))
+        out = tuple_of(b.out_type for b in branches) if simple else op.out_type
+        return attrs.evolve(op, children=branches, in_type=given, out_type=out)
+    if isinstance(op, BranchOp):
+        predicate, then, otherwise = (specialize_op(c, given) for c in op.children)
+        out = op.out_type if not type_vars(op.out_type) else union_of([then.out_type, otherwise.out_type])
+        return attrs.evolve(op, children=(predicate, then, otherwise), in_type=given, out_type=out)
+    if isinstance(op, MapOp):
+        body = specialize_op(op.children[0], _element(given))
+        return attrs.evolve(op, children=(body,), in_type=op.in_type if body is op.children[0] else given, out_type=list[body.out_type])  # type: ignore[name-defined]
+    if len(op.children) == 1 and (op.children[0].in_type, op.children[0].out_type) == (op.in_type, op.out_type) or isinstance(op, CastOp):
+        inner = specialize_op(op.children[0], given)
+        out = op.out_type if isinstance(op, CastOp) else inner.out_type
+        return attrs.evolve(op, children=(inner,), in_type=inner.in_type, out_type=out)
+    return op  # an op whose types do not follow its child's in a known way: left generic

@@ -11,8 +11,6 @@ import typing
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-import attrs
-
 from ..dsl.composite import BranchNode, CastNode, Chain, ConstNode, MapNode, ParallelNode
 from ..dsl.function import FunctionNode
 from ..dsl.introspect import CallableInfo
@@ -21,7 +19,7 @@ from .._deep import depth_independent
 from .._registry import ClassRegistry
 from ..errors import BuildError, CycleError
 from .callables import return_type_of
-from .generics import specialize
+from .generics import specialize_op
 from .ir import BranchOp, CallOp, CastOp, ConstOp, Group, MapOp, Op, ParOp, SeqOp
 from .types import most_specific, tuple_of, union_of
 
@@ -130,11 +128,7 @@ def _lower_chain(node: Chain[typing.Never, object], lw: Lowerer) -> Op:
     ident = op_identity(node, lw)
     steps = [lw.lower(s) for s in node.steps]
     for i in range(1, len(steps)):  # a generic step takes its types from the step before it
-        step = steps[i]
-        if isinstance(step, CallOp):
-            solved = specialize(step.in_type, step.out_type, steps[i - 1].out_type)
-            if solved is not None:
-                steps[i] = attrs.evolve(step, in_type=solved[0], out_type=solved[1])
+        steps[i] = specialize_op(steps[i], steps[i - 1].out_type)
     return SeqOp(**ident, in_type=steps[0].in_type, out_type=steps[-1].out_type, children=tuple(steps))
 
 
