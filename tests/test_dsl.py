@@ -209,3 +209,20 @@ def test_node_with_binds_every_parameter_but_the_input() -> None:
         node_with(_translate)  # type: ignore[call-overload]
     with pytest.raises(BuildError, match="must take the input as its first parameter"):
         node_with(lambda *values: values)
+    with pytest.raises(BuildError, match=r"node_with\(max\): its signature cannot be read"):
+        node_with(max, 3)  # type: ignore[call-overload]
+
+
+class _Greeter:
+    def __call__(self, name: str, punct: str) -> str:
+        return f"hi {name}{punct}"
+
+    def repeat(self, name: str, times: int) -> str:
+        return name * times
+
+
+def test_node_with_takes_callable_objects_and_bound_methods() -> None:
+    greeter = _Greeter()
+    assert compile(node_with(greeter, "!")).run_sync("bob") == "hi bob!"
+    repeat = compile(node_with(greeter.repeat, 2))
+    assert (repeat.input_type, repeat.run_sync("ab")) == (str, "abab")

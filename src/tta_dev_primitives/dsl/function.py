@@ -113,7 +113,10 @@ def node_with(fn: Callable[..., object], /, *args: object, **kwargs: object) -> 
     label = f"node_with({getattr(fn, '__name__', type(fn).__name__)})"
     if not callable(fn) or isinstance(fn, Node):
         raise BuildError(f"{label}: expected a function, got {type(fn).__name__} {fn!r}")
-    signature = inspect.signature(fn)
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        raise BuildError(f"{label}: its signature cannot be read (a builtin?); wrap it in a def") from None
     params = list(signature.parameters.values())
     if not params or params[0].kind not in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
         raise BuildError(f"{label}: the function must take the input as its first parameter")
