@@ -162,3 +162,41 @@ def test_pyright_accepts_passing_snippets_and_agrees_on_types(pyright_report: li
                 if pyright_type != mypy_type:
                     mismatches.append(f"{path.name}:{line}: mypy {mypy_type!r}, pyright {pyright_type!r}")
     assert not mismatches, "\n".join(mismatches)
+
+
+INLINE_MISMATCH = """
+from tta_dev_primitives import node
+
+
+@node
+def parse(text: str) -> int:
+    return int(text)
+
+
+def shout(text: str) -> str:
+    return text.upper()
+
+
+broken = parse >> node(shout)
+"""
+
+
+@pytest.mark.parametrize(
+    ("plugin", "wanted"),
+    [
+        (True, 'Unsupported operand types for >> ("Node[str, int]" and "Node[str, str]")'),
+        (False, 'Argument 1 to "node" has incompatible type "Callable[[str], str]"; expected "Callable[[int], Awaitable[Never]]"'),
+    ],
+    ids=["with-plugin", "without-plugin"],
+)
+def test_the_mypy_plugin_reports_inline_mismatches_between_the_steps(plugin: bool, wanted: str, tmp_path: Path) -> None:
+    """`tta_dev_primitives.mypy_plugin` is what turns mypy's report on `node()`'s async overload
+    into the mismatch between the two steps (and drops the spurious "Need type annotation")."""
+    snippet = tmp_path / "inline.py"
+    snippet.write_text(INLINE_MISMATCH)
+    config = tmp_path / "mypy.ini"
+    config.write_text("[mypy]\nstrict = True\n" + ("plugins = tta_dev_primitives.mypy_plugin\n" if plugin else ""))
+    stdout, stderr, _ = api.run(["--config-file", str(config), "--cache-dir", str(tmp_path / "cache"), "--no-pretty", str(snippet)])
+    errors = [line for line in stdout.splitlines() if ": error:" in line]
+    assert any(wanted in line for line in errors), stdout + stderr
+    assert any("Need type annotation" in line for line in errors) is not plugin

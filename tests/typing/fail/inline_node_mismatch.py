@@ -13,8 +13,8 @@ async def decode_text(text: str) -> int:
     return len(text)
 
 
-# Wrapping inline, mypy reports the function that does not accept the previous step's output.
-broken = node(fetch) >> node(decode)  # E: Argument 1 to "node" has incompatible type "Callable[[bytes], Coroutine[Any, Any, int]]"; expected "Callable[[str], Awaitable[int]]"  [arg-type]
+# Wrapping inline, mypy (with the plugin in pyproject.toml) reports the mismatch between the steps.
+broken = node(fetch) >> node(decode)  # E: Unsupported operand types for >> ("Node[str, str]" and "Node[bytes, int]")  [operator]
 
 
 # A lambda is typed from the previous step's output (mypy), so its mistake is reported.
