@@ -7,6 +7,9 @@ a spurious "Need type annotation". With the plugin, a reference to a plain (non-
 gets the concrete signature `node(f) -> Node[A, B]` read from `f`, and mypy reports the real
 mistake: `Unsupported operand types for >> ("Node[str, int]" and "Node[str, str]")`.
 
+It also reports `node(f)` of a generic `f` where it happens: mypy cannot keep a node generic and
+would solve it to `Never` silently, so the mistake would surface wherever the node is used.
+
 Enable it in the mypy configuration: `plugins = ["tta_dev_primitives.mypy_plugin"]`. Lambdas,
 generic functions and async generators keep the ordinary overloads.
 """
@@ -16,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mypy.nodes import ARG_POS, MemberExpr, NameExpr, RefExpr
-from mypy.plugin import FunctionSigContext, Plugin
+from mypy.plugin import FunctionContext, FunctionSigContext, Plugin
 from mypy.types import CallableType, FunctionLike, Instance, Type, get_proper_type
 
 __all__ = ["NodeSignaturePlugin", "plugin"]
@@ -67,11 +70,32 @@ def _concrete_signature(ctx: FunctionSigContext) -> FunctionLike:
     )
 
 
+def _generic_function(ctx: FunctionContext) -> Type:
+    """Say where `node(f)` of a generic `f` loses its type: mypy cannot keep a node generic, and
+    would otherwise solve its type variables to `Never` silently (the error then appears later,
+    wherever the node is used)."""
+    if ctx.arg_types and ctx.arg_types[0]:
+        fn_type = get_proper_type(ctx.arg_types[0][0])
+        if isinstance(fn_type, CallableType) and fn_type.variables and not fn_type.is_type_obj():
+            name = fn_type.name or "the function"
+            ctx.api.fail(
+                f'node() cannot keep generic function "{name}" generic under mypy; compose the plain '
+                f"function with >> (its type variables are solved from the step before), or wrap it "
+                f"in a def with concrete types",
+                ctx.context,
+            )
+    return ctx.default_return_type
+
+
 class NodeSignaturePlugin(Plugin):
-    """Gives `node(f)` the concrete signature read from `f` (see the module docstring)."""
+    """Gives `node(f)` the concrete signature read from `f`, and reports `node()` of a generic
+    function where it happens (see the module docstring)."""
 
     def get_function_signature_hook(self, fullname: str) -> Callable[[FunctionSigContext], FunctionLike] | None:
         return _concrete_signature if fullname == _NODE_FUNCTION else None
+
+    def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
+        return _generic_function if fullname == _NODE_FUNCTION else None
 
 
 def plugin(version: str) -> type[Plugin]:

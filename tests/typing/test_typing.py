@@ -200,3 +200,28 @@ def test_the_mypy_plugin_reports_inline_mismatches_between_the_steps(plugin: boo
     errors = [line for line in stdout.splitlines() if ": error:" in line]
     assert any(wanted in line for line in errors), stdout + stderr
     assert any("Need type annotation" in line for line in errors) is not plugin
+
+
+GENERIC_NODE = """
+from typing import TypeVar
+
+from tta_dev_primitives import node
+
+T = TypeVar("T")
+
+
+@node
+def trace(value: T) -> T:
+    return value
+"""
+
+
+def test_the_mypy_plugin_reports_a_generic_node_where_it_is_made(tmp_path: Path) -> None:
+    """mypy cannot keep `node(trace)` generic; with the plugin it says so on the decorator line
+    instead of solving the type variable to Never and failing wherever the node is used."""
+    snippet = tmp_path / "generic.py"
+    snippet.write_text(GENERIC_NODE)
+    stdout, stderr, _ = api.run(
+        ["--config-file", str(ROOT / "pyproject.toml"), "--cache-dir", str(tmp_path / "cache"), "--no-pretty", str(snippet)]
+    )
+    assert f'{snippet}:9: error: node() cannot keep generic function "trace" generic under mypy; compose the plain function with >>' in stdout, stdout + stderr
