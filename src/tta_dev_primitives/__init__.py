@@ -10,12 +10,13 @@ from .compiler import Plan, TypeMismatchError, available_passes, compile
 from .compiler.passes import Analysis, Budget, BudgetError, Lint, LintError, StateKeyError
 from .compiler.render import RenderError
 from .context import RunContext, WorkflowContext, current_context
-from .dsl import Node, SourceLocation, Traits, branch, combine, const, for_each, node, node_with, parallel, parallel_all
+from .dsl import Node, SourceLocation, Traits, branch, combine, const, for_each, loop, node, node_with, parallel, parallel_all
 from .errors import (
     BuildError,
     CompositionError,
     ConfigError,
     CycleError,
+    LoopLimitError,
     NoRunContextError,
     ParallelError,
     PrimitivesError,
@@ -166,6 +167,7 @@ __all__ = [
     "LambdaPrimitive",
     "Lint",
     "LintError",
+    "LoopLimitError",
     "LowestLatency",
     "MemoryStore",
     "MockPrimitive",
@@ -232,6 +234,7 @@ __all__ = [
     "install_hook",
     "installed_hooks",
     "llm_key",
+    "loop",
     "mock_node",
     "node",
     "node_with",

@@ -54,6 +54,19 @@ class UnknownPassError(PrimitivesError, ValueError):
     """A compiler pass was named that does not exist."""
 
 
+class LoopLimitError(PrimitivesError):
+    """A `loop` reached `max_iterations` without its `until` condition becoming true.
+
+    `state` is the last state the body produced, so the caller can inspect or resume from it.
+    """
+
+    def __init__(self, message: str, *, state: object, iterations: int, node_name: str) -> None:
+        super().__init__(message)
+        self.state = state
+        self.iterations = iterations
+        self.node_name = node_name
+
+
 class NoRunContextError(PrimitivesError, LookupError):
     """`current_context()` was called outside of a running plan."""
 

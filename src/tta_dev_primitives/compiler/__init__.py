@@ -2,7 +2,7 @@
 
 from .compile import available_passes, compile
 from .diagnostics import TypeMismatchError
-from .ir import BranchOp, CallOp, CastOp, Edge, Group, MapOp, Op, ParOp, SeqOp
+from .ir import BranchOp, CallOp, CastOp, Edge, Group, LoopOp, MapOp, Op, ParOp, SeqOp
 from .lowering import Lowerer, lowering
 from .plan import PassRecord, Plan
 from .types import format_type, is_assignable
@@ -14,6 +14,7 @@ __all__ = [
     "Edge",
     "Group",
     "Lowerer",
+    "LoopOp",
     "MapOp",
     "Op",
     "ParOp",

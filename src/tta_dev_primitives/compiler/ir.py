@@ -22,7 +22,7 @@ from .callables import param_types_of, return_type_of
 from .types import tuple_of
 
 __all__ = [
-    "BranchOp", "CallOp", "CastOp", "ConstOp", "Edge", "Group", "MapOp", "Op", "ParOp", "SeqOp", "StageOp", "fold", "rewrite",
+    "BranchOp", "CallOp", "CastOp", "ConstOp", "Edge", "Group", "LoopOp", "MapOp", "Op", "ParOp", "SeqOp", "StageOp", "fold", "rewrite",
     "walk",
 ]
 
@@ -251,6 +251,28 @@ class BranchOp(Op):
         yield Edge(self, "condition", predicate, None, predicate.out_type, bool)
         for label, arm in (("then", self.children[1]), ("otherwise", self.children[2])):
             yield Edge(self, f"{label} result", arm, None, arm.out_type, self.out_type)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class LoopOp(Op):
+    """children = (until, body): while not until(state), state = body(state); at most
+    `max_iterations` runs of the body, then LoopLimitError (or the last state)."""
+
+    kind: ClassVar[str] = "loop"
+
+    max_iterations: int
+    on_limit: str
+
+    def params(self) -> dict[str, object]:
+        return {"max_iterations": self.max_iterations, "on_limit": self.on_limit}
+
+    def edges(self) -> Iterator[Edge]:
+        until, body = self.children
+        yield Edge(self, "state", None, body, self.in_type, body.in_type)
+        yield Edge(self, "next iteration", body, body, body.out_type, body.in_type)
+        yield Edge(self, "until input", None, until, self.in_type, until.in_type)
+        yield Edge(self, "until input (after an iteration)", body, until, body.out_type, until.in_type)
+        yield Edge(self, "condition", until, None, until.out_type, bool)
 
 
 @attrs.frozen(kw_only=True, eq=False)

@@ -11,7 +11,7 @@ import typing
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from ..dsl.composite import BranchNode, CastNode, Chain, ConstNode, MapNode, ParallelNode
+from ..dsl.composite import BranchNode, CastNode, Chain, ConstNode, LoopNode, MapNode, ParallelNode
 from ..dsl.function import FunctionNode
 from ..dsl.introspect import CallableInfo
 from ..dsl.core import AnyNode, Node
@@ -20,7 +20,7 @@ from .._registry import ClassRegistry
 from ..errors import BuildError, CycleError
 from .callables import return_type_of
 from .generics import specialize_op
-from .ir import BranchOp, CallOp, CastOp, ConstOp, Group, MapOp, Op, ParOp, SeqOp
+from .ir import BranchOp, CallOp, CastOp, ConstOp, Group, LoopOp, MapOp, Op, ParOp, SeqOp
 from .types import most_specific, tuple_of, union_of
 
 __all__ = ["Lowerer", "LoweringRule", "call_op", "lower", "lowering", "op_identity"]
@@ -181,3 +181,17 @@ def _lower_cast(node: CastNode[typing.Never, object], lw: Lowerer) -> Op:
 @lowering(ConstNode)
 def _lower_const(node: ConstNode[typing.Never, object], lw: Lowerer) -> Op:
     return ConstOp(**op_identity(node, lw), in_type=object, out_type=type(node.value), value=node.value)
+
+
+@lowering(LoopNode)
+def _lower_loop(node: LoopNode[typing.Never, object], lw: Lowerer) -> Op:
+    ident = op_identity(node, lw)
+    until, body = lw.lower(node.until), lw.lower(node.body)
+    return LoopOp(
+        **ident,
+        in_type=body.in_type,
+        out_type=body.out_type,
+        children=(until, body),
+        max_iterations=node.max_iterations,
+        on_limit=node.on_limit,
+    )

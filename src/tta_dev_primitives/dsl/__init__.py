@@ -1,7 +1,7 @@
 """The typed DSL: nodes, `node()`, operators and combinators."""
 
-from .combinators import branch, combine, const, for_each, parallel, parallel_all
-from .composite import BranchNode, CastNode, Chain, ConstNode, MapNode, ParallelNode
+from .combinators import branch, combine, const, for_each, loop, parallel, parallel_all
+from .composite import BranchNode, CastNode, Chain, ConstNode, LoopNode, MapNode, ParallelNode
 from .function import FunctionNode, as_node, node, node_with
 from .location import SourceLocation
 from .core import Node
@@ -15,6 +15,7 @@ __all__ = [
     "Chain",
     "ConstNode",
     "FunctionNode",
+    "LoopNode",
     "MapNode",
     "Node",
     "ParallelNode",
@@ -25,6 +26,7 @@ __all__ = [
     "combine",
     "const",
     "for_each",
+    "loop",
     "node",
     "node_with",
     "parallel",

@@ -9,13 +9,14 @@ of one type.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol, TypeVar, final, overload
+from typing import Literal, Protocol, TypeVar, final, overload
 
-from .composite import BranchNode, ConstNode, MapNode, ParallelNode
+from .composite import BranchNode, ConstNode, LoopNode, MapNode, ParallelNode
 from .core import DEFAULT_MAP_CONCURRENCY, Node
 
 __all__ = [
-    "Exactly", "Pinned", "UseParallelAllForMoreThan8Branches", "branch", "combine", "const", "for_each", "parallel", "parallel_all",
+    "Exactly", "Pinned", "UseParallelAllForMoreThan8Branches", "branch", "combine", "const", "for_each", "loop", "parallel",
+    "parallel_all",
 ]
 
 I = TypeVar("I")
@@ -160,6 +161,28 @@ def branch(
     """
     test = ConstNode(predicate) if isinstance(predicate, bool) else predicate
     return BranchNode(test, then, otherwise, out=out, name=name)  # type: ignore[arg-type]
+
+
+S = TypeVar("S")
+
+
+def loop(
+    body: Node[S, S],
+    *,
+    until: Callable[[S], bool] | Node[S, bool],
+    max_iterations: int,
+    on_limit: Literal["raise", "return"] = "raise",
+    name: str | None = None,
+) -> Node[S, S]:
+    """Run `body` on its own output until `until(state)` is true: a bounded loop (an agent's
+    model -> tools -> model turns). `until` is checked before each iteration, so a state that
+    already satisfies it passes through. After `max_iterations` runs of `body` without `until`
+    holding, raises LoopLimitError carrying the last state, or returns it (`on_limit="return"`).
+
+    The bound is required: the compiler multiplies the body's worst-case calls, latency and cost
+    by it, and EXPLAIN shows it.
+    """
+    return LoopNode(body, until, max_iterations=max_iterations, on_limit=on_limit, name=name)
 
 
 def for_each(body: Node[A, B], *, concurrency: int = DEFAULT_MAP_CONCURRENCY, name: str | None = None) -> Node[Sequence[A], list[B]]:

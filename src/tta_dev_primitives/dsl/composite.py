@@ -16,7 +16,7 @@ from ..errors import BuildError, ConfigError
 from .function import as_node
 from .core import AnyNode, Node
 
-__all__ = ["BranchNode", "CastNode", "Chain", "ConstNode", "MapNode", "ParallelNode"]
+__all__ = ["BranchNode", "CastNode", "Chain", "ConstNode", "LoopNode", "MapNode", "ParallelNode"]
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
@@ -162,6 +162,32 @@ class MapNode(Node[In, Out]):
 
     def _default_name(self) -> str:
         return f"map({self.body.name})"
+
+
+LOOP_LIMIT_ACTIONS = ("raise", "return")
+
+
+class LoopNode(Node[In, Out]):
+    """Runs `body` on its own output until `until(state)` holds, at most `max_iterations` times."""
+
+    primitive_type = "loop"
+
+    def __init__(
+        self, body: AnyNode, until: AnyNode | Callable[..., object], *, max_iterations: int, on_limit: str = "raise", name: str | None = None
+    ) -> None:
+        self.body = as_node(body, where=f"{name or 'loop'} body")
+        self.until = as_node(until, where=f"{name or 'loop'} until")
+        label = name or f"loop({self.body.name})"
+        if isinstance(max_iterations, bool) or not isinstance(max_iterations, int) or max_iterations < 1:
+            raise ConfigError(label, "max_iterations", "an int >= 1 (every loop is bounded)", max_iterations)
+        if on_limit not in LOOP_LIMIT_ACTIONS:
+            raise ConfigError(label, "on_limit", "'raise' (LoopLimitError) or 'return' (the last state)", on_limit)
+        self.max_iterations = max_iterations
+        self.on_limit = on_limit
+        self._set_name(name)
+
+    def _default_name(self) -> str:
+        return f"loop({self.body.name})"
 
 
 class CastNode(Node[In, Out]):

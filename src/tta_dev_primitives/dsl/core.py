@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from contextvars import ContextVar
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from typing import TYPE_CHECKING, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar, overload
 
 import attrs
 from typing_extensions import Never
@@ -205,6 +205,20 @@ class Node(Generic[In, Out]):
         from .composite import Chain, MapNode
 
         return Chain.join(self, MapNode(body, concurrency=concurrency))  # type: ignore[return-value]
+
+    def loop(
+        self: Node[A, A],
+        *,
+        until: Callable[[A], bool] | Node[A, bool],
+        max_iterations: int,
+        on_limit: Literal["raise", "return"] = "raise",
+        name: str | None = None,
+    ) -> Node[A, A]:
+        """Fluent form of `loop(self, until=..., max_iterations=...)`: run this node on its own
+        output until `until(state)` holds, at most `max_iterations` times."""
+        from .composite import LoopNode
+
+        return LoopNode(self, until, max_iterations=max_iterations, on_limit=on_limit, name=name)
 
     def cast(self, target: type[C]) -> Node[In, C]:
         """Declare this node's output to be `target` without checking: an explicit unchecked edge.

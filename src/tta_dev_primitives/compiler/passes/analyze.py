@@ -18,7 +18,7 @@ import math
 import attrs
 
 from ...errors import CompositionError
-from ..ir import BranchOp, CallOp, CastOp, ConstOp, MapOp, Op, ParOp, SeqOp, StageOp, fold, walk
+from ..ir import BranchOp, CallOp, CastOp, ConstOp, LoopOp, MapOp, Op, ParOp, SeqOp, StageOp, fold, walk
 from .base import Budget, Change, CompilerPass, PassContext
 
 __all__ = ["ANALYZE", "Analysis", "BudgetError"]
@@ -85,6 +85,10 @@ class _Walker:
             multiplier *= _attempts(op)
             if isinstance(op, CallOp) and multiplier > self.worst_attempts[0]:
                 self.worst_attempts = (multiplier, op.name)
+            if isinstance(op, LoopOp):  # the condition runs once more than the body
+                until, body = op.children
+                stack.extend([(body, multiplier * op.max_iterations), (until, multiplier * (op.max_iterations + 1))])
+                continue
             stack.extend((child, multiplier) for child in reversed(op.children))
 
     def latency(self, root: Op) -> float:
@@ -109,6 +113,8 @@ class _Walker:
         if isinstance(op, MapOp):  # the number of items is not known at compile time
             self.unbounded.append(op.name)
             return math.inf
+        if isinstance(op, LoopOp):
+            return kids[0] * (op.max_iterations + 1) + kids[1] * op.max_iterations
         if kind == "timeout":
             return min(float(getattr(policy, "seconds", math.inf)), kids[0])
         if kind == "retry":
@@ -139,6 +145,8 @@ class _Walker:
             return 0.0
         if isinstance(op, MapOp):
             return math.inf if kids[0] > 0 else 0.0
+        if isinstance(op, LoopOp):
+            return kids[0] * (op.max_iterations + 1) + kids[1] * op.max_iterations
         if isinstance(op, BranchOp) or kind == "route":
             return kids[0] + max(kids[1:])
         return sum(kids) * _attempts(op)
@@ -165,6 +173,8 @@ class _Walker:
             return 1
         if isinstance(op, SeqOp):
             return sum(kids)
+        if isinstance(op, LoopOp):
+            return (kids[0] + kids[1]) * op.max_iterations + kids[0]
         if isinstance(op, BranchOp) or _kind(op) == "route":
             return kids[0] + max(kids[1:])
         return max(kids)
