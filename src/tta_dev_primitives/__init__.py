@@ -69,6 +69,10 @@ from .stdlib.llm import (
     CostTrackingPrimitive,
     FakeChatModel,
     LLMPrimitive,
+    Tool,
+    ToolArgumentsError,
+    ToolResult,
+    tool,
 )
 from .stdlib.flow import (
     BudgetExceededError,
@@ -209,6 +213,9 @@ __all__ = [
     "SystemClock",
     "Timeout",
     "TimeoutPrimitive",
+    "Tool",
+    "ToolArgumentsError",
+    "ToolResult",
     "Traits",
     "TransientError",
     "TypeMismatchError",
@@ -245,6 +252,7 @@ __all__ = [
     "resilient",
     "saga",
     "start_metrics_server",
+    "tool",
     "trace_operation",
     "track_metrics",
     "uninstall_hook",

@@ -20,6 +20,7 @@ from .types import format_type
 if TYPE_CHECKING:
     from ..executor.hooks import Hook
     from ..executor.runner import Executable
+    from ..stdlib.llm.tools import Tool
 
 __all__ = ["PassRecord", "Plan"]
 
@@ -181,6 +182,13 @@ class Plan(Generic[In, Out]):
         return f"<Plan {self.name!r} {format_type(self.root.in_type)} -> {format_type(self.root.out_type)}>"
 
     # -- execution ------------------------------------------------------------------------------
+
+    def as_tool(self, *, name: str | None = None, description: str | None = None) -> Tool[In, Out]:
+        """This plan as a tool a model can call (see `tool`): its input type gives the JSON
+        Schema of the arguments; agents can call sub-plans, sub-agents included."""
+        from ..stdlib.llm.tools import tool
+
+        return tool(self, name=name, description=description)
 
     def with_hooks(self, *hooks: Hook) -> Plan[In, Out]:
         """A plan sharing this one's IR that also calls `hooks` (in addition to installed ones)."""

@@ -11,6 +11,7 @@ from .cost import (
 )
 from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse, FakeChatModel
 from .primitive import LLMPrimitive
+from .tools import Tool, ToolArgumentsError, ToolResult, tool
 
 __all__ = [
     "DEFAULT_PRICES",
@@ -26,4 +27,8 @@ __all__ = [
     "LLMPrimitive",
     "ModelPrice",
     "ModelUsage",
+    "Tool",
+    "ToolArgumentsError",
+    "ToolResult",
+    "tool",
 ]

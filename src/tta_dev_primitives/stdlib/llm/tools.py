@@ -1,0 +1,182 @@
+"""Tools: typed nodes a model can call, with a JSON Schema and validation taken from the input type.
+
+`tool(fn_or_node)` reads the input type (attrs classes, dataclasses, TypedDict, NamedTuple,
+Literal, Enum, Optional/unions, lists, dicts, primitives) and asks msgspec for its JSON Schema
+and for validation: we write neither a schema generator nor a validator. A model's arguments that
+do not fit come back as an error result the model can read and correct, never as a crash.
+
+msgspec is an extra: `pip install 'tta-dev-primitives[agents]'`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar, overload
+
+import attrs
+
+from ...compiler.compile import compile
+from ...compiler.plan import Plan
+from ...compiler.types import format_type
+from ...dsl.core import Node
+from ...dsl.function import node as as_function_node
+from ...dsl.types import UNKNOWN
+from ...errors import BuildError, ConfigError
+from ...validate import check_name
+
+__all__ = ["Tool", "ToolArgumentsError", "ToolResult", "tool"]
+
+A = TypeVar("A")
+R = TypeVar("R")
+
+_WRAPPED = "input"
+"""The property holding the input when the input type is not a JSON object (a str, a list, ...):
+providers require a tool's parameters to be an object."""
+
+
+class ToolArgumentsError(ConfigError):
+    """A model's arguments for a tool do not fit the tool's input type."""
+
+
+@attrs.frozen
+class ToolResult:
+    """What a tool call gives back to the model: the result, or an error message it can act on."""
+
+    tool: str
+    value: object = None
+    error: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.error is not None
+
+    def content(self) -> str:
+        """The text sent back to the model: the value as JSON (or text), or the error."""
+        if self.error is not None:
+            return f"error: {self.error}"
+        if isinstance(self.value, str):
+            return self.value
+        return str(_msgspec().json.encode(self.value).decode())
+
+
+def _msgspec() -> Any:
+    try:
+        import msgspec
+    except ImportError:  # pragma: no cover - exercised only without the extra
+        raise BuildError("tools need msgspec: pip install 'tta-dev-primitives[agents]'") from None
+    return msgspec
+
+
+def _object_schema(tp: object) -> tuple[dict[str, object], bool]:
+    """The JSON Schema of `tp` as an object schema (providers require one), and whether the input
+    had to be wrapped in `{"input": ...}` to make it one."""
+    schema: dict[str, Any] = dict(_msgspec().json.schema(tp))
+    defs: dict[str, Any] = schema.pop("$defs", {})
+    root = schema
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/") and len(schema) == 1:
+        name = ref.removeprefix("#/$defs/")
+        root = dict(defs[name])
+        others = {k: v for k, v in defs.items() if k != name}
+        if ref not in json.dumps([root, others]):  # keep the root's definition only if it recurses
+            defs = others
+    wrapped = root.get("type") != "object"
+    if wrapped:
+        root = {"type": "object", "properties": {_WRAPPED: root}, "required": [_WRAPPED]}
+    if defs:
+        root["$defs"] = defs
+    return root, wrapped
+
+
+@attrs.frozen(eq=False)
+class Tool(Generic[A, R]):
+    """A node a model can call: its name, description, JSON Schema parameters and plan."""
+
+    name: str
+    description: str
+    plan: Plan[A, R]
+    input_type: object
+    parameters: Mapping[str, object]
+    wrapped: bool
+    """Whether the input sits in `{"input": ...}` (input types that are not JSON objects)."""
+
+    def definition(self) -> dict[str, object]:
+        """The tool as providers describe one: name, description and JSON Schema parameters."""
+        return {"name": self.name, "description": self.description, "parameters": dict(self.parameters)}
+
+    def parse(self, arguments: str | bytes | Mapping[str, object]) -> A:
+        """The model's arguments (JSON text or a decoded object) as a value of the input type.
+
+        Raises ToolArgumentsError naming the tool and the offending field."""
+        msgspec = _msgspec()
+        try:
+            raw = json.loads(arguments) if isinstance(arguments, (str, bytes)) else arguments
+        except ValueError as error:
+            raise ToolArgumentsError(self.name, "arguments", "a JSON object", arguments) from error
+        if not isinstance(raw, Mapping):
+            raise ToolArgumentsError(self.name, "arguments", "a JSON object", raw)
+        if self.wrapped:
+            if _WRAPPED not in raw:
+                raise ToolArgumentsError(self.name, "arguments", f'an object with an "{_WRAPPED}" field', raw)
+            raw = raw[_WRAPPED]
+        try:
+            value: A = msgspec.convert(raw, self.input_type, strict=False)
+        except msgspec.ValidationError as error:
+            raise ToolArgumentsError(self.name, "arguments", f"a {format_type(self.input_type)} ({error})", raw) from None
+        return value
+
+    async def invoke(self, arguments: str | bytes | Mapping[str, object]) -> ToolResult:
+        """Validate the arguments and run the tool. Invalid arguments and errors the tool raises
+        come back as an error result for the model, never as an exception; cancellation and
+        fatal errors (KeyboardInterrupt, ...) propagate."""
+        try:
+            value = self.parse(arguments)
+        except ToolArgumentsError as error:
+            return ToolResult(self.name, error=str(error))
+        try:
+            result = await self.plan.run(value)
+        except Exception as error:  # the model reads what went wrong and may try again
+            return ToolResult(self.name, error=f"{type(error).__name__}: {error}")
+        return ToolResult(self.name, value=result)
+
+
+def _description(target: object, given: str | None, name: str) -> str:
+    if given is not None:
+        if not isinstance(given, str) or not given.strip():
+            raise ConfigError(f"tool {name!r}", "description", "a non-empty str", given)
+        return given
+    doc = inspect.getdoc(getattr(target, "fn", target))
+    if not doc:
+        raise ConfigError(f"tool {name!r}", "description", "a docstring on the function, or description=", None)
+    return doc.split("\n\n")[0].replace("\n", " ")
+
+
+@overload
+def tool(fn: Plan[A, R], /, *, name: str | None = None, description: str | None = None) -> Tool[A, R]: ...
+@overload
+def tool(fn: Node[A, R], /, *, name: str | None = None, description: str | None = None) -> Tool[A, R]: ...
+@overload
+def tool(fn: Callable[[A], R], /, *, name: str | None = None, description: str | None = None) -> Tool[A, object]: ...
+def tool(fn: object, /, *, name: str | None = None, description: str | None = None) -> Tool[Any, Any]:
+    """A Tool from a node, a plan or a function taking one typed argument (its input).
+
+    The JSON Schema of the input type becomes the tool's parameters; the description defaults
+    to the first paragraph of the function's docstring. Raises BuildError when the input type is
+    not annotated, ConfigError for a missing description or a bad name."""
+    if isinstance(fn, Plan):
+        plan: Plan[Any, Any] = fn
+    else:
+        built = fn if isinstance(fn, Node) else as_function_node(fn)  # type: ignore[call-overload]
+        plan = compile(built)
+    label = name if name is not None else plan.name
+    check_name("tool", "name", label)
+    if not label.replace("_", "").replace("-", "").isalnum():
+        raise ConfigError(f"tool {label!r}", "name", "letters, digits, '_' or '-' (providers reject other names)", label)
+    input_type = plan.input_type
+    if input_type is UNKNOWN or input_type is object:
+        raise BuildError(f"tool {label!r}: its input type is not annotated, so there is no schema for the model's arguments")
+    parameters, wrapped = _object_schema(input_type)
+    target = fn.root if isinstance(fn, Plan) else getattr(fn, "fn", fn)
+    return Tool(label, _description(target, description, label), plan, input_type, parameters, wrapped)

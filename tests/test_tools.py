@@ -1,0 +1,137 @@
+"""Tools: JSON Schema and validation from the input type (msgspec), errors back to the model."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Literal, TypedDict
+
+import attrs
+import pytest
+
+from tta_dev_primitives import BuildError, ConfigError, ToolArgumentsError, compile, node, tool
+
+pytestmark = pytest.mark.anyio
+
+
+@attrs.frozen
+class Forecast:
+    city: str
+    days: int = 3
+    unit: Literal["c", "f"] = "c"
+
+
+class Priority(enum.Enum):
+    LOW = "low"
+    HIGH = "high"
+
+
+@dataclass
+class Ticket:
+    title: str
+    priority: Priority
+    tags: list[str] | None = None
+
+
+class Query(TypedDict):
+    text: str
+    limit: int
+
+
+async def weather(request: Forecast) -> str:
+    """Forecast for a city.
+
+    Longer notes that the model does not need."""
+    return f"{request.city}: sunny for {request.days} days ({request.unit})"
+
+
+def open_ticket(ticket: Ticket) -> int:
+    """Open a support ticket; returns its number."""
+    return len(ticket.title)
+
+
+def search(query: Query) -> list[str]:
+    """Search the documents."""
+    return [query["text"]] * query["limit"]
+
+
+def shout(text: str) -> str:
+    """Upper-case a text."""
+    return text.upper()
+
+
+def test_the_schema_comes_from_the_input_type() -> None:
+    forecast = tool(weather)
+    assert forecast.definition() == {
+        "name": "weather",
+        "description": "Forecast for a city.",
+        "parameters": {
+            "title": "Forecast",
+            "type": "object",
+            "properties": {
+                "city": {"type": "string"},
+                "days": {"type": "integer", "default": 3},
+                "unit": {"enum": ["c", "f"], "default": "c"},
+            },
+            "required": ["city"],
+        },
+    }
+    ticket = tool(open_ticket).parameters
+    assert ticket["required"] == ["title", "priority"]
+    assert ticket["$defs"] == {"Priority": {"title": "Priority", "enum": ["high", "low"]}}  # msgspec sorts enum values
+    assert sorted(tool(search).parameters["required"]) == ["limit", "text"]  # type: ignore[call-overload]
+    wrapped = tool(shout)  # not a JSON object: wrapped, since providers want object parameters
+    assert wrapped.parameters == {"type": "object", "properties": {"input": {"type": "string"}}, "required": ["input"]}
+
+
+async def test_arguments_are_validated_and_the_tool_runs() -> None:
+    forecast = tool(weather)
+    result = await forecast.invoke('{"city": "Oslo", "days": 2}')
+    assert (result.is_error, result.content()) == (False, "Oslo: sunny for 2 days (c)")
+    ticket = await tool(open_ticket).invoke({"title": "broken", "priority": "high", "tags": ["a"]})
+    assert ticket.value == 6 and ticket.content() == "6"
+    assert (await tool(shout).invoke({"input": "hey"})).value == "HEY"
+
+
+async def test_bad_arguments_come_back_to_the_model_as_an_error_never_a_crash() -> None:
+    forecast = tool(weather)
+    wrong_type = await forecast.invoke('{"city": 5}')
+    assert wrong_type.is_error and "Expected `str`, got `int` - at `$.city`" in wrong_type.content()
+    missing = await forecast.invoke("{}")
+    assert missing.is_error and "city" in missing.content()
+    assert (await forecast.invoke("not json")).is_error
+    assert (await forecast.invoke("[1, 2]")).is_error
+    assert (await tool(open_ticket).invoke({"title": "x", "priority": "urgent"})).is_error
+    with pytest.raises(ToolArgumentsError, match=r"tool 'weather'|weather"):
+        forecast.parse('{"city": 5}')
+
+
+async def test_errors_raised_by_the_tool_are_reported_to_the_model() -> None:
+    def explode(request: Forecast) -> str:
+        """Always fails."""
+        raise RuntimeError("upstream down")
+
+    result = await tool(explode).invoke({"city": "x"})
+    assert result.is_error and result.content() == "error: RuntimeError: upstream down"
+
+
+async def test_a_compiled_plan_is_a_tool_too() -> None:
+    def to_forecast(city: str) -> Forecast:
+        return Forecast(city)
+
+    plan = compile(node(to_forecast) >> node(weather))
+    as_tool = plan.as_tool(name="city_weather", description="Weather for a city name.")
+    assert as_tool.parameters["properties"] == {"input": {"type": "string"}}
+    assert (await as_tool.invoke({"input": "Rome"})).value == "Rome: sunny for 3 days (c)"
+
+
+def test_bad_tool_definitions_are_build_time_errors() -> None:
+    with pytest.raises(BuildError, match="input type is not annotated"):
+        tool(lambda x: x, name="anon", description="d")
+    def undocumented(request: Forecast) -> str:
+        return ""
+
+    with pytest.raises(ConfigError, match="description"):
+        tool(undocumented)
+    with pytest.raises(ConfigError, match=r"letters, digits"):
+        tool(weather, name="get weather")
