@@ -135,3 +135,33 @@ def test_bad_tool_definitions_are_build_time_errors() -> None:
         tool(undocumented)
     with pytest.raises(ConfigError, match=r"letters, digits"):
         tool(weather, name="get weather")
+
+
+async def test_the_fake_model_replays_scripted_tool_calls_and_text() -> None:
+    from tta_dev_primitives import ChatMessage, ChatRequest, FakeChatModel, ToolCall
+
+    model = FakeChatModel(
+        script=[
+            [ToolCall("c1", "weather", '{"city": "Oslo"}'), ToolCall("c2", "weather", '{"city": "Rome"}')],
+            "Oslo and Rome are sunny.",
+        ]
+    )
+    first = await model.complete(ChatRequest.of("weather in Oslo and Rome?"))
+    assert [c.name for c in first.tool_calls] == ["weather", "weather"] and first.text == ""
+    assert first.message() == ChatMessage("assistant", "", first.tool_calls)
+    forecast = tool(weather)
+    answers = [await forecast.invoke(call.arguments) for call in first.tool_calls]
+    follow_up = ChatRequest(
+        (
+            ChatMessage("user", "weather in Oslo and Rome?"),
+            first.message(),
+            *(ChatMessage("tool", a.content(), tool_call_id=c.id) for a, c in zip(answers, first.tool_calls)),
+        )
+    )
+    second = await model.complete(follow_up)
+    assert (second.text, second.tool_calls) == ("Oslo and Rome are sunny.", ())
+    assert model.requests[1].messages[2].tool_call_id == "c1"
+    with pytest.raises(ConfigError, match=r"FakeChatModel\('fake-small'\): invalid script='2 replies'; expected a reply for call 3"):
+        await model.complete(ChatRequest.of("again"))
+    with pytest.raises(ConfigError, match="either reply= or script="):
+        FakeChatModel(reply=lambda r: "x", script=["y"])

@@ -71,6 +71,7 @@ from .stdlib.llm import (
     LLMPrimitive,
     Tool,
     ToolArgumentsError,
+    ToolCall,
     ToolResult,
     tool,
 )
@@ -215,6 +216,7 @@ __all__ = [
     "TimeoutPrimitive",
     "Tool",
     "ToolArgumentsError",
+    "ToolCall",
     "ToolResult",
     "Traits",
     "TransientError",

@@ -9,7 +9,7 @@ from .cost import (
     ModelPrice,
     ModelUsage,
 )
-from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse, FakeChatModel
+from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse, FakeChatModel, ToolCall
 from .primitive import LLMPrimitive
 from .tools import Tool, ToolArgumentsError, ToolResult, tool
 
@@ -29,6 +29,7 @@ __all__ = [
     "ModelUsage",
     "Tool",
     "ToolArgumentsError",
+    "ToolCall",
     "ToolResult",
     "tool",
 ]

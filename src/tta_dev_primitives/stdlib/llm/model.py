@@ -10,15 +10,34 @@ import attrs
 
 from ..clock import SYSTEM_CLOCK, Clock
 
-__all__ = ["ChatMessage", "ChatModel", "ChatRequest", "ChatResponse", "FakeChatModel"]
+__all__ = ["ChatMessage", "ChatModel", "ChatRequest", "ChatResponse", "FakeChatModel", "Reply", "ToolCall"]
 
 Role = Literal["system", "user", "assistant", "tool"]
 
 
 @attrs.frozen
+class ToolCall:
+    """A model's request to call a tool: the provider's call id, the tool's name, and the
+    arguments as the JSON text the model wrote (validated by the Tool, not here)."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+def _calls(value: Iterable[ToolCall]) -> tuple[ToolCall, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
 class ChatMessage:
+    """One message of a conversation. Assistant messages may carry `tool_calls`; a `tool`
+    message answers the call whose id is `tool_call_id`."""
+
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = attrs.field(default=(), converter=_calls)
+    tool_call_id: str | None = None
 
 
 def _messages(value: Iterable[ChatMessage]) -> tuple[ChatMessage, ...]:
@@ -48,10 +67,21 @@ class ChatRequest:
 
 @attrs.frozen
 class ChatResponse:
+    """A model's reply: its text, the tool calls it asks for (if any), and token usage."""
+
     text: str
     model: str
     input_tokens: int
     output_tokens: int
+    tool_calls: tuple[ToolCall, ...] = attrs.field(default=(), converter=_calls)
+
+    def message(self) -> ChatMessage:
+        """The reply as the assistant message to append to the conversation."""
+        return ChatMessage("assistant", self.text, self.tool_calls)
+
+
+Reply = str | ToolCall | Sequence[ToolCall]
+"""What a FakeChatModel script or reply function gives: text, or one or several tool calls."""
 
 
 @runtime_checkable
@@ -83,15 +113,32 @@ class FakeChatModel:
         self,
         model: str = "fake-small",
         *,
-        reply: Callable[[ChatRequest], str] | None = None,
+        reply: Callable[[ChatRequest], Reply] | None = None,
+        script: Sequence[Reply] | None = None,
         latency: float = 0.0,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        if reply is not None and script is not None:
+            from ...errors import ConfigError
+
+            raise ConfigError(f"FakeChatModel({model!r})", "script", "either reply= or script=, not both", script)
         self.model = model
-        self.reply = reply or (lambda request: f"[{model}] {request.prompt}")
+        self.reply: Callable[[ChatRequest], Reply] = reply or (lambda request: f"[{model}] {request.prompt}")
+        self.script = list(script) if script is not None else None
+        """Replies given in order, one per call (text or tool calls); running out is an error."""
         self.latency = latency
         self.clock = clock
         self.requests: list[ChatRequest] = []
+
+    def _next_reply(self, request: ChatRequest) -> Reply:
+        if self.script is None:
+            return self.reply(request)
+        turn = len(self.requests) - 1
+        if turn >= len(self.script):
+            from ...errors import ConfigError
+
+            raise ConfigError(f"FakeChatModel({self.model!r})", "script", f"a reply for call {turn + 1}", f"{len(self.script)} replies")
+        return self.script[turn]
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
         self.requests.append(request)
@@ -99,9 +146,12 @@ class FakeChatModel:
             await self.clock.sleep(self.latency)
         else:
             await anyio.lowlevel.checkpoint()
-        text = self.reply(request)
+        reply = self._next_reply(request)
+        calls: tuple[ToolCall, ...] = (reply,) if isinstance(reply, ToolCall) else () if isinstance(reply, str) else tuple(reply)
+        text = reply if isinstance(reply, str) else ""
         input_tokens = sum(_tokens(m.content) for m in request.messages)
-        return ChatResponse(text, self.model, input_tokens, _tokens(text))
+        output_tokens = (_tokens(text) if text else 0) + sum(_tokens(c.arguments) for c in calls)
+        return ChatResponse(text, self.model, input_tokens, output_tokens, calls)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[str]:
         """The reply word by word (with its trailing space), like a streaming API."""
