@@ -11,6 +11,7 @@ from .cost import (
 )
 from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse, FakeChatModel, ToolCall
 from .primitive import LLMPrimitive
+from .structured import StructuredOutputError, structured, structured_prompt
 from .tools import Tool, ToolArgumentsError, ToolResult, tool
 
 __all__ = [
@@ -27,9 +28,12 @@ __all__ = [
     "LLMPrimitive",
     "ModelPrice",
     "ModelUsage",
+    "StructuredOutputError",
     "Tool",
     "ToolArgumentsError",
     "ToolCall",
     "ToolResult",
+    "structured",
+    "structured_prompt",
     "tool",
 ]

@@ -52,6 +52,9 @@ class ChatRequest:
     model: str | None = None
     temperature: float = 0.0
     max_tokens: int | None = None
+    response_format: str | None = None
+    """For structured output: JSON text `{"name": ..., "schema": {JSON Schema}}` that clients
+    send as the provider's response format (see `structured`)."""
 
     @classmethod
     def of(cls, prompt: str, *, system: str | None = None, model: str | None = None) -> ChatRequest:
