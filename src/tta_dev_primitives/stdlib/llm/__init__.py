@@ -1,5 +1,6 @@
 """LLM primitives: the chat model protocol, a fake model, an LLM node, cost tracking and budgets."""
 
+from .agent import Transcript, agent
 from .cost import (
     DEFAULT_PRICES,
     BudgetEnforcementPrimitive,
@@ -9,7 +10,7 @@ from .cost import (
     ModelPrice,
     ModelUsage,
 )
-from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse, FakeChatModel, ToolCall
+from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse, FakeChatModel, ToolCall, ToolSpec
 from .primitive import LLMPrimitive
 from .structured import StructuredOutputError, structured, structured_prompt
 from .tools import Tool, ToolArgumentsError, ToolResult, tool
@@ -33,6 +34,9 @@ __all__ = [
     "ToolArgumentsError",
     "ToolCall",
     "ToolResult",
+    "ToolSpec",
+    "Transcript",
+    "agent",
     "structured",
     "structured_prompt",
     "tool",

@@ -10,7 +10,7 @@ import attrs
 
 from ..clock import SYSTEM_CLOCK, Clock
 
-__all__ = ["ChatMessage", "ChatModel", "ChatRequest", "ChatResponse", "FakeChatModel", "Reply", "ToolCall"]
+__all__ = ["ChatMessage", "ChatModel", "ChatRequest", "ChatResponse", "FakeChatModel", "Reply", "ToolCall", "ToolSpec"]
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -26,6 +26,20 @@ class ToolCall:
 
 
 def _calls(value: Iterable[ToolCall]) -> tuple[ToolCall, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class ToolSpec:
+    """What a request tells the model about a tool it may call (see `Tool.spec()`); the JSON
+    Schema is kept as JSON text so that requests stay hashable (cache keys)."""
+
+    name: str
+    description: str
+    parameters: str
+
+
+def _specs(value: Iterable[ToolSpec]) -> tuple[ToolSpec, ...]:
     return tuple(value)
 
 
@@ -52,6 +66,8 @@ class ChatRequest:
     model: str | None = None
     temperature: float = 0.0
     max_tokens: int | None = None
+    tools: tuple[ToolSpec, ...] = attrs.field(default=(), converter=_specs)
+    """Tools the model may call."""
     response_format: str | None = None
     """For structured output: JSON text `{"name": ..., "schema": {JSON Schema}}` that clients
     send as the provider's response format (see `structured`)."""

@@ -13,7 +13,9 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, Protocol, TypeVar, overload
+
+from typing_extensions import Never
 
 import attrs
 
@@ -25,8 +27,9 @@ from ...dsl.function import node as as_function_node
 from ...dsl.types import UNKNOWN
 from ...errors import BuildError, ConfigError
 from ...validate import check_name
+from .model import ToolSpec
 
-__all__ = ["Tool", "ToolArgumentsError", "ToolResult", "tool"]
+__all__ = ["AnyTool", "Tool", "ToolArgumentsError", "ToolResult", "tool"]
 
 A = TypeVar("A")
 R = TypeVar("R")
@@ -90,6 +93,20 @@ def _object_schema(tp: object) -> tuple[dict[str, object], bool]:
     return root, wrapped
 
 
+class AnyTool(Protocol):
+    """Any Tool, whatever its argument and result types (what an agent takes a list of)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def node(self) -> Node[Never, object]: ...
+
+    def spec(self) -> ToolSpec: ...
+
+    def parse(self, arguments: str | bytes | Mapping[str, object]) -> object: ...
+
+
 @attrs.frozen(eq=False)
 class Tool(Generic[A, R]):
     """A node a model can call: its name, description, JSON Schema parameters and plan."""
@@ -97,10 +114,16 @@ class Tool(Generic[A, R]):
     name: str
     description: str
     plan: Plan[A, R]
+    node: Node[A, R]
+    """What runs the tool inside an agent's plan (the tool's own node, or one running its plan)."""
     input_type: object
     parameters: Mapping[str, object]
     wrapped: bool
     """Whether the input sits in `{"input": ...}` (input types that are not JSON objects)."""
+
+    def spec(self) -> ToolSpec:
+        """The tool as a request carries it to the model."""
+        return ToolSpec(self.name, self.description, json.dumps(dict(self.parameters), sort_keys=True))
 
     def definition(self) -> dict[str, object]:
         """The tool as providers describe one: name, description and JSON Schema parameters."""
@@ -167,6 +190,7 @@ def tool(fn: object, /, *, name: str | None = None, description: str | None = No
     not annotated, ConfigError for a missing description or a bad name."""
     if isinstance(fn, Plan):
         plan: Plan[Any, Any] = fn
+        built: Node[Any, Any] = _plan_node(fn)
     else:
         built = fn if isinstance(fn, Node) else as_function_node(fn)  # type: ignore[call-overload]
         plan = compile(built)
@@ -179,4 +203,15 @@ def tool(fn: object, /, *, name: str | None = None, description: str | None = No
         raise BuildError(f"tool {label!r}: its input type is not annotated, so there is no schema for the model's arguments")
     parameters, wrapped = _object_schema(input_type)
     target = fn.root if isinstance(fn, Plan) else getattr(fn, "fn", fn)
-    return Tool(label, _description(target, description, label), plan, input_type, parameters, wrapped)
+    return Tool(label, _description(target, description, label), plan, built, input_type, parameters, wrapped)
+
+
+def _plan_node(plan: Plan[Any, Any]) -> Node[Any, Any]:
+    """A node running a compiled plan (a sub-agent or sub-workflow used as a tool), typed with
+    the plan's input and output types."""
+
+    async def run_plan(value: object) -> object:
+        return await plan.run(value)
+
+    run_plan.__annotations__ = {"value": plan.input_type, "return": plan.output_type}
+    return as_function_node(run_plan, name=plan.name)

@@ -1,0 +1,207 @@
+"""`agent(model, tools, max_turns=, output=)`: a tool-calling agent as a bounded, typed plan.
+
+An agent is a `loop` of turns. A turn asks the model (`think`), then runs every tool call of
+that reply concurrently (`act`, a tool-dispatch op whose children are the tools' own nodes, so
+EXPLAIN, hooks, spans, guards and the worst-case analysis see each tool). The loop ends when the
+model answers without calling a tool and the answer fits `output`; `max_turns` bounds it, and
+the analysis multiplies the model's and the tools' worst-case calls and cost by it.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Sequence
+from typing import Any, ClassVar, Generic, TypeVar, overload
+
+import anyio
+import attrs
+
+from ...compiler.ir import Op
+from ...compiler.lowering import Lowerer, lowering, op_identity
+from ...dsl.core import AnyNode, Node
+from ...dsl.function import node
+from ...errors import ConfigError
+from ...executor.emit import AsyncFn, Emitter, Step, emitter
+from .model import ChatMessage, ChatModel, ChatRequest, ToolCall
+from .tools import AnyTool, Tool, ToolArgumentsError, ToolResult, _msgspec, _object_schema
+
+__all__ = ["Transcript", "agent"]
+
+T = TypeVar("T")
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+
+
+@attrs.frozen
+class Transcript(Generic[T]):
+    """An agent's state: the conversation so far (with the tools offered), the tool calls the
+    last reply asked for, and the output once the model has given one that fits."""
+
+    request: ChatRequest
+    turns: int = 0
+    pending: tuple[ToolCall, ...] = ()
+    done: bool = False
+    output: T | None = None
+
+
+class ToolDispatchNode(Node[In, Out]):
+    """Runs the pending tool calls of a Transcript concurrently; its children are the tools."""
+
+    primitive_type = "tools"
+
+    def __init__(self, tools: Sequence[AnyTool], *, state_type: object = None, name: str | None = None) -> None:
+        self.tools = tuple(tools)
+        self.state_type = state_type if state_type is not None else Transcript
+        """The Transcript type flowing through (`Transcript[Output]` in an agent)."""
+        self._set_name(name)
+
+    def _default_name(self) -> str:
+        return f"tools({', '.join(t.name for t in self.tools)})"
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class ToolDispatchOp(Op):
+    """children: one op per tool, in the order of `tools`."""
+
+    kind: ClassVar[str] = "tools"
+
+    tools: tuple[AnyTool, ...]
+
+    def params(self) -> dict[str, object]:
+        return {"tools": [t.name for t in self.tools]}
+
+
+@lowering(ToolDispatchNode)
+def _lower_dispatch(node_: ToolDispatchNode[typing.Never, object], lw: Lowerer) -> Op:
+    ident = op_identity(node_, lw)
+    children = tuple(lw.lower(t.node) for t in node_.tools)
+    state = node_.state_type
+    return ToolDispatchOp(**ident, in_type=state, out_type=state, children=children, tools=node_.tools)
+
+
+@emitter(ToolDispatchOp)
+def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
+    runners: dict[str, tuple[AnyTool, AsyncFn]] = {
+        t.name: (t, em.emit_async(child)) for t, child in zip(op.tools, op.children)
+    }
+
+    async def call(tool_call: ToolCall) -> ChatMessage:
+        found = runners.get(tool_call.name)
+        if found is None:
+            result = ToolResult(tool_call.name, error=f"no tool named {tool_call.name!r}; the tools are {sorted(runners)}")
+        else:
+            tool, run = found
+            try:
+                value = tool.parse(tool_call.arguments)
+            except ToolArgumentsError as error:
+                result = ToolResult(tool.name, error=str(error))
+            else:
+                try:
+                    result = ToolResult(tool.name, value=await run(value))
+                except Exception as error:  # the model reads what went wrong and may try again
+                    result = ToolResult(tool.name, error=f"{type(error).__name__}: {error}")
+        return ChatMessage("tool", result.content(), tool_call_id=tool_call.id)
+
+    async def dispatch(state: object) -> object:
+        transcript = typing.cast("Transcript[object]", state)
+        calls = transcript.pending
+        if not calls:
+            return transcript
+        answers: list[ChatMessage | None] = [None] * len(calls)
+
+        async def one(i: int) -> None:
+            answers[i] = await call(calls[i])
+
+        if len(calls) == 1:
+            await one(0)
+        else:
+            async with anyio.create_task_group() as group:
+                for i in range(len(calls)):
+                    group.start_soon(one, i)
+        messages = (*transcript.request.messages, *(a for a in answers if a is not None))
+        return attrs.evolve(transcript, request=attrs.evolve(transcript.request, messages=messages), pending=())
+
+    return Step(dispatch, True)
+
+
+@overload
+def agent(
+    model: ChatModel, tools: Sequence[AnyTool], *, max_turns: int, output: type[T], system: str | None = None, name: str | None = None
+) -> Node[str, T]: ...
+@overload
+def agent(
+    model: ChatModel, tools: Sequence[AnyTool], *, max_turns: int, system: str | None = None, name: str | None = None
+) -> Node[str, str]: ...
+def agent(
+    model: ChatModel,
+    tools: Sequence[AnyTool],
+    *,
+    max_turns: int,
+    output: type[Any] = str,
+    system: str | None = None,
+    name: str | None = None,
+) -> Node[str, Any]:
+    """A tool-calling agent: `Node[str, output]` from a prompt.
+
+    Each turn asks the model; its tool calls run concurrently (each under the guards of its own
+    node); their results go back as tool messages. The agent answers when the model replies
+    without tool calls and the reply fits `output` (a reply that does not fit is sent back with
+    the error, taking a turn). Past `max_turns`, LoopLimitError carries the Transcript.
+    """
+    label = name or f"agent({model.model})"
+    tools = tuple(tools)
+    names = [t.name for t in tools]
+    if not all(isinstance(t, Tool) for t in tools):
+        raise ConfigError(label, "tools", "Tool objects (see tool())", tools)
+    if len(set(names)) != len(names):
+        raise ConfigError(label, "tools", "tools with distinct names", names)
+    msgspec = _msgspec()
+    typed = output is not str
+    response_format = None
+    if typed:
+        import json
+
+        parameters, _ = _object_schema(output)
+        response_format = json.dumps({"name": getattr(output, "__name__", "output"), "schema": parameters}, sort_keys=True)
+    specs = tuple(t.spec() for t in tools)
+
+    def start(prompt: str) -> Transcript[Any]:
+        request = ChatRequest.of(prompt, system=system, model=model.model)
+        return Transcript(attrs.evolve(request, tools=specs, response_format=response_format))
+
+    async def think(transcript: Transcript[Any]) -> Transcript[Any]:
+        response = await model.complete(transcript.request)
+        messages = (*transcript.request.messages, response.message())
+        step = attrs.evolve(transcript, request=attrs.evolve(transcript.request, messages=messages), turns=transcript.turns + 1)
+        if response.tool_calls:
+            return attrs.evolve(step, pending=response.tool_calls)
+        if not typed:
+            return attrs.evolve(step, done=True, output=response.text)
+        try:
+            value = msgspec.convert(msgspec.json.decode(response.text), output, strict=False)
+        except (msgspec.DecodeError, msgspec.ValidationError) as error:
+            retry = (*messages, ChatMessage("user", f"That answer does not fit the schema: {error}. Answer again."))
+            return attrs.evolve(step, request=attrs.evolve(step.request, messages=retry))
+        return attrs.evolve(step, done=True, output=value)
+
+    def finished(transcript: Transcript[Any]) -> bool:
+        return transcript.done
+
+    def answer(transcript: Transcript[Any]) -> Any:
+        return transcript.output
+
+    state = Transcript[output]  # type: ignore[valid-type]
+    start.__annotations__ = {"prompt": str, "return": state}
+    think.__annotations__ = {"transcript": state, "return": state}
+    finished.__annotations__ = {"transcript": state, "return": bool}
+    answer.__annotations__ = {"transcript": state, "return": output}
+    asking = node(think, name=f"ask {model.model}").with_attributes(
+        **{"gen_ai.operation.name": "chat", "gen_ai.provider.name": model.provider, "gen_ai.request.model": model.model}
+    )
+    dispatch: AnyNode = ToolDispatchNode(tools, state_type=state, name=f"tools({', '.join(names)})")
+    acting = typing.cast("Node[Transcript[Any], Transcript[Any]]", dispatch)
+    turn = (asking >> acting).named(f"{label} turn")
+    turns = turn.loop(until=finished, max_iterations=max_turns, name=label)
+    finish = typing.cast("Node[Transcript[Any], Any]", node(answer, name=f"{label} answer"))
+    built: Node[str, Any] = (node(start, name="prompt") >> turns >> finish).named(label)
+    return built

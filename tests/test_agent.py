@@ -1,0 +1,96 @@
+"""agent(): a bounded loop of model turns and concurrent tool calls, on the scripted fake model."""
+
+from __future__ import annotations
+
+import attrs
+import anyio.lowlevel
+import pytest
+
+from tta_dev_primitives import FakeChatModel, LoopLimitError, ToolCall, compile, node, tool
+from tta_dev_primitives.stdlib.llm import agent
+
+pytestmark = pytest.mark.anyio
+
+
+@attrs.frozen
+class City:
+    name: str
+
+
+@attrs.frozen
+class Trip:
+    city: str
+    temperature: int
+
+
+running = 0
+peak = 0
+
+
+async def weather(city: City) -> int:
+    """Today's temperature in a city, in degrees Celsius."""
+    global running, peak
+    running += 1
+    peak = max(peak, running)
+    await anyio.lowlevel.checkpoint()  # an API call: the other call of the turn runs meanwhile
+    running -= 1
+    return {"Oslo": 4, "Rome": 19}.get(city.name, 10)
+
+
+def population(city: City) -> int:
+    """The population of a city."""
+    return {"Oslo": 700_000}.get(city.name, 0)
+
+
+async def test_tool_calls_of_one_turn_run_concurrently_and_the_answer_ends_the_loop() -> None:
+    model = FakeChatModel(
+        script=[
+            [ToolCall("1", "weather", '{"name": "Oslo"}'), ToolCall("2", "weather", '{"name": "Rome"}')],
+            "Rome is warmer (19 C vs 4 C).",
+        ]
+    )
+    plan = compile(agent(model, [tool(weather), tool(population)], max_turns=4))
+    assert await plan.run("Where is it warmer, Oslo or Rome?") == "Rome is warmer (19 C vs 4 C)."
+    assert peak == 2
+    second = model.requests[1]
+    assert [m.role for m in second.messages] == ["user", "assistant", "tool", "tool"]
+    assert [m.content for m in second.messages[2:]] == ["4", "19"]
+    assert [t.name for t in second.tools] == ["weather", "population"]
+
+
+async def test_bad_arguments_and_unknown_tools_go_back_to_the_model() -> None:
+    model = FakeChatModel(script=[[ToolCall("1", "weather", '{"name": 5}'), ToolCall("2", "forecast", "{}")], "sorry"])
+    assert await compile(agent(model, [tool(weather)], max_turns=3)).run("?") == "sorry"
+    errors = [m.content for m in model.requests[1].messages if m.role == "tool"]
+    assert errors[0].startswith("error:") and "$.name" in errors[0]
+    assert errors[1] == "error: no tool named 'forecast'; the tools are ['weather']"
+
+
+async def test_a_typed_output_is_validated_and_re_asked_within_the_turn_budget() -> None:
+    model = FakeChatModel(
+        script=[ToolCall("1", "weather", '{"name": "Rome"}'), '{"city": "Rome"}', '{"city": "Rome", "temperature": 19}']
+    )
+    plan = compile(agent(model, [tool(weather)], max_turns=3, output=Trip))
+    assert await plan.run("warmest?") == Trip("Rome", 19)
+    assert plan.output_type is Trip
+
+
+async def test_the_turn_budget_is_a_bound_the_plan_knows() -> None:
+    model = FakeChatModel(script=[ToolCall(str(i), "population", '{"name": "Oslo"}') for i in range(5)])
+    plan = compile(agent(model, [tool(weather), tool(population)], max_turns=2, name="researcher"))
+    with pytest.raises(LoopLimitError, match="loop 'researcher' ran its body 2 times") as caught:
+        await plan.run("how many people?")
+    assert caught.value.state.turns == 2  # type: ignore[attr-defined]
+    text = plan.explain()
+    assert "max_iterations=2" in text and "tools=['weather', 'population']" in text
+    assert plan.analysis is not None and plan.analysis.max_attempts >= 2
+
+
+async def test_a_compiled_plan_can_be_a_tool_of_an_agent() -> None:
+    def shout(text: str) -> str:
+        return text.upper()
+
+    sub = compile(node(shout)).as_tool(name="shout", description="Upper-case a text.")
+    model = FakeChatModel(script=[ToolCall("1", "shout", '{"input": "hi"}'), "done"])
+    assert await compile(agent(model, [sub], max_turns=2)).run("?") == "done"
+    assert model.requests[1].messages[-1].content == "HI"
