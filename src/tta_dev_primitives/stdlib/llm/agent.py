@@ -23,7 +23,8 @@ from ...dsl.function import node
 from ...errors import ConfigError
 from ...executor.emit import AsyncFn, Emitter, Step, emitter
 from .model import ChatMessage, ChatModel, ChatRequest, ToolCall
-from .tools import AnyTool, Tool, ToolArgumentsError, ToolResult, _msgspec, _object_schema
+from .structured import ReplyFormat
+from .tools import AnyTool, Tool, ToolArgumentsError, ToolResult
 
 __all__ = ["Transcript", "agent"]
 
@@ -155,18 +156,13 @@ def agent(
         raise ConfigError(label, "tools", "Tool objects (see tool())", tools)
     if len(set(names)) != len(names):
         raise ConfigError(label, "tools", "tools with distinct names", names)
-    msgspec = _msgspec()
-    typed = output is not str
-    response_format = None
-    if typed:
-        import json
-
-        parameters, _ = _object_schema(output)
-        response_format = json.dumps({"name": getattr(output, "__name__", "output"), "schema": parameters}, sort_keys=True)
+    reply_format = ReplyFormat.of(output) if output is not str else None
+    invalid = ReplyFormat.errors()
     specs = tuple(t.spec() for t in tools)
 
     def start(prompt: str) -> Transcript[Any]:
         request = ChatRequest.of(prompt, system=system, model=model.model)
+        response_format = reply_format.response_format if reply_format is not None else None
         return Transcript(attrs.evolve(request, tools=specs, response_format=response_format))
 
     async def think(transcript: Transcript[Any]) -> Transcript[Any]:
@@ -175,11 +171,11 @@ def agent(
         step = attrs.evolve(transcript, request=attrs.evolve(transcript.request, messages=messages), turns=transcript.turns + 1)
         if response.tool_calls:
             return attrs.evolve(step, pending=response.tool_calls)
-        if not typed:
+        if reply_format is None:
             return attrs.evolve(step, done=True, output=response.text)
         try:
-            value = msgspec.convert(msgspec.json.decode(response.text), output, strict=False)
-        except (msgspec.DecodeError, msgspec.ValidationError) as error:
+            value = reply_format.read(response.text)
+        except invalid as error:
             retry = (*messages, ChatMessage("user", f"That answer does not fit the schema: {error}. Answer again."))
             return attrs.evolve(step, request=attrs.evolve(step.request, messages=retry))
         return attrs.evolve(step, done=True, output=value)

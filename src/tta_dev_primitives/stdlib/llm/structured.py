@@ -21,7 +21,7 @@ from ...validate import check_non_negative
 from .model import ChatMessage, ChatModel, ChatRequest
 from .tools import _msgspec, _object_schema
 
-__all__ = ["StructuredOutputError", "structured", "structured_prompt"]
+__all__ = ["ReplyFormat", "StructuredOutputError", "structured", "structured_prompt"]
 
 T = TypeVar("T")
 
@@ -52,6 +52,36 @@ def _schema_name(output: object) -> str:
     return name if isinstance(name, str) and name.isidentifier() else "output"
 
 
+@attrs.frozen
+class ReplyFormat(Generic[T]):
+    """How a reply of type `output` is asked for (`response_format`) and read back: shared by
+    `structured` and `agent`."""
+
+    output: type[T]
+    response_format: str
+    wrapped: bool
+
+    @classmethod
+    def of(cls, output: type[T]) -> ReplyFormat[T]:
+        parameters, wrapped = _object_schema(output)
+        text = json.dumps({"name": _schema_name(output), "schema": parameters}, sort_keys=True)
+        return cls(output, text, wrapped)
+
+    def read(self, reply: str) -> T:
+        """The reply decoded and validated; raises msgspec's DecodeError or ValidationError."""
+        msgspec = _msgspec()
+        raw: Any = msgspec.json.decode(reply)
+        if self.wrapped and isinstance(raw, dict) and "input" in raw:
+            raw = raw["input"]
+        value: T = msgspec.convert(raw, self.output, strict=False)
+        return value
+
+    @staticmethod
+    def errors() -> tuple[type[Exception], ...]:
+        msgspec = _msgspec()
+        return (msgspec.DecodeError, msgspec.ValidationError)
+
+
 def structured(model: ChatModel, output: type[T], *, max_repairs: int = 2, name: str | None = None) -> Node[ChatRequest, T]:
     """A node asking `model` for a reply of type `output`: `Node[ChatRequest, output]`.
 
@@ -61,21 +91,17 @@ def structured(model: ChatModel, output: type[T], *, max_repairs: int = 2, name:
     repairs = int(check_non_negative(label, "max_repairs", max_repairs))
     if repairs != max_repairs:
         raise ConfigError(label, "max_repairs", "an int >= 0", max_repairs)
-    msgspec = _msgspec()
-    parameters, wrapped = _object_schema(output)
-    schema_text = json.dumps({"name": _schema_name(output), "schema": parameters}, sort_keys=True)
+    reply_format = ReplyFormat.of(output)
+    invalid = reply_format.errors()
 
     def start(request: ChatRequest) -> Exchange[T]:
-        return Exchange(attrs.evolve(request, response_format=schema_text))
+        return Exchange(attrs.evolve(request, response_format=reply_format.response_format))
 
     async def ask(exchange: Exchange[T]) -> Exchange[T]:
         response = await model.complete(exchange.request)
         try:
-            raw: Any = msgspec.json.decode(response.text)
-            if wrapped:
-                raw = raw["input"] if isinstance(raw, dict) and "input" in raw else raw
-            value: T = msgspec.convert(raw, output, strict=False)
-        except (msgspec.DecodeError, msgspec.ValidationError) as error:
+            value = reply_format.read(response.text)
+        except invalid as error:
             retry = (
                 *exchange.request.messages,
                 ChatMessage("assistant", response.text),
