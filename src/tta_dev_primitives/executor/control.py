@@ -5,10 +5,8 @@ from __future__ import annotations
 import attrs
 
 from ..compiler.ir import BranchOp, LoopOp
-from ..context import _current
 from ..errors import LoopLimitError
-from .emit import Emitter, Step, emitter, node_info
-from .hooks import NodeInfo
+from .emit import AsyncFn, Emitter, Step, emitter, instrument, node_info
 
 
 @emitter(BranchOp)
@@ -39,39 +37,29 @@ def _emit_loop(op: LoopOp, em: Emitter) -> Step:
     limit, name, return_last = op.max_iterations, op.name, op.on_limit == "return"
     hooks = em.hooks if em.hooks is not None and em.hooks.node_hooks else None
     base = node_info(op)
-    iterations: dict[int, NodeInfo] = {}
+    observed: dict[int, AsyncFn] = {}
 
-    def iteration_info(i: int) -> NodeInfo:
-        """Each iteration is a node event of its own (one name, so one metric series; the number
-        rides on the span as `loop.iteration`)."""
-        info = iterations.get(i)
-        if info is None:
+    def iteration(i: int) -> AsyncFn:
+        """The body as iteration `i`: a node event of its own when hooks are on (one name, so one
+        metric series; the number rides on the span as `loop.iteration`)."""
+        if hooks is None:
+            return body
+        run_body = observed.get(i)
+        if run_body is None:
             attributes = {**base.attributes, "primitive.type": "loop_iteration", "loop.iteration": i}
-            info = iterations[i] = attrs.evolve(base, name=f"{name} iteration", kind="loop_iteration", primitive_type="loop_iteration", attributes=attributes)
-        return info
+            info = attrs.evolve(base, name=f"{name} iteration", kind="loop_iteration", primitive_type="loop_iteration", attributes=attributes)
+            run_body = observed[i] = instrument(info, Step(body, True), hooks).as_async()
+        return run_body
 
     async def done(state: object) -> bool:
         verdict = await test(state) if test_is_async else test(state)  # type: ignore[misc]
         return bool(verdict)
 
-    async def iterate(i: int, state: object) -> object:
-        if hooks is None:
-            return await body(state)
-        info, ctx = iteration_info(i), _current.get()
-        states = hooks.node_start(info, ctx)
-        try:
-            result = await body(state)
-        except BaseException as exc:
-            hooks.node_error(info, ctx, states, exc)
-            raise
-        hooks.node_end(info, ctx, states, result)
-        return result
-
     async def run(state: object) -> object:
         for i in range(limit):  # plain awaits: no task per iteration
             if await done(state):
                 return state
-            state = await iterate(i, state)
+            state = await iteration(i)(state)
         if await done(state) or return_last:
             return state
         raise LoopLimitError(

@@ -18,7 +18,7 @@ from ..compiler.ir import Op
 from ..context import _current
 from .hooks import HookSet, NodeInfo
 
-__all__ = ["AsyncFn", "Emitter", "Step", "emitter"]
+__all__ = ["AsyncFn", "Emitter", "Step", "emitter", "instrument"]
 
 AsyncFn = Callable[[object], Awaitable[object]]
 O = TypeVar("O", bound=Op)
@@ -82,14 +82,15 @@ class Emitter:
             raise TypeError(f"no emitter registered for {type(op).__qualname__} ({op.name!r})")
         step = rule(op, self)
         if self.hooks is not None and self.hooks.node_hooks:
-            step = _instrument(node_info(op), step, self.hooks)
+            step = instrument(node_info(op), step, self.hooks)
         return step
 
     def emit_async(self, op: Op) -> AsyncFn:
         return self.emit(op).as_async()
 
 
-def _instrument(info: NodeInfo, step: Step, hooks: HookSet) -> Step:
+def instrument(info: NodeInfo, step: Step, hooks: HookSet) -> Step:
+    """`step` reporting start, end and errors to `hooks` as the node `info`."""
     inner = step.as_async()
     get_ctx = _current.get
 

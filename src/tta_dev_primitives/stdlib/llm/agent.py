@@ -21,10 +21,11 @@ from ...compiler.lowering import Lowerer, lowering, op_identity
 from ...dsl.core import AnyNode, Node
 from ...dsl.function import node
 from ...errors import ConfigError
+from ...observability.tracing import genai
 from ...executor.emit import AsyncFn, Emitter, Step, emitter
 from .model import ChatMessage, ChatModel, ChatRequest, ToolCall
 from .structured import ReplyFormat
-from .tools import AnyTool, Tool, ToolArgumentsError, ToolResult
+from .tools import AnyTool, Tool, ToolResult, answer
 
 __all__ = ["Transcript", "agent"]
 
@@ -91,16 +92,7 @@ def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
         if found is None:
             result = ToolResult(tool_call.name, error=f"no tool named {tool_call.name!r}; the tools are {sorted(runners)}")
         else:
-            tool, run = found
-            try:
-                value = tool.parse(tool_call.arguments)
-            except ToolArgumentsError as error:
-                result = ToolResult(tool.name, error=str(error))
-            else:
-                try:
-                    result = ToolResult(tool.name, value=await run(value))
-                except Exception as error:  # the model reads what went wrong and may try again
-                    result = ToolResult(tool.name, error=f"{type(error).__name__}: {error}")
+            result = await answer(found[0], tool_call.arguments, found[1])
         return ChatMessage("tool", result.content(), tool_call_id=tool_call.id)
 
     async def dispatch(state: object) -> object:
@@ -191,9 +183,7 @@ def agent(
     think.__annotations__ = {"transcript": state, "return": state}
     finished.__annotations__ = {"transcript": state, "return": bool}
     answer.__annotations__ = {"transcript": state, "return": output}
-    asking = node(think, name=f"ask {model.model}").with_attributes(
-        **{"gen_ai.operation.name": "chat", "gen_ai.provider.name": model.provider, "gen_ai.request.model": model.model}
-    )
+    asking = genai(node(think, name=f"ask {model.model}"), provider=model.provider, model=model.model)
     dispatch: AnyNode = ToolDispatchNode(tools, state_type=state, name=f"tools({', '.join(names)})")
     acting = typing.cast("Node[Transcript[Any], Transcript[Any]]", dispatch)
     turn = (asking >> acting).named(f"{label} turn")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...context import WorkflowContext
+from ...observability.tracing import genai
 from ..base import WorkflowPrimitive
 from .model import ChatModel, ChatRequest, ChatResponse
 
@@ -17,9 +18,7 @@ class LLMPrimitive(WorkflowPrimitive[ChatRequest, ChatResponse]):
     def __init__(self, model: ChatModel, *, name: str | None = None) -> None:
         self.model = model
         self._set_name(name or model.model)
-        self._tta_traits = self.with_attributes(
-            **{"gen_ai.operation.name": "chat", "gen_ai.provider.name": model.provider, "gen_ai.request.model": model.model}
-        ).traits
+        self._tta_traits = genai(self, provider=model.provider, model=model.model).traits
 
     async def execute(self, input_data: ChatRequest, context: WorkflowContext | None = None) -> ChatResponse:
         return await self.model.complete(input_data)

@@ -17,6 +17,7 @@ import attrs
 from ...dsl.core import Node
 from ...dsl.function import node
 from ...errors import ConfigError, PrimitivesError
+from ...observability.tracing import genai
 from ...validate import check_non_negative
 from .model import ChatMessage, ChatModel, ChatRequest
 from .tools import _msgspec, _object_schema
@@ -130,9 +131,7 @@ def structured(model: ChatModel, output: type[T], *, max_repairs: int = 2, name:
     ask.__annotations__ = {"exchange": state, "return": state}
     fitted.__annotations__ = {"exchange": state, "return": bool}
     result.__annotations__ = {"exchange": state, "return": output}
-    asking = node(ask, name=f"ask {model.model}").with_attributes(
-        **{"gen_ai.operation.name": "chat", "gen_ai.provider.name": model.provider, "gen_ai.request.model": model.model}
-    )
+    asking = genai(node(ask, name=f"ask {model.model}"), provider=model.provider, model=model.model)
     exchange = asking.loop(until=fitted, max_iterations=repairs + 1, on_limit="return", name=label)
     return (node(start, name="with schema") >> exchange >> node(result, name=f"{label} result")).named(label)
 

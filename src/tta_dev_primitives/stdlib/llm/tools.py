@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, Protocol, TypeVar, overload
 
 from typing_extensions import Never
@@ -29,7 +29,7 @@ from ...errors import BuildError, ConfigError
 from ...validate import check_name
 from .model import ToolSpec
 
-__all__ = ["AnyTool", "Tool", "ToolArgumentsError", "ToolResult", "tool"]
+__all__ = ["AnyTool", "Tool", "ToolArgumentsError", "ToolResult", "answer", "tool"]
 
 A = TypeVar("A")
 R = TypeVar("R")
@@ -154,15 +154,24 @@ class Tool(Generic[A, R]):
         """Validate the arguments and run the tool. Invalid arguments and errors the tool raises
         come back as an error result for the model, never as an exception; cancellation and
         fatal errors (KeyboardInterrupt, ...) propagate."""
-        try:
-            value = self.parse(arguments)
-        except ToolArgumentsError as error:
-            return ToolResult(self.name, error=str(error))
-        try:
-            result = await self.plan.run(value)
-        except Exception as error:  # the model reads what went wrong and may try again
-            return ToolResult(self.name, error=f"{type(error).__name__}: {error}")
-        return ToolResult(self.name, value=result)
+        return await answer(self, arguments, self.plan.run)
+
+
+async def answer(
+    tool: AnyTool, arguments: str | bytes | Mapping[str, object], run: Callable[[Any], Awaitable[object]]
+) -> ToolResult:
+    """Validate `arguments` for `tool` and `run` it on them (its plan, or its node inside an
+    agent's plan). Invalid arguments and errors the tool raises become an error result for the
+    model; cancellation and fatal errors propagate."""
+    try:
+        value = tool.parse(arguments)
+    except ToolArgumentsError as error:
+        return ToolResult(tool.name, error=str(error))
+    try:
+        result = await run(value)
+    except Exception as error:  # the model reads what went wrong and may try again
+        return ToolResult(tool.name, error=f"{type(error).__name__}: {error}")
+    return ToolResult(tool.name, value=result)
 
 
 def _description(target: object, given: str | None, name: str) -> str:
