@@ -261,6 +261,7 @@ def record_llm_usage(
     input_tokens: int | None = None,
     output_tokens: int | None = None,
     operation: str | None = None,
+    response_model: str | None = None,
 ) -> None:
     """Set OpenTelemetry GenAI attributes on the current span (call it inside an LLM node)."""
     try:
@@ -272,6 +273,7 @@ def record_llm_usage(
         ("gen_ai.operation.name", operation),
         ("gen_ai.provider.name", provider),
         ("gen_ai.request.model", model),
+        ("gen_ai.response.model", response_model),
         ("gen_ai.usage.input_tokens", input_tokens),
         ("gen_ai.usage.output_tokens", output_tokens),
     ):

@@ -21,9 +21,9 @@ from ...compiler.lowering import Lowerer, lowering, op_identity
 from ...dsl.core import AnyNode, Node
 from ...dsl.function import node
 from ...errors import ConfigError
-from ...observability.tracing import genai
 from ...executor.emit import AsyncFn, Emitter, Step, emitter
 from .model import ChatMessage, ChatModel, ChatRequest, ToolCall
+from .primitive import model_call
 from .structured import ReplyFormat
 from .tools import AnyTool, Tool, ToolResult, answer
 
@@ -183,7 +183,7 @@ def agent(
     think.__annotations__ = {"transcript": state, "return": state}
     finished.__annotations__ = {"transcript": state, "return": bool}
     answer.__annotations__ = {"transcript": state, "return": output}
-    asking = genai(node(think, name=f"ask {model.model}"), provider=model.provider, model=model.model)
+    asking = model_call(node(think, name=f"ask {model.model}"), model)
     dispatch: AnyNode = ToolDispatchNode(tools, state_type=state, name=f"tools({', '.join(names)})")
     acting = typing.cast("Node[Transcript[Any], Transcript[Any]]", dispatch)
     turn = (asking >> acting).named(f"{label} turn")

@@ -21,6 +21,7 @@ from ..flow.policies import BudgetExceededError
 from ..guard import GuardNode, GuardPolicy, GuardSite
 from ...validate import check_positive
 from .model import ChatRequest, ChatResponse
+from .prices import DEFAULT_PRICES, ModelPrice, price_for
 
 __all__ = [
     "DEFAULT_PRICES",
@@ -34,23 +35,6 @@ __all__ = [
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
-
-
-@attrs.frozen
-class ModelPrice:
-    """USD per million input and output tokens."""
-
-    input_per_million: float
-    output_per_million: float
-
-    def cost(self, input_tokens: int, output_tokens: int) -> float:
-        return (input_tokens * self.input_per_million + output_tokens * self.output_per_million) / 1_000_000
-
-
-DEFAULT_PRICES: Mapping[str, ModelPrice] = {
-    "fake-small": ModelPrice(0.15, 0.60),
-    "fake-large": ModelPrice(2.50, 10.00),
-}
 
 
 @attrs.define
@@ -82,11 +66,11 @@ class CostTracker(GuardPolicy):
         self._lock = threading.Lock()
 
     def record(self, response: ChatResponse) -> float:
-        price = self.prices.get(response.model)
+        price = price_for(response.model, self.prices)
         if price is None:
             from ...errors import ConfigError
 
-            raise ConfigError("CostTracker", "prices", f"a ModelPrice for model {response.model!r}", sorted(self.prices))
+            raise ConfigError("CostTracker", "prices", f"a ModelPrice for model {response.model!r} (add it to the prices)", sorted(self.prices))
         cost = price.cost(response.input_tokens, response.output_tokens)
         with self._lock:
             usage = self.usage.setdefault(response.model, ModelUsage())

@@ -10,7 +10,17 @@ import attrs
 
 from ..clock import SYSTEM_CLOCK, Clock
 
-__all__ = ["ChatMessage", "ChatModel", "ChatRequest", "ChatResponse", "FakeChatModel", "Reply", "ToolCall", "ToolSpec"]
+__all__ = [
+    "ChatMessage",
+    "ChatModel",
+    "ChatRequest",
+    "ChatResponse",
+    "FakeChatModel",
+    "Reply",
+    "ToolCall",
+    "ToolSpec",
+    "report_usage",
+]
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -115,6 +125,16 @@ class ChatModel(Protocol):
     def stream(self, request: ChatRequest) -> AsyncIterator[str]: ...
 
 
+def report_usage(response: ChatResponse, provider: str) -> None:
+    """Put a reply's token usage on the current span (`gen_ai.usage.*`): every model client
+    calls it when a call finishes, so any node calling a model reports what it used."""
+    from ...observability.tracing import record_llm_usage
+
+    record_llm_usage(
+        provider=provider, response_model=response.model, input_tokens=response.input_tokens, output_tokens=response.output_tokens
+    )
+
+
 def _tokens(text: str) -> int:
     return max(1, len(text.split()))
 
@@ -123,7 +143,9 @@ class FakeChatModel:
     """A deterministic chat model: no network, no keys; replies come from `reply(request)`.
 
     Token counts are word counts; `latency` seconds pass on `clock` per call (instantly with a
-    FakeClock). Use it for demos, tests and benchmarks.
+    FakeClock). Like a provider, it refuses a request longer than `max_input_tokens`
+    (ModelCallError) and cuts replies at `max_tokens` words; with both set (and a price),
+    the analysis knows the worst-case cost of a call. Use it for demos, tests and benchmarks.
     """
 
     provider = "fake"
@@ -136,6 +158,8 @@ class FakeChatModel:
         script: Sequence[Reply] | None = None,
         latency: float = 0.0,
         clock: Clock = SYSTEM_CLOCK,
+        max_tokens: int | None = None,
+        max_input_tokens: int | None = None,
     ) -> None:
         if reply is not None and script is not None:
             from ...errors import ConfigError
@@ -147,6 +171,8 @@ class FakeChatModel:
         """Replies given in order, one per call (text or tool calls); running out is an error."""
         self.latency = latency
         self.clock = clock
+        self.max_tokens = max_tokens
+        self.max_input_tokens = max_input_tokens
         self.requests: list[ChatRequest] = []
 
     def _next_reply(self, request: ChatRequest) -> Reply:
@@ -165,12 +191,26 @@ class FakeChatModel:
             await self.clock.sleep(self.latency)
         else:
             await anyio.lowlevel.checkpoint()
+        input_tokens = sum(_tokens(m.content) for m in request.messages)
+        if self.max_input_tokens is not None and input_tokens > self.max_input_tokens:
+            from .providers.errors import ModelCallError
+
+            raise ModelCallError(
+                f"fake model {self.model!r}: HTTP 400: {input_tokens} input tokens exceed max_input_tokens={self.max_input_tokens}",
+                provider=self.provider,
+                model=self.model,
+                status=400,
+            )
         reply = self._next_reply(request)
         calls: tuple[ToolCall, ...] = (reply,) if isinstance(reply, ToolCall) else () if isinstance(reply, str) else tuple(reply)
         text = reply if isinstance(reply, str) else ""
-        input_tokens = sum(_tokens(m.content) for m in request.messages)
+        limit = request.max_tokens or self.max_tokens
+        if limit is not None and _tokens(text) > limit:
+            text = " ".join(text.split()[:limit])
         output_tokens = (_tokens(text) if text else 0) + sum(_tokens(c.arguments) for c in calls)
-        return ChatResponse(text, self.model, input_tokens, output_tokens, calls)
+        response = ChatResponse(text, self.model, input_tokens, output_tokens, calls)
+        report_usage(response, self.provider)
+        return response
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[str]:
         """The reply word by word (with its trailing space), like a streaming API."""

@@ -17,9 +17,9 @@ import attrs
 from ...dsl.core import Node
 from ...dsl.function import node
 from ...errors import ConfigError, PrimitivesError
-from ...observability.tracing import genai
 from ...validate import check_non_negative
 from .model import ChatMessage, ChatModel, ChatRequest
+from .primitive import model_call
 from .tools import _msgspec, _object_schema
 
 __all__ = ["ReplyFormat", "StructuredOutputError", "structured", "structured_prompt"]
@@ -131,7 +131,7 @@ def structured(model: ChatModel, output: type[T], *, max_repairs: int = 2, name:
     ask.__annotations__ = {"exchange": state, "return": state}
     fitted.__annotations__ = {"exchange": state, "return": bool}
     result.__annotations__ = {"exchange": state, "return": output}
-    asking = genai(node(ask, name=f"ask {model.model}"), provider=model.provider, model=model.model)
+    asking = model_call(node(ask, name=f"ask {model.model}"), model)
     exchange = asking.loop(until=fitted, max_iterations=repairs + 1, on_limit="return", name=label)
     return (node(start, name="with schema") >> exchange >> node(result, name=f"{label} result")).named(label)
 

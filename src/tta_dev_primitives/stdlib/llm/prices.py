@@ -1,0 +1,99 @@
+"""Model prices (USD per million tokens) and what they bound: the cost of one call at worst.
+
+The table is dated: prices change. Extend or override it with your own mapping
+(`{**DEFAULT_PRICES, "my-model": ModelPrice(...)}`) wherever `prices=` is accepted. A model
+id matches the longest table key it starts with, so dated ids (`gpt-4o-2024-08-06`,
+`claude-sonnet-4-5-20250929`) find their family's price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+__all__ = ["DEFAULT_PRICES", "PRICES_AS_OF", "PRICE_SOURCES", "ModelPrice", "call_cost_bound", "price_for"]
+
+
+@attrs.frozen
+class ModelPrice:
+    """USD per million input and output tokens; the context window and the longest reply (in
+    tokens), when known, bound what one call can cost."""
+
+    input_per_million: float
+    output_per_million: float
+    context_window: int | None = None
+    max_output_tokens: int | None = None
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        return (input_tokens * self.input_per_million + output_tokens * self.output_per_million) / 1_000_000
+
+
+PRICES_AS_OF = "2026-03-21"
+"""The date of the prices below (standard tier, no batch or cache discounts)."""
+
+PRICE_SOURCES = (
+    "https://openai.com/api/pricing (OpenAI models)",
+    "https://docs.anthropic.com/en/docs/about-claude/pricing (Anthropic models)",
+)
+
+_OPENAI: dict[str, ModelPrice] = {
+    "gpt-5": ModelPrice(1.25, 10.00, 400_000, 128_000),
+    "gpt-5-mini": ModelPrice(0.25, 2.00, 400_000, 128_000),
+    "gpt-5-nano": ModelPrice(0.05, 0.40, 400_000, 128_000),
+    "gpt-4.1": ModelPrice(2.00, 8.00, 1_047_576, 32_768),
+    "gpt-4.1-mini": ModelPrice(0.40, 1.60, 1_047_576, 32_768),
+    "gpt-4.1-nano": ModelPrice(0.10, 0.40, 1_047_576, 32_768),
+    "gpt-4o": ModelPrice(2.50, 10.00, 128_000, 16_384),
+    "gpt-4o-mini": ModelPrice(0.15, 0.60, 128_000, 16_384),
+    "o3": ModelPrice(2.00, 8.00, 200_000, 100_000),
+    "o3-mini": ModelPrice(1.10, 4.40, 200_000, 100_000),
+    "o4-mini": ModelPrice(1.10, 4.40, 200_000, 100_000),
+}
+
+_ANTHROPIC: dict[str, ModelPrice] = {
+    "claude-opus-4-6": ModelPrice(5.00, 25.00, 1_000_000, 128_000),
+    "claude-sonnet-4-6": ModelPrice(3.00, 15.00, 1_000_000, 64_000),
+    "claude-opus-4-5": ModelPrice(5.00, 25.00, 200_000, 64_000),
+    "claude-sonnet-4-5": ModelPrice(3.00, 15.00, 1_000_000, 64_000),
+    "claude-haiku-4-5": ModelPrice(1.00, 5.00, 200_000, 64_000),
+    "claude-opus-4-1": ModelPrice(15.00, 75.00, 200_000, 32_000),
+    "claude-opus-4": ModelPrice(15.00, 75.00, 200_000, 32_000),
+    "claude-sonnet-4": ModelPrice(3.00, 15.00, 1_000_000, 64_000),
+    "claude-3-5-haiku": ModelPrice(0.80, 4.00, 200_000, 8_192),
+    "claude-3-haiku": ModelPrice(0.25, 1.25, 200_000, 4_096),
+}
+
+DEFAULT_PRICES: Mapping[str, ModelPrice] = {
+    "fake-small": ModelPrice(0.15, 0.60),
+    "fake-large": ModelPrice(2.50, 10.00),
+    **_OPENAI,
+    **_ANTHROPIC,
+}
+"""The fake models' prices (for demos), then OpenAI's and Anthropic's as of PRICES_AS_OF.
+Long-context surcharges are not modelled: above 200K input tokens some models cost more."""
+
+
+def price_for(model: str, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES) -> ModelPrice | None:
+    """The price of `model`: an exact key, else the longest key `model` starts with (a dated
+    id such as `gpt-4o-2024-08-06` under `gpt-4o`, not under `gpt-4`)."""
+    exact = prices.get(model)
+    if exact is not None:
+        return exact
+    family = max((key for key in prices if model.startswith(key + "-")), key=len, default=None)
+    return prices[family] if family is not None else None
+
+
+def call_cost_bound(model: object, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES) -> float | None:
+    """The most one call to `model` (a ChatModel) can cost: its input bound
+    (`max_input_tokens`, else the context window) and reply bound (`max_tokens`, else the
+    model's longest reply) at its price. None when the price or a bound is unknown."""
+    name = getattr(model, "model", None)
+    price = price_for(name, prices) if isinstance(name, str) else None
+    if price is None:
+        return None
+    max_input = getattr(model, "max_input_tokens", None) or price.context_window
+    max_output = getattr(model, "max_tokens", None) or price.max_output_tokens
+    if not isinstance(max_input, int) or not isinstance(max_output, int):
+        return None
+    return price.cost(max_input, max_output)

@@ -1,0 +1,103 @@
+"""What a provider's failure means to a workflow: retry it (`ModelTransientError`, a
+TransientError with the provider's `retry_after`) or not (`ModelCallError`).
+
+Both SDKs raise the same shapes (`APIStatusError` with `status_code` and the HTTP response,
+`APIConnectionError` for transport failures, `ValueError` for a body that is not JSON), so one
+translation serves both clients. Messages are the provider's, with the client's key removed.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Iterable, Mapping
+
+from ....errors import PrimitivesError
+from ...recovery.errors import TransientError
+
+__all__ = ["ModelCallError", "ModelTransientError", "retry_after_from", "translate"]
+
+RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
+"""Request timeout, conflict, too early, rate limited, server errors and Anthropic's overloaded."""
+
+
+class ModelCallError(PrimitivesError):
+    """The provider refused the request (bad request, authentication, unknown model...):
+    retrying the same request will not help."""
+
+    def __init__(self, message: str, *, provider: str, model: str, status: int | None) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.model = model
+        self.status = status
+
+
+class ModelTransientError(TransientError):
+    """A failure worth retrying: rate limited, overloaded, a server error, a connection or
+    timeout failure, or a response that was cut or malformed. `retry_after` is the provider's
+    own hint (Retry-After / retry-after-ms headers) when it sent one."""
+
+    def __init__(self, message: str, *, provider: str, model: str, status: int | None, retry_after: float | None = None) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.provider = provider
+        self.model = model
+        self.status = status
+
+
+def retry_after_from(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """Seconds to wait from `retry-after-ms`, or `retry-after` (seconds or an HTTP date)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    millis = lowered.get("retry-after-ms")
+    if millis is not None:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = lowered.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """`text` with every secret (API keys) replaced, so errors and logs never carry them."""
+    for secret in secrets:
+        if secret and len(secret) >= 6:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+def translate(
+    error: Exception,
+    *,
+    provider: str,
+    model: str,
+    status_error: type[Exception],
+    connection_error: type[Exception],
+    secrets: Iterable[str | None] = (),
+) -> PrimitivesError | None:
+    """Our error for an SDK error (None when it is not a provider failure, e.g. a bug)."""
+    where = f"{provider} model {model!r}"
+    if isinstance(error, status_error):
+        status = int(getattr(error, "status_code", 0)) or None
+        response = getattr(error, "response", None)
+        headers: Mapping[str, str] = dict(getattr(response, "headers", {}) or {})
+        message = redact(f"{where}: HTTP {status}: {getattr(error, 'message', error)}", secrets)
+        if status in RETRYABLE_STATUS:
+            return ModelTransientError(message, provider=provider, model=model, status=status, retry_after=retry_after_from(headers))
+        return ModelCallError(message, provider=provider, model=model, status=status)
+    if isinstance(error, connection_error):
+        cause = error.__cause__ or error.__context__
+        detail = f"{error}" + (f" ({type(cause).__name__}: {cause})" if cause is not None else "")
+        return ModelTransientError(redact(f"{where}: {detail}", secrets), provider=provider, model=model, status=None)
+    if isinstance(error, ValueError):  # the SDK could not decode the body
+        return ModelTransientError(redact(f"{where}: malformed response: {error}", secrets), provider=provider, model=model, status=None)
+    return None

@@ -1,0 +1,237 @@
+"""OpenAIChatModel: the real `openai` SDK against a loopback server speaking OpenAI's wire format
+(responses built from the SDK's own types)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Literal
+
+import attrs
+import pytest
+
+openai = pytest.importorskip("openai")
+
+from openai.types.chat import ChatCompletion, ChatCompletionChunk  # noqa: E402
+from openai.types.chat.chat_completion import Choice  # noqa: E402
+from openai.types.chat.chat_completion_chunk import Choice as ChunkChoice  # noqa: E402
+from openai.types.chat.chat_completion_chunk import ChoiceDelta, ChoiceDeltaToolCall, ChoiceDeltaToolCallFunction  # noqa: E402
+from openai.types.chat.chat_completion_message import ChatCompletionMessage  # noqa: E402
+from openai.types.chat.chat_completion_message_function_tool_call import ChatCompletionMessageFunctionToolCall, Function  # noqa: E402
+from openai.types.completion_usage import CompletionUsage  # noqa: E402
+
+from tests.fixtures.provider_server import Answer, ProviderServer  # noqa: E402
+from tta_dev_primitives import ChatMessage, ChatRequest, ChatResponse, Retry, ToolCall, agent, compile, structured, tool  # noqa: E402
+from tta_dev_primitives.stdlib.llm import LLMPrimitive  # noqa: E402
+from tta_dev_primitives.stdlib.llm.providers import ModelCallError, ModelTransientError, OpenAIChatModel  # noqa: E402
+from tta_dev_primitives.stdlib.testing import FakeClock  # noqa: E402
+
+pytestmark = pytest.mark.anyio
+KEY = "sk-test-very-secret-key-0123456789"
+
+
+@pytest.fixture
+def server() -> Iterator[ProviderServer]:
+    with ProviderServer().running() as running:
+        yield running
+
+
+@pytest.fixture
+async def client(server: ProviderServer) -> AsyncIterator[Any]:
+    """The SDK client, closed by the test's own event loop (left to the garbage collector, the
+    SDK would close it on whichever loop runs then)."""
+    async with openai.AsyncOpenAI(api_key=KEY, base_url=server.base_url + "/v1") as sdk_client:
+        yield sdk_client
+
+
+@pytest.fixture
+def model(client: Any) -> OpenAIChatModel:
+    return OpenAIChatModel(client, "gpt-4o-mini", max_tokens=200)
+
+
+def completion(
+    text: str | None = "hello", *, calls: tuple[tuple[str, str, str], ...] = (), usage: tuple[int, int] = (12, 3)
+) -> ChatCompletion:
+    tool_calls = [ChatCompletionMessageFunctionToolCall(id=i, type="function", function=Function(name=n, arguments=a)) for i, n, a in calls]
+    message = ChatCompletionMessage(role="assistant", content=text, tool_calls=tool_calls or None)
+    finish: Literal["stop", "tool_calls"] = "tool_calls" if calls else "stop"
+    return ChatCompletion(
+        id="chatcmpl-1",
+        object="chat.completion",
+        created=1,
+        model="gpt-4o-mini-2024-07-18",
+        choices=[Choice(index=0, finish_reason=finish, message=message)],
+        usage=CompletionUsage(prompt_tokens=usage[0], completion_tokens=usage[1], total_tokens=sum(usage)),
+    )
+
+
+def chunk(delta: ChoiceDelta | None, finish: Literal["stop", "tool_calls"] | None = None, usage: tuple[int, int] | None = None) -> ChatCompletionChunk:
+    choices = [] if delta is None else [ChunkChoice(index=0, delta=delta, finish_reason=finish)]
+    counted = CompletionUsage(prompt_tokens=usage[0], completion_tokens=usage[1], total_tokens=sum(usage)) if usage else None
+    return ChatCompletionChunk(id="c", object="chat.completion.chunk", created=1, model="gpt-4o-mini", choices=choices, usage=counted)
+
+
+def error(status: int, message: str, headers: tuple[tuple[str, str], ...] = ()) -> Answer:
+    return Answer.json({"error": {"message": message, "type": "error", "code": None}}, status=status, headers=headers)
+
+
+async def test_complete_sends_the_conversation_and_reads_text_and_usage(server: ProviderServer, model: OpenAIChatModel) -> None:
+    server.add(Answer.json(completion("Paris.")))
+    response = await model.complete(ChatRequest.of("Capital of France?", system="Be brief."))
+    assert response == ChatResponse("Paris.", "gpt-4o-mini-2024-07-18", 12, 3)
+    sent = server.received[0]
+    assert sent.path == "/v1/chat/completions"
+    assert sent.body["model"] == "gpt-4o-mini" and sent.body["max_tokens"] == 200 and sent.body["temperature"] == 0.0
+    assert sent.body["messages"] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Capital of France?"}]
+    assert sent.headers["authorization"] == f"Bearer {KEY}"  # the SDK's auth, not ours
+
+
+async def test_tool_calls_round_trip_in_the_providers_shape(server: ProviderServer, model: OpenAIChatModel) -> None:
+    async def weather(city: str) -> str:
+        """Weather for a city."""
+        return f"sunny in {city}"
+
+    server.add(
+        Answer.json(completion(None, calls=(("call_1", "weather", '{"input": "Oslo"}'),))),
+        Answer.json(completion("It is sunny in Oslo.")),
+    )
+    ask = agent(model, [tool(weather)], max_turns=3)
+    assert await compile(ask).run("Weather in Oslo?") == "It is sunny in Oslo."
+    first, second = (r.body for r in server.received)
+    assert first["tools"] == [{"type": "function", "function": tool(weather).definition()}]
+    assert second["messages"][-2] == {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "weather", "arguments": '{"input": "Oslo"}'}}],
+    }
+    assert second["messages"][-1] == {"role": "tool", "tool_call_id": "call_1", "content": "sunny in Oslo"}
+
+
+@attrs.frozen
+class Invoice:
+    number: str
+    total: float
+
+
+async def test_structured_output_sends_a_json_schema_response_format(server: ProviderServer, model: OpenAIChatModel) -> None:
+    server.add(Answer.json(completion('{"number": "A-1", "total": "oops"}')), Answer.json(completion('{"number": "A-1", "total": 9.5}')))
+    invoice = await compile(structured(model, Invoice)).run(ChatRequest.of("Extract: invoice A-1, total 9.50"))
+    assert invoice == Invoice("A-1", 9.5)
+    sent = server.received[0].body["response_format"]
+    assert sent["type"] == "json_schema" and sent["json_schema"]["name"] == "Invoice" and sent["json_schema"]["strict"] is False
+    assert sent["json_schema"]["schema"]["required"] == ["number", "total"]
+    assert "Expected `float`" in server.received[1].body["messages"][-1]["content"]  # the re-ask carries the error
+
+
+async def test_stream_yields_text_then_reports_the_assembled_reply(server: ProviderServer, client: Any) -> None:
+    seen: list[ChatResponse] = []
+    model = OpenAIChatModel(client, "gpt-4o-mini", on_response=seen.append)
+    server.add(
+        Answer.stream(
+            [
+                (None, chunk(ChoiceDelta(role="assistant", content="Hel"))),
+                (None, chunk(ChoiceDelta(content="lo"))),
+                (None, chunk(ChoiceDelta(), "stop")),
+                (None, chunk(None, usage=(5, 2))),
+                (None, "[DONE]"),
+            ]
+        )
+    )
+    assert [piece async for piece in model.stream(ChatRequest.of("hi"))] == ["Hel", "lo"]
+    assert server.received[0].body["stream"] is True and server.received[0].body["stream_options"] == {"include_usage": True}
+    assert seen == [ChatResponse("Hello", "gpt-4o-mini", 5, 2)]
+
+
+async def test_stream_assembles_tool_call_deltas(server: ProviderServer, client: Any) -> None:
+    seen: list[ChatResponse] = []
+    model = OpenAIChatModel(client, "gpt-4o", on_response=seen.append)
+
+    def call_delta(**fields: Any) -> ChoiceDelta:
+        function = ChoiceDeltaToolCallFunction(**{k: v for k, v in fields.items() if k in ("name", "arguments")})
+        return ChoiceDelta(tool_calls=[ChoiceDeltaToolCall(index=0, id=fields.get("id"), function=function)])
+
+    server.add(
+        Answer.stream(
+            [
+                (None, chunk(call_delta(id="call_9", name="weather", arguments=""))),
+                (None, chunk(call_delta(arguments='{"input": '))),
+                (None, chunk(call_delta(arguments='"Oslo"}'))),
+                (None, chunk(ChoiceDelta(), "tool_calls")),
+                (None, "[DONE]"),
+            ]
+        )
+    )
+    assert [piece async for piece in model.stream(ChatRequest.of("weather?"))] == []
+    assert seen[0].tool_calls == (ToolCall("call_9", "weather", '{"input": "Oslo"}'),)
+
+
+async def test_rate_limit_is_transient_with_the_providers_retry_after_and_no_sdk_retry(server: ProviderServer, model: OpenAIChatModel) -> None:
+    server.add(error(429, "Rate limit reached", (("retry-after", "7"),)))
+    with pytest.raises(ModelTransientError) as info:
+        await model.complete(ChatRequest.of("hi"))
+    assert (info.value.status, info.value.retry_after, info.value.provider) == (429, 7.0, "openai")
+    assert len(server.received) == 1  # the SDK did not retry on its own
+
+
+async def test_our_retry_waits_the_retry_after_hint_on_the_clock(server: ProviderServer, model: OpenAIChatModel) -> None:
+    clock = FakeClock()
+    server.add(error(429, "slow down", (("retry-after-ms", "1500"),)), error(503, "overloaded"), Answer.json(completion("ok")))
+    llm = Retry(max_attempts=3, initial_delay=0.25, jitter=False, clock=clock)(LLMPrimitive(model))
+    response = await compile(llm).run(ChatRequest.of("hi"))
+    assert response.text == "ok" and len(server.received) == 3
+    assert clock.sleeps == [1.5, 0.5]  # the hint, then our own backoff
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+async def test_server_errors_are_transient(server: ProviderServer, model: OpenAIChatModel, status: int) -> None:
+    server.add(error(status, "upstream trouble"))
+    with pytest.raises(ModelTransientError) as info:
+        await model.complete(ChatRequest.of("hi"))
+    assert info.value.status == status and info.value.retry_after is None
+
+
+@pytest.mark.parametrize("status", [400, 401, 404])
+async def test_refusals_are_not_transient_and_never_show_the_key(server: ProviderServer, model: OpenAIChatModel, status: int) -> None:
+    server.add(error(status, f"Incorrect API key provided: {KEY}"))
+    with pytest.raises(ModelCallError) as info:
+        await model.complete(ChatRequest.of("hi"))
+    assert info.value.status == status
+    assert KEY not in str(info.value) and "[redacted]" in str(info.value)
+    assert KEY not in repr(model) and info.value.__cause__ is None
+
+
+async def test_malformed_json_is_a_transient_error(server: ProviderServer, model: OpenAIChatModel) -> None:
+    server.add(Answer(200, '{"id": "chatcmpl-1", "choices": [', (("content-type", "application/json"),)))
+    with pytest.raises(ModelTransientError, match="malformed response"):
+        await model.complete(ChatRequest.of("hi"))
+
+
+async def test_a_stream_cut_mid_way_raises_after_the_text_received(server: ProviderServer, model: OpenAIChatModel) -> None:
+    frames = [(None, chunk(ChoiceDelta(content=w))) for w in ("one ", "two ", "three")]
+    server.add(Answer.stream([*frames, (None, chunk(ChoiceDelta(), "stop")), (None, "[DONE]")], cut=2))
+    received: list[str] = []
+    with pytest.raises(ModelTransientError):
+        async for piece in model.stream(ChatRequest.of("count")):
+            received.append(piece)
+    assert received == ["one ", "two "]
+
+
+async def test_a_stream_that_ends_without_a_finish_reason_is_incomplete(server: ProviderServer, model: OpenAIChatModel) -> None:
+    server.add(Answer.stream([(None, chunk(ChoiceDelta(content="partial"))), (None, "[DONE]")]))
+    with pytest.raises(ModelTransientError, match="ended before the reply was complete"):
+        [piece async for piece in model.stream(ChatRequest.of("hi"))]
+
+
+async def test_connection_refused_is_transient() -> None:
+    async with openai.AsyncOpenAI(api_key=KEY, base_url="http://127.0.0.1:9/v1") as client:
+        with pytest.raises(ModelTransientError) as info:
+            await OpenAIChatModel(client, "gpt-4o-mini").complete(ChatRequest.of("hi"))
+    assert info.value.status is None and KEY not in str(info.value)
+
+
+def test_assistant_messages_without_text_send_null_content() -> None:
+    from tta_dev_primitives.stdlib.llm.providers.openai_chat import _message
+
+    call = ToolCall("c1", "f", "{}")
+    assert _message(ChatMessage("assistant", "", (call,)))["content"] is None
+    assert json.dumps(_message(ChatMessage("tool", "42", tool_call_id="c1"))) == '{"role": "tool", "tool_call_id": "c1", "content": "42"}'
