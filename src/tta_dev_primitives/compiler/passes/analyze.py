@@ -23,6 +23,9 @@ from .base import Budget, Change, CompilerPass, PassContext
 
 __all__ = ["ANALYZE", "Analysis", "BudgetError"]
 
+MODEL_CALL = "gen_ai.operation.name"
+"""The span attribute that marks a node as a model call (set by `genai`)."""
+
 
 class BudgetError(CompositionError):
     """The plan's worst case exceeds the declared Budget."""
@@ -42,6 +45,9 @@ class Analysis:
     depth: int
     unbounded: tuple[str, ...] = ()
     """Ops that make latency unbounded (no timeout, no declared max_latency, waits)."""
+    model_calls: int = 0
+    """The most model calls one run can make (nodes marked as LLM calls, e.g. by `genai`),
+    retries and loop bounds included."""
 
     def lines(self) -> list[str]:
         def fmt(value: float, unit: str) -> str:
@@ -54,6 +60,8 @@ class Analysis:
             f"worst-case latency   {fmt(self.latency, 's')}",
             f"worst-case cost      ${self.cost:g} ({self.costed_leaves} of {self.leaves} leaves declare a cost)",
         ]
+        if self.model_calls:
+            rows.insert(4, f"worst-case LLM calls {self.model_calls}")
         if self.unbounded:
             rows.append(f"unbounded latency from: {', '.join(self.unbounded[:5])}{' ...' if len(self.unbounded) > 5 else ''}")
         return rows
@@ -77,6 +85,7 @@ class _Walker:
     def __init__(self) -> None:
         self.unbounded: list[str] = []
         self.worst_attempts = (1, "")
+        self.model_calls = 0
 
     def attempts(self, root: Op) -> None:
         stack = [(root, 1)]
@@ -85,6 +94,8 @@ class _Walker:
             multiplier *= _attempts(op)
             if isinstance(op, CallOp) and multiplier > self.worst_attempts[0]:
                 self.worst_attempts = (multiplier, op.name)
+            if isinstance(op, CallOp) and any(key == MODEL_CALL for key, _ in op.traits.attributes):
+                self.model_calls += multiplier
             if isinstance(op, LoopOp):  # the condition runs once more than the body
                 until, body = op.children
                 stack.extend([(body, multiplier * op.max_iterations), (until, multiplier * (op.max_iterations + 1))])
@@ -195,6 +206,7 @@ def analyze(root: Op) -> Analysis:
         width=walker.width(root),
         depth=walker.depth(root),
         unbounded=tuple(dict.fromkeys(walker.unbounded)),
+        model_calls=walker.model_calls,
     )
 
 

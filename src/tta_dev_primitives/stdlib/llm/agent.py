@@ -22,8 +22,8 @@ from ...dsl.core import AnyNode, Node
 from ...dsl.function import node
 from ...errors import ConfigError
 from ...executor.emit import AsyncFn, Emitter, Step, emitter
-from .model import ChatMessage, ChatModel, ChatRequest, ToolCall
-from .primitive import model_call
+from .ask import AskNode, LLMNode, as_llm_node
+from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse, ToolCall
 from .structured import ReplyFormat
 from .tools import AnyTool, Tool, ToolResult, answer
 
@@ -119,14 +119,14 @@ def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
 
 @overload
 def agent(
-    model: ChatModel, tools: Sequence[AnyTool], *, max_turns: int, output: type[T], system: str | None = None, name: str | None = None
+    model: ChatModel | LLMNode, tools: Sequence[AnyTool], *, max_turns: int, output: type[T], system: str | None = None, name: str | None = None
 ) -> Node[str, T]: ...
 @overload
 def agent(
-    model: ChatModel, tools: Sequence[AnyTool], *, max_turns: int, system: str | None = None, name: str | None = None
+    model: ChatModel | LLMNode, tools: Sequence[AnyTool], *, max_turns: int, system: str | None = None, name: str | None = None
 ) -> Node[str, str]: ...
 def agent(
-    model: ChatModel,
+    model: ChatModel | LLMNode,
     tools: Sequence[AnyTool],
     *,
     max_turns: int,
@@ -136,12 +136,16 @@ def agent(
 ) -> Node[str, Any]:
     """A tool-calling agent: `Node[str, output]` from a prompt.
 
-    Each turn asks the model; its tool calls run concurrently (each under the guards of its own
+    `model` is a ChatModel, or any `Node[ChatRequest, ChatResponse]` (e.g. an LLMPrimitive under
+    Retry, CostTrackingPrimitive or BudgetEnforcementPrimitive: every turn's call goes through
+    it). Each turn asks the model; its tool calls run concurrently (each under the guards of its own
     node); their results go back as tool messages. The agent answers when the model replies
     without tool calls and the reply fits `output` (a reply that does not fit is sent back with
     the error, taking a turn). Past `max_turns`, LoopLimitError carries the Transcript.
     """
-    label = name or f"agent({model.model})"
+    llm = as_llm_node(model)
+    request_model = None if isinstance(model, Node) else model.model
+    label = name or f"agent({llm.name})"
     tools = tuple(tools)
     names = [t.name for t in tools]
     if not all(isinstance(t, Tool) for t in tools):
@@ -153,12 +157,11 @@ def agent(
     specs = tuple(t.spec() for t in tools)
 
     def start(prompt: str) -> Transcript[Any]:
-        request = ChatRequest.of(prompt, system=system, model=model.model)
+        request = ChatRequest.of(prompt, system=system, model=request_model)
         response_format = reply_format.response_format if reply_format is not None else None
         return Transcript(attrs.evolve(request, tools=specs, response_format=response_format))
 
-    async def think(transcript: Transcript[Any]) -> Transcript[Any]:
-        response = await model.complete(transcript.request)
+    def think(transcript: Transcript[Any], response: ChatResponse) -> Transcript[Any]:
         messages = (*transcript.request.messages, response.message())
         step = attrs.evolve(transcript, request=attrs.evolve(transcript.request, messages=messages), turns=transcript.turns + 1)
         if response.tool_calls:
@@ -180,10 +183,12 @@ def agent(
 
     state = Transcript[output]  # type: ignore[valid-type]
     start.__annotations__ = {"prompt": str, "return": state}
-    think.__annotations__ = {"transcript": state, "return": state}
     finished.__annotations__ = {"transcript": state, "return": bool}
     answer.__annotations__ = {"transcript": state, "return": output}
-    asking = model_call(node(think, name=f"ask {model.model}"), model)
+    asking = typing.cast(
+        "Node[Transcript[Any], Transcript[Any]]",
+        AskNode(llm, request=lambda t: t.request, fold=think, state_type=state, name=f"ask {llm.name}"),
+    )
     dispatch: AnyNode = ToolDispatchNode(tools, state_type=state, name=f"tools({', '.join(names)})")
     acting = typing.cast("Node[Transcript[Any], Transcript[Any]]", dispatch)
     turn = (asking >> acting).named(f"{label} turn")

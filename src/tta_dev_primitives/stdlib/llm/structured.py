@@ -18,8 +18,8 @@ from ...dsl.core import Node
 from ...dsl.function import node
 from ...errors import ConfigError, PrimitivesError
 from ...validate import check_non_negative
-from .model import ChatMessage, ChatModel, ChatRequest
-from .primitive import model_call
+from .ask import AskNode, LLMNode, as_llm_node
+from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse
 from .tools import _msgspec, _object_schema
 
 __all__ = ["ReplyFormat", "StructuredOutputError", "structured", "structured_prompt"]
@@ -83,11 +83,13 @@ class ReplyFormat(Generic[T]):
         return (msgspec.DecodeError, msgspec.ValidationError)
 
 
-def structured(model: ChatModel, output: type[T], *, max_repairs: int = 2, name: str | None = None) -> Node[ChatRequest, T]:
-    """A node asking `model` for a reply of type `output`: `Node[ChatRequest, output]`.
+def structured(model: ChatModel | LLMNode, output: type[T], *, max_repairs: int = 2, name: str | None = None) -> Node[ChatRequest, T]:
+    """A node asking `model` (a ChatModel, or any `Node[ChatRequest, ChatResponse]`) for a
+    reply of type `output`: `Node[ChatRequest, output]`.
 
     Raises StructuredOutputError (with the last reply and validation error) when no reply fits
     after `max_repairs` re-asks."""
+    llm = as_llm_node(model)
     label = name or f"structured({_schema_name(output)})"
     repairs = int(check_non_negative(label, "max_repairs", max_repairs))
     if repairs != max_repairs:
@@ -98,8 +100,7 @@ def structured(model: ChatModel, output: type[T], *, max_repairs: int = 2, name:
     def start(request: ChatRequest) -> Exchange[T]:
         return Exchange(attrs.evolve(request, response_format=reply_format.response_format))
 
-    async def ask(exchange: Exchange[T]) -> Exchange[T]:
-        response = await model.complete(exchange.request)
+    def ask(exchange: Exchange[T], response: ChatResponse) -> Exchange[T]:
         try:
             value = reply_format.read(response.text)
         except invalid as error:
@@ -117,7 +118,7 @@ def structured(model: ChatModel, output: type[T], *, max_repairs: int = 2, name:
     def result(exchange: Exchange[T]) -> T:
         if not exchange.done:
             raise StructuredOutputError(
-                f"{label}: no reply of {model.model!r} fitted {_schema_name(output)} after {repairs} re-ask(s): "
+                f"{label}: no reply of {llm.name!r} fitted {_schema_name(output)} after {repairs} re-ask(s): "
                 f"{exchange.last_error}",
                 reply=exchange.last_reply,
                 error=exchange.last_error,
@@ -128,20 +129,23 @@ def structured(model: ChatModel, output: type[T], *, max_repairs: int = 2, name:
     # show Exchange[Invoice] rather than a type variable
     state = Exchange[output]  # type: ignore[valid-type]
     start.__annotations__ = {"request": ChatRequest, "return": state}
-    ask.__annotations__ = {"exchange": state, "return": state}
     fitted.__annotations__ = {"exchange": state, "return": bool}
     result.__annotations__ = {"exchange": state, "return": output}
-    asking = model_call(node(ask, name=f"ask {model.model}"), model)
+    asking: Node[Exchange[T], Exchange[T]] = AskNode(
+        llm, request=lambda e: e.request, fold=ask, state_type=state, name=f"ask {llm.name}"
+    )
     exchange = asking.loop(until=fitted, max_iterations=repairs + 1, on_limit="return", name=label)
     return (node(start, name="with schema") >> exchange >> node(result, name=f"{label} result")).named(label)
 
 
 def structured_prompt(
-    model: ChatModel, output: type[T], *, system: str | None = None, max_repairs: int = 2, name: str | None = None
+    model: ChatModel | LLMNode, output: type[T], *, system: str | None = None, max_repairs: int = 2, name: str | None = None
 ) -> Node[str, T]:
     """`structured` for a plain prompt: `Node[str, output]`."""
 
+    request_model = None if isinstance(model, Node) else model.model
+
     def request(prompt: str) -> ChatRequest:
-        return ChatRequest.of(prompt, system=system, model=model.model)
+        return ChatRequest.of(prompt, system=system, model=request_model)
 
     return node(request, name="prompt") >> structured(model, output, max_repairs=max_repairs, name=name)

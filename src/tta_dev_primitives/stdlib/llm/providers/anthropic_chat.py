@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ....errors import ConfigError
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall
 from .base import EventStream, ProviderChatModel, StreamAssembler
+from .errors import transport_errors
 
 if TYPE_CHECKING:
     import anthropic
@@ -120,7 +121,8 @@ class AnthropicChatModel(ProviderChatModel["Message", "RawMessageStreamEvent"]):
       and `tool_result` blocks;
     - structured output (`ChatRequest.response_format`) uses tool use: the schema is offered as
       a tool the model must call (`tool_choice`), and that call's input is the reply's text;
-    - `max_tokens` (required by Anthropic) defaults to 4096;
+    - `max_tokens` (required by Anthropic) defaults to 4096; `ChatRequest.temperature` is not
+      sent (the current SDK's `messages.create` has no such parameter);
     - HTTP 408/409/429/5xx/529 (overloaded), timeouts, connection errors and malformed bodies
       raise ModelTransientError (with the `Retry-After` hint), other refusals ModelCallError;
     - the SDK's own retries are turned off: wrap the model's node in `Retry` instead.
@@ -143,7 +145,7 @@ class AnthropicChatModel(ProviderChatModel["Message", "RawMessageStreamEvent"]):
         super().__init__(model, max_tokens=max_tokens, max_input_tokens=max_input_tokens, on_response=on_response, secrets=secrets)
         self.client = client.with_options(max_retries=0)
         self.status_error = anthropic.APIStatusError
-        self.connection_error = anthropic.APIConnectionError
+        self.connection_errors = (anthropic.APIConnectionError, *transport_errors(anthropic.DefaultAsyncHttpxClient))
 
     @staticmethod
     def _answer_tool(request: ChatRequest) -> dict[str, Any] | None:
@@ -158,7 +160,6 @@ class AnthropicChatModel(ProviderChatModel["Message", "RawMessageStreamEvent"]):
             "model": request.model or self.model,
             "messages": turns,
             "max_tokens": request.max_tokens or self.max_tokens or DEFAULT_MAX_TOKENS,
-            "temperature": request.temperature,
         }
         if system is not None:
             arguments["system"] = system

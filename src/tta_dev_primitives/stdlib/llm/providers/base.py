@@ -52,7 +52,7 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
 
     provider: str
     status_error: type[Exception]
-    connection_error: type[Exception]
+    connection_errors: tuple[type[Exception], ...]
 
     def __init__(
         self,
@@ -100,7 +100,7 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
             provider=self.provider,
             model=self.model,
             status_error=self.status_error,
-            connection_error=self.connection_error,
+            connection_errors=self.connection_errors,
             secrets=self._secrets,
         )
         return mapped if mapped is not None else error

@@ -9,6 +9,7 @@ translation serves both clients. Messages are the provider's, with the client's 
 from __future__ import annotations
 
 import email.utils
+import importlib
 import time
 from collections.abc import Iterable, Mapping
 
@@ -67,6 +68,18 @@ def retry_after_from(headers: Mapping[str, str], *, now: float | None = None) ->
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def transport_errors(sdk_client_class: type) -> tuple[type[Exception], ...]:
+    """The transport error base (`TransportError`) of the httpx package an SDK's HTTP client
+    is built on: an SDK may let it escape while reading a stream (a connection cut mid-way)."""
+    for base in sdk_client_class.__mro__:
+        root = base.__module__.split(".")[0]
+        if root.startswith("httpx"):
+            error = getattr(importlib.import_module(root), "TransportError", None)
+            if isinstance(error, type) and issubclass(error, Exception):
+                return (error,)
+    return ()
+
+
 def redact(text: str, secrets: Iterable[str | None]) -> str:
     """`text` with every secret (API keys) replaced, so errors and logs never carry them."""
     for secret in secrets:
@@ -81,7 +94,7 @@ def translate(
     provider: str,
     model: str,
     status_error: type[Exception],
-    connection_error: type[Exception],
+    connection_errors: tuple[type[Exception], ...],
     secrets: Iterable[str | None] = (),
 ) -> PrimitivesError | None:
     """Our error for an SDK error (None when it is not a provider failure, e.g. a bug)."""
@@ -94,7 +107,7 @@ def translate(
         if status in RETRYABLE_STATUS:
             return ModelTransientError(message, provider=provider, model=model, status=status, retry_after=retry_after_from(headers))
         return ModelCallError(message, provider=provider, model=model, status=status)
-    if isinstance(error, connection_error):
+    if isinstance(error, connection_errors):
         cause = error.__cause__ or error.__context__
         detail = f"{error}" + (f" ({type(cause).__name__}: {cause})" if cause is not None else "")
         return ModelTransientError(redact(f"{where}: {detail}", secrets), provider=provider, model=model, status=None)

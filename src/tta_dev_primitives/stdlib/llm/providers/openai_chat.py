@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall
 from .base import EventStream, ProviderChatModel, StreamAssembler
+from .errors import transport_errors
 
 if TYPE_CHECKING:
     import openai
@@ -97,7 +98,7 @@ class OpenAIChatModel(ProviderChatModel["ChatCompletion", "ChatCompletionChunk"]
         self.client = client.with_options(max_retries=0)
         self.token_limit_field = token_limit_field
         self.status_error = openai.APIStatusError
-        self.connection_error = openai.APIConnectionError
+        self.connection_errors = (openai.APIConnectionError, *transport_errors(openai.DefaultAsyncHttpxClient))
 
     def _arguments(self, request: ChatRequest) -> dict[str, Any]:
         arguments: dict[str, Any] = {

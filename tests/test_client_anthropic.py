@@ -1,0 +1,259 @@
+"""AnthropicChatModel: the real `anthropic` SDK against a loopback server speaking Anthropic's
+wire format (messages and stream events built from the SDK's own types)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import attrs
+import pytest
+
+anthropic = pytest.importorskip("anthropic")
+
+from anthropic.types import (  # noqa: E402
+    InputJSONDelta,
+    Message,
+    MessageDeltaUsage,
+    RawContentBlockDeltaEvent,
+    RawContentBlockStartEvent,
+    RawContentBlockStopEvent,
+    RawMessageDeltaEvent,
+    RawMessageStartEvent,
+    RawMessageStopEvent,
+    TextBlock,
+    TextDelta,
+    ToolUseBlock,
+    Usage,
+)
+from anthropic.types.raw_message_delta_event import Delta  # noqa: E402
+
+from tests.fixtures.provider_server import Answer, ProviderServer  # noqa: E402
+from tta_dev_primitives import ChatMessage, ChatRequest, ChatResponse, ToolCall, agent, compile, structured, tool  # noqa: E402
+from tta_dev_primitives.stdlib.llm.providers import AnthropicChatModel, ModelCallError, ModelTransientError  # noqa: E402
+
+pytestmark = pytest.mark.anyio
+KEY = "sk-ant-test-very-secret-0123456789"
+
+
+@pytest.fixture
+def server() -> Iterator[ProviderServer]:
+    with ProviderServer().running() as running:
+        yield running
+
+
+@pytest.fixture
+async def client(server: ProviderServer) -> AsyncIterator[Any]:
+    async with anthropic.AsyncAnthropic(api_key=KEY, base_url=server.base_url) as sdk_client:
+        yield sdk_client
+
+
+@pytest.fixture
+def model(client: Any) -> AnthropicChatModel:
+    return AnthropicChatModel(client, "claude-haiku-4-5", max_tokens=300)
+
+
+def message(*blocks: TextBlock | ToolUseBlock, usage: tuple[int, int] = (20, 4)) -> Message:
+    stop = "tool_use" if any(isinstance(b, ToolUseBlock) for b in blocks) else "end_turn"
+    return Message(
+        id="msg_1",
+        type="message",
+        role="assistant",
+        model="claude-haiku-4-5-20251001",
+        content=list(blocks),
+        stop_reason=stop,
+        stop_sequence=None,
+        usage=Usage(input_tokens=usage[0], output_tokens=usage[1]),
+    )
+
+
+def text(value: str) -> TextBlock:
+    return TextBlock(type="text", text=value)
+
+
+def use(id_: str, name: str, arguments: dict[str, object]) -> ToolUseBlock:
+    return ToolUseBlock(type="tool_use", id=id_, name=name, input=arguments)
+
+
+def error(status: int, message_: str, headers: tuple[tuple[str, str], ...] = ()) -> Answer:
+    return Answer.json({"type": "error", "error": {"type": "api_error", "message": message_}}, status=status, headers=headers)
+
+
+def stream_events(*deltas: str, cut: int | None = None, stop: bool = True) -> Answer:
+    start = message(usage=(11, 1)).model_copy(update={"content": [], "stop_reason": None})
+    events: list[tuple[str | None, Any]] = [
+        ("message_start", RawMessageStartEvent(type="message_start", message=start)),
+        ("content_block_start", RawContentBlockStartEvent(type="content_block_start", index=0, content_block=text(""))),
+        *[
+            ("content_block_delta", RawContentBlockDeltaEvent(type="content_block_delta", index=0, delta=TextDelta(type="text_delta", text=d)))
+            for d in deltas
+        ],
+        ("content_block_stop", RawContentBlockStopEvent(type="content_block_stop", index=0)),
+        (
+            "message_delta",
+            RawMessageDeltaEvent(type="message_delta", delta=Delta(stop_reason="end_turn", stop_sequence=None), usage=MessageDeltaUsage(output_tokens=6)),
+        ),
+    ]
+    if stop:
+        events.append(("message_stop", RawMessageStopEvent(type="message_stop")))
+    return Answer.stream(events, cut=cut)
+
+
+async def test_complete_sends_system_apart_and_reads_text_and_usage(server: ProviderServer, model: AnthropicChatModel) -> None:
+    server.add(Answer.json(message(text("Paris."))))
+    response = await model.complete(ChatRequest.of("Capital of France?", system="Be brief."))
+    assert response == ChatResponse("Paris.", "claude-haiku-4-5-20251001", 20, 4)
+    sent = server.received[0]
+    assert sent.path == "/v1/messages" and KEY in sent.headers.get("x-api-key", sent.headers.get("authorization", ""))
+    assert sent.body["system"] == "Be brief." and sent.body["max_tokens"] == 300
+    assert sent.body["messages"] == [{"role": "user", "content": "Capital of France?"}]
+
+
+async def test_tool_use_round_trip_with_results_in_one_user_turn(server: ProviderServer, model: AnthropicChatModel) -> None:
+    async def weather(city: str) -> str:
+        """Weather for a city."""
+        return f"sunny in {city}"
+
+    server.add(
+        Answer.json(message(text("Checking."), use("tu_1", "weather", {"input": "Oslo"}), use("tu_2", "weather", {"input": "Rome"}))),
+        Answer.json(message(text("Sunny in both."))),
+    )
+    assert await compile(agent(model, [tool(weather)], max_turns=3)).run("Oslo and Rome?") == "Sunny in both."
+    first, second = (r.body for r in server.received)
+    assert first["tools"] == [{"name": "weather", "description": "Weather for a city.", "input_schema": tool(weather).definition()["parameters"]}]
+    assert "tool_choice" not in first
+    assert second["messages"][1] == {
+        "role": "assistant",
+        "content": [
+            {"type": "text", "text": "Checking."},
+            {"type": "tool_use", "id": "tu_1", "name": "weather", "input": {"input": "Oslo"}},
+            {"type": "tool_use", "id": "tu_2", "name": "weather", "input": {"input": "Rome"}},
+        ],
+    }
+    assert second["messages"][2] == {
+        "role": "user",
+        "content": [
+            {"type": "tool_result", "tool_use_id": "tu_1", "content": "sunny in Oslo"},
+            {"type": "tool_result", "tool_use_id": "tu_2", "content": "sunny in Rome"},
+        ],
+    }
+
+
+@attrs.frozen
+class Invoice:
+    number: str
+    total: float
+
+
+async def test_structured_output_forces_a_tool_call_whose_input_is_the_reply(server: ProviderServer, model: AnthropicChatModel) -> None:
+    server.add(Answer.json(message(use("tu_9", "Invoice", {"number": "A-1", "total": 9.5}))))
+    invoice = await compile(structured(model, Invoice)).run(ChatRequest.of("Extract: invoice A-1, total 9.50"))
+    assert invoice == Invoice("A-1", 9.5)
+    sent = server.received[0].body
+    assert sent["tool_choice"] == {"type": "tool", "name": "Invoice"}
+    assert sent["tools"][0]["name"] == "Invoice" and sent["tools"][0]["input_schema"]["required"] == ["number", "total"]
+
+
+async def test_a_typed_agent_may_call_tools_before_answering_through_the_answer_tool(server: ProviderServer, model: AnthropicChatModel) -> None:
+    async def lookup(number: str) -> str:
+        """Look an invoice up."""
+        return "total 9.5"
+
+    server.add(
+        Answer.json(message(use("tu_1", "lookup", {"input": "A-1"}))),
+        Answer.json(message(use("tu_2", "Invoice", {"number": "A-1", "total": 9.5}))),
+    )
+    result = await compile(agent(model, [tool(lookup)], max_turns=3, output=Invoice)).run("Invoice A-1?")
+    assert result == Invoice("A-1", 9.5)
+    assert server.received[0].body["tool_choice"] == {"type": "any"}
+    assert [t["name"] for t in server.received[0].body["tools"]] == ["lookup", "Invoice"]
+
+
+async def test_stream_yields_text_and_reports_usage(server: ProviderServer, client: Any) -> None:
+    seen: list[ChatResponse] = []
+    model = AnthropicChatModel(client, "claude-haiku-4-5", on_response=seen.append)
+    server.add(stream_events("Hel", "lo"))
+    assert [piece async for piece in model.stream(ChatRequest.of("hi"))] == ["Hel", "lo"]
+    assert server.received[0].body["stream"] is True
+    assert seen == [ChatResponse("Hello", "claude-haiku-4-5-20251001", 11, 6)]
+
+
+async def test_stream_assembles_tool_use_input_deltas(server: ProviderServer, client: Any) -> None:
+    seen: list[ChatResponse] = []
+    model = AnthropicChatModel(client, "claude-haiku-4-5", on_response=seen.append)
+    start = message(usage=(5, 1)).model_copy(update={"content": [], "stop_reason": None})
+    server.add(
+        Answer.stream(
+            [
+                ("message_start", RawMessageStartEvent(type="message_start", message=start)),
+                ("content_block_start", RawContentBlockStartEvent(type="content_block_start", index=0, content_block=use("tu_5", "weather", {}))),
+                *[
+                    ("content_block_delta", RawContentBlockDeltaEvent(type="content_block_delta", index=0, delta=InputJSONDelta(type="input_json_delta", partial_json=p)))
+                    for p in ('{"input"', ': "Oslo"}')
+                ],
+                ("content_block_stop", RawContentBlockStopEvent(type="content_block_stop", index=0)),
+                ("message_delta", RawMessageDeltaEvent(type="message_delta", delta=Delta(stop_reason="tool_use", stop_sequence=None), usage=MessageDeltaUsage(output_tokens=9))),
+                ("message_stop", RawMessageStopEvent(type="message_stop")),
+            ]
+        )
+    )
+    assert [piece async for piece in model.stream(ChatRequest.of("weather?"))] == []
+    assert seen[0].tool_calls == (ToolCall("tu_5", "weather", '{"input": "Oslo"}'),) and seen[0].output_tokens == 9
+
+
+@pytest.mark.parametrize(("status", "retry_after"), [(429, 12.0), (529, None), (500, None), (503, None)])
+async def test_rate_limits_overload_and_server_errors_are_transient(
+    server: ProviderServer, model: AnthropicChatModel, status: int, retry_after: float | None
+) -> None:
+    server.add(error(status, "try later", (("retry-after", "12"),) if retry_after else ()))
+    with pytest.raises(ModelTransientError) as info:
+        await model.complete(ChatRequest.of("hi"))
+    assert (info.value.status, info.value.retry_after, info.value.provider) == (status, retry_after, "anthropic")
+    assert len(server.received) == 1  # the SDK did not retry on its own
+
+
+@pytest.mark.parametrize("status", [400, 401, 403])
+async def test_refusals_are_not_transient_and_never_show_the_key(server: ProviderServer, model: AnthropicChatModel, status: int) -> None:
+    server.add(error(status, f"invalid x-api-key {KEY}"))
+    with pytest.raises(ModelCallError) as info:
+        await model.complete(ChatRequest.of("hi"))
+    assert info.value.status == status and KEY not in str(info.value) and KEY not in repr(model)
+
+
+async def test_malformed_json_is_a_transient_error(server: ProviderServer, model: AnthropicChatModel) -> None:
+    server.add(Answer(200, '{"id": "msg_1", "content": [', (("content-type", "application/json"),)))
+    with pytest.raises(ModelTransientError, match="malformed response"):
+        await model.complete(ChatRequest.of("hi"))
+
+
+async def test_a_stream_cut_mid_way_raises_after_the_text_received(server: ProviderServer, model: AnthropicChatModel) -> None:
+    server.add(stream_events("one ", "two ", "three", cut=4))
+    received: list[str] = []
+    with pytest.raises(ModelTransientError):
+        async for piece in model.stream(ChatRequest.of("count")):
+            received.append(piece)
+    assert received == ["one ", "two "]
+
+
+async def test_a_stream_without_message_stop_is_incomplete(server: ProviderServer, model: AnthropicChatModel) -> None:
+    server.add(stream_events("partial", stop=False))
+    with pytest.raises(ModelTransientError, match="ended before the reply was complete"):
+        [piece async for piece in model.stream(ChatRequest.of("hi"))]
+
+
+def test_conversation_shape() -> None:
+    from tta_dev_primitives.stdlib.llm.providers.anthropic_chat import _conversation
+
+    system, turns = _conversation(
+        (
+            ChatMessage("system", "a"),
+            ChatMessage("system", "b"),
+            ChatMessage("user", "q"),
+            ChatMessage("assistant", "", (ToolCall("t1", "f", "not json"),)),
+            ChatMessage("tool", "r", tool_call_id="t1"),
+            ChatMessage("user", "again"),
+        )
+    )
+    assert system == "a\n\nb"
+    assert turns[1] == {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "f", "input": {}}]}
+    assert turns[2:] == [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "r"}]}, {"role": "user", "content": "again"}]

@@ -1,0 +1,114 @@
+"""Model spend: the dated price table, worst-case bounds in the analysis, usage into cost
+tracking, budgets and spans, for agents and structured output as for any LLM node."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from tta_dev_primitives import Budget, BudgetError, BudgetExceededError, ChatRequest, FakeChatModel, ToolCall, agent, compile, structured, tool
+from tta_dev_primitives.observability import configure_tracing
+from tta_dev_primitives.stdlib.llm import BudgetEnforcementPrimitive, CostTrackingPrimitive, LLMPrimitive
+from tta_dev_primitives.stdlib.llm.prices import DEFAULT_PRICES, PRICES_AS_OF, ModelPrice, call_cost_bound, price_for
+from tta_dev_primitives.stdlib.llm.providers import ModelCallError
+
+pytestmark = pytest.mark.anyio
+
+
+async def weather(city: str) -> str:
+    """Weather for a city."""
+    return f"sunny in {city}"
+
+
+def test_prices_are_dated_and_dated_model_ids_find_their_family() -> None:
+    assert PRICES_AS_OF == "2026-03-21"
+    assert price_for("gpt-4o-mini-2024-07-18") == DEFAULT_PRICES["gpt-4o-mini"]  # not gpt-4o's
+    assert price_for("gpt-4o-2024-08-06") == DEFAULT_PRICES["gpt-4o"]
+    assert price_for("claude-sonnet-4-5-20250929") == DEFAULT_PRICES["claude-sonnet-4-5"]  # not claude-sonnet-4's
+    assert price_for("claude-opus-4-1-20250805") == DEFAULT_PRICES["claude-opus-4-1"]
+    assert price_for("gpt-4") is None and price_for("gpt-4omni") is None and price_for("llama3") is None
+    assert price_for("llama3", {**DEFAULT_PRICES, "llama3": ModelPrice(0, 0)}) == ModelPrice(0, 0)
+
+
+def test_a_calls_worst_case_comes_from_its_bounds_and_price() -> None:
+    assert call_cost_bound(FakeChatModel("gpt-4o-mini", max_tokens=1000, max_input_tokens=10_000)) == pytest.approx(
+        (10_000 * 0.15 + 1000 * 0.60) / 1e6
+    )
+    # no bounds given: the context window and the longest reply from the table
+    assert call_cost_bound(FakeChatModel("gpt-4o")) == pytest.approx((128_000 * 2.50 + 16_384 * 10.00) / 1e6)
+    assert call_cost_bound(FakeChatModel("fake-small")) is None  # no context window known
+    assert call_cost_bound(FakeChatModel("unknown-model", max_tokens=1, max_input_tokens=1)) is None
+
+
+def test_agent_analysis_counts_model_calls_and_cost_over_turns_and_retries() -> None:
+    model = FakeChatModel("gpt-4o-mini", max_tokens=1000, max_input_tokens=10_000)
+    plan = compile(agent(model, [tool(weather)], max_turns=5).retry(max_attempts=2, jitter=False))
+    analysis = plan.analysis
+    assert analysis is not None
+    assert analysis.model_calls == 10
+    assert analysis.cost == pytest.approx(10 * call_cost_bound(model))  # type: ignore[operator]
+    assert "worst-case LLM calls 10" in plan.explain()
+
+
+def test_a_compile_time_budget_refuses_an_agent_that_could_overspend() -> None:
+    model = FakeChatModel("gpt-4o", max_tokens=2000, max_input_tokens=100_000)  # $0.27 per call at worst
+    with pytest.raises(BudgetError, match="worst-case cost"):
+        compile(agent(model, [tool(weather)], max_turns=10), budget=Budget(max_cost=1.0))
+    compile(agent(model, [tool(weather)], max_turns=3), budget=Budget(max_cost=1.0))
+
+
+async def test_usage_flows_into_cost_tracking_through_an_agent() -> None:
+    model = FakeChatModel("gpt-4o-mini-2024-07-18", script=[ToolCall("c1", "weather", '{"input": "Oslo"}'), "Sunny in Oslo."])
+    tracked = CostTrackingPrimitive(LLMPrimitive(model))
+    assert await compile(agent(tracked, [tool(weather)], max_turns=3)).run("Weather in Oslo?") == "Sunny in Oslo."
+    report = await tracked.get_cost_report()
+    usage = report.by_model["gpt-4o-mini-2024-07-18"]
+    assert usage.calls == 2 and usage.input_tokens > 0
+    assert report.total_usd == pytest.approx(DEFAULT_PRICES["gpt-4o-mini"].cost(usage.input_tokens, usage.output_tokens))
+
+
+async def test_a_budget_stops_an_agent_before_the_call_that_would_exceed_it() -> None:
+    calls = [ToolCall(f"c{i}", "weather", '{"input": "Oslo"}') for i in range(10)]
+    model = FakeChatModel("gpt-4o", script=calls)
+    tracked = CostTrackingPrimitive(LLMPrimitive(model))
+    guarded = BudgetEnforcementPrimitive(tracked, budget_usd=0.0002)
+    with pytest.raises(BudgetExceededError):
+        await compile(agent(guarded, [tool(weather)], max_turns=10)).run("Weather, again and again " * 10)
+    report = await guarded.get_cost_report()
+    assert report.total_usd >= 0.0002 and len(model.requests) < 10
+
+
+@attrs.frozen
+class City:
+    name: str
+    population: int
+
+
+async def test_structured_output_over_a_tracked_node() -> None:
+    model = FakeChatModel("gpt-4o-mini", script=['{"name": "Oslo", "population": 709000}'])
+    tracked = CostTrackingPrimitive(LLMPrimitive(model))
+    assert await compile(structured(tracked, City)).run(ChatRequest.of("Oslo?")) == City("Oslo", 709000)
+    assert (await tracked.get_cost_report()).by_model["gpt-4o-mini"].calls == 1
+
+
+async def test_the_fake_model_refuses_requests_over_its_input_bound_like_a_provider() -> None:
+    model = FakeChatModel("gpt-4o-mini", max_input_tokens=3)
+    with pytest.raises(ModelCallError) as info:
+        await model.complete(ChatRequest.of("one two three four"))
+    assert info.value.status == 400
+    assert (await FakeChatModel("fake-small", reply=lambda r: "a b c d e", max_tokens=2).complete(ChatRequest.of("x"))).text == "a b"
+
+
+async def test_every_model_call_puts_its_usage_on_the_span() -> None:
+    exporter = InMemorySpanExporter()
+    hook = configure_tracing("tests", exporter=exporter, set_global=False, install=False)
+    assert hook is not None
+    model = FakeChatModel("gpt-4o-mini", script=[ToolCall("c1", "weather", '{"input": "Oslo"}'), "done"])
+    await compile(agent(model, [tool(weather)], max_turns=3)).with_hooks(hook).run("Oslo?")
+    spans = [s for s in exporter.get_finished_spans() if s.name == "gpt-4o-mini"]
+    assert len(spans) == 2
+    for span in spans:
+        attributes = span.attributes or {}
+        assert attributes["gen_ai.provider.name"] == "fake" and attributes["gen_ai.response.model"] == "gpt-4o-mini"
+        assert int(attributes["gen_ai.usage.input_tokens"]) > 0  # type: ignore[call-overload]
