@@ -2,6 +2,7 @@
 hallucination detection, each a WorkflowPrimitive, composed exactly as in the original README.
 
     python examples/agentic_rag_workflow.py
+    python examples/agentic_rag_workflow.py --base-url URL --model NAME   # answers from a real model
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import asyncio
 import attrs
 
 from tta_dev_primitives import WorkflowContext, WorkflowPrimitive, compile
+from tta_dev_primitives.stdlib.llm import ChatRequest, FakeChatModel
+from tta_dev_primitives.stdlib.llm.providers.select import chat_model
 
 KNOWLEDGE = {
     "breaker": "A circuit breaker fails fast while a dependency is down and probes it when half-open.",
@@ -55,10 +58,23 @@ class DocumentGraderPrimitive(WorkflowPrimitive[RagState, RagState]):
         return attrs.evolve(input_data, documents=relevant)
 
 
+def first_document(request: ChatRequest) -> str:
+    """The fake model's answer: the first document of the prompt, verbatim."""
+    lines = request.prompt.split("\n")
+    return lines[1] if len(lines) > 2 and lines[1] else "I don't know."
+
+
+model = chat_model(FakeChatModel("fake-small", reply=first_document))
+
+
 class AnswerGeneratorPrimitive(WorkflowPrimitive[RagState, RagState]):
     async def execute(self, input_data: RagState, context: WorkflowContext) -> RagState:
-        answer = input_data.documents[0] if input_data.documents else "I don't know."
-        return attrs.evolve(input_data, answer=answer)
+        documents = "\n".join(input_data.documents)
+        prompt = f"Answer in one sentence from these documents only:\n{documents}\n\nQuestion: {input_data.question}"
+        if not input_data.documents:
+            return attrs.evolve(input_data, answer="I don't know.")
+        response = await model.complete(ChatRequest.of(prompt))
+        return attrs.evolve(input_data, answer=response.text.strip())
 
 
 class AnswerGraderPrimitive(WorkflowPrimitive[RagState, RagState]):
@@ -66,11 +82,17 @@ class AnswerGraderPrimitive(WorkflowPrimitive[RagState, RagState]):
         return attrs.evolve(input_data, answer_ok=input_data.answer != "I don't know.")
 
 
+def words(text: str) -> set[str]:
+    return {w.strip(".,;:!?()").lower() for w in text.split()} - {""}
+
+
 class HallucinationGraderPrimitive(WorkflowPrimitive[RagState, RagState]):
-    """An answer is grounded when it comes from a retrieved document."""
+    """An answer is grounded when most of its words come from the retrieved documents."""
 
     async def execute(self, input_data: RagState, context: WorkflowContext) -> RagState:
-        grounded = input_data.answer in input_data.documents
+        answer = words(input_data.answer)
+        sources = set().union(*(words(d) for d in input_data.documents))
+        grounded = bool(answer) and len(answer & sources) >= 0.6 * len(answer)
         context.state["hallucination_checked"] = True
         return attrs.evolve(input_data, grounded=grounded)
 

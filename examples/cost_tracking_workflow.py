@@ -1,6 +1,7 @@
 """Cost management: per-model spend tracking and budget enforcement across LLM calls.
 
     python examples/cost_tracking_workflow.py
+    python examples/cost_tracking_workflow.py --provider openai --model gpt-4o-mini   # real usage, priced
 """
 
 from __future__ import annotations
@@ -9,24 +10,32 @@ import asyncio
 
 from tta_dev_primitives import BudgetExceededError, Router, compile
 from tta_dev_primitives.stdlib.llm import (
+    DEFAULT_PRICES,
     BudgetEnforcementPrimitive,
     ChatRequest,
     CostTrackingPrimitive,
     FakeChatModel,
     LLMPrimitive,
+    ModelPrice,
 )
+from tta_dev_primitives.stdlib.llm.prices import price_for
+from tta_dev_primitives.stdlib.llm.providers.select import chat_model
 
 
 def long_reply(request: ChatRequest) -> str:
     return " ".join(["detailed"] * 400) + f" answer to: {request.prompt}"
 
 
-cheap = LLMPrimitive(FakeChatModel("fake-small"))
-premium = LLMPrimitive(FakeChatModel("fake-large", reply=long_reply))
+cheap_model = chat_model(FakeChatModel("fake-small"))
+premium_model = chat_model(FakeChatModel("fake-large", reply=long_reply))
+cheap = LLMPrimitive(cheap_model)
+premium = LLMPrimitive(premium_model)
 llm_primitive = Router({"fast": cheap, "quality": premium}, router_fn=lambda r: "quality" if "explain" in r.prompt else "fast")
 
 # Track and enforce budget across LLM calls
-cost_tracker = CostTrackingPrimitive(llm_primitive)
+# (a local model the dated price table does not know is priced at $0 here, not an error)
+unknown = {m.model: ModelPrice(0.0, 0.0) for m in (cheap_model, premium_model) if price_for(m.model) is None}
+cost_tracker = CostTrackingPrimitive(llm_primitive, prices={**DEFAULT_PRICES, **unknown})
 enforcer = BudgetEnforcementPrimitive(
     cost_tracker,
     budget_usd=0.005,  # a demo-sized budget (the original README shows 10.0)

@@ -2,6 +2,7 @@
 aggregator combines their findings; composed exactly as in the original README.
 
     python examples/multi_agent_workflow.py
+    python examples/multi_agent_workflow.py --provider anthropic   # a real model (or --base-url URL --model NAME)
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import attrs
 
 from tta_dev_primitives import ParallelPrimitive, WorkflowContext, WorkflowPrimitive, compile
 from tta_dev_primitives.stdlib.llm import ChatRequest, FakeChatModel
+from tta_dev_primitives.stdlib.llm.providers.select import chat_model
 
-model = FakeChatModel("fake-small", reply=lambda r: f"notes on {r.prompt.split(':', 1)[-1].strip()}")
+model = chat_model(FakeChatModel("fake-small", reply=lambda r: f"notes on {r.prompt.split(':', 1)[-1].strip()}"))
 
 
 @attrs.frozen

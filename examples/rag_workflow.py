@@ -1,6 +1,7 @@
 """RAG pipeline: caching, fallback, retry and a sequential flow, on a fake model and store.
 
     python examples/rag_workflow.py
+    python examples/rag_workflow.py --base-url URL --model NAME   # a real OpenAI-compatible model
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import random
 
 from tta_dev_primitives import Cache, Fallback, RunContext, Sequential, TransientError, compile, node
 from tta_dev_primitives.stdlib.llm import ChatRequest, ChatResponse, FakeChatModel, LLMPrimitive
+from tta_dev_primitives.stdlib.llm.providers.select import chat_model
 
 DOCUMENTS = [
     "Retries use full-jitter exponential backoff and only retry transient errors.",
@@ -63,8 +65,8 @@ def large_reply(request: ChatRequest) -> str:
     raise Unavailable("large model is overloaded")
 
 
-large = LLMPrimitive(FakeChatModel("fake-large", reply=large_reply), name="large-model")
-small = LLMPrimitive(FakeChatModel("fake-small", reply=lambda r: f"In short: {first_line(r)}"), name="small-model")
+large = LLMPrimitive(chat_model(FakeChatModel("fake-large", reply=large_reply)), name="large-model")
+small = LLMPrimitive(chat_model(FakeChatModel("fake-small", reply=lambda r: f"In short: {first_line(r)}")), name="small-model")
 
 retrieve = node(store.search, name="vector_search").declare(idempotent=True).retry(max_attempts=3, initial_delay=0.001)
 generate = Fallback(primary=large, fallback=small)

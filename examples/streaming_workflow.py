@@ -2,6 +2,7 @@
 caller as they complete, and measure time to first token and throughput.
 
     python examples/streaming_workflow.py
+    python examples/streaming_workflow.py --base-url URL --model NAME   # a real OpenAI-compatible model
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ import attrs
 
 from tta_dev_primitives import RunContext, compile, node
 from tta_dev_primitives.stdlib.llm import ChatRequest, FakeChatModel
+from tta_dev_primitives.stdlib.llm.providers.select import chat_model
 
-model = FakeChatModel(
-    "fake-small",
-    reply=lambda r: "Streams arrive token by token. Buffers turn them into sentences. Metrics show the latency.",
+model = chat_model(
+    FakeChatModel(
+        "fake-small",
+        reply=lambda r: "Streams arrive token by token. Buffers turn them into sentences. Metrics show the latency.",
+    )
 )
 
 

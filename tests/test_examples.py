@@ -10,7 +10,16 @@ import anyio
 import pytest
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
-NAMES = ["quickstart", "rag_workflow", "agentic_rag_workflow", "cost_tracking_workflow", "streaming_workflow", "multi_agent_workflow"]
+NAMES = [
+    "quickstart",
+    "rag_workflow",
+    "agentic_rag_workflow",
+    "cost_tracking_workflow",
+    "streaming_workflow",
+    "multi_agent_workflow",
+    "agent_tools",
+    "structured_extraction",
+]
 
 
 def _load(name: str) -> object:
@@ -35,9 +44,19 @@ def test_example_runs(name: str, capsys: pytest.CaptureFixture[str]) -> None:
         "cost_tracking_workflow": "refused: LLM budget of $0.005 exhausted",
         "streaming_workflow": "3 sentences",
         "multi_agent_workflow": "- fact checker: notes on check facts",
+        "agent_tools": "answer: TripAdvice(city='Oslo', pack_umbrella=True, budget_nok=3450.0",
+        "structured_extraction": "total 409.50 EUR",
     }[name]
     assert expected in out
 
 
 def test_there_are_five_example_workflows_besides_the_quickstart() -> None:
     assert len(list(EXAMPLES.glob("*_workflow.py"))) == 5
+
+
+def test_the_agent_example_shows_its_bound_transcript_and_cost(capsys: pytest.CaptureFixture[str]) -> None:
+    anyio.run(_load("agent_tools").main)  # type: ignore[attr-defined]
+    out = capsys.readouterr().out
+    assert "worst-case LLM calls 6" in out and "tools 'tools(weather, population, to_nok)'" in out
+    assert "tool      error: to_nok: invalid arguments" in out  # the bad argument went back to the model
+    assert "cost: gpt-4o-mini calls=4" in out

@@ -148,4 +148,5 @@ def structured_prompt(
     def request(prompt: str) -> ChatRequest:
         return ChatRequest.of(prompt, system=system, model=request_model)
 
-    return node(request, name="prompt") >> structured(model, output, max_repairs=max_repairs, name=name)
+    built = node(request, name="prompt") >> structured(model, output, max_repairs=max_repairs, name=name)
+    return built.named(name) if name else built
