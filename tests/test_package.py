@@ -54,6 +54,9 @@ def _namespace() -> dict[str, object]:
     """Names that public signatures mention only under TYPE_CHECKING."""
     import random
 
+    import anthropic
+    import openai
+
     from tta_dev_primitives.stdlib import cache, clock, guard
     from tta_dev_primitives.stdlib.recovery import budget, retry
 
@@ -64,6 +67,8 @@ def _namespace() -> dict[str, object]:
 
     names: dict[str, object] = {
         "random": random,
+        "openai": openai,
+        "anthropic": anthropic,
         "Context": Context,
         "SpanExporter": SpanExporter,
         "Span": Span,

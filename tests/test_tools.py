@@ -1,4 +1,4 @@
-"""Tools: JSON Schema and validation from the input type (msgspec), errors back to the model."""
+"""Tools: JSON Schema and validation from the input type (msgspec, or pydantic for its models), errors back to the model."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Literal, TypedDict
 
 import attrs
+import pydantic
 import pytest
 
-from tta_dev_primitives import BuildError, ConfigError, ToolArgumentsError, compile, node, tool
+from tta_dev_primitives import BuildError, ConfigError, FakeChatModel, ToolArgumentsError, compile, node, structured_prompt, tool
 
 pytestmark = pytest.mark.anyio
 
@@ -165,3 +166,46 @@ async def test_the_fake_model_replays_scripted_tool_calls_and_text() -> None:
         await model.complete(ChatRequest.of("again"))
     with pytest.raises(ConfigError, match="either reply= or script="):
         FakeChatModel(reply=lambda r: "x", script=["y"])
+
+
+class Booking(pydantic.BaseModel):
+    """A pydantic model as a tool's input: schema and validation come from pydantic."""
+
+    hotel: str
+    nights: int = pydantic.Field(ge=1, le=30)
+
+
+async def test_pydantic_models_get_pydantics_schema_and_validation() -> None:
+    async def book(booking: Booking) -> Booking:
+        """Book a hotel."""
+        return booking
+
+    booker = tool(book)
+    assert booker.validator.library == "pydantic"
+    assert booker.parameters["required"] == ["hotel", "nights"] and not booker.wrapped
+    nights = booker.parameters["properties"]["nights"]  # type: ignore[index]
+    assert nights["minimum"] == 1 and nights["maximum"] == 30
+    result = await booker.invoke('{"hotel": "Fjord", "nights": 2}')
+    assert result.value == Booking(hotel="Fjord", nights=2) and result.content() == '{"hotel":"Fjord","nights":2}'
+    bad = await booker.invoke('{"hotel": "Fjord", "nights": 0}')
+    assert bad.error is not None and "nights" in bad.error and "greater than or equal to 1" in bad.error
+
+
+async def test_structured_output_into_a_list_of_pydantic_models() -> None:
+    model = FakeChatModel(script=['{"input": [{"hotel": "A", "nights": 40}]}', '{"input": [{"hotel": "A", "nights": 3}]}'])
+    result = await compile(structured_prompt(model, list[Booking])).run("bookings?")
+    assert result == [Booking(hotel="A", nights=3)]
+    assert "less than or equal to 30" in model.requests[1].messages[-1].content
+
+
+class Opaque:
+    pass
+
+
+def test_a_type_no_library_can_describe_is_a_build_error_naming_the_tool() -> None:
+    def use(value: Opaque) -> str:
+        """Use it."""
+        return "ok"
+
+    with pytest.raises(BuildError, match=r"tool 'use': no JSON Schema for .*Opaque"):
+        tool(use)

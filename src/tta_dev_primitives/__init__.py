@@ -5,6 +5,7 @@ into an inspectable Plan, and `await plan.run(x)`.
 """
 
 import logging
+from typing import TYPE_CHECKING
 
 from .compiler import Plan, TypeMismatchError, available_passes, compile
 from .compiler.passes import Analysis, Budget, BudgetError, Lint, LintError, StateKeyError
@@ -69,6 +70,8 @@ from .stdlib.llm import (
     CostTrackingPrimitive,
     FakeChatModel,
     LLMPrimitive,
+    ModelCallError,
+    ModelTransientError,
     StructuredOutputError,
     Tool,
     ToolArgumentsError,
@@ -80,7 +83,12 @@ from .stdlib.llm import (
     structured,
     structured_prompt,
     tool,
+    chat_model,
 )
+
+if TYPE_CHECKING:
+    from .stdlib.llm.providers.anthropic_chat import AnthropicChatModel
+    from .stdlib.llm.providers.openai_chat import OpenAIChatModel
 from .stdlib.flow import (
     BudgetExceededError,
     CheapestMeetingQuality,
@@ -137,6 +145,7 @@ logging.getLogger("tta_dev_primitives").addHandler(logging.NullHandler())  # a l
 __all__ = [
     "__version__",
     "Analysis",
+    "AnthropicChatModel",
     "Budget",
     "BudgetEnforcementPrimitive",
     "BudgetError",
@@ -182,11 +191,14 @@ __all__ = [
     "LowestLatency",
     "MemoryStore",
     "MockPrimitive",
+    "ModelCallError",
+    "ModelTransientError",
     "NoRouteMeetsQualityError",
     "NoRunContextError",
     "Node",
     "NodeInfo",
     "NodeTimeoutError",
+    "OpenAIChatModel",
     "OutputTypeError",
     "Parallel",
     "ParallelError",
@@ -226,8 +238,8 @@ __all__ = [
     "ToolCall",
     "ToolResult",
     "ToolSpec",
-    "Transcript",
     "Traits",
+    "Transcript",
     "TransientError",
     "TypeMismatchError",
     "UnknownPassError",
@@ -238,6 +250,7 @@ __all__ = [
     "branch",
     "cached",
     "canonical_key",
+    "chat_model",
     "check_outputs",
     "combine",
     "compensated",
@@ -271,3 +284,12 @@ __all__ = [
     "track_metrics",
     "uninstall_hook",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The SDK-backed model clients load their SDK (an extra) only when asked for."""
+    if name in ("OpenAIChatModel", "AnthropicChatModel"):
+        from .stdlib.llm import providers
+
+        return getattr(providers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,7 @@
-"""LLM primitives: the chat model protocol, a fake model, an LLM node, cost tracking and budgets."""
+"""LLM primitives: the chat model protocol, a fake model, real clients (OpenAI, Anthropic), an LLM
+node, tools, structured output, agents, cost tracking and budgets."""
+
+from typing import TYPE_CHECKING
 
 from .agent import Transcript, agent
 from .cost import (
@@ -10,13 +13,21 @@ from .cost import (
     ModelPrice,
     ModelUsage,
 )
+if TYPE_CHECKING:
+    from .providers.anthropic_chat import AnthropicChatModel
+    from .providers.openai_chat import OpenAIChatModel
 from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse, FakeChatModel, ToolCall, ToolSpec
+from .prices import PRICES_AS_OF, call_cost_bound, price_for
 from .primitive import LLMPrimitive
+from .providers.errors import ModelCallError, ModelTransientError
+from .providers.select import chat_model
 from .structured import StructuredOutputError, structured, structured_prompt
 from .tools import Tool, ToolArgumentsError, ToolResult, tool
 
 __all__ = [
     "DEFAULT_PRICES",
+    "PRICES_AS_OF",
+    "AnthropicChatModel",
     "BudgetEnforcementPrimitive",
     "ChatMessage",
     "ChatModel",
@@ -27,8 +38,11 @@ __all__ = [
     "CostTrackingPrimitive",
     "FakeChatModel",
     "LLMPrimitive",
+    "ModelCallError",
     "ModelPrice",
+    "ModelTransientError",
     "ModelUsage",
+    "OpenAIChatModel",
     "StructuredOutputError",
     "Tool",
     "ToolArgumentsError",
@@ -37,7 +51,19 @@ __all__ = [
     "ToolSpec",
     "Transcript",
     "agent",
+    "call_cost_bound",
+    "chat_model",
+    "price_for",
     "structured",
     "structured_prompt",
     "tool",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The SDK-backed clients load their SDK (an extra) only when asked for."""
+    if name in ("OpenAIChatModel", "AnthropicChatModel"):
+        from . import providers
+
+        return getattr(providers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

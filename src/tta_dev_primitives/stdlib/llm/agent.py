@@ -24,6 +24,7 @@ from ...errors import ConfigError
 from ...executor.emit import AsyncFn, Emitter, Step, emitter
 from .ask import AskNode, LLMNode, as_llm_node
 from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse, ToolCall
+from .schema import SchemaMismatch
 from .structured import ReplyFormat
 from .tools import AnyTool, Tool, ToolResult, answer
 
@@ -153,7 +154,6 @@ def agent(
     if len(set(names)) != len(names):
         raise ConfigError(label, "tools", "tools with distinct names", names)
     reply_format = ReplyFormat.of(output) if output is not str else None
-    invalid = ReplyFormat.errors()
     specs = tuple(t.spec() for t in tools)
 
     def start(prompt: str) -> Transcript[Any]:
@@ -170,7 +170,7 @@ def agent(
             return attrs.evolve(step, done=True, output=response.text)
         try:
             value = reply_format.read(response.text)
-        except invalid as error:
+        except SchemaMismatch as error:
             retry = (*messages, ChatMessage("user", f"That answer does not fit the schema: {error}. Answer again."))
             return attrs.evolve(step, request=attrs.evolve(step.request, messages=retry))
         return attrs.evolve(step, done=True, output=value)

@@ -20,7 +20,7 @@ from ...errors import ConfigError, PrimitivesError
 from ...validate import check_non_negative
 from .ask import AskNode, LLMNode, as_llm_node
 from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse
-from .tools import _msgspec, _object_schema
+from .schema import WRAPPED, SchemaMismatch, TypeSchema, object_schema, type_schema
 
 __all__ = ["ReplyFormat", "StructuredOutputError", "structured", "structured_prompt"]
 
@@ -53,7 +53,7 @@ def _schema_name(output: object) -> str:
     return name if isinstance(name, str) and name.isidentifier() else "output"
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class ReplyFormat(Generic[T]):
     """How a reply of type `output` is asked for (`response_format`) and read back: shared by
     `structured` and `agent`."""
@@ -61,26 +61,25 @@ class ReplyFormat(Generic[T]):
     output: type[T]
     response_format: str
     wrapped: bool
+    validator: TypeSchema
 
     @classmethod
     def of(cls, output: type[T]) -> ReplyFormat[T]:
-        parameters, wrapped = _object_schema(output)
+        validator = type_schema(output, where=f"structured output {_schema_name(output)}")
+        parameters, wrapped = object_schema(validator.schema)
         text = json.dumps({"name": _schema_name(output), "schema": parameters}, sort_keys=True)
-        return cls(output, text, wrapped)
+        return cls(output, text, wrapped, validator)
 
     def read(self, reply: str) -> T:
-        """The reply decoded and validated; raises msgspec's DecodeError or ValidationError."""
-        msgspec = _msgspec()
-        raw: Any = msgspec.json.decode(reply)
-        if self.wrapped and isinstance(raw, dict) and "input" in raw:
-            raw = raw["input"]
-        value: T = msgspec.convert(raw, self.output, strict=False)
+        """The reply decoded and validated; raises SchemaMismatch saying why it does not fit."""
+        try:
+            raw: Any = json.loads(reply)
+        except ValueError as error:
+            raise SchemaMismatch(f"not JSON: {error}") from None
+        if self.wrapped and isinstance(raw, dict) and WRAPPED in raw:
+            raw = raw[WRAPPED]
+        value: T = self.validator.convert(raw)
         return value
-
-    @staticmethod
-    def errors() -> tuple[type[Exception], ...]:
-        msgspec = _msgspec()
-        return (msgspec.DecodeError, msgspec.ValidationError)
 
 
 def structured(model: ChatModel | LLMNode, output: type[T], *, max_repairs: int = 2, name: str | None = None) -> Node[ChatRequest, T]:
@@ -95,7 +94,6 @@ def structured(model: ChatModel | LLMNode, output: type[T], *, max_repairs: int 
     if repairs != max_repairs:
         raise ConfigError(label, "max_repairs", "an int >= 0", max_repairs)
     reply_format = ReplyFormat.of(output)
-    invalid = reply_format.errors()
 
     def start(request: ChatRequest) -> Exchange[T]:
         return Exchange(attrs.evolve(request, response_format=reply_format.response_format))
@@ -103,7 +101,7 @@ def structured(model: ChatModel | LLMNode, output: type[T], *, max_repairs: int 
     def ask(exchange: Exchange[T], response: ChatResponse) -> Exchange[T]:
         try:
             value = reply_format.read(response.text)
-        except invalid as error:
+        except SchemaMismatch as error:
             retry = (
                 *exchange.request.messages,
                 ChatMessage("assistant", response.text),

@@ -1,11 +1,9 @@
 """Tools: typed nodes a model can call, with a JSON Schema and validation taken from the input type.
 
 `tool(fn_or_node)` reads the input type (attrs classes, dataclasses, TypedDict, NamedTuple,
-Literal, Enum, Optional/unions, lists, dicts, primitives) and asks msgspec for its JSON Schema
-and for validation: we write neither a schema generator nor a validator. A model's arguments that
-do not fit come back as an error result the model can read and correct, never as a crash.
-
-msgspec is an extra: `pip install 'tta-dev-primitives[agents]'`.
+Literal, Enum, Optional/unions, lists, dicts, primitives; pydantic models) and asks msgspec (or
+pydantic) for its JSON Schema and for validation (see `schema`). A model's arguments that do not
+fit come back as an error result the model can read and correct, never as a crash.
 """
 
 from __future__ import annotations
@@ -28,16 +26,12 @@ from ...dsl.types import UNKNOWN
 from ...errors import BuildError, ConfigError
 from ...validate import check_name
 from .model import ToolSpec
+from .schema import WRAPPED, SchemaMismatch, TypeSchema, json_text, object_schema, type_schema
 
 __all__ = ["AnyTool", "Tool", "ToolArgumentsError", "ToolResult", "answer", "tool"]
 
 A = TypeVar("A")
 R = TypeVar("R")
-
-_WRAPPED = "input"
-"""The property holding the input when the input type is not a JSON object (a str, a list, ...):
-providers require a tool's parameters to be an object."""
-
 
 class ToolArgumentsError(ConfigError):
     """A model's arguments for a tool do not fit the tool's input type."""
@@ -61,36 +55,7 @@ class ToolResult:
             return f"error: {self.error}"
         if isinstance(self.value, str):
             return self.value
-        return str(_msgspec().json.encode(self.value).decode())
-
-
-def _msgspec() -> Any:
-    try:
-        import msgspec
-    except ImportError:  # pragma: no cover - exercised only without the extra
-        raise BuildError("tools need msgspec: pip install 'tta-dev-primitives[agents]'") from None
-    return msgspec
-
-
-def _object_schema(tp: object) -> tuple[dict[str, object], bool]:
-    """The JSON Schema of `tp` as an object schema (providers require one), and whether the input
-    had to be wrapped in `{"input": ...}` to make it one."""
-    schema: dict[str, Any] = dict(_msgspec().json.schema(tp))
-    defs: dict[str, Any] = schema.pop("$defs", {})
-    root = schema
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/$defs/") and len(schema) == 1:
-        name = ref.removeprefix("#/$defs/")
-        root = dict(defs[name])
-        others = {k: v for k, v in defs.items() if k != name}
-        if ref not in json.dumps([root, others]):  # keep the root's definition only if it recurses
-            defs = others
-    wrapped = root.get("type") != "object"
-    if wrapped:
-        root = {"type": "object", "properties": {_WRAPPED: root}, "required": [_WRAPPED]}
-    if defs:
-        root["$defs"] = defs
-    return root, wrapped
+        return json_text(self.value)
 
 
 class AnyTool(Protocol):
@@ -120,6 +85,8 @@ class Tool(Generic[A, R]):
     parameters: Mapping[str, object]
     wrapped: bool
     """Whether the input sits in `{"input": ...}` (input types that are not JSON objects)."""
+    validator: TypeSchema
+    """The input type's schema and validator (msgspec's, or pydantic's for pydantic models)."""
 
     def spec(self) -> ToolSpec:
         """The tool as a request carries it to the model."""
@@ -133,7 +100,6 @@ class Tool(Generic[A, R]):
         """The model's arguments (JSON text or a decoded object) as a value of the input type.
 
         Raises ToolArgumentsError naming the tool and the offending field."""
-        msgspec = _msgspec()
         try:
             raw = json.loads(arguments) if isinstance(arguments, (str, bytes)) else arguments
         except ValueError as error:
@@ -141,12 +107,12 @@ class Tool(Generic[A, R]):
         if not isinstance(raw, Mapping):
             raise ToolArgumentsError(self.name, "arguments", "a JSON object", raw)
         if self.wrapped:
-            if _WRAPPED not in raw:
-                raise ToolArgumentsError(self.name, "arguments", f'an object with an "{_WRAPPED}" field', raw)
-            raw = raw[_WRAPPED]
+            if WRAPPED not in raw:
+                raise ToolArgumentsError(self.name, "arguments", f'an object with an "{WRAPPED}" field', raw)
+            raw = raw[WRAPPED]
         try:
-            value: A = msgspec.convert(raw, self.input_type, strict=False)
-        except msgspec.ValidationError as error:
+            value: A = self.validator.convert(raw)
+        except SchemaMismatch as error:
             raise ToolArgumentsError(self.name, "arguments", f"a {format_type(self.input_type)} ({error})", raw) from None
         return value
 
@@ -210,9 +176,10 @@ def tool(fn: object, /, *, name: str | None = None, description: str | None = No
     input_type = plan.input_type
     if input_type is UNKNOWN or input_type is object:
         raise BuildError(f"tool {label!r}: its input type is not annotated, so there is no schema for the model's arguments")
-    parameters, wrapped = _object_schema(input_type)
+    validator = type_schema(input_type, where=f"tool {label!r}")
+    parameters, wrapped = object_schema(validator.schema)
     target = fn.root if isinstance(fn, Plan) else getattr(fn, "fn", fn)
-    return Tool(label, _description(target, description, label), plan, built, input_type, parameters, wrapped)
+    return Tool(label, _description(target, description, label), plan, built, input_type, parameters, wrapped, validator)
 
 
 def _plan_node(plan: Plan[Any, Any]) -> Node[Any, Any]:

@@ -1,0 +1,128 @@
+"""The JSON Schema of a type and validation into it, from well-kept libraries (we write neither):
+msgspec for attrs classes, dataclasses, TypedDict, NamedTuple, Literal, Enum, unions, lists,
+dicts and primitives; pydantic's TypeAdapter for what msgspec does not know (pydantic models,
+and containers of them) when pydantic is installed.
+
+msgspec is an extra: `pip install 'tta-dev-primitives[agents]'`.
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from ...compiler.types import format_type
+from ...errors import BuildError
+
+__all__ = ["SchemaMismatch", "TypeSchema", "json_text", "msgspec_module", "object_schema", "type_schema"]
+
+WRAPPED = "input"
+"""The property holding the input when the type is not a JSON object (a str, a list, ...):
+providers require a tool's parameters to be an object."""
+
+
+class SchemaMismatch(ValueError):
+    """A value (or JSON text) does not fit the type; the message says where and why."""
+
+
+def msgspec_module() -> Any:
+    try:
+        import msgspec
+    except ImportError:  # pragma: no cover - exercised only without the extra
+        raise BuildError("tools and structured output need msgspec: pip install 'tta-dev-primitives[agents]'") from None
+    return msgspec
+
+
+@attrs.frozen(eq=False)
+class TypeSchema:
+    """A type's JSON Schema, and `convert(raw)`: a decoded JSON value validated into the type
+    (raises SchemaMismatch). `library` says whose they are (msgspec or pydantic)."""
+
+    tp: object
+    schema: Mapping[str, Any]
+    convert: Callable[[object], Any]
+    library: str
+
+
+def _with_msgspec(tp: object) -> TypeSchema:
+    msgspec = msgspec_module()
+    schema = msgspec.json.schema(tp)  # TypeError when msgspec does not know the type
+
+    def convert(raw: object) -> Any:
+        try:
+            return msgspec.convert(raw, tp, strict=False)
+        except msgspec.ValidationError as error:
+            raise SchemaMismatch(str(error)) from None
+
+    return TypeSchema(tp, schema, convert, "msgspec")
+
+
+def _with_pydantic(tp: object) -> TypeSchema | None:
+    try:
+        import pydantic
+    except ImportError:
+        return None
+    try:
+        adapter: Any = pydantic.TypeAdapter(typing.cast(Any, tp))
+        schema = adapter.json_schema()
+    except (pydantic.PydanticSchemaGenerationError, pydantic.PydanticUserError, TypeError):
+        return None
+
+    def convert(raw: object) -> Any:
+        try:
+            return adapter.validate_python(raw)
+        except pydantic.ValidationError as error:
+            raise SchemaMismatch(str(error).replace("\n", "; ")) from None
+
+    return TypeSchema(tp, schema, convert, "pydantic")
+
+
+def type_schema(tp: object, *, where: str) -> TypeSchema:
+    """The schema and validator of `tp`: msgspec's, else pydantic's; BuildError (naming
+    `where`) when neither library can describe the type."""
+    try:
+        return _with_msgspec(tp)
+    except TypeError as error:
+        fallback = _with_pydantic(tp)
+        if fallback is not None:
+            return fallback
+        raise BuildError(
+            f"{where}: no JSON Schema for {format_type(tp)} ({error}); use attrs classes, dataclasses, TypedDict, "
+            "NamedTuple, Literal, Enum, unions, lists, dicts and primitives (or pydantic models, with pydantic installed)"
+        ) from None
+
+
+def object_schema(schema: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+    """`schema` as an object schema (providers require one) with its root inlined, and whether
+    the value had to be wrapped in `{"input": ...}` to make it one."""
+    schema = dict(schema)
+    defs: dict[str, Any] = schema.pop("$defs", {})
+    root = schema
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/") and len(schema) == 1:
+        name = ref.removeprefix("#/$defs/")
+        root = dict(defs[name])
+        others = {k: v for k, v in defs.items() if k != name}
+        if ref not in json.dumps([root, others]):  # keep the root's definition only if it recurses
+            defs = others
+    wrapped = root.get("type") != "object"
+    if wrapped:
+        root = {"type": "object", "properties": {WRAPPED: root}, "required": [WRAPPED]}
+    if defs:
+        root["$defs"] = defs
+    return root, wrapped
+
+
+def json_text(value: object) -> str:
+    """`value` as JSON text for a model to read (pydantic models through pydantic)."""
+    try:
+        return str(msgspec_module().json.encode(value).decode())
+    except TypeError:
+        dump = getattr(value, "model_dump_json", None)
+        if callable(dump):
+            return str(dump())
+        raise
