@@ -114,7 +114,7 @@ def test_failing_snippet(path: Path, mypy_reports: dict[str, dict[int, list[tupl
 def pyright_report() -> list[dict[str, object]]:
     """One pyright run over every snippet: its diagnostics."""
     proc = subprocess.run(
-        [sys.executable, "-m", "pyright", "--outputjson", "--project", str(ROOT / "pyproject.toml"), *map(str, PASS + FAIL)],
+        [sys.executable, "-m", "pyright", "--outputjson", "--pythonpath", sys.executable, "--project", str(ROOT / "pyproject.toml"), *map(str, PASS + FAIL)],
         capture_output=True,
         text=True,
         cwd=ROOT,
