@@ -18,6 +18,7 @@ import functools
 import inspect
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextvars import ContextVar
+from types import ModuleType
 from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar, cast
 
 from ..context import RunContext, _current
@@ -254,6 +255,21 @@ def extract_traceparent(carrier: MutableMapping[str, str]) -> Context | None:
     return extract(carrier)
 
 
+_TRACE: list[ModuleType | None] = []
+
+
+def _otel_trace() -> ModuleType | None:
+    """`opentelemetry.trace`, imported once (None without the otel extra)."""
+    if not _TRACE:
+        try:
+            from opentelemetry import trace
+        except ImportError:
+            _TRACE.append(None)
+        else:
+            _TRACE.append(trace)
+    return _TRACE[0]
+
+
 def record_llm_usage(
     *,
     model: str | None = None,
@@ -264,11 +280,12 @@ def record_llm_usage(
     response_model: str | None = None,
 ) -> None:
     """Set OpenTelemetry GenAI attributes on the current span (call it inside an LLM node)."""
-    try:
-        from opentelemetry import trace
-    except ImportError:
+    trace = _otel_trace()
+    if trace is None:
         return
     span = trace.get_current_span()
+    if not span.is_recording():  # no tracing: skip the attribute calls (agents call this per turn)
+        return
     for key, value in (
         ("gen_ai.operation.name", operation),
         ("gen_ai.provider.name", provider),

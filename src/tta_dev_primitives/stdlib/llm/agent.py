@@ -113,7 +113,7 @@ def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
                 for i in range(len(calls)):
                     group.start_soon(one, i)
         messages = (*transcript.request.messages, *(a for a in answers if a is not None))
-        return attrs.evolve(transcript, request=attrs.evolve(transcript.request, messages=messages), pending=())
+        return Transcript(transcript.request.with_messages(messages), transcript.turns)
 
     return Step(dispatch, True)
 
@@ -163,17 +163,17 @@ def agent(
 
     def think(transcript: Transcript[Any], response: ChatResponse) -> Transcript[Any]:
         messages = (*transcript.request.messages, response.message())
-        step = attrs.evolve(transcript, request=attrs.evolve(transcript.request, messages=messages), turns=transcript.turns + 1)
+        request, turns = transcript.request.with_messages(messages), transcript.turns + 1
         if response.tool_calls:
-            return attrs.evolve(step, pending=response.tool_calls)
+            return Transcript(request, turns, pending=response.tool_calls)
         if reply_format is None:
-            return attrs.evolve(step, done=True, output=response.text)
+            return Transcript(request, turns, done=True, output=response.text)
         try:
             value = reply_format.read(response.text)
         except SchemaMismatch as error:
             retry = (*messages, ChatMessage("user", f"That answer does not fit the schema: {error}. Answer again."))
-            return attrs.evolve(step, request=attrs.evolve(step.request, messages=retry))
-        return attrs.evolve(step, done=True, output=value)
+            return Transcript(request.with_messages(retry), turns)
+        return Transcript(request, turns, done=True, output=value)
 
     def finished(transcript: Transcript[Any]) -> bool:
         return transcript.done

@@ -88,6 +88,11 @@ class ChatRequest:
         messages: list[ChatMessage] = [ChatMessage("system", system)] if system else []
         return cls((*messages, ChatMessage("user", prompt)), model=model)
 
+    def with_messages(self, messages: Iterable[ChatMessage]) -> ChatRequest:
+        """This request with another conversation (a plain constructor call: agents do this
+        every turn, and `attrs.evolve` costs several times more)."""
+        return ChatRequest(messages, self.model, self.temperature, self.max_tokens, self.tools, self.response_format)
+
     @property
     def prompt(self) -> str:
         """The last user message."""

@@ -107,7 +107,7 @@ def structured(model: ChatModel | LLMNode, output: type[T], *, max_repairs: int 
                 ChatMessage("assistant", response.text),
                 ChatMessage("user", f"That reply does not fit the schema: {error}. Reply again with JSON that does."),
             )
-            return Exchange(attrs.evolve(exchange.request, messages=retry), last_reply=response.text, last_error=str(error))
+            return Exchange(exchange.request.with_messages(retry), last_reply=response.text, last_error=str(error))
         return Exchange(exchange.request, result=value, done=True, last_reply=response.text)
 
     def fitted(exchange: Exchange[T]) -> bool:
