@@ -30,7 +30,11 @@ pytest: $(VENV)/.dev
 
 test: typecheck pytest
 
-bench: $(VENV)/.dev
+$(VENV)/.bench: pyproject.toml $(VENV)/.dev
+	$(PIP) install -e '.[dev,bench]'
+	touch $@
+
+bench: $(VENV)/.bench
 	$(BIN)/python -m benchmarks.bench_sequential
 	$(BIN)/python -m benchmarks.bench_fanout
 	$(BIN)/python -m benchmarks.bench_runs
@@ -38,6 +42,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m benchmarks.bench_cache
 	$(BIN)/python -m benchmarks.bench_compile
 	$(BIN)/python -m benchmarks.bench_observability
+	$(BIN)/python -m benchmarks.bench_agent
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache

@@ -35,6 +35,40 @@ def test_quick_start_runs(quick_start_file: Path) -> None:
     assert "1 passage(s) for 'what is a plan?'" in proc.stdout
 
 
-def test_quick_start_type_checks(quick_start_file: Path, tmp_path: Path) -> None:
-    stdout, stderr, status = api.run(["--strict", "--cache-dir", str(tmp_path), str(quick_start_file)])
+@pytest.fixture(scope="module")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One mypy cache for the README's snippets: the package is analysed once."""
+    return tmp_path_factory.mktemp("readme-mypy-cache")
+
+
+def test_quick_start_type_checks(quick_start_file: Path, mypy_cache: Path) -> None:
+    stdout, stderr, status = api.run(["--strict", "--cache-dir", str(mypy_cache), str(quick_start_file)])
     assert status == 0, stdout + stderr
+
+
+def _agents_example() -> tuple[str, str]:
+    section = README.split("## Agents", 1)[1]
+    match = re.search(r"```python\n(.*?)```\n\nprints[^\n]*\n[^\n]*\n\n```\n(.*?)```", section, re.S)
+    assert match, "README's Agents section has no python block followed by its output"
+    return match.group(1), match.group(2)
+
+
+def test_the_agents_example_prints_what_the_readme_says(tmp_path: Path, mypy_cache: Path) -> None:
+    code, output = _agents_example()
+    path = tmp_path / "readme_agents.py"
+    path.write_text(code)
+    proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == output
+    stdout, stderr, status = api.run(["--strict", "--cache-dir", str(mypy_cache), str(path)])
+    assert status == 0, stdout + stderr
+
+
+def test_the_agents_budget_claim_holds() -> None:
+    code, _ = _agents_example()
+    namespace: dict[str, object] = {}
+    exec(code.replace("asyncio.run(main())", ""), namespace)  # noqa: S102 - the README's own snippet
+    from tta_dev_primitives import Budget, BudgetError, compile
+
+    with pytest.raises(BudgetError, match=r"worst-case cost \$0.006 exceeds the budget of \$0.005"):
+        compile(namespace["advisor"], budget=Budget(max_cost=0.005))  # type: ignore[call-overload]
