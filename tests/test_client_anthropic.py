@@ -257,3 +257,14 @@ def test_conversation_shape() -> None:
     assert system == "a\n\nb"
     assert turns[1] == {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "f", "input": {}}]}
     assert turns[2:] == [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "r"}]}, {"role": "user", "content": "again"}]
+
+
+async def test_an_overload_reported_inside_a_stream_is_transient(server: ProviderServer, model: AnthropicChatModel) -> None:
+    answer = stream_events("one ", "two", stop=False)
+    frames = (*answer.events[:3], ("error", '{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}'))  # type: ignore[index]
+    server.add(attrs.evolve(answer, events=frames))
+    received: list[str] = []
+    with pytest.raises(ModelTransientError) as info:
+        async for piece in model.stream(ChatRequest.of("count")):
+            received.append(piece)
+    assert received == ["one "] and "Overloaded" in str(info.value)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
 
@@ -197,7 +198,8 @@ async def test_refusals_are_not_transient_and_never_show_the_key(server: Provide
         await model.complete(ChatRequest.of("hi"))
     assert info.value.status == status
     assert KEY not in str(info.value) and "[redacted]" in str(info.value)
-    assert KEY not in repr(model) and info.value.__cause__ is None
+    assert KEY not in repr(model) and info.value.__cause__ is None and info.value.__context__ is None
+    assert KEY not in "".join(traceback.format_exception(info.value))
 
 
 async def test_malformed_json_is_a_transient_error(server: ProviderServer, model: OpenAIChatModel) -> None:
@@ -235,3 +237,25 @@ def test_assistant_messages_without_text_send_null_content() -> None:
     call = ToolCall("c1", "f", "{}")
     assert _message(ChatMessage("assistant", "", (call,)))["content"] is None
     assert json.dumps(_message(ChatMessage("tool", "42", tool_call_id="c1"))) == '{"role": "tool", "tool_call_id": "c1", "content": "42"}'
+
+
+async def test_an_exhausted_quota_is_not_retried_though_it_comes_as_429(server: ProviderServer, model: OpenAIChatModel) -> None:
+    server.add(Answer.json({"error": {"message": "You exceeded your current quota", "type": "insufficient_quota", "code": "insufficient_quota"}}, status=429))
+    with pytest.raises(ModelCallError) as info:
+        await model.complete(ChatRequest.of("hi"))
+    assert info.value.status == 429 and "quota" in str(info.value)
+
+
+async def test_an_error_sent_inside_a_stream_is_transient(server: ProviderServer, model: OpenAIChatModel) -> None:
+    server.add(Answer.stream([(None, chunk(ChoiceDelta(content="par"))), (None, {"error": {"message": "The server had an error", "type": "server_error"}})]))
+    received: list[str] = []
+    with pytest.raises(ModelTransientError, match="reported an error: The server had an error"):
+        async for piece in model.stream(ChatRequest.of("hi")):
+            received.append(piece)
+    assert received == ["par"]
+
+
+async def test_a_completion_without_choices_is_a_malformed_response(server: ProviderServer, model: OpenAIChatModel) -> None:
+    server.add(Answer.json(completion("x").model_copy(update={"choices": []})))
+    with pytest.raises(ModelTransientError, match="no choices"):
+        await model.complete(ChatRequest.of("hi"))

@@ -146,6 +146,7 @@ class AnthropicChatModel(ProviderChatModel["Message", "RawMessageStreamEvent"]):
         self.client = client.with_options(max_retries=0)
         self.status_error = anthropic.APIStatusError
         self.connection_errors = (anthropic.APIConnectionError, *transport_errors(anthropic.DefaultAsyncHttpxClient))
+        self.api_error = anthropic.APIError
 
     @staticmethod
     def _answer_tool(request: ChatRequest) -> dict[str, Any] | None:

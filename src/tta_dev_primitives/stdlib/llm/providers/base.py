@@ -7,6 +7,8 @@ import abc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Generic, Protocol, TypeVar
 
+import anyio
+
 from ....errors import ConfigError
 from ....validate import check_positive
 from ..model import ChatRequest, ChatResponse, report_usage
@@ -53,6 +55,7 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
     provider: str
     status_error: type[Exception]
     connection_errors: tuple[type[Exception], ...]
+    api_error: type[Exception]
 
     def __init__(
         self,
@@ -94,16 +97,17 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
     @abc.abstractmethod
     def _assembler(self, request: ChatRequest) -> StreamAssembler[Event]: ...
 
-    def _translated(self, error: Exception) -> Exception:
-        mapped = translate(
+    def _translated(self, error: Exception) -> Exception | None:
+        """Our error for an SDK failure, None for anything else (which propagates as it is)."""
+        return translate(
             error,
             provider=self.provider,
             model=self.model,
             status_error=self.status_error,
             connection_errors=self.connection_errors,
+            api_error=self.api_error,
             secrets=self._secrets,
         )
-        return mapped if mapped is not None else error
 
     def _finish(self, response: ChatResponse) -> ChatResponse:
         report_usage(response, self.provider)
@@ -117,16 +121,20 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
             response = self._read(raw, request)
         except Exception as error:
             mapped = self._translated(error)
-            if mapped is error:
+            if mapped is None:
                 raise
-            raise mapped from None  # the SDK's error holds the request (and its headers)
-        return self._finish(response)
+        else:
+            return self._finish(response)
+        # raised outside the handler, so it has no __context__: the SDK's error holds the
+        # request, headers (the key) included, and must not travel with ours
+        raise mapped
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[str]:
         """The reply's text as it arrives. A stream that ends before the provider says the
         reply is complete raises ModelTransientError (after the text received so far)."""
         assembler = self._assembler(request)
         events: EventStream[Event] | None = None
+        mapped: Exception | None = None
         try:
             events = await self._open_stream(request)
             async for event in events:
@@ -135,12 +143,14 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
                     yield delta
         except Exception as error:
             mapped = self._translated(error)
-            if mapped is error:
+            if mapped is None:
                 raise
-            raise mapped from None
         finally:  # the connection goes back to the pool (or is dropped) now, not at GC
             if events is not None:
-                await events.close()
+                with anyio.CancelScope(shield=True):  # even when the consumer was cancelled
+                    await events.close()
+        if mapped is not None:
+            raise mapped  # outside the handler: no __context__ (see complete)
         if not assembler.finished():
             raise ModelTransientError(
                 f"{self.provider} model {self.model!r}: the stream ended before the reply was complete",

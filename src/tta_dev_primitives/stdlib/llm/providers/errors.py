@@ -21,6 +21,30 @@ __all__ = ["ModelCallError", "ModelTransientError", "retry_after_from", "transla
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
 """Request timeout, conflict, too early, rate limited, server errors and Anthropic's overloaded."""
 
+TRANSIENT_KINDS = frozenset({"overloaded_error", "rate_limit_error", "api_error", "timeout_error", "server_error"})
+"""Error types in a body that mean "try again", whatever the HTTP status (a stream that already
+answered 200 reports an overload as an `error` event)."""
+
+PERMANENT_KINDS = frozenset({"insufficient_quota", "billing_error", "invalid_request_error", "authentication_error"})
+"""Error types that no retry fixes, even under a retryable status (OpenAI answers an exhausted
+quota with 429 and code `insufficient_quota`)."""
+
+
+def _error_kind(error: Exception) -> str | None:
+    """The error's code or type from the provider's body (`code`, `type`, or `error.type`)."""
+    code = getattr(error, "code", None)
+    if isinstance(code, str):
+        return code
+    body = getattr(error, "body", None)
+    if isinstance(body, Mapping):
+        inner = body.get("error", body)
+        if isinstance(inner, Mapping):
+            for key in ("code", "type"):
+                value = inner.get(key)
+                if isinstance(value, str) and value != "error":
+                    return value
+    return None
+
 
 class ModelCallError(PrimitivesError):
     """The provider refused the request (bad request, authentication, unknown model...):
@@ -95,6 +119,7 @@ def translate(
     model: str,
     status_error: type[Exception],
     connection_errors: tuple[type[Exception], ...],
+    api_error: type[Exception],
     secrets: Iterable[str | None] = (),
 ) -> PrimitivesError | None:
     """Our error for an SDK error (None when it is not a provider failure, e.g. a bug)."""
@@ -104,13 +129,19 @@ def translate(
         response = getattr(error, "response", None)
         headers: Mapping[str, str] = dict(getattr(response, "headers", {}) or {})
         message = redact(f"{where}: HTTP {status}: {getattr(error, 'message', error)}", secrets)
-        if status in RETRYABLE_STATUS:
+        kind = _error_kind(error)
+        if kind in PERMANENT_KINDS:  # a 429 for an exhausted quota will not pass on retry
+            return ModelCallError(message, provider=provider, model=model, status=status)
+        if status in RETRYABLE_STATUS or (kind in TRANSIENT_KINDS and (status or 200) < 400):  # sent mid-stream
             return ModelTransientError(message, provider=provider, model=model, status=status, retry_after=retry_after_from(headers))
         return ModelCallError(message, provider=provider, model=model, status=status)
     if isinstance(error, connection_errors):
         cause = error.__cause__ or error.__context__
         detail = f"{error}" + (f" ({type(cause).__name__}: {cause})" if cause is not None else "")
         return ModelTransientError(redact(f"{where}: {detail}", secrets), provider=provider, model=model, status=None)
+    if isinstance(error, api_error):  # an error the provider sent inside a stream
+        message = redact(f"{where}: the provider reported an error: {getattr(error, 'message', error)}", secrets)
+        return ModelTransientError(message, provider=provider, model=model, status=None)
     if isinstance(error, ValueError):  # the SDK could not decode the body
         return ModelTransientError(redact(f"{where}: malformed response: {error}", secrets), provider=provider, model=model, status=None)
     return None

@@ -99,6 +99,7 @@ class OpenAIChatModel(ProviderChatModel["ChatCompletion", "ChatCompletionChunk"]
         self.token_limit_field = token_limit_field
         self.status_error = openai.APIStatusError
         self.connection_errors = (openai.APIConnectionError, *transport_errors(openai.DefaultAsyncHttpxClient))
+        self.api_error = openai.APIError
 
     def _arguments(self, request: ChatRequest) -> dict[str, Any]:
         arguments: dict[str, Any] = {
@@ -130,6 +131,8 @@ class OpenAIChatModel(ProviderChatModel["ChatCompletion", "ChatCompletionChunk"]
         return chunks
 
     def _read(self, raw: ChatCompletion, request: ChatRequest) -> ChatResponse:
+        if not raw.choices:  # read as a malformed response (transient), not an IndexError
+            raise ValueError("the completion has no choices")
         message = raw.choices[0].message
         calls: list[ToolCall] = []
         for call in message.tool_calls or ():
