@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from ....errors import ConfigError
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall
 from .base import EventStream, ProviderChatModel, StreamAssembler
-from .errors import transport_errors
 
 if TYPE_CHECKING:
     import anthropic
@@ -144,9 +143,7 @@ class AnthropicChatModel(ProviderChatModel["Message", "RawMessageStreamEvent"]):
         secrets = (client.api_key, client.auth_token)
         super().__init__(model, max_tokens=max_tokens, max_input_tokens=max_input_tokens, on_response=on_response, secrets=secrets)
         self.client = client.with_options(max_retries=0)
-        self.status_error = anthropic.APIStatusError
-        self.connection_errors = (anthropic.APIConnectionError, *transport_errors(anthropic.DefaultAsyncHttpxClient))
-        self.api_error = anthropic.APIError
+        self._sdk_errors(anthropic)
 
     @staticmethod
     def _answer_tool(request: ChatRequest) -> dict[str, Any] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import AsyncIterator, Awaitable, Callable
+from types import ModuleType
 from typing import Generic, Protocol, TypeVar
 
 import anyio
@@ -12,7 +13,7 @@ import anyio
 from ....errors import ConfigError
 from ....validate import check_positive
 from ..model import ChatRequest, ChatResponse, report_usage
-from .errors import ModelTransientError, translate
+from .errors import ModelTransientError, translate, transport_errors
 
 __all__ = ["ProviderChatModel", "StreamAssembler"]
 
@@ -96,6 +97,12 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
 
     @abc.abstractmethod
     def _assembler(self, request: ChatRequest) -> StreamAssembler[Event]: ...
+
+    def _sdk_errors(self, sdk: ModuleType) -> None:
+        """Learn the SDK's error classes (both SDKs share the shapes; see errors.translate)."""
+        self.status_error = sdk.APIStatusError
+        self.api_error = sdk.APIError
+        self.connection_errors = (sdk.APIConnectionError, *transport_errors(sdk.DefaultAsyncHttpxClient))
 
     def _translated(self, error: Exception) -> Exception | None:
         """Our error for an SDK failure, None for anything else (which propagates as it is)."""

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall
 from .base import EventStream, ProviderChatModel, StreamAssembler
-from .errors import transport_errors
 
 if TYPE_CHECKING:
     import openai
@@ -97,9 +96,7 @@ class OpenAIChatModel(ProviderChatModel["ChatCompletion", "ChatCompletionChunk"]
         super().__init__(model, max_tokens=max_tokens, max_input_tokens=max_input_tokens, on_response=on_response, secrets=(api_key,))
         self.client = client.with_options(max_retries=0)
         self.token_limit_field = token_limit_field
-        self.status_error = openai.APIStatusError
-        self.connection_errors = (openai.APIConnectionError, *transport_errors(openai.DefaultAsyncHttpxClient))
-        self.api_error = openai.APIError
+        self._sdk_errors(openai)
 
     def _arguments(self, request: ChatRequest) -> dict[str, Any]:
         arguments: dict[str, Any] = {
