@@ -259,3 +259,31 @@ async def test_a_completion_without_choices_is_a_malformed_response(server: Prov
     server.add(Answer.json(completion("x").model_copy(update={"choices": []})))
     with pytest.raises(ModelTransientError, match="no choices"):
         await model.complete(ChatRequest.of("hi"))
+
+
+async def test_the_key_reaches_neither_spans_nor_logs(server: ProviderServer, model: OpenAIChatModel) -> None:
+    import io
+    import logging
+
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from tta_dev_primitives import configure_logging, configure_tracing, get_logger
+
+    exporter = InMemorySpanExporter()
+    hook = configure_tracing("tests", exporter=exporter, set_global=False, install=False)
+    assert hook is not None
+    stream = io.StringIO()
+    handler = configure_logging("INFO", format="json", stream=stream, logger="tests.keys")
+    try:
+        server.add(Answer.json(completion("fine")), error(401, f"Incorrect API key provided: {KEY}"))
+        plan = compile(LLMPrimitive(model)).with_hooks(hook)
+        await plan.run(ChatRequest.of("hi"))
+        with pytest.raises(ModelCallError) as info:
+            await plan.run(ChatRequest.of("hi"))
+        get_logger("tests.keys").exception("model call failed", error=info.value)
+    finally:
+        logging.getLogger("tests.keys").removeHandler(handler)
+    spans = exporter.get_finished_spans()
+    recorded = json.dumps([{"attributes": dict(s.attributes or {}), "events": [dict(e.attributes or {}) for e in s.events]} for s in spans])
+    assert "gen_ai.usage.input_tokens" in recorded and "[redacted]" in recorded  # usage, and the error, are on the spans
+    assert KEY not in recorded and KEY not in stream.getvalue() and "[redacted]" in stream.getvalue()
