@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import attrs
 import anyio.lowlevel
 import pytest
 
-from tta_dev_primitives import FakeChatModel, LoopLimitError, ToolCall, compile, node, tool
+from tta_dev_primitives import ConfigError, FakeChatModel, LoopLimitError, ToolCall, compile, node, tool
 from tta_dev_primitives.stdlib.llm import agent
 
 pytestmark = pytest.mark.anyio
@@ -94,3 +96,42 @@ async def test_a_compiled_plan_can_be_a_tool_of_an_agent() -> None:
     model = FakeChatModel(script=[ToolCall("1", "shout", '{"input": "hi"}'), "done"])
     assert await compile(agent(model, [sub], max_turns=2)).run("?") == "done"
     assert model.requests[1].messages[-1].content == "HI"
+
+
+async def test_calls_past_max_tool_calls_in_one_turn_are_answered_with_an_error_not_run() -> None:
+    ran: list[str] = []
+
+    async def fetch(key: str) -> str:
+        """Fetch a key."""
+        ran.append(key)
+        return key.upper()
+
+    calls = [ToolCall(f"c{i}", "fetch", json.dumps({"input": f"k{i}"})) for i in range(10)]
+    model = FakeChatModel(script=[calls, "done"])
+    assert await compile(agent(model, [tool(fetch)], max_turns=3, max_tool_calls=3)).run("go") == "done"
+    assert sorted(ran) == ["k0", "k1", "k2"]
+    replies = [m.content for m in model.requests[1].messages if m.role == "tool"]
+    assert replies[:3] == ["K0", "K1", "K2"] and len(replies) == 10
+    assert all(r.startswith("error: not run: at most 3 tool calls per turn") for r in replies[3:])
+
+
+def test_the_analysis_counts_max_tool_calls_of_the_costliest_tool_per_turn() -> None:
+    async def cheap(key: str) -> str:
+        """Cheap."""
+        return key
+
+    async def dear(key: str) -> str:
+        """Dear."""
+        return key
+
+    tools = [tool(node(cheap).declare(cost=0.001)), tool(node(dear).declare(cost=0.01))]
+    plan = compile(agent(FakeChatModel(), tools, max_turns=2, max_tool_calls=3))
+    assert plan.analysis is not None
+    assert plan.analysis.cost == pytest.approx(2 * 3 * 0.01)
+    assert plan.analysis.width == 3 and (plan.analysis.max_attempts, plan.analysis.max_attempts_node) == (6, "cheap")
+    assert "max_calls=3" in plan.explain()
+
+
+def test_max_tool_calls_must_be_a_positive_int() -> None:
+    with pytest.raises(ConfigError, match="max_tool_calls"):
+        agent(FakeChatModel(), [], max_turns=2, max_tool_calls=0)

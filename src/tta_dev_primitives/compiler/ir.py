@@ -88,6 +88,12 @@ class Op:
         """The typed connections this op makes between its input, its children and its output."""
         return iter(())
 
+    def dispatch_limit(self) -> int | None:
+        """For a dispatcher (an op that runs, concurrently, up to N calls of any of its children
+        per run, e.g. an agent's tool calls): N. The analysis then counts N calls of the
+        costliest child. None for every other op."""
+        return None
+
     def problems(self) -> Iterator[str]:
         """What else makes this op unable to run, found at compile time (e.g. a combiner that
         cannot take the branch results); typecheck raises CompositionError with them."""

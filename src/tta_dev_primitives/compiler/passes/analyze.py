@@ -96,6 +96,10 @@ class _Walker:
                 self.worst_attempts = (multiplier, op.name)
             if isinstance(op, CallOp) and any(key == MODEL_CALL for key, _ in op.traits.attributes):
                 self.model_calls += multiplier
+            dispatched = op.dispatch_limit()
+            if dispatched is not None:  # any child may take every call
+                stack.extend((child, multiplier * dispatched) for child in reversed(op.children))
+                continue
             if isinstance(op, LoopOp):  # the condition runs once more than the body
                 until, body = op.children
                 stack.extend([(body, multiplier * op.max_iterations), (until, multiplier * (op.max_iterations + 1))])
@@ -117,8 +121,8 @@ class _Walker:
             return op.traits.max_latency
         if isinstance(op, (SeqOp, CastOp)):
             return sum(kids)
-        if isinstance(op, (ParOp, StageOp)):
-            return max(kids)
+        if isinstance(op, (ParOp, StageOp)) or op.dispatch_limit() is not None:
+            return max(kids, default=0.0)
         if isinstance(op, BranchOp):
             return kids[0] + max(kids[1:])
         if isinstance(op, MapOp):  # the number of items is not known at compile time
@@ -158,6 +162,9 @@ class _Walker:
             return math.inf if kids[0] > 0 else 0.0
         if isinstance(op, LoopOp):
             return kids[0] * (op.max_iterations + 1) + kids[1] * op.max_iterations
+        dispatched = op.dispatch_limit()
+        if dispatched is not None:
+            return dispatched * max(kids, default=0.0)
         if isinstance(op, BranchOp) or kind == "route":
             return kids[0] + max(kids[1:])
         return sum(kids) * _attempts(op)
@@ -172,6 +179,9 @@ class _Walker:
             return sum(kids)
         if isinstance(op, MapOp):
             return op.concurrency * kids[0]
+        dispatched = op.dispatch_limit()
+        if dispatched is not None:
+            return dispatched * max(kids)
         if _kind(op) == "hedge":
             return kids[0] * _attempts(op)
         return max(kids)

@@ -13,7 +13,6 @@ import typing
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar, overload
 
-import anyio
 import attrs
 
 from ...compiler.ir import Op
@@ -21,7 +20,9 @@ from ...compiler.lowering import Lowerer, lowering, op_identity
 from ...dsl.core import AnyNode, Node
 from ...dsl.function import node
 from ...errors import ConfigError
+from ...executor.concurrency import spawn_all
 from ...executor.emit import AsyncFn, Emitter, Step, emitter
+from ...validate import check_int
 from .ask import AskNode, LLMNode, as_llm_node
 from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse, ToolCall
 from .schema import SchemaMismatch
@@ -47,15 +48,28 @@ class Transcript(Generic[T]):
     output: T | None = None
 
 
+DEFAULT_MAX_TOOL_CALLS = 8
+"""Tool calls an agent runs per turn unless told otherwise (more come back as errors)."""
+
+
 class ToolDispatchNode(Node[In, Out]):
-    """Runs the pending tool calls of a Transcript concurrently; its children are the tools."""
+    """Runs the pending tool calls of a Transcript concurrently (at most `max_calls`; the rest
+    are answered with an error); its children are the tools."""
 
     primitive_type = "tools"
 
-    def __init__(self, tools: Sequence[AnyTool], *, state_type: object = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        tools: Sequence[AnyTool],
+        *,
+        state_type: object = None,
+        max_calls: int = DEFAULT_MAX_TOOL_CALLS,
+        name: str | None = None,
+    ) -> None:
         self.tools = tuple(tools)
         self.state_type = state_type if state_type is not None else Transcript
         """The Transcript type flowing through (`Transcript[Output]` in an agent)."""
+        self.max_calls = check_int(name or "tools", "max_tool_calls", max_calls, minimum=1)
         self._set_name(name)
 
     def _default_name(self) -> str:
@@ -69,9 +83,13 @@ class ToolDispatchOp(Op):
     kind: ClassVar[str] = "tools"
 
     tools: tuple[AnyTool, ...]
+    max_calls: int
 
     def params(self) -> dict[str, object]:
-        return {"tools": [t.name for t in self.tools]}
+        return {"tools": [t.name for t in self.tools], "max_calls": self.max_calls}
+
+    def dispatch_limit(self) -> int:
+        return self.max_calls
 
 
 @lowering(ToolDispatchNode)
@@ -79,7 +97,7 @@ def _lower_dispatch(node_: ToolDispatchNode[typing.Never, object], lw: Lowerer) 
     ident = op_identity(node_, lw)
     children = tuple(lw.lower(t.node) for t in node_.tools)
     state = node_.state_type
-    return ToolDispatchOp(**ident, in_type=state, out_type=state, children=children, tools=node_.tools)
+    return ToolDispatchOp(**ident, in_type=state, out_type=state, children=children, tools=node_.tools, max_calls=node_.max_calls)
 
 
 @emitter(ToolDispatchOp)
@@ -88,9 +106,13 @@ def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
         t.name: (t, em.emit_async(child)) for t, child in zip(op.tools, op.children)
     }
 
-    async def call(tool_call: ToolCall) -> ChatMessage:
+    limit = op.max_calls
+
+    async def call(tool_call: ToolCall, index: int) -> ChatMessage:
         found = runners.get(tool_call.name)
-        if found is None:
+        if index >= limit:  # not run: the analysis (and the user's budget) counted `limit` calls
+            result = ToolResult(tool_call.name, error=f"not run: at most {limit} tool calls per turn; call it again next turn")
+        elif found is None:
             result = ToolResult(tool_call.name, error=f"no tool named {tool_call.name!r}; the tools are {sorted(runners)}")
         else:
             result = await answer(found[0], tool_call.arguments, found[1])
@@ -104,14 +126,12 @@ def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
         answers: list[ChatMessage | None] = [None] * len(calls)
 
         async def one(i: int) -> None:
-            answers[i] = await call(calls[i])
+            answers[i] = await call(calls[i], i)
 
         if len(calls) == 1:
             await one(0)
         else:
-            async with anyio.create_task_group() as group:
-                for i in range(len(calls)):
-                    group.start_soon(one, i)
+            await spawn_all(len(calls), one)
         messages = (*transcript.request.messages, *(a for a in answers if a is not None))
         return Transcript(transcript.request.with_messages(messages), transcript.turns)
 
@@ -120,11 +140,24 @@ def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
 
 @overload
 def agent(
-    model: ChatModel | LLMNode, tools: Sequence[AnyTool], *, max_turns: int, output: type[T], system: str | None = None, name: str | None = None
+    model: ChatModel | LLMNode,
+    tools: Sequence[AnyTool],
+    *,
+    max_turns: int,
+    output: type[T],
+    max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
+    system: str | None = None,
+    name: str | None = None,
 ) -> Node[str, T]: ...
 @overload
 def agent(
-    model: ChatModel | LLMNode, tools: Sequence[AnyTool], *, max_turns: int, system: str | None = None, name: str | None = None
+    model: ChatModel | LLMNode,
+    tools: Sequence[AnyTool],
+    *,
+    max_turns: int,
+    max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
+    system: str | None = None,
+    name: str | None = None,
 ) -> Node[str, str]: ...
 def agent(
     model: ChatModel | LLMNode,
@@ -132,6 +165,7 @@ def agent(
     *,
     max_turns: int,
     output: type[Any] = str,
+    max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
     system: str | None = None,
     name: str | None = None,
 ) -> Node[str, Any]:
@@ -142,7 +176,10 @@ def agent(
     it). Each turn asks the model; its tool calls run concurrently (each under the guards of its own
     node); their results go back as tool messages. The agent answers when the model replies
     without tool calls and the reply fits `output` (a reply that does not fit is sent back with
-    the error, taking a turn). Past `max_turns`, LoopLimitError carries the Transcript.
+    the error, taking a turn). Past `max_turns`, LoopLimitError carries the Transcript. At most
+    `max_tool_calls` calls run per turn (the rest are answered with an error the model can
+    read), so the analysis can bound what the tools cost: `max_tool_calls` calls of the
+    costliest tool per turn.
     """
     llm = as_llm_node(model)
     request_model = None if isinstance(model, Node) else model.model
@@ -189,7 +226,7 @@ def agent(
         "Node[Transcript[Any], Transcript[Any]]",
         AskNode(llm, request=lambda t: t.request, fold=think, state_type=state, name=f"ask {llm.name}"),
     )
-    dispatch: AnyNode = ToolDispatchNode(tools, state_type=state, name=f"tools({', '.join(names)})")
+    dispatch: AnyNode = ToolDispatchNode(tools, state_type=state, max_calls=max_tool_calls, name=f"tools({', '.join(names)})")
     acting = typing.cast("Node[Transcript[Any], Transcript[Any]]", dispatch)
     turn = (asking >> acting).named(f"{label} turn")
     turns = turn.loop(until=finished, max_iterations=max_turns, name=label)
