@@ -268,3 +268,35 @@ async def test_an_overload_reported_inside_a_stream_is_transient(server: Provide
         async for piece in model.stream(ChatRequest.of("count")):
             received.append(piece)
     assert received == ["one "] and "Overloaded" in str(info.value)
+
+
+async def test_our_own_configuration_errors_are_not_taken_for_provider_failures(server: ProviderServer, model: AnthropicChatModel) -> None:
+    from tta_dev_primitives import ConfigError
+
+    async def Invoice(number: str) -> str:  # noqa: N802 - a tool named like the output type
+        """Look an invoice up."""
+        return number
+
+    request = attrs.evolve(ChatRequest.of("hi"), tools=(tool(Invoice).spec(),), response_format='{"name": "Invoice", "schema": {"type": "object"}}')
+    with pytest.raises(ConfigError, match="a name other than the tools'"):
+        await model.complete(request)
+    assert server.received == []
+
+
+async def test_long_reply_caps_are_fetched_as_a_stream_and_assembled(server: ProviderServer, client: Any) -> None:
+    model = AnthropicChatModel(client, "claude-sonnet-4-6", max_tokens=64_000)  # the SDK refuses this unstreamed
+    server.add(stream_events("a long ", "answer"))
+    response = await model.complete(ChatRequest.of("write a lot"))
+    assert response.text == "a long answer" and response.output_tokens == 6
+    assert server.received[0].body["stream"] is True and server.received[0].body["max_tokens"] == 64_000
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [Answer(200, "<html>Bad gateway</html>", (("content-type", "text/html"),)), Answer.json({"type": "message", "model": "claude-haiku-4-5"})],
+    ids=["html-page", "json-without-content"],
+)
+async def test_a_reply_of_the_wrong_shape_is_a_malformed_response(server: ProviderServer, model: AnthropicChatModel, answer: Answer) -> None:
+    server.add(answer)
+    with pytest.raises(ModelTransientError, match="malformed response"):
+        await model.complete(ChatRequest.of("hi"))

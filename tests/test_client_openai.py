@@ -287,3 +287,57 @@ async def test_the_key_reaches_neither_spans_nor_logs(server: ProviderServer, mo
     recorded = json.dumps([{"attributes": dict(s.attributes or {}), "events": [dict(e.attributes or {}) for e in s.events]} for s in spans])
     assert "gen_ai.usage.input_tokens" in recorded and "[redacted]" in recorded  # usage, and the error, are on the spans
     assert KEY not in recorded and KEY not in stream.getvalue() and "[redacted]" in stream.getvalue()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Answer(200, "<html><body>Bad gateway</body></html>", (("content-type", "text/html"),)),
+        Answer.json({"object": "error", "message": "model not loaded"}),
+    ],
+    ids=["html-page", "json-of-another-shape"],
+)
+async def test_a_reply_of_the_wrong_shape_is_a_malformed_response(server: ProviderServer, model: OpenAIChatModel, answer: Answer) -> None:
+    server.add(answer)
+    with pytest.raises(ModelTransientError, match="malformed response"):
+        await model.complete(ChatRequest.of("hi"))
+
+
+async def test_max_input_tokens_is_checked_before_the_call(server: ProviderServer, client: Any) -> None:
+    from tta_dev_primitives.stdlib.llm.providers.base import input_bound
+
+    model = OpenAIChatModel(client, "gpt-4o-mini", max_input_tokens=200)
+    long_request = ChatRequest.of("word " * 100)
+    assert input_bound(long_request) > 200
+    with pytest.raises(ModelCallError, match="may exceed max_input_tokens=200"):
+        await model.complete(long_request)
+    with pytest.raises(ModelCallError):
+        [piece async for piece in model.stream(long_request)]
+    assert server.received == []  # nothing was sent, nothing was spent
+    server.add(Answer.json(completion("short")))
+    assert (await model.complete(ChatRequest.of("a short question"))).text == "short"
+
+
+async def test_a_requests_max_tokens_can_lower_the_models_cap_but_not_raise_it(server: ProviderServer, model: OpenAIChatModel) -> None:
+    server.add(Answer.json(completion("a")), Answer.json(completion("b")))
+    await model.complete(attrs.evolve(ChatRequest.of("hi"), max_tokens=10_000))
+    await model.complete(attrs.evolve(ChatRequest.of("hi"), max_tokens=50))
+    assert [r.body["max_tokens"] for r in server.received] == [200, 50]
+
+
+@pytest.mark.parametrize(
+    ("name", "reasoning", "sends_temperature", "cap_field"),
+    [
+        ("gpt-4o-mini", None, True, "max_tokens"),
+        ("gpt-5-mini", None, False, "max_completion_tokens"),
+        ("o4-mini", None, False, "max_completion_tokens"),
+        ("my-local-reasoner", True, False, "max_completion_tokens"),
+    ],
+)
+async def test_reasoning_models_get_no_temperature_and_max_completion_tokens(
+    server: ProviderServer, client: Any, name: str, reasoning: bool | None, sends_temperature: bool, cap_field: str
+) -> None:
+    server.add(Answer.json(completion("ok")))
+    await OpenAIChatModel(client, name, max_tokens=100, reasoning=reasoning).complete(ChatRequest.of("hi"))
+    body = server.received[0].body
+    assert ("temperature" in body) is sends_temperature and body[cap_field] == 100

@@ -23,6 +23,10 @@ __all__ = ["AnthropicChatModel"]
 DEFAULT_MAX_TOKENS = 4096
 """Anthropic requires a reply cap on every request; this one applies when none is given."""
 
+LONGEST_UNSTREAMED_REPLY = 16_000
+"""Reply caps above this are fetched as a stream: the SDK refuses a non-streamed call it
+expects to outlast 10 minutes (about 21,000 tokens at its estimate)."""
+
 
 def _object(arguments: str) -> dict[str, Any]:
     """Tool-call arguments as the object Anthropic expects back (the model wrote them; if they
@@ -157,7 +161,7 @@ class AnthropicChatModel(ProviderChatModel["Message", "RawMessageStreamEvent"]):
         arguments: dict[str, Any] = {
             "model": request.model or self.model,
             "messages": turns,
-            "max_tokens": request.max_tokens or self.max_tokens or DEFAULT_MAX_TOKENS,
+            "max_tokens": self.reply_cap(request) or DEFAULT_MAX_TOKENS,
         }
         if system is not None:
             arguments["system"] = system
@@ -173,13 +177,18 @@ class AnthropicChatModel(ProviderChatModel["Message", "RawMessageStreamEvent"]):
             arguments["tools"] = tools
         return arguments
 
-    async def _create(self, request: ChatRequest) -> Message:
-        message: Message = await self.client.messages.create(**self._arguments(request))
+    async def _send(self, arguments: dict[str, Any]) -> Message:
+        message: Message = await self.client.messages.create(**arguments)
         return message
 
-    async def _open_stream(self, request: ChatRequest) -> EventStream[RawMessageStreamEvent]:
-        events: EventStream[RawMessageStreamEvent] = await self.client.messages.create(**self._arguments(request), stream=True)
+    async def _open(self, arguments: dict[str, Any]) -> EventStream[RawMessageStreamEvent]:
+        events: EventStream[RawMessageStreamEvent] = await self.client.messages.create(**arguments, stream=True)
         return events
+
+    def _prefers_stream(self, request: ChatRequest) -> bool:
+        # the SDK refuses non-streamed calls that may outlast 10 minutes (judged from the reply
+        # cap); streaming and assembling the reply gives the same ChatResponse
+        return (self.reply_cap(request) or DEFAULT_MAX_TOKENS) > LONGEST_UNSTREAMED_REPLY
 
     def _read(self, raw: Message, request: ChatRequest) -> ChatResponse:
         tool = self._answer_tool(request)

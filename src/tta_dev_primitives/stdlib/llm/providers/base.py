@@ -4,18 +4,19 @@ streams assembled into a full reply (text, tool calls, usage) or failed when cut
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Awaitable, Callable
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import ModuleType
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
 
 from ....errors import ConfigError
 from ....validate import check_positive
 from ..model import ChatRequest, ChatResponse, report_usage
-from .errors import ModelTransientError, translate, transport_errors
+from .errors import ModelCallError, ModelTransientError, redact, translate, transport_errors
 
-__all__ = ["ProviderChatModel", "StreamAssembler"]
+__all__ = ["EventStream", "ProviderChatModel", "StreamAssembler", "input_bound"]
 
 Event = TypeVar("Event")
 Raw = TypeVar("Raw")
@@ -44,13 +45,33 @@ class StreamAssembler(abc.ABC, Generic[Event]):
     def response(self) -> ChatResponse: ...
 
 
+SHAPE_ERRORS = (AttributeError, TypeError, KeyError, IndexError, ValueError)
+"""What reading a reply of the wrong shape raises (an HTML page, JSON of another API...)."""
+
+MESSAGE_OVERHEAD_TOKENS = 8
+"""Tokens a provider may add per message (role, separators) beyond its text, counted by
+`input_bound`."""
+
+
+def input_bound(request: ChatRequest) -> int:
+    """An upper bound on the input tokens of `request`: its text in UTF-8 bytes (a token is at
+    least one byte) plus a per-message allowance. Pessimistic (English runs ~4 bytes a token),
+    but a bound: what `max_input_tokens` is checked against before a call is made."""
+    size = sum(len(m.content.encode()) + sum(len(c.arguments.encode()) + len(c.name) for c in m.tool_calls) for m in request.messages)
+    size += sum(len(t.name) + len(t.description.encode()) + len(t.parameters.encode()) for t in request.tools)
+    size += len(request.response_format.encode()) if request.response_format else 0
+    return size + MESSAGE_OVERHEAD_TOKENS * (len(request.messages) + 2)
+
+
 class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
     """A ChatModel over a provider SDK. Subclasses say how to call it and read its answers.
 
-    `max_tokens` caps each reply; `max_input_tokens` (default: the model's context window from
-    the price table) bounds what one call can send; together they give the worst-case cost of
-    a call that EXPLAIN and budgets use. `on_response` sees every finished reply, streamed
-    ones included (e.g. `on_response=tracker.record` to price streams).
+    `max_tokens` caps each reply (a request's own `max_tokens` may only lower it);
+    `max_input_tokens` bounds what one call can send, checked before the call against a safe
+    upper bound of the request's tokens (`input_bound`); without it, the model's context window
+    (which the provider enforces) is the bound. Together they give the worst-case cost of a
+    call that EXPLAIN and budgets use. `on_response` sees every finished reply, streamed ones
+    included (e.g. `on_response=tracker.record` to price streams).
     """
 
     provider: str
@@ -84,12 +105,19 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
     def __repr__(self) -> str:  # never the client (it holds the key)
         return f"{type(self).__name__}(model={self.model!r})"
 
+    # -- what a provider says -----------------------------------------------------------------
+
     @abc.abstractmethod
-    def _create(self, request: ChatRequest) -> Awaitable[Raw]:
+    def _arguments(self, request: ChatRequest) -> dict[str, Any]:
+        """The SDK call's arguments for `request` (built before the call: a mistake here is
+        ours to raise, not a provider failure)."""
+
+    @abc.abstractmethod
+    def _send(self, arguments: dict[str, Any]) -> Awaitable[Raw]:
         """The SDK call for a whole reply."""
 
     @abc.abstractmethod
-    def _open_stream(self, request: ChatRequest) -> Awaitable[EventStream[Event]]:
+    def _open(self, arguments: dict[str, Any]) -> Awaitable[EventStream[Event]]:
         """The SDK call for a stream of events."""
 
     @abc.abstractmethod
@@ -98,11 +126,36 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
     @abc.abstractmethod
     def _assembler(self, request: ChatRequest) -> StreamAssembler[Event]: ...
 
+    def _prefers_stream(self, request: ChatRequest) -> bool:
+        """Whether `complete` should stream and assemble (an SDK may refuse long non-streamed
+        calls)."""
+        return False
+
+    # -- shared mechanics ---------------------------------------------------------------------
+
     def _sdk_errors(self, sdk: ModuleType) -> None:
         """Learn the SDK's error classes (both SDKs share the shapes; see errors.translate)."""
         self.status_error = sdk.APIStatusError
         self.api_error = sdk.APIError
         self.connection_errors = (sdk.APIConnectionError, *transport_errors(sdk.DefaultAsyncHttpxClient))
+
+    def reply_cap(self, request: ChatRequest) -> int | None:
+        """The reply cap sent with `request`: the smaller of the request's and the model's."""
+        caps = [c for c in (request.max_tokens, self.max_tokens) if c is not None]
+        return min(caps) if caps else None
+
+    def _check_input(self, request: ChatRequest) -> None:
+        if self.max_input_tokens is None:
+            return
+        bound = input_bound(request)
+        if bound > self.max_input_tokens:
+            raise ModelCallError(
+                f"{self.provider} model {self.model!r}: the request may exceed max_input_tokens={self.max_input_tokens} "
+                f"(up to {bound} tokens: its text in bytes, see input_bound); not sent",
+                provider=self.provider,
+                model=self.model,
+                status=None,
+            )
 
     def _translated(self, error: Exception) -> Exception | None:
         """Our error for an SDK failure, None for anything else (which propagates as it is)."""
@@ -116,6 +169,14 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
             secrets=self._secrets,
         )
 
+    def _malformed(self, error: Exception) -> ModelTransientError:
+        return ModelTransientError(
+            redact(f"{self.provider} model {self.model!r}: malformed response: {type(error).__name__}: {error}", self._secrets),
+            provider=self.provider,
+            model=self.model,
+            status=None,
+        )
+
     def _finish(self, response: ChatResponse) -> ChatResponse:
         report_usage(response, self.provider)
         if self.on_response is not None:
@@ -123,33 +184,57 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
         return response
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
+        self._check_input(request)
+        if self._prefers_stream(request):
+            async with contextlib.aclosing(self._streamed(request)) as items:
+                async for item in items:
+                    if isinstance(item, ChatResponse):
+                        return item
+        arguments = self._arguments(request)
+        mapped: Exception | None = None
         try:
-            raw = await self._create(request)
-            response = self._read(raw, request)
+            raw = await self._send(arguments)
         except Exception as error:
             mapped = self._translated(error)
             if mapped is None:
                 raise
-        else:
-            return self._finish(response)
-        # raised outside the handler, so it has no __context__: the SDK's error holds the
-        # request, headers (the key) included, and must not travel with ours
-        raise mapped
+        if mapped is not None:
+            # raised outside the handler, so it has no __context__: the SDK's error holds the
+            # request, headers (the key) included, and must not travel with ours
+            raise mapped
+        try:
+            response = self._read(raw, request)
+        except SHAPE_ERRORS as error:
+            mapped = self._malformed(error)
+        if mapped is not None:
+            raise mapped
+        return self._finish(response)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[str]:
         """The reply's text as it arrives. A stream that ends before the provider says the
         reply is complete raises ModelTransientError (after the text received so far)."""
+        self._check_input(request)
+        async with contextlib.aclosing(self._streamed(request)) as items:
+            async for item in items:
+                if isinstance(item, str):
+                    yield item
+
+    async def _streamed(self, request: ChatRequest) -> AsyncGenerator[str | ChatResponse, None]:
+        """Text deltas as they arrive, then the assembled (and reported) reply."""
+        arguments = self._arguments(request)
         assembler = self._assembler(request)
         events: EventStream[Event] | None = None
         mapped: Exception | None = None
         try:
-            events = await self._open_stream(request)
+            events = await self._open(arguments)
             async for event in events:
                 delta = assembler.feed(event)
                 if delta:
                     yield delta
         except Exception as error:
             mapped = self._translated(error)
+            if mapped is None and isinstance(error, SHAPE_ERRORS):
+                mapped = self._malformed(error)
             if mapped is None:
                 raise
         finally:  # the connection goes back to the pool (or is dropped) now, not at GC
@@ -165,4 +250,4 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
                 model=self.model,
                 status=None,
             )
-        self._finish(assembler.response())
+        yield self._finish(assembler.response())

@@ -9,6 +9,7 @@ translation serves both clients. Messages are the provider's, with the client's 
 from __future__ import annotations
 
 import email.utils
+import json
 import importlib
 import time
 from collections.abc import Iterable, Mapping
@@ -142,6 +143,6 @@ def translate(
     if isinstance(error, api_error):  # an error the provider sent inside a stream
         message = redact(f"{where}: the provider reported an error: {getattr(error, 'message', error)}", secrets)
         return ModelTransientError(message, provider=provider, model=model, status=None)
-    if isinstance(error, ValueError):  # the SDK could not decode the body
+    if isinstance(error, json.JSONDecodeError):  # the SDK could not decode the body
         return ModelTransientError(redact(f"{where}: malformed response: {error}", secrets), provider=provider, model=model, status=None)
     return None

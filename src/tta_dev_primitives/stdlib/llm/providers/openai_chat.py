@@ -8,8 +8,9 @@ the client (by default the SDK reads `OPENAI_API_KEY`); this class never logs or
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall
 from .base import EventStream, ProviderChatModel, StreamAssembler
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 __all__ = ["OpenAIChatModel"]
+
+REASONING_MODELS = re.compile(r"^(o\d|gpt-5)")
+"""OpenAI's reasoning model families: o1, o3, o4-mini, gpt-5 and their variants."""
 
 
 def _message(message: ChatMessage) -> dict[str, Any]:
@@ -87,7 +91,7 @@ class OpenAIChatModel(ProviderChatModel["ChatCompletion", "ChatCompletionChunk"]
         *,
         max_tokens: int | None = None,
         max_input_tokens: int | None = None,
-        token_limit_field: Literal["max_tokens", "max_completion_tokens"] = "max_tokens",
+        reasoning: bool | None = None,
         on_response: Callable[[ChatResponse], object] | None = None,
     ) -> None:
         import openai
@@ -95,18 +99,18 @@ class OpenAIChatModel(ProviderChatModel["ChatCompletion", "ChatCompletionChunk"]
         api_key = client.api_key if isinstance(client.api_key, str) else None
         super().__init__(model, max_tokens=max_tokens, max_input_tokens=max_input_tokens, on_response=on_response, secrets=(api_key,))
         self.client = client.with_options(max_retries=0)
-        self.token_limit_field = token_limit_field
+        self.reasoning = REASONING_MODELS.match(model) is not None if reasoning is None else reasoning
+        """Reasoning models (o-series, gpt-5) take no temperature and cap replies with
+        `max_completion_tokens`; detected from the name unless given."""
         self._sdk_errors(openai)
 
     def _arguments(self, request: ChatRequest) -> dict[str, Any]:
-        arguments: dict[str, Any] = {
-            "model": request.model or self.model,
-            "messages": [_message(m) for m in request.messages],
-            "temperature": request.temperature,
-        }
-        limit = request.max_tokens or self.max_tokens
+        arguments: dict[str, Any] = {"model": request.model or self.model, "messages": [_message(m) for m in request.messages]}
+        if not self.reasoning:
+            arguments["temperature"] = request.temperature
+        limit = self.reply_cap(request)
         if limit is not None:
-            arguments[self.token_limit_field] = limit
+            arguments["max_completion_tokens" if self.reasoning else "max_tokens"] = limit
         if request.tools:
             arguments["tools"] = [
                 {"type": "function", "function": {"name": t.name, "description": t.description, "parameters": json.loads(t.parameters)}}
@@ -117,13 +121,13 @@ class OpenAIChatModel(ProviderChatModel["ChatCompletion", "ChatCompletionChunk"]
             arguments["response_format"] = {"type": "json_schema", "json_schema": {**spec, "strict": False}}
         return arguments
 
-    async def _create(self, request: ChatRequest) -> ChatCompletion:
-        completion: ChatCompletion = await self.client.chat.completions.create(**self._arguments(request))
+    async def _send(self, arguments: dict[str, Any]) -> ChatCompletion:
+        completion: ChatCompletion = await self.client.chat.completions.create(**arguments)
         return completion
 
-    async def _open_stream(self, request: ChatRequest) -> EventStream[ChatCompletionChunk]:
+    async def _open(self, arguments: dict[str, Any]) -> EventStream[ChatCompletionChunk]:
         chunks: EventStream[ChatCompletionChunk] = await self.client.chat.completions.create(
-            **self._arguments(request), stream=True, stream_options={"include_usage": True}
+            **arguments, stream=True, stream_options={"include_usage": True}
         )
         return chunks
 
