@@ -135,3 +135,19 @@ def test_the_analysis_counts_max_tool_calls_of_the_costliest_tool_per_turn() -> 
 def test_max_tool_calls_must_be_a_positive_int() -> None:
     with pytest.raises(ConfigError, match="max_tool_calls"):
         agent(FakeChatModel(), [], max_turns=2, max_tool_calls=0)
+
+
+def test_a_sub_agent_used_as_a_tool_brings_its_worst_case_into_the_parents() -> None:
+    async def lookup(key: str) -> str:
+        """Look a key up."""
+        return key
+
+    worker = FakeChatModel("gpt-4o-mini", max_tokens=100, max_input_tokens=1000)
+    sub = compile(agent(worker, [tool(lookup)], max_turns=5, max_tool_calls=1, name="researcher"))
+    assert sub.analysis is not None and sub.analysis.model_calls == 5
+    boss = FakeChatModel("gpt-4o-mini", max_tokens=100, max_input_tokens=1000)
+    parent = compile(agent(boss, [sub.as_tool(description="Research a question.")], max_turns=2, max_tool_calls=2))
+    assert parent.analysis is not None
+    assert parent.analysis.model_calls == 2 + 2 * 2 * 5  # its own turns, then 2 calls a turn of a 5-call sub-agent
+    assert parent.analysis.cost == pytest.approx(sub.analysis.cost * 4 + 2 * (1000 * 0.15 + 100 * 0.60) / 1e6)
+    assert "model_calls=5" in parent.explain()

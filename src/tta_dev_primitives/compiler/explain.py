@@ -43,6 +43,8 @@ def _describe(op: Op, locations: bool) -> str:
         marks.append(f"writes={sorted(traits.writes)}")
     if traits.cost is not None:
         marks.append(f"cost=${traits.cost:g}")
+    if traits.model_calls is not None:
+        marks.append(f"model_calls={traits.model_calls}")
     extras.extend(marks)
     suffix = f"  [{'; '.join(extras)}]" if extras else ""
     where = f"  @ {op.location}" if locations else ""

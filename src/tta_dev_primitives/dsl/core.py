@@ -17,7 +17,7 @@ from typing_extensions import Never
 from typing_extensions import Self
 
 from .._deep import depth_independent
-from ..validate import check_finite_non_negative, check_name
+from ..validate import check_finite_non_negative, check_int, check_name
 from .location import SourceLocation, capture_location
 from .traits import NO_TRAITS, Traits
 
@@ -122,13 +122,15 @@ class Node(Generic[In, Out]):
         cost: float | None = None,
         max_latency: float | None = None,
         streaming: bool | None = None,
+        model_calls: int | None = None,
     ) -> Self:
         """A copy of this node with more declarations (see Traits); unspecified ones are kept.
 
         `pure=True` lets the compiler share, deduplicate and hoist it; `idempotent=True` makes
         retries safe; `reads`/`writes` (RunContext.state keys) with `passthrough=True` let
         non-conflicting steps run concurrently; `cost` (USD) and `max_latency` (s) feed the
-        analysis and budgets.
+        analysis and budgets; `model_calls` says how many LLM calls one call makes at most (for
+        nodes that make them out of the plan's sight, e.g. by running another plan).
         """
         from ..errors import ConfigError
 
@@ -146,6 +148,8 @@ class Node(Generic[In, Out]):
         for field, amount in (("cost", cost), ("max_latency", max_latency)):
             if amount is not None:
                 changes[field] = check_finite_non_negative(self.name, field, amount)  # NaN would pass any budget
+        if model_calls is not None:
+            changes["model_calls"] = check_int(self.name, "model_calls", model_calls, minimum=0)
         return self._with_traits(**changes)
 
     def with_attributes(self, **attributes: str | int | float | bool) -> Self:

@@ -36,6 +36,9 @@ class Traits:
     """Worst-case cost of one call, in USD."""
     max_latency: float | None = None
     """Worst-case duration of one call, in seconds."""
+    model_calls: int | None = None
+    """The most model (LLM) calls one call makes, for a node that hides them (a compiled
+    sub-agent run as a tool); nodes marked as LLM calls count one without declaring it."""
     streaming: bool = False
     """It streams its result (a retry after the first chunk would duplicate output)."""
     attributes: tuple[tuple[str, str | int | float | bool], ...] = ()

@@ -81,6 +81,14 @@ def _attempts(op: Op) -> int:
     return int(getattr(policy, "max_attempts", 1)) if _kind(op) in ("retry", "hedge") else 1
 
 
+def _model_calls(op: CallOp) -> int:
+    """LLM calls one call of `op` makes: as declared, else one if it is marked as an LLM call."""
+    declared = op.traits.model_calls
+    if declared is not None:
+        return declared
+    return 1 if any(key == MODEL_CALL for key, _ in op.traits.attributes) else 0
+
+
 class _Walker:
     def __init__(self) -> None:
         self.unbounded: list[str] = []
@@ -94,8 +102,8 @@ class _Walker:
             multiplier *= _attempts(op)
             if isinstance(op, CallOp) and multiplier > self.worst_attempts[0]:
                 self.worst_attempts = (multiplier, op.name)
-            if isinstance(op, CallOp) and any(key == MODEL_CALL for key, _ in op.traits.attributes):
-                self.model_calls += multiplier
+            if isinstance(op, CallOp):
+                self.model_calls += multiplier * _model_calls(op)
             dispatched = op.dispatch_limit()
             if dispatched is not None:  # any child may take every call
                 stack.extend((child, multiplier * dispatched) for child in reversed(op.children))

@@ -209,7 +209,8 @@ class FakeChatModel:
         reply = self._next_reply(request)
         calls: tuple[ToolCall, ...] = (reply,) if isinstance(reply, ToolCall) else () if isinstance(reply, str) else tuple(reply)
         text = reply if isinstance(reply, str) else ""
-        limit = request.max_tokens or self.max_tokens
+        caps = [c for c in (request.max_tokens, self.max_tokens) if c is not None]
+        limit = min(caps) if caps else None  # a request may lower the model's cap, not raise it
         if limit is not None and _tokens(text) > limit:
             text = " ".join(text.split()[:limit])
         output_tokens = (_tokens(text) if text else 0) + sum(_tokens(c.arguments) for c in calls)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, Protocol, TypeVar, overload
 
@@ -190,4 +191,14 @@ def _plan_node(plan: Plan[Any, Any]) -> Node[Any, Any]:
         return await plan.run(value)
 
     run_plan.__annotations__ = {"value": plan.input_type, "return": plan.output_type}
-    return as_function_node(run_plan, name=plan.name)
+    wrapped = as_function_node(run_plan, name=plan.name)
+    worst = plan.analysis
+    if worst is None:
+        return wrapped
+    # the sub-plan runs out of the parent's sight: its worst case travels as declarations
+    # (an unbounded worst case, e.g. a map over an unknown number of items, cannot be declared)
+    return wrapped.declare(
+        cost=None if math.isinf(worst.cost) else worst.cost,
+        model_calls=worst.model_calls,
+        max_latency=None if math.isinf(worst.latency) else worst.latency,
+    )
