@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import attrs
+import anyio
 import anyio.lowlevel
 import pytest
 
@@ -151,3 +152,62 @@ def test_a_sub_agent_used_as_a_tool_brings_its_worst_case_into_the_parents() -> 
     assert parent.analysis.model_calls == 2 + 2 * 2 * 5  # its own turns, then 2 calls a turn of a 5-call sub-agent
     assert parent.analysis.cost == pytest.approx(sub.analysis.cost * 4 + 2 * (1000 * 0.15 + 100 * 0.60) / 1e6)
     assert "model_calls=5" in parent.explain()
+
+
+class Point:
+    def __init__(self) -> None:
+        self.x = 1
+
+
+async def test_a_result_that_cannot_be_sent_as_json_comes_back_as_the_tools_error() -> None:
+    def point(n: int) -> Point:
+        """A point."""
+        return Point()
+
+    model = FakeChatModel(script=[ToolCall("c1", "point", '{"input": 1}'), "ok"])
+    assert await compile(agent(model, [tool(point)], max_turns=3)).run("go") == "ok"
+    reply = model.requests[1].messages[-1]
+    assert reply.role == "tool" and reply.content.startswith("error: point ran but returned a Point, which cannot be sent as JSON")
+
+
+async def test_a_tool_that_raises_a_stray_cancellation_fails_alone_on_asyncio(anyio_backend: str) -> None:
+    import asyncio
+
+    if anyio_backend != "asyncio":
+        pytest.skip("a stray CancelledError from a cancelled future is an asyncio thing")
+
+    async def shared(key: str) -> str:
+        """Waits on a request someone else gives up on."""
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        future.cancel()
+        return await future
+
+    async def echo(text: str) -> str:
+        """Echo."""
+        return text
+
+    for calls in ([ToolCall("c1", "shared", '{"input": "k"}')], [ToolCall("c1", "shared", '{"input": "k"}'), ToolCall("c2", "echo", '{"input": "hi"}')]):
+        model = FakeChatModel(script=[calls, "done"])
+        assert await compile(agent(model, [tool(shared), tool(echo)], max_turns=3)).run("go") == "done"
+        answers = {m.tool_call_id: m.content for m in model.requests[1].messages if m.role == "tool"}
+        assert answers["c1"] == "error: the call was cancelled (by the tool itself, not the agent)"
+        assert answers.get("c2", "hi") == "hi"
+
+
+async def test_cancelling_the_agent_cancels_its_tools() -> None:
+    started = anyio.Event()
+
+    async def slow(key: str) -> str:
+        """Takes forever."""
+        started.set()
+        await anyio.sleep_forever()
+        return key
+
+    model = FakeChatModel(script=[[ToolCall("c1", "slow", '{"input": "a"}'), ToolCall("c2", "slow", '{"input": "b"}')], "done"])
+    plan = compile(agent(model, [tool(slow)], max_turns=3))
+    with anyio.CancelScope() as scope:
+        async with anyio.create_task_group() as group:
+            group.start_soon(plan.run, "go")
+            await started.wait()
+            scope.cancel()
+    assert scope.cancelled_caught and len(model.requests) == 1

@@ -22,7 +22,7 @@ from typing import Generic, TypeVar
 import anyio
 import attrs
 
-__all__ = ["Completed", "Protectable", "run_to_completion", "running_asyncio"]
+__all__ = ["Completed", "Protectable", "cancelled_by_itself", "run_to_completion", "running_asyncio"]
 
 T = TypeVar("T")
 
@@ -34,6 +34,17 @@ def running_asyncio() -> bool:
     except RuntimeError:
         return False
     return True
+
+
+def cancelled_by_itself() -> bool:
+    """Inside `except asyncio.CancelledError`: True when the awaited code raised it on its own
+    (a future someone else cancelled), not because this task is being cancelled. Such an error
+    is the callee's failure, not a cancellation to propagate. Always False on trio, where only
+    cancel scopes cancel."""
+    if not running_asyncio():
+        return False
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() == 0
 
 
 @attrs.frozen

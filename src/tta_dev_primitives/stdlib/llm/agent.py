@@ -9,6 +9,7 @@ the analysis multiplies the model's and the tools' worst-case calls and cost by 
 
 from __future__ import annotations
 
+import asyncio
 import typing
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar, overload
@@ -22,6 +23,7 @@ from ...dsl.function import node
 from ...errors import ConfigError
 from ...executor.concurrency import spawn_all
 from ...executor.emit import AsyncFn, Emitter, Step, emitter
+from ...executor.shield import cancelled_by_itself
 from ...validate import check_int
 from .ask import AskNode, LLMNode, as_llm_node
 from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse, ToolCall
@@ -115,7 +117,14 @@ def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
         elif found is None:
             result = ToolResult(tool_call.name, error=f"no tool named {tool_call.name!r}; the tools are {sorted(runners)}")
         else:
-            result = await answer(found[0], tool_call.arguments, found[1])
+            try:
+                result = await answer(found[0], tool_call.arguments, found[1])
+            except asyncio.CancelledError:
+                if not cancelled_by_itself():
+                    raise
+                # the tool raised a stray CancelledError (a future someone else cancelled): its
+                # failure, reported like any other; the agent itself was not cancelled
+                result = ToolResult(tool_call.name, error="the call was cancelled (by the tool itself, not the agent)")
         return ChatMessage("tool", result.content(), tool_call_id=tool_call.id)
 
     async def dispatch(state: object) -> object:
@@ -132,7 +141,11 @@ def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
             await one(0)
         else:
             await spawn_all(len(calls), one)
-        messages = (*transcript.request.messages, *(a for a in answers if a is not None))
+        unanswered = "error: the call ended without an answer"
+        messages = (
+            *transcript.request.messages,
+            *(a or ChatMessage("tool", unanswered, tool_call_id=c.id) for a, c in zip(answers, calls)),
+        )  # every call gets its message: providers reject a conversation with an unanswered call
         return Transcript(transcript.request.with_messages(messages), transcript.turns)
 
     return Step(dispatch, True)

@@ -118,11 +118,16 @@ def object_schema(schema: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
 
 
 def json_text(value: object) -> str:
-    """`value` as JSON text for a model to read (pydantic models through pydantic)."""
+    """`value` as JSON text for a model to read: msgspec's encoding, else pydantic's (pydantic
+    models, and containers of them); TypeError when neither can encode it."""
     try:
         return str(msgspec_module().json.encode(value).decode())
     except TypeError:
-        dump = getattr(value, "model_dump_json", None)
-        if callable(dump):
-            return str(dump())
-        raise
+        try:
+            import pydantic_core
+        except ImportError:
+            raise
+        try:
+            return pydantic_core.to_json(value).decode()
+        except pydantic_core.PydanticSerializationError as error:
+            raise TypeError(str(error)) from None

@@ -45,6 +45,8 @@ class ToolResult:
     tool: str
     value: object = None
     error: str | None = None
+    text: str | None = attrs.field(default=None, repr=False)
+    """The value as sent to the model, when already encoded (see `answer`)."""
 
     @property
     def is_error(self) -> bool:
@@ -54,6 +56,8 @@ class ToolResult:
         """The text sent back to the model: the value as JSON (or text), or the error."""
         if self.error is not None:
             return f"error: {self.error}"
+        if self.text is not None:
+            return self.text
         if isinstance(self.value, str):
             return self.value
         return json_text(self.value)
@@ -138,7 +142,11 @@ async def answer(
         result = await run(value)
     except Exception as error:  # the model reads what went wrong and may try again
         return ToolResult(tool.name, error=f"{type(error).__name__}: {error}")
-    return ToolResult(tool.name, value=result)
+    try:
+        text = result if isinstance(result, str) else json_text(result)
+    except (TypeError, ValueError) as error:  # the tool ran; say so, and why its result cannot travel
+        return ToolResult(tool.name, error=f"{tool.name} ran but returned a {type(result).__name__}, which cannot be sent as JSON: {error}")
+    return ToolResult(tool.name, value=result, text=text)
 
 
 def _description(target: object, given: str | None, name: str) -> str:
