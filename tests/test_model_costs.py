@@ -28,6 +28,11 @@ def test_prices_are_dated_and_dated_model_ids_find_their_family() -> None:
     assert price_for("claude-sonnet-4-5-20250929") == DEFAULT_PRICES["claude-sonnet-4-5"]  # not claude-sonnet-4's
     assert price_for("claude-opus-4-1-20250805") == DEFAULT_PRICES["claude-opus-4-1"]
     assert price_for("gpt-4") is None and price_for("gpt-4omni") is None and price_for("llama3") is None
+    # a suffix other than a snapshot date is another model: no guessed (under-)price
+    assert price_for("gpt-4o-audio-preview") is None and price_for("o3-deep-research") is None
+    assert price_for("o3-pro") == DEFAULT_PRICES["o3-pro"] != DEFAULT_PRICES["o3"]
+    assert price_for("gpt-5-pro-2025-10-06") == DEFAULT_PRICES["gpt-5-pro"]
+    assert price_for("claude-3-5-haiku-latest") == DEFAULT_PRICES["claude-3-5-haiku"]
     assert price_for("llama3", {**DEFAULT_PRICES, "llama3": ModelPrice(0, 0)}) == ModelPrice(0, 0)
 
 

@@ -1,13 +1,14 @@
 """Model prices (USD per million tokens) and what they bound: the cost of one call at worst.
 
 The table is dated: prices change. Extend or override it with your own mapping
-(`{**DEFAULT_PRICES, "my-model": ModelPrice(...)}`) wherever `prices=` is accepted. A model
-id matches the longest table key it starts with, so dated ids (`gpt-4o-2024-08-06`,
-`claude-sonnet-4-5-20250929`) find their family's price.
+(`{**DEFAULT_PRICES, "my-model": ModelPrice(...)}`) wherever `prices=` is accepted. A dated
+model id (`gpt-4o-2024-08-06`, `claude-sonnet-4-5-20250929`) finds its family's price; any
+other unknown id has no price (an error when its usage is recorded), never a guessed one.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import attrs
@@ -46,7 +47,11 @@ _OPENAI: dict[str, ModelPrice] = {
     "gpt-4.1-nano": ModelPrice(0.10, 0.40, 1_047_576, 32_768),
     "gpt-4o": ModelPrice(2.50, 10.00, 128_000, 16_384),
     "gpt-4o-mini": ModelPrice(0.15, 0.60, 128_000, 16_384),
+    "gpt-5-pro": ModelPrice(15.00, 120.00, 400_000, 272_000),
+    "o1": ModelPrice(15.00, 60.00, 200_000, 100_000),
+    "o1-pro": ModelPrice(150.00, 600.00, 200_000, 100_000),
     "o3": ModelPrice(2.00, 8.00, 200_000, 100_000),
+    "o3-pro": ModelPrice(20.00, 80.00, 200_000, 100_000),
     "o3-mini": ModelPrice(1.10, 4.40, 200_000, 100_000),
     "o4-mini": ModelPrice(1.10, 4.40, 200_000, 100_000),
 }
@@ -74,14 +79,19 @@ DEFAULT_PRICES: Mapping[str, ModelPrice] = {
 Long-context surcharges are not modelled: above 200K input tokens some models cost more."""
 
 
+DATED_ID = re.compile(r"^(.+?)-(\d{4}-\d{2}-\d{2}|\d{8}|latest)$")
+"""A model id with a snapshot date or `latest` after its family name."""
+
+
 def price_for(model: str, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES) -> ModelPrice | None:
-    """The price of `model`: an exact key, else the longest key `model` starts with (a dated
-    id such as `gpt-4o-2024-08-06` under `gpt-4o`, not under `gpt-4`)."""
+    """The price of `model`: an exact key, else its family's when the id only adds a snapshot
+    date (`gpt-4o-2024-08-06`, `claude-sonnet-4-5-20250929`) or `-latest`. Any other suffix
+    (`o3-pro`, `gpt-4o-audio-preview`) is another model with its own price: None, not a guess."""
     exact = prices.get(model)
     if exact is not None:
         return exact
-    family = max((key for key in prices if model.startswith(key + "-")), key=len, default=None)
-    return prices[family] if family is not None else None
+    dated = DATED_ID.match(model)
+    return prices.get(dated.group(1)) if dated is not None else None
 
 
 def call_cost_bound(model: object, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES) -> float | None:
