@@ -341,3 +341,12 @@ async def test_reasoning_models_get_no_temperature_and_max_completion_tokens(
     await OpenAIChatModel(client, name, max_tokens=100, reasoning=reasoning).complete(ChatRequest.of("hi"))
     body = server.received[0].body
     assert ("temperature" in body) is sends_temperature and body[cap_field] == 100
+
+
+def test_chat_model_reads_only_its_own_flags_and_takes_no_abbreviations() -> None:
+    from tta_dev_primitives import FakeChatModel, chat_model
+
+    fake = FakeChatModel()
+    assert chat_model(fake, ["--mode", "fast", "--base", "2", "--verbose"]) is fake
+    picked = chat_model(fake, ["--base-url", "http://127.0.0.1:9/v1", "--model", "qwen2.5", "--mode", "fast"])
+    assert isinstance(picked, OpenAIChatModel) and picked.model == "qwen2.5" and str(picked.client.base_url) == "http://127.0.0.1:9/v1/"

@@ -209,3 +209,29 @@ def test_a_type_no_library_can_describe_is_a_build_error_naming_the_tool() -> No
 
     with pytest.raises(BuildError, match=r"tool 'use': no JSON Schema for .*Opaque"):
         tool(use)
+
+
+def test_descriptions_come_from_the_users_function_not_a_library_class() -> None:
+    from tta_dev_primitives import Retry
+
+    def weather(city: str) -> str:
+        """The weather in a city."""
+        return city
+
+    assert tool(Retry(max_attempts=2)(node(weather)), name="weather").description == "The weather in a city."
+    assert tool(compile(node(weather).retry(max_attempts=2)), name="weather").description == "The weather in a city."
+    two_steps = compile(node(weather) >> node(weather))
+    with pytest.raises(ConfigError, match=r"tool 'twice'.*description="):
+        two_steps.as_tool(name="twice")
+    assert two_steps.as_tool(name="twice", description="Twice.").description == "Twice."
+
+
+@pytest.mark.parametrize("bad", ["météo", "天气", "a" * 65, "two words", ""])
+def test_tool_names_providers_reject_are_build_errors(bad: str) -> None:
+    def weather(city: str) -> str:
+        """The weather."""
+        return city
+
+    with pytest.raises(ConfigError, match="name"):
+        tool(weather, name=bad)
+    assert tool(weather, name="a" * 64).name == "a" * 64

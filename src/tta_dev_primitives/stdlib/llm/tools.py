@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, Protocol, TypeVar, overload
 
@@ -33,6 +34,10 @@ __all__ = ["AnyTool", "Tool", "ToolArgumentsError", "ToolResult", "answer", "too
 
 A = TypeVar("A")
 R = TypeVar("R")
+
+TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""The tool names OpenAI and Anthropic both accept."""
+
 
 class ToolArgumentsError(ConfigError):
     """A model's arguments for a tool do not fit the tool's input type."""
@@ -154,10 +159,24 @@ def _description(target: object, given: str | None, name: str) -> str:
         if not isinstance(given, str) or not given.strip():
             raise ConfigError(f"tool {name!r}", "description", "a non-empty str", given)
         return given
-    doc = inspect.getdoc(getattr(target, "fn", target))
+    doc = _function_doc(target)
     if not doc:
-        raise ConfigError(f"tool {name!r}", "description", "a docstring on the function, or description=", None)
+        raise ConfigError(f"tool {name!r}", "description", "description= (or a docstring on the one function the tool runs)", None)
     return doc.split("\n\n")[0].replace("\n", " ")
+
+
+def _function_doc(target: object) -> str | None:
+    """The docstring of the user's function behind `target` (a function node, a guard around
+    one, a plan's call op), never a library class's own docstring ("Run children in order")."""
+    for _ in range(32):
+        if inspect.isroutine(target):
+            return inspect.getdoc(target)
+        children: tuple[object, ...] = tuple(getattr(target, "children", ()))
+        inner = getattr(target, "fn", None) or getattr(target, "inner", None) or (children[0] if len(children) == 1 else None)
+        if inner is None:
+            return None
+        target = inner
+    return None
 
 
 @overload
@@ -180,8 +199,8 @@ def tool(fn: object, /, *, name: str | None = None, description: str | None = No
         plan = compile(built)
     label = name if name is not None else plan.name
     check_name("tool", "name", label)
-    if not label.replace("_", "").replace("-", "").isalnum():
-        raise ConfigError(f"tool {label!r}", "name", "letters, digits, '_' or '-' (providers reject other names)", label)
+    if TOOL_NAME.fullmatch(label) is None:
+        raise ConfigError(f"tool {label!r}", "name", "1 to 64 ASCII letters, digits, '_' or '-' (providers reject other names)", label)
     input_type = plan.input_type
     if input_type is UNKNOWN or input_type is object:
         raise BuildError(f"tool {label!r}: its input type is not annotated, so there is no schema for the model's arguments")

@@ -37,7 +37,8 @@ def chat_model(default: ChatModel, argv: Sequence[str] | None = None) -> ChatMod
     Other arguments are left alone, so scripts can have their own. Keys come from the SDKs'
     usual environment variables; a `--base-url` server that needs no key gets a placeholder.
     """
-    parsed, _ = model_arguments(argparse.ArgumentParser(add_help=False)).parse_known_args(
+    # no abbreviations: a script's own `--mode` must not be read as our `--model`
+    parsed, _ = model_arguments(argparse.ArgumentParser(add_help=False, allow_abbrev=False)).parse_known_args(
         list(sys.argv[1:] if argv is None else argv)
     )
     provider: str | None = parsed.provider or ("openai" if parsed.base_url or parsed.model else None)
