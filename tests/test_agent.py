@@ -84,6 +84,9 @@ async def test_the_turn_budget_is_a_bound_the_plan_knows() -> None:
     with pytest.raises(LoopLimitError, match="loop 'researcher' ran its body 2 times") as caught:
         await plan.run("how many people?")
     assert caught.value.state.turns == 2  # type: ignore[attr-defined]
+    # the last turn's calls were not run (no model call would read them): they are pending
+    assert caught.value.state.pending == (ToolCall("1", "population", '{"name": "Oslo"}'),)  # type: ignore[attr-defined]
+    assert [m.role for m in caught.value.state.request.messages] == ["user", "assistant", "tool", "assistant"]  # type: ignore[attr-defined]
     text = plan.explain()
     assert "max_iterations=2" in text and "tools=['weather', 'population']" in text
     assert plan.analysis is not None and plan.analysis.max_attempts >= 2

@@ -66,8 +66,12 @@ class ToolDispatchNode(Node[In, Out]):
         *,
         state_type: object = None,
         max_calls: int = DEFAULT_MAX_TOOL_CALLS,
+        last_turn: int | None = None,
         name: str | None = None,
     ) -> None:
+        self.last_turn = last_turn
+        """The agent's `max_turns`: calls asked for in that turn are left pending (no model call
+        would read their results, so tools with effects must not run for nothing)."""
         self.tools = tuple(tools)
         self.state_type = state_type if state_type is not None else Transcript
         """The Transcript type flowing through (`Transcript[Output]` in an agent)."""
@@ -86,6 +90,7 @@ class ToolDispatchOp(Op):
 
     tools: tuple[AnyTool, ...]
     max_calls: int
+    last_turn: int | None = None
 
     def params(self) -> dict[str, object]:
         return {"tools": [t.name for t in self.tools], "max_calls": self.max_calls}
@@ -99,7 +104,7 @@ def _lower_dispatch(node_: ToolDispatchNode[typing.Never, object], lw: Lowerer) 
     ident = op_identity(node_, lw)
     children = tuple(lw.lower(t.node) for t in node_.tools)
     state = node_.state_type
-    return ToolDispatchOp(**ident, in_type=state, out_type=state, children=children, tools=node_.tools, max_calls=node_.max_calls)
+    return ToolDispatchOp(**ident, in_type=state, out_type=state, children=children, tools=node_.tools, max_calls=node_.max_calls, last_turn=node_.last_turn)
 
 
 @emitter(ToolDispatchOp)
@@ -108,7 +113,7 @@ def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
         t.name: (t, em.emit_async(child)) for t, child in zip(op.tools, op.children)
     }
 
-    limit = op.max_calls
+    limit, last_turn = op.max_calls, op.last_turn
 
     async def call(tool_call: ToolCall, index: int) -> ChatMessage:
         found = runners.get(tool_call.name)
@@ -130,8 +135,8 @@ def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
     async def dispatch(state: object) -> object:
         transcript = typing.cast("Transcript[object]", state)
         calls = transcript.pending
-        if not calls:
-            return transcript
+        if not calls or (last_turn is not None and transcript.turns >= last_turn):
+            return transcript  # the calls stay pending: LoopLimitError shows them
         answers: list[ChatMessage | None] = [None] * len(calls)
 
         async def one(i: int) -> None:
@@ -239,7 +244,7 @@ def agent(
         "Node[Transcript[Any], Transcript[Any]]",
         AskNode(llm, request=lambda t: t.request, fold=think, state_type=state, name=f"ask {llm.name}"),
     )
-    dispatch: AnyNode = ToolDispatchNode(tools, state_type=state, max_calls=max_tool_calls, name=f"tools({', '.join(names)})")
+    dispatch: AnyNode = ToolDispatchNode(tools, state_type=state, max_calls=max_tool_calls, last_turn=max_turns, name=f"tools({', '.join(names)})")
     acting = typing.cast("Node[Transcript[Any], Transcript[Any]]", dispatch)
     turn = (asking >> acting).named(f"{label} turn")
     turns = turn.loop(until=finished, max_iterations=max_turns, name=label)
