@@ -127,7 +127,7 @@ async def test_a_compiled_plan_is_a_tool_too() -> None:
 
 
 def test_bad_tool_definitions_are_build_time_errors() -> None:
-    with pytest.raises(BuildError, match="input type is not annotated"):
+    with pytest.raises(BuildError, match="input type is unknown \\(not annotated"):
         tool(lambda x: x, name="anon", description="d")
     def undocumented(request: Forecast) -> str:
         return ""

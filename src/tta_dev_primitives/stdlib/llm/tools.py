@@ -184,7 +184,9 @@ def tool(fn: Plan[A, R], /, *, name: str | None = None, description: str | None 
 @overload
 def tool(fn: Node[A, R], /, *, name: str | None = None, description: str | None = None) -> Tool[A, R]: ...
 @overload
-def tool(fn: Callable[[A], R], /, *, name: str | None = None, description: str | None = None) -> Tool[A, object]: ...
+def tool(fn: Callable[[A], Awaitable[R]], /, *, name: str | None = None, description: str | None = None) -> Tool[A, R]: ...
+@overload
+def tool(fn: Callable[[A], R], /, *, name: str | None = None, description: str | None = None) -> Tool[A, R]: ...
 def tool(fn: object, /, *, name: str | None = None, description: str | None = None) -> Tool[Any, Any]:
     """A Tool from a node, a plan or a function taking one typed argument (its input).
 
@@ -203,7 +205,11 @@ def tool(fn: object, /, *, name: str | None = None, description: str | None = No
         raise ConfigError(f"tool {label!r}", "name", "1 to 64 ASCII letters, digits, '_' or '-' (providers reject other names)", label)
     input_type = plan.input_type
     if input_type is UNKNOWN or input_type is object:
-        raise BuildError(f"tool {label!r}: its input type is not annotated, so there is no schema for the model's arguments")
+        raise BuildError(
+            f"tool {label!r}: its input type is unknown (not annotated, or an annotation that cannot be resolved, such as "
+            "a class defined inside a function under `from __future__ import annotations`), so there is no schema for "
+            "the model's arguments"
+        )
     validator = type_schema(input_type, where=f"tool {label!r}")
     parameters, wrapped = object_schema(validator.schema)
     target = fn.root if isinstance(fn, Plan) else getattr(fn, "fn", fn)
