@@ -214,3 +214,12 @@ async def test_cancelling_the_agent_cancels_its_tools() -> None:
             await started.wait()
             scope.cancel()
     assert scope.cancelled_caught and len(model.requests) == 1
+
+
+def test_a_tool_named_like_the_output_type_is_a_build_error() -> None:
+    async def Trip(city: str) -> str:  # noqa: N802 - the clash under test
+        """Plan a trip."""
+        return city
+
+    with pytest.raises(ConfigError, match="no tool named like the output type 'Trip'"):
+        agent(FakeChatModel(), [tool(Trip)], max_turns=2, output=globals()["Trip"])

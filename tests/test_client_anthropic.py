@@ -300,3 +300,10 @@ async def test_a_reply_of_the_wrong_shape_is_a_malformed_response(server: Provid
     server.add(answer)
     with pytest.raises(ModelTransientError, match="malformed response"):
         await model.complete(ChatRequest.of("hi"))
+
+
+def test_chat_model_picks_anthropic_for_a_claude_model() -> None:
+    from tta_dev_primitives import FakeChatModel, chat_model
+
+    picked = chat_model(FakeChatModel(), ["--model", "claude-haiku-4-5"])
+    assert isinstance(picked, AnthropicChatModel) and picked.model == "claude-haiku-4-5"

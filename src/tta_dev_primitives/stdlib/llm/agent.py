@@ -10,6 +10,7 @@ the analysis multiplies the model's and the tools' worst-case calls and cost by 
 from __future__ import annotations
 
 import asyncio
+import json
 import typing
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar, overload
@@ -209,6 +210,9 @@ def agent(
     if len(set(names)) != len(names):
         raise ConfigError(label, "tools", "tools with distinct names", names)
     reply_format = ReplyFormat.of(output) if output is not str else None
+    answer_name = json.loads(reply_format.response_format)["name"] if reply_format is not None else None
+    if answer_name in names:  # providers that answer through a tool (Anthropic) would mix them up
+        raise ConfigError(label, "tools", f"no tool named like the output type {answer_name!r}", names)
     specs = tuple(t.spec() for t in tools)
 
     def start(prompt: str) -> Transcript[Any]:

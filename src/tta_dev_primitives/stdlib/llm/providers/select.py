@@ -4,6 +4,7 @@ endpoint. The examples use it, so each runs on the fake model by default and on 
     --base-url URL --model NAME          any OpenAI-compatible server (vLLM, Ollama, llama.cpp...)
     --provider openai --model NAME       OpenAI's API (key from OPENAI_API_KEY)
     --provider anthropic --model NAME    Anthropic's API (key from ANTHROPIC_API_KEY)
+    --model claude-...                   the same (a Claude model needs no --provider)
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ def chat_model(default: ChatModel, argv: Sequence[str] | None = None) -> ChatMod
     parsed, _ = model_arguments(argparse.ArgumentParser(add_help=False, allow_abbrev=False)).parse_known_args(
         list(sys.argv[1:] if argv is None else argv)
     )
-    provider: str | None = parsed.provider or ("openai" if parsed.base_url or parsed.model else None)
+    provider: str | None = parsed.provider
+    if provider is None and (parsed.base_url or parsed.model):  # a Claude model needs no --provider
+        provider = "anthropic" if not parsed.base_url and str(parsed.model).startswith("claude") else "openai"
     if provider is None:
         return default
     name: str = parsed.model or DEFAULT_MODELS[provider]
