@@ -111,7 +111,7 @@ def _lower_dispatch(node_: ToolDispatchNode[typing.Never, object], lw: Lowerer) 
 @emitter(ToolDispatchOp)
 def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
     runners: dict[str, tuple[AnyTool, AsyncFn]] = {
-        t.name: (t, em.emit_async(child)) for t, child in zip(op.tools, op.children)
+        t.name: (t, em.emit_async(child)) for t, child in zip(op.tools, op.children, strict=True)
     }
 
     limit, last_turn = op.max_calls, op.last_turn
@@ -150,7 +150,7 @@ def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
         unanswered = "error: the call ended without an answer"
         messages = (
             *transcript.request.messages,
-            *(a or ChatMessage("tool", unanswered, tool_call_id=c.id) for a, c in zip(answers, calls)),
+            *(a or ChatMessage("tool", unanswered, tool_call_id=c.id) for a, c in zip(answers, calls, strict=True)),
         )  # every call gets its message: providers reject a conversation with an unanswered call
         return Transcript(transcript.request.with_messages(messages), transcript.turns)
 

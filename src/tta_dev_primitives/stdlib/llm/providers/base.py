@@ -186,10 +186,7 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
     async def complete(self, request: ChatRequest) -> ChatResponse:
         self._check_input(request)
         if self._prefers_stream(request):
-            async with contextlib.aclosing(self._streamed(request)) as items:
-                async for item in items:
-                    if isinstance(item, ChatResponse):
-                        return item
+            return await self._complete_streamed(request)
         arguments = self._arguments(request)
         mapped: Exception | None = None
         try:
@@ -209,6 +206,13 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
         if mapped is not None:
             raise mapped
         return self._finish(response)
+
+    async def _complete_streamed(self, request: ChatRequest) -> ChatResponse:
+        async with contextlib.aclosing(self._streamed(request)) as items:
+            async for item in items:
+                if isinstance(item, ChatResponse):
+                    return item
+        raise AssertionError("_streamed ends with the reply or an error")  # pragma: no cover
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[str]:
         """The reply's text as it arrives. A stream that ends before the provider says the
