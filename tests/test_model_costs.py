@@ -117,3 +117,43 @@ async def test_every_model_call_puts_its_usage_on_the_span() -> None:
         attributes = span.attributes or {}
         assert attributes["gen_ai.provider.name"] == "fake" and attributes["gen_ai.response.model"] == "gpt-4o-mini"
         assert int(attributes["gen_ai.usage.input_tokens"]) > 0  # type: ignore[call-overload]
+
+
+def test_model_calls_over_a_map_are_unbounded_and_declared_calls_count() -> None:
+    import math
+
+    from tta_dev_primitives import for_each, node
+
+    llm = LLMPrimitive(FakeChatModel("gpt-4o-mini", max_tokens=10, max_input_tokens=100))
+    plan = compile(for_each(llm))
+    assert plan.analysis is not None and math.isinf(plan.analysis.model_calls) and math.isinf(plan.analysis.cost)
+    assert "worst-case LLM calls unbounded" in plan.explain()
+
+    def calls_a_model_its_own_way(prompt: str) -> str:
+        return prompt
+
+    hidden = compile(node(calls_a_model_its_own_way).declare(model_calls=3).retry(max_attempts=2, jitter=False))
+    assert hidden.analysis is not None and hidden.analysis.model_calls == 6
+    assert "model_calls=3" in hidden.explain()
+
+
+async def test_a_sub_plan_tool_takes_the_parents_hooks() -> None:
+    from tta_dev_primitives import RunContext
+    from tta_dev_primitives.executor.hooks import Hook, NodeInfo
+
+    seen: list[str] = []
+
+    class Names(Hook):
+        def on_node_start(self, node: NodeInfo, ctx: RunContext) -> object:
+            seen.append(node.name)
+            return None
+
+    async def lookup(key: str) -> str:
+        """Look a key up."""
+        return key
+
+    sub = compile(agent(FakeChatModel("fake-small", script=[ToolCall("s1", "lookup", '{"input": "k"}'), "found"]), [tool(lookup)], max_turns=3, name="researcher"))
+    boss = FakeChatModel("fake-large", script=[ToolCall("b1", "researcher", '{"input": "q"}'), "done"])
+    parent = compile(agent(boss, [sub.as_tool(description="Research.")], max_turns=3)).with_hooks(Names())
+    assert await parent.run("go") == "done"
+    assert seen.count("fake-small") == 2 and seen.count("lookup") == 1 and seen.count("fake-large") == 2

@@ -14,6 +14,7 @@ BudgetError explaining where it comes from.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import attrs
 
@@ -45,9 +46,10 @@ class Analysis:
     depth: int
     unbounded: tuple[str, ...] = ()
     """Ops that make latency unbounded (no timeout, no declared max_latency, waits)."""
-    model_calls: int = 0
+    model_calls: float = 0
     """The most model calls one run can make (nodes marked as LLM calls, e.g. by `genai`),
-    retries and loop bounds included."""
+    retries and loop bounds included; `inf` when a map runs them over an unknown number of
+    items."""
 
     def lines(self) -> list[str]:
         def fmt(value: float, unit: str) -> str:
@@ -61,7 +63,7 @@ class Analysis:
             f"worst-case cost      ${self.cost:g} ({self.costed_leaves} of {self.leaves} leaves declare a cost)",
         ]
         if self.model_calls:
-            rows.insert(4, f"worst-case LLM calls {self.model_calls}")
+            rows.insert(4, f"worst-case LLM calls {fmt(self.model_calls, '')}")
         if self.unbounded:
             rows.append(f"unbounded latency from: {', '.join(self.unbounded[:5])}{' ...' if len(self.unbounded) > 5 else ''}")
         return rows
@@ -81,7 +83,7 @@ def _attempts(op: Op) -> int:
     return int(getattr(policy, "max_attempts", 1)) if _kind(op) in ("retry", "hedge") else 1
 
 
-def _model_calls(op: CallOp) -> int:
+def _model_calls(op: CallOp) -> float:
     """LLM calls one call of `op` makes: as declared, else one if it is marked as an LLM call."""
     declared = op.traits.model_calls
     if declared is not None:
@@ -93,7 +95,6 @@ class _Walker:
     def __init__(self) -> None:
         self.unbounded: list[str] = []
         self.worst_attempts = (1, "")
-        self.model_calls = 0
 
     def attempts(self, root: Op) -> None:
         stack = [(root, 1)]
@@ -102,8 +103,6 @@ class _Walker:
             multiplier *= _attempts(op)
             if isinstance(op, CallOp) and multiplier > self.worst_attempts[0]:
                 self.worst_attempts = (multiplier, op.name)
-            if isinstance(op, CallOp):
-                self.model_calls += multiplier * _model_calls(op)
             dispatched = op.dispatch_limit()
             if dispatched is not None:  # any child may take every call
                 stack.extend((child, multiplier * dispatched) for child in reversed(op.children))
@@ -157,13 +156,15 @@ class _Walker:
             return kids[0] + max(kids[1:])
         return sum(kids)  # fallbacks, sagas and unknown composites: every child may run
 
-    def cost(self, root: Op) -> float:
-        return fold(root, self._cost)
+    def total(self, root: Op, leaf: Callable[[CallOp], float]) -> float:
+        """The most of `leaf` (a call's cost, its model calls) one run can add up: loops and
+        retries multiply, a branch takes its dearest arm, a map over unknown items is unbounded."""
+        return fold(root, lambda op, kids: self._total(op, kids, leaf))
 
-    def _cost(self, op: Op, kids: list[float]) -> float:
+    def _total(self, op: Op, kids: list[float], leaf: Callable[[CallOp], float]) -> float:
         kind = _kind(op)
         if isinstance(op, CallOp):
-            return op.traits.cost or 0.0
+            return leaf(op)
         if isinstance(op, ConstOp):
             return 0.0
         if isinstance(op, MapOp):
@@ -218,13 +219,13 @@ def analyze(root: Op) -> Analysis:
         max_attempts=walker.worst_attempts[0],
         max_attempts_node=walker.worst_attempts[1] or (leaves[0].name if leaves else root.name),
         latency=walker.latency(root),
-        cost=walker.cost(root),
+        cost=walker.total(root, lambda op: op.traits.cost or 0.0),
         costed_leaves=sum(1 for op in leaves if op.traits.cost is not None),
         leaves=len(leaves),
         width=walker.width(root),
         depth=walker.depth(root),
         unbounded=tuple(dict.fromkeys(walker.unbounded)),
-        model_calls=walker.model_calls,
+        model_calls=walker.total(root, _model_calls),
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import math
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, Protocol, TypeVar, overload
@@ -217,21 +216,8 @@ def tool(fn: object, /, *, name: str | None = None, description: str | None = No
 
 
 def _plan_node(plan: Plan[Any, Any]) -> Node[Any, Any]:
-    """A node running a compiled plan (a sub-agent or sub-workflow used as a tool), typed with
-    the plan's input and output types."""
+    """The plan's own ops as a node of the agent's plan (a sub-agent or sub-workflow used as a
+    tool): the agent's EXPLAIN, analysis, budgets, hooks and spans see inside it."""
+    from ...compiler.subplan import PlanNode
 
-    async def run_plan(value: object) -> object:
-        return await plan.run(value)
-
-    run_plan.__annotations__ = {"value": plan.input_type, "return": plan.output_type}
-    wrapped = as_function_node(run_plan, name=plan.name)
-    worst = plan.analysis
-    if worst is None:
-        return wrapped
-    # the sub-plan runs out of the parent's sight: its worst case travels as declarations
-    # (an unbounded worst case, e.g. a map over an unknown number of items, cannot be declared)
-    return wrapped.declare(
-        cost=None if math.isinf(worst.cost) else worst.cost,
-        model_calls=worst.model_calls,
-        max_latency=None if math.isinf(worst.latency) else worst.latency,
-    )
+    return PlanNode(plan)
