@@ -3,6 +3,7 @@ tracking, budgets and spans, for agents and structured output as for any LLM nod
 
 from __future__ import annotations
 
+import anyio
 import attrs
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -157,3 +158,23 @@ async def test_a_sub_plan_tool_takes_the_parents_hooks() -> None:
     parent = compile(agent(boss, [sub.as_tool(description="Research.")], max_turns=3)).with_hooks(Names())
     assert await parent.run("go") == "done"
     assert seen.count("fake-small") == 2 and seen.count("lookup") == 1 and seen.count("fake-large") == 2
+
+
+async def test_concurrent_calls_reserve_their_worst_case_under_a_budget() -> None:
+    model = FakeChatModel("gpt-4o-mini", max_tokens=50, max_input_tokens=1000)  # $0.00018 per call at worst
+    tracked = CostTrackingPrimitive(LLMPrimitive(model))
+    plan = compile(BudgetEnforcementPrimitive(tracked, budget_usd=0.0003))
+    results: list[object] = []
+
+    async def one() -> None:
+        try:
+            results.append(await plan.run(ChatRequest.of("hello")))
+        except BudgetExceededError as error:
+            results.append(error)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(20):
+            group.start_soon(one)
+    assert len(model.requests) == 2  # the second fits beside the first's reservation; the third does not
+    assert sum(isinstance(r, BudgetExceededError) for r in results) == 18
+    assert any("reserved by calls in flight" in str(r) for r in results if isinstance(r, BudgetExceededError))

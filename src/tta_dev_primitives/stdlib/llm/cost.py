@@ -9,6 +9,7 @@ BudgetEnforcementPrimitive), as guards on any node that returns a ChatResponse.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
@@ -115,27 +116,58 @@ class CostTrackingPrimitive(GuardNode[ChatRequest, ChatResponse], CompiledPrimit
 
 
 class _Budget(GuardPolicy):
+    """Refuses a call once the spend, plus the worst case of the calls still in flight, reaches
+    the budget: concurrent calls (an agent's parallel tool calls, many runs at once) cannot all
+    pass the check before the first of them is priced."""
+
     kind = "budget"
 
     def __init__(self, tracker: CostTracker, budget_usd: float) -> None:
         self.tracker = tracker
         self.budget_usd = check_positive("BudgetEnforcementPrimitive", "budget_usd", budget_usd)
+        self.in_flight_usd = 0.0
+        """The worst-case cost of the calls under way (reserved until they are priced)."""
+        self._lock = threading.Lock()
 
     def describe(self) -> dict[str, object]:
         return {"budget_usd": self.budget_usd}
 
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
+        reserve = _worst_case(site)
+
         async def enforced(x: object) -> object:
-            spent = self.tracker.total_usd
-            if spent >= self.budget_usd:
-                raise BudgetExceededError(f"LLM budget of ${self.budget_usd:g} exhausted (spent ${spent:.4f}); the call was not made")
-            return await call(x)
+            with self._lock:
+                spent = self.tracker.total_usd
+                if spent + self.in_flight_usd >= self.budget_usd:
+                    pending = f", ${self.in_flight_usd:.4f} reserved by calls in flight" if self.in_flight_usd else ""
+                    raise BudgetExceededError(
+                        f"LLM budget of ${self.budget_usd:g} exhausted (spent ${spent:.4f}{pending}); the call was not made"
+                    )
+                self.in_flight_usd += reserve
+            try:
+                return await call(x)
+            finally:
+                with self._lock:
+                    self.in_flight_usd -= reserve
 
         return enforced
 
 
+def _worst_case(site: GuardSite) -> float:
+    """The worst-case cost of one call of the guarded node (its declared costs, see
+    `call_cost_bound`); 0 when unknown or unbounded (then only the spend so far counts)."""
+    if site.inner is None:
+        return 0.0
+    from ...compiler.passes.analyze import analyze
+
+    cost = analyze(site.inner).cost
+    return cost if math.isfinite(cost) else 0.0
+
+
 class BudgetEnforcementPrimitive(GuardNode[ChatRequest, ChatResponse], CompiledPrimitive[ChatRequest, ChatResponse]):
-    """Refuses calls (BudgetExceededError) once the tracked spend reaches `budget_usd`."""
+    """Refuses calls (BudgetExceededError) once the tracked spend reaches `budget_usd`; calls in
+    flight count at their worst case (when the model's bounds and price give one), so concurrent
+    calls cannot overshoot the budget by more than one call."""
 
     def __init__(self, cost_tracker: CostTrackingPrimitive, *, budget_usd: float) -> None:
         self.cost_tracker = cost_tracker
