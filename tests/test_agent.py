@@ -224,3 +224,28 @@ def test_a_tool_named_like_the_output_type_is_a_build_error() -> None:
 
     with pytest.raises(ConfigError, match="no tool named like the output type 'Trip'"):
         agent(FakeChatModel(), [tool(Trip)], max_turns=2, output=globals()["Trip"])
+
+
+async def test_errors_no_model_can_fix_stop_the_agent_instead_of_going_to_the_model() -> None:
+    from tta_dev_primitives.stdlib.llm.providers import ModelCallError
+
+    async def misconfigured(key: str) -> str:
+        """Needs a setting."""
+        raise ConfigError("misconfigured", "api_url", "a URL", None)
+
+    async def unauthorized(key: str) -> str:
+        """Calls a model with a bad key."""
+        raise ModelCallError("HTTP 401: bad key", provider="openai", model="m", status=401)
+
+    for broken in (misconfigured, unauthorized):
+        model = FakeChatModel(script=[ToolCall("c1", broken.__name__, '{"input": "k"}'), "done"])
+        with pytest.raises((ConfigError, ModelCallError)):
+            await compile(agent(model, [tool(broken)], max_turns=3)).run("go")
+        assert len(model.requests) == 1
+
+
+async def test_a_reply_cut_at_the_reply_cap_is_not_taken_as_the_answer() -> None:
+    model = FakeChatModel(script=["a very long answer that goes on and on", "short"], max_tokens=4)
+    assert await compile(agent(model, [], max_turns=3)).run("go") == "short"
+    assert "cut off at the length limit" in model.requests[1].messages[-1].content
+

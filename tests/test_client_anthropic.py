@@ -102,7 +102,7 @@ def stream_events(*deltas: str, cut: int | None = None, stop: bool = True) -> An
 async def test_complete_sends_system_apart_and_reads_text_and_usage(server: ProviderServer, model: AnthropicChatModel) -> None:
     server.add(Answer.json(message(text("Paris."))))
     response = await model.complete(ChatRequest.of("Capital of France?", system="Be brief."))
-    assert response == ChatResponse("Paris.", "claude-haiku-4-5-20251001", 20, 4)
+    assert response == ChatResponse("Paris.", "claude-haiku-4-5-20251001", 20, 4, finish_reason="stop")
     sent = server.received[0]
     assert sent.path == "/v1/messages" and KEY in sent.headers.get("x-api-key", sent.headers.get("authorization", ""))
     assert sent.body["system"] == "Be brief." and sent.body["max_tokens"] == 300
@@ -175,7 +175,7 @@ async def test_stream_yields_text_and_reports_usage(server: ProviderServer, clie
     server.add(stream_events("Hel", "lo"))
     assert [piece async for piece in model.stream(ChatRequest.of("hi"))] == ["Hel", "lo"]
     assert server.received[0].body["stream"] is True
-    assert seen == [ChatResponse("Hello", "claude-haiku-4-5-20251001", 11, 6)]
+    assert seen == [ChatResponse("Hello", "claude-haiku-4-5-20251001", 11, 6, finish_reason="stop")]
 
 
 async def test_stream_assembles_tool_use_input_deltas(server: ProviderServer, client: Any) -> None:
@@ -307,3 +307,29 @@ def test_chat_model_picks_anthropic_for_a_claude_model() -> None:
 
     picked = chat_model(FakeChatModel(), ["--model", "claude-haiku-4-5"])
     assert isinstance(picked, AnthropicChatModel) and picked.model == "claude-haiku-4-5"
+
+
+async def test_the_answer_tool_beside_other_calls_or_twice_gives_one_answer(server: ProviderServer, model: AnthropicChatModel) -> None:
+    async def lookup(number: str) -> str:
+        """Look an invoice up."""
+        return "total 9.5"
+
+    answer = {"number": "A-1", "total": 9.5}
+    server.add(Answer.json(message(use("t1", "lookup", {"input": "A-1"}), use("t2", "Invoice", answer))))
+    plan = compile(agent(model, [tool(lookup)], max_turns=1, output=Invoice))
+    assert await plan.run("Invoice A-1?") == Invoice("A-1", 9.5)  # answered in the first turn
+    server.add(Answer.json(message(use("t3", "Invoice", {"number": "A-0", "total": 1.0}), use("t4", "Invoice", answer))))
+    assert await plan.run("Invoice A-1?") == Invoice("A-1", 9.5)  # the last answer, not two glued together
+
+
+async def test_the_tool_use_system_prompt_counts_against_max_input_tokens(server: ProviderServer, client: Any) -> None:
+    model = AnthropicChatModel(client, "claude-haiku-4-5", max_input_tokens=300)
+    with pytest.raises(ModelCallError, match="may exceed max_input_tokens=300"):
+        await compile(structured(model, Invoice)).run(ChatRequest.of("Extract: A-1, 9.50"))
+    assert server.received == []
+
+
+async def test_a_cut_reply_says_so(server: ProviderServer, model: AnthropicChatModel) -> None:
+    server.add(Answer.json(message(text("a long")).model_copy(update={"stop_reason": "max_tokens"})))
+    response = await model.complete(ChatRequest.of("write"))
+    assert response.truncated and response.finish_reason == "length"

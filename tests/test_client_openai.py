@@ -79,7 +79,7 @@ def error(status: int, message: str, headers: tuple[tuple[str, str], ...] = ()) 
 async def test_complete_sends_the_conversation_and_reads_text_and_usage(server: ProviderServer, model: OpenAIChatModel) -> None:
     server.add(Answer.json(completion("Paris.")))
     response = await model.complete(ChatRequest.of("Capital of France?", system="Be brief."))
-    assert response == ChatResponse("Paris.", "gpt-4o-mini-2024-07-18", 12, 3)
+    assert response == ChatResponse("Paris.", "gpt-4o-mini-2024-07-18", 12, 3, finish_reason="stop")
     sent = server.received[0]
     assert sent.path == "/v1/chat/completions"
     assert sent.body["model"] == "gpt-4o-mini" and sent.body["max_tokens"] == 200 and sent.body["temperature"] == 0.0
@@ -140,7 +140,7 @@ async def test_stream_yields_text_then_reports_the_assembled_reply(server: Provi
     )
     assert [piece async for piece in model.stream(ChatRequest.of("hi"))] == ["Hel", "lo"]
     assert server.received[0].body["stream"] is True and server.received[0].body["stream_options"] == {"include_usage": True}
-    assert seen == [ChatResponse("Hello", "gpt-4o-mini", 5, 2)]
+    assert seen == [ChatResponse("Hello", "gpt-4o-mini", 5, 2, finish_reason="stop")]
 
 
 async def test_stream_assembles_tool_call_deltas(server: ProviderServer, client: Any) -> None:
@@ -350,3 +350,15 @@ def test_chat_model_reads_only_its_own_flags_and_takes_no_abbreviations() -> Non
     assert chat_model(fake, ["--mode", "fast", "--base", "2", "--verbose"]) is fake
     picked = chat_model(fake, ["--base-url", "http://127.0.0.1:9/v1", "--model", "qwen2.5", "--mode", "fast"])
     assert isinstance(picked, OpenAIChatModel) and picked.model == "qwen2.5" and str(picked.client.base_url) == "http://127.0.0.1:9/v1/"
+
+
+async def test_malformed_tool_arguments_are_not_replayed_to_the_server(server: ProviderServer, model: OpenAIChatModel) -> None:
+    async def weather(city: str) -> str:
+        """Weather for a city."""
+        return city
+
+    server.add(Answer.json(completion(None, calls=(("call_1", "weather", '{"input": "Os'),))), Answer.json(completion("done")))
+    assert await compile(agent(model, [tool(weather)], max_turns=3)).run("?") == "done"
+    replayed = server.received[1].body["messages"][-2]["tool_calls"][0]["function"]["arguments"]
+    assert replayed == "{}"  # valid JSON (vLLM and SGLang refuse the request otherwise)
+    assert server.received[1].body["messages"][-1]["content"].startswith("error: weather: invalid arguments")

@@ -10,7 +10,7 @@ import attrs
 import pydantic
 import pytest
 
-from tta_dev_primitives import BuildError, ConfigError, FakeChatModel, ToolArgumentsError, compile, node, structured_prompt, tool
+from tta_dev_primitives import BuildError, ConfigError, FakeChatModel, ToolArgumentsError, ToolCall, agent, compile, node, structured_prompt, tool
 
 pytestmark = pytest.mark.anyio
 
@@ -235,3 +235,16 @@ def test_tool_names_providers_reject_are_build_errors(bad: str) -> None:
     with pytest.raises(ConfigError, match="name"):
         tool(weather, name=bad)
     assert tool(weather, name="a" * 64).name == "a" * 64
+
+
+async def test_a_function_of_no_arguments_is_a_tool_taking_an_empty_object() -> None:
+    def now() -> str:
+        """The current time."""
+        return "12:00"
+
+    clock = tool(now)
+    assert clock.definition()["parameters"] == {"type": "object", "properties": {}}
+    assert (await clock.invoke("{}")).value == "12:00"
+    model = FakeChatModel(script=[ToolCall("c1", "now", "{}"), "noon"])
+    assert await compile(agent(model, [clock], max_turns=2)).run("time?") == "noon"
+    assert model.requests[1].messages[-1].content == "12:00"

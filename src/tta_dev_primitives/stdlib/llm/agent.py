@@ -223,16 +223,21 @@ def agent(
     def think(transcript: Transcript[Any], response: ChatResponse) -> Transcript[Any]:
         messages = (*transcript.request.messages, response.message())
         request, turns = transcript.request.with_messages(messages), transcript.turns + 1
+        mismatch = "it is empty"
+        if reply_format is not None and response.text:
+            try:  # a typed answer that fits ends the agent, even beside tool calls
+                return Transcript(request, turns, done=True, output=reply_format.read(response.text))
+            except SchemaMismatch as error:
+                mismatch = str(error)
         if response.tool_calls:
             return Transcript(request, turns, pending=response.tool_calls)
+        if response.truncated:  # cut at the reply cap: not an answer
+            retry = (*messages, ChatMessage("user", "Your reply was cut off at the length limit. Answer again, shorter."))
+            return Transcript(request.with_messages(retry), turns)
         if reply_format is None:
             return Transcript(request, turns, done=True, output=response.text)
-        try:
-            value = reply_format.read(response.text)
-        except SchemaMismatch as error:
-            retry = (*messages, ChatMessage("user", f"That answer does not fit the schema: {error}. Answer again."))
-            return Transcript(request.with_messages(retry), turns)
-        return Transcript(request, turns, done=True, output=value)
+        retry = (*messages, ChatMessage("user", f"That answer does not fit the schema: {mismatch}. Answer again."))
+        return Transcript(request.with_messages(retry), turns)
 
     def finished(transcript: Transcript[Any]) -> bool:
         return transcript.done

@@ -94,11 +94,8 @@ class CostTracker(GuardPolicy):
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
         async def tracked(x: object) -> object:
             result = await call(x)
-            if isinstance(result, ChatResponse):
+            if isinstance(result, ChatResponse):  # (usage goes on the model call's own span, once)
                 self.record(result)
-                from ...observability.tracing import record_llm_usage
-
-                record_llm_usage(model=result.model, input_tokens=result.input_tokens, output_tokens=result.output_tokens)
             return result
 
         return tracked

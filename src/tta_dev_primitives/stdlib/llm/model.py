@@ -108,6 +108,14 @@ class ChatResponse:
     input_tokens: int
     output_tokens: int
     tool_calls: tuple[ToolCall, ...] = attrs.field(default=(), converter=_calls)
+    finish_reason: str | None = None
+    """Why the model stopped, in OpenAI's words: "stop", "tool_calls", "length" (cut at the
+    reply cap), "content_filter"; None when the model did not say."""
+
+    @property
+    def truncated(self) -> bool:
+        """The reply was cut at the reply cap (or the context window): not a whole answer."""
+        return self.finish_reason == "length"
 
     def message(self) -> ChatMessage:
         """The reply as the assistant message to append to the conversation."""
@@ -211,10 +219,11 @@ class FakeChatModel:
         text = reply if isinstance(reply, str) else ""
         caps = [c for c in (request.max_tokens, self.max_tokens) if c is not None]
         limit = min(caps) if caps else None  # a request may lower the model's cap, not raise it
+        finish = "tool_calls" if calls else "stop"
         if limit is not None and _tokens(text) > limit:
-            text = " ".join(text.split()[:limit])
+            text, finish = " ".join(text.split()[:limit]), "length"
         output_tokens = (_tokens(text) if text else 0) + sum(_tokens(c.arguments) for c in calls)
-        response = ChatResponse(text, self.model, input_tokens, output_tokens, calls)
+        response = ChatResponse(text, self.model, input_tokens, output_tokens, calls, finish)
         report_usage(response, self.provider)
         return response
 

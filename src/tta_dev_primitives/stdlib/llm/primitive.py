@@ -10,7 +10,7 @@ from ...context import WorkflowContext
 from ...dsl.core import AnyNode
 from ...observability.tracing import genai
 from ..base import WorkflowPrimitive
-from .model import ChatModel, ChatRequest, ChatResponse
+from .model import ChatModel, ChatRequest, ChatResponse, report_usage
 from .prices import DEFAULT_PRICES, ModelPrice, call_cost_bound
 
 __all__ = ["LLMPrimitive", "model_call"]
@@ -32,10 +32,14 @@ class LLMPrimitive(WorkflowPrimitive[ChatRequest, ChatResponse]):
 
     primitive_type = "llm"
 
-    def __init__(self, model: ChatModel, *, name: str | None = None) -> None:
+    def __init__(self, model: ChatModel, *, name: str | None = None, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES) -> None:
+        """`prices` price the worst case of a call for the analysis (give the same mapping as to
+        CostTrackingPrimitive when you price models yourself)."""
         self.model = model
         self._set_name(name or model.model)
-        self._tta_traits = model_call(self, model).traits
+        self._tta_traits = model_call(self, model, prices).traits
 
     async def execute(self, input_data: ChatRequest, context: WorkflowContext | None = None) -> ChatResponse:
-        return await self.model.complete(input_data)
+        response = await self.model.complete(input_data)
+        report_usage(response, self.model.provider)  # for any ChatModel (ours report it already: same span)
+        return response

@@ -24,7 +24,7 @@ from ...compiler.types import format_type
 from ...dsl.core import Node
 from ...dsl.function import node as as_function_node
 from ...dsl.types import UNKNOWN
-from ...errors import BuildError, ConfigError
+from ...errors import BuildError, CompositionError, ConfigError
 from ...validate import check_name
 from .model import ToolSpec
 from .schema import WRAPPED, SchemaMismatch, TypeSchema, json_text, object_schema, type_schema
@@ -36,6 +36,10 @@ R = TypeVar("R")
 
 TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 """The tool names OpenAI and Anthropic both accept."""
+
+
+NO_ARGUMENTS = TypeSchema(object, {"type": "object", "properties": {}}, lambda raw: None, "none")
+"""The parameters of a tool that takes no arguments: any object is accepted, the tool gets None."""
 
 
 class ToolArgumentsError(ConfigError):
@@ -137,20 +141,35 @@ async def answer(
 ) -> ToolResult:
     """Validate `arguments` for `tool` and `run` it on them (its plan, or its node inside an
     agent's plan). Invalid arguments and errors the tool raises become an error result for the
-    model; cancellation and fatal errors propagate."""
+    model; errors no model can fix (`_unfixable`), cancellation and fatal errors propagate."""
     try:
         value = tool.parse(arguments)
     except ToolArgumentsError as error:
         return ToolResult(tool.name, error=str(error))
     try:
         result = await run(value)
-    except Exception as error:  # the model reads what went wrong and may try again
+    except Exception as error:  # the model reads what went wrong and may try again...
+        if _unfixable(error):  # ...unless nothing it could do would help: the developer must see it
+            raise
         return ToolResult(tool.name, error=f"{type(error).__name__}: {error}")
     try:
         text = result if isinstance(result, str) else json_text(result)
     except (TypeError, ValueError) as error:  # the tool ran; say so, and why its result cannot travel
         return ToolResult(tool.name, error=f"{tool.name} ran but returned a {type(result).__name__}, which cannot be sent as JSON: {error}")
     return ToolResult(tool.name, value=result, text=text)
+
+
+def _unfixable(error: Exception) -> bool:
+    """Errors no model can fix by calling again: configuration and build errors, an exhausted
+    budget, a refused key or unknown model. They stop the agent instead of going to the model."""
+    from ..flow.policies import BudgetExceededError
+    from .providers.errors import ModelCallError
+
+    if isinstance(error, ModelCallError):
+        return error.status in (401, 403, 404)
+    if isinstance(error, ToolArgumentsError):  # a nested tool's arguments: the model can fix those
+        return False
+    return isinstance(error, (ConfigError, BuildError, CompositionError, BudgetExceededError))
 
 
 def _description(target: object, given: str | None, name: str) -> str:
@@ -203,13 +222,14 @@ def tool(fn: object, /, *, name: str | None = None, description: str | None = No
     if TOOL_NAME.fullmatch(label) is None:
         raise ConfigError(f"tool {label!r}", "name", "1 to 64 ASCII letters, digits, '_' or '-' (providers reject other names)", label)
     input_type = plan.input_type
-    if input_type is UNKNOWN or input_type is object:
+    if input_type is UNKNOWN:
         raise BuildError(
             f"tool {label!r}: its input type is unknown (not annotated, or an annotation that cannot be resolved, such as "
             "a class defined inside a function under `from __future__ import annotations`), so there is no schema for "
             "the model's arguments"
         )
-    validator = type_schema(input_type, where=f"tool {label!r}")
+    # a function of no arguments (input type `object`) takes `{}` and is called with None
+    validator = NO_ARGUMENTS if input_type is object else type_schema(input_type, where=f"tool {label!r}")
     parameters, wrapped = object_schema(validator.schema)
     target = fn.root if isinstance(fn, Plan) else getattr(fn, "fn", fn)
     return Tool(label, _description(target, description, label), plan, built, input_type, parameters, wrapped, validator)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ....errors import ConfigError
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall
-from .base import EventStream, ProviderChatModel, StreamAssembler
+from .base import EventStream, ProviderChatModel, StreamAssembler, arguments_object
 
 if TYPE_CHECKING:
     import anthropic
@@ -20,22 +20,30 @@ if TYPE_CHECKING:
 
 __all__ = ["AnthropicChatModel"]
 
+FINISH_REASONS = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "tool_use": "tool_calls",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "refusal": "content_filter",
+}
+"""Anthropic's stop reasons in OpenAI's words (ChatResponse.finish_reason); others pass as they are."""
+
+
+def _finish_reason(stop_reason: str | None) -> str | None:
+    return FINISH_REASONS.get(stop_reason, stop_reason) if stop_reason is not None else None
+
 DEFAULT_MAX_TOKENS = 4096
 """Anthropic requires a reply cap on every request; this one applies when none is given."""
+
+TOOL_PROMPT_TOKENS = 400
+"""An allowance for the system prompt Anthropic adds to requests with tools (346 tokens at
+most in its pricing documentation), counted when checking `max_input_tokens`."""
 
 LONGEST_UNSTREAMED_REPLY = 16_000
 """Reply caps above this are fetched as a stream: the SDK refuses a non-streamed call it
 expects to outlast 10 minutes (about 21,000 tokens at its estimate)."""
-
-
-def _object(arguments: str) -> dict[str, Any]:
-    """Tool-call arguments as the object Anthropic expects back (the model wrote them; if they
-    were not a JSON object, the tool already told the model so)."""
-    try:
-        value = json.loads(arguments)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {"input": value}
 
 
 def _conversation(messages: tuple[ChatMessage, ...]) -> tuple[str | None, list[dict[str, Any]]]:
@@ -56,7 +64,7 @@ def _conversation(messages: tuple[ChatMessage, ...]) -> tuple[str | None, list[d
             continue
         if message.role == "assistant":
             blocks: list[dict[str, Any]] = [{"type": "text", "text": message.content}] if message.content else []
-            blocks += [{"type": "tool_use", "id": c.id, "name": c.name, "input": _object(c.arguments)} for c in message.tool_calls]
+            blocks += [{"type": "tool_use", "id": c.id, "name": c.name, "input": arguments_object(c.arguments)} for c in message.tool_calls]
             if blocks:
                 turns.append({"role": "assistant", "content": blocks})
             continue
@@ -72,6 +80,7 @@ class _Events(StreamAssembler["RawMessageStreamEvent"]):
         self.input_tokens = 0
         self.output_tokens = 0
         self.stopped = False
+        self.stop_reason: str | None = None
 
     def feed(self, event: RawMessageStreamEvent) -> str | None:
         if event.type == "message_start":
@@ -94,6 +103,7 @@ class _Events(StreamAssembler["RawMessageStreamEvent"]):
             if parts is not None and delta.type == "input_json_delta":
                 parts[3] += delta.partial_json
         elif event.type == "message_delta":
+            self.stop_reason = event.delta.stop_reason or self.stop_reason
             self.output_tokens = event.usage.output_tokens
             if event.usage.input_tokens:
                 self.input_tokens = event.usage.input_tokens
@@ -111,10 +121,11 @@ class _Events(StreamAssembler["RawMessageStreamEvent"]):
             if kind == "text":
                 text.append(body)
             elif name == self.answer_tool:
-                text.append(body or "{}")
+                text = [body or "{}"]  # the answer is the tool's input alone (the last, if several)
             else:
                 calls.append(ToolCall(id_, name, body or "{}"))
-        return ChatResponse("".join(text), self.model, self.input_tokens, self.output_tokens, tuple(calls))
+        finish = _finish_reason(self.stop_reason)
+        return ChatResponse("".join(text), self.model, self.input_tokens, self.output_tokens, tuple(calls), finish)
 
 
 class AnthropicChatModel(ProviderChatModel["Message", "RawMessageStreamEvent"]):
@@ -185,6 +196,11 @@ class AnthropicChatModel(ProviderChatModel["Message", "RawMessageStreamEvent"]):
         events: EventStream[RawMessageStreamEvent] = await self.client.messages.create(**arguments, stream=True)
         return events
 
+    def _prompt_overhead(self, request: ChatRequest) -> int:
+        # Anthropic adds a tool-use system prompt (documented at up to 346 tokens) to requests
+        # with tools, the answer tool of structured output included
+        return TOOL_PROMPT_TOKENS if request.tools or request.response_format else 0
+
     def _prefers_stream(self, request: ChatRequest) -> bool:
         # the SDK refuses non-streamed calls that may outlast 10 minutes (judged from the reply
         # cap); streaming and assembling the reply gives the same ChatResponse
@@ -199,10 +215,11 @@ class AnthropicChatModel(ProviderChatModel["Message", "RawMessageStreamEvent"]):
             if block.type == "text":
                 text.append(block.text)
             elif block.type == "tool_use" and block.name == answer:
-                text.append(json.dumps(block.input))
+                text = [json.dumps(block.input)]  # the answer is the tool's input alone (the last, if several)
             elif block.type == "tool_use":
                 calls.append(ToolCall(block.id, block.name, json.dumps(block.input)))
-        return ChatResponse("".join(text), raw.model or self.model, raw.usage.input_tokens, raw.usage.output_tokens, tuple(calls))
+        usage, finish = raw.usage, _finish_reason(raw.stop_reason)
+        return ChatResponse("".join(text), raw.model or self.model, usage.input_tokens, usage.output_tokens, tuple(calls), finish)
 
     def _assembler(self, request: ChatRequest) -> _Events:
         answer = self._answer_tool(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import json
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import ModuleType
 from typing import Any, Generic, Protocol, TypeVar
@@ -53,14 +54,27 @@ MESSAGE_OVERHEAD_TOKENS = 8
 `input_bound`."""
 
 
-def input_bound(request: ChatRequest) -> int:
+def arguments_object(arguments: str) -> dict[str, Any]:
+    """A tool call's arguments as the JSON object providers expect when the call is sent back in
+    the conversation. The model wrote them; if they were not a JSON object (cut mid-string, a
+    bare value), the tool already told the model so, and replaying them as they were makes
+    some servers (vLLM, SGLang) refuse the whole request."""
+    try:
+        value = json.loads(arguments)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {"input": value}
+
+
+def input_bound(request: ChatRequest, *, extra_tokens: int = 0) -> int:
     """An upper bound on the input tokens of `request`: its text in UTF-8 bytes (a token is at
     least one byte) plus a per-message allowance. Pessimistic (English runs ~4 bytes a token),
     but a bound: what `max_input_tokens` is checked against before a call is made."""
     size = sum(len(m.content.encode()) + sum(len(c.arguments.encode()) + len(c.name) for c in m.tool_calls) for m in request.messages)
     size += sum(len(t.name) + len(t.description.encode()) + len(t.parameters.encode()) for t in request.tools)
     size += len(request.response_format.encode()) if request.response_format else 0
-    return size + MESSAGE_OVERHEAD_TOKENS * (len(request.messages) + 2)
+    size += sum(len(c.id) for m in request.messages for c in m.tool_calls) + sum(len(m.tool_call_id or "") for m in request.messages)
+    return size + MESSAGE_OVERHEAD_TOKENS * (len(request.messages) + 2) + extra_tokens
 
 
 class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
@@ -126,6 +140,11 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
     @abc.abstractmethod
     def _assembler(self, request: ChatRequest) -> StreamAssembler[Event]: ...
 
+    def _prompt_overhead(self, request: ChatRequest) -> int:
+        """Tokens the provider adds to a request on its own (Anthropic's tool-use system
+        prompt), counted by the input check."""
+        return 0
+
     def _prefers_stream(self, request: ChatRequest) -> bool:
         """Whether `complete` should stream and assemble (an SDK may refuse long non-streamed
         calls)."""
@@ -147,7 +166,7 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
     def _check_input(self, request: ChatRequest) -> None:
         if self.max_input_tokens is None:
             return
-        bound = input_bound(request)
+        bound = input_bound(request, extra_tokens=self._prompt_overhead(request))
         if bound > self.max_input_tokens:
             raise ModelCallError(
                 f"{self.provider} model {self.model!r}: the request may exceed max_input_tokens={self.max_input_tokens} "
@@ -229,9 +248,11 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
         assembler = self._assembler(request)
         events: EventStream[Event] | None = None
         mapped: Exception | None = None
+        iterator: AsyncIterator[Event] | None = None
         try:
             events = await self._open(arguments)
-            async for event in events:
+            iterator = aiter(events)
+            async for event in iterator:
                 delta = assembler.feed(event)
                 if delta:
                     yield delta
@@ -244,6 +265,9 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
         finally:  # the connection goes back to the pool (or is dropped) now, not at GC
             if events is not None:
                 with anyio.CancelScope(shield=True):  # even when the consumer was cancelled
+                    close_iterator = getattr(iterator, "aclose", None)
+                    if close_iterator is not None:
+                        await close_iterator()
                     await events.close()
         if mapped is not None:
             raise mapped  # outside the handler: no __context__ (see complete)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall
-from .base import EventStream, ProviderChatModel, StreamAssembler
+from .base import EventStream, ProviderChatModel, StreamAssembler, arguments_object
 
 if TYPE_CHECKING:
     import openai
@@ -29,7 +29,10 @@ def _message(message: ChatMessage) -> dict[str, Any]:
     if message.role == "tool":
         return {"role": "tool", "tool_call_id": message.tool_call_id or "", "content": message.content}
     if message.role == "assistant" and message.tool_calls:
-        calls = [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}} for c in message.tool_calls]
+        calls = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": json.dumps(arguments_object(c.arguments))}}
+            for c in message.tool_calls
+        ]
         return {"role": "assistant", "content": message.content or None, "tool_calls": calls}
     return {"role": message.role, "content": message.content}
 
@@ -67,7 +70,7 @@ class _Chunks(StreamAssembler["ChatCompletionChunk"]):
 
     def response(self) -> ChatResponse:
         calls = tuple(ToolCall(i, n, a or "{}") for _, (i, n, a) in sorted(self.calls.items()))
-        return ChatResponse("".join(self.text), self.model, self.input_tokens, self.output_tokens, calls)
+        return ChatResponse("".join(self.text), self.model, self.input_tokens, self.output_tokens, calls, self.finish)
 
 
 class OpenAIChatModel(ProviderChatModel["ChatCompletion", "ChatCompletionChunk"]):
@@ -141,7 +144,8 @@ class OpenAIChatModel(ProviderChatModel["ChatCompletion", "ChatCompletionChunk"]
                 calls.append(ToolCall(call.id, call.function.name, call.function.arguments or "{}"))
         usage = raw.usage
         input_tokens, output_tokens = (usage.prompt_tokens, usage.completion_tokens) if usage is not None else (0, 0)
-        return ChatResponse(message.content or message.refusal or "", raw.model or self.model, input_tokens, output_tokens, calls)
+        text = message.content or message.refusal or ""
+        return ChatResponse(text, raw.model or self.model, input_tokens, output_tokens, calls, raw.choices[0].finish_reason)
 
     def _assembler(self, request: ChatRequest) -> _Chunks:
         return _Chunks(request.model or self.model)
