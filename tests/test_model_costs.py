@@ -178,3 +178,15 @@ async def test_concurrent_calls_reserve_their_worst_case_under_a_budget() -> Non
     assert len(model.requests) == 2  # the second fits beside the first's reservation; the third does not
     assert sum(isinstance(r, BudgetExceededError) for r in results) == 18
     assert any("reserved by calls in flight" in str(r) for r in results if isinstance(r, BudgetExceededError))
+
+
+def test_cost_tracking_with_your_prices_prices_the_worst_case_too() -> None:
+    from tta_dev_primitives.stdlib.llm import ModelPrice
+
+    model = FakeChatModel("my-llama", max_tokens=1000, max_input_tokens=10_000)
+    prices = {**DEFAULT_PRICES, "my-llama": ModelPrice(10.0, 20.0)}
+    plan = compile(agent(CostTrackingPrimitive(LLMPrimitive(model), prices=prices), [], max_turns=2))
+    assert plan.analysis is not None and plan.analysis.cost == pytest.approx(2 * (10_000 * 10 + 1000 * 20) / 1e6)
+    with pytest.raises(BudgetError):
+        compile(agent(CostTrackingPrimitive(LLMPrimitive(model), prices=prices), [], max_turns=2), budget=Budget(max_cost=0.05))
+    assert compile(agent(LLMPrimitive(model, prices=prices), [], max_turns=2)).analysis.cost == plan.analysis.cost  # type: ignore[union-attr]

@@ -22,7 +22,8 @@ from ..flow.policies import BudgetExceededError
 from ..guard import GuardNode, GuardPolicy, GuardSite
 from ...validate import check_positive
 from .model import ChatRequest, ChatResponse
-from .prices import DEFAULT_PRICES, ModelPrice, price_for
+from .prices import DEFAULT_PRICES, ModelPrice, call_cost_bound, price_for
+from .primitive import LLMPrimitive
 
 __all__ = [
     "DEFAULT_PRICES",
@@ -102,10 +103,16 @@ class CostTracker(GuardPolicy):
 
 
 class CostTrackingPrimitive(GuardNode[ChatRequest, ChatResponse], CompiledPrimitive[ChatRequest, ChatResponse]):
-    """`CostTrackingPrimitive(llm_primitive)`: the LLM node, with its spend recorded."""
+    """`CostTrackingPrimitive(llm_primitive)`: the LLM node, with its spend recorded. With your own
+    `prices`, an LLMPrimitive's worst-case cost per call (for the analysis and budgets) is
+    priced with them too."""
 
     def __init__(self, llm: Node[ChatRequest, ChatResponse], *, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES) -> None:
         self.tracker = CostTracker(prices)
+        if prices is not DEFAULT_PRICES and isinstance(llm, LLMPrimitive):
+            bound = call_cost_bound(llm.model, prices)
+            if bound is not None:
+                llm = llm.declare(cost=bound)
         GuardNode.__init__(self, llm, self.tracker)
 
     async def get_cost_report(self) -> CostReport:
