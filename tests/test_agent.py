@@ -249,3 +249,22 @@ async def test_a_reply_cut_at_the_reply_cap_is_not_taken_as_the_answer() -> None
     assert await compile(agent(model, [], max_turns=3)).run("go") == "short"
     assert "cut off at the length limit" in model.requests[1].messages[-1].content
 
+
+
+async def test_an_unfixable_error_among_concurrent_calls_is_reported_like_a_parallel_branchs() -> None:
+    from tta_dev_primitives import ParallelError
+
+    async def misconfigured(key: str) -> str:
+        """Needs a setting."""
+        raise ConfigError("misconfigured", "api_url", "a URL", None)
+
+    async def fine(key: str) -> str:
+        """Works."""
+        return key
+
+    calls = [ToolCall("c1", "fine", '{"input": "a"}'), ToolCall("c2", "misconfigured", '{"input": "b"}')]
+    model = FakeChatModel(script=[calls, "done"])
+    with pytest.raises(ParallelError) as caught:
+        await compile(agent(model, [tool(fine), tool(misconfigured)], max_turns=3)).run("go")
+    (error,) = caught.value.exceptions
+    assert isinstance(error, ConfigError) and any("tool call 1 (misconfigured)" in n for n in error.__notes__)

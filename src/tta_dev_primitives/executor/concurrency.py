@@ -81,7 +81,7 @@ def _assembler(layout: Group, total: int) -> Callable[[list[object]], object]:
     return assemble
 
 
-def _group_error(exc: ExceptionGroup[Exception], what: str, total: int, op_name: str, location: str) -> ParallelError:
+def group_error(exc: ExceptionGroup[Exception], what: str, total: int, op_name: str, location: str) -> ParallelError:
     failed = len(exc.exceptions)
     return ParallelError(
         f"{failed} of {total} {what} of {op_name!r} (built at {location}) failed",
@@ -109,7 +109,7 @@ def _run_all(runners: list[AsyncFn], labels: list[str], what: str, name: str, lo
         try:
             await spawn_all(count, one)
         except ExceptionGroup as group:
-            raise _group_error(group, what, count, name, location) from None
+            raise group_error(group, what, count, name, location) from None
         return results
 
     return run
@@ -154,7 +154,7 @@ def _emit_map(op: MapOp, em: Emitter) -> Step:
         try:
             await spawn_all(min(limit, total), worker)
         except ExceptionGroup as group:
-            raise _group_error(group, "workers", min(limit, total), name, location) from None
+            raise group_error(group, "workers", min(limit, total), name, location) from None
         return results
 
     return Step(run, True)

@@ -22,8 +22,9 @@ from ...compiler.lowering import Lowerer, lowering, op_identity
 from ...dsl.core import AnyNode, Node
 from ...dsl.function import node
 from ...errors import ConfigError
-from ...executor.concurrency import spawn_all
+from ...executor.concurrency import group_error, spawn_all
 from ...executor.emit import AsyncFn, Emitter, Step, emitter
+from ...executor.notes import note
 from ...executor.shield import cancelled_by_itself
 from ...validate import check_int
 from .ask import AskNode, LLMNode, as_llm_node
@@ -141,12 +142,19 @@ def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
         answers: list[ChatMessage | None] = [None] * len(calls)
 
         async def one(i: int) -> None:
-            answers[i] = await call(calls[i], i)
+            try:
+                answers[i] = await call(calls[i], i)
+            except Exception as error:
+                note(error, f"in tool call {i} ({calls[i].name}) of {op.name!r}")
+                raise
 
         if len(calls) == 1:
             await one(0)
         else:
-            await spawn_all(len(calls), one)
+            try:
+                await spawn_all(len(calls), one)
+            except ExceptionGroup as group:  # an error no model can fix, as parallel branches report one
+                raise group_error(group, "tool calls", len(calls), op.name, str(op.location)) from None
         unanswered = "error: the call ended without an answer"
         messages = (
             *transcript.request.messages,
