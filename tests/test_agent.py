@@ -9,7 +9,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from tta_dev_primitives import ConfigError, FakeChatModel, LoopLimitError, ToolCall, compile, node, tool
+from tta_dev_primitives import ConfigError, FakeChatModel, LoopLimitError, RunContext, ToolCall, compile, node, tool
 from tta_dev_primitives.stdlib.llm import agent
 
 pytestmark = pytest.mark.anyio
@@ -268,3 +268,53 @@ async def test_an_unfixable_error_among_concurrent_calls_is_reported_like_a_para
         await compile(agent(model, [tool(fine), tool(misconfigured)], max_turns=3)).run("go")
     (error,) = caught.value.exceptions
     assert isinstance(error, ConfigError) and any("tool call 1 (misconfigured)" in n for n in error.__notes__)
+
+
+async def test_a_scripted_fake_gives_concurrent_calls_successive_replies() -> None:
+    from tta_dev_primitives import ChatRequest
+
+    model = FakeChatModel(script=["a", "b", "c"])
+    replies: list[str] = []
+
+    async def ask() -> None:
+        replies.append((await model.complete(ChatRequest.of("?"))).text)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(3):
+            group.start_soon(ask)
+    assert sorted(replies) == ["a", "b", "c"]
+
+
+async def test_sync_tools_run_in_threads_so_a_turns_calls_overlap() -> None:
+    import threading
+    import time
+
+    inside: list[int] = []
+    overlapped = threading.Event()
+
+    def slow(key: str) -> str:
+        """A blocking lookup."""
+        inside.append(1)
+        if len(inside) >= 2:
+            overlapped.set()
+        overlapped.wait(timeout=5)  # returns at once when another call is running at the same time
+        time.sleep(0)
+        return key
+
+    calls = [ToolCall(f"c{i}", "slow", json.dumps({"input": f"k{i}"})) for i in range(2)]
+    model = FakeChatModel(script=[calls, "done"])
+    assert await compile(agent(model, [tool(slow)], max_turns=2)).run("go") == "done"
+    assert overlapped.is_set()
+
+
+def user_name(greeting: str, ctx: RunContext) -> str:
+    """Greet the current user."""
+    return f"{greeting}, {ctx.state['user']}"
+
+
+async def test_a_tool_may_read_state_another_node_provides() -> None:
+    greet = tool(node(user_name).declare(reads=["user"]), state_keys=["user"])
+    model = FakeChatModel(script=[ToolCall("c1", "user_name", '{"input": "hi"}'), "done"])
+    plan = compile(agent(model, [greet], max_turns=2), state_keys=["user"])
+    assert await plan.run("go", context=RunContext(state={"user": "ada"})) == "done"
+    assert model.requests[1].messages[-1].content == "hi, ada"

@@ -333,3 +333,11 @@ async def test_a_cut_reply_says_so(server: ProviderServer, model: AnthropicChatM
     server.add(Answer.json(message(text("a long")).model_copy(update={"stop_reason": "max_tokens"})))
     response = await model.complete(ChatRequest.of("write"))
     assert response.truncated and response.finish_reason == "length"
+
+
+async def test_an_sdk_error_while_opening_a_stream_is_not_taken_for_a_malformed_reply(server: ProviderServer) -> None:
+    async with anthropic.AsyncAnthropic(api_key=None, auth_token=None, base_url=server.base_url) as keyless:
+        model = AnthropicChatModel(keyless, "claude-sonnet-4-6", max_tokens=64_000)  # streamed
+        with pytest.raises(Exception) as info:
+            await model.complete(ChatRequest.of("hi"))
+    assert not isinstance(info.value, ModelTransientError) and server.received == []

@@ -362,3 +362,21 @@ async def test_malformed_tool_arguments_are_not_replayed_to_the_server(server: P
     replayed = server.received[1].body["messages"][-2]["tool_calls"][0]["function"]["arguments"]
     assert replayed == "{}"  # valid JSON (vLLM and SGLang refuse the request otherwise)
     assert server.received[1].body["messages"][-1]["content"].startswith("error: weather: invalid arguments")
+
+
+async def test_a_request_naming_another_model_is_refused(server: ProviderServer, model: OpenAIChatModel) -> None:
+    from tta_dev_primitives import ConfigError
+
+    with pytest.raises(ConfigError, match=r"request.model='o3-pro'; expected 'gpt-4o-mini' or None"):
+        await model.complete(ChatRequest.of("hi", model="o3-pro"))
+    assert server.received == []
+    server.add(Answer.json(completion("ok")))
+    assert (await model.complete(ChatRequest.of("hi", model="gpt-4o-mini"))).text == "ok"
+
+
+def test_llm_key_takes_a_chat_request() -> None:
+    from tta_dev_primitives import llm_key
+
+    a, b = ChatRequest.of("hi"), ChatRequest.of("hi", system="Be brief.")
+    assert llm_key(a) == llm_key(ChatRequest.of("hi")) != llm_key(b)
+    assert llm_key(attrs.evolve(a, temperature=0.5)) != llm_key(a)

@@ -21,6 +21,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar, cast
 
+import attrs
+
 from ...errors import PrimitivesError
 from ...records import record_fields
 
@@ -151,13 +153,16 @@ def _normalize_text(value: object) -> object:
     return value
 
 
-def llm_key(request: Mapping[str, object], *, normalize_whitespace: bool = False, exclude: Iterable[str] = NON_OUTPUT_FIELDS) -> str:
-    """The cache key of a chat request (OpenAI-style mapping with `model` and `messages`).
+def llm_key(request: Mapping[str, object] | object, *, normalize_whitespace: bool = False, exclude: Iterable[str] = NON_OUTPUT_FIELDS) -> str:
+    """The cache key of a chat request: an OpenAI-style mapping with `model` and `messages`, or a
+    `ChatRequest` (any attrs class with those fields).
 
     Every field except the excluded ones is part of the key: temperature, max tokens, top_p,
     tools, tool_choice, response_format, seed, stop, ... With `normalize_whitespace=True`, runs
     of whitespace in message contents count as one space (opt-in: it can change meaning for code).
     """
+    if attrs.has(type(request)):  # our ChatRequest (or any attrs request class with those fields)
+        request = attrs.asdict(cast("attrs.AttrsInstance", request), recurse=True)
     if not isinstance(request, Mapping) or "model" not in request or "messages" not in request:
         raise CacheKeyError("llm_key: expected a chat request mapping with 'model' and 'messages'")
     skipped = set(exclude)

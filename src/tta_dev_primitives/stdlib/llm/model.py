@@ -188,10 +188,9 @@ class FakeChatModel:
         self.max_input_tokens = max_input_tokens
         self.requests: list[ChatRequest] = []
 
-    def _next_reply(self, request: ChatRequest) -> Reply:
+    def _next_reply(self, request: ChatRequest, turn: int) -> Reply:
         if self.script is None:
             return self.reply(request)
-        turn = len(self.requests) - 1
         if turn >= len(self.script):
             from ...errors import ConfigError
 
@@ -199,6 +198,7 @@ class FakeChatModel:
         return self.script[turn]
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
+        turn = len(self.requests)  # taken before any await: concurrent calls get successive replies
         self.requests.append(request)
         if self.latency:
             await self.clock.sleep(self.latency)
@@ -214,7 +214,7 @@ class FakeChatModel:
                 model=self.model,
                 status=400,
             )
-        reply = self._next_reply(request)
+        reply = self._next_reply(request, turn)
         calls: tuple[ToolCall, ...] = (reply,) if isinstance(reply, ToolCall) else () if isinstance(reply, str) else tuple(reply)
         text = reply if isinstance(reply, str) else ""
         caps = [c for c in (request.max_tokens, self.max_tokens) if c is not None]

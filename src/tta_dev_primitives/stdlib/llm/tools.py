@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import json
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Generic, Protocol, TypeVar, overload
 
 from typing_extensions import Never
@@ -198,25 +198,34 @@ def _function_doc(target: object) -> str | None:
 
 
 @overload
-def tool(fn: Plan[A, R], /, *, name: str | None = None, description: str | None = None) -> Tool[A, R]: ...
+def tool(fn: Plan[A, R], /, *, name: str | None = None, description: str | None = None, state_keys: Iterable[str] = ()) -> Tool[A, R]: ...
 @overload
-def tool(fn: Node[A, R], /, *, name: str | None = None, description: str | None = None) -> Tool[A, R]: ...
+def tool(fn: Node[A, R], /, *, name: str | None = None, description: str | None = None, state_keys: Iterable[str] = ()) -> Tool[A, R]: ...
 @overload
-def tool(fn: Callable[[A], Awaitable[R]], /, *, name: str | None = None, description: str | None = None) -> Tool[A, R]: ...
+def tool(fn: Callable[[A], Awaitable[R]], /, *, name: str | None = None, description: str | None = None, state_keys: Iterable[str] = ()) -> Tool[A, R]: ...
 @overload
-def tool(fn: Callable[[A], R], /, *, name: str | None = None, description: str | None = None) -> Tool[A, R]: ...
-def tool(fn: object, /, *, name: str | None = None, description: str | None = None) -> Tool[Any, Any]:
+def tool(fn: Callable[[A], R], /, *, name: str | None = None, description: str | None = None, state_keys: Iterable[str] = ()) -> Tool[A, R]: ...
+def tool(
+    fn: object, /, *, name: str | None = None, description: str | None = None, state_keys: Iterable[str] = ()
+) -> Tool[Any, Any]:
     """A Tool from a node, a plan or a function taking one typed argument (its input).
 
     The JSON Schema of the input type becomes the tool's parameters; the description defaults
-    to the first paragraph of the function's docstring. Raises BuildError when the input type is
-    not annotated, ConfigError for a missing description or a bad name."""
+    to the first paragraph of the function's docstring. A plain sync function runs in a worker
+    thread, so a turn's calls overlap like async ones (pass `node(fn)` to run it inline).
+    `state_keys` are the RunContext.state keys the tool may read that something else provides
+    (as for `compile`). Raises BuildError when the input type is not annotated, ConfigError for
+    a missing description or a bad name."""
     if isinstance(fn, Plan):
         plan: Plan[Any, Any] = fn
         built: Node[Any, Any] = _plan_node(fn)
     else:
-        built = fn if isinstance(fn, Node) else as_function_node(fn)  # type: ignore[call-overload]
-        plan = compile(built)
+        if isinstance(fn, Node):
+            built = fn
+        else:
+            is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+            built = as_function_node(fn, thread=not is_async)  # type: ignore[call-overload]
+        plan = compile(built, state_keys=state_keys)
     label = name if name is not None else plan.name
     check_name("tool", "name", label)
     if TOOL_NAME.fullmatch(label) is None:

@@ -170,7 +170,7 @@ class AnthropicChatModel(ProviderChatModel["Message", "RawMessageStreamEvent"]):
     def _arguments(self, request: ChatRequest) -> dict[str, Any]:
         system, turns = _conversation(request.messages)
         arguments: dict[str, Any] = {
-            "model": request.model or self.model,
+            "model": self.model,
             "messages": turns,
             "max_tokens": self.reply_cap(request) or DEFAULT_MAX_TOKENS,
         }
@@ -223,4 +223,4 @@ class AnthropicChatModel(ProviderChatModel["Message", "RawMessageStreamEvent"]):
 
     def _assembler(self, request: ChatRequest) -> _Events:
         answer = self._answer_tool(request)
-        return _Events(request.model or self.model, answer["name"] if answer is not None else None)
+        return _Events(self.model, answer["name"] if answer is not None else None)

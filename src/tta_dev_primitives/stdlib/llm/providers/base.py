@@ -164,6 +164,9 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
         return min(caps) if caps else None
 
     def _check_input(self, request: ChatRequest) -> None:
+        if request.model is not None and request.model != self.model:
+            # the bounds, the price and the provider's parameters are this model's
+            raise ConfigError(repr(self), "request.model", f"{self.model!r} or None (use one client per model)", request.model)
         if self.max_input_tokens is None:
             return
         bound = input_bound(request, extra_tokens=self._prompt_overhead(request))
@@ -258,8 +261,8 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
                     yield delta
         except Exception as error:
             mapped = self._translated(error)
-            if mapped is None and isinstance(error, SHAPE_ERRORS):
-                mapped = self._malformed(error)
+            if mapped is None and iterator is not None and isinstance(error, SHAPE_ERRORS):
+                mapped = self._malformed(error)  # reading events went wrong, not opening the call
             if mapped is None:
                 raise
         finally:  # the connection goes back to the pool (or is dropped) now, not at GC

@@ -108,7 +108,7 @@ class OpenAIChatModel(ProviderChatModel["ChatCompletion", "ChatCompletionChunk"]
         self._sdk_errors(openai)
 
     def _arguments(self, request: ChatRequest) -> dict[str, Any]:
-        arguments: dict[str, Any] = {"model": request.model or self.model, "messages": [_message(m) for m in request.messages]}
+        arguments: dict[str, Any] = {"model": self.model, "messages": [_message(m) for m in request.messages]}
         if not self.reasoning:
             arguments["temperature"] = request.temperature
         limit = self.reply_cap(request)
@@ -148,4 +148,4 @@ class OpenAIChatModel(ProviderChatModel["ChatCompletion", "ChatCompletionChunk"]
         return ChatResponse(text, raw.model or self.model, input_tokens, output_tokens, calls, raw.choices[0].finish_reason)
 
     def _assembler(self, request: ChatRequest) -> _Chunks:
-        return _Chunks(request.model or self.model)
+        return _Chunks(self.model)
