@@ -8,7 +8,7 @@ import attrs
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tta_dev_primitives import Budget, BudgetError, BudgetExceededError, ChatRequest, FakeChatModel, ToolCall, agent, compile, structured, tool
+from tta_dev_primitives import Budget, BudgetError, BudgetExceededError, ChatRequest, FakeChatModel, ToolCall, agent, compile, node, structured, tool
 from tta_dev_primitives.observability import configure_tracing
 from tta_dev_primitives.stdlib.llm import BudgetEnforcementPrimitive, CostTrackingPrimitive, LLMPrimitive
 from tta_dev_primitives.stdlib.llm.prices import DEFAULT_PRICES, PRICES_AS_OF, ModelPrice, call_cost_bound, price_for
@@ -190,3 +190,17 @@ def test_cost_tracking_with_your_prices_prices_the_worst_case_too() -> None:
     with pytest.raises(BudgetError):
         compile(agent(CostTrackingPrimitive(LLMPrimitive(model), prices=prices), [], max_turns=2), budget=Budget(max_cost=0.05))
     assert compile(agent(LLMPrimitive(model, prices=prices), [], max_turns=2)).analysis.cost == plan.analysis.cost  # type: ignore[union-attr]
+
+
+def test_an_agent_has_a_latency_bound_once_its_model_and_tools_do() -> None:
+    async def lookup(key: str) -> str:
+        """Look a key up."""
+        return key
+
+    llm = LLMPrimitive(FakeChatModel("gpt-4o-mini", max_tokens=10, max_input_tokens=100)).timeout(2.0)
+    bounded = tool(node(lookup).declare(max_latency=0.5))
+    plan = compile(agent(llm, [bounded], max_turns=3))
+    assert plan.analysis is not None and plan.analysis.unbounded == ()
+    assert plan.analysis.latency == pytest.approx(3 * (2.0 + 0.5) + 4 * 0.001 + 2 * 0.001)
+    unbounded_tool = compile(agent(llm, [tool(lookup)], max_turns=3))
+    assert unbounded_tool.analysis is not None and unbounded_tool.analysis.unbounded == ("lookup",)  # not the model: its Timeout caps it

@@ -24,6 +24,9 @@ from .base import Budget, Change, CompilerPass, PassContext
 
 __all__ = ["ANALYZE", "Analysis", "BudgetError"]
 
+MAX_CAUSES = 16
+"""How many ops "unbounded latency from" keeps per subtree (EXPLAIN shows the first 5)."""
+
 MODEL_CALL = "gen_ai.operation.name"
 """The span attribute that marks a node as a model call (set by `genai`)."""
 
@@ -45,7 +48,8 @@ class Analysis:
     width: float
     depth: int
     unbounded: tuple[str, ...] = ()
-    """Ops that make latency unbounded (no timeout, no declared max_latency, waits)."""
+    """Ops that make latency unbounded (no timeout above them, no declared max_latency, waits);
+    the first few of them."""
     model_calls: float = 0
     """The most model calls one run can make (nodes marked as LLM calls, e.g. by `genai`),
     retries and loop bounds included; `inf` when a map runs them over an unknown number of
@@ -114,7 +118,21 @@ class _Walker:
             stack.extend((child, multiplier) for child in reversed(op.children))
 
     def latency(self, root: Op) -> float:
-        return fold(root, self._latency)
+        value, causes = fold(root, self._latency_and_causes)
+        self.unbounded.extend(causes)
+        return value
+
+    def _latency_and_causes(self, op: Op, kids: list[tuple[float, tuple[str, ...]]]) -> tuple[float, tuple[str, ...]]:
+        """The op's latency bound, and the ops that make it unbounded: none when a bound above
+        (a Timeout) caps them, so "unbounded latency from" names only what is really unbounded."""
+        before = len(self.unbounded)
+        value = self._latency(op, [k[0] for k in kids])
+        own = tuple(self.unbounded[before:])
+        del self.unbounded[before:]
+        if math.isfinite(value):
+            return value, ()
+        causes = (*(name for k in kids for name in k[1]), *own)
+        return value, causes[:MAX_CAUSES]  # a few name the problem; all of them would cost O(n^2)
 
     def _latency(self, op: Op, kids: list[float]) -> float:
         kind = _kind(op)

@@ -27,7 +27,7 @@ from ...executor.emit import AsyncFn, Emitter, Step, emitter
 from ...executor.notes import note
 from ...executor.shield import cancelled_by_itself
 from ...validate import check_int
-from .ask import AskNode, LLMNode, as_llm_node
+from .ask import AskNode, LLMNode, as_llm_node, bookkeeping
 from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse, ToolCall
 from .schema import SchemaMismatch
 from .structured import ReplyFormat
@@ -264,7 +264,7 @@ def agent(
     dispatch: AnyNode = ToolDispatchNode(tools, state_type=state, max_calls=max_tool_calls, last_turn=max_turns, name=f"tools({', '.join(names)})")
     acting = typing.cast("Node[Transcript[Any], Transcript[Any]]", dispatch)
     turn = (asking >> acting).named(f"{label} turn")
-    turns = turn.loop(until=finished, max_iterations=max_turns, name=label)
-    finish = typing.cast("Node[Transcript[Any], Any]", node(answer, name=f"{label} answer"))
-    built: Node[str, Any] = (node(start, name="prompt") >> turns >> finish).named(label)
+    turns = turn.loop(until=bookkeeping(finished, "finished"), max_iterations=max_turns, name=label)
+    finish = typing.cast("Node[Transcript[Any], Any]", bookkeeping(answer, f"{label} answer"))
+    built: Node[str, Any] = (bookkeeping(start, "prompt") >> turns >> finish).named(label)
     return built

@@ -18,18 +18,31 @@ import attrs
 from ...compiler.ir import Edge, Op
 from ...compiler.lowering import Lowerer, lowering, op_identity
 from ...dsl.core import Node
+from ...dsl.function import node
 from ...executor.emit import Emitter, Step, emitter
 from .model import ChatModel, ChatRequest, ChatResponse
 from .primitive import LLMPrimitive
 
-__all__ = ["AskNode", "AskOp", "LLMNode", "as_llm_node"]
+__all__ = ["BOOKKEEPING_LATENCY", "AskNode", "AskOp", "LLMNode", "as_llm_node", "bookkeeping"]
 
 S = typing.TypeVar("S")
 In = typing.TypeVar("In", contravariant=True)
 Out = typing.TypeVar("Out", covariant=True)
 
+BOOKKEEPING_LATENCY = 0.001
+"""What the in-memory steps of agents and structured output (building the request, checking
+whether the loop is done, taking the answer) declare as their worst-case latency: with timeouts
+on the model and the tools, an agent's latency then has a bound."""
+
 LLMNode = Node[ChatRequest, ChatResponse]
 """What `agent` and `structured` accept besides a ChatModel: a node answering chat requests."""
+
+
+def bookkeeping(fn: Callable[[Any], Any], name: str) -> Node[Any, Any]:
+    """`fn` (an in-memory step of an agent or structured exchange) as a node that declares
+    BOOKKEEPING_LATENCY."""
+    step: Node[Any, Any] = node(fn, name=name)
+    return step.declare(max_latency=BOOKKEEPING_LATENCY)
 
 
 def as_llm_node(model: ChatModel | LLMNode) -> LLMNode:

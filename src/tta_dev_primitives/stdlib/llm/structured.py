@@ -18,7 +18,7 @@ from ...dsl.core import Node
 from ...dsl.function import node
 from ...errors import ConfigError, PrimitivesError
 from ...validate import check_non_negative
-from .ask import AskNode, LLMNode, as_llm_node
+from .ask import AskNode, LLMNode, as_llm_node, bookkeeping
 from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse
 from .schema import WRAPPED, SchemaMismatch, TypeSchema, object_schema, type_schema
 
@@ -132,8 +132,9 @@ def structured(model: ChatModel | LLMNode, output: type[T], *, max_repairs: int 
     asking: Node[Exchange[T], Exchange[T]] = AskNode(
         llm, request=lambda e: e.request, fold=ask, state_type=state, name=f"ask {llm.name}"
     )
-    exchange = asking.loop(until=fitted, max_iterations=repairs + 1, on_limit="return", name=label)
-    return (node(start, name="with schema") >> exchange >> node(result, name=f"{label} result")).named(label)
+    exchange = asking.loop(until=bookkeeping(fitted, "fitted"), max_iterations=repairs + 1, on_limit="return", name=label)
+    checked: Node[Exchange[T], T] = bookkeeping(result, f"{label} result")
+    return (bookkeeping(start, "with schema") >> exchange >> checked).named(label)
 
 
 def structured_prompt(
@@ -146,5 +147,6 @@ def structured_prompt(
     def request(prompt: str) -> ChatRequest:
         return ChatRequest.of(prompt, system=system, model=request_model)
 
-    built = node(request, name="prompt") >> structured(model, output, max_repairs=max_repairs, name=name)
+    prompt: Node[str, ChatRequest] = bookkeeping(request, "prompt")
+    built = prompt >> structured(model, output, max_repairs=max_repairs, name=name)
     return built.named(name) if name else built
