@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+
+from tests.fixtures.provider_server import ProviderServer
 
 
 @pytest.fixture(params=["asyncio", "trio"])
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture
+def server() -> Iterator[ProviderServer]:
+    """A loopback HTTP server playing a model provider for the real SDKs (see
+    tests/fixtures/provider_server.py), stopped after the test."""
+    with ProviderServer().running() as running:
+        yield running

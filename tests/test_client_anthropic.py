@@ -3,7 +3,7 @@ wire format (messages and stream events built from the SDK's own types)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import attrs
@@ -34,12 +34,6 @@ from tta_dev_primitives.stdlib.llm.providers import AnthropicChatModel, ModelCal
 
 pytestmark = pytest.mark.anyio
 KEY = "sk-ant-test-very-secret-0123456789"
-
-
-@pytest.fixture
-def server() -> Iterator[ProviderServer]:
-    with ProviderServer().running() as running:
-        yield running
 
 
 @pytest.fixture

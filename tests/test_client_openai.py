@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import traceback
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 import attrs
@@ -29,12 +29,6 @@ from tta_dev_primitives.stdlib.testing import FakeClock  # noqa: E402
 
 pytestmark = pytest.mark.anyio
 KEY = "sk-test-very-secret-key-0123456789"
-
-
-@pytest.fixture
-def server() -> Iterator[ProviderServer]:
-    with ProviderServer().running() as running:
-        yield running
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ here the real SDKs talk to a loopback server that answers in the providers' wire
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 
 import anyio
 import pytest
@@ -24,12 +23,6 @@ from tests.test_examples import _load  # noqa: E402
 
 INVOICE = '{"number": "INV-2041", "currency": "EUR", "items": [{"description": "compute node", "quantity": 3, "unit_price": 120.0}]}'
 ADVICE = '{"city": "Oslo", "pack_umbrella": false, "budget_nok": 3450.0, "summary": "Dry."}'
-
-
-@pytest.fixture
-def server() -> Iterator[ProviderServer]:
-    with ProviderServer().running() as running:
-        yield running
 
 
 def completion(text: str | None, calls: tuple[tuple[str, str, str], ...] = ()) -> Answer:

@@ -12,7 +12,6 @@ import contextlib
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any
 
-import anyio
 
 from ..compiler.ir import Group, MapOp, ParOp, StageOp
 from ..errors import ParallelError

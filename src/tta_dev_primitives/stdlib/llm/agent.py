@@ -10,7 +10,6 @@ the analysis multiplies the model's and the tools' worst-case calls and cost by 
 from __future__ import annotations
 
 import asyncio
-import json
 import typing
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar, overload
@@ -20,7 +19,6 @@ import attrs
 from ...compiler.ir import Op
 from ...compiler.lowering import Lowerer, lowering, op_identity
 from ...dsl.core import AnyNode, Node
-from ...dsl.function import node
 from ...errors import ConfigError
 from ...executor.concurrency import group_error, spawn_all
 from ...executor.emit import AsyncFn, Emitter, Step, emitter
@@ -218,7 +216,7 @@ def agent(
     if len(set(names)) != len(names):
         raise ConfigError(label, "tools", "tools with distinct names", names)
     reply_format = ReplyFormat.of(output) if output is not str else None
-    answer_name = json.loads(reply_format.response_format)["name"] if reply_format is not None else None
+    answer_name = reply_format.name if reply_format is not None else None
     if answer_name in names:  # providers that answer through a tool (Anthropic) would mix them up
         raise ConfigError(label, "tools", f"no tool named like the output type {answer_name!r}", names)
     specs = tuple(t.spec() for t in tools)

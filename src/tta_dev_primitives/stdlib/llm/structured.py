@@ -15,7 +15,6 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from ...dsl.core import Node
-from ...dsl.function import node
 from ...errors import ConfigError, PrimitivesError
 from ...validate import check_non_negative
 from .ask import AskNode, LLMNode, as_llm_node, bookkeeping
@@ -59,16 +58,19 @@ class ReplyFormat(Generic[T]):
     `structured` and `agent`."""
 
     output: type[T]
+    name: str
+    """The schema's name (Anthropic's answer tool is called by it)."""
     response_format: str
     wrapped: bool
     validator: TypeSchema
 
     @classmethod
     def of(cls, output: type[T]) -> ReplyFormat[T]:
-        validator = type_schema(output, where=f"structured output {_schema_name(output)}")
+        name = _schema_name(output)
+        validator = type_schema(output, where=f"structured output {name}")
         parameters, wrapped = object_schema(validator.schema)
-        text = json.dumps({"name": _schema_name(output), "schema": parameters}, sort_keys=True)
-        return cls(output, text, wrapped, validator)
+        text = json.dumps({"name": name, "schema": parameters}, sort_keys=True)
+        return cls(output, name, text, wrapped, validator)
 
     def read(self, reply: str) -> T:
         """The reply decoded and validated; raises SchemaMismatch saying why it does not fit."""

@@ -22,6 +22,7 @@ from ...compiler.compile import compile
 from ...compiler.plan import Plan
 from ...compiler.types import format_type
 from ...dsl.core import Node
+from ...dsl.function import FunctionNode
 from ...dsl.function import node as as_function_node
 from ...dsl.types import UNKNOWN
 from ...errors import BuildError, CompositionError, ConfigError
@@ -223,8 +224,9 @@ def tool(
         if isinstance(fn, Node):
             built = fn
         else:
-            is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
-            built = as_function_node(fn, thread=not is_async)  # type: ignore[call-overload]
+            built = as_function_node(fn)  # type: ignore[call-overload]
+            if isinstance(built, FunctionNode) and not built.info.is_async:  # node()'s own inspection
+                built = as_function_node(fn, thread=True)  # type: ignore[call-overload]
         plan = compile(built, state_keys=state_keys)
     label = name if name is not None else plan.name
     check_name("tool", "name", label)

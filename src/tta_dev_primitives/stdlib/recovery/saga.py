@@ -32,7 +32,6 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from typing import Any, ClassVar, Never, TypeVar, overload
 
-import anyio
 import attrs
 
 from ...compiler.ir import Edge, Op

@@ -70,10 +70,14 @@ def input_bound(request: ChatRequest, *, extra_tokens: int = 0) -> int:
     """An upper bound on the input tokens of `request`: its text in UTF-8 bytes (a token is at
     least one byte) plus a per-message allowance. Pessimistic (English runs ~4 bytes a token),
     but a bound: what `max_input_tokens` is checked against before a call is made."""
-    size = sum(len(m.content.encode()) + sum(len(c.arguments.encode()) + len(c.name) for c in m.tool_calls) for m in request.messages)
+    size = sum(
+        len(m.content.encode())
+        + len(m.tool_call_id or "")
+        + sum(len(c.id) + len(c.name) + len(c.arguments.encode()) for c in m.tool_calls)
+        for m in request.messages
+    )
     size += sum(len(t.name) + len(t.description.encode()) + len(t.parameters.encode()) for t in request.tools)
     size += len(request.response_format.encode()) if request.response_format else 0
-    size += sum(len(c.id) for m in request.messages for c in m.tool_calls) + sum(len(m.tool_call_id or "") for m in request.messages)
     return size + MESSAGE_OVERHEAD_TOKENS * (len(request.messages) + 2) + extra_tokens
 
 
