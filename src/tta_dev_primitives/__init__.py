@@ -8,9 +8,14 @@ import logging
 from typing import TYPE_CHECKING
 
 from .compiler import Plan, TypeMismatchError, available_passes, compile
+from .compiler.plan import StreamPlan
 from .compiler.passes import Analysis, Budget, BudgetError, Lint, LintError, StateKeyError
 from .compiler.render import RenderError
 from .context import RunContext, WorkflowContext, current_context
+from .dsl.streaming import StreamNode, join_text, split_text, streaming
+from . import events
+from .executor.events import Event
+from .executor.live import RunEvents, RunStream
 from .dsl import Node, SourceLocation, Traits, branch, combine, const, for_each, loop, node, node_with, parallel, parallel_all
 from .errors import (
     BuildError,
@@ -21,6 +26,8 @@ from .errors import (
     NoRunContextError,
     ParallelError,
     PrimitivesError,
+    StreamInterruptedError,
+    StreamUsageError,
     UnknownPassError,
 )
 from .executor import (
@@ -70,6 +77,7 @@ from .stdlib.llm import (
     CostTrackingPrimitive,
     FakeChatModel,
     LLMPrimitive,
+    chat_stream,
     ModelCallError,
     ModelTransientError,
     StructuredOutputError,
@@ -174,6 +182,7 @@ __all__ = [
     "CostAware",
     "CostTrackingPrimitive",
     "CycleError",
+    "Event",
     "FakeChatModel",
     "FakeClock",
     "Fallback",
@@ -217,7 +226,9 @@ __all__ = [
     "Router",
     "RouterPrimitive",
     "RunContext",
+    "RunEvents",
     "RunInfo",
+    "RunStream",
     "RunTimeoutError",
     "SQLiteStore",
     "Saga",
@@ -227,6 +238,10 @@ __all__ = [
     "SequentialPrimitive",
     "SourceLocation",
     "StateKeyError",
+    "StreamInterruptedError",
+    "StreamNode",
+    "StreamPlan",
+    "StreamUsageError",
     "StructuredOutputError",
     "Switch",
     "SwitchPrimitive",
@@ -251,6 +266,7 @@ __all__ = [
     "cached",
     "canonical_key",
     "chat_model",
+    "chat_stream",
     "check_outputs",
     "combine",
     "compensated",
@@ -260,11 +276,13 @@ __all__ = [
     "configure_tracing",
     "const",
     "current_context",
+    "events",
     "for_each",
     "genai",
     "get_logger",
     "install_hook",
     "installed_hooks",
+    "join_text",
     "llm_key",
     "loop",
     "mock_node",
@@ -276,7 +294,9 @@ __all__ = [
     "record_llm_usage",
     "resilient",
     "saga",
+    "split_text",
     "start_metrics_server",
+    "streaming",
     "structured",
     "structured_prompt",
     "tool",

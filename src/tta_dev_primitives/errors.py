@@ -16,6 +16,8 @@ __all__ = [
     "NoRunContextError",
     "ParallelError",
     "PrimitivesError",
+    "StreamInterruptedError",
+    "StreamUsageError",
     "UnknownPassError",
 ]
 
@@ -96,3 +98,25 @@ class ParallelError(ExceptionGroup[Exception]):
 
     def derive(self, excs: Sequence[Exception]) -> ParallelError:  # type: ignore[override]
         return ParallelError(self.message, excs, node_name=self.node_name, location=self.location)
+
+
+class StreamInterruptedError(PrimitivesError):
+    """A streaming node failed after it had produced chunks.
+
+    Retry and fallback act only before a stream's first chunk: repeating a stream after that
+    would send its first chunks twice. So a later failure stops the run with this error, whose
+    `__cause__` is the original one; `chunks` were produced (and may have been delivered) first.
+    """
+
+    def __init__(self, node_name: str, chunks: int, cause: BaseException) -> None:
+        super().__init__(
+            f"stream {node_name!r} failed after {chunks} chunk(s) with {type(cause).__name__}: {cause}; "
+            "a stream is not retried or replaced once it has produced chunks"
+        )
+        self.node_name = node_name
+        self.chunks = chunks
+
+
+class StreamUsageError(PrimitivesError, RuntimeError):
+    """`plan.stream()` or `plan.events()` was used in a way that could leak the run: iterated
+    without `async with`, or entered twice."""

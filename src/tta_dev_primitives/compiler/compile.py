@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from ..dsl.core import Node
+from ..dsl.streaming import StreamNode
 from ..validate import check_bool, check_name
 from ..errors import ConfigError, UnknownPassError
 from .ir import walk
 from .lowering import lower
 from .passes import DEFAULT_PASSES, Analysis, Budget, EdgeReport, Lint, PassContext
-from .plan import PassRecord, Plan
+from .plan import PassRecord, Plan, StreamPlan
+from .streams import outlets
 
 __all__ = ["available_passes", "compile"]
 
 In = TypeVar("In")
 Out = TypeVar("Out")
+Chunk = TypeVar("Chunk")
 
 
 def available_passes() -> tuple[str, ...]:
@@ -24,6 +27,26 @@ def available_passes() -> tuple[str, ...]:
     return tuple(p.name for p in DEFAULT_PASSES)
 
 
+@overload
+def compile(
+    node: StreamNode[In, Chunk, Out],
+    *,
+    disable: Iterable[str] | str = (),
+    name: str | None = None,
+    strict: bool = False,
+    budget: Budget | None = None,
+    state_keys: Iterable[str] = (),
+) -> StreamPlan[In, Chunk, Out]: ...
+@overload
+def compile(
+    node: Node[In, Out],
+    *,
+    disable: Iterable[str] | str = (),
+    name: str | None = None,
+    strict: bool = False,
+    budget: Budget | None = None,
+    state_keys: Iterable[str] = (),
+) -> Plan[In, Out]: ...
 def compile(
     node: Node[In, Out],
     *,
@@ -64,7 +87,8 @@ def compile(
     lints = ctx.facts.get("lints", ())
     analysis = ctx.facts.get("analysis")
     assert isinstance(edges, tuple) and isinstance(lints, tuple)
-    return Plan(
+    plan_class = StreamPlan if outlets(root) else Plan
+    return plan_class(
         root,
         name=name or node.name,
         passes=tuple(records),

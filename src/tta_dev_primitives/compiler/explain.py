@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from .._deep import depth_independent
-from .ir import CallOp, Op, SeqOp
+from .ir import CallOp, StreamOp, Op, SeqOp
 from .passes import Analysis, EdgeReport, Lint
 from ..dsl.core import shorten
 from .types import format_type
@@ -31,7 +31,9 @@ def _shown(tp: object) -> str:
 def _describe(op: Op, locations: bool) -> str:
     head = f"{op.kind} {op.name!r}  {_shown(op.in_type)} -> {_shown(op.out_type)}"
     extras: list[str] = []
-    if isinstance(op, CallOp):
+    if isinstance(op, StreamOp):
+        extras.append(f"stream of {_shown(op.chunk_type)}" + (", ctx" if op.arity == 2 else ""))
+    elif isinstance(op, CallOp):
         extras.append(str(op.params()["mode"]) + (", ctx" if op.arity == 2 else ""))
     else:
         extras.extend(f"{k}={v}" for k, v in op.params().items())
@@ -52,7 +54,7 @@ def _describe(op: Op, locations: bool) -> str:
 
 
 def _edge_text(report: EdgeReport | None, producer: Op) -> str:
-    shown = _shown(producer.out_type)
+    shown = _shown(producer.out_type if report is None else report.edge.src)
     if report is None:
         return f"↓ {shown}"
     if report.checked:

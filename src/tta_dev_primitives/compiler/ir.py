@@ -9,7 +9,7 @@ passes build new trees with `attrs.evolve`. Every op keeps the identity of the n
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import ClassVar, TypeVar
 
 import attrs
@@ -22,8 +22,8 @@ from .callables import param_types_of, return_type_of
 from .types import tuple_of
 
 __all__ = [
-    "BranchOp", "CallOp", "CastOp", "ConstOp", "Edge", "Group", "LoopOp", "MapOp", "Op", "ParOp", "SeqOp", "StageOp", "fold", "rewrite",
-    "walk",
+    "BranchOp", "CallOp", "CastOp", "ConstOp", "Edge", "Group", "LoopOp", "MapOp", "Op", "ParOp", "SeqOp", "StageOp", "StreamOp", "fold",
+    "rewrite", "walk",
 ]
 
 V = TypeVar("V")
@@ -94,6 +94,17 @@ class Op:
         costliest child. None for every other op."""
         return None
 
+    def stream_children(self) -> tuple[Op, ...] | None:
+        """For an op that can pass a child's stream on as its own (a wrapper, a fallback's
+        routes, a sequence ending in a stream): those children, all of which must stream for
+        this op to stream. None for ops that cannot (their streaming children are collected)."""
+        return None
+
+    def result_children(self) -> tuple[Op, ...]:
+        """Children one of which gives this op its result unchanged (a branch's arms, a
+        router's routes): a stream they produce is this op's streaming output."""
+        return self.stream_children() or ()
+
     def problems(self) -> Iterator[str]:
         """What else makes this op unable to run, found at compile time (e.g. a combiner that
         cannot take the branch results); typecheck raises CompositionError with them."""
@@ -119,6 +130,34 @@ class CallOp(Op):
     def params(self) -> dict[str, object]:
         mode = "async" if self.is_async else ("thread" if self.thread else "sync")
         return {"fn": self.qualname, "mode": mode, "context": self.arity == 2}
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class StreamOp(CallOp):
+    """Call a user function that returns an async iterator of chunks: a streaming node (a
+    leaf call, to the analysis and the lints).
+
+    `out_type` is the joined value (`join(chunks)`) that steps after it see; a step taking
+    `AsyncIterator[chunk_type]` gets the chunks instead, as they come. With `consumes`, the
+    function itself takes the previous step's chunks (a stream transform)."""
+
+    kind: ClassVar[str] = "stream"
+
+    chunk_type: TypeExpr
+    join: Callable[[list[object]], object]
+    split: Callable[[object], Iterable[object]] | None
+    consumes: bool
+
+    def params(self) -> dict[str, object]:
+        from .types import format_type
+
+        return {
+            "fn": self.qualname,
+            "mode": "stream",
+            "chunks": format_type(self.chunk_type),
+            "join": getattr(self.join, "__qualname__", type(self.join).__name__),
+            "context": self.arity == 2,
+        }
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -151,9 +190,14 @@ class SeqOp(Op):
     kind: ClassVar[str] = "seq"
 
     def edges(self) -> Iterator[Edge]:
+        from .streams import piped_type
+
         for i in range(1, len(self.children)):
             prev, cur = self.children[i - 1], self.children[i]
-            yield Edge(self, f"step {i}", prev, cur, prev.out_type, cur.in_type)
+            yield Edge(self, f"step {i}", prev, cur, piped_type(prev, cur), cur.in_type)
+
+    def stream_children(self) -> tuple[Op, ...] | None:
+        return self.children[-1:]
 
 
 @attrs.frozen(eq=False)
@@ -251,6 +295,9 @@ class BranchOp(Op):
 
     kind: ClassVar[str] = "branch"
 
+    def result_children(self) -> tuple[Op, ...]:
+        return self.children[1:]
+
     def edges(self) -> Iterator[Edge]:
         predicate = self.children[0]
         yield from self._fan_out(self.children, "input")
@@ -298,6 +345,9 @@ class CastOp(Op):
     """The single child, with its output declared as `out_type` without a check."""
 
     kind: ClassVar[str] = "cast"
+
+    def stream_children(self) -> tuple[Op, ...] | None:
+        return self.children
 
     def edges(self) -> Iterator[Edge]:
         inner = self.children[0]

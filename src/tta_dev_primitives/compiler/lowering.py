@@ -8,11 +8,14 @@ cycles (a node that contains itself) and assigns stable node ids in depth-first 
 from __future__ import annotations
 
 import typing
+
+import attrs
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from ..dsl.composite import BranchNode, CastNode, Chain, ConstNode, LoopNode, MapNode, ParallelNode
 from ..dsl.function import FunctionNode
+from ..dsl.streaming import StreamFunction, StreamView
 from ..dsl.introspect import CallableInfo
 from ..dsl.core import AnyNode, Node
 from .._deep import depth_independent
@@ -20,7 +23,7 @@ from .._registry import ClassRegistry
 from ..errors import BuildError, CycleError
 from .callables import return_type_of
 from .generics import specialize_op
-from .ir import BranchOp, CallOp, CastOp, ConstOp, Group, LoopOp, MapOp, Op, ParOp, SeqOp
+from .ir import BranchOp, CallOp, CastOp, ConstOp, Group, LoopOp, MapOp, Op, ParOp, SeqOp, StreamOp
 from .types import most_specific, tuple_of, union_of
 
 __all__ = ["Lowerer", "LoweringRule", "call_op", "lower", "lowering", "op_identity"]
@@ -195,3 +198,28 @@ def _lower_loop(node: LoopNode[typing.Never, object], lw: Lowerer) -> Op:
         max_iterations=node.max_iterations,
         on_limit=node.on_limit,
     )
+
+
+@lowering(StreamFunction)
+def _lower_stream(node: StreamFunction[typing.Never, object, object], lw: Lowerer) -> Op:
+    return StreamOp(
+        **op_identity(node, lw),
+        in_type=node.in_type,
+        out_type=node.out_type,
+        fn=node.fn,
+        is_async=True,
+        arity=node.arity,
+        thread=False,
+        qualname=node.qualname,
+        chunk_type=node.chunk_type,
+        join=node.join,
+        split=node.split,
+        consumes=node.consumes,
+    )
+
+
+@lowering(StreamView)
+def _lower_stream_view(node: StreamView[typing.Never, object, object], lw: Lowerer) -> Op:
+    op = lw.lower(node.inner)
+    explicit = getattr(node, "_tta_name", None)
+    return op if explicit is None else attrs.evolve(op, name=explicit)

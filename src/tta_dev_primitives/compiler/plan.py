@@ -19,13 +19,15 @@ from .types import format_type
 
 if TYPE_CHECKING:
     from ..executor.hooks import Hook
+    from ..executor.live import RunEvents, RunStream
     from ..executor.runner import Executable
     from ..stdlib.llm.tools import Tool
 
-__all__ = ["PassRecord", "Plan"]
+__all__ = ["PassRecord", "Plan", "StreamPlan"]
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
+Chunk = TypeVar("Chunk", covariant=True)
 
 JSON_FORMAT = "tta-plan/1"
 
@@ -69,6 +71,7 @@ class Plan(Generic[In, Out]):
         self.hooks = hooks
         self._fingerprint: str | None = None
         self._exe: Executable | None = None
+        self._events_exe: Executable | None = None
 
     # -- inspection -----------------------------------------------------------------------------
 
@@ -192,7 +195,7 @@ class Plan(Generic[In, Out]):
 
     def with_hooks(self, *hooks: Hook) -> Plan[In, Out]:
         """A plan sharing this one's IR that also calls `hooks` (in addition to installed ones)."""
-        return Plan(
+        return type(self)(
             self.root,
             name=self.name,
             passes=self.passes,
@@ -225,6 +228,60 @@ class Plan(Generic[In, Out]):
         if exe is None or exe.version != exe.registry.version:
             exe = self._executable()
         return cast("Coroutine[object, object, Out]", exe.run(input, context, timeout))
+
+    def stream(
+        self, input: In, *, context: RunContext | None = None, timeout: float | None = None, buffer: int = 16
+    ) -> RunStream[object, Out]:
+        """Run the plan in the background and iterate over the chunks of its streaming output
+        as they are produced (see `streaming()`); enter it first, so that leaving the block
+        stops the run:
+
+            async with plan.stream(x) as chunks:
+                async for chunk in chunks: ...
+            value = await chunks.result()
+
+        At most `buffer` chunks wait for the consumer; then the run waits. Raises ConfigError
+        for a plan with no streaming node on its result path. A plan compiled from a
+        StreamNode is a StreamPlan, whose chunks mypy knows the type of."""
+        from ..executor.live import RunStream
+        from .streams import outlets
+
+        owner = f"plan {self.name!r}.stream"
+        self._check_live_arguments(owner, context, timeout, buffer)
+        if not outlets(self.root):
+            from ..errors import ConfigError
+
+            raise ConfigError(owner, "plan", "a plan with a streaming node on its result path (see streaming())", "a plan that does not stream")
+        return RunStream(self._executable(), input, context, timeout, buffer)
+
+    def events(
+        self, input: In, *, context: RunContext | None = None, timeout: float | None = None, buffer: int = 256
+    ) -> RunEvents[Out]:
+        """Run the plan in the background and iterate over its events as they happen: run and
+        node starts and ends (ids and names as in EXPLAIN), chunks, loop iterations, tool calls,
+        retries, fallbacks, timeouts, breaker moves, cache hits and misses (see executor.events).
+
+            async with plan.events(x) as events:
+                async for event in events: ...
+
+        At most about `buffer` events wait for the consumer; then the run waits."""
+        from ..executor.live import RunEvents
+
+        self._check_live_arguments(f"plan {self.name!r}.events", context, timeout, buffer)
+        exe = self._events_exe
+        if exe is None or exe.version != exe.registry.version:
+            from ..executor.events import EVENTS_HOOK
+            from ..executor.runner import build_executable
+
+            exe = self._events_exe = build_executable(self, (EVENTS_HOOK,))  # type: ignore[arg-type]
+        return RunEvents(exe, input, context, timeout, buffer)
+
+    def _check_live_arguments(self, owner: str, context: object, timeout: object, buffer: object) -> None:
+        from ..validate import check_int
+
+        if context is not None or timeout is not None:
+            self._check_run_arguments(context, timeout)
+        check_int(owner, "buffer", buffer, minimum=1)
 
     def _check_run_arguments(self, context: object, timeout: object) -> None:
         """ConfigError for a context or timeout of the wrong kind (NaN, a string, a dict, ...)."""
@@ -268,3 +325,14 @@ class Plan(Generic[In, Out]):
             self._check_run_arguments(context, None)
 
         return cast("Coroutine[object, object, list[Out]]", run_many(self, list(inputs), concurrency, context))  # type: ignore[arg-type]
+
+
+class StreamPlan(Plan[In, Out], Generic[In, Chunk, Out]):
+    """A plan compiled from a StreamNode: `stream(x)` yields its `Chunk`s."""
+
+    def stream(
+        self, input: In, *, context: RunContext | None = None, timeout: float | None = None, buffer: int = 16
+    ) -> RunStream[Chunk, Out]:
+        return super().stream(input, context=context, timeout=timeout, buffer=buffer)  # type: ignore[return-value]
+
+    stream.__doc__ = Plan.stream.__doc__

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..stdlib.guard import GuardPolicy
     from ..stdlib.recovery.budget import RetryBudget
     from ..stdlib.recovery.retry import RetryOn
+    from .streaming import StreamNode
 
 __all__ = ["MAX_NAME", "AnyNode", "Node", "shorten"]
 
@@ -37,6 +38,7 @@ Out = TypeVar("Out", covariant=True)
 A = TypeVar("A")
 B = TypeVar("B")
 C = TypeVar("C")
+K = TypeVar("K")
 
 DEFAULT_MAP_CONCURRENCY = 16
 
@@ -176,6 +178,8 @@ class Node(Generic[In, Out]):
     # `def trace(x: T) -> T` then has its type variable solved from this node's output, in mypy
     # as in pyright (mypy cannot keep `node(trace)` itself generic).
     @overload
+    def __rshift__(self, other: StreamNode[Out, K, C]) -> StreamNode[In, K, C]: ...
+    @overload
     def __rshift__(self, other: Node[Out, C]) -> Node[In, C]: ...
     @overload
     def __rshift__(self, other: Callable[[Out], Coroutine[object, object, C]]) -> Node[In, C]: ...
@@ -183,10 +187,10 @@ class Node(Generic[In, Out]):
     def __rshift__(self, other: Callable[[Out], C]) -> Node[In, C]: ...
     def __rshift__(self, other: object) -> Node[In, object]:
         """`a >> b`: run `a`, then feed its result to `b`."""
-        from .composite import Chain
+        return _join(self, other)  # type: ignore[return-value]
 
-        return Chain.join(self, other)  # type: ignore[return-value]
-
+    @overload
+    def then(self, other: StreamNode[Out, K, C]) -> StreamNode[In, K, C]: ...
     @overload
     def then(self, other: Node[Out, C]) -> Node[In, C]: ...
     @overload
@@ -195,9 +199,7 @@ class Node(Generic[In, Out]):
     def then(self, other: Callable[[Out], C]) -> Node[In, C]: ...
     def then(self, other: object) -> Node[In, object]:
         """Fluent form of `>>`."""
-        from .composite import Chain
-
-        return Chain.join(self, other)  # type: ignore[return-value]
+        return _join(self, other)  # type: ignore[return-value]
 
     def map(
         self: Node[A, Sequence[B]], body: Node[B, C], *, concurrency: int = DEFAULT_MAP_CONCURRENCY
@@ -320,6 +322,22 @@ class Node(Generic[In, Out]):
 
         @property
         def _tta_exact_in(self) -> Callable[[In], In]: ...
+
+
+def _join(left: Node[Never, object], right: object) -> Node[Never, object]:
+    if isinstance(right, _stream_node()):
+        from .streaming import _compose
+
+        return _compose(left, right)
+    from .composite import Chain
+
+    return Chain.join(left, right)
+
+
+def _stream_node() -> type:
+    from .streaming import StreamNode
+
+    return StreamNode
 
 
 MAX_NAME = 120

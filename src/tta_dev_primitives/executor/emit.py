@@ -7,7 +7,7 @@ step is wrapped once with the hook calls; without hooks nothing is wrapped.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 import attrs
@@ -18,7 +18,7 @@ from ..compiler.ir import Op
 from ..context import _current
 from .hooks import HookSet, NodeInfo
 
-__all__ = ["AsyncFn", "Emitter", "Step", "emitter", "instrument"]
+__all__ = ["AsyncFn", "Emitter", "OpenFn", "Step", "emitter", "instrument"]
 
 AsyncFn = Callable[[object], Awaitable[object]]
 O = TypeVar("O", bound=Op)
@@ -27,12 +27,23 @@ EmitRule = Callable[[O, "Emitter"], "Step"]
 _RULES: ClassRegistry[Callable[[Op, Emitter], Step]] = ClassRegistry("emitter")
 
 
+OpenFn = Callable[[object], AsyncIterator[object]]
+
+
 @attrs.frozen(slots=True)
 class Step:
-    """A runnable op: `call(x)` returns the result, or an awaitable of it when `is_async`."""
+    """A runnable op: `call(x)` returns the result, or an awaitable of it when `is_async`.
+
+    A streaming op also has `open(x)`, an async iterator of its chunks, and, when its `call`
+    is built from `open` (it collects the chunks and joins them), `collect`, the function that
+    builds that `call` from an `open`: instrumenting the step then wraps `open` once and
+    rebuilds `call` from the wrapped one.
+    """
 
     call: Callable[[object], object]
     is_async: bool
+    open: OpenFn | None = None
+    collect: Callable[[OpenFn], AsyncFn] | None = None
 
     def as_async(self) -> AsyncFn:
         """This step as an async callable (sync steps get a thin coroutine wrapper)."""
@@ -70,10 +81,15 @@ def node_info(op: Op) -> NodeInfo:
 class Emitter:
     """Builds the closures of one plan for one set of hooks."""
 
-    def __init__(self, hooks: HookSet | None, *, check_outputs: bool = False) -> None:
+    def __init__(self, hooks: HookSet | None, *, check_outputs: bool = False, outlets: frozenset[int] = frozenset()) -> None:
         self.hooks = hooks if hooks else None
         self.check_outputs = check_outputs
         """Whether leaf calls check their results against their declared types."""
+        self.outlets = outlets
+        """Ids of the ops whose chunks are the plan's streaming output (see compiler.streams)."""
+        self.owner = object()
+        """Identifies this plan's closures to `plan.stream()`'s sink, so a plan run nested in a
+        streamed run does not send its chunks to the outer consumer."""
 
     @depth_independent
     def emit(self, op: Op) -> Step:
@@ -90,7 +106,14 @@ class Emitter:
 
 
 def instrument(info: NodeInfo, step: Step, hooks: HookSet) -> Step:
-    """`step` reporting start, end and errors to `hooks` as the node `info`."""
+    """`step` reporting start, end and errors to `hooks` as the node `info`.
+
+    A streaming step's `open` is wrapped too: the node ends at its last chunk, and its chunks
+    are reported (`on_chunk`) when it produces them itself (a stream op, not a wrapper)."""
+    if step.open is not None:
+        from .streaming import instrument_stream
+
+        return instrument_stream(info, step, hooks)
     inner = step.as_async()
     get_ctx = _current.get
 
@@ -98,11 +121,16 @@ def instrument(info: NodeInfo, step: Step, hooks: HookSet) -> Step:
         ctx = get_ctx()
         states = hooks.node_start(info, ctx)
         try:
+            if waits:
+                await hooks.wait_for_consumers()
             result = await inner(x)
         except BaseException as exc:
             hooks.node_error(info, ctx, states, exc)
             raise
         hooks.node_end(info, ctx, states, result)
+        if waits:
+            await hooks.wait_for_consumers()
         return result
 
+    waits = bool(hooks.waiters)
     return Step(instrumented, True)

@@ -105,8 +105,21 @@ class Hook:
     def on_compensate(self, node: NodeInfo, ctx: RunContext, step: str, error: BaseException | None) -> None:
         """A saga compensation for `step` ran (with `error` if it failed)."""
 
+    # Streaming, agents and consumers.
+    def on_chunk(self, node: NodeInfo, ctx: RunContext, state: object, index: int, chunk: object) -> None:
+        """A streaming node produced chunk number `index` (0-based); `state` is what this hook's
+        `on_node_start` returned for the node."""
 
-_NODE_EVENTS = ("on_node_start", "on_node_end", "on_node_error")
+    def on_tool_call(self, node: NodeInfo, ctx: RunContext, tool: str, call_id: str) -> None:
+        """An agent's tool dispatch starts the call `call_id` of the tool `tool`."""
+
+    async def wait_for_consumer(self) -> None:
+        """Awaited by the executor after each node event when overridden: a hook that hands
+        events to a slower consumer (`plan.events()`) slows the run down here, so its buffer
+        stays bounded."""
+
+
+_NODE_EVENTS = ("on_node_start", "on_node_end", "on_node_error", "on_chunk", "wait_for_consumer")
 
 
 def _overrides(hook: Hook, event: str) -> bool:
@@ -126,6 +139,9 @@ class HookSet:
         self.run_hooks = tuple(h for h in self.hooks if _overrides(h, "on_run_start") or _overrides(h, "on_run_end"))
         self._starts = tuple((h, h.on_node_start) for h in self.node_hooks)
         self._ends = tuple((h, h.on_node_end) for h in self.node_hooks)
+        self._chunks = tuple((i, h) for i, h in enumerate(self.node_hooks) if _overrides(h, "on_chunk"))
+        self.waiters = tuple(h.wait_for_consumer for h in self.node_hooks if _overrides(h, "wait_for_consumer"))
+        """`wait_for_consumer` of the hooks that override it (empty: nothing is awaited)."""
         self._reported: set[tuple[int, str]] = set()
         self._lock = threading.Lock()
 
@@ -175,6 +191,20 @@ class HookSet:
     def node_error(self, node: NodeInfo, ctx: RunContext, states: list[object], error: BaseException) -> None:
         for hook, state in zip(self.node_hooks, states):
             self._call(hook, "on_node_error", node, ctx, state, error)
+
+    def chunk(self, node: NodeInfo, ctx: RunContext, states: list[object], index: int, chunk: object) -> None:
+        for i, hook in self._chunks:
+            try:
+                hook.on_chunk(node, ctx, states[i], index, chunk)
+            except Exception as exc:
+                self.report(hook, "on_chunk", exc)
+
+    async def wait_for_consumers(self) -> None:
+        for wait in self.waiters:
+            try:
+                await wait()
+            except Exception as exc:
+                self.report(wait.__self__, "wait_for_consumer", exc)  # type: ignore[attr-defined]
 
     def run_start(self, run: RunInfo) -> None:
         for hook in self.run_hooks:

@@ -71,7 +71,12 @@ def _await_if_awaitable(call: Callable[[object], object]) -> AsyncFn:
 
 @emitter(CastOp)
 def _emit_cast(op: CastOp, em: Emitter) -> Step:
-    return em.emit(op.children[0])
+    step = em.emit(op.children[0])
+    if step.open is not None and id(op) in em.outlets:
+        from .streaming import stream_step
+
+        return stream_step(op, em, step.open)
+    return step
 
 
 @emitter(ConstOp)

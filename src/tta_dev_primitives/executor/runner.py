@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from ..compiler.streams import outlets
 from ..compiler.types import format_type
 from ..context import RunContext, _current, _run_deadline
 from ..errors import PrimitivesError
-from . import concurrency, control, leaf, sequence  # noqa: F401 - register the core emitters
+from . import concurrency, control, leaf, sequence, streaming  # noqa: F401 - register the core emitters
 from .emit import AsyncFn, Emitter
-from .hooks import REGISTRY, HookSet, RunInfo, _Registry
+from .hooks import REGISTRY, Hook, HookSet, RunInfo, _Registry
 from .notes import already_noted, note, where
 from .outputs import InputTypeError, output_checker
 
@@ -28,17 +29,20 @@ class RunTimeoutError(PrimitivesError, TimeoutError):
 class Executable:
     """The runnable form of a plan for one set of hooks."""
 
-    __slots__ = ("accepts", "entry", "hooks", "name", "plan", "registry", "root", "version")
+    __slots__ = ("accepts", "entry", "hooks", "name", "owner", "plan", "registry", "root", "version")
 
-    def __init__(self, plan: Plan[object, object], registry: _Registry) -> None:
+    def __init__(self, plan: Plan[object, object], registry: _Registry, extra: tuple[Hook, ...] = ()) -> None:
         self.plan = plan
         self.name = plan.name
         self.root = plan.root
         self.registry = registry
         self.version = registry.version
-        hooks = HookSet((*registry.hooks, *plan.hooks))
+        hooks = HookSet((*registry.hooks, *plan.hooks, *extra))
         self.hooks: HookSet | None = hooks if hooks else None
-        self.entry: AsyncFn = Emitter(self.hooks, check_outputs=registry.check_outputs).emit_async(plan.root)
+        emitter = Emitter(self.hooks, check_outputs=registry.check_outputs, outlets=outlets(plan.root))
+        self.owner = emitter.owner
+        """What `plan.stream()` gives its sink so only this plan's outlet sends to it."""
+        self.entry: AsyncFn = emitter.emit_async(plan.root)
         self.accepts = output_checker(plan.root.in_type)
         """The plan-boundary input check (an isinstance, or None when the type cannot be checked
         cheaply): a wrong input fails here, naming the plan, not in some node far inside it."""
@@ -98,8 +102,8 @@ class Executable:
         raise RunTimeoutError(f"plan {self.name!r} exceeded its {limit}")
 
 
-def build_executable(plan: Plan[object, object]) -> Executable:
-    return Executable(plan, REGISTRY)
+def build_executable(plan: Plan[object, object], extra: tuple[Hook, ...] = ()) -> Executable:
+    return Executable(plan, REGISTRY, extra)
 
 
 async def run_many(plan: Plan[object, object], inputs: list[object], limit: int, context: RunContext | None) -> list[object]:

@@ -136,6 +136,13 @@ class MetricsHook(Hook):
         self.cache_hits = Counter(f"{namespace}_cache_hits", "Cache hits", ["primitive"], registry=reg)
         self.cache_misses = Counter(f"{namespace}_cache_misses", "Cache misses", ["primitive"], registry=reg)
         self.circuit_state = Gauge(f"{namespace}_circuit_state", "Circuit breaker state: 0 closed, 1 half-open, 2 open", ["primitive"], registry=reg)
+        self.time_to_first_token = Histogram(
+            f"{namespace}_time_to_first_token_seconds",
+            "Time from a streaming node's start to its first chunk (a model's first token)",
+            ["primitive_type", "primitive"],
+            registry=reg,
+            buckets=DURATION_BUCKETS,
+        )
         self.compensations = Counter(f"{namespace}_compensations", "Saga compensations by outcome", ["primitive", "outcome"], registry=reg)
         self._exemplar = _trace_exemplar()
         self._span = _current_span()
@@ -175,6 +182,12 @@ class MetricsHook(Hook):
 
     def on_node_error(self, node: NodeInfo, ctx: RunContext, state: object, error: BaseException) -> None:
         self._record(node, state, error)
+
+    def on_chunk(self, node: NodeInfo, ctx: RunContext, state: object, index: int, chunk: object) -> None:
+        if index == 0:
+            start, span = cast("tuple[float, object | None]", state)
+            histogram = self.time_to_first_token.labels(node.primitive_type, self._primitive(node.name))
+            histogram.observe(time.perf_counter() - start, _exemplar_of(span))
 
     def on_retry(self, node: NodeInfo, ctx: RunContext, attempt: int, delay: float, error: BaseException) -> None:
         self.retries.labels(self._primitive(node.name)).inc()

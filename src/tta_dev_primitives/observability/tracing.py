@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextvars import ContextVar
 from types import ModuleType
@@ -53,6 +54,18 @@ def _attributes(node: NodeInfo, ctx: RunContext) -> dict[str, object]:
     return attributes
 
 
+class _SpanState:
+    """A node's span, the context token that made it current, and its stream's progress."""
+
+    __slots__ = ("chunks", "span", "started", "token")
+
+    def __init__(self, span: Span, token: object) -> None:
+        self.span = span
+        self.token = token
+        self.started = time.perf_counter()
+        self.chunks = 0
+
+
 class TracingHook(Hook):
     """Creates the spans. Build it with `configure_tracing` or from your own tracer."""
 
@@ -88,17 +101,24 @@ class TracingHook(Hook):
                 parent = extract_traceparent({"traceparent": traceparent})
         span = self._tracer.start_span(node.name, context=parent, attributes=attributes)  # type: ignore[arg-type]
         token = self._context.attach(self._trace.set_span_in_context(span))
-        return (span, token)
+        return _SpanState(span, token)
 
     def on_node_end(self, node: NodeInfo, ctx: RunContext, state: object, result: object) -> None:
-        span, token = cast("tuple[Span, object]", state)
-        self._finish(span, token, None)
+        self._finish(cast(_SpanState, state), None)
 
     def on_node_error(self, node: NodeInfo, ctx: RunContext, state: object, error: BaseException) -> None:
-        span, token = cast("tuple[Span, object]", state)
-        self._finish(span, token, error)
+        self._finish(cast(_SpanState, state), error)
 
-    def _finish(self, span: Span, token: object, error: BaseException | None) -> None:
+    def on_chunk(self, node: NodeInfo, ctx: RunContext, state: object, index: int, chunk: object) -> None:
+        span_state = cast(_SpanState, state)
+        if index == 0:
+            span_state.span.set_attribute("stream.time_to_first_chunk_s", time.perf_counter() - span_state.started)
+        span_state.chunks = index + 1
+
+    def _finish(self, state: _SpanState, error: BaseException | None) -> None:
+        span, token = state.span, state.token
+        if state.chunks:
+            span.set_attribute("stream.chunks", state.chunks)
         try:
             if error is None:
                 pass  # success leaves the status unset, as OpenTelemetry asks of instrumentation

@@ -18,8 +18,9 @@ from ..compiler.ir import Op
 from ..compiler.lowering import Lowerer, lowering, op_identity
 from ..context import RunContext, _current
 from ..dsl.core import AnyNode, Node
-from ..executor.emit import Emitter, Step, emitter, node_info
+from ..executor.emit import Emitter, OpenFn, Step, emitter, node_info
 from ..executor.hooks import REGISTRY, HookSet, NodeInfo
+from ..executor.streaming import first_chunk_guard, stream_step
 
 __all__ = ["GuardNode", "GuardOp", "GuardPolicy", "GuardSite"]
 
@@ -75,6 +76,9 @@ class GuardOp(Op):
     def params(self) -> dict[str, object]:
         return {"guard": self.guard.kind, **self.guard.describe()}
 
+    def stream_children(self) -> tuple[Op, ...] | None:
+        return self.children
+
 
 @lowering(GuardNode)
 def _lower_guard(node: GuardNode[typing.Never, object], lw: Lowerer) -> Op:
@@ -92,8 +96,12 @@ def _lower_guard(node: GuardNode[typing.Never, object], lw: Lowerer) -> Op:
 
 @emitter(GuardOp)
 def _emit_guard(op: GuardOp, em: Emitter) -> Step:
-    inner = em.emit_async(op.children[0])
-    return Step(op.guard.wrap(inner, GuardSite(node_info(op), em.hooks, inner=op.children[0])), True)
+    inner = em.emit(op.children[0])
+    site = GuardSite(node_info(op), em.hooks, inner=op.children[0])
+    value = Step(op.guard.wrap(inner.as_async(), site), True)
+    if inner.open is None:
+        return value
+    return stream_step(op, em, op.guard.wrap_stream(inner.open, site), value)
 
 
 def guard_function(guard: GuardPolicy, fn: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
@@ -136,6 +144,12 @@ class GuardPolicy:
 
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
         raise NotImplementedError
+
+    def wrap_stream(self, open_: OpenFn, site: GuardSite) -> OpenFn:
+        """The guard around a streaming node: by default it acts on opening the stream and
+        reading its first chunk (a retry repeats only that; a breaker counts it), never after
+        chunks have gone out. Override for guards that must cover the whole stream."""
+        return first_chunk_guard(lambda first: self.wrap(first, site), open_)
 
     @overload
     def __call__(self, target: Node[A, B]) -> Node[A, B]: ...

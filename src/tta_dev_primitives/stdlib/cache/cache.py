@@ -28,11 +28,14 @@ import math
 import random
 import threading
 import weakref
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 
 import attrs
 
 from ...compiler.ir import Op
+from ...compiler.streams import stream_shape
+from ...executor.emit import OpenFn
+from ...executor.streaming import close_quietly
 from ...compiler.structure import NotStable, local_identity, stable_identity
 from ...errors import ConfigError
 from ...executor.reraise import fresh_copy
@@ -179,8 +182,17 @@ class Cache(GuardPolicy):
     # -- what is cached -------------------------------------------------------------------------
 
     def bind(self, inner: Op) -> None:
-        """Check, when the plan is compiled, that this cache can key `inner` (see GuardPolicy)."""
+        """Check, when the plan is compiled, that this cache can key `inner` (see GuardPolicy)
+        and, for a stream, replay it."""
         self.binding_for_op(inner)
+        shape = stream_shape(inner)
+        if shape is not None and shape.split is None:
+            raise ConfigError(
+                f"Cache({self.name!r}) around the stream {inner.name!r} (built at {inner.location})",
+                "split",
+                "the stream's split= (how a cached joined value is replayed as chunks), given to streaming()",
+                None,
+            )
 
     def binding_for_op(self, inner: Op) -> Binding:
         """The binding of this cache to the computation `inner` (a plan op)."""
@@ -425,6 +437,70 @@ class Cache(GuardPolicy):
                     self.hits += 1
                     return value
             return await get_or_load(key, lambda: call(x), site)
+
+        return cached
+
+    def wrap_stream(self, open_: OpenFn, site: GuardSite) -> OpenFn:
+        """A cached stream: a hit replays the stored joined value as chunks (the stream's
+        `split`); a miss streams live and stores the joined value once the stream completes (a
+        stream cut short stores nothing). Concurrent misses for one key stream once: the others
+        wait and replay its result."""
+        if site.inner is None:
+            raise ConfigError(f"Cache({self.name!r})", "site", "a guard site naming the cached op", site)
+        shape = stream_shape(site.inner)
+        assert shape is not None and shape.split is not None  # checked by bind()
+        join, split = shape.join, shape.split
+        key_of = self.binding_for_op(site.inner).key_of
+
+        async def cached(x: object) -> AsyncIterator[object]:
+            key = key_of(x)
+            while True:
+                value = await self._lookup(key, site)
+                if value is not MISSING:
+                    self.hits += 1
+                    site.emit("on_cache_hit", key_label(key))
+                    for chunk in split(value):
+                        yield chunk
+                    return
+                self.misses += 1
+                site.emit("on_cache_miss", key_label(key))
+                with self._lock:
+                    flight = self._flights.get(key)
+                    leader = flight is None
+                    if flight is None:
+                        flight = self._flights[key] = _Flight()
+                if not leader:
+                    self.coalesced += 1
+                    await flight.done.wait()
+                    if flight.error is not None:
+                        raise fresh_copy(flight.error, f"shared failure of a concurrent stream for the same key (cache {self.name!r})")
+                    if flight.value is not MISSING:
+                        for chunk in split(flight.value):
+                            yield chunk
+                        return
+                    continue  # the leading stream was cut short: look again (and maybe lead)
+                self.loads += 1
+                try:
+                    chunks: list[object] = []
+                    iterator = open_(x)
+                    try:
+                        async for chunk in iterator:
+                            chunks.append(chunk)
+                            yield chunk
+                    finally:
+                        await close_quietly(iterator)
+                    value = join(chunks)
+                    await self._save(key, value, site)
+                    flight.value = value
+                except Exception as error:
+                    flight.error = error
+                    raise
+                finally:
+                    with self._lock:
+                        if self._flights.get(key) is flight:
+                            del self._flights[key]
+                    flight.done.set()
+                return
 
         return cached
 

@@ -97,6 +97,9 @@ class RouteOp(Op):
     def edges(self) -> Iterator[Edge]:
         yield from self._fan_out(self.children, "input")
 
+    def result_children(self) -> tuple[Op, ...]:
+        return self.children[1:]
+
 
 @lowering(RoutingNode)
 def _lower_routing(node: RoutingNode[Never, object], lw: Lowerer) -> Op:

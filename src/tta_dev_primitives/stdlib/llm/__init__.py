@@ -21,10 +21,12 @@ from .prices import PRICES_AS_OF, call_cost_bound, price_for
 from .primitive import LLMPrimitive
 from .providers.errors import ModelCallError, ModelTransientError
 from .providers.select import chat_model
+from .streamed import chat_stream
 from .structured import StructuredOutputError, structured, structured_prompt
 from .tools import Tool, ToolArgumentsError, ToolResult, tool
 
 __all__ = [
+    "chat_stream",
     "DEFAULT_PRICES",
     "PRICES_AS_OF",
     "AnthropicChatModel",

@@ -21,10 +21,11 @@ from ...compiler.lowering import Lowerer, lowering, op_identity
 from ...dsl.core import AnyNode, Node
 from ...errors import ConfigError
 from ...executor.concurrency import group_error, spawn_all
-from ...executor.emit import AsyncFn, Emitter, Step, emitter
+from ...executor.emit import AsyncFn, Emitter, Step, emitter, node_info
 from ...executor.notes import note
 from ...executor.shield import cancelled_by_itself
 from ...validate import check_int
+from ..guard import GuardSite
 from .ask import AskNode, LLMNode, as_llm_node, bookkeeping
 from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse, ToolCall
 from .schema import SchemaMismatch
@@ -114,9 +115,11 @@ def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
     }
 
     limit, last_turn = op.max_calls, op.last_turn
+    site = GuardSite(node_info(op), em.hooks)
 
     async def call(tool_call: ToolCall, index: int) -> ChatMessage:
         found = runners.get(tool_call.name)
+        site.emit("on_tool_call", tool_call.name, tool_call.id)
         if index >= limit:  # not run: the analysis (and the user's budget) counted `limit` calls
             result = ToolResult(tool_call.name, error=f"not run: at most {limit} tool calls per turn; call it again next turn")
         elif found is None:

@@ -17,7 +17,9 @@ from ...compiler.ir import Edge, Op
 from ...compiler.lowering import Lowerer, lowering, op_identity
 from ...dsl.core import AnyNode, Node
 from ...dsl.function import as_node
-from ...executor.emit import Emitter, Step, emitter, node_info
+from ...errors import StreamInterruptedError
+from ...executor.emit import AsyncFn, Emitter, Step, emitter, node_info
+from ...executor.streaming import chunks_sent, first_of, resume, stream_step
 from ...executor.notes import where
 from ..compiled import CompiledPrimitive
 from ..guard import GuardSite
@@ -90,6 +92,9 @@ class FallbackOp(Op):
     def params(self) -> dict[str, object]:
         return {"only_on": [t.__name__ for t in self.only_on]}
 
+    def stream_children(self) -> tuple[Op, ...] | None:
+        return self.children
+
     def edges(self) -> typing.Iterator[Edge]:
         # every route takes the fallback's input (the primary's) and must return what the
         # primary promises: a fallback neither narrows the input nor widens the output
@@ -114,21 +119,35 @@ def _lower_fallback(node: FallbackNode[typing.Never, object], lw: Lowerer) -> Op
 
 @emitter(FallbackOp)
 def _emit_fallback(op: FallbackOp, em: Emitter) -> Step:
-    routes = [em.emit_async(c) for c in op.children]
+    steps = [em.emit(c) for c in op.children]
+    value = Step(_fallback_over([s.as_async() for s in steps], op, em), True)
+    opens = [s.open for s in steps]
+    if any(o is None for o in opens):
+        return value
+    # a stream falls back only before its first chunk: each route's call opens it and reads it
+    first = _fallback_over([first_of(o) for o in opens if o is not None], op, em)
+    return stream_step(op, em, resume(first), value)
+
+
+def _fallback_over(routes: list[AsyncFn], op: FallbackOp, em: Emitter) -> AsyncFn:
+    """Try `routes` in order (one per child of `op`); the first success is the result."""
     labels = [where(c) for c in op.children]
     only_on, name, count = op.only_on, op.name, len(routes)
     site = GuardSite(node_info(op), em.hooks)
 
     async def run(x: object) -> object:
         errors: list[Exception] = []
+        sent = chunks_sent()
         for i, route in enumerate(routes):
             try:
                 return await route(x)
             except only_on as error:
+                if isinstance(error, StreamInterruptedError) or chunks_sent() != sent:
+                    raise  # chunks are out: another route would send its own after them
                 error.add_note(f"route {i} {labels[i]} of fallback {name!r} failed")
                 errors.append(error)
                 if i + 1 < count:
                     site.emit("on_fallback", op.children[i].name, error)
         raise FallbackError(f"all {count} routes of {name!r} failed", errors)
 
-    return Step(run, True)
+    return run

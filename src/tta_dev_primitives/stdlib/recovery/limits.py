@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from ...executor.emit import OpenFn
+from ...executor.streaming import close_quietly
 
 from ...executor.wakeup import ThreadSafeEvent
 from ..clock import SYSTEM_CLOCK, Clock
@@ -71,6 +74,23 @@ class Bulkhead(GuardPolicy):
             await self._enter()
             try:
                 return await call(x)
+            finally:
+                self._leave()
+
+        return limited
+
+    def wrap_stream(self, open_: OpenFn, site: GuardSite) -> OpenFn:
+        """A stream holds its slot until its last chunk (or until it is closed)."""
+
+        async def limited(x: object) -> AsyncIterator[object]:
+            await self._enter()
+            try:
+                iterator = open_(x)
+                try:
+                    async for chunk in iterator:
+                        yield chunk
+                finally:
+                    await close_quietly(iterator)
             finally:
                 self._leave()
 

@@ -22,6 +22,8 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from ...dsl.core import Node
+from ...errors import StreamInterruptedError
+from ...executor.streaming import chunks_sent
 from ..clock import SYSTEM_CLOCK, Clock
 from ..guard import GuardNode, GuardPolicy, GuardSite
 from ...validate import check_bool, check_int, check_non_negative, check_optional_positive, check_positive
@@ -120,12 +122,15 @@ class Retry(GuardPolicy):
             start = clock.now() if deadline is not None else 0.0
             attempt = 1
             while True:
+                sent = chunks_sent()
                 try:
                     result = await call(x)
                 except Exception as error:
                     if budget is not None:
                         budget.record_failure()
                     stop = _why_stop(error, attempt, max_attempts, retryable, budget)
+                    if chunks_sent() != sent:
+                        stop = "this attempt already streamed chunks to the consumer; another would send them again"
                     delay = 0.0
                     if stop is None:
                         delay = delay_for(attempt, error)
@@ -155,6 +160,8 @@ def _why_stop(
     retryable: Callable[[BaseException], bool],
     budget: RetryBudget | None,
 ) -> str | None:
+    if isinstance(error, StreamInterruptedError):
+        return "the stream had already produced chunks"
     if not retryable(error):
         return f"{type(error).__name__} is not retryable"
     if attempt >= max_attempts:

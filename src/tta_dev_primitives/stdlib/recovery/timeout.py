@@ -10,13 +10,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Never, TypeVar
+
+from ...compiler.ir import Op
+from ...compiler.streams import stream_shape
+from ...errors import ConfigError, StreamInterruptedError
+from ...executor.emit import OpenFn
+from ...executor.streaming import close_quietly
 
 from ...dsl.core import Node
 from ..clock import SYSTEM_CLOCK, Clock
 from ..guard import GuardNode, GuardPolicy, GuardSite, guard_function
-from ...validate import check_positive
+from ...validate import check_optional_positive, check_positive
 from .errors import NodeTimeoutError
 
 __all__ = ["Timeout", "TimeoutPrimitive"]
@@ -31,9 +37,19 @@ class Timeout(GuardPolicy):
     kind = "timeout"
 
     def __init__(
-        self, seconds: float, *, fallback: Node[Never, object] | None = None, clock: Clock = SYSTEM_CLOCK
+        self,
+        seconds: float,
+        *,
+        first_chunk: float | None = None,
+        idle: float | None = None,
+        fallback: Node[Never, object] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.seconds = check_positive("Timeout", "seconds", seconds)
+        self.first_chunk = check_optional_positive("Timeout", "first_chunk", first_chunk)
+        """For a streaming node: the longest wait for its first chunk."""
+        self.idle = check_optional_positive("Timeout", "idle", idle)
+        """For a streaming node: the longest wait between two chunks."""
         candidate: object = fallback  # checked at runtime for callers without a type checker
         if candidate is not None and not isinstance(candidate, Node):
             from ...errors import BuildError
@@ -43,7 +59,15 @@ class Timeout(GuardPolicy):
         self.clock = clock
 
     def describe(self) -> dict[str, object]:
-        return {"seconds": self.seconds}
+        limits = {"first_chunk": self.first_chunk, "idle": self.idle}
+        return {"seconds": self.seconds, **{k: v for k, v in limits.items() if v is not None}}
+
+    def bind(self, inner: Op) -> None:
+        if (self.first_chunk is not None or self.idle is not None) and stream_shape(inner) is None:
+            field = "first_chunk" if self.first_chunk is not None else "idle"
+            raise ConfigError(
+                f"Timeout around {inner.name!r}", field, "a streaming node to apply to (it produces no chunks)", getattr(self, field)
+            )
 
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
         seconds, cancel_after, name = self.seconds, self.clock.cancel_after, site.info.name
@@ -53,6 +77,43 @@ class Timeout(GuardPolicy):
                 return await call(x)
             site.emit("on_timeout", seconds)
             raise NodeTimeoutError(name, seconds)
+
+        return timed
+
+    def wrap_stream(self, open_: OpenFn, site: GuardSite) -> OpenFn:
+        """On a stream, `seconds` bounds the whole stream (first chunk to last), `first_chunk`
+        the wait for the first chunk and `idle` each wait for the next. Before the first chunk
+        the timeout is a NodeTimeoutError (an outer retry may repeat the call); after it, a
+        StreamInterruptedError caused by one."""
+        total, first_limit, idle, clock, name = self.seconds, self.first_chunk, self.idle, self.clock, site.info.name
+
+        async def timed(x: object) -> AsyncIterator[object]:
+            start = clock.now()
+            iterator = open_(x)
+            produced = 0
+            try:
+                while True:
+                    now = clock.now()
+                    limit, seconds = start + total, total
+                    if produced == 0 and first_limit is not None and start + first_limit < limit:
+                        limit, seconds = start + first_limit, first_limit
+                    if produced and idle is not None and now + idle < limit:
+                        limit, seconds = now + idle, idle
+                    with clock.cancel_after(max(limit - now, 0.0)) as scope:
+                        try:
+                            chunk = await iterator.__anext__()
+                        except StopAsyncIteration:
+                            return
+                    if scope.cancelled_caught:
+                        site.emit("on_timeout", seconds)
+                        error = NodeTimeoutError(name, seconds)
+                        if produced:
+                            raise StreamInterruptedError(name, produced, error) from error
+                        raise error
+                    produced += 1
+                    yield chunk
+            finally:
+                await close_quietly(iterator)
 
         return timed
 

@@ -1,0 +1,167 @@
+"""`plan.stream(x)` and `plan.events(x)`: a run in the background, consumed as it goes.
+
+Both are async context managers that own the run (a task group, entered and exited in the
+consumer's task, as structured concurrency on asyncio and trio requires) and async iterators
+of what the run produces, through a bounded buffer: a consumer that reads slowly slows the run
+down instead of letting memory grow. Leaving the `async with` block early (a `break`, an
+error, a cancellation) or calling `aclose()` cancels the run and waits for it to stop; nothing
+is left running. A failed run raises its error from the iterator once everything produced
+before the failure has been read, and `await result()` gives the run's value.
+
+    async with plan.stream(question) as chunks:
+        async for chunk in chunks:
+            print(chunk, end="")
+    answer = await chunks.result()
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar, Token
+from types import TracebackType
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
+
+import anyio
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectSendStream
+from typing_extensions import Self
+
+from ..context import RunContext
+from ..errors import StreamUsageError
+from .events import Event, EventChannel, _channel
+from .streaming import Sink, _sink
+
+if TYPE_CHECKING:
+    from .runner import Executable
+
+__all__ = ["RunEvents", "RunStream"]
+
+Item = TypeVar("Item", covariant=True)
+Out = TypeVar("Out", covariant=True)
+
+_NOT_DONE = object()
+
+
+class _LiveRun(Generic[Item, Out]):
+    """The shared machinery of RunStream and RunEvents."""
+
+    _what = "run"
+
+    def __init__(self, exe: Executable, input: object, context: RunContext | None, timeout: float | None, buffer: int) -> None:
+        self._exe = exe
+        self._input = input
+        self._context = context
+        self._timeout = timeout
+        self._buffer = buffer
+        self._state = "new"
+        self._result: object = _NOT_DONE
+        self._error: BaseException | None = None
+        self._error_raised = False
+        self._group: TaskGroup | None = None
+
+    # -- what a subclass provides -----------------------------------------------------------
+
+    def _install(self, send: MemoryObjectSendStream[object]) -> tuple[ContextVar[object], Token[object]]:
+        raise NotImplementedError
+
+    async def _before_close(self) -> None:
+        """Runs after the run ended, before the buffer closes."""
+
+    # -- the run ------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        if self._state != "new":
+            raise StreamUsageError(f"plan {self._exe.name!r}.{self._what}(): this object was already entered; call {self._what}() again")
+        send, self._receive = anyio.create_memory_object_stream[object](self._buffer)
+        self._group = anyio.create_task_group()
+        await self._group.__aenter__()
+        self._state = "running"
+        self._group.start_soon(self._produce, send)
+        return self
+
+    async def _produce(self, send: MemoryObjectSendStream[object]) -> None:
+        var, token = self._install(send)
+        try:
+            try:
+                self._result = await self._exe.run(self._input, self._context, self._timeout)
+            except Exception as error:  # delivered to the consumer after what came before it
+                self._error = error
+            await self._before_close()
+        finally:
+            var.reset(token)
+            send.close()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        group = self._group
+        if group is None:
+            return None
+        self._group = None
+        group.cancel_scope.cancel()  # a no-op when the run is over; else the consumer left early
+        try:
+            if isinstance(exc, Exception):  # the consumer's own error (or the run's, re-raised): as is, not in a group
+                await group.__aexit__(None, None, None)
+            else:
+                await group.__aexit__(exc_type, exc, tb)
+        finally:
+            self._receive.close()
+            self._state = "closed"
+        if exc_type is None and self._error is not None and not self._error_raised:
+            self._error_raised = True
+            raise self._error  # never lose a failure the consumer did not read
+        return None
+
+    async def aclose(self) -> None:
+        """Stop the run (if it is still going) and wait until it has stopped."""
+        await self.__aexit__(None, None, None)
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> Item:
+        if self._state == "new":
+            raise StreamUsageError(
+                f"plan {self._exe.name!r}.{self._what}() must be entered before iterating, so the run cannot outlive "
+                f"the loop: `async with plan.{self._what}(x) as items: async for item in items: ...`"
+            )
+        try:
+            return cast(Item, await self._receive.receive())
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            pass
+        if self._error is not None:  # raised here, not in the except block, so it keeps its own cause
+            self._error_raised = True
+            raise self._error
+        raise StopAsyncIteration
+
+    async def result(self) -> Out:
+        """The run's value, once it has finished (what is not read yet is read and dropped);
+        raises the run's error if it failed."""
+        async for _ in self:
+            pass
+        if self._result is _NOT_DONE:
+            raise StreamUsageError(f"plan {self._exe.name!r}.{self._what}(): the run was stopped before it finished")
+        return cast(Out, self._result)
+
+
+class RunStream(_LiveRun[Item, Out]):
+    """The chunks of a plan's streaming output as they are produced (see `Plan.stream`)."""
+
+    _what = "stream"
+
+    def _install(self, send: MemoryObjectSendStream[object]) -> tuple[ContextVar[object], Token[object]]:
+        var = cast("ContextVar[object]", _sink)
+        return var, var.set(Sink(self._exe.owner, send))
+
+
+class RunEvents(_LiveRun[Event, Out]):
+    """A run's events as they happen (see `Plan.events` and executor.events)."""
+
+    _what = "events"
+
+    def _install(self, send: MemoryObjectSendStream[object]) -> tuple[ContextVar[object], Token[object]]:
+        self._channel = EventChannel(cast("MemoryObjectSendStream[Event]", send))
+        var = cast("ContextVar[object]", _channel)
+        return var, var.set(self._channel)
+
+    async def _before_close(self) -> None:
+        await self._channel.drain()

@@ -1,0 +1,244 @@
+"""Running streams: stream ops, collecting chunks into a value, the plan's chunk sink, and
+streams under hooks and guards.
+
+A streaming op's Step has `open(x)`, an async iterator of its chunks. Steps that take a stream
+get that iterator; everyone else gets `call(x)`, which collects the chunks and joins them. The
+plan's outlet (see compiler.streams) also hands each chunk to the sink of the `plan.stream()`
+that runs it, awaiting the consumer: a bounded buffer, so a slow reader slows the run down.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextvars import ContextVar
+from typing import Protocol, cast
+
+from ..compiler.ir import Op, StreamOp
+from ..compiler.streams import stream_shape
+from ..context import _current
+from ..errors import StreamInterruptedError
+from .emit import AsyncFn, Emitter, OpenFn, Step, emitter
+from .hooks import HookSet, NodeInfo
+
+__all__ = [
+    "Sink", "chunks_sent", "close_quietly", "collector", "first_chunk_guard", "first_of", "instrument_stream", "replay", "resume",
+    "stream_step",
+]
+
+Join = Callable[[list[object]], object]
+
+
+class _Send(Protocol):
+    async def send(self, item: object, /) -> None: ...
+
+
+class Sink:
+    """Where the chunks of one `plan.stream()` run go: `owner` is the emitter whose outlet may
+    send here; `sent` counts the chunks delivered (retry and fallback read it: after chunks went
+    out, repeating the step would send them twice)."""
+
+    __slots__ = ("owner", "send", "sent")
+
+    def __init__(self, owner: object, send: _Send) -> None:
+        self.owner = owner
+        self.send = send
+        self.sent = 0
+
+    async def put(self, chunk: object) -> None:
+        await self.send.send(chunk)
+        self.sent += 1
+
+
+_sink: ContextVar[Sink | None] = ContextVar("tta_stream_sink", default=None)
+
+
+def chunks_sent() -> int:
+    """Chunks the current `plan.stream()` run has delivered so far (0 outside one)."""
+    sink = _sink.get()
+    return 0 if sink is None else sink.sent
+
+
+async def close_quietly(iterator: object) -> None:
+    """`aclose()` an async iterator if it has one (SDK streams release their connection)."""
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+def collector(join: Join, owner: object | None) -> Callable[[OpenFn], AsyncFn]:
+    """How a streaming op's `call` is built from its `open`: collect the chunks and join them;
+    with `owner` (the op is the plan's outlet) also hand each chunk to the run's sink."""
+
+    def build(open_: OpenFn) -> AsyncFn:
+        async def collect(x: object) -> object:
+            sink = _sink.get() if owner is not None else None
+            if sink is not None and sink.owner is not owner:
+                sink = None
+            chunks: list[object] = []
+            iterator = open_(x)
+            try:
+                if sink is None:
+                    async for chunk in iterator:
+                        chunks.append(chunk)
+                else:
+                    put = sink.put
+                    async for chunk in iterator:
+                        chunks.append(chunk)
+                        await put(chunk)
+            finally:
+                await close_quietly(iterator)
+            return join(chunks)
+
+        return collect
+
+    return build
+
+
+def stream_step(op: Op, em: Emitter, open_: OpenFn, value: Step | None = None) -> Step:
+    """The Step of a streaming op: `open_` gives its chunks; its `call` is `value` (the op's
+    own value path, e.g. a retry around the joined call) or, for the plan's outlet and for ops
+    without one, the collected `open_`."""
+    shape = stream_shape(op)
+    assert shape is not None, f"{op.name!r} does not stream"
+    outlet = id(op) in em.outlets
+    if value is not None and not outlet:
+        return Step(value.call, value.is_async, open_)
+    collect = collector(shape.join, em.owner if outlet else None)
+    return Step(collect(open_), True, open_, collect)
+
+
+def instrument_stream(info: NodeInfo, step: Step, hooks: HookSet) -> Step:
+    """A streaming step under hooks: the node starts when its stream opens and ends at the last
+    chunk (so its span covers the whole stream); a stream op reports each chunk it produces."""
+    assert step.open is not None
+    inner_open = step.open
+    get_ctx = _current.get
+    report_chunks = info.kind == StreamOp.kind and bool(hooks._chunks)
+    waits = bool(hooks.waiters)
+
+    async def opened(x: object) -> AsyncIterator[object]:
+        ctx = get_ctx()
+        states = hooks.node_start(info, ctx)
+        iterator = inner_open(x)
+        index = 0
+        try:
+            if waits:
+                await hooks.wait_for_consumers()
+            async for chunk in iterator:
+                if report_chunks:
+                    hooks.chunk(info, ctx, states, index, chunk)
+                    if waits:
+                        await hooks.wait_for_consumers()
+                index += 1
+                yield chunk
+        except BaseException as exc:
+            hooks.node_error(info, ctx, states, exc)
+            raise
+        finally:
+            await close_quietly(iterator)
+        hooks.node_end(info, ctx, states, None)
+
+    if step.collect is not None:
+        return Step(step.collect(opened), True, opened, step.collect)
+    value = step.as_async()
+
+    async def instrumented(x: object) -> object:
+        ctx = get_ctx()
+        states = hooks.node_start(info, ctx)
+        try:
+            result = await value(x)
+        except BaseException as exc:
+            hooks.node_error(info, ctx, states, exc)
+            raise
+        hooks.node_end(info, ctx, states, result)
+        return result
+
+    return Step(instrumented, True, opened)
+
+
+@emitter(StreamOp)
+def _emit_stream(op: StreamOp, em: Emitter) -> Step:
+    fn, name, consumes = op.fn, op.name, op.consumes
+    get_ctx = _current.get
+    with_context = op.arity == 2
+
+    async def produce(x: object) -> AsyncIterator[object]:
+        try:
+            source: object = fn(x, get_ctx()) if with_context else fn(x)
+            if inspect.isawaitable(source):
+                source = await source
+            if not hasattr(source, "__anext__"):
+                raise TypeError(f"streaming node {name!r} returned {type(source).__name__}, not an async iterator")
+            produced = 0
+            try:
+                async for chunk in source:  # type: ignore[attr-defined]
+                    produced += 1
+                    yield chunk
+            except Exception as error:
+                if produced and not isinstance(error, StreamInterruptedError):
+                    raise StreamInterruptedError(name, produced, error) from error
+                raise
+            finally:
+                await close_quietly(source)
+        finally:
+            if consumes:  # a transform owns the stream it reads: closing it closes that too
+                await close_quietly(x)
+
+    return stream_step(op, em, produce)
+
+
+_EMPTY = object()
+
+
+def first_of(open_: OpenFn) -> AsyncFn:
+    """`open_` as a value call returning `(first chunk, the open iterator)`: guards (retry,
+    timeout, breaker, fallback, ...) wrap this, so they act before a stream's first chunk."""
+
+    async def first(x: object) -> object:
+        iterator = open_(x)
+        try:
+            chunk = await iterator.__anext__()
+        except StopAsyncIteration:
+            return (_EMPTY, iterator)
+        except BaseException:
+            await close_quietly(iterator)
+            raise
+        return (chunk, iterator)
+
+    return first
+
+
+def resume(first: AsyncFn) -> OpenFn:
+    """The stream a `first_of` call (possibly guarded) started: its first chunk, then the rest.
+    A failure after the first chunk is the stream's own (a StreamInterruptedError from the op
+    that produced the chunks), which no guard repeats."""
+
+    async def opened(x: object) -> AsyncIterator[object]:
+        opened_pair = await first(x)
+        head, iterator = cast("tuple[object, AsyncIterator[object]]", opened_pair)
+        try:
+            if head is not _EMPTY:
+                yield head
+                async for chunk in iterator:
+                    yield chunk
+        finally:
+            await close_quietly(iterator)
+
+    return opened
+
+
+def first_chunk_guard(wrap: Callable[[AsyncFn], AsyncFn], open_: OpenFn) -> OpenFn:
+    """A stream under a value guard (`wrap`, e.g. a retry's): the guard covers opening the
+    stream and reading its first chunk; the rest flows unguarded."""
+    return resume(wrap(first_of(open_)))
+
+
+def replay(chunks: Iterable[object]) -> AsyncIterator[object]:
+    """Chunks already known (a cache hit) as a stream."""
+
+    async def replayed() -> AsyncIterator[object]:
+        for chunk in chunks:
+            yield chunk
+
+    return replayed()

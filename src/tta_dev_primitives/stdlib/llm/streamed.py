@@ -1,0 +1,28 @@
+"""`chat_stream(model)`: a chat model's streamed reply as a streaming node."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+
+from ...dsl.streaming import StreamNode, streaming
+from .model import ChatModel, ChatRequest
+from .prices import DEFAULT_PRICES, ModelPrice
+from .primitive import model_call
+
+__all__ = ["chat_stream"]
+
+
+def chat_stream(
+    model: ChatModel, *, name: str | None = None, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES
+) -> StreamNode[ChatRequest | str, str, str]:
+    """`model.stream(request)` as a `StreamNode[ChatRequest | str, str, str]`: the chunks are
+    the reply's text deltas, the joined value its whole text. A string input is the user
+    prompt. Marked as a model call like LLMPrimitive (GenAI span attributes, token usage on its
+    span, worst-case cost from `prices` for the analysis), so `plan.stream()` delivers tokens
+    and retry, fallback and timeout act before the first one."""
+
+    async def reply(request: ChatRequest | str) -> AsyncIterator[str]:
+        async for chunk in model.stream(ChatRequest.of(request) if isinstance(request, str) else request):
+            yield chunk
+
+    return model_call(streaming(reply, name=name or f"{model.model} stream"), model, prices)

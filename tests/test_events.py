@@ -1,0 +1,156 @@
+"""plan.events(): typed run events from the hook mechanism, matching EXPLAIN's node ids."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import anyio
+import pytest
+
+from tta_dev_primitives import (
+    Cache,
+    FakeChatModel,
+    FakeClock,
+    TransientError,
+    agent,
+    compile,
+    node,
+    streaming,
+    tool,
+)
+from tta_dev_primitives.events import (
+    CacheEvent,
+    ChunkEvent,
+    LoopIterationEvent,
+    NodeFinished,
+    NodeStarted,
+    RetryEvent,
+    RunFinished,
+    RunStarted,
+    ToolCallEvent,
+)
+from tta_dev_primitives.stdlib.llm import ToolCall
+
+pytestmark = pytest.mark.anyio
+
+
+@streaming
+async def tokens(prompt: str) -> AsyncIterator[str]:
+    for word in prompt.split():
+        await anyio.lowlevel.checkpoint()
+        yield word + " "
+
+
+async def test_events_of_a_run_in_order_with_explain_ids() -> None:
+    attempts: list[int] = []
+
+    @node
+    async def flaky(text: str) -> str:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise TransientError("once")
+        return text.strip()
+
+    cache = Cache(max_size=10, ttl=None)
+    plan = compile(tokens >> flaky.retry(initial_delay=0, clock=FakeClock()).cached(cache))
+    ids = {op.name: op.node_id for op in plan.ops()}
+    async with plan.events("a b") as events:
+        seen = [event async for event in events]
+    assert await events.result() == "a b"
+    assert isinstance(seen[0], RunStarted) and isinstance(seen[-1], RunFinished) and seen[-1].status == "ok"
+    assert seen[0].fingerprint == plan.fingerprint()
+    chunks = [e for e in seen if isinstance(e, ChunkEvent)]
+    assert [(c.node, c.index, c.chunk) for c in chunks] == [("tokens", 0, "a "), ("tokens", 1, "b ")]
+    assert all(c.node_id == ids["tokens"] for c in chunks)
+    retry = next(e for e in seen if isinstance(e, RetryEvent))
+    assert retry.node_id == ids["retry(flaky)"] and retry.attempt == 1 and isinstance(retry.error, TransientError)
+    assert [e.hit for e in seen if isinstance(e, CacheEvent)] == [False]
+    for event in seen:
+        if isinstance(event, (NodeStarted, NodeFinished)):
+            assert ids[event.node] == event.node_id  # names and ids as in plan.ops() and EXPLAIN
+            assert f"'{event.node}'" in plan.explain()
+    finished = {e.node: e for e in seen if isinstance(e, NodeFinished)}
+    assert finished["flaky"].status == "ok" and finished["tokens"].duration >= 0
+    # the stream node ends after its last chunk
+    assert seen.index(finished["tokens"]) > seen.index(chunks[-1])
+    times = [e.at for e in seen]
+    assert times == sorted(times)
+
+
+async def test_a_failed_run_ends_with_its_event_then_raises() -> None:
+    @node
+    async def boom(text: str) -> str:
+        raise LookupError("missing")
+
+    plan = compile(tokens >> boom)
+    seen: list[object] = []
+    with pytest.raises(LookupError):
+        async with plan.events("a") as events:
+            async for event in events:
+                seen.append(event)
+    last = seen[-1]
+    assert isinstance(last, RunFinished) and last.status == "error" and isinstance(last.error, LookupError)
+    failed = [e for e in seen if isinstance(e, NodeFinished) and e.status == "error"]
+    assert [e.node for e in failed] == ["boom", "tokens >> boom"]
+
+
+async def test_agent_runs_report_turns_and_tool_calls() -> None:
+    def add(numbers: list[int]) -> int:
+        """Add numbers."""
+        return sum(numbers)
+
+    model = FakeChatModel(script=[ToolCall("c1", "add", '{"numbers": [1, 2]}'), "3"])
+    plan = compile(agent(model, tools=[tool(add)], max_turns=3))
+    async with plan.events("what is 1 + 2?") as events:
+        seen = [event async for event in events]
+    assert await events.result() == "3"
+    calls = [e for e in seen if isinstance(e, ToolCallEvent)]
+    assert [(c.tool, c.call_id) for c in calls] == [("add", "c1")]
+    assert [e.iteration for e in seen if isinstance(e, LoopIterationEvent)] == [0, 1]
+
+
+async def test_a_slow_consumer_slows_the_run_down() -> None:
+    done: list[int] = []
+
+    @node
+    async def step(i: int) -> int:
+        done.append(i)
+        return i
+
+    plan = compile(node(lambda n: list(range(n))).cast(list[int]).map(step, concurrency=1))
+    finished = 0
+    lag = 0
+    async with plan.events(200, buffer=4) as events:
+        async for event in events:
+            if isinstance(event, NodeFinished) and event.node == "step":
+                finished += 1
+            lag = max(lag, len(done) - finished)
+            await anyio.lowlevel.checkpoint()
+    assert finished == 200
+    assert lag <= 8  # a bounded buffer: the run waited for the consumer instead of running ahead
+
+
+async def test_breaking_out_of_events_cancels_the_run() -> None:
+    cancelled = anyio.Event()
+
+    @node
+    async def forever(x: str) -> str:
+        try:
+            await anyio.sleep_forever()
+        finally:
+            cancelled.set()
+        return x  # pragma: no cover
+
+    plan = compile(forever)
+    async with plan.events("x") as events:
+        async for event in events:
+            if isinstance(event, NodeStarted):
+                break
+    assert cancelled.is_set()
+
+
+async def test_runs_without_events_pay_nothing_for_them() -> None:
+    plan = compile(tokens)
+    assert await plan.run("a") == "a "
+    exe = plan._executable()
+    assert exe.hooks is None  # the events hook lives only in the events() executable
