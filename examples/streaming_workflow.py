@@ -1,5 +1,6 @@
-"""Token streaming: consume a model's async token stream, buffer it into sentences for the
-caller as they complete, and measure time to first token and throughput.
+"""Token streaming through a compiled plan: a model's tokens flow into a sentence buffer, each
+sentence reaches the caller as soon as it is complete (`plan.stream`), and the step after the
+stream sees the whole answer to compute the statistics.
 
     python examples/streaming_workflow.py
     python examples/streaming_workflow.py --base-url URL --model NAME   # a real OpenAI-compatible model
@@ -9,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator
 
 import attrs
 
-from tta_dev_primitives import RunContext, compile, node
+from tta_dev_primitives import RunContext, chat_stream, compile, node, streaming
 from tta_dev_primitives.stdlib.llm import ChatRequest, FakeChatModel
 from tta_dev_primitives.stdlib.llm.providers.select import chat_model
 
@@ -26,64 +27,53 @@ model = chat_model(
 
 
 @attrs.frozen
-class StreamResult:
+class StreamStats:
     text: str
     sentences: int
-    chunks: int
-    first_token_ms: float
-    chunks_per_second: float
+    words: int
 
 
-def sentence_buffer(emit: Callable[[str], None]) -> tuple[Callable[[str], None], Callable[[], None]]:
-    """Feed chunks in; complete sentences come out through `emit`; `flush` sends the rest."""
+@node
+def ask(question: str) -> ChatRequest:
+    return ChatRequest.of(question, system="Answer in short sentences.")
+
+
+@streaming
+async def sentences(tokens: AsyncIterator[str]) -> AsyncIterator[str]:
+    """A stream transform: tokens in, whole sentences out, as soon as each one ends."""
     pending: list[str] = []
-
-    def feed(chunk: str) -> None:
-        pending.append(chunk)
-        if chunk.rstrip().endswith((".", "!", "?")):
-            emit("".join(pending).strip())
+    async for token in tokens:
+        pending.append(token)
+        if token.rstrip().endswith((".", "!", "?")):
+            yield "".join(pending).strip() + " "
             pending.clear()
-
-    def flush() -> None:
-        if pending:
-            emit("".join(pending).strip())
-            pending.clear()
-
-    return feed, flush
+    if pending:
+        yield "".join(pending).strip()
 
 
-async def stream_answer(prompt: str, ctx: RunContext) -> StreamResult:
-    """One node: it owns the stream, so the plan sees one value and retries/timeouts apply."""
-    sentences: list[str] = []
-
-    def show(sentence: str) -> None:  # a real app would push it to the client here
-        sentences.append(sentence)
-        print(f"  >> {sentence}")
-
-    feed, flush = sentence_buffer(show)
-    start = time.perf_counter()
-    first: float | None = None
-    parts: list[str] = []
-    async for chunk in model.stream(ChatRequest.of(prompt)):
-        if first is None:
-            first = time.perf_counter() - start
-        parts.append(chunk)
-        feed(chunk)
-    flush()
-    elapsed = max(time.perf_counter() - start, 1e-9)
-    return StreamResult("".join(parts), len(sentences), len(parts), (first or 0.0) * 1e3, len(parts) / elapsed)
+@node
+def stats(answer: str) -> StreamStats:
+    """After the stream: this step sees the joined answer."""
+    words = answer.split()
+    return StreamStats(answer.strip(), sum(w.endswith((".", "!", "?")) for w in words), len(words))
 
 
-streaming = node(stream_answer).timeout(10.0)
+# retry and the first-token timeout act before the first token; after it, a failure is a
+# StreamInterruptedError (a retry then would repeat text the reader has already seen)
+answer = chat_stream(model).retry(max_attempts=3).timeout(60.0, first_chunk=10.0, idle=10.0)
+pipeline = ask >> answer >> sentences >> stats  # StreamNode[str, str, StreamStats]: mypy knows the chunks are str
 
 
 async def main() -> None:
-    plan = compile(streaming)
-    result = await plan.run("How does streaming work?", context=RunContext(workflow_id="streaming"))
-    print(
-        f"\n{result.chunks} chunks, {result.sentences} sentences, first token after {result.first_token_ms:.2f} ms, "
-        f"{result.chunks_per_second:,.0f} chunks/s"
-    )
+    plan = compile(pipeline, name="streaming")
+    start = time.perf_counter()
+    first: float | None = None
+    async with plan.stream("How does streaming work?", context=RunContext(workflow_id="streaming")) as chunks:
+        async for sentence in chunks:  # a real app would push each one to its client here
+            first = first if first is not None else time.perf_counter() - start
+            print(f"  >> {sentence.strip()}")
+    result = await chunks.result()
+    print(f"\n{result.sentences} sentences, {result.words} words, first sentence after {(first or 0.0) * 1e3:.2f} ms")
 
 
 if __name__ == "__main__":

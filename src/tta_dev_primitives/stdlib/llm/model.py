@@ -156,7 +156,7 @@ class FakeChatModel:
     """A deterministic chat model: no network, no keys; replies come from `reply(request)`.
 
     Token counts are word counts; `latency` seconds pass on `clock` per call (instantly with a
-    FakeClock). Like a provider, it refuses a request longer than `max_input_tokens`
+    FakeClock), and `chunk_latency` between two streamed chunks. Like a provider, it refuses a request longer than `max_input_tokens`
     (ModelCallError) and cuts replies at `max_tokens` words; with both set (and a price),
     the analysis knows the worst-case cost of a call. Use it for demos, tests and benchmarks.
     """
@@ -170,6 +170,7 @@ class FakeChatModel:
         reply: Callable[[ChatRequest], Reply] | None = None,
         script: Sequence[Reply] | None = None,
         latency: float = 0.0,
+        chunk_latency: float = 0.0,
         clock: Clock = SYSTEM_CLOCK,
         max_tokens: int | None = None,
         max_input_tokens: int | None = None,
@@ -183,6 +184,8 @@ class FakeChatModel:
         self.script = list(script) if script is not None else None
         """Replies given in order, one per call (text or tool calls); running out is an error."""
         self.latency = latency
+        self.chunk_latency = chunk_latency
+        """Seconds between two chunks of `stream` (a demo's tokens arrive at a readable pace)."""
         self.clock = clock
         self.max_tokens = max_tokens
         self.max_input_tokens = max_input_tokens
@@ -232,5 +235,8 @@ class FakeChatModel:
         response = await self.complete(request)
         words: Sequence[str] = response.text.split(" ")
         for i, word in enumerate(words):
-            await anyio.lowlevel.checkpoint()
+            if i and self.chunk_latency:
+                await self.clock.sleep(self.chunk_latency)
+            else:
+                await anyio.lowlevel.checkpoint()
             yield word if i == len(words) - 1 else word + " "

@@ -1,0 +1,192 @@
+"""A web page that streams a plan live: the answer's tokens as they come, and the plan's Mermaid
+graph with the running node highlighted, over Server-Sent Events.
+
+    pip install -e '.[web]'
+    python examples/stream_server.py                 # then open http://127.0.0.1:8000
+    python examples/stream_server.py --base-url URL --model NAME   # a real OpenAI-compatible model
+
+The page draws the graph with mermaid.js: from `--mermaid-js PATH` (or `node_modules/` after
+`npm install mermaid`) when given, else from the jsDelivr CDN.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import attrs
+from sse_starlette.sse import EventSourceResponse
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.routing import Route
+
+from tta_dev_primitives import ChatRequest, FakeChatModel, StreamPlan, chat_stream, compile, node
+from tta_dev_primitives.events import ChunkEvent, Event, NodeFinished, NodeStarted, RunFinished
+from tta_dev_primitives.stdlib.llm.providers.select import chat_model
+
+DOCS = {
+    "plans": "A plan is compiled once: its types are checked and its steps become plain awaits.",
+    "streaming": "Streaming nodes hand their chunks to the next step, or to the client, as they come.",
+    "events": "Every node start and end, retry and chunk is an event the page receives live.",
+}
+
+
+@attrs.frozen
+class Summary:
+    words: int
+    characters: int
+
+
+@node
+def clean(question: str) -> str:
+    return " ".join(question.split()) or "How does streaming work?"
+
+
+@node
+def retrieve(question: str) -> ChatRequest:
+    """A stand-in for a search: the documents whose key word the question mentions."""
+    found = [text for key, text in DOCS.items() if key in question.lower()] or list(DOCS.values())
+    return ChatRequest.of(question, system="Answer from these notes:\n" + "\n".join(found))
+
+
+@node
+def summarize(answer: str) -> Summary:
+    return Summary(len(answer.split()), len(answer))
+
+
+def fake_answer(request: ChatRequest) -> str:
+    notes = request.messages[0].content.splitlines()[1:]
+    return " ".join(notes)
+
+
+def build_plan(model_args: Sequence[str] = ()) -> StreamPlan[str, str, Summary]:
+    model = chat_model(FakeChatModel("fake-small", reply=fake_answer, latency=0.2, chunk_latency=0.04), model_args)
+    answer = chat_stream(model).retry(max_attempts=3).timeout(120, first_chunk=30, idle=30)
+    return compile(clean >> retrieve >> answer >> summarize, name="answer")
+
+
+def event_data(event: Event) -> dict[str, object]:
+    """An event as JSON for the page: ids, names, timing and status; chunks' text; an error's
+    type only (its message may hold user data)."""
+    data: dict[str, object] = {"kind": event.kind, "at": round(event.at, 6)}
+    if isinstance(event, (NodeStarted, NodeFinished, ChunkEvent)):
+        data.update(node_id=event.node_id, node=event.node)
+    if isinstance(event, NodeFinished):
+        data.update(status=event.status, duration=round(event.duration, 6))
+    if isinstance(event, ChunkEvent):
+        data.update(index=event.index, chunk=str(event.chunk))
+    if isinstance(event, RunFinished):
+        data.update(status=event.status, error=None if event.error is None else type(event.error).__name__)
+    return data
+
+
+def create_app(plan: StreamPlan[str, str, Summary], *, mermaid_js: Path | None = None) -> Starlette:
+    """The page, its event stream and (when given) a local copy of mermaid.js."""
+    answer_ids = [op.node_id for op in plan.ops() if op.kind == "stream"]
+
+    async def page(request: Request) -> HTMLResponse:
+        script = "/mermaid.js" if mermaid_js is not None else "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.min.js"
+        body = PAGE.replace("{{GRAPH}}", html.escape(plan.to_mermaid())).replace("{{MERMAID}}", script)
+        return HTMLResponse(body.replace("{{ANSWER_IDS}}", json.dumps(answer_ids)))
+
+    async def events(request: Request) -> EventSourceResponse:
+        question = request.query_params.get("q", "")
+
+        async def stream() -> AsyncIterator[dict[str, str]]:
+            async with plan.events(question) as run:
+                async for event in run:
+                    yield {"event": event.kind, "data": json.dumps(event_data(event))}
+            summary = await run.result()
+            yield {"event": "result", "data": json.dumps(attrs.asdict(summary))}
+
+        return EventSourceResponse(stream())
+
+    async def mermaid(request: Request) -> Response:
+        if mermaid_js is None:
+            return Response(status_code=404)
+        return FileResponse(mermaid_js, media_type="text/javascript")
+
+    return Starlette(routes=[Route("/", page), Route("/events", events), Route("/mermaid.js", mermaid)])
+
+
+def find_mermaid(given: str | None) -> Path | None:
+    candidates = [given, os.environ.get("TTA_MERMAID_JS"), "node_modules/mermaid/dist/mermaid.min.js"]
+    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+
+
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>tta-dev-primitives: streaming</title>
+<style>
+ body { font-family: sans-serif; margin: 2em; display: grid; grid-template-columns: 1fr 1fr; gap: 2em; }
+ #answer { white-space: pre-wrap; min-height: 4em; border: 1px solid #ccc; padding: 1em; }
+ #log { font-family: monospace; font-size: 12px; max-height: 24em; overflow: auto; }
+ .node.running rect, .node.running polygon { fill: #ffe08a !important; stroke: #c90 !important; }
+ .node.done rect, .node.done polygon { fill: #c8f0c8 !important; }
+ .node.failed rect, .node.failed polygon { fill: #f6b0b0 !important; }
+</style></head>
+<body>
+<div>
+ <form id="ask"><input id="q" size="40" value="How does streaming work?"> <button>Ask</button></form>
+ <h3>Answer <span id="status"></span></h3>
+ <div id="answer"></div>
+ <h3>Events</h3><div id="log"></div>
+</div>
+<div><h3>Plan</h3><pre class="mermaid" id="graph">{{GRAPH}}</pre></div>
+<script src="{{MERMAID}}"></script>
+<script>
+const answerIds = {{ANSWER_IDS}};
+const states = {};
+window.marks = [];  // [node id, state] in order, for tests and curious readers
+function element(id) {
+  return document.querySelector(`[data-id="n${id}"]`) || document.querySelector(`[id*="flowchart-n${id}-"]`)
+    || document.getElementById(`c${id}`);
+}
+function mark(id, state) {
+  states[id] = state;
+  window.marks.push([id, state]);
+  const el = element(id);
+  if (el) { el.classList.remove("running", "done", "failed"); el.classList.add(state); }
+  document.body.dataset["node" + id] = state;
+}
+function ask(question) {
+  document.getElementById("answer").textContent = "";
+  document.getElementById("log").textContent = "";
+  document.getElementById("status").textContent = "(running)";
+  const source = new EventSource("/events?q=" + encodeURIComponent(question));
+  const log = (e) => { const line = document.createElement("div"); line.textContent = e.data; document.getElementById("log").append(line); };
+  source.addEventListener("node_started", (e) => { log(e); mark(JSON.parse(e.data).node_id, "running"); });
+  source.addEventListener("node_finished", (e) => { log(e); const d = JSON.parse(e.data); mark(d.node_id, d.status === "ok" ? "done" : "failed"); });
+  source.addEventListener("chunk", (e) => { const d = JSON.parse(e.data); if (answerIds.includes(d.node_id)) { document.getElementById("answer").textContent += d.chunk; window.marks.push([d.node_id, "chunk"]); } });
+  source.addEventListener("run_finished", (e) => { log(e); document.getElementById("status").textContent = "(" + JSON.parse(e.data).status + ")"; });
+  source.addEventListener("result", (e) => { log(e); source.close(); document.body.dataset.finished = "yes"; });
+  source.onerror = () => { source.close(); document.getElementById("status").textContent = "(disconnected)"; };
+}
+document.getElementById("ask").addEventListener("submit", (e) => { e.preventDefault(); ask(document.getElementById("q").value); });
+window.addEventListener("load", async () => {
+  if (window.mermaid) { mermaid.initialize({ startOnLoad: false }); await mermaid.run({ querySelector: "#graph" }); }
+  document.body.dataset.graph = "ready";
+});
+</script>
+</body></html>
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--mermaid-js", help="a local mermaid.min.js (default: node_modules/, else the CDN)")
+    args, model_args = parser.parse_known_args()
+    import uvicorn
+
+    app = create_app(build_plan(model_args), mermaid_js=find_mermaid(args.mermaid_js))
+    uvicorn.run(app, host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()
