@@ -121,15 +121,15 @@ def instrument(info: NodeInfo, step: Step, hooks: HookSet) -> Step:
         ctx = get_ctx()
         states = hooks.node_start(info, ctx)
         try:
-            if waits:
-                await hooks.wait_for_consumers()
+            if waits and (backlog := hooks.backlog()) is not None:
+                await backlog
             result = await inner(x)
         except BaseException as exc:
             hooks.node_error(info, ctx, states, exc)
             raise
         hooks.node_end(info, ctx, states, result)
-        if waits:
-            await hooks.wait_for_consumers()
+        if waits and (backlog := hooks.backlog()) is not None:
+            await backlog
         return result
 
     waits = bool(hooks.waiters)

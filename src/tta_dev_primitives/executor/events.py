@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Awaitable
 from contextvars import ContextVar
 from typing import Literal
 
@@ -343,10 +344,11 @@ class EventsHook(Hook):
         if channel is not None:
             channel.put(CompensationEvent(channel.now(), node.node_id, node.name, step, error))
 
-    async def wait_for_consumer(self) -> None:
+    def wait_for_consumer(self) -> Awaitable[None] | None:
         channel = _channel.get()
         if channel is not None and channel.overflow:
-            await channel.drain()
+            return channel.drain()
+        return None
 
 
 EVENTS_HOOK = EventsHook()

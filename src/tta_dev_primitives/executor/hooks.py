@@ -11,7 +11,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 
 import attrs
 
@@ -113,10 +113,11 @@ class Hook:
     def on_tool_call(self, node: NodeInfo, ctx: RunContext, tool: str, call_id: str) -> None:
         """An agent's tool dispatch starts the call `call_id` of the tool `tool`."""
 
-    async def wait_for_consumer(self) -> None:
-        """Awaited by the executor after each node event when overridden: a hook that hands
-        events to a slower consumer (`plan.events()`) slows the run down here, so its buffer
-        stays bounded."""
+    def wait_for_consumer(self) -> Awaitable[None] | None:
+        """Asked by the executor after each node event when overridden: a hook that hands
+        events to a slower consumer (`plan.events()`) returns an awaitable while the consumer is
+        behind, and the run awaits it, so the hook's buffer stays bounded; None goes on at once."""
+        return None
 
 
 _NODE_EVENTS = ("on_node_start", "on_node_end", "on_node_error", "on_chunk", "wait_for_consumer")
@@ -199,12 +200,28 @@ class HookSet:
             except Exception as exc:
                 self.report(hook, "on_chunk", exc)
 
-    async def wait_for_consumers(self) -> None:
+    def backlog(self) -> Awaitable[None] | None:
+        """An awaitable while some hook's consumer is behind (see Hook.wait_for_consumer), else
+        None: the common case costs no coroutine."""
         for wait in self.waiters:
             try:
-                await wait()
+                pending = wait()
             except Exception as exc:
                 self.report(wait.__self__, "wait_for_consumer", exc)  # type: ignore[attr-defined]
+                continue
+            if pending is not None:
+                return self._drain(pending)
+        return None
+
+    async def _drain(self, first: Awaitable[None]) -> None:
+        try:
+            await first
+        except Exception as exc:
+            self.report(self.waiters[0].__self__, "wait_for_consumer", exc)  # type: ignore[attr-defined]
+        for wait in self.waiters:
+            pending = wait()
+            if pending is not None:
+                await pending
 
     def run_start(self, run: RunInfo) -> None:
         for hook in self.run_hooks:

@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextvars import ContextVar
 from typing import Protocol, cast
 
+import anyio
+
 from ..compiler.ir import Op, StreamOp
 from ..compiler.streams import stream_shape
 from ..context import _current
@@ -32,6 +34,8 @@ Join = Callable[[list[object]], object]
 class _Send(Protocol):
     async def send(self, item: object, /) -> None: ...
 
+    def send_nowait(self, item: object, /) -> None: ...
+
 
 class Sink:
     """Where the chunks of one `plan.stream()` run go: `owner` is the emitter whose outlet may
@@ -46,7 +50,10 @@ class Sink:
         self.sent = 0
 
     async def put(self, chunk: object) -> None:
-        await self.send.send(chunk)
+        try:
+            self.send.send_nowait(chunk)  # room in the buffer: no trip through the event loop
+        except anyio.WouldBlock:
+            await self.send.send(chunk)  # full: wait for the consumer (backpressure)
         self.sent += 1
 
 
@@ -123,13 +130,13 @@ def instrument_stream(info: NodeInfo, step: Step, hooks: HookSet) -> Step:
         iterator = inner_open(x)
         index = 0
         try:
-            if waits:
-                await hooks.wait_for_consumers()
+            if waits and (backlog := hooks.backlog()) is not None:
+                await backlog
             async for chunk in iterator:
                 if report_chunks:
                     hooks.chunk(info, ctx, states, index, chunk)
-                    if waits:
-                        await hooks.wait_for_consumers()
+                    if waits and (backlog := hooks.backlog()) is not None:
+                        await backlog
                 index += 1
                 yield chunk
         except BaseException as exc:
