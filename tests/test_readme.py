@@ -72,3 +72,22 @@ def test_the_agents_budget_claim_holds() -> None:
 
     with pytest.raises(BudgetError, match=r"worst-case cost \$0.006 exceeds the budget of \$0.005"):
         compile(namespace["advisor"], budget=Budget(max_cost=0.005))  # type: ignore[call-overload]
+
+
+def test_the_streaming_example_runs_and_type_checks(tmp_path: Path, mypy_cache: Path) -> None:
+    section = README.split("## Streaming and events", 1)[1]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) >= 2, "README's streaming section lost its examples"
+    events_block = "\n".join("    " + line if line else line for line in blocks[1].splitlines())
+    code = blocks[0] + "\n\nasync def events_example() -> None:\n" + events_block + "\n\n"
+    code += "import asyncio\n\nasyncio.run(main())\nasyncio.run(events_example())\n"
+    path = tmp_path / "readme_streaming.py"
+    path.write_text(code)
+    proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[:4] == ["Tokens arrive. ", "Sentences form. ", "The plan streams them.", "8 words"]
+    assert any(line.startswith("fake-small stream 0 Tokens") for line in lines)
+    assert any(re.match(r"#\d+ words: ok in [\d.]+ ms", line) for line in lines)
+    stdout, stderr, status = api.run(["--strict", "--cache-dir", str(mypy_cache), str(path)])
+    assert status == 0, stdout + stderr
