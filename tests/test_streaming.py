@@ -130,8 +130,16 @@ async def test_stream_is_refused_for_a_plan_without_a_streaming_output() -> None
     plan = compile(shout >> length)
     with pytest.raises(ConfigError, match="does not stream"):
         plan.stream("x")
-    reduced = compile(tokens >> node(lambda chunks: 1).cast(int))
-    assert not isinstance(reduced, StreamPlan) or True
+
+    @node
+    async def count_chunks(chunks: AsyncIterator[str]) -> int:
+        return len([chunk async for chunk in chunks])
+
+    reduced = compile(tokens >> count_chunks)  # the chunks are consumed inside: nothing streams out
+    assert not isinstance(reduced, StreamPlan)
+    assert await reduced.run("a b c") == 3
+    with pytest.raises(ConfigError, match="does not stream"):
+        reduced.stream("a b c")
 
 
 async def test_iterating_without_entering_is_a_clear_error() -> None:
