@@ -4,7 +4,7 @@ cancellation, backpressure and misuse."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 
 import anyio
 import pytest
@@ -576,3 +576,19 @@ async def test_chat_stream_is_a_model_call_for_the_analysis() -> None:
     plan = compile(chat_stream(FakeChatModel("gpt-4o-mini", max_tokens=100, max_input_tokens=1000)))
     assert plan.analysis is not None and plan.analysis.cost > 0
     assert re.search(r"worst-case LLM calls +1\b", plan.explain())
+
+
+async def test_a_consumer_is_recognised_by_any_async_stream_annotation() -> None:
+    @streaming
+    async def upper(chunks: AsyncGenerator[str, None]) -> AsyncIterator[str]:
+        async for chunk in chunks:
+            yield chunk.upper()
+
+    @node
+    async def count(chunks: AsyncIterable[str]) -> int:
+        return len([chunk async for chunk in chunks])
+
+    assert await compile(tokens >> count).run("a b c") == 3
+    # a generator is more than the AsyncIterator a stream hands over: the edge says so, as mypy does
+    with pytest.raises(TypeMismatchError, match=r"AsyncIterator\[str\] is not assignable to AsyncGenerator\[str, None\]"):
+        compile(tokens >> upper)  # type: ignore[operator]

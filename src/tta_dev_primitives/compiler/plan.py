@@ -205,12 +205,19 @@ class Plan(Generic[In, Out]):
             hooks=(*self.hooks, *hooks),
         )
 
-    def _executable(self) -> Executable:
-        exe = self._exe
+    def _executable(self, *, events: bool = False) -> Executable:
+        """The closures that run this plan (with the events hook for `events()`), built again
+        when the process-wide hooks change."""
+        exe = self._events_exe if events else self._exe
         if exe is None or exe.version != exe.registry.version:
+            from ..executor.events import EVENTS_HOOK
             from ..executor.runner import build_executable
 
-            exe = self._exe = build_executable(self)  # type: ignore[arg-type]
+            exe = build_executable(self, (EVENTS_HOOK,) if events else ())  # type: ignore[arg-type]
+            if events:
+                self._events_exe = exe
+            else:
+                self._exe = exe
         return exe
 
     def run(
@@ -268,13 +275,7 @@ class Plan(Generic[In, Out]):
         from ..executor.live import RunEvents
 
         self._check_live_arguments(f"plan {self.name!r}.events", context, timeout, buffer)
-        exe = self._events_exe
-        if exe is None or exe.version != exe.registry.version:
-            from ..executor.events import EVENTS_HOOK
-            from ..executor.runner import build_executable
-
-            exe = self._events_exe = build_executable(self, (EVENTS_HOOK,))  # type: ignore[arg-type]
-        return RunEvents(exe, input, context, timeout, buffer)
+        return RunEvents(self._executable(events=True), input, context, timeout, buffer)
 
     def _check_live_arguments(self, owner: str, context: object, timeout: object, buffer: object) -> None:
         from ..validate import check_int

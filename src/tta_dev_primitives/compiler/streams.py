@@ -17,12 +17,11 @@ import typing
 from collections.abc import Callable, Iterable
 
 from .._deep import depth_independent
+from ..dsl.streaming import is_stream_type
 from ..dsl.types import TypeExpr
 from .ir import Op, SeqOp, StreamOp
 
 __all__ = ["StreamShape", "chunk_type", "consumes_stream", "outlets", "piped_type", "stream_shape"]
-
-_STREAM_ORIGINS = (collections.abc.AsyncIterator, collections.abc.AsyncIterable)
 
 
 class StreamShape(typing.NamedTuple):
@@ -58,8 +57,9 @@ def chunk_type(op: Op) -> TypeExpr | None:
 
 
 def consumes_stream(op: Op) -> bool:
-    """Whether `op` takes a stream of chunks as its input (`AsyncIterator[...]`)."""
-    return typing.get_origin(op.in_type) in _STREAM_ORIGINS or op.in_type in _STREAM_ORIGINS
+    """Whether `op` takes a stream of chunks as its input (`AsyncIterator[...]`), by the same
+    test that tells `streaming()` a function is a transform."""
+    return is_stream_type(op.in_type)
 
 
 def piped_type(producer: Op, consumer: Op) -> TypeExpr:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Generic, Never, TypeVar, overload
 from ..context import RunContext
 from ..errors import BuildError
 from .core import AnyNode, Node
+from .location import SourceLocation
 from .introspect import _arity, _qualname, callable_name, resolved_hints
 from .types import UNKNOWN, TypeExpr
 
@@ -207,15 +208,16 @@ def _takes_stream(node: object) -> bool:
     if in_type is None and callable(node) and not isinstance(node, Node):
         params = list(resolved_hints(node).items())
         in_type = params[0][1] if params and params[0][0] != "return" else None
-    return _is_stream_type(in_type)
+    return is_stream_type(in_type)
 
 
-def _is_stream_type(tp: object) -> bool:
+def is_stream_type(tp: object) -> bool:
+    """Whether `tp` is a stream of chunks: AsyncIterator, AsyncIterable or AsyncGenerator."""
     return typing.get_origin(tp) in _STREAM_ORIGINS or tp in _STREAM_ORIGINS
 
 
 def _chunk_of(tp: object) -> TypeExpr:
-    if _is_stream_type(tp):
+    if is_stream_type(tp):
         args = typing.get_args(tp)
         return args[0] if args else UNKNOWN
     return UNKNOWN
@@ -236,7 +238,7 @@ class StreamView(StreamNode[In, Chunk, Out]):
         return self.inner.name
 
     @property
-    def location(self) -> Any:
+    def location(self) -> SourceLocation:
         return self.inner.location
 
 
@@ -271,10 +273,10 @@ class StreamFunction(StreamNode[In, Chunk, Out]):
         returned = hints.get("return", UNKNOWN)
         if typing.get_origin(returned) in (collections.abc.Coroutine, collections.abc.Awaitable):
             returned = typing.get_args(returned)[-1]
-        if returned is not UNKNOWN and not _is_stream_type(returned):
+        if returned is not UNKNOWN and not is_stream_type(returned):
             raise BuildError(f"{where}: {callable_name(fn)!r} is annotated to return {returned!r}; a stream returns AsyncIterator[Chunk]")
         self.chunk_type: TypeExpr = _chunk_of(returned)
-        self.consumes = _is_stream_type(self.in_type)
+        self.consumes = is_stream_type(self.in_type)
         if join is None:
             if self.chunk_type not in (str, UNKNOWN):
                 raise BuildError(f"{where}: chunks of type {self.chunk_type!r} need join= (how they become one value)")

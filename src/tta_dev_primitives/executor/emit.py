@@ -110,10 +110,17 @@ def instrument(info: NodeInfo, step: Step, hooks: HookSet) -> Step:
 
     A streaming step's `open` is wrapped too: the node ends at its last chunk, and its chunks
     are reported (`on_chunk`) when it produces them itself (a stream op, not a wrapper)."""
-    if step.open is not None:
-        from .streaming import instrument_stream
+    if step.open is None:
+        return Step(_instrumented_call(info, step, hooks), True)
+    from .streaming import instrument_open
 
-        return instrument_stream(info, step, hooks)
+    opened = instrument_open(info, step.open, hooks)
+    if step.collect is not None:  # its call collects its chunks: rebuilt on the wrapped stream
+        return Step(step.collect(opened), True, opened, step.collect)
+    return Step(_instrumented_call(info, step, hooks), True, opened)
+
+
+def _instrumented_call(info: NodeInfo, step: Step, hooks: HookSet) -> AsyncFn:
     inner = step.as_async()
     get_ctx = _current.get
 
@@ -132,5 +139,5 @@ def instrument(info: NodeInfo, step: Step, hooks: HookSet) -> Step:
             await backlog
         return result
 
-    waits = bool(hooks.waiters)
-    return Step(instrumented, True)
+    waits = hooks.has_waiters
+    return instrumented

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Literal
 
@@ -261,6 +261,13 @@ class EventChannel:
 _channel: ContextVar[EventChannel | None] = ContextVar("tta_events_channel", default=None)
 
 
+def _node_event(kind: Callable[..., Event], node: NodeInfo, *fields: object) -> None:
+    """Put `kind(at, node id, node name, *fields)` on the current run's channel, if any."""
+    channel = _channel.get()
+    if channel is not None:
+        channel.put(kind(channel.now(), node.node_id, node.name, *fields))
+
+
 class EventsHook(Hook):
     """Turns hook calls into events on the current `plan.events()` run's channel (a no-op in
     runs without one)."""
@@ -300,49 +307,31 @@ class EventsHook(Hook):
             channel.put(NodeFinished(at, node.node_id, node.name, node.primitive_type, _status(error), at - state, error))
 
     def on_chunk(self, node: NodeInfo, ctx: RunContext, state: object, index: int, chunk: object) -> None:
-        channel = _channel.get()
-        if channel is not None:
-            channel.put(ChunkEvent(channel.now(), node.node_id, node.name, index, chunk))
+        _node_event(ChunkEvent, node, index, chunk)
 
     def on_tool_call(self, node: NodeInfo, ctx: RunContext, tool: str, call_id: str) -> None:
-        channel = _channel.get()
-        if channel is not None:
-            channel.put(ToolCallEvent(channel.now(), node.node_id, node.name, tool, call_id))
+        _node_event(ToolCallEvent, node, tool, call_id)
 
     def on_retry(self, node: NodeInfo, ctx: RunContext, attempt: int, delay: float, error: BaseException) -> None:
-        channel = _channel.get()
-        if channel is not None:
-            channel.put(RetryEvent(channel.now(), node.node_id, node.name, attempt, delay, error))
+        _node_event(RetryEvent, node, attempt, delay, error)
 
     def on_fallback(self, node: NodeInfo, ctx: RunContext, failed: str, error: BaseException) -> None:
-        channel = _channel.get()
-        if channel is not None:
-            channel.put(FallbackEvent(channel.now(), node.node_id, node.name, failed, error))
+        _node_event(FallbackEvent, node, failed, error)
 
     def on_timeout(self, node: NodeInfo, ctx: RunContext, seconds: float) -> None:
-        channel = _channel.get()
-        if channel is not None:
-            channel.put(TimeoutEvent(channel.now(), node.node_id, node.name, seconds))
+        _node_event(TimeoutEvent, node, seconds)
 
     def on_circuit_state(self, node: NodeInfo, ctx: RunContext | None, old: str, new: str) -> None:
-        channel = _channel.get()
-        if channel is not None:
-            channel.put(CircuitEvent(channel.now(), node.node_id, node.name, old, new))
+        _node_event(CircuitEvent, node, old, new)
 
     def on_cache_hit(self, node: NodeInfo, ctx: RunContext, key: str) -> None:
-        channel = _channel.get()
-        if channel is not None:
-            channel.put(CacheEvent(channel.now(), node.node_id, node.name, True, key))
+        _node_event(CacheEvent, node, True, key)
 
     def on_cache_miss(self, node: NodeInfo, ctx: RunContext, key: str) -> None:
-        channel = _channel.get()
-        if channel is not None:
-            channel.put(CacheEvent(channel.now(), node.node_id, node.name, False, key))
+        _node_event(CacheEvent, node, False, key)
 
     def on_compensate(self, node: NodeInfo, ctx: RunContext, step: str, error: BaseException | None) -> None:
-        channel = _channel.get()
-        if channel is not None:
-            channel.put(CompensationEvent(channel.now(), node.node_id, node.name, step, error))
+        _node_event(CompensationEvent, node, step, error)
 
     def wait_for_consumer(self) -> Awaitable[None] | None:
         channel = _channel.get()

@@ -141,8 +141,11 @@ class HookSet:
         self._starts = tuple((h, h.on_node_start) for h in self.node_hooks)
         self._ends = tuple((h, h.on_node_end) for h in self.node_hooks)
         self._chunks = tuple((i, h) for i, h in enumerate(self.node_hooks) if _overrides(h, "on_chunk"))
-        self.waiters = tuple(h.wait_for_consumer for h in self.node_hooks if _overrides(h, "wait_for_consumer"))
-        """`wait_for_consumer` of the hooks that override it (empty: nothing is awaited)."""
+        self.reports_chunks = bool(self._chunks)
+        """Whether some hook wants streaming nodes' chunks (`on_chunk`)."""
+        self._waiting = tuple(h for h in self.node_hooks if _overrides(h, "wait_for_consumer"))
+        self.has_waiters = bool(self._waiting)
+        """Whether some hook may make the run wait for its consumer (see Hook.wait_for_consumer)."""
         self._reported: set[tuple[int, str]] = set()
         self._lock = threading.Lock()
 
@@ -203,25 +206,35 @@ class HookSet:
     def backlog(self) -> Awaitable[None] | None:
         """An awaitable while some hook's consumer is behind (see Hook.wait_for_consumer), else
         None: the common case costs no coroutine."""
-        for wait in self.waiters:
-            try:
-                pending = wait()
-            except Exception as exc:
-                self.report(wait.__self__, "wait_for_consumer", exc)  # type: ignore[attr-defined]
-                continue
+        for index, hook in enumerate(self._waiting):
+            pending = self._ask(hook)
             if pending is not None:
-                return self._drain(pending)
+                return self._drain(index, pending)
         return None
 
-    async def _drain(self, first: Awaitable[None]) -> None:
+    def _ask(self, hook: Hook) -> Awaitable[None] | None:
         try:
-            await first
+            return hook.wait_for_consumer()
         except Exception as exc:
-            self.report(self.waiters[0].__self__, "wait_for_consumer", exc)  # type: ignore[attr-defined]
-        for wait in self.waiters:
-            pending = wait()
-            if pending is not None:
+            self.report(hook, "wait_for_consumer", exc)
+            return None
+
+    async def _drain(self, index: int, pending: Awaitable[None]) -> None:
+        """Await `pending` (what the waiting hook at `index` asked for), then what the hooks
+        after it ask for."""
+        hooks = self._waiting
+        while True:
+            try:
                 await pending
+            except Exception as exc:
+                self.report(hooks[index], "wait_for_consumer", exc)
+            for index in range(index + 1, len(hooks)):
+                asked = self._ask(hooks[index])
+                if asked is not None:
+                    pending = asked
+                    break
+            else:
+                return
 
     def run_start(self, run: RunInfo) -> None:
         for hook in self.run_hooks:

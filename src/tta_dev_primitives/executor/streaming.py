@@ -10,7 +10,7 @@ that runs it, awaiting the consumer: a bounded buffer, so a slow reader slows th
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from contextvars import ContextVar
 from typing import Protocol, cast
 
@@ -24,8 +24,7 @@ from .emit import AsyncFn, Emitter, OpenFn, Step, emitter
 from .hooks import HookSet, NodeInfo
 
 __all__ = [
-    "Sink", "chunks_sent", "close_quietly", "collector", "first_chunk_guard", "first_of", "instrument_stream", "replay", "resume",
-    "stream_step",
+    "Sink", "chunks_sent", "close_quietly", "collector", "first_chunk_guard", "first_of", "instrument_open", "resume", "stream_step",
 ]
 
 Join = Callable[[list[object]], object]
@@ -115,19 +114,17 @@ def stream_step(op: Op, em: Emitter, open_: OpenFn, value: Step | None = None) -
     return Step(collect(open_), True, open_, collect)
 
 
-def instrument_stream(info: NodeInfo, step: Step, hooks: HookSet) -> Step:
-    """A streaming step under hooks: the node starts when its stream opens and ends at the last
-    chunk (so its span covers the whole stream); a stream op reports each chunk it produces."""
-    assert step.open is not None
-    inner_open = step.open
+def instrument_open(info: NodeInfo, open_: OpenFn, hooks: HookSet) -> OpenFn:
+    """A stream under hooks: the node starts when its stream opens and ends at the last chunk
+    (so its span covers the whole stream); a stream op reports each chunk it produces."""
     get_ctx = _current.get
-    report_chunks = info.kind == StreamOp.kind and bool(hooks._chunks)
-    waits = bool(hooks.waiters)
+    report_chunks = info.kind == StreamOp.kind and hooks.reports_chunks
+    waits = hooks.has_waiters
 
     async def opened(x: object) -> AsyncIterator[object]:
         ctx = get_ctx()
         states = hooks.node_start(info, ctx)
-        iterator = inner_open(x)
+        iterator = open_(x)
         index = 0
         try:
             if waits and (backlog := hooks.backlog()) is not None:
@@ -146,22 +143,7 @@ def instrument_stream(info: NodeInfo, step: Step, hooks: HookSet) -> Step:
             await close_quietly(iterator)
         hooks.node_end(info, ctx, states, None)
 
-    if step.collect is not None:
-        return Step(step.collect(opened), True, opened, step.collect)
-    value = step.as_async()
-
-    async def instrumented(x: object) -> object:
-        ctx = get_ctx()
-        states = hooks.node_start(info, ctx)
-        try:
-            result = await value(x)
-        except BaseException as exc:
-            hooks.node_error(info, ctx, states, exc)
-            raise
-        hooks.node_end(info, ctx, states, result)
-        return result
-
-    return Step(instrumented, True, opened)
+    return opened
 
 
 @emitter(StreamOp)
@@ -239,13 +221,3 @@ def first_chunk_guard(wrap: Callable[[AsyncFn], AsyncFn], open_: OpenFn) -> Open
     """A stream under a value guard (`wrap`, e.g. a retry's): the guard covers opening the
     stream and reading its first chunk; the rest flows unguarded."""
     return resume(wrap(first_of(open_)))
-
-
-def replay(chunks: Iterable[object]) -> AsyncIterator[object]:
-    """Chunks already known (a cache hit) as a stream."""
-
-    async def replayed() -> AsyncIterator[object]:
-        for chunk in chunks:
-            yield chunk
-
-    return replayed()

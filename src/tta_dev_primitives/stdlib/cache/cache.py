@@ -380,22 +380,40 @@ class Cache(GuardPolicy):
             self.misses += 1
             if site is not None:
                 site.emit("on_cache_miss", key_label(key))
-            with self._lock:
-                flight = self._flights.get(key)
-                leader = flight is None
-                if flight is None:
-                    flight = self._flights[key] = _Flight()
-                else:
-                    flight.load.protect()  # someone depends on it now: one caller cannot cancel it
+            flight, leader = self._board(key, protect=True)  # a follower protects the load: one caller cannot cancel it
             if leader:
                 return await self._lead(key, flight, load, site)
-            self.coalesced += 1
-            await flight.done.wait()
-            if flight.error is not None:
-                raise fresh_copy(flight.error, f"shared failure of a concurrent call for the same key (cache {self.name!r})")
-            if flight.value is not MISSING:
-                return flight.value
+            value = await self._follow(flight, "call")
+            if value is not MISSING:
+                return value
             # the load was cancelled before anyone waited on it: look again (and maybe lead)
+
+    def _board(self, key: Hashable, *, protect: bool) -> tuple[_Flight, bool]:
+        """The flight loading `key`, and whether this caller leads it (it started it)."""
+        with self._lock:
+            flight = self._flights.get(key)
+            if flight is None:
+                flight = self._flights[key] = _Flight()
+                return flight, True
+            if protect:
+                flight.load.protect()
+            return flight, False
+
+    async def _follow(self, flight: _Flight, what: str) -> object:
+        """Wait for another caller's flight: its value, MISSING if it was cut short, or a fresh
+        copy of its error."""
+        self.coalesced += 1
+        await flight.done.wait()
+        if flight.error is not None:
+            raise fresh_copy(flight.error, f"shared failure of a concurrent {what} for the same key (cache {self.name!r})")
+        return flight.value
+
+    def _land(self, key: Hashable, flight: _Flight) -> None:
+        """A flight is over: later callers look the key up again; waiters wake."""
+        with self._lock:
+            if self._flights.get(key) is flight:
+                del self._flights[key]
+        flight.done.set()
 
     async def _lead(self, key: Hashable, flight: _Flight, load: Compute, site: GuardSite | None) -> object:
         self.loads += 1
@@ -413,10 +431,7 @@ class Cache(GuardPolicy):
                 flight.value = value
                 return value
             finally:
-                with self._lock:
-                    if self._flights.get(key) is flight:
-                        del self._flights[key]
-                flight.done.set()
+                self._land(key, flight)
 
         return await flight.load.run(load_and_publish)
 
@@ -464,18 +479,11 @@ class Cache(GuardPolicy):
                     return
                 self.misses += 1
                 site.emit("on_cache_miss", key_label(key))
-                with self._lock:
-                    flight = self._flights.get(key)
-                    leader = flight is None
-                    if flight is None:
-                        flight = self._flights[key] = _Flight()
+                flight, leader = self._board(key, protect=False)  # a stream is driven by its reader: not protectable
                 if not leader:
-                    self.coalesced += 1
-                    await flight.done.wait()
-                    if flight.error is not None:
-                        raise fresh_copy(flight.error, f"shared failure of a concurrent stream for the same key (cache {self.name!r})")
-                    if flight.value is not MISSING:
-                        for chunk in split(flight.value):
+                    value = await self._follow(flight, "stream")
+                    if value is not MISSING:
+                        for chunk in split(value):
                             yield chunk
                         return
                     continue  # the leading stream was cut short: look again (and maybe lead)
@@ -496,10 +504,7 @@ class Cache(GuardPolicy):
                     flight.error = error
                     raise
                 finally:
-                    with self._lock:
-                        if self._flights.get(key) is flight:
-                            del self._flights[key]
-                    flight.done.set()
+                    self._land(key, flight)
                 return
 
         return cached
