@@ -7,6 +7,7 @@ Run: python -m benchmarks.bench_sequential
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from tta_dev_primitives import Node, compile, node
 
@@ -53,16 +54,23 @@ def cases() -> list[Case]:
         Case("raw awaits (loop)", lambda: raw(0), STEPS),
         Case("tta plan.run", lambda: plan.run(0), STEPS),
     ]
+    lcel = lcel_chain()
+    if lcel is not None:
+        result.append(Case("LangChain LCEL ainvoke", lambda: lcel.ainvoke(0), STEPS))
+    return result
+
+
+def lcel_chain() -> Any:
+    """The same chain in LangChain LCEL, or None (with a note) without langchain-core."""
     try:
         from langchain_core.runnables import RunnableLambda
     except ImportError:
         print("langchain-core not installed: LCEL case skipped (pip install -e '.[dev]')")
-        return result
+        return None
     lcel = RunnableLambda(inc)
     for _ in range(STEPS - 1):
         lcel = lcel | RunnableLambda(inc)  # type: ignore[assignment]
-    result.append(Case("LangChain LCEL ainvoke", lambda: lcel.ainvoke(0), STEPS))
-    return result
+    return lcel
 
 
 async def main() -> None:

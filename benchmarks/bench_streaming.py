@@ -13,11 +13,11 @@ import statistics
 import time
 from collections.abc import AsyncIterator
 
-from tta_dev_primitives import Node, compile, node, streaming
+from tta_dev_primitives import compile, node, streaming
 
+from .bench_sequential import STEPS, build_chain, lcel_chain
 from .harness import Case, environment, measure, table
 
-STEPS = 10
 TOKENS = 20
 
 
@@ -64,19 +64,8 @@ async def ttfc(first_token_s: float, runs: int) -> tuple[float, float]:
     return statistics.median(direct_samples), statistics.median(plan_samples)
 
 
-async def inc(x: int) -> int:
-    return x + 1
-
-
-def chain() -> Node[int, int]:
-    built: Node[int, int] = node(inc)
-    for _ in range(STEPS - 1):
-        built = built >> node(inc)
-    return built
-
-
 def event_cases() -> list[Case]:
-    plan = compile(chain())
+    plan = compile(build_chain())
 
     async def plain() -> object:
         return await plan.run(0)
@@ -88,14 +77,9 @@ def event_cases() -> list[Case]:
         return await items.result()
 
     result = [Case("tta plan.run (no events)", plain, STEPS), Case("tta plan.events", events, STEPS)]
-    try:
-        from langchain_core.runnables import RunnableLambda
-    except ImportError:
-        print("langchain-core not installed: LCEL case skipped (pip install -e '.[dev]')")
+    lcel = lcel_chain()
+    if lcel is None:
         return result
-    lcel = RunnableLambda(inc)
-    for _ in range(STEPS - 1):
-        lcel = lcel | RunnableLambda(inc)  # type: ignore[assignment]
 
     async def lcel_events() -> object:
         async for _ in lcel.astream_events(0, version="v2"):

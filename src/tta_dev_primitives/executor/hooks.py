@@ -144,6 +144,7 @@ class HookSet:
         self.reports_chunks = bool(self._chunks)
         """Whether some hook wants streaming nodes' chunks (`on_chunk`)."""
         self._waiting = tuple(h for h in self.node_hooks if _overrides(h, "wait_for_consumer"))
+        self._waits = tuple(h.wait_for_consumer for h in self._waiting)
         self.has_waiters = bool(self._waiting)
         """Whether some hook may make the run wait for its consumer (see Hook.wait_for_consumer)."""
         self._reported: set[tuple[int, str]] = set()
@@ -206,10 +207,14 @@ class HookSet:
     def backlog(self) -> Awaitable[None] | None:
         """An awaitable while some hook's consumer is behind (see Hook.wait_for_consumer), else
         None: the common case costs no coroutine."""
-        for index, hook in enumerate(self._waiting):
-            pending = self._ask(hook)
+        for wait in self._waits:  # bound once: this runs at every node event
+            try:
+                pending = wait()
+            except Exception as exc:
+                self.report(wait.__self__, "wait_for_consumer", exc)  # type: ignore[attr-defined]
+                continue
             if pending is not None:
-                return self._drain(index, pending)
+                return self._drain(self._waits.index(wait), pending)
         return None
 
     def _ask(self, hook: Hook) -> Awaitable[None] | None:
