@@ -43,6 +43,7 @@ bench: $(VENV)/.bench
 	$(BIN)/python -m benchmarks.bench_compile
 	$(BIN)/python -m benchmarks.bench_observability
 	$(BIN)/python -m benchmarks.bench_agent
+	$(BIN)/python -m benchmarks.bench_streaming
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache

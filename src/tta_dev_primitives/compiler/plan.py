@@ -250,16 +250,18 @@ class Plan(Generic[In, Out]):
         At most `buffer` chunks wait for the consumer; then the run waits. Raises ConfigError
         for a plan with no streaming node on its result path. A plan compiled from a
         StreamNode is a StreamPlan, whose chunks mypy knows the type of."""
-        from ..executor.live import RunStream
-        from .streams import outlets
-
-        owner = f"plan {self.name!r}.stream"
-        self._check_live_arguments(owner, context, timeout, buffer)
-        if not outlets(self.root):
+        if context is not None or timeout is not None or type(buffer) is not int or buffer < 1:
+            self._check_live_arguments("stream", context, timeout, buffer)
+        exe = self._exe
+        if exe is None or exe.version != exe.registry.version:
+            exe = self._executable()
+        if not exe.streams:
             from ..errors import ConfigError
 
-            raise ConfigError(owner, "plan", "a plan with a streaming node on its result path (see streaming())", "a plan that does not stream")
-        return RunStream(self._executable(), input, context, timeout, buffer)
+            raise ConfigError(
+                f"plan {self.name!r}.stream", "plan", "a plan with a streaming node on its result path (see streaming())", "a plan that does not stream"
+            )
+        return cast("RunStream[object, Out]", exe.stream(input, context, timeout, buffer))
 
     def events(
         self, input: In, *, context: RunContext | None = None, timeout: float | None = None, buffer: int = 256
@@ -272,17 +274,21 @@ class Plan(Generic[In, Out]):
                 async for event in events: ...
 
         At most about `buffer` events wait for the consumer; then the run waits."""
-        from ..executor.live import RunEvents
+        if context is not None or timeout is not None or type(buffer) is not int or buffer < 1:
+            self._check_live_arguments("events", context, timeout, buffer)
+        exe = self._events_exe
+        if exe is None or exe.version != exe.registry.version:
+            exe = self._executable(events=True)
+        return cast("RunEvents[Out]", exe.events(input, context, timeout, buffer))
 
-        self._check_live_arguments(f"plan {self.name!r}.events", context, timeout, buffer)
-        return RunEvents(self._executable(events=True), input, context, timeout, buffer)
-
-    def _check_live_arguments(self, owner: str, context: object, timeout: object, buffer: object) -> None:
+    def _check_live_arguments(self, what: str, context: object, timeout: object, buffer: object) -> None:
+        """ConfigError for a bad context, timeout or buffer of `stream()` / `events()` (checked
+        only when one is given or looks wrong: the common call pays one type test)."""
         from ..validate import check_int
 
         if context is not None or timeout is not None:
             self._check_run_arguments(context, timeout)
-        check_int(owner, "buffer", buffer, minimum=1)
+        check_int(f"plan {self.name!r}.{what}", "buffer", buffer, minimum=1)
 
     def _check_run_arguments(self, context: object, timeout: object) -> None:
         """ConfigError for a context or timeout of the wrong kind (NaN, a string, a dict, ...)."""

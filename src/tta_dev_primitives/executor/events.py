@@ -16,9 +16,9 @@ from typing import Literal
 
 import anyio
 import attrs
-from anyio.streams.memory import MemoryObjectSendStream
 
 from ..context import RunContext
+from .channel import Channel
 from .hooks import Hook, NodeInfo, RunInfo
 
 __all__ = [
@@ -222,13 +222,13 @@ Event = (
 
 
 class EventChannel:
-    """One run's events on their way to the consumer: a bounded memory stream; hooks cannot
+    """One run's events on their way to the consumer: a bounded Channel; hooks cannot
     await, so an event that finds it full waits in `overflow` until the run's next node event,
     where `drain` awaits the consumer (see Hook.wait_for_consumer)."""
 
     __slots__ = ("overflow", "send", "started")
 
-    def __init__(self, send: MemoryObjectSendStream[Event]) -> None:
+    def __init__(self, send: Channel[Event]) -> None:
         self.send = send
         self.overflow: deque[Event] = deque()
         self.started = time.perf_counter()

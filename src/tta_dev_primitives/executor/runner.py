@@ -13,6 +13,7 @@ from ..errors import PrimitivesError
 from . import concurrency, control, leaf, sequence, streaming  # noqa: F401 - register the core emitters
 from .emit import AsyncFn, Emitter
 from .hooks import REGISTRY, Hook, HookSet, RunInfo, _Registry
+from .live import RunEvents, RunStream
 from .notes import already_noted, note, where
 from .outputs import InputTypeError, output_checker
 
@@ -29,7 +30,7 @@ class RunTimeoutError(PrimitivesError, TimeoutError):
 class Executable:
     """The runnable form of a plan for one set of hooks."""
 
-    __slots__ = ("accepts", "entry", "hooks", "name", "owner", "plan", "registry", "root", "version")
+    __slots__ = ("accepts", "entry", "hooks", "name", "owner", "plan", "registry", "root", "streams", "version")
 
     def __init__(self, plan: Plan[object, object], registry: _Registry, extra: tuple[Hook, ...] = ()) -> None:
         self.plan = plan
@@ -39,7 +40,10 @@ class Executable:
         self.version = registry.version
         hooks = HookSet((*registry.hooks, *plan.hooks, *extra))
         self.hooks: HookSet | None = hooks if hooks else None
-        emitter = Emitter(self.hooks, check_outputs=registry.check_outputs, outlets=outlets(plan.root))
+        plan_outlets = outlets(plan.root)
+        self.streams = bool(plan_outlets)
+        """Whether the plan has a streaming output (what `plan.stream()` needs)."""
+        emitter = Emitter(self.hooks, check_outputs=registry.check_outputs, outlets=plan_outlets)
         self.owner = emitter.owner
         """What `plan.stream()` gives its sink so only this plan's outlet sends to it."""
         self.entry: AsyncFn = emitter.emit_async(plan.root)
@@ -65,6 +69,14 @@ class Executable:
             raise
         finally:
             _current.reset(token)
+
+    def stream(self, x: object, context: RunContext | None, timeout: float | None, buffer: int) -> RunStream[object, object]:
+        """A `plan.stream()` of this executable (imported here, not per call by the plan)."""
+        return RunStream(self, x, context, timeout, buffer)
+
+    def events(self, x: object, context: RunContext | None, timeout: float | None, buffer: int) -> RunEvents[object]:
+        """A `plan.events()` of this executable."""
+        return RunEvents(self, x, context, timeout, buffer)
 
     async def _run_with_hooks(self, x: object, context: RunContext, timeout: float | None) -> object:
         assert self.hooks is not None

@@ -1,0 +1,155 @@
+"""A bounded buffer between one producing task and one consuming task (`plan.stream()` and
+`plan.events()`).
+
+anyio's memory object stream does the same job portably, but creating one and its events costs
+some 30-60 us on asyncio (generic aliases, per-call backend lookups), more than the rest of a
+`plan.stream()` set-up. This one keeps a deque and at most one waiter per side: an asyncio
+future on asyncio, a trio Event on trio (both cancellable, which is all structured cancellation
+needs of a wait). Its errors are anyio's (`WouldBlock`, `EndOfStream`, `ClosedResourceError`), so
+code written against a memory stream reads the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Generic, Protocol, TypeVar
+
+import anyio
+import sniffio
+from anyio.lowlevel import checkpoint_if_cancelled
+
+__all__ = ["Channel", "on_asyncio"]
+
+T = TypeVar("T")
+
+
+class _Waiter(Protocol):
+    def set(self) -> None: ...
+
+    def wait(self) -> Awaitable[object]: ...
+
+
+class _FutureWaiter:
+    """An asyncio future as a one-shot event (cheaper than asyncio.Event)."""
+
+    __slots__ = ("_future",)
+
+    def __init__(self) -> None:
+        self._future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def set(self) -> None:
+        if not self._future.done():
+            self._future.set_result(None)
+
+    def wait(self) -> Awaitable[object]:
+        return self._future
+
+
+def on_asyncio() -> bool:
+    """Whether the running loop is asyncio's (else trio's): sniffio's answer, without the
+    import its asyncio probe runs on every call (a few microseconds on a stream's set-up)."""
+    name = sniffio.thread_local.name or sniffio.current_async_library_cvar.get()
+    if name is not None:
+        return bool(name == "asyncio")
+    return asyncio._get_running_loop() is not None
+
+
+def _waiter_factory(asyncio_loop: bool | None) -> Callable[[], _Waiter]:
+    if asyncio_loop if asyncio_loop is not None else on_asyncio():
+        return _FutureWaiter
+    import trio
+
+    return trio.Event
+
+
+class Channel(Generic[T]):
+    """At most `capacity` items waiting for the reader; then `send` waits for room (backpressure).
+
+    The writer `close()`s it when it has no more items (the reader gets `EndOfStream` after the
+    buffer), the reader `abandon()`s it when it stops reading (the writer gets
+    `ClosedResourceError`). Made inside a running event loop, used from that loop only;
+    `asyncio_loop` says which loop when the caller knows already (else it is found out).
+
+    Each wait first takes a pending anyio cancellation: anyio on asyncio does not cancel a task
+    whose waiter is already done (the task is about to run), and when the other side always
+    completes the waiter before anyio looks, as a fast producer does, a reader inside
+    `move_on_after` would otherwise read forever. That check is a lookup when nothing is
+    cancelled.
+    """
+
+    __slots__ = ("_abandoned", "_capacity", "_closed", "_items", "_new_waiter", "_reader", "_writer")
+
+    def __init__(self, capacity: int, *, asyncio_loop: bool | None = None) -> None:
+        self._items: deque[T] = deque()
+        self._capacity = capacity
+        self._closed = False
+        self._abandoned = False
+        self._reader: _Waiter | None = None
+        self._writer: _Waiter | None = None
+        self._new_waiter = _waiter_factory(asyncio_loop)
+
+    # -- the writer's side ------------------------------------------------------------------
+
+    def send_nowait(self, item: T) -> None:
+        """Put `item` in the buffer; `WouldBlock` when it is full."""
+        if self._abandoned or self._closed:
+            raise anyio.ClosedResourceError
+        if len(self._items) >= self._capacity:
+            raise anyio.WouldBlock
+        self._items.append(item)
+        if self._reader is not None:
+            self._reader.set()
+
+    async def send(self, item: T) -> None:
+        """Put `item` in the buffer, waiting for room while it is full."""
+        while len(self._items) >= self._capacity and not (self._abandoned or self._closed):
+            await checkpoint_if_cancelled()  # see the class docstring
+            waiter = self._writer = self._new_waiter()
+            try:
+                await waiter.wait()
+            finally:
+                self._writer = None
+        self.send_nowait(item)
+
+    def close(self) -> None:
+        """No more items: the reader gets `EndOfStream` once it has read the buffer."""
+        self._closed = True
+        if self._reader is not None:
+            self._reader.set()
+
+    # -- the reader's side ------------------------------------------------------------------
+
+    def receive_nowait(self) -> T:
+        """The next item; `WouldBlock` when none is waiting, `EndOfStream` after the last one."""
+        if self._items:
+            item = self._items.popleft()
+            if self._writer is not None:
+                self._writer.set()
+            return item
+        if self._abandoned:
+            raise anyio.ClosedResourceError
+        if self._closed:
+            raise anyio.EndOfStream
+        raise anyio.WouldBlock
+
+    async def receive(self) -> T:
+        """The next item, waiting for one; a ready item is returned without a trip through the
+        event loop (the writer blocks after `capacity` items, so the reader yields by then)."""
+        while True:
+            if self._items or self._closed or self._abandoned:
+                return self.receive_nowait()
+            await checkpoint_if_cancelled()  # see the class docstring
+            waiter = self._reader = self._new_waiter()
+            try:
+                await waiter.wait()
+            finally:
+                self._reader = None
+
+    def abandon(self) -> None:
+        """The reader is gone: drop the buffer, and the writer gets `ClosedResourceError`."""
+        self._abandoned = True
+        self._items.clear()
+        if self._writer is not None:
+            self._writer.set()

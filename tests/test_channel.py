@@ -1,0 +1,109 @@
+"""The bounded channel between a live run and its reader (executor.channel), on asyncio and trio."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from tta_dev_primitives.executor.channel import Channel
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_items_arrive_in_order_then_end_of_stream() -> None:
+    channel: Channel[int] = Channel(4)
+    for i in range(3):
+        channel.send_nowait(i)
+    channel.close()
+    assert [await channel.receive() for _ in range(3)] == [0, 1, 2]
+    with pytest.raises(anyio.EndOfStream):
+        await channel.receive()
+    with pytest.raises(anyio.ClosedResourceError):
+        channel.send_nowait(3)
+
+
+async def test_a_full_buffer_blocks_the_writer_until_the_reader_takes_one() -> None:
+    channel: Channel[int] = Channel(2)
+    sent: list[int] = []
+
+    async def write() -> None:
+        for i in range(5):
+            await channel.send(i)
+            sent.append(i)
+        channel.close()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(write)
+        await anyio.wait_all_tasks_blocked()
+        assert sent == [0, 1]  # the third send waits for room
+        with pytest.raises(anyio.WouldBlock):
+            channel.send_nowait(99)
+        received = [await channel.receive()]
+        await anyio.wait_all_tasks_blocked()
+        assert sent == [0, 1, 2]
+        while True:
+            try:
+                received.append(await channel.receive())
+            except anyio.EndOfStream:
+                break
+    assert received == [0, 1, 2, 3, 4]
+
+
+async def test_the_reader_waits_for_the_writer() -> None:
+    channel: Channel[str] = Channel(1)
+    got: list[str] = []
+
+    async def read() -> None:
+        got.append(await channel.receive())
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(read)
+        await anyio.wait_all_tasks_blocked()
+        with pytest.raises(anyio.WouldBlock):
+            channel.receive_nowait()
+        channel.send_nowait("hello")
+    assert got == ["hello"]
+
+
+async def test_abandoning_releases_a_blocked_writer() -> None:
+    channel: Channel[int] = Channel(1)
+    channel.send_nowait(0)
+    outcome: list[str] = []
+
+    async def write() -> None:
+        try:
+            await channel.send(1)
+        except anyio.ClosedResourceError:
+            outcome.append("closed")
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(write)
+        await anyio.wait_all_tasks_blocked()
+        channel.abandon()
+    assert outcome == ["closed"]
+    with pytest.raises(anyio.ClosedResourceError):
+        channel.receive_nowait()  # the buffer went with the reader
+
+
+async def test_a_reader_fed_by_a_fast_writer_can_still_be_cancelled() -> None:
+    """The writer completes the reader's waiter before anyio's cancellation looks at it, every
+    time; the reader must still see the cancellation (it used to read forever)."""
+    channel: Channel[int] = Channel(16)
+
+    async def write() -> None:
+        i = 0
+        while True:
+            await channel.send(i)
+            i += 1
+            await anyio.lowlevel.checkpoint()
+
+    received = 0
+    async with anyio.create_task_group() as group:
+        group.start_soon(write)
+        with anyio.move_on_after(0.05) as scope:
+            while True:
+                await channel.receive()
+                received += 1
+                assert received < 500_000, "the cancellation never arrived"  # fails, rather than hangs, without the fix
+        group.cancel_scope.cancel()
+    assert scope.cancelled_caught and received > 0
