@@ -24,6 +24,8 @@ from .traits import NO_TRAITS, Traits
 if TYPE_CHECKING:
     import random
 
+    from ..compiler.plan import Plan
+    from ..context import RunContext
     from ..stdlib.cache import Cache, CacheStore
     from ..stdlib.clock import Clock
     from ..stdlib.guard import GuardPolicy
@@ -94,8 +96,14 @@ class Node(Generic[In, Out]):
 
     def named(self, name: str) -> Self:
         """A copy of this node with another name."""
-        clone = copy.copy(self)
+        clone = self._copy()
         clone._set_name(name)
+        return clone
+
+    def _copy(self) -> Self:
+        """A shallow copy: another node, so not the plan `execute` compiled for this one."""
+        clone = copy.copy(self)
+        clone.__dict__.pop(_SEED_PLAN, None)
         return clone
 
     def _set_name(self, name: str | None) -> None:
@@ -168,7 +176,7 @@ class Node(Generic[In, Out]):
 
     def _with_traits(self, **changes: object) -> Self:
         """A copy of this node with some traits replaced (the node itself stays unchanged)."""
-        clone = copy.copy(self)
+        clone = self._copy()
         clone._tta_traits = attrs.evolve(self.traits, **changes)  # type: ignore[arg-type]
         return clone
 
@@ -311,6 +319,23 @@ class Node(Generic[In, Out]):
             return FallbackNode(self.routes[0], (*self.routes[1:], other))
         return FallbackNode(self, (other,))
 
+    # -- the original package's entry point ---------------------------------------------------
+
+    if TYPE_CHECKING:
+        # For mypy the context is required, as in the original package's base class, so that
+        # primitives written for it (`execute(self, input_data, context)`) override this cleanly.
+        async def execute(self, input_data: In, context: RunContext) -> Out: ...
+
+    else:
+
+        async def execute(self, input_data, context=None):
+            """Run this node as the original package did: `await workflow.execute(input_data,
+            context)`, where `workflow` may be any node, `a >> b >> c` included. It is compiled
+            on first use (so composition errors are raised here, as from `compile()`) and the
+            plan is kept for later calls. New code compiles once and calls `plan.run(x)`, which
+            also gives the plan to read (`explain()`)."""
+            return await seed_plan(self).run(input_data, context=context)
+
     if TYPE_CHECKING:
         # Witnesses that let combinators demand an *exact* output type (e.g. branch arms must
         # agree), which plain covariance would otherwise widen to a common supertype.
@@ -322,6 +347,20 @@ class Node(Generic[In, Out]):
 
         @property
         def _tta_exact_in(self) -> Callable[[In], In]: ...
+
+
+_SEED_PLAN = "_tta_plan"
+
+
+def seed_plan(node: Node[In, Out]) -> Plan[In, Out]:
+    """`node` compiled once, for `execute` (kept on the node; copies and a Saga's new steps
+    drop it)."""
+    plan: Plan[In, Out] | None = node.__dict__.get(_SEED_PLAN)
+    if plan is None:
+        from ..compiler.compile import compile
+
+        plan = node.__dict__[_SEED_PLAN] = compile(node)
+    return plan
 
 
 def _join(left: Node[Never, object], right: object) -> Node[Never, object]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from ..compiler.compile import compile
 from ..compiler.plan import Plan
+from ..dsl.core import seed_plan
 from ..context import RunContext
 from .base import WorkflowPrimitive
 
@@ -29,14 +29,10 @@ class CompiledPrimitive(WorkflowPrimitive[T, U]):
 
     def plan(self) -> Plan[T, U]:
         """This primitive compiled (once; build a new primitive to change it)."""
-        cached: Plan[T, U] | None = self.__dict__.get("_tta_plan")
-        if cached is None:
-            cached = compile(self)
-            self.__dict__["_tta_plan"] = cached
-        return cached
+        return seed_plan(self)
 
     async def execute(self, input_data: T, context: RunContext | None = None) -> U:
         """Run this primitive on `input_data` (the seed API); `context` is optional."""
-        return await self.plan().run(input_data, context=context)
+        return await seed_plan(self).run(input_data, context=context)
 
 
