@@ -107,3 +107,41 @@ async def test_a_reader_fed_by_a_fast_writer_can_still_be_cancelled() -> None:
                 assert received < 500_000, "the cancellation never arrived"  # fails, rather than hangs, without the fix
         group.cancel_scope.cancel()
     assert scope.cancelled_caught and received > 0
+
+
+async def test_every_waiting_writer_is_woken() -> None:
+    channel: Channel[str] = Channel(1)
+    channel.send_nowait("fill")
+    sent: list[str] = []
+
+    async def write(tag: str) -> None:
+        await channel.send(tag)
+        sent.append(tag)
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as group:
+            group.start_soon(write, "A")
+            group.start_soon(write, "B")
+            await anyio.wait_all_tasks_blocked()
+            got = [await channel.receive() for _ in range(3)]
+    assert got[0] == "fill" and sorted(got[1:]) == ["A", "B"] and sorted(sent) == ["A", "B"]
+
+
+async def test_forced_items_keep_their_order_and_writers_wait_for_room() -> None:
+    channel: Channel[int] = Channel(2)
+    for i in range(5):
+        channel.force(i)  # past the capacity: hooks cannot wait
+    assert channel.full
+    done: list[str] = []
+
+    async def catch_up() -> None:
+        await channel.wait_for_room()
+        done.append("room")
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(catch_up)
+        group.start_soon(catch_up)
+        await anyio.wait_all_tasks_blocked()
+        assert done == []
+        got = [await channel.receive() for _ in range(4)]
+    assert got == [0, 1, 2, 3] and done == ["room", "room"]

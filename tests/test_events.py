@@ -154,3 +154,76 @@ async def test_runs_without_events_pay_nothing_for_them() -> None:
     assert await plan.run("a") == "a "
     exe = plan._executable()
     assert exe.hooks is None  # the events hook lives only in the events() executable
+
+
+async def test_concurrent_branches_behind_a_slow_reader_neither_hang_nor_repeat_events() -> None:
+    """Each of a map's items waits for the reader when it is behind; every one must be woken,
+    and each event delivered once, in order (default buffer)."""
+    from tta_dev_primitives import for_each
+
+    @node
+    async def work(i: int) -> int:
+        await anyio.sleep(0)
+        return i * 2
+
+    @node
+    def items(n: int) -> list[int]:
+        return list(range(n))
+
+    @node
+    def total(xs: list[int]) -> int:
+        return sum(xs)
+
+    plan = compile(items >> for_each(work) >> total)
+    seen: list[object] = []
+    with anyio.fail_after(20):
+        async with plan.events(300) as events:
+            async for event in events:
+                seen.append(event)
+                await anyio.sleep(0)  # a reader slower than the run
+        assert await events.result() == sum(range(300)) * 2
+    assert len({id(e) for e in seen}) == len(seen)
+    kinds = [type(e).__name__ for e in seen]
+    assert kinds[0] == "RunStarted" and kinds[-1] == "RunFinished"
+    assert kinds.count("NodeStarted") == kinds.count("NodeFinished") == 300 + 4
+
+
+async def test_a_stream_its_reader_stops_early_ends_ok() -> None:
+    @streaming
+    async def tokens(prompt: str) -> AsyncIterator[str]:
+        for i in range(10):
+            yield f"t{i} "
+
+    @node
+    async def first_three(chunks: AsyncIterator[str]) -> str:
+        taken: list[str] = []
+        async for chunk in chunks:
+            taken.append(chunk)
+            if len(taken) == 3:
+                break
+        return "".join(taken)
+
+    plan = compile(tokens >> first_three)
+    async with plan.events("q") as events:
+        finished = {e.node: e for e in [e async for e in events] if isinstance(e, NodeFinished)}
+    assert await events.result() == "t0 t1 t2 "
+    assert finished["tokens"].status == "ok" and finished["tokens"].error is None
+
+
+async def test_events_name_nodes_as_explain_shows_them() -> None:
+    @node
+    def double(x: int) -> int:
+        return x * 2
+
+    @node
+    def shout(x: int) -> str:
+        return f"{x}!"
+
+    plan = compile(double >> double.named("again") >> shout)
+    lines = plan.explain().splitlines()
+    async with plan.events(1) as events:
+        node_events = [e for e in [e async for e in events] if isinstance(e, NodeFinished)]
+    assert node_events
+    for event in node_events:  # the line of EXPLAIN that ends with the event's id names its node
+        (line,) = [line for line in lines if line.endswith(f"  #{event.node_id}")]
+        assert f" {event.node!r}  " in line

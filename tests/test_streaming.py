@@ -592,3 +592,87 @@ async def test_a_consumer_is_recognised_by_any_async_stream_annotation() -> None
     # a generator is more than the AsyncIterator a stream hands over: the edge says so, as mypy does
     with pytest.raises(TypeMismatchError, match=r"AsyncIterator\[str\] is not assignable to AsyncGenerator\[str, None\]"):
         compile(tokens >> upper)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("fatal", [KeyboardInterrupt, SystemExit])
+async def test_a_fatal_error_in_the_run_propagates_unchanged(fatal: type[BaseException]) -> None:
+    """As from plan.run: not out of asyncio's loop, not wrapped in a trio nursery's group."""
+
+    @streaming
+    async def tokens(prompt: str) -> AsyncIterator[str]:
+        yield "a "
+        raise fatal("stop")
+
+    plan = compile(tokens)
+    got: list[str] = []
+    with pytest.raises(fatal):
+        async with plan.stream("x") as chunks:
+            async for chunk in chunks:
+                got.append(chunk)
+    assert got == ["a "]
+
+
+@pytest.mark.parametrize("fatal", [KeyboardInterrupt, SystemExit])
+async def test_a_fatal_error_in_the_readers_block_propagates_unchanged(fatal: type[BaseException]) -> None:
+    closed = anyio.Event()
+
+    @streaming
+    async def endless(prompt: str) -> AsyncIterator[str]:
+        try:
+            while True:
+                await anyio.sleep(0)
+                yield "tick "
+        finally:
+            closed.set()
+
+    with pytest.raises(fatal):
+        async with compile(endless).stream("x") as chunks:
+            async for _ in chunks:
+                raise fatal("reader stops")
+    assert closed.is_set()
+
+
+async def test_a_run_inside_a_node_never_sends_to_the_enclosing_runs_reader() -> None:
+    """A node that runs its own plan (recursion) streams that inner run's chunks nowhere: the
+    reader sees its run's chunks only, and they join to its result."""
+    holder: list[Plan[str, str]] = []
+
+    @node
+    async def prepare(question: str) -> str:
+        if question == "outer":
+            return f"{question}|{await holder[0].run('inner')}"
+        return question
+
+    @streaming
+    async def echo(text: str) -> AsyncIterator[str]:
+        for part in text.split("|"):
+            yield f"[{part}]"
+
+    plan = compile(prepare >> echo)
+    holder.append(plan)
+    async with plan.stream("outer") as chunks:
+        got = [chunk async for chunk in chunks]
+    assert got == ["[outer]", "[[inner]]"]
+    assert "".join(got) == await chunks.result()
+
+
+async def test_a_hedge_closes_the_streams_it_does_not_use() -> None:
+    from tta_dev_primitives import Hedge
+
+    counts = {"opened": 0, "closed": 0}
+
+    @streaming
+    async def answer(prompt: str) -> AsyncIterator[str]:
+        counts["opened"] += 1
+        try:
+            yield "a"  # the first chunk comes at once: several attempts may win together
+            await anyio.sleep(0.01)
+            yield "b"
+        finally:
+            counts["closed"] += 1
+
+    plan = compile(answer.guard(Hedge(0.0, max_attempts=3)))
+    for _ in range(3):
+        async with plan.stream("q") as chunks:
+            assert [c async for c in chunks] == ["a", "b"]
+        assert counts["opened"] == counts["closed"]  # at the block's end, not at garbage collection

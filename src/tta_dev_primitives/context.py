@@ -8,8 +8,10 @@ outside `executor` because node signatures in the DSL mention it.
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Final
+from typing import Final, Generic, TypeVar, overload
 
 from .errors import NoRunContextError
 
@@ -19,6 +21,46 @@ __all__ = ["RunContext", "WorkflowContext", "current_context", "new_correlation_
 def new_correlation_id() -> str:
     """A random 128-bit id in hex, like a W3C trace id."""
     return os.urandom(16).hex()
+
+
+V = TypeVar("V")
+
+
+class _Extra(Generic[V]):
+    """A field of the original package's WorkflowContext (trace ids, baggage, checkpoints):
+    kept in one dict made on first use, so runs that never touch them pay nothing."""
+
+    def __init__(self, default: Callable[[], V]) -> None:
+        self.default = default
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, ctx: None, owner: type) -> _Extra[V]: ...
+    @overload
+    def __get__(self, ctx: RunContext, owner: type) -> V: ...
+    def __get__(self, ctx: RunContext | None, owner: type) -> V | _Extra[V]:
+        if ctx is None:
+            return self
+        extra = ctx._extra
+        if extra is None:
+            extra = ctx._extra = {}
+        if self.name not in extra:
+            extra[self.name] = self.default()
+        return extra[self.name]  # type: ignore[return-value]  # set by this descriptor only
+
+    def __set__(self, ctx: RunContext, value: V) -> None:
+        if ctx._extra is None:
+            ctx._extra = {}
+        ctx._extra[self.name] = value
+
+
+def _none() -> None:
+    return None
+
+
+_new_context = object.__new__
 
 
 class RunContext:
@@ -32,7 +74,9 @@ class RunContext:
 
     __slots__ = (
         "_correlation_id",
+        "_extra",
         "_metadata",
+        "_start",
         "_state",
         "_tags",
         "deadline",
@@ -52,7 +96,26 @@ class RunContext:
         state: dict[str, object] | None = None,
         tags: dict[str, str] | None = None,
         deadline: float | None = None,
+        trace_id: str | None = None,
+        span_id: str | None = None,
+        parent_span_id: str | None = None,
+        trace_flags: int | None = None,
+        causation_id: str | None = None,
+        baggage: dict[str, str] | None = None,
+        start_time: float | None = None,
+        checkpoints: list[tuple[str, float]] | None = None,
     ) -> None:
+        self._start: float | None = time.time() if start_time is None else start_time
+        self._extra: dict[str, object] | None = None
+        if trace_id is not None or span_id is not None or parent_span_id is not None or trace_flags is not None:
+            self.trace_id, self.span_id, self.parent_span_id = trace_id, span_id, parent_span_id
+            self.trace_flags = 1 if trace_flags is None else trace_flags
+        if causation_id is not None:
+            self.causation_id = causation_id
+        if baggage is not None:
+            self.baggage = baggage
+        if checkpoints is not None:
+            self.checkpoints = checkpoints
         self._correlation_id = correlation_id
         self.workflow_id = workflow_id
         self.session_id = session_id
@@ -106,6 +169,76 @@ class RunContext:
     @tags.setter
     def tags(self, value: dict[str, str]) -> None:
         self._tags = value
+
+    # -- the original package's WorkflowContext fields and methods --------------------------
+
+    trace_id: _Extra[str | None] = _Extra(_none)
+    """A W3C trace id the caller carries (our tracing hook uses the OpenTelemetry context)."""
+    span_id: _Extra[str | None] = _Extra(_none)
+    parent_span_id: _Extra[str | None] = _Extra(_none)
+    trace_flags: _Extra[int] = _Extra(lambda: 1)
+    causation_id: _Extra[str | None] = _Extra(_none)
+    """The correlation id of the context this one was derived from (`create_child_context`)."""
+    baggage: _Extra[dict[str, str]] = _Extra(dict)
+    checkpoints: _Extra[list[tuple[str, float]]] = _Extra(list)
+    """`(name, time.time())` pairs recorded by `checkpoint(name)`."""
+
+    @classmethod
+    def _for_run(cls) -> RunContext:
+        """The context of a run started without one: its start time is taken when first asked
+        (most runs never ask), not at creation."""
+        ctx = _new_context(cls)
+        ctx._start = ctx._extra = ctx._correlation_id = ctx._metadata = ctx._state = ctx._tags = None
+        ctx.workflow_id = ctx.session_id = ctx.player_id = None
+        ctx.deadline = None
+        return ctx
+
+    @property
+    def start_time(self) -> float:
+        """When this context was created (`time.time()`), as in the original package."""
+        if self._start is None:
+            self._start = time.time()
+        return self._start
+
+    @start_time.setter
+    def start_time(self, value: float) -> None:
+        self._start = value
+
+    def checkpoint(self, name: str) -> None:
+        """Record a named timing checkpoint (the original package's API)."""
+        self.checkpoints.append((name, time.time()))
+
+    def elapsed_ms(self) -> float:
+        """Milliseconds since `start_time`."""
+        return (time.time() - self.start_time) * 1000
+
+    def create_child_context(self) -> RunContext:
+        """A context for a nested workflow: the same ids (the correlation id, and this one's as
+        the causation id), copies of metadata, state, tags and baggage, this span as parent."""
+        child = RunContext(
+            correlation_id=self.correlation_id,
+            workflow_id=self.workflow_id,
+            session_id=self.session_id,
+            player_id=self.player_id,
+            metadata=dict(self.metadata),
+            state=dict(self.state),
+            tags=dict(self.tags),
+            causation_id=self.correlation_id,
+            baggage=dict(self.baggage),
+        )
+        if self.trace_id is not None:
+            child.trace_id, child.parent_span_id, child.trace_flags = self.trace_id, self.span_id, self.trace_flags
+        return child
+
+    def to_otel_context(self) -> dict[str, str | float]:
+        """The ids as span attributes, as the original package named them."""
+        return {
+            "workflow.id": self.workflow_id or "unknown",
+            "workflow.session_id": self.session_id or "unknown",
+            "workflow.player_id": self.player_id or "unknown",
+            "workflow.correlation_id": self.correlation_id,
+            "workflow.elapsed_ms": self.elapsed_ms(),
+        }
 
     def remaining(self) -> float | None:
         """Seconds left before the deadline, or None when there is none.

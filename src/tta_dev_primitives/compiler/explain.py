@@ -50,7 +50,7 @@ def _describe(op: Op, locations: bool) -> str:
     extras.extend(marks)
     suffix = f"  [{'; '.join(extras)}]" if extras else ""
     where = f"  @ {op.location}" if locations else ""
-    return f"{head}{suffix}{where}"
+    return f"{head}{suffix}{where}  #{op.node_id}"  # the id events and plan.ops() carry
 
 
 def _edge_text(report: EdgeReport | None, producer: Op) -> str:

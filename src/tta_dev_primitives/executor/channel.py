@@ -68,9 +68,11 @@ class Channel(Generic[T]):
     """At most `capacity` items waiting for the reader; then `send` waits for room (backpressure).
 
     The writer `close()`s it when it has no more items (the reader gets `EndOfStream` after the
-    buffer), the reader `abandon()`s it when it stops reading (the writer gets
-    `ClosedResourceError`). Made inside a running event loop, used from that loop only;
-    `asyncio_loop` says which loop when the caller knows already (else it is found out).
+    buffer), the reader `abandon()`s it when it stops reading (writers get
+    `ClosedResourceError`). Writers that cannot wait (hooks) `force` an item in past the
+    capacity and later `wait_for_room`; any number of tasks may wait on either side. Made
+    inside a running event loop, used from that loop only; `asyncio_loop` says which loop when
+    the caller knows already (else it is found out).
 
     Each wait first takes a pending anyio cancellation: anyio on asyncio does not cancel a task
     whose waiter is already done (the task is about to run), and when the other side always
@@ -79,45 +81,60 @@ class Channel(Generic[T]):
     cancelled.
     """
 
-    __slots__ = ("_abandoned", "_capacity", "_closed", "_items", "_new_waiter", "_reader", "_writer")
+    __slots__ = ("_abandoned", "_capacity", "_closed", "_items", "_new_waiter", "_readers", "_writers")
 
     def __init__(self, capacity: int, *, asyncio_loop: bool | None = None) -> None:
         self._items: deque[T] = deque()
         self._capacity = capacity
         self._closed = False
         self._abandoned = False
-        self._reader: _Waiter | None = None
-        self._writer: _Waiter | None = None
+        self._readers: list[_Waiter] = []
+        self._writers: list[_Waiter] = []
         self._new_waiter = _waiter_factory(asyncio_loop)
+
+    @property
+    def full(self) -> bool:
+        """Whether the buffer holds `capacity` items or more (writers should wait)."""
+        return len(self._items) >= self._capacity and not (self._abandoned or self._closed)
 
     # -- the writer's side ------------------------------------------------------------------
 
     def send_nowait(self, item: T) -> None:
         """Put `item` in the buffer; `WouldBlock` when it is full."""
+        if len(self._items) >= self._capacity and not (self._abandoned or self._closed):
+            raise anyio.WouldBlock
+        self.force(item)
+
+    def force(self, item: T) -> None:
+        """Put `item` in the buffer even when it is full (for writers that cannot wait; they
+        `wait_for_room` later, which keeps the buffer bounded by what they add meanwhile)."""
         if self._abandoned or self._closed:
             raise anyio.ClosedResourceError
-        if len(self._items) >= self._capacity:
-            raise anyio.WouldBlock
         self._items.append(item)
-        if self._reader is not None:
-            self._reader.set()
+        if self._readers:
+            _wake(self._readers)
 
-    async def send(self, item: T) -> None:
-        """Put `item` in the buffer, waiting for room while it is full."""
-        while len(self._items) >= self._capacity and not (self._abandoned or self._closed):
+    async def wait_for_room(self) -> None:
+        """Wait while the buffer is full (returns at once when the reader is gone)."""
+        while self.full:
             await checkpoint_if_cancelled()  # see the class docstring
-            waiter = self._writer = self._new_waiter()
+            waiter = self._new_waiter()
+            self._writers.append(waiter)
             try:
                 await waiter.wait()
             finally:
-                self._writer = None
-        self.send_nowait(item)
+                _forget(self._writers, waiter)
+
+    async def send(self, item: T) -> None:
+        """Put `item` in the buffer, waiting for room while it is full."""
+        await self.wait_for_room()
+        self.force(item)
 
     def close(self) -> None:
         """No more items: the reader gets `EndOfStream` once it has read the buffer."""
         self._closed = True
-        if self._reader is not None:
-            self._reader.set()
+        _wake(self._readers)
+        _wake(self._writers)
 
     # -- the reader's side ------------------------------------------------------------------
 
@@ -125,8 +142,8 @@ class Channel(Generic[T]):
         """The next item; `WouldBlock` when none is waiting, `EndOfStream` after the last one."""
         if self._items:
             item = self._items.popleft()
-            if self._writer is not None:
-                self._writer.set()
+            if self._writers and len(self._items) < self._capacity:
+                _wake(self._writers)
             return item
         if self._abandoned:
             raise anyio.ClosedResourceError
@@ -136,20 +153,34 @@ class Channel(Generic[T]):
 
     async def receive(self) -> T:
         """The next item, waiting for one; a ready item is returned without a trip through the
-        event loop (the writer blocks after `capacity` items, so the reader yields by then)."""
-        while True:
-            if self._items or self._closed or self._abandoned:
-                return self.receive_nowait()
+        event loop (writers wait after `capacity` items, so the reader yields by then)."""
+        while not (self._items or self._closed or self._abandoned):
             await checkpoint_if_cancelled()  # see the class docstring
-            waiter = self._reader = self._new_waiter()
+            waiter = self._new_waiter()
+            self._readers.append(waiter)
             try:
                 await waiter.wait()
             finally:
-                self._reader = None
+                _forget(self._readers, waiter)
+        return self.receive_nowait()
 
     def abandon(self) -> None:
-        """The reader is gone: drop the buffer, and the writer gets `ClosedResourceError`."""
+        """The reader is gone: drop the buffer, and writers get `ClosedResourceError`."""
         self._abandoned = True
         self._items.clear()
-        if self._writer is not None:
-            self._writer.set()
+        _wake(self._readers)
+        _wake(self._writers)
+
+
+def _wake(waiters: list[_Waiter]) -> None:
+    """Wake every waiter (each re-checks what it waits for, so none is lost)."""
+    for waiter in waiters:
+        waiter.set()
+    waiters.clear()
+
+
+def _forget(waiters: list[_Waiter], waiter: _Waiter) -> None:
+    try:
+        waiters.remove(waiter)
+    except ValueError:  # already woken and cleared
+        pass

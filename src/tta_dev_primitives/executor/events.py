@@ -9,7 +9,6 @@ and name as EXPLAIN shows them (`#id name`), so a UI can match events to the pla
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Literal
@@ -222,37 +221,31 @@ Event = (
 
 
 class EventChannel:
-    """One run's events on their way to the consumer: a bounded Channel; hooks cannot
-    await, so an event that finds it full waits in `overflow` until the run's next node event,
-    where `drain` awaits the consumer (see Hook.wait_for_consumer)."""
+    """One run's events on their way to the consumer: a bounded Channel. Hooks cannot await,
+    so they `force` each event in, in order, and the run's next node event awaits the consumer
+    while the buffer is over its bound (see Hook.wait_for_consumer): the buffer holds at most
+    `buffer` events plus those of one node event per task running meanwhile."""
 
-    __slots__ = ("overflow", "send", "started")
+    __slots__ = ("send", "started")
 
     def __init__(self, send: Channel[Event]) -> None:
         self.send = send
-        self.overflow: deque[Event] = deque()
         self.started = time.perf_counter()
 
     def put(self, event: Event) -> None:
-        if not self.overflow:
-            try:
-                self.send.send_nowait(event)
-                return
-            except anyio.WouldBlock:
-                pass
-            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-                return  # the consumer is gone; the run is being cancelled
-        self.overflow.append(event)
+        try:
+            self.send.force(event)
+        except anyio.ClosedResourceError:
+            pass  # the consumer is gone; the run is being cancelled
+
+    @property
+    def behind(self) -> bool:
+        """Whether the consumer is behind (the run should wait for it)."""
+        return self.send.full
 
     async def drain(self) -> None:
-        overflow = self.overflow
-        while overflow:
-            try:
-                await self.send.send(overflow[0])
-            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-                overflow.clear()
-                return
-            overflow.popleft()
+        """Wait until the consumer has caught up."""
+        await self.send.wait_for_room()
 
     def now(self) -> float:
         return time.perf_counter() - self.started
@@ -335,7 +328,7 @@ class EventsHook(Hook):
 
     def wait_for_consumer(self) -> Awaitable[None] | None:
         channel = _channel.get()
-        if channel is not None and channel.overflow:
+        if channel is not None and channel.behind:
             return channel.drain()
         return None
 

@@ -108,7 +108,8 @@ class Hook:
     # Streaming, agents and consumers.
     def on_chunk(self, node: NodeInfo, ctx: RunContext, state: object, index: int, chunk: object) -> None:
         """A streaming node produced chunk number `index` (0-based); `state` is what this hook's
-        `on_node_start` returned for the node."""
+        `on_node_start` returned for the node, or None when a cache replays a stored stream (the
+        chunks are then the cache node's)."""
 
     def on_tool_call(self, node: NodeInfo, ctx: RunContext, tool: str, call_id: str) -> None:
         """An agent's tool dispatch starts the call `call_id` of the tool `tool`."""

@@ -29,7 +29,7 @@ from ..context import RunContext
 from ..errors import StreamUsageError
 from .channel import Channel, on_asyncio
 from .events import Event, EventChannel, _channel
-from .streaming import Sink, _sink
+from .streaming import Sink
 
 if TYPE_CHECKING:
     from .runner import Executable
@@ -62,8 +62,13 @@ class _LiveRun(Generic[Item, Out]):
 
     # -- what a subclass provides -----------------------------------------------------------
 
-    def _install(self, send: Channel[object]) -> tuple[ContextVar[object], Token[object]]:
-        raise NotImplementedError
+    def _install(self, send: Channel[object]) -> tuple[ContextVar[object], Token[object]] | None:
+        """Put the run's context variables in place (in the run's task); None when it has none."""
+        return None
+
+    def _sink(self, send: Channel[object]) -> Sink | None:
+        """Where the run sends its streaming output's chunks (None: nowhere)."""
+        return None
 
     async def _before_close(self) -> None:
         """Runs after the run ended, before the buffer closes."""
@@ -88,15 +93,18 @@ class _LiveRun(Generic[Item, Out]):
         return self
 
     async def _produce(self, send: Channel[object]) -> None:
-        var, token = self._install(send)
+        installed = self._install(send)
         try:
             try:
-                self._result = await self._exe.run(self._input, self._context, self._timeout)
-            except Exception as error:  # delivered to the consumer after what came before it
-                self._error = error
+                self._result = await self._exe.run(self._input, self._context, self._timeout, self._sink(send))
+            except anyio.get_cancelled_exc_class():
+                raise
+            except BaseException as error:  # delivered to the consumer after what came before it,
+                self._error = error  # KeyboardInterrupt too, as plan.run would raise it (not out of the loop, not in a group)
             await self._before_close()
         finally:
-            var.reset(token)
+            if installed is not None:
+                installed[0].reset(installed[1])
             send.close()
 
     async def __aexit__(
@@ -111,7 +119,9 @@ class _LiveRun(Generic[Item, Out]):
                 await _stop(task)
             elif group is not None:
                 group.cancel_scope.cancel()  # a no-op when the run is over; else the consumer left early
-                if isinstance(exc, Exception):  # the consumer's own error (or the run's, re-raised): as is, not in a group
+                if exc is not None and not isinstance(exc, anyio.get_cancelled_exc_class()):
+                    # the consumer's own error (or the run's, re-raised), KeyboardInterrupt
+                    # included: it propagates as is, not in a group
                     await group.__aexit__(None, None, None)
                 else:
                     await group.__aexit__(exc_type, exc, tb)
@@ -177,9 +187,8 @@ class RunStream(_LiveRun[Item, Out]):
 
     _what = "stream"
 
-    def _install(self, send: Channel[object]) -> tuple[ContextVar[object], Token[object]]:
-        var = cast("ContextVar[object]", _sink)
-        return var, var.set(Sink(self._exe.owner, send))
+    def _sink(self, send: Channel[object]) -> Sink | None:
+        return Sink(self._exe.owner, send)
 
 
 class RunEvents(_LiveRun[Event, Out]):

@@ -14,6 +14,7 @@ from . import concurrency, control, leaf, sequence, streaming  # noqa: F401 - re
 from .emit import AsyncFn, Emitter
 from .hooks import REGISTRY, Hook, HookSet, RunInfo, _Registry
 from .live import RunEvents, RunStream
+from .streaming import Sink, _sink
 from .notes import already_noted, note, where
 from .outputs import InputTypeError, output_checker
 
@@ -51,12 +52,16 @@ class Executable:
         """The plan-boundary input check (an isinstance, or None when the type cannot be checked
         cheaply): a wrong input fails here, naming the plan, not in some node far inside it."""
 
-    async def run(self, x: object, context: RunContext | None, timeout: float | None) -> object:
+    async def run(self, x: object, context: RunContext | None, timeout: float | None, sink: Sink | None = None) -> object:
+        """Run the plan; `sink` receives the chunks of its streaming output (`plan.stream()`).
+        A run started inside another (a node that runs a plan) never sends to the enclosing
+        run's sink, even when it is the same plan."""
         if self.accepts is not None and not self.accepts(x):
             raise InputTypeError(self.name, format_type(self.root.in_type), x)
         if context is None:
-            context = _current.get(None) or RunContext()
+            context = _current.get(None) or RunContext._for_run()
         token = _current.set(context)
+        sink_token = _sink.set(sink) if _sink.get() is not sink else None
         try:
             if self.hooks is not None and self.hooks.run_hooks:
                 return await self._run_with_hooks(x, context, timeout)
@@ -69,6 +74,8 @@ class Executable:
             raise
         finally:
             _current.reset(token)
+            if sink_token is not None:
+                _sink.reset(sink_token)
 
     def stream(self, x: object, context: RunContext | None, timeout: float | None, buffer: int) -> RunStream[object, object]:
         """A `plan.stream()` of this executable (imported here, not per call by the plan)."""

@@ -24,7 +24,8 @@ from .emit import AsyncFn, Emitter, OpenFn, Step, emitter
 from .hooks import HookSet, NodeInfo
 
 __all__ = [
-    "Sink", "chunks_sent", "close_quietly", "collector", "first_chunk_guard", "first_of", "instrument_open", "resume", "stream_step",
+    "Opened", "Sink", "chunks_sent", "close_quietly", "collector", "discard", "first_chunk_guard", "first_of", "instrument_open",
+    "resume", "stream_step",
 ]
 
 Join = Callable[[list[object]], object]
@@ -126,6 +127,7 @@ def instrument_open(info: NodeInfo, open_: OpenFn, hooks: HookSet) -> OpenFn:
         states = hooks.node_start(info, ctx)
         iterator = open_(x)
         index = 0
+        failed = False
         try:
             if waits and (backlog := hooks.backlog()) is not None:
                 await backlog
@@ -136,12 +138,16 @@ def instrument_open(info: NodeInfo, open_: OpenFn, hooks: HookSet) -> OpenFn:
                         await backlog
                 index += 1
                 yield chunk
+        except GeneratorExit:  # its reader stopped reading (a reducer that has enough): an end, not a failure
+            raise
         except BaseException as exc:
+            failed = True
             hooks.node_error(info, ctx, states, exc)
             raise
         finally:
             await close_quietly(iterator)
-        hooks.node_end(info, ctx, states, None)
+            if not failed:
+                hooks.node_end(info, ctx, states, None)
 
     return opened
 
@@ -180,20 +186,41 @@ def _emit_stream(op: StreamOp, em: Emitter) -> Step:
 _EMPTY = object()
 
 
+class Opened:
+    """A stream opened by `first_of`: its first chunk (`_EMPTY` for an empty stream) and the
+    open iterator of the rest."""
+
+    __slots__ = ("head", "iterator")
+
+    def __init__(self, head: object, iterator: AsyncIterator[object]) -> None:
+        self.head = head
+        self.iterator = iterator
+
+
+async def discard(value: object) -> None:
+    """Drop a guarded call's result that nobody will use (a hedge's late winner): an opened
+    stream is closed now, shielded from the cancellation around it, not left to the GC (an SDK
+    stream would hold its connection until then)."""
+    if isinstance(value, Opened):
+        with anyio.CancelScope(shield=True):
+            await close_quietly(value.iterator)
+
+
 def first_of(open_: OpenFn) -> AsyncFn:
-    """`open_` as a value call returning `(first chunk, the open iterator)`: guards (retry,
-    timeout, breaker, fallback, ...) wrap this, so they act before a stream's first chunk."""
+    """`open_` as a value call returning an `Opened` (the first chunk and the open iterator):
+    guards (retry, timeout, breaker, fallback, ...) wrap this, so they act before a stream's
+    first chunk."""
 
     async def first(x: object) -> object:
         iterator = open_(x)
         try:
             chunk = await iterator.__anext__()
         except StopAsyncIteration:
-            return (_EMPTY, iterator)
+            return Opened(_EMPTY, iterator)
         except BaseException:
             await close_quietly(iterator)
             raise
-        return (chunk, iterator)
+        return Opened(chunk, iterator)
 
     return first
 
@@ -204,8 +231,9 @@ def resume(first: AsyncFn) -> OpenFn:
     that produced the chunks), which no guard repeats."""
 
     async def opened(x: object) -> AsyncIterator[object]:
-        opened_pair = await first(x)
-        head, iterator = cast("tuple[object, AsyncIterator[object]]", opened_pair)
+        started = await first(x)
+        assert isinstance(started, Opened)
+        head, iterator = started.head, started.iterator
         try:
             if head is not _EMPTY:
                 yield head

@@ -184,7 +184,7 @@ class MetricsHook(Hook):
         self._record(node, state, error)
 
     def on_chunk(self, node: NodeInfo, ctx: RunContext, state: object, index: int, chunk: object) -> None:
-        if index == 0:
+        if index == 0 and state is not None:  # None: a cache replaying a stored stream
             start, span = cast("tuple[float, object | None]", state)
             histogram = self.time_to_first_token.labels(node.primitive_type, self._primitive(node.name))
             histogram.observe(time.perf_counter() - start, _exemplar_of(span))

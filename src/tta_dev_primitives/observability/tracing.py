@@ -110,6 +110,8 @@ class TracingHook(Hook):
         self._finish(cast(_SpanState, state), error)
 
     def on_chunk(self, node: NodeInfo, ctx: RunContext, state: object, index: int, chunk: object) -> None:
+        if state is None:  # a cache replaying a stored stream: nothing to time
+            return
         span_state = cast(_SpanState, state)
         if index == 0:
             span_state.span.set_attribute("stream.time_to_first_chunk_s", time.perf_counter() - span_state.started)

@@ -37,7 +37,7 @@ from ...compiler.streams import stream_shape
 from ...executor.emit import OpenFn
 from ...executor.streaming import close_quietly
 from ...compiler.structure import NotStable, local_identity, stable_identity
-from ...errors import ConfigError
+from ...errors import ConfigError, StreamInterruptedError
 from ...executor.reraise import fresh_copy
 from ...executor.shield import Protectable
 from ...executor.wakeup import ThreadSafeEvent
@@ -474,7 +474,8 @@ class Cache(GuardPolicy):
                 if value is not MISSING:
                     self.hits += 1
                     site.emit("on_cache_hit", key_label(key))
-                    for chunk in split(value):
+                    for index, chunk in enumerate(split(value)):
+                        site.emit("on_chunk", None, index, chunk)  # replayed by the cache: its chunks
                         yield chunk
                     return
                 self.misses += 1
@@ -483,7 +484,8 @@ class Cache(GuardPolicy):
                 if not leader:
                     value = await self._follow(flight, "stream")
                     if value is not MISSING:
-                        for chunk in split(value):
+                        for index, chunk in enumerate(split(value)):
+                            site.emit("on_chunk", None, index, chunk)
                             yield chunk
                         return
                     continue  # the leading stream was cut short: look again (and maybe lead)
@@ -501,7 +503,10 @@ class Cache(GuardPolicy):
                     await self._save(key, value, site)
                     flight.value = value
                 except Exception as error:
-                    flight.error = error
+                    # followers saw none of the leader's chunks: they get the failure itself, which
+                    # a retry around them may repeat, not the leader's StreamInterruptedError
+                    cause = error.__cause__ if isinstance(error, StreamInterruptedError) else None
+                    flight.error = cause if isinstance(cause, Exception) else error
                     raise
                 finally:
                     self._land(key, flight)

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import anyio
 
 from ...executor.concurrency import bare_fatal_errors
+from ...executor.streaming import discard
 from ..clock import SYSTEM_CLOCK, Clock
 from ..guard import GuardPolicy, GuardSite
 from ...validate import check_int, check_non_negative
@@ -61,6 +62,8 @@ class Hedge(GuardPolicy):
                                 if not winner:
                                     winner.append(value)
                                     tg.cancel_scope.cancel()
+                                else:
+                                    await discard(value)  # a late winner: an opened stream is closed now
                             finally:
                                 finished.set()
 
