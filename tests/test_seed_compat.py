@@ -4,9 +4,10 @@ original constructor keywords and method names are accepted or refused with the 
 
 from __future__ import annotations
 
+import anyio
 import pytest
 
-from tta_dev_primitives import LambdaPrimitive, WorkflowContext, WorkflowPrimitive, compile, node
+from tta_dev_primitives import ConfigError, LambdaPrimitive, WorkflowContext, WorkflowPrimitive, compile, node
 
 pytestmark = pytest.mark.anyio
 
@@ -51,3 +52,115 @@ async def test_a_renamed_copy_runs_its_own_plan() -> None:
     assert renamed.__dict__["_tta_plan"].name == "renamed"
     assert chain.__dict__["_tta_plan"].name != "renamed"
     assert compile(renamed).name == "renamed"
+
+
+# --- code as a user of the original package wrote it --------------------------------------
+
+from tta_dev_primitives.core.base import WorkflowContext as OriginalContext  # noqa: E402
+from tta_dev_primitives.core.base import WorkflowPrimitive as OriginalPrimitive  # noqa: E402
+from tta_dev_primitives.core.parallel import ParallelPrimitive  # noqa: E402
+from tta_dev_primitives.core.sequential import SequentialPrimitive  # noqa: E402
+from tta_dev_primitives.observability.instrumented_primitive import InstrumentedPrimitive  # noqa: E402
+from tta_dev_primitives.performance.cache import CachePrimitive  # noqa: E402
+from tta_dev_primitives.recovery.retry import RetryPrimitive, RetryStrategy  # noqa: E402
+from tta_dev_primitives.recovery.timeout import TimeoutError as OriginalTimeoutError  # noqa: E402
+from tta_dev_primitives.recovery.timeout import TimeoutPrimitive  # noqa: E402
+from tta_dev_primitives.stdlib.testing import FakeClock  # noqa: E402
+from tta_dev_primitives.testing.mocks import MockPrimitive  # noqa: E402
+
+
+class Enrich(InstrumentedPrimitive[dict[str, object], dict[str, object]]):
+    def __init__(self) -> None:
+        super().__init__(name="enrich")
+
+    async def _execute_impl(self, input_data: dict[str, object], context: OriginalContext) -> dict[str, object]:
+        context.checkpoint("enrich.done")
+        return {**input_data, "enriched": True, "player": context.player_id}
+
+
+class Tag(OriginalPrimitive[dict[str, object], dict[str, object]]):
+    def __init__(self, tag: str) -> None:
+        self.name = f"tag-{tag}"
+        self.tag = tag
+
+    async def execute(self, input_data: dict[str, object], context: OriginalContext) -> dict[str, object]:
+        return {**input_data, self.tag: True}
+
+
+async def test_original_subclasses_and_context_run_unchanged() -> None:
+    context = OriginalContext(workflow_id="wf-1", session_id="s", player_id="p1", trace_id="t" * 32, baggage={"tenant": "a"})
+    workflow = Enrich() >> Tag("a") >> LambdaPrimitive(lambda data, c: {**data, "wf": c.workflow_id})
+    result = await workflow.execute({"q": 1}, context)
+    assert result == {"q": 1, "enriched": True, "player": "p1", "a": True, "wf": "wf-1"}
+    assert [name for name, _ in context.checkpoints] == ["enrich.done"]
+    assert context.elapsed_ms() >= 0 and context.to_otel_context()["workflow.id"] == "wf-1"
+    child = context.create_child_context()
+    assert child.correlation_id == context.correlation_id == child.causation_id and child.trace_id == "t" * 32
+    assert Tag("b").name == "tag-b" and Enrich().name == "enrich"
+
+
+async def test_original_sequential_and_parallel_of_keywords() -> None:
+    sequential = SequentialPrimitive([Tag("a"), Tag("b")])
+    assert await sequential.execute({}, OriginalContext()) == {"a": True, "b": True}
+    parallel = ParallelPrimitive([Tag("a"), Tag("b")])
+    assert await parallel.execute({}, OriginalContext()) == [{"a": True}, {"b": True}]
+
+
+async def test_original_retry_strategy_retries_any_exception_on_its_schedule() -> None:
+    flaky = MockPrimitive("flaky", side_effect=[ValueError("no"), RuntimeError("again"), "ok"])
+    clock = FakeClock()
+    workflow = RetryPrimitive(flaky, strategy=RetryStrategy(max_retries=2, backoff_base=2.0, jitter=False), clock=clock)
+    assert await workflow.execute("x", OriginalContext()) == "ok"
+    assert flaky.call_count == 3 and clock.sleeps == [1.0, 2.0]
+    assert RetryStrategy(jitter=False).calculate_delay(3) == 8.0
+
+
+async def test_original_timeout_spelling_and_error() -> None:
+    async def hang(x: int) -> int:
+        await anyio.Event().wait()
+        return x
+
+    workflow = TimeoutPrimitive(node(hang), timeout_seconds=0.02)
+    with pytest.raises(OriginalTimeoutError):
+        await workflow.execute(1, OriginalContext())
+    with pytest.raises(ConfigError, match=r"Timeout\(seconds, fallback=other\)\(node\)"):
+        TimeoutPrimitive(node(hang), 1.0, fallback=node(hang))
+
+
+async def test_original_cache_primitive_keys_on_input_and_context() -> None:
+    backend = MockPrimitive("llm", side_effect=lambda data, ctx: f"answer for {data['prompt']}")
+    cache = CachePrimitive(backend, cache_key_fn=lambda data, ctx: f"{data['prompt']}:{ctx.player_id}", ttl_seconds=60)
+    context = OriginalContext(player_id="p")
+    assert await cache.execute({"prompt": "hi"}, context) == "answer for hi"
+    assert await cache.execute({"prompt": "hi"}, context) == "answer for hi"
+    assert backend.call_count == 1
+    stats = cache.get_stats()
+    assert stats["hits"] == 1 and stats["misses"] == 1 and cache.get_hit_rate() == 50.0
+    cache.clear_cache()
+    assert cache.get_stats()["size"] == 0 and cache.evict_expired() == 0
+
+
+async def test_original_mock_assertions() -> None:
+    mock = MockPrimitive("m", {"r": 1})
+    context = OriginalContext()
+    assert await mock.execute("x", context) == {"r": 1}
+    mock.assert_called()
+    mock.assert_called_once()
+    mock.assert_called_with("x", context=context)
+    assert mock.call_args_list == [("x", context)]
+    mock.reset()
+    mock.assert_not_called()
+
+
+def test_original_module_paths_import() -> None:
+    import importlib
+
+    for module in (
+        "core", "core.base", "core.sequential", "core.parallel", "core.conditional", "core.routing",
+        "recovery", "recovery.retry", "recovery.fallback", "recovery.timeout", "recovery.compensation", "recovery.circuit_breaker",
+        "performance", "performance.cache", "testing", "testing.mocks", "observability", "observability.instrumented_primitive",
+        "observability.logging", "observability.metrics", "observability.tracing",
+    ):
+        imported = importlib.import_module(f"tta_dev_primitives.{module}")
+        for name in getattr(imported, "__all__", ()):
+            assert hasattr(imported, name), f"{module}.{name}"

@@ -54,6 +54,8 @@ from .observability import (
     track_metrics,
 )
 from .stdlib import LambdaPrimitive, WorkflowPrimitive
+from .stdlib.base import InstrumentedPrimitive
+from .stdlib.cache.primitive import CachePrimitive
 from .stdlib.cache import (
     Cache,
     CachedFunction,
@@ -134,6 +136,7 @@ from .stdlib.recovery import (
     Retry,
     RetryBudget,
     RetryPrimitive,
+    RetryStrategy,
     Saga,
     SagaError,
     SagaPrimitive,
@@ -163,6 +166,7 @@ __all__ = [
     "BulkheadFullError",
     "Cache",
     "CacheKeyError",
+    "CachePrimitive",
     "CacheSerializationError",
     "CacheStats",
     "CachedFunction",
@@ -193,6 +197,7 @@ __all__ = [
     "Hook",
     "InputTypeError",
     "LLMPrimitive",
+    "InstrumentedPrimitive",
     "LambdaPrimitive",
     "Lint",
     "LintError",
@@ -221,6 +226,7 @@ __all__ = [
     "Retry",
     "RetryBudget",
     "RetryPrimitive",
+    "RetryStrategy",
     "RouteNotFoundError",
     "RouteSpec",
     "Router",

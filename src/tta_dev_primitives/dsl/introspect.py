@@ -80,12 +80,16 @@ _INFO: weakref.WeakKeyDictionary[Callable[..., object], CallableInfo] = weakref.
 pays for the signature and annotations once."""
 
 
-def inspect_callable(fn: Callable[..., object], *, where: str) -> CallableInfo:
+def inspect_callable(fn: Callable[..., object], *, where: str, context_second: bool = False) -> CallableInfo:
     """Validate `fn` as a node function and describe it.
 
     Raises BuildError naming `where` (the node being built) when `fn` is not callable, is a
-    generator or async generator function, or takes parameters a node cannot supply.
+    generator or async generator function, or takes parameters a node cannot supply. With
+    `context_second`, a second required parameter is the RunContext whatever its name (the
+    original package always called `fn(input, context)`).
     """
+    if context_second:
+        return _inspect(fn, where=where, context_second=True)
     if type(fn) is types.FunctionType:
         known = _INFO.get(fn)
         if known is not None:
@@ -97,7 +101,7 @@ def inspect_callable(fn: Callable[..., object], *, where: str) -> CallableInfo:
     return _inspect(fn, where=where)
 
 
-def _inspect(fn: Callable[..., object], *, where: str) -> CallableInfo:
+def _inspect(fn: Callable[..., object], *, where: str, context_second: bool = False) -> CallableInfo:
     if not callable(fn):
         raise BuildError(f"{where}: expected a callable (async or sync function), got {type(fn).__name__} {fn!r}")
     name = callable_name(fn)
@@ -116,7 +120,7 @@ def _inspect(fn: Callable[..., object], *, where: str) -> CallableInfo:
     except (TypeError, ValueError):
         sig = None
     hints = resolved_hints(fn)
-    arity, in_type = _arity(sig, hints, name=name, where=where)
+    arity, in_type = _arity(sig, hints, name=name, where=where, context_second=context_second)
     ret = hints.get("return", UNKNOWN)
     awaitable, ret = _unwrap_awaitable(ret)
     if awaitable and not is_async:
@@ -127,7 +131,7 @@ def _inspect(fn: Callable[..., object], *, where: str) -> CallableInfo:
 
 
 def _arity(
-    sig: inspect.Signature | None, hints: dict[str, object], *, name: str, where: str
+    sig: inspect.Signature | None, hints: dict[str, object], *, name: str, where: str, context_second: bool = False
 ) -> tuple[int, TypeExpr]:
     if sig is None:
         return 1, UNKNOWN
@@ -153,7 +157,7 @@ def _arity(
         if len(positional) >= 2 and _wants_context(positional[1], hints):
             return 2, in_type
         return 1, in_type
-    if len(required) == 2 and _wants_context(required[1], hints):
+    if len(required) == 2 and (context_second or _wants_context(required[1], hints)):
         return 2, in_type
     extra = [p.name for p in required[1:]]
     raise BuildError(

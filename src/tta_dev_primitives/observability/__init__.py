@@ -6,6 +6,7 @@ integrations are extras (`otel`, `prometheus`), imported lazily; without them wo
 unchanged.
 """
 
+from .instrumented_primitive import InstrumentedPrimitive
 from .logging import ContextFilter, JsonFormatter, KeyValueFormatter, StructuredLogger, configure_logging, get_logger, redact
 from .metrics import MetricsHook, configure_metrics, start_metrics_server, track_metrics
 from .redaction import SECRET_PATTERNS, add_redaction, scrub, secret_name
@@ -21,6 +22,7 @@ from .tracing import (
 
 __all__ = [
     "ContextFilter",
+    "InstrumentedPrimitive",
     "JsonFormatter",
     "KeyValueFormatter",
     "MetricsHook",

@@ -19,7 +19,7 @@ from ..dsl.introspect import CallableInfo, inspect_callable
 from ..dsl.core import Node
 from ..dsl.types import UNKNOWN, TypeExpr
 
-__all__ = ["LambdaPrimitive", "WorkflowContext", "WorkflowPrimitive"]
+__all__ = ["InstrumentedPrimitive", "LambdaPrimitive", "WorkflowContext", "WorkflowPrimitive"]
 
 T = TypeVar("T", contravariant=True)
 U = TypeVar("U", covariant=True)
@@ -42,6 +42,16 @@ class WorkflowPrimitive(Node[T, U], abc.ABC):
 
     def _default_name(self) -> str:
         return type(self).__name__
+
+    @property
+    def name(self) -> str:
+        """The primitive's name (its class name unless set); assignable, as in the original
+        package's subclasses (`self.name = "loader"`)."""
+        return Node.name.fget(self)  # type: ignore[attr-defined,no-any-return]
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._set_name(value)
 
     def __or__(self, other: Node[T, object]) -> Node[T, list[object]]:
         """`a | b | c`: one flat ParallelPrimitive of the operands, with list results."""
@@ -69,10 +79,11 @@ def execute_types(primitive: WorkflowPrimitive[typing.Never, object]) -> tuple[T
     """In and out types of a primitive from `execute`'s annotations, else its generic base."""
     generic_in, generic_out = _generic_args(type(primitive))
     try:
-        hints = typing.get_type_hints(type(primitive).execute)
+        hints = typing.get_type_hints(getattr(type(primitive), getattr(type(primitive), "_tta_typed_method", "execute")))
     except Exception:
         hints = {}
-    params = list(inspect.signature(type(primitive).execute).parameters)
+    method = getattr(type(primitive), "_tta_typed_method", "execute")  # InstrumentedPrimitive: _execute_impl
+    params = list(inspect.signature(getattr(type(primitive), method)).parameters)
     in_type = hints.get(params[1], UNKNOWN) if len(params) > 1 else UNKNOWN
     out_type = hints.get("return", UNKNOWN)
     return (generic_in if in_type is UNKNOWN else in_type), (generic_out if out_type is UNKNOWN else out_type)
@@ -108,10 +119,27 @@ class LambdaPrimitive(WorkflowPrimitive[T, U], Generic[T, U]):
     def __init__(self: LambdaPrimitive[A, B], fn: Callable[[A, WorkflowContext], B], *, name: str | None = None) -> None: ...
     @overload
     def __init__(self: LambdaPrimitive[A, B], fn: Callable[[A], B], *, name: str | None = None) -> None: ...
-    def __init__(self, fn: Callable[..., object], *, name: str | None = None) -> None:
-        self.info = inspect_callable(fn, where=f"LambdaPrimitive({name or getattr(fn, '__name__', '?')})")
-        self.fn = fn
+    @overload
+    def __init__(self: LambdaPrimitive[A, B], *, func: Callable[[A, WorkflowContext], Awaitable[B]], name: str | None = None) -> None: ...
+    @overload
+    def __init__(self: LambdaPrimitive[A, B], *, func: Callable[[A, WorkflowContext], B], name: str | None = None) -> None: ...
+    def __init__(self, fn: Callable[..., object] | None = None, *, name: str | None = None, func: Callable[..., object] | None = None) -> None:
+        from ..errors import ConfigError
+
+        if (fn is None) == (func is None):
+            raise ConfigError(f"LambdaPrimitive({name or '?'})", "fn", "one function (fn, or the original's func=)", (fn, func))
+        target = fn if fn is not None else func
+        assert target is not None
+        where = f"LambdaPrimitive({name or getattr(target, '__name__', '?')})"
+        # the original called func(input, context) whatever the second parameter's name
+        self.info = inspect_callable(target, where=where, context_second=True)
+        self.fn = target
         self._set_name(name)
+
+    @property
+    def func(self) -> Callable[..., object]:
+        """The wrapped function (the original package's name for `fn`)."""
+        return self.fn
 
     def _default_name(self) -> str:
         return self.info.name
@@ -132,3 +160,23 @@ class LambdaPrimitive(WorkflowPrimitive[T, U], Generic[T, U]):
 @lowering(LambdaPrimitive)
 def _lower_lambda(node: LambdaPrimitive[typing.Never, object], lw: Lowerer) -> Op:
     return call_op(node, lw, node.fn, node.info)
+
+
+class InstrumentedPrimitive(WorkflowPrimitive[T, U]):
+    """The original package's instrumented base class: implement `_execute_impl(input_data,
+    context)`; `name` is optional. Tracing, metrics and logs no longer live in the class: the
+    observability hooks (`configure_tracing()`, ...) instrument every primitive, this one too."""
+
+    primitive_type = "primitive"
+    _tta_typed_method = "_execute_impl"
+
+    def __init__(self, name: str | None = None) -> None:
+        self._set_name(name)
+
+    @abc.abstractmethod
+    async def _execute_impl(self, input_data: T, context: WorkflowContext) -> U:
+        """Process `input_data` (what the original's subclasses implement)."""
+
+    async def execute(self, input_data: T, context: WorkflowContext) -> U:
+        """Run `_execute_impl` (inside plans, and when called directly)."""
+        return await self._execute_impl(input_data, context)

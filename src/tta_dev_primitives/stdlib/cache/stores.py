@@ -124,7 +124,19 @@ class MemoryStore:
         return self._data.pop(key, None) is not None
 
     async def clear(self) -> None:
+        self.clear_now()
+
+    def clear_now(self) -> None:
+        """Drop every entry (synchronously)."""
         self._data.clear()
+
+    def evict_expired(self) -> int:
+        """Drop the entries past their TTL now; how many were dropped."""
+        now = self.clock.now()
+        expired = [key for key, (_, expires) in list(self._data.items()) if expires != math.inf and expires <= now]
+        dropped = sum(1 for key in expired if self._data.pop(key, None) is not None)
+        self.expirations += dropped
+        return dropped
 
     def size(self) -> int:
         return len(self._data)

@@ -16,7 +16,7 @@ from .fallback import Fallback, FallbackNode, FallbackPrimitive
 from .hedge import Hedge, HedgeError
 from .limits import Bulkhead, RateLimiter
 from .pipeline import resilient
-from .retry import DEFAULT_TRANSIENT, Retry, RetryPrimitive, is_transient
+from .retry import DEFAULT_TRANSIENT, Retry, RetryPrimitive, RetryStrategy, is_transient
 from .saga import Saga, SagaPrimitive, compensated, saga
 from .timeout import Timeout, TimeoutPrimitive
 
@@ -39,6 +39,7 @@ __all__ = [
     "Retry",
     "RetryBudget",
     "RetryPrimitive",
+    "RetryStrategy",
     "Saga",
     "SagaError",
     "SagaPrimitive",

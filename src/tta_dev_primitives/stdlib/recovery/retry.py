@@ -30,7 +30,7 @@ from ...validate import check_bool, check_int, check_non_negative, check_optiona
 from .budget import RetryBudget
 from .errors import TransientError
 
-__all__ = ["DEFAULT_TRANSIENT", "Retry", "RetryPrimitive", "is_transient"]
+__all__ = ["DEFAULT_TRANSIENT", "Retry", "RetryPrimitive", "RetryStrategy", "is_transient"]
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -189,8 +189,58 @@ def _predicate(setting: RetryOn | None) -> Callable[[BaseException], bool]:
     raise ConfigError("Retry", "retry_on", "a tuple of exception types or a predicate", retry_on)
 
 
-class RetryPrimitive(GuardNode[A, B]):
-    """The wrapper form: `RetryPrimitive(node, max_attempts=3, ...)` (same settings as Retry)."""
+class RetryStrategy:
+    """The original package's retry settings: `max_retries` retries after the first attempt,
+    waiting `min(backoff_base ** n, max_backoff)` seconds before retry n+1 (times 0.5-1.5 with
+    `jitter`), on any Exception. `RetryPrimitive(node, strategy=...)` runs it as a `Retry`."""
 
-    def __init__(self, inner: Node[A, B], *, name: str | None = None, **settings: object) -> None:
-        super().__init__(inner, Retry(**settings), name=name)  # type: ignore[arg-type]
+    __slots__ = ("backoff_base", "jitter", "max_backoff", "max_retries")
+
+    def __init__(self, max_retries: int = 3, backoff_base: float = 2.0, max_backoff: float = 60.0, jitter: bool = True) -> None:
+        self.max_retries = check_int("RetryStrategy", "max_retries", max_retries, minimum=0)
+        self.backoff_base = check_positive("RetryStrategy", "backoff_base", backoff_base)
+        self.max_backoff = check_non_negative("RetryStrategy", "max_backoff", max_backoff)
+        self.jitter = check_bool("RetryStrategy", "jitter", jitter)
+
+    def calculate_delay(self, attempt: int) -> float:
+        """The wait before retry `attempt + 1` (0-based), as the original computed it."""
+        delay = min(self.backoff_base**attempt, self.max_backoff)
+        return delay * (0.5 + random.random()) if self.jitter else delay
+
+    def as_retry(self, *, clock: Clock = SYSTEM_CLOCK) -> Retry:
+        """The same schedule as a Retry policy (first wait 1 s, then times `backoff_base`)."""
+        return Retry(
+            max_attempts=self.max_retries + 1,
+            initial_delay=min(1.0, self.max_backoff),
+            backoff_factor=self.backoff_base,
+            max_delay=self.max_backoff,
+            jitter=self.jitter,
+            retry_on=(Exception,),
+            clock=clock,
+        )
+
+    def __repr__(self) -> str:
+        return f"RetryStrategy(max_retries={self.max_retries}, backoff_base={self.backoff_base:g}, max_backoff={self.max_backoff:g}, jitter={self.jitter})"
+
+
+class RetryPrimitive(GuardNode[A, B]):
+    """The wrapper form: `RetryPrimitive(node, max_attempts=3, ...)` (same settings as Retry),
+    or the original package's `RetryPrimitive(primitive, strategy=RetryStrategy(...))` (which
+    takes a `clock=` too)."""
+
+    def __init__(self, primitive: Node[A, B], strategy: RetryStrategy | None = None, *, name: str | None = None, **settings: object) -> None:
+        if strategy is not None:
+            clock = settings.pop("clock", SYSTEM_CLOCK)
+            if settings:
+                from ...errors import ConfigError
+
+                raise ConfigError("RetryPrimitive", "strategy", "either strategy= or Retry settings, not both", sorted(settings))
+            given: object = strategy  # untyped callers pass anything
+            if not isinstance(given, RetryStrategy):
+                from ...errors import ConfigError
+
+                raise ConfigError("RetryPrimitive", "strategy", "a RetryStrategy", given)
+            policy = given.as_retry(clock=clock)  # type: ignore[arg-type]
+        else:
+            policy = Retry(**settings)  # type: ignore[arg-type]
+        super().__init__(primitive, policy, name=name)

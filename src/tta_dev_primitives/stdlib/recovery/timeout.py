@@ -137,7 +137,31 @@ class Timeout(GuardPolicy):
 
 
 class TimeoutPrimitive(GuardNode[A, B]):
-    """The wrapper form: `TimeoutPrimitive(node, seconds=5.0)`."""
+    """The wrapper form: `TimeoutPrimitive(node, seconds=5.0)`.
 
-    def __init__(self, inner: Node[A, B], *, seconds: float, clock: Clock = SYSTEM_CLOCK, name: str | None = None) -> None:
-        super().__init__(inner, Timeout(seconds, clock=clock), name=name)
+    The original package's spelling `TimeoutPrimitive(primitive, timeout_seconds, ...)` is
+    accepted too (`track_timeouts` is: timeouts always reach the hooks); its `fallback=` is
+    refused with the spelling that has one, `Timeout(seconds, fallback=...)(node)`."""
+
+    def __init__(
+        self,
+        primitive: Node[A, B],
+        timeout_seconds: float | None = None,
+        fallback: Node[A, B] | None = None,
+        track_timeouts: bool = True,
+        *,
+        seconds: float | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        name: str | None = None,
+    ) -> None:
+        from ...errors import ConfigError
+
+        if (seconds is None) == (timeout_seconds is None):
+            raise ConfigError("TimeoutPrimitive", "seconds", "a number of seconds, given once (seconds= or timeout_seconds=)", (seconds, timeout_seconds))
+        if fallback is not None:
+            raise ConfigError(
+                "TimeoutPrimitive", "fallback", "no fallback here: write Timeout(seconds, fallback=other)(node), or node.timeout(seconds, fallback=other)", fallback
+            )
+        limit = seconds if seconds is not None else timeout_seconds
+        assert limit is not None
+        super().__init__(primitive, Timeout(limit, clock=clock), name=name)

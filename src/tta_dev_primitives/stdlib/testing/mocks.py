@@ -58,7 +58,7 @@ class _Recorder:
         if _is_exception(effect):
             raise _fresh(effect)  # type: ignore[arg-type]
         if callable(effect):
-            result = effect(value)
+            result = effect(value, context) if _takes_two(effect) else effect(value)  # the original passed (input, context)
             return await result if inspect.isawaitable(result) else result
         return self.return_value
 
@@ -67,6 +67,16 @@ class _Recorder:
             raise AssertionError(f"mock {self.name!r} was never called (expected a call with {value!r})")
         if self.calls[-1] != value:
             raise AssertionError(f"mock {self.name!r}: last call was with {self.calls[-1]!r}, expected {value!r}")
+
+
+def _takes_two(fn: Callable[..., object]) -> bool:
+    """Whether `fn` takes (input, context), as the original package's side effects did."""
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 and positional[1].default is inspect.Parameter.empty
 
 
 def _is_exception(value: object) -> bool:
@@ -90,9 +100,31 @@ class _MockApi:
     def called(self) -> bool:
         return bool(self._recorder.calls)
 
-    def assert_called_with(self, value: object) -> None:
-        """Fail unless the last call received `value`."""
+    @property
+    def call_args_list(self) -> list[tuple[object, RunContext | None]]:
+        """`(input, context)` of every call, in order (the original package's `calls`)."""
+        return list(zip(self._recorder.calls, self._recorder.contexts))
+
+    def assert_called(self) -> None:
+        """Fail unless the mock was called at least once."""
+        if not self._recorder.calls:
+            raise AssertionError(f"mock {self._recorder.name!r} was never called")
+
+    def assert_called_once(self) -> None:
+        """Fail unless the mock was called exactly once."""
+        if len(self._recorder.calls) != 1:
+            raise AssertionError(f"mock {self._recorder.name!r} was called {len(self._recorder.calls)} times, expected once")
+
+    def assert_not_called(self) -> None:
+        """Fail if the mock was called."""
+        if self._recorder.calls:
+            raise AssertionError(f"mock {self._recorder.name!r} was called {len(self._recorder.calls)} times, expected never")
+
+    def assert_called_with(self, value: object, context: object = _UNSET) -> None:
+        """Fail unless the last call received `value` (and `context`, when given)."""
         self._recorder.assert_called_with(value)
+        if context is not _UNSET and self._recorder.contexts[-1] is not context:
+            raise AssertionError(f"mock {self._recorder.name!r}: last call had another context than {context!r}")
 
     def assert_called_once_with(self, value: object) -> None:
         if len(self._recorder.calls) != 1:
@@ -107,9 +139,10 @@ class _MockApi:
 class MockPrimitive(_MockApi, WorkflowPrimitive[object, object]):
     """A seed-style test double: `MockPrimitive("llm", return_value="hi")`.
 
-    `side_effect` may be a function of the input (sync or async), an exception (class or
-    instance) to raise, or an iterable of values/exceptions used one per call. `raise_error`
-    always raises.
+    `side_effect` may be a function of the input, or of the input and the context as in the
+    original package (sync or async), an exception (class or instance) to raise, or an
+    iterable of values/exceptions used one per call. `raise_error` always raises. `calls` holds
+    the inputs; `call_args_list` the `(input, context)` pairs the original's `calls` held.
     """
 
     primitive_type = "mock"
@@ -117,7 +150,6 @@ class MockPrimitive(_MockApi, WorkflowPrimitive[object, object]):
     def __init__(
         self,
         name: str = "mock",
-        *,
         return_value: object = None,
         side_effect: object = None,
         raise_error: BaseException | type[BaseException] | None = None,

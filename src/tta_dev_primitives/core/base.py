@@ -1,0 +1,5 @@
+"""The original `core.base`: WorkflowContext, WorkflowPrimitive, LambdaPrimitive."""
+
+from ..stdlib.base import LambdaPrimitive, WorkflowContext, WorkflowPrimitive
+
+__all__ = ["LambdaPrimitive", "WorkflowContext", "WorkflowPrimitive"]

@@ -1,0 +1,5 @@
+"""The original `core.parallel`."""
+
+from ..stdlib.flow.parallel import ParallelPrimitive
+
+__all__ = ["ParallelPrimitive"]

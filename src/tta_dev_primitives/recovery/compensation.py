@@ -1,0 +1,5 @@
+"""The original `recovery.compensation`."""
+
+from ..stdlib.recovery.saga import SagaPrimitive
+
+__all__ = ["SagaPrimitive"]

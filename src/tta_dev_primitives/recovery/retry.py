@@ -1,0 +1,5 @@
+"""The original `recovery.retry`: RetryPrimitive(primitive, strategy=RetryStrategy(...))."""
+
+from ..stdlib.recovery.retry import RetryPrimitive, RetryStrategy
+
+__all__ = ["RetryPrimitive", "RetryStrategy"]

@@ -1,0 +1,5 @@
+"""The original package's `tta_dev_primitives.testing`."""
+
+from .mocks import MockPrimitive
+
+__all__ = ["MockPrimitive"]
