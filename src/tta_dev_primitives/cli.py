@@ -5,6 +5,8 @@
     tta-primitives check myapp.flows:pipeline --strict --max-cost 0.50     # non-zero exit on errors
     tta-primitives run myapp.flows:pipeline --input '"hello"'
     tta-primitives run myapp.flows:pipeline --input '["a", "b", "c"]' --map --concurrency 8
+    tta-primitives mcp serve myapp.flows:pipeline myapp.flows:summarize          # MCP tools over stdio
+    tta-primitives mcp serve myapp.flows:pipeline --http --port 8765            # streamable HTTP
 
 TARGET is `module:attribute` or `path/to/file.py:attribute`; the attribute is a Node, a Plan, or a
 function of no arguments returning one.
@@ -104,7 +106,9 @@ def _workflow_of(spec: str, module: ModuleType, obj: object) -> object:
     """`obj` if it is a Node or Plan; else, if it is a function of this module that takes no
     arguments, what it returns (which must be one). Nothing else is ever called: not builtins
     (`os:abort`), classes, or functions imported from elsewhere."""
-    if isinstance(obj, (Node, Plan)):
+    from .stdlib.llm.tools import Tool
+
+    if isinstance(obj, (Node, Plan, Tool)):  # a Tool: for `mcp serve` (the other commands want a plan)
         return obj
     if not (inspect.isfunction(obj) and obj.__module__ == module.__name__ and _takes_no_arguments(obj)):
         raise TargetError(
@@ -115,7 +119,7 @@ def _workflow_of(spec: str, module: ModuleType, obj: object) -> object:
         built: object = obj()
     except Exception as error:
         raise TargetError(f"target {spec!r}: calling {obj.__name__}() failed: {type(error).__name__}: {error}") from None
-    if not isinstance(built, (Node, Plan)):
+    if not isinstance(built, (Node, Plan, Tool)):
         raise TargetError(f"target {spec!r}: {obj.__name__}() returned {type(built).__name__}, expected a Node or a Plan")
     return built
 
@@ -126,6 +130,10 @@ def _takes_no_arguments(fn: Callable[..., object]) -> bool:
 
 
 def _plan(target: object, args: argparse.Namespace) -> Plan[object, object]:
+    from .stdlib.llm.tools import Tool
+
+    if isinstance(target, Tool):
+        return target.plan
     if isinstance(target, Plan):
         return target
     assert isinstance(target, Node)
@@ -224,6 +232,25 @@ async def _run_many(plan: Plan[object, object], items: list[object], concurrency
     return results
 
 
+def _cmd_mcp_serve(args: argparse.Namespace, out: TextIO) -> int:
+    """Serve the targets as MCP tools (stdout belongs to the protocol under stdio: no prints)."""
+    from .mcp import serve_mcp
+
+    try:
+        targets = [load_target(spec) for spec in args.targets]
+        from .mcp.server import PlanToolServer
+
+        PlanToolServer(targets)  # build errors (a missing description, a duplicate name) before serving
+    except PrimitivesError as error:
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    async def serve() -> None:
+        await serve_mcp(targets, transport="http" if args.http else "stdio", host=args.host, port=args.port, name=args.name)
+
+    anyio.run(serve)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tta-primitives", description="Inspect, check and run tta-dev-primitives workflows.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -259,6 +286,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--concurrency", type=int, default=8, help="with --map: items in flight at once")
     run.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
     run.set_defaults(handler=_cmd_run)
+
+    mcp = sub.add_parser("mcp", help="serve plans as MCP tools (extra 'mcp')")
+    mcp_sub = mcp.add_subparsers(dest="mcp_command", required=True)
+    serve = mcp_sub.add_parser("serve", help="serve each TARGET as an MCP tool, over stdio (default) or streamable HTTP")
+    serve.add_argument("targets", nargs="+", metavar="TARGET", help="MODULE:ATTRIBUTE or path/to/file.py:ATTRIBUTE")
+    serve.add_argument("--http", action="store_true", help="serve streamable HTTP at http://HOST:PORT/mcp instead of stdio")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--name", default="tta-primitives", help="the server's name in the MCP handshake")
+    serve.set_defaults(handler=_cmd_mcp_serve)
     return parser
 
 

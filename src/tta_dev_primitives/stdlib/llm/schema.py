@@ -96,9 +96,9 @@ def type_schema(tp: object, *, where: str) -> TypeSchema:
         ) from None
 
 
-def object_schema(schema: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+def object_schema(schema: Mapping[str, Any], *, wrap: str = WRAPPED) -> tuple[dict[str, Any], bool]:
     """`schema` as an object schema (providers require one) with its root inlined, and whether
-    the value had to be wrapped in `{"input": ...}` to make it one."""
+    the value had to be wrapped in `{wrap: ...}` (`{"input": ...}`) to make it one."""
     schema = dict(schema)
     defs: dict[str, Any] = schema.pop("$defs", {})
     root = schema
@@ -111,7 +111,7 @@ def object_schema(schema: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
             defs = others
     wrapped = root.get("type") != "object"
     if wrapped:
-        root = {"type": "object", "properties": {WRAPPED: root}, "required": [WRAPPED]}
+        root = {"type": "object", "properties": {wrap: root}, "required": [wrap]}
     if defs:
         root["$defs"] = defs
     return root, wrapped

@@ -1,0 +1,152 @@
+"""A remote MCP server's tools as nodes and agent tools.
+
+`async with mcp_tools(source) as tools:` opens a session (or uses the `ClientSession` you
+give it, already initialized) and gives one `Tool[dict[str, object], object]` per remote tool:
+its parameters are the server's input schema (arguments are checked against it before the
+call, with the `jsonschema` package the SDK brings), its node calls the tool, and its result is
+the tool's structured content (or its text). `mcp_tool(session, name, args=T, result=R)` gives
+a typed `Tool[T, R]` for one tool: `T` an attrs class, dataclass or TypedDict whose fields the
+server's schema names, `R` what its structured content converts to. A tool error from the
+server raises MCPToolError (an agent hands its message to the model). Cancelling the node
+cancels the request: the SDK tells the server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from ..compiler.compile import compile
+from ..dsl.function import node
+from ..errors import ConfigError, PrimitivesError
+from ..stdlib.llm.schema import SchemaMismatch, TypeSchema, msgspec_module, object_schema, type_schema
+from ..stdlib.llm.tools import Tool
+
+if TYPE_CHECKING:
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.types import CallToolResult
+    from mcp.types import Tool as RemoteTool
+
+__all__ = ["MCPToolError", "mcp_tool", "mcp_tools"]
+
+A = TypeVar("A")
+R = TypeVar("R")
+
+
+class MCPToolError(PrimitivesError):
+    """The remote MCP tool reported an error (its message is the tool's text)."""
+
+    def __init__(self, tool: str, message: str) -> None:
+        super().__init__(f"MCP tool {tool!r} failed: {message}")
+        self.tool = tool
+        self.message = message
+
+
+def _text(result: CallToolResult) -> str:
+    return "\n".join(getattr(block, "text", "") for block in result.content if getattr(block, "type", None) == "text")
+
+
+def _payload(name: str, result: CallToolResult) -> object:
+    if result.is_error:
+        raise MCPToolError(name, _text(result) or "(no message)")
+    if result.structured_content is not None:
+        return result.structured_content
+    return _text(result)
+
+
+def _dict_validator(name: str, schema: Mapping[str, Any]) -> TypeSchema:
+    try:
+        import jsonschema  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - the SDK depends on it
+        jsonschema = None
+
+    def convert(raw: object) -> dict[str, object]:
+        if not isinstance(raw, Mapping):
+            raise SchemaMismatch(f"expected a JSON object, got {type(raw).__name__}")
+        if jsonschema is not None:
+            try:
+                jsonschema.validate(dict(raw), dict(schema))
+            except jsonschema.ValidationError as error:
+                where = "/".join(str(p) for p in error.absolute_path) or "$"
+                raise SchemaMismatch(f"{error.message} (at {where})") from None
+        return dict(raw)
+
+    return TypeSchema(dict, schema, convert, "jsonschema")
+
+
+async def _find(session: ClientSession, name: str) -> RemoteTool:
+    listed = await session.list_tools()
+    for remote in listed.tools:
+        if remote.name == name:
+            return remote
+    raise ConfigError(f"mcp_tool({name!r})", "name", f"one of the server's tools {sorted(t.name for t in listed.tools)}", name)
+
+
+def _remote_tool(session: ClientSession, remote: RemoteTool) -> Tool[dict[str, object], object]:
+    name = remote.name
+    schema: dict[str, Any] = dict(remote.input_schema or {"type": "object", "properties": {}})
+
+    async def call(arguments: dict[str, object]) -> object:
+        return _payload(name, await session.call_tool(name, arguments))
+
+    call.__name__ = call.__qualname__ = name
+    built = node(call).named(name)
+    return Tool(name, remote.description or name, compile(built), built, dict[str, object], schema, False, _dict_validator(name, schema))
+
+
+@overload
+async def mcp_tool(session: ClientSession, name: str) -> Tool[dict[str, object], object]: ...
+@overload
+async def mcp_tool(session: ClientSession, name: str, *, args: type[A]) -> Tool[A, object]: ...
+@overload
+async def mcp_tool(session: ClientSession, name: str, *, args: type[A], result: type[R]) -> Tool[A, R]: ...
+async def mcp_tool(session: ClientSession, name: str, *, args: type[Any] | None = None, result: type[Any] | None = None) -> Tool[Any, Any]:
+    """One remote tool of an initialized session, typed by `args` and `result` when given."""
+    remote = await _find(session, name)
+    if args is None and result is None:
+        return _remote_tool(session, remote)
+    msgspec = msgspec_module()
+    validator = type_schema(args, where=f"mcp_tool({name!r})") if args is not None else _dict_validator(name, dict(remote.input_schema))
+    output = type_schema(result, where=f"mcp_tool({name!r})") if result is not None else None
+
+    async def call(arguments: Any) -> Any:
+        payload = _payload(name, await session.call_tool(name, msgspec.to_builtins(arguments)))
+        if output is None:
+            return payload
+        try:
+            return output.convert(payload)
+        except SchemaMismatch as error:
+            raise MCPToolError(name, f"its result does not fit {result!r}: {error}") from None
+
+    call.__name__ = call.__qualname__ = name
+    call.__annotations__ = {"arguments": args if args is not None else dict[str, object], "return": result if result is not None else object}
+    built = node(call).named(name)
+    parameters, wrapped = object_schema(validator.schema) if args is not None else (dict(remote.input_schema), False)
+    input_type = args if args is not None else dict[str, object]
+    return Tool(name, remote.description or name, compile(built), built, input_type, parameters, wrapped, validator)
+
+
+@contextlib.asynccontextmanager
+async def mcp_tools(source: ClientSession | StdioServerParameters | str) -> AsyncIterator[list[Tool[dict[str, object], object]]]:
+    """The tools of an MCP server: `source` is an initialized `ClientSession` (left open), the
+    `StdioServerParameters` of a server to start, or the URL of a streamable HTTP server."""
+    from mcp import ClientSession, StdioServerParameters
+
+    if isinstance(source, ClientSession):
+        yield [_remote_tool(source, remote) for remote in (await source.list_tools()).tools]
+        return
+    async with contextlib.AsyncExitStack() as stack:
+        if isinstance(source, StdioServerParameters):
+            from mcp import stdio_client
+
+            read, write = await stack.enter_async_context(stdio_client(source))
+        elif isinstance(source, str):
+            from mcp.client.streamable_http import streamable_http_client
+
+            read, write = await stack.enter_async_context(streamable_http_client(source))
+        else:
+            raise ConfigError("mcp_tools", "source", "a ClientSession, StdioServerParameters or a streamable HTTP URL", source)
+        session = await stack.enter_async_context(ClientSession(read, write))
+        await session.initialize()
+        yield [_remote_tool(session, remote) for remote in (await session.list_tools()).tools]

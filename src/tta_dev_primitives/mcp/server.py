@@ -1,0 +1,196 @@
+"""Compiled plans (and tools) served as MCP tools, over stdio or streamable HTTP.
+
+Each tool's input schema is the one `tool()` gives agents (msgspec's or pydantic's schema of
+the plan's input type), its output schema that of the plan's output type (wrapped in
+`{"result": ...}` when it is not an object, as MCP requires). The SDK's low-level server does
+not check arguments, so we do, with the tool's own validator: bad arguments and failures of the
+plan come back as tool errors (`isError`), which a model can read and act on. While a plan runs,
+its finished nodes are reported as progress notifications (from `plan.events()`, at most ten a
+second); a client cancelling the request cancels the run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from .. import __version__
+from ..compiler.plan import Plan
+from ..dsl.core import Node
+from ..errors import ConfigError
+from ..events import NodeFinished
+from ..stdlib.llm.schema import json_text, object_schema, type_schema
+from ..stdlib.llm.tools import AnyTool, Tool, ToolArgumentsError, tool
+
+if TYPE_CHECKING:
+    import mcp.types as mcp_types
+    from mcp.server import Server, ServerRequestContext
+    from starlette.applications import Starlette
+
+__all__ = ["PlanToolServer", "serve_mcp"]
+
+RESULT = "result"
+"""The property holding a plan's output when it is not a JSON object."""
+
+_PROGRESS_EVERY = 0.1
+"""Seconds between progress notifications (a map of thousands of items must not flood the client)."""
+
+
+def _sdk() -> Any:
+    try:
+        import mcp.types
+        from mcp.server import Server
+    except ImportError:  # pragma: no cover - exercised only without the extra
+        raise ConfigError("serve_mcp", "mcp", "the MCP SDK: pip install 'tta-dev-primitives[mcp]'", None) from None
+    return mcp.types, Server
+
+
+def _as_tool(target: object) -> AnyTool:
+    if isinstance(target, Tool):
+        return target
+    if isinstance(target, (Plan, Node)) or callable(target):
+        return tool(target)
+    raise ConfigError("serve_mcp", "targets", "compiled plans, nodes, functions or tools", target)
+
+
+def _output_schema(out_type: object, name: str) -> tuple[dict[str, Any] | None, bool]:
+    """The JSON Schema of a plan's result as MCP wants it (an object), and whether the value is
+    wrapped in `{"result": ...}`; None when the type has no schema (the result goes as text)."""
+    if out_type is object:
+        return None, False
+    try:
+        schema = type_schema(out_type, where=f"MCP tool {name!r}").schema
+    except Exception:  # no schema for this type: the result goes as text only
+        return None, False
+    return object_schema(schema, wrap=RESULT)
+
+
+class PlanToolServer:
+    """An MCP server whose tools run compiled plans (`serve_mcp` builds and runs one)."""
+
+    def __init__(self, targets: Iterable[object], *, name: str = "tta-primitives", version: str = __version__) -> None:
+        types, server_class = _sdk()
+        self._types = types
+        self.tools: dict[str, AnyTool] = {}
+        self._outputs: dict[str, tuple[dict[str, Any] | None, bool]] = {}
+        for target in targets:
+            built = _as_tool(target)
+            if built.name in self.tools:
+                raise ConfigError("serve_mcp", "targets", "tools with distinct names", built.name)
+            self.tools[built.name] = built
+            self._outputs[built.name] = _output_schema(_plan_of(built).output_type, built.name)
+        if not self.tools:
+            raise ConfigError("serve_mcp", "targets", "at least one plan or tool", [])
+        self.server: Server[Any] = server_class(name, version=version, on_list_tools=self._list_tools, on_call_tool=self._call_tool)
+
+    def definitions(self) -> list[mcp_types.Tool]:
+        """The tools as `tools/list` describes them."""
+        types = self._types
+        result = []
+        for name, served in self.tools.items():
+            spec = json.loads(served.spec().parameters)
+            output, _ = self._outputs[name]
+            result.append(types.Tool(name=name, description=served.spec().description, input_schema=spec, output_schema=output))
+        return result
+
+    async def _list_tools(self, ctx: ServerRequestContext[Any], params: object) -> mcp_types.ListToolsResult:
+        return self._types.ListToolsResult(tools=self.definitions())  # type: ignore[no-any-return]
+
+    def _error(self, text: str) -> mcp_types.CallToolResult:
+        types = self._types
+        return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True)  # type: ignore[no-any-return]
+
+    async def _call_tool(self, ctx: ServerRequestContext[Any], params: mcp_types.CallToolRequestParams) -> mcp_types.CallToolResult:
+        served = self.tools.get(params.name)
+        if served is None:
+            return self._error(f"unknown tool {params.name!r}; this server has {sorted(self.tools)}")
+        try:
+            value = served.parse(params.arguments or {})
+        except ToolArgumentsError as error:
+            return self._error(str(error))
+        try:
+            result = await self._run(served, value, ctx)
+        except Exception as error:  # cancellation (the client's) propagates: the run is cancelled
+            return self._error(f"{type(error).__name__}: {error}")
+        return self._result(served.name, result)
+
+    async def _run(self, served: AnyTool, value: object, ctx: ServerRequestContext[Any]) -> object:
+        """Run the tool's plan, reporting finished nodes as progress (throttled)."""
+        plan = _plan_of(served)
+        done, last = 0, 0.0
+        async with plan.events(value) as events:
+            async for event in events:
+                if isinstance(event, NodeFinished):
+                    done += 1
+                    now = time.monotonic()
+                    if now - last >= _PROGRESS_EVERY:
+                        last = now
+                        await ctx.session.report_progress(done, None, f"{event.node}: {event.status}")
+            outcome = await events.result()
+        return outcome
+
+    def _result(self, name: str, result: object) -> mcp_types.CallToolResult:
+        types = self._types
+        try:
+            text = result if isinstance(result, str) else json_text(result)
+        except (TypeError, ValueError) as error:
+            return self._error(f"{name} ran but returned a {type(result).__name__}, which cannot be sent as JSON: {error}")
+        schema, wrapped = self._outputs[name]
+        structured: dict[str, Any] | None = None
+        if schema is not None:
+            decoded = json.loads(json_text(result))
+            structured = {RESULT: decoded} if wrapped else decoded
+        return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=structured)  # type: ignore[no-any-return]
+
+    # -- transports -------------------------------------------------------------------------
+
+    async def run_stdio(self) -> None:
+        """Serve on this process's standard input and output until the client disconnects."""
+        from mcp.server.stdio import stdio_server
+
+        async with stdio_server() as (read_stream, write_stream):
+            await self.server.run(read_stream, write_stream, self.server.create_initialization_options())
+
+    def http_app(self, *, host: str = "127.0.0.1") -> Starlette:
+        """A Starlette app serving streamable HTTP at `/mcp` (run it with any ASGI server)."""
+        return self.server.streamable_http_app(host=host)
+
+    async def run_http(self, *, host: str = "127.0.0.1", port: int = 8000) -> None:
+        """Serve streamable HTTP at `http://host:port/mcp` (asyncio only: uvicorn's loop)."""
+        import uvicorn
+
+        config = uvicorn.Config(self.http_app(host=host), host=host, port=port, log_level="warning")
+        await uvicorn.Server(config).serve()
+
+
+def _plan_of(served: AnyTool) -> Plan[Any, Any]:
+    plan = getattr(served, "plan", None)
+    if not isinstance(plan, Plan):
+        raise ConfigError(f"MCP tool {served.name!r}", "plan", "a tool with a compiled plan (see tool())", plan)
+    return plan
+
+
+async def serve_mcp(
+    targets: Sequence[object] | Mapping[str, object],
+    *,
+    transport: Literal["stdio", "http"] = "stdio",
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    name: str = "tta-primitives",
+) -> None:
+    """Serve `targets` (compiled plans, nodes, functions or `tool()`s; a mapping names them) as
+    MCP tools over stdio (the default, for clients that start this process) or streamable HTTP
+    (on 127.0.0.1 unless `host` says otherwise), until the transport closes."""
+    if isinstance(targets, Mapping):
+        built = [tool(t, name=key) if not isinstance(t, Tool) else t for key, t in targets.items()]  # type: ignore[call-overload]
+    else:
+        built = list(targets)
+    server = PlanToolServer(built, name=name)
+    if transport == "stdio":
+        await server.run_stdio()
+    elif transport == "http":
+        await server.run_http(host=host, port=port)
+    else:
+        raise ConfigError("serve_mcp", "transport", "'stdio' or 'http'", transport)

@@ -1,0 +1,140 @@
+"""MCP both ways, against the official SDK: its client against our server (a stdio subprocess
+started through the CLI, and streamable HTTP on 127.0.0.1), and our client against a server
+written with the SDK alone."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+import pytest
+from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+from tests.fixtures.mcp_servers import serving, sdk_server
+from tta_dev_primitives import FakeChatModel, ToolCall, agent, compile, node
+from tta_dev_primitives.mcp import MCPToolError, PlanToolServer, mcp_tool, mcp_tools
+
+pytestmark = pytest.mark.anyio
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Numbers:
+    a: float
+    b: float
+
+
+@dataclass(frozen=True)
+class Sum:
+    total: float
+
+
+def _stdio(*targets: str) -> StdioServerParameters:
+    return StdioServerParameters(command=sys.executable, args=["-m", "tta_dev_primitives.cli", "mcp", "serve", *targets], cwd=str(ROOT))
+
+
+async def test_the_sdk_client_uses_our_plans_over_stdio() -> None:
+    params = _stdio("examples/mcp_tools.py:add", "examples/mcp_tools.py:count", "examples/mcp_tools.py:explode")
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        tools = {t.name: t for t in (await session.list_tools()).tools}
+        assert sorted(tools) == ["add", "count", "explode"]
+        assert tools["add"].input_schema["required"] == ["a", "b"]
+        assert tools["add"].output_schema == {
+            "type": "object", "title": "Sum", "properties": {"total": {"type": "number"}}, "required": ["total"],
+        }
+        assert tools["count"].output_schema == {"type": "object", "properties": {"result": {"type": "integer"}}, "required": ["result"]}
+
+        result = await session.call_tool("add", {"a": 1, "b": 2.5})
+        assert not result.is_error and result.structured_content == {"total": 3.5}
+
+        bad = await session.call_tool("add", {"a": "one"})
+        assert bad.is_error and "add" in bad.content[0].text and "$.a" in bad.content[0].text  # type: ignore[union-attr]
+
+        failed = await session.call_tool("explode", {"input": "why"})
+        assert failed.is_error and "RuntimeError: exploded: why" in failed.content[0].text  # type: ignore[union-attr]
+
+        progress: list[tuple[float, str | None]] = []
+
+        async def on_progress(done: float, total: float | None, message: str | None) -> None:
+            progress.append((done, message))
+
+        counted = await session.call_tool("count", {"input": 40}, progress_callback=on_progress)
+        assert counted.structured_content == {"result": 40}
+        assert progress and all(b[0] > a[0] for a, b in zip(progress, progress[1:]))  # increasing, throttled
+        assert any(message and message.startswith("tick: ok") for _, message in progress)
+
+
+def _slow_server(finished: list[str], started: anyio.Event) -> PlanToolServer:
+    @node
+    async def slow(seconds: float) -> str:
+        """Wait, then answer."""
+        started.set()
+        try:
+            await anyio.sleep(seconds)
+        except BaseException:
+            finished.append("cancelled")
+            raise
+        finished.append("done")
+        return "slept"
+
+    @node
+    def add(numbers: Numbers) -> Sum:
+        """Add two numbers."""
+        return Sum(numbers.a + numbers.b)
+
+    return PlanToolServer([compile(slow), compile(add)])
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # uvicorn runs on asyncio
+async def test_the_sdk_client_over_streamable_http_and_cancelling_a_call_cancels_the_run() -> None:
+    finished: list[str] = []
+    started = anyio.Event()
+    server = _slow_server(finished, started)
+    async with serving(server.http_app()) as url:
+        async with streamable_http_client(url) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            assert (await session.call_tool("add", {"a": 2, "b": 3})).structured_content == {"total": 5}
+            with anyio.move_on_after(30):
+                async with anyio.create_task_group() as group:
+
+                    async def call() -> None:
+                        await session.call_tool("slow", {"input": 60})
+
+                    group.start_soon(call)
+                    await started.wait()
+                    group.cancel_scope.cancel()  # the client gives up: the SDK tells the server
+            with anyio.fail_after(10):
+                while not finished:
+                    await anyio.sleep(0.01)  # the server's cancellation arrives over HTTP
+            assert finished == ["cancelled"]
+            assert (await session.call_tool("add", {"a": 1, "b": 1})).structured_content == {"total": 2}  # still serving
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_our_client_uses_a_server_written_with_the_sdk() -> None:
+    async with serving(sdk_server().streamable_http_app(host="127.0.0.1")) as url:
+        async with mcp_tools(url) as tools:
+            by_name = {t.name: t for t in tools}
+            assert sorted(by_name) == ["add", "fail"]
+            assert by_name["add"].description == "Add two numbers."
+            assert await by_name["add"].plan.run({"a": 1, "b": 2}) == {"total": 3}
+            invalid = await by_name["add"].invoke({"a": "x", "b": 1})  # checked against the server's schema first
+            assert invalid.is_error and "'x' is not of type 'number'" in (invalid.error or "")
+            with pytest.raises(MCPToolError, match="the tool broke"):
+                await by_name["fail"].plan.run({})
+
+            # an agent calls the remote tool like any other
+            model = FakeChatModel(script=[[ToolCall("1", "add", '{"a": 20, "b": 22}')], "The total is 42."])
+            answer = await compile(agent(model, [by_name["add"]], max_turns=3)).run("What is 20 + 22?")
+            assert "42" in answer
+            assert '"total":42' in model.requests[1].messages[-1].content  # the remote result reached the model
+
+        async with streamable_http_client(url) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            typed = await mcp_tool(session, "add", args=Numbers, result=Sum)
+            assert await typed.plan.run(Numbers(1.5, 2)) == Sum(3.5)
