@@ -298,3 +298,34 @@ def test_configuring_tracing_again_replaces_the_installed_hook() -> None:
     finally:
         assert second is not None
         uninstall_hook(second)
+
+
+async def test_spans_carry_openinference_kinds_and_usage(traced: tuple[TracingHook, InMemorySpanExporter]) -> None:
+    """Phoenix-style backends recognise model calls, tools and agents by OpenInference's span
+    kind; token usage and the model's name also go under OpenInference's names."""
+    from openinference.semconv.trace import SpanAttributes
+
+    from tta_dev_primitives import FakeChatModel, ToolCall, agent, tool
+    from tta_dev_primitives.observability.semconv import SPAN_KIND
+
+    assert SPAN_KIND == SpanAttributes.OPENINFERENCE_SPAN_KIND
+    hook, exporter = traced
+
+    def weather(city: str) -> str:
+        """The weather in a city."""
+        return f"sunny in {city}"
+
+    model = FakeChatModel("fake-small", script=[[ToolCall("1", "weather", '{"input": "Paris"}')], "It is sunny."])
+    bot = agent(model, [tool(weather)], max_turns=3).named("weather bot")
+    assert await compile(bot).with_hooks(hook).run("Weather in Paris?", context=RunContext(session_id="s-1")) == "It is sunny."
+    spans = exporter.get_finished_spans()
+    kinds = {s.name: (s.attributes or {}).get(SPAN_KIND) for s in spans}
+    assert kinds["weather bot"] == "AGENT" and kinds["weather"] == "TOOL"
+    llm_spans = [s for s in spans if (s.attributes or {}).get(SPAN_KIND) == "LLM"]
+    assert len(llm_spans) == 2  # one per turn
+    usage = llm_spans[0].attributes or {}
+    assert usage[SpanAttributes.LLM_MODEL_NAME] == "fake-small"
+    assert usage[SpanAttributes.LLM_TOKEN_COUNT_TOTAL] == usage[SpanAttributes.LLM_TOKEN_COUNT_PROMPT] + usage[SpanAttributes.LLM_TOKEN_COUNT_COMPLETION]
+    assert {kinds[n] for n in kinds if kinds[n] not in ("AGENT", "TOOL", "LLM")} == {"CHAIN"}
+    assert all((s.attributes or {}).get(SpanAttributes.SESSION_ID) == "s-1" for s in spans)
+    assert not any(SpanAttributes.INPUT_VALUE in (s.attributes or {}) for s in spans)  # content is not recorded

@@ -20,11 +20,12 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextvars import ContextVar
 from types import ModuleType
-from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, cast
 
 from ..context import RunContext, _current
 from ..executor.hooks import Hook, NodeInfo, RunInfo, install_hook, uninstall_hook
 from ._support import optional, warn_once
+from .semconv import SPAN_KIND
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
@@ -47,11 +48,43 @@ R = TypeVar("R")
 _pending_run: ContextVar[RunInfo | None] = ContextVar("tta_pending_run", default=None)
 
 
+def _openinference() -> tuple[Any, Any] | None:
+    """OpenInference's published attribute names and span kinds, if installed (extra `otel`)."""
+    try:
+        from openinference.semconv.trace import OpenInferenceSpanKindValues, SpanAttributes
+    except ImportError:
+        return None
+    return SpanAttributes, OpenInferenceSpanKindValues
+
+
+_OI = _openinference()
+
+
 def _attributes(node: NodeInfo, ctx: RunContext) -> dict[str, object]:
     attributes: dict[str, object] = {**node.attributes, "workflow.correlation_id": ctx.correlation_id}
     if ctx.workflow_id is not None:
         attributes["workflow.id"] = ctx.workflow_id
+    if _OI is not None:
+        _openinference_attributes(attributes, ctx)
     return attributes
+
+
+def _openinference_attributes(attributes: dict[str, object], ctx: RunContext) -> None:
+    """OpenInference's view of a node beside the OpenTelemetry GenAI one: its span kind (a model
+    call is LLM, a node marked as a tool or agent is TOOL or AGENT, the rest CHAIN), the model's
+    name and provider, and the session id, so Phoenix-style backends recognise the spans."""
+    names, kinds = _OI  # type: ignore[misc]
+    if SPAN_KIND not in attributes:
+        llm = "gen_ai.operation.name" in attributes
+        attributes[names.OPENINFERENCE_SPAN_KIND] = (kinds.LLM if llm else kinds.CHAIN).value
+    model = attributes.get("gen_ai.request.model")
+    if model is not None:
+        attributes[names.LLM_MODEL_NAME] = model
+    provider = attributes.get("gen_ai.provider.name")
+    if provider is not None:
+        attributes[names.LLM_PROVIDER] = provider
+    if ctx.session_id is not None:
+        attributes[names.SESSION_ID] = ctx.session_id
 
 
 class _SpanState:
@@ -308,14 +341,24 @@ def record_llm_usage(
     span = trace.get_current_span()
     if not span.is_recording():  # no tracing: skip the attribute calls (agents call this per turn)
         return
-    for key, value in (
+    pairs: list[tuple[str, object]] = [
         ("gen_ai.operation.name", operation),
         ("gen_ai.provider.name", provider),
         ("gen_ai.request.model", model),
         ("gen_ai.response.model", response_model),
         ("gen_ai.usage.input_tokens", input_tokens),
         ("gen_ai.usage.output_tokens", output_tokens),
-    ):
+    ]
+    if _OI is not None:  # the same usage under OpenInference's names
+        names = _OI[0]
+        total = input_tokens + output_tokens if input_tokens is not None and output_tokens is not None else None
+        pairs += [
+            (names.LLM_TOKEN_COUNT_PROMPT, input_tokens),
+            (names.LLM_TOKEN_COUNT_COMPLETION, output_tokens),
+            (names.LLM_TOKEN_COUNT_TOTAL, total),
+            (names.LLM_MODEL_NAME, response_model or model),
+        ]
+    for key, value in pairs:
         if value is not None:
             span.set_attribute(key, value)
 

@@ -19,6 +19,7 @@ from typing_extensions import Never
 import attrs
 
 from ...compiler.compile import compile
+from ...observability.semconv import SPAN_KIND
 from ...compiler.plan import Plan
 from ...compiler.types import format_type
 from ...dsl.core import Node
@@ -230,6 +231,7 @@ def tool(
         plan = compile(built, state_keys=state_keys)
     label = name if name is not None else plan.name
     check_name("tool", "name", label)
+    built = built.with_attributes(**{SPAN_KIND: "TOOL", "tool.name": label})  # OpenInference: a tool span
     if TOOL_NAME.fullmatch(label) is None:
         raise ConfigError(f"tool {label!r}", "name", "1 to 64 ASCII letters, digits, '_' or '-' (providers reject other names)", label)
     input_type = plan.input_type
