@@ -87,7 +87,25 @@ def _slow_server(finished: list[str], started: anyio.Event) -> PlanToolServer:
         """Add two numbers."""
         return Sum(numbers.a + numbers.b)
 
-    return PlanToolServer([compile(slow), compile(add)])
+    class Odd(BaseException):
+        pass
+
+    @node
+    def odd(x: int) -> int:
+        """Raises a BaseException that is no cancellation."""
+        raise Odd("strange")
+
+    @node
+    def ratio(x: int) -> float:
+        """Returns NaN, which JSON cannot carry."""
+        return float("nan")
+
+    @node
+    def double(x: int) -> int:
+        """Twice x."""
+        return 2 * x
+
+    return PlanToolServer({"slow": compile(slow), "add": compile(add), "odd": compile(odd), "ratio": compile(ratio), "twice": compile(double)})
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])  # uvicorn runs on asyncio
@@ -113,6 +131,17 @@ async def test_the_sdk_client_over_streamable_http_and_cancelling_a_call_cancels
                     await anyio.sleep(0.01)  # the server's cancellation arrives over HTTP
             assert finished == ["cancelled"]
             assert (await session.call_tool("add", {"a": 1, "b": 1})).structured_content == {"total": 2}  # still serving
+
+            odd = await session.call_tool("odd", {"input": 1})  # a tool error, and the server goes on
+            assert odd.is_error and "Odd: strange" in odd.content[0].text  # type: ignore[union-attr]
+            nan = await session.call_tool("ratio", {"input": 1})  # not a result that breaks the client's schema check
+            assert nan.is_error and "does not fit its output type" in nan.content[0].text  # type: ignore[union-attr]
+            assert (await session.call_tool("twice", {"input": 4})).structured_content == {"result": 8}
+
+            typed = await mcp_tool(session, "twice", args=int, result=int)  # our wrappers, unwrapped
+            assert await typed.plan.run(21) == 42
+        async with mcp_tools(url) as tools:
+            assert await {t.name: t for t in tools}["twice"].plan.run({"input": 5}) == 10
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])

@@ -164,3 +164,59 @@ def test_original_module_paths_import() -> None:
         imported = importlib.import_module(f"tta_dev_primitives.{module}")
         for name in getattr(imported, "__all__", ()):
             assert hasattr(imported, name), f"{module}.{name}"
+
+
+class IntTotal(OriginalPrimitive[list[int], int]):
+    async def execute(self, input_data: list[int], context: OriginalContext) -> int:
+        return sum(input_data)
+
+
+class Inc(OriginalPrimitive[int, int]):
+    async def execute(self, input_data: int, context: OriginalContext) -> int:
+        return input_data + 1
+
+
+async def test_mocks_and_parallels_feed_typed_steps() -> None:
+    assert await (MockPrimitive("llm", 41) >> Inc()).execute(None, OriginalContext()) == 42
+    assert await ((Inc() | Inc() | Inc()) >> IntTotal()).execute(1, OriginalContext()) == 6
+    assert await SequentialPrimitive(primitives=[ParallelPrimitive(primitives=[Inc(), Inc()]), IntTotal()]).execute(1, OriginalContext()) == 4
+    chain = Inc() >> Inc()
+    assert chain.primitives == chain.steps and len(SequentialPrimitive([Inc()]).primitives) == 1
+
+
+async def test_mock_attributes_are_the_originals() -> None:
+    mock = MockPrimitive("llm", "first")
+    mock.return_value = "second"
+    assert await mock.execute("x", OriginalContext()) == "second" and mock.return_value == "second"
+    mock.side_effect = ValueError("down")
+    with pytest.raises(ValueError, match="down"):
+        await mock.execute("x", OriginalContext())
+    assert mock.raise_error is None
+
+
+async def test_original_routing_callables_and_breaker_settings() -> None:
+    from tta_dev_primitives.core.conditional import ConditionalPrimitive
+    from tta_dev_primitives.core.routing import RouterPrimitive
+    from tta_dev_primitives.recovery.circuit_breaker import CircuitBreaker, CircuitOpenError
+
+    router = RouterPrimitive({"a": Inc(), "b": Double()}, lambda data, c: "b" if data > 2 else "a", "a")
+    assert await router.execute(5, OriginalContext()) == 10 and await router.execute(1, OriginalContext()) == 2
+    conditional = ConditionalPrimitive(lambda data, wctx: data > 0, Inc())
+    assert await conditional.execute(1, OriginalContext()) == 2 and await conditional.execute(-1, OriginalContext()) == -1
+
+    breaker = CircuitBreaker(failure_threshold=2, recovery_timeout=30.0, expected_exception=ValueError)
+    failing = MockPrimitive("flaky", side_effect=ValueError("no"))
+    guarded = compile(failing.guard(breaker))
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            await guarded.run(1)
+    with pytest.raises(CircuitOpenError):
+        await guarded.run(1)
+    assert failing.call_count == 2
+
+
+def test_original_saga_spelling_names_the_new_one() -> None:
+    from tta_dev_primitives.recovery.compensation import SagaPrimitive
+
+    with pytest.raises(ConfigError, match=r"Saga\(\)\.add_step\(forward, rollback=compensation\)"):
+        SagaPrimitive(Inc(), Inc())

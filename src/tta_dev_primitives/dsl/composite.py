@@ -57,6 +57,11 @@ class Chain(Node[In, Out]):
             cached = self._steps = tuple(self._items[: self._count])
         return cached
 
+    @property
+    def primitives(self) -> tuple[AnyNode, ...]:
+        """The steps, under the original package's name (its `a >> b` was a SequentialPrimitive)."""
+        return self.steps
+
     def _open(self) -> bool:
         """Whether `>>` may extend this chain in place of nesting it: a plain chain with no name
         or declarations of its own (those make it a node the user refers to)."""

@@ -14,13 +14,14 @@ cancels the request: the SDK tells the server.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ..compiler.compile import compile
 from ..dsl.function import node
 from ..errors import ConfigError, PrimitivesError
-from ..stdlib.llm.schema import SchemaMismatch, TypeSchema, msgspec_module, object_schema, type_schema
+from ..stdlib.llm.schema import WRAPPED, SchemaMismatch, TypeSchema, json_text, object_schema, type_schema
 from ..stdlib.llm.tools import Tool
 
 if TYPE_CHECKING:
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
     from mcp.types import Tool as RemoteTool
 
 __all__ = ["MCPToolError", "mcp_tool", "mcp_tools"]
+
+RESULT = "result"
+"""The property MCP servers put a non-object result in (as `tta_dev_primitives.mcp.server` does)."""
 
 A = TypeVar("A")
 R = TypeVar("R")
@@ -47,11 +51,21 @@ def _text(result: CallToolResult) -> str:
     return "\n".join(getattr(block, "text", "") for block in result.content if getattr(block, "type", None) == "text")
 
 
-def _payload(name: str, result: CallToolResult) -> object:
+def _wraps_result(output_schema: Mapping[str, Any] | None) -> bool:
+    """Whether a tool's output schema is MCP's wrapper for a non-object result,
+    `{"result": ...}` (as our server and the SDK's own servers write it)."""
+    if not output_schema:
+        return False
+    properties = output_schema.get("properties") or {}
+    return list(properties) == [RESULT] and output_schema.get("required") == [RESULT]
+
+
+def _payload(name: str, result: CallToolResult, unwrap: bool) -> object:
     if result.is_error:
         raise MCPToolError(name, _text(result) or "(no message)")
     if result.structured_content is not None:
-        return result.structured_content
+        content = result.structured_content
+        return content[RESULT] if unwrap and RESULT in content else content
     return _text(result)
 
 
@@ -86,9 +100,10 @@ async def _find(session: ClientSession, name: str) -> RemoteTool:
 def _remote_tool(session: ClientSession, remote: RemoteTool) -> Tool[dict[str, object], object]:
     name = remote.name
     schema: dict[str, Any] = dict(remote.input_schema or {"type": "object", "properties": {}})
+    unwrap = _wraps_result(remote.output_schema)
 
     async def call(arguments: dict[str, object]) -> object:
-        return _payload(name, await session.call_tool(name, arguments))
+        return _payload(name, await session.call_tool(name, arguments), unwrap)
 
     call.__name__ = call.__qualname__ = name
     built = node(call).named(name)
@@ -106,12 +121,14 @@ async def mcp_tool(session: ClientSession, name: str, *, args: type[Any] | None 
     remote = await _find(session, name)
     if args is None and result is None:
         return _remote_tool(session, remote)
-    msgspec = msgspec_module()
     validator = type_schema(args, where=f"mcp_tool({name!r})") if args is not None else _dict_validator(name, dict(remote.input_schema))
     output = type_schema(result, where=f"mcp_tool({name!r})") if result is not None else None
+    unwrap = _wraps_result(remote.output_schema)
+    parameters, wrapped = object_schema(validator.schema) if args is not None else (dict(remote.input_schema), False)
 
     async def call(arguments: Any) -> Any:
-        payload = _payload(name, await session.call_tool(name, msgspec.to_builtins(arguments)))
+        encoded = json.loads(json_text(arguments))  # msgspec's encoding, or pydantic's for its models
+        payload = _payload(name, await session.call_tool(name, {WRAPPED: encoded} if wrapped else encoded), unwrap)
         if output is None:
             return payload
         try:
@@ -122,7 +139,6 @@ async def mcp_tool(session: ClientSession, name: str, *, args: type[Any] | None 
     call.__name__ = call.__qualname__ = name
     call.__annotations__ = {"arguments": args if args is not None else dict[str, object], "return": result if result is not None else object}
     built = node(call).named(name)
-    parameters, wrapped = object_schema(validator.schema) if args is not None else (dict(remote.input_schema), False)
     input_type = args if args is not None else dict[str, object]
     return Tool(name, remote.description or name, compile(built), built, input_type, parameters, wrapped, validator)
 

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import json
 import time
+
+import anyio
+import attrs
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -21,7 +24,7 @@ from ..compiler.plan import Plan
 from ..dsl.core import Node
 from ..errors import ConfigError
 from ..events import NodeFinished
-from ..stdlib.llm.schema import json_text, object_schema, type_schema
+from ..stdlib.llm.schema import SchemaMismatch, TypeSchema, json_text, object_schema, type_schema
 from ..stdlib.llm.tools import AnyTool, Tool, ToolArgumentsError, tool
 
 if TYPE_CHECKING:
@@ -70,17 +73,20 @@ def _output_schema(out_type: object, name: str) -> tuple[dict[str, Any] | None, 
 class PlanToolServer:
     """An MCP server whose tools run compiled plans (`serve_mcp` builds and runs one)."""
 
-    def __init__(self, targets: Iterable[object], *, name: str = "tta-primitives", version: str = __version__) -> None:
+    def __init__(self, targets: Iterable[object] | Mapping[str, object], *, name: str = "tta-primitives", version: str = __version__) -> None:
         types, server_class = _sdk()
         self._types = types
         self.tools: dict[str, AnyTool] = {}
         self._outputs: dict[str, tuple[dict[str, Any] | None, bool]] = {}
-        for target in targets:
+        self._checks: dict[str, TypeSchema] = {}
+        for target in _named(targets):
             built = _as_tool(target)
             if built.name in self.tools:
                 raise ConfigError("serve_mcp", "targets", "tools with distinct names", built.name)
             self.tools[built.name] = built
             self._outputs[built.name] = _output_schema(_plan_of(built).output_type, built.name)
+            if self._outputs[built.name][0] is not None:
+                self._checks[built.name] = type_schema(_plan_of(built).output_type, where=f"MCP tool {built.name!r}")
         if not self.tools:
             raise ConfigError("serve_mcp", "targets", "at least one plan or tool", [])
         self.server: Server[Any] = server_class(name, version=version, on_list_tools=self._list_tools, on_call_tool=self._call_tool)
@@ -112,7 +118,9 @@ class PlanToolServer:
             return self._error(str(error))
         try:
             result = await self._run(served, value, ctx)
-        except Exception as error:  # cancellation (the client's) propagates: the run is cancelled
+        except (anyio.get_cancelled_exc_class(), KeyboardInterrupt, SystemExit):
+            raise  # the client's cancellation (the run is cancelled), or the process is stopping
+        except BaseException as error:  # any other failure is the tool's, and the server goes on
             return self._error(f"{type(error).__name__}: {error}")
         return self._result(served.name, result)
 
@@ -140,7 +148,11 @@ class PlanToolServer:
         schema, wrapped = self._outputs[name]
         structured: dict[str, Any] | None = None
         if schema is not None:
-            decoded = json.loads(json_text(result))
+            decoded: Any = json.loads(text) if not isinstance(result, str) else result
+            try:  # what the client will check against the output schema: a plan that returned
+                self._checks[name].convert(decoded)  # something else (or NaN) is a tool error, not a protocol one
+            except SchemaMismatch as error:
+                return self._error(f"{name} returned a value that does not fit its output type: {error}")
             structured = {RESULT: decoded} if wrapped else decoded
         return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=structured)  # type: ignore[no-any-return]
 
@@ -165,6 +177,16 @@ class PlanToolServer:
         await uvicorn.Server(config).serve()
 
 
+def _named(targets: Iterable[object] | Mapping[str, object]) -> list[object]:
+    """The targets, a mapping's keys naming its tools."""
+    if not isinstance(targets, Mapping):
+        return list(targets)
+    named: list[object] = []
+    for key, target in targets.items():
+        named.append(attrs.evolve(target, name=key) if isinstance(target, Tool) else tool(target, name=key))  # type: ignore[arg-type]
+    return named
+
+
 def _plan_of(served: AnyTool) -> Plan[Any, Any]:
     plan = getattr(served, "plan", None)
     if not isinstance(plan, Plan):
@@ -183,11 +205,7 @@ async def serve_mcp(
     """Serve `targets` (compiled plans, nodes, functions or `tool()`s; a mapping names them) as
     MCP tools over stdio (the default, for clients that start this process) or streamable HTTP
     (on 127.0.0.1 unless `host` says otherwise), until the transport closes."""
-    if isinstance(targets, Mapping):
-        built = [tool(t, name=key) if not isinstance(t, Tool) else t for key, t in targets.items()]  # type: ignore[call-overload]
-    else:
-        built = list(targets)
-    server = PlanToolServer(built, name=name)
+    server = PlanToolServer(targets, name=name)
     if transport == "stdio":
         await server.run_stdio()
     elif transport == "http":

@@ -19,12 +19,16 @@ from ..dsl.introspect import CallableInfo, inspect_callable
 from ..dsl.core import Node
 from ..dsl.types import UNKNOWN, TypeExpr
 
+if typing.TYPE_CHECKING:
+    from .flow.parallel import ParallelPrimitive
+
 __all__ = ["InstrumentedPrimitive", "LambdaPrimitive", "WorkflowContext", "WorkflowPrimitive"]
 
 T = TypeVar("T", contravariant=True)
 U = TypeVar("U", covariant=True)
 A = TypeVar("A")
 B = TypeVar("B")
+C = TypeVar("C")
 
 
 class WorkflowPrimitive(Node[T, U], abc.ABC):
@@ -53,8 +57,9 @@ class WorkflowPrimitive(Node[T, U], abc.ABC):
     def name(self, value: str) -> None:
         self._set_name(value)
 
-    def __or__(self, other: Node[T, object]) -> Node[T, list[object]]:
-        """`a | b | c`: one flat ParallelPrimitive of the operands, with list results."""
+    def __or__(self: WorkflowPrimitive[A, B], other: Node[A, C]) -> ParallelPrimitive[A, list[B | C]]:
+        """`a | b | c`: one flat ParallelPrimitive of the operands, with list results (of the
+        union of their result types)."""
         from .flow.parallel import ParallelPrimitive
 
         def operands(side: object) -> tuple[object, ...]:
@@ -62,7 +67,7 @@ class WorkflowPrimitive(Node[T, U], abc.ABC):
                 return side.branches
             return (side,)
 
-        return ParallelPrimitive([*operands(self), *operands(other)])  # type: ignore[list-item]
+        return ParallelPrimitive([*operands(self), *operands(other)])  # type: ignore[list-item, return-value]
 
 
 def _generic_args(cls: type) -> tuple[TypeExpr, TypeExpr]:
@@ -76,7 +81,10 @@ def _generic_args(cls: type) -> tuple[TypeExpr, TypeExpr]:
 
 
 def execute_types(primitive: WorkflowPrimitive[typing.Never, object]) -> tuple[TypeExpr, TypeExpr]:
-    """In and out types of a primitive from `execute`'s annotations, else its generic base."""
+    """In and out types of a primitive from `execute`'s annotations, else its generic base
+    (unknown, so unchecked, for primitives that declare `_tta_untyped`, such as mocks)."""
+    if getattr(type(primitive), "_tta_untyped", False):
+        return UNKNOWN, UNKNOWN
     generic_in, generic_out = _generic_args(type(primitive))
     try:
         hints = typing.get_type_hints(getattr(type(primitive), getattr(type(primitive), "_tta_typed_method", "execute")))
@@ -160,6 +168,21 @@ class LambdaPrimitive(WorkflowPrimitive[T, U], Generic[T, U]):
 @lowering(LambdaPrimitive)
 def _lower_lambda(node: LambdaPrimitive[typing.Never, object], lw: Lowerer) -> Op:
     return call_op(node, lw, node.fn, node.info)
+
+
+def seed_callable(obj: object, *, where: str) -> Node[typing.Never, object]:
+    """A node as it is; a plain callable as a node, like `node()`, except that a second
+    parameter is the context whatever its name (`lambda data, c: ...`), as the original package
+    called conditions, selectors and routers with `(input, context)`."""
+    from ..dsl.function import as_node
+    from ..errors import BuildError
+
+    try:
+        return as_node(obj, where=where)
+    except BuildError:
+        if not callable(obj):
+            raise
+        return LambdaPrimitive(obj)
 
 
 class InstrumentedPrimitive(WorkflowPrimitive[T, U]):

@@ -7,6 +7,7 @@ use) and runs the plan.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypeVar
 
 from ..compiler.plan import Plan
@@ -14,10 +15,11 @@ from ..dsl.core import seed_plan
 from ..context import RunContext
 from .base import WorkflowPrimitive
 
-__all__ = ["CompiledPrimitive"]
+__all__ = ["CompiledPrimitive", "one_list"]
 
 T = TypeVar("T", contravariant=True)
 U = TypeVar("U", covariant=True)
+S = TypeVar("S")
 
 
 class CompiledPrimitive(WorkflowPrimitive[T, U]):
@@ -36,3 +38,14 @@ class CompiledPrimitive(WorkflowPrimitive[T, U]):
         return await seed_plan(self).run(input_data, context=context)
 
 
+
+
+def one_list(owner: str, field: str, given: Sequence[S] | None, original: Sequence[S] | None) -> Sequence[S]:
+    """`field`, or the original package's `primitives=` for it (exactly one of them)."""
+    if (given is None) == (original is None):
+        from ..errors import ConfigError
+
+        raise ConfigError(owner, field, f"a list of primitives, as {field}= or the original's primitives= (one of them)", (given, original))
+    chosen = given if given is not None else original
+    assert chosen is not None
+    return chosen

@@ -8,6 +8,7 @@ from typing import Never, TypeVar
 from ...dsl.composite import BranchNode
 from ...dsl.core import Node
 from ...dsl.function import FunctionNode
+from ..base import seed_callable
 from ..compiled import CompiledPrimitive
 
 __all__ = ["Conditional", "ConditionalPrimitive"]
@@ -40,7 +41,7 @@ class ConditionalPrimitive(BranchNode[In, Out], CompiledPrimitive[In, Out]):
         name: str | None = None,
     ) -> None:
         otherwise = else_primitive if else_primitive is not None else FunctionNode(passthrough)
-        BranchNode.__init__(self, condition, then_primitive, otherwise, name=name)  # type: ignore[arg-type]
+        BranchNode.__init__(self, seed_callable(condition, where="Conditional condition"), then_primitive, otherwise, name=name)  # type: ignore[arg-type]
 
 
 Conditional = ConditionalPrimitive

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Never, TypeVar
+from typing import TYPE_CHECKING, Never, TypeVar
 
+from ...compiler.types import union_of
 from ...dsl.composite import ParallelNode
+from ...dsl.types import UNKNOWN
 from ...dsl.core import Node
-from ..compiled import CompiledPrimitive
+from ..compiled import CompiledPrimitive, one_list
 
 __all__ = ["Parallel", "ParallelPrimitive", "results_list"]
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
 
 Branch = Node[Never, object] | Callable[..., object]
 
@@ -20,6 +25,15 @@ Branch = Node[Never, object] | Callable[..., object]
 def results_list(*results: object) -> list[object]:
     """The seed's result shape: branch results as a list, in branch order."""
     return list(results)
+
+
+def _list_of_branch_types(branch_types: list[object]) -> object:
+    """The type of `results_list`'s list: the union of the branches' result types."""
+    element = union_of(branch_types)
+    return UNKNOWN if element is UNKNOWN else list[element]  # type: ignore[valid-type]
+
+
+results_list.tta_result_type = _list_of_branch_types  # type: ignore[attr-defined]  # read by the compiler
 
 
 class ParallelPrimitive(ParallelNode[In, Out], CompiledPrimitive[In, Out]):
@@ -30,9 +44,26 @@ class ParallelPrimitive(ParallelNode[In, Out], CompiledPrimitive[In, Out]):
     results use `parallel(a, b)`.
     """
 
-    def __init__(self: ParallelPrimitive[object, list[object]], branches: Sequence[Branch], *, name: str | None = None) -> None:
-        ParallelNode.__init__(self, tuple(branches), combiner=results_list, name=name)  # type: ignore[arg-type]
+    def __init__(
+        self: ParallelPrimitive[object, list[object]],
+        branches: Sequence[Branch] | None = None,
+        *,
+        name: str | None = None,
+        primitives: Sequence[Branch] | None = None,
+    ) -> None:
+        """`primitives=` is the original package's name for `branches`."""
+        chosen = one_list("ParallelPrimitive", "branches", branches, primitives)
+        ParallelNode.__init__(self, tuple(chosen), combiner=results_list, name=name)  # type: ignore[arg-type]
         self.primitive_type = "parallel"
+
+    @property
+    def primitives(self) -> tuple[object, ...]:
+        """The branches (the original package's name)."""
+        return tuple(self.branches)
+
+    if TYPE_CHECKING:  # `(a | b) | c` is one flat list of three results, not a list within a list
+
+        def __or__(self: ParallelPrimitive[A, list[B]], other: Node[A, C]) -> ParallelPrimitive[A, list[B | C]]: ...
 
 
 Parallel = ParallelPrimitive

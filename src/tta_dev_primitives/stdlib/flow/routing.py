@@ -21,6 +21,7 @@ from ...dsl.core import AnyNode, Node
 from ...dsl.function import FunctionNode, as_node
 from ...errors import ConfigError, PrimitivesError
 from ...executor.emit import Emitter, Step, emitter
+from ..base import seed_callable
 from ..compiled import CompiledPrimitive
 
 __all__ = ["RouteNotFoundError", "RouteObserver", "RouterPrimitive", "Router", "Switch", "SwitchPrimitive"]
@@ -167,7 +168,7 @@ class SwitchPrimitive(RoutingNode[In, Out], CompiledPrimitive[In, Out], Generic[
         name: str | None = None,
     ) -> None:
         RoutingNode.__init__(
-            self, as_node(selector, where="Switch selector"), cases, default=default, owner="Switch", name=name  # type: ignore[arg-type]
+            self, seed_callable(selector, where="Switch selector"), cases, default=default, owner="Switch", name=name  # type: ignore[arg-type]
         )
 
 
@@ -205,9 +206,9 @@ class RouterPrimitive(RoutingNode[In, Out], CompiledPrimitive[In, Out], Generic[
     def __init__(
         self: RouterPrimitive[A, B],
         routes: Mapping[str, Exactly[A, B]],
-        *,
         router_fn: Callable[[A], str] | None = None,
         default: str | None = None,
+        *,
         policy: RoutingPolicy | None = None,
         tier_key: str = "tier",
         name: str | None = None,
@@ -228,7 +229,7 @@ class RouterPrimitive(RoutingNode[In, Out], CompiledPrimitive[In, Out], Generic[
             by_policy.__name__ = f"{type(policy).__name__}.choose"
             selector = FunctionNode(by_policy)
         elif router_fn is not None:
-            selector = as_node(router_fn, where="Router router_fn")
+            selector = seed_callable(router_fn, where="Router router_fn")
         else:
             selector = FunctionNode(tier_selector(tier_key))
         RoutingNode.__init__(

@@ -7,7 +7,7 @@ from typing import Any, Never, TypeVar, overload
 
 from ...dsl.composite import Chain
 from ...dsl.core import Node
-from ..compiled import CompiledPrimitive
+from ..compiled import CompiledPrimitive, one_list
 
 __all__ = ["Sequential", "SequentialPrimitive", "pipe"]
 
@@ -24,8 +24,11 @@ class SequentialPrimitive(Chain[In, Out], CompiledPrimitive[In, Out]):
     the edges between them like any `>>` chain. For a statically typed chain, use `>>`.
     """
 
-    def __init__(self: SequentialPrimitive[object, object], steps: Sequence[Step], *, name: str | None = None) -> None:
-        Chain.__init__(self, tuple(steps), name=name)  # type: ignore[arg-type]
+    def __init__(
+        self: SequentialPrimitive[object, object], steps: Sequence[Step] | None = None, *, name: str | None = None, primitives: Sequence[Step] | None = None
+    ) -> None:
+        """`primitives=` is the original package's name for `steps`."""
+        Chain.__init__(self, tuple(one_list("SequentialPrimitive", "steps", steps, primitives)), name=name)  # type: ignore[arg-type]
 
 
 Sequential = SequentialPrimitive

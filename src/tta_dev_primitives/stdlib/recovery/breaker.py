@@ -77,8 +77,22 @@ class CircuitBreaker(GuardPolicy):
         record_exceptions: tuple[type[BaseException], ...] = (Exception,),
         ignore_exceptions: tuple[type[BaseException], ...] = (),
         clock: Clock = SYSTEM_CLOCK,
+        failure_threshold: int | None = None,
+        recovery_timeout: float | None = None,
+        expected_exception: type[BaseException] | None = None,
     ) -> None:
+        """`failure_threshold`, `recovery_timeout` and `expected_exception` are the original
+        package's settings: open after that many failures in a row (a count window of that
+        size, all failed), try again after `recovery_timeout` seconds with one call, count only
+        `expected_exception`s."""
         owner = f"CircuitBreaker({name!r})"
+        if failure_threshold is not None:
+            window, window_size = "count", check_int(owner, "failure_threshold", failure_threshold, minimum=1)
+            minimum_calls, failure_rate_threshold, permitted_calls_in_half_open = window_size, 1.0, 1
+        if recovery_timeout is not None:
+            wait_in_open = recovery_timeout
+        if expected_exception is not None:
+            record_exceptions = (expected_exception,)
         if window not in ("count", "time"):
             raise ConfigError(owner, "window", "'count' or 'time'", window)
         self.name = name

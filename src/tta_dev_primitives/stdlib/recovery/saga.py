@@ -152,12 +152,23 @@ class SagaPrimitive(CompiledPrimitive[In, Out]):
 
     def __init__(
         self: SagaPrimitive[object, object],
-        *,
+        *original: object,
         compensation_retry: Retry | None = None,
         compensation_timeout: float = DEFAULT_COMPENSATION_TIMEOUT,
         clock: Clock = SYSTEM_CLOCK,
         name: str | None = None,
     ) -> None:
+        if original:  # the original package's SagaPrimitive(forward, compensation)
+            from ...errors import ConfigError
+
+            raise ConfigError(
+                "SagaPrimitive",
+                "forward, compensation",
+                "steps added with Saga().add_step(forward, rollback=compensation) (the rollback gets the step's output, and "
+                "runs when a later step fails), or forward.fallback(compensation) to run compensation on the input when "
+                "forward fails, as the original did",
+                original,
+            )
         self.steps: list[AnyNode] = []
         self._set_name(name)
         self.compensation_retry, self.compensation_timeout, self.clock = _settings(

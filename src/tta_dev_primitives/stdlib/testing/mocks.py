@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ...context import RunContext, WorkflowContext
 from ...dsl.function import FunctionNode
@@ -37,6 +37,10 @@ class _Recorder:
         self.raise_error = raise_error
         self.calls: list[object] = []
         self.contexts: list[RunContext | None] = []
+        self.set_side_effect(side_effect)
+
+    def set_side_effect(self, side_effect: object) -> None:
+        self.side_effect = side_effect
         self._effects: Iterator[object] | None = (
             iter(side_effect) if isinstance(side_effect, Iterable) and not isinstance(side_effect, (str, bytes)) else None
         )
@@ -135,8 +139,35 @@ class _MockApi:
         self._recorder.calls.clear()
         self._recorder.contexts.clear()
 
+    @property
+    def return_value(self) -> object:
+        """What a call returns (when no side_effect decides); assignable, as in the original."""
+        return self._recorder.return_value
 
-class MockPrimitive(_MockApi, WorkflowPrimitive[object, object]):
+    @return_value.setter
+    def return_value(self, value: object) -> None:
+        self._recorder.return_value = value
+
+    @property
+    def side_effect(self) -> object:
+        """A function of the input (and context), an exception, or values one per call; assignable."""
+        return self._recorder.side_effect
+
+    @side_effect.setter
+    def side_effect(self, value: object) -> None:
+        self._recorder.set_side_effect(value)
+
+    @property
+    def raise_error(self) -> BaseException | type[BaseException] | None:
+        """An error every call raises; assignable."""
+        return self._recorder.raise_error
+
+    @raise_error.setter
+    def raise_error(self, value: BaseException | type[BaseException] | None) -> None:
+        self._recorder.raise_error = value
+
+
+class MockPrimitive(_MockApi, WorkflowPrimitive[Any, Any]):  # a double stands for any type (typed: mock_node)
     """A seed-style test double: `MockPrimitive("llm", return_value="hi")`.
 
     `side_effect` may be a function of the input, or of the input and the context as in the
@@ -146,6 +177,7 @@ class MockPrimitive(_MockApi, WorkflowPrimitive[object, object]):
     """
 
     primitive_type = "mock"
+    _tta_untyped = True  # returns whatever it is told to: the edges around it go unchecked
 
     def __init__(
         self,
