@@ -117,13 +117,7 @@ class Channel(Generic[T]):
     async def wait_for_room(self) -> None:
         """Wait while the buffer is full (returns at once when the reader is gone)."""
         while self.full:
-            await checkpoint_if_cancelled()  # see the class docstring
-            waiter = self._new_waiter()
-            self._writers.append(waiter)
-            try:
-                await waiter.wait()
-            finally:
-                _forget(self._writers, waiter)
+            await self._wait(self._writers)
 
     async def send(self, item: T) -> None:
         """Put `item` in the buffer, waiting for room while it is full."""
@@ -155,14 +149,19 @@ class Channel(Generic[T]):
         """The next item, waiting for one; a ready item is returned without a trip through the
         event loop (writers wait after `capacity` items, so the reader yields by then)."""
         while not (self._items or self._closed or self._abandoned):
-            await checkpoint_if_cancelled()  # see the class docstring
-            waiter = self._new_waiter()
-            self._readers.append(waiter)
-            try:
-                await waiter.wait()
-            finally:
-                _forget(self._readers, waiter)
+            await self._wait(self._readers)
         return self.receive_nowait()
+
+    async def _wait(self, waiters: list[_Waiter]) -> None:
+        """Wait until the other side wakes `waiters` (first taking a pending cancellation: see
+        the class docstring)."""
+        await checkpoint_if_cancelled()
+        waiter = self._new_waiter()
+        waiters.append(waiter)
+        try:
+            await waiter.wait()
+        finally:
+            _forget(waiters, waiter)
 
     def abandon(self) -> None:
         """The reader is gone: drop the buffer, and writers get `ClosedResourceError`."""
