@@ -139,11 +139,7 @@ def _lower_chain(node: Chain[typing.Never, object], lw: Lowerer) -> Op:
 def _lower_parallel(node: ParallelNode[typing.Never, object], lw: Lowerer) -> Op:
     ident = op_identity(node, lw)
     branches = tuple(lw.lower(b) for b in node.branches)
-    if node.combiner is None:
-        out = tuple_of([b.out_type for b in branches])
-    else:  # a combiner may say what it makes of its branches' types (the seed's list of results)
-        result_type = getattr(node.combiner, "tta_result_type", None)
-        out = result_type([b.out_type for b in branches]) if result_type is not None else return_type_of(node.combiner)
+    out = tuple_of([b.out_type for b in branches]) if node.combiner is None else return_type_of(node.combiner)
     return ParOp(
         **ident,
         in_type=most_specific(b.in_type for b in branches),

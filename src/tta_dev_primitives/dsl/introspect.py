@@ -101,6 +101,16 @@ def inspect_callable(fn: Callable[..., object], *, where: str, context_second: b
     return _inspect(fn, where=where)
 
 
+def passes_context(fn: Callable[..., object]) -> bool:
+    """Whether the original package's `fn(input, context)` calling convention applies to `fn`
+    (a side effect or key function): it takes two positional parameters, whatever their names."""
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters) >= 2
+
+
 def _inspect(fn: Callable[..., object], *, where: str, context_second: bool = False) -> CallableInfo:
     if not callable(fn):
         raise BuildError(f"{where}: expected a callable (async or sync function), got {type(fn).__name__} {fn!r}")

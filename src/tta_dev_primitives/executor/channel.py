@@ -3,9 +3,9 @@
 
 anyio's memory object stream does the same job portably, but creating one and its events costs
 some 30-60 us on asyncio (generic aliases, per-call backend lookups), more than the rest of a
-`plan.stream()` set-up. This one keeps a deque and at most one waiter per side: an asyncio
-future on asyncio, a trio Event on trio (both cancellable, which is all structured cancellation
-needs of a wait). Its errors are anyio's (`WouldBlock`, `EndOfStream`, `ClosedResourceError`), so
+`plan.stream()` set-up. This one keeps a deque and the tasks waiting on either side, each on
+an asyncio future on asyncio or a trio Event on trio (both cancellable, which is all
+structured cancellation needs of a wait). Its errors are anyio's (`WouldBlock`, `EndOfStream`, `ClosedResourceError`), so
 code written against a memory stream reads the same.
 """
 
@@ -101,7 +101,7 @@ class Channel(Generic[T]):
 
     def send_nowait(self, item: T) -> None:
         """Put `item` in the buffer; `WouldBlock` when it is full."""
-        if len(self._items) >= self._capacity and not (self._abandoned or self._closed):
+        if self.full:
             raise anyio.WouldBlock
         self.force(item)
 

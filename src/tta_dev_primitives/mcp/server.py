@@ -58,16 +58,27 @@ def _as_tool(target: object) -> AnyTool:
     raise ConfigError("serve_mcp", "targets", "compiled plans, nodes, functions or tools", target)
 
 
-def _output_schema(out_type: object, name: str) -> tuple[dict[str, Any] | None, bool]:
-    """The JSON Schema of a plan's result as MCP wants it (an object), and whether the value is
-    wrapped in `{"result": ...}`; None when the type has no schema (the result goes as text)."""
+@attrs.frozen
+class _Output:
+    """A plan's result as MCP carries it: its JSON Schema (an object, as MCP wants), whether
+    the value is wrapped in `{"result": ...}`, and the type's validator (what the client will
+    check against the schema, checked first)."""
+
+    schema: dict[str, Any]
+    wrapped: bool
+    check: TypeSchema
+
+
+def _output(out_type: object, name: str) -> _Output | None:
+    """The output of a tool, or None when its type has no schema (the result goes as text)."""
     if out_type is object:
-        return None, False
+        return None
     try:
-        schema = type_schema(out_type, where=f"MCP tool {name!r}").schema
+        check = type_schema(out_type, where=f"MCP tool {name!r}")
     except Exception:  # no schema for this type: the result goes as text only
-        return None, False
-    return object_schema(schema, wrap=RESULT)
+        return None
+    schema, wrapped = object_schema(check.schema, wrap=RESULT)
+    return _Output(schema, wrapped, check)
 
 
 class PlanToolServer:
@@ -77,16 +88,13 @@ class PlanToolServer:
         types, server_class = _sdk()
         self._types = types
         self.tools: dict[str, AnyTool] = {}
-        self._outputs: dict[str, tuple[dict[str, Any] | None, bool]] = {}
-        self._checks: dict[str, TypeSchema] = {}
+        self._outputs: dict[str, _Output | None] = {}
         for target in _named(targets):
             built = _as_tool(target)
             if built.name in self.tools:
                 raise ConfigError("serve_mcp", "targets", "tools with distinct names", built.name)
             self.tools[built.name] = built
-            self._outputs[built.name] = _output_schema(_plan_of(built).output_type, built.name)
-            if self._outputs[built.name][0] is not None:
-                self._checks[built.name] = type_schema(_plan_of(built).output_type, where=f"MCP tool {built.name!r}")
+            self._outputs[built.name] = _output(_plan_of(built).output_type, built.name)
         if not self.tools:
             raise ConfigError("serve_mcp", "targets", "at least one plan or tool", [])
         self.server: Server[Any] = server_class(name, version=version, on_list_tools=self._list_tools, on_call_tool=self._call_tool)
@@ -97,8 +105,8 @@ class PlanToolServer:
         result = []
         for name, served in self.tools.items():
             spec = json.loads(served.spec().parameters)
-            output, _ = self._outputs[name]
-            result.append(types.Tool(name=name, description=served.spec().description, input_schema=spec, output_schema=output))
+            output = self._outputs[name]
+            result.append(types.Tool(name=name, description=served.spec().description, input_schema=spec, output_schema=None if output is None else output.schema))
         return result
 
     async def _list_tools(self, ctx: ServerRequestContext[Any], params: object) -> mcp_types.ListToolsResult:
@@ -145,15 +153,15 @@ class PlanToolServer:
             text = result if isinstance(result, str) else json_text(result)
         except (TypeError, ValueError) as error:
             return self._error(f"{name} ran but returned a {type(result).__name__}, which cannot be sent as JSON: {error}")
-        schema, wrapped = self._outputs[name]
+        output = self._outputs[name]
         structured: dict[str, Any] | None = None
-        if schema is not None:
+        if output is not None:
             decoded: Any = json.loads(text) if not isinstance(result, str) else result
             try:  # what the client will check against the output schema: a plan that returned
-                self._checks[name].convert(decoded)  # something else (or NaN) is a tool error, not a protocol one
+                output.check.convert(decoded)  # something else (or NaN) is a tool error, not a protocol one
             except SchemaMismatch as error:
                 return self._error(f"{name} returned a value that does not fit its output type: {error}")
-            structured = {RESULT: decoded} if wrapped else decoded
+            structured = {RESULT: decoded} if output.wrapped else decoded
         return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=structured)  # type: ignore[no-any-return]
 
     # -- transports -------------------------------------------------------------------------

@@ -86,12 +86,12 @@ def execute_types(primitive: WorkflowPrimitive[typing.Never, object]) -> tuple[T
     if getattr(type(primitive), "_tta_untyped", False):
         return UNKNOWN, UNKNOWN
     generic_in, generic_out = _generic_args(type(primitive))
+    method = getattr(type(primitive), getattr(type(primitive), "_tta_typed_method", "execute"))  # InstrumentedPrimitive: _execute_impl
     try:
-        hints = typing.get_type_hints(getattr(type(primitive), getattr(type(primitive), "_tta_typed_method", "execute")))
+        hints = typing.get_type_hints(method)
     except Exception:
         hints = {}
-    method = getattr(type(primitive), "_tta_typed_method", "execute")  # InstrumentedPrimitive: _execute_impl
-    params = list(inspect.signature(getattr(type(primitive), method)).parameters)
+    params = list(inspect.signature(method).parameters)
     in_type = hints.get(params[1], UNKNOWN) if len(params) > 1 else UNKNOWN
     out_type = hints.get("return", UNKNOWN)
     return (generic_in if in_type is UNKNOWN else in_type), (generic_out if out_type is UNKNOWN else out_type)

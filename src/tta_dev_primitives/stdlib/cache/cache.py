@@ -28,7 +28,7 @@ import math
 import random
 import threading
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Iterator
 
 import attrs
 
@@ -474,8 +474,7 @@ class Cache(GuardPolicy):
                 if value is not MISSING:
                     self.hits += 1
                     site.emit("on_cache_hit", key_label(key))
-                    for index, chunk in enumerate(split(value)):
-                        site.emit("on_chunk", None, index, chunk)  # replayed by the cache: its chunks
+                    for chunk in _replayed(split, value, site):
                         yield chunk
                     return
                 self.misses += 1
@@ -484,8 +483,7 @@ class Cache(GuardPolicy):
                 if not leader:
                     value = await self._follow(flight, "stream")
                     if value is not MISSING:
-                        for index, chunk in enumerate(split(value)):
-                            site.emit("on_chunk", None, index, chunk)
+                        for chunk in _replayed(split, value, site):
                             yield chunk
                         return
                     continue  # the leading stream was cut short: look again (and maybe lead)
@@ -519,3 +517,10 @@ class Cache(GuardPolicy):
         from .decorator import CachedFunction
 
         return CachedFunction(fn, self)
+
+
+def _replayed(split: Callable[[object], Iterable[object]], value: object, site: GuardSite) -> Iterator[object]:
+    """A stored stream's chunks, each reported to the hooks as the cache node's (a replay)."""
+    for index, chunk in enumerate(split(value)):
+        site.emit("on_chunk", None, index, chunk)
+        yield chunk

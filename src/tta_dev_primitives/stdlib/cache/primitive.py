@@ -7,12 +7,12 @@ of `(input, context)` and its `get_stats()` / `get_hit_rate()` (a percentage) / 
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import TypeVar
 
 from ...context import current_context
 from ...dsl.core import Node
+from ...dsl.introspect import passes_context
 from ..guard import GuardNode
 from .cache import Cache
 from .stores import MemoryStore
@@ -26,13 +26,7 @@ B = TypeVar("B")
 def _input_key(cache_key_fn: Callable[..., object]) -> Callable[[object], object]:
     """The original's key function took `(input, context)`; ours take the input: pass the
     running context when it asks for one."""
-    try:
-        positional = [
-            p for p in inspect.signature(cache_key_fn).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        ]
-    except (TypeError, ValueError):
-        positional = []
-    if len(positional) >= 2:
+    if passes_context(cache_key_fn):
         return lambda x: cache_key_fn(x, current_context())
     return cache_key_fn
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Never, TypeVar
+from typing import TYPE_CHECKING, Any, Never, TypeVar
 
 from ...dsl.composite import ParallelNode
-from ...dsl.types import UNKNOWN
 from ...dsl.core import Node
 from ..compiled import CompiledPrimitive, one_list
 
@@ -21,20 +20,12 @@ C = TypeVar("C")
 Branch = Node[Never, object] | Callable[..., object]
 
 
-def results_list(*results: object) -> list[object]:
-    """The seed's result shape: branch results as a list, in branch order."""
+def results_list(*results: object) -> list[Any]:
+    """The seed's result shape: branch results as a list, in branch order. Typed `list[Any]`
+    for the compiler, which then leaves the edge after it unchecked: the list is made fresh for
+    its consumer, which may take it as `list[object]` as well as `list[Finding]` (a runtime
+    check is invariant, as lists are); mypy types `a | b` as `list[A | B]`."""
     return list(results)
-
-
-def _list_of_branch_types(branch_types: list[object]) -> object:
-    """The type of `results_list`'s list, for the compiler: unknown, so the edge after it is
-    not checked. The list is made fresh for its consumer, which may want it as `list[object]`
-    as well as `list[Finding]` (a runtime check is invariant, as lists are); mypy types `a | b`
-    as `list[A | B]`, and checks the consumer against that."""
-    return UNKNOWN
-
-
-results_list.tta_result_type = _list_of_branch_types  # type: ignore[attr-defined]  # read by the compiler
 
 
 class ParallelPrimitive(ParallelNode[In, Out], CompiledPrimitive[In, Out]):

@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 
 from ...context import RunContext, WorkflowContext
 from ...dsl.function import FunctionNode
+from ...dsl.introspect import passes_context
 from ...executor.reraise import fresh_copy
 from ..base import WorkflowPrimitive
 
@@ -44,6 +45,8 @@ class _Recorder:
         self._effects: Iterator[object] | None = (
             iter(side_effect) if isinstance(side_effect, Iterable) and not isinstance(side_effect, (str, bytes)) else None
         )
+        # the original called side effects with (input, context): so do we, when they take two
+        self._effect_takes_context = callable(side_effect) and passes_context(side_effect)
 
     async def __call__(self, value: object, context: RunContext | None) -> object:
         self.calls.append(value)
@@ -62,7 +65,7 @@ class _Recorder:
         if _is_exception(effect):
             raise _fresh(effect)  # type: ignore[arg-type]
         if callable(effect):
-            result = effect(value, context) if _takes_two(effect) else effect(value)  # the original passed (input, context)
+            result = effect(value, context) if self._effect_takes_context else effect(value)
             return await result if inspect.isawaitable(result) else result
         return self.return_value
 
@@ -71,16 +74,6 @@ class _Recorder:
             raise AssertionError(f"mock {self.name!r} was never called (expected a call with {value!r})")
         if self.calls[-1] != value:
             raise AssertionError(f"mock {self.name!r}: last call was with {self.calls[-1]!r}, expected {value!r}")
-
-
-def _takes_two(fn: Callable[..., object]) -> bool:
-    """Whether `fn` takes (input, context), as the original package's side effects did."""
-    try:
-        parameters = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2 and positional[1].default is inspect.Parameter.empty
 
 
 def _is_exception(value: object) -> bool:
