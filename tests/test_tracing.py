@@ -7,6 +7,7 @@ import logging
 import subprocess
 import sys
 import textwrap
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
@@ -210,16 +211,23 @@ async def test_traceparent_continues_a_trace_from_another_process(traced: tuple[
 
 
 def test_collector_down_never_breaks_a_run(caplog: pytest.LogCaptureFixture) -> None:
+    from tta_dev_primitives.observability import _support
+
+    _support._warned.discard("span-queue-full")  # said once per process: this test must see it
     hook = configure_tracing("tests", otlp_endpoint="http://127.0.0.1:1", set_global=False, install=False, export_timeout_s=0.2, max_queue_size=16)
     assert hook is not None
     plan = compile(node(inc) >> node(inc)).with_hooks(hook)
-    with caplog.at_level(logging.WARNING, logger="tta_dev_primitives.observability"):
+    with caplog.at_level(logging.WARNING):
         for _ in range(50):  # far more spans than the bounded queue holds
             assert plan.run_sync(1) == 3
         hook.provider.force_flush(2000)  # type: ignore[attr-defined]
         hook.provider.shutdown()  # type: ignore[attr-defined]
-    ours = [r for r in caplog.records if r.name == "tta_dev_primitives.observability"]
-    assert len(ours) == 1 and "span export to http://127.0.0.1:1 failed" in ours[0].getMessage()
+    # the exporter's own retry and give-up messages are folded into one warning, and the
+    # processor's "Queue full" (once per dropped span) into one more
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert {r.name for r in warnings} == {"tta_dev_primitives.observability"}, [r.getMessage() for r in warnings]
+    messages = sorted(r.getMessage() for r in warnings)
+    assert len(messages) == 2 and "span export to http://127.0.0.1:1 failed" in messages[0] and "queue is full" in messages[1]
 
 
 def test_without_the_extras_workflows_run_and_one_warning_is_logged() -> None:
@@ -279,12 +287,13 @@ async def test_span_tree_shape_for_each_primitive(traced: tuple[TracingHook, InM
 def test_grpc_collector_down_never_breaks_a_run(caplog: pytest.LogCaptureFixture) -> None:
     hook = configure_tracing("tests", otlp_endpoint="http://127.0.0.1:2", protocol="grpc", set_global=False, install=False, export_timeout_s=0.2)
     assert hook is not None
-    with caplog.at_level(logging.WARNING, logger="tta_dev_primitives.observability"):
+    with caplog.at_level(logging.WARNING):
         assert compile(node(inc)).with_hooks(hook).run_sync(1) == 2
         hook.provider.force_flush(3000)  # type: ignore[attr-defined]
         hook.provider.shutdown()  # type: ignore[attr-defined]
-    ours = [r.getMessage() for r in caplog.records if r.name == "tta_dev_primitives.observability"]
-    assert len(ours) == 1 and "span export to http://127.0.0.1:2 failed" in ours[0]
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.name for r in warnings] == ["tta_dev_primitives.observability"], [r.getMessage() for r in warnings]
+    assert "span export to http://127.0.0.1:2 failed" in warnings[0].getMessage()
 
 
 def test_configuring_tracing_again_replaces_the_installed_hook() -> None:
@@ -329,3 +338,56 @@ async def test_spans_carry_openinference_kinds_and_usage(traced: tuple[TracingHo
     assert {kinds[n] for n in kinds if kinds[n] not in ("AGENT", "TOOL", "LLM")} == {"CHAIN"}
     assert all((s.attributes or {}).get(SpanAttributes.SESSION_ID) == "s-1" for s in spans)
     assert not any(SpanAttributes.INPUT_VALUE in (s.attributes or {}) for s in spans)  # content is not recorded
+
+
+async def test_content_is_recorded_only_when_asked_with_secrets_masked_and_cut() -> None:
+    """record_content puts each node's input and output on its span under OpenInference's names:
+    strings as text, other values as JSON, secret-shaped values masked, long values cut."""
+    from openinference.semconv.trace import SpanAttributes
+
+    from tta_dev_primitives import streaming
+
+    exporter = InMemorySpanExporter()
+    hook = configure_tracing("tests", exporter=exporter, set_global=False, install=False, record_content=True, content_limit=60)
+    assert hook is not None and isinstance(hook, TracingHook)
+
+    def ask(question: str) -> dict[str, object]:
+        return {"question": question, "api_key": "hunter2", "n": 2}
+
+    def answer(request: dict[str, object]) -> str:
+        return f"call with sk-{'a' * 24}"
+
+    @streaming
+    async def spell(text: str) -> AsyncIterator[str]:
+        for word in text.split()[:2]:
+            yield word + " "
+
+    plan = compile(node(ask, name="ask") >> node(answer, name="answer") >> spell, disable="flatten").with_hooks(hook)
+    assert await plan.run("why?") == "call with "
+    spans = by_name(exporter.get_finished_spans())
+    asked = spans["ask"].attributes or {}
+    assert asked[SpanAttributes.INPUT_VALUE] == "why?" and asked[SpanAttributes.INPUT_MIME_TYPE] == "text/plain"
+    assert json.loads(str(asked[SpanAttributes.OUTPUT_VALUE])) == {"question": "why?", "api_key": "***", "n": 2}
+    assert asked[SpanAttributes.OUTPUT_MIME_TYPE] == "application/json"
+    answered = spans["answer"].attributes or {}
+    assert "hunter2" not in str(answered[SpanAttributes.INPUT_VALUE]) and "aaaa" not in str(answered[SpanAttributes.OUTPUT_VALUE])
+    assert str(answered[SpanAttributes.OUTPUT_VALUE]).startswith("call with sk-")
+    spelled = spans["spell"].attributes or {}
+    assert spelled[SpanAttributes.OUTPUT_VALUE] == "call with "  # a stream's output is its text
+    long = await compile(node(lambda s: s * 10, name="long"), disable="flatten").with_hooks(hook).run("0123456789")
+    cut = by_name(exporter.get_finished_spans())["long"].attributes or {}
+    assert cut[SpanAttributes.OUTPUT_VALUE] == long[:60] + "… [40 more characters]"
+    listed = await compile(node(lambda s: [s] * 10, name="listed"), disable="flatten").with_hooks(hook).run("0123456789")
+    cut = by_name(exporter.get_finished_spans())["listed"].attributes or {}
+    assert len(listed) == 10 and cut[SpanAttributes.OUTPUT_MIME_TYPE] == "text/plain"  # a cut JSON value is no JSON
+
+
+def test_hooks_that_do_not_ask_for_inputs_are_not_handed_them() -> None:
+    from tta_dev_primitives.executor.hooks import HookSet
+
+    plain = configure_tracing("tests", exporter=InMemorySpanExporter(), set_global=False, install=False)
+    recording = configure_tracing("tests", exporter=InMemorySpanExporter(), set_global=False, install=False, record_content=True)
+    assert plain is not None and recording is not None
+    assert not HookSet([plain]).reports_inputs and HookSet([plain, recording]).reports_inputs
+    with pytest.raises(Exception, match="content_limit"):
+        TracingHook(plain._tracer, record_content=True, content_limit=0)

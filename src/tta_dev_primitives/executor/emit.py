@@ -127,6 +127,8 @@ def _instrumented_call(info: NodeInfo, step: Step, hooks: HookSet) -> AsyncFn:
     async def instrumented(x: object) -> object:
         ctx = get_ctx()
         states = hooks.node_start(info, ctx)
+        if inputs:
+            hooks.node_input(info, ctx, states, x)
         try:
             if waits and (backlog := hooks.backlog()) is not None:
                 await backlog
@@ -140,4 +142,5 @@ def _instrumented_call(info: NodeInfo, step: Step, hooks: HookSet) -> AsyncFn:
         return result
 
     waits = hooks.has_waiters
+    inputs = hooks.reports_inputs
     return instrumented

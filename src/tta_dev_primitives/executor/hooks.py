@@ -77,6 +77,11 @@ class Hook:
         """A node begins; the return value is handed back at its end."""
         return None
 
+    def on_node_input(self, node: NodeInfo, ctx: RunContext, state: object, value: object) -> None:
+        """A node received `value` as its input; called right after `on_node_start` with the state
+        it returned. Only hooks that override it are given inputs (a hook recording content, on
+        request): plans whose hooks do not pay nothing for it."""
+
     def on_node_end(self, node: NodeInfo, ctx: RunContext, state: object, result: object) -> None:
         """A node returned `result`."""
 
@@ -121,7 +126,7 @@ class Hook:
         return None
 
 
-_NODE_EVENTS = ("on_node_start", "on_node_end", "on_node_error", "on_chunk", "wait_for_consumer")
+_NODE_EVENTS = ("on_node_start", "on_node_input", "on_node_end", "on_node_error", "on_chunk", "wait_for_consumer")
 
 
 def _overrides(hook: Hook, event: str) -> bool:
@@ -144,6 +149,9 @@ class HookSet:
         self._chunks = tuple((i, h) for i, h in enumerate(self.node_hooks) if _overrides(h, "on_chunk"))
         self.reports_chunks = bool(self._chunks)
         """Whether some hook wants streaming nodes' chunks (`on_chunk`)."""
+        self._inputs = tuple((i, h) for i, h in enumerate(self.node_hooks) if _overrides(h, "on_node_input"))
+        self.reports_inputs = bool(self._inputs)
+        """Whether some hook wants nodes' inputs (`on_node_input`)."""
         self._waiting = tuple(h for h in self.node_hooks if _overrides(h, "wait_for_consumer"))
         self._waits = tuple(h.wait_for_consumer for h in self._waiting)
         self.has_waiters = bool(self._waiting)
@@ -186,6 +194,13 @@ class HookSet:
                 self.report(hook, "on_node_start", exc)
                 states.append(None)
         return states
+
+    def node_input(self, node: NodeInfo, ctx: RunContext, states: list[object], value: object) -> None:
+        for i, hook in self._inputs:
+            try:
+                hook.on_node_input(node, ctx, states[i], value)
+            except Exception as exc:
+                self.report(hook, "on_node_input", exc)
 
     def node_end(self, node: NodeInfo, ctx: RunContext, states: list[object], result: object) -> None:
         for (hook, end), state in zip(self._ends, states):

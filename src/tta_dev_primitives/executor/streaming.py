@@ -121,10 +121,13 @@ def instrument_open(info: NodeInfo, open_: OpenFn, hooks: HookSet) -> OpenFn:
     get_ctx = _current.get
     report_chunks = info.kind == StreamOp.kind and hooks.reports_chunks
     waits = hooks.has_waiters
+    inputs = hooks.reports_inputs
 
     async def opened(x: object) -> AsyncIterator[object]:
         ctx = get_ctx()
         states = hooks.node_start(info, ctx)
+        if inputs:
+            hooks.node_input(info, ctx, states, x)
         iterator = open_(x)
         index = 0
         failed = False

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
+import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+import weakref
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from contextvars import ContextVar
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, cast
@@ -25,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, cast
 from ..context import RunContext, _current
 from ..executor.hooks import Hook, NodeInfo, RunInfo, install_hook, uninstall_hook
 from ._support import optional, warn_once
-from .semconv import SPAN_KIND
+from .semconv import PROJECT_NAME, SPAN_KIND
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
@@ -45,16 +48,17 @@ __all__ = [
 P = ParamSpec("P")
 R = TypeVar("R")
 
+_log = logging.getLogger("tta_dev_primitives.observability")
 _pending_run: ContextVar[RunInfo | None] = ContextVar("tta_pending_run", default=None)
 
 
-def _openinference() -> tuple[Any, Any] | None:
-    """OpenInference's published attribute names and span kinds, if installed (extra `otel`)."""
+def _openinference() -> tuple[Any, Any, Any] | None:
+    """OpenInference's published attribute names, span kinds and mime types, if installed (extra `otel`)."""
     try:
-        from openinference.semconv.trace import OpenInferenceSpanKindValues, SpanAttributes
+        from openinference.semconv.trace import OpenInferenceMimeTypeValues, OpenInferenceSpanKindValues, SpanAttributes
     except ImportError:
         return None
-    return SpanAttributes, OpenInferenceSpanKindValues
+    return SpanAttributes, OpenInferenceSpanKindValues, OpenInferenceMimeTypeValues
 
 
 _OI = _openinference()
@@ -73,7 +77,7 @@ def _openinference_attributes(attributes: dict[str, object], ctx: RunContext) ->
     """OpenInference's view of a node beside the OpenTelemetry GenAI one: its span kind (a model
     call is LLM, a node marked as a tool or agent is TOOL or AGENT, the rest CHAIN), the model's
     name and provider, and the session id, so Phoenix-style backends recognise the spans."""
-    names, kinds = _OI  # type: ignore[misc]
+    names, kinds, _ = _OI  # type: ignore[misc]
     if SPAN_KIND not in attributes:
         llm = "gen_ai.operation.name" in attributes
         attributes[names.OPENINFERENCE_SPAN_KIND] = (kinds.LLM if llm else kinds.CHAIN).value
@@ -88,24 +92,48 @@ def _openinference_attributes(attributes: dict[str, object], ctx: RunContext) ->
 
 
 class _SpanState:
-    """A node's span, the context token that made it current, and its stream's progress."""
+    """A node's span, the context token that made it current, its stream's progress, and (when
+    content is recorded) the text its stream produced so far."""
 
-    __slots__ = ("chunks", "span", "started", "token")
+    __slots__ = ("chunks", "span", "started", "text", "text_size", "token")
 
     def __init__(self, span: Span, token: object) -> None:
         self.span = span
         self.token = token
         self.started = time.perf_counter()
         self.chunks = 0
+        self.text: list[str] = []
+        self.text_size = 0
+
+
+CONTENT_LIMIT = 8192
+"""Characters of a recorded `input.value` / `output.value` kept by default; the rest is cut."""
 
 
 class TracingHook(Hook):
-    """Creates the spans. Build it with `configure_tracing` or from your own tracer."""
+    """Creates the spans. Build it with `configure_tracing` or from your own tracer.
 
-    def __init__(self, tracer: Tracer) -> None:
+    With `record_content=True` each span also carries its node's input and output as
+    OpenInference `input.value` / `output.value` (with their mime types): JSON for structured
+    values, the text itself for strings and for a stream's text chunks, with secrets masked as in
+    logs (`redact`) and cut at `content_limit` characters. Off by default: prompts and answers
+    are user data, and recording them is the user's choice.
+    """
+
+    def __new__(cls, tracer: Tracer, *, record_content: bool = False, content_limit: int = CONTENT_LIMIT) -> TracingHook:
+        if record_content and cls is TracingHook:
+            cls = _ContentTracingHook  # a subclass, so hooks that do not record are never handed inputs
+        return super().__new__(cls)
+
+    def __init__(self, tracer: Tracer, *, record_content: bool = False, content_limit: int = CONTENT_LIMIT) -> None:
         from opentelemetry import context as otel_context
         from opentelemetry import trace
 
+        if content_limit < 1:
+            from ..errors import ConfigError
+
+            raise ConfigError("TracingHook", "content_limit", "a positive number of characters", content_limit)
+        self.content_limit = content_limit
         self._tracer = tracer
         self._trace = trace
         self._context = otel_context
@@ -196,30 +224,149 @@ class TracingHook(Hook):
         self._event("compensation", attributes)
 
 
+class _ContentTracingHook(TracingHook):
+    """A TracingHook that records its nodes' inputs and outputs (see `record_content`)."""
+
+    def __init__(self, tracer: Tracer, *, record_content: bool = True, content_limit: int = CONTENT_LIMIT) -> None:
+        super().__init__(tracer, content_limit=content_limit)
+        if _OI is None:
+            warn_once(
+                "content:openinference",
+                "record_content needs openinference-semantic-conventions (pip install 'tta-dev-primitives[otel]'); "
+                "inputs and outputs are not recorded",
+            )
+
+    def on_node_input(self, node: NodeInfo, ctx: RunContext, state: object, value: object) -> None:
+        if state is not None:
+            _record_content(cast(_SpanState, state).span, "input", value, self.content_limit)
+
+    def on_chunk(self, node: NodeInfo, ctx: RunContext, state: object, index: int, chunk: object) -> None:
+        super().on_chunk(node, ctx, state, index, chunk)
+        if isinstance(state, _SpanState) and isinstance(chunk, str) and state.text_size <= self.content_limit:
+            state.text.append(chunk)
+            state.text_size += len(chunk)
+
+    def on_node_end(self, node: NodeInfo, ctx: RunContext, state: object, result: object) -> None:
+        if isinstance(state, _SpanState):
+            output = "".join(state.text) if result is None and state.text else result
+            if output is not None:
+                _record_content(state.span, "output", output, self.content_limit)
+        super().on_node_end(node, ctx, state, result)
+
+
+def _record_content(span: Span, direction: Literal["input", "output"], value: object, limit: int) -> None:
+    """Set OpenInference's `<direction>.value` and `.mime_type` on `span`: a string as text, anything
+    else as JSON, secrets masked, cut at `limit` characters (a cut JSON value is labelled text)."""
+    if _OI is None:
+        return
+    import json
+
+    from .redaction import redact, scrub
+
+    names, mimes = _OI[0], _OI[2]
+    if isinstance(value, str):
+        text, mime = scrub(value), mimes.TEXT.value
+    else:
+        text, mime = json.dumps(redact(value), ensure_ascii=False, default=str), mimes.JSON.value
+    if len(text) > limit:
+        text, mime = f"{text[:limit]}… [{len(text) - limit} more characters]", mimes.TEXT.value
+    value_key, mime_key = (names.INPUT_VALUE, names.INPUT_MIME_TYPE) if direction == "input" else (names.OUTPUT_VALUE, names.OUTPUT_MIME_TYPE)
+    span.set_attribute(value_key, text)
+    span.set_attribute(mime_key, mime)
+
+
+_exporting = threading.local()
+"""The endpoint a guarded export is sending to in this thread (see `_FoldExportLogs`)."""
+
+
+class _FoldExportLogs(logging.Filter):
+    """Folds the OTLP exporter's own warnings and errors into the guarded exporter's one warning
+    while it exports (a collector that is down makes it log each retry and each lost batch), and
+    the span processor's "Queue full" (one per dropped span) while a guarded endpoint is down.
+    Other records pass unchanged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        if record.name == _PROCESSOR_LOGGER:  # spans are dropped because an export is stuck or failing
+            guards = list(_GUARDS)
+            if any(guard.down for guard in guards):
+                return False
+            busy = [guard for guard in guards if guard.busy]
+            if busy:
+                busy[0].failed("the span queue filled while it was exporting")
+            elif guards:  # a burst larger than the queue: said once, not once per span
+                warn_once("span-queue-full", "the span export queue is full, so spans are dropped; raise configure_tracing(max_queue_size=)")
+            return not guards
+        guard: _GuardedExporter | None = getattr(_exporting, "guard", None)
+        if guard is None:
+            return True
+        guard.failed(record.getMessage())
+        return False
+
+
+_FOLD = _FoldExportLogs()
+_PROCESSOR_LOGGER = "opentelemetry.sdk._shared_internal"
+_GUARDS: weakref.WeakSet[_GuardedExporter] = weakref.WeakSet()
+
+
 class _GuardedExporter:
-    """Wraps an exporter so a collector that is down costs one warning, never an exception."""
+    """Wraps an exporter so a collector that is down costs one warning per outage, never an
+    exception: the first failure logs a warning (with the exporter's own reason), later ones are
+    silent until an export succeeds again, which logs that the endpoint recovered."""
 
     def __init__(self, inner: SpanExporter, endpoint: str) -> None:
         self._inner = inner
         self._endpoint = endpoint
+        self.down = False
+        """Whether its last export failed (the outage has been reported)."""
+        self.busy = False
+        """Whether an export is under way."""
+        self._lock = threading.Lock()
+        for cls in type(inner).__mro__:  # the exporter logs under its classes' module names
+            if cls.__module__.startswith("opentelemetry.exporter."):
+                logging.getLogger(cls.__module__).addFilter(_FOLD)
+        for name in ("opentelemetry.exporter.otlp.common.http", _PROCESSOR_LOGGER):
+            logging.getLogger(name).addFilter(_FOLD)
+        _GUARDS.add(self)
+
+    def failed(self, reason: str) -> None:
+        with self._lock:
+            if self.down:
+                return
+            self.down = True
+        _log.warning("span export to %s failed (%s); spans are dropped until it recovers", self._endpoint, reason)
 
     def export(self, spans: object) -> object:
         from opentelemetry.sdk.trace.export import SpanExportResult
 
+        _exporting.guard = self
+        self.busy = True
         try:
             result = self._inner.export(spans)  # type: ignore[arg-type]
         except Exception as error:
             result = SpanExportResult.FAILURE
-            warn_once(f"export:{self._endpoint}", "span export to %s failed (%r); spans are dropped until it recovers", self._endpoint, error)
+            self.failed(repr(error))
+        finally:
+            _exporting.guard = None
+            self.busy = False
         if result is SpanExportResult.FAILURE:
-            warn_once(f"export:{self._endpoint}", "span export to %s failed; spans are dropped until it recovers", self._endpoint)
+            self.failed("the exporter gave up")
+        elif self.down:
+            with self._lock:
+                recovered, self.down = self.down, False
+            if recovered:
+                _log.info("span export to %s recovered", self._endpoint)
         return result
 
     def shutdown(self) -> None:
+        _exporting.guard = self
         try:
             self._inner.shutdown()
         except Exception:  # noqa: S110 - shutting down a broken exporter must not raise
             pass
+        finally:
+            _exporting.guard = None
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         try:
@@ -238,13 +385,22 @@ def configure_tracing(
     install: bool = True,
     max_queue_size: int = 2048,
     export_timeout_s: float = 5.0,
+    project: str | None = None,
+    resource_attributes: Mapping[str, str | int | float | bool] | None = None,
+    record_content: bool = False,
+    content_limit: int = CONTENT_LIMIT,
 ) -> TracingHook | None:
     """Set up a TracerProvider and install the tracing hook for every plan.
 
     Spans go to `exporter` (e.g. an InMemorySpanExporter in tests; exported synchronously) or
     to an OTLP collector at `otlp_endpoint` over `protocol` (batched, queue bounded at
-    `max_queue_size`, export failures logged once). Returns the hook, or None when the `otel`
-    extra is not installed (one warning; workflows run unchanged).
+    `max_queue_size`). A collector that is down or goes away costs one warning per endpoint
+    (the exporter's own retry messages are folded into it) and never an exception; its spans
+    are dropped until it is back. `project` names the Phoenix/OpenInference project the spans
+    belong to (resource attribute `openinference.project.name`); `resource_attributes` are
+    added to the resource beside `service.name`. `record_content` puts each node's input and
+    output on its span (see `TracingHook`). Returns the hook, or None when the `otel` extra is
+    not installed (one warning; workflows run unchanged).
     """
     if optional("opentelemetry.sdk.trace", "otel") is None:
         return None
@@ -253,7 +409,10 @@ def configure_tracing(
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
-    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    resource: dict[str, str | int | float | bool] = {**(resource_attributes or {}), "service.name": service_name}
+    if project is not None:
+        resource[PROJECT_NAME] = project
+    provider = TracerProvider(resource=Resource.create(resource))
     if exporter is not None:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
     if otlp_endpoint is not None:
@@ -264,7 +423,7 @@ def configure_tracing(
             provider.add_span_processor(BatchSpanProcessor(guarded, max_queue_size=max_queue_size, max_export_batch_size=batch))
     if set_global:
         trace.set_tracer_provider(provider)
-    hook = TracingHook(provider.get_tracer("tta_dev_primitives"))
+    hook = TracingHook(provider.get_tracer("tta_dev_primitives"), record_content=record_content, content_limit=content_limit)
     hook.provider = provider  # type: ignore[attr-defined]
     if install:
         global _installed
