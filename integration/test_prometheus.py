@@ -19,27 +19,9 @@ from prometheus_client import CollectorRegistry
 from tta_dev_primitives import compile, node
 from tta_dev_primitives.observability import configure_metrics, configure_tracing, start_metrics_server
 
-from servers import free_port, require_binary, running
+from servers import free_port, get_json, poll, require_binary, running
 
 RUNS = 7
-
-
-def _get(url: str) -> dict[str, object]:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        data: dict[str, object] = json.loads(response.read().decode())
-    return data
-
-
-def _poll(what: str, check: object, timeout: float = 30.0) -> object:
-    """Poll a real server until `check()` returns something (scrapes happen on an interval)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()  # type: ignore[operator]
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
@@ -80,19 +62,19 @@ def test_prometheus_scrapes_run_counts_and_trace_exemplars(prometheus: tuple[str
 
     def runs() -> object:
         query = urllib.parse.quote('tta_runs_total{workflow="scraped",outcome="ok"}')
-        result = _get(f"{url}/api/v1/query?query={query}")["data"]["result"]  # type: ignore[index]
+        result = get_json(f"{url}/api/v1/query?query={query}")["data"]["result"]  # type: ignore[index]
         return result and float(result[0]["value"][1]) == RUNS  # type: ignore[index]
 
-    _poll("Prometheus to scrape the run counter", runs)
+    poll("Prometheus to scrape the run counter", runs)
 
     def exemplars() -> object:
         query = urllib.parse.quote('tta_node_duration_seconds_bucket{primitive="double"}')
-        data = _get(f"{url}/api/v1/query_exemplars?query={query}&start=0&end={time.time() + 60}")["data"]
+        data = get_json(f"{url}/api/v1/query_exemplars?query={query}&start=0&end={time.time() + 60}")["data"]
         return [e for series in data for e in series["exemplars"]]  # type: ignore[union-attr, index]
 
-    found = _poll("an exemplar with a trace id", exemplars)
+    found = poll("an exemplar with a trace id", exemplars)
     trace_ids = {e["labels"]["trace_id"] for e in found}  # type: ignore[union-attr, index]
     assert all(len(t) == 32 for t in trace_ids)
-    labels = _get(f"{url}/api/v1/series?match[]=tta_node_calls_total")["data"]
+    labels = get_json(f"{url}/api/v1/series?match[]=tta_node_calls_total")["data"]
     # bounded labels only: no correlation or trace ids became labels
     assert {frozenset(s) for s in labels} == {frozenset({"__name__", "instance", "job", "primitive_type", "primitive", "outcome"})}  # type: ignore[union-attr]
