@@ -167,3 +167,37 @@ async def test_our_client_uses_a_server_written_with_the_sdk() -> None:
             await session.initialize()
             typed = await mcp_tool(session, "add", args=Numbers, result=Sum)
             assert await typed.plan.run(Numbers(1.5, 2)) == Sum(3.5)
+
+
+async def test_the_package_devtools_are_the_tools_apm_yml_lists_and_they_work() -> None:
+    """`tta-primitives mcp devtools` serves explain_plan, check_plan and graph_plan: the tools
+    apm.yml lists, with the arguments it lists."""
+    import yaml
+
+    listed = yaml.safe_load((ROOT / "apm.yml").read_text())["mcp"]["servers"][0]
+    params = StdioServerParameters(command=sys.executable, args=["-m", "tta_dev_primitives.cli", *listed["args"]], cwd=str(ROOT))
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        tools = {t.name: t for t in (await session.list_tools()).tools}
+        assert [t["name"] for t in listed["tools"]] == list(tools) == ["explain_plan", "check_plan", "graph_plan"]
+        for entry in listed["tools"]:
+            schema = tools[entry["name"]].input_schema
+            assert sorted(schema["properties"]) == sorted(entry["required"] + entry["optional"])
+            assert schema["required"] == entry["required"]
+
+        checked = await session.call_tool("check_plan", {"target": "examples/quickstart.py:pipeline"})
+        assert checked.structured_content is not None
+        assert checked.structured_content["ok"] is True and checked.structured_content["plan"] == "qa"
+        assert checked.structured_content["checked_edges"] == checked.structured_content["edges"] > 0
+        broken = await session.call_tool("check_plan", {"target": "examples/quickstart.py:nope"})
+        assert broken.structured_content is not None and broken.structured_content["ok"] is False
+        assert "has no attribute 'nope'" in broken.structured_content["error"] and "pipeline" in broken.structured_content["error"]
+
+        explained = await session.call_tool("explain_plan", {"target": "examples/quickstart.py:pipeline"})
+        assert not explained.is_error and "passes:" in explained.content[0].text  # type: ignore[union-attr]
+        drawn = await session.call_tool("graph_plan", {"target": "examples/quickstart.py:pipeline", "format": "dot"})
+        assert drawn.content[0].text.startswith("digraph")  # type: ignore[union-attr]
+        wrong = await session.call_tool("graph_plan", {"target": "examples/quickstart.py:pipeline", "format": "svg"})
+        assert wrong.is_error and "format" in wrong.content[0].text  # type: ignore[union-attr]
+        missing = await session.call_tool("explain_plan", {"target": "no_such_module:x"})
+        assert missing.is_error and "TargetError" in missing.content[0].text  # type: ignore[union-attr]

@@ -40,6 +40,29 @@ def test_apm_metadata_matches_the_package() -> None:
     assert all(hasattr(tta_dev_primitives, n) for n in public)
 
 
+def test_apm_yml_is_generated_from_the_package_and_current(tmp_path: Path) -> None:
+    """apm.yml is what `tta-primitives apm` renders from the installed package: exports, core
+    dependencies and the MCP tools it ships. Regenerate with `tta-primitives apm --write`."""
+    import io
+
+    import yaml
+
+    from tta_dev_primitives.apm_metadata import render_apm
+    from tta_dev_primitives.cli import main
+    from tta_dev_primitives.mcp.devtools import DEVTOOLS
+
+    assert (ROOT / "apm.yml").read_text() == render_apm(), "apm.yml is stale: run tta-primitives apm --write"
+    parsed = yaml.safe_load(render_apm())
+    assert parsed["exports"] == [n for n in tta_dev_primitives.__all__ if n != "__version__"]
+    assert [t["name"] for t in parsed["mcp"]["servers"][0]["tools"]] == [t.name for t in DEVTOOLS]
+    assert {d.split(">")[0] for d in parsed["dependencies"]} == {"anyio", "attrs", "typing-extensions"}
+    out = io.StringIO()
+    assert main(["apm", "--check", "--file", str(ROOT / "apm.yml")], out=out) == 0
+    stale = tmp_path / "apm.yml"
+    stale.write_text(render_apm().replace("  - Node\n", ""))
+    assert main(["apm", "--check", "--file", str(stale)], out=out) == 1 and "out of date" in out.getvalue()
+
+
 def test_package_is_typed() -> None:
     assert (Path(tta_dev_primitives.__file__).parent / "py.typed").exists()
 

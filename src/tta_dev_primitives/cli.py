@@ -7,6 +7,8 @@
     tta-primitives run myapp.flows:pipeline --input '["a", "b", "c"]' --map --concurrency 8
     tta-primitives mcp serve myapp.flows:pipeline myapp.flows:summarize          # MCP tools over stdio
     tta-primitives mcp serve myapp.flows:pipeline --http --port 8765            # streamable HTTP
+    tta-primitives mcp devtools                     # this package's tools: explain_plan, check_plan, graph_plan
+    tta-primitives apm --write                      # regenerate apm.yml from the package
 
 TARGET is `module:attribute` or `path/to/file.py:attribute`; the attribute is a Node, a Plan, or a
 function of no arguments returning one.
@@ -60,7 +62,10 @@ def load_target(spec: str) -> object:
     try:
         obj: object = getattr(module, attr)
     except AttributeError:
-        raise TargetError(f"target {spec!r}: module {module.__name__!r} has no attribute {attr!r}") from None
+        where = module_part if module.__name__.startswith("_tta_target_") else module.__name__  # a file: its path, not our private name
+        public = sorted(name for name, value in vars(module).items() if not name.startswith("_") and isinstance(value, (Node, Plan)))
+        hint = f" (its workflows: {', '.join(public[:10])})" if public else ""
+        raise TargetError(f"target {spec!r}: {where} has no attribute {attr!r}{hint}") from None
     return _workflow_of(spec, module, obj)
 
 
@@ -237,7 +242,12 @@ def _cmd_mcp_serve(args: argparse.Namespace, out: TextIO) -> int:
     from .mcp import serve_mcp
 
     try:
-        targets = [load_target(spec) for spec in args.targets]
+        if args.mcp_command == "devtools":
+            from .mcp.devtools import DEVTOOLS
+
+            targets: list[object] = list(DEVTOOLS)
+        else:
+            targets = [load_target(spec) for spec in args.targets]
         from .mcp.server import PlanToolServer
 
         PlanToolServer(targets)  # build errors (a missing description, a duplicate name) before serving
@@ -248,6 +258,25 @@ def _cmd_mcp_serve(args: argparse.Namespace, out: TextIO) -> int:
         await serve_mcp(targets, transport="http" if args.http else "stdio", host=args.host, port=args.port, name=args.name)
 
     anyio.run(serve)
+    return 0
+
+
+def _cmd_apm(args: argparse.Namespace, out: TextIO) -> int:
+    """Print apm.yml as generated from the package, write it, or check a file against it."""
+    from .apm_metadata import render_apm
+
+    text = render_apm()
+    path = Path(args.file)
+    if args.check:
+        if not path.is_file() or path.read_text() != text:
+            print(f"{path} is out of date with the package; run: tta-primitives apm --write", file=out)
+            return 1
+        print(f"{path} is up to date", file=out)
+    elif args.write:
+        path.write_text(text)
+        print(path, file=out)
+    else:
+        print(text, end="", file=out)
     return 0
 
 
@@ -291,11 +320,20 @@ def _parser() -> argparse.ArgumentParser:
     mcp_sub = mcp.add_subparsers(dest="mcp_command", required=True)
     serve = mcp_sub.add_parser("serve", help="serve each TARGET as an MCP tool, over stdio (default) or streamable HTTP")
     serve.add_argument("targets", nargs="+", metavar="TARGET", help="MODULE:ATTRIBUTE or path/to/file.py:ATTRIBUTE")
-    serve.add_argument("--http", action="store_true", help="serve streamable HTTP at http://HOST:PORT/mcp instead of stdio")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--name", default="tta-primitives", help="the server's name in the MCP handshake")
-    serve.set_defaults(handler=_cmd_mcp_serve)
+    devtools = mcp_sub.add_parser("devtools", help="serve this package's own tools (explain_plan, check_plan, graph_plan) for coding agents")
+    for served in (serve, devtools):
+        served.add_argument("--http", action="store_true", help="serve streamable HTTP at http://HOST:PORT/mcp instead of stdio")
+        served.add_argument("--host", default="127.0.0.1")
+        served.add_argument("--port", type=int, default=8000)
+        served.add_argument("--name", default="tta-primitives", help="the server's name in the MCP handshake")
+        served.set_defaults(handler=_cmd_mcp_serve)
+
+    apm = sub.add_parser("apm", help="print apm.yml as generated from the installed package (its exports and MCP tools)")
+    mode = apm.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="write it to FILE")
+    mode.add_argument("--check", action="store_true", help="exit 1 if FILE differs from it")
+    apm.add_argument("--file", default="apm.yml", help="default: apm.yml")
+    apm.set_defaults(handler=_cmd_apm)
     return parser
 
 
