@@ -201,3 +201,53 @@ async def test_the_package_devtools_are_the_tools_apm_yml_lists_and_they_work() 
         assert wrong.is_error and "format" in wrong.content[0].text  # type: ignore[union-attr]
         missing = await session.call_tool("explain_plan", {"target": "no_such_module:x"})
         assert missing.is_error and "TargetError" in missing.content[0].text  # type: ignore[union-attr]
+
+
+async def test_a_target_that_prints_while_loading_does_not_corrupt_stdio(tmp_path: Path) -> None:
+    """Standard output is the protocol's from its first byte: what a target prints at import (in
+    Python or straight to the file descriptor) goes to stderr. A node whose own name is no valid
+    tool name (`retry(shout)`) is served under its attribute's name."""
+    (tmp_path / "noisy.py").write_text(
+        "import os\nfrom tta_dev_primitives import node\n"
+        "print('no newline', end='', flush=True)\nos.write(1, b'raw bytes')\n"
+        'def shout(text: str) -> str:\n    """Shout."""\n    return text.upper()\n'
+        "flow = node(shout).retry()\n"
+    )
+    params = StdioServerParameters(command=sys.executable, args=["-m", "tta_dev_primitives.cli", "mcp", "serve", "noisy.py:flow"], cwd=str(tmp_path))
+    with anyio.fail_after(60):
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            assert [t.name for t in (await session.list_tools()).tools] == ["flow"]
+            result = await session.call_tool("flow", {"input": "hi"})
+            assert result.structured_content == {"result": "HI"}
+
+
+async def test_devtools_see_each_edit_and_survive_targets_that_exit_or_hang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each devtools call compiles the file as it is now, in a process of its own: an edit shows
+    at the next call, and a target calling sys.exit() or hanging costs that call only."""
+    from tta_dev_primitives.mcp import devtools
+
+    monkeypatch.chdir(tmp_path)
+    flow = tmp_path / "flow.py"
+    flow.write_text(
+        "from tta_dev_primitives import node\n"
+        "def count(text: str) -> int:\n    return len(text)\n"
+        "def double(n: str) -> str:\n    return n * 2\n"
+        "flow = node(count) >> node(double)\n"
+    )
+    broken = await devtools.check_plan(devtools.PlanTarget("flow.py:flow"))
+    assert not broken.ok and broken.error is not None and "TypeMismatchError" in broken.error and "double" in broken.error
+    flow.write_text(flow.read_text().replace("def double(n: str) -> str", "def double(n: int) -> int"))
+    fixed = await devtools.check_plan(devtools.PlanTarget("flow.py:flow"))
+    assert fixed.ok and fixed.plan == "count >> double" and fixed.checked_edges == fixed.edges
+
+    (tmp_path / "exits.py").write_text("import sys\nsys.exit(4)\n")
+    exited = await devtools.check_plan(devtools.PlanTarget("exits.py:flow"))
+    assert not exited.ok and exited.error is not None and "sys.exit(4)" in exited.error
+    with pytest.raises(devtools.DevtoolError, match=r"sys\.exit\(4\)"):
+        await devtools.explain_plan(devtools.PlanTarget("exits.py:flow"))
+
+    (tmp_path / "hangs.py").write_text("import time\ntime.sleep(600)\n")
+    monkeypatch.setattr(devtools, "TIMEOUT_S", 2.0)
+    with pytest.raises(devtools.DevtoolError, match="stopped after 2 s"):
+        await devtools.graph_plan(devtools.GraphRequest("hangs.py:flow"))

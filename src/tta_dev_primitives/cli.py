@@ -17,15 +17,17 @@ function of no arguments returning one.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import hashlib
 import importlib
 import importlib.util
 import inspect
 import json
+import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import TextIO
@@ -80,8 +82,8 @@ def _import_module(spec: str, name: str) -> ModuleType:
     _on_path(Path.cwd(), first=True)
     try:
         return importlib.import_module(name)
-    except Exception as error:  # not found, a syntax error, an error raised while importing
-        raise TargetError(f"target {spec!r}: cannot import module {name!r}: {type(error).__name__}: {error}") from None
+    except (Exception, SystemExit) as error:  # not found, a syntax error, an error or sys.exit() while importing
+        raise TargetError(f"target {spec!r}: cannot import module {name!r}: {_failure(error)}") from None
 
 
 def _import_file(spec: str, file: str) -> ModuleType:
@@ -101,10 +103,17 @@ def _import_file(spec: str, file: str) -> ModuleType:
     sys.modules[name] = module  # dataclasses and pickling look their module up here
     try:
         loader_spec.loader.exec_module(module)
-    except Exception as error:
+    except (Exception, SystemExit) as error:
         del sys.modules[name]
-        raise TargetError(f"target {spec!r}: importing {path} failed: {type(error).__name__}: {error}") from None
+        raise TargetError(f"target {spec!r}: importing {path} failed: {_failure(error)}") from None
     return module
+
+
+def _failure(error: BaseException) -> str:
+    """`Type: message` for an error raised by a target's code (sys.exit() included)."""
+    if isinstance(error, SystemExit):
+        return f"it called sys.exit({error.code!r})"
+    return f"{type(error).__name__}: {error}"
 
 
 def _workflow_of(spec: str, module: ModuleType, obj: object) -> object:
@@ -122,8 +131,8 @@ def _workflow_of(spec: str, module: ModuleType, obj: object) -> object:
         )
     try:
         built: object = obj()
-    except Exception as error:
-        raise TargetError(f"target {spec!r}: calling {obj.__name__}() failed: {type(error).__name__}: {error}") from None
+    except (Exception, SystemExit) as error:
+        raise TargetError(f"target {spec!r}: calling {obj.__name__}() failed: {_failure(error)}") from None
     if not isinstance(built, (Node, Plan, Tool)):
         raise TargetError(f"target {spec!r}: {obj.__name__}() returned {type(built).__name__}, expected a Node or a Plan")
     return built
@@ -183,11 +192,19 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     try:
         plan = _plan(load_target(args.target), args)
     except PrimitivesError as error:
-        print(f"error: {type(error).__name__}: {error}", file=out)
+        if args.json:
+            print(json.dumps({"ok": False, "target": args.target, "error": f"{type(error).__name__}: {error}"}), file=out)
+        else:
+            print(f"error: {type(error).__name__}: {error}", file=out)
         return 1
+    checked = sum(1 for e in plan.edges if e.checked)
+    if args.json:
+        report = {"ok": True, "target": args.target, "plan": plan.name, "ops": len(plan.ops()), "edges": len(plan.edges),
+                  "checked_edges": checked, "lints": [str(lint) for lint in plan.lints]}
+        print(json.dumps(report), file=out)
+        return 0
     for lint in plan.lints:
         print(str(lint), file=out)
-    checked = sum(1 for e in plan.edges if e.checked)
     print(
         f"ok: plan {plan.name!r} compiled: {len(plan.ops())} ops, {checked}/{len(plan.edges)} edges checked, "
         f"{len(plan.lints)} lint warning(s)",
@@ -245,9 +262,10 @@ def _cmd_mcp_serve(args: argparse.Namespace, out: TextIO) -> int:
         if args.mcp_command == "devtools":
             from .mcp.devtools import DEVTOOLS
 
-            targets: list[object] = list(DEVTOOLS)
+            targets: list[object] | dict[str, object] = list(DEVTOOLS)
         else:
-            targets = [load_target(spec) for spec in args.targets]
+            with _stdout_to_stderr() if not args.http else contextlib.nullcontext():  # stdout is the protocol's
+                targets = _tools_by_name(args.targets)
         from .mcp.server import PlanToolServer
 
         PlanToolServer(targets)  # build errors (a missing description, a duplicate name) before serving
@@ -280,6 +298,40 @@ def _cmd_apm(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _tools_by_name(specs: Sequence[str]) -> dict[str, object]:
+    """The targets by tool name: the node's or tool's own name where it is a valid tool name,
+    else the attribute's (`flow.py:flow` serves an unnamed `a >> b` as `flow`)."""
+    from .stdlib.llm.tools import TOOL_NAME, Tool
+
+    named: dict[str, object] = {}
+    for spec in specs:
+        target = load_target(spec)
+        own = target.name if isinstance(target, (Tool, Plan, Node)) else ""
+        name = own if TOOL_NAME.fullmatch(own) else spec.rpartition(":")[2]
+        if name in named:
+            raise TargetError(f"target {spec!r}: a second tool named {name!r}; give one of them another name with .named(...)")
+        named[name] = target
+    return named
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send what importing targets prints (Python or C level) to stderr: under stdio, standard
+    output carries the protocol from its first byte."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        if sys.__stdout__ is not None:
+            sys.__stdout__.flush()  # what was written to it went to stderr: it must not reach the protocol later
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tta-primitives", description="Inspect, check and run tta-dev-primitives workflows.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -306,6 +358,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="compile, type check and lint; exit 1 on errors (for CI)")
     target(check)
+    check.add_argument("--json", action="store_true", help="print one JSON object: ok, plan, ops, edges, checked_edges, lints or error")
     check.set_defaults(handler=_cmd_check)
 
     run = sub.add_parser("run", help="run the plan on a JSON input and print the JSON result")
