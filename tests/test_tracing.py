@@ -211,9 +211,6 @@ async def test_traceparent_continues_a_trace_from_another_process(traced: tuple[
 
 
 def test_collector_down_never_breaks_a_run(caplog: pytest.LogCaptureFixture) -> None:
-    from tta_dev_primitives.observability import _support
-
-    _support._warned.discard("span-queue-full")  # said once per process: this test must see it
     hook = configure_tracing("tests", otlp_endpoint="http://127.0.0.1:1", set_global=False, install=False, export_timeout_s=0.2, max_queue_size=16)
     assert hook is not None
     plan = compile(node(inc) >> node(inc)).with_hooks(hook)
@@ -227,7 +224,7 @@ def test_collector_down_never_breaks_a_run(caplog: pytest.LogCaptureFixture) -> 
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert {r.name for r in warnings} == {"tta_dev_primitives.observability"}, [r.getMessage() for r in warnings]
     messages = sorted(r.getMessage() for r in warnings)
-    assert len(messages) == 2 and "span export to http://127.0.0.1:1 failed" in messages[0] and "queue is full" in messages[1]
+    assert len(messages) == 2 and "span export to http://127.0.0.1:1 is failing" in messages[0] and "queue for http://127.0.0.1:1 is full" in messages[1]
 
 
 def test_without_the_extras_workflows_run_and_one_warning_is_logged() -> None:
@@ -293,7 +290,7 @@ def test_grpc_collector_down_never_breaks_a_run(caplog: pytest.LogCaptureFixture
         hook.provider.shutdown()  # type: ignore[attr-defined]
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert [r.name for r in warnings] == ["tta_dev_primitives.observability"], [r.getMessage() for r in warnings]
-    assert "span export to http://127.0.0.1:2 failed" in warnings[0].getMessage()
+    assert "span export to http://127.0.0.1:2 is failing" in warnings[0].getMessage()
 
 
 def test_configuring_tracing_again_replaces_the_installed_hook() -> None:
@@ -391,3 +388,145 @@ def test_hooks_that_do_not_ask_for_inputs_are_not_handed_them() -> None:
     assert not HookSet([plain]).reports_inputs and HookSet([plain, recording]).reports_inputs
     with pytest.raises(Exception, match="content_limit"):
         TracingHook(plain._tracer, record_content=True, content_limit=0)
+
+
+def _own_tree(spans: tuple[ReadableSpan, ...]) -> None:
+    """Every parent of these spans is one of them, and there is one root."""
+    ids = {s.context.span_id for s in spans}
+    assert all(s.parent is None or s.parent.span_id in ids for s in spans), [(s.name, s.parent) for s in spans]
+    assert sum(1 for s in spans if s.parent is None) == 1
+
+
+async def test_two_tracing_hooks_on_one_plan_each_export_a_whole_tree() -> None:
+    """Two providers (two backends) on one plan: each gets a complete tree of its own spans, with
+    the same shape and its events; a hook both installed and given to the plan traces once."""
+    from tta_dev_primitives import install_hook, uninstall_hook
+
+    exporters = [InMemorySpanExporter(), InMemorySpanExporter()]
+    hooks = [configure_tracing(f"backend-{i}", exporter=e, set_global=False, install=False) for i, e in enumerate(exporters)]
+    assert hooks[0] is not None and hooks[1] is not None
+    calls = {"n": 0}
+
+    async def flaky(x: int) -> int:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise TimeoutError("first attempt")
+        return x
+
+    a = node(inc, name="a")
+    workflow = a >> parallel(node(inc, name="p1"), node(inc, name="p2")) >> node(lambda xs: xs[0], name="first") >> node(flaky, name="flaky").retry(clock=FakeClock())
+    plan = compile(workflow, disable="flatten").with_hooks(*hooks)
+    assert await plan.run(1) == 3
+    trees = []
+    for exporter in exporters:
+        spans = exporter.get_finished_spans()
+        _own_tree(spans)
+        trees.append(_edges(spans))
+        retry_events = [e.name for s in spans for e in s.events if e.name == "retry"]
+        assert retry_events == ["retry"]
+    assert trees[0] == trees[1] and ("p1", "a ?? p2") not in trees[0]
+    assert ("a", next(name for name, parent in trees[0] if parent is None)) in trees[0]  # a is the root's child, not p1's parent
+
+    single = InMemorySpanExporter()
+    hook = configure_tracing("once", exporter=single, set_global=False, install=False)
+    assert hook is not None
+    install_hook(hook)
+    try:
+        await compile(node(inc, name="solo")).with_hooks(hook).run(1)
+    finally:
+        uninstall_hook(hook)
+    assert [s.name for s in single.get_finished_spans()] == ["solo"]
+
+
+async def test_a_run_nests_under_the_callers_span() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+
+    exporter = InMemorySpanExporter()
+    hook = configure_tracing("nest", exporter=exporter, set_global=False, install=False)
+    assert hook is not None
+    tracer = hook.provider.get_tracer("app")  # type: ignore[attr-defined]
+    assert isinstance(hook.provider, TracerProvider)  # type: ignore[attr-defined]
+    inner = compile(node(inc, name="inner")).with_hooks(hook)
+
+    async def calls_inner(x: int) -> int:
+        return await inner.run(x)
+
+    outer = compile(node(calls_inner, name="outer")).with_hooks(hook)
+    with tracer.start_as_current_span("request"):
+        assert await outer.run(1) == 2
+    spans = exporter.get_finished_spans()
+    assert _edges(spans) == {("request", None), ("outer", "request"), ("inner", "outer")}
+
+
+async def test_recorded_content_is_bounded_placed_and_never_costs_the_span() -> None:
+    from openinference.semconv.trace import SpanAttributes
+
+    from tta_dev_primitives import streaming
+    from tta_dev_primitives.observability.redaction import redact
+
+    bounded = redact(list(range(1_000_000)), max_chars=100)
+    assert isinstance(bounded, list) and len(bounded) < 20 and str(bounded[-1]).endswith("more items>")
+    assert len(str(redact("x" * 10_000_000, max_chars=100))) < 1000
+
+    exporter = InMemorySpanExporter()
+
+    class MyTracing(TracingHook):
+        pass
+
+    provider = configure_tracing("content", exporter=exporter, set_global=False, install=False)
+    assert provider is not None
+    hook = MyTracing(provider._tracer, record_content=True, content_limit=50)  # a subclass records too
+
+    @streaming
+    async def words(n: int) -> AsyncIterator[str]:
+        for _ in range(n):
+            yield "word "
+
+    huge = node(lambda n: 10 ** 5000, name="huge")  # JSON cannot encode it: recorded as a placeholder
+    both = parallel(node(inc, name="left"), node(inc, name="right"))
+    plan = compile(node(inc, name="first") >> both >> node(lambda pair: 1, name="one") >> huge >> node(lambda big: 20, name="back") >> words, disable="flatten").with_hooks(hook)
+    assert await plan.run(1) == "word " * 20
+    spans = by_name(exporter.get_finished_spans())
+    _own_tree(exporter.get_finished_spans())
+    assert (spans["huge"].attributes or {})[SpanAttributes.OUTPUT_VALUE] == "<unrecordable int>"
+    assert (spans["words"].attributes or {})[SpanAttributes.OUTPUT_VALUE] == ("word " * 20)[:50] + "… [50 more characters]"
+    assert SpanAttributes.INPUT_VALUE not in (spans["(left | right)"].attributes or {})  # only the root and leaves
+    assert (spans["left"].attributes or {})[SpanAttributes.INPUT_VALUE] == "2"
+    root = next(s for s in exporter.get_finished_spans() if s.parent is None)
+    assert (root.attributes or {})[SpanAttributes.INPUT_VALUE] == "1"
+
+
+def test_a_collector_that_is_down_is_probed_not_retried_for_every_batch(caplog: pytest.LogCaptureFixture) -> None:
+    """While an endpoint is known to be down, queued batches are dropped at once (one probe every
+    few seconds), so a flush waits for one export; recovery is logged with what was lost."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+    from tta_dev_primitives.observability.export import guarded_batch_processor
+
+    class Down(SpanExporter):
+        attempts = 0
+        up = False
+
+        def export(self, spans: object) -> SpanExportResult:
+            Down.attempts += 1
+            return SpanExportResult.SUCCESS if Down.up else SpanExportResult.FAILURE
+
+    now = [0.0]
+    provider = TracerProvider()
+    provider.add_span_processor(guarded_batch_processor(Down(), "fake://down", max_queue_size=4096, export_timeout_s=5, clock=lambda: now[0]))
+    tracer = provider.get_tracer("t")
+    with caplog.at_level(logging.INFO):
+        for _ in range(2000):  # four batches of 512
+            tracer.start_span("s").end()
+        provider.force_flush()
+        assert Down.attempts == 1
+        warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(warnings) == 1 and "fake://down is failing" in warnings[0]
+        Down.up = True
+        now[0] += 5.0  # the next probe is due
+        tracer.start_span("after").end()
+        provider.force_flush()
+        recovered = [r.getMessage() for r in caplog.records if "recovered" in r.getMessage()]
+    assert len(recovered) == 1 and "2000 spans were dropped" in recovered[0]
+    provider.shutdown()

@@ -79,8 +79,8 @@ class Hook:
 
     def on_node_input(self, node: NodeInfo, ctx: RunContext, state: object, value: object) -> None:
         """A node received `value` as its input; called right after `on_node_start` with the state
-        it returned. Only hooks that override it are given inputs (a hook recording content, on
-        request): plans whose hooks do not pay nothing for it."""
+        it returned. Only hooks that override it (and whose `wants_inputs` attribute, if they have
+        one, is true) are handed inputs: plans whose hooks do not ask pay nothing for it."""
 
     def on_node_end(self, node: NodeInfo, ctx: RunContext, state: object, result: object) -> None:
         """A node returned `result`."""
@@ -141,15 +141,17 @@ class HookSet:
     """
 
     def __init__(self, hooks: Iterable[Hook]) -> None:
-        self.hooks = tuple(hooks)
+        self.hooks = tuple({id(h): h for h in hooks}.values())  # a hook installed and also given to a plan runs once
         self.node_hooks = tuple(h for h in self.hooks if any(_overrides(h, e) for e in _NODE_EVENTS))
         self.run_hooks = tuple(h for h in self.hooks if _overrides(h, "on_run_start") or _overrides(h, "on_run_end"))
         self._starts = tuple((h, h.on_node_start) for h in self.node_hooks)
-        self._ends = tuple((h, h.on_node_end) for h in self.node_hooks)
+        self._ends = tuple((h, h.on_node_end) for h in reversed(self.node_hooks))  # ends nest inside starts
         self._chunks = tuple((i, h) for i, h in enumerate(self.node_hooks) if _overrides(h, "on_chunk"))
         self.reports_chunks = bool(self._chunks)
         """Whether some hook wants streaming nodes' chunks (`on_chunk`)."""
-        self._inputs = tuple((i, h) for i, h in enumerate(self.node_hooks) if _overrides(h, "on_node_input"))
+        self._inputs = tuple(
+            (i, h) for i, h in enumerate(self.node_hooks) if _overrides(h, "on_node_input") and getattr(h, "wants_inputs", True)
+        )
         self.reports_inputs = bool(self._inputs)
         """Whether some hook wants nodes' inputs (`on_node_input`)."""
         self._waiting = tuple(h for h in self.node_hooks if _overrides(h, "wait_for_consumer"))
@@ -203,14 +205,16 @@ class HookSet:
                 self.report(hook, "on_node_input", exc)
 
     def node_end(self, node: NodeInfo, ctx: RunContext, states: list[object], result: object) -> None:
-        for (hook, end), state in zip(self._ends, states):
+        """Each hook's end, in the reverse order of their starts (a hook that made its span
+        current is the last to start and the first to end, so context changes unwind in order)."""
+        for (hook, end), state in zip(self._ends, reversed(states)):
             try:
                 end(node, ctx, state, result)
             except Exception as exc:
                 self.report(hook, "on_node_end", exc)
 
     def node_error(self, node: NodeInfo, ctx: RunContext, states: list[object], error: BaseException) -> None:
-        for hook, state in zip(self.node_hooks, states):
+        for hook, state in zip(reversed(self.node_hooks), reversed(states)):
             self._call(hook, "on_node_error", node, ctx, state, error)
 
     def chunk(self, node: NodeInfo, ctx: RunContext, states: list[object], index: int, chunk: object) -> None:

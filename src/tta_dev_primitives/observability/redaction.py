@@ -115,46 +115,83 @@ def scrub(text: str) -> str:
     return text
 
 
-def redact(value: object, key: str | None = None) -> object:
-    """A JSON-ready copy of `value` with secrets masked (see the module docs). Never raises."""
+def redact(value: object, key: str | None = None, *, max_chars: int | None = None) -> object:
+    """A JSON-ready copy of `value` with secrets masked (see the module docs). Never raises.
+
+    With `max_chars`, only about that much of `value` is looked at: strings are cut (with a
+    margin, so a secret crossing the cut is still masked) and containers stop after the items
+    that fill the budget, ending with a `<N more items>` marker; the cost stays bounded
+    whatever the size of `value`."""
+    budget = [max_chars] if max_chars is not None else None
     try:
-        return _redact(value, key, 0, set())
+        return _redact(value, key, 0, set(), budget)
     except Exception:  # a broken __repr__, a mapping that fails to iterate, ...
         return f"<unloggable {type(value).__name__}>"
 
 
-def _redact(value: object, key: str | None, depth: int, path: set[int]) -> object:
+_MARGIN = 256
+"""Characters kept beyond a string's share of the budget before masking (a secret crossing the cut)."""
+
+
+def _text(text: str, budget: list[int] | None) -> str:
+    if budget is None:
+        return scrub(text)
+    masked = scrub(text[: max(budget[0], 0) + _MARGIN])
+    budget[0] -= len(masked)
+    return masked
+
+
+def _redact(value: object, key: str | None, depth: int, path: set[int], budget: list[int] | None = None) -> object:
     if key is not None and secret_name(key):
         return REDACTED
     if value is None or isinstance(value, (bool, int, float)):
+        if budget is not None:
+            budget[0] -= 8
         return value
     if isinstance(value, str):
-        return scrub(value)
+        return _text(value, budget)
     if isinstance(value, (bytes, bytearray)):
-        return scrub(bytes(value).decode("utf-8", "replace"))
+        return _text(bytes(value[: budget[0] + _MARGIN] if budget is not None else value).decode("utf-8", "replace"), budget)
     if depth >= MAX_DEPTH:
         return "<depth limit>"
     if id(value) in path:
         return "<cycle>"
     path.add(id(value))
     try:
-        return _container(value, depth + 1, path)
+        return _container(value, depth + 1, path, budget)
+    except Exception:  # this value only: its neighbours are still logged
+        return f"<unloggable {type(value).__name__}>"
     finally:
         path.discard(id(value))
 
 
-def _container(value: object, depth: int, path: set[int]) -> object:
+def _container(value: object, depth: int, path: set[int], budget: list[int] | None) -> object:
     if isinstance(value, Mapping):
-        return {str(k): _redact(v, _name(k), depth, path) for k, v in value.items()}
+        out: dict[str, object] = {}
+        for count, (k, v) in enumerate(value.items()):
+            if budget is not None and budget[0] <= 0:
+                out["…"] = f"<{len(value) - count} more items>"
+                break
+            out[str(k)] = _redact(v, _name(k), depth, path, budget)
+        return out
     if isinstance(value, (list, tuple, set, frozenset)):
         items = list(value)
-        if items and all(_is_pair(item) for item in items):  # header lists: (name, value) pairs
-            return [[_redact(k, None, depth, path), _redact(v, _name(k), depth, path)] for k, v in items]
-        return [_redact(v, None, depth, path) for v in items]
+        pairs = bool(items) and all(_is_pair(item) for item in items)  # header lists: (name, value) pairs
+        result: list[object] = []
+        for count, item in enumerate(items):
+            if budget is not None and budget[0] <= 0:
+                result.append(f"<{len(items) - count} more items>")
+                break
+            if pairs:
+                k, v = item
+                result.append([_redact(k, None, depth, path, budget), _redact(v, _name(k), depth, path, budget)])
+            else:
+                result.append(_redact(item, None, depth, path, budget))
+        return result
     fields = _fields(value)
     if fields is not None:
-        return {k: _redact(v, k, depth, path) for k, v in fields.items()}
-    return scrub(str(value))
+        return {k: _redact(v, k, depth, path, budget) for k, v in fields.items()}
+    return _text(str(value), budget)
 
 
 def _is_pair(item: object) -> bool:

@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import functools
 import inspect
-import logging
-import threading
 import time
-import weakref
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, cast
 
 from ..context import RunContext, _current
 from ..executor.hooks import Hook, NodeInfo, RunInfo, install_hook, uninstall_hook
 from ._support import optional, warn_once
+from .content import CONTENT_LIMIT, record_content
+from .export import guarded_batch_processor
 from .semconv import PROJECT_NAME, SPAN_KIND
 
 if TYPE_CHECKING:
@@ -48,8 +47,6 @@ __all__ = [
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_log = logging.getLogger("tta_dev_primitives.observability")
-_pending_run: ContextVar[RunInfo | None] = ContextVar("tta_pending_run", default=None)
 
 
 def _openinference() -> tuple[Any, Any, Any] | None:
@@ -92,38 +89,44 @@ def _openinference_attributes(attributes: dict[str, object], ctx: RunContext) ->
 
 
 class _SpanState:
-    """A node's span, the context token that made it current, its stream's progress, and (when
-    content is recorded) the text its stream produced so far."""
+    """A node's span, the context tokens that made it current, its stream's progress, and (when
+    content is recorded for it) the text its stream produced so far."""
 
-    __slots__ = ("chunks", "span", "started", "text", "text_size", "token")
+    __slots__ = ("chunks", "content", "inner_token", "own_token", "span", "started", "text", "text_size", "token")
 
-    def __init__(self, span: Span, token: object) -> None:
+    def __init__(self, span: Span, token: object, own_token: Token[Span | None], inner_token: Token[Span | None], content: bool) -> None:
         self.span = span
         self.token = token
+        self.own_token = own_token
+        self.inner_token = inner_token
         self.started = time.perf_counter()
         self.chunks = 0
+        self.content = content
         self.text: list[str] = []
         self.text_size = 0
 
 
-CONTENT_LIMIT = 8192
-"""Characters of a recorded `input.value` / `output.value` kept by default; the rest is cut."""
+_LEAVES = frozenset({"call", "stream"})
+_MARKED = frozenset({"LLM", "TOOL", "AGENT"})
+_innermost: ContextVar[Span | None] = ContextVar("tta_tracing_innermost", default=None)
+"""The span any TracingHook made current last: at a run's start, an ambient span that is not
+this one is the user's own (a request span, a `trace_operation`), and the run nests under it."""
 
 
 class TracingHook(Hook):
     """Creates the spans. Build it with `configure_tracing` or from your own tracer.
 
-    With `record_content=True` each span also carries its node's input and output as
-    OpenInference `input.value` / `output.value` (with their mime types): JSON for structured
-    values, the text itself for strings and for a stream's text chunks, with secrets masked as in
-    logs (`redact`) and cut at `content_limit` characters. Off by default: prompts and answers
-    are user data, and recording them is the user's choice.
-    """
+    Each hook keeps its own chain of parents, so two hooks on one plan (two providers, two
+    backends) each export a whole, separate tree. A run nests under the span that is current
+    when it starts (yours, or a node's when a plan runs inside a node).
 
-    def __new__(cls, tracer: Tracer, *, record_content: bool = False, content_limit: int = CONTENT_LIMIT) -> TracingHook:
-        if record_content and cls is TracingHook:
-            cls = _ContentTracingHook  # a subclass, so hooks that do not record are never handed inputs
-        return super().__new__(cls)
+    With `record_content=True` spans also carry their node's input and output as OpenInference
+    `input.value` / `output.value` (with their mime types): JSON for structured values, the
+    text itself for strings and for a stream's text chunks, secrets masked as in logs
+    (`redact`), cut at `content_limit` characters. Content goes on the run's root span and on
+    leaves, model calls, tools and agents (not on the structural spans between them, which
+    would repeat it). Off by default: prompts and answers are user data.
+    """
 
     def __init__(self, tracer: Tracer, *, record_content: bool = False, content_limit: int = CONTENT_LIMIT) -> None:
         from opentelemetry import context as otel_context
@@ -133,39 +136,70 @@ class TracingHook(Hook):
             from ..errors import ConfigError
 
             raise ConfigError("TracingHook", "content_limit", "a positive number of characters", content_limit)
+        if record_content and _OI is None:
+            warn_once(
+                "content:openinference",
+                "record_content needs openinference-semantic-conventions (pip install 'tta-dev-primitives[otel]'); "
+                "inputs and outputs are not recorded",
+            )
+        self.record_content = record_content and _OI is not None
+        self.wants_inputs = self.record_content
+        """Whether the executor hands this hook nodes' inputs (`on_node_input`)."""
         self.content_limit = content_limit
         self._tracer = tracer
         self._trace = trace
         self._context = otel_context
         self._error = trace.StatusCode.ERROR
+        self._current: ContextVar[Span | None] = ContextVar(f"tta_tracing_{id(self)}", default=None)
+        self._pending: ContextVar[tuple[RunInfo, Context] | None] = ContextVar(f"tta_tracing_run_{id(self)}", default=None)
 
     # -- runs and nodes -----------------------------------------------------------------------
     # The root node's span is the root of the run's trace (no extra span per run): it carries
     # the run's attributes and continues a remote trace when the context has a `traceparent`.
 
     def on_run_start(self, run: RunInfo) -> None:
-        _pending_run.set(run)
+        self._pending.set((run, self._context.get_current()))  # before any hook made its span current
 
     def on_run_end(self, run: RunInfo, error: BaseException | None) -> None:
-        _pending_run.set(None)
+        self._pending.set(None)
 
     def on_node_start(self, node: NodeInfo, ctx: RunContext) -> object:
         attributes = _attributes(node, ctx)
-        parent: Context | None = None
-        run = _pending_run.get()
-        if run is not None:  # the first node of the run: its root
-            _pending_run.set(None)
+        mine = self._current.get()
+        parent: Context | None = None if mine is None else self._trace.set_span_in_context(mine)
+        pending = self._pending.get()
+        root = pending is not None
+        if pending is not None:  # the first node of the run: its root
+            self._pending.set(None)
+            run, ambient = pending
             attributes["workflow.plan"] = run.plan_name
             attributes["workflow.fingerprint"] = run.fingerprint
             traceparent = ctx.metadata.get("traceparent") if ctx._metadata else None
             if isinstance(traceparent, str):
                 parent = extract_traceparent({"traceparent": traceparent})
+            elif self._trace.get_current_span(ambient) is not _innermost.get():  # the user's own span
+                parent = ambient
         span = self._tracer.start_span(node.name, context=parent, attributes=attributes)  # type: ignore[arg-type]
         token = self._context.attach(self._trace.set_span_in_context(span))
-        return _SpanState(span, token)
+        own, inner = self._current.set(span), _innermost.set(span)
+        content = self.record_content and (root or node.kind in _LEAVES or node.attributes.get(SPAN_KIND) in _MARKED)
+        return _SpanState(span, token, own, inner, content)
+
+    def on_node_input(self, node: NodeInfo, ctx: RunContext, state: object, value: object) -> None:
+        if isinstance(state, _SpanState) and state.content:
+            record_content(state.span, "input", value, self.content_limit, _OI[0], _OI[2])  # type: ignore[index]
 
     def on_node_end(self, node: NodeInfo, ctx: RunContext, state: object, result: object) -> None:
-        self._finish(cast(_SpanState, state), None)
+        span_state = cast(_SpanState, state)
+        try:
+            if span_state.content:
+                streamed = result is None and span_state.text
+                output = "".join(span_state.text) if streamed else result
+                if output is not None:
+                    total = span_state.text_size if streamed else None
+                    record_content(span_state.span, "output", output, self.content_limit, _OI[0], _OI[2], total)  # type: ignore[index]
+        finally:
+            self._finish(span_state, None)
 
     def on_node_error(self, node: NodeInfo, ctx: RunContext, state: object, error: BaseException) -> None:
         self._finish(cast(_SpanState, state), error)
@@ -177,6 +211,10 @@ class TracingHook(Hook):
         if index == 0:
             span_state.span.set_attribute("stream.time_to_first_chunk_s", time.perf_counter() - span_state.started)
         span_state.chunks = index + 1
+        if span_state.content and isinstance(chunk, str):
+            if span_state.text_size <= self.content_limit:  # keep what will be shown, count the rest
+                span_state.text.append(chunk)
+            span_state.text_size += len(chunk)
 
     def _finish(self, state: _SpanState, error: BaseException | None) -> None:
         span, token = state.span, state.token
@@ -191,13 +229,17 @@ class TracingHook(Hook):
             else:
                 span.set_attribute("workflow.cancelled", True)
         finally:
+            self._current.reset(state.own_token)
+            _innermost.reset(state.inner_token)
             self._context.detach(token)  # type: ignore[arg-type]
             span.end()
 
     # -- events -----------------------------------------------------------------------------
 
     def _event(self, name: str, attributes: dict[str, str | int | float | bool]) -> None:
-        self._trace.get_current_span().add_event(name, attributes)
+        span = self._current.get()  # this hook's span: another hook's span may be the current one
+        if span is not None:
+            span.add_event(name, attributes)
 
     def on_retry(self, node: NodeInfo, ctx: RunContext, attempt: int, delay: float, error: BaseException) -> None:
         self._event("retry", {"retry.attempt": attempt, "retry.delay_s": delay, "exception.type": type(error).__name__})
@@ -222,157 +264,6 @@ class TracingHook(Hook):
         if error is not None:
             attributes["exception.type"] = type(error).__name__
         self._event("compensation", attributes)
-
-
-class _ContentTracingHook(TracingHook):
-    """A TracingHook that records its nodes' inputs and outputs (see `record_content`)."""
-
-    def __init__(self, tracer: Tracer, *, record_content: bool = True, content_limit: int = CONTENT_LIMIT) -> None:
-        super().__init__(tracer, content_limit=content_limit)
-        if _OI is None:
-            warn_once(
-                "content:openinference",
-                "record_content needs openinference-semantic-conventions (pip install 'tta-dev-primitives[otel]'); "
-                "inputs and outputs are not recorded",
-            )
-
-    def on_node_input(self, node: NodeInfo, ctx: RunContext, state: object, value: object) -> None:
-        if state is not None:
-            _record_content(cast(_SpanState, state).span, "input", value, self.content_limit)
-
-    def on_chunk(self, node: NodeInfo, ctx: RunContext, state: object, index: int, chunk: object) -> None:
-        super().on_chunk(node, ctx, state, index, chunk)
-        if isinstance(state, _SpanState) and isinstance(chunk, str) and state.text_size <= self.content_limit:
-            state.text.append(chunk)
-            state.text_size += len(chunk)
-
-    def on_node_end(self, node: NodeInfo, ctx: RunContext, state: object, result: object) -> None:
-        if isinstance(state, _SpanState):
-            output = "".join(state.text) if result is None and state.text else result
-            if output is not None:
-                _record_content(state.span, "output", output, self.content_limit)
-        super().on_node_end(node, ctx, state, result)
-
-
-def _record_content(span: Span, direction: Literal["input", "output"], value: object, limit: int) -> None:
-    """Set OpenInference's `<direction>.value` and `.mime_type` on `span`: a string as text, anything
-    else as JSON, secrets masked, cut at `limit` characters (a cut JSON value is labelled text)."""
-    if _OI is None:
-        return
-    import json
-
-    from .redaction import redact, scrub
-
-    names, mimes = _OI[0], _OI[2]
-    if isinstance(value, str):
-        text, mime = scrub(value), mimes.TEXT.value
-    else:
-        text, mime = json.dumps(redact(value), ensure_ascii=False, default=str), mimes.JSON.value
-    if len(text) > limit:
-        text, mime = f"{text[:limit]}… [{len(text) - limit} more characters]", mimes.TEXT.value
-    value_key, mime_key = (names.INPUT_VALUE, names.INPUT_MIME_TYPE) if direction == "input" else (names.OUTPUT_VALUE, names.OUTPUT_MIME_TYPE)
-    span.set_attribute(value_key, text)
-    span.set_attribute(mime_key, mime)
-
-
-_exporting = threading.local()
-"""The endpoint a guarded export is sending to in this thread (see `_FoldExportLogs`)."""
-
-
-class _FoldExportLogs(logging.Filter):
-    """Folds the OTLP exporter's own warnings and errors into the guarded exporter's one warning
-    while it exports (a collector that is down makes it log each retry and each lost batch), and
-    the span processor's "Queue full" (one per dropped span) while a guarded endpoint is down.
-    Other records pass unchanged."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno < logging.WARNING:
-            return True
-        if record.name == _PROCESSOR_LOGGER:  # spans are dropped because an export is stuck or failing
-            guards = list(_GUARDS)
-            if any(guard.down for guard in guards):
-                return False
-            busy = [guard for guard in guards if guard.busy]
-            if busy:
-                busy[0].failed("the span queue filled while it was exporting")
-            elif guards:  # a burst larger than the queue: said once, not once per span
-                warn_once("span-queue-full", "the span export queue is full, so spans are dropped; raise configure_tracing(max_queue_size=)")
-            return not guards
-        guard: _GuardedExporter | None = getattr(_exporting, "guard", None)
-        if guard is None:
-            return True
-        guard.failed(record.getMessage())
-        return False
-
-
-_FOLD = _FoldExportLogs()
-_PROCESSOR_LOGGER = "opentelemetry.sdk._shared_internal"
-_GUARDS: weakref.WeakSet[_GuardedExporter] = weakref.WeakSet()
-
-
-class _GuardedExporter:
-    """Wraps an exporter so a collector that is down costs one warning per outage, never an
-    exception: the first failure logs a warning (with the exporter's own reason), later ones are
-    silent until an export succeeds again, which logs that the endpoint recovered."""
-
-    def __init__(self, inner: SpanExporter, endpoint: str) -> None:
-        self._inner = inner
-        self._endpoint = endpoint
-        self.down = False
-        """Whether its last export failed (the outage has been reported)."""
-        self.busy = False
-        """Whether an export is under way."""
-        self._lock = threading.Lock()
-        for cls in type(inner).__mro__:  # the exporter logs under its classes' module names
-            if cls.__module__.startswith("opentelemetry.exporter."):
-                logging.getLogger(cls.__module__).addFilter(_FOLD)
-        for name in ("opentelemetry.exporter.otlp.common.http", _PROCESSOR_LOGGER):
-            logging.getLogger(name).addFilter(_FOLD)
-        _GUARDS.add(self)
-
-    def failed(self, reason: str) -> None:
-        with self._lock:
-            if self.down:
-                return
-            self.down = True
-        _log.warning("span export to %s failed (%s); spans are dropped until it recovers", self._endpoint, reason)
-
-    def export(self, spans: object) -> object:
-        from opentelemetry.sdk.trace.export import SpanExportResult
-
-        _exporting.guard = self
-        self.busy = True
-        try:
-            result = self._inner.export(spans)  # type: ignore[arg-type]
-        except Exception as error:
-            result = SpanExportResult.FAILURE
-            self.failed(repr(error))
-        finally:
-            _exporting.guard = None
-            self.busy = False
-        if result is SpanExportResult.FAILURE:
-            self.failed("the exporter gave up")
-        elif self.down:
-            with self._lock:
-                recovered, self.down = self.down, False
-            if recovered:
-                _log.info("span export to %s recovered", self._endpoint)
-        return result
-
-    def shutdown(self) -> None:
-        _exporting.guard = self
-        try:
-            self._inner.shutdown()
-        except Exception:  # noqa: S110 - shutting down a broken exporter must not raise
-            pass
-        finally:
-            _exporting.guard = None
-
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        try:
-            return bool(self._inner.force_flush(timeout_millis))
-        except Exception:
-            return False
 
 
 def configure_tracing(
@@ -407,7 +298,7 @@ def configure_tracing(
     from opentelemetry import trace
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
     resource: dict[str, str | int | float | bool] = {**(resource_attributes or {}), "service.name": service_name}
     if project is not None:
@@ -418,9 +309,8 @@ def configure_tracing(
     if otlp_endpoint is not None:
         remote = _otlp_exporter(otlp_endpoint, protocol, export_timeout_s)
         if remote is not None:
-            guarded = cast("SpanExporter", _GuardedExporter(remote, otlp_endpoint))
-            batch = min(512, max_queue_size)
-            provider.add_span_processor(BatchSpanProcessor(guarded, max_queue_size=max_queue_size, max_export_batch_size=batch))
+            processor = guarded_batch_processor(remote, otlp_endpoint, max_queue_size=max_queue_size, export_timeout_s=export_timeout_s)
+            provider.add_span_processor(processor)
     if set_global:
         trace.set_tracer_provider(provider)
     hook = TracingHook(provider.get_tracer("tta_dev_primitives"), record_content=record_content, content_limit=content_limit)
