@@ -14,7 +14,7 @@ from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.fixtures.mcp_servers import serving, sdk_server
-from tta_dev_primitives import FakeChatModel, ToolCall, agent, compile, node
+from tta_dev_primitives import FakeChatModel, ToolCall, agent, compile, node, tool
 from tta_dev_primitives.mcp import MCPToolError, PlanToolServer, mcp_tool, mcp_tools
 
 pytestmark = pytest.mark.anyio
@@ -31,6 +31,16 @@ class Numbers:
 @dataclass(frozen=True)
 class Sum:
     total: float
+
+
+@dataclass(frozen=True)
+class Doc:
+    title: str
+    count: int
+
+
+def tick(x: int) -> int:
+    return x + 1
 
 
 def _stdio(*targets: str) -> StdioServerParameters:
@@ -149,7 +159,7 @@ async def test_our_client_uses_a_server_written_with_the_sdk() -> None:
     async with serving(sdk_server().streamable_http_app(host="127.0.0.1")) as url:
         async with mcp_tools(url) as tools:
             by_name = {t.name: t for t in tools}
-            assert sorted(by_name) == ["add", "fail"]
+            assert sorted(by_name) == ["add", "die", "fail", "image"]
             assert by_name["add"].description == "Add two numbers."
             assert await by_name["add"].plan.run({"a": 1, "b": 2}) == {"total": 3}
             invalid = await by_name["add"].invoke({"a": "x", "b": 1})  # checked against the server's schema first
@@ -251,3 +261,79 @@ async def test_devtools_see_each_edit_and_survive_targets_that_exit_or_hang(tmp_
     monkeypatch.setattr(devtools, "TIMEOUT_S", 2.0)
     with pytest.raises(devtools.DevtoolError, match="stopped after 2 s"):
         await devtools.graph_plan(devtools.GraphRequest("hangs.py:flow"))
+
+
+async def test_our_client_names_unreachable_silent_and_dying_servers_and_keeps_every_result() -> None:
+    """A server that cannot be reached, does not answer the handshake, or dies mid-call raises
+    MCPConnectionError naming it (and the tool); an error of the block comes out as itself;
+    non-text results keep every block; arguments are checked before a plan's call too."""
+    from tta_dev_primitives import ToolArgumentsError
+    from tta_dev_primitives.mcp import MCPConnectionError
+
+    with pytest.raises(MCPConnectionError, match=r"MCP server 'http://127.0.0.1:1/mcp': ConnectError"):
+        async with mcp_tools("http://127.0.0.1:1/mcp"):
+            pass
+    silent = StdioServerParameters(command=sys.executable, args=["-c", "import time; time.sleep(60)"])
+    with pytest.raises(MCPConnectionError, match="no answer within 1 s"):
+        async with mcp_tools(silent, timeout=1):
+            pass
+
+    params = StdioServerParameters(command=sys.executable, args=["-m", "tests.fixtures.mcp_servers"], cwd=str(ROOT))
+    with pytest.raises(KeyError, match="mine"):
+        async with mcp_tools(params):
+            raise KeyError("mine")
+    async with mcp_tools(params) as tools:
+        by_name = {t.name: t for t in tools}
+        assert await by_name["image"].plan.run({}) == [
+            {"type": "text", "text": "a red dot"},
+            {"type": "image", "data": "iVBORw0KGgo=", "mimeType": "image/png"},
+        ]
+        with pytest.raises(ToolArgumentsError, match="'x' is not of type 'number'"):
+            await by_name["add"].plan.run({"a": "x", "b": 1})
+        with pytest.raises(MCPConnectionError, match="while calling its tool 'die'"):
+            await by_name["die"].plan.run({})
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # uvicorn runs on asyncio
+async def test_every_failure_is_a_readable_tool_error_and_progress_ends_at_the_final_count() -> None:
+    """An exception whose message cannot be rendered, an exception group (its members listed) and
+    a megabyte of bad arguments (a short message) all come back as tool errors; the last progress
+    notification carries the final count."""
+
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    async def unprintable(x: int) -> int:
+        """Fails badly."""
+        raise Unprintable()
+
+    async def grouped(x: int) -> int:
+        """Fails twice at once."""
+        raise ExceptionGroup("both failed", [ValueError("left"), KeyError("right")])
+
+    def index(doc: Doc) -> int:
+        """Index a document."""
+        return doc.count
+
+    ticks = node(tick)
+    chain = ticks
+    for _ in range(30):
+        chain = chain >> ticks
+    server = PlanToolServer({"unprintable": node(unprintable), "grouped": node(grouped), "index": node(index), "chain": tool(chain, name="chain", description="Count up.")})
+    async with serving(server.http_app()) as url:
+        async with streamable_http_client(url) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            bad = await session.call_tool("unprintable", {"input": 1})
+            assert bad.is_error and "Unprintable: <its message could not be rendered>" in bad.content[0].text  # type: ignore[union-attr]
+            group = await session.call_tool("grouped", {"input": 1})
+            assert group.is_error and "ValueError: left; KeyError: 'right'" in group.content[0].text  # type: ignore[union-attr]
+            huge = await session.call_tool("index", {"title": "x" * 1_000_000, "count": "many"})
+            assert huge.is_error and len(huge.content[0].text) < 2000 and "count" in huge.content[0].text  # type: ignore[union-attr]
+            progress: list[float] = []
+
+            async def on_progress(done: float, total: float | None, message: str | None) -> None:
+                progress.append(done)
+
+            counted = await session.call_tool("chain", {"input": 0}, progress_callback=on_progress)
+            assert counted.structured_content == {"result": 31} and progress[-1] == max(progress) >= 31

@@ -41,7 +41,23 @@ class ConfigError(PrimitivesError, ValueError):
         self.field = field
         self.expected = expected
         self.got = got
-        super().__init__(f"{node}: invalid {field}={got!r}; expected {expected}")
+        super().__init__(f"{node}: invalid {field}={_short_repr(got)}; expected {expected}")
+
+
+_REPR_LIMIT = 300
+"""Characters of a bad value an error message shows (the value itself stays on `.got`)."""
+
+
+def _short_repr(value: object) -> str:
+    """`repr(value)`, cut so that a megabyte of bad input makes a short message (it is read by
+    people and, for tool arguments, by models); never raises."""
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a broken __repr__ must not hide the error being reported
+        return f"<{type(value).__name__} with a failing repr>"
+    if len(text) <= _REPR_LIMIT:
+        return text
+    return f"{text[:_REPR_LIMIT]}… ({len(text) - _REPR_LIMIT} more characters)"
 
 
 class CompositionError(PrimitivesError, TypeError):

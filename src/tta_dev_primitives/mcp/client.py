@@ -15,21 +15,24 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+import anyio
 
 from ..compiler.compile import compile
 from ..dsl.function import node
 from ..errors import ConfigError, PrimitivesError
 from ..stdlib.llm.schema import WRAPPED, SchemaMismatch, TypeSchema, json_text, object_schema, type_schema
-from ..stdlib.llm.tools import Tool
+from ..stdlib.llm.tools import Tool, ToolArgumentsError
 
 if TYPE_CHECKING:
     from mcp import ClientSession, StdioServerParameters
     from mcp.types import CallToolResult
     from mcp.types import Tool as RemoteTool
 
-__all__ = ["MCPToolError", "mcp_tool", "mcp_tools"]
+__all__ = ["MCPConnectionError", "MCPToolError", "mcp_tool", "mcp_tools"]
 
 RESULT = "result"
 """The property MCP servers put a non-object result in (as `tta_dev_primitives.mcp.server` does)."""
@@ -47,8 +50,49 @@ class MCPToolError(PrimitivesError):
         self.message = message
 
 
+class MCPConnectionError(PrimitivesError, ConnectionError):
+    """The MCP server could not be reached, did not answer in time, or went away (`server` names
+    it; `tool` is the tool being called, if any)."""
+
+    def __init__(self, server: str, problem: str, tool: str | None = None) -> None:
+        during = f" while calling its tool {tool!r}" if tool is not None else ""
+        super().__init__(f"MCP server {server}{during}: {problem}")
+        self.server = server
+        self.tool = tool
+
+
+def _sole(error: BaseException) -> BaseException:
+    """The one exception inside nested single-member groups (the SDK's task groups wrap)."""
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    return error
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
+    return [error]
+
+
+def _problem(error: BaseException) -> str:
+    """What went wrong, from the first real error inside the SDK's groups (not the cancellations
+    that followed it)."""
+    cancelled = anyio.get_cancelled_exc_class()
+    leaves = [leaf for leaf in _leaves(error) if not isinstance(leaf, cancelled)] or _leaves(error)
+    first = leaves[0]
+    return f"{type(first).__name__}: {first}" if str(first) else type(first).__name__
+
+
 def _text(result: CallToolResult) -> str:
     return "\n".join(getattr(block, "text", "") for block in result.content if getattr(block, "type", None) == "text")
+
+
+def _content(result: CallToolResult) -> object:
+    """The result's content: its text when it is all text, else every block as JSON (images,
+    audio and resources keep their data and mime types: nothing is dropped)."""
+    if all(getattr(block, "type", None) == "text" for block in result.content):
+        return _text(result)
+    return [block.model_dump(mode="json", by_alias=True, exclude_none=True) for block in result.content]
 
 
 def _wraps_result(output_schema: Mapping[str, Any] | None) -> bool:
@@ -66,7 +110,7 @@ def _payload(name: str, result: CallToolResult, unwrap: bool) -> object:
     if result.structured_content is not None:
         content = result.structured_content
         return content[RESULT] if unwrap and RESULT in content else content
-    return _text(result)
+    return _content(result)
 
 
 def _dict_validator(name: str, schema: Mapping[str, Any]) -> TypeSchema:
@@ -97,17 +141,32 @@ async def _find(session: ClientSession, name: str) -> RemoteTool:
     raise ConfigError(f"mcp_tool({name!r})", "name", f"one of the server's tools {sorted(t.name for t in listed.tools)}", name)
 
 
-def _remote_tool(session: ClientSession, remote: RemoteTool) -> Tool[dict[str, object], object]:
+async def _call(session: ClientSession, server: str, name: str, arguments: Mapping[str, object]) -> CallToolResult:
+    """Call the remote tool; a connection that fails or closes is an MCPConnectionError naming it."""
+    from mcp.shared.exceptions import MCPError
+
+    try:
+        return await session.call_tool(name, dict(arguments))
+    except (MCPError, OSError, anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.EndOfStream) as error:
+        raise MCPConnectionError(server, _problem(error), name) from error
+
+
+def _remote_tool(session: ClientSession, remote: RemoteTool, server: str) -> Tool[dict[str, object], object]:
     name = remote.name
     schema: dict[str, Any] = dict(remote.input_schema or {"type": "object", "properties": {}})
     unwrap = _wraps_result(remote.output_schema)
+    validator = _dict_validator(name, schema)
 
     async def call(arguments: dict[str, object]) -> object:
-        return _payload(name, await session.call_tool(name, arguments), unwrap)
+        try:  # checked here too, not only by agents: a plan calling the tool gets the same message
+            validator.convert(arguments)
+        except SchemaMismatch as error:
+            raise ToolArgumentsError(name, "arguments", f"arguments that fit the tool's input schema ({error})", arguments) from None
+        return _payload(name, await _call(session, server, name, arguments), unwrap)
 
     call.__name__ = call.__qualname__ = name
     built = node(call).named(name)
-    return Tool(name, remote.description or name, compile(built), built, dict[str, object], schema, False, _dict_validator(name, schema))
+    return Tool(name, remote.description or name, compile(built), built, dict[str, object], schema, False, validator)
 
 
 @overload
@@ -120,7 +179,7 @@ async def mcp_tool(session: ClientSession, name: str, *, args: type[Any] | None 
     """One remote tool of an initialized session, typed by `args` and `result` when given."""
     remote = await _find(session, name)
     if args is None and result is None:
-        return _remote_tool(session, remote)
+        return _remote_tool(session, remote, _server_name(session))
     validator = type_schema(args, where=f"mcp_tool({name!r})") if args is not None else _dict_validator(name, dict(remote.input_schema))
     output = type_schema(result, where=f"mcp_tool({name!r})") if result is not None else None
     unwrap = _wraps_result(remote.output_schema)
@@ -128,7 +187,7 @@ async def mcp_tool(session: ClientSession, name: str, *, args: type[Any] | None 
 
     async def call(arguments: Any) -> Any:
         encoded = json.loads(json_text(arguments))  # msgspec's encoding, or pydantic's for its models
-        payload = _payload(name, await session.call_tool(name, {WRAPPED: encoded} if wrapped else encoded), unwrap)
+        payload = _payload(name, await _call(session, _server_name(session), name, {WRAPPED: encoded} if wrapped else encoded), unwrap)
         if output is None:
             return payload
         try:
@@ -143,26 +202,65 @@ async def mcp_tool(session: ClientSession, name: str, *, args: type[Any] | None 
     return Tool(name, remote.description or name, compile(built), built, input_type, parameters, wrapped, validator)
 
 
+def _server_name(session: ClientSession) -> str:
+    """The server's name from its handshake, for error messages."""
+    info = getattr(session, "server_info", None) or getattr(getattr(session, "initialize_result", None), "server_info", None)
+    name = getattr(info, "name", None)
+    return repr(name) if name else "(connected session)"
+
+
+def _describe(source: object) -> str:
+    from mcp import StdioServerParameters
+
+    if isinstance(source, StdioServerParameters):
+        return repr(" ".join([source.command, *source.args]))
+    return repr(source)
+
+
 @contextlib.asynccontextmanager
-async def mcp_tools(source: ClientSession | StdioServerParameters | str) -> AsyncIterator[list[Tool[dict[str, object], object]]]:
+async def mcp_tools(
+    source: ClientSession | StdioServerParameters | str, *, timeout: float = 30.0
+) -> AsyncIterator[list[Tool[dict[str, object], object]]]:
     """The tools of an MCP server: `source` is an initialized `ClientSession` (left open), the
-    `StdioServerParameters` of a server to start, or the URL of a streamable HTTP server."""
+    `StdioServerParameters` of a server to start, or the URL of a streamable HTTP server.
+
+    A server that cannot be started or reached, or does not answer the handshake within
+    `timeout` seconds, raises MCPConnectionError naming it; an error raised in the block comes
+    out as itself, not wrapped in the SDK's exception groups."""
     from mcp import ClientSession, StdioServerParameters
 
     if isinstance(source, ClientSession):
-        yield [_remote_tool(source, remote) for remote in (await source.list_tools()).tools]
+        server = _server_name(source)
+        yield [_remote_tool(source, remote, server) for remote in (await source.list_tools()).tools]
         return
-    async with contextlib.AsyncExitStack() as stack:
-        if isinstance(source, StdioServerParameters):
-            from mcp import stdio_client
+    if not isinstance(source, (StdioServerParameters, str)):
+        raise ConfigError("mcp_tools", "source", "a ClientSession, StdioServerParameters or a streamable HTTP URL", source)
+    server = _describe(source)
+    opened = False
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            # outermost, so the SDK's task groups nest inside it; disarmed once the tools are listed
+            handshake = stack.enter_context(anyio.CancelScope(deadline=anyio.current_time() + timeout))
+            if isinstance(source, StdioServerParameters):
+                from mcp import stdio_client
 
-            read, write = await stack.enter_async_context(stdio_client(source))
-        elif isinstance(source, str):
-            from mcp.client.streamable_http import streamable_http_client
+                read, write = await stack.enter_async_context(stdio_client(source))
+            else:
+                from mcp.client.streamable_http import streamable_http_client
 
-            read, write = await stack.enter_async_context(streamable_http_client(source))
-        else:
-            raise ConfigError("mcp_tools", "source", "a ClientSession, StdioServerParameters or a streamable HTTP URL", source)
-        session = await stack.enter_async_context(ClientSession(read, write))
-        await session.initialize()
-        yield [_remote_tool(session, remote) for remote in (await session.list_tools()).tools]
+                read, write = await stack.enter_async_context(streamable_http_client(source))
+            session = await stack.enter_async_context(ClientSession(read, write))
+            await session.initialize()
+            listed = await session.list_tools()
+            handshake.deadline = math.inf
+            opened = True
+            yield [_remote_tool(session, remote, server) for remote in listed.tools]
+        if not opened:  # the deadline stopped the handshake
+            raise MCPConnectionError(server, f"no answer within {timeout:g} s")
+    except BaseException as error:  # noqa: BLE001 - unwrapped or named below, never swallowed
+        inner = _sole(error)
+        if opened or isinstance(inner, (anyio.get_cancelled_exc_class(), KeyboardInterrupt, SystemExit, GeneratorExit, PrimitivesError)):
+            if inner is error:
+                raise
+            raise inner from None  # the block's own error (or a cancellation), as itself
+        raise MCPConnectionError(server, _problem(error)) from inner

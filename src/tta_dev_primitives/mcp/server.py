@@ -129,22 +129,24 @@ class PlanToolServer:
         except (anyio.get_cancelled_exc_class(), KeyboardInterrupt, SystemExit):
             raise  # the client's cancellation (the run is cancelled), or the process is stopping
         except BaseException as error:  # any other failure is the tool's, and the server goes on
-            return self._error(f"{type(error).__name__}: {error}")
+            return self._error(_describe(error))
         return self._result(served.name, result)
 
     async def _run(self, served: AnyTool, value: object, ctx: ServerRequestContext[Any]) -> object:
         """Run the tool's plan, reporting finished nodes as progress (throttled)."""
         plan = _plan_of(served)
-        done, last = 0, 0.0
+        done, reported, last = 0, 0, 0.0
         async with plan.events(value) as events:
             async for event in events:
                 if isinstance(event, NodeFinished):
                     done += 1
                     now = time.monotonic()
                     if now - last >= _PROGRESS_EVERY:
-                        last = now
+                        last, reported = now, done
                         await ctx.session.report_progress(done, None, f"{event.node}: {event.status}")
             outcome = await events.result()
+        if done > reported:  # the last word is the final count, however the throttle fell
+            await ctx.session.report_progress(done, done, "finished")
         return outcome
 
     def _result(self, name: str, result: object) -> mcp_types.CallToolResult:
@@ -183,6 +185,20 @@ class PlanToolServer:
 
         config = uvicorn.Config(self.http_app(host=host), host=host, port=port, log_level="warning")
         await uvicorn.Server(config).serve()
+
+
+def _describe(error: BaseException) -> str:
+    """`Type: message` for a tool error, whatever the exception: a group lists what it holds, a
+    message that cannot be rendered is named as such (the reply must not fail)."""
+    try:
+        text = f"{type(error).__name__}: {error}"
+    except Exception:  # noqa: BLE001 - its __str__ raised
+        text = f"{type(error).__name__}: <its message could not be rendered>"
+    if isinstance(error, BaseExceptionGroup):
+        inner = "; ".join(_describe(e) for e in error.exceptions[:5])
+        more = f"; and {len(error.exceptions) - 5} more" if len(error.exceptions) > 5 else ""
+        text = f"{text}: {inner}{more}"
+    return text
 
 
 def _named(targets: Iterable[object] | Mapping[str, object]) -> list[object]:
