@@ -32,7 +32,7 @@ def _apm_exports() -> list[str]:
 
 def test_apm_metadata_matches_the_package() -> None:
     assert _apm_field("name") == "tta-dev-primitives"
-    assert _apm_field("version") == tta_dev_primitives.__version__
+    assert _apm_field("version") == f'"{tta_dev_primitives.__version__}"' 
     assert _apm_field("type") == "library"
     assert _apm_field("category") == "development-tools"
     public = [n for n in tta_dev_primitives.__all__ if n != "__version__"]

@@ -530,3 +530,29 @@ def test_a_collector_that_is_down_is_probed_not_retried_for_every_batch(caplog: 
         recovered = [r.getMessage() for r in caplog.records if "recovered" in r.getMessage()]
     assert len(recovered) == 1 and "2000 spans were dropped" in recovered[0]
     provider.shutdown()
+
+
+async def test_a_plain_node_calling_a_model_twice_reports_both_calls_as_an_llm_span(traced: tuple[TracingHook, InMemorySpanExporter]) -> None:
+    from openinference.semconv.trace import SpanAttributes
+
+    from tta_dev_primitives import ChatRequest, FakeChatModel, LLMPrimitive
+    from tta_dev_primitives.observability.semconv import SPAN_KIND
+
+    hook, exporter = traced
+    model = FakeChatModel("fake-small", reply=lambda r: "two words")
+
+    async def ask_twice(question: str) -> str:
+        first = await model.complete(ChatRequest.of(question))
+        second = await model.complete(ChatRequest.of(first.text))
+        return second.text
+
+    await compile(node(ask_twice)).with_hooks(hook).run("one two three")
+    attributes = exporter.get_finished_spans()[0].attributes or {}
+    assert attributes[SPAN_KIND] == "LLM"
+    assert attributes["gen_ai.usage.input_tokens"] == 3 + 2 and attributes["gen_ai.usage.output_tokens"] == 2 + 2
+    assert attributes[SpanAttributes.LLM_TOKEN_COUNT_TOTAL] == 9
+
+    exporter.clear()  # a declared model call reported by both the client and the primitive counts once
+    await compile(LLMPrimitive(model)).with_hooks(hook).run(ChatRequest.of("one two three"))
+    declared = next(s for s in exporter.get_finished_spans() if (s.attributes or {}).get(SPAN_KIND) == "LLM").attributes or {}
+    assert declared["gen_ai.usage.input_tokens"] == 3 and declared[SpanAttributes.LLM_TOKEN_COUNT_TOTAL] == 5

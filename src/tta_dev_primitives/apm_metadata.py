@@ -27,8 +27,9 @@ def _quoted(text: str) -> str:
 
 
 def _core_dependencies() -> list[str]:
+    """The requirements outside every extra (an environment marker of their own is kept)."""
     requirements = importlib.metadata.requires(DISTRIBUTION) or []
-    return sorted(r.replace(" ", "") for r in requirements if ";" not in r)  # extras carry a marker
+    return sorted(r.replace(" ", "") if ";" not in r else r for r in requirements if "extra ==" not in r)
 
 
 def _tools() -> list[str]:
@@ -58,7 +59,7 @@ def render_apm() -> str:
         "# Agent Package Manager (APM) metadata: MCP-compatible package description.",
         "# Generated from the package by `tta-primitives apm --write`; tests/test_package.py checks it.",
         f"name: {DISTRIBUTION}",
-        f"version: {tta_dev_primitives.__version__}",
+        f"version: {_quoted(tta_dev_primitives.__version__)}",  # quoted: 1.10 must not read as a float
         "type: library",
         "category: development-tools",
         "description: >-",
@@ -66,7 +67,7 @@ def render_apm() -> str:
         f"python: {_quoted(metadata['Requires-Python'] or '>=3.11')}",
         "entrypoint: tta_dev_primitives",
         "dependencies:",
-        *(f"  - {requirement}" for requirement in _core_dependencies()),
+        *(f"  - {_quoted(requirement) if ';' in requirement else requirement}" for requirement in _core_dependencies()),
         "mcp:",
         "  servers:",
         "    - name: tta-primitives-devtools",

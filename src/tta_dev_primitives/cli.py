@@ -286,7 +286,10 @@ def _cmd_apm(args: argparse.Namespace, out: TextIO) -> int:
     text = render_apm()
     path = Path(args.file)
     if args.check:
-        if not path.is_file() or path.read_text() != text:
+        if not path.is_file():
+            print(f"{path} does not exist; run: tta-primitives apm --write", file=out)
+            return 1
+        if path.read_text() != text:
             print(f"{path} is out of date with the package; run: tta-primitives apm --write", file=out)
             return 1
         print(f"{path} is up to date", file=out)

@@ -383,13 +383,25 @@ def record_llm_usage(
     operation: str | None = None,
     response_model: str | None = None,
 ) -> None:
-    """Set OpenTelemetry GenAI attributes on the current span (call it inside an LLM node)."""
+    """Set OpenTelemetry GenAI attributes on the current span (call it inside an LLM node).
+
+    On a span that is not a declared model call (a plain node that calls a model, perhaps more
+    than once), each call's tokens are added to the span's totals and a CHAIN span becomes an
+    LLM one, so backends that count tokens over LLM spans (Phoenix) count them. On a declared
+    model call (`genai()`, `LLMPrimitive`, an agent's model step) the values are set, so the
+    client's and the primitive's reports of one call are not counted twice."""
     trace = _otel_trace()
     if trace is None:
         return
     span = trace.get_current_span()
     if not span.is_recording():  # no tracing: skip the attribute calls (agents call this per turn)
         return
+    existing = getattr(span, "attributes", None)  # the SDK's spans can be read back
+    if isinstance(existing, Mapping) and "gen_ai.operation.name" not in existing:
+        input_tokens = _added(existing, "gen_ai.usage.input_tokens", input_tokens)
+        output_tokens = _added(existing, "gen_ai.usage.output_tokens", output_tokens)
+        if _OI is not None and existing.get(SPAN_KIND) == _OI[1].CHAIN.value:
+            span.set_attribute(SPAN_KIND, _OI[1].LLM.value)
     pairs: list[tuple[str, object]] = [
         ("gen_ai.operation.name", operation),
         ("gen_ai.provider.name", provider),
@@ -410,6 +422,13 @@ def record_llm_usage(
     for key, value in pairs:
         if value is not None:
             span.set_attribute(key, value)
+
+
+def _added(existing: Mapping[str, object], key: str, tokens: int | None) -> int | None:
+    before = existing.get(key)
+    if tokens is None or not isinstance(before, int):
+        return tokens
+    return before + tokens
 
 
 N = TypeVar("N")
