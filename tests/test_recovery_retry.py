@@ -146,7 +146,7 @@ async def test_mock_node_side_effects_drive_retries() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("max_attempts", 0), ("max_attempts", -1), ("initial_delay", -1.0), ("backoff_factor", 0.5), ("max_delay", 0), ("deadline", 0), ("retry_on", ())],
+    [("max_attempts", 0), ("max_attempts", -1), ("initial_delay", -1.0), ("backoff_factor", 0), ("max_delay", 0), ("deadline", 0), ("retry_on", ())],
 )
 def test_bad_settings_are_rejected_naming_the_field(field: str, value: object) -> None:
     with pytest.raises(ConfigError, match=rf"Retry: invalid {field}=") as info:

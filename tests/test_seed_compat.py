@@ -220,3 +220,15 @@ def test_original_saga_spelling_names_the_new_one() -> None:
 
     with pytest.raises(ConfigError, match=r"Saga\(\)\.add_step\(forward, rollback=compensation\)"):
         SagaPrimitive(Inc(), Inc())
+
+
+async def test_a_retry_strategy_with_a_base_below_one_waits_less_each_time_as_in_the_original() -> None:
+    from tta_dev_primitives.recovery.retry import RetryPrimitive, RetryStrategy
+    from tta_dev_primitives.testing.mocks import MockPrimitive
+
+    strategy = RetryStrategy(max_retries=3, backoff_base=0.001, jitter=False)
+    assert [strategy.calculate_delay(n) for n in range(3)] == [1.0, 0.001, 0.001**2]
+    clock = FakeClock()
+    flaky = MockPrimitive("flaky", side_effect=[ValueError("1"), ValueError("2"), "ok"])
+    assert await RetryPrimitive(flaky, strategy=strategy, clock=clock).execute("x", WorkflowContext()) == "ok"
+    assert clock.sleeps == [1.0, 0.001]

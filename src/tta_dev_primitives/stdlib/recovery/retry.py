@@ -67,11 +67,7 @@ class Retry(GuardPolicy):
     ) -> None:
         self.max_attempts = check_int("Retry", "max_attempts", max_attempts, minimum=1)
         self.initial_delay = check_non_negative("Retry", "initial_delay", initial_delay)
-        self.backoff_factor = check_positive("Retry", "backoff_factor", backoff_factor)
-        if self.backoff_factor < 1:
-            from ...errors import ConfigError
-
-            raise ConfigError("Retry", "backoff_factor", "a number >= 1", backoff_factor)
+        self.backoff_factor = check_positive("Retry", "backoff_factor", backoff_factor)  # below 1: waits shrink (the original's RetryStrategy allowed it)
         self.max_delay = check_positive("Retry", "max_delay", max_delay)
         self.jitter = check_bool("Retry", "jitter", jitter)
         self.deadline = check_optional_positive("Retry", "deadline", deadline)
