@@ -14,7 +14,7 @@ from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.fixtures.mcp_servers import serving, sdk_server
-from tta_dev_primitives import FakeChatModel, ToolCall, agent, compile, node, tool
+from tta_dev_primitives import ConfigError, FakeChatModel, ToolCall, agent, compile, node, tool
 from tta_dev_primitives.mcp import MCPToolError, PlanToolServer, mcp_tool, mcp_tools
 
 pytestmark = pytest.mark.anyio
@@ -159,7 +159,8 @@ async def test_our_client_uses_a_server_written_with_the_sdk() -> None:
     async with serving(sdk_server().streamable_http_app(host="127.0.0.1")) as url:
         async with mcp_tools(url) as tools:
             by_name = {t.name: t for t in tools}
-            assert sorted(by_name) == ["add", "die", "fail", "image"]
+            assert sorted(by_name) == ["add", "die", "fail", "image", "weird_name_with_chars"]
+            assert await by_name["weird_name_with_chars"].plan.run({}) == "called by its own name"  # a name providers accept
             assert by_name["add"].description == "Add two numbers."
             assert await by_name["add"].plan.run({"a": 1, "b": 2}) == {"total": 3}
             invalid = await by_name["add"].invoke({"a": "x", "b": 1})  # checked against the server's schema first
@@ -177,6 +178,8 @@ async def test_our_client_uses_a_server_written_with_the_sdk() -> None:
             await session.initialize()
             typed = await mcp_tool(session, "add", args=Numbers, result=Sum)
             assert await typed.plan.run(Numbers(1.5, 2)) == Sum(3.5)
+            with pytest.raises(ConfigError, match=r"unknown to the server: \['total'\]; required by the server: \['a', 'b'\]"):
+                await mcp_tool(session, "add", args=Sum)  # found when the tool is made, not at its first call
 
 
 async def test_the_package_devtools_are_the_tools_apm_yml_lists_and_they_work() -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -25,7 +26,7 @@ from ..compiler.compile import compile
 from ..dsl.function import node
 from ..errors import ConfigError, PrimitivesError
 from ..stdlib.llm.schema import WRAPPED, SchemaMismatch, TypeSchema, json_text, object_schema, type_schema
-from ..stdlib.llm.tools import Tool, ToolArgumentsError
+from ..stdlib.llm.tools import TOOL_NAME, Tool, ToolArgumentsError
 
 if TYPE_CHECKING:
     from mcp import ClientSession, StdioServerParameters
@@ -151,7 +152,8 @@ async def _call(session: ClientSession, server: str, name: str, arguments: Mappi
         raise MCPConnectionError(server, _problem(error), name) from error
 
 
-def _remote_tool(session: ClientSession, remote: RemoteTool, server: str) -> Tool[dict[str, object], object]:
+def _remote_tool(session: ClientSession, remote: RemoteTool, server: str, local: str | None = None) -> Tool[dict[str, object], object]:
+    """The remote tool as a Tool named `local` (default: its own name); calls use the remote name."""
     name = remote.name
     schema: dict[str, Any] = dict(remote.input_schema or {"type": "object", "properties": {}})
     unwrap = _wraps_result(remote.output_schema)
@@ -164,9 +166,20 @@ def _remote_tool(session: ClientSession, remote: RemoteTool, server: str) -> Too
             raise ToolArgumentsError(name, "arguments", f"arguments that fit the tool's input schema ({error})", arguments) from None
         return _payload(name, await _call(session, server, name, arguments), unwrap)
 
-    call.__name__ = call.__qualname__ = name
-    built = node(call).named(name)
-    return Tool(name, remote.description or name, compile(built), built, dict[str, object], schema, False, validator)
+    label = local or name
+    call.__name__ = call.__qualname__ = label
+    built = node(call).named(label)
+    return Tool(label, remote.description or name, compile(built), built, dict[str, object], schema, False, validator)
+
+
+def _remote_tools(session: ClientSession, remotes: list[RemoteTool], server: str) -> list[Tool[dict[str, object], object]]:
+    taken: set[str] = set()
+    tools = []
+    for remote in remotes:
+        local = _tool_name(remote.name, taken)
+        taken.add(local)
+        tools.append(_remote_tool(session, remote, server, local))
+    return tools
 
 
 @overload
@@ -178,12 +191,15 @@ async def mcp_tool(session: ClientSession, name: str, *, args: type[A], result: 
 async def mcp_tool(session: ClientSession, name: str, *, args: type[Any] | None = None, result: type[Any] | None = None) -> Tool[Any, Any]:
     """One remote tool of an initialized session, typed by `args` and `result` when given."""
     remote = await _find(session, name)
+    label = _tool_name(name, set())
     if args is None and result is None:
-        return _remote_tool(session, remote, _server_name(session))
+        return _remote_tool(session, remote, _server_name(session), label)
     validator = type_schema(args, where=f"mcp_tool({name!r})") if args is not None else _dict_validator(name, dict(remote.input_schema))
     output = type_schema(result, where=f"mcp_tool({name!r})") if result is not None else None
     unwrap = _wraps_result(remote.output_schema)
     parameters, wrapped = object_schema(validator.schema) if args is not None else (dict(remote.input_schema), False)
+    if args is not None:
+        _check_fields(name, args, parameters, dict(remote.input_schema or {}))
 
     async def call(arguments: Any) -> Any:
         encoded = json.loads(json_text(arguments))  # msgspec's encoding, or pydantic's for its models
@@ -195,11 +211,39 @@ async def mcp_tool(session: ClientSession, name: str, *, args: type[Any] | None 
         except SchemaMismatch as error:
             raise MCPToolError(name, f"its result does not fit {result!r}: {error}") from None
 
-    call.__name__ = call.__qualname__ = name
+    call.__name__ = call.__qualname__ = label
     call.__annotations__ = {"arguments": args if args is not None else dict[str, object], "return": result if result is not None else object}
-    built = node(call).named(name)
+    built = node(call).named(label)
     input_type = args if args is not None else dict[str, object]
-    return Tool(name, remote.description or name, compile(built), built, input_type, parameters, wrapped, validator)
+    return Tool(label, remote.description or name, compile(built), built, input_type, parameters, wrapped, validator)
+
+
+def _check_fields(name: str, args: type[Any], ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> None:
+    """`args` must name the remote tool's fields: none it does not know (unless it takes any),
+    and every one it requires. Found when the tool is made, not at its first call."""
+    own = set(ours.get("properties") or {})
+    known = set(theirs.get("properties") or {})
+    required = set(theirs.get("required") or [])
+    open_ended = theirs.get("additionalProperties", True) is not False
+    unknown = sorted(own - known) if known or not open_ended else []
+    missing = sorted(required - own)
+    if unknown or missing:
+        problems = "; ".join(
+            part for part in (f"unknown to the server: {unknown}" if unknown else "", f"required by the server: {missing}" if missing else "") if part
+        )
+        raise ConfigError(f"mcp_tool({name!r})", "args", f"a type with the fields of the tool's input schema {sorted(known)} ({problems})", args)
+
+
+def _tool_name(remote: str, taken: set[str]) -> str:
+    """A name providers accept (1-64 of `[A-Za-z0-9_-]`) for the remote tool `remote`: itself when
+    it is one, else with other characters as `_` (and a number when that name is taken)."""
+    if TOOL_NAME.fullmatch(remote) and remote not in taken:
+        return remote
+    base = re.sub(r"[^A-Za-z0-9_-]", "_", remote)[:60] or "tool"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    return name
 
 
 def _server_name(session: ClientSession) -> str:
@@ -231,7 +275,7 @@ async def mcp_tools(
 
     if isinstance(source, ClientSession):
         server = _server_name(source)
-        yield [_remote_tool(source, remote, server) for remote in (await source.list_tools()).tools]
+        yield _remote_tools(source, list((await source.list_tools()).tools), server)
         return
     if not isinstance(source, (StdioServerParameters, str)):
         raise ConfigError("mcp_tools", "source", "a ClientSession, StdioServerParameters or a streamable HTTP URL", source)
@@ -254,7 +298,7 @@ async def mcp_tools(
             listed = await session.list_tools()
             handshake.deadline = math.inf
             opened = True
-            yield [_remote_tool(session, remote, server) for remote in listed.tools]
+            yield _remote_tools(session, list(listed.tools), server)
         if not opened:  # the deadline stopped the handshake
             raise MCPConnectionError(server, f"no answer within {timeout:g} s")
     except BaseException as error:  # noqa: BLE001 - unwrapped or named below, never swallowed
