@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -20,3 +21,10 @@ def server() -> Iterator[ProviderServer]:
     tests/fixtures/provider_server.py), stopped after the test."""
     with ProviderServer().running() as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One mypy cache for every mypy run under the project's own configuration (pyproject.toml,
+    with its plugin): the package is analysed once per session, not once per test."""
+    return tmp_path_factory.mktemp("mypy-cache")

@@ -35,12 +35,6 @@ def test_quick_start_runs(quick_start_file: Path) -> None:
     assert "1 passage(s) for 'what is a plan?'" in proc.stdout
 
 
-@pytest.fixture(scope="module")
-def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One mypy cache for the README's snippets: the package is analysed once."""
-    return tmp_path_factory.mktemp("readme-mypy-cache")
-
-
 def test_quick_start_type_checks(quick_start_file: Path, mypy_cache: Path) -> None:
     stdout, stderr, status = api.run(["--strict", "--cache-dir", str(mypy_cache), str(quick_start_file)])
     assert status == 0, stdout + stderr

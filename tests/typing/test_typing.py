@@ -46,9 +46,9 @@ def _expected(path: Path) -> dict[int, list[tuple[str, str]]]:
 
 
 @pytest.fixture(scope="module")
-def mypy_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[int, list[tuple[str, str]]]]:
+def mypy_reports(mypy_cache: Path) -> dict[str, dict[int, list[tuple[str, str]]]]:
     """One mypy run over every snippet; reports grouped by file name and line."""
-    cache = tmp_path_factory.mktemp("mypy-cache")
+    cache = mypy_cache
     stdout, stderr, _ = api.run(
         [
             "--strict",
@@ -189,14 +189,17 @@ broken = parse >> node(shout)
     ],
     ids=["with-plugin", "without-plugin"],
 )
-def test_the_mypy_plugin_reports_inline_mismatches_between_the_steps(plugin: bool, wanted: str, tmp_path: Path) -> None:
+def test_the_mypy_plugin_reports_inline_mismatches_between_the_steps(plugin: bool, wanted: str, tmp_path: Path, mypy_cache: Path) -> None:
     """`tta_dev_primitives.mypy_plugin` is what turns mypy's report on `node()`'s async overload
     into the mismatch between the two steps (and drops the spurious "Need type annotation")."""
     snippet = tmp_path / "inline.py"
     snippet.write_text(INLINE_MISMATCH)
-    config = tmp_path / "mypy.ini"
-    config.write_text("[mypy]\nstrict = True\n" + ("plugins = tta_dev_primitives.mypy_plugin\n" if plugin else ""))
-    stdout, stderr, _ = api.run(["--config-file", str(config), "--cache-dir", str(tmp_path / "cache"), "--no-pretty", str(snippet)])
+    if plugin:  # the project's configuration carries the plugin (and shares the session's cache)
+        config, cache = ROOT / "pyproject.toml", mypy_cache
+    else:
+        config, cache = tmp_path / "mypy.ini", tmp_path / "cache"
+        config.write_text("[mypy]\nstrict = True\n")
+    stdout, stderr, _ = api.run(["--config-file", str(config), "--cache-dir", str(cache), "--no-pretty", str(snippet)])
     errors = [line for line in stdout.splitlines() if ": error:" in line]
     assert any(wanted in line for line in errors), stdout + stderr
     assert any("Need type annotation" in line for line in errors) is not plugin
@@ -216,12 +219,12 @@ def trace(value: T) -> T:
 """
 
 
-def test_the_mypy_plugin_reports_a_generic_node_where_it_is_made(tmp_path: Path) -> None:
+def test_the_mypy_plugin_reports_a_generic_node_where_it_is_made(tmp_path: Path, mypy_cache: Path) -> None:
     """mypy cannot keep `node(trace)` generic; with the plugin it says so on the decorator line
     instead of solving the type variable to Never and failing wherever the node is used."""
     snippet = tmp_path / "generic.py"
     snippet.write_text(GENERIC_NODE)
     stdout, stderr, _ = api.run(
-        ["--config-file", str(ROOT / "pyproject.toml"), "--cache-dir", str(tmp_path / "cache"), "--no-pretty", str(snippet)]
+        ["--config-file", str(ROOT / "pyproject.toml"), "--cache-dir", str(mypy_cache), "--no-pretty", str(snippet)]
     )
     assert f'{snippet}:9: error: node() cannot keep generic function "trace" generic under mypy; compose the plain function with >>' in stdout, stdout + stderr
