@@ -94,7 +94,9 @@ class _SpanState:
 
     __slots__ = ("chunks", "content", "inner_token", "own_token", "span", "started", "text", "text_size", "token")
 
-    def __init__(self, span: Span, token: object, own_token: Token[Span | None], inner_token: Token[Span | None], content: bool) -> None:
+    def __init__(
+        self, span: Span, token: object, own_token: Token[tuple[Span, Context] | None], inner_token: Token[Span | None], content: bool
+    ) -> None:
         self.span = span
         self.token = token
         self.own_token = own_token
@@ -150,7 +152,8 @@ class TracingHook(Hook):
         self._trace = trace
         self._context = otel_context
         self._error = trace.StatusCode.ERROR
-        self._current: ContextVar[Span | None] = ContextVar(f"tta_tracing_{id(self)}", default=None)
+        self._current: ContextVar[tuple[Span, Context] | None] = ContextVar(f"tta_tracing_{id(self)}", default=None)
+        """This hook's innermost open span, and the context that holds it (its children's parent)."""
         self._pending: ContextVar[tuple[RunInfo, Context] | None] = ContextVar(f"tta_tracing_run_{id(self)}", default=None)
 
     # -- runs and nodes -----------------------------------------------------------------------
@@ -166,7 +169,7 @@ class TracingHook(Hook):
     def on_node_start(self, node: NodeInfo, ctx: RunContext) -> object:
         attributes = _attributes(node, ctx)
         mine = self._current.get()
-        parent: Context | None = None if mine is None else self._trace.set_span_in_context(mine)
+        parent: Context | None = None if mine is None else mine[1]
         pending = self._pending.get()
         root = pending is not None
         if pending is not None:  # the first node of the run: its root
@@ -180,8 +183,9 @@ class TracingHook(Hook):
             elif self._trace.get_current_span(ambient) is not _innermost.get():  # the user's own span
                 parent = ambient
         span = self._tracer.start_span(node.name, context=parent, attributes=attributes)  # type: ignore[arg-type]
-        token = self._context.attach(self._trace.set_span_in_context(span))
-        own, inner = self._current.set(span), _innermost.set(span)
+        current = self._trace.set_span_in_context(span)
+        token = self._context.attach(current)
+        own, inner = self._current.set((span, current)), _innermost.set(span)
         content = self.record_content and (root or node.kind in _LEAVES or node.attributes.get(SPAN_KIND) in _MARKED)
         return _SpanState(span, token, own, inner, content)
 
@@ -237,9 +241,9 @@ class TracingHook(Hook):
     # -- events -----------------------------------------------------------------------------
 
     def _event(self, name: str, attributes: dict[str, str | int | float | bool]) -> None:
-        span = self._current.get()  # this hook's span: another hook's span may be the current one
-        if span is not None:
-            span.add_event(name, attributes)
+        mine = self._current.get()  # this hook's span: another hook's span may be the current one
+        if mine is not None:
+            mine[0].add_event(name, attributes)
 
     def on_retry(self, node: NodeInfo, ctx: RunContext, attempt: int, delay: float, error: BaseException) -> None:
         self._event("retry", {"retry.attempt": attempt, "retry.delay_s": delay, "exception.type": type(error).__name__})
