@@ -227,3 +227,43 @@ async def test_events_name_nodes_as_explain_shows_them() -> None:
     for event in node_events:  # the line of EXPLAIN that ends with the event's id names its node
         (line,) = [line for line in lines if line.endswith(f"  #{event.node_id}")]
         assert f" {event.node!r}  " in line
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_stopping_a_live_run_cancels_a_node_that_awaits_again_while_cleaning_up(backend: str) -> None:
+    """Stopping `plan.events()` / `plan.stream()` cancels the run level-triggered, as a task group
+    does: a node that catches the cancellation and awaits again in its cleanup (as
+    `anyio.run_process` does, waiting for its child) is cancelled again, on asyncio too. (In a
+    thread: with edge-triggered cancellation the run never stops, and neither would the test.)"""
+    import threading
+
+    cleanups: list[str] = []
+
+    async def stubborn(x: int) -> int:
+        started.set()
+        try:
+            await anyio.sleep_forever()
+        except anyio.get_cancelled_exc_class():
+            cleanups.append("first")
+            try:
+                await anyio.sleep_forever()  # edge-triggered cancellation would leave it here for ever
+            finally:
+                cleanups.append("second")
+            raise
+        return x
+
+    async def consume() -> None:
+        async with compile(node(stubborn)).events(1):
+            await started.wait()  # the consumer leaves early: the run is stopped
+
+    started: anyio.Event
+    async def main() -> None:
+        nonlocal started
+        started = anyio.Event()
+        await consume()
+
+    thread = threading.Thread(target=anyio.run, args=(main,), kwargs={"backend": backend}, daemon=True)
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive(), "the stopped run is still waiting in its cleanup"
+    assert cleanups == ["first", "second"]

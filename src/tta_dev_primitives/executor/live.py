@@ -59,6 +59,10 @@ class _LiveRun(Generic[Item, Out]):
         self._error_raised = False
         self._group: TaskGroup | None = None
         self._task: asyncio.Task[None] | None = None
+        self._scope: anyio.CancelScope | None = None
+        """The run's cancel scope on asyncio: stopping cancels it, level-triggered as in a task
+        group (a node that catches one cancellation and awaits again is cancelled again)."""
+        self._stopping = False
 
     # -- what a subclass provides -----------------------------------------------------------
 
@@ -93,15 +97,19 @@ class _LiveRun(Generic[Item, Out]):
         return self
 
     async def _produce(self, send: Channel[object]) -> None:
+        if self._stopping:  # stopped before it began: the run never starts, as a task group's would not
+            send.close()
+            return
         installed = self._install(send)
         try:
-            try:
-                self._result = await self._exe.run(self._input, self._context, self._timeout, self._sink(send))
-            except anyio.get_cancelled_exc_class():
-                raise
-            except BaseException as error:  # delivered to the consumer after what came before it,
-                self._error = error  # KeyboardInterrupt too, as plan.run would raise it (not out of the loop, not in a group)
-            await self._before_close()
+            with anyio.CancelScope() as self._scope:
+                try:
+                    self._result = await self._exe.run(self._input, self._context, self._timeout, self._sink(send))
+                except anyio.get_cancelled_exc_class():
+                    raise
+                except BaseException as error:  # delivered to the consumer after what came before it,
+                    self._error = error  # KeyboardInterrupt too, as plan.run would raise it (not out of the loop, not in a group)
+                await self._before_close()
         finally:
             if installed is not None:
                 installed[0].reset(installed[1])
@@ -116,6 +124,9 @@ class _LiveRun(Generic[Item, Out]):
         self._group = self._task = None
         try:
             if task is not None:
+                self._stopping = True
+                if self._scope is not None:
+                    self._scope.cancel()
                 await _stop(task)
             elif group is not None:
                 group.cancel_scope.cancel()  # a no-op when the run is over; else the consumer left early
@@ -167,9 +178,8 @@ class _LiveRun(Generic[Item, Out]):
 
 
 async def _stop(task: asyncio.Task[None]) -> None:
-    """Cancel `task` if it still runs and wait until it has stopped, even when the waiting task
+    """Wait until `task` (whose run's scope is cancelled) has stopped, even when the waiting task
     is itself cancelled meanwhile (that cancellation is re-raised afterwards)."""
-    task.cancel()
     cancelled = False
     while not task.done():
         try:
