@@ -43,6 +43,22 @@ def tick(x: int) -> int:
     return x + 1
 
 
+def _exits_within(pid: int, seconds: float) -> bool:
+    """Whether process `pid` (not our child) is gone within `seconds`: its pidfd becomes
+    readable when it exits."""
+    import os
+    import select
+
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        return bool(select.select([fd], [], [], seconds)[0])
+    finally:
+        os.close(fd)
+
+
 def _stdio(*targets: str) -> StdioServerParameters:
     return StdioServerParameters(command=sys.executable, args=["-m", "tta_dev_primitives.cli", "mcp", "serve", *targets], cwd=str(ROOT))
 
@@ -259,6 +275,19 @@ async def test_devtools_see_each_edit_and_survive_targets_that_exit_or_hang(tmp_
     assert not exited.ok and exited.error is not None and "sys.exit(4)" in exited.error
     with pytest.raises(devtools.DevtoolError, match=r"sys\.exit\(4\)"):
         await devtools.explain_plan(devtools.PlanTarget("exits.py:flow"))
+
+    # a target that prints (at import and at exit) and starts a background process: the result
+    # is the command's alone, the call does not wait for that process, and it does not outlive the call
+    (tmp_path / "busy.py").write_text(
+        "import atexit, subprocess, sys\nprint('loading...')\natexit.register(print, '{\"ok\": false}')\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+        "open('child.pid', 'w').write(str(child.pid))\n" + flow.read_text()
+    )
+    busy = await devtools.check_plan(devtools.PlanTarget("busy.py:flow"))
+    assert busy.ok and busy.plan == "count >> double"
+    drawn = await devtools.graph_plan(devtools.GraphRequest("busy.py:flow"))
+    assert drawn.startswith("flowchart") and "loading" not in drawn
+    assert _exits_within(int((tmp_path / "child.pid").read_text()), 10)  # killed with the call's session
 
     (tmp_path / "hangs.py").write_text("import time\ntime.sleep(600)\n")
     monkeypatch.setattr(devtools, "TIMEOUT_S", 2.0)

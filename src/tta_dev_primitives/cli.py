@@ -143,13 +143,26 @@ def _takes_no_arguments(fn: Callable[..., object]) -> bool:
     return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters)
 
 
+def _loaded(args: argparse.Namespace) -> object:
+    """The command's target, loaded with what its module prints sent to stderr: standard output
+    carries the command's own result (a graph, an explanation, JSON)."""
+    with _stdout_to_stderr():
+        return load_target(args.target)
+
+
 def _plan(target: object, args: argparse.Namespace) -> Plan[object, object]:
+    from .compiler.passes.lint import LintError
     from .stdlib.llm.tools import Tool
 
-    if isinstance(target, Tool):
-        return target.plan
-    if isinstance(target, Plan):
-        return target
+    if isinstance(target, (Tool, Plan)):
+        plan = target.plan if isinstance(target, Tool) else target
+        given = [flag for flag, value in (("--disable", args.disable), ("--max-cost", args.max_cost), ("--max-latency", args.max_latency),
+                                          ("--max-attempts", args.max_attempts), ("--state-key", args.state_key)) if value]
+        if given:
+            raise TargetError(f"target {args.target!r} is already compiled: {', '.join(given)} apply when compiling; point TARGET at its Node")
+        if args.strict and plan.lints:  # what compile(strict=True) would have refused
+            raise LintError(list(plan.lints))
+        return plan
     assert isinstance(target, Node)
     budget = None
     if any(v is not None for v in (args.max_cost, args.max_latency, args.max_attempts)):
@@ -168,32 +181,36 @@ def _jsonable(value: object) -> object:
 
 
 def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
-    plan = _plan(load_target(args.target), args)
-    print(plan.explain(locations=not args.no_locations), file=out)
+    plan = _plan(_loaded(args), args)
+    _emit(plan.explain(locations=not args.no_locations), args, out)
     return 0
 
 
-def _cmd_graph(args: argparse.Namespace, out: TextIO) -> int:
-    plan = _plan(load_target(args.target), args)
-    if args.format in ("svg", "png"):
-        path = args.output or f"{plan.name.replace(' ', '_')[:40]}.{args.format}"
-        print(plan.render(path, format=args.format), file=out)
-        return 0
-    text = plan.to_mermaid() if args.format == "mermaid" else plan.to_dot()
+def _emit(text: str, args: argparse.Namespace, out: TextIO) -> None:
+    """The command's result, to `--output FILE` when given (then its path is printed), else `out`."""
     if args.output:
         Path(args.output).write_text(text + "\n")
         print(args.output, file=out)
     else:
         print(text, file=out)
+
+
+def _cmd_graph(args: argparse.Namespace, out: TextIO) -> int:
+    plan = _plan(_loaded(args), args)
+    if args.format in ("svg", "png"):
+        path = args.output or f"{plan.name.replace(' ', '_')[:40]}.{args.format}"
+        print(plan.render(path, format=args.format), file=out)
+        return 0
+    _emit(plan.to_mermaid() if args.format == "mermaid" else plan.to_dot(), args, out)
     return 0
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     try:
-        plan = _plan(load_target(args.target), args)
+        plan = _plan(_loaded(args), args)
     except PrimitivesError as error:
         if args.json:
-            print(json.dumps({"ok": False, "target": args.target, "error": f"{type(error).__name__}: {error}"}), file=out)
+            _emit(json.dumps({"ok": False, "target": args.target, "error": f"{type(error).__name__}: {error}"}), args, out)
         else:
             print(f"error: {type(error).__name__}: {error}", file=out)
         return 1
@@ -201,7 +218,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         report = {"ok": True, "target": args.target, "plan": plan.name, "ops": len(plan.ops()), "edges": len(plan.edges),
                   "checked_edges": checked, "lints": [str(lint) for lint in plan.lints]}
-        print(json.dumps(report), file=out)
+        _emit(json.dumps(report), args, out)
         return 0
     for lint in plan.lints:
         print(str(lint), file=out)
@@ -214,7 +231,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
-    plan = _plan(load_target(args.target), args)
+    plan = _plan(_loaded(args), args)
     try:
         value = json.loads(args.input)
     except json.JSONDecodeError as error:
@@ -255,28 +272,41 @@ async def _run_many(plan: Plan[object, object], items: list[object], concurrency
 
 
 def _cmd_mcp_serve(args: argparse.Namespace, out: TextIO) -> int:
-    """Serve the targets as MCP tools (stdout belongs to the protocol under stdio: no prints)."""
-    from .mcp import serve_mcp
+    """Serve the targets as MCP tools. Under stdio the protocol gets a private copy of standard
+    output first, and file descriptor 1 becomes stderr for the rest of the process: nothing a
+    target prints, at import or later from its threads, can reach the protocol."""
+    from .mcp.server import PlanToolServer
 
+    protocol = None if args.http else _claim_stdout()
     try:
         if args.mcp_command == "devtools":
             from .mcp.devtools import DEVTOOLS
 
             targets: list[object] | dict[str, object] = list(DEVTOOLS)
         else:
-            with _stdout_to_stderr() if not args.http else contextlib.nullcontext():  # stdout is the protocol's
-                targets = _tools_by_name(args.targets)
-        from .mcp.server import PlanToolServer
-
-        PlanToolServer(targets)  # build errors (a missing description, a duplicate name) before serving
+            targets = _tools_by_name(args.targets)
+        server = PlanToolServer(targets, name=args.name)  # build errors (a missing description, a duplicate name) before serving
     except PrimitivesError as error:
         print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
+
     async def serve() -> None:
-        await serve_mcp(targets, transport="http" if args.http else "stdio", host=args.host, port=args.port, name=args.name)
+        if protocol is None:
+            await server.run_http(host=args.host, port=args.port)
+        else:
+            await server.run_stdio(stdout_fd=protocol)
 
     anyio.run(serve)
     return 0
+
+
+def _claim_stdout() -> int:
+    """A private duplicate of file descriptor 1 for the protocol; fd 1 (and `sys.stdout`) then
+    write to stderr."""
+    sys.stdout.flush()
+    protocol = os.dup(1)
+    os.dup2(2, 1)
+    return protocol
 
 
 def _cmd_apm(args: argparse.Namespace, out: TextIO) -> int:
@@ -351,6 +381,7 @@ def _parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="print the compiled plan, what each pass did, lints and analysis")
     target(explain)
     explain.add_argument("--no-locations", action="store_true", help="leave out source locations")
+    explain.add_argument("-o", "--output", help="file to write (default: stdout)")
     explain.set_defaults(handler=_cmd_explain)
 
     graph = sub.add_parser("graph", help="draw the plan (Mermaid, DOT, or SVG/PNG through Graphviz)")
@@ -362,6 +393,7 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="compile, type check and lint; exit 1 on errors (for CI)")
     target(check)
     check.add_argument("--json", action="store_true", help="print one JSON object: ok, plan, ops, edges, checked_edges, lints or error")
+    check.add_argument("-o", "--output", help="with --json: file to write the object to (default: stdout)")
     check.set_defaults(handler=_cmd_check)
 
     run = sub.add_parser("run", help="run the plan on a JSON input and print the JSON result")

@@ -14,8 +14,14 @@ the CLI in that directory. `apm.yml` lists them (generated from `DEVTOOLS`).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
 import sys
+import tempfile
+from pathlib import Path
 from typing import Literal
 
 import anyio
@@ -24,7 +30,7 @@ import attrs
 from ..errors import PrimitivesError
 from ..stdlib.llm.tools import Tool, tool
 
-__all__ = ["DEVTOOLS", "TIMEOUT_S", "CheckReport", "DevtoolError", "GraphRequest", "PlanTarget", "check_plan", "explain_plan", "graph_plan"]
+__all__ = ["DEVTOOLS", "OUTPUT_LIMIT", "TIMEOUT_S", "CheckReport", "DevtoolError", "GraphRequest", "PlanTarget", "check_plan", "explain_plan", "graph_plan"]
 
 TIMEOUT_S = 120.0
 """How long one call may take (importing and compiling the target) before it is stopped."""
@@ -67,22 +73,44 @@ class CheckReport:
     error: str | None = None
 
 
-async def _cli(*args: str) -> tuple[int, str, str]:
-    """Run `tta-primitives ARGS` in a fresh interpreter: its exit status, standard output and
-    standard error."""
-    command = [sys.executable, "-m", "tta_dev_primitives.cli", *args]
-    with anyio.move_on_after(TIMEOUT_S) as scope:
-        done = await anyio.run_process(command, check=False)  # cancelled: the process is killed
-    if scope.cancelled_caught:
-        raise DevtoolError(f"tta-primitives {' '.join(args)}: stopped after {TIMEOUT_S:g} s")
-    return done.returncode, done.stdout.decode("utf-8", "replace").strip(), done.stderr.decode("utf-8", "replace").strip()
+OUTPUT_LIMIT = 1_000_000
+"""Characters of a command's result (or error output) a tool returns; the rest is cut."""
 
 
-async def _text(*args: str) -> str:
-    code, output, errors = await _cli(*args)
+def _read(path: Path) -> str:
+    with path.open("rb") as file:
+        data = file.read(OUTPUT_LIMIT + 1)
+    text = data.decode("utf-8", "replace").strip()
+    return text if len(data) <= OUTPUT_LIMIT else text[:OUTPUT_LIMIT] + " … (cut)"
+
+
+async def _cli(command: str, target: str, *options: str) -> tuple[int, str, str]:
+    """Run `tta-primitives COMMAND OPTIONS --output FILE -- TARGET` in a fresh interpreter of its
+    own session: its exit status, the result it wrote to FILE, and what it printed (the target's
+    own prints included). Its output goes to files, not pipes, so a process the target started
+    cannot keep the call waiting; when the call ends (done, timed out or cancelled) the whole
+    session is killed, the target's background processes with it."""
+    with tempfile.TemporaryDirectory(prefix="tta-devtools-") as tmp:
+        result, printed = Path(tmp) / "result", Path(tmp) / "printed"
+        argv = [sys.executable, "-m", "tta_dev_primitives.cli", command, *options, "--output", str(result), "--", target]
+        code = -1
+        with printed.open("wb") as log, anyio.move_on_after(TIMEOUT_S) as scope:
+            async with await anyio.open_process(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True) as process:
+                try:
+                    code = await process.wait()
+                finally:
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.killpg(process.pid, signal.SIGKILL)  # its session: the target's own children too
+        if scope.cancelled_caught:
+            raise DevtoolError(f"tta-primitives {command} {target}: stopped after {TIMEOUT_S:g} s")
+        return code, _read(result) if result.exists() else "", _read(printed)
+
+
+async def _text(command: str, target: str, *options: str) -> str:
+    code, output, printed = await _cli(command, target, *options)
     if code != 0:
-        message = "\n".join(part for part in (output, errors) if part).removeprefix("error: ")
-        raise DevtoolError(message or f"tta-primitives {args[0]} exited with status {code}")
+        message = "\n".join(part for part in (output, printed) if part).removeprefix("error: ")
+        raise DevtoolError(message or f"tta-primitives {command} exited with status {code}")
     return output
 
 
@@ -99,14 +127,13 @@ async def explain_plan(request: PlanTarget) -> str:
 async def check_plan(request: PlanTarget) -> CheckReport:
     """Compile and type check a workflow without running it: whether it compiles (else the error,
     naming the node and the types), its size, how many edges were type checked, lint findings."""
-    code, output, errors = await _cli("check", request.target, "--json", *_strict(request))
-    try:  # the report is the last line: the target's module may have printed before it
-        report = json.loads(output.splitlines()[-1]) if output else None
+    code, output, printed = await _cli("check", request.target, "--json", *_strict(request))
+    try:  # the report has a file of its own: what the target prints cannot be taken for it
+        report = json.loads(output) if output else None
     except ValueError:
         report = None
     if not isinstance(report, dict):  # the process died before it could answer
-        died = "\n".join(part for part in (output, errors[-2000:]) if part)
-        return CheckReport(False, request.target, error=died or f"tta-primitives check exited with status {code}")
+        return CheckReport(False, request.target, error=printed[-4000:] or f"tta-primitives check exited with status {code}")
     return CheckReport(
         bool(report.get("ok")),
         request.target,

@@ -12,6 +12,7 @@ second); a client cancelling the request cancels the run.
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import anyio
@@ -168,11 +169,18 @@ class PlanToolServer:
 
     # -- transports -------------------------------------------------------------------------
 
-    async def run_stdio(self) -> None:
-        """Serve on this process's standard input and output until the client disconnects."""
+    async def run_stdio(self, *, stdout_fd: int | None = None) -> None:
+        """Serve on this process's standard input and output until the client disconnects;
+        `stdout_fd` is a private duplicate of standard output to write the protocol to (the CLI
+        gives one, so that nothing else the process prints can reach the client)."""
+        import io
+
         from mcp.server.stdio import stdio_server
 
-        async with stdio_server() as (read_stream, write_stream):
+        stdout = None
+        if stdout_fd is not None:
+            stdout = anyio.wrap_file(io.TextIOWrapper(os.fdopen(stdout_fd, "wb", buffering=0), encoding="utf-8", write_through=True))
+        async with stdio_server(stdout=stdout) as (read_stream, write_stream):
             await self.server.run(read_stream, write_stream, self.server.create_initialization_options())
 
     def http_app(self, *, host: str = "127.0.0.1") -> Starlette:
