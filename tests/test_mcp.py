@@ -175,8 +175,10 @@ async def test_our_client_uses_a_server_written_with_the_sdk() -> None:
     async with serving(sdk_server().streamable_http_app(host="127.0.0.1")) as url:
         async with mcp_tools(url) as tools:
             by_name = {t.name: t for t in tools}
-            assert sorted(by_name) == ["add", "die", "fail", "image", "weird_name_with_chars"]
-            assert await by_name["weird_name_with_chars"].plan.run({}) == "called by its own name"  # a name providers accept
+            assert sorted(by_name) == ["a_b", "a_b_2", "add", "die", "fail", "image", "silent", "weird_name_with_chars"]
+            assert await by_name["weird_name_with_chars"].plan.run({}) == "weird.name/with:chars answered"  # a name providers accept
+            assert await by_name["a_b"].plan.run({}) == "a_b answered"  # a valid name is kept, the renamed one goes around it
+            assert await by_name["a_b_2"].plan.run({}) == "a.b answered"
             assert by_name["add"].description == "Add two numbers."
             assert await by_name["add"].plan.run({"a": 1, "b": 2}) == {"total": 3}
             invalid = await by_name["add"].invoke({"a": "x", "b": 1})  # checked against the server's schema first
@@ -314,7 +316,11 @@ async def test_our_client_names_unreachable_silent_and_dying_servers_and_keeps_e
     with pytest.raises(KeyError, match="mine"):
         async with mcp_tools(params):
             raise KeyError("mine")
-    async with mcp_tools(params) as tools:
+    with pytest.raises(ExceptionGroup) as raised:  # a group of the user's own stays one, whatever its size
+        async with mcp_tools(params):
+            raise ExceptionGroup("mine", [ValueError("only")])
+    assert raised.value.message == "mine"
+    async with mcp_tools(params, call_timeout=1) as tools:
         by_name = {t.name: t for t in tools}
         assert await by_name["image"].plan.run({}) == [
             {"type": "text", "text": "a red dot"},
@@ -322,6 +328,8 @@ async def test_our_client_names_unreachable_silent_and_dying_servers_and_keeps_e
         ]
         with pytest.raises(ToolArgumentsError, match="'x' is not of type 'number'"):
             await by_name["add"].plan.run({"a": "x", "b": 1})
+        with pytest.raises(MCPConnectionError, match="while calling its tool 'silent'"):
+            await by_name["silent"].plan.run({})  # no answer within call_timeout
         with pytest.raises(MCPConnectionError, match="while calling its tool 'die'"):
             await by_name["die"].plan.run({})
 

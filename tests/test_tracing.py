@@ -556,3 +556,30 @@ async def test_a_plain_node_calling_a_model_twice_reports_both_calls_as_an_llm_s
     await compile(LLMPrimitive(model)).with_hooks(hook).run(ChatRequest.of("one two three"))
     declared = next(s for s in exporter.get_finished_spans() if (s.attributes or {}).get(SPAN_KIND) == "LLM").attributes or {}
     assert declared["gen_ai.usage.input_tokens"] == 3 and declared[SpanAttributes.LLM_TOKEN_COUNT_TOTAL] == 5
+
+
+def test_a_private_key_cut_by_the_content_limit_is_still_masked() -> None:
+    from tta_dev_primitives.observability.content import render_content
+
+    key = "-----BEGIN RSA PRIVATE KEY-----\n" + "MIIEpAIBAAKCAQEA7Vq3" * 90 + "\n-----END RSA PRIVATE KEY-----"
+    text, _ = render_content("config dump: " + key, 100)
+    assert "MIIE" not in text and text.startswith("config dump: ***")
+    whole, _ = render_content("config dump: " + key, 10_000)
+    assert whole == "config dump: ***"
+
+
+async def test_usage_reported_inside_a_node_reaches_every_tracing_hooks_span() -> None:
+    from tta_dev_primitives.observability.semconv import SPAN_KIND
+
+    exporters = [InMemorySpanExporter(), InMemorySpanExporter()]
+    hooks = [configure_tracing(f"backend-{i}", exporter=e, set_global=False, install=False) for i, e in enumerate(exporters)]
+
+    def calls_a_model(x: int) -> int:
+        record_llm_usage(model="m", input_tokens=10, output_tokens=5)
+        return x
+
+    await compile(node(calls_a_model)).with_hooks(*[h for h in hooks if h is not None]).run(1)
+    for exporter in exporters:
+        (span,) = exporter.get_finished_spans()
+        attributes = span.attributes or {}
+        assert attributes["gen_ai.usage.input_tokens"] == 10 and attributes[SPAN_KIND] == "LLM"

@@ -62,9 +62,14 @@ class MCPConnectionError(PrimitivesError, ConnectionError):
         self.tool = tool
 
 
+_TASK_GROUPS = frozenset({"unhandled errors in a TaskGroup", "Exceptions from Trio nursery"})
+"""The messages of the groups the SDK's task groups wrap errors in (anyio on asyncio, trio)."""
+
+
 def _sole(error: BaseException) -> BaseException:
-    """The one exception inside nested single-member groups (the SDK's task groups wrap)."""
-    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+    """The one exception inside the task groups' single-member wrappers (a group of the user's
+    own, whatever its size, is kept)."""
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1 and error.message in _TASK_GROUPS:
         error = error.exceptions[0]
     return error
 
@@ -107,7 +112,8 @@ def _wraps_result(output_schema: Mapping[str, Any] | None) -> bool:
 
 def _payload(name: str, result: CallToolResult, unwrap: bool) -> object:
     if result.is_error:
-        raise MCPToolError(name, _text(result) or "(no message)")
+        kinds = sorted({str(getattr(block, "type", "?")) for block in result.content})
+        raise MCPToolError(name, _text(result) or (f"(no text; its content: {', '.join(kinds)})" if kinds else "(no message)"))
     if result.structured_content is not None:
         content = result.structured_content
         return content[RESULT] if unwrap and RESULT in content else content
@@ -142,17 +148,20 @@ async def _find(session: ClientSession, name: str) -> RemoteTool:
     raise ConfigError(f"mcp_tool({name!r})", "name", f"one of the server's tools {sorted(t.name for t in listed.tools)}", name)
 
 
-async def _call(session: ClientSession, server: str, name: str, arguments: Mapping[str, object]) -> CallToolResult:
-    """Call the remote tool; a connection that fails or closes is an MCPConnectionError naming it."""
+async def _call(session: ClientSession, server: str, name: str, arguments: Mapping[str, object], timeout: float | None) -> CallToolResult:
+    """Call the remote tool (waiting at most `timeout` seconds for its answer, if given); a
+    connection that fails, closes or stays silent is an MCPConnectionError naming it."""
     from mcp.shared.exceptions import MCPError
 
     try:
-        return await session.call_tool(name, dict(arguments))
+        return await session.call_tool(name, dict(arguments), read_timeout_seconds=timeout)
     except (MCPError, OSError, anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.EndOfStream) as error:
         raise MCPConnectionError(server, _problem(error), name) from error
 
 
-def _remote_tool(session: ClientSession, remote: RemoteTool, server: str, local: str | None = None) -> Tool[dict[str, object], object]:
+def _remote_tool(
+    session: ClientSession, remote: RemoteTool, server: str, local: str | None = None, timeout: float | None = None
+) -> Tool[dict[str, object], object]:
     """The remote tool as a Tool named `local` (default: its own name); calls use the remote name."""
     name = remote.name
     schema: dict[str, Any] = dict(remote.input_schema or {"type": "object", "properties": {}})
@@ -164,7 +173,7 @@ def _remote_tool(session: ClientSession, remote: RemoteTool, server: str, local:
             validator.convert(arguments)
         except SchemaMismatch as error:
             raise ToolArgumentsError(name, "arguments", f"arguments that fit the tool's input schema ({error})", arguments) from None
-        return _payload(name, await _call(session, server, name, arguments), unwrap)
+        return _payload(name, await _call(session, server, name, arguments, timeout), unwrap)
 
     label = local or name
     call.__name__ = call.__qualname__ = label
@@ -172,28 +181,34 @@ def _remote_tool(session: ClientSession, remote: RemoteTool, server: str, local:
     return Tool(label, remote.description or name, compile(built), built, dict[str, object], schema, False, validator)
 
 
-def _remote_tools(session: ClientSession, remotes: list[RemoteTool], server: str) -> list[Tool[dict[str, object], object]]:
-    taken: set[str] = set()
+def _remote_tools(session: ClientSession, remotes: list[RemoteTool], server: str, timeout: float | None) -> list[Tool[dict[str, object], object]]:
+    """The remote tools; valid names are kept, only the others are renamed (around them)."""
+    taken = {remote.name for remote in remotes if TOOL_NAME.fullmatch(remote.name)}
     tools = []
     for remote in remotes:
-        local = _tool_name(remote.name, taken)
+        local = remote.name if TOOL_NAME.fullmatch(remote.name) else _tool_name(remote.name, taken)
         taken.add(local)
-        tools.append(_remote_tool(session, remote, server, local))
+        tools.append(_remote_tool(session, remote, server, local, timeout))
     return tools
 
 
 @overload
-async def mcp_tool(session: ClientSession, name: str) -> Tool[dict[str, object], object]: ...
+async def mcp_tool(session: ClientSession, name: str, *, call_timeout: float | None = None) -> Tool[dict[str, object], object]: ...
 @overload
-async def mcp_tool(session: ClientSession, name: str, *, args: type[A]) -> Tool[A, object]: ...
+async def mcp_tool(session: ClientSession, name: str, *, args: type[A], call_timeout: float | None = None) -> Tool[A, object]: ...
 @overload
-async def mcp_tool(session: ClientSession, name: str, *, args: type[A], result: type[R]) -> Tool[A, R]: ...
-async def mcp_tool(session: ClientSession, name: str, *, args: type[Any] | None = None, result: type[Any] | None = None) -> Tool[Any, Any]:
-    """One remote tool of an initialized session, typed by `args` and `result` when given."""
+async def mcp_tool(
+    session: ClientSession, name: str, *, args: type[A], result: type[R], call_timeout: float | None = None
+) -> Tool[A, R]: ...
+async def mcp_tool(
+    session: ClientSession, name: str, *, args: type[Any] | None = None, result: type[Any] | None = None, call_timeout: float | None = None
+) -> Tool[Any, Any]:
+    """One remote tool of an initialized session, typed by `args` and `result` when given
+    (`call_timeout` as for `mcp_tools`)."""
     remote = await _find(session, name)
     label = _tool_name(name, set())
     if args is None and result is None:
-        return _remote_tool(session, remote, _server_name(session), label)
+        return _remote_tool(session, remote, _server_name(session), label, call_timeout)
     validator = type_schema(args, where=f"mcp_tool({name!r})") if args is not None else _dict_validator(name, dict(remote.input_schema))
     output = type_schema(result, where=f"mcp_tool({name!r})") if result is not None else None
     unwrap = _wraps_result(remote.output_schema)
@@ -203,7 +218,7 @@ async def mcp_tool(session: ClientSession, name: str, *, args: type[Any] | None 
 
     async def call(arguments: Any) -> Any:
         encoded = json.loads(json_text(arguments))  # msgspec's encoding, or pydantic's for its models
-        payload = _payload(name, await _call(session, _server_name(session), name, {WRAPPED: encoded} if wrapped else encoded), unwrap)
+        payload = _payload(name, await _call(session, _server_name(session), name, {WRAPPED: encoded} if wrapped else encoded, call_timeout), unwrap)
         if output is None:
             return payload
         try:
@@ -263,19 +278,21 @@ def _describe(source: object) -> str:
 
 @contextlib.asynccontextmanager
 async def mcp_tools(
-    source: ClientSession | StdioServerParameters | str, *, timeout: float = 30.0
+    source: ClientSession | StdioServerParameters | str, *, timeout: float = 30.0, call_timeout: float | None = None
 ) -> AsyncIterator[list[Tool[dict[str, object], object]]]:
     """The tools of an MCP server: `source` is an initialized `ClientSession` (left open), the
     `StdioServerParameters` of a server to start, or the URL of a streamable HTTP server.
 
     A server that cannot be started or reached, or does not answer the handshake within
-    `timeout` seconds, raises MCPConnectionError naming it; an error raised in the block comes
-    out as itself, not wrapped in the SDK's exception groups."""
+    `timeout` seconds, raises MCPConnectionError naming it; so does a tool call that gets no
+    answer within `call_timeout` seconds (None: calls wait as long as the server works, as
+    long-running tools may). An error raised in the block comes out as itself, not wrapped in
+    the SDK's exception groups."""
     from mcp import ClientSession, StdioServerParameters
 
     if isinstance(source, ClientSession):
         server = _server_name(source)
-        yield _remote_tools(source, list((await source.list_tools()).tools), server)
+        yield _remote_tools(source, list((await source.list_tools()).tools), server, call_timeout)
         return
     if not isinstance(source, (StdioServerParameters, str)):
         raise ConfigError("mcp_tools", "source", "a ClientSession, StdioServerParameters or a streamable HTTP URL", source)
@@ -298,7 +315,7 @@ async def mcp_tools(
             listed = await session.list_tools()
             handshake.deadline = math.inf
             opened = True
-            yield _remote_tools(session, list(listed.tools), server)
+            yield _remote_tools(session, list(listed.tools), server, call_timeout)
         if not opened:  # the deadline stopped the handshake
             raise MCPConnectionError(server, f"no answer within {timeout:g} s")
     except BaseException as error:  # noqa: BLE001 - unwrapped or named below, never swallowed

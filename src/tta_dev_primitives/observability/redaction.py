@@ -133,10 +133,17 @@ _MARGIN = 256
 """Characters kept beyond a string's share of the budget before masking (a secret crossing the cut)."""
 
 
+_OPEN_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*\Z")
+"""A private key whose END line the cut left out: masked to the end of the kept text."""
+
+
 def _text(text: str, budget: list[int] | None) -> str:
     if budget is None:
         return scrub(text)
-    masked = scrub(text[: max(budget[0], 0) + _MARGIN])
+    keep = max(budget[0], 0) + _MARGIN
+    masked = scrub(text[:keep])
+    if len(text) > keep:  # cut: a secret that runs past the cut has no end for its pattern to see
+        masked = _OPEN_KEY.sub(REDACTED, masked)
     budget[0] -= len(masked)
     return masked
 

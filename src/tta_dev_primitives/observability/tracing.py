@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import inspect
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from contextvars import ContextVar, Token
 from types import ModuleType
@@ -111,6 +112,8 @@ class _SpanState:
 _LEAVES = frozenset({"call", "stream"})
 _MARKED = frozenset({"LLM", "TOOL", "AGENT"})
 _innermost: ContextVar[Span | None] = ContextVar("tta_tracing_innermost", default=None)
+_HOOKS: weakref.WeakSet[TracingHook] = weakref.WeakSet()
+"""Every TracingHook, so usage reported inside a node reaches each hook's span of it."""
 """The span any TracingHook made current last: at a run's start, an ambient span that is not
 this one is the user's own (a request span, a `trace_operation`), and the run nests under it."""
 
@@ -155,6 +158,7 @@ class TracingHook(Hook):
         self._current: ContextVar[tuple[Span, Context] | None] = ContextVar(f"tta_tracing_{id(self)}", default=None)
         """This hook's innermost open span, and the context that holds it (its children's parent)."""
         self._pending: ContextVar[tuple[RunInfo, Context] | None] = ContextVar(f"tta_tracing_run_{id(self)}", default=None)
+        _HOOKS.add(self)
 
     # -- runs and nodes -----------------------------------------------------------------------
     # The root node's span is the root of the run's trace (no extra span per run): it carries
@@ -397,16 +401,29 @@ def record_llm_usage(
     trace = _otel_trace()
     if trace is None:
         return
-    span = trace.get_current_span()
-    if not span.is_recording():  # no tracing: skip the attribute calls (agents call this per turn)
-        return
+    current = trace.get_current_span()
+    spans = [mine[0] for hook in list(_HOOKS) if (mine := hook._current.get()) is not None and mine[0] is not current]
+    for span in (current, *spans):  # each tracing hook's span of this node (two backends: both)
+        if span.is_recording():  # no tracing: skip the attribute calls (agents call this per turn)
+            _usage(span, model, provider, input_tokens, output_tokens, operation, response_model)
+
+
+def _usage(
+    span: Span,
+    model: str | None,
+    provider: str | None,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    operation: str | None,
+    response_model: str | None,
+) -> None:
     existing = getattr(span, "attributes", None)  # the SDK's spans can be read back
     if isinstance(existing, Mapping) and "gen_ai.operation.name" not in existing:
         input_tokens = _added(existing, "gen_ai.usage.input_tokens", input_tokens)
         output_tokens = _added(existing, "gen_ai.usage.output_tokens", output_tokens)
         if _OI is not None and existing.get(SPAN_KIND) == _OI[1].CHAIN.value:
             span.set_attribute(SPAN_KIND, _OI[1].LLM.value)
-    pairs: list[tuple[str, object]] = [
+    pairs: list[tuple[str, str | int | None]] = [
         ("gen_ai.operation.name", operation),
         ("gen_ai.provider.name", provider),
         ("gen_ai.request.model", model),
