@@ -71,3 +71,21 @@ def test_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "tta-primitives"
     proc = subprocess.run([str(script), "check", QUICKSTART], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0 and proc.stdout.startswith("ok: plan 'qa' compiled")
+
+
+def test_compile_options_on_an_already_compiled_plan_are_applied_or_refused(tmp_path: Path) -> None:
+    import io
+
+    from tta_dev_primitives.cli import main
+
+    (tmp_path / "lintplan.py").write_text(
+        "from tta_dev_primitives import compile, node\n"
+        "def call(x: int) -> int:\n    return x\n"
+        "plan = compile(node(call).retry().retry())\n"
+    )
+    out = io.StringIO()
+    assert main(["check", f"{tmp_path}/lintplan.py:plan"], out=out) == 0
+    assert main(["check", f"{tmp_path}/lintplan.py:plan", "--strict"], out=out) == 1 and "LintError" in out.getvalue()
+    refused = io.StringIO()
+    assert main(["check", f"{tmp_path}/lintplan.py:plan", "--disable", "cse"], out=refused) == 1
+    assert "already compiled: --disable apply when compiling" in refused.getvalue()
