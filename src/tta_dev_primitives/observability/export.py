@@ -64,6 +64,11 @@ class _Guard:
             self.down = True
         _log.warning("span export to %s is failing (%s); spans are dropped until it recovers", self.endpoint, reason.strip())
 
+    def lost(self, count: int) -> None:
+        """`count` spans were dropped (reported when the endpoint recovers)."""
+        with self._lock:
+            self.dropped += count
+
     def skip(self) -> bool:
         """Whether to drop this batch without trying: the endpoint is down and no probe is due."""
         return self.down and self._clock() < self._next_probe
@@ -76,6 +81,7 @@ class _Guard:
             _log.info("span export to %s recovered (%d spans were dropped meanwhile)", self.endpoint, dropped)
 
     def queue_full(self, size: int) -> None:
+        """A span was dropped because the queue is full: one warning until the queue drains."""
         with self._lock:
             self.dropped += 1
             if self.down or self.overflowing:
@@ -100,8 +106,7 @@ class _GuardedExporter:
 
         guard = self._guard
         if guard.skip():
-            with guard._lock:
-                guard.dropped += len(spans)  # type: ignore[arg-type]
+            guard.lost(len(spans))  # type: ignore[arg-type]
             return SpanExportResult.FAILURE
         _exporting.guard = guard
         try:
@@ -113,8 +118,7 @@ class _GuardedExporter:
             _exporting.guard = None
         if result is SpanExportResult.FAILURE:
             guard.failed("the exporter gave up")
-            with guard._lock:
-                guard.dropped += len(spans)  # type: ignore[arg-type]
+            guard.lost(len(spans))  # type: ignore[arg-type]
         else:
             guard.succeeded()
         return result
