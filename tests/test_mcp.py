@@ -20,17 +20,11 @@ from tta_dev_primitives.mcp import MCPToolError, PlanToolServer, mcp_tool, mcp_t
 pytestmark = pytest.mark.anyio
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@dataclass(frozen=True)
-class Numbers:
-    a: float
-    b: float
-
-
-@dataclass(frozen=True)
-class Sum:
-    total: float
+sys.path.insert(0, str(ROOT / "examples"))
+try:  # the example's own types and tool: what the stdio tests serve from that file
+    from mcp_tools import Numbers, Sum, adder
+finally:
+    sys.path.remove(str(ROOT / "examples"))
 
 
 @dataclass(frozen=True)
@@ -108,11 +102,6 @@ def _slow_server(finished: list[str], started: anyio.Event) -> PlanToolServer:
         finished.append("done")
         return "slept"
 
-    @node
-    def add(numbers: Numbers) -> Sum:
-        """Add two numbers."""
-        return Sum(numbers.a + numbers.b)
-
     class Odd(BaseException):
         pass
 
@@ -131,7 +120,7 @@ def _slow_server(finished: list[str], started: anyio.Event) -> PlanToolServer:
         """Twice x."""
         return 2 * x
 
-    return PlanToolServer({"slow": compile(slow), "add": compile(add), "odd": compile(odd), "ratio": compile(ratio), "twice": compile(double)})
+    return PlanToolServer({"slow": compile(slow), "add": compile(adder), "odd": compile(odd), "ratio": compile(ratio), "twice": compile(double)})
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])  # uvicorn runs on asyncio

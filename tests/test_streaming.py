@@ -4,7 +4,7 @@ cancellation, backpressure and misuse."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
 
 import anyio
 import pytest
@@ -17,6 +17,7 @@ from tta_dev_primitives import (
     NodeTimeoutError,
     RunContext,
     StreamInterruptedError,
+    StreamNode,
     StreamPlan,
     StreamUsageError,
     TransientError,
@@ -28,6 +29,22 @@ from tta_dev_primitives import (
 )
 
 pytestmark = pytest.mark.anyio
+
+
+def _endless(on_close: Callable[[], object]) -> StreamNode[str, str, str]:
+    """A stream of "tick " for ever, yielding to the loop between chunks; `on_close()` runs
+    when the stream is closed (the reader left, or the run was cancelled)."""
+
+    @streaming
+    async def endless(prompt: str) -> AsyncIterator[str]:
+        try:
+            while True:
+                await anyio.sleep(0)
+                yield "tick "
+        finally:
+            on_close()
+
+    return endless
 
 
 def words(text: str, log: list[str] | None = None) -> AsyncIterator[str]:
@@ -367,17 +384,7 @@ async def test_breaking_out_cancels_the_run_and_closes_the_source() -> None:
 
 async def test_a_cancelled_consumer_cancels_the_run() -> None:
     closed = anyio.Event()
-
-    @streaming
-    async def endless(prompt: str) -> AsyncIterator[str]:
-        try:
-            while True:
-                await anyio.sleep(0)
-                yield "tick "
-        finally:
-            closed.set()
-
-    plan = compile(endless)
+    plan = compile(_endless(closed.set))
     with anyio.move_on_after(0.05):
         async with plan.stream("x") as chunks:
             async for _ in chunks:
@@ -387,17 +394,7 @@ async def test_a_cancelled_consumer_cancels_the_run() -> None:
 
 async def test_aclose_stops_the_run() -> None:
     closed: list[bool] = []
-
-    @streaming
-    async def endless(prompt: str) -> AsyncIterator[str]:
-        try:
-            while True:
-                await anyio.sleep(0)
-                yield "tick"
-        finally:
-            closed.append(True)
-
-    plan = compile(endless)
+    plan = compile(_endless(lambda: closed.append(True)))
     async with plan.stream("x") as chunks:
         await chunks.__anext__()
         await chunks.aclose()
@@ -615,18 +612,8 @@ async def test_a_fatal_error_in_the_run_propagates_unchanged(fatal: type[BaseExc
 @pytest.mark.parametrize("fatal", [KeyboardInterrupt, SystemExit])
 async def test_a_fatal_error_in_the_readers_block_propagates_unchanged(fatal: type[BaseException]) -> None:
     closed = anyio.Event()
-
-    @streaming
-    async def endless(prompt: str) -> AsyncIterator[str]:
-        try:
-            while True:
-                await anyio.sleep(0)
-                yield "tick "
-        finally:
-            closed.set()
-
     with pytest.raises(fatal):
-        async with compile(endless).stream("x") as chunks:
+        async with compile(_endless(closed.set)).stream("x") as chunks:
             async for _ in chunks:
                 raise fatal("reader stops")
     assert closed.is_set()
