@@ -6,10 +6,8 @@ Prometheus (Debian package `prometheus`) is started on 127.0.0.1 with exemplar s
 
 from __future__ import annotations
 
-import json
 import time
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 
 import pytest

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import AsyncIterator, Callable
 from contextvars import ContextVar
-from typing import Protocol, cast
+from typing import Protocol
 
 import anyio
 
