@@ -349,18 +349,16 @@ def _tools_by_name(specs: Sequence[str]) -> dict[str, object]:
 
 @contextlib.contextmanager
 def _stdout_to_stderr() -> Iterator[None]:
-    """Send what importing targets prints (Python or C level) to stderr: under stdio, standard
-    output carries the protocol from its first byte."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(2, 1)
+    """Send what importing a target prints (Python or C level) to stderr while the block runs:
+    standard output carries the command's result."""
+    saved = _claim_stdout()
     try:
         with contextlib.redirect_stdout(sys.stderr):
             yield
     finally:
         sys.stdout.flush()
         if sys.__stdout__ is not None:
-            sys.__stdout__.flush()  # what was written to it went to stderr: it must not reach the protocol later
+            sys.__stdout__.flush()  # what was written to it went to stderr: it must not reach the result later
         os.dup2(saved, 1)
         os.close(saved)
 
