@@ -135,3 +135,32 @@ def test_no_any_leaks_through_the_public_api() -> None:
         if _mentions_any(tp)
     ]
     assert not leaks, leaks
+
+
+def test_the_demo_needs_only_the_core_dependencies() -> None:
+    """`make demo` installs the package alone: the quickstart must run with nothing importable
+    beyond the standard library and the core dependencies (attrs, typing-extensions, anyio and
+    anyio's own idna). A module imported from some other installed package (sniffio came in
+    through the dev extras once) fails here instead of on a user's fresh install."""
+    import subprocess
+    import sys
+    import textwrap
+
+    guard = textwrap.dedent(
+        """
+        import runpy, sys
+        allowed = set(sys.stdlib_module_names) | {"attrs", "attr", "typing_extensions", "anyio", "idna", "tta_dev_primitives"}
+
+        class CoreOnly:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] not in allowed:
+                    raise ModuleNotFoundError(f"{name} is not a core dependency", name=name)
+                return None
+
+        sys.meta_path.insert(0, CoreOnly())
+        runpy.run_path(sys.argv[1], run_name="__main__")
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", guard, str(ROOT / "examples" / "quickstart.py")], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "->" in proc.stdout

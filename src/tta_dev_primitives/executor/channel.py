@@ -17,10 +17,11 @@ from collections.abc import Awaitable, Callable
 from typing import Generic, Protocol, TypeVar
 
 import anyio
-import sniffio
 from anyio.lowlevel import checkpoint_if_cancelled
 
-__all__ = ["Channel", "on_asyncio"]
+from .shield import running_asyncio
+
+__all__ = ["Channel"]
 
 T = TypeVar("T")
 
@@ -47,17 +48,8 @@ class _FutureWaiter:
         return self._future
 
 
-def on_asyncio() -> bool:
-    """Whether the running loop is asyncio's (else trio's): sniffio's answer, without the
-    import its asyncio probe runs on every call (a few microseconds on a stream's set-up)."""
-    name = sniffio.thread_local.name or sniffio.current_async_library_cvar.get()
-    if name is not None:
-        return bool(name == "asyncio")
-    return asyncio._get_running_loop() is not None
-
-
 def _waiter_factory(asyncio_loop: bool | None) -> Callable[[], _Waiter]:
-    if asyncio_loop if asyncio_loop is not None else on_asyncio():
+    if asyncio_loop if asyncio_loop is not None else running_asyncio():
         return _FutureWaiter
     import trio
 

@@ -27,7 +27,8 @@ from typing_extensions import Self
 
 from ..context import RunContext
 from ..errors import StreamUsageError
-from .channel import Channel, on_asyncio
+from .channel import Channel
+from .shield import running_asyncio
 from .events import Event, EventChannel, _channel
 from .streaming import Sink
 
@@ -82,7 +83,7 @@ class _LiveRun(Generic[Item, Out]):
     async def __aenter__(self) -> Self:
         if self._state != "new":
             raise StreamUsageError(f"plan {self._exe.name!r}.{self._what}(): this object was already entered; call {self._what}() again")
-        asyncio_loop = on_asyncio()
+        asyncio_loop = running_asyncio()
         send: Channel[object] = Channel(self._buffer, asyncio_loop=asyncio_loop)
         self._items = send
         if asyncio_loop:
