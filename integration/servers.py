@@ -59,13 +59,18 @@ def poll(what: str, check: Callable[[], T | None], timeout: float = 30.0) -> T:
 
 @contextlib.contextmanager
 def running(
-    argv: list[str], ready: str, env: Mapping[str, str] | None = None, start_timeout: float = 180.0
+    argv: list[str], ready: str, env: Mapping[str, str] | None = None, start_timeout: float = 180.0, user: str | None = None
 ) -> Iterator[subprocess.Popen[str]]:
-    """Run `argv` (with `env` added to the environment) until the block ends; enter once its
-    output contains the line `ready`, and kill it if that takes over `start_timeout` seconds.
-    The block may stop the process itself."""
+    """Run `argv` (with `env` added to the environment, as `user` when given) until the block
+    ends; enter once its output contains the line `ready`, and kill it if that takes over
+    `start_timeout` seconds. The block may stop the process itself."""
     proc = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=None if env is None else {**os.environ, **env}
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=None if env is None else {**os.environ, **env},
+        user=user,
     )
     assert proc.stdout is not None
     stdout = proc.stdout

@@ -148,6 +148,7 @@ from .stdlib.recovery import (
     saga,
 )
 from .stdlib.testing import FakeClock, MockPrimitive, mock_node
+from .durable import Interrupt, Interrupted, Journal, MemoryJournal, ResumeToken, SQLiteJournal, interrupt
 
 __version__ = "0.1.0"
 
@@ -196,13 +197,17 @@ __all__ = [
     "HedgeError",
     "Hook",
     "InputTypeError",
-    "LLMPrimitive",
     "InstrumentedPrimitive",
+    "Interrupt",
+    "Interrupted",
+    "Journal",
+    "LLMPrimitive",
     "LambdaPrimitive",
     "Lint",
     "LintError",
     "LoopLimitError",
     "LowestLatency",
+    "MemoryJournal",
     "MemoryStore",
     "MockPrimitive",
     "ModelCallError",
@@ -223,6 +228,7 @@ __all__ = [
     "RateLimiter",
     "RedisStore",
     "RenderError",
+    "ResumeToken",
     "Retry",
     "RetryBudget",
     "RetryPrimitive",
@@ -236,6 +242,7 @@ __all__ = [
     "RunInfo",
     "RunStream",
     "RunTimeoutError",
+    "SQLiteJournal",
     "SQLiteStore",
     "Saga",
     "SagaError",
@@ -288,6 +295,7 @@ __all__ = [
     "get_logger",
     "install_hook",
     "installed_hooks",
+    "interrupt",
     "join_text",
     "llm_key",
     "loop",

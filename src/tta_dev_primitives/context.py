@@ -240,6 +240,15 @@ class RunContext:
             "workflow.elapsed_ms": self.elapsed_ms(),
         }
 
+    @property
+    def idempotency_key(self) -> str | None:
+        """In a durable run, a key that names this execution of the current node: the same in
+        every attempt of the run (a resumed one included) and different for every other node,
+        iteration, item or retry attempt. Pass it to the services a step calls (payment APIs,
+        queues) so that a step re-run after a crash has its effect once (a saga's compensation has a
+        key of its own). None outside durable runs."""
+        return _idempotency_key.get()
+
     def remaining(self) -> float | None:
         """Seconds left before the deadline, or None when there is none.
 
@@ -272,6 +281,9 @@ _current: Final[ContextVar[RunContext]] = ContextVar("tta_run_context")
 
 _run_deadline: Final[ContextVar[float | None]] = ContextVar("tta_run_deadline", default=None)
 """The deadline of the innermost run in this task (the executor sets it; see `remaining()`)."""
+
+_idempotency_key: Final[ContextVar[str | None]] = ContextVar("tta_idempotency_key", default=None)
+"""The running node's key in a durable run (see `RunContext.idempotency_key`)."""
 
 
 def current_context() -> RunContext:

@@ -52,6 +52,9 @@ class Op:
     """One node of the plan."""
 
     kind: ClassVar[str] = "op"
+    journaled: ClassVar[bool] = False
+    """Whether a durable run records this op's output (leaves with effects, interrupts) rather
+    than re-running it on resume: structural ops are re-run, and replay their children."""
 
     node_id: int
     """Stable id of the source node within the plan (depth-first order)."""
@@ -120,6 +123,7 @@ class CallOp(Op):
     """Call a user function."""
 
     kind: ClassVar[str] = "call"
+    journaled: ClassVar[bool] = True
 
     fn: Callable[..., object]
     is_async: bool

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Coroutine, Iterable
-from typing import TYPE_CHECKING, Generic, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar, cast, overload
 
 import attrs
 
@@ -18,6 +18,8 @@ from .serialize import fingerprint, op_to_dict
 from .types import format_type
 
 if TYPE_CHECKING:
+    from ..durable.interrupt import Interrupted, ResumeToken
+    from ..durable.journal import Journal
     from ..executor.hooks import Hook
     from ..executor.live import RunEvents, RunStream
     from ..executor.runner import Executable
@@ -28,6 +30,7 @@ __all__ = ["PassRecord", "Plan", "StreamPlan"]
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
 Chunk = TypeVar("Chunk", covariant=True)
+Answer = TypeVar("Answer")
 
 JSON_FORMAT = "tta-plan/1"
 
@@ -72,6 +75,7 @@ class Plan(Generic[In, Out]):
         self._fingerprint: str | None = None
         self._exe: Executable | None = None
         self._events_exe: Executable | None = None
+        self._durable_exe: Executable | None = None
 
     # -- inspection -----------------------------------------------------------------------------
 
@@ -205,36 +209,114 @@ class Plan(Generic[In, Out]):
             hooks=(*self.hooks, *hooks),
         )
 
-    def _executable(self, *, events: bool = False) -> Executable:
-        """The closures that run this plan (with the events hook for `events()`), built again
-        when the process-wide hooks change."""
-        exe = self._events_exe if events else self._exe
+    def _executable(self, *, events: bool = False, durable: bool = False) -> Executable:
+        """The closures that run this plan (with the events hook for `events()`, or journaling
+        for durable runs), built again when the process-wide hooks change."""
+        exe = self._durable_exe if durable else self._events_exe if events else self._exe
         if exe is None or exe.version != exe.registry.version:
             from ..executor.events import EVENTS_HOOK
             from ..executor.runner import build_executable
 
-            exe = build_executable(self, (EVENTS_HOOK,) if events else ())  # type: ignore[arg-type]
-            if events:
-                self._events_exe = exe
+            if durable:
+                from ..durable.codec import codec_for
+
+                exe = self._durable_exe = build_executable(self, (), codec_for)  # type: ignore[arg-type]
+            elif events:
+                exe = self._events_exe = build_executable(self, (EVENTS_HOOK,))  # type: ignore[arg-type]
             else:
-                self._exe = exe
+                exe = self._exe = build_executable(self)  # type: ignore[arg-type]
         return exe
 
+    @overload
     def run(
         self, input: In, *, context: RunContext | None = None, timeout: float | None = None
-    ) -> Coroutine[object, object, Out]:
+    ) -> Coroutine[object, object, Out]: ...
+    @overload
+    def run(
+        self,
+        input: In,
+        *,
+        run_id: str,
+        journal: Journal,
+        context: RunContext | None = None,
+        timeout: float | None = None,
+        on_journal_error: Literal["fail", "continue"] = "fail",
+    ) -> Coroutine[object, object, Out | Interrupted[object, object]]: ...
+    def run(
+        self,
+        input: In,
+        *,
+        context: RunContext | None = None,
+        timeout: float | None = None,
+        run_id: str | None = None,
+        journal: Journal | None = None,
+        on_journal_error: Literal["fail", "continue"] = "fail",
+    ) -> Coroutine[object, object, Out | Interrupted[object, object]]:
         """Run the plan on `input` and return its result.
 
         `context` supplies ids, metadata and state (a RunContext is created, or the caller's
         inherited when running inside another plan, if omitted). `timeout` (seconds) bounds the
         whole run and raises RunTimeoutError when exceeded.
+
+        With `run_id` and `journal` the run is durable (see "Durable runs" in the README): each
+        completed node's output is journaled, running the same run id again resumes it, and it
+        returns an `Interrupted` value when an interrupt suspends it. With
+        `on_journal_error="continue"` a run whose journal fails goes on without journaling
+        (with one warning) instead of stopping.
         """
+        if run_id is not None or journal is not None:
+            return self._run_durable(input, context, timeout, run_id, journal, on_journal_error)
         if context is not None or timeout is not None:
             self._check_run_arguments(context, timeout)
         exe = self._exe
         if exe is None or exe.version != exe.registry.version:
             exe = self._executable()
         return cast("Coroutine[object, object, Out]", exe.run(input, context, timeout))
+
+    def _run_durable(
+        self, input: object, context: RunContext | None, timeout: float | None, run_id: object, journal: object, on_error: object
+    ) -> Coroutine[object, object, Out | Interrupted[object, object]]:
+        from ..durable.run import run_durable
+        from ..errors import ConfigError
+
+        if run_id is None or journal is None:
+            missing = "journal" if run_id is not None else "run_id"
+            raise ConfigError(f"plan {self.name!r}.run", missing, "both run_id and journal for a durable run", None)
+        self._check_run_arguments(context, timeout)
+        return cast(
+            "Coroutine[object, object, Out | Interrupted[object, object]]",
+            run_durable(self, input, run_id=run_id, journal=journal, context=context, timeout=timeout, on_journal_error=on_error),  # type: ignore[arg-type]
+        )
+
+    def resume(
+        self,
+        token: ResumeToken[Answer],
+        answer: Answer,
+        *,
+        journal: Journal,
+        context: RunContext | None = None,
+        timeout: float | None = None,
+        on_journal_error: Literal["fail", "continue"] = "fail",
+    ) -> Coroutine[object, object, Out | Interrupted[object, object]]:
+        """Answer the interrupt a durable run is suspended at (`token`: `Interrupted.token`, or
+        `ResumeToken.parse(text)` in another process) and run the plan on from there: what ran
+        before replays from `journal`, the interrupt returns `answer`. Returns the result, or
+        `Interrupted` again at the next interrupt. ResumeError for an answer of the wrong type
+        or an answered or unknown interrupt; PlanChangedError for another plan."""
+        from ..durable.run import resume
+
+        self._check_run_arguments(context, timeout)
+        return cast(
+            "Coroutine[object, object, Out | Interrupted[object, object]]",
+            resume(self, token, answer, journal=journal, context=context, timeout=timeout, on_journal_error=on_journal_error),  # type: ignore[arg-type]
+        )
+
+    def pending(self, run_id: str, *, journal: Journal) -> Coroutine[object, object, Interrupted[object, object] | None]:
+        """The interrupt the durable run `run_id` is suspended at, read from `journal` (for a
+        process other than the one that ran it, e.g. an approval service); None if none."""
+        from ..durable.run import pending
+
+        return pending(self, run_id, journal)  # type: ignore[arg-type]
 
     def stream(
         self, input: In, *, context: RunContext | None = None, timeout: float | None = None, buffer: int = 16

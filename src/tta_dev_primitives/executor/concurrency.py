@@ -133,6 +133,11 @@ def _emit_map(op: MapOp, em: Emitter) -> Step:
     limit = op.concurrency
     name, location = op.name, str(op.location)
     body_name = where(op.children[0])
+    keyed: Callable[[int, object], Awaitable[object]] | None = None
+    if em.durable:  # each item journals under a key path of its own
+        from .journaling import numbered
+
+        keyed = numbered(str(op.node_id), body)
 
     async def run(items: object) -> object:
         seq = items if isinstance(items, (list, tuple)) else list(items)  # type: ignore[call-overload]
@@ -145,7 +150,7 @@ def _emit_map(op: MapOp, em: Emitter) -> Step:
         async def worker(_: int) -> None:
             for i in pending:  # workers share one iterator: each index is taken exactly once
                 try:
-                    results[i] = await body(seq[i])
+                    results[i] = await (body(seq[i]) if keyed is None else keyed(i, seq[i]))
                 except Exception as exc:
                     note(exc, f"in item {i} ({body_name}) of map {name!r}")
                     raise

@@ -39,28 +39,46 @@ def _emit_loop(op: LoopOp, em: Emitter) -> Step:
     base = node_info(op)
     observed: dict[int, AsyncFn] = {}
 
+    async def test_state(state: object) -> object:
+        return await test(state) if test_is_async else test(state)  # type: ignore[misc]
+
+    if em.durable:  # each iteration's test and body journal under a key path of their own
+        from .journaling import numbered
+
+        keyed_test, keyed_body = numbered(str(op.node_id), test_state), numbered(str(op.node_id), body)
+
+        def body_at(i: int) -> AsyncFn:
+            return lambda state: keyed_body(i, state)
+
+        async def done(state: object, i: int) -> bool:
+            return bool(await keyed_test(i, state))
+
+    else:
+
+        def body_at(i: int) -> AsyncFn:
+            return body
+
+        async def done(state: object, i: int) -> bool:
+            return bool(await test_state(state))
+
     def iteration(i: int) -> AsyncFn:
         """The body as iteration `i`: a node event of its own when hooks are on (one name, so one
         metric series; the number rides on the span as `loop.iteration`)."""
         if hooks is None:
-            return body
+            return body_at(i)
         run_body = observed.get(i)
         if run_body is None:
             attributes = {**base.attributes, "primitive.type": "loop_iteration", "loop.iteration": i}
             info = attrs.evolve(base, name=f"{name} iteration", kind="loop_iteration", primitive_type="loop_iteration", attributes=attributes)
-            run_body = observed[i] = instrument(info, Step(body, True), hooks).as_async()
+            run_body = observed[i] = instrument(info, Step(body_at(i), True), hooks).as_async()
         return run_body
-
-    async def done(state: object) -> bool:
-        verdict = await test(state) if test_is_async else test(state)  # type: ignore[misc]
-        return bool(verdict)
 
     async def run(state: object) -> object:
         for i in range(limit):  # plain awaits: no task per iteration
-            if await done(state):
+            if await done(state, i):
                 return state
             state = await iteration(i)(state)
-        if await done(state) or return_last:
+        if await done(state, limit) or return_last:
             return state
         raise LoopLimitError(
             f"loop {name!r} ran its body {limit} times without its until condition holding",

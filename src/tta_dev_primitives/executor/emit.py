@@ -8,7 +8,7 @@ step is wrapped once with the hook calls; without hooks nothing is wrapped.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
@@ -17,6 +17,9 @@ from .._registry import ClassRegistry
 from ..compiler.ir import Op
 from ..context import _current
 from .hooks import HookSet, NodeInfo
+
+if TYPE_CHECKING:
+    from .journaling import ValueCodec
 
 __all__ = ["AsyncFn", "Emitter", "OpenFn", "Step", "emitter", "instrument"]
 
@@ -81,8 +84,20 @@ def node_info(op: Op) -> NodeInfo:
 class Emitter:
     """Builds the closures of one plan for one set of hooks."""
 
-    def __init__(self, hooks: HookSet | None, *, check_outputs: bool = False, outlets: frozenset[int] = frozenset()) -> None:
+    def __init__(
+        self,
+        hooks: HookSet | None,
+        *,
+        check_outputs: bool = False,
+        outlets: frozenset[int] = frozenset(),
+        journal_codec: Callable[[Op, object], ValueCodec] | None = None,
+    ) -> None:
         self.hooks = hooks if hooks else None
+        self.journal_codec = journal_codec
+        """For a durable run's closures: the codec of values of a type an op journals (raises
+        when the type cannot be journaled, naming the op, before anything runs). None for
+        every other run."""
+        self.durable = journal_codec is not None
         self.check_outputs = check_outputs
         """Whether leaf calls check their results against their declared types."""
         self.outlets = outlets
@@ -97,6 +112,10 @@ class Emitter:
         if rule is None:
             raise TypeError(f"no emitter registered for {type(op).__qualname__} ({op.name!r})")
         step = rule(op, self)
+        if self.journal_codec is not None and op.journaled and not op.traits.pure:
+            from .journaling import journaled
+
+            step = journaled(op, step, self.journal_codec)
         if self.hooks is not None and self.hooks.node_hooks:
             step = instrument(node_info(op), step, self.hooks)
         return step

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import anyio
 
+from ..compiler.ir import Op, walk
 from ..compiler.streams import outlets
 from ..compiler.types import format_type
 from ..context import RunContext, _current, _run_deadline
@@ -20,6 +22,9 @@ from .outputs import InputTypeError, output_checker
 
 if TYPE_CHECKING:
     from ..compiler.plan import Plan
+    from .journaling import ValueCodec
+
+JournalCodec = Callable[[Op, object], "ValueCodec"]
 
 __all__ = ["Executable", "RunTimeoutError", "build_executable", "run_many"]
 
@@ -33,7 +38,9 @@ class Executable:
 
     __slots__ = ("accepts", "entry", "hooks", "name", "owner", "plan", "registry", "root", "streams", "version")
 
-    def __init__(self, plan: Plan[object, object], registry: _Registry, extra: tuple[Hook, ...] = ()) -> None:
+    def __init__(
+        self, plan: Plan[object, object], registry: _Registry, extra: tuple[Hook, ...] = (), journal_codec: JournalCodec | None = None
+    ) -> None:
         self.plan = plan
         self.name = plan.name
         self.root = plan.root
@@ -44,10 +51,14 @@ class Executable:
         plan_outlets = outlets(plan.root)
         self.streams = bool(plan_outlets)
         """Whether the plan has a streaming output (what `plan.stream()` needs)."""
-        emitter = Emitter(self.hooks, check_outputs=registry.check_outputs, outlets=plan_outlets)
+        emitter = Emitter(self.hooks, check_outputs=registry.check_outputs, outlets=plan_outlets, journal_codec=journal_codec)
         self.owner = emitter.owner
         """What `plan.stream()` gives its sink so only this plan's outlet sends to it."""
         self.entry: AsyncFn = emitter.emit_async(plan.root)
+        if journal_codec is None:
+            suspending = next((op for op in walk(plan.root) if op.kind == "interrupt"), None)
+            if suspending is not None:  # refused before any node runs, not when the interrupt is reached
+                self.entry = _needs_journal(plan.name, suspending.name)
         self.accepts = output_checker(plan.root.in_type)
         """The plan-boundary input check (an isinstance, or None when the type cannot be checked
         cheaply): a wrong input fails here, naming the plan, not in some node far inside it."""
@@ -121,8 +132,19 @@ class Executable:
         raise RunTimeoutError(f"plan {self.name!r} exceeded its {limit}")
 
 
-def build_executable(plan: Plan[object, object], extra: tuple[Hook, ...] = ()) -> Executable:
-    return Executable(plan, REGISTRY, extra)
+def _needs_journal(plan: str, interrupt: str) -> AsyncFn:
+    async def refuse(x: object) -> object:
+        from ..errors import ConfigError
+
+        raise ConfigError(
+            f"plan {plan!r}.run", "run_id, journal", f"a durable run (the plan has interrupt {interrupt!r}): plan.run(x, run_id=..., journal=...)", None
+        )
+
+    return refuse
+
+
+def build_executable(plan: Plan[object, object], extra: tuple[Hook, ...] = (), journal_codec: JournalCodec | None = None) -> Executable:
+    return Executable(plan, REGISTRY, extra, journal_codec)
 
 
 async def run_many(plan: Plan[object, object], inputs: list[object], limit: int, context: RunContext | None) -> list[object]:

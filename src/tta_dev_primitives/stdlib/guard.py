@@ -42,6 +42,18 @@ class GuardSite:
     installed: bool = False
     """Outside plans (decorator form): send events to the process-wide hooks at event time."""
     inner: Op | None = None
+    durable: bool = False
+    """The guard is built into a durable run's closures (see executor.journaling)."""
+
+    def numbered(self, call: Callable[[object], Awaitable[object]]) -> Callable[[int, object], Awaitable[object]] | None:
+        """In a durable run, `call` as `(n, x)`: attempt `n` journals under a key path of its
+        own, so a resumed run never replays a failed attempt's children as a later one's.
+        None otherwise (call `call` itself: nothing added to the hot path)."""
+        if not self.durable:
+            return None
+        from ..executor.journaling import numbered
+
+        return numbered(str(self.info.node_id), call)
 
     def emit(self, event: str, *args: object) -> None:
         """Send a hook event (`on_retry`, `on_timeout`, ...) for this op; free without hooks."""
@@ -97,7 +109,7 @@ def _lower_guard(node: GuardNode[typing.Never, object], lw: Lowerer) -> Op:
 @emitter(GuardOp)
 def _emit_guard(op: GuardOp, em: Emitter) -> Step:
     inner = em.emit(op.children[0])
-    site = GuardSite(node_info(op), em.hooks, inner=op.children[0])
+    site = GuardSite(node_info(op), em.hooks, inner=op.children[0], durable=em.durable)
     value = Step(op.guard.wrap(inner.as_async(), site), True)
     if inner.open is None:
         return value

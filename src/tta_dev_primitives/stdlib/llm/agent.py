@@ -10,6 +10,7 @@ the analysis multiplies the model's and the tools' worst-case calls and cost by 
 from __future__ import annotations
 
 import asyncio
+import functools
 import typing
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar, overload
@@ -116,7 +117,8 @@ def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
     }
 
     limit, last_turn = op.max_calls, op.last_turn
-    site = GuardSite(node_info(op), em.hooks)
+    site = GuardSite(node_info(op), em.hooks, durable=em.durable)
+    keyed = {name: site.numbered(run) for name, (_, run) in runners.items()} if em.durable else None
 
     async def call(tool_call: ToolCall, index: int) -> ChatMessage:
         found = runners.get(tool_call.name)
@@ -127,7 +129,12 @@ def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
             result = ToolResult(tool_call.name, error=f"no tool named {tool_call.name!r}; the tools are {sorted(runners)}")
         else:
             try:
-                result = await answer(found[0], tool_call.arguments, found[1])
+                run = found[1]
+                if keyed is not None:  # a durable run: call i of this turn journals under a path of its own
+                    numbered = keyed[tool_call.name]
+                    assert numbered is not None
+                    run = functools.partial(numbered, index)
+                result = await answer(found[0], tool_call.arguments, run)
             except asyncio.CancelledError:
                 if not cancelled_by_itself():
                     raise

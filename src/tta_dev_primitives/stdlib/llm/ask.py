@@ -39,10 +39,10 @@ LLMNode = Node[ChatRequest, ChatResponse]
 
 
 def bookkeeping(fn: Callable[[Any], Any], name: str) -> Node[Any, Any]:
-    """`fn` (an in-memory step of an agent or structured exchange) as a node that declares
+    """`fn` (an in-memory step of an agent or structured exchange) as a pure node that declares
     BOOKKEEPING_LATENCY."""
     step: Node[Any, Any] = node(fn, name=name)
-    return step.declare(max_latency=BOOKKEEPING_LATENCY)
+    return step.declare(max_latency=BOOKKEEPING_LATENCY, pure=True)  # pure: a durable run re-runs it, journals nothing
 
 
 def as_llm_node(model: ChatModel | LLMNode) -> LLMNode:

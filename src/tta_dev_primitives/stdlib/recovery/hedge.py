@@ -43,6 +43,7 @@ class Hedge(GuardPolicy):
 
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
         delay, attempts, cancel_after, name = self.delay, self.max_attempts, self.clock.cancel_after, site.info.name
+        numbered = site.numbered(call)
 
         async def hedged(x: object) -> object:
             winner: list[object] = []
@@ -54,7 +55,7 @@ class Hedge(GuardPolicy):
 
                         async def attempt(index: int = index, finished: anyio.Event = finished) -> None:
                             try:
-                                value = await call(x)
+                                value = await (call(x) if numbered is None else numbered(index, x))
                             except Exception as error:
                                 error.add_note(f"hedged attempt {index + 1} of {name!r}")
                                 errors.append((index, error))

@@ -113,6 +113,7 @@ class Retry(GuardPolicy):
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
         max_attempts, clock, budget, deadline = self.max_attempts, self.clock, self.budget, self.deadline
         retryable, delay_for, name = self._retryable, self.delay_for, site.info.name
+        numbered = site.numbered(call)
 
         async def retrying(x: object) -> object:
             start = clock.now() if deadline is not None else 0.0
@@ -120,7 +121,7 @@ class Retry(GuardPolicy):
             while True:
                 sent = chunks_sent()
                 try:
-                    result = await call(x)
+                    result = await (call(x) if numbered is None else numbered(attempt, x))
                 except Exception as error:
                     if budget is not None:
                         budget.record_failure()

@@ -40,6 +40,9 @@ from ...dsl.composite import Chain
 from ...dsl.core import AnyNode, Node
 from ...dsl.function import as_node
 from ...executor.emit import Emitter, Step, emitter, node_info
+from ...executor.journaling import (
+    DONE, FAILED, STARTED, ReplayEnd, current_key, current_path, current_recorder, describe_error, find_suspension, replay_only, run_at,
+)
 from ...executor.shield import run_to_completion
 from ..clock import SYSTEM_CLOCK, Clock
 from ..compiled import CompiledPrimitive
@@ -63,7 +66,10 @@ DEFAULT_COMPENSATION_TIMEOUT = 30.0
 failed and the next one starts."""
 
 Undo = Callable[[object], Awaitable[object]]
-_saga_log: ContextVar[list[tuple[str, Undo, object]]] = ContextVar("tta_saga_log")
+_Log = list[tuple[str, Undo, object, str]]
+"""A saga's completed steps: name, compensation, the step's output, and (in durable runs) the
+key path it ran at."""
+_saga_log: ContextVar[_Log] = ContextVar("tta_saga_log")
 
 
 class Compensated(Node[In, Out]):
@@ -282,10 +288,36 @@ def _emit_compensated(op: CompensatedOp, em: Emitter) -> Step:
         result = await step(x)
         log = _saga_log.get(None)
         if log is not None:
-            log.append((name, undo, result))
+            log.append((name, undo, result, ""))
         return result
 
-    return Step(run, True)
+    if not em.durable:
+        return Step(run, True)
+    codec = em.journal_codec(op, op.out_type)  # type: ignore[misc]
+
+    async def run_journaled(x: object) -> object:
+        """Records the step as started before it runs and its output once it completed, so a
+        resumed saga knows which steps to undo; a replayed step registers its compensation."""
+        recorder = current_recorder()
+        if recorder is None:
+            return await run(x)
+        key, path = current_key(op), current_path()
+        done = recorder.records.get(key + DONE)
+        if done is not None:
+            result = recorder.replay(key + DONE, done, codec, op)
+        else:
+            if replay_only.get():
+                raise ReplayEnd(key)
+            if key + STARTED not in recorder.records:
+                await recorder.record(key + STARTED, b"")
+            result = await step(x)
+            await recorder.record(key + DONE, recorder.encode(key + DONE, result, codec, op))
+        log = _saga_log.get(None)
+        if log is not None:
+            log.append((name, undo, result, path))
+        return result
+
+    return Step(run_journaled, True)
 
 
 @emitter(SagaOp)
@@ -293,23 +325,28 @@ def _emit_saga(op: SagaOp, em: Emitter) -> Step:
     body = em.emit_async(op.children[0])
     site = GuardSite(node_info(op), em.hooks)
     retry, seconds, cancel_after, name = op.compensation_retry, op.compensation_timeout, op.clock.cancel_after, op.name
+    durable = em.durable
 
-    async def undo_one(step_name: str, undo: Undo, output: object) -> None:
-        """One compensation, bounded by the compensation timeout."""
+    async def undo_one(step_name: str, undo: Undo, output: object, path: str) -> None:
+        """One compensation, bounded by the compensation timeout; in a durable run at the key
+        path its step ran at, so a compensation that completed before a crash replays."""
         call = retry.wrap(undo, site) if retry is not None else undo
         with cancel_after(seconds) as scope:
-            await call(output)
+            if durable:
+                await run_at(path, call, output)
+            else:
+                await call(output)
         if scope.cancelled_caught:
             raise NodeTimeoutError(f"compensation of {step_name!r}", seconds)
 
-    async def compensate(log: list[tuple[str, Undo, object]]) -> tuple[list[str], list[Exception]]:
+    async def compensate(log: _Log) -> tuple[list[str], list[Exception]]:
         undone: list[str] = []
         failures: list[Exception] = []
         token = _saga_log.set([])  # what the undos themselves register is not this saga's business
         try:
-            for step_name, undo, output in reversed(log):
+            for step_name, undo, output, path in reversed(log):
                 try:
-                    await undo_one(step_name, undo, output)
+                    await undo_one(step_name, undo, output, path)
                 except BaseException as caught:  # incl. this task's own cancellation at loop shutdown
                     error = caught if isinstance(caught, Exception) else CompensationInterruptedError(step_name, caught)
                     error.add_note(f"compensation of step {step_name!r} in saga {name!r} failed")
@@ -323,30 +360,75 @@ def _emit_saga(op: SagaOp, em: Emitter) -> Step:
             _saga_log.reset(token)
         return undone, failures
 
+    async def unwind(error: BaseException, log: _Log) -> Never:
+        """Run the compensations of `log` and raise what the saga raises for `error`."""
+        done = await run_to_completion(lambda: compensate(log))
+        undone, failures = done.value
+        summary = f"saga {name!r}: compensated {len(undone)} of {len(log)} completed step(s) in reverse order {undone}"
+        if failures:
+            summary += f"; {len(failures)} compensation(s) failed: {', '.join(repr(f) for f in failures)}"
+        if done.cancelled is not None:  # cancelled while compensating: cancellation stays cancellation
+            done.cancelled.add_note(summary)
+            raise done.cancelled  # noqa: B904 - its context is the error that started the compensation
+        if failures and isinstance(error, Exception):
+            raise SagaError(summary, [error, *failures]) from None
+        error.add_note(summary)  # all undone, or a cancellation (which must stay one)
+        raise error
+
     async def run(x: object) -> object:
         parent = _saga_log.get(None)
-        log: list[tuple[str, Undo, object]] = []
+        log: _Log = []
         token = _saga_log.set(log)
         try:
             result = await body(x)
         except BaseException as error:
-            done = await run_to_completion(lambda: compensate(log))
-            undone, failures = done.value
-            summary = f"saga {name!r}: compensated {len(undone)} of {len(log)} completed step(s) in reverse order {undone}"
-            if failures:
-                summary += f"; {len(failures)} compensation(s) failed: {', '.join(repr(f) for f in failures)}"
-            if done.cancelled is not None:  # cancelled while compensating: cancellation stays cancellation
-                done.cancelled.add_note(summary)
-                raise done.cancelled  # noqa: B904 - its context is the error that started the compensation
-            if failures and isinstance(error, Exception):
-                raise SagaError(summary, [error, *failures]) from None
-            error.add_note(summary)  # all undone, or a cancellation (which must stay one)
-            raise
+            if durable and find_suspension(error) is not None:
+                raise  # suspended by an interrupt: not a failure; the resumed run replays the steps
+            if durable:
+                await record_failure(error)
+            await unwind(error, log)
         finally:
             _saga_log.reset(token)
         if parent is not None:
             parent.extend(log)  # a nested saga that succeeded is undone with its enclosing saga
         return result
 
-    return Step(run, True)
+    if not durable:
+        return Step(run, True)
 
+    async def record_failure(error: BaseException) -> None:
+        """Journal that the saga failed before compensating: a resumed run then finishes the
+        compensations instead of retrying the steps."""
+        recorder = current_recorder()
+        if recorder is None or not isinstance(error, Exception):
+            return  # a cancellation is not a decision to roll back: a resumed run goes on
+        key = current_key(op) + FAILED
+        if key not in recorder.records:
+            await recorder.record(key, describe_error(error).encode())
+
+    async def run_journaled(x: object) -> object:
+        recorder = current_recorder()
+        failed = recorder.records.get(current_key(op) + FAILED) if recorder is not None else None
+        if recorder is None or failed is None:
+            return await run(x)
+        # The saga failed in an earlier attempt of this run: rebuild which steps completed by
+        # replaying the body (nothing new runs), then finish their compensations.
+        log: _Log = []
+        token, only = _saga_log.set(log), replay_only.set(True)
+        try:
+            await body(x)
+        except Exception:  # noqa: BLE001 - the replay ends at the first step that had not completed
+            pass
+        finally:
+            replay_only.reset(only)
+            _saga_log.reset(token)
+        from ...durable.errors import RecordedError
+
+        text = failed.decode("utf-8", "replace")
+        error_type, _, message = text.partition(": ")
+        await unwind(
+            RecordedError(f"saga {name!r} failed in an earlier attempt of run {recorder.run_id!r}: {text}", error_type=error_type, original=message),
+            log,
+        )
+
+    return Step(run_journaled, True)

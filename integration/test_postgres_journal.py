@@ -1,0 +1,136 @@
+"""The durable-run behaviours against a real PostgreSQL server (started here on 127.0.0.1),
+plus what only a server shared by processes shows: claims held by live processes and
+released by dead ones, the server going down mid-run, and SIGKILLed workers resuming.
+
+Every behavioural test of tests/test_durable.py that takes a `journal` runs again here, with
+a PostgresJournal in a schema of its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.test_durable import (  # noqa: F401 - collected here again, on PostgreSQL
+    Crash, Effects, Order, order_plan, test_a_failed_saga_is_not_retried_on_resume, test_a_run_id_cannot_run_twice_at_once,
+    test_a_value_that_does_not_fit_its_declared_type_fails_at_the_node, test_agent_resumes_at_the_turn_where_it_stopped,
+    test_an_uninterrupted_durable_run_equals_a_plain_run, test_changed_plan_is_refused_naming_what_changed,
+    test_idempotency_keys_are_stable_across_resume_and_distinct_per_node, test_interrupt_inside_a_saga_does_not_compensate,
+    test_interrupt_suspends_and_resume_continues, test_loop_journals_per_iteration, test_map_items_have_keys_of_their_own,
+    test_output_type_that_cannot_be_journaled_fails_before_anything_runs, test_parallel_branches_resume_independently,
+    test_pure_nodes_are_not_journaled_and_need_no_codec, test_resume_refuses_wrong_answers_and_double_answers,
+    test_resume_skips_completed_nodes, test_retry_attempts_do_not_replay_each_other, test_same_run_id_with_another_input_is_refused,
+    test_saga_crashed_while_compensating_finishes_the_rest_once, test_saga_steps_record_before_and_after,
+    test_typed_outputs_replay_as_their_types, test_untyped_outputs_replay_as_exact_plain_data,
+)
+from tta_dev_primitives.durable import JournalUnavailableError, PostgresJournal, RunInProgressError
+
+from postgres_backend import Postgres, postgres_server, server_root, stop
+
+pytestmark = pytest.mark.anyio
+WORKER = Path(__file__).parent.parent / "tests" / "fixtures" / "durable_worker.py"
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    with postgres_server() as server:
+        yield server
+
+
+def schema_dsn(postgres: Postgres, name: str) -> str:
+    """A DSN whose tables live in a schema of their own (created here)."""
+    import psycopg
+
+    schema = "t_" + "".join(ch if ch.isalnum() else "_" for ch in name)[-50:].lower()
+    with psycopg.connect(postgres.dsn, autocommit=True) as db:
+        db.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')  # type: ignore[arg-type]
+        db.execute(f'CREATE SCHEMA "{schema}"')  # type: ignore[arg-type]
+    return f"{postgres.dsn}?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def journal(postgres: Postgres, request: pytest.FixtureRequest) -> Iterator[PostgresJournal]:
+    store = PostgresJournal(schema_dsn(postgres, request.node.name))
+    yield store
+    store.close()
+
+
+def worker(dsn: str, tmp: Path, *kill: int) -> list[str]:
+    return [sys.executable, str(WORKER), dsn, str(tmp / "effects"), str(tmp / "result"), "pg-run", "0", *map(str, kill)]
+
+
+def test_a_run_claimed_by_a_live_process_is_refused_until_it_dies(postgres: Postgres, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    dsn = schema_dsn(postgres, request.node.name)
+    holder = subprocess.Popen(worker(dsn, tmp_path, 4), stdout=subprocess.PIPE, text=True, env={**os.environ, "TTA_WORKER_HOLD": "1"})
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"  # mid-run, claim held
+        assert subprocess.run(worker(dsn, tmp_path), timeout=60, check=False).returncode == 0
+        assert json.loads((tmp_path / "result").read_text()) == {"error": "tta_dev_primitives.durable.errors.RunInProgressError"}
+    finally:
+        holder.send_signal(signal.SIGKILL)  # dies holding the claim: its connection, and so its lock, go with it
+        holder.wait()
+        assert holder.stdout is not None
+        holder.stdout.close()
+    assert subprocess.run(worker(dsn, tmp_path), timeout=60, check=False).returncode == 0
+    assert json.loads((tmp_path / "result").read_text()) == {"result": "order-1/seat/paid in 3 parcels"}
+
+
+async def test_server_down_before_the_run_fails_before_side_effects() -> None:
+    with postgres_server() as server:
+        dsn = server.dsn
+    fx = Effects()
+    with pytest.raises(JournalUnavailableError, match="PostgresJournal"):
+        await order_plan(fx).run(Order("o", 1), run_id="down", journal=PostgresJournal(dsn, connect_timeout=2))  # type: ignore[attr-defined]
+    assert fx.calls == []
+    result = await order_plan(fx).run(  # type: ignore[attr-defined]
+        Order("o", 1), run_id="down", journal=PostgresJournal(dsn, connect_timeout=2), on_journal_error="continue"
+    )
+    assert result == "o: 1"
+
+
+async def test_server_stopping_mid_run_stops_the_run_and_a_resume_after_restart_finishes() -> None:
+    root = server_root()
+    fx = Effects()
+    plan = order_plan(fx)
+    with postgres_server(root=root) as server:
+        port, journal = server.port, PostgresJournal(server.dsn, connect_timeout=2)
+        original_hit = fx.hit
+
+        def hit(name: str) -> None:
+            original_hit(name)
+            if name == "charge":  # the server goes away after charge ran, before it is journaled
+                stop(server.process)
+
+        fx.hit = hit  # type: ignore[method-assign]
+        with pytest.raises(JournalUnavailableError):
+            await plan.run(Order("o", 1), run_id="mid", journal=journal)  # type: ignore[attr-defined]
+        assert fx.calls == ["validate", "charge"]  # notify did not run
+        fx.hit = original_hit  # type: ignore[method-assign]
+    with postgres_server(port=port, root=root) as server:
+        result = await plan.run(Order("o", 1), run_id="mid", journal=PostgresJournal(server.dsn))  # type: ignore[attr-defined]
+    assert result == "o: 1"
+    shutil.rmtree(root, ignore_errors=True)
+    assert fx.calls == ["validate", "charge", "charge", "notify"]  # only the step never acknowledged ran again
+
+
+@pytest.mark.parametrize("kill_at", [1, 4, 7, 11])
+def test_a_killed_worker_resumes_on_postgres(postgres: Postgres, tmp_path: Path, kill_at: int, request: pytest.FixtureRequest) -> None:
+    dsn = schema_dsn(postgres, request.node.name)
+
+    def attempt(*kill: int) -> int:
+        return subprocess.run(worker(dsn, tmp_path, *kill), timeout=60, check=False).returncode
+
+    assert attempt(kill_at) == -signal.SIGKILL
+    assert attempt() == 0
+    assert json.loads((tmp_path / "result").read_text()) == {"result": "order-1/seat/paid in 3 parcels"}
+    lines = (tmp_path / "effects").read_text().splitlines()
+    repeated = {line for line in lines if lines.count(line) > 1}
+    assert len(repeated) <= (1 if kill_at % 2 == 1 else 0)  # only a kill between an effect and its record repeats it
+    assert [line.split()[0] for line in dict.fromkeys(lines)] == ["reserve", "charge", "pack", "pack", "pack", "confirm"]

@@ -1,0 +1,179 @@
+"""PostgresJournal: a journal in PostgreSQL (psycopg 3, extra `postgres`), for several processes.
+
+Each journal holds one connection, used from a worker thread (psycopg's blocking API, so it runs
+on asyncio and trio alike). A run is claimed with a session-level advisory lock: a process
+that dies loses its connection and so its claim, and another process can resume the run at
+once. Every step is one INSERT committed before the run goes on.
+"""
+
+from __future__ import annotations
+
+import typing
+
+from .errors import DurableRunError, JournalUnavailableError, RunInProgressError
+from .journal import RunHeader, RunStatus, StoredRun, StoredStep, ThreadedJournal, blob, integer
+
+if typing.TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["PostgresJournal"]
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS tta_runs (
+        run_id TEXT PRIMARY KEY, plan TEXT NOT NULL, fingerprint TEXT NOT NULL, outline TEXT NOT NULL,
+        input BYTEA NOT NULL, input_crc BIGINT NOT NULL, status TEXT NOT NULL, result BYTEA, result_crc BIGINT,
+        error TEXT, created TIMESTAMPTZ NOT NULL DEFAULT now(), updated TIMESTAMPTZ NOT NULL DEFAULT now())""",
+    """CREATE TABLE IF NOT EXISTS tta_steps (
+        seq BIGSERIAL PRIMARY KEY, run_id TEXT NOT NULL, key TEXT NOT NULL, payload BYTEA NOT NULL,
+        crc BIGINT NOT NULL, UNIQUE (run_id, key))""",
+)
+_LOCK = "SELECT pg_try_advisory_lock(hashtextextended(%s, 7261))"
+_UNLOCK = "SELECT pg_advisory_unlock(hashtextextended(%s, 7261))"
+
+
+class PostgresJournal(ThreadedJournal):
+    """A journal in the PostgreSQL database at `dsn` (a libpq connection string or URL); its
+    tables are created on first use."""
+
+    def __init__(self, dsn: str, *, connect_timeout: float = 10.0) -> None:
+        super().__init__()
+        from ..validate import check_positive
+
+        try:
+            import psycopg  # noqa: F401 - fail here, not at the first run
+        except ImportError:  # pragma: no cover - the extra is missing
+            raise ImportError("PostgresJournal needs psycopg: pip install 'tta-dev-primitives[postgres]'") from None
+        self.dsn = dsn
+        self.connect_timeout = check_positive("PostgresJournal", "connect_timeout", connect_timeout)
+        self._db: psycopg.Connection[tuple[object, ...]] | None = None
+
+    def __repr__(self) -> str:
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:
+            info = conninfo_to_dict(self.dsn)
+            where = f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
+        except Exception:  # noqa: BLE001 - a repr never raises
+            where = "?"
+        return f"PostgresJournal({where})"  # never the password
+
+    def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
+        import psycopg
+
+        if self._db is None or self._db.closed:
+            db = psycopg.connect(self.dsn, autocommit=True, connect_timeout=max(1, round(self.connect_timeout)))
+            for statement in _SCHEMA:
+                try:
+                    db.execute(statement)
+                except psycopg.errors.UniqueViolation:  # another process created it meanwhile
+                    pass
+            self._db = db
+        return self._db
+
+    def _run(self, what: str, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
+        import psycopg
+
+        try:
+            cursor = self._connection().execute(sql, args)
+            return cursor.fetchall() if cursor.description is not None else []
+        except psycopg.errors.UniqueViolation as error:
+            raise DurableRunError(f"{self!r}: {what} refused: {error}") from error
+        except psycopg.Error as error:
+            if self._db is not None and (self._db.closed or self._db.broken):
+                self._db.close()
+                self._db = None  # the next call connects again
+            raise JournalUnavailableError(f"{self!r}: {what} failed: {error}") from error
+
+    # -- the blocking side (run in the worker thread) --------------------------------------------
+
+    def _open(self, header: RunHeader) -> StoredRun:
+        run_id = header.run_id
+        self._claim(run_id, None)
+        try:
+            (locked,) = self._run("claim", _LOCK, (run_id,))[0]
+            if not locked:
+                raise RunInProgressError(f"run {run_id!r} is held by another live process (an advisory lock in {self!r})")
+            try:
+                self._run(
+                    "open",
+                    "INSERT INTO tta_runs (run_id, plan, fingerprint, outline, input, input_crc, status) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, 'running') ON CONFLICT (run_id) DO NOTHING",
+                    (run_id, header.plan, header.fingerprint, header.outline, header.input, header.input_crc),
+                )
+                stored = self._load(run_id)
+            except BaseException:
+                self._unlock(run_id)
+                raise
+        except BaseException:
+            self._release(run_id)
+            raise
+        assert stored is not None
+        return stored
+
+    def _unlock(self, run_id: str) -> None:
+        try:
+            self._run("release", _UNLOCK, (run_id,))
+        except JournalUnavailableError:
+            pass  # a lost connection released the lock already
+
+    def _load(self, run_id: str) -> StoredRun | None:
+        rows = self._run(
+            "load",
+            "SELECT plan, fingerprint, outline, input, input_crc, status, result, result_crc, error FROM tta_runs WHERE run_id = %s",
+            (run_id,),
+        )
+        if not rows:
+            return None
+        plan, fingerprint, outline, input_, input_crc, status, result, result_crc, error = rows[0]
+        steps = self._run("load", "SELECT seq, key, payload, crc FROM tta_steps WHERE run_id = %s ORDER BY seq", (run_id,))
+        header = RunHeader(run_id, str(plan), str(fingerprint), str(outline), blob(input_), integer(input_crc))
+        return StoredRun(
+            header,
+            typing.cast("RunStatus", status),
+            None if result is None else blob(result),
+            None if result_crc is None else integer(result_crc),
+            None if error is None else str(error),
+            tuple(StoredStep(integer(seq), str(key), blob(payload), integer(crc)) for seq, key, payload, crc in steps),
+        )
+
+    def _append(self, run_id: str, key: str, payload: bytes, crc: int) -> None:
+        self._run("append", "INSERT INTO tta_steps (run_id, key, payload, crc) VALUES (%s, %s, %s, %s)", (run_id, key, payload, crc))
+
+    def _close(self, run_id: str, status: RunStatus, result: bytes | None, result_crc: int | None, error: str | None) -> None:
+        try:
+            self._run(
+                "close",
+                "UPDATE tta_runs SET status = %s, result = %s, result_crc = %s, error = %s, updated = now() WHERE run_id = %s",
+                (status, result, result_crc, error, run_id),
+            )
+        finally:
+            self._unlock(run_id)
+            self._release(run_id)
+
+    def _delete(self, run_id: str) -> None:
+        self._run("delete", "DELETE FROM tta_steps WHERE run_id = %s", (run_id,))
+        self._run("delete", "DELETE FROM tta_runs WHERE run_id = %s", (run_id,))
+
+    # -- the Journal protocol -------------------------------------------------------------------
+
+    async def open_run(self, header: RunHeader) -> StoredRun:
+        return await self._call(self._open, header)
+
+    async def append(self, run_id: str, key: str, payload: bytes, crc: int) -> None:
+        await self._call(self._append, run_id, key, payload, crc)
+
+    async def close_run(self, run_id: str, status: RunStatus, result: bytes | None, result_crc: int | None, error: str | None) -> None:
+        await self._call(self._close, run_id, status, result, result_crc, error)
+
+    async def load(self, run_id: str) -> StoredRun | None:
+        return await self._call(self._load, run_id)
+
+    async def delete(self, run_id: str) -> None:
+        await self._call(self._delete, run_id)
+
+    def close(self) -> None:
+        """Close the connection (releasing every claim it held); a later call connects again."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None

@@ -1,0 +1,328 @@
+"""Durable runs: start or resume a run id against a journal, and answer interrupts.
+
+`plan.run(x, run_id=..., journal=...)` comes here. The run's header (plan fingerprint, outline,
+encoded input) is created or checked, every recorded step is verified (checksum, known key),
+and the plan's durable closures run with a recorder in a contextvar (see executor.journaling).
+What was recorded replays; the rest runs and is recorded. A finished run's result is stored:
+running the run id again returns it without running anything.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import typing
+from typing import Literal
+
+from ..compiler.ir import Op, walk
+from ..compiler.types import format_type
+from ..context import RunContext
+from ..errors import ConfigError
+from ..executor.journaling import QUESTION, ValueCodec, _path, _recorder, describe_error, find_suspension
+from ..executor.shield import run_to_completion
+from .codec import codec_for, describe_op
+from .errors import (
+    JournalCorruptError, JournalEncodeError, JournalUnavailableError, PlanChangedError, ResumeError, RunInputMismatchError,
+)
+from .interrupt import Interrupted, InterruptOp, ResumeToken
+from .journal import Journal, RunHeader, StoredRun, checksum
+
+if typing.TYPE_CHECKING:
+    from ..compiler.plan import Plan
+
+__all__ = ["OnJournalError", "outline", "pending", "resume", "run_durable"]
+
+_log = logging.getLogger("tta_dev_primitives.durable")
+
+OnJournalError = Literal["fail", "continue"]
+
+
+def outline(root: Op) -> str:
+    """The plan's structure, one op per line, indented by depth (no source locations)."""
+    lines: list[str] = []
+    stack: list[tuple[Op, int]] = [(root, 0)]
+    while stack:
+        op, depth = stack.pop()
+        params = op.params()
+        shown = f" {params}" if params else ""
+        lines.append(f"{'  ' * depth}{op.node_id} {op.kind} {op.name!r}: {format_type(op.in_type)} -> {format_type(op.out_type)}{shown}")
+        stack.extend((child, depth + 1) for child in reversed(op.children))
+    return "\n".join(lines)
+
+
+def _changes(before: str, after: str, limit: int = 24) -> str:
+    diff = [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), "journaled plan", "this plan", lineterm="", n=0)]
+    body = [line for line in diff if not line.startswith(("---", "+++", "@@"))]
+    shown = body[:limit]
+    more = f"\n  ... and {len(body) - limit} more changed line(s)" if len(body) > limit else ""
+    return "\n".join(f"  {line[0]} {line[1:]}" for line in shown) + more if shown else "  (same outline: names, settings or types inside params differ)"
+
+
+def _node_of(key: str, ops: dict[int, Op]) -> Op | None:
+    last = key.rsplit("/", 1)[-1]
+    digits = ""
+    for ch in last:
+        if not ch.isdigit():
+            break
+        digits += ch
+    return ops.get(int(digits)) if digits else None
+
+
+class _Recorder:
+    """The Recorder of one durable run (see executor.journaling.Recorder)."""
+
+    def __init__(self, run_id: str, journal: Journal, records: dict[str, bytes], on_error: OnJournalError, plan_name: str) -> None:
+        self.run_id = run_id
+        self.journal = journal
+        self.records = records
+        self.on_error = on_error
+        self.plan_name = plan_name
+        self.disabled = False
+
+    async def record(self, key: str, payload: bytes) -> None:
+        if self.disabled:
+            return
+        crc = checksum(key, payload)
+        try:  # the node completed: its record is written even if the run is cancelled meanwhile
+            done = await run_to_completion(lambda: self.journal.append(self.run_id, key, payload, crc))
+        except JournalUnavailableError as error:
+            if self.on_error == "fail":
+                error.add_note(f"run {self.run_id!r} of plan {self.plan_name!r} stopped: step {key!r} was not journaled")
+                raise
+            self.disabled = True
+            _log.warning("run %r: the journal failed (%s); continuing without journaling (on_journal_error='continue')", self.run_id, error)
+            return
+        self.records[key] = payload
+        if done.cancelled is not None:
+            raise done.cancelled
+
+    def replay(self, key: str, payload: bytes, codec: ValueCodec, op: Op) -> object:
+        try:
+            return codec.decode(payload)
+        except Exception as error:  # noqa: BLE001 - any decoder failure means the row does not fit
+            raise JournalCorruptError(
+                f"run {self.run_id!r}: the journal row of {describe_op(op)} (key {key!r}) does not decode as what the node "
+                f"records: {error}; the run stops rather than re-running the node"
+            ) from None
+
+    def encode(self, key: str, value: object, codec: ValueCodec, op: Op) -> bytes:
+        return codec.encode(value)
+
+
+def _verified(stored: StoredRun, plan: Plan[object, object]) -> dict[str, bytes]:
+    """The run's records by key, each checked against its checksum and the plan's ops."""
+    run_id = stored.header.run_id
+    ops = {op.node_id: op for op in walk(plan.root)}
+    records: dict[str, bytes] = {}
+    for step in stored.steps:
+        node = _node_of(step.key, ops)
+        where = describe_op(node) if node is not None else f"an op the plan does not have (key {step.key!r})"
+        if node is None:
+            raise JournalCorruptError(f"run {run_id!r}: journal row {step.seq} names {where}")
+        if checksum(step.key, step.payload) != step.crc:
+            raise JournalCorruptError(
+                f"run {run_id!r}: journal row {step.seq} (key {step.key!r}, {where}) fails its checksum: it is truncated or "
+                f"was altered ({len(step.payload)} bytes); the run stops rather than re-running the node"
+            )
+        records[step.key] = step.payload
+    return records
+
+
+def _header(plan: Plan[object, object], run_id: str, input: object) -> RunHeader:
+    try:
+        data = codec_for(plan.root, plan.root.in_type).encode(input)
+    except JournalEncodeError as error:
+        raise JournalEncodeError(f"the input of plan {plan.name!r} cannot be journaled: {error}") from None
+    return RunHeader(run_id, plan.name, plan.fingerprint(), outline(plan.root), data, checksum("", data))
+
+
+def _check_fits(stored: StoredRun, header: RunHeader, plan: Plan[object, object], input: object, input_codec: ValueCodec) -> None:
+    run_id = header.run_id
+    if stored.header.fingerprint != header.fingerprint:
+        raise PlanChangedError(
+            f"run {run_id!r} was started by plan {stored.header.plan!r} (fingerprint {stored.header.fingerprint[:12]}); "
+            f"plan {plan.name!r} has fingerprint {header.fingerprint[:12]}, so its journaled steps may not mean the same "
+            f"thing. What changed:\n{_changes(stored.header.outline, header.outline)}\nResume with the plan that started the run, "
+            "or start a new run id"
+        )
+    if checksum("", stored.header.input) != stored.header.input_crc:
+        raise JournalCorruptError(f"run {run_id!r}: the journaled input fails its checksum")
+    if stored.header.input != header.input:
+        try:
+            same = input_codec.decode(stored.header.input) == input
+        except Exception:  # noqa: BLE001 - a row that does not decode is corrupt
+            raise JournalCorruptError(f"run {run_id!r}: the journaled input does not decode as {format_type(plan.root.in_type)}") from None
+        if not same:
+            raise RunInputMismatchError(
+                f"run {run_id!r} was started with another input; a run id names one run of one input: use a new run id "
+                "for this input (or resume with plan.resume / the stored input)"
+            )
+
+
+async def run_durable(
+    plan: Plan[object, object],
+    input: object,
+    *,
+    run_id: str,
+    journal: Journal,
+    context: RunContext | None = None,
+    timeout: float | None = None,
+    on_journal_error: OnJournalError = "fail",
+    answer: tuple[str, bytes] | None = None,
+    stored_input: bool = False,
+) -> object:
+    """Run (or resume) `run_id`; see Plan.run. `answer` (key, payload) is journaled first
+    (plan.resume); `stored_input` runs on the input the run was started with."""
+    if not isinstance(run_id, str) or not run_id:
+        raise ConfigError(f"plan {plan.name!r}.run", "run_id", "a non-empty str", run_id)
+    if not isinstance(journal, Journal):
+        raise ConfigError(f"plan {plan.name!r}.run", "journal", "a Journal (SQLiteJournal, PostgresJournal, MemoryJournal)", journal)
+    if on_journal_error not in ("fail", "continue"):
+        raise ConfigError(f"plan {plan.name!r}.run", "on_journal_error", "'fail' or 'continue'", on_journal_error)
+    exe = plan._executable(durable=True)  # JournalCodecError for an output type that cannot be journaled
+    result_codec = codec_for(plan.root, plan.root.out_type)
+    input_codec = codec_for(plan.root, plan.root.in_type)
+    if stored_input:
+        found = await journal.load(run_id)
+        if found is None:
+            raise ResumeError(f"run {run_id!r} is not in {journal!r}")
+        input = input_codec.decode(found.header.input)
+    header = _header(plan, run_id, input)
+    try:
+        stored = await journal.open_run(header)
+    except JournalUnavailableError as error:
+        if on_journal_error == "fail":
+            error.add_note(f"run {run_id!r} of plan {plan.name!r} did not start: nothing ran")
+            raise
+        _log.warning("run %r: the journal is unavailable (%s); running without journaling (on_journal_error='continue')", run_id, error)
+        return await plan.run(input, context=context, timeout=timeout)
+    try:
+        _check_fits(stored, header, plan, input, input_codec)
+        if stored.status == "done" and answer is None:
+            if stored.result is None or stored.result_crc != checksum("", stored.result):
+                raise JournalCorruptError(f"run {run_id!r}: the journaled result fails its checksum")
+            value = result_codec.decode(stored.result)
+            await journal.close_run(run_id, "done", stored.result, stored.result_crc, None)
+            return value
+        records = _verified(stored, plan)
+        recorder = _Recorder(run_id, journal, records, on_journal_error, plan.name)
+        if answer is not None:
+            key, payload = answer
+            if key in records:
+                raise ResumeError(f"run {run_id!r}: the interrupt at {key!r} is already answered")
+            await recorder.record(key, payload)
+    except BaseException:
+        await _close(journal, run_id, stored.status, stored.result, stored.result_crc, stored.error)
+        raise
+    rec_token, path_token = _recorder.set(recorder), _path.set("")
+    try:
+        result = await exe.run(input, context, timeout)
+    except BaseException as error:
+        suspended = find_suspension(error)
+        if suspended is not None:
+            await _close(journal, run_id, "interrupted", None, None, None)
+            token: ResumeToken[object] = ResumeToken(run_id, suspended.key, suspended.node_name, header.fingerprint)
+            return Interrupted(run_id, suspended.node_name, suspended.question, token)
+        await _close(journal, run_id, "failed", None, None, describe_error(error))
+        raise
+    finally:
+        _recorder.reset(rec_token)
+        _path.reset(path_token)
+    data = result_codec.encode(result)
+    await _close(journal, run_id, "done", data, checksum("", data), None)
+    return result
+
+
+async def _close(journal: Journal, run_id: str, status: typing.Any, result: bytes | None, crc: int | None, error: str | None) -> None:
+    """Close the run whatever cancels the caller; a journal failure here is logged (the run's
+    own outcome is what the caller gets)."""
+
+    async def close() -> None:
+        try:
+            await journal.close_run(run_id, status, result, crc, error)
+        except Exception as failure:  # noqa: BLE001
+            _log.warning("run %r: could not record its status %r: %s", run_id, status, failure)
+
+    done = await run_to_completion(close)
+    if done.cancelled is not None:
+        raise done.cancelled
+
+
+def _interrupt_op(plan: Plan[object, object], key: str) -> InterruptOp:
+    op = _node_of(key, {op.node_id: op for op in walk(plan.root)})
+    if not isinstance(op, InterruptOp):
+        raise ResumeError(f"plan {plan.name!r}: {key!r} is not the key of an interrupt of this plan")
+    return op
+
+
+async def resume(
+    plan: Plan[object, object],
+    token: ResumeToken[object],
+    answer: object,
+    *,
+    journal: Journal,
+    context: RunContext | None,
+    timeout: float | None,
+    on_journal_error: OnJournalError = "fail",
+) -> object:
+    """Journal `answer` for the interrupt `token` names and run the plan on from there."""
+    if isinstance(token, str):
+        token = ResumeToken.parse(token)
+    if not isinstance(token, ResumeToken):
+        raise ConfigError(f"plan {plan.name!r}.resume", "token", "a ResumeToken (Interrupted.token) or its str()", token)
+    if token.fingerprint != plan.fingerprint():
+        stored = await journal.load(token.run_id)
+        changes = _changes(stored.header.outline, outline(plan.root)) if stored is not None else "  (run not found)"
+        raise PlanChangedError(
+            f"run {token.run_id!r} was suspended by a plan with fingerprint {token.fingerprint[:12]}; plan {plan.name!r} has "
+            f"{plan.fingerprint()[:12]}. What changed:\n{changes}"
+        )
+    op = _interrupt_op(plan, token.key)
+    from ..executor.outputs import output_checker
+
+    accepts = output_checker(op.out_type)
+    if accepts is not None and not accepts(answer):
+        raise ResumeError(
+            f"interrupt {op.name!r} of run {token.run_id!r} expects an answer of type {format_type(op.out_type)}, "
+            f"got {type(answer).__qualname__}"
+        )
+    try:
+        payload = codec_for(op, op.out_type).encode(answer)
+    except JournalEncodeError as error:
+        raise ResumeError(f"interrupt {op.name!r}: the answer cannot be journaled: {error}") from None
+    found = await journal.load(token.run_id)
+    if found is None:
+        raise ResumeError(f"run {token.run_id!r} is not in {journal!r}")
+    asked = {step.key for step in found.steps}
+    if token.key + QUESTION not in asked:
+        raise ResumeError(f"run {token.run_id!r} is not waiting at interrupt {op.name!r} ({token.key!r})")
+    if token.key in asked:
+        raise ResumeError(f"run {token.run_id!r}: interrupt {op.name!r} is already answered")
+    return await run_durable(
+        plan, None, run_id=token.run_id, journal=journal, context=context, timeout=timeout,
+        on_journal_error=on_journal_error, answer=(token.key, payload), stored_input=True,
+    )
+
+
+async def pending(plan: Plan[object, object], run_id: str, journal: Journal) -> Interrupted[object, object] | None:
+    """The interrupt run `run_id` waits at (the latest unanswered one), read from the journal;
+    None when it waits at none."""
+    stored = await journal.load(run_id)
+    if stored is None:
+        raise ResumeError(f"run {run_id!r} is not in {journal!r}")
+    if stored.status != "interrupted":
+        return None
+    if stored.header.fingerprint != plan.fingerprint():
+        raise PlanChangedError(
+            f"run {run_id!r} was suspended by plan {stored.header.plan!r} with another fingerprint. What changed:\n"
+            f"{_changes(stored.header.outline, outline(plan.root))}"
+        )
+    records = _verified(stored, plan)
+    for step in reversed(stored.steps):
+        if step.key.endswith(QUESTION) and step.key[: -len(QUESTION)] not in records:
+            key = step.key[: -len(QUESTION)]
+            op = _interrupt_op(plan, key)
+            question = _Recorder(run_id, journal, records, "fail", plan.name).replay(step.key, step.payload, codec_for(op, op.in_type), op)
+            token: ResumeToken[object] = ResumeToken(run_id, key, op.name, stored.header.fingerprint)
+            return Interrupted(run_id, op.name, question, token)
+    return None

@@ -1,0 +1,170 @@
+"""SQLiteJournal: the embedded journal, one file in WAL mode, stdlib sqlite3 off the event loop.
+
+Several processes may share the file (SQLite locks it; a run is claimed by one process at a
+time). `synchronous="NORMAL"` (the default) keeps every acknowledged step through a crash of
+the process; `"FULL"` also through a power loss, at the cost of an fsync per step.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import typing
+from pathlib import Path
+from typing import Literal
+
+from .errors import DurableRunError, JournalUnavailableError
+from .journal import RunHeader, RunStatus, StoredRun, StoredStep, ThreadedJournal, blob, integer
+
+__all__ = ["SQLiteJournal"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tta_runs (
+    run_id TEXT PRIMARY KEY, plan TEXT NOT NULL, fingerprint TEXT NOT NULL, outline TEXT NOT NULL,
+    input BLOB NOT NULL, input_crc INTEGER NOT NULL, status TEXT NOT NULL, result BLOB, result_crc INTEGER,
+    error TEXT, owner TEXT, created REAL NOT NULL, updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tta_steps (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, key TEXT NOT NULL, payload BLOB NOT NULL,
+    crc INTEGER NOT NULL, UNIQUE (run_id, key)
+);
+"""
+
+
+
+
+class SQLiteJournal(ThreadedJournal):
+    """A journal in the SQLite file `path` (created with its tables on first use)."""
+
+    def __init__(self, path: str | Path, *, synchronous: Literal["NORMAL", "FULL"] = "NORMAL", busy_timeout: float = 5.0) -> None:
+        super().__init__()
+        from ..validate import check_positive
+
+        if synchronous not in ("NORMAL", "FULL"):
+            from ..errors import ConfigError
+
+            raise ConfigError("SQLiteJournal", "synchronous", "'NORMAL' or 'FULL'", synchronous)
+        self.path = str(path)
+        self.synchronous = synchronous
+        self.busy_timeout = check_positive("SQLiteJournal", "busy_timeout", busy_timeout)
+        self._db: sqlite3.Connection | None = None
+
+    def __repr__(self) -> str:
+        return f"SQLiteJournal({self.path!r})"
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            try:
+                db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute(f"PRAGMA synchronous={self.synchronous}")
+                db.executescript(_SCHEMA)
+            except sqlite3.Error as error:
+                raise JournalUnavailableError(f"{self!r}: cannot open the journal: {error}") from error
+            self._db = db
+        return self._db
+
+    def _run(self, fn_name: str, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
+        try:
+            return self._connection().execute(sql, args).fetchall()
+        except sqlite3.IntegrityError as error:
+            raise DurableRunError(f"{self!r}: {fn_name} refused: {error}") from error
+        except sqlite3.Error as error:
+            raise JournalUnavailableError(f"{self!r}: {fn_name} failed: {error}") from error
+
+    # -- the blocking side (run in the worker thread) --------------------------------------------
+
+    def _open(self, header: RunHeader) -> StoredRun:
+        db = self._connection()
+        claimed = False
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute("SELECT owner FROM tta_runs WHERE run_id = ?", (header.run_id,)).fetchone()
+                self._claim(header.run_id, None if row is None else row[0])
+                claimed = True
+                now = time.time()
+                if row is None:
+                    db.execute(
+                        "INSERT INTO tta_runs (run_id, plan, fingerprint, outline, input, input_crc, status, owner, created, updated) "
+                        "VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+                        (header.run_id, header.plan, header.fingerprint, header.outline, header.input, header.input_crc, self.owner, now, now),
+                    )
+                else:
+                    db.execute("UPDATE tta_runs SET owner = ?, updated = ? WHERE run_id = ?", (self.owner, now, header.run_id))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            stored = self._load(header.run_id)
+        except sqlite3.Error as error:
+            if claimed:
+                self._release(header.run_id)
+            raise JournalUnavailableError(f"{self!r}: cannot open run {header.run_id!r}: {error}") from error
+        except BaseException:
+            if claimed:
+                self._release(header.run_id)
+            raise
+        assert stored is not None
+        return stored
+
+    def _load(self, run_id: str) -> StoredRun | None:
+        rows = self._run(
+            "load",
+            "SELECT plan, fingerprint, outline, input, input_crc, status, result, result_crc, error FROM tta_runs WHERE run_id = ?",
+            (run_id,),
+        )
+        if not rows:
+            return None
+        plan, fingerprint, outline, input_, input_crc, status, result, result_crc, error = rows[0]
+        steps = self._run("load", "SELECT seq, key, payload, crc FROM tta_steps WHERE run_id = ? ORDER BY seq", (run_id,))
+        header = RunHeader(run_id, str(plan), str(fingerprint), str(outline), blob(input_), integer(input_crc))
+        return StoredRun(
+            header,
+            typing.cast("RunStatus", status),
+            None if result is None else blob(result),
+            None if result_crc is None else integer(result_crc),
+            None if error is None else str(error),
+            tuple(StoredStep(integer(seq), str(key), blob(payload), integer(crc)) for seq, key, payload, crc in steps),
+        )
+
+    def _append(self, run_id: str, key: str, payload: bytes, crc: int) -> None:
+        self._run("append", "INSERT INTO tta_steps (run_id, key, payload, crc) VALUES (?, ?, ?, ?)", (run_id, key, payload, crc))
+
+    def _close(self, run_id: str, status: RunStatus, result: bytes | None, result_crc: int | None, error: str | None) -> None:
+        try:
+            self._run(
+                "close",
+                "UPDATE tta_runs SET status = ?, result = ?, result_crc = ?, error = ?, owner = NULL, updated = ? WHERE run_id = ?",
+                (status, result, result_crc, error, time.time(), run_id),
+            )
+        finally:
+            self._release(run_id)
+
+    def _delete(self, run_id: str) -> None:
+        self._run("delete", "DELETE FROM tta_steps WHERE run_id = ?", (run_id,))
+        self._run("delete", "DELETE FROM tta_runs WHERE run_id = ?", (run_id,))
+
+    # -- the Journal protocol -------------------------------------------------------------------
+
+    async def open_run(self, header: RunHeader) -> StoredRun:
+        return await self._call(self._open, header)
+
+    async def append(self, run_id: str, key: str, payload: bytes, crc: int) -> None:
+        await self._call(self._append, run_id, key, payload, crc)
+
+    async def close_run(self, run_id: str, status: RunStatus, result: bytes | None, result_crc: int | None, error: str | None) -> None:
+        await self._call(self._close, run_id, status, result, result_crc, error)
+
+    async def load(self, run_id: str) -> StoredRun | None:
+        return await self._call(self._load, run_id)
+
+    async def delete(self, run_id: str) -> None:
+        await self._call(self._delete, run_id)
+
+    def close(self) -> None:
+        """Close the database connection (a later call opens it again)."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
