@@ -10,6 +10,8 @@ thread, one at a time, which works on asyncio and on trio alike.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 import socket
 import threading
@@ -88,7 +90,9 @@ class Journal(Protocol):
         ...
 
     async def append(self, run_id: str, key: str, payload: bytes, crc: int) -> None:
-        """Record one step durably; return only once it is acknowledged (committed)."""
+        """Record one step durably; return only once it is acknowledged (committed). A write
+        that has started must finish even if the caller is cancelled meanwhile: the node it
+        records has completed."""
         ...
 
     async def close_run(self, run_id: str, status: RunStatus, result: bytes | None, result_crc: int | None, error: str | None) -> None:
@@ -132,16 +136,28 @@ def owner_alive(owner: str | None) -> bool:
 
 
 class ThreadedJournal:
-    """Base of the journals that talk to their store with blocking calls: each call runs in a
-    worker thread, one at a time per journal; runs claimed in this process are tracked here."""
+    """Base of the journals that talk to their store with blocking calls: each call runs in the
+    journal's own worker thread, one at a time, and runs to its end even when the caller is
+    cancelled (the caller stops waiting; the write still lands). Runs claimed in this process
+    are tracked here."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._claimed: set[str] = set()
+        self._worker: concurrent.futures.ThreadPoolExecutor | None = None
         self.owner = _OWNER
 
     async def _call(self, fn: Callable[..., R], *args: object) -> R:
-        return await anyio.to_thread.run_sync(self._locked, fn, *args)
+        if asyncio._get_running_loop() is not None:
+            if self._worker is None:
+                with self._lock:
+                    if self._worker is None:
+                        self._worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"tta-{type(self).__name__}")
+            future = asyncio.get_running_loop().run_in_executor(self._worker, self._locked, fn, *args)
+            return await asyncio.shield(future)  # a cancelled caller leaves the call running
+        with anyio.CancelScope(shield=True):  # trio: cancellation only comes through scopes
+            result = await anyio.to_thread.run_sync(self._locked, fn, *args)
+        return result
 
     def _locked(self, fn: Callable[..., R], *args: object) -> R:
         with self._lock:
@@ -160,6 +176,11 @@ class ThreadedJournal:
 
     def close(self) -> None:
         """Release the store's connection (a later call opens it again)."""
+
+    def _stop_worker(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:  # waits for calls in flight, unless called from the worker itself (a finalizer)
+            worker.shutdown(wait=not threading.current_thread().name.startswith("tta-"))
 
     def __enter__(self) -> Self:
         return self

@@ -173,6 +173,7 @@ class PostgresJournal(ThreadedJournal):
 
     def close(self) -> None:
         """Close the connection (releasing every claim it held); a later call connects again."""
+        self._stop_worker()
         with self._lock:
             if self._db is not None:
                 self._db.close()

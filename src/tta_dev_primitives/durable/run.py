@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import logging
 import typing
+import weakref
 from typing import Literal
 
 from ..compiler.ir import Op, walk
@@ -82,9 +83,8 @@ class _Recorder:
     async def record(self, key: str, payload: bytes) -> None:
         if self.disabled:
             return
-        crc = checksum(key, payload)
-        try:  # the node completed: its record is written even if the run is cancelled meanwhile
-            done = await run_to_completion(lambda: self.journal.append(self.run_id, key, payload, crc))
+        try:  # a store finishes a write it started even if this run is cancelled meanwhile
+            await self.journal.append(self.run_id, key, payload, checksum(key, payload))
         except JournalUnavailableError as error:
             if self.on_error == "fail":
                 error.add_note(f"run {self.run_id!r} of plan {self.plan_name!r} stopped: step {key!r} was not journaled")
@@ -93,8 +93,6 @@ class _Recorder:
             _log.warning("run %r: the journal failed (%s); continuing without journaling (on_journal_error='continue')", self.run_id, error)
             return
         self.records[key] = payload
-        if done.cancelled is not None:
-            raise done.cancelled
 
     def replay(self, key: str, payload: bytes, codec: ValueCodec, op: Op) -> object:
         try:
@@ -109,10 +107,30 @@ class _Recorder:
         return codec.encode(value)
 
 
+class _PlanFacts:
+    """What every durable run of one plan needs, computed once per plan (plans are immutable)."""
+
+    def __init__(self, plan: Plan[object, object]) -> None:
+        self.outline = outline(plan.root)
+        self.ops = {op.node_id: op for op in walk(plan.root)}
+        self.input_codec = codec_for(plan.root, plan.root.in_type)
+        self.result_codec = codec_for(plan.root, plan.root.out_type)
+
+
+_FACTS: weakref.WeakKeyDictionary[Plan[object, object], _PlanFacts] = weakref.WeakKeyDictionary()
+
+
+def _facts(plan: Plan[object, object]) -> _PlanFacts:
+    facts = _FACTS.get(plan)
+    if facts is None:
+        facts = _FACTS[plan] = _PlanFacts(plan)
+    return facts
+
+
 def _verified(stored: StoredRun, plan: Plan[object, object]) -> dict[str, bytes]:
     """The run's records by key, each checked against its checksum and the plan's ops."""
     run_id = stored.header.run_id
-    ops = {op.node_id: op for op in walk(plan.root)}
+    ops = _facts(plan).ops
     records: dict[str, bytes] = {}
     for step in stored.steps:
         node = _node_of(step.key, ops)
@@ -129,11 +147,12 @@ def _verified(stored: StoredRun, plan: Plan[object, object]) -> dict[str, bytes]
 
 
 def _header(plan: Plan[object, object], run_id: str, input: object) -> RunHeader:
+    facts = _facts(plan)
     try:
-        data = codec_for(plan.root, plan.root.in_type).encode(input)
+        data = facts.input_codec.encode(input)
     except JournalEncodeError as error:
         raise JournalEncodeError(f"the input of plan {plan.name!r} cannot be journaled: {error}") from None
-    return RunHeader(run_id, plan.name, plan.fingerprint(), outline(plan.root), data, checksum("", data))
+    return RunHeader(run_id, plan.name, plan.fingerprint(), facts.outline, data, checksum("", data))
 
 
 def _check_fits(stored: StoredRun, header: RunHeader, plan: Plan[object, object], input: object, input_codec: ValueCodec) -> None:
@@ -180,8 +199,8 @@ async def run_durable(
     if on_journal_error not in ("fail", "continue"):
         raise ConfigError(f"plan {plan.name!r}.run", "on_journal_error", "'fail' or 'continue'", on_journal_error)
     exe = plan._executable(durable=True)  # JournalCodecError for an output type that cannot be journaled
-    result_codec = codec_for(plan.root, plan.root.out_type)
-    input_codec = codec_for(plan.root, plan.root.in_type)
+    facts = _facts(plan)
+    result_codec, input_codec = facts.result_codec, facts.input_codec
     if stored_input:
         found = await journal.load(run_id)
         if found is None:
@@ -249,7 +268,7 @@ async def _close(journal: Journal, run_id: str, status: typing.Any, result: byte
 
 
 def _interrupt_op(plan: Plan[object, object], key: str) -> InterruptOp:
-    op = _node_of(key, {op.node_id: op for op in walk(plan.root)})
+    op = _node_of(key, _facts(plan).ops)
     if not isinstance(op, InterruptOp):
         raise ResumeError(f"plan {plan.name!r}: {key!r} is not the key of an interrupt of this plan")
     return op
@@ -272,7 +291,7 @@ async def resume(
         raise ConfigError(f"plan {plan.name!r}.resume", "token", "a ResumeToken (Interrupted.token) or its str()", token)
     if token.fingerprint != plan.fingerprint():
         stored = await journal.load(token.run_id)
-        changes = _changes(stored.header.outline, outline(plan.root)) if stored is not None else "  (run not found)"
+        changes = _changes(stored.header.outline, _facts(plan).outline) if stored is not None else "  (run not found)"
         raise PlanChangedError(
             f"run {token.run_id!r} was suspended by a plan with fingerprint {token.fingerprint[:12]}; plan {plan.name!r} has "
             f"{plan.fingerprint()[:12]}. What changed:\n{changes}"
@@ -315,7 +334,7 @@ async def pending(plan: Plan[object, object], run_id: str, journal: Journal) -> 
     if stored.header.fingerprint != plan.fingerprint():
         raise PlanChangedError(
             f"run {run_id!r} was suspended by plan {stored.header.plan!r} with another fingerprint. What changed:\n"
-            f"{_changes(stored.header.outline, outline(plan.root))}"
+            f"{_changes(stored.header.outline, _facts(plan).outline)}"
         )
     records = _verified(stored, plan)
     for step in reversed(stored.steps):

@@ -164,6 +164,7 @@ class SQLiteJournal(ThreadedJournal):
 
     def close(self) -> None:
         """Close the database connection (a later call opens it again)."""
+        self._stop_worker()
         with self._lock:
             if self._db is not None:
                 self._db.close()
