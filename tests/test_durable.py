@@ -158,6 +158,16 @@ async def test_output_type_that_cannot_be_journaled_fails_before_anything_runs(j
     assert await journal.load("c") is None
 
 
+def test_compile_durable_reports_the_codec_error_at_compile_time() -> None:
+    @node
+    def make(x: int) -> Opaque:
+        return Opaque()
+
+    with pytest.raises(JournalCodecError, match="node 'make'"):
+        compile(make, durable=True)
+    assert compile(make.declare(pure=True), durable=True) is not None
+
+
 async def test_pure_nodes_are_not_journaled_and_need_no_codec(journal: Journal) -> None:
     make = node(lambda x: Opaque()).declare(pure=True)
     use = node(lambda o: type(o).__name__)

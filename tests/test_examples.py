@@ -60,3 +60,24 @@ def test_the_agent_example_shows_its_bound_transcript_and_cost(capsys: pytest.Ca
     assert "worst-case LLM calls 6" in out and "tools 'tools(weather, population, to_nok)'" in out
     assert "tool      error: to_nok: invalid arguments" in out  # the bad argument went back to the model
     assert "cost: gpt-4o-mini calls=4" in out
+
+
+def test_the_durable_example_waits_resumes_in_another_process_and_credits_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    def run(*args: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, str(EXAMPLES / "durable_refund.py"), "--journal", str(tmp_path / "refunds.db"), *args],
+            capture_output=True, text=True, timeout=60, check=True,
+        )
+        return proc.stdout
+
+    first = run()
+    assert "crediting 40 for order-17 (idempotency key refund-order-17/4)" in first
+    assert "waiting for 'approve refund': Claim(order='order-17', amount=40)" in first
+    assert run() == "waiting for 'approve refund': Claim(order='order-17', amount=40)\n"  # nothing ran again
+    assert run("--approve", "no") == "reversing credit cr-order-17\nrefund refused by the support lead (the credit was reversed)\n"
+    assert run("--approve", "no") == "run 'refund-order-17' is not waiting for an approval\n"
+    assert run("--run-id", "other").count("crediting") == 1
+    assert run("--run-id", "other", "--approve", "yes") == "refund closed, approved by the support lead\n"

@@ -85,3 +85,16 @@ def test_the_streaming_example_runs_and_type_checks(tmp_path: Path, mypy_cache: 
     assert any(re.match(r"#\d+ words: ok in [\d.]+ ms", line) for line in lines)
     stdout, stderr, status = api.run(["--strict", "--cache-dir", str(mypy_cache), str(path)])
     assert status == 0, stdout + stderr
+
+
+def test_the_durable_runs_snippet_runs_and_type_checks(tmp_path: Path, mypy_cache: Path) -> None:
+    section = README.split("## Durable runs", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match, "README has no python block under 'Durable runs'"
+    path = tmp_path / "readme_durable.py"
+    path.write_text(match.group(1))
+    proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "crediting 40\nclosed\n"
+    stdout, stderr, status = api.run(["--strict", "--cache-dir", str(mypy_cache), str(path)])
+    assert status == 0, stdout + stderr

@@ -36,6 +36,7 @@ def compile(
     strict: bool = False,
     budget: Budget | None = None,
     state_keys: Iterable[str] = (),
+    durable: bool = False,
 ) -> StreamPlan[In, Chunk, Out]: ...
 @overload
 def compile(
@@ -46,6 +47,7 @@ def compile(
     strict: bool = False,
     budget: Budget | None = None,
     state_keys: Iterable[str] = (),
+    durable: bool = False,
 ) -> Plan[In, Out]: ...
 def compile(
     node: Node[In, Out],
@@ -55,6 +57,7 @@ def compile(
     strict: bool = False,
     budget: Budget | None = None,
     state_keys: Iterable[str] = (),
+    durable: bool = False,
 ) -> Plan[In, Out]:
     """Compile a workflow into a Plan.
 
@@ -63,6 +66,8 @@ def compile(
     StateKeyError) when the graph does not fit together, naming the steps, nodes, types and where
     each was built; LintError for resilience lint findings when `strict`; BudgetError when the
     worst case exceeds `budget`. `state_keys` are RunContext.state keys the caller provides.
+    `durable=True` also builds the closures of durable runs, so that a node whose output type
+    cannot be journaled is a JournalCodecError here (see "Durable runs").
     """
     disabled = {disable} if isinstance(disable, str) else set(disable)
     unknown = sorted(disabled - set(available_passes()))
@@ -71,6 +76,7 @@ def compile(
     if budget is not None and not isinstance(budget, Budget):
         raise ConfigError("compile()", "budget", "a Budget", budget)
     check_bool("compile()", "strict", strict)
+    check_bool("compile()", "durable", durable)
     if name is not None:
         check_name("compile()", "name", name)
     keys = frozenset([state_keys] if isinstance(state_keys, str) else state_keys)
@@ -88,7 +94,7 @@ def compile(
     analysis = ctx.facts.get("analysis")
     assert isinstance(edges, tuple) and isinstance(lints, tuple)
     plan_class = StreamPlan if outlets(root) else Plan
-    return plan_class(
+    plan: Plan[In, Out] = plan_class(
         root,
         name=name or node.name,
         passes=tuple(records),
@@ -96,3 +102,6 @@ def compile(
         lints=tuple(lint for lint in lints if isinstance(lint, Lint)),
         analysis=analysis if isinstance(analysis, Analysis) else None,
     )
+    if durable:
+        plan._executable(durable=True)
+    return plan
