@@ -672,3 +672,20 @@ async def test_agent_resumes_at_the_turn_where_it_stopped(journal: Journal) -> N
     assert await resumed.run("weather?", run_id="agent", journal=journal) == "done"
     assert lookups == ["oslo", "rome", "rome"]  # oslo's call replayed; rome's, unfinished, ran again
     assert len(resumed_model_calls) == 1  # only the turn that had not been answered was asked
+
+
+async def test_an_interrupt_is_reported_to_hooks_as_suspended_not_as_a_failure(journal: Journal) -> None:
+    from tta_dev_primitives import Hook, NodeInfo
+
+    seen: list[tuple[str, str]] = []
+
+    class Outcomes(Hook):
+        def on_node_error(self, node: NodeInfo, ctx: RunContext, state: object, error: BaseException) -> None:
+            from tta_dev_primitives.observability.metrics import _outcome
+
+            seen.append((node.name, _outcome(error)))
+
+    plan, _ = refund_plan(Effects())
+    outcome = await plan.with_hooks(Outcomes()).run(Order("o", 1), run_id="hooked", journal=journal)  # type: ignore[attr-defined]
+    assert isinstance(outcome, Interrupted)
+    assert ("approve", "suspended") in seen and all(kind == "suspended" for _, kind in seen)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
 
 from ..context import RunContext
 from ..executor.hooks import Hook, NodeInfo, RunInfo, install_hook
+from ..executor.journaling import find_suspension
 from ..validate import check_int
 from ._support import optional
 
@@ -105,7 +106,9 @@ class LabelCap:
 def _outcome(error: BaseException | None) -> str:
     if error is None:
         return "ok"
-    return "error" if isinstance(error, Exception) else "cancelled"
+    if isinstance(error, Exception):
+        return "error"
+    return "suspended" if find_suspension(error) is not None else "cancelled"  # an interrupt is not a failure
 
 
 class MetricsHook(Hook):

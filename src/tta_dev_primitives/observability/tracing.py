@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, cast
 
 from ..context import RunContext, _current
 from ..executor.hooks import Hook, NodeInfo, RunInfo, install_hook, uninstall_hook
+from ..executor.journaling import find_suspension
 from ._support import optional, warn_once
 from .content import CONTENT_LIMIT, record_content
 from .export import guarded_batch_processor
@@ -234,6 +235,8 @@ class TracingHook(Hook):
             elif isinstance(error, Exception):
                 span.record_exception(error)
                 span.set_status(self._trace.Status(self._error, f"{type(error).__name__}: {error}"))
+            elif find_suspension(error) is not None:  # an interrupt suspended the run: not a failure
+                span.set_attribute("workflow.suspended", True)
             else:
                 span.set_attribute("workflow.cancelled", True)
         finally:
