@@ -203,6 +203,7 @@ class MemoryJournal(ThreadedJournal):
         super().__init__()
         self._runs: dict[str, StoredRun] = {}
         self._steps: dict[str, list[StoredStep]] = {}
+        self._keys: dict[str, set[str]] = {}
         self._seq = 0
 
     async def open_run(self, header: RunHeader) -> StoredRun:
@@ -211,16 +212,18 @@ class MemoryJournal(ThreadedJournal):
         if stored is None:
             stored = self._runs[header.run_id] = StoredRun(header, "running")
             self._steps[header.run_id] = []
+            self._keys[header.run_id] = set()
         return attrs.evolve(stored, steps=tuple(self._steps[header.run_id]))
 
     async def append(self, run_id: str, key: str, payload: bytes, crc: int) -> None:
-        steps = self._steps[run_id]
-        if any(step.key == key for step in steps):
+        keys = self._keys[run_id]
+        if key in keys:
             from .errors import DurableRunError
 
             raise DurableRunError(f"run {run_id!r}: step {key!r} is already recorded")
+        keys.add(key)
         self._seq += 1
-        steps.append(StoredStep(self._seq, key, bytes(payload), crc))
+        self._steps[run_id].append(StoredStep(self._seq, key, bytes(payload), crc))
 
     async def close_run(self, run_id: str, status: RunStatus, result: bytes | None, result_crc: int | None, error: str | None) -> None:
         self._runs[run_id] = attrs.evolve(self._runs[run_id], status=status, result=result, result_crc=result_crc, error=error)
@@ -233,3 +236,4 @@ class MemoryJournal(ThreadedJournal):
     async def delete(self, run_id: str) -> None:
         self._runs.pop(run_id, None)
         self._steps.pop(run_id, None)
+        self._keys.pop(run_id, None)
