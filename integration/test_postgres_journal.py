@@ -134,3 +134,27 @@ def test_a_killed_worker_resumes_on_postgres(postgres: Postgres, tmp_path: Path,
     repeated = {line for line in lines if lines.count(line) > 1}
     assert len(repeated) <= (1 if kill_at % 2 == 1 else 0)  # only a kill between an effect and its record repeats it
     assert [line.split()[0] for line in dict.fromkeys(lines)] == ["reserve", "charge", "pack", "pack", "pack", "confirm"]
+
+
+async def test_a_run_whose_connection_was_lost_stops_if_another_process_took_it(postgres: Postgres, request: pytest.FixtureRequest) -> None:
+    import psycopg
+
+    from tta_dev_primitives.durable import RunHeader
+
+    dsn = schema_dsn(postgres, request.node.name)
+    first, second = PostgresJournal(dsn), PostgresJournal(dsn)
+    try:
+        header = RunHeader("lost", "p", "f", "", b"", 0)
+        await first.open_run(header)
+        with psycopg.connect(postgres.dsn, autocommit=True) as admin:  # the server drops first's session (and its lock)
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = 'postgres'"
+                          " AND application_name = '' AND state IS NOT NULL")
+        await second.open_run(header)  # another process claims it meanwhile
+        with pytest.raises(JournalUnavailableError):
+            await first.append("lost", "1", b"x", 0)  # the write that finds the connection gone
+        with pytest.raises(JournalUnavailableError, match="another process claimed the run meanwhile"):
+            await first.append("lost", "1", b"x", 0)  # reconnected, but the run is the other process's now
+        await second.append("lost", "1", b"y", 0)
+    finally:
+        first.close()
+        second.close()

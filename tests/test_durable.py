@@ -689,3 +689,165 @@ async def test_an_interrupt_is_reported_to_hooks_as_suspended_not_as_a_failure(j
     outcome = await plan.with_hooks(Outcomes()).run(Order("o", 1), run_id="hooked", journal=journal)  # type: ignore[attr-defined]
     assert isinstance(outcome, Interrupted)
     assert ("approve", "suspended") in seen and all(kind == "suspended" for _, kind in seen)
+
+
+# -- found by the hostile review --------------------------------------------------------------
+
+
+async def test_a_resumed_fallback_does_not_try_the_failed_primary_again(journal: Journal) -> None:
+    charges: list[str] = []
+    crash = [True]
+
+    @node
+    def primary(x: int) -> str:
+        if not charges:
+            charges.append("primary failed")
+            raise ConnectionError("primary down")
+        charges.append("primary")
+        return "primary"
+
+    @node
+    def backup(x: int) -> str:
+        charges.append("backup")
+        return "backup"
+
+    @node
+    def after(receipt: str) -> str:
+        if crash:
+            crash.pop()
+            raise Crash()
+        return receipt
+
+    plan = compile(primary.fallback(backup) >> after)
+    with pytest.raises(Crash):
+        await plan.run(1, run_id="fb", journal=journal)
+    assert await plan.run(1, run_id="fb", journal=journal) == "backup"
+    assert charges == ["primary failed", "backup"]  # the primary, which would now succeed, is not tried again
+
+
+async def test_a_resumed_retry_goes_on_from_the_attempt_it_had_reached(journal: Journal) -> None:
+    from tta_dev_primitives import FakeClock
+
+    attempts: list[str | None] = []
+    crash = [True]
+
+    @node
+    def charge(x: int, ctx: RunContext) -> str:
+        attempts.append(ctx.idempotency_key)
+        if len(attempts) == 1:
+            raise ConnectionError("flaky")
+        return "txn"
+
+    @node
+    def after(receipt: str) -> str:
+        if crash:
+            crash.pop()
+            raise Crash()
+        return receipt
+
+    plan = compile(charge.retry(max_attempts=3, clock=FakeClock()) >> after)
+    with pytest.raises(Crash):
+        await plan.run(1, run_id="rt", journal=journal)
+    assert await plan.run(1, run_id="rt", journal=journal) == "txn"
+    assert attempts == ["rt/1.1/2", "rt/1.2/2"]  # attempt 1 is not charged again under its own key
+
+
+async def test_a_saga_that_compensated_on_cancellation_is_not_continued(journal: Journal) -> None:
+    import anyio
+
+    log: list[str] = []
+
+    @node
+    def reserve(x: int) -> str:
+        log.append("reserve")
+        return "seat"
+
+    @node
+    async def charge(seat: str) -> str:
+        if "cancel" not in log:
+            await anyio.sleep_forever()
+        log.append("charge")
+        return "paid"
+
+    plan = compile(saga(compensated(reserve, lambda seat: log.append("cancel")) >> charge))
+    with anyio.move_on_after(0.05):  # the run is cancelled inside charge: the saga undoes reserve
+        await plan.run(1, run_id="sc", journal=journal)
+    assert log == ["reserve", "cancel"]
+    with pytest.raises(RecordedError, match="Cancel"):
+        await plan.run(1, run_id="sc", journal=journal)
+    assert log == ["reserve", "cancel"]  # not charged for a released seat, not cancelled twice
+
+
+async def test_a_saga_over_parallel_branches_finishes_every_compensation_after_a_crash(journal: Journal) -> None:
+    import anyio
+
+    log: list[str] = []
+    booked = anyio.Event()
+
+    @node
+    def book_hotel(x: int) -> str:
+        log.append("hotel")
+        booked.set()
+        return "hotel-1"
+
+    @node
+    async def book_flight(x: int) -> str:
+        await booked.wait()  # fails once the hotel is booked
+        raise ValueError("no seats")
+
+    def cancel_hotel(booking: str) -> None:
+        if "died" not in log:
+            log.append("died")
+            raise KeyboardInterrupt
+        log.append(f"cancel {booking}")
+
+    plan = compile(saga(parallel(compensated(node(lambda x: x).declare(pure=True) >> book_hotel, cancel_hotel), book_flight)))
+    with pytest.raises(BaseException):
+        await plan.run(1, run_id="sp", journal=journal)
+    with pytest.raises(RecordedError, match="ParallelError"):
+        await plan.run(1, run_id="sp", journal=journal)
+    assert log == ["hotel", "died", "cancel hotel-1"]
+
+
+async def test_a_plan_run_inside_a_durable_node_gets_no_idempotency_key(journal: Journal) -> None:
+    seen: list[str | None] = []
+
+    @node
+    def inner_step(x: int, ctx: RunContext) -> int:
+        seen.append(ctx.idempotency_key)
+        return x
+
+    inner = compile(inner_step)
+
+    @node
+    async def outer(x: int, ctx: RunContext) -> int:
+        seen.append(ctx.idempotency_key)
+        return await inner.run(x)
+
+    await compile(outer).run(1, run_id="nest", journal=journal)
+    assert seen == ["nest/0", None]
+
+
+async def test_a_value_that_would_replay_as_another_type_fails_where_it_is_written(journal: Journal) -> None:
+    @attrs.frozen
+    class Base:
+        price: int
+
+    @attrs.frozen
+    class Premium(Base):
+        discount: int
+
+    def load(x: int) -> Base:
+        return Premium(100, 30)
+
+    load.__annotations__ = {"x": int, "return": Base}
+    plan = compile(node(load))
+    with pytest.raises(JournalEncodeError, match=r"node 'load'.*would replay differently.*Premium"):
+        await plan.run(1, run_id="sub", journal=journal)
+
+
+async def test_run_ids_are_checked(journal: Journal) -> None:
+    plan = order_plan(Effects())
+    for bad in ("a\x00b", "x" * 300):
+        with pytest.raises(ConfigError, match="run_id"):
+            await plan.run(Order("a", 1), run_id=bad, journal=journal)  # type: ignore[attr-defined]

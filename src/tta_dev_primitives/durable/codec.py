@@ -28,7 +28,7 @@ import attrs
 
 from ..compiler.types import format_type
 from ..dsl.types import UNKNOWN
-from ..stdlib.cache.codec import _culprit, _Refused, _to_tree, from_tree
+from ..stdlib.cache.codec import _culprit, _difference, _Refused, _to_tree, from_tree
 from .errors import JournalCodecError, JournalEncodeError
 
 if typing.TYPE_CHECKING:
@@ -91,12 +91,19 @@ class TypedCodec:
     def encode(self, value: object) -> bytes:
         try:
             data = typing.cast(bytes, self._encode(value))
-            self._decode(data)  # it must come back as the declared type
+            back = self._decode(data)  # it must come back as the declared type...
         except self._errors as error:
             raise JournalEncodeError(
                 f"{describe_op(self._op)} returned a {type(value).__qualname__} that does not journal as its declared type "
                 f"{format_type(self._type)}: {error}"
             ) from None
+        differs = _difference(value, back, "output")  # ...and as the same value, of the same types
+        if differs is not None and type(value).__eq__ is not object.__eq__:
+            raise JournalEncodeError(
+                f"{describe_op(self._op)} returned a value that would replay differently from its declared type "
+                f"{format_type(self._type)}: {differs} (a subclass, an int for a float, a tuple for a Sequence, ...); "
+                "declare the exact type it returns"
+            )
         return data
 
     def decode(self, data: bytes) -> object:

@@ -56,7 +56,9 @@ class RecordedError(DurableRunError, RuntimeError):
     """An error recorded by an earlier attempt of a durable run (its process may be gone):
     `error_type` and `message` are the original's."""
 
-    def __init__(self, message: str, *, error_type: str, original: str) -> None:
+    def __init__(self, message: str, *, error_type: str, original: str, transient: bool = False) -> None:
         super().__init__(message)
         self.error_type = error_type
         self.original = original
+        self.replays_transient = transient
+        """The original error was transient (a Retry around the saga retries this one too)."""

@@ -137,9 +137,9 @@ def owner_alive(owner: str | None) -> bool:
 
 class ThreadedJournal:
     """Base of the journals that talk to their store with blocking calls: each call runs in the
-    journal's own worker thread, one at a time, and runs to its end even when the caller is
-    cancelled (the caller stops waiting; the write still lands). Runs claimed in this process
-    are tracked here."""
+    journal's own worker thread, one at a time, and its caller waits for it even when cancelled
+    (a call takes milliseconds; a cancellation is re-raised once it has landed), so a write is
+    never half-known. Runs claimed in this process are tracked here."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -154,7 +154,17 @@ class ThreadedJournal:
                     if self._worker is None:
                         self._worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"tta-{type(self).__name__}")
             future = asyncio.get_running_loop().run_in_executor(self._worker, self._locked, fn, *args)
-            return await asyncio.shield(future)  # a cancelled caller leaves the call running
+            cancelled: BaseException | None = None
+            with anyio.CancelScope(shield=True):  # anyio does not re-deliver its cancellation meanwhile
+                while not future.done():
+                    try:
+                        await asyncio.wait((future,))  # unlike awaiting it, never cancels the call
+                    except asyncio.CancelledError as exc:  # a native cancel: finish the call first
+                        cancelled = exc
+            if cancelled is not None:
+                future.exception()  # retrieved: the cancellation is what the caller gets
+                raise cancelled
+            return future.result()
         with anyio.CancelScope(shield=True):  # trio: cancellation only comes through scopes
             result = await anyio.to_thread.run_sync(self._locked, fn, *args)
         return result

@@ -46,6 +46,8 @@ class PostgresJournal(ThreadedJournal):
         self.dsn = dsn
         self.connect_timeout = check_positive("PostgresJournal", "connect_timeout", connect_timeout)
         self._db: psycopg.Connection[tuple[object, ...]] | None = None
+        self._lost: set[str] = set()
+        """Runs whose claim went with a lost connection and could not be taken again."""
 
     def __repr__(self) -> str:
         from psycopg.conninfo import conninfo_to_dict
@@ -67,8 +69,19 @@ class PostgresJournal(ThreadedJournal):
                     db.execute(statement)
                 except psycopg.errors.UniqueViolation:  # another process created it meanwhile
                     pass
+            for run_id in self._claimed - self._lost:  # a reconnect: the old session's locks are gone
+                (locked,) = db.execute(_LOCK, (run_id,)).fetchone() or (False,)
+                if not locked:  # another process took the run meanwhile: this one must stop
+                    self._lost.add(run_id)
             self._db = db
         return self._db
+
+    def _check_claim(self, run_id: str) -> None:
+        if run_id in self._lost:
+            raise JournalUnavailableError(
+                f"{self!r}: the connection holding run {run_id!r} was lost and another process claimed the run meanwhile; "
+                "this run stops so that the two never both go on"
+            )
 
     def _run(self, what: str, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
         import psycopg
@@ -137,17 +150,23 @@ class PostgresJournal(ThreadedJournal):
         )
 
     def _append(self, run_id: str, key: str, payload: bytes, crc: int) -> None:
+        self._connection()
+        self._check_claim(run_id)
         self._run("append", "INSERT INTO tta_steps (run_id, key, payload, crc) VALUES (%s, %s, %s, %s)", (run_id, key, payload, crc))
 
     def _close(self, run_id: str, status: RunStatus, result: bytes | None, result_crc: int | None, error: str | None) -> None:
         try:
+            if run_id in self._lost:
+                return  # the run is another process's now: its status is not ours to write
             self._run(
                 "close",
                 "UPDATE tta_runs SET status = %s, result = %s, result_crc = %s, error = %s, updated = now() WHERE run_id = %s",
                 (status, result, result_crc, error, run_id),
             )
         finally:
-            self._unlock(run_id)
+            if run_id not in self._lost:
+                self._unlock(run_id)
+            self._lost.discard(run_id)
             self._release(run_id)
 
     def _delete(self, run_id: str) -> None:

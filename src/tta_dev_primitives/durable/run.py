@@ -79,13 +79,38 @@ class _Recorder:
         self.on_error = on_error
         self.plan_name = plan_name
         self.disabled = False
+        self._latest: dict[str, int] | None = None
+
+    def latest(self, base: str) -> int:
+        if self._latest is None:
+            self._latest = {}
+            for key in self.records:
+                self._note(key)
+        return self._latest.get(base, -1)
+
+    def _note(self, key: str) -> None:
+        """Index `key`'s path: for each segment "<op>.<n>/", the highest n under its base."""
+        assert self._latest is not None
+        start = 0
+        while (end := key.find("/", start)) != -1:
+            segment = key[start:end]
+            dot = segment.rfind(".")
+            if dot != -1 and segment[dot + 1 :].isdigit():
+                base, n = key[: start + dot + 1], int(segment[dot + 1 :])
+                if n > self._latest.get(base, -1):
+                    self._latest[base] = n
+            start = end + 1
 
     async def record(self, key: str, payload: bytes) -> None:
         if self.disabled:
             return
         try:  # a store finishes a write it started even if this run is cancelled meanwhile
             await self.journal.append(self.run_id, key, payload, checksum(key, payload))
-        except JournalUnavailableError as error:
+        except BaseException as error:
+            if not isinstance(error, JournalUnavailableError):
+                if not isinstance(error, Exception):  # cancelled once the write had landed: it is journaled
+                    self.records[key] = payload
+                raise
             if self.on_error == "fail":
                 error.add_note(f"run {self.run_id!r} of plan {self.plan_name!r} stopped: step {key!r} was not journaled")
                 raise
@@ -93,6 +118,8 @@ class _Recorder:
             _log.warning("run %r: the journal failed (%s); continuing without journaling (on_journal_error='continue')", self.run_id, error)
             return
         self.records[key] = payload
+        if self._latest is not None:
+            self._note(key)
 
     def replay(self, key: str, payload: bytes, codec: ValueCodec, op: Op) -> object:
         try:
@@ -192,8 +219,8 @@ async def run_durable(
 ) -> object:
     """Run (or resume) `run_id`; see Plan.run. `answer` (key, payload) is journaled first
     (plan.resume); `stored_input` runs on the input the run was started with."""
-    if not isinstance(run_id, str) or not run_id:
-        raise ConfigError(f"plan {plan.name!r}.run", "run_id", "a non-empty str", run_id)
+    if not isinstance(run_id, str) or not run_id or len(run_id) > 256 or not run_id.isprintable():
+        raise ConfigError(f"plan {plan.name!r}.run", "run_id", "a non-empty str of at most 256 printable characters", run_id)
     if not isinstance(journal, Journal):
         raise ConfigError(f"plan {plan.name!r}.run", "journal", "a Journal (SQLiteJournal, PostgresJournal, MemoryJournal)", journal)
     if on_journal_error not in ("fail", "continue"):
@@ -208,13 +235,17 @@ async def run_durable(
         input = input_codec.decode(found.header.input)
     header = _header(plan, run_id, input)
     try:
-        stored = await journal.open_run(header)
+        opened = await run_to_completion(lambda: journal.open_run(header))  # a claim taken is a claim released
     except JournalUnavailableError as error:
         if on_journal_error == "fail":
             error.add_note(f"run {run_id!r} of plan {plan.name!r} did not start: nothing ran")
             raise
         _log.warning("run %r: the journal is unavailable (%s); running without journaling (on_journal_error='continue')", run_id, error)
         return await plan.run(input, context=context, timeout=timeout)
+    stored = opened.value
+    if opened.cancelled is not None:
+        await _close(journal, run_id, stored.status, stored.result, stored.result_crc, stored.error)
+        raise opened.cancelled
     try:
         _check_fits(stored, header, plan, input, input_codec)
         if stored.status == "done" and answer is None:
@@ -247,7 +278,11 @@ async def run_durable(
     finally:
         _recorder.reset(rec_token)
         _path.reset(path_token)
-    data = result_codec.encode(result)
+    try:
+        data = result_codec.encode(result)
+    except BaseException as error:
+        await _close(journal, run_id, "failed", None, None, describe_error(error))
+        raise
     await _close(journal, run_id, "done", data, checksum("", data), None)
     return result
 
@@ -324,7 +359,7 @@ async def resume(
 
 
 async def pending(plan: Plan[object, object], run_id: str, journal: Journal) -> Interrupted[object, object] | None:
-    """The interrupt run `run_id` waits at (the latest unanswered one), read from the journal;
+    """The interrupt run `run_id` waits at (the first unanswered one), read from the journal;
     None when it waits at none."""
     stored = await journal.load(run_id)
     if stored is None:
@@ -337,7 +372,7 @@ async def pending(plan: Plan[object, object], run_id: str, journal: Journal) -> 
             f"{_changes(stored.header.outline, _facts(plan).outline)}"
         )
     records = _verified(stored, plan)
-    for step in reversed(stored.steps):
+    for step in stored.steps:  # the first question asked, as the run itself reports it
         if step.key.endswith(QUESTION) and step.key[: -len(QUESTION)] not in records:
             key = step.key[: -len(QUESTION)]
             op = _interrupt_op(plan, key)

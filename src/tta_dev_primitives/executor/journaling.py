@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from ..compiler.ir import Op
 
 __all__ = [
-    "CHUNKS", "DONE", "FAILED", "QUESTION", "STARTED", "Recorder", "ReplayEnd", "RunSuspended", "ValueCodec", "current_key", "current_path", "current_recorder", "describe_error", "find_suspension", "journaled", "numbered",
-    "replay_only", "run_at", "within",
+    "CHUNKS", "DONE", "FAILED", "QUESTION", "STARTED", "Recorder", "RunSuspended", "ValueCodec", "current_key", "current_path", "current_recorder", "describe_error", "find_suspension", "journaled", "numbered",
+    "resume_point", "run_at", "within",
 ]
 
 
@@ -62,6 +62,11 @@ class Recorder(Protocol):
         """`value` as a payload (JournalEncodeError naming the op when it cannot be encoded)."""
         ...
 
+    def latest(self, base: str) -> int:
+        """The highest execution number `n` with records under the path `base` + `n` + "/"
+        (e.g. base "4." for the attempts of op 4 here), or -1 when there are none."""
+        ...
+
 
 QUESTION = "?"
 """Suffix of the key an interrupt records its question under (its answer is its output)."""
@@ -76,18 +81,11 @@ CHUNKS = "~"
 
 _recorder: ContextVar[Recorder | None] = ContextVar("tta_recorder", default=None)
 _path: ContextVar[str] = ContextVar("tta_journal_path", default="")
-replay_only: ContextVar[bool] = ContextVar("tta_replay_only", default=False)
-"""Set while a saga rebuilds its compensation log after a crash: a leaf without a record
-raises ReplayEnd instead of running."""
 
 
 def current_recorder() -> Recorder | None:
     """The durable run's recorder, or None outside durable runs."""
     return _recorder.get()
-
-
-class ReplayEnd(Exception):
-    """Raised by a leaf with no record while the run only replays (see Recorder.replay_only)."""
 
 
 class RunSuspended(BaseException):
@@ -138,8 +136,6 @@ def journaled(op: Op, step: Step, codec_for: Callable[[Op, object], ValueCodec])
         stored = recorder.records.get(key)
         if stored is not None:
             return recorder.replay(key, stored, codec, op)
-        if replay_only.get():
-            raise ReplayEnd(key)
         token = _idempotency_key.set(f"{recorder.run_id}/{key}")
         try:
             result = await call(x)
@@ -166,8 +162,6 @@ def _journaled_open(op: Op, open_: OpenFn, codec: ValueCodec) -> OpenFn:
             for chunk in typing.cast("list[object]", recorder.replay(key, stored, codec, op)):
                 yield chunk
             return
-        if replay_only.get():
-            raise ReplayEnd(key)
         seen: list[object] = []
         source = open_(x)
         try:
@@ -210,6 +204,15 @@ def numbered(prefix: str, fn: Callable[[object], Awaitable[object]]) -> Callable
     return scoped
 
 
+def resume_point(op_id: int) -> int:
+    """For an op that tries its executions in order (retry attempts, fallback routes, hedged
+    calls): the latest execution a resumed run had reached, to start from; -1 when none was
+    journaled (or outside durable runs). Earlier executions failed; trying them again would
+    repeat effects they may have had under other idempotency keys."""
+    recorder = _recorder.get()
+    return -1 if recorder is None else recorder.latest(f"{_path.get()}{op_id}.")
+
+
 def current_path() -> str:
     """The key path at this point of the run ("" outside loops, maps, attempts, tool calls)."""
     return _path.get()
@@ -235,7 +238,8 @@ def describe_error(error: BaseException) -> str:
         text = f"{kind}: {error}"
     except Exception:  # noqa: BLE001 - a broken __str__ must not hide the failure
         text = f"{kind}: <unprintable>"
-    return text[:_ERROR_LIMIT]
+    # storable by every store: no lone surrogates (SQLite, PostgreSQL) and no NUL (PostgreSQL)
+    return text[:_ERROR_LIMIT].encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 def current_key(op: Op) -> str:

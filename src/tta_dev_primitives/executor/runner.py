@@ -10,7 +10,7 @@ import anyio
 from ..compiler.ir import Op, walk
 from ..compiler.streams import outlets
 from ..compiler.types import format_type
-from ..context import RunContext, _current, _run_deadline
+from ..context import RunContext, _current, _idempotency_key, _run_deadline
 from ..errors import PrimitivesError
 from . import concurrency, control, leaf, sequence, streaming  # noqa: F401 - register the core emitters
 from .emit import AsyncFn, Emitter
@@ -73,6 +73,8 @@ class Executable:
             context = _current.get(None) or RunContext._for_run()
         token = _current.set(context)
         sink_token = _sink.set(sink) if _sink.get() is not sink else None
+        # a run inside a durable node's call is not that node: its nodes get no key of the node's
+        key_token = _idempotency_key.set(None) if _idempotency_key.get() is not None else None
         try:
             if self.hooks is not None and self.hooks.run_hooks:
                 return await self._run_with_hooks(x, context, timeout)
@@ -87,6 +89,8 @@ class Executable:
             _current.reset(token)
             if sink_token is not None:
                 _sink.reset(sink_token)
+            if key_token is not None:
+                _idempotency_key.reset(key_token)
 
     def stream(self, x: object, context: RunContext | None, timeout: float | None, buffer: int) -> RunStream[object, object]:
         """A `plan.stream()` of this executable (imported here, not per call by the plan)."""

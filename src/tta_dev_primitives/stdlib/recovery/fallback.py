@@ -20,6 +20,7 @@ from ...dsl.function import as_node
 from ...errors import StreamInterruptedError
 from ...executor.emit import AsyncFn, Emitter, Step, emitter, node_info
 from ...executor.streaming import chunks_sent, first_of, resume, stream_step
+from ...executor.journaling import resume_point
 from ...executor.notes import where
 from ..compiled import CompiledPrimitive
 from ..guard import GuardSite
@@ -133,14 +134,16 @@ def _fallback_over(routes: list[AsyncFn], op: FallbackOp, em: Emitter) -> AsyncF
     """Try `routes` in order (one per child of `op`); the first success is the result."""
     labels = [where(c) for c in op.children]
     only_on, name, count = op.only_on, op.name, len(routes)
-    site = GuardSite(node_info(op), em.hooks)
+    site = GuardSite(node_info(op), em.hooks, durable=em.durable)
+    numbered = [site.numbered(route) for route in routes] if em.durable else None
 
     async def run(x: object) -> object:
         errors: list[Exception] = []
         sent = chunks_sent()
-        for i, route in enumerate(routes):
+        first = 0 if numbered is None else max(0, resume_point(op.node_id))  # resumed: the route it had reached
+        for i in range(first, count):
             try:
-                return await route(x)
+                return await (routes[i](x) if numbered is None else numbered[i](i, x))  # type: ignore[misc]
             except only_on as error:
                 if isinstance(error, StreamInterruptedError) or chunks_sent() != sent:
                     raise  # chunks are out: another route would send its own after them

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import anyio
 
 from ...executor.concurrency import bare_fatal_errors
+from ...executor.journaling import resume_point
 from ...executor.streaming import discard
 from ..clock import SYSTEM_CLOCK, Clock
 from ..guard import GuardPolicy, GuardSite
@@ -50,7 +51,8 @@ class Hedge(GuardPolicy):
             errors: list[tuple[int, Exception]] = []
             with bare_fatal_errors():
                 async with anyio.create_task_group() as tg:
-                    for index in range(attempts):
+                    first = 0 if numbered is None else max(0, resume_point(site.info.node_id))  # resumed: the latest attempt first
+                    for index in range(first, attempts):
                         finished = anyio.Event()
 
                         async def attempt(index: int = index, finished: anyio.Event = finished) -> None:

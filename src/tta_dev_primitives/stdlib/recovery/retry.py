@@ -24,6 +24,7 @@ from typing import TypeVar
 from ...dsl.core import Node
 from ...errors import StreamInterruptedError
 from ...executor.streaming import chunks_sent
+from ...executor.journaling import resume_point
 from ..clock import SYSTEM_CLOCK, Clock
 from ..guard import GuardNode, GuardPolicy, GuardSite
 from ...validate import check_bool, check_int, check_non_negative, check_optional_positive, check_positive
@@ -42,8 +43,13 @@ RetryOn = tuple[type[BaseException], ...] | Callable[[BaseException], bool]
 
 
 def is_transient(error: BaseException) -> bool:
-    """The default retry predicate: a DEFAULT_TRANSIENT error, or any error with `retry_after`."""
-    return isinstance(error, DEFAULT_TRANSIENT) or isinstance(getattr(error, "retry_after", None), (int, float))
+    """The default retry predicate: a DEFAULT_TRANSIENT error, any error with `retry_after`, or
+    a durable run's record of a transient error (`RecordedError.replays_transient`)."""
+    return (
+        isinstance(error, DEFAULT_TRANSIENT)
+        or isinstance(getattr(error, "retry_after", None), (int, float))
+        or getattr(error, "replays_transient", False) is True
+    )
 
 
 class Retry(GuardPolicy):
@@ -117,7 +123,7 @@ class Retry(GuardPolicy):
 
         async def retrying(x: object) -> object:
             start = clock.now() if deadline is not None else 0.0
-            attempt = 1
+            attempt = 1 if numbered is None else max(1, resume_point(site.info.node_id))  # resumed: where it had got to
             while True:
                 sent = chunks_sent()
                 try:

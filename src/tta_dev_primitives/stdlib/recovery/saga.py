@@ -27,6 +27,7 @@ to `compensation_timeout` per completed step.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
@@ -40,8 +41,9 @@ from ...dsl.composite import Chain
 from ...dsl.core import AnyNode, Node
 from ...dsl.function import as_node
 from ...executor.emit import Emitter, Step, emitter, node_info
+from ...compiler.ir import walk
 from ...executor.journaling import (
-    DONE, FAILED, STARTED, ReplayEnd, current_key, current_path, current_recorder, describe_error, find_suspension, replay_only, run_at,
+    DONE, FAILED, STARTED, Recorder, ValueCodec, current_key, current_path, current_recorder, describe_error, find_suspension, run_at,
 )
 from ...executor.shield import run_to_completion
 from ..clock import SYSTEM_CLOCK, Clock
@@ -49,7 +51,7 @@ from ..compiled import CompiledPrimitive
 from ..guard import GuardSite
 from ...validate import check_positive
 from .errors import CompensationInterruptedError, NodeTimeoutError, SagaError
-from .retry import Retry
+from .retry import Retry, is_transient
 
 __all__ = ["Compensated", "Saga", "SagaNode", "SagaPrimitive", "compensated", "saga"]
 
@@ -66,9 +68,9 @@ DEFAULT_COMPENSATION_TIMEOUT = 30.0
 failed and the next one starts."""
 
 Undo = Callable[[object], Awaitable[object]]
-_Log = list[tuple[str, Undo, object, str]]
+_Log = list[tuple[str, Undo, object, str, str]]
 """A saga's completed steps: name, compensation, the step's output, and (in durable runs) the
-key path it ran at."""
+key path it ran at and its journal key."""
 _saga_log: ContextVar[_Log] = ContextVar("tta_saga_log")
 
 
@@ -278,6 +280,16 @@ def _lower_saga_primitive(node: SagaPrimitive[Never, object], lw: Lowerer) -> Op
     return lw.lower(node.as_node())
 
 
+def _output_leaf(op: Op) -> str | None:
+    """The id of the journaled leaf whose output is `op`'s (through sequences' last steps, which
+    add nothing to the key path), or None."""
+    from ...compiler.ir import SeqOp
+
+    while isinstance(op, SeqOp) and op.children:
+        op = op.children[-1]
+    return str(op.node_id) if op.journaled and not op.traits.pure else None
+
+
 @emitter(CompensatedOp)
 def _emit_compensated(op: CompensatedOp, em: Emitter) -> Step:
     step = em.emit_async(op.children[0])
@@ -288,7 +300,7 @@ def _emit_compensated(op: CompensatedOp, em: Emitter) -> Step:
         result = await step(x)
         log = _saga_log.get(None)
         if log is not None:
-            log.append((name, undo, result, ""))
+            log.append((name, undo, result, "", ""))
         return result
 
     if not em.durable:
@@ -306,16 +318,20 @@ def _emit_compensated(op: CompensatedOp, em: Emitter) -> Step:
         if done is not None:
             result = recorder.replay(key + DONE, done, codec, op)
         else:
-            if replay_only.get():
-                raise ReplayEnd(key)
             if key + STARTED not in recorder.records:
                 await recorder.record(key + STARTED, b"")
             result = await step(x)
-            await recorder.record(key + DONE, recorder.encode(key + DONE, result, codec, op))
+            payload = recorder.encode(key + DONE, result, codec, op)
+            register(result, path)  # before the write: a run cancelled during it still undoes the step
+            await recorder.record(key + DONE, payload)
+            return result
+        register(result, path)
+        return result
+
+    def register(result: object, path: str) -> None:
         log = _saga_log.get(None)
         if log is not None:
-            log.append((name, undo, result, path))
-        return result
+            log.append((name, undo, result, path, path + str(op.node_id)))
 
     return Step(run_journaled, True)
 
@@ -344,7 +360,7 @@ def _emit_saga(op: SagaOp, em: Emitter) -> Step:
         failures: list[Exception] = []
         token = _saga_log.set([])  # what the undos themselves register is not this saga's business
         try:
-            for step_name, undo, output, path in reversed(log):
+            for step_name, undo, output, path, _ in reversed(log):
                 try:
                     await undo_one(step_name, undo, output, path)
                 except BaseException as caught:  # incl. this task's own cancellation at loop shutdown
@@ -360,9 +376,21 @@ def _emit_saga(op: SagaOp, em: Emitter) -> Step:
             _saga_log.reset(token)
         return undone, failures
 
-    async def unwind(error: BaseException, log: _Log) -> Never:
-        """Run the compensations of `log` and raise what the saga raises for `error`."""
-        done = await run_to_completion(lambda: compensate(log))
+    async def unwind(error: BaseException, log: _Log, key: str | None) -> Never:
+        """Run the compensations of `log` and raise what the saga raises for `error`. In a
+        durable run (`key`), the failure is journaled first, inside the protected region: a
+        resumed run must finish the compensations, never carry on with undone steps."""
+
+        async def protected() -> tuple[list[str], list[Exception]]:
+            if key is not None:
+                await record_failure(key, error)
+                recorder = current_recorder()
+                if recorder is not None:  # steps whose registration a cancellation cut off are in the journal
+                    known = {entry[4] for entry in log}
+                    log.extend(entry for entry in journaled_log(recorder, key[: key.rfind("/") + 1]) if entry[4] not in known)
+            return await compensate(log)
+
+        done = await run_to_completion(protected)
         undone, failures = done.value
         summary = f"saga {name!r}: compensated {len(undone)} of {len(log)} completed step(s) in reverse order {undone}"
         if failures:
@@ -382,11 +410,11 @@ def _emit_saga(op: SagaOp, em: Emitter) -> Step:
         try:
             result = await body(x)
         except BaseException as error:
-            if durable and find_suspension(error) is not None:
+            if not durable:
+                await unwind(error, log, None)
+            if find_suspension(error) is not None:
                 raise  # suspended by an interrupt: not a failure; the resumed run replays the steps
-            if durable:
-                await record_failure(error)
-            await unwind(error, log)
+            await unwind(error, log, current_key(op) + FAILED if current_recorder() is not None else None)
         finally:
             _saga_log.reset(token)
         if parent is not None:
@@ -396,39 +424,71 @@ def _emit_saga(op: SagaOp, em: Emitter) -> Step:
     if not durable:
         return Step(run, True)
 
-    async def record_failure(error: BaseException) -> None:
-        """Journal that the saga failed before compensating: a resumed run then finishes the
-        compensations instead of retrying the steps."""
+    # What a resumed saga needs to undo steps it did not run in this process: each
+    # compensated step's compensation and the codec of its journaled output.
+    undos: dict[int, tuple[str, Undo, ValueCodec, str | None]] = {
+        step.node_id: (
+            step.name,
+            em.emit_async(step.children[1]),
+            em.journal_codec(step, step.out_type),  # type: ignore[misc]
+            _output_leaf(step.children[0]),
+        )
+        for step in walk(op.children[0])
+        if isinstance(step, CompensatedOp)
+    }
+
+    async def record_failure(key: str, error: BaseException) -> None:
         recorder = current_recorder()
-        if recorder is None or not isinstance(error, Exception):
-            return  # a cancellation is not a decision to roll back: a resumed run goes on
-        key = current_key(op) + FAILED
-        if key not in recorder.records:
-            await recorder.record(key, describe_error(error).encode())
+        if recorder is not None and key not in recorder.records:
+            failure = {"error": describe_error(error), "transient": is_transient(error)}
+            await recorder.record(key, json.dumps(failure).encode())
+
+    def journaled_log(recorder: Recorder, path: str) -> _Log:
+        """The completed steps of this saga at `path`, from the journal, in the order they
+        completed (not by replaying the body: a failing branch would cut that short). A step
+        whose completion record a crash or a cancellation cut off counts when its step is one
+        leaf whose output was journaled."""
+        log: _Log = []
+        for key, payload in recorder.records.items():
+            if not key.startswith(path) or not (key.endswith(DONE) or key.endswith(STARTED)):
+                continue
+            base = key[: -len(DONE)] if key.endswith(DONE) else key[: -len(STARTED)]
+            step_path, _, step_id = base.rpartition("/")
+            found = undos.get(int(step_id)) if step_id.isdigit() else None
+            if found is None:
+                continue
+            step_name, undo, codec, leaf = found
+            prefix = f"{step_path}/" if step_path else ""
+            if key.endswith(DONE):
+                output = recorder.replay(key, payload, codec, op)
+            elif base + DONE not in recorder.records and leaf is not None and prefix + leaf in recorder.records:
+                output = recorder.replay(prefix + leaf, recorder.records[prefix + leaf], codec, op)
+            else:
+                continue
+            log.append((step_name, undo, output, prefix, base))
+        return log
 
     async def run_journaled(x: object) -> object:
         recorder = current_recorder()
         failed = recorder.records.get(current_key(op) + FAILED) if recorder is not None else None
         if recorder is None or failed is None:
             return await run(x)
-        # The saga failed in an earlier attempt of this run: rebuild which steps completed by
-        # replaying the body (nothing new runs), then finish their compensations.
-        log: _Log = []
-        token, only = _saga_log.set(log), replay_only.set(True)
-        try:
-            await body(x)
-        except Exception:  # noqa: BLE001 - the replay ends at the first step that had not completed
-            pass
-        finally:
-            replay_only.reset(only)
-            _saga_log.reset(token)
+        # The saga failed in an earlier attempt of this run: it is not retried; the
+        # compensations not yet done run (those done replay), then its error is raised.
         from ...durable.errors import RecordedError
 
-        text = failed.decode("utf-8", "replace")
+        try:
+            failure = json.loads(failed)
+            text, transient = str(failure["error"]), bool(failure["transient"])
+        except (ValueError, KeyError, TypeError):
+            from ...durable.errors import JournalCorruptError
+
+            raise JournalCorruptError(f"run {recorder.run_id!r}: the failure record of saga {name!r} does not decode") from None
         error_type, _, message = text.partition(": ")
-        await unwind(
-            RecordedError(f"saga {name!r} failed in an earlier attempt of run {recorder.run_id!r}: {text}", error_type=error_type, original=message),
-            log,
+        error = RecordedError(
+            f"saga {name!r} failed in an earlier attempt of run {recorder.run_id!r}: {text}",
+            error_type=error_type, original=message, transient=transient,
         )
+        await unwind(error, journaled_log(recorder, current_path()), None)
 
     return Step(run_journaled, True)
