@@ -184,6 +184,38 @@ class ThreadedJournal:
     def _release(self, run_id: str) -> None:
         self._claimed.discard(run_id)
 
+    # -- the Journal protocol, on the blocking methods a store defines -------------------------
+
+    async def open_run(self, header: RunHeader) -> StoredRun:
+        return await self._call(self._open, header)
+
+    async def append(self, run_id: str, key: str, payload: bytes, crc: int) -> None:
+        await self._call(self._append, run_id, key, payload, crc)
+
+    async def close_run(self, run_id: str, status: RunStatus, result: bytes | None, result_crc: int | None, error: str | None) -> None:
+        await self._call(self._close, run_id, status, result, result_crc, error)
+
+    async def load(self, run_id: str) -> StoredRun | None:
+        return await self._call(self._load, run_id)
+
+    async def delete(self, run_id: str) -> None:
+        await self._call(self._delete, run_id)
+
+    def _open(self, header: RunHeader) -> StoredRun:
+        raise NotImplementedError
+
+    def _append(self, run_id: str, key: str, payload: bytes, crc: int) -> None:
+        raise NotImplementedError
+
+    def _close(self, run_id: str, status: RunStatus, result: bytes | None, result_crc: int | None, error: str | None) -> None:
+        raise NotImplementedError
+
+    def _load(self, run_id: str) -> StoredRun | None:
+        raise NotImplementedError
+
+    def _delete(self, run_id: str) -> None:
+        raise NotImplementedError
+
     def close(self) -> None:
         """Release the store's connection (a later call opens it again)."""
 

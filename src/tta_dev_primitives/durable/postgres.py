@@ -173,23 +173,6 @@ class PostgresJournal(ThreadedJournal):
         self._run("delete", "DELETE FROM tta_steps WHERE run_id = %s", (run_id,))
         self._run("delete", "DELETE FROM tta_runs WHERE run_id = %s", (run_id,))
 
-    # -- the Journal protocol -------------------------------------------------------------------
-
-    async def open_run(self, header: RunHeader) -> StoredRun:
-        return await self._call(self._open, header)
-
-    async def append(self, run_id: str, key: str, payload: bytes, crc: int) -> None:
-        await self._call(self._append, run_id, key, payload, crc)
-
-    async def close_run(self, run_id: str, status: RunStatus, result: bytes | None, result_crc: int | None, error: str | None) -> None:
-        await self._call(self._close, run_id, status, result, result_crc, error)
-
-    async def load(self, run_id: str) -> StoredRun | None:
-        return await self._call(self._load, run_id)
-
-    async def delete(self, run_id: str) -> None:
-        await self._call(self._delete, run_id)
-
     def close(self) -> None:
         """Close the connection (releasing every claim it held); a later call connects again."""
         self._stop_worker()
