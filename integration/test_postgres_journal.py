@@ -7,6 +7,7 @@ a PostgresJournal in a schema of its own."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shutil
@@ -18,24 +19,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_durable import (  # noqa: F401 - collected here again, on PostgreSQL
-    Crash, Effects, Order, order_plan, test_a_failed_saga_is_not_retried_on_resume, test_a_run_id_cannot_run_twice_at_once,
-    test_a_value_that_does_not_fit_its_declared_type_fails_at_the_node, test_agent_resumes_at_the_turn_where_it_stopped,
-    test_an_uninterrupted_durable_run_equals_a_plain_run, test_changed_plan_is_refused_naming_what_changed,
-    test_idempotency_keys_are_stable_across_resume_and_distinct_per_node, test_interrupt_inside_a_saga_does_not_compensate,
-    test_interrupt_suspends_and_resume_continues, test_loop_journals_per_iteration, test_map_items_have_keys_of_their_own,
-    test_output_type_that_cannot_be_journaled_fails_before_anything_runs, test_parallel_branches_resume_independently,
-    test_pure_nodes_are_not_journaled_and_need_no_codec, test_resume_refuses_wrong_answers_and_double_answers,
-    test_resume_skips_completed_nodes, test_retry_attempts_do_not_replay_each_other, test_same_run_id_with_another_input_is_refused,
-    test_saga_crashed_while_compensating_finishes_the_rest_once, test_saga_steps_record_before_and_after,
-    test_typed_outputs_replay_as_their_types, test_untyped_outputs_replay_as_exact_plain_data,
-)
-from tta_dev_primitives.durable import JournalUnavailableError, PostgresJournal, RunInProgressError
+import tests.test_durable as durable_tests
+from tests.test_durable import Effects, Order, order_plan
+from tta_dev_primitives.durable import JournalUnavailableError, PostgresJournal
 
 from postgres_backend import Postgres, postgres_server, server_root, stop
 
 pytestmark = pytest.mark.anyio
 WORKER = Path(__file__).parent.parent / "tests" / "fixtures" / "durable_worker.py"
+
+
+# every test of tests/test_durable.py that takes a journal, collected here again with the
+# `journal` fixture below: a PostgresJournal
+globals().update(
+    {name: test for name, test in vars(durable_tests).items() if name.startswith("test_") and "journal" in inspect.signature(test).parameters}
+)
 
 
 @pytest.fixture(scope="module")

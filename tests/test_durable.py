@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
 import pytest
 
 from tta_dev_primitives import (
-    ChatRequest, FakeChatModel, Interrupted, Journal, MemoryJournal, Retry, RunContext, SQLiteJournal, ToolCall, agent, compensated,
+    ChatRequest, FakeChatModel, Interrupted, Journal, MemoryJournal, RunContext, SQLiteJournal, ToolCall, agent, compensated,
     compile, for_each, interrupt, loop, node, parallel, saga, tool,
 )
 from tta_dev_primitives.durable import (

@@ -149,7 +149,7 @@ def _emit_interrupt(op: InterruptOp, em: Emitter) -> Step:
         key = current_key(op)
         asked = key + QUESTION
         if asked not in recorder.records:
-            await recorder.record(asked, recorder.encode(asked, question, question_codec, op))
+            await recorder.record(asked, question_codec.encode(question))
         raise RunSuspended(key, name, question)
 
     return Step(suspend, True)

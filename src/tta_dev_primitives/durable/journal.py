@@ -17,7 +17,7 @@ import socket
 import threading
 import typing
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Literal, Protocol, TypeVar, runtime_checkable
 
 from typing_extensions import Self
@@ -25,9 +25,9 @@ from typing_extensions import Self
 import anyio
 import attrs
 
-from .errors import RunInProgressError
+from .errors import DurableRunError, RunInProgressError
 
-__all__ = ["Journal", "MemoryJournal", "RunHeader", "RunStatus", "StoredRun", "StoredStep", "ThreadedJournal", "checksum"]
+__all__ = ["RUN_COLUMNS", "STEP_COLUMNS", "Journal", "MemoryJournal", "RunHeader", "RunStatus", "StoredRun", "StoredStep", "ThreadedJournal", "checksum", "stored_run"]
 
 RunStatus = Literal["running", "interrupted", "done", "failed"]
 R = TypeVar("R")
@@ -36,15 +36,6 @@ R = TypeVar("R")
 def checksum(key: str, payload: bytes) -> int:
     """CRC-32 of a step's key and payload: a truncated, altered or misplaced row fails it."""
     return zlib.crc32(payload, zlib.crc32(key.encode("utf-8", "surrogatepass") + b"\0"))
-
-
-def blob(value: object) -> bytes:
-    """A payload column as bytes (drivers return bytes, memoryview or bytearray)."""
-    return bytes(typing.cast(bytes, value))
-
-
-def integer(value: object) -> int:
-    return int(typing.cast(int, value))
 
 
 @attrs.frozen
@@ -106,6 +97,35 @@ class Journal(Protocol):
     async def delete(self, run_id: str) -> None:
         """Forget the run and its steps."""
         ...
+
+
+RUN_COLUMNS = "plan, fingerprint, outline, input, input_crc, status, result, result_crc, error"
+"""The columns of a run row that `stored_run` reads, in its order (SQL stores select them)."""
+STEP_COLUMNS = "seq, key, payload, crc"
+"""The columns of a step row that `stored_run` reads, in its order."""
+
+
+def _blob(value: object) -> bytes:
+    """A payload column as bytes (drivers return bytes, memoryview or bytearray)."""
+    return bytes(typing.cast(bytes, value))
+
+
+def _int(value: object) -> int:
+    return int(typing.cast(int, value))
+
+
+def stored_run(run_id: str, run: Sequence[object], steps: Iterable[Sequence[object]]) -> StoredRun:
+    """A StoredRun from a row of RUN_COLUMNS and rows of STEP_COLUMNS, as an SQL driver
+    returns them."""
+    plan, fingerprint, outline, input_, input_crc, status, result, result_crc, error = run
+    return StoredRun(
+        RunHeader(run_id, str(plan), str(fingerprint), str(outline), _blob(input_), _int(input_crc)),
+        typing.cast("RunStatus", status),
+        None if result is None else _blob(result),
+        None if result_crc is None else _int(result_crc),
+        None if error is None else str(error),
+        tuple(StoredStep(_int(seq), str(key), _blob(payload), _int(crc)) for seq, key, payload, crc in steps),
+    )
 
 
 _OWNER = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(6).hex()}"
@@ -260,8 +280,6 @@ class MemoryJournal(ThreadedJournal):
     async def append(self, run_id: str, key: str, payload: bytes, crc: int) -> None:
         keys = self._keys[run_id]
         if key in keys:
-            from .errors import DurableRunError
-
             raise DurableRunError(f"run {run_id!r}: step {key!r} is already recorded")
         keys.add(key)
         self._seq += 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 import typing
 
 from .errors import DurableRunError, JournalUnavailableError, RunInProgressError
-from .journal import RunHeader, RunStatus, StoredRun, StoredStep, ThreadedJournal, blob, integer
+from .journal import RUN_COLUMNS, STEP_COLUMNS, RunHeader, RunStatus, StoredRun, ThreadedJournal, stored_run
 
 if typing.TYPE_CHECKING:
     import psycopg
@@ -130,24 +130,11 @@ class PostgresJournal(ThreadedJournal):
             pass  # a lost connection released the lock already
 
     def _load(self, run_id: str) -> StoredRun | None:
-        rows = self._run(
-            "load",
-            "SELECT plan, fingerprint, outline, input, input_crc, status, result, result_crc, error FROM tta_runs WHERE run_id = %s",
-            (run_id,),
-        )
+        rows = self._run("load", f"SELECT {RUN_COLUMNS} FROM tta_runs WHERE run_id = %s", (run_id,))
         if not rows:
             return None
-        plan, fingerprint, outline, input_, input_crc, status, result, result_crc, error = rows[0]
-        steps = self._run("load", "SELECT seq, key, payload, crc FROM tta_steps WHERE run_id = %s ORDER BY seq", (run_id,))
-        header = RunHeader(run_id, str(plan), str(fingerprint), str(outline), blob(input_), integer(input_crc))
-        return StoredRun(
-            header,
-            typing.cast("RunStatus", status),
-            None if result is None else blob(result),
-            None if result_crc is None else integer(result_crc),
-            None if error is None else str(error),
-            tuple(StoredStep(integer(seq), str(key), blob(payload), integer(crc)) for seq, key, payload, crc in steps),
-        )
+        steps = self._run("load", f"SELECT {STEP_COLUMNS} FROM tta_steps WHERE run_id = %s ORDER BY seq", (run_id,))
+        return stored_run(run_id, rows[0], steps)
 
     def _append(self, run_id: str, key: str, payload: bytes, crc: int) -> None:
         self._connection()

@@ -122,16 +122,19 @@ class _Recorder:
             self._note(key)
 
     def replay(self, key: str, payload: bytes, codec: ValueCodec, op: Op) -> object:
-        try:
-            return codec.decode(payload)
-        except Exception as error:  # noqa: BLE001 - any decoder failure means the row does not fit
-            raise JournalCorruptError(
-                f"run {self.run_id!r}: the journal row of {describe_op(op)} (key {key!r}) does not decode as what the node "
-                f"records: {error}; the run stops rather than re-running the node"
-            ) from None
+        return _decoded(self.run_id, key, payload, codec, op)
 
-    def encode(self, key: str, value: object, codec: ValueCodec, op: Op) -> bytes:
-        return codec.encode(value)
+
+def _decoded(run_id: str, key: str, payload: bytes, codec: ValueCodec, op: Op) -> object:
+    """The value of a journal row; JournalCorruptError naming the run, key and node if it does
+    not decode."""
+    try:
+        return codec.decode(payload)
+    except Exception as error:  # noqa: BLE001 - any decoder failure means the row does not fit
+        raise JournalCorruptError(
+            f"run {run_id!r}: the journal row of {describe_op(op)} (key {key!r}) does not decode as what the node "
+            f"records: {error}; the run stops rather than re-running the node"
+        ) from None
 
 
 class _PlanFacts:
@@ -215,10 +218,9 @@ async def run_durable(
     timeout: float | None = None,
     on_journal_error: OnJournalError = "fail",
     answer: tuple[str, bytes] | None = None,
-    stored_input: bool = False,
 ) -> object:
     """Run (or resume) `run_id`; see Plan.run. `answer` (key, payload) is journaled first
-    (plan.resume); `stored_input` runs on the input the run was started with."""
+    (plan.resume)."""
     if not isinstance(run_id, str) or not run_id or len(run_id) > 256 or not run_id.isprintable():
         raise ConfigError(f"plan {plan.name!r}.run", "run_id", "a non-empty str of at most 256 printable characters", run_id)
     if not isinstance(journal, Journal):
@@ -228,11 +230,6 @@ async def run_durable(
     exe = plan._executable(durable=True)  # JournalCodecError for an output type that cannot be journaled
     facts = _facts(plan)
     result_codec, input_codec = facts.result_codec, facts.input_codec
-    if stored_input:
-        found = await journal.load(run_id)
-        if found is None:
-            raise ResumeError(f"run {run_id!r} is not in {journal!r}")
-        input = input_codec.decode(found.header.input)
     header = _header(plan, run_id, input)
     try:
         opened = await run_to_completion(lambda: journal.open_run(header))  # a claim taken is a claim released
@@ -352,9 +349,11 @@ async def resume(
         raise ResumeError(f"run {token.run_id!r} is not waiting at interrupt {op.name!r} ({token.key!r})")
     if token.key in asked:
         raise ResumeError(f"run {token.run_id!r}: interrupt {op.name!r} is already answered")
+    if checksum("", found.header.input) != found.header.input_crc:
+        raise JournalCorruptError(f"run {token.run_id!r}: the journaled input fails its checksum")
     return await run_durable(
-        plan, None, run_id=token.run_id, journal=journal, context=context, timeout=timeout,
-        on_journal_error=on_journal_error, answer=(token.key, payload), stored_input=True,
+        plan, _facts(plan).input_codec.decode(found.header.input), run_id=token.run_id, journal=journal, context=context,
+        timeout=timeout, on_journal_error=on_journal_error, answer=(token.key, payload),
     )
 
 
@@ -376,7 +375,7 @@ async def pending(plan: Plan[object, object], run_id: str, journal: Journal) -> 
         if step.key.endswith(QUESTION) and step.key[: -len(QUESTION)] not in records:
             key = step.key[: -len(QUESTION)]
             op = _interrupt_op(plan, key)
-            question = _Recorder(run_id, journal, records, "fail", plan.name).replay(step.key, step.payload, codec_for(op, op.in_type), op)
+            question = _decoded(run_id, step.key, step.payload, codec_for(op, op.in_type), op)
             token: ResumeToken[object] = ResumeToken(run_id, key, op.name, stored.header.fingerprint)
             return Interrupted(run_id, op.name, question, token)
     return None

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-import typing
 from pathlib import Path
 from typing import Literal
 
 from .errors import DurableRunError, JournalUnavailableError
-from .journal import RunHeader, RunStatus, StoredRun, StoredStep, ThreadedJournal, blob, integer
+from .journal import RUN_COLUMNS, STEP_COLUMNS, RunHeader, RunStatus, StoredRun, ThreadedJournal, stored_run
 
 __all__ = ["SQLiteJournal"]
 
@@ -109,24 +108,11 @@ class SQLiteJournal(ThreadedJournal):
         return stored
 
     def _load(self, run_id: str) -> StoredRun | None:
-        rows = self._run(
-            "load",
-            "SELECT plan, fingerprint, outline, input, input_crc, status, result, result_crc, error FROM tta_runs WHERE run_id = ?",
-            (run_id,),
-        )
+        rows = self._run("load", f"SELECT {RUN_COLUMNS} FROM tta_runs WHERE run_id = ?", (run_id,))
         if not rows:
             return None
-        plan, fingerprint, outline, input_, input_crc, status, result, result_crc, error = rows[0]
-        steps = self._run("load", "SELECT seq, key, payload, crc FROM tta_steps WHERE run_id = ? ORDER BY seq", (run_id,))
-        header = RunHeader(run_id, str(plan), str(fingerprint), str(outline), blob(input_), integer(input_crc))
-        return StoredRun(
-            header,
-            typing.cast("RunStatus", status),
-            None if result is None else blob(result),
-            None if result_crc is None else integer(result_crc),
-            None if error is None else str(error),
-            tuple(StoredStep(integer(seq), str(key), blob(payload), integer(crc)) for seq, key, payload, crc in steps),
-        )
+        steps = self._run("load", f"SELECT {STEP_COLUMNS} FROM tta_steps WHERE run_id = ? ORDER BY seq", (run_id,))
+        return stored_run(run_id, rows[0], steps)
 
     def _append(self, run_id: str, key: str, payload: bytes, crc: int) -> None:
         self._run("append", "INSERT INTO tta_steps (run_id, key, payload, crc) VALUES (?, ?, ?, ?)", (run_id, key, payload, crc))

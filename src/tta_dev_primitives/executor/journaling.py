@@ -8,8 +8,8 @@ the leaf runs and its output is written to the journal, and acknowledged, before
 sees it. Pure leaves are simply re-executed: their inputs come from the journal.
 
 A key is the op's `node_id` (stable in the plan's fingerprint) after a *path*: the loop
-iterations, map items, tool calls and retry or hedge attempts the op runs inside (`within`,
-`numbered`). Two executions of one op in one run therefore never share a key, and a resumed
+iterations, map items, tool calls, and retry, hedge or fallback attempts the op runs inside
+(`numbered`). Two executions of one op in one run therefore never share a key, and a resumed
 retry never replays a child of a failed attempt as if it belonged to a later one.
 
 Non-durable runs use closures built without any of this: they pay nothing.
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHUNKS", "DONE", "FAILED", "QUESTION", "STARTED", "Recorder", "RunSuspended", "ValueCodec", "current_key", "current_path", "current_recorder", "describe_error", "find_suspension", "journaled", "numbered",
-    "resume_point", "run_at", "within",
+    "resume_point", "run_at",
 ]
 
 
@@ -56,10 +56,6 @@ class Recorder(Protocol):
 
     def replay(self, key: str, payload: bytes, codec: ValueCodec, op: Op) -> object:
         """The value recorded under `key` (JournalCorruptError when it does not decode)."""
-        ...
-
-    def encode(self, key: str, value: object, codec: ValueCodec, op: Op) -> bytes:
-        """`value` as a payload (JournalEncodeError naming the op when it cannot be encoded)."""
         ...
 
     def latest(self, base: str) -> int:
@@ -141,7 +137,7 @@ def journaled(op: Op, step: Step, codec_for: Callable[[Op, object], ValueCodec])
             result = await call(x)
         finally:
             _idempotency_key.reset(token)
-        await recorder.record(key, recorder.encode(key, result, codec, op))
+        await recorder.record(key, codec.encode(result))
         return result
 
     return Step(run, True, step.open, None)
@@ -172,22 +168,9 @@ def _journaled_open(op: Op, open_: OpenFn, codec: ValueCodec) -> OpenFn:
             close = getattr(source, "aclose", None)
             if close is not None:
                 await close()
-        await recorder.record(key, recorder.encode(key, seen, codec, op))  # only a stream read to its end
+        await recorder.record(key, codec.encode(seen))  # only a stream read to its end
 
     return chunks
-
-
-def within(segment: str, fn: AsyncFn) -> AsyncFn:
-    """`fn` run with `segment` (e.g. "12.3/": iteration 3 of op 12) added to the key path."""
-
-    async def scoped(x: object) -> object:
-        token = _path.set(_path.get() + segment)
-        try:
-            return await fn(x)
-        finally:
-            _path.reset(token)
-
-    return scoped
 
 
 def numbered(prefix: str, fn: Callable[[object], Awaitable[object]]) -> Callable[[int, object], Awaitable[object]]:

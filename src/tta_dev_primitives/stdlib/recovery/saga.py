@@ -321,7 +321,7 @@ def _emit_compensated(op: CompensatedOp, em: Emitter) -> Step:
             if key + STARTED not in recorder.records:
                 await recorder.record(key + STARTED, b"")
             result = await step(x)
-            payload = recorder.encode(key + DONE, result, codec, op)
+            payload = codec.encode(result)
             register(result, path)  # before the write: a run cancelled during it still undoes the step
             await recorder.record(key + DONE, payload)
             return result
