@@ -99,6 +99,7 @@ from .stdlib.llm import (
 if TYPE_CHECKING:
     from .stdlib.llm.providers.anthropic_chat import AnthropicChatModel
     from .stdlib.llm.providers.openai_chat import OpenAIChatModel
+    from .executor.backends.dask import DaskBackend
 from .stdlib.flow import (
     BudgetExceededError,
     CheapestMeetingQuality,
@@ -149,6 +150,7 @@ from .stdlib.recovery import (
 )
 from .stdlib.testing import FakeClock, MockPrimitive, mock_node
 from .durable import Interrupt, Interrupted, Journal, MemoryJournal, ResumeToken, SQLiteJournal, interrupt
+from .executor.backends import Backend, LocalBackend, RemoteError, RemoteSerializationError, current_backend, use_backend
 
 __version__ = "0.1.0"
 
@@ -156,6 +158,13 @@ logging.getLogger("tta_dev_primitives").addHandler(logging.NullHandler())  # a l
 
 __all__ = [
     "__version__",
+    "Backend",
+    "DaskBackend",
+    "LocalBackend",
+    "RemoteError",
+    "RemoteSerializationError",
+    "current_backend",
+    "use_backend",
     "Analysis",
     "AnthropicChatModel",
     "Budget",
@@ -321,7 +330,11 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    """The SDK-backed model clients load their SDK (an extra) only when asked for."""
+    """The SDK-backed model clients and DaskBackend load their extra only when asked for."""
+    if name == "DaskBackend":
+        from .executor.backends.dask import DaskBackend
+
+        return DaskBackend
     if name in ("OpenAIChatModel", "AnthropicChatModel"):
         from .stdlib.llm import providers
 

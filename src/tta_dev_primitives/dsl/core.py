@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from ..compiler.plan import Plan
     from ..context import RunContext
+    from ..executor.backends import Backend
     from ..stdlib.cache import Cache, CacheStore
     from ..stdlib.clock import Clock
     from ..stdlib.guard import GuardPolicy
@@ -233,6 +234,16 @@ class Node(Generic[In, Out]):
         from .composite import LoopNode
 
         return LoopNode(self, until, max_iterations=max_iterations, on_limit=on_limit, name=name)
+
+    def remote(self, backend: Backend | None = None, *, name: str | None = None) -> Node[In, Out]:
+        """Run this node (its whole subtree) on `backend`, e.g. `DaskBackend(client)`: each call
+        becomes one task there, awaited without blocking the event loop; results and errors
+        come back with their types. Without `backend` it runs on the backend in use where the
+        plan runs (`use_backend(...)`; in this process by default), so one plan runs in tests
+        and on a cluster unchanged. See the README's "Scale-out" section."""
+        from ..executor.backends.remote import RemoteNode
+
+        return RemoteNode(self, backend, name=name)
 
     def cast(self, target: type[C]) -> Node[In, C]:
         """Declare this node's output to be `target` without checking: an explicit unchecked edge.
