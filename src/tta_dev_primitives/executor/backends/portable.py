@@ -20,6 +20,7 @@ import sys
 import threading
 import traceback
 from collections import OrderedDict
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING
 
 import attrs
@@ -139,21 +140,34 @@ class WorkerCall:
     def __call__(self, x: object) -> object:
         plan = self.ref.plan()
         try:
-            return _runner().run(plan.run(x, context=self.context, timeout=self.timeout))
+            return _run(plan.run(x, context=self.context, timeout=self.timeout))
         except Exception as exc:
             raise sendable(exc, self.name) from None
+
+
+class _ThreadLoop:
+    """An event loop kept by one worker thread across remote calls (a new loop per call would
+    cost more than most nodes), closed with the thread's locals when the thread ends."""
+
+    __slots__ = ("loop",)
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+
+    def __del__(self) -> None:
+        if not self.loop.is_running():
+            self.loop.close()
 
 
 _threads = threading.local()
 
 
-def _runner() -> asyncio.Runner:
-    """This thread's event loop for remote calls, kept across calls (a new loop per call would
-    cost more than most nodes)."""
-    runner: asyncio.Runner | None = getattr(_threads, "runner", None)
-    if runner is None:
-        runner = _threads.runner = asyncio.Runner()
-    return runner
+def _run(coro: Coroutine[object, object, object]) -> object:
+    """Run `coro` to its end on this thread's kept loop."""
+    kept: _ThreadLoop | None = getattr(_threads, "loop", None)
+    if kept is None:
+        kept = _threads.loop = _ThreadLoop()
+    return kept.loop.run_until_complete(coro)
 
 
 def portable_context(ctx: RunContext | None) -> RunContext:
