@@ -98,3 +98,18 @@ def test_the_durable_runs_snippet_runs_and_type_checks(tmp_path: Path, mypy_cach
     assert proc.stdout == "crediting 40\nclosed\n"
     stdout, stderr, status = api.run(["--strict", "--cache-dir", str(mypy_cache), str(path)])
     assert status == 0, stdout + stderr
+
+
+def test_the_scale_out_example_prints_what_the_readme_says(tmp_path: Path, mypy_cache: Path) -> None:
+    pytest.importorskip("distributed")
+    section = README.split("## Scale-out", 1)[1]
+    match = re.search(r"```python\n(.*?)```\n\nprints `(\d+)` twice", section, re.S)
+    assert match, "README's Scale-out section has no python block followed by what it prints"
+    path = tmp_path / "readme_scale_out.py"
+    path.write_text(match.group(1))
+    proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [match.group(2)] * 2
+    # Dask's LocalCluster and Client constructors are untyped: allowed; everything of ours is strict
+    stdout, stderr, status = api.run(["--strict", "--allow-untyped-calls", "--cache-dir", str(mypy_cache), str(path)])
+    assert status == 0, stdout + stderr
