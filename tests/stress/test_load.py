@@ -25,7 +25,6 @@ from tta_dev_primitives import (
     parallel,
 )
 from tta_dev_primitives.errors import ParallelError
-from tta_dev_primitives.executor.runner import RunTimeoutError
 from tta_dev_primitives.stdlib.recovery import CircuitOpenError, NodeTimeoutError
 
 pytest.importorskip("prometheus_client")
