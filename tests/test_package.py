@@ -87,8 +87,13 @@ def _namespace() -> dict[str, object]:
     from opentelemetry.sdk.trace.export import SpanExporter
     from opentelemetry.trace import Span, Tracer
     from prometheus_client import CollectorRegistry
+    from distributed import Client
+
+    from tta_dev_primitives.executor import backends
+    from tta_dev_primitives.executor.backends import portable
 
     names: dict[str, object] = {
+        "Client": Client,
         "random": random,
         "openai": openai,
         "anthropic": anthropic,
@@ -98,7 +103,7 @@ def _namespace() -> dict[str, object]:
         "Tracer": Tracer,
         "CollectorRegistry": CollectorRegistry,
     }
-    for module in (tta_dev_primitives, cache, clock, guard, budget, retry):
+    for module in (tta_dev_primitives, cache, clock, guard, budget, retry, backends, portable):
         names.update(vars(module))
     return names
 

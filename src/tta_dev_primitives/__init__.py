@@ -158,15 +158,9 @@ logging.getLogger("tta_dev_primitives").addHandler(logging.NullHandler())  # a l
 
 __all__ = [
     "__version__",
-    "Backend",
-    "DaskBackend",
-    "LocalBackend",
-    "RemoteError",
-    "RemoteSerializationError",
-    "current_backend",
-    "use_backend",
     "Analysis",
     "AnthropicChatModel",
+    "Backend",
     "Budget",
     "BudgetEnforcementPrimitive",
     "BudgetError",
@@ -196,6 +190,7 @@ __all__ = [
     "CostAware",
     "CostTrackingPrimitive",
     "CycleError",
+    "DaskBackend",
     "Event",
     "FakeChatModel",
     "FakeClock",
@@ -214,6 +209,7 @@ __all__ = [
     "LambdaPrimitive",
     "Lint",
     "LintError",
+    "LocalBackend",
     "LoopLimitError",
     "LowestLatency",
     "MemoryJournal",
@@ -236,6 +232,8 @@ __all__ = [
     "RateLimitedError",
     "RateLimiter",
     "RedisStore",
+    "RemoteError",
+    "RemoteSerializationError",
     "RenderError",
     "ResumeToken",
     "Retry",
@@ -297,6 +295,7 @@ __all__ = [
     "configure_metrics",
     "configure_tracing",
     "const",
+    "current_backend",
     "current_context",
     "events",
     "for_each",
@@ -326,6 +325,7 @@ __all__ = [
     "trace_operation",
     "track_metrics",
     "uninstall_hook",
+    "use_backend",
 ]
 
 
