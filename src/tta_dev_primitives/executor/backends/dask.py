@@ -10,6 +10,7 @@ the scheduler before the cancellation goes on.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import re
 import uuid
 from collections.abc import Callable, Coroutine
@@ -75,7 +76,6 @@ class DaskBackend(Backend):
         self.cancel_timeout = check_positive("DaskBackend", "cancel_timeout", cancel_timeout)
         self._address = client if isinstance(client, str) else None
         self._client: Client | None = None if isinstance(client, str) else client
-        self._owned = isinstance(client, str)
 
     @property
     def client(self) -> Client:
@@ -89,7 +89,7 @@ class DaskBackend(Backend):
 
     def close(self) -> None:
         """Close the client if this backend connected it (a client you passed stays open)."""
-        if self._owned and self._client is not None:
+        if self._address is not None and self._client is not None:
             self._client.close()  # type: ignore[no-untyped-call]
             self._client = None
 
@@ -141,21 +141,21 @@ class DaskBackend(Backend):
         if running is loop:
             return await coro
         done = ThreadSafeEvent()
-        concurrent = asyncio.run_coroutine_threadsafe(coro, loop)
-        concurrent.add_done_callback(lambda _: done.set())
+        waiting = asyncio.run_coroutine_threadsafe(coro, loop)
+        waiting.add_done_callback(lambda _: done.set())
         try:
             await done.wait()
         except BaseException:
             # Not cancelled here: cancelling a gather midway makes Dask log an AllExit nobody
             # retrieves. The caller cancels the task, which ends the gather; its error is dropped.
-            concurrent.add_done_callback(_retrieve)
+            waiting.add_done_callback(_retrieve)  # type: ignore[arg-type]
             raise
-        return concurrent.result()
+        return waiting.result()
 
 
-def _retrieve(done: object) -> None:
-    if not done.cancelled():  # type: ignore[attr-defined]
-        done.exception()  # type: ignore[attr-defined]
+def _retrieve(done: concurrent.futures.Future[object]) -> None:
+    if not done.cancelled():
+        done.exception()
 
 
 _UNSAFE = re.compile(r"[^\w.]+")
