@@ -3,6 +3,8 @@ tracking, budgets and spans, for agents and structured output as for any LLM nod
 
 from __future__ import annotations
 
+import math
+
 import anyio
 import attrs
 import pytest
@@ -175,8 +177,13 @@ async def test_concurrent_calls_reserve_their_worst_case_under_a_budget() -> Non
     async with anyio.create_task_group() as group:
         for _ in range(20):
             group.start_soon(one)
-    assert len(model.requests) == 2  # the second fits beside the first's reservation; the third does not
-    assert sum(isinstance(r, BudgetExceededError) for r in results) == 18
+    from tta_dev_primitives.stdlib.llm.prices import request_cost_bound
+
+    reserve = request_cost_bound(model, ChatRequest.of("hello"))  # the request's own worst case, under the static one
+    assert reserve is not None and reserve < 0.00018
+    admitted = math.ceil(0.0003 / reserve)  # each starts while the reservations before it leave room
+    assert 2 < admitted < 20 and len(model.requests) == admitted
+    assert sum(isinstance(r, BudgetExceededError) for r in results) == 20 - admitted
     assert any("reserved by calls in flight" in str(r) for r in results if isinstance(r, BudgetExceededError))
 
 
@@ -204,3 +211,145 @@ def test_an_agent_has_a_latency_bound_once_its_model_and_tools_do() -> None:
     assert plan.analysis.latency == pytest.approx(3 * (2.0 + 0.5) + 4 * 0.001 + 2 * 0.001)
     unbounded_tool = compile(agent(llm, [tool(lookup)], max_turns=3))
     assert unbounded_tool.analysis is not None and unbounded_tool.analysis.unbounded == ("lookup",)  # not the model: its Timeout caps it
+
+
+async def test_a_reply_from_an_unpriced_model_is_kept_with_its_usage_and_one_warning() -> None:
+    import warnings
+
+    from tta_dev_primitives.stdlib.llm import UnpricedModelWarning
+
+    tracked = CostTrackingPrimitive(LLMPrimitive(FakeChatModel("my-new-model", reply=lambda r: "a paid answer")))
+    plan = compile(tracked)
+    with pytest.warns(UnpricedModelWarning, match="no price for model 'my-new-model'; its usage is recorded"):
+        assert (await plan.run(ChatRequest.of("hello there"))).text == "a paid answer"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per tracker and model
+        await plan.run(ChatRequest.of("again"))
+    report = await tracked.get_cost_report()
+    usage = report.by_model["my-new-model"]
+    assert (usage.calls, usage.input_tokens, usage.output_tokens, usage.cost_usd) == (2, 3, 6, None)
+    assert report.unpriced_models == ("my-new-model",) and report.total_usd == 0.0
+
+
+def _request(words: int, max_tokens: int | None = None) -> ChatRequest:
+    return attrs.evolve(ChatRequest.of(" ".join(["word"] * words)), max_tokens=max_tokens)
+
+
+async def _spend_until_refused(guarded: BudgetEnforcementPrimitive, request: ChatRequest, calls: int = 100) -> tuple[int, str]:
+    plan = compile(guarded)
+    for made in range(calls):
+        try:
+            await plan.run(request)
+        except BudgetExceededError as error:
+            return made, str(error)
+    return calls, ""
+
+
+async def test_a_hard_budget_is_never_exceeded_where_a_soft_one_overshoots() -> None:
+    def long_reply(request: ChatRequest) -> str:
+        return " ".join(["token"] * 400)
+
+    def guarded(hard: bool) -> BudgetEnforcementPrimitive:
+        model = FakeChatModel("gpt-4o", reply=long_reply, max_tokens=300)  # $0.003 of reply per call
+        return BudgetEnforcementPrimitive(CostTrackingPrimitive(LLMPrimitive(model)), budget_usd=0.005, hard=hard)
+
+    soft = guarded(False)
+    made, _ = await _spend_until_refused(soft, _request(20))
+    assert made == 2 and (await soft.get_cost_report()).total_usd > 0.005  # the second call was let through at $0.003
+    hard = guarded(True)
+    made, refusal = await _spend_until_refused(hard, _request(20))
+    report = await hard.get_cost_report()
+    assert made == 1 and report.total_usd <= 0.005 and report.remaining_usd == pytest.approx(0.005 - report.total_usd)
+    assert "hard LLM budget of $0.005 would be exceeded" in refusal and "may cost up to $0.003" in refusal
+    # the request's own max_tokens lowers the reservation: smaller calls still fit
+    made, _ = await _spend_until_refused(hard, _request(20, max_tokens=50))
+    assert made >= 2 and (await hard.get_cost_report()).total_usd <= 0.005
+
+
+async def test_concurrent_calls_under_a_hard_budget_never_spend_past_it() -> None:
+    model = FakeChatModel("gpt-4o-mini", reply=lambda r: " ".join(["t"] * 100), max_tokens=100)
+    guarded = BudgetEnforcementPrimitive(CostTrackingPrimitive(LLMPrimitive(model)), budget_usd=0.0005, hard=True)
+    plan = compile(guarded)
+    outcomes: list[object] = []
+
+    async def one() -> None:
+        try:
+            outcomes.append(await plan.run(_request(30)))
+        except BudgetExceededError as error:
+            outcomes.append(error)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(50):
+            group.start_soon(one)
+    report = await guarded.get_cost_report()
+    made = sum(not isinstance(o, BudgetExceededError) for o in outcomes)
+    assert 1 <= made < 50 and len(model.requests) == made
+    assert report.total_usd <= 0.0005 and guarded.budget.in_flight_usd == pytest.approx(0.0)
+
+
+def test_a_hard_budget_that_cannot_bound_its_calls_is_a_compile_time_error() -> None:
+    from tta_dev_primitives import ConfigError
+
+    unpriced = CostTrackingPrimitive(LLMPrimitive(FakeChatModel("my-new-model", max_tokens=10)))
+    with pytest.raises(ConfigError, match=r"BudgetEnforcementPrimitive\(.*\): invalid hard=True; .*\(here: no price for model 'my-new-model'\)"):
+        compile(BudgetEnforcementPrimitive(unpriced, budget_usd=1.0, hard=True))
+    compile(BudgetEnforcementPrimitive(unpriced, budget_usd=1.0))  # a soft budget counts what it can
+    with pytest.raises(ConfigError, match="hard"):
+        BudgetEnforcementPrimitive(unpriced, budget_usd=1.0, hard="yes")  # type: ignore[arg-type]
+
+
+async def test_a_hard_budget_refuses_a_call_with_no_reply_cap_until_the_request_gives_one() -> None:
+    prices = {**DEFAULT_PRICES, "my-llama": ModelPrice(1.0, 2.0)}  # no context window, no longest reply
+    tracked = CostTrackingPrimitive(LLMPrimitive(FakeChatModel("my-llama"), prices=prices), prices=prices)
+    plan = compile(BudgetEnforcementPrimitive(tracked, budget_usd=1.0, hard=True))
+    with pytest.raises(BudgetExceededError, match="the cost of this call has no bound"):
+        await plan.run(_request(5))
+    assert (await plan.run(_request(5, max_tokens=10))).text.startswith("[my-llama]")
+
+
+async def test_a_hard_budget_counts_an_unpriced_reply_at_its_reservation() -> None:
+    from tta_dev_primitives import ChatResponse
+    from tta_dev_primitives.stdlib.llm import UnpricedModelWarning
+    from tta_dev_primitives.stdlib.llm.prices import request_cost_bound
+
+    class Renamed(FakeChatModel):
+        """A client whose replies name a model the price table does not know."""
+
+        async def complete(self, request: ChatRequest) -> ChatResponse:
+            return attrs.evolve(await super().complete(request), model="gpt-4o-surprise")
+
+    model = Renamed("gpt-4o", max_tokens=10)
+    guarded = BudgetEnforcementPrimitive(CostTrackingPrimitive(LLMPrimitive(model)), budget_usd=1.0, hard=True)
+    with pytest.warns(UnpricedModelWarning):
+        await compile(guarded).run(_request(5))
+    assert guarded.budget.spent_usd == pytest.approx(request_cost_bound(model, _request(5)))  # type: ignore[arg-type]
+    assert guarded.budget.spent_usd > 0
+
+
+async def test_calling_an_llm_primitive_directly_gives_it_a_span_with_its_usage() -> None:
+    from tta_dev_primitives import install_hook, uninstall_hook
+
+    exporter = InMemorySpanExporter()
+    hook = configure_tracing("tests", exporter=exporter, set_global=False, install=False)
+    assert hook is not None
+    llm = LLMPrimitive(FakeChatModel("gpt-4o-mini"))
+    install_hook(hook)
+    try:
+        await llm.execute(ChatRequest.of("seed style call"))
+    finally:
+        uninstall_hook(hook)
+    (span,) = exporter.get_finished_spans()
+    attributes = span.attributes or {}
+    assert span.name == "gpt-4o-mini" and attributes["gen_ai.usage.input_tokens"] == 3
+    assert attributes["gen_ai.usage.output_tokens"] == 4
+
+
+async def test_the_cost_tracker_leaves_usage_on_the_model_calls_span() -> None:
+    exporter = InMemorySpanExporter()
+    hook = configure_tracing("tests", exporter=exporter, set_global=False, install=False)
+    assert hook is not None
+    tracked = CostTrackingPrimitive(LLMPrimitive(FakeChatModel("gpt-4o-mini")))
+    await compile(tracked).with_hooks(hook).run(ChatRequest.of("one two"))
+    spans = {s.name: s.attributes or {} for s in exporter.get_finished_spans()}
+    assert spans["gpt-4o-mini"]["gen_ai.usage.input_tokens"] == 2
+    assert "gen_ai.usage.input_tokens" not in spans["cost_tracking(gpt-4o-mini)"]  # counted once, on the call

@@ -56,6 +56,8 @@ class Analysis:
     items."""
 
     def lines(self) -> list[str]:
+        """The analysis as EXPLAIN's lines: attempts, latency, cost, width, depth and LLM calls
+        (`unbounded` where nothing bounds them)."""
         def fmt(value: float, unit: str) -> str:
             return "unbounded" if math.isinf(value) else f"{value:g}{unit}"
 
@@ -245,6 +247,17 @@ def analyze(root: Op) -> Analysis:
         unbounded=tuple(dict.fromkeys(walker.unbounded)),
         model_calls=walker.total(root, _model_calls),
     )
+
+
+def declared_cost_bound(root: Op, analysis: Analysis | None = None) -> float | None:
+    """The worst-case cost of `root` from declared costs, when it is one: every leaf that calls
+    a model declares its cost and the total is finite. None otherwise (a leaf without a
+    declared cost counts $0 in `Analysis.cost`, which bounds nothing)."""
+    model_leaves = [op for op in walk(root) if isinstance(op, CallOp) and _model_calls(op)]
+    if not model_leaves or any(op.traits.cost is None for op in model_leaves):
+        return None
+    cost = (analysis or analyze(root)).cost
+    return cost if math.isfinite(cost) else None
 
 
 def _check(analysis: Analysis, budget: Budget, name: str) -> None:

@@ -12,12 +12,13 @@ from .cost import (
     CostTrackingPrimitive,
     ModelPrice,
     ModelUsage,
+    UnpricedModelWarning,
 )
 if TYPE_CHECKING:
     from .providers.anthropic_chat import AnthropicChatModel
     from .providers.openai_chat import OpenAIChatModel
 from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse, FakeChatModel, ToolCall, ToolSpec
-from .prices import PRICES_AS_OF, call_cost_bound, price_for
+from .prices import PRICES_AS_OF, call_cost_bound, price_for, request_cost_bound
 from .primitive import LLMPrimitive
 from .providers.errors import ModelCallError, ModelTransientError
 from .providers.select import chat_model
@@ -52,10 +53,12 @@ __all__ = [
     "ToolResult",
     "ToolSpec",
     "Transcript",
+    "UnpricedModelWarning",
     "agent",
     "call_cost_bound",
     "chat_model",
     "price_for",
+    "request_cost_bound",
     "structured",
     "structured_prompt",
     "tool",

@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import math
 import threading
+import typing
+import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
 import attrs
 
+from ...compiler.ir import Op
 from ...dsl.core import Node
+from ...errors import ConfigError
+from ...validate import check_bool, check_positive
 from ..compiled import CompiledPrimitive
 from ..flow.policies import BudgetExceededError
 from ..guard import GuardNode, GuardPolicy, GuardSite
-from ...validate import check_positive
-from .model import ChatRequest, ChatResponse
-from .prices import DEFAULT_PRICES, ModelPrice, call_cost_bound, price_for
-from .primitive import LLMPrimitive
+from .model import ChatModel, ChatRequest, ChatResponse
+from .prices import DEFAULT_PRICES, ModelPrice, call_cost_bound, price_for, request_cost_bound
+from .primitive import LLMPrimitive, chat_models
 
 __all__ = [
     "DEFAULT_PRICES",
@@ -33,32 +37,47 @@ __all__ = [
     "CostTrackingPrimitive",
     "ModelPrice",
     "ModelUsage",
+    "UnpricedModelWarning",
 ]
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
 
 
+class UnpricedModelWarning(UserWarning):
+    """A model's reply was recorded but could not be priced (no ModelPrice for its name): its
+    usage is kept and its cost is unknown. Given once per tracker and model."""
+
+
 @attrs.define
 class ModelUsage:
+    """One model's calls and tokens; `cost_usd` is None when the model has no price."""
+
     calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float | None = 0.0
 
 
 @attrs.frozen
 class CostReport:
-    """Spend so far, in total and per model; `budget_usd`/`remaining_usd` under a budget."""
+    """Spend so far, in total and per model; `budget_usd`/`remaining_usd` under a budget.
+
+    `total_usd` sums the priced models; the models in `unpriced_models` were called too, at a
+    cost the tracker does not know (their `ModelUsage.cost_usd` is None), so with any of them
+    the total is a lower bound."""
 
     total_usd: float
     by_model: Mapping[str, ModelUsage]
     budget_usd: float | None = None
     remaining_usd: float | None = None
+    unpriced_models: tuple[str, ...] = ()
 
 
 class CostTracker(GuardPolicy):
-    """Records the cost of every ChatResponse its node returns (priced by model)."""
+    """Records the usage and cost of every ChatResponse its node returns (priced by model). A
+    reply from a model with no price is never lost: its usage is recorded, its cost is unknown
+    (None), and an UnpricedModelWarning says so once."""
 
     kind = "cost_tracking"
 
@@ -67,30 +86,47 @@ class CostTracker(GuardPolicy):
         self.usage: dict[str, ModelUsage] = {}
         self._lock = threading.Lock()
 
-    def record(self, response: ChatResponse) -> float:
+    def cost_of(self, response: ChatResponse) -> float | None:
+        """What `response` cost at these prices; None when its model has no price."""
         price = price_for(response.model, self.prices)
-        if price is None:
-            from ...errors import ConfigError
+        return None if price is None else price.cost(response.input_tokens, response.output_tokens)
 
-            raise ConfigError("CostTracker", "prices", f"a ModelPrice for model {response.model!r} (add it to the prices)", sorted(self.prices))
-        cost = price.cost(response.input_tokens, response.output_tokens)
+    def record(self, response: ChatResponse) -> float | None:
+        """Add `response`'s usage and cost; returns its cost (None when unknown)."""
+        cost = self.cost_of(response)
         with self._lock:
-            usage = self.usage.setdefault(response.model, ModelUsage())
+            usage = self.usage.get(response.model)
+            first = usage is None
+            if usage is None:
+                usage = self.usage[response.model] = ModelUsage(cost_usd=0.0 if cost is not None else None)
             usage.calls += 1
             usage.input_tokens += response.input_tokens
             usage.output_tokens += response.output_tokens
-            usage.cost_usd += cost
+            if cost is not None and usage.cost_usd is not None:
+                usage.cost_usd += cost
+        if first and cost is None:
+            warnings.warn(
+                f"CostTracker: no price for model {response.model!r}; its usage is recorded and its cost is unknown "
+                "(add a ModelPrice for it to prices=)",
+                UnpricedModelWarning,
+                stacklevel=2,
+            )
         return cost
 
     @property
     def total_usd(self) -> float:
-        return sum(u.cost_usd for u in self.usage.values())
+        """The cost of the priced models' calls so far."""
+        return sum(u.cost_usd for u in list(self.usage.values()) if u.cost_usd is not None)
 
-    def report(self, budget_usd: float | None = None) -> CostReport:
-        by_model = {k: attrs.evolve(v) for k, v in self.usage.items()}
-        total = self.total_usd
-        remaining = None if budget_usd is None else max(0.0, budget_usd - total)
-        return CostReport(total, by_model, budget_usd, remaining)
+    def report(self, budget_usd: float | None = None, spent_usd: float | None = None) -> CostReport:
+        """A snapshot; under a budget, `remaining_usd` is what is left of it after `spent_usd`
+        (the budget's own count, default `total_usd`)."""
+        with self._lock:
+            by_model = {k: attrs.evolve(v) for k, v in self.usage.items()}
+        total = sum(u.cost_usd for u in by_model.values() if u.cost_usd is not None)
+        remaining = None if budget_usd is None else max(0.0, budget_usd - (total if spent_usd is None else spent_usd))
+        unpriced = tuple(sorted(k for k, v in by_model.items() if v.cost_usd is None))
+        return CostReport(total, by_model, budget_usd, remaining, unpriced)
 
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
         async def tracked(x: object) -> object:
@@ -116,67 +152,154 @@ class CostTrackingPrimitive(GuardNode[ChatRequest, ChatResponse], CompiledPrimit
         GuardNode.__init__(self, llm, self.tracker)
 
     async def get_cost_report(self) -> CostReport:
+        """Spend so far, in total and per model."""
         return self.tracker.report()
+
+
+@attrs.frozen
+class _Bounds:
+    """What bounds one call of a budget's guarded node: the chat models inside it (for a
+    per-request bound), how many model calls one call makes, and its declared worst case."""
+
+    models: tuple[ChatModel, ...]
+    calls: float
+    static_usd: float | None
+
+    @classmethod
+    def of(cls, inner: Op | None) -> _Bounds:
+        if inner is None:
+            return cls((), 1.0, None)
+        from ...compiler.passes.analyze import analyze, declared_cost_bound
+
+        analysis = analyze(inner)
+        return cls(tuple(chat_models(inner)), analysis.model_calls, declared_cost_bound(inner, analysis))
+
+    def worst(self, request: object, prices: Mapping[str, ModelPrice]) -> float | None:
+        """The most one call on `request` can cost (the tighter of the request's own bound and
+        the declared one); None when unbounded."""
+        bound = self.static_usd
+        if self.models and isinstance(request, ChatRequest) and math.isfinite(self.calls):
+            each = [request_cost_bound(model, request, prices) for model in self.models]
+            if None not in each:
+                mine = max(typing.cast("list[float]", each)) * max(self.calls, 1.0)
+                bound = mine if bound is None else min(bound, mine)
+        return bound
+
+    def unboundable(self, prices: Mapping[str, ModelPrice]) -> str | None:
+        """Why no call can be bounded, whatever the request (None if some can)."""
+        unpriced = [m.model for m in self.models if price_for(m.model, prices) is None]
+        if self.static_usd is not None:
+            return None
+        if unpriced:
+            return f"no price for model {unpriced[0]!r}"
+        if not self.models:
+            return "no LLMPrimitive inside and no declared cost"
+        if not math.isfinite(self.calls):
+            return "an unbounded number of model calls"
+        return None
 
 
 class _Budget(GuardPolicy):
     """Refuses a call once the spend, plus the worst case of the calls still in flight, reaches
     the budget: concurrent calls (an agent's parallel tool calls, many runs at once) cannot all
-    pass the check before the first of them is priced."""
+    pass the check before the first of them is priced. A hard budget also counts the call's
+    own worst case, so the spend never exceeds the budget."""
 
     kind = "budget"
 
-    def __init__(self, tracker: CostTracker, budget_usd: float) -> None:
+    def __init__(self, tracker: CostTracker, budget_usd: float, hard: bool) -> None:
         self.tracker = tracker
         self.budget_usd = check_positive("BudgetEnforcementPrimitive", "budget_usd", budget_usd)
+        self.hard = check_bool("BudgetEnforcementPrimitive", "hard", hard)
         self.in_flight_usd = 0.0
-        """The worst-case cost of the calls under way (reserved until they are priced)."""
+        """The worst-case cost of the calls under way (reserved until they are settled)."""
+        self.unpriced_usd = 0.0
+        """Under a hard budget, what replies that could not be priced are counted at: their
+        reservation (the worst case), never nothing."""
         self._lock = threading.Lock()
 
+    @property
+    def spent_usd(self) -> float:
+        """What this budget counts as spent: the tracker's total and the unpriced replies."""
+        return self.tracker.total_usd + self.unpriced_usd
+
     def describe(self) -> dict[str, object]:
-        return {"budget_usd": self.budget_usd}
+        return {"budget_usd": self.budget_usd, "hard": self.hard}
+
+    def bind(self, inner: Op) -> None:
+        if self.hard:
+            why = _Bounds.of(inner).unboundable(self.tracker.prices)
+            if why is not None:
+                raise ConfigError(
+                    f"BudgetEnforcementPrimitive({inner.name})",
+                    "hard",
+                    f"hard=False, or a guarded node whose calls have a worst-case cost (here: {why})",
+                    True,
+                )
+
+    def _refusal(self, spent: float, worst: float | None) -> str | None:
+        """Why a call must not start (under the lock), or None."""
+        pending = f", ${self.in_flight_usd:.6f} reserved by calls in flight" if self.in_flight_usd else ""
+        if not self.hard:
+            if spent + self.in_flight_usd >= self.budget_usd:
+                return f"LLM budget of ${self.budget_usd:g} exhausted (spent ${spent:.6f}{pending}); the call was not made"
+            return None
+        if worst is None:
+            return (
+                f"hard LLM budget of ${self.budget_usd:g}: the cost of this call has no bound (give the request or the "
+                "model a max_tokens); the call was not made"
+            )
+        if spent + self.in_flight_usd + worst > self.budget_usd:
+            return (
+                f"hard LLM budget of ${self.budget_usd:g} would be exceeded: spent ${spent:.6f}{pending}, and this call may cost "
+                f"up to ${worst:.6f}; the call was not made"
+            )
+        return None
 
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
-        reserve = _worst_case(site)
+        bounds = _Bounds.of(site.inner)
+        prices = self.tracker.prices
 
         async def enforced(x: object) -> object:
+            worst = bounds.worst(x, prices)
+            reserve = worst or 0.0
             with self._lock:
-                spent = self.tracker.total_usd
-                if spent + self.in_flight_usd >= self.budget_usd:
-                    pending = f", ${self.in_flight_usd:.4f} reserved by calls in flight" if self.in_flight_usd else ""
-                    raise BudgetExceededError(
-                        f"LLM budget of ${self.budget_usd:g} exhausted (spent ${spent:.4f}{pending}); the call was not made"
-                    )
+                refusal = self._refusal(self.spent_usd, worst)
+                if refusal is not None:
+                    raise BudgetExceededError(refusal)
                 self.in_flight_usd += reserve
             try:
-                return await call(x)
-            finally:
+                result = await call(x)
+            except BaseException:
                 with self._lock:
                     self.in_flight_usd -= reserve
+                raise
+            with self._lock:  # settle: the tracker has priced the reply by now
+                self.in_flight_usd -= reserve
+                if self.hard and isinstance(result, ChatResponse) and self.tracker.cost_of(result) is None:
+                    self.unpriced_usd += reserve
+            return result
 
         return enforced
 
 
-def _worst_case(site: GuardSite) -> float:
-    """The worst-case cost of one call of the guarded node (its declared costs, see
-    `call_cost_bound`); 0 when unknown or unbounded (then only the spend so far counts)."""
-    if site.inner is None:
-        return 0.0
-    from ...compiler.passes.analyze import analyze
-
-    cost = analyze(site.inner).cost
-    return cost if math.isfinite(cost) else 0.0
-
-
 class BudgetEnforcementPrimitive(GuardNode[ChatRequest, ChatResponse], CompiledPrimitive[ChatRequest, ChatResponse]):
-    """Refuses calls (BudgetExceededError) once the tracked spend reaches `budget_usd`; calls in
-    flight count at their worst case (when the model's bounds and price give one), so concurrent
-    calls cannot overshoot the budget by more than one call."""
+    """Refuses calls (BudgetExceededError, before they are made) once the tracked spend reaches
+    `budget_usd`. Calls in flight count at their worst case, so concurrent calls cannot
+    overshoot the budget by more than one call.
 
-    def __init__(self, cost_tracker: CostTrackingPrimitive, *, budget_usd: float) -> None:
+    With `hard=True` the spend never exceeds the budget: each call reserves its own worst case
+    before it is made (from the request's size and its `max_tokens`, or the model's, at the
+    model's price; see `request_cost_bound`) and is refused if that does not fit; the
+    reservation is settled to the real cost when the reply is priced. Compiling a hard budget
+    whose calls cannot be bounded (no price for the model, no LLMPrimitive inside and no
+    declared cost) is a ConfigError."""
+
+    def __init__(self, cost_tracker: CostTrackingPrimitive, *, budget_usd: float, hard: bool = False) -> None:
         self.cost_tracker = cost_tracker
-        self.budget = _Budget(cost_tracker.tracker, budget_usd)
+        self.budget = _Budget(cost_tracker.tracker, budget_usd, hard)
         GuardNode.__init__(self, cost_tracker, self.budget)
 
     async def get_cost_report(self) -> CostReport:
-        return self.cost_tracker.tracker.report(self.budget.budget_usd)
+        """Spend so far, with the budget and what remains of it."""
+        return self.cost_tracker.tracker.report(self.budget.budget_usd, self.budget.spent_usd)

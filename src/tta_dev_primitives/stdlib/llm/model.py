@@ -133,9 +133,13 @@ class ChatModel(Protocol):
     model: str
     provider: str
 
-    async def complete(self, request: ChatRequest) -> ChatResponse: ...
+    async def complete(self, request: ChatRequest) -> ChatResponse:
+        """One whole reply to `request`, with its token usage."""
+        ...
 
-    def stream(self, request: ChatRequest) -> AsyncIterator[str]: ...
+    def stream(self, request: ChatRequest) -> AsyncIterator[str]:
+        """The reply's text as it is produced, chunk by chunk."""
+        ...
 
 
 def report_usage(response: ChatResponse, provider: str) -> None:
@@ -152,7 +156,7 @@ def _tokens(text: str) -> int:
     return max(1, len(text.split()))
 
 
-class FakeChatModel:
+class FakeChatModel(ChatModel):
     """A deterministic chat model: no network, no keys; replies come from `reply(request)`.
 
     Token counts are word counts; `latency` seconds pass on `clock` per call (instantly with a

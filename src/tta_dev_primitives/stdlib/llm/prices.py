@@ -3,17 +3,22 @@
 The table is dated: prices change. Extend or override it with your own mapping
 (`{**DEFAULT_PRICES, "my-model": ModelPrice(...)}`) wherever `prices=` is accepted. A dated
 model id (`gpt-4o-2024-08-06`, `claude-sonnet-4-5-20250929`) finds its family's price; any
-other unknown id has no price (an error when its usage is recorded), never a guessed one.
+other unknown id has no price (its usage is recorded with an unknown cost, and one warning),
+never a guessed one.
 """
 
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Mapping
 
 import attrs
 
-__all__ = ["DEFAULT_PRICES", "PRICES_AS_OF", "PRICE_SOURCES", "ModelPrice", "call_cost_bound", "price_for"]
+if typing.TYPE_CHECKING:
+    from .model import ChatRequest
+
+__all__ = ["DEFAULT_PRICES", "PRICES_AS_OF", "PRICE_SOURCES", "ModelPrice", "call_cost_bound", "price_for", "request_cost_bound"]
 
 
 @attrs.frozen
@@ -27,6 +32,7 @@ class ModelPrice:
     max_output_tokens: int | None = None
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
+        """The price of a call that used these tokens, in USD."""
         return (input_tokens * self.input_per_million + output_tokens * self.output_per_million) / 1_000_000
 
 
@@ -107,3 +113,22 @@ def call_cost_bound(model: object, prices: Mapping[str, ModelPrice] = DEFAULT_PR
     if not isinstance(max_input, int) or not isinstance(max_output, int):
         return None
     return price.cost(max_input, max_output)
+
+
+def request_cost_bound(model: object, request: ChatRequest, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES) -> float | None:
+    """The most sending `request` to `model` (a ChatModel) can cost, known before the call: its
+    input bound (its text in UTF-8 bytes, see `input_bound`, at most the model's input bound)
+    and its reply cap (the smallest of `request.max_tokens`, the model's `max_tokens` and its
+    longest reply) at the model's price. What a hard budget reserves for a call;
+    None when the price or the reply cap is unknown."""
+    from .providers.base import ProviderChatModel, input_bound
+
+    name = getattr(model, "model", None)
+    price = price_for(name, prices) if isinstance(name, str) else None
+    if price is None:
+        return None
+    overhead = model._prompt_overhead(request) if isinstance(model, ProviderChatModel) else 0
+    inputs = [input_bound(request, extra_tokens=overhead)]
+    inputs += [b for b in (getattr(model, "max_input_tokens", None), price.context_window) if isinstance(b, int)]
+    caps = [c for c in (request.max_tokens, getattr(model, "max_tokens", None), price.max_output_tokens) if isinstance(c, int)]
+    return price.cost(min(inputs), min(caps)) if caps else None

@@ -6,14 +6,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
-from ...context import WorkflowContext
+from ...compiler.ir import CallOp, Op, walk
+from ...compiler.lowering import Lowerer, call_op, lowering
 from ...dsl.core import AnyNode
+from ...dsl.introspect import CallableInfo
 from ...observability.tracing import genai
-from ..base import WorkflowPrimitive
+from ..compiled import CompiledPrimitive
 from .model import ChatModel, ChatRequest, ChatResponse, report_usage
 from .prices import DEFAULT_PRICES, ModelPrice, call_cost_bound
 
-__all__ = ["LLMPrimitive", "model_call"]
+__all__ = ["LLMPrimitive", "chat_models", "model_call"]
 
 N = TypeVar("N", bound=AnyNode)
 
@@ -27,8 +29,9 @@ def model_call(call: N, model: ChatModel, prices: Mapping[str, ModelPrice] = DEF
     return marked.declare(cost=bound) if bound is not None else marked
 
 
-class LLMPrimitive(WorkflowPrimitive[ChatRequest, ChatResponse]):
-    """Calls `model.complete`; spans carry the OpenTelemetry GenAI attributes and token usage."""
+class LLMPrimitive(CompiledPrimitive[ChatRequest, ChatResponse]):
+    """Calls `model.complete`; spans carry the OpenTelemetry GenAI attributes and token usage.
+    Calling `execute` directly runs it as a plan too, so the call has its own span."""
 
     primitive_type = "llm"
 
@@ -39,7 +42,27 @@ class LLMPrimitive(WorkflowPrimitive[ChatRequest, ChatResponse]):
         self._set_name(name or model.model)
         self._tta_traits = model_call(self, model, prices).traits
 
-    async def execute(self, input_data: ChatRequest, context: WorkflowContext | None = None) -> ChatResponse:
-        response = await self.model.complete(input_data)
+    async def complete(self, request: ChatRequest) -> ChatResponse:
+        """One call of the model (what the node runs in a plan), its usage on the current span."""
+        response = await self.model.complete(request)
         report_usage(response, self.model.provider)  # for any ChatModel (ours report it already: same span)
         return response
+
+
+@lowering(LLMPrimitive)
+def _lower_llm(node: LLMPrimitive, lw: Lowerer) -> Op:
+    info = CallableInfo(
+        name=node.name,
+        is_async=True,
+        arity=1,
+        in_type=ChatRequest,
+        out_type=ChatResponse,
+        qualname=f"{type(node).__module__}.{type(node).__qualname__}.complete",
+    )
+    return call_op(node, lw, node.complete, info)
+
+
+def chat_models(root: Op) -> list[ChatModel]:
+    """The chat models the LLMPrimitives under `root` call (what a hard budget bounds by)."""
+    owners = (getattr(op.fn, "__self__", None) for op in walk(root) if isinstance(op, CallOp))
+    return list({id(o.model): o.model for o in owners if isinstance(o, LLMPrimitive)}.values())
