@@ -152,3 +152,18 @@ def test_objects_that_fail_to_render_are_placeholders(lines: io.StringIO) -> Non
 
     get_logger(LOGGER).info("broken", thing=Broken())
     assert "<unloggable Broken>" in logged(lines)
+
+
+@pytest.mark.anyio
+async def test_a_runs_session_id_is_on_its_log_lines_and_a_callers_own_value_wins(lines: io.StringIO) -> None:
+    from tta_dev_primitives import RunContext, compile, node
+
+    def step(x: int) -> int:
+        get_logger(LOGGER).info("in step")
+        logging.getLogger(LOGGER).info("plain", extra={"workflow_id": "mine"})
+        return x
+
+    await compile(node(step)).run(1, context=RunContext(workflow_id="wf", session_id="chat-42"))
+    first, second = (json.loads(line) for line in logged(lines).splitlines())
+    assert (first["workflow_id"], first["session_id"]) == ("wf", "chat-42") and first["correlation_id"]
+    assert (second["workflow_id"], second["session_id"]) == ("mine", "chat-42")

@@ -583,3 +583,16 @@ async def test_usage_reported_inside_a_node_reaches_every_tracing_hooks_span() -
         (span,) = exporter.get_finished_spans()
         attributes = span.attributes or {}
         assert attributes["gen_ai.usage.input_tokens"] == 10 and attributes[SPAN_KIND] == "LLM"
+
+
+async def test_session_id_is_on_every_span_without_openinference_too(
+    traced: tuple[TracingHook, InMemorySpanExporter], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tta_dev_primitives.observability import tracing
+
+    hook, exporter = traced
+    monkeypatch.setattr(tracing, "_OI", None)  # only the otel extra installed
+    await compile(node(inc) >> node(inc)).with_hooks(hook).run(1, context=RunContext(session_id="chat-42"))
+    spans = exporter.get_finished_spans()
+    assert spans and {(s.attributes or {}).get("session.id") for s in spans} == {"chat-42"}
+    assert all("openinference.span.kind" not in (s.attributes or {}) for s in spans)

@@ -46,18 +46,23 @@ class StructuredLogger:
         self.logger.log(level, msg, extra={"tta_fields": clean}, exc_info=exc_info, stacklevel=3)
 
     def debug(self, msg: str, **fields: object) -> None:
+        """Log `msg` at DEBUG with `fields` (masked as secrets where their names or shapes say so)."""
         self._log(logging.DEBUG, msg, fields)
 
     def info(self, msg: str, **fields: object) -> None:
+        """Log `msg` at INFO with `fields` (masked as secrets where their names or shapes say so)."""
         self._log(logging.INFO, msg, fields)
 
     def warning(self, msg: str, **fields: object) -> None:
+        """Log `msg` at WARNING with `fields` (masked as secrets where their names or shapes say so)."""
         self._log(logging.WARNING, msg, fields)
 
     def error(self, msg: str, **fields: object) -> None:
+        """Log `msg` at ERROR with `fields` (masked as secrets where their names or shapes say so)."""
         self._log(logging.ERROR, msg, fields)
 
     def critical(self, msg: str, **fields: object) -> None:
+        """Log `msg` at CRITICAL with `fields` (masked as secrets where their names or shapes say so)."""
         self._log(logging.CRITICAL, msg, fields)
 
     def exception(self, msg: str, **fields: object) -> None:
@@ -73,8 +78,12 @@ def get_logger(name: str) -> StructuredLogger:
     return StructuredLogger(logger)
 
 
+_CONTEXT_KEYS = ("correlation_id", "workflow_id", "session_id", "trace_id", "span_id")
+"""The run's ids ContextFilter puts on records, in the order a JSON line shows them."""
+
+
 class ContextFilter(logging.Filter):
-    """Adds `correlation_id`, `workflow_id`, `trace_id` and `span_id` to every record."""
+    """Adds `correlation_id`, `workflow_id`, `session_id`, `trace_id` and `span_id` to every record."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -88,14 +97,16 @@ class ContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         ctx = _current.get(None)
-        record.correlation_id = ctx.correlation_id if ctx is not None else None
-        record.workflow_id = ctx.workflow_id if ctx is not None else None
-        record.trace_id = record.span_id = None
+        found: dict[str, object] = {}
+        if ctx is not None:
+            found.update(correlation_id=ctx.correlation_id, workflow_id=ctx.workflow_id, session_id=ctx.session_id)
         if self._get_span is not None:
             context = self._get_span().get_span_context()
             if context.is_valid:
-                record.trace_id = format(context.trace_id, "032x")
-                record.span_id = format(context.span_id, "016x")
+                found.update(trace_id=format(context.trace_id, "032x"), span_id=format(context.span_id, "016x"))
+        for key in _CONTEXT_KEYS:  # a value the caller passed itself (extra=) is kept
+            if getattr(record, key, None) is None:
+                setattr(record, key, found.get(key))
         return True
 
 
@@ -106,7 +117,7 @@ def _payload(record: logging.LogRecord) -> dict[str, object]:
         "logger": record.name,
         "msg": scrub(record.getMessage()),
     }
-    for key in ("correlation_id", "workflow_id", "trace_id", "span_id"):
+    for key in _CONTEXT_KEYS:
         value = getattr(record, key, None)
         if value is not None:
             data[key] = value
@@ -114,7 +125,7 @@ def _payload(record: logging.LogRecord) -> dict[str, object]:
     if isinstance(fields, Mapping):
         data.update(fields)
     for key, value in vars(record).items():  # fields passed with extra= by plain logging calls
-        if key not in _STANDARD and key not in data and key not in ("correlation_id", "workflow_id", "trace_id", "span_id"):
+        if key not in _STANDARD and key not in data and key not in _CONTEXT_KEYS:
             data[key] = redact(value, key)
     return data
 

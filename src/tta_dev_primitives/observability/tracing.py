@@ -67,15 +67,17 @@ def _attributes(node: NodeInfo, ctx: RunContext) -> dict[str, object]:
     attributes: dict[str, object] = {**node.attributes, "workflow.correlation_id": ctx.correlation_id}
     if ctx.workflow_id is not None:
         attributes["workflow.id"] = ctx.workflow_id
+    if ctx.session_id is not None:  # OpenTelemetry's and OpenInference's name alike
+        attributes["session.id"] = ctx.session_id
     if _OI is not None:
-        _openinference_attributes(attributes, ctx)
+        _openinference_attributes(attributes)
     return attributes
 
 
-def _openinference_attributes(attributes: dict[str, object], ctx: RunContext) -> None:
+def _openinference_attributes(attributes: dict[str, object]) -> None:
     """OpenInference's view of a node beside the OpenTelemetry GenAI one: its span kind (a model
     call is LLM, a node marked as a tool or agent is TOOL or AGENT, the rest CHAIN), the model's
-    name and provider, and the session id, so Phoenix-style backends recognise the spans."""
+    name and provider, so Phoenix-style backends recognise the spans."""
     names, kinds, _ = _OI  # type: ignore[misc]
     if SPAN_KIND not in attributes:
         llm = "gen_ai.operation.name" in attributes
@@ -86,8 +88,6 @@ def _openinference_attributes(attributes: dict[str, object], ctx: RunContext) ->
     provider = attributes.get("gen_ai.provider.name")
     if provider is not None:
         attributes[names.LLM_PROVIDER] = provider
-    if ctx.session_id is not None:
-        attributes[names.SESSION_ID] = ctx.session_id
 
 
 class _SpanState:
