@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pathlib
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -344,3 +345,23 @@ async def test_hooks_never_see_raw_inputs_in_cache_keys() -> None:
     (label, other) = keys
     assert len(label) == 16 and int(label, 16) >= 0 and label != other
     assert all(leak not in label for leak in ("secret", "acme", canonical_key("my secret prompt")[:16]))
+
+
+def test_explain_shows_the_effective_size_of_a_given_store(tmp_path: pathlib.Path) -> None:
+    from tta_dev_primitives import RedisStore, SQLiteStore
+
+    def look(text: str) -> str:
+        return text.upper()
+
+    store = SQLiteStore(tmp_path / "c.db", max_size=50_000)
+    explained = compile(node(look).cached(Cache(store=store, scope="look"))).explain()
+    assert "max_size=50000" in explained and "max_size=1000" not in explained
+    store.close()
+    assert "max_size=20" in compile(node(look).cached(Cache(store=MemoryStore(20)))).explain()
+    assert "max_size=1000" in compile(node(look).cached(ttl=60)).explain()  # the in-memory default
+    assert Cache(store=RedisStore()).max_size is None  # Redis evicts by its own policy
+    assert Cache(store=MemoryStore(20), max_size=20).max_size == 20
+    with pytest.raises(ConfigError, match=r"invalid max_size=500; expected the sqlite store's own bound, max_size=10000"):
+        Cache(max_size=500, store=SQLiteStore(tmp_path / "d.db"))
+    with pytest.raises(ConfigError, match=r"max_size=500; expected no max_size: the redis store bounds its entries by its own policy"):
+        Cache(max_size=500, store=RedisStore())

@@ -424,13 +424,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
-    """Entry point of the `tta-primitives` console script; returns the exit code."""
+    """Entry point of the `tta-primitives` console script; returns the exit code. Output cut
+    short by its reader (`tta-primitives explain ... | head`) ends the command quietly, with
+    exit code 1 and no traceback."""
     args = _parser().parse_args(argv)
     stream = out if out is not None else sys.stdout
     try:
         code: int = args.handler(args, stream)
+        stream.flush()
     except PrimitivesError as error:
         print(f"error: {type(error).__name__}: {error}", file=stream)
+        return 1
+    except BrokenPipeError:
+        if out is None:  # Python would report the failed flush of sys.stdout at exit: point it at devnull
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
         return 1
     return code
 

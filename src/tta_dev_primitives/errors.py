@@ -16,6 +16,7 @@ __all__ = [
     "NoRunContextError",
     "ParallelError",
     "PrimitivesError",
+    "RunSyncError",
     "StreamInterruptedError",
     "StreamUsageError",
     "UnknownPassError",
@@ -85,6 +86,11 @@ class LoopLimitError(PrimitivesError):
         self.node_name = node_name
 
 
+class RunSyncError(PrimitivesError, RuntimeError):
+    """`plan.run_sync()` was called where an event loop is already running (a Jupyter cell,
+    async code), where it cannot start one of its own: `await plan.run(x)` there instead."""
+
+
 class NoRunContextError(PrimitivesError, LookupError):
     """`current_context()` was called outside of a running plan."""
 
@@ -113,6 +119,8 @@ class ParallelError(ExceptionGroup[Exception]):
         super().__init__(message, exceptions)
 
     def derive(self, excs: Sequence[Exception]) -> ParallelError:  # type: ignore[override]
+        """This error over a subset of its exceptions (what `except*` and `split()` build), its
+        fields kept."""
         return ParallelError(self.message, excs, node_name=self.node_name, location=self.location)
 
 

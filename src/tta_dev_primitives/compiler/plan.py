@@ -389,9 +389,18 @@ class Plan(Generic[In, Out]):
         timeout: float | None = None,
         backend: Literal["asyncio", "trio"] = "asyncio",
     ) -> Out:
-        """Run the plan from synchronous code (scripts, notebooks without a loop)."""
+        """Run the plan from synchronous code (scripts, a REPL); where an event loop already
+        runs (a Jupyter cell, async code), `await plan.run(x)` instead (RunSyncError here)."""
         import anyio
 
+        running = _running_event_loop()
+        if running is not None:
+            from ..errors import RunSyncError
+
+            raise RunSyncError(
+                f"plan {self.name!r}.run_sync() was called inside a running {running} event loop (a Jupyter cell or async code), "
+                "which it cannot block: use `result = await plan.run(x)` there"
+            )
         if backend not in ("asyncio", "trio"):
             from ..errors import ConfigError
 
@@ -404,16 +413,51 @@ class Plan(Generic[In, Out]):
 
         return anyio.run(main, backend=backend)
 
+    @overload
     def map(
-        self, inputs: Iterable[In], *, concurrency: int = 16, context: RunContext | None = None
-    ) -> Coroutine[object, object, list[Out]]:
-        """Run the plan on many inputs, at most `concurrency` at once; results keep input order."""
+        self, inputs: Iterable[In], *, concurrency: int = 16, context: RunContext | None = None, return_exceptions: Literal[False] = False
+    ) -> Coroutine[object, object, list[Out]]: ...
+    @overload
+    def map(
+        self, inputs: Iterable[In], *, concurrency: int = 16, context: RunContext | None = None, return_exceptions: Literal[True]
+    ) -> Coroutine[object, object, list[Out | Exception]]: ...
+    def map(
+        self, inputs: Iterable[In], *, concurrency: int = 16, context: RunContext | None = None, return_exceptions: bool = False
+    ) -> Coroutine[object, object, list[Out]] | Coroutine[object, object, list[Out | Exception]]:
+        """Run the plan on many inputs, at most `concurrency` at once; results keep input order.
+
+        A failed item's error carries a note naming its index. By default the first failure
+        cancels the other items and raises ParallelError naming the failed items; with
+        `return_exceptions=True` every item runs and a failed one's exception takes its place
+        in the results (`list[Out | Exception]`)."""
         from ..executor.runner import run_many
 
         if context is not None:
             self._check_run_arguments(context, None)
+        return cast(
+            "Coroutine[object, object, list[Out]]",
+            run_many(self, list(inputs), concurrency, context, return_exceptions),  # type: ignore[arg-type]
+        )
 
-        return cast("Coroutine[object, object, list[Out]]", run_many(self, list(inputs), concurrency, context))  # type: ignore[arg-type]
+
+def _running_event_loop() -> str | None:
+    """The event loop library running in this thread ("asyncio", "trio"), if any."""
+    import asyncio
+    import sys
+
+    try:
+        asyncio.get_running_loop()
+        return "asyncio"
+    except RuntimeError:
+        pass
+    trio = sys.modules.get("trio")
+    if trio is not None:
+        try:
+            trio.lowlevel.current_trio_token()
+            return "trio"
+        except RuntimeError:
+            pass
+    return None
 
 
 class StreamPlan(Plan[In, Out], Generic[In, Chunk, Out]):

@@ -45,6 +45,16 @@ K = TypeVar("K")
 
 DEFAULT_MAP_CONCURRENCY = 16
 
+_PLAN_ONLY = {
+    "run": "await plan.run(x)",
+    "run_sync": "plan.run_sync(x)",
+    "stream": "async with plan.stream(x) as chunks: ...",
+    "events": "async with plan.events(x) as events: ...",
+    "explain": "print(plan.explain())",
+    "resume": "await plan.resume(token, answer, journal=...)",
+}
+"""Plan methods a newcomer calls on a node, and how to call them on its plan."""
+
 
 
 class Node(Generic[In, Out]):
@@ -68,6 +78,24 @@ class Node(Generic[In, Out]):
         self = super().__new__(cls)
         self._tta_location = capture_location()
         return self
+
+    if not TYPE_CHECKING:  # for mypy a node has no such attributes: `node.run(x)` stays an error
+
+        def __getattr__(self, attribute: str) -> object:
+            """Only reached when an attribute is missing: a Plan's method asked of a node (the
+            newcomer's `node.run(x)`) says to compile the node first."""
+            if attribute in _PLAN_ONLY:
+                try:
+                    label = f"node {self.name!r}"
+                except Exception:  # noqa: BLE001 - a half-built node still gets the hint
+                    label = "this node"
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {attribute!r}: {label} is a node, not a plan; "
+                    f"compile it first: `plan = compile(node)`, then `{_PLAN_ONLY[attribute]}`",
+                    name=attribute,
+                    obj=self,
+                )
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {attribute!r}", name=attribute, obj=self)
 
     # -- identity -------------------------------------------------------------------------------
 
@@ -301,7 +329,7 @@ class Node(Generic[In, Out]):
         cache: Cache | None = None,
         /,
         *,
-        max_size: int = 1000,
+        max_size: int | None = None,
         ttl: float | None = 3600.0,
         key: Callable[[In], object] | None = None,
         namespace: str | None = None,
@@ -311,7 +339,8 @@ class Node(Generic[In, Out]):
         """Answer repeated inputs from a cache (a given Cache, or one built from the settings).
 
         `namespace` keeps tenants apart; `scope` names the computation in a store shared across
-        processes (required there when the node has no importable name, e.g. a lambda)."""
+        processes (required there when the node has no importable name, e.g. a lambda);
+        `max_size` defaults to 1000 entries in memory, and to a given store's own bound."""
         if cache is None:
             from ..stdlib.cache import Cache
 

@@ -166,7 +166,7 @@ class StreamNode(Node[In, Out], Generic[In, Chunk, Out]):
         cache: Cache | None = None,
         /,
         *,
-        max_size: int = 1000,
+        max_size: int | None = None,
         ttl: float | None = 3600.0,
         key: Callable[[In], object] | None = None,
         namespace: str | None = None,
@@ -232,6 +232,7 @@ class StreamView(StreamNode[In, Chunk, Out]):
 
     @property
     def primitive_type(self) -> str:  # type: ignore[override]
+        """The wrapped stream's kind (a view changes the static type, not the node)."""
         return self.inner.primitive_type
 
     def _default_name(self) -> str:
@@ -239,6 +240,7 @@ class StreamView(StreamNode[In, Chunk, Out]):
 
     @property
     def location(self) -> SourceLocation:
+        """Where the wrapped stream was built."""
         return self.inner.location
 
 

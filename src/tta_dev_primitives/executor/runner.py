@@ -148,22 +148,47 @@ def _needs_journal(plan: str, interrupt: str) -> AsyncFn:
 
 
 def build_executable(plan: Plan[object, object], extra: tuple[Hook, ...] = (), journal_codec: JournalCodec | None = None) -> Executable:
+    """The closures that run `plan` with the process-wide hooks and `extra` ones (and journaling with
+    `journal_codec`); see `Plan._executable`."""
     return Executable(plan, REGISTRY, extra, journal_codec)
 
 
-async def run_many(plan: Plan[object, object], inputs: list[object], limit: int, context: RunContext | None) -> list[object]:
-    """Run `plan` on each input with bounded concurrency; ordered results; one failure cancels all."""
-    from ..errors import ConfigError
+async def run_many(
+    plan: Plan[object, object], inputs: list[object], limit: int, context: RunContext | None, return_exceptions: bool = False
+) -> list[object]:
+    """Run `plan` on each input with bounded concurrency; ordered results. A failed item's error
+    is noted with its index; by default the first failure cancels the rest and raises
+    ParallelError naming the failed items, with `return_exceptions` it takes the item's place."""
+    from ..errors import ParallelError
+    from ..validate import check_bool, check_int
 
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
-        raise ConfigError(f"plan {plan.name!r}.map", "concurrency", "an int >= 1", limit)
+    check_int(f"plan {plan.name!r}.map", "concurrency", limit, minimum=1)
+    check_bool(f"plan {plan.name!r}.map", "return_exceptions", return_exceptions)
     results: list[object] = [None] * len(inputs)
     pending = iter(range(len(inputs)))
+    failed: list[int] = []
 
     async def worker(_: int) -> None:
         for i in pending:
-            results[i] = await plan.run(inputs[i], context=context)
+            try:
+                results[i] = await plan.run(inputs[i], context=context)
+            except Exception as exc:
+                exc.add_note(f"in item {i} of plan {plan.name!r}.map")  # beside where in the plan it failed
+                if not return_exceptions:
+                    failed.append(i)
+                    raise
+                results[i] = exc
 
     if inputs:
-        await concurrency.spawn_all(min(limit, len(inputs)), worker)
+        try:
+            await concurrency.spawn_all(min(limit, len(inputs)), worker)
+        except ExceptionGroup as group:
+            failed.sort()
+            shown = ", ".join(map(str, failed[:10])) + (", ..." if len(failed) > 10 else "")
+            raise ParallelError(
+                f"{len(failed)} of {len(inputs)} items of plan {plan.name!r}.map failed (item {shown}); unfinished items were cancelled",
+                list(group.exceptions),
+                node_name=plan.name,
+                location=str(plan.root.location),
+            ) from None
     return results

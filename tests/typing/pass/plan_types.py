@@ -14,6 +14,8 @@ async def main() -> None:
     reveal_type(result)  # N: Revealed type is "int"
     many = await plan.map(["1", "2"])
     reveal_type(many)  # N: Revealed type is "list[int]"
+    each = await plan.map(["1", "x"], return_exceptions=True)
+    reveal_type(each)  # N: Revealed type is "list[int | Exception]"
 
 
 sync_result = plan.run_sync("7")

@@ -11,6 +11,11 @@ Findings are warnings (in EXPLAIN and `Plan.lints`), or errors with `compile(...
   should be the outermost wrapper, catching what is left.
 - `retry-streaming`: a retry around a streaming node would repeat chunks already sent.
 - `nested-retry`: retries inside retries multiply the attempts.
+- `blocking-under-concurrency`: a sync function node that calls something blocking (`sleep`,
+  `requests`, `urlopen`, `subprocess`, `socket`, a sync database driver, ...) runs on the event
+  loop under a parallel, map or tool dispatch, so while it blocks nothing else runs; built with
+  `thread=True` it runs in a worker thread. Found by the names its code uses (its own body, not
+  the functions it calls), so it can miss a blocking call hidden in a helper.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import attrs
 
 from ...errors import CompositionError
 from ..._deep import depth_independent
-from ..ir import CallOp, Op, walk
+from ..ir import CallOp, MapOp, Op, ParOp, StageOp, walk
 from .base import Change, CompilerPass, PassContext
 
 __all__ = ["LINT_RESILIENCE", "Lint", "LintError"]
@@ -84,6 +89,54 @@ def _derive_repeat_risks(op: Op) -> tuple[CallOp, ...]:
     return found
 
 
+BLOCKING_NAMES = frozenset({
+    "sleep", "urlopen", "urlretrieve", "requests", "httpx", "urllib3", "subprocess", "Popen", "check_output", "check_call",
+    "socket", "getaddrinfo", "create_connection", "sqlite3", "psycopg", "psycopg2", "pymysql", "boto3", "input",
+})
+"""Names whose use in a sync node's code suggests it blocks (module, function or class names)."""
+
+
+def _blocking_names(fn: object) -> list[str]:
+    """The blocking-looking names `fn`'s code uses (its nested code too: comprehensions,
+    inner functions), in order; empty for callables without Python code."""
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    found: dict[str, None] = {}
+    stack = [code] if code is not None else []
+    while stack:
+        current = stack.pop()
+        found.update(dict.fromkeys(n for n in current.co_names if n in BLOCKING_NAMES))
+        stack.extend(c for c in current.co_consts if hasattr(c, "co_names"))
+    return list(found)
+
+
+def _concurrent_kind(op: Op) -> str | None:
+    """What runs `op`'s children concurrently ("parallel", "map", ...), or None."""
+    if isinstance(op, (ParOp, StageOp)):
+        return "parallel"
+    if isinstance(op, MapOp):
+        return "map"
+    return "tool dispatch" if op.dispatch_limit() is not None else None
+
+
+def _blocking_under_concurrency(root: Op) -> list[tuple[CallOp, Op, str, list[str]]]:
+    """Sync function nodes that look blocking, under an op that runs them concurrently: (the
+    node, that op, its kind, the names found). A remote node's body runs elsewhere: skipped."""
+    found = []
+    stack: list[tuple[Op, tuple[Op, str] | None]] = [(root, None)]
+    while stack:
+        op, under = stack.pop()
+        if op.kind == "remote":
+            continue
+        if isinstance(op, CallOp) and under is not None and not op.is_async and not op.thread:
+            names = _blocking_names(op.fn)
+            if names:
+                found.append((op, under[0], under[1], names))
+        kind = _concurrent_kind(op)
+        below = (op, kind) if kind is not None else under
+        stack.extend((child, below) for child in reversed(op.children))
+    return found
+
+
 def _lint(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
     severity = "error" if ctx.strict else "warning"
     found: list[Lint] = []
@@ -109,10 +162,19 @@ def _lint(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
             report("nested-retry", op, "contains another retry: attempts multiply (see the analysis); keep one retry per call")
         if kind in ("retry", "timeout", "circuit_breaker") and child.kind == "fallback":
             report("fallback-not-outermost", op, f"wraps the fallback {child.name!r}; make the fallback the outermost wrapper")
+    for leaf, owner, kind, names in _blocking_under_concurrency(root):
+        report(
+            "blocking-under-concurrency",
+            leaf,
+            f"is a sync function that looks blocking (uses {', '.join(names)}) and runs on the event loop under {kind} "
+            f"{owner.name!r}, so the rest of the {kind} waits while it blocks; build it with node(fn, thread=True) to run it in a thread",
+        )
     if ctx.strict and found:
         raise LintError(found)
     ctx.facts["lints"] = tuple(found)
     return root, [Change(f"lint.{lint.rule}", lint.node, lint.message, "note") for lint in found]
 
 
-LINT_RESILIENCE = CompilerPass("lint_resilience", "flag resilience wrappers arranged in error-prone ways", _lint)
+LINT_RESILIENCE = CompilerPass(
+    "lint_resilience", "flag resilience wrappers arranged in error-prone ways, and blocking sync calls under concurrency", _lint
+)

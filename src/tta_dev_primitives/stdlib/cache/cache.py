@@ -115,6 +115,29 @@ def _default_store_breaker(name: str, clock: Clock) -> CircuitBreaker:
     )
 
 
+DEFAULT_MAX_SIZE = 1000
+"""Entries an in-memory cache keeps when no `max_size` is given."""
+
+
+def _effective_max_size(owner: str, max_size: int | None, store: CacheStore | None) -> int | None:
+    """What bounds the cache's entries. With a store, the store's own bound: a different
+    `max_size` beside it would be silently ignored, so it is a ConfigError."""
+    if max_size is not None:
+        check_int(owner, "max_size", max_size, minimum=1)
+    if store is None:
+        return DEFAULT_MAX_SIZE if max_size is None else max_size
+    own = getattr(store, "max_size", None)
+    own = own if isinstance(own, int) and not isinstance(own, bool) else None
+    if max_size is not None and max_size != own:
+        expected = (
+            f"the {store.name} store's own bound, max_size={own} (set max_size on the store)"
+            if own is not None
+            else f"no max_size: the {store.name} store bounds its entries by its own policy (for Redis, maxmemory-policy)"
+        )
+        raise ConfigError(owner, "max_size", expected, max_size)
+    return own
+
+
 class Cache(GuardPolicy):
     """An LRU+TTL cache over a node or an async function (see the module docs)."""
 
@@ -122,7 +145,7 @@ class Cache(GuardPolicy):
 
     def __init__(
         self,
-        max_size: int = 1000,
+        max_size: int | None = None,
         ttl: float | None = 3600.0,
         *,
         key: Callable[..., object] | None = None,
@@ -138,7 +161,9 @@ class Cache(GuardPolicy):
     ) -> None:
         owner = f"Cache({name!r})"
         self.name = name
-        self.max_size = check_int(owner, "max_size", max_size, minimum=1)
+        self.max_size = _effective_max_size(owner, max_size, store)
+        """The most entries the store keeps: `max_size` (default 1000) for the in-memory store,
+        a given store's own bound, None for a store that evicts by its own policy (Redis)."""
         ttl = check_optional_positive(owner, "ttl", ttl)
         self.ttl = None if ttl is None or math.isinf(ttl) else ttl  # an infinite TTL is no expiry
         self.ttl_jitter = check_fraction(owner, "ttl_jitter", ttl_jitter)
@@ -157,10 +182,11 @@ class Cache(GuardPolicy):
         self.scope = scope
         self.clock = clock
         self.rng = rng or random.Random()
-        self.store: CacheStore = store if store is not None else MemoryStore(self.max_size, clock=clock)
+        bound = self.max_size if self.max_size is not None else DEFAULT_MAX_SIZE
+        self.store: CacheStore = store if store is not None else MemoryStore(bound, clock=clock)
         self._memory = self.store if isinstance(self.store, MemoryStore) else None
         self.store_breaker = None if self._memory is not None else (store_breaker or _default_store_breaker(name, clock))
-        self._negative = MemoryStore(self.max_size, clock=clock) if self.negative_ttl is not None else None
+        self._negative = MemoryStore(bound, clock=clock) if self.negative_ttl is not None else None
         self._flights: dict[Hashable, _Flight] = {}
         self._lock = threading.Lock()
         self._bindings: weakref.WeakValueDictionary[Hashable, Binding] = weakref.WeakValueDictionary()
@@ -169,7 +195,9 @@ class Cache(GuardPolicy):
         self._warned = False
 
     def describe(self) -> dict[str, object]:
-        described: dict[str, object] = {"max_size": self.max_size, "ttl": self.ttl, "store": self.store.name, "namespace": self.namespace}
+        """The effective settings (a given store's own bound, not the default)."""
+        described: dict[str, object] = {"max_size": self.max_size} if self.max_size is not None else {}
+        described.update(ttl=self.ttl, store=self.store.name, namespace=self.namespace)
         if self.scope is not None:
             described["scope"] = self.scope
         return described
@@ -269,7 +297,7 @@ class Cache(GuardPolicy):
             return None
         ttls = [t for t in (self.ttl, other.ttl) if t is not None]
         return Cache(
-            min(self.max_size, other.max_size),
+            min(self._memory.max_size, other._memory.max_size),
             min(ttls) if ttls else None,
             key=self.key_fn,
             namespace=self.namespace,
@@ -283,6 +311,7 @@ class Cache(GuardPolicy):
     # -- stats ----------------------------------------------------------------------------------
 
     def stats(self) -> CacheStats:
+        """Hits, misses, evictions, expirations, size and the store's errors so far."""
         return CacheStats(
             hits=self.hits,
             misses=self.misses,

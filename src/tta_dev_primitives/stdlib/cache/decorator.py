@@ -81,7 +81,7 @@ class CachedFunction(Generic[P, R]):
 
 
 def cached(
-    max_size: int = 1000,
+    max_size: int | None = None,
     ttl: float | None = 3600.0,
     *,
     key: Callable[..., object] | None = None,

@@ -1,0 +1,142 @@
+"""Where newcomers fall: the errors and lints that say what to do instead, and plan.map's
+per-item failures."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import anyio
+import pytest
+
+from tta_dev_primitives import ParallelError, RunSyncError, compile, node, parallel
+from tta_dev_primitives.compiler.passes import LintError
+
+pytestmark = pytest.mark.anyio
+
+
+def double(x: int) -> int:
+    return 2 * x
+
+
+def fails_on_three(x: int) -> int:
+    if x == 3:
+        raise ValueError("three is refused")
+    return x
+
+
+def waits(x: int) -> int:
+    time.sleep(0)  # a blocking call, as far as the lint can tell
+    return x
+
+
+def items(n: int) -> list[int]:
+    return list(range(n))
+
+
+@pytest.mark.parametrize(
+    ("attribute", "how"),
+    [("run", "await plan.run(x)"), ("run_sync", "plan.run_sync(x)"), ("explain", "print(plan.explain())")],
+)
+def test_a_plan_method_asked_of_a_node_says_to_compile_it(attribute: str, how: str) -> None:
+    doubler = node(double)
+    with pytest.raises(AttributeError, match=r"node .double. is a node, not a plan; compile it first: `plan = compile\(node\)`") as info:
+        getattr(doubler, attribute)
+    assert how in str(info.value) and info.value.name == attribute and info.value.obj is doubler
+
+
+def test_other_missing_attributes_stay_plain_attribute_errors() -> None:
+    doubler = node(double)
+    with pytest.raises(AttributeError, match=r"^'FunctionNode' object has no attribute 'nmae'$"):
+        doubler.nmae  # type: ignore[attr-defined]  # noqa: B018
+    assert getattr(doubler, "missing", 7) == 7 and not hasattr(doubler, "explain")
+
+
+def test_run_sync_inside_a_running_loop_says_to_await_plan_run(anyio_backend: str) -> None:
+    plan = compile(node(double))
+
+    async def in_a_notebook_cell() -> None:
+        with pytest.raises(RunSyncError, match=r"inside a running (asyncio|trio) event loop .* use `result = await plan.run\(x\)`"):
+            plan.run_sync(1)
+
+    anyio.run(in_a_notebook_cell, backend=anyio_backend)
+    assert plan.run_sync(2) == 4  # no loop running: fine
+    assert issubclass(RunSyncError, RuntimeError)  # what asyncio.run() itself raises there
+
+
+def test_a_blocking_sync_node_under_parallel_or_map_gets_a_lint() -> None:
+    under_map = compile(node(items).map(node(waits)))
+    (lint,) = under_map.lints
+    assert lint.rule == "blocking-under-concurrency" and lint.node == "waits"
+    assert "uses sleep" in lint.message and "under map 'map(waits)'" in lint.message and "thread=True" in lint.message
+    (lint,) = compile(parallel(node(waits), node(double))).lints
+    assert "under parallel" in lint.message
+    assert "blocking-under-concurrency" in compile(parallel(node(waits), node(double))).explain()
+    # in a thread, alone in a sequence, or a sync node that does not block: nothing to say
+    assert compile(parallel(node(waits, thread=True), node(double))).lints == ()
+    assert compile(node(waits) >> node(double)).lints == ()
+    assert compile(node(items).map(node(double))).lints == ()
+    with pytest.raises(LintError, match="blocking-under-concurrency"):
+        compile(node(items).map(node(waits)), strict=True)
+
+
+def test_the_lint_reads_nested_code_and_skips_remote_bodies() -> None:
+    def fetch_all(urls: list[str]) -> list[int]:
+        import urllib.request
+
+        return [len(urllib.request.urlopen(u).read()) for u in urls]
+
+    (lint,) = compile(parallel(node(fetch_all), node(fetch_all))).lints[:1]
+    assert "urlopen" in lint.message
+    assert compile(node(items).map(node(waits).remote())).lints == ()  # runs on a backend's worker
+
+
+async def test_plan_map_names_the_failing_item() -> None:
+    plan = compile(node(fails_on_three))
+    with pytest.raises(ParallelError, match=r"1 of 6 items of plan 'fails_on_three'.map failed \(item 3\)") as info:
+        await plan.map(range(6), concurrency=2)
+    (error,) = info.value.exceptions
+    assert isinstance(error, ValueError) and "in item 3 of plan 'fails_on_three'.map" in (error.__notes__ or [])
+    assert info.value.node_name == "fails_on_three"
+
+
+async def test_plan_map_with_return_exceptions_returns_every_item() -> None:
+    plan = compile(node(fails_on_three))
+    results = await plan.map(range(6), concurrency=2, return_exceptions=True)
+    assert results[:3] == [0, 1, 2] and results[4:] == [4, 5]
+    error = results[3]
+    assert isinstance(error, ValueError) and "in item 3 of plan 'fails_on_three'.map" in (error.__notes__ or [])
+
+
+async def test_plan_map_refuses_a_non_bool_return_exceptions() -> None:
+    from tta_dev_primitives import ConfigError
+
+    with pytest.raises(ConfigError, match="return_exceptions"):
+        await compile(node(double)).map([1], return_exceptions="yes")  # type: ignore[call-overload]
+
+
+def test_the_cli_exits_quietly_when_its_reader_goes_away(tmp_path: Path) -> None:
+    (tmp_path / "flows.py").write_text(
+        "from tta_dev_primitives import node\n\n"
+        + "".join(f"def step{i}(x: int) -> int:\n    return x\n\n" for i in range(200))
+        + "pipeline = " + " >> ".join(f"node(step{i})" for i in range(200)) + "\n"
+    )
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written, as after `| head` exits
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "tta_dev_primitives.cli", "explain", "flows:pipeline"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(tmp_path)},
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+    assert proc.returncode == 1
+    assert proc.stderr == ""  # no traceback, no "Exception ignored" at exit
