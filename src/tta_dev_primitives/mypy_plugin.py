@@ -92,9 +92,11 @@ class NodeSignaturePlugin(Plugin):
     function where it happens (see the module docstring)."""
 
     def get_function_signature_hook(self, fullname: str) -> Callable[[FunctionSigContext], FunctionLike] | None:
+        """For `node(fn)`: the signature that makes mypy infer `Node[In, Out]` from `fn`'s annotations."""
         return _concrete_signature if fullname == _NODE_FUNCTION else None
 
     def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
+        """For `node(fn)` on a generic function: its type variables kept in the node's type."""
         return _generic_function if fullname == _NODE_FUNCTION else None
 
 

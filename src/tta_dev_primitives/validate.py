@@ -30,28 +30,33 @@ def check_bool(owner: str, field: str, value: object) -> bool:
 
 
 def check_int(owner: str, field: str, value: object, *, minimum: int) -> int:
+    """`value` if it is an int (not a bool) of at least `minimum`; else ConfigError naming `owner` and `field`."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigError(owner, field, f"an int >= {minimum}", value)
     return value
 
 
 def check_positive(owner: str, field: str, value: object) -> float:
+    """`value` as a float if it is a number > 0 (not a bool, not NaN); else ConfigError."""
     if not _is_number(value) or not value > 0:  # type: ignore[operator]
         raise ConfigError(owner, field, "a number > 0", value)
     return float(value)  # type: ignore[arg-type]
 
 
 def check_non_negative(owner: str, field: str, value: object) -> float:
+    """`value` as a float if it is a number >= 0 (not a bool, not NaN); else ConfigError."""
     if not _is_number(value) or not value >= 0:  # type: ignore[operator]
         raise ConfigError(owner, field, "a number >= 0", value)
     return float(value)  # type: ignore[arg-type]
 
 
 def check_optional_positive(owner: str, field: str, value: object) -> float | None:
+    """None, or `value` checked as `check_positive`."""
     return None if value is None else check_positive(owner, field, value)
 
 
 def check_fraction(owner: str, field: str, value: object) -> float:
+    """`value` as a float if it is a number from 0 to 1; else ConfigError."""
     if not _is_number(value) or not 0.0 <= value <= 1.0:  # type: ignore[operator]
         raise ConfigError(owner, field, "a number in [0, 1]", value)
     return float(value)  # type: ignore[arg-type]

@@ -96,6 +96,8 @@ def render_explain(
     *,
     locations: bool = True,
 ) -> str:
+    """The EXPLAIN text of a compiled plan: its tree with edge types, each pass's changes, the lints
+    and the analysis (what `Plan.explain()` prints)."""
     by_key = {(r.edge.owner.node_id, r.edge.label): r for r in edges}
     lines = [f"plan {name!r}  {_shown(root.in_type)} -> {_shown(root.out_type)}  fingerprint {fingerprint}", ""]
     _render(root, "", True, True, by_key, locations, lines)

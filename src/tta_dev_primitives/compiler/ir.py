@@ -85,6 +85,7 @@ class Op:
         return {}
 
     def with_children(self, children: tuple[Op, ...]) -> Op:
+        """This op with other children (what a rewriting pass builds); everything else is kept."""
         return attrs.evolve(self, children=children)
 
     def edges(self) -> Iterator[Edge]:
@@ -218,6 +219,7 @@ class Group:
 
     @depth_independent
     def describe(self) -> str:
+        """The layout as text, e.g. `Evidence(0, 1, 2)`, for EXPLAIN."""
         inner = ", ".join(str(i) if isinstance(i, int) else i.describe() for i in self.items)
         if self.combiner is None:
             return f"({inner})"

@@ -74,6 +74,7 @@ class Lowerer:
             self._open.discard(id(node))
 
     def next_id(self) -> int:
+        """A fresh node id, in depth-first order of lowering."""
         node_id = self._next_id
         self._next_id += 1
         return node_id

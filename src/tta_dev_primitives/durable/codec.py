@@ -41,6 +41,7 @@ _UNTYPED = (UNKNOWN, object, typing.Any)
 
 
 def describe_op(op: Op) -> str:
+    """How errors about an op's journaled values name it: its node and build location."""
     return f"node {op.name!r} (built at {op.location})"
 
 

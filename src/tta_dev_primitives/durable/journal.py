@@ -63,6 +63,8 @@ class StoredStep:
 
 @attrs.frozen
 class StoredRun:
+    """A durable run as its journal holds it: header, status, result or error, and its steps."""
+
     header: RunHeader
     status: RunStatus
     result: bytes | None = None
@@ -155,7 +157,7 @@ def owner_alive(owner: str | None) -> bool:
     return True
 
 
-class ThreadedJournal:
+class ThreadedJournal(Journal):
     """Base of the journals that talk to their store with blocking calls: each call runs in the
     journal's own worker thread, one at a time, and its caller waits for it even when cancelled
     (a call takes milliseconds; a cancellation is re-raised once it has landed), so a write is

@@ -108,6 +108,9 @@ class Emitter:
 
     @depth_independent
     def emit(self, op: Op) -> Step:
+        """The step that runs `op`, built by the emitter registered for its kind, journaled in a
+        durable run and with the plan's node hooks around it (TypeError for an op kind with no
+        emitter)."""
         rule = _RULES.lookup(type(op))
         if rule is None:
             raise TypeError(f"no emitter registered for {type(op).__qualname__} ({op.name!r})")
@@ -121,6 +124,7 @@ class Emitter:
         return step
 
     def emit_async(self, op: Op) -> AsyncFn:
+        """`emit(op)` as an async function of the input (what a structural op awaits)."""
         return self.emit(op).as_async()
 
 

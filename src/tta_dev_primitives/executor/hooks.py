@@ -188,6 +188,7 @@ class HookSet:
             return None
 
     def node_start(self, node: NodeInfo, ctx: RunContext) -> list[object]:
+        """Each node hook's start; returns their states, handed back at the node's end or error."""
         states: list[object] = []
         for hook, start in self._starts:  # bound once: this runs for every node of every run
             try:
@@ -198,6 +199,7 @@ class HookSet:
         return states
 
     def node_input(self, node: NodeInfo, ctx: RunContext, states: list[object], value: object) -> None:
+        """Give the node's input to the hooks that look at inputs (content recording)."""
         for i, hook in self._inputs:
             try:
                 hook.on_node_input(node, ctx, states[i], value)
@@ -214,10 +216,12 @@ class HookSet:
                 self.report(hook, "on_node_end", exc)
 
     def node_error(self, node: NodeInfo, ctx: RunContext, states: list[object], error: BaseException) -> None:
+        """Each hook's error event, in the reverse order of their starts, with its state."""
         for hook, state in zip(reversed(self.node_hooks), reversed(states)):
             self._call(hook, "on_node_error", node, ctx, state, error)
 
     def chunk(self, node: NodeInfo, ctx: RunContext, states: list[object], index: int, chunk: object) -> None:
+        """A streamed chunk of the node, to the hooks that watch chunks."""
         for i, hook in self._chunks:
             try:
                 hook.on_chunk(node, ctx, states[i], index, chunk)
@@ -262,10 +266,12 @@ class HookSet:
                 return
 
     def run_start(self, run: RunInfo) -> None:
+        """Each run hook's start of a run."""
         for hook in self.run_hooks:
             self._call(hook, "on_run_start", run)
 
     def run_end(self, run: RunInfo, error: BaseException | None) -> None:
+        """Each run hook's end of a run (`error` is None for a success)."""
         for hook in self.run_hooks:
             self._call(hook, "on_run_end", run, error)
 

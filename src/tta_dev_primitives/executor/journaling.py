@@ -37,9 +37,13 @@ __all__ = [
 class ValueCodec(Protocol):
     """How one op's values become journal payloads and back (see durable.codec)."""
 
-    def encode(self, value: object) -> bytes: ...
+    def encode(self, value: object) -> bytes:
+        """The op's value as a journal payload."""
+        ...
 
-    def decode(self, data: bytes) -> object: ...
+    def decode(self, data: bytes) -> object:
+        """The value a payload was encoded from."""
+        ...
 
 
 class Recorder(Protocol):

@@ -50,6 +50,7 @@ class Sink:
         self.sent = 0
 
     async def put(self, chunk: object) -> None:
+        """Send a chunk to the consumer; waits when its buffer is full (backpressure)."""
         try:
             self.send.send_nowait(chunk)  # room in the buffer: no trip through the event loop
         except anyio.WouldBlock:

@@ -58,6 +58,7 @@ class ThreadSafeEvent:
         self._waiters: list[Wake] = []
 
     def is_set(self) -> bool:
+        """Whether the event has been set."""
         return self._flag
 
     def set(self) -> None:
@@ -71,6 +72,7 @@ class ThreadSafeEvent:
             wake()
 
     async def wait(self) -> None:
+        """Wait, in the calling event loop, until the event is set (from any thread or loop)."""
         event = anyio.Event()
         with self._lock:
             wake = None if self._flag else _waker(event)

@@ -31,7 +31,7 @@ class Clock(Protocol):
         ...
 
 
-class SystemClock:
+class SystemClock(Clock):
     """Real time: `time.monotonic()` and `anyio.sleep`."""
 
     def now(self) -> float:
@@ -55,6 +55,7 @@ class WallClock(SystemClock):
     survive restarts; waiting and timeouts are the system clock's."""
 
     def now(self) -> float:
+        """Seconds since the epoch (`time.time()`)."""
         return time.time()
 
     def __repr__(self) -> str:

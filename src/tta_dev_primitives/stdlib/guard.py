@@ -148,6 +148,7 @@ class GuardPolicy:
     kind: str
 
     def describe(self) -> dict[str, object]:
+        """The guard's settings as JSON-compatible values (EXPLAIN, JSON and fingerprints)."""
         return {}
 
     def bind(self, inner: Op) -> None:
@@ -155,6 +156,8 @@ class GuardPolicy:
         ConfigError if the guard cannot serve that op (a cache that cannot key it)."""
 
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
+        """`call` (the guarded child, as an async function of its input) under this guard; built
+        once per plan, so the returned function is the hot path."""
         raise NotImplementedError
 
     def wrap_stream(self, open_: OpenFn, site: GuardSite) -> OpenFn:

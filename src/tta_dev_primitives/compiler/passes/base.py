@@ -58,6 +58,7 @@ class PassContext:
     """The id for the next op a pass creates (ids of source nodes are never reused)."""
 
     def new_id(self) -> int:
+        """A node id no op of the plan has yet, for an op a pass creates."""
         node_id = self.next_node_id
         self.next_node_id += 1
         return node_id

@@ -39,6 +39,7 @@ class RemoteJob:
 
     @property
     def name(self) -> str:
+        """The remote node's name (as in EXPLAIN), for task keys and errors."""
         return self.info.name
 
     def portable(self) -> WorkerCall:

@@ -128,6 +128,8 @@ class WorkerCall:
 
     @classmethod
     def for_current_run(cls, ref: PlanRef, info: NodeInfo) -> WorkerCall:
+        """The call for `ref` in the run in progress: a copy of its context and the time it has left
+        (at least 1 ms, so a nearly expired run times out on the worker, not before it is sent)."""
         ctx = _current.get(None)
         remaining = None if ctx is None else ctx.remaining()
         if remaining is not None:

@@ -32,9 +32,14 @@ class Codec(Protocol):
 
     name: str
 
-    def encode(self, value: object) -> bytes: ...
+    def encode(self, value: object) -> bytes:
+        """`value` as bytes; CacheSerializationError (naming the type and place) for a value
+        that would not come back equal."""
+        ...
 
-    def decode(self, data: bytes) -> object: ...
+    def decode(self, data: bytes) -> object:
+        """The value `encode` was given."""
+        ...
 
 
 _SCALARS = (str, bool, int, float, type(None))
@@ -132,7 +137,7 @@ def from_tree(tree: object) -> object:
     return _from_tree(tree)
 
 
-class JsonCodec:
+class JsonCodec(Codec):
     """Tagged JSON: exact round trips of plain data (see the module docs); readable in Redis."""
 
     name = "json"
@@ -146,7 +151,7 @@ class JsonCodec:
         return from_tree(json.loads(data))
 
 
-class MsgpackCodec:
+class MsgpackCodec(Codec):
     """Tagged msgpack (extra `msgpack`): like the JSON codec, more compact, bytes stored as is."""
 
     name = "msgpack"

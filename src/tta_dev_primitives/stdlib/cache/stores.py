@@ -53,18 +53,24 @@ class CacheStore(Protocol):
         """The value, or MISSING when absent or expired."""
         ...
 
-    async def set(self, key: str, value: object, ttl: float | None) -> None: ...
+    async def set(self, key: str, value: object, ttl: float | None) -> None:
+        """Store `value` under `key`, expiring after `ttl` seconds (None: never)."""
+        ...
 
-    async def delete(self, key: str) -> bool: ...
+    async def delete(self, key: str) -> bool:
+        """Drop the entry; whether there was one."""
+        ...
 
-    async def clear(self) -> None: ...
+    async def clear(self) -> None:
+        """Drop every entry of this store."""
+        ...
 
     def size(self) -> int | None:
         """Entries held now (None when the store cannot tell cheaply)."""
         ...
 
 
-class MemoryStore:
+class MemoryStore(CacheStore):
     """An O(1) LRU with per-entry expiry and a strict `max_size` bound, in this process.
 
     Keys may be any hashable (the Cache uses `(namespace, type, value)` for scalar inputs, which
@@ -103,6 +109,7 @@ class MemoryStore:
         return value
 
     def set_now(self, key: Hashable, value: object, ttl: float | None) -> None:
+        """`set` without awaiting (the store is in memory): the cache's hot path."""
         expires = math.inf if ttl is None else self.clock.now() + ttl
         data = self._data
         data[key] = (value, expires)
@@ -142,7 +149,7 @@ class MemoryStore:
         return len(self._data)
 
 
-class SQLiteStore:
+class SQLiteStore(CacheStore):
     """An embedded, persistent LRU in one SQLite file (values encoded by `codec`).
 
     Queries run in a worker thread so the event loop never blocks (a cancelled caller does not
@@ -233,6 +240,7 @@ class SQLiteStore:
         return int(count)
 
     def close(self) -> None:
+        """Close the database connection."""
         self._db.close()
 
 
@@ -240,7 +248,7 @@ _MAX_PX = 2**53
 """Expiries beyond this many milliseconds (about 285,000 years) are stored without expiry."""
 
 
-class RedisStore:
+class RedisStore(CacheStore):
     """A store in Redis, shared by every process that uses the same `url` and `prefix`.
 
     Expiry is Redis's own (PX); eviction is Redis's `maxmemory-policy` (use `allkeys-lru`), so

@@ -72,6 +72,8 @@ class CheapestMeetingQuality(_SpecPolicy):
         self.required_quality = required_quality or _quality_from(quality_key)
 
     def choose(self, request: object, routes: list[str]) -> str:
+        """The cheapest route whose quality meets the request's (NoRouteMeetsQualityError when
+        none does)."""
         need = self.required_quality(request)
         fit = [r for r in routes if self.specs[r].quality >= need]
         if not fit:
@@ -95,12 +97,14 @@ class LowestLatency:
         self._lock = threading.Lock()
 
     def choose(self, request: object, routes: list[str]) -> str:
+        """A route not measured yet, else the one with the lowest latency average."""
         for route in routes:
             if route not in self.latency:
                 return route
         return min(routes, key=lambda r: self.latency[r])
 
     def observe(self, route: str, seconds: float, ok: bool) -> None:
+        """Fold the call's latency (plus the failure penalty when it failed) into its route's average."""
         sample = seconds if ok else seconds + self.failure_penalty
         with self._lock:
             previous = self.latency.get(route)
@@ -121,9 +125,12 @@ class CostAware(_SpecPolicy):
 
     @property
     def remaining_usd(self) -> float:
+        """What is left of the budget."""
         return max(0.0, self.budget_usd - self.spent_usd)
 
     def choose(self, request: object, routes: list[str]) -> str:
+        """The best-quality route whose declared cost fits what is left of the budget
+        (BudgetExceededError when none fits)."""
         remaining = self.remaining_usd
         fit = [r for r in routes if self.specs[r].cost <= remaining]
         if not fit:
@@ -131,5 +138,6 @@ class CostAware(_SpecPolicy):
         return max(fit, key=lambda r: (self.specs[r].quality, -self.specs[r].cost))
 
     def observe(self, route: str, seconds: float, ok: bool) -> None:
+        """Count the route's declared cost as spent."""
         with self._lock:
             self.spent_usd += self.specs[route].cost

@@ -45,7 +45,9 @@ class RouteNotFoundError(PrimitivesError, LookupError):
 class RouteObserver(Protocol):
     """Told how each routed call went (policies learn latency and spend from it)."""
 
-    def observe(self, route: str, seconds: float, ok: bool) -> None: ...
+    def observe(self, route: str, seconds: float, ok: bool) -> None:
+        """A call through `route` took `seconds` and succeeded (`ok`) or failed."""
+        ...
 
 
 class RoutingNode(Node[In, Out]):
@@ -190,7 +192,9 @@ def tier_selector(tier_key: str) -> Callable[[object], object]:
 class RoutingPolicy(RouteObserver, Protocol):
     """Chooses a route for each request and learns from how calls went."""
 
-    def choose(self, request: object, routes: list[str]) -> str: ...
+    def choose(self, request: object, routes: list[str]) -> str:
+        """The route (one of `routes`) to send `request` to."""
+        ...
 
 
 class RouterPrimitive(RoutingNode[In, Out], CompiledPrimitive[In, Out], Generic[In, Out]):

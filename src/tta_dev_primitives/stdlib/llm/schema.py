@@ -30,6 +30,7 @@ class SchemaMismatch(ValueError):
 
 
 def msgspec_module() -> Any:
+    """The msgspec module, imported on first use (ConfigError naming the extra when it is not installed)."""
     try:
         import msgspec
     except ImportError:  # pragma: no cover - exercised only without the extra

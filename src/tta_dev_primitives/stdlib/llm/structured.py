@@ -66,6 +66,8 @@ class ReplyFormat(Generic[T]):
 
     @classmethod
     def of(cls, output: type[T]) -> ReplyFormat[T]:
+        """The reply format for `output`: its JSON Schema (wrapped in an object when it is not one) and
+        the validator of replies."""
         name = _schema_name(output)
         validator = type_schema(output, where=f"structured output {name}")
         parameters, wrapped = object_schema(validator.schema)

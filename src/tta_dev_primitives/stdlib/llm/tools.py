@@ -60,6 +60,7 @@ class ToolResult:
 
     @property
     def is_error(self) -> bool:
+        """Whether the call failed (its `error` is what the model is told)."""
         return self.error is not None
 
     def content(self) -> str:
@@ -77,14 +78,22 @@ class AnyTool(Protocol):
     """Any Tool, whatever its argument and result types (what an agent takes a list of)."""
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """The tool's name, as the model calls it."""
+        ...
 
     @property
-    def node(self) -> Node[Never, object]: ...
+    def node(self) -> Node[Never, object]:
+        """The node a call of the tool runs."""
+        ...
 
-    def spec(self) -> ToolSpec: ...
+    def spec(self) -> ToolSpec:
+        """What a request tells the model about the tool (name, description, JSON Schema)."""
+        ...
 
-    def parse(self, arguments: str | bytes | Mapping[str, object]) -> object: ...
+    def parse(self, arguments: str | bytes | Mapping[str, object]) -> object:
+        """The tool's input from the model's arguments, validated (ToolArgumentsError if not)."""
+        ...
 
 
 @attrs.frozen(eq=False)

@@ -24,14 +24,17 @@ class RetryBudget:
         self._lock = threading.Lock()
 
     def record_failure(self) -> None:
+        """A failed call spends one token."""
         with self._lock:
             self.tokens = max(0.0, self.tokens - 1.0)
 
     def record_success(self) -> None:
+        """A successful call earns back `token_ratio` of a token (up to `max_tokens`)."""
         with self._lock:
             self.tokens = min(self.max_tokens, self.tokens + self.token_ratio)
 
     def allow_retry(self) -> bool:
+        """Whether a retry may run now: while more than half the tokens are left."""
         return self.tokens > self.max_tokens / 2
 
     def __repr__(self) -> str:

@@ -65,6 +65,8 @@ class FallbackError(ExceptionGroup[Exception]):
     """The primary and every fallback failed; holds each attempt's error in order."""
 
     def derive(self, excs: Sequence[Exception]) -> FallbackError:  # type: ignore[override]
+        """This error over a subset of its exceptions (what `except*` and `split()` build), its
+        fields kept."""
         return FallbackError(self.message, excs)
 
 
@@ -75,6 +77,8 @@ class SagaError(ExceptionGroup[Exception]):
     """
 
     def derive(self, excs: Sequence[Exception]) -> SagaError:  # type: ignore[override]
+        """This error over a subset of its exceptions (what `except*` and `split()` build), its
+        fields kept."""
         return SagaError(self.message, excs)
 
 

@@ -26,6 +26,8 @@ class HedgeError(ExceptionGroup[Exception]):
     """Every hedged attempt failed; holds each attempt's error in start order."""
 
     def derive(self, excs: Sequence[Exception]) -> HedgeError:  # type: ignore[override]
+        """This error over a subset of its exceptions (what `except*` and `split()` build), its
+        fields kept."""
         return HedgeError(self.message, excs)
 
 

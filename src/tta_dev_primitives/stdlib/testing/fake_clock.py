@@ -9,10 +9,12 @@ from collections.abc import Callable
 import anyio
 import anyio.lowlevel
 
+from ..clock import Clock
+
 __all__ = ["FakeClock"]
 
 
-class FakeClock:
+class FakeClock(Clock):
     """A Clock whose time moves only when told to.
 
     With `auto_advance=True` (the default) every `sleep(s)` jumps time forward by `s` at once, so

@@ -29,21 +29,25 @@ class EventStream(Protocol[E_co]):
 
     def __aiter__(self) -> AsyncIterator[E_co]: ...
 
-    async def close(self) -> None: ...
+    async def close(self) -> None:
+        """Release the response (its connection) even when not read to the end."""
+        ...
 
 
 class StreamAssembler(abc.ABC, Generic[Event]):
     """Folds a provider's stream events into the reply; `feed` returns the text delta (if any)."""
 
     @abc.abstractmethod
-    def feed(self, event: Event) -> str | None: ...
+    def feed(self, event: Event) -> str | None:
+        """Take one event; the text it adds to the reply, if any."""
 
     @abc.abstractmethod
     def finished(self) -> bool:
         """Whether the provider said the reply is complete (finish reason / message_stop)."""
 
     @abc.abstractmethod
-    def response(self) -> ChatResponse: ...
+    def response(self) -> ChatResponse:
+        """The whole reply assembled from the events fed (text, tool calls, usage, finish)."""
 
 
 SHAPE_ERRORS = (AttributeError, TypeError, KeyError, IndexError, ValueError)
@@ -210,6 +214,8 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
         return response
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
+        """One whole reply from the provider (streamed and assembled where the SDK prefers);
+        SDK failures become ModelCallError / ModelTransientError with secrets masked."""
         self._check_input(request)
         if self._prefers_stream(request):
             return await self._complete_streamed(request)
