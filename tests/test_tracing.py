@@ -596,3 +596,16 @@ async def test_session_id_is_on_every_span_without_openinference_too(
     spans = exporter.get_finished_spans()
     assert spans and {(s.attributes or {}).get("session.id") for s in spans} == {"chat-42"}
     assert all("openinference.span.kind" not in (s.attributes or {}) for s in spans)
+
+
+async def test_configure_tracing_puts_resource_attributes_and_the_project_on_every_span() -> None:
+    exporter = InMemorySpanExporter()
+    hook = configure_tracing(
+        "svc", exporter=exporter, set_global=False, install=False, project="my-agent", resource_attributes={"deployment.environment": "test"}
+    )
+    assert hook is not None
+    await compile(node(inc)).with_hooks(hook).run(1)
+    (span,) = exporter.get_finished_spans()
+    resource = dict(span.resource.attributes)
+    assert resource["service.name"] == "svc" and resource["deployment.environment"] == "test"
+    assert resource["openinference.project.name"] == "my-agent"
