@@ -115,7 +115,7 @@ async def main() -> None:
     print(f"\nanswer: {advice}")
     report = await tracked.get_cost_report()
     for name, usage in sorted(report.by_model.items()):
-        print(f"cost: {name} calls={usage.calls} in={usage.input_tokens} out={usage.output_tokens} ${usage.cost_usd:.6f}")
+        print(f"cost: {name} {usage.summary()}")
 
 
 if __name__ == "__main__":

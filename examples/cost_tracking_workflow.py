@@ -55,7 +55,7 @@ async def main() -> None:
     report = await enforcer.get_cost_report()
     print(f"\ntotal ${report.total_usd:.6f} of ${report.budget_usd}; remaining ${report.remaining_usd:.6f}")
     for model, usage in sorted(report.by_model.items()):
-        print(f"  {model:<10} calls={usage.calls} in={usage.input_tokens} out={usage.output_tokens} ${usage.cost_usd:.6f}")
+        print(f"  {model:<10} {usage.summary()}")
 
 
 if __name__ == "__main__":

@@ -229,6 +229,7 @@ async def test_a_reply_from_an_unpriced_model_is_kept_with_its_usage_and_one_war
     usage = report.by_model["my-new-model"]
     assert (usage.calls, usage.input_tokens, usage.output_tokens, usage.cost_usd) == (2, 3, 6, None)
     assert report.unpriced_models == ("my-new-model",) and report.total_usd == 0.0
+    assert usage.summary() == "calls=2 in=3 out=6 cost unknown (no price)"
 
 
 def _request(words: int, max_tokens: int | None = None) -> ChatRequest:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -27,7 +28,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import TextIO
@@ -241,34 +242,44 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         if not isinstance(value, list):
             print("error: --map needs a JSON list as --input", file=out)
             return 2
-        results = anyio.run(_run_many, plan, value, args.concurrency, backend=args.backend)
-        print(json.dumps(results, default=_jsonable, indent=2), file=out)
-        return 0
-    result = plan.run_sync(value, backend=args.backend)
+        runner: Callable[[], Awaitable[object]] = functools.partial(_run_many, plan, value, args.concurrency)
+    else:
+        runner = functools.partial(plan.run, value)
+    try:
+        result = anyio.run(runner, backend=args.backend)
+    except Exception as error:  # the plan failed: say where, as one report (no traceback)
+        print(_run_failure(error), file=out)
+        return 1
     print(json.dumps(result, default=_jsonable, indent=2), file=out)
     return 0
 
 
 async def _run_many(plan: Plan[object, object], items: list[object], concurrency: int) -> list[object]:
-    """plan.run over items, at most `concurrency` at a time, with a progress line on stderr."""
-    results: list[object] = [None] * len(items)
+    """`plan.map` over items (ParallelError naming the failed items), with a progress line on
+    stderr."""
+    from .executor.runner import run_many
+
     done = 0
-    pending = iter(range(len(items)))
 
-    async def worker() -> None:
+    def progress(_: int) -> None:
         nonlocal done
-        for i in pending:
-            results[i] = await plan.run(items[i])
-            done += 1
-            print(f"\r{done}/{len(items)} done", end="", file=sys.stderr, flush=True)
+        done += 1
+        print(f"\r{done}/{len(items)} done", end="", file=sys.stderr, flush=True)
 
-    with bare_fatal_errors():  # Ctrl-C stops the map with a plain KeyboardInterrupt
-        async with anyio.create_task_group() as tg:
-            for _ in range(max(1, min(concurrency, len(items)))):
-                tg.start_soon(worker)
-    if items:
-        print(file=sys.stderr)
-    return results
+    try:
+        with bare_fatal_errors():  # Ctrl-C stops the map with a plain KeyboardInterrupt
+            return await run_many(plan, items, concurrency, None, on_item=progress)
+    finally:
+        if done:
+            print(file=sys.stderr)
+
+
+def _run_failure(error: BaseException) -> str:
+    """`error: Type: message`, its notes (where in the plan), and a group's members likewise."""
+    lines = [f"error: {_failure(error)}", *(f"  {note}" for note in getattr(error, "__notes__", ()))]
+    for member in getattr(error, "exceptions", ()):
+        lines += ["  " + line for line in _run_failure(member).splitlines()]
+    return "\n".join(lines)
 
 
 def _cmd_mcp_serve(args: argparse.Namespace, out: TextIO) -> int:

@@ -154,11 +154,18 @@ def build_executable(plan: Plan[object, object], extra: tuple[Hook, ...] = (), j
 
 
 async def run_many(
-    plan: Plan[object, object], inputs: list[object], limit: int, context: RunContext | None, return_exceptions: bool = False
+    plan: Plan[object, object],
+    inputs: list[object],
+    limit: int,
+    context: RunContext | None,
+    return_exceptions: bool = False,
+    *,
+    on_item: Callable[[int], object] | None = None,
 ) -> list[object]:
     """Run `plan` on each input with bounded concurrency; ordered results. A failed item's error
     is noted with its index; by default the first failure cancels the rest and raises
-    ParallelError naming the failed items, with `return_exceptions` it takes the item's place."""
+    ParallelError naming the failed items, with `return_exceptions` it takes the item's place.
+    `on_item(i)` is called as each item ends (the CLI's progress line)."""
     from ..errors import ParallelError
     from ..validate import check_bool, check_int
 
@@ -178,6 +185,8 @@ async def run_many(
                     failed.append(i)
                     raise
                 results[i] = exc
+            if on_item is not None:
+                on_item(i)
 
     if inputs:
         try:

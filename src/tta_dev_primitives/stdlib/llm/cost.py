@@ -58,6 +58,12 @@ class ModelUsage:
     output_tokens: int = 0
     cost_usd: float | None = 0.0
 
+    def summary(self) -> str:
+        """One line for reports: `calls=2 in=120 out=40 $0.000042`, or `cost unknown` for a
+        model with no price (never a made-up $0)."""
+        cost = "cost unknown (no price)" if self.cost_usd is None else f"${self.cost_usd:.6f}"
+        return f"calls={self.calls} in={self.input_tokens} out={self.output_tokens} {cost}"
+
 
 @attrs.frozen
 class CostReport:
