@@ -10,7 +10,7 @@ import attrs
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tta_dev_primitives import Budget, BudgetError, BudgetExceededError, ChatRequest, FakeChatModel, ToolCall, agent, compile, node, structured, tool
+from tta_dev_primitives import Budget, BudgetError, BudgetExceededError, ChatMessage, ChatRequest, ChatResponse, FakeChatModel, ToolCall, agent, compile, node, structured, tool
 from tta_dev_primitives.observability import configure_tracing
 from tta_dev_primitives.stdlib.llm import BudgetEnforcementPrimitive, CostTrackingPrimitive, LLMPrimitive
 from tta_dev_primitives.stdlib.llm.prices import DEFAULT_PRICES, PRICES_AS_OF, ModelPrice, call_cost_bound, price_for
@@ -354,3 +354,103 @@ async def test_the_cost_tracker_leaves_usage_on_the_model_calls_span() -> None:
     spans = {s.name: s.attributes or {} for s in exporter.get_finished_spans()}
     assert spans["gpt-4o-mini"]["gen_ai.usage.input_tokens"] == 2
     assert "gen_ai.usage.input_tokens" not in spans["cost_tracking(gpt-4o-mini)"]  # counted once, on the call
+
+
+def _words(n: int) -> str:
+    return " ".join(["w"] * n)
+
+
+@pytest.mark.parametrize("reply_words", [0, 1, 7, 400])
+@pytest.mark.parametrize("call_words", [None, 1, 30, 2000])
+@pytest.mark.parametrize(("model_cap", "request_cap"), [(5, None), (None, 12), (50, 3), (1, 1)])
+async def test_a_requests_bound_is_never_below_what_the_fake_model_charges(
+    reply_words: int, call_words: int | None, model_cap: int | None, request_cap: int | None
+) -> None:
+    from tta_dev_primitives.stdlib.llm.prices import request_cost_bound
+
+    reply: list[ToolCall] | str = [ToolCall("c1", "t", _words(call_words))] if call_words is not None else _words(reply_words)
+    model = FakeChatModel("fake-large", script=[reply], max_tokens=model_cap)
+    request = attrs.evolve(ChatRequest.of(_words(reply_words + 3)), max_tokens=request_cap)
+    bound = request_cost_bound(model, request)
+    response = await model.complete(request)
+    cap = min(c for c in (model_cap, request_cap) if c is not None)
+    assert response.output_tokens <= cap and bound is not None
+    assert DEFAULT_PRICES["fake-large"].cost(response.input_tokens, response.output_tokens) <= bound
+
+
+def test_reply_caps_must_be_positive() -> None:
+    from tta_dev_primitives import ConfigError
+
+    with pytest.raises(ConfigError, match="max_tokens"):
+        attrs.evolve(ChatRequest.of("x"), max_tokens=-50)
+    with pytest.raises(ConfigError, match="max_tokens"):
+        FakeChatModel("fake-large", max_tokens=0)
+
+
+async def test_a_fake_model_is_bounded_by_what_it_enforces_not_by_the_price_tables_limits() -> None:
+    model = FakeChatModel("gpt-4o", reply=lambda r: _words(20_000))  # a fake enforces no context window or longest reply
+    plan = compile(BudgetEnforcementPrimitive(CostTrackingPrimitive(LLMPrimitive(model)), budget_usd=10.0, hard=True))
+    with pytest.raises(BudgetExceededError, match="has no bound"):
+        await plan.run(ChatRequest.of("hi"))
+
+
+async def test_a_hard_budget_bounds_each_model_call_inside_with_the_request_it_gets() -> None:
+    @node
+    def add_context(request: ChatRequest) -> ChatRequest:  # a step before the model grows the request
+        return attrs.evolve(request, messages=(ChatMessage("system", _words(5000)), *request.messages))
+
+    model = FakeChatModel("fake-large", max_tokens=1)
+    guarded = BudgetEnforcementPrimitive(CostTrackingPrimitive(add_context >> LLMPrimitive(model)), budget_usd=0.005, hard=True)
+    with pytest.raises(BudgetExceededError, match="may cost up to"):
+        await compile(guarded).run(_request(1, max_tokens=1))
+    assert model.requests == [] and (await guarded.get_cost_report()).total_usd == 0.0
+
+
+async def test_every_model_call_inside_a_tracked_node_is_recorded_and_budgeted() -> None:
+    draft = FakeChatModel("fake-small", reply=lambda r: _words(200), max_tokens=200)
+    critic = FakeChatModel("fake-large", reply=lambda r: _words(300), max_tokens=300)
+
+    @node
+    def critique(response: ChatResponse) -> ChatRequest:
+        return attrs.evolve(ChatRequest.of(response.text), max_tokens=300)
+
+    guarded = BudgetEnforcementPrimitive(
+        CostTrackingPrimitive(LLMPrimitive(draft) >> critique >> LLMPrimitive(critic)), budget_usd=0.02, hard=True
+    )
+    plan = compile(guarded)
+    made = 0
+    for _ in range(10):
+        try:
+            await plan.run(_request(10))
+            made += 1
+        except BudgetExceededError:
+            break
+    report = await guarded.get_cost_report()
+    assert set(report.by_model) == {"fake-small", "fake-large"}  # the draft's cost is counted too
+    assert report.by_model["fake-small"].calls >= made >= 1 and report.total_usd <= 0.02
+    assert guarded.budget.in_flight_usd == 0.0
+
+
+async def test_a_wrapped_llm_under_your_prices_is_bounded_at_your_prices() -> None:
+    prices = {**DEFAULT_PRICES, "fake-large": ModelPrice(2500.0, 10000.0)}
+    model = FakeChatModel("fake-large", max_tokens=100, max_input_tokens=1000, reply=lambda r: _words(100))
+    tracked = CostTrackingPrimitive(LLMPrimitive(model).retry(max_attempts=2), prices=prices)
+    with pytest.raises(BudgetExceededError, match="would be exceeded"):
+        await compile(BudgetEnforcementPrimitive(tracked, budget_usd=1.0, hard=True)).run(ChatRequest.of("hello"))
+    assert model.requests == []
+
+
+async def test_cancelled_and_failed_calls_release_their_reservations_exactly() -> None:
+    from tta_dev_primitives import FakeClock
+
+    clock = FakeClock(auto_advance=False)
+    model = FakeChatModel("gpt-4o-mini", max_tokens=20, latency=5.0, clock=clock)
+    guarded = BudgetEnforcementPrimitive(CostTrackingPrimitive(LLMPrimitive(model)), budget_usd=1.0, hard=True)
+    plan = compile(guarded)
+    async with anyio.create_task_group() as group:
+        for _ in range(7):
+            group.start_soon(plan.run, _request(3))
+        await anyio.wait_all_tasks_blocked()
+        assert guarded.budget.in_flight_usd > 0
+        group.cancel_scope.cancel()
+    assert guarded.budget.in_flight_usd == 0.0 and guarded.budget.spent_usd == 0.0

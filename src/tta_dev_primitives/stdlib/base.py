@@ -98,7 +98,8 @@ def execute_types(primitive: WorkflowPrimitive[typing.Never, object]) -> tuple[T
 
 
 @lowering(WorkflowPrimitive)  # type: ignore[type-abstract]
-def _lower_primitive(node: WorkflowPrimitive[typing.Never, object], lw: Lowerer) -> Op:
+def lower_primitive(node: WorkflowPrimitive[typing.Never, object], lw: Lowerer) -> Op:
+    """The op that calls a primitive's `execute(input, context)` (every seed-style primitive)."""
     in_type, out_type = execute_types(node)
     execute = node.execute
     info = CallableInfo(

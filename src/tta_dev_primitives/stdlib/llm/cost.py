@@ -28,6 +28,7 @@ from ..guard import GuardNode, GuardPolicy, GuardSite
 from .model import ChatModel, ChatRequest, ChatResponse
 from .prices import DEFAULT_PRICES, ModelPrice, call_cost_bound, price_for, request_cost_bound
 from .primitive import LLMPrimitive, chat_models
+from .spend import SpendWatcher, watching
 
 __all__ = [
     "DEFAULT_PRICES",
@@ -81,9 +82,11 @@ class CostReport:
 
 
 class CostTracker(GuardPolicy):
-    """Records the usage and cost of every ChatResponse its node returns (priced by model). A
-    reply from a model with no price is never lost: its usage is recorded, its cost is unknown
-    (None), and an UnpricedModelWarning says so once."""
+    """Records the usage and cost of every model call made inside its node (each LLMPrimitive
+    call, however many and wherever they are), and of a ChatResponse the node returns that no
+    such call made (a node calling a client itself). Priced by model; a reply from a model with
+    no price is never lost: its usage is recorded, its cost is unknown (None), and an
+    UnpricedModelWarning says so (once per model and place, Python's default filter)."""
 
     kind = "cost_tracking"
 
@@ -122,26 +125,40 @@ class CostTracker(GuardPolicy):
     @property
     def total_usd(self) -> float:
         """The cost of the priced models' calls so far."""
-        return sum(u.cost_usd for u in list(self.usage.values()) if u.cost_usd is not None)
+        return sum((u.cost_usd for u in list(self.usage.values()) if u.cost_usd is not None), 0.0)
 
     def report(self, budget_usd: float | None = None, spent_usd: float | None = None) -> CostReport:
         """A snapshot; under a budget, `remaining_usd` is what is left of it after `spent_usd`
         (the budget's own count, default `total_usd`)."""
         with self._lock:
             by_model = {k: attrs.evolve(v) for k, v in self.usage.items()}
-        total = sum(u.cost_usd for u in by_model.values() if u.cost_usd is not None)
+        total = sum((u.cost_usd for u in by_model.values() if u.cost_usd is not None), 0.0)
         remaining = None if budget_usd is None else max(0.0, budget_usd - (total if spent_usd is None else spent_usd))
         unpriced = tuple(sorted(k for k, v in by_model.items() if v.cost_usd is None))
         return CostReport(total, by_model, budget_usd, remaining, unpriced)
 
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
         async def tracked(x: object) -> object:
-            result = await call(x)
-            if isinstance(result, ChatResponse):  # (usage goes on the model call's own span, once)
-                self.record(result)
+            watcher = _Recorder(self)
+            with watching(watcher):
+                result = await call(x)
+            if isinstance(result, ChatResponse) and not any(r is result for r in watcher.seen):
+                self.record(result)  # a reply made without an LLMPrimitive inside (usage is on its span, once)
             return result
 
         return tracked
+
+
+class _Recorder(SpendWatcher):
+    """A tracker's view of one call of its node: records each reply, and remembers them."""
+
+    def __init__(self, tracker: CostTracker) -> None:
+        self.tracker = tracker
+        self.seen: list[ChatResponse] = []
+
+    def call_done(self, ticket: object, response: ChatResponse) -> None:
+        self.seen.append(response)
+        self.tracker.record(response)
 
 
 class CostTrackingPrimitive(GuardNode[ChatRequest, ChatResponse], CompiledPrimitive[ChatRequest, ChatResponse]):
@@ -164,52 +181,37 @@ class CostTrackingPrimitive(GuardNode[ChatRequest, ChatResponse], CompiledPrimit
 
 @attrs.frozen
 class _Bounds:
-    """What bounds one call of a budget's guarded node: the chat models inside it (for a
-    per-request bound), how many model calls one call makes, and its declared worst case."""
+    """What bounds the calls of a budget's guarded node: the chat models of the LLMPrimitives
+    inside it (each call reserves its own worst case where it is made), else the node's
+    declared worst case (reserved around the whole call)."""
 
     models: tuple[ChatModel, ...]
-    calls: float
     static_usd: float | None
 
     @classmethod
     def of(cls, inner: Op | None) -> _Bounds:
         if inner is None:
-            return cls((), 1.0, None)
-        from ...compiler.passes.analyze import analyze, declared_cost_bound
+            return cls((), None)
+        from ...compiler.passes.analyze import declared_cost_bound
 
-        analysis = analyze(inner)
-        return cls(tuple(chat_models(inner)), analysis.model_calls, declared_cost_bound(inner, analysis))
-
-    def worst(self, request: object, prices: Mapping[str, ModelPrice]) -> float | None:
-        """The most one call on `request` can cost (the tighter of the request's own bound and
-        the declared one); None when unbounded."""
-        bound = self.static_usd
-        if self.models and isinstance(request, ChatRequest) and math.isfinite(self.calls):
-            each = [request_cost_bound(model, request, prices) for model in self.models]
-            if None not in each:
-                mine = max(typing.cast("list[float]", each)) * max(self.calls, 1.0)
-                bound = mine if bound is None else min(bound, mine)
-        return bound
+        return cls(tuple(chat_models(inner)), declared_cost_bound(inner))
 
     def unboundable(self, prices: Mapping[str, ModelPrice]) -> str | None:
-        """Why no call can be bounded, whatever the request (None if some can)."""
+        """Why calls cannot be bounded whatever the request (None if they can)."""
         unpriced = [m.model for m in self.models if price_for(m.model, prices) is None]
-        if self.static_usd is not None:
-            return None
         if unpriced:
             return f"no price for model {unpriced[0]!r}"
-        if not self.models:
+        if not self.models and self.static_usd is None:
             return "no LLMPrimitive inside and no declared cost"
-        if not math.isfinite(self.calls):
-            return "an unbounded number of model calls"
         return None
 
 
-class _Budget(GuardPolicy):
-    """Refuses a call once the spend, plus the worst case of the calls still in flight, reaches
-    the budget: concurrent calls (an agent's parallel tool calls, many runs at once) cannot all
-    pass the check before the first of them is priced. A hard budget also counts the call's
-    own worst case, so the spend never exceeds the budget."""
+class _Budget(GuardPolicy, SpendWatcher):
+    """Refuses a call once the spend, plus the worst case of the model calls still in flight,
+    reaches the budget: concurrent calls (an agent's parallel tool calls, many runs at once)
+    cannot all pass the check before the first of them is priced. Under a hard budget every
+    model call reserves its own worst case before it is made, and is refused if that does not
+    fit, so the spend never exceeds the budget."""
 
     kind = "budget"
 
@@ -222,6 +224,7 @@ class _Budget(GuardPolicy):
         self.unpriced_usd = 0.0
         """Under a hard budget, what replies that could not be priced are counted at: their
         reservation (the worst case), never nothing."""
+        self._in_flight = 0
         self._lock = threading.Lock()
 
     @property
@@ -243,47 +246,66 @@ class _Budget(GuardPolicy):
                     True,
                 )
 
-    def _refusal(self, spent: float, worst: float | None) -> str | None:
-        """Why a call must not start (under the lock), or None."""
-        pending = f", ${self.in_flight_usd:.6f} reserved by calls in flight" if self.in_flight_usd else ""
-        if not self.hard:
-            if spent + self.in_flight_usd >= self.budget_usd:
-                return f"LLM budget of ${self.budget_usd:g} exhausted (spent ${spent:.6f}{pending}); the call was not made"
-            return None
-        if worst is None:
-            return (
-                f"hard LLM budget of ${self.budget_usd:g}: the cost of this call has no bound (give the request or the "
-                "model a max_tokens); the call was not made"
-            )
-        if spent + self.in_flight_usd + worst > self.budget_usd:
-            return (
-                f"hard LLM budget of ${self.budget_usd:g} would be exceeded: spent ${spent:.6f}{pending}, and this call may cost "
-                f"up to ${worst:.6f}; the call was not made"
-            )
-        return None
+    # -- reservations ---------------------------------------------------------------------------
+
+    def _reserve(self, worst: float | None, check: bool) -> float:
+        """Reserve `worst` (under the lock); with `check`, refuse what does not fit (hard) or a
+        budget already reached (soft)."""
+        with self._lock:
+            spent = self.spent_usd
+            pending = f", ${self.in_flight_usd:.6f} reserved by calls in flight" if self.in_flight_usd > 0 else ""
+            if check and self.hard and worst is None:
+                raise BudgetExceededError(
+                    f"hard LLM budget of ${self.budget_usd:g}: the cost of this call has no bound (give the request or the "
+                    "model a max_tokens); the call was not made"
+                )
+            if check and self.hard and worst is not None and spent + self.in_flight_usd + worst > self.budget_usd:
+                raise BudgetExceededError(
+                    f"hard LLM budget of ${self.budget_usd:g} would be exceeded: spent ${spent:.6f}{pending}, and this call may "
+                    f"cost up to ${worst:.6f}; the call was not made"
+                )
+            if check and not self.hard and spent + self.in_flight_usd >= self.budget_usd:
+                raise BudgetExceededError(f"LLM budget of ${self.budget_usd:g} exhausted (spent ${spent:.6f}{pending}); the call was not made")
+            reserved = worst or 0.0
+            self.in_flight_usd += reserved
+            self._in_flight += 1
+            return reserved
+
+    def _settle(self, reserved: float, response: object) -> None:
+        """Release a reservation; under a hard budget a reply that cannot be priced counts at it."""
+        with self._lock:
+            self._in_flight -= 1
+            self.in_flight_usd = self.in_flight_usd - reserved if self._in_flight else 0.0  # no float drift at rest
+            if self.hard and isinstance(response, ChatResponse) and self.tracker.cost_of(response) is None:
+                self.unpriced_usd += reserved
+
+    def call_starting(self, model: ChatModel, request: ChatRequest) -> object:
+        return self._reserve(request_cost_bound(model, request, self.tracker.prices), check=self.hard)
+
+    def call_done(self, ticket: object, response: ChatResponse) -> None:
+        self._settle(typing.cast(float, ticket), response)
+
+    def call_failed(self, ticket: object) -> None:
+        self._settle(typing.cast(float, ticket), None)
 
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
         bounds = _Bounds.of(site.inner)
-        prices = self.tracker.prices
+        whole = not bounds.models  # no LLMPrimitive inside: the node's declared worst case, around the whole call
 
         async def enforced(x: object) -> object:
-            worst = bounds.worst(x, prices)
-            reserve = worst or 0.0
-            with self._lock:
-                refusal = self._refusal(self.spent_usd, worst)
-                if refusal is not None:
-                    raise BudgetExceededError(refusal)
-                self.in_flight_usd += reserve
+            if whole:
+                reserved: float | None = self._reserve(bounds.static_usd, check=True)
+            else:
+                reserved = None
+                if not self.hard:  # the soft check, at the node's boundary: is the budget reached?
+                    self._settle(self._reserve(None, check=True), None)
+            result: object = None
             try:
-                result = await call(x)
-            except BaseException:
-                with self._lock:
-                    self.in_flight_usd -= reserve
-                raise
-            with self._lock:  # settle: the tracker has priced the reply by now
-                self.in_flight_usd -= reserve
-                if self.hard and isinstance(result, ChatResponse) and self.tracker.cost_of(result) is None:
-                    self.unpriced_usd += reserve
+                with watching(self):  # each model call inside reserves where it is made
+                    result = await call(x)
+            finally:
+                if reserved is not None:
+                    self._settle(reserved, result)
             return result
 
         return enforced
@@ -291,15 +313,16 @@ class _Budget(GuardPolicy):
 
 class BudgetEnforcementPrimitive(GuardNode[ChatRequest, ChatResponse], CompiledPrimitive[ChatRequest, ChatResponse]):
     """Refuses calls (BudgetExceededError, before they are made) once the tracked spend reaches
-    `budget_usd`. Calls in flight count at their worst case, so concurrent calls cannot
+    `budget_usd`. Model calls in flight count at their worst case, so concurrent calls cannot
     overshoot the budget by more than one call.
 
-    With `hard=True` the spend never exceeds the budget: each call reserves its own worst case
-    before it is made (from the request's size and its `max_tokens`, or the model's, at the
+    With `hard=True` the spend never exceeds the budget: each model call inside the guarded
+    node (every LLMPrimitive call, with the request it is made with) reserves its own worst case
+    before it is sent (from the request's size and its `max_tokens`, or the model's, at the
     model's price; see `request_cost_bound`) and is refused if that does not fit; the
     reservation is settled to the real cost when the reply is priced. Compiling a hard budget
-    whose calls cannot be bounded (no price for the model, no LLMPrimitive inside and no
-    declared cost) is a ConfigError."""
+    whose calls cannot be bounded (no price for a model, no LLMPrimitive inside and no declared
+    cost) is a ConfigError."""
 
     def __init__(self, cost_tracker: CostTrackingPrimitive, *, budget_usd: float, hard: bool = False) -> None:
         self.cost_tracker = cost_tracker

@@ -68,6 +68,14 @@ def _messages(value: Iterable[ChatMessage]) -> tuple[ChatMessage, ...]:
     return tuple(value)
 
 
+def _reply_cap(request: object, attribute: object, value: int | None) -> None:
+    """A reply cap is a positive int or None (a negative one would make budgets negative)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        from ...errors import ConfigError
+
+        raise ConfigError("ChatRequest", "max_tokens", "a positive int or None", value)
+
+
 @attrs.frozen
 class ChatRequest:
     """A chat completion request (the fields that change the output)."""
@@ -75,7 +83,7 @@ class ChatRequest:
     messages: tuple[ChatMessage, ...] = attrs.field(converter=_messages)
     model: str | None = None
     temperature: float = 0.0
-    max_tokens: int | None = None
+    max_tokens: int | None = attrs.field(default=None, validator=_reply_cap)
     tools: tuple[ToolSpec, ...] = attrs.field(default=(), converter=_specs)
     """Tools the model may call."""
     response_format: str | None = None
@@ -156,6 +164,27 @@ def _tokens(text: str) -> int:
     return max(1, len(text.split()))
 
 
+def _capped(text: str, calls: tuple[ToolCall, ...], limit: int) -> tuple[str, tuple[ToolCall, ...], bool]:
+    """The reply cut at `limit` words (text first, then each call's arguments), as a provider
+    cuts at `max_tokens`; whether anything was cut."""
+    left = limit
+    kept_text = text
+    if text:
+        words = text.split()
+        kept_text = " ".join(words[:left])
+        left -= min(left, len(words))
+    kept: list[ToolCall] = []
+    for call in calls:
+        if left <= 0:
+            return kept_text, tuple(kept), True
+        words = call.arguments.split()
+        arguments = call.arguments if len(words) <= left else " ".join(words[:left])
+        kept.append(attrs.evolve(call, arguments=arguments))
+        left -= max(1, min(left, len(words)))
+    cut = kept_text != text or any(k.arguments != c.arguments for k, c in zip(kept, calls))
+    return kept_text, tuple(kept), cut
+
+
 class FakeChatModel(ChatModel):
     """A deterministic chat model: no network, no keys; replies come from `reply(request)`.
 
@@ -183,6 +212,11 @@ class FakeChatModel(ChatModel):
             from ...errors import ConfigError
 
             raise ConfigError(f"FakeChatModel({model!r})", "script", "either reply= or script=, not both", script)
+        from ...validate import check_int
+
+        for field, bound in (("max_tokens", max_tokens), ("max_input_tokens", max_input_tokens)):
+            if bound is not None:
+                check_int(f"FakeChatModel({model!r})", field, bound, minimum=1)
         self.model = model
         self.reply: Callable[[ChatRequest], Reply] = reply or (lambda request: f"[{model}] {request.prompt}")
         self.script = list(script) if script is not None else None
@@ -227,8 +261,9 @@ class FakeChatModel(ChatModel):
         caps = [c for c in (request.max_tokens, self.max_tokens) if c is not None]
         limit = min(caps) if caps else None  # a request may lower the model's cap, not raise it
         finish = "tool_calls" if calls else "stop"
-        if limit is not None and _tokens(text) > limit:
-            text, finish = " ".join(text.split()[:limit]), "length"
+        if limit is not None:  # the cap covers the whole reply, its tool calls' arguments too
+            text, calls, cut = _capped(text, calls, limit)
+            finish = "length" if cut else finish
         output_tokens = (_tokens(text) if text else 0) + sum(_tokens(c.arguments) for c in calls)
         response = ChatResponse(text, self.model, input_tokens, output_tokens, calls, finish)
         report_usage(response, self.provider)

@@ -117,18 +117,26 @@ def call_cost_bound(model: object, prices: Mapping[str, ModelPrice] = DEFAULT_PR
 
 def request_cost_bound(model: object, request: ChatRequest, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES) -> float | None:
     """The most sending `request` to `model` (a ChatModel) can cost, known before the call: its
-    input bound (its text in UTF-8 bytes, see `input_bound`, at most the model's input bound)
-    and its reply cap (the smallest of `request.max_tokens`, the model's `max_tokens` and its
-    longest reply) at the model's price. What a hard budget reserves for a call;
-    None when the price or the reply cap is unknown."""
+    input bound (its text in UTF-8 bytes, see `input_bound`, at most the model's
+    `max_input_tokens`) and its reply cap (the smaller of `request.max_tokens` and the model's
+    `max_tokens`) at the model's price. For a provider's client, whose provider enforces them,
+    the model's context window and longest reply bound it too; any other ChatModel is taken at
+    its own declared limits only. What a hard budget reserves for a call; None when the price or
+    the reply cap is unknown. It trusts the client's `model` name: a client that replies as a
+    dearer model than it says cannot be bounded."""
     from .providers.base import ProviderChatModel, input_bound
 
     name = getattr(model, "model", None)
     price = price_for(name, prices) if isinstance(name, str) else None
     if price is None:
         return None
+    provider = isinstance(model, ProviderChatModel)  # the provider enforces the model's context window and longest reply
     overhead = model._prompt_overhead(request) if isinstance(model, ProviderChatModel) else 0
-    inputs = [input_bound(request, extra_tokens=overhead)]
-    inputs += [b for b in (getattr(model, "max_input_tokens", None), price.context_window) if isinstance(b, int)]
-    caps = [c for c in (request.max_tokens, getattr(model, "max_tokens", None), price.max_output_tokens) if isinstance(c, int)]
-    return price.cost(min(inputs), min(caps)) if caps else None
+    inputs = [input_bound(request, extra_tokens=overhead), getattr(model, "max_input_tokens", None)]
+    caps = [request.max_tokens, getattr(model, "max_tokens", None)]
+    if provider:
+        inputs.append(price.context_window)
+        caps.append(price.max_output_tokens)
+    known_inputs = [b for b in inputs if isinstance(b, int) and b > 0]
+    known_caps = [c for c in caps if isinstance(c, int) and c > 0]
+    return price.cost(min(known_inputs), min(known_caps)) if known_caps else None

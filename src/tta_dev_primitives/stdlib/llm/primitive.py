@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from ...compiler.ir import CallOp, Op, walk
+from ...context import RunContext, _current
 from ...compiler.lowering import Lowerer, call_op, lowering
 from ...dsl.core import AnyNode
 from ...dsl.introspect import CallableInfo
@@ -14,6 +15,7 @@ from ...observability.tracing import genai
 from ..compiled import CompiledPrimitive
 from .model import ChatModel, ChatRequest, ChatResponse, report_usage
 from .prices import DEFAULT_PRICES, ModelPrice, call_cost_bound
+from .spend import watched_call
 
 __all__ = ["LLMPrimitive", "chat_models", "model_call"]
 
@@ -42,15 +44,28 @@ class LLMPrimitive(CompiledPrimitive[ChatRequest, ChatResponse]):
         self._set_name(name or model.model)
         self._tta_traits = model_call(self, model, prices).traits
 
+    async def execute(self, input_data: ChatRequest, context: RunContext | None = None) -> ChatResponse:
+        """Call the model on `input_data`. Called directly (seed style), it runs as a plan, so
+        the call has its own span; inside a running plan it is one call."""
+        if _current.get(None) is not None:
+            return await self.complete(input_data)
+        return await super().execute(input_data, context)
+
     async def complete(self, request: ChatRequest) -> ChatResponse:
-        """One call of the model (what the node runs in a plan), its usage on the current span."""
-        response = await self.model.complete(request)
+        """One call of the model (what the node runs in a plan): the cost trackers and budgets
+        around it are told (see spend.py), its usage goes on the current span. Override this,
+        or `execute`, to change the call."""
+        response = await watched_call(self.model, request, self.model.complete)
         report_usage(response, self.model.provider)  # for any ChatModel (ours report it already: same span)
         return response
 
 
 @lowering(LLMPrimitive)
 def _lower_llm(node: LLMPrimitive, lw: Lowerer) -> Op:
+    if type(node).execute is not LLMPrimitive.execute:  # a subclass's own execute (seed style) is what runs
+        from ..base import lower_primitive
+
+        return lower_primitive(node, lw)
     info = CallableInfo(
         name=node.name,
         is_async=True,
