@@ -17,6 +17,7 @@ __all__ = [
     "ParallelError",
     "PrimitivesError",
     "RunSyncError",
+    "StrayCancellationError",
     "StreamInterruptedError",
     "StreamUsageError",
     "UnknownPassError",
@@ -89,6 +90,13 @@ class LoopLimitError(PrimitivesError):
 class RunSyncError(PrimitivesError, RuntimeError):
     """`plan.run_sync()` was called where an event loop is already running (a Jupyter cell,
     async code), where it cannot start one of its own: `await plan.run(x)` there instead."""
+
+
+class StrayCancellationError(PrimitivesError):
+    """A node raised asyncio's CancelledError though nothing cancelled its run (it awaited a
+    task or future that someone else cancelled). asyncio's task groups would drop such a task
+    silently, so parallel branches and map items report it as this error; its `__cause__` is
+    the CancelledError."""
 
 
 class NoRunContextError(PrimitivesError, LookupError):

@@ -14,10 +14,10 @@ from typing import Any
 
 
 from ..compiler.ir import Group, MapOp, ParOp, StageOp
-from ..errors import ParallelError
+from ..errors import ParallelError, StrayCancellationError
 from .emit import AsyncFn, Emitter, Step, emitter
 from .notes import note, where
-from .shield import running_asyncio
+from .shield import cancelled_by_itself, running_asyncio
 
 Job = Callable[[int], Coroutine[Any, Any, None]]
 
@@ -63,6 +63,22 @@ async def spawn_all(count: int, job: Job) -> None:
                     start(job, i)
 
 
+def failure_of(exc: BaseException, what: str) -> Exception | None:
+    """The error a branch or item failed with, to report in its place; None for what must
+    propagate as it is (a cancellation of the run, KeyboardInterrupt). A CancelledError the
+    awaited code raised on its own (see `cancelled_by_itself`) is a failure of `what`: asyncio's
+    TaskGroup would otherwise drop that task's work without a word."""
+    if isinstance(exc, Exception):
+        return exc
+    if isinstance(exc, asyncio.CancelledError) and cancelled_by_itself():
+        error = StrayCancellationError(
+            f"a node raised CancelledError without being cancelled ({what}): it awaited a task or future that was cancelled"
+        )
+        error.__cause__ = exc
+        return error
+    return None
+
+
 def _assembler(layout: Group, total: int) -> Callable[[list[object]], object]:
     """A function from the `total` flat branch results to the value the user's structure produces."""
     combiner = layout.combiner
@@ -101,9 +117,14 @@ def _run_all(runners: list[AsyncFn], labels: list[str], what: str, name: str, lo
         async def one(i: int) -> None:
             try:
                 results[i] = await runners[i](x)
-            except Exception as exc:
-                note(exc, labels[i])
-                raise
+            except BaseException as exc:
+                error = failure_of(exc, labels[i])
+                if error is None:
+                    raise
+                note(error, labels[i])
+                if error is exc:
+                    raise
+                raise error from exc
 
         try:
             await spawn_all(count, one)
@@ -151,9 +172,15 @@ def _emit_map(op: MapOp, em: Emitter) -> Step:
             for i in pending:  # workers share one iterator: each index is taken exactly once
                 try:
                     results[i] = await (body(seq[i]) if keyed is None else keyed(i, seq[i]))
-                except Exception as exc:
-                    note(exc, f"in item {i} ({body_name}) of map {name!r}")
-                    raise
+                except BaseException as exc:
+                    label = f"in item {i} ({body_name}) of map {name!r}"
+                    error = failure_of(exc, label)
+                    if error is None:
+                        raise
+                    note(error, label)
+                    if error is exc:
+                        raise
+                    raise error from exc
 
         try:
             await spawn_all(min(limit, total), worker)

@@ -174,17 +174,26 @@ async def run_many(
     results: list[object] = [None] * len(inputs)
     pending = iter(range(len(inputs)))
     failed: list[int] = []
+    ended = 0
 
     async def worker(_: int) -> None:
+        nonlocal ended
         for i in pending:
             try:
                 results[i] = await plan.run(inputs[i], context=context)
-            except Exception as exc:
-                exc.add_note(f"in item {i} of plan {plan.name!r}.map")  # beside where in the plan it failed
+            except BaseException as exc:
+                label = f"in item {i} of plan {plan.name!r}.map"
+                error = concurrency.failure_of(exc, label)
+                if error is None:
+                    raise
+                error.add_note(label)  # beside where in the plan it failed
                 if not return_exceptions:
                     failed.append(i)
-                    raise
-                results[i] = exc
+                    if error is exc:
+                        raise
+                    raise error from exc
+                results[i] = error
+            ended += 1
             if on_item is not None:
                 on_item(i)
 
@@ -194,8 +203,10 @@ async def run_many(
         except ExceptionGroup as group:
             failed.sort()
             shown = ", ".join(map(str, failed[:10])) + (", ..." if len(failed) > 10 else "")
+            unfinished = len(inputs) - ended - len(failed)
+            cancelled = f"; {unfinished} unfinished item(s) were cancelled" if unfinished else ""
             raise ParallelError(
-                f"{len(failed)} of {len(inputs)} items of plan {plan.name!r}.map failed (item {shown}); unfinished items were cancelled",
+                f"{len(failed)} of {len(inputs)} items of plan {plan.name!r}.map failed (item {shown}){cancelled}",
                 list(group.exceptions),
                 node_name=plan.name,
                 location=str(plan.root.location),
