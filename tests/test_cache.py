@@ -365,3 +365,35 @@ def test_explain_shows_the_effective_size_of_a_given_store(tmp_path: pathlib.Pat
         Cache(max_size=500, store=SQLiteStore(tmp_path / "d.db"))
     with pytest.raises(ConfigError, match=r"max_size=500; expected no max_size: the redis store bounds its entries by its own policy"):
         Cache(max_size=500, store=RedisStore())
+
+
+def test_nested_caches_fuse_once_and_never_over_a_store_you_gave() -> None:
+    calls = 0
+
+    def square(x: int) -> int:
+        nonlocal calls
+        calls += 1
+        return x * x
+
+    pure = node(square).declare(pure=True)
+    nested = Cache(ttl=5)(pure.cached(ttl=10))
+    assert compile(nested).run_sync(3) == 9 and compile(nested).run_sync(3) == 9
+    assert calls == 1  # two compiles share the fused cache, so the second run hits
+    inner, outer = MemoryStore(50), MemoryStore(20)
+    given = Cache(ttl=5, store=outer)
+    compile(given(pure.cached(ttl=10, store=inner))).run_sync(4)
+    assert (inner.size(), outer.size()) == (1, 1)  # your stores are used, not fused away
+
+
+def test_settings_beside_a_given_cache_are_refused() -> None:
+    with pytest.raises(ConfigError, match=r"invalid max_size=5; expected no other settings beside a Cache"):
+        node(str.upper).cached(Cache(), max_size=5)
+
+
+def test_explain_shows_jitter_and_negative_ttl() -> None:
+    def look(text: str) -> str:
+        return text
+
+    explained = compile(node(look).cached(Cache(ttl=10, ttl_jitter=0.5, negative_ttl=30))).explain()
+    assert "ttl_jitter=0.5" in explained and "negative_ttl=30" in explained
+    assert compile(node(look).cached(Cache(ttl=10))).fingerprint() != compile(node(look).cached(Cache(ttl=10, negative_ttl=30))).fingerprint()

@@ -71,7 +71,7 @@ def test_a_blocking_sync_node_under_parallel_or_map_gets_a_lint() -> None:
     under_map = compile(node(items).map(node(waits)))
     (lint,) = under_map.lints
     assert lint.rule == "blocking-under-concurrency" and lint.node == "waits"
-    assert "uses sleep" in lint.message and "under map 'map(waits)'" in lint.message and "thread=True" in lint.message
+    assert "uses time.sleep" in lint.message and "under map 'map(waits)'" in lint.message and "thread=True" in lint.message
     (lint,) = compile(parallel(node(waits), node(double))).lints
     assert "under parallel" in lint.message
     assert "blocking-under-concurrency" in compile(parallel(node(waits), node(double))).explain()
@@ -83,6 +83,42 @@ def test_a_blocking_sync_node_under_parallel_or_map_gets_a_lint() -> None:
         compile(node(items).map(node(waits)), strict=True)
 
 
+def test_the_lint_resolves_what_a_function_calls_not_what_its_names_look_like() -> None:
+    import functools
+    import os
+    from time import sleep as nap
+
+    class Job:
+        input = "x"
+        sleep = 0
+
+    def reads_fields(job: Job) -> int:  # attributes and locals named like blocking calls
+        sleep = job.sleep
+        return len(job.input) + sleep
+
+    def naps(job: Job) -> int:
+        nap(0)
+        return 1
+
+    def shells(job: Job) -> int:
+        return os.system("true")
+
+    @functools.wraps(reads_fields)
+    def decorated(job: Job) -> int:
+        time.sleep(0)
+        return 1
+
+    class Callable_:
+        def __call__(self, job: Job) -> int:
+            time.sleep(0)
+            return 1
+
+    assert compile(parallel(node(reads_fields), node(reads_fields))).lints == ()
+    for fn, use in [(naps, "time.sleep"), (shells, "os.system"), (decorated, "time.sleep"), (Callable_(), "time.sleep"), (functools.partial(naps), "time.sleep")]:
+        lints = compile(parallel(node(fn), node(reads_fields))).lints  # type: ignore[arg-type]
+        assert len(lints) == 1 and f"uses {use}" in lints[0].message, fn
+
+
 def test_the_lint_reads_nested_code_and_skips_remote_bodies() -> None:
     def fetch_all(urls: list[str]) -> list[int]:
         import urllib.request
@@ -90,7 +126,7 @@ def test_the_lint_reads_nested_code_and_skips_remote_bodies() -> None:
         return [len(urllib.request.urlopen(u).read()) for u in urls]
 
     (lint,) = compile(parallel(node(fetch_all), node(fetch_all))).lints[:1]
-    assert "urlopen" in lint.message
+    assert "urllib.request" in lint.message
     assert compile(node(items).map(node(waits).remote())).lints == ()  # runs on a backend's worker
 
 
@@ -140,3 +176,47 @@ def test_the_cli_exits_quietly_when_its_reader_goes_away(tmp_path: Path) -> None
         os.close(write)
     assert proc.returncode == 1
     assert proc.stderr == ""  # no traceback, no "Exception ignored" at exit
+
+
+async def test_a_stray_cancellation_in_an_item_or_branch_is_reported_not_dropped(anyio_backend: str) -> None:
+    import asyncio
+
+    from tta_dev_primitives import StrayCancellationError
+
+    if anyio_backend != "asyncio":
+        pytest.skip("a CancelledError raised without a cancellation is an asyncio thing")
+
+    async def fetch(x: int) -> int:
+        if x == 2:  # awaits a future someone else gave up on
+            future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            future.cancel()
+            return await future
+        return x * 10
+
+    plan = compile(node(fetch))
+    outcomes = await plan.map(range(5), concurrency=1, return_exceptions=True)
+    assert outcomes[:2] == [0, 10] and outcomes[3:] == [30, 40]
+    assert isinstance(outcomes[2], StrayCancellationError) and isinstance(outcomes[2].__cause__, asyncio.CancelledError)
+    with pytest.raises(ParallelError, match=r"\(item 2\)"):
+        await plan.map(range(5), concurrency=1)
+    with pytest.raises(ParallelError) as info:
+        await compile(node(items).map(node(fetch), concurrency=1)).run(5)
+    assert isinstance(info.value.exceptions[0], StrayCancellationError)
+    with pytest.raises(ParallelError) as branch:
+        await compile(parallel(node(fetch), node(fetch))).run(2)
+    assert all(isinstance(e, StrayCancellationError) for e in branch.value.exceptions)
+
+
+def test_an_attribute_error_inside_a_property_of_a_node_is_not_hidden() -> None:
+    from tta_dev_primitives import WorkflowContext, WorkflowPrimitive
+
+    class Loader(WorkflowPrimitive[int, int]):
+        async def execute(self, input_data: int, context: WorkflowContext) -> int:
+            return input_data
+
+        @property
+        def stream(self) -> int:  # type: ignore[override]
+            return self.missing_setting  # type: ignore[attr-defined, no-any-return]
+
+    with pytest.raises(AttributeError, match="missing_setting"):
+        Loader().stream  # noqa: B018

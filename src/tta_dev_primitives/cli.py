@@ -114,7 +114,11 @@ def _failure(error: BaseException) -> str:
     """`Type: message` for an error raised by a target's code (sys.exit() included)."""
     if isinstance(error, SystemExit):
         return f"it called sys.exit({error.code!r})"
-    return f"{type(error).__name__}: {error}"
+    try:
+        text = str(error)
+    except Exception:  # noqa: BLE001 - a broken __str__ must not hide the error being reported
+        text = "<a message that cannot be rendered>"
+    return f"{type(error).__name__}: {text}"
 
 
 def _workflow_of(spec: str, module: ModuleType, obj: object) -> object:
@@ -247,8 +251,8 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         runner = functools.partial(plan.run, value)
     try:
         result = anyio.run(runner, backend=args.backend)
-    except Exception as error:  # the plan failed: say where, as one report (no traceback)
-        print(_run_failure(error), file=out)
+    except Exception as error:  # the plan failed: say where, as one report (no traceback), on stderr
+        print(_run_failure(error), file=sys.stderr)
         return 1
     print(json.dumps(result, default=_jsonable, indent=2), file=out)
     return 0

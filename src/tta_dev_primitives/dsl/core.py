@@ -84,6 +84,8 @@ class Node(Generic[In, Out]):
         def __getattr__(self, attribute: str) -> object:
             """Only reached when an attribute is missing: a Plan's method asked of a node (the
             newcomer's `node.run(x)`) says to compile the node first."""
+            if any(attribute in vars(klass) for klass in type(self).__mro__):
+                return object.__getattribute__(self, attribute)  # a property that failed: its own error, not ours
             if attribute in _PLAN_ONLY:
                 try:
                     label = f"node {self.name!r}"
@@ -345,6 +347,14 @@ class Node(Generic[In, Out]):
             from ..stdlib.cache import Cache
 
             cache = Cache(max_size, ttl, key=key, namespace=namespace, scope=scope, store=store)
+        else:  # settings beside a given Cache would be ignored: refused, not dropped
+            beside: dict[str, object] = {"max_size": max_size, "key": key, "namespace": namespace, "scope": scope, "store": store}
+            beside["ttl"] = ttl if ttl != 3600.0 else None
+            for field, value in beside.items():
+                if value is not None:
+                    from ..errors import ConfigError
+
+                    raise ConfigError(f"{self.name}.cached(cache)", field, "no other settings beside a Cache (set them on the Cache)", value)
         return cache(self)
 
     def guard(self, policy: GuardPolicy) -> Node[In, Out]:

@@ -11,14 +11,21 @@ Findings are warnings (in EXPLAIN and `Plan.lints`), or errors with `compile(...
   should be the outermost wrapper, catching what is left.
 - `retry-streaming`: a retry around a streaming node would repeat chunks already sent.
 - `nested-retry`: retries inside retries multiply the attempts.
-- `blocking-under-concurrency`: a sync function node that calls something blocking (`sleep`,
-  `requests`, `urlopen`, `subprocess`, `socket`, a sync database driver, ...) runs on the event
-  loop under a parallel, map or tool dispatch, so while it blocks nothing else runs; built with
-  `thread=True` it runs in a worker thread. Found by the names its code uses (its own body, not
-  the functions it calls), so it can miss a blocking call hidden in a helper.
+- `blocking-under-concurrency`: a sync function node that calls something blocking
+  (`time.sleep`, `requests`, `urllib`, `subprocess`, `socket`, `os.system`, a sync database
+  driver, ...) runs on the event loop under a parallel, map or tool dispatch, so while it blocks
+  nothing else runs; built with `thread=True` it runs in a worker thread. Found from the globals
+  its own code uses, resolved to what they are (not the functions it calls), so a blocking call
+  hidden in a helper is missed.
 """
 
 from __future__ import annotations
+
+import builtins
+import contextlib
+import dis
+import functools
+import types
 
 import attrs
 
@@ -89,23 +96,90 @@ def _derive_repeat_risks(op: Op) -> tuple[CallOp, ...]:
     return found
 
 
-BLOCKING_NAMES = frozenset({
-    "sleep", "urlopen", "urlretrieve", "requests", "httpx", "urllib3", "subprocess", "Popen", "check_output", "check_call",
-    "socket", "getaddrinfo", "create_connection", "sqlite3", "psycopg", "psycopg2", "pymysql", "boto3", "input",
+BLOCKING_MODULES = frozenset({
+    "requests", "httpx", "urllib", "urllib3", "subprocess", "socket", "sqlite3", "psycopg", "psycopg2", "pymysql", "boto3",
+    "smtplib", "ftplib",
 })
-"""Names whose use in a sync node's code suggests it blocks (module, function or class names)."""
+"""Modules whose use in a sync function means I/O that waits (in a sync function httpx is its
+sync client)."""
+
+BLOCKING_CALLS = frozenset({
+    ("time", "sleep"), ("builtins", "input"), ("os", "system"), ("os", "popen"), ("os", "wait"), ("os", "waitpid"),
+    ("select", "select"),
+})
+"""Functions of otherwise harmless modules that block: (module, name)."""
+
+
+def _codes_of(fn: object) -> list[tuple[types.CodeType, dict[str, object]]]:
+    """The Python code a callable runs, with the names it sees (its globals, and its closure's
+    variables over them): its own, and through decorators (`__wrapped__`), partials, bound
+    methods and callable instances what it calls; none for builtins and C functions."""
+    found: list[tuple[types.CodeType, dict[str, object]]] = []
+    for _ in range(8):
+        if isinstance(fn, types.FunctionType):
+            names = dict(fn.__globals__)
+            for free, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
+                with contextlib.suppress(ValueError):  # an empty cell
+                    names[free] = cell.cell_contents
+            found.append((fn.__code__, names))
+        if isinstance(fn, functools.partial):
+            fn = fn.func
+        elif hasattr(fn, "__wrapped__"):
+            fn = fn.__wrapped__
+        elif hasattr(fn, "__func__"):
+            fn = fn.__func__
+        elif not isinstance(fn, (types.FunctionType, types.BuiltinFunctionType, type)) and callable(fn):
+            fn = getattr(type(fn), "__call__", None)
+        else:
+            break
+    return found
+
+
+def _blocking_use(value: object, attribute: str | None) -> str | None:
+    """What a global (and the attribute read from it) names, if it blocks."""
+    if isinstance(value, types.ModuleType):
+        package = value.__name__
+        if package.split(".")[0] in BLOCKING_MODULES:
+            return package if attribute is None else f"{package}.{attribute}"
+        if attribute is not None and (package, attribute) in BLOCKING_CALLS:
+            return f"{package}.{attribute}"
+        return None
+    module, name = getattr(value, "__module__", None), getattr(value, "__name__", None)
+    if not isinstance(module, str) or not isinstance(name, str):
+        return None
+    if (module, name) in BLOCKING_CALLS or module.split(".")[0] in BLOCKING_MODULES:
+        return f"{module}.{name}"
+    return None
 
 
 def _blocking_names(fn: object) -> list[str]:
-    """The blocking-looking names `fn`'s code uses (its nested code too: comprehensions,
-    inner functions), in order; empty for callables without Python code."""
-    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    """The blocking calls `fn`'s code makes through its globals (modules and functions it
+    names, resolved: `from time import sleep as nap` is time.sleep; an attribute or local that
+    happens to be called `input` is not), its nested code too (comprehensions, inner
+    functions), in order; empty for callables without Python code."""
     found: dict[str, None] = {}
-    stack = [code] if code is not None else []
-    while stack:
-        current = stack.pop()
-        found.update(dict.fromkeys(n for n in current.co_names if n in BLOCKING_NAMES))
-        stack.extend(c for c in current.co_consts if hasattr(c, "co_names"))
+    for code, names in _codes_of(fn):
+        stack = [code]
+        while stack:
+            current = stack.pop()
+            instructions = list(dis.get_instructions(current))
+            for i, instruction in enumerate(instructions):
+                following = instructions[i + 1] if i + 1 < len(instructions) else None
+                if instruction.opname == "IMPORT_NAME":  # an import inside the function
+                    module = str(instruction.argval)
+                    imported = str(following.argval) if following is not None and following.opname == "IMPORT_FROM" else None
+                    if module.split(".")[0] in BLOCKING_MODULES or (module, imported) in BLOCKING_CALLS:
+                        found[module if imported is None else f"{module}.{imported}"] = None
+                    continue
+                if instruction.opname not in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_DEREF"):
+                    continue
+                name = str(instruction.argval)
+                value = names.get(name, getattr(builtins, name, None))
+                attribute = str(following.argval) if following is not None and following.opname in ("LOAD_ATTR", "LOAD_METHOD") else None
+                use = _blocking_use(value, attribute)
+                if use is not None:
+                    found[use] = None
+            stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
     return list(found)
 
 

@@ -185,6 +185,10 @@ class Cache(GuardPolicy):
         bound = self.max_size if self.max_size is not None else DEFAULT_MAX_SIZE
         self.store: CacheStore = store if store is not None else MemoryStore(bound, clock=clock)
         self._memory = self.store if isinstance(self.store, MemoryStore) else None
+        self._own_store = store is None
+        """The store is this cache's own (not one the user gave, and may look at): only such
+        caches are fused."""
+        self._merged: weakref.WeakKeyDictionary[Cache, Cache] = weakref.WeakKeyDictionary()
         self.store_breaker = None if self._memory is not None else (store_breaker or _default_store_breaker(name, clock))
         self._negative = MemoryStore(bound, clock=clock) if self.negative_ttl is not None else None
         self._flights: dict[Hashable, _Flight] = {}
@@ -198,6 +202,10 @@ class Cache(GuardPolicy):
         """The effective settings (a given store's own bound, not the default)."""
         described: dict[str, object] = {"max_size": self.max_size} if self.max_size is not None else {}
         described.update(ttl=self.ttl, store=self.store.name, namespace=self.namespace)
+        if self.ttl_jitter:
+            described["ttl_jitter"] = self.ttl_jitter
+        if self.negative_ttl is not None:
+            described["negative_ttl"] = self.negative_ttl
         if self.scope is not None:
             described["scope"] = self.scope
         return described
@@ -282,6 +290,8 @@ class Cache(GuardPolicy):
             isinstance(other, Cache)
             and self._memory is not None
             and other._memory is not None
+            and self._own_store
+            and other._own_store
             and (self.max_size, self.ttl, self.key_fn, self.namespace, self.scope, self.ttl_jitter, self.negative_ttl, self.clock)
             == (other.max_size, other.ttl, other.key_fn, other.namespace, other.scope, other.ttl_jitter, other.negative_ttl, other.clock)
         )
@@ -289,14 +299,17 @@ class Cache(GuardPolicy):
     def merge(self, other: object) -> Cache | None:
         """One in-memory cache standing for two nested ones (the stricter TTL and size win), or
         None when they key differently or keep entries elsewhere."""
-        if not isinstance(other, Cache) or self._memory is None or other._memory is None:
+        if not isinstance(other, Cache) or self._memory is None or other._memory is None or not (self._own_store and other._own_store):
             return None
+        merged = self._merged.get(other)
+        if merged is not None:  # the same fused cache for every compile: its entries are kept
+            return merged
         if (self.key_fn, self.namespace, self.scope, self.clock, self.negative_ttl) != (
             other.key_fn, other.namespace, other.scope, other.clock, other.negative_ttl
         ):
             return None
         ttls = [t for t in (self.ttl, other.ttl) if t is not None]
-        return Cache(
+        merged = self._merged[other] = Cache(
             min(self._memory.max_size, other._memory.max_size),
             min(ttls) if ttls else None,
             key=self.key_fn,
@@ -307,6 +320,7 @@ class Cache(GuardPolicy):
             clock=self.clock,
             name=self.name,
         )
+        return merged
 
     # -- stats ----------------------------------------------------------------------------------
 
