@@ -9,7 +9,6 @@ BudgetEnforcementPrimitive), as guards on any node that returns a ChatResponse.
 
 from __future__ import annotations
 
-import math
 import threading
 import typing
 import warnings
@@ -47,7 +46,8 @@ Out = TypeVar("Out", covariant=True)
 
 class UnpricedModelWarning(UserWarning):
     """A model's reply was recorded but could not be priced (no ModelPrice for its name): its
-    usage is kept and its cost is unknown. Given once per tracker and model."""
+    usage is kept and its cost is unknown. Given when a tracker first sees the model (shown once
+    per model under Python's default warning filter)."""
 
 
 @attrs.define

@@ -130,13 +130,11 @@ def request_cost_bound(model: object, request: ChatRequest, prices: Mapping[str,
     price = price_for(name, prices) if isinstance(name, str) else None
     if price is None:
         return None
-    provider = isinstance(model, ProviderChatModel)  # the provider enforces the model's context window and longest reply
-    overhead = model._prompt_overhead(request) if isinstance(model, ProviderChatModel) else 0
-    inputs = [input_bound(request, extra_tokens=overhead), getattr(model, "max_input_tokens", None)]
-    caps = [request.max_tokens, getattr(model, "max_tokens", None)]
-    if provider:
-        inputs.append(price.context_window)
-        caps.append(price.max_output_tokens)
+    overhead, window, longest = 0, None, None
+    if isinstance(model, ProviderChatModel):  # the provider enforces the model's context window and longest reply
+        overhead, window, longest = model._prompt_overhead(request), price.context_window, price.max_output_tokens
+    inputs = [input_bound(request, extra_tokens=overhead), getattr(model, "max_input_tokens", None), window]
+    caps = [request.max_tokens, getattr(model, "max_tokens", None), longest]
     known_inputs = [b for b in inputs if isinstance(b, int) and b > 0]
     known_caps = [c for c in caps if isinstance(c, int) and c > 0]
     return price.cost(min(known_inputs), min(known_caps)) if known_caps else None
