@@ -27,7 +27,7 @@ from ..guard import GuardNode, GuardPolicy, GuardSite
 from .model import ChatModel, ChatRequest, ChatResponse
 from .prices import DEFAULT_PRICES, ModelPrice, call_cost_bound, price_for, request_cost_bound
 from .primitive import LLMPrimitive, chat_models
-from .spend import SpendWatcher, watching
+from .spend import SpendWatcher, enter, leave
 
 __all__ = [
     "DEFAULT_PRICES",
@@ -140,8 +140,11 @@ class CostTracker(GuardPolicy):
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
         async def tracked(x: object) -> object:
             watcher = _Recorder(self)
-            with watching(watcher):
+            token = enter(watcher)
+            try:
                 result = await call(x)
+            finally:
+                leave(token)
             if isinstance(result, ChatResponse) and not any(r is result for r in watcher.seen):
                 self.record(result)  # a reply made without an LLMPrimitive inside (usage is on its span, once)
             return result
@@ -300,10 +303,11 @@ class _Budget(GuardPolicy, SpendWatcher):
                 if not self.hard:  # the soft check, at the node's boundary: is the budget reached?
                     self._settle(self._reserve(None, check=True), None)
             result: object = None
+            token = enter(self)  # each model call inside reserves where it is made
             try:
-                with watching(self):  # each model call inside reserves where it is made
-                    result = await call(x)
+                result = await call(x)
             finally:
+                leave(token)
                 if reserved is not None:
                     self._settle(reserved, result)
             return result

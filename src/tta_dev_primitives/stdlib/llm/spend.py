@@ -11,13 +11,12 @@ reply, a budget settles).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Awaitable, Callable, Iterator
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar, Token
 
 from .model import ChatModel, ChatRequest, ChatResponse
 
-__all__ = ["SpendWatcher", "watched_call", "watching"]
+__all__ = ["SpendWatcher", "enter", "leave", "watched_call"]
 
 
 class SpendWatcher:
@@ -38,23 +37,30 @@ class SpendWatcher:
 _scope: ContextVar[tuple[SpendWatcher, ...]] = ContextVar("tta_spend_scope", default=())
 
 
-@contextlib.contextmanager
-def watching(watcher: SpendWatcher) -> Iterator[None]:
-    """`watcher` is told about the model calls made inside the block (innermost last)."""
-    token = _scope.set((*_scope.get(), watcher))
-    try:
-        yield
-    finally:
-        _scope.reset(token)
+def enter(watcher: SpendWatcher) -> Token[tuple[SpendWatcher, ...]]:
+    """From now on (until `leave`), `watcher` is told about the model calls made in this
+    context and the tasks it starts (innermost last). A token, not a context manager: this
+    runs on every guarded call."""
+    return _scope.set((*_scope.get(), watcher))
 
 
-async def watched_call(model: ChatModel, request: ChatRequest, call: Callable[[ChatRequest], Awaitable[ChatResponse]]) -> ChatResponse:
+def leave(token: Token[tuple[SpendWatcher, ...]]) -> None:
+    """End what `enter` began."""
+    _scope.reset(token)
+
+
+def watched_call(model: ChatModel, request: ChatRequest, call: Callable[[ChatRequest], Awaitable[ChatResponse]]) -> Awaitable[ChatResponse]:
     """`call(request)` with every watcher in scope told: starts outermost first (a budget
     refuses before anything is sent), ends innermost first (a tracker prices the reply before
-    the budget around it releases its reservation)."""
+    the budget around it releases its reservation). Outside any scope it is `call(request)`
+    itself: no coroutine of ours in between."""
     watchers = _scope.get()
-    if not watchers:
-        return await call(request)
+    return call(request) if not watchers else _watched(watchers, model, request, call)
+
+
+async def _watched(
+    watchers: tuple[SpendWatcher, ...], model: ChatModel, request: ChatRequest, call: Callable[[ChatRequest], Awaitable[ChatResponse]]
+) -> ChatResponse:
     tickets: list[tuple[SpendWatcher, object]] = []
     try:
         for watcher in watchers:
