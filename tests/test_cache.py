@@ -397,3 +397,32 @@ def test_explain_shows_jitter_and_negative_ttl() -> None:
     explained = compile(node(look).cached(Cache(ttl=10, ttl_jitter=0.5, negative_ttl=30))).explain()
     assert "ttl_jitter=0.5" in explained and "negative_ttl=30" in explained
     assert compile(node(look).cached(Cache(ttl=10))).fingerprint() != compile(node(look).cached(Cache(ttl=10, negative_ttl=30))).fingerprint()
+
+
+async def test_clearing_or_invalidating_a_cache_reaches_the_fused_cache_serving_for_it() -> None:
+    calls = 0
+
+    def square(x: int) -> int:
+        nonlocal calls
+        calls += 1
+        return x * x
+
+    outer, inner = Cache(), Cache()
+    pure = node(square).declare(pure=True)
+    plan = compile(pure.cached(inner).cached(outer))
+    await plan.run(3)
+    assert await outer.invalidate(3)
+    await plan.run(3)
+    await inner.clear()
+    await compile(pure.cached(inner).cached(outer)).run(3)
+    assert calls == 3
+
+
+async def test_invalidate_finds_a_node_caches_entries_after_a_garbage_collection() -> None:
+    import gc
+
+    cache = Cache()
+    plan = compile(node(str.upper).cached(cache))
+    await plan.run("a")
+    gc.collect()  # the binding lives as long as the plan's closures, not only until the next collection
+    assert await cache.invalidate("a")

@@ -454,3 +454,64 @@ async def test_cancelled_and_failed_calls_release_their_reservations_exactly() -
         assert guarded.budget.in_flight_usd > 0
         group.cancel_scope.cancel()
     assert guarded.budget.in_flight_usd == 0.0 and guarded.budget.spent_usd == 0.0
+
+
+async def test_an_llm_subclass_overriding_its_call_is_still_watched_by_budgets() -> None:
+    class Mine(LLMPrimitive):
+        async def complete(self, request: ChatRequest) -> ChatResponse:
+            return await self.model.complete(request)
+
+    model = FakeChatModel("gpt-4o", reply=lambda r: _words(300), max_tokens=300)
+    plan = compile(BudgetEnforcementPrimitive(CostTrackingPrimitive(Mine(model)), budget_usd=0.005, hard=True))
+    await plan.run(_request(20))
+    with pytest.raises(BudgetExceededError):
+        await plan.run(_request(20))
+    assert len(model.requests) == 1
+
+
+async def test_a_tracker_charges_only_calls_that_were_made() -> None:
+    model = FakeChatModel("gpt-4o-mini", reply=lambda r: " padded answer ", max_tokens=50)
+
+    @node
+    def strip(response: ChatResponse) -> ChatResponse:  # post-processing returns a new reply object
+        return attrs.evolve(response, text=response.text.strip())
+
+    cached = CostTrackingPrimitive(LLMPrimitive(model).cached() >> strip)
+    plan = compile(cached)
+    for _ in range(3):
+        await plan.run(ChatRequest.of("same question"))
+    report = await cached.get_cost_report()
+    assert len(model.requests) == 1 and report.by_model["gpt-4o-mini"].calls == 1  # cache hits and the copy cost nothing
+
+
+async def test_a_node_with_a_declared_cost_is_reserved_once_not_again_inside() -> None:
+    from tta_dev_primitives.stdlib.llm.prices import request_cost_bound
+
+    model = FakeChatModel("gpt-4o-mini", max_tokens=100, max_input_tokens=100)
+    llm = LLMPrimitive(model)
+    bound = request_cost_bound(model, ChatRequest.of("w w w"))
+    assert bound is not None
+
+    async def hidden(request: ChatRequest) -> ChatResponse:  # calls the model its own way
+        return await llm.execute(request)
+
+    guarded = BudgetEnforcementPrimitive(
+        CostTrackingPrimitive(node(hidden).declare(cost=bound, model_calls=1)), budget_usd=bound * 1.5, hard=True
+    )
+    assert (await compile(guarded).run(ChatRequest.of("w w w"))).model == "gpt-4o-mini"
+    assert guarded.budget.in_flight_usd == 0.0 and (await guarded.get_cost_report()).by_model["gpt-4o-mini"].calls == 1
+
+
+async def test_a_watcher_that_raises_does_not_leak_a_reservation() -> None:
+    import warnings
+
+    class Renamed(FakeChatModel):
+        async def complete(self, request: ChatRequest) -> ChatResponse:
+            return attrs.evolve(await super().complete(request), model="gpt-4o-surprise")
+
+    guarded = BudgetEnforcementPrimitive(CostTrackingPrimitive(LLMPrimitive(Renamed("gpt-4o", max_tokens=10))), budget_usd=1.0, hard=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the tracker's UnpricedModelWarning raises
+        with pytest.raises(Exception, match="no price for model 'gpt-4o-surprise'"):
+            await compile(guarded).run(_request(3))
+    assert guarded.budget.in_flight_usd == 0.0 and guarded.budget.spent_usd > 0  # settled, at its reservation

@@ -220,3 +220,35 @@ def test_an_attribute_error_inside_a_property_of_a_node_is_not_hidden() -> None:
 
     with pytest.raises(AttributeError, match="missing_setting"):
         Loader().stream  # noqa: B018
+
+
+def test_a_function_whose_wrapped_is_itself_still_makes_a_node() -> None:
+    def same(x: int) -> int:
+        return x
+
+    same.__wrapped__ = same  # type: ignore[attr-defined]  # typing.get_type_hints would loop forever on it
+    assert compile(node(same)).run_sync(3) == 3
+
+
+def test_the_lint_ignores_locals_captured_by_inner_functions_and_proxies_that_raise() -> None:
+    class Proxy:
+        def __getattr__(self, name: str) -> object:
+            raise RuntimeError("working outside of application context")
+
+    proxy = Proxy()
+
+    def handle(input: int) -> int:  # `input` is a local captured by the lambda, not the builtin
+        return sorted([1, 2], key=lambda k: input + k)[0]
+
+    def uses_proxy(x: int) -> int:
+        return x if proxy is not None else 0
+
+    def imports_inside(x: int) -> int:
+        import time
+
+        time.sleep(0)
+        return x
+
+    assert compile(parallel(node(handle), node(uses_proxy))).lints == ()
+    (lint,) = compile(parallel(node(imports_inside), node(handle))).lints
+    assert "uses time.sleep" in lint.message

@@ -27,6 +27,8 @@ import dis
 import functools
 import types
 
+from collections.abc import Iterator, Mapping
+
 import attrs
 
 from ...errors import CompositionError
@@ -110,18 +112,17 @@ BLOCKING_CALLS = frozenset({
 """Functions of otherwise harmless modules that block: (module, name)."""
 
 
-def _codes_of(fn: object) -> list[tuple[types.CodeType, dict[str, object]]]:
-    """The Python code a callable runs, with the names it sees (its globals, and its closure's
-    variables over them): its own, and through decorators (`__wrapped__`), partials, bound
+def _codes_of(fn: object) -> list[tuple[types.CodeType, dict[str, object], dict[str, object]]]:
+    """The Python code a callable runs, with its globals and its closure's variables: its own, and through decorators (`__wrapped__`), partials, bound
     methods and callable instances what it calls; none for builtins and C functions."""
-    found: list[tuple[types.CodeType, dict[str, object]]] = []
+    found: list[tuple[types.CodeType, dict[str, object], dict[str, object]]] = []
     for _ in range(8):
         if isinstance(fn, types.FunctionType):
-            names = dict(fn.__globals__)
+            closure: dict[str, object] = {}
             for free, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
                 with contextlib.suppress(ValueError):  # an empty cell
-                    names[free] = cell.cell_contents
-            found.append((fn.__code__, names))
+                    closure[free] = cell.cell_contents
+            found.append((fn.__code__, fn.__globals__, closure))
         if isinstance(fn, functools.partial):
             fn = fn.func
         elif hasattr(fn, "__wrapped__"):
@@ -136,9 +137,17 @@ def _codes_of(fn: object) -> list[tuple[types.CodeType, dict[str, object]]]:
 
 
 def _blocking_use(value: object, attribute: str | None) -> str | None:
-    """What a global (and the attribute read from it) names, if it blocks."""
+    """What a global (and the attribute read from it) names, if it blocks; None for anything
+    that cannot even say what it is (a proxy whose attributes raise)."""
+    try:
+        return _blocking_use_of(value, attribute)
+    except Exception:  # noqa: BLE001 - a lint never breaks compilation
+        return None
+
+
+def _blocking_use_of(value: object, attribute: str | None) -> str | None:
     if isinstance(value, types.ModuleType):
-        package = value.__name__
+        package = str(value.__name__)
         if package.split(".")[0] in BLOCKING_MODULES:
             return package if attribute is None else f"{package}.{attribute}"
         if attribute is not None and (package, attribute) in BLOCKING_CALLS:
@@ -152,33 +161,57 @@ def _blocking_use(value: object, attribute: str | None) -> str | None:
     return None
 
 
+def _uses(instructions: list[dis.Instruction], names: Mapping[str, object], closure: Mapping[str, object]) -> Iterator[str]:
+    """The blocking uses in one code object's instructions: globals (and builtins) and closure
+    variables resolved to what they are (a local captured by an inner function is no global),
+    and imports made inside the function (`import time; time.sleep()`, `from os import system`)."""
+    imported: dict[str, str] = {}  # local name -> the module an import inside the function bound to it
+    module: str | None = None  # the module of the import being read
+    for i, instruction in enumerate(instructions):
+        following = instructions[i + 1] if i + 1 < len(instructions) else None
+        attribute = str(following.argval) if following is not None and following.opname in ("LOAD_ATTR", "LOAD_METHOD") else None
+        op, name = instruction.opname, str(instruction.argval)
+        if op == "IMPORT_NAME":
+            module = name
+            if name.split(".")[0] in BLOCKING_MODULES:
+                yield name
+        elif op == "IMPORT_FROM" and module is not None:
+            if (module, name) in BLOCKING_CALLS:
+                yield f"{module}.{name}"
+        elif op in ("STORE_FAST", "STORE_NAME", "STORE_DEREF") and module is not None:
+            previous = instructions[i - 1]
+            if previous.opname == "IMPORT_NAME":  # `import a.b` binds `a`
+                imported[name] = module.split(".")[0] if name == module.split(".")[0] else module
+            else:  # `from a import b`
+                imported[name] = f"{module}.{previous.argval}"
+            if following is None or following.opname != "IMPORT_FROM":
+                module = None
+        elif op in ("LOAD_FAST", "LOAD_DEREF") and name in imported:
+            if attribute is not None and (imported[name], attribute) in BLOCKING_CALLS:
+                yield f"{imported[name]}.{attribute}"
+        elif op == "LOAD_DEREF":
+            if name in closure:
+                use = _blocking_use(closure[name], attribute)
+                if use is not None:
+                    yield use
+        elif op in ("LOAD_GLOBAL", "LOAD_NAME"):
+            use = _blocking_use(names.get(name, getattr(builtins, name, None)), attribute)
+            if use is not None:
+                yield use
+
+
 def _blocking_names(fn: object) -> list[str]:
     """The blocking calls `fn`'s code makes through its globals (modules and functions it
     names, resolved: `from time import sleep as nap` is time.sleep; an attribute or local that
     happens to be called `input` is not), its nested code too (comprehensions, inner
     functions), in order; empty for callables without Python code."""
     found: dict[str, None] = {}
-    for code, names in _codes_of(fn):
+    for code, names, closure in _codes_of(fn):
         stack = [code]
         while stack:
             current = stack.pop()
-            instructions = list(dis.get_instructions(current))
-            for i, instruction in enumerate(instructions):
-                following = instructions[i + 1] if i + 1 < len(instructions) else None
-                if instruction.opname == "IMPORT_NAME":  # an import inside the function
-                    module = str(instruction.argval)
-                    imported = str(following.argval) if following is not None and following.opname == "IMPORT_FROM" else None
-                    if module.split(".")[0] in BLOCKING_MODULES or (module, imported) in BLOCKING_CALLS:
-                        found[module if imported is None else f"{module}.{imported}"] = None
-                    continue
-                if instruction.opname not in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_DEREF"):
-                    continue
-                name = str(instruction.argval)
-                value = names.get(name, getattr(builtins, name, None))
-                attribute = str(following.argval) if following is not None and following.opname in ("LOAD_ATTR", "LOAD_METHOD") else None
-                use = _blocking_use(value, attribute)
-                if use is not None:
-                    found[use] = None
+            for use in _uses(list(dis.get_instructions(current)), names, closure):
+                found[use] = None
             stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
     return list(found)
 

@@ -189,6 +189,9 @@ class Cache(GuardPolicy):
         """The store is this cache's own (not one the user gave, and may look at): only such
         caches are fused."""
         self._merged: weakref.WeakKeyDictionary[Cache, Cache] = weakref.WeakKeyDictionary()
+        self._fused_into: weakref.WeakSet[Cache] = weakref.WeakSet()
+        """The fused caches that serve in this one's place (see `merge`): clearing or
+        invalidating this cache reaches them too."""
         self.store_breaker = None if self._memory is not None else (store_breaker or _default_store_breaker(name, clock))
         self._negative = MemoryStore(bound, clock=clock) if self.negative_ttl is not None else None
         self._flights: dict[Hashable, _Flight] = {}
@@ -301,13 +304,13 @@ class Cache(GuardPolicy):
         None when they key differently or keep entries elsewhere."""
         if not isinstance(other, Cache) or self._memory is None or other._memory is None or not (self._own_store and other._own_store):
             return None
-        merged = self._merged.get(other)
-        if merged is not None:  # the same fused cache for every compile: its entries are kept
-            return merged
         if (self.key_fn, self.namespace, self.scope, self.clock, self.negative_ttl) != (
             other.key_fn, other.namespace, other.scope, other.clock, other.negative_ttl
         ):
             return None
+        merged = self._merged.get(other)
+        if merged is not None:  # the same fused cache for every compile: its entries are kept
+            return merged
         ttls = [t for t in (self.ttl, other.ttl) if t is not None]
         merged = self._merged[other] = Cache(
             min(self._memory.max_size, other._memory.max_size),
@@ -320,6 +323,8 @@ class Cache(GuardPolicy):
             clock=self.clock,
             name=self.name,
         )
+        self._fused_into.add(merged)
+        other._fused_into.add(merged)
         return merged
 
     # -- stats ----------------------------------------------------------------------------------
@@ -343,6 +348,8 @@ class Cache(GuardPolicy):
         await self.store.clear()
         if self._negative is not None:
             await self._negative.clear()
+        for fused in list(self._fused_into):
+            await fused.clear()
 
     async def invalidate(self, value: object) -> bool:
         """Drop the entries for input `value` of every computation this cache serves in this
@@ -350,6 +357,8 @@ class Cache(GuardPolicy):
         found = False
         for binding in list(self._bindings.values()):
             found = await self.delete_key(binding.key_of(value)) or found
+        for fused in list(self._fused_into):
+            found = await fused.invalidate(value) or found
         return found
 
     async def delete_key(self, key: Hashable) -> bool:
@@ -483,7 +492,8 @@ class Cache(GuardPolicy):
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
         if site.inner is None:
             raise ConfigError(f"Cache({self.name!r})", "site", "a guard site naming the cached op", site)
-        key_of = self.binding_for_op(site.inner).key_of
+        binding = self.binding_for_op(site.inner)
+        key_of = binding.key_of
         memory, get_or_load = self._memory, self.get_or_load
         emit_hits = site.hooks is not None  # with hooks, hits go through get_or_load to be reported
 
@@ -496,6 +506,7 @@ class Cache(GuardPolicy):
                     return value
             return await get_or_load(key, lambda: call(x), site)
 
+        cached.binding = binding  # type: ignore[attr-defined]  # alive while the plan is: invalidate() finds it
         return cached
 
     def wrap_stream(self, open_: OpenFn, site: GuardSite) -> OpenFn:
@@ -508,7 +519,8 @@ class Cache(GuardPolicy):
         shape = stream_shape(site.inner)
         assert shape is not None and shape.split is not None  # checked by bind()
         join, split = shape.join, shape.split
-        key_of = self.binding_for_op(site.inner).key_of
+        binding = self.binding_for_op(site.inner)
+        key_of = binding.key_of
 
         async def cached(x: object) -> AsyncIterator[object]:
             key = key_of(x)
@@ -553,6 +565,7 @@ class Cache(GuardPolicy):
                     self._land(key, flight)
                 return
 
+        cached.binding = binding  # type: ignore[attr-defined]  # alive while the plan is: invalidate() finds it
         return cached
 
     def wrap_function(self, fn: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:

@@ -81,10 +81,11 @@ class CostReport:
     unpriced_models: tuple[str, ...] = ()
 
 
-class CostTracker(GuardPolicy):
-    """Records the usage and cost of every model call made inside its node (each LLMPrimitive
-    call, however many and wherever they are), and of a ChatResponse the node returns that no
-    such call made (a node calling a client itself). Priced by model; a reply from a model with
+class CostTracker(GuardPolicy, SpendWatcher):
+    """Records the usage and cost of every model call made inside its node: each LLMPrimitive
+    call, however many and wherever they are (a cache hit, which makes none, costs nothing);
+    for a node with no LLMPrimitive inside (one calling a client its own way), the ChatResponse
+    it returns. Priced by model; a reply from a model with
     no price is never lost: its usage is recorded, its cost is unknown (None), and an
     UnpricedModelWarning says so (once per model and place, Python's default filter)."""
 
@@ -138,30 +139,27 @@ class CostTracker(GuardPolicy):
         return CostReport(total, by_model, budget_usd, remaining, unpriced)
 
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
-        async def tracked(x: object) -> object:
-            watcher = _Recorder(self)
-            token = enter(watcher)
-            try:
+        if site.inner is None or not chat_models(site.inner):
+
+            async def returned(x: object) -> object:  # a node that calls a model its own way: its reply is the record
                 result = await call(x)
+                if isinstance(result, ChatResponse):
+                    self.record(result)
+                return result
+
+            return returned
+
+        async def tracked(x: object) -> object:  # each LLMPrimitive call inside, as it is made (a cache hit made none)
+            token = enter(self)
+            try:
+                return await call(x)
             finally:
                 leave(token)
-            if isinstance(result, ChatResponse) and not any(r is result for r in watcher.seen):
-                self.record(result)  # a reply made without an LLMPrimitive inside (usage is on its span, once)
-            return result
 
         return tracked
 
-
-class _Recorder(SpendWatcher):
-    """A tracker's view of one call of its node: records each reply, and remembers them."""
-
-    def __init__(self, tracker: CostTracker) -> None:
-        self.tracker = tracker
-        self.seen: list[ChatResponse] = []
-
     def call_done(self, ticket: object, response: ChatResponse) -> None:
-        self.seen.append(response)
-        self.tracker.record(response)
+        self.record(response)
 
 
 class CostTrackingPrimitive(GuardNode[ChatRequest, ChatResponse], CompiledPrimitive[ChatRequest, ChatResponse]):
@@ -296,21 +294,21 @@ class _Budget(GuardPolicy, SpendWatcher):
         whole = not bounds.models  # no LLMPrimitive inside: the node's declared worst case, around the whole call
 
         async def enforced(x: object) -> object:
-            if whole:
-                reserved: float | None = self._reserve(bounds.static_usd, check=True)
-            else:
-                reserved = None
-                if not self.hard:  # the soft check, at the node's boundary: is the budget reached?
-                    self._settle(self._reserve(None, check=True), None)
-            result: object = None
+            if whole:  # the declared worst case covers the whole call: nothing inside reserves again
+                reserved = self._reserve(bounds.static_usd, check=True)
+                result: object = None
+                try:
+                    result = await call(x)
+                finally:
+                    self._settle(reserved, result)
+                return result
+            if not self.hard:  # the soft check, at the node's boundary: is the budget reached?
+                self._settle(self._reserve(None, check=True), None)
             token = enter(self)  # each model call inside reserves where it is made
             try:
-                result = await call(x)
+                return await call(x)
             finally:
                 leave(token)
-                if reserved is not None:
-                    self._settle(reserved, result)
-            return result
 
         return enforced
 

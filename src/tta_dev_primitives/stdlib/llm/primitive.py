@@ -3,7 +3,7 @@ marking every node that calls a model shares (`model_call`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import TypeVar
 
 from ...compiler.ir import CallOp, Op, walk
@@ -52,29 +52,33 @@ class LLMPrimitive(CompiledPrimitive[ChatRequest, ChatResponse]):
         return await super().execute(input_data, context)
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
-        """One call of the model (what the node runs in a plan): the cost trackers and budgets
-        around it are told (see spend.py), its usage goes on the current span. Override this,
-        or `execute`, to change the call."""
-        response = await watched_call(self.model, request, self.model.complete)
+        """One call of the model, its usage on the current span. Override this, or `execute`,
+        to change the call: in a plan the node runs yours, with the cost trackers and budgets
+        around it told of the call (see spend.py)."""
+        response = await self.model.complete(request)
         report_usage(response, self.model.provider)  # for any ChatModel (ours report it already: same span)
         return response
+
+    def _node_call(self, request: ChatRequest, context: RunContext) -> Awaitable[ChatResponse]:
+        """What the node runs in a plan: this primitive's call (a subclass's own `execute` or
+        `complete`), watched by the trackers and budgets in scope. The one place calls are
+        watched, so an override cannot slip past a budget, and nothing is watched twice."""
+        if type(self).execute is not LLMPrimitive.execute:
+            return watched_call(self.model, request, lambda r: self.execute(r, context))
+        return watched_call(self.model, request, self.complete)
 
 
 @lowering(LLMPrimitive)
 def _lower_llm(node: LLMPrimitive, lw: Lowerer) -> Op:
-    if type(node).execute is not LLMPrimitive.execute:  # a subclass's own execute (seed style) is what runs
-        from ..base import lower_primitive
-
-        return lower_primitive(node, lw)
     info = CallableInfo(
         name=node.name,
-        is_async=True,
-        arity=1,
+        is_async=True,  # _node_call returns the call's awaitable (no coroutine of its own in between)
+        arity=2,
         in_type=ChatRequest,
         out_type=ChatResponse,
         qualname=f"{type(node).__module__}.{type(node).__qualname__}.complete",
     )
-    return call_op(node, lw, node.complete, info)
+    return call_op(node, lw, node._node_call, info)
 
 
 def chat_models(root: Op) -> list[ChatModel]:

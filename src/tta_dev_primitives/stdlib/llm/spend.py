@@ -70,6 +70,12 @@ async def _watched(
         for watcher, ticket in reversed(tickets):
             watcher.call_failed(ticket)
         raise
-    for watcher, ticket in reversed(tickets):
-        watcher.call_done(ticket, response)
+    failure: BaseException | None = None
+    for watcher, ticket in reversed(tickets):  # every watcher settles, even when one of them raises
+        try:
+            watcher.call_done(ticket, response)
+        except BaseException as error:  # noqa: BLE001 - re-raised below, once all have settled
+            failure = failure or error
+    if failure is not None:
+        raise failure
     return response
