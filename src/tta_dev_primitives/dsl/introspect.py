@@ -55,7 +55,8 @@ def resolved_hints(fn: Callable[..., object]) -> dict[str, object]:
     elif not (inspect.isfunction(fn) or inspect.ismethod(fn)):  # a callable object: its __call__
         target = type(fn).__call__
     try:
-        inspect.unwrap(target)  # a __wrapped__ cycle raises ValueError here; typing.get_type_hints would loop forever
+        if callable(target):
+            inspect.unwrap(target)  # a __wrapped__ cycle raises ValueError here; typing.get_type_hints would loop forever
         return typing.get_type_hints(target)
     except Exception:
         raw = getattr(target, "__annotations__", {})
