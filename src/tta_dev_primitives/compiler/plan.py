@@ -442,14 +442,12 @@ class Plan(Generic[In, Out]):
 
 def _running_event_loop() -> str | None:
     """The event loop library running in this thread ("asyncio", "trio"), if any."""
-    import asyncio
     import sys
 
-    try:
-        asyncio.get_running_loop()
+    from ..executor.shield import running_asyncio
+
+    if running_asyncio():
         return "asyncio"
-    except RuntimeError:
-        pass
     trio = sys.modules.get("trio")
     if trio is not None:
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 
 from ..compiler.ir import Group, MapOp, ParOp, StageOp
@@ -79,6 +79,19 @@ def failure_of(exc: BaseException, what: str) -> Exception | None:
     return None
 
 
+def raise_failure(exc: BaseException, label: str) -> NoReturn:
+    """Re-raise what a branch or item raised, its error noted with `label` (where it was): a
+    stray CancelledError as the StrayCancellationError it stands for, a cancellation of the run
+    as it is."""
+    error = failure_of(exc, label)
+    if error is None:
+        raise exc
+    note(error, label)
+    if error is exc:
+        raise exc
+    raise error from exc
+
+
 def _assembler(layout: Group, total: int) -> Callable[[list[object]], object]:
     """A function from the `total` flat branch results to the value the user's structure produces."""
     combiner = layout.combiner
@@ -118,13 +131,7 @@ def _run_all(runners: list[AsyncFn], labels: list[str], what: str, name: str, lo
             try:
                 results[i] = await runners[i](x)
             except BaseException as exc:
-                error = failure_of(exc, labels[i])
-                if error is None:
-                    raise
-                note(error, labels[i])
-                if error is exc:
-                    raise
-                raise error from exc
+                raise_failure(exc, labels[i])
 
         try:
             await spawn_all(count, one)
@@ -173,14 +180,7 @@ def _emit_map(op: MapOp, em: Emitter) -> Step:
                 try:
                     results[i] = await (body(seq[i]) if keyed is None else keyed(i, seq[i]))
                 except BaseException as exc:
-                    label = f"in item {i} ({body_name}) of map {name!r}"
-                    error = failure_of(exc, label)
-                    if error is None:
-                        raise
-                    note(error, label)
-                    if error is exc:
-                        raise
-                    raise error from exc
+                    raise_failure(exc, f"in item {i} ({body_name}) of map {name!r}")
 
         try:
             await spawn_all(min(limit, total), worker)

@@ -249,28 +249,45 @@ class _Budget(GuardPolicy, SpendWatcher):
 
     # -- reservations ---------------------------------------------------------------------------
 
-    def _reserve(self, worst: float | None, check: bool) -> float:
-        """Reserve `worst` (under the lock); with `check`, refuse what does not fit (hard) or a
-        budget already reached (soft)."""
+    def _refusal(self, worst: float | None) -> str | None:
+        """Why a call whose worst case is `worst` must not start (called under the lock): under a
+        hard budget, when it does not fit beside what is spent and reserved; under a soft one,
+        when the budget is reached already. None when it may start."""
+        spent = self.spent_usd
+        pending = f", ${self.in_flight_usd:.6f} reserved by calls in flight" if self.in_flight_usd > 0 else ""
+        if not self.hard:
+            if spent + self.in_flight_usd >= self.budget_usd:
+                return f"LLM budget of ${self.budget_usd:g} exhausted (spent ${spent:.6f}{pending}); the call was not made"
+            return None
+        if worst is None:
+            return (
+                f"hard LLM budget of ${self.budget_usd:g}: the cost of this call has no bound (give the request or the "
+                "model a max_tokens); the call was not made"
+            )
+        if spent + self.in_flight_usd + worst > self.budget_usd:
+            return (
+                f"hard LLM budget of ${self.budget_usd:g} would be exceeded: spent ${spent:.6f}{pending}, and this call may "
+                f"cost up to ${worst:.6f}; the call was not made"
+            )
+        return None
+
+    def _check(self) -> None:
+        """The soft budget's check at its node's boundary: BudgetExceededError once it is reached."""
         with self._lock:
-            spent = self.spent_usd
-            pending = f", ${self.in_flight_usd:.6f} reserved by calls in flight" if self.in_flight_usd > 0 else ""
-            if check and self.hard and worst is None:
-                raise BudgetExceededError(
-                    f"hard LLM budget of ${self.budget_usd:g}: the cost of this call has no bound (give the request or the "
-                    "model a max_tokens); the call was not made"
-                )
-            if check and self.hard and worst is not None and spent + self.in_flight_usd + worst > self.budget_usd:
-                raise BudgetExceededError(
-                    f"hard LLM budget of ${self.budget_usd:g} would be exceeded: spent ${spent:.6f}{pending}, and this call may "
-                    f"cost up to ${worst:.6f}; the call was not made"
-                )
-            if check and not self.hard and spent + self.in_flight_usd >= self.budget_usd:
-                raise BudgetExceededError(f"LLM budget of ${self.budget_usd:g} exhausted (spent ${spent:.6f}{pending}); the call was not made")
-            reserved = worst or 0.0
-            self.in_flight_usd += reserved
-            self._in_flight += 1
-            return reserved
+            refusal = self._refusal(None)
+        if refusal is not None:
+            raise BudgetExceededError(refusal)
+
+    def _reserve(self, worst: float | None, check: bool) -> float:
+        """Reserve `worst` (under the lock); with `check`, refuse a call that must not start."""
+        with self._lock:
+            refusal = self._refusal(worst) if check else None
+            if refusal is None:
+                reserved = worst or 0.0
+                self.in_flight_usd += reserved
+                self._in_flight += 1
+                return reserved
+        raise BudgetExceededError(refusal)
 
     def _settle(self, reserved: float, response: object) -> None:
         """Release a reservation; under a hard budget a reply that cannot be priced counts at it."""
@@ -303,7 +320,7 @@ class _Budget(GuardPolicy, SpendWatcher):
                     self._settle(reserved, result)
                 return result
             if not self.hard:  # the soft check, at the node's boundary: is the budget reached?
-                self._settle(self._reserve(None, check=True), None)
+                self._check()
             token = enter(self)  # each model call inside reserves where it is made
             try:
                 return await call(x)
