@@ -4,11 +4,11 @@ checks: tests/test_readme_blocks.py)."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import RunBlock
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()
@@ -21,18 +21,17 @@ def _quick_start() -> str:
     return match.group(1)
 
 
-@pytest.fixture(scope="module")
-def quick_start_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("readme") / "readme_quick_start.py"
-    path.write_text(_quick_start())
-    return path
-
-
-def test_quick_start_runs(quick_start_file: Path) -> None:
-    proc = subprocess.run([sys.executable, str(quick_start_file)], capture_output=True, text=True, timeout=60)
+def _printed(run_readme_block: RunBlock, code: str) -> str:
+    """What a README block prints (it must run: tests/test_readme_blocks.py shares the run)."""
+    proc = run_readme_block(code)
     assert proc.returncode == 0, proc.stderr
-    assert "plan 'normalize >> ... >> <lambda> ? greet : answer (3 steps)'" in proc.stdout
-    assert "1 passage(s) for 'what is a plan?'" in proc.stdout
+    return proc.stdout
+
+
+def test_quick_start_runs(run_readme_block: RunBlock) -> None:
+    printed = _printed(run_readme_block, _quick_start())
+    assert "plan 'normalize >> ... >> <lambda> ? greet : answer (3 steps)'" in printed
+    assert "1 passage(s) for 'what is a plan?'" in printed
 
 
 def _agents_example() -> tuple[str, str]:
@@ -42,13 +41,9 @@ def _agents_example() -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
-def test_the_agents_example_prints_what_the_readme_says(tmp_path: Path) -> None:
+def test_the_agents_example_prints_what_the_readme_says(run_readme_block: RunBlock) -> None:
     code, output = _agents_example()
-    path = tmp_path / "readme_agents.py"
-    path.write_text(code)
-    proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == output
+    assert _printed(run_readme_block, code) == output
 
 
 def test_the_agents_budget_claim_holds() -> None:
@@ -61,41 +56,27 @@ def test_the_agents_budget_claim_holds() -> None:
         compile(namespace["advisor"], budget=Budget(max_cost=0.005))  # type: ignore[call-overload]
 
 
-def test_the_streaming_examples_print_what_they_say(tmp_path: Path) -> None:
+def test_the_streaming_examples_print_what_they_say(run_readme_block: RunBlock) -> None:
     section = README.split("## Streaming and events", 1)[1]
     blocks = re.findall(r"```python\n(.*?)```", section, re.S)
     assert len(blocks) >= 2, "README's streaming section lost its examples"
-    printed = []
-    for i, code in enumerate(blocks[:2]):
-        path = tmp_path / f"readme_streaming_{i}.py"
-        path.write_text(code)
-        proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
-        assert proc.returncode == 0, proc.stderr
-        printed.append(proc.stdout.splitlines())
+    printed = [_printed(run_readme_block, code).splitlines() for code in blocks[:2]]
     assert printed[0] == ["Tokens arrive. ", "Sentences form. ", "The plan streams them.", "8 words"]
     assert any(line.startswith("fake-small stream 0 Events") for line in printed[1])
     assert any(re.match(r"#\d+ ask >> fake-small stream: ok in [\d.]+ ms", line) for line in printed[1])
     # both type check: tests/test_readme_blocks.py
 
 
-def test_the_durable_runs_snippet_runs_and_type_checks(tmp_path: Path) -> None:
+def test_the_durable_runs_snippet_prints_what_it_says(run_readme_block: RunBlock) -> None:
     section = README.split("## Durable runs", 1)[1]
     match = re.search(r"```python\n(.*?)```", section, re.S)
     assert match, "README has no python block under 'Durable runs'"
-    path = tmp_path / "readme_durable.py"
-    path.write_text(match.group(1))
-    proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == "crediting 40\nclosed\n"
+    assert _printed(run_readme_block, match.group(1)) == "crediting 40\nclosed\n"
 
 
-def test_the_scale_out_example_prints_what_the_readme_says(tmp_path: Path) -> None:
+def test_the_scale_out_example_prints_what_the_readme_says(run_readme_block: RunBlock) -> None:
     pytest.importorskip("distributed")
     section = README.split("## Scale-out", 1)[1]
     match = re.search(r"```python\n(.*?)```\n\nprints `(\d+)` twice", section, re.S)
     assert match, "README's Scale-out section has no python block followed by what it prints"
-    path = tmp_path / "readme_scale_out.py"
-    path.write_text(match.group(1))
-    proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == [match.group(2)] * 2
+    assert _printed(run_readme_block, match.group(1)).split() == [match.group(2)] * 2

@@ -10,14 +10,13 @@ Tests elsewhere check what particular blocks print (tests/test_readme.py).
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from mypy import api
+
+from tests.conftest import RunBlock
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()
@@ -43,11 +42,8 @@ def test_the_readme_has_its_blocks() -> None:
 
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)), ids=[module(i) for i in range(len(BLOCKS))])
-def test_every_block_runs_as_written(index: int, tmp_path: Path) -> None:
-    path = tmp_path / f"{module(index)}.py"
-    path.write_text(BLOCKS[index][1])
-    env = {**os.environ, "OPENAI_API_KEY": "sk-readme-test", "ANTHROPIC_API_KEY": "sk-ant-readme-test"}  # clients are built, never called
-    proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=180, cwd=tmp_path, env=env)
+def test_every_block_runs_as_written(index: int, run_readme_block: RunBlock) -> None:
+    proc = run_readme_block(BLOCKS[index][1])
     assert proc.returncode == 0, f"README block {index} under {_heading(index)!r} failed:\n{proc.stderr[-3000:]}"
 
 
