@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 import re
 
 import anyio
@@ -22,7 +23,7 @@ from tta_dev_primitives.compiler import ParOp, SeqOp
 from tta_dev_primitives.compiler.ir import StageOp, walk
 from tta_dev_primitives.compiler.passes import Budget, BudgetError, LintError, StateKeyError
 from tta_dev_primitives.dsl import const
-from tta_dev_primitives.stdlib.cache import Cache
+from tta_dev_primitives.stdlib.cache import Cache, SQLiteStore
 from tta_dev_primitives.stdlib.recovery import Retry
 
 pytestmark = pytest.mark.anyio
@@ -141,6 +142,31 @@ async def test_fuse_cache_drops_inner_caches_under_a_chain_cache_and_shares_iden
     twice = compile(parallel(f.cached(ttl=30), node(lambda x: x) >> f.cached(ttl=30)), disable="cse")
     stores = {id(op.guard) for op in walk(twice.root) if op.kind == "guard"}  # type: ignore[attr-defined]
     assert len(stores) == 1 and "fuse_cache.share" in rules(twice)
+
+
+async def test_fuse_cache_keeps_inner_caches_the_user_asked_for(tmp_path: Path) -> None:
+    """A cache with a store you gave, or one that caches failures, is never fused away."""
+    a = node(Calls(), name="a").declare(pure=True)
+    b = node(Calls(), name="b").declare(pure=True)
+    disk = Cache(store=SQLiteStore(str(tmp_path / "a.db")), scope="a-v1")
+    failures = Cache(negative_ttl=30)
+    plan = compile((a.cached(disk) >> b.cached(failures)).cached(ttl=60))
+    assert "fuse_cache.inner" not in rules(plan)
+    assert await plan.run(1) == 3 and disk.stats().size == 1
+
+
+async def test_a_shared_cache_is_cleared_and_invalidated_through_either_cache() -> None:
+    calls = Calls()
+    f = node(calls, name="f").declare(pure=True)
+    first, second = Cache(ttl=30), Cache(ttl=30)
+    plan = compile(parallel(f.cached(first), node(lambda x: x) >> f.cached(second)), disable="cse")
+    assert "fuse_cache.share" in rules(plan)
+    await plan.run(1)
+    assert await second.invalidate(1)  # the entry lives in the store both places share
+    await plan.run(1)
+    assert first.stats().size == 1
+    await second.clear()
+    assert first.stats().size == 0
 
 
 def test_lints_flag_risky_resilience_arrangements() -> None:

@@ -1,13 +1,14 @@
 """fuse_cache: fewer, better-placed caches over pure computations.
 
 1. Nested cache wrappers become one (the stricter TTL and size win).
-2. A cache over a chain of pure nodes makes per-node caches inside it redundant: they are
-   removed when no other place in the plan uses them.
+2. A cache over a chain of pure nodes makes per-node in-memory caches inside it redundant: they
+   are removed when no other place in the plan uses them and they say so (`redundant_under`:
+   never a cache with a store you gave, nor one that caches failures).
 3. Identical cache wrappers around the same pure computation share one store, so each place
    benefits from the other's entries.
 
 Caches are recognised by duck typing (a guard op whose policy has `kind == "cache"` and the
-methods `merge` and `same_settings`), so the compiler does not depend on the stdlib. Wrapped
+methods `merge`, `redundant_under` and `share`), so the compiler does not depend on the stdlib. Wrapped
 ops keep their ids and names: telemetry still sees every node.
 """
 
@@ -49,7 +50,12 @@ def _fuse(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
             steps = []
             for step in child.children:
                 step_policy = _policy(step)
-                if step_policy is not None and uses[id(step_policy)] == 1 and is_pure(step.children[0]):
+                if (
+                    step_policy is not None
+                    and uses[id(step_policy)] == 1
+                    and is_pure(step.children[0])
+                    and step_policy.redundant_under(outer)  # type: ignore[attr-defined]
+                ):
                     changes.append(Change("fuse_cache.inner", step.name, f"redundant under the cache of {op.name!r}", "removed"))
                     steps.append(step.children[0])
                 else:
@@ -68,7 +74,7 @@ def _fuse(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
             return op
         key = structural_key(op.children[0])
         first = shared.setdefault(key, policy)
-        if first is policy or not policy.same_settings(first):  # type: ignore[attr-defined]
+        if not first.share(policy):  # type: ignore[attr-defined]
             return op
         changes.append(Change("fuse_cache.share", op.name, "identical cache on the same computation: one store for both", "merged"))
         return attrs.evolve(op, guard=first)  # type: ignore[call-arg]  # a guard op

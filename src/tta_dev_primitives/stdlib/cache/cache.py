@@ -299,6 +299,21 @@ class Cache(GuardPolicy):
             == (other.max_size, other.ttl, other.key_fn, other.namespace, other.scope, other.ttl_jitter, other.negative_ttl, other.clock)
         )
 
+    def share(self, other: object) -> bool:
+        """Whether `other`'s place may use this cache's store (they are configured exactly
+        alike); if so, `other.clear()` and `other.invalidate()` reach this cache from now on."""
+        if other is self or not self.same_settings(other):
+            return False
+        assert isinstance(other, Cache)
+        other._fused_into.add(self)
+        return True
+
+    def redundant_under(self, outer: object) -> bool:
+        """Whether this cache may be dropped from a pure chain that `outer` caches as a whole:
+        only an in-memory cache of its own with no negative caching, so nothing the user asked
+        for (a persistent or shared store, cached failures) is lost with it."""
+        return isinstance(outer, Cache) and self._memory is not None and self._own_store and self.negative_ttl is None
+
     def merge(self, other: object) -> Cache | None:
         """One in-memory cache standing for two nested ones (the stricter TTL and size win), or
         None when they key differently or keep entries elsewhere."""
