@@ -89,7 +89,7 @@ def _attempts(op: Op) -> int:
     return int(getattr(policy, "max_attempts", 1)) if _kind(op) in ("retry", "hedge") else 1
 
 
-def _model_calls(op: CallOp) -> float:
+def model_calls_of(op: CallOp) -> float:
     """LLM calls one call of `op` makes: as declared, else one if it is marked as an LLM call."""
     declared = op.traits.model_calls
     if declared is not None:
@@ -245,7 +245,7 @@ def analyze(root: Op) -> Analysis:
         width=walker.width(root),
         depth=walker.depth(root),
         unbounded=tuple(dict.fromkeys(walker.unbounded)),
-        model_calls=walker.total(root, _model_calls),
+        model_calls=walker.total(root, model_calls_of),
     )
 
 
@@ -253,7 +253,7 @@ def declared_cost_bound(root: Op, analysis: Analysis | None = None) -> float | N
     """The worst-case cost of `root` from declared costs, when it is one: every leaf that calls
     a model declares its cost and the total is finite. None otherwise (a leaf without a
     declared cost counts $0 in `Analysis.cost`, which bounds nothing)."""
-    model_leaves = [op for op in walk(root) if isinstance(op, CallOp) and _model_calls(op)]
+    model_leaves = [op for op in walk(root) if isinstance(op, CallOp) and model_calls_of(op)]
     if not model_leaves or any(op.traits.cost is None for op in model_leaves):
         return None
     cost = (analysis or analyze(root)).cost

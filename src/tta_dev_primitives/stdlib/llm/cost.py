@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import attrs
 
-from ...compiler.ir import Op
+from ...compiler.ir import CallOp, Op, walk
 from ...dsl.core import Node
 from ...errors import ConfigError
 from ...validate import check_bool, check_positive
@@ -26,7 +26,7 @@ from ..flow.policies import BudgetExceededError
 from ..guard import GuardNode, GuardPolicy, GuardSite
 from .model import ChatModel, ChatRequest, ChatResponse
 from .prices import DEFAULT_PRICES, ModelPrice, call_cost_bound, price_for, request_cost_bound
-from .primitive import LLMPrimitive, chat_models
+from .primitive import LLMPrimitive, chat_models, unwatched_model_calls
 from .spend import SpendWatcher, enter, leave
 
 __all__ = [
@@ -142,8 +142,13 @@ class CostTracker(GuardPolicy, SpendWatcher):
         if site.inner is None or not chat_models(site.inner):
 
             async def returned(x: object) -> object:  # a node that calls a model its own way: its reply is the record
-                result = await call(x)
-                if isinstance(result, ChatResponse):
+                seen = _Seen(self)  # unless it made watched calls (an LLMPrimitive's execute, called directly)
+                token = enter(seen)
+                try:
+                    result = await call(x)
+                finally:
+                    leave(token)
+                if not seen.calls and isinstance(result, ChatResponse):
                     self.record(result)
                 return result
 
@@ -160,6 +165,31 @@ class CostTracker(GuardPolicy, SpendWatcher):
 
     def call_done(self, ticket: object, response: ChatResponse) -> None:
         self.record(response)
+
+
+class _Seen(SpendWatcher):
+    """A tracker, for one call of a node with no LLMPrimitive of its own: records the watched
+    calls made inside and counts them, so the reply it returns is recorded only if it made none.
+    Equal to its tracker, so a scope holding either holds the other (each call recorded once)."""
+
+    __slots__ = ("calls", "tracker")
+
+    def __init__(self, tracker: CostTracker) -> None:
+        self.tracker = tracker
+        self.calls = 0
+
+    def call_done(self, ticket: object, response: ChatResponse) -> None:
+        self.calls += 1
+        self.tracker.record(response)
+
+    def call_unmetered(self, ticket: object) -> None:
+        self.calls += 1
+
+    def __eq__(self, other: object) -> bool:
+        return other is self.tracker or (isinstance(other, _Seen) and other.tracker is self.tracker)
+
+    def __hash__(self) -> int:
+        return hash(self.tracker)
 
 
 class CostTrackingPrimitive(GuardNode[ChatRequest, ChatResponse], CompiledPrimitive[ChatRequest, ChatResponse]):
@@ -188,6 +218,10 @@ class _Bounds:
 
     models: tuple[ChatModel, ...]
     static_usd: float | None
+    unseen: tuple[Op, ...] = ()
+    """Model calls no spend scope sees: leaves calling a client their own way, remote nodes."""
+    costed: tuple[Op, ...] = ()
+    """Leaves that declare a cost (for the error when none declares `model_calls`)."""
 
     @classmethod
     def of(cls, inner: Op | None) -> _Bounds:
@@ -195,14 +229,25 @@ class _Bounds:
             return cls((), None)
         from ...compiler.passes.analyze import declared_cost_bound
 
-        return cls(tuple(chat_models(inner)), declared_cost_bound(inner))
+        costed = tuple(op for op in walk(inner) if isinstance(op, CallOp) and op.traits.cost is not None)
+        return cls(tuple(chat_models(inner)), declared_cost_bound(inner), tuple(unwatched_model_calls(inner)), costed)
 
     def unboundable(self, prices: Mapping[str, ModelPrice]) -> str | None:
         """Why calls cannot be bounded whatever the request (None if they can)."""
         unpriced = [m.model for m in self.models if price_for(m.model, prices) is None]
         if unpriced:
             return f"no price for model {unpriced[0]!r}"
+        remote = [op.name for op in self.unseen if op.kind == "remote"]
+        if remote:
+            return f"{remote[0]!r} calls a model on another backend, where no budget sees the call; put the budget inside it"
+        if self.models and self.unseen:
+            return (
+                f"{self.unseen[0].name!r} calls a model its own way beside LLMPrimitive calls, so no single bound covers "
+                "both; make it an LLMPrimitive or give it a budget of its own"
+            )
         if not self.models and self.static_usd is None:
+            if self.costed and not self.unseen:
+                return f"{self.costed[0].name!r} declares cost= but not model_calls= (declare(cost=..., model_calls=1))"
             return "no LLMPrimitive inside and no declared cost"
         return None
 
@@ -223,8 +268,9 @@ class _Budget(GuardPolicy, SpendWatcher):
         self.in_flight_usd = 0.0
         """The worst-case cost of the calls under way (reserved until they are settled)."""
         self.unpriced_usd = 0.0
-        """Under a hard budget, what replies that could not be priced are counted at: their
-        reservation (the worst case), never nothing."""
+        """What calls that could not be metered (a stream closed early) and, under a hard
+        budget, replies that could not be priced are counted at: their reservation (the worst
+        case), never nothing."""
         self._in_flight = 0
         self._lock = threading.Lock()
 
@@ -289,22 +335,28 @@ class _Budget(GuardPolicy, SpendWatcher):
                 return reserved
         raise BudgetExceededError(refusal)
 
-    def _settle(self, reserved: float, response: object) -> None:
-        """Release a reservation; under a hard budget a reply that cannot be priced counts at it."""
+    def _settle(self, reserved: float, response: object, *, unmetered: bool = False) -> None:
+        """Release a reservation. A call made but not metered (a stream closed early) counts at
+        it, and so, under a hard budget, does a reply that cannot be priced."""
         with self._lock:
             self._in_flight -= 1
             self.in_flight_usd = self.in_flight_usd - reserved if self._in_flight else 0.0  # no float drift at rest
-            if self.hard and isinstance(response, ChatResponse) and self.tracker.cost_of(response) is None:
+            if unmetered or (self.hard and isinstance(response, ChatResponse) and self.tracker.cost_of(response) is None):
                 self.unpriced_usd += reserved
 
     def call_starting(self, model: ChatModel, request: ChatRequest) -> object:
-        return self._reserve(request_cost_bound(model, request, self.tracker.prices), check=self.hard)
+        # every call is checked where it is made: a soft budget too, so a node making several
+        # calls cannot run past it
+        return self._reserve(request_cost_bound(model, request, self.tracker.prices), check=True)
 
     def call_done(self, ticket: object, response: ChatResponse) -> None:
         self._settle(typing.cast(float, ticket), response)
 
     def call_failed(self, ticket: object) -> None:
         self._settle(typing.cast(float, ticket), None)
+
+    def call_unmetered(self, ticket: object) -> None:
+        self._settle(typing.cast(float, ticket), None, unmetered=True)
 
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
         bounds = _Bounds.of(site.inner)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextvars import ContextVar
 from typing import Literal, Protocol, runtime_checkable
 
 import anyio.lowlevel
@@ -150,11 +151,20 @@ class ChatModel(Protocol):
         ...
 
 
+usage_reports: ContextVar[list[ChatResponse] | None] = ContextVar("tta_usage_reports", default=None)
+"""Where `report_usage` also puts the replies it is told of: set by a watched stream (see
+spend.py) around each step of the model's stream, so the stream's usage can be priced."""
+
+
 def report_usage(response: ChatResponse, provider: str) -> None:
     """Put a reply's token usage on the current span (`gen_ai.usage.*`): every model client
-    calls it when a call finishes, so any node calling a model reports what it used."""
+    calls it when a call finishes (a stream too, at its end), so any node calling a model
+    reports what it used."""
     from ...observability.tracing import record_llm_usage
 
+    reports = usage_reports.get()
+    if reports is not None:
+        reports.append(response)
     record_llm_usage(
         provider=provider, response_model=response.model, input_tokens=response.input_tokens, output_tokens=response.output_tokens
     )

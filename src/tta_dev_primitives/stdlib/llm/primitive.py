@@ -4,10 +4,11 @@ marking every node that calls a model shares (`model_call`)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
+from contextvars import ContextVar
 from typing import TypeVar
 
 from ...compiler.ir import CallOp, Op, walk
-from ...context import RunContext, _current
+from ...context import RunContext
 from ...compiler.lowering import Lowerer, call_op, lowering
 from ...dsl.core import AnyNode
 from ...dsl.introspect import CallableInfo
@@ -17,7 +18,11 @@ from .model import ChatModel, ChatRequest, ChatResponse, report_usage
 from .prices import DEFAULT_PRICES, ModelPrice, call_cost_bound
 from .spend import watched_call
 
-__all__ = ["LLMPrimitive", "chat_models", "model_call"]
+__all__ = ["WATCHED_MODEL", "LLMPrimitive", "chat_models", "model_call", "unwatched_model_calls"]
+
+WATCHED_MODEL = "_tta_watched_model"
+"""The attribute naming the ChatModel a node's function calls through the spend scopes
+(`chat_stream`); an LLMPrimitive's call is found by its owner."""
 
 N = TypeVar("N", bound=AnyNode)
 
@@ -45,9 +50,11 @@ class LLMPrimitive(CompiledPrimitive[ChatRequest, ChatResponse]):
         self._tta_traits = model_call(self, model, prices).traits
 
     async def execute(self, input_data: ChatRequest, context: RunContext | None = None) -> ChatResponse:
-        """Call the model on `input_data`. Called directly (seed style), it runs as a plan, so
-        the call has its own span; inside a running plan it is one call."""
-        if _current.get(None) is not None:
+        """Call the model on `input_data`. Called directly (seed style, or from inside another
+        node) it runs as a plan of its own, so the call has its own span and the cost trackers
+        and budgets in scope see it; as this node's own step (a subclass's `execute` calling
+        `super().execute`) it is the call itself."""
+        if _own_call.get() is self:
             return await self.complete(input_data)
         return await super().execute(input_data, context)
 
@@ -64,8 +71,18 @@ class LLMPrimitive(CompiledPrimitive[ChatRequest, ChatResponse]):
         `complete`), watched by the trackers and budgets in scope. The one place calls are
         watched, so an override cannot slip past a budget, and nothing is watched twice."""
         if type(self).execute is not LLMPrimitive.execute:
-            return watched_call(self.model, request, lambda r: self.execute(r, context))
+            return watched_call(self.model, request, lambda r: self._own_execute(r, context))
         return watched_call(self.model, request, self.complete)
+
+    async def _own_execute(self, request: ChatRequest, context: RunContext) -> ChatResponse:
+        mine = _own_call.set(self)  # its super().execute is this call, not a plan of its own
+        try:
+            return await self.execute(request, context)
+        finally:
+            _own_call.reset(mine)
+
+
+_own_call: ContextVar[LLMPrimitive | None] = ContextVar("tta_llm_own_call", default=None)
 
 
 @lowering(LLMPrimitive)
@@ -81,7 +98,31 @@ def _lower_llm(node: LLMPrimitive, lw: Lowerer) -> Op:
     return call_op(node, lw, node._node_call, info)
 
 
+def _watched_model(op: CallOp) -> ChatModel | None:
+    owner = getattr(op.fn, "__self__", None)
+    if isinstance(owner, LLMPrimitive):
+        return owner.model
+    model: ChatModel | None = getattr(op.fn, WATCHED_MODEL, None)
+    return model
+
+
 def chat_models(root: Op) -> list[ChatModel]:
-    """The chat models the LLMPrimitives under `root` call (what a hard budget bounds by)."""
-    owners = (getattr(op.fn, "__self__", None) for op in walk(root) if isinstance(op, CallOp))
-    return list({id(o.model): o.model for o in owners if isinstance(o, LLMPrimitive)}.values())
+    """The chat models called under `root` where trackers and budgets see each call (by
+    LLMPrimitives and `chat_stream` nodes): what a hard budget bounds calls by."""
+    models = (_watched_model(op) for op in walk(root) if isinstance(op, CallOp))
+    return list({id(m): m for m in models if m is not None}.values())
+
+
+def unwatched_model_calls(root: Op) -> list[Op]:
+    """Leaves under `root` that call a model their own way (declared `model_calls`, or marked as
+    model calls) where no spend scope sees the call, and LLM calls sent to another process
+    (`.remote()`), where no scope reaches."""
+    from ...compiler.passes.analyze import model_calls_of
+
+    found: list[Op] = []
+    for op in walk(root):
+        if op.kind == "remote" and chat_models(op):
+            found.append(op)
+        elif isinstance(op, CallOp) and model_calls_of(op) and _watched_model(op) is None:
+            found.append(op)
+    return found

@@ -11,12 +11,12 @@ reply, a budget settles).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar, Token
 
-from .model import ChatModel, ChatRequest, ChatResponse
+from .model import ChatModel, ChatRequest, ChatResponse, usage_reports
 
-__all__ = ["SpendWatcher", "enter", "leave", "watched_call"]
+__all__ = ["SpendWatcher", "enter", "leave", "watched_call", "watched_stream"]
 
 
 class SpendWatcher:
@@ -33,15 +33,23 @@ class SpendWatcher:
     def call_failed(self, ticket: object) -> None:
         """The call raised or was cancelled (no reply to price)."""
 
+    def call_unmetered(self, ticket: object) -> None:
+        """The call was made, and may be billed, but its usage is unknown: a stream closed
+        after its first chunk, or one whose model reported no usage. As `call_failed` unless
+        overridden (a budget counts it at its reservation)."""
+        self.call_failed(ticket)
+
 
 _scope: ContextVar[tuple[SpendWatcher, ...]] = ContextVar("tta_spend_scope", default=())
 
 
 def enter(watcher: SpendWatcher) -> Token[tuple[SpendWatcher, ...]]:
     """From now on (until `leave`), `watcher` is told about the model calls made in this
-    context and the tasks it starts (innermost last). A token, not a context manager: this
-    runs on every guarded call."""
-    return _scope.set((*_scope.get(), watcher))
+    context and the tasks it starts (innermost last). A watcher in scope already (one tracker
+    around an agent and around the sub-agent it calls) is not added again: each call is told
+    once. A token, not a context manager: this runs on every guarded call."""
+    current = _scope.get()
+    return _scope.set(current if watcher in current else (*current, watcher))
 
 
 def leave(token: Token[tuple[SpendWatcher, ...]]) -> None:
@@ -58,18 +66,37 @@ def watched_call(model: ChatModel, request: ChatRequest, call: Callable[[ChatReq
     return call(request) if not watchers else _watched(watchers, model, request, call)
 
 
-async def _watched(
-    watchers: tuple[SpendWatcher, ...], model: ChatModel, request: ChatRequest, call: Callable[[ChatRequest], Awaitable[ChatResponse]]
-) -> ChatResponse:
+def _started(watchers: tuple[SpendWatcher, ...], model: ChatModel, request: ChatRequest) -> list[tuple[SpendWatcher, object]]:
+    """Each watcher's ticket, outermost first; if one refuses, those before it are released."""
     tickets: list[tuple[SpendWatcher, object]] = []
     try:
         for watcher in watchers:
             tickets.append((watcher, watcher.call_starting(model, request)))
+    except BaseException:
+        _failed(tickets)
+        raise
+    return tickets
+
+
+def _failed(tickets: list[tuple[SpendWatcher, object]]) -> None:
+    for watcher, ticket in reversed(tickets):
+        watcher.call_failed(ticket)
+
+
+async def _watched(
+    watchers: tuple[SpendWatcher, ...], model: ChatModel, request: ChatRequest, call: Callable[[ChatRequest], Awaitable[ChatResponse]]
+) -> ChatResponse:
+    tickets = _started(watchers, model, request)
+    try:
         response = await call(request)
     except BaseException:
-        for watcher, ticket in reversed(tickets):
-            watcher.call_failed(ticket)
+        _failed(tickets)
         raise
+    _done(tickets, response)
+    return response
+
+
+def _done(tickets: list[tuple[SpendWatcher, object]], response: ChatResponse) -> None:
     failure: BaseException | None = None
     for watcher, ticket in reversed(tickets):  # every watcher settles, even when one of them raises
         try:
@@ -78,4 +105,52 @@ async def _watched(
             failure = failure or error
     if failure is not None:
         raise failure
-    return response
+
+
+async def watched_stream(model: ChatModel, request: ChatRequest) -> AsyncIterator[str]:
+    """`model.stream(request)` with every watcher in scope told, like `watched_call`: before the
+    stream is opened, and when it ends with the reply the model reported (see `usage_reports`).
+    One that fails before its first chunk is a failed call; one closed or failing after it, or
+    whose model reports no usage, is unmetered (a budget counts it at its reservation; a
+    tracker has nothing to record)."""
+    watchers = _scope.get()
+    if not watchers:
+        async for chunk in model.stream(request):
+            yield chunk
+        return
+    tickets = _started(watchers, model, request)
+    reports: list[ChatResponse] = []
+    started = False
+    chunks = model.stream(request).__aiter__()
+    try:
+        while True:
+            listening = usage_reports.set(reports)  # set and reset in one step of this generator: one context
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                break
+            finally:
+                usage_reports.reset(listening)
+            started = True
+            yield chunk
+    except BaseException:
+        if reports:  # closed early, but the model had reported the call
+            _done(tickets, reports[-1])
+        elif started:
+            _unmetered(tickets)
+        else:
+            _failed(tickets)
+        raise
+    finally:
+        closing = getattr(chunks, "aclose", None)
+        if closing is not None:
+            await closing()
+    if reports:
+        _done(tickets, reports[-1])
+    else:
+        _unmetered(tickets)
+
+
+def _unmetered(tickets: list[tuple[SpendWatcher, object]]) -> None:
+    for watcher, ticket in reversed(tickets):
+        watcher.call_unmetered(ticket)

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator, Mapping
 from ...dsl.streaming import StreamNode, streaming
 from .model import ChatModel, ChatRequest
 from .prices import DEFAULT_PRICES, ModelPrice
-from .primitive import model_call
+from .primitive import WATCHED_MODEL, model_call
+from .spend import watched_stream
 
 __all__ = ["chat_stream"]
 
@@ -19,10 +20,12 @@ def chat_stream(
     the reply's text deltas, the joined value its whole text. A string input is the user
     prompt. Marked as a model call like LLMPrimitive (GenAI span attributes, token usage on its
     span, worst-case cost from `prices` for the analysis), so `plan.stream()` delivers tokens
-    and retry, fallback and timeout act before the first one."""
+    and retry, fallback and timeout act before the first one. Cost trackers and budgets around
+    it are told of the call like an LLMPrimitive's (see `watched_stream`)."""
 
     async def reply(request: ChatRequest | str) -> AsyncIterator[str]:
-        async for chunk in model.stream(ChatRequest.of(request) if isinstance(request, str) else request):
+        async for chunk in watched_stream(model, ChatRequest.of(request) if isinstance(request, str) else request):
             yield chunk
 
+    setattr(reply, WATCHED_MODEL, model)  # so budgets find the model this node calls (chat_models)
     return model_call(streaming(reply, name=name or f"{model.model} stream"), model, prices)
