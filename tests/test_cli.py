@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import json
 import shutil
 import subprocess
@@ -18,53 +20,59 @@ QUICKSTART = "examples/quickstart.py:pipeline"
 RICH = "tests.fixtures.rich_plan:build"
 
 
-def run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main(list(argv), out=out)
-    return code, out.getvalue()
+def run(*argv: str) -> tuple[int, str, str]:
+    """The exit code, standard output and standard error of `tta-primitives ARGV`."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(list(argv), out=out)
+    return code, out.getvalue(), err.getvalue()
 
 
 def test_explain_prints_the_plan(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    code, text = run("explain", QUICKSTART, "--no-locations")
+    code, text, _ = run("explain", QUICKSTART, "--no-locations")
     assert code == 0 and text.startswith("plan 'qa'  str -> Answer") and "analysis:" in text
-    code, text = run("explain", RICH, "--disable", "prune")
+    code, text, _ = run("explain", RICH, "--disable", "prune")
     assert code == 0 and "prune            off (disabled)" in text
 
 
 def test_graph_formats(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(ROOT)
-    code, text = run("graph", QUICKSTART, "--format", "mermaid")
+    code, text, _ = run("graph", QUICKSTART, "--format", "mermaid")
     assert code == 0 and text.startswith("flowchart TD")
-    code, text = run("graph", QUICKSTART, "--format", "dot", "-o", str(tmp_path / "plan.dot"))
+    code, text, _ = run("graph", QUICKSTART, "--format", "dot", "-o", str(tmp_path / "plan.dot"))
     assert code == 0 and (tmp_path / "plan.dot").read_text().startswith("digraph plan {")
     if shutil.which("dot") is None:
         pytest.skip("Graphviz `dot` is not installed (apt-get install graphviz); CI installs it")
-    code, text = run("graph", QUICKSTART, "--format", "svg", "-o", str(tmp_path / "plan.svg"))
+    code, text, _ = run("graph", QUICKSTART, "--format", "svg", "-o", str(tmp_path / "plan.svg"))
     assert code == 0 and "<svg" in (tmp_path / "plan.svg").read_text()
 
 
 def test_check_passes_good_plans_and_fails_bad_ones(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    code, text = run("check", RICH)
+    code, text, _ = run("check", RICH)
     assert code == 0 and "warning: [timeout-outside-retry]" in text and text.rstrip().endswith("1 lint warning(s)")
-    code, text = run("check", RICH, "--strict")
-    assert code == 1 and "LintError" in text
-    code, text = run("check", RICH, "--max-cost", "0.001")
-    assert code == 1 and "BudgetError" in text and "worst-case cost $0.006 exceeds the budget of $0.001" in text
-    code, text = run("check", "tests.fixtures.rich_plan:nope")
-    assert code == 1 and "has no attribute 'nope'" in text
+    code, text, err = run("check", RICH, "--strict")
+    assert code == 1 and text == "" and err.startswith("error: LintError")
+    code, text, err = run("check", RICH, "--max-cost", "0.001")
+    assert code == 1 and text == "" and "BudgetError" in err and "worst-case cost $0.006 exceeds the budget of $0.001" in err
+    code, text, err = run("check", "tests.fixtures.rich_plan:nope")
+    assert code == 1 and text == "" and "has no attribute 'nope'" in err
+    code, text, err = run("check", "tests.fixtures.rich_plan:nope", "--json")  # the JSON report is the result: stdout
+    assert code == 1 and json.loads(text)["ok"] is False and err == ""
 
 
-def test_run_single_input_and_map(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_single_input_and_map(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    code, text = run("run", RICH, "--input", '"b a"')
+    code, text, _ = run("run", RICH, "--input", '"b a"')
     assert code == 0 and json.loads(text) == {"summary": "b a", "score": 0.03, "keywords": ["a", "b"]}
-    code, text = run("run", RICH, "--input", '["x", "y y"]', "--map", "--concurrency", "2")
+    code, text, err = run("run", RICH, "--input", '["x", "y y"]', "--map", "--concurrency", "2")
     assert code == 0 and [r["summary"] for r in json.loads(text)] == ["x", "y y"]
-    assert "2/2 done" in capsys.readouterr().err
-    code, text = run("run", RICH, "--input", "not json")
-    assert code == 2 and "--input is not JSON" in text
+    assert "2/2 done" in err
+    code, text, err = run("run", RICH, "--input", "not json")
+    assert code == 2 and text == "" and err.startswith("error: --input is not JSON")
+    code, text, err = run("run", RICH, "--input", '"x"', "--map")
+    assert code == 2 and text == "" and err == "error: --map needs a JSON list as --input\n"
 
 
 def test_console_script_is_installed() -> None:
@@ -74,21 +82,16 @@ def test_console_script_is_installed() -> None:
 
 
 def test_compile_options_on_an_already_compiled_plan_are_applied_or_refused(tmp_path: Path) -> None:
-    import io
-
-    from tta_dev_primitives.cli import main
-
     (tmp_path / "lintplan.py").write_text(
         "from tta_dev_primitives import compile, node\n"
         "def call(x: int) -> int:\n    return x\n"
         "plan = compile(node(call).retry().retry())\n"
     )
-    out = io.StringIO()
-    assert main(["check", f"{tmp_path}/lintplan.py:plan"], out=out) == 0
-    assert main(["check", f"{tmp_path}/lintplan.py:plan", "--strict"], out=out) == 1 and "LintError" in out.getvalue()
-    refused = io.StringIO()
-    assert main(["check", f"{tmp_path}/lintplan.py:plan", "--disable", "cse"], out=refused) == 1
-    assert "already compiled: --disable apply when compiling" in refused.getvalue()
+    assert run("check", f"{tmp_path}/lintplan.py:plan")[0] == 0
+    code, _, err = run("check", f"{tmp_path}/lintplan.py:plan", "--strict")
+    assert code == 1 and err.startswith("error: LintError")
+    code, _, err = run("check", f"{tmp_path}/lintplan.py:plan", "--disable", "cse")
+    assert code == 1 and "already compiled: --disable apply when compiling" in err
 
 
 def test_a_failing_run_or_map_is_a_report_naming_the_node_and_the_item(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -103,3 +106,67 @@ def test_a_failing_run_or_map_is_a_report_naming_the_node_and_the_item(tmp_path:
     assert main(["run", f"{tmp_path}/flowfail.py:pipeline", "--input", '"x"'], out=io.StringIO()) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ValueError: invalid literal") and "in 'parse' (function" in err
+
+
+def _cli(*argv: str, stdout: int = subprocess.PIPE) -> subprocess.CompletedProcess[str]:
+    """`tta-primitives ARGV` in a fresh interpreter in ROOT, its stderr captured (and its stdout unless given)."""
+    command = [sys.executable, "-m", "tta_dev_primitives.cli", *argv]
+    return subprocess.run(command, stdout=stdout, stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=120)
+
+
+def test_errors_go_to_stderr_and_leave_stdout_empty() -> None:
+    proc = _cli("explain", "tests.fixtures.rich_plan:nope")  # `tta-primitives explain ... > out.txt`
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.startswith("error: TargetError: target 'tests.fixtures.rich_plan:nope'") and len(proc.stderr.splitlines()) == 1
+
+
+def test_an_error_with_stdout_closed_is_reported_without_a_traceback() -> None:
+    read, write = os.pipe()
+    os.close(read)  # `tta-primitives explain ... | true`: the reader is gone
+    try:
+        proc = _cli("explain", "tests.fixtures.rich_plan:nope", stdout=write)
+    finally:
+        os.close(write)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("error: TargetError:") and len(proc.stderr.splitlines()) == 1
+
+
+class _ClosedPipe(io.StringIO):
+    """A stream whose reader has gone away."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+@pytest.mark.parametrize("argv", [["explain", "tests.fixtures.rich_plan:nope"], ["run", RICH, "--input", "not json"], ["explain", RICH]])
+def test_closed_output_streams_end_the_command_quietly(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> None:
+    monkeypatch.chdir(ROOT)
+    with contextlib.redirect_stderr(_ClosedPipe()):  # the error report's stream is closed too
+        assert main(argv, out=_ClosedPipe()) == 1  # no BrokenPipeError escapes
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("def keyed(x: int) -> dict[tuple[int, int], str]:\n    return {(x, x): 'pair'}\n", "keys must be str, int, float, bool or None, not tuple"),
+        ("def keyed(x: int) -> list[object]:\n    loop: list[object] = [x]\n    loop.append(loop)\n    return loop\n", "Circular reference detected"),
+    ],
+)
+def test_a_result_that_is_not_json_is_one_error_line(tmp_path: Path, body: str, reason: str) -> None:
+    (tmp_path / "unjson.py").write_text(f"from tta_dev_primitives import node\n\n{body}\npipeline = node(keyed)\n")
+    target = f"{tmp_path}/unjson.py:pipeline"
+    code, text, err = run("run", target, "--input", "1")
+    assert (code, text) == (1, "") and err == f"error: the result of {target!r} is not JSON-serialisable: {reason}\n"
+    code, text, err = run("run", target, "--input", "[1, 2]", "--map")
+    assert (code, text) == (1, "") and err.endswith(f"error: the result of {target!r} is not JSON-serialisable: {reason}\n")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["explain", QUICKSTART, "-o"], ["graph", QUICKSTART, "-o"], ["check", QUICKSTART, "--json", "-o"], ["apm", "--write", "--file"]],
+)
+def test_an_unwritable_output_file_is_one_error_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argv: list[str]) -> None:
+    monkeypatch.chdir(ROOT)
+    missing = tmp_path / "no_such_dir" / "out.txt"
+    code, text, err = run(*argv, str(missing))
+    assert (code, text) == (1, "") and err == f"error: cannot write {missing}: No such file or directory\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.machinery
 import io
 import json
@@ -28,19 +29,21 @@ def needs_args(x):
 """
 
 
-def run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main(list(argv), out=out)
-    return code, out.getvalue()
+def run(*argv: str) -> tuple[int, str, str]:
+    """The exit code, standard output and standard error of `tta-primitives ARGV`."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(list(argv), out=out)
+    return code, out.getvalue(), err.getvalue()
 
 
 def test_a_file_target_never_shadows_a_standard_module(tmp_path: Path) -> None:
     target = tmp_path / "json.py"  # a user's file that happens to share a stdlib module's name
     target.write_text(FLOW)
-    code, text = run("run", f"{target}:pipeline", "--input", '"hi"')
+    code, text, _ = run("run", f"{target}:pipeline", "--input", '"hi"')
     assert code == 0 and json.loads(text) == "HI"
     assert sys.modules["json"] is json and hasattr(sys.modules["json"], "dumps")
-    code, text = run("run", f"{target}:build", "--input", '"x"')
+    code, text, _ = run("run", f"{target}:build", "--input", '"x"')
     assert code == 0 and json.loads(text) == "X"
 
 
@@ -56,14 +59,14 @@ def test_loading_targets_does_not_grow_sys_path(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("target", ["os:abort", "os:getcwd", "builtins:print", "json:dumps"])
 def test_only_workflow_factories_of_the_target_module_are_called(target: str) -> None:
-    code, text = run("explain", target)  # `os:abort` used to abort the process
+    code, _, text = run("explain", target)  # `os:abort` used to abort the process
     assert code == 1 and "expected a Node, a Plan, or a function of this module" in text
 
 
 def test_functions_that_need_arguments_are_not_called(tmp_path: Path) -> None:
     target = tmp_path / "flow.py"
     target.write_text(FLOW)
-    code, text = run("explain", f"{target}:needs_args")
+    code, _, text = run("explain", f"{target}:needs_args")
     assert code == 1 and "no required arguments" in text
 
 
@@ -80,13 +83,13 @@ def test_functions_that_need_arguments_are_not_called(tmp_path: Path) -> None:
 def test_import_errors_are_one_clear_line(tmp_path: Path, source: str, expected: str) -> None:
     target = tmp_path / "bad_flow.py"
     target.write_text(source)
-    code, text = run("check", f"{target}:build")
-    assert code == 1 and expected in text
+    code, out, text = run("check", f"{target}:build")
+    assert code == 1 and out == "" and expected in text
     assert "Traceback" not in text and len(text.strip().splitlines()) == 1
 
 
 def test_a_missing_module_is_one_clear_line() -> None:
-    code, text = run("check", "no_such_pkg.flows:pipeline")
+    code, _, text = run("check", "no_such_pkg.flows:pipeline")
     assert code == 1 and "cannot import module 'no_such_pkg.flows'" in text and "Traceback" not in text
 
 
@@ -99,6 +102,6 @@ def test_a_file_target_cannot_shadow_a_module_imported_later(tmp_path: Path, mon
     found = importlib.machinery.PathFinder.find_spec("colorsys")  # what `import colorsys` would load now
     assert found is not None and found.origin is not None and Path(found.origin).parent != tmp_path
     try:  # the file's own sibling imports still work
-        assert run("run", f"{tmp_path / 'flow_with_sibling.py'}:pipeline", "--input", '"a"') == (0, '"A"\n')
+        assert run("run", f"{tmp_path / 'flow_with_sibling.py'}:pipeline", "--input", '"a"')[:2] == (0, '"A"\n')
     finally:
         sys.modules.pop("_tta_sibling_helper", None)

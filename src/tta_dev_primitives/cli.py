@@ -48,6 +48,14 @@ class TargetError(PrimitivesError, LookupError):
     """The TARGET could not be found or is not a workflow."""
 
 
+class _Failed(Exception):
+    """A command failed: `main` prints `report` on stderr and exits with `code` (2: bad usage)."""
+
+    def __init__(self, report: str, code: int = 1) -> None:
+        super().__init__(report)
+        self.report, self.code = report, code
+
+
 def load_target(spec: str) -> object:
     """The Node or Plan named by `module:attr` or `file.py:attr` (see `_workflow_of`).
 
@@ -114,11 +122,15 @@ def _failure(error: BaseException) -> str:
     """`Type: message` for an error raised by a target's code (sys.exit() included)."""
     if isinstance(error, SystemExit):
         return f"it called sys.exit({error.code!r})"
+    return f"{type(error).__name__}: {_message(error)}"
+
+
+def _message(error: BaseException) -> str:
+    """`str(error)`, or a placeholder if its `__str__` itself fails."""
     try:
-        text = str(error)
+        return str(error)
     except Exception:  # noqa: BLE001 - a broken __str__ must not hide the error being reported
-        text = "<a message that cannot be rendered>"
-    return f"{type(error).__name__}: {text}"
+        return "<a message that cannot be rendered>"
 
 
 def _workflow_of(spec: str, module: ModuleType, obj: object) -> object:
@@ -194,10 +206,18 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
 def _emit(text: str, args: argparse.Namespace, out: TextIO) -> None:
     """The command's result, to `--output FILE` when given (then its path is printed), else `out`."""
     if args.output:
-        Path(args.output).write_text(text + "\n")
+        _write(args.output, text + "\n")
         print(args.output, file=out)
     else:
         print(text, file=out)
+
+
+def _write(path: str | Path, text: str) -> None:
+    """Write `text` to `path`; an OS error is a `_Failed` naming the file, not a traceback."""
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise _Failed(f"error: cannot write {path}: {error.strerror or error}") from None
 
 
 def _cmd_graph(args: argparse.Namespace, out: TextIO) -> int:
@@ -214,10 +234,9 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     try:
         plan = _plan(_loaded(args), args)
     except PrimitivesError as error:
-        if args.json:
-            _emit(json.dumps({"ok": False, "target": args.target, "error": f"{type(error).__name__}: {error}"}), args, out)
-        else:
-            print(f"error: {type(error).__name__}: {error}", file=out)
+        if not args.json:
+            raise  # `main` reports it on stderr
+        _emit(json.dumps({"ok": False, "target": args.target, "error": f"{type(error).__name__}: {error}"}), args, out)
         return 1
     checked = sum(1 for e in plan.edges if e.checked)
     if args.json:
@@ -240,21 +259,22 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     try:
         value = json.loads(args.input)
     except json.JSONDecodeError as error:
-        print(f"error: --input is not JSON: {error}", file=out)
-        return 2
+        raise _Failed(f"error: --input is not JSON: {error}", 2) from None
     if args.map:
         if not isinstance(value, list):
-            print("error: --map needs a JSON list as --input", file=out)
-            return 2
+            raise _Failed("error: --map needs a JSON list as --input", 2)
         runner: Callable[[], Awaitable[object]] = functools.partial(_run_many, plan, value, args.concurrency)
     else:
         runner = functools.partial(plan.run, value)
     try:
         result = anyio.run(runner, backend=args.backend)
     except Exception as error:  # the plan failed: say where, as one report (no traceback), on stderr
-        print(_run_failure(error), file=sys.stderr)
-        return 1
-    print(json.dumps(result, default=_jsonable, indent=2), file=out)
+        raise _Failed(_run_failure(error)) from None
+    try:
+        text = json.dumps(result, default=_jsonable, indent=2)
+    except Exception as error:  # noqa: BLE001 - tuple keys, a cycle, a failing __str__: one line, not a traceback
+        raise _Failed(f"error: the result of {args.target!r} is not JSON-serialisable: {_message(error)}") from None
+    print(text, file=out)
     return 0
 
 
@@ -302,8 +322,7 @@ def _cmd_mcp_serve(args: argparse.Namespace, out: TextIO) -> int:
             targets = _tools_by_name(args.targets)
         server = PlanToolServer(targets, name=args.name)  # build errors (a missing description, a duplicate name) before serving
     except PrimitivesError as error:
-        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
-        return 1
+        raise _Failed(f"error: {type(error).__name__}: {error}") from None  # on stderr: fd 1 may be the protocol's
 
     async def serve() -> None:
         if protocol is None:
@@ -334,12 +353,16 @@ def _cmd_apm(args: argparse.Namespace, out: TextIO) -> int:
         if not path.is_file():
             print(f"{path} does not exist; run: tta-primitives apm --write", file=out)
             return 1
-        if path.read_text() != text:
+        try:
+            current = path.read_text()
+        except (OSError, UnicodeDecodeError) as error:
+            raise _Failed(f"error: cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
+        if current != text:
             print(f"{path} is out of date with the package; run: tta-primitives apm --write", file=out)
             return 1
         print(f"{path} is up to date", file=out)
     elif args.write:
-        path.write_text(text)
+        _write(path, text)
         print(path, file=out)
     else:
         print(text, end="", file=out)
@@ -439,23 +462,42 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
-    """Entry point of the `tta-primitives` console script; returns the exit code. Output cut
-    short by its reader (`tta-primitives explain ... | head`) ends the command quietly, with
-    exit code 1 and no traceback."""
+    """Entry point of the `tta-primitives` console script; returns the exit code. The result goes
+    to `out` (default: stdout), errors to stderr as `error: ...` (status 1; 2 for bad usage).
+    Output cut short by its reader (`tta-primitives explain ... | head`), on either stream, ends
+    the command quietly, with exit code 1 and no traceback."""
     args = _parser().parse_args(argv)
     stream = out if out is not None else sys.stdout
     try:
-        code: int = args.handler(args, stream)
+        try:
+            code: int = args.handler(args, stream)
+        except PrimitivesError as error:
+            code, report = 1, f"error: {type(error).__name__}: {error}"
+        except _Failed as failure:
+            code, report = failure.code, failure.report
+        else:
+            report = ""
+        if report:
+            print(report, file=sys.stderr)
         stream.flush()
-    except PrimitivesError as error:
-        print(f"error: {type(error).__name__}: {error}", file=stream)
-        return 1
     except BrokenPipeError:
-        if out is None:  # Python would report the failed flush of sys.stdout at exit: point it at devnull
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+        _quiet_closed_pipes()
         return 1
     return code
+
+
+def _quiet_closed_pipes() -> None:
+    """Point stdout and stderr at devnull where their reader is gone (flushing fails): else
+    Python reports the failed flush at exit."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # its reader is gone (or the stream is closed)
+            with contextlib.suppress(OSError, ValueError):
+                fd = stream.fileno()
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, fd)
+                os.close(devnull)
 
 
 if __name__ == "__main__":  # pragma: no cover
