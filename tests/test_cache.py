@@ -7,6 +7,7 @@ import os
 import pathlib
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 
@@ -28,6 +29,7 @@ from tta_dev_primitives import (
     compile,
     llm_key,
     node,
+    streaming,
 )
 
 pytestmark = pytest.mark.anyio
@@ -385,9 +387,20 @@ def test_nested_caches_fuse_once_and_never_over_a_store_you_gave() -> None:
     assert (inner.size(), outer.size()) == (1, 1)  # your stores are used, not fused away
 
 
+@streaming
+async def streaming_upper(text: str) -> AsyncIterator[str]:
+    yield text.upper()
+
+
 def test_settings_beside_a_given_cache_are_refused() -> None:
     with pytest.raises(ConfigError, match=r"invalid max_size=5; expected no other settings beside a Cache"):
         node(str.upper).cached(Cache(), max_size=5)
+    for ttl in (None, 3600.0):  # the default hour, given explicitly, and "no expiry" are settings too
+        with pytest.raises(ConfigError, match=rf"invalid ttl={ttl}; expected no other settings beside a Cache"):
+            node(str.upper).cached(Cache(ttl=5), ttl=ttl)
+    with pytest.raises(ConfigError, match="invalid ttl=None"):
+        streaming_upper.cached(Cache(ttl=5), ttl=None)
+    assert node(str.upper).cached(Cache(ttl=5)) is not None and streaming_upper.cached(Cache(ttl=5)) is not None
 
 
 def test_explain_shows_jitter_and_negative_ttl() -> None:

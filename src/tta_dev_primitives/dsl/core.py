@@ -7,6 +7,7 @@ graph into a Plan, and the executor runs the Plan. Nothing here runs anything.
 from __future__ import annotations
 
 import copy
+import enum
 from contextvars import ContextVar
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar, overload
@@ -56,6 +57,12 @@ _PLAN_ONLY = {
 """Plan methods a newcomer calls on a node, and how to call them on its plan."""
 
 
+
+
+class _Default(enum.Enum):
+    """A default told apart from any value a caller could pass (`.cached(ttl=None)` too)."""
+
+    HOUR = "an hour"
 
 class Node(Generic[In, Out]):
     """A typed step from `In` to `Out`.
@@ -332,7 +339,7 @@ class Node(Generic[In, Out]):
         /,
         *,
         max_size: int | None = None,
-        ttl: float | None = 3600.0,
+        ttl: float | None | Literal[_Default.HOUR] = _Default.HOUR,
         key: Callable[[In], object] | None = None,
         namespace: str | None = None,
         scope: str | None = None,
@@ -342,16 +349,16 @@ class Node(Generic[In, Out]):
 
         `namespace` keeps tenants apart; `scope` names the computation in a store shared across
         processes (required there when the node has no importable name, e.g. a lambda);
-        `max_size` defaults to 1000 entries in memory, and to a given store's own bound."""
+        `max_size` defaults to 1000 entries in memory, and to a given store's own bound; `ttl`
+        to an hour (None: no expiry)."""
         if cache is None:
             from ..stdlib.cache import Cache
 
-            cache = Cache(max_size, ttl, key=key, namespace=namespace, scope=scope, store=store)
-        else:  # settings beside a given Cache would be ignored: refused, not dropped
+            cache = Cache(max_size, 3600.0 if ttl is _Default.HOUR else ttl, key=key, namespace=namespace, scope=scope, store=store)
+        else:  # settings beside a given Cache would be ignored: refused, not dropped (ttl=None too)
             beside: dict[str, object] = {"max_size": max_size, "key": key, "namespace": namespace, "scope": scope, "store": store}
-            beside["ttl"] = ttl if ttl != 3600.0 else None
-            for field, value in beside.items():
-                if value is not None:
+            for field, value in (*beside.items(), ("ttl", ttl)):
+                if (value is not _Default.HOUR) if field == "ttl" else (value is not None):
                     from ..errors import ConfigError
 
                     raise ConfigError(f"{self.name}.cached(cache)", field, "no other settings beside a Cache (set them on the Cache)", value)

@@ -21,11 +21,11 @@ import collections.abc
 import inspect
 import typing
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
-from typing import TYPE_CHECKING, Any, Generic, Never, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, Never, TypeVar, overload
 
 from ..context import RunContext
 from ..errors import BuildError
-from .core import AnyNode, Node
+from .core import AnyNode, Node, _Default
 from .location import SourceLocation
 from .introspect import _arity, _qualname, callable_name, resolved_hints
 from .types import UNKNOWN, TypeExpr
@@ -167,7 +167,7 @@ class StreamNode(Node[In, Out], Generic[In, Chunk, Out]):
         /,
         *,
         max_size: int | None = None,
-        ttl: float | None = 3600.0,
+        ttl: float | None | Literal[_Default.HOUR] = _Default.HOUR,
         key: Callable[[In], object] | None = None,
         namespace: str | None = None,
         scope: str | None = None,

@@ -183,6 +183,9 @@ class Cache(GuardPolicy):
         self.clock = clock
         self.rng = rng or random.Random()
         bound = self.max_size if self.max_size is not None else DEFAULT_MAX_SIZE
+        store_clock = getattr(store, "clock", clock)
+        if clock is not SYSTEM_CLOCK and store_clock is not clock:  # entries would expire by the store's time, not yours
+            raise ConfigError(owner, "clock", f"the clock of the store you gave too ({type(store).__name__}(..., clock=...))", clock)
         self.store: CacheStore = store if store is not None else MemoryStore(bound, clock=clock)
         self._memory = self.store if isinstance(self.store, MemoryStore) else None
         self._own_store = store is None
