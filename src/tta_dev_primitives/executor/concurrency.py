@@ -12,47 +12,60 @@ import contextlib
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, NoReturn
 
+import anyio
 
 from ..compiler.ir import Group, MapOp, ParOp, StageOp
 from ..errors import ParallelError, StrayCancellationError
 from .emit import AsyncFn, Emitter, Step, emitter
-from .notes import note, where
+from .notes import label, where
 from .shield import cancelled_by_itself, running_asyncio
 
 Job = Callable[[int], Coroutine[Any, Any, None]]
 
 
 def _first_fatal(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
+    cancelled = anyio.get_cancelled_exc_class()
     for exc in group.exceptions:
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            return exc
         if isinstance(exc, BaseExceptionGroup):
             found = _first_fatal(exc)
             if found is not None:
                 return found
+        elif not isinstance(exc, (Exception, cancelled)):
+            return exc
     return None
+
+
+def _raise_fatal(group: BaseExceptionGroup[BaseException]) -> None:
+    """Raise the group's KeyboardInterrupt, SystemExit or other BaseException (not a
+    cancellation) bare, as asyncio's TaskGroup does the first two, so callers see the same shape
+    on every backend (`except KeyboardInterrupt` works); the group's other errors are dropped,
+    as asyncio drops them. Returns if there is none."""
+    fatal = _first_fatal(group)
+    if fatal is not None:
+        raise fatal from None
 
 
 @contextlib.contextmanager
 def bare_fatal_errors() -> Iterator[None]:
-    """Re-raise a KeyboardInterrupt or SystemExit from a task group bare, as asyncio's TaskGroup
-    does, so callers see the same shape on every backend (`except KeyboardInterrupt` works)."""
+    """A task group's fatal error re-raised bare (see `_raise_fatal`)."""
     try:
         yield
     except BaseExceptionGroup as group:
-        fatal = _first_fatal(group)
-        if fatal is None:
-            raise
-        raise fatal from None
+        _raise_fatal(group)
+        raise
 
 
 async def spawn_all(count: int, job: Job) -> None:
     """Run `job(0) ... job(count - 1)` concurrently; the first failure cancels the rest."""
     if running_asyncio():
-        async with asyncio.TaskGroup() as tg:
-            create = tg.create_task
-            for i in range(count):
-                create(job(i))
+        try:  # not bare_fatal_errors(): a context manager per run costs more than the check
+            async with asyncio.TaskGroup() as tg:
+                create = tg.create_task
+                for i in range(count):
+                    create(job(i))
+        except BaseExceptionGroup as group:  # a BaseException other than KeyboardInterrupt, SystemExit
+            _raise_fatal(group)
+            raise
     else:  # trio, the other backend anyio runs on: its own nursery, as anyio's would be
         import trio
 
@@ -79,17 +92,41 @@ def failure_of(exc: BaseException, what: str) -> Exception | None:
     return None
 
 
-def raise_failure(exc: BaseException, label: str) -> NoReturn:
-    """Re-raise what a branch or item raised, its error noted with `label` (where it was): a
-    stray CancelledError as the StrayCancellationError it stands for, a cancellation of the run
-    as it is."""
-    error = failure_of(exc, label)
-    if error is None:
-        raise exc
-    note(error, label)
-    if error is exc:
+def labeled_failure(exc: BaseException, text: str) -> Exception | None:
+    """`failure_of(exc, text)`, labeled with `text` (which branch or item it was, see
+    notes.label). A KeyboardInterrupt or other BaseException that propagates as it is gets the
+    label too; a cancellation, which belongs to no branch, does not."""
+    error = failure_of(exc, text)
+    if error is not None:
+        label(error, text)
+    elif not isinstance(exc, anyio.get_cancelled_exc_class()):
+        label(exc, text)
+    return error
+
+
+def reraise(exc: BaseException, error: Exception | None) -> NoReturn:
+    """Raise `error`, what `exc` stands for (see `failure_of`), from `exc`; `exc` itself when
+    None."""
+    if error is None or error is exc:
         raise exc
     raise error from exc
+
+
+def raise_failure(exc: BaseException, text: str) -> NoReturn:
+    """Re-raise what a branch or item raised, labeled with `text` (where it was): a stray
+    CancelledError as the StrayCancellationError it stands for, a cancellation of the run as it
+    is."""
+    reraise(exc, labeled_failure(exc, text))
+
+
+def items_failed(what: str, failed: list[int], total: int, ended: int) -> str:
+    """The message of a map's ParallelError (plan.map's and a map node's): how many of how many
+    items failed, which, and how many unfinished ones were cancelled."""
+    failed = sorted(failed)
+    shown = ", ".join(map(str, failed[:10])) + (", ..." if len(failed) > 10 else "")
+    unfinished = total - ended - len(failed)
+    cancelled = f"; {unfinished} unfinished item(s) were cancelled" if unfinished else ""
+    return f"{len(failed)} of {total} items of {what} failed (item {shown}){cancelled}"
 
 
 def _assembler(layout: Group, total: int) -> Callable[[list[object]], object]:
@@ -174,18 +211,26 @@ def _emit_map(op: MapOp, em: Emitter) -> Step:
         if total == 0:
             return results
         pending = iter(range(total))
+        failed: list[int] = []
+        ended = 0
 
         async def worker(_: int) -> None:
+            nonlocal ended
             for i in pending:  # workers share one iterator: each index is taken exactly once
                 try:
                     results[i] = await (body(seq[i]) if keyed is None else keyed(i, seq[i]))
                 except BaseException as exc:
-                    raise_failure(exc, f"in item {i} ({body_name}) of map {name!r}")
+                    error = labeled_failure(exc, f"in item {i} ({body_name}) of map {name!r}")
+                    if error is not None:
+                        failed.append(i)
+                    reraise(exc, error)
+                ended += 1
 
         try:
             await spawn_all(min(limit, total), worker)
         except ExceptionGroup as group:
-            raise group_error(group, "workers", min(limit, total), name, location) from None
+            message = items_failed(f"map {name!r} (built at {location})", failed, total, ended)
+            raise ParallelError(message, list(group.exceptions), node_name=name, location=location) from None
         return results
 
     return Step(run, True)

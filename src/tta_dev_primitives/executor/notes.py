@@ -1,4 +1,10 @@
-"""Annotate exceptions with where in the plan they happened, once, at the innermost level."""
+"""Annotate exceptions with where in the plan they happened.
+
+Two kinds of note. `note` places an error on its path (the step of the innermost sequence, or
+the plan when nothing inside did) once: an outer sequence's note would only repeat the path.
+`label` says which of several concurrent runs failed (a map's item, a parallel's branch); no
+inner note can say that, so every such level adds its own, inner to outer.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +19,15 @@ def already_noted(exc: BaseException) -> bool:
 
 def note(exc: BaseException, text: str) -> None:
     """Add `text` as a note unless an inner level of the plan already placed the error."""
-    if getattr(exc, _MARK, False):
-        return
+    if not getattr(exc, _MARK, False):
+        label(exc, text)
+
+
+def label(exc: BaseException, text: str) -> None:
+    """Add `text` as a note even if the error is placed already, and count it as placed."""
     try:
         setattr(exc, _MARK, True)
-    except AttributeError:
+    except AttributeError:  # a frozen exception: add_note would fail the same way
         return
     exc.add_note(text)
 

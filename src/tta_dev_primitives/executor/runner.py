@@ -182,16 +182,11 @@ async def run_many(
             try:
                 results[i] = await plan.run(inputs[i], context=context)
             except BaseException as exc:
-                label = f"in item {i} of plan {plan.name!r}.map"
-                error = concurrency.failure_of(exc, label)
-                if error is None:
-                    raise
-                error.add_note(label)  # beside where in the plan it failed
-                if not return_exceptions:
-                    failed.append(i)
-                    if error is exc:
-                        raise
-                    raise error from exc
+                error = concurrency.labeled_failure(exc, f"in item {i} of plan {plan.name!r}.map")
+                if error is None or not return_exceptions:
+                    if error is not None:
+                        failed.append(i)
+                    concurrency.reraise(exc, error)
                 results[i] = error
             ended += 1
             if on_item is not None:
@@ -201,12 +196,8 @@ async def run_many(
         try:
             await concurrency.spawn_all(min(limit, len(inputs)), worker)
         except ExceptionGroup as group:
-            failed.sort()
-            shown = ", ".join(map(str, failed[:10])) + (", ..." if len(failed) > 10 else "")
-            unfinished = len(inputs) - ended - len(failed)
-            cancelled = f"; {unfinished} unfinished item(s) were cancelled" if unfinished else ""
             raise ParallelError(
-                f"{len(failed)} of {len(inputs)} items of plan {plan.name!r}.map failed (item {shown}){cancelled}",
+                concurrency.items_failed(f"plan {plan.name!r}.map", failed, len(inputs), ended),
                 list(group.exceptions),
                 node_name=plan.name,
                 location=str(plan.root.location),

@@ -2,7 +2,8 @@
 
 Attempt 1 starts at once; each further attempt starts `delay` seconds after the previous one,
 or as soon as the previous one fails. The first successful result is returned and the other
-attempts are cancelled; if every attempt fails, HedgeError holds all their errors. Use it only
+attempts are cancelled; if every attempt fails, HedgeError holds all their errors (a stray
+CancelledError, see executor.concurrency.failure_of, fails its attempt only). Use it only
 on idempotent nodes: several attempts may run at once.
 """
 
@@ -12,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import anyio
 
-from ...executor.concurrency import bare_fatal_errors
+from ...executor.concurrency import bare_fatal_errors, failure_of
 from ...executor.journaling import resume_point
 from ...executor.streaming import discard
 from ..clock import SYSTEM_CLOCK, Clock
@@ -60,8 +61,14 @@ class Hedge(GuardPolicy):
                         async def attempt(index: int = index, finished: anyio.Event = finished) -> None:
                             try:
                                 value = await (call(x) if numbered is None else numbered(index, x))
-                            except Exception as error:
-                                error.add_note(f"hedged attempt {index + 1} of {name!r}")
+                            except BaseException as exc:
+                                # a stray CancelledError fails this attempt only: raised, it would
+                                # cancel the hedge's task group and lose the other attempts
+                                what = f"hedged attempt {index + 1} of {name!r}"
+                                error = failure_of(exc, what)
+                                if error is None:
+                                    raise  # the attempts are cancelled (a winner, or the run is), or KeyboardInterrupt
+                                error.add_note(what)
                                 errors.append((index, error))
                             else:
                                 if not winner:
