@@ -39,13 +39,28 @@ def items(n: int) -> list[int]:
 
 @pytest.mark.parametrize(
     ("attribute", "how"),
-    [("run", "await plan.run(x)"), ("run_sync", "plan.run_sync(x)"), ("explain", "print(plan.explain())")],
+    [
+        ("run", "await plan.run(x)"),
+        ("run_sync", "plan.run_sync(x)"),
+        ("explain", "print(plan.explain())"),
+        ("to_json", "plan.to_json()"),
+        ("fingerprint", "plan.fingerprint()"),
+        ("with_hooks", "plan.with_hooks(hook)"),
+        ("lints", "plan.lints"),
+    ],
 )
 def test_a_plan_method_asked_of_a_node_says_to_compile_it(attribute: str, how: str) -> None:
     doubler = node(double)
     with pytest.raises(AttributeError, match=r"node .double. is a node, not a plan; compile it first: `plan = compile\(node\)`") as info:
         getattr(doubler, attribute)
     assert how in str(info.value) and info.value.name == attribute and info.value.obj is doubler
+
+
+def test_mapping_a_node_over_a_list_says_to_map_its_plan() -> None:
+    from tta_dev_primitives import BuildError
+
+    with pytest.raises(BuildError, match=r"got list \[1, 2\]; .*compile it first: `await compile\(node\)\.map\(items\)`"):
+        node(double).map([1, 2])  # type: ignore[arg-type]
 
 
 def test_other_missing_attributes_stay_plain_attribute_errors() -> None:
@@ -220,6 +235,35 @@ def test_an_attribute_error_inside_a_property_of_a_node_is_not_hidden() -> None:
 
     with pytest.raises(AttributeError, match="missing_setting"):
         Loader().stream  # noqa: B018
+
+
+def test_properties_of_a_node_reading_each_other_fail_once_per_level_not_exponentially() -> None:
+    from tta_dev_primitives import WorkflowContext, WorkflowPrimitive
+
+    runs = 0
+
+    class Deep(WorkflowPrimitive[int, int]):
+        async def execute(self, input_data: int, context: WorkflowContext) -> int:
+            return input_data
+
+        def __init__(self, depth: int) -> None:
+            self.depth = depth
+
+    def level(k: int) -> property:
+        def get(self: Deep) -> object:
+            nonlocal runs
+            if k == 0:
+                runs += 1
+                return self.missing_setting  # type: ignore[attr-defined]
+            return getattr(self, f"p{k - 1}")
+
+        return property(get)
+
+    for k in range(16):
+        setattr(Deep, f"p{k}", level(k))
+    with pytest.raises(AttributeError, match="missing_setting"):
+        Deep(16).p15  # type: ignore[attr-defined]  # noqa: B018
+    assert runs <= 17  # before: 2**16 runs of the innermost property
 
 
 def test_a_function_whose_wrapped_is_itself_still_makes_a_node() -> None:

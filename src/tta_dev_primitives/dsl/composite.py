@@ -158,6 +158,14 @@ class MapNode(Node[In, Out]):
     primitive_type = "map"
 
     def __init__(self, body: AnyNode, *, concurrency: int, name: str | None = None) -> None:
+        if isinstance(body, (list, tuple)):  # `await node.map(items)`: the plan's map, asked of a node
+            from ..errors import BuildError
+
+            raise BuildError(
+                f"{name or 'map'} body: expected a Node or a callable, got {type(body).__name__} {body!r}; "
+                "node.map(body) maps a node over its input's items; to run a node over many inputs, "
+                "compile it first: `await compile(node).map(items)`"
+            )
         self.body = as_node(body, where=f"{name or 'map'} body")
         label = name or f"map({self.body.name})"
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency <= 0:

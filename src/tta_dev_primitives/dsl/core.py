@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import enum
+import threading
 from contextvars import ContextVar
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar, overload
@@ -53,16 +54,54 @@ _PLAN_ONLY = {
     "events": "async with plan.events(x) as events: ...",
     "explain": "print(plan.explain())",
     "resume": "await plan.resume(token, answer, journal=...)",
+    "pending": "await plan.pending(run_id, journal=...)",
+    "fingerprint": "plan.fingerprint()",
+    "to_json": "plan.to_json()",
+    "to_dict": "plan.to_dict()",
+    "to_mermaid": "plan.to_mermaid()",
+    "to_dot": "plan.to_dot()",
+    "render": "plan.render(path)",
+    "ops": "plan.ops()",
+    "lints": "plan.lints",
+    "edges": "plan.edges",
+    "analysis": "plan.analysis",
+    "with_hooks": "plan.with_hooks(hook)",
+    "as_tool": "plan.as_tool(description=...)",
 }
 """Plan methods a newcomer calls on a node, and how to call them on its plan."""
 
 
+class _Rerun(threading.local):
+    """A failed node property being run again for its own error (see `_failed_property`)."""
+
+    active = False
+    last: AttributeError | None = None
+
+
+_rerun = _Rerun()
+
+
+def _failed_property(node: object, attribute: str) -> object:
+    """A property of `node` raised AttributeError, which Python turned into a `__getattr__` call:
+    run it once more for its own error (not a "has no attribute" of ours). Properties failing
+    inside that run are not run again (they raise the innermost missing attribute's error), so
+    properties reading each other cost a quadratic number of calls, not an exponential one."""
+    if _rerun.active:
+        if _rerun.last is not None:
+            raise _rerun.last
+        raise AttributeError(f"property {attribute!r} of {type(node).__name__!r} raised AttributeError", name=attribute, obj=node)
+    _rerun.active, _rerun.last = True, None
+    try:
+        return object.__getattribute__(node, attribute)
+    finally:
+        _rerun.active, _rerun.last = False, None
 
 
 class _Default(enum.Enum):
     """A default told apart from any value a caller could pass (`.cached(ttl=None)` too)."""
 
     HOUR = "an hour"
+
 
 class Node(Generic[In, Out]):
     """A typed step from `In` to `Out`.
@@ -92,7 +131,7 @@ class Node(Generic[In, Out]):
             """Only reached when an attribute is missing: a Plan's method asked of a node (the
             newcomer's `node.run(x)`) says to compile the node first."""
             if any(attribute in vars(klass) for klass in type(self).__mro__):
-                return object.__getattribute__(self, attribute)  # a property that failed: its own error, not ours
+                return _failed_property(self, attribute)
             if attribute in _PLAN_ONLY:
                 try:
                     label = f"node {self.name!r}"
@@ -104,7 +143,9 @@ class Node(Generic[In, Out]):
                     name=attribute,
                     obj=self,
                 )
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {attribute!r}", name=attribute, obj=self)
+            missing = AttributeError(f"{type(self).__name__!r} object has no attribute {attribute!r}", name=attribute, obj=self)
+            _rerun.last = missing
+            raise missing
 
     # -- identity -------------------------------------------------------------------------------
 
