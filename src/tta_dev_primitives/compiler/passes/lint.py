@@ -12,22 +12,16 @@ Findings are warnings (in EXPLAIN and `Plan.lints`), or errors with `compile(...
 - `retry-streaming`: a retry around a streaming node would repeat chunks already sent.
 - `nested-retry`: retries inside retries multiply the attempts.
 - `blocking-under-concurrency`: a sync function node that calls something blocking
-  (`time.sleep`, `requests`, `urllib`, `subprocess`, `socket`, `os.system`, a sync database
-  driver, ...) runs on the event loop under a parallel, map or tool dispatch, so while it blocks
-  nothing else runs; built with `thread=True` it runs in a worker thread. Found from the globals
-  its own code uses, resolved to what they are (not the functions it calls), so a blocking call
-  hidden in a helper is missed.
+  (`time.sleep`, `requests.get`, a `requests.Session`'s `.get`, `urllib.request.urlopen`,
+  `subprocess.run`, socket I/O, `os.system`, a sync database driver's `execute`, ...; see
+  `blocking.BLOCKING`), or is one (`node(time.sleep)`), runs on the event loop under a
+  parallel, map or tool dispatch, so while it blocks nothing else runs; built with
+  `thread=True` it runs in a worker thread. Found from the globals, closure variables and
+  imports its own code uses, resolved to what they are (not the functions it calls), so a
+  blocking call hidden in a helper is missed.
 """
 
 from __future__ import annotations
-
-import builtins
-import contextlib
-import dis
-import functools
-import types
-
-from collections.abc import Iterator, Mapping
 
 import attrs
 
@@ -35,6 +29,7 @@ from ...errors import CompositionError
 from ..._deep import depth_independent
 from ..ir import CallOp, MapOp, Op, ParOp, StageOp, walk
 from .base import Change, CompilerPass, PassContext
+from .blocking import blocking_names
 
 __all__ = ["LINT_RESILIENCE", "Lint", "LintError"]
 
@@ -98,124 +93,6 @@ def _derive_repeat_risks(op: Op) -> tuple[CallOp, ...]:
     return found
 
 
-BLOCKING_MODULES = frozenset({
-    "requests", "httpx", "urllib", "urllib3", "subprocess", "socket", "sqlite3", "psycopg", "psycopg2", "pymysql", "boto3",
-    "smtplib", "ftplib",
-})
-"""Modules whose use in a sync function means I/O that waits (in a sync function httpx is its
-sync client)."""
-
-BLOCKING_CALLS = frozenset({
-    ("time", "sleep"), ("builtins", "input"), ("os", "system"), ("os", "popen"), ("os", "wait"), ("os", "waitpid"),
-    ("select", "select"),
-})
-"""Functions of otherwise harmless modules that block: (module, name)."""
-
-
-def _codes_of(fn: object) -> list[tuple[types.CodeType, dict[str, object], dict[str, object]]]:
-    """The Python code a callable runs, with its globals and its closure's variables: its own, and through decorators (`__wrapped__`), partials, bound
-    methods and callable instances what it calls; none for builtins and C functions."""
-    found: list[tuple[types.CodeType, dict[str, object], dict[str, object]]] = []
-    for _ in range(8):
-        if isinstance(fn, types.FunctionType):
-            closure: dict[str, object] = {}
-            for free, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
-                with contextlib.suppress(ValueError):  # an empty cell
-                    closure[free] = cell.cell_contents
-            found.append((fn.__code__, fn.__globals__, closure))
-        if isinstance(fn, functools.partial):
-            fn = fn.func
-        elif hasattr(fn, "__wrapped__"):
-            fn = fn.__wrapped__
-        elif hasattr(fn, "__func__"):
-            fn = fn.__func__
-        elif not isinstance(fn, (types.FunctionType, types.BuiltinFunctionType, type)) and callable(fn):
-            fn = getattr(type(fn), "__call__", None)
-        else:
-            break
-    return found
-
-
-def _blocking_use(value: object, attribute: str | None) -> str | None:
-    """What a global (and the attribute read from it) names, if it blocks; None for anything
-    that cannot even say what it is (a proxy whose attributes raise)."""
-    try:
-        return _blocking_use_of(value, attribute)
-    except Exception:  # noqa: BLE001 - a lint never breaks compilation
-        return None
-
-
-def _blocking_use_of(value: object, attribute: str | None) -> str | None:
-    if isinstance(value, types.ModuleType):
-        package = str(value.__name__)
-        if package.split(".")[0] in BLOCKING_MODULES:
-            return package if attribute is None else f"{package}.{attribute}"
-        if attribute is not None and (package, attribute) in BLOCKING_CALLS:
-            return f"{package}.{attribute}"
-        return None
-    module, name = getattr(value, "__module__", None), getattr(value, "__name__", None)
-    if not isinstance(module, str) or not isinstance(name, str):
-        return None
-    if (module, name) in BLOCKING_CALLS or module.split(".")[0] in BLOCKING_MODULES:
-        return f"{module}.{name}"
-    return None
-
-
-def _uses(instructions: list[dis.Instruction], names: Mapping[str, object], closure: Mapping[str, object]) -> Iterator[str]:
-    """The blocking uses in one code object's instructions: globals (and builtins) and closure
-    variables resolved to what they are (a local captured by an inner function is no global),
-    and imports made inside the function (`import time; time.sleep()`, `from os import system`)."""
-    imported: dict[str, str] = {}  # local name -> the module an import inside the function bound to it
-    module: str | None = None  # the module of the import being read
-    for i, instruction in enumerate(instructions):
-        following = instructions[i + 1] if i + 1 < len(instructions) else None
-        attribute = str(following.argval) if following is not None and following.opname in ("LOAD_ATTR", "LOAD_METHOD") else None
-        op, name = instruction.opname, str(instruction.argval)
-        if op == "IMPORT_NAME":
-            module = name
-            if name.split(".")[0] in BLOCKING_MODULES:
-                yield name
-        elif op == "IMPORT_FROM" and module is not None:
-            if (module, name) in BLOCKING_CALLS:
-                yield f"{module}.{name}"
-        elif op in ("STORE_FAST", "STORE_NAME", "STORE_DEREF") and module is not None:
-            previous = instructions[i - 1]
-            if previous.opname == "IMPORT_NAME":  # `import a.b` binds `a`
-                imported[name] = module.split(".")[0] if name == module.split(".")[0] else module
-            else:  # `from a import b`
-                imported[name] = f"{module}.{previous.argval}"
-            if following is None or following.opname != "IMPORT_FROM":
-                module = None
-        elif op in ("LOAD_FAST", "LOAD_DEREF") and name in imported:
-            if attribute is not None and (imported[name], attribute) in BLOCKING_CALLS:
-                yield f"{imported[name]}.{attribute}"
-        elif op == "LOAD_DEREF":
-            if name in closure:
-                use = _blocking_use(closure[name], attribute)
-                if use is not None:
-                    yield use
-        elif op in ("LOAD_GLOBAL", "LOAD_NAME"):
-            use = _blocking_use(names.get(name, getattr(builtins, name, None)), attribute)
-            if use is not None:
-                yield use
-
-
-def _blocking_names(fn: object) -> list[str]:
-    """The blocking calls `fn`'s code makes through its globals (modules and functions it
-    names, resolved: `from time import sleep as nap` is time.sleep; an attribute or local that
-    happens to be called `input` is not), its nested code too (comprehensions, inner
-    functions), in order; empty for callables without Python code."""
-    found: dict[str, None] = {}
-    for code, names, closure in _codes_of(fn):
-        stack = [code]
-        while stack:
-            current = stack.pop()
-            for use in _uses(list(dis.get_instructions(current)), names, closure):
-                found[use] = None
-            stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
-    return list(found)
-
-
 def _concurrent_kind(op: Op) -> str | None:
     """What runs `op`'s children concurrently ("parallel", "map", ...), or None."""
     if isinstance(op, (ParOp, StageOp)):
@@ -235,7 +112,7 @@ def _blocking_under_concurrency(root: Op) -> list[tuple[CallOp, Op, str, list[st
         if op.kind == "remote":
             continue
         if isinstance(op, CallOp) and under is not None and not op.is_async and not op.thread:
-            names = _blocking_names(op.fn)
+            names = blocking_names(op.fn)
             if names:
                 found.append((op, under[0], under[1], names))
         kind = _concurrent_kind(op)

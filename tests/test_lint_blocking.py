@@ -1,0 +1,180 @@
+"""The blocking-under-concurrency lint names blocking callables, not packages: pure helpers of
+`urllib`, `subprocess`, `httpx` or `requests` pass a strict compile, and blocking clients held
+as globals or closure variables, or given as the node itself, are found. Nodes are only
+compiled here, never run."""
+
+from __future__ import annotations
+
+import functools
+import http.client
+import sqlite3
+import subprocess
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+import requests
+
+from tta_dev_primitives import compile, node, parallel
+from tta_dev_primitives.compiler.passes import LintError
+
+session = requests.Session()
+client = httpx.Client()
+db = sqlite3.connect(":memory:")
+https = http.client.HTTPSConnection("example.com")  # connects on its first request, not here
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _close_clients() -> Iterator[None]:
+    yield
+    session.close()
+    client.close()
+    db.close()
+
+
+class Clock:
+    def sleep(self, seconds: float) -> float:  # the user's own method named like time.sleep
+        return seconds
+
+
+clock = Clock()
+
+
+def other(x: str) -> str:
+    return x
+
+
+def lints_of(fn: Callable[..., Any]) -> list[str]:
+    """The blocking-under-concurrency messages for `fn` run in parallel with a plain node."""
+    return [lint.message for lint in compile(parallel(node(fn), node(other))).lints if lint.rule == "blocking-under-concurrency"]
+
+
+def test_pure_helpers_of_packages_that_also_do_io_are_not_flagged() -> None:
+    def builds_a_url(q: str) -> str:
+        return "https://example.com/search?q=" + quote(q) + urllib.parse.urlencode({"q": q})
+
+    def imports_helpers_inside(q: str) -> str:
+        import urllib.parse
+        from urllib.parse import urlencode
+
+        return urllib.parse.quote(q) + urlencode({"q": q})
+
+    def quotes_a_command(q: str) -> str:
+        try:
+            return subprocess.list2cmdline([q, "x y"])
+        except subprocess.CalledProcessError:
+            return ""
+
+    def parses_urls(q: str) -> str:
+        return str(httpx.URL("https://example.com", params={"q": q})) + str(httpx.Headers({"a": q}))
+
+    def uses_requests_helpers(q: str) -> str:
+        try:
+            return requests.utils.requote_uri(q) + str(requests.structures.CaseInsensitiveDict({"a": q}))
+        except requests.RequestException:
+            return ""
+
+    def builds_a_request(q: str) -> str:  # a pure method of a blocking client
+        return str(client.build_request("GET", "https://example.com", params={"q": q}).url)
+
+    def reads_sqlite_names(q: str) -> str:
+        return q if sqlite3.Row is not None and issubclass(sqlite3.Error, Exception) else ""
+
+    def sleeps_on_its_own_clock(q: str) -> str:
+        return q * int(clock.sleep(1))
+
+    for fn in (builds_a_url, imports_helpers_inside, quotes_a_command, parses_urls, uses_requests_helpers, builds_a_request, reads_sqlite_names, sleeps_on_its_own_clock):
+        assert lints_of(fn) == [], fn.__name__
+    compile(parallel(node(builds_a_url), node(quotes_a_command), node(parses_urls), node(imports_helpers_inside)), strict=True)
+
+
+def test_a_blocking_client_held_as_a_global_or_closure_variable_is_found() -> None:
+    local_session = requests.Session()
+
+    def fetches(url: str) -> str:
+        return str(session.get(url, timeout=5).text)
+
+    def posts(url: str) -> str:
+        return client.post(url).text
+
+    def queries(url: str) -> str:
+        return str(db.execute("select 1").fetchall())
+
+    def fetches_through_a_closure(url: str) -> str:
+        return str(local_session.get(url).text)
+
+    def requests_over_an_inherited_method(url: str) -> str:
+        https.request("GET", url)
+        return url
+
+    try:
+        for fn, use in [
+            (fetches, "requests.Session.get"),
+            (posts, "httpx.Client.post"),
+            (queries, "sqlite3.Connection.execute"),
+            (fetches_through_a_closure, "requests.Session.get"),
+            (requests_over_an_inherited_method, "http.client.HTTPSConnection.request"),
+        ]:
+            (message,) = lints_of(fn)
+            assert f"uses {use}" in message, (fn.__name__, message)
+        with pytest.raises(LintError, match="blocking-under-concurrency"):
+            compile(parallel(node(fetches), node(other)), strict=True)
+    finally:
+        local_session.close()
+
+
+def test_blocking_functions_are_named_where_they_are_imported_from() -> None:
+    from requests import get
+
+    def module_call(url: str) -> str:
+        return str(requests.get(url).text)
+
+    def imported_function(url: str) -> str:
+        return str(get(url).text)
+
+    def imports_inside(cmd: str) -> str:
+        import httpx
+        from subprocess import run
+
+        run([cmd], check=False)
+        return httpx.get(cmd).text
+
+    assert "uses requests.get" in lints_of(module_call)[0]
+    assert "uses requests.get" in lints_of(imported_function)[0]
+    (message,) = lints_of(imports_inside)
+    assert "uses subprocess.run, httpx.get" in message
+
+
+def test_a_node_that_is_a_blocking_builtin_or_a_partial_of_one_is_found() -> None:
+    blocking: list[tuple[Callable[..., Any], str]] = [
+        (time.sleep, "time.sleep"),
+        (functools.partial(time.sleep, 0), "time.sleep"),
+        (db.execute, "sqlite3.Connection.execute"),
+        (session.get, "requests.Session.get"),
+    ]
+    for fn, use in blocking:
+        (message,) = lints_of(fn)
+        assert f"uses {use}" in message, (fn, message)
+    assert compile(parallel(node(blocking[0][0], thread=True), node(other))).lints == ()
+    assert lints_of(functools.partial(other, "x")) == []
+
+
+def test_proxies_that_refuse_every_attribute_are_skipped() -> None:
+    class Proxy:  # like a framework's context-local proxy outside its context
+        @property  # type: ignore[misc]
+        def __class__(self) -> type:
+            raise RuntimeError("working outside of application context")
+
+        def __getattr__(self, name: str) -> Any:
+            raise RuntimeError("working outside of application context")
+
+    proxy = Proxy()
+
+    def uses_proxy(url: str) -> str:
+        return str(proxy.get(url))
+
+    assert lints_of(uses_proxy) == []
