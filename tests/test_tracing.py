@@ -609,3 +609,49 @@ async def test_configure_tracing_puts_resource_attributes_and_the_project_on_eve
     resource = dict(span.resource.attributes)
     assert resource["service.name"] == "svc" and resource["deployment.environment"] == "test"
     assert resource["openinference.project.name"] == "my-agent"
+
+
+async def test_a_trace_operation_span_carries_the_runs_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    from tta_dev_primitives import trace_operation
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(trace, "get_tracer", lambda name, *args, **kwargs: provider.get_tracer(name))
+
+    @trace_operation(span_name="my_op")
+    async def traced_op(x: int) -> int:
+        return x + 1
+
+    await compile(node(traced_op)).run(1, context=RunContext(session_id="S1", workflow_id="W1"))
+    (span,) = [s for s in exporter.get_finished_spans() if s.name == "my_op"]
+    attributes = span.attributes or {}
+    assert (attributes.get("session.id"), attributes.get("workflow.id")) == ("S1", "W1") and attributes.get("workflow.correlation_id")
+
+
+@pytest.mark.parametrize(
+    ("given", "attributes", "environment", "expected"),
+    [
+        ("mine", {"service.name": "attrs"}, "env", "mine"),
+        (None, {"service.name": "attrs"}, "env", "attrs"),
+        (None, {}, "from-env", "from-env"),
+        (None, {}, None, "tta-dev-primitives"),
+    ],
+)
+def test_the_service_name_comes_from_the_argument_the_attributes_or_the_environment(
+    given: str | None, attributes: dict[str, str], environment: str | None, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if environment is None:
+        monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
+    else:
+        monkeypatch.setenv("OTEL_SERVICE_NAME", environment)
+    exporter = InMemorySpanExporter()
+    hook = configure_tracing(given, exporter=exporter, set_global=False, install=False, resource_attributes=attributes)
+    assert hook is not None
+    compile(node(inc)).with_hooks(hook).run_sync(1)
+    (span,) = exporter.get_finished_spans()
+    assert span.resource.attributes["service.name"] == expected

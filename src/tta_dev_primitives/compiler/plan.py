@@ -421,6 +421,10 @@ class Plan(Generic[In, Out]):
     def map(
         self, inputs: Iterable[In], *, concurrency: int = 16, context: RunContext | None = None, return_exceptions: Literal[True]
     ) -> Coroutine[object, object, list[Out | Exception]]: ...
+    @overload
+    def map(
+        self, inputs: Iterable[In], *, concurrency: int = 16, context: RunContext | None = None, return_exceptions: bool
+    ) -> Coroutine[object, object, list[Out | Exception]]: ...
     def map(
         self, inputs: Iterable[In], *, concurrency: int = 16, context: RunContext | None = None, return_exceptions: bool = False
     ) -> Coroutine[object, object, list[Out]] | Coroutine[object, object, list[Out | Exception]]:

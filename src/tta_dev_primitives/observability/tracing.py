@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
@@ -63,12 +64,18 @@ def _openinference() -> tuple[Any, Any, Any] | None:
 _OI = _openinference()
 
 
-def _attributes(node: NodeInfo, ctx: RunContext) -> dict[str, object]:
-    attributes: dict[str, object] = {**node.attributes, "workflow.correlation_id": ctx.correlation_id}
+def _run_attributes(ctx: RunContext) -> dict[str, str]:
+    """What every span of a run carries: its correlation id, workflow id and session id."""
+    attributes = {"workflow.correlation_id": ctx.correlation_id}
     if ctx.workflow_id is not None:
         attributes["workflow.id"] = ctx.workflow_id
     if ctx.session_id is not None:  # OpenTelemetry's and OpenInference's name alike
         attributes["session.id"] = ctx.session_id
+    return attributes
+
+
+def _attributes(node: NodeInfo, ctx: RunContext) -> dict[str, object]:
+    attributes: dict[str, object] = {**node.attributes, **_run_attributes(ctx)}
     if _OI is not None:
         _openinference_attributes(attributes)
     return attributes
@@ -278,7 +285,7 @@ class TracingHook(Hook):
 
 
 def configure_tracing(
-    service_name: str = "tta-dev-primitives",
+    service_name: str | None = None,
     *,
     otlp_endpoint: str | None = None,
     protocol: Literal["grpc", "http"] = "http",
@@ -300,7 +307,9 @@ def configure_tracing(
     (the exporter's own retry messages are folded into it) and never an exception; its spans
     are dropped until it is back. `project` names the Phoenix/OpenInference project the spans
     belong to (resource attribute `openinference.project.name`); `resource_attributes` are
-    added to the resource beside `service.name`. `record_content` puts each node's input and
+    added to the resource. The service's name is `service_name` if given, else
+    `resource_attributes["service.name"]`, else OpenTelemetry's `OTEL_SERVICE_NAME`, else
+    "tta-dev-primitives" (`OTEL_RESOURCE_ATTRIBUTES` is read too). `record_content` puts each node's input and
     output on its span (see `TracingHook`). Returns the hook, or None when the `otel` extra is
     not installed (one warning; workflows run unchanged).
     """
@@ -311,7 +320,11 @@ def configure_tracing(
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-    resource: dict[str, str | int | float | bool] = {**(resource_attributes or {}), "service.name": service_name}
+    resource: dict[str, str | int | float | bool] = dict(resource_attributes or {})
+    if service_name is not None:
+        resource["service.name"] = service_name
+    elif "service.name" not in resource and not os.environ.get("OTEL_SERVICE_NAME"):
+        resource["service.name"] = "tta-dev-primitives"
     if project is not None:
         resource[PROJECT_NAME] = project
     provider = TracerProvider(resource=Resource.create(resource))
@@ -489,7 +502,7 @@ def trace_operation(span_name: str | None = None) -> Callable[[Callable[P, R]], 
 
         def attributes() -> dict[str, str]:
             ctx = _current.get(None)
-            return {"workflow.correlation_id": ctx.correlation_id} if ctx is not None else {}
+            return _run_attributes(ctx) if ctx is not None else {}
 
         if inspect.iscoroutinefunction(fn):
             async_fn = cast("Callable[P, Awaitable[object]]", fn)
