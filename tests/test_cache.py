@@ -439,3 +439,19 @@ async def test_invalidate_finds_a_node_caches_entries_after_a_garbage_collection
     await plan.run("a")
     gc.collect()  # the binding lives as long as the plan's closures, not only until the next collection
     assert await cache.invalidate("a")
+
+
+def test_a_cached_function_keeps_its_types_as_a_node() -> None:
+    from tta_dev_primitives import TypeMismatchError
+
+    @cached(max_size=10, ttl=60)
+    async def expensive(x: str) -> str:
+        return x
+
+    def double(x: int) -> int:
+        return x * 2
+
+    plan = compile(node(expensive))
+    assert (plan.input_type, plan.output_type) == (str, str)
+    with pytest.raises(TypeMismatchError, match="returns str"):
+        compile(node(expensive) >> node(double))

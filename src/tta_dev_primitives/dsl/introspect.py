@@ -52,8 +52,9 @@ def resolved_hints(fn: Callable[..., object]) -> dict[str, object]:
     target: object = fn
     if isinstance(fn, functools.partial):
         target = fn.func
-    elif not (inspect.isfunction(fn) or inspect.ismethod(fn)):  # a callable object: its __call__
-        target = type(fn).__call__
+    elif not (inspect.isfunction(fn) or inspect.ismethod(fn)):  # a callable object: its __call__,
+        wrapped = getattr(fn, "__wrapped__", None)  # or the function it wraps (functools.update_wrapper:
+        target = wrapped if inspect.isfunction(wrapped) else type(fn).__call__  # @cached, lru_cache)
     try:
         if callable(target):
             inspect.unwrap(target)  # a __wrapped__ cycle raises ValueError here; typing.get_type_hints would loop forever
