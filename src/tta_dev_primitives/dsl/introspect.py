@@ -40,7 +40,8 @@ def callable_name(fn: object) -> str:
     return type(target).__name__
 
 
-def _qualname(fn: object) -> str:
+def qualified_name(fn: object) -> str:
+    """`module.qualname` of a callable (of a partial's function; a callable object's type)."""
     target = fn.func if isinstance(fn, functools.partial) else fn
     module = getattr(target, "__module__", None) or type(target).__module__
     qual = getattr(target, "__qualname__", None) or type(target).__qualname__
@@ -139,7 +140,7 @@ def _inspect(fn: Callable[..., object], *, where: str, context_second: bool = Fa
     if awaitable and not is_async:
         is_async = True  # a sync def annotated to return an awaitable is awaited
     return CallableInfo(
-        name=name, is_async=is_async, arity=arity, in_type=in_type, out_type=ret, qualname=_qualname(fn)
+        name=name, is_async=is_async, arity=arity, in_type=in_type, out_type=ret, qualname=qualified_name(fn)
     )
 
 

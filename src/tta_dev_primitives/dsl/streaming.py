@@ -27,7 +27,7 @@ from ..context import RunContext
 from ..errors import BuildError
 from .core import AnyNode, Node, _Default
 from .location import SourceLocation
-from .introspect import _arity, _qualname, callable_name, resolved_hints
+from .introspect import _arity, callable_name, qualified_name, resolved_hints
 from .types import UNKNOWN, TypeExpr
 
 if TYPE_CHECKING:
@@ -288,7 +288,7 @@ class StreamFunction(StreamNode[In, Chunk, Out]):
         self.join: Callable[[list[Any]], object] = join
         self.split = split
         self.out_type: TypeExpr = _joined_type(join, self.chunk_type)
-        self.qualname = _qualname(fn)
+        self.qualname = qualified_name(fn)
         self._tta_default_name = callable_name(fn)
         self._set_name(name)
 

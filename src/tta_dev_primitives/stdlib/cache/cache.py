@@ -37,6 +37,7 @@ from ...compiler.streams import stream_shape
 from ...executor.emit import OpenFn
 from ...executor.streaming import close_quietly
 from ...compiler.structure import NotStable, local_identity, stable_identity
+from ...dsl.introspect import qualified_name
 from ...errors import ConfigError, StreamInterruptedError
 from ...executor.reraise import fresh_copy
 from ...executor.shield import Protectable
@@ -214,6 +215,8 @@ class Cache(GuardPolicy):
             described["negative_ttl"] = self.negative_ttl
         if self.scope is not None:
             described["scope"] = self.scope
+        if self.key_fn is not None:  # another key is another cache: in EXPLAIN and the fingerprint
+            described["key"] = qualified_name(self.key_fn)
         return described
 
     @property
