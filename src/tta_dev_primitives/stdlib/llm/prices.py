@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import attrs
 
 if typing.TYPE_CHECKING:
-    from .model import ChatRequest
+    from .model import ChatModel, ChatRequest
 
 __all__ = ["DEFAULT_PRICES", "PRICES_AS_OF", "PRICE_SOURCES", "ModelPrice", "call_cost_bound", "price_for", "request_cost_bound"]
 
@@ -100,7 +100,7 @@ def price_for(model: str, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES) -> 
     return prices.get(dated.group(1)) if dated is not None else None
 
 
-def call_cost_bound(model: object, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES) -> float | None:
+def call_cost_bound(model: ChatModel, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES) -> float | None:
     """The most one call to `model` (a ChatModel) can cost: its input bound
     (`max_input_tokens`, else the context window) and reply bound (`max_tokens`, else the
     model's longest reply) at its price. None when the price or a bound is unknown."""
@@ -115,7 +115,7 @@ def call_cost_bound(model: object, prices: Mapping[str, ModelPrice] = DEFAULT_PR
     return price.cost(max_input, max_output)
 
 
-def request_cost_bound(model: object, request: ChatRequest, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES) -> float | None:
+def request_cost_bound(model: ChatModel, request: ChatRequest, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES) -> float | None:
     """The most sending `request` to `model` (a ChatModel) can cost, known before the call: its
     input bound (its text in UTF-8 bytes, see `input_bound`, at most the model's
     `max_input_tokens`) and its reply cap (the smaller of `request.max_tokens` and the model's
