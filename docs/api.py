@@ -14,17 +14,22 @@ from pathlib import Path
 PUBLIC_MODULES = (
     "tta_dev_primitives",
     "tta_dev_primitives.errors",
+    "tta_dev_primitives.events",
     "tta_dev_primitives.compiler.passes",
     "tta_dev_primitives.observability",
     "tta_dev_primitives.stdlib.llm",
     "tta_dev_primitives.stdlib.llm.prices",
+    "tta_dev_primitives.stdlib.llm.model",
     "tta_dev_primitives.stdlib.llm.providers",
+    "tta_dev_primitives.stdlib.llm.providers.select",
     "tta_dev_primitives.stdlib.cache",
     "tta_dev_primitives.durable",
     "tta_dev_primitives.executor.backends",
+    "tta_dev_primitives.executor.backends.dask",
     "tta_dev_primitives.mcp",
 )
-"""What the reference covers: the package's namespace and the modules the README imports from."""
+"""What the reference covers: the package's namespace and the modules the README and the
+examples import from (tests/test_docstrings.py checks that none is missing)."""
 
 LAZY_EXPORTS = (
     "tta_dev_primitives",

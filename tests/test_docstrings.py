@@ -20,11 +20,18 @@ def public_modules() -> Iterator[ModuleType]:
             yield importlib.import_module(info.name)
 
 
+def _public_names(module: ModuleType) -> list[str]:
+    """`__all__`, or for a module without one the names it defines without an underscore."""
+    if hasattr(module, "__all__"):
+        return list(module.__all__)
+    return [n for n, v in vars(module).items() if not n.startswith("_") and getattr(v, "__module__", None) == module.__name__]
+
+
 def undocumented() -> list[str]:
     missing: set[str] = set()
     seen: set[int] = set()
     for module in public_modules():
-        for name in getattr(module, "__all__", ()):
+        for name in _public_names(module):
             obj = getattr(module, name)
             if id(obj) in seen or not getattr(obj, "__module__", "").startswith("tta_dev_primitives"):
                 continue
@@ -63,3 +70,19 @@ def test_the_check_finds_a_missing_docstring() -> None:
         assert "tta_dev_primitives.stdlib.llm.prices.ModelPrice.cost" in undocumented()
     finally:
         prices.ModelPrice.cost.__doc__ = saved
+
+
+def test_the_reference_covers_every_module_the_readme_and_examples_import_from() -> None:
+    import re
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root / "docs"))
+    try:
+        from api import PUBLIC_MODULES
+    finally:
+        sys.path.remove(str(root / "docs"))
+    texts = [(root / "README.md").read_text(), *(p.read_text() for p in sorted((root / "examples").glob("*.py")))]
+    imported = {m for text in texts for m in re.findall(r"^\s*from (tta_dev_primitives[\w.]*) import", text, re.M)}
+    assert imported and sorted(imported - set(PUBLIC_MODULES)) == []

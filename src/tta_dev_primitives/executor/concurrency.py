@@ -147,6 +147,7 @@ def _assembler(layout: Group, total: int) -> Callable[[list[object]], object]:
 
 
 def group_error(exc: ExceptionGroup[Exception], what: str, total: int, op_name: str, location: str) -> ParallelError:
+    """A task group's errors as one ParallelError counting how many of `total` `what` failed."""
     failed = len(exc.exceptions)
     return ParallelError(
         f"{failed} of {total} {what} of {op_name!r} (built at {location}) failed",

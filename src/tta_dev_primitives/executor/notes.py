@@ -14,6 +14,7 @@ _MARK = "__tta_where__"
 
 
 def already_noted(exc: BaseException) -> bool:
+    """Whether a level of the plan has placed `exc` already (see `note`)."""
     return getattr(exc, _MARK, False)
 
 
@@ -33,4 +34,5 @@ def label(exc: BaseException, text: str) -> None:
 
 
 def where(op: Op) -> str:
+    """How notes and messages name an op: its name, kind and build location."""
     return f"{op.name!r} ({op.primitive_type}, built at {op.location})"

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .base import input_bound
 from .errors import ModelCallError, ModelTransientError, retry_after_from
 
 if TYPE_CHECKING:
     from .anthropic_chat import AnthropicChatModel
     from .openai_chat import OpenAIChatModel
 
-__all__ = ["AnthropicChatModel", "ModelCallError", "ModelTransientError", "OpenAIChatModel", "retry_after_from"]
+__all__ = ["AnthropicChatModel", "ModelCallError", "ModelTransientError", "OpenAIChatModel", "input_bound", "retry_after_from"]
 
 
 def __getattr__(name: str) -> object:
