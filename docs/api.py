@@ -14,7 +14,6 @@ from pathlib import Path
 PUBLIC_MODULES = (
     "tta_dev_primitives",
     "tta_dev_primitives.errors",
-    "tta_dev_primitives.events",
     "tta_dev_primitives.compiler.passes",
     "tta_dev_primitives.observability",
     "tta_dev_primitives.stdlib.llm",
@@ -28,8 +27,9 @@ PUBLIC_MODULES = (
     "tta_dev_primitives.executor.backends.dask",
     "tta_dev_primitives.mcp",
 )
-"""What the reference covers: the package's namespace and the modules the README and the
-examples import from (tests/test_docstrings.py checks that none is missing)."""
+"""What the reference covers: the package's namespace (with the submodules it exports, such
+as `events`) and the modules the README and the examples import from
+(tests/test_docstrings.py checks that none is missing)."""
 
 LAZY_EXPORTS = (
     "tta_dev_primitives",
