@@ -176,3 +176,25 @@ def test_hard_budgets_refuse_model_calls_they_cannot_see_naming_the_node() -> No
     with pytest.raises(ConfigError, match=r"'own_request' declares cost= but not model_calls="):
         compile(BudgetEnforcementPrimitive(CostTrackingPrimitive(declared), budget_usd=0.01, hard=True))
     compile(BudgetEnforcementPrimitive(CostTrackingPrimitive(mixed), budget_usd=0.01))  # a soft budget checks at the boundary
+
+
+async def test_a_reply_told_twice_is_one_call() -> None:
+    model = FakeChatModel("gpt-4o", max_tokens=10)
+    tracked = CostTrackingPrimitive(LLMPrimitive(model))
+    response = await compile(tracked).run(ChatRequest.of("hi"))
+    tracked.tracker.record(response)  # as a client's on_response=tracker.record would
+    assert tracked.tracker.usage["gpt-4o"].calls == 1
+    tracked.tracker.record(ChatResponse(response.text, "gpt-4o", response.input_tokens, response.output_tokens))
+    assert tracked.tracker.usage["gpt-4o"].calls == 2  # an equal reply is another call
+
+
+async def test_a_reply_costing_more_than_its_reservation_is_warned_about() -> None:
+    import attrs
+
+    class Liar(FakeChatModel):
+        async def complete(self, request: ChatRequest) -> ChatResponse:
+            return attrs.evolve(await super().complete(request), output_tokens=10_000)
+
+    guarded = BudgetEnforcementPrimitive(CostTrackingPrimitive(LLMPrimitive(Liar("gpt-4o", max_tokens=10))), budget_usd=1.0, hard=True)
+    with pytest.warns(RuntimeWarning, match="more than the .* reserved for it"):
+        await compile(guarded).run(ChatRequest.of("hi"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import typing
 import warnings
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
@@ -95,6 +96,7 @@ class CostTracker(GuardPolicy, SpendWatcher):
         self.prices = dict(prices)
         self.usage: dict[str, ModelUsage] = {}
         self._lock = threading.Lock()
+        self._recorded: weakref.WeakValueDictionary[int, ChatResponse] = weakref.WeakValueDictionary()
 
     def cost_of(self, response: ChatResponse) -> float | None:
         """What `response` cost at these prices; None when its model has no price."""
@@ -102,9 +104,14 @@ class CostTracker(GuardPolicy, SpendWatcher):
         return None if price is None else price.cost(response.input_tokens, response.output_tokens)
 
     def record(self, response: ChatResponse) -> float | None:
-        """Add `response`'s usage and cost; returns its cost (None when unknown)."""
+        """Add `response`'s usage and cost; returns its cost (None when unknown). One reply is
+        one call however often it is told (a client's `on_response=tracker.record` and this
+        tracker around the client's LLMPrimitive): the same object is recorded once."""
         cost = self.cost_of(response)
         with self._lock:
+            if self._recorded.get(id(response)) is response:
+                return cost
+            self._recorded[id(response)] = response
             usage = self.usage.get(response.model)
             first = usage is None
             if usage is None:
@@ -350,7 +357,17 @@ class _Budget(GuardPolicy, SpendWatcher):
         return self._reserve(request_cost_bound(model, request, self.tracker.prices), check=True)
 
     def call_done(self, ticket: object, response: ChatResponse) -> None:
-        self._settle(typing.cast(float, ticket), response)
+        reserved = typing.cast(float, ticket)
+        self._settle(reserved, response)
+        cost = self.tracker.cost_of(response)
+        if self.hard and cost is not None and cost > reserved * (1 + 1e-9) + 1e-12:
+            warnings.warn(
+                f"hard LLM budget of ${self.budget_usd:g}: a {response.model!r} reply cost ${cost:.6f}, more than the "
+                f"${reserved:.6f} reserved for it (the model reported more tokens than the limits it declares); "
+                "the spend may exceed the budget",
+                RuntimeWarning,
+                stacklevel=2,
+            )
 
     def call_failed(self, ticket: object) -> None:
         self._settle(typing.cast(float, ticket), None)
