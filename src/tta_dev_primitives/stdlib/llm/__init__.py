@@ -12,6 +12,7 @@ from .cost import (
     CostTrackingPrimitive,
     ModelPrice,
     ModelUsage,
+    SpendBudget,
     UnpricedModelWarning,
 )
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ __all__ = [
     "ModelPrice",
     "ModelTransientError",
     "ModelUsage",
+    "SpendBudget",
     "OpenAIChatModel",
     "StructuredOutputError",
     "Tool",

@@ -38,6 +38,7 @@ __all__ = [
     "CostTrackingPrimitive",
     "ModelPrice",
     "ModelUsage",
+    "SpendBudget",
     "UnpricedModelWarning",
 ]
 
@@ -259,7 +260,7 @@ class _Bounds:
         return None
 
 
-class _Budget(GuardPolicy, SpendWatcher):
+class SpendBudget(GuardPolicy, SpendWatcher):
     """Refuses a call once the spend, plus the worst case of the model calls still in flight,
     reaches the budget: concurrent calls (an agent's parallel tool calls, many runs at once)
     cannot all pass the check before the first of them is priced. Under a hard budget every
@@ -414,7 +415,8 @@ class BudgetEnforcementPrimitive(GuardNode[ChatRequest, ChatResponse], CompiledP
 
     def __init__(self, cost_tracker: CostTrackingPrimitive, *, budget_usd: float, hard: bool = False) -> None:
         self.cost_tracker = cost_tracker
-        self.budget = _Budget(cost_tracker.tracker, budget_usd, hard)
+        self.budget = SpendBudget(cost_tracker.tracker, budget_usd, hard)
+        """The budget's state: `spent_usd`, `in_flight_usd`, `unpriced_usd`, `budget_usd`, `hard`."""
         GuardNode.__init__(self, cost_tracker, self.budget)
 
     async def get_cost_report(self) -> CostReport:
