@@ -18,6 +18,7 @@ from ..compiler.ir import Op
 from ..compiler.lowering import Lowerer, lowering, op_identity
 from ..context import RunContext, _current
 from ..dsl.core import AnyNode, Node
+from ..dsl.streaming import StreamNode, StreamView
 from ..executor.emit import Emitter, OpenFn, Step, emitter, node_info
 from ..executor.hooks import REGISTRY, HookSet, NodeInfo
 from ..executor.streaming import first_chunk_guard, stream_step
@@ -28,6 +29,7 @@ In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
 A = TypeVar("A")
 B = TypeVar("B")
+C = TypeVar("C")
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -167,10 +169,14 @@ class GuardPolicy:
         return first_chunk_guard(lambda first: self.wrap(first, site), open_)
 
     @overload
+    def __call__(self, target: StreamNode[A, C, B]) -> StreamNode[A, C, B]: ...
+    @overload
     def __call__(self, target: Node[A, B]) -> Node[A, B]: ...
     @overload
     def __call__(self, target: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]: ...
     def __call__(self, target: object) -> object:
+        if isinstance(target, StreamNode):  # still a stream: compile() gives a StreamPlan
+            return StreamView(self.wrap_node(target))
         if isinstance(target, Node):
             return self.wrap_node(target)
         if not callable(target):
