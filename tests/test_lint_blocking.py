@@ -178,3 +178,20 @@ def test_proxies_that_refuse_every_attribute_are_skipped() -> None:
         return str(proxy.get(url))
 
     assert lints_of(uses_proxy) == []
+
+
+@pytest.mark.anyio
+async def test_plan_map_warns_about_a_blocking_sync_node_it_would_run_on_the_event_loop() -> None:
+    import time as clock
+
+    from tta_dev_primitives import BlockingCallWarning, compile, node
+
+    def slow(x: int) -> int:
+        clock.sleep(0)
+        return x
+
+    plan = compile(node(slow))
+    with pytest.warns(BlockingCallWarning, match=r"plan 'slow'\.map runs 'slow', a sync function that looks blocking \(uses time\.sleep\)"):
+        assert await plan.map([1, 2]) == [1, 2]
+    assert await plan.map([1, 2], concurrency=1) == [1, 2]  # one at a time: nothing waits for it
+    assert await compile(node(slow, thread=True)).map([1, 2]) == [1, 2]  # in a thread: no warning

@@ -18,6 +18,7 @@ from .executor.events import Event
 from .executor.live import RunEvents, RunStream
 from .dsl import Node, SourceLocation, Traits, branch, combine, const, for_each, loop, node, node_with, parallel, parallel_all
 from .errors import (
+    BlockingCallWarning,
     BuildError,
     CompositionError,
     ConfigError,
@@ -252,6 +253,7 @@ __all__ = [
     "RunInfo",
     "RunStream",
     "RunSyncError",
+    "BlockingCallWarning",
     "RunTimeoutError",
     "SQLiteJournal",
     "SQLiteStore",

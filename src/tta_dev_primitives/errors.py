@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "BlockingCallWarning",
     "BuildError",
     "CompositionError",
     "ConfigError",
@@ -85,6 +86,11 @@ class LoopLimitError(PrimitivesError):
         self.state = state
         self.iterations = iterations
         self.node_name = node_name
+
+
+class BlockingCallWarning(UserWarning):
+    """`plan.map` runs a sync node that looks blocking on the event loop: its items wait for each
+    other while it blocks (the lint `blocking-under-concurrency`, for a plan's own map)."""
 
 
 class RunSyncError(PrimitivesError, RuntimeError):

@@ -438,10 +438,29 @@ class Plan(Generic[In, Out]):
 
         if context is not None:
             self._check_run_arguments(context, None)
+        items = list(inputs)
+        if concurrency > 1 and len(items) > 1:
+            self._warn_blocking()
         return cast(
             "Coroutine[object, object, list[Out]]",
-            run_many(self, list(inputs), concurrency, context, return_exceptions),  # type: ignore[arg-type]
+            run_many(self, items, concurrency, context, return_exceptions),  # type: ignore[arg-type]
         )
+
+    def _warn_blocking(self) -> None:
+        """A BlockingCallWarning for each sync node that looks blocking: under plan.map it runs
+        on the event loop, so the items wait for each other (the lint, for the plan's own map)."""
+        import warnings
+
+        from ..errors import BlockingCallWarning
+        from .passes.lint import blocking_leaves
+
+        for leaf, names in blocking_leaves(self.root):
+            warnings.warn(
+                f"plan {self.name!r}.map runs {leaf!r}, a sync function that looks blocking (uses {', '.join(names)}), on the "
+                "event loop: the items wait for each other while it blocks; build it with node(fn, thread=True)",
+                BlockingCallWarning,
+                stacklevel=3,
+            )
 
 
 def _running_event_loop() -> str | None:

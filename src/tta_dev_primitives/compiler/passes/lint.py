@@ -23,6 +23,8 @@ Findings are warnings (in EXPLAIN and `Plan.lints`), or errors with `compile(...
 
 from __future__ import annotations
 
+import typing
+
 import attrs
 
 from ...errors import CompositionError
@@ -102,11 +104,12 @@ def _concurrent_kind(op: Op) -> str | None:
     return "tool dispatch" if op.dispatch_limit() is not None else None
 
 
-def _blocking_under_concurrency(root: Op) -> list[tuple[CallOp, Op, str, list[str]]]:
-    """Sync function nodes that look blocking, under an op that runs them concurrently: (the
-    node, that op, its kind, the names found). A remote node's body runs elsewhere: skipped."""
+def _blocking_under_concurrency(root: Op, top: tuple[Op, str] | None = None) -> list[tuple[CallOp, Op, str, list[str]]]:
+    """Sync function nodes that look blocking, under an op that runs them concurrently (or
+    anywhere, under `top`: the plan run by plan.map): (the node, that op, its kind, the names
+    found). A remote node's body runs elsewhere: skipped."""
     found = []
-    stack: list[tuple[Op, tuple[Op, str] | None]] = [(root, None)]
+    stack: list[tuple[Op, tuple[Op, str] | None]] = [(root, top)]
     while stack:
         op, under = stack.pop()
         if op.kind == "remote":
@@ -162,3 +165,12 @@ def _lint(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
 LINT_RESILIENCE = CompilerPass(
     "lint_resilience", "flag resilience wrappers arranged in error-prone ways, and blocking sync calls under concurrency", _lint
 )
+
+
+def blocking_leaves(root: Op) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The sync nodes of a plan that look blocking, wherever they are: (name, names found).
+    What `plan.map` warns about, as the lint does under `parallel` and `map` (memoized)."""
+    def derive(op: Op) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return tuple((leaf.name, tuple(names)) for leaf, _, _, names in _blocking_under_concurrency(op, (op, "plan.map")))
+
+    return typing.cast("tuple[tuple[str, tuple[str, ...]], ...]", root.fact("blocking_leaves", derive))
