@@ -198,3 +198,30 @@ async def test_a_reply_costing_more_than_its_reservation_is_warned_about() -> No
     guarded = BudgetEnforcementPrimitive(CostTrackingPrimitive(LLMPrimitive(Liar("gpt-4o", max_tokens=10))), budget_usd=1.0, hard=True)
     with pytest.warns(RuntimeWarning, match="more than the .* reserved for it"):
         await compile(guarded).run(ChatRequest.of("hi"))
+
+
+async def test_a_soft_budget_holds_a_call_with_no_reply_cap_at_the_models_limits_while_in_flight() -> None:
+    import anyio
+
+    from tta_dev_primitives import FakeClock
+
+    clock = FakeClock(auto_advance=False)
+    model = FakeChatModel("gpt-4o", reply=lambda r: _words(300), latency=1.0, clock=clock)  # no max_tokens
+    guarded = BudgetEnforcementPrimitive(CostTrackingPrimitive(LLMPrimitive(model)), budget_usd=ONE_CALL * 1.3)
+    plan = compile(guarded)
+    refused = 0
+
+    async def call() -> None:
+        nonlocal refused
+        try:
+            await plan.run(ChatRequest.of("hello"))
+        except BudgetExceededError:
+            refused += 1
+
+    async with anyio.create_task_group() as group:
+        for _ in range(20):
+            group.start_soon(call)
+        await anyio.wait_all_tasks_blocked()
+        assert len(model.requests) == 1 and refused == 19  # before: all 20 went out, $0 each while in flight
+        clock.advance(1.0)
+    assert guarded.budget.in_flight_usd == 0.0

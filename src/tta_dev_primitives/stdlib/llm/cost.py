@@ -355,7 +355,10 @@ class SpendBudget(GuardPolicy, SpendWatcher):
     def call_starting(self, model: ChatModel, request: ChatRequest) -> object:
         # every call is checked where it is made: a soft budget too, so a node making several
         # calls cannot run past it
-        return self._reserve(request_cost_bound(model, request, self.tracker.prices), check=True)
+        worst = request_cost_bound(model, request, self.tracker.prices)
+        if worst is None and not self.hard:  # no reply cap: held in flight at the model's own limits
+            worst = call_cost_bound(model, self.tracker.prices)
+        return self._reserve(worst, check=True)
 
     def call_done(self, ticket: object, response: ChatResponse) -> None:
         reserved = typing.cast(float, ticket)
