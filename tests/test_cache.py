@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 
 import anyio
@@ -455,3 +456,32 @@ def test_a_cached_function_keeps_its_types_as_a_node() -> None:
     assert (plan.input_type, plan.output_type) == (str, str)
     with pytest.raises(TypeMismatchError, match="returns str"):
         compile(node(expensive) >> node(double))
+
+
+async def test_a_wrapper_whose_own_call_differs_is_typed_by_its_call() -> None:
+    import functools
+
+    class Logged:  # a sync forwarder over an async function: its result must still be awaited
+        def __init__(self, fn: Any) -> None:
+            functools.update_wrapper(self, fn)
+            self.fn = fn
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            return self.fn(*args, **kwargs)
+
+    class Parsed:  # its own annotated __call__ changes the types
+        def __init__(self, fn: Any) -> None:
+            functools.update_wrapper(self, fn)
+            self.fn = fn
+
+        def __call__(self, text: str) -> str:
+            return str(self.fn(int(text)))
+
+    async def fetch(x: int) -> int:
+        return x + 1
+
+    def double(x: int) -> int:
+        return 2 * x
+
+    assert await compile(node(Logged(fetch)) >> node(lambda x: x)).run(1) == 2  # awaited: not a coroutine object
+    assert await compile(node(Parsed(double))).run("3") == "6"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import enum
+import functools
 import threading
 from contextvars import ContextVar
 from collections.abc import Callable, Coroutine, Iterable, Sequence
@@ -71,30 +72,42 @@ _PLAN_ONLY = {
 """Plan methods a newcomer calls on a node, and how to call them on its plan."""
 
 
-class _Rerun(threading.local):
-    """A failed node property being run again for its own error (see `_failed_property`)."""
+class _PropertyFailure(threading.local):
+    """The AttributeError a node property raised last, kept until `__getattr__` (which Python
+    calls next, the error itself lost) raises it again."""
 
-    active = False
-    last: AttributeError | None = None
+    failed: tuple[int, str, AttributeError] | None = None
 
 
-_rerun = _Rerun()
+_property_failure = _PropertyFailure()
+
+
+def _reporting(name: str, prop: property) -> property:
+    """`prop`, with an AttributeError from its getter kept for `__getattr__` to raise (as it is:
+    the property's own message), instead of Python's "has no attribute" of ours."""
+    getter = prop.fget
+    if getter is None:
+        return prop
+
+    @functools.wraps(getter)
+    def get(self: object) -> object:
+        try:
+            return getter(self)
+        except AttributeError as error:
+            _property_failure.failed = (id(self), name, error)
+            raise
+
+    return property(get, prop.fset, prop.fdel, prop.__doc__)
 
 
 def _failed_property(node: object, attribute: str) -> object:
-    """A property of `node` raised AttributeError, which Python turned into a `__getattr__` call:
-    run it once more for its own error (not a "has no attribute" of ours). Properties failing
-    inside that run are not run again (they raise the innermost missing attribute's error), so
-    properties reading each other cost a quadratic number of calls, not an exponential one."""
-    if _rerun.active:
-        if _rerun.last is not None:
-            raise _rerun.last
-        raise AttributeError(f"property {attribute!r} of {type(node).__name__!r} raised AttributeError", name=attribute, obj=node)
-    _rerun.active, _rerun.last = True, None
-    try:
-        return object.__getattribute__(node, attribute)
-    finally:
-        _rerun.active, _rerun.last = False, None
+    """A class attribute of `node` raised AttributeError, which Python turned into a
+    `__getattr__` call: the property's own error again (kept by `_reporting`); for any other
+    descriptor, the attribute looked up once more for its own error."""
+    failed, _property_failure.failed = _property_failure.failed, None
+    if failed is not None and failed[0] == id(node) and failed[1] == attribute:
+        raise failed[2]
+    return object.__getattribute__(node, attribute)
 
 
 class _Default(enum.Enum):
@@ -118,6 +131,12 @@ class Node(Generic[In, Out]):
     _tta_name: str
     _tta_traits: Traits
     _tta_default_name: str
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, value in list(vars(cls).items()):  # a failing property keeps its own error (see __getattr__)
+            if type(value) is property:
+                setattr(cls, name, _reporting(name, value))
 
     def __new__(cls, *args: object, **kwargs: object) -> Self:
         # Captured here rather than in __init__ so subclasses that skip super().__init__() keep it.
@@ -143,9 +162,7 @@ class Node(Generic[In, Out]):
                     name=attribute,
                     obj=self,
                 )
-            missing = AttributeError(f"{type(self).__name__!r} object has no attribute {attribute!r}", name=attribute, obj=self)
-            _rerun.last = missing
-            raise missing
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {attribute!r}", name=attribute, obj=self)
 
     # -- identity -------------------------------------------------------------------------------
 

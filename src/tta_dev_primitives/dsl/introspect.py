@@ -48,14 +48,28 @@ def qualified_name(fn: object) -> str:
     return f"{module}.{qual}"
 
 
+def _wrapped_function(obj: object) -> Callable[..., object] | None:
+    """The function a callable object stands for (functools.update_wrapper: `@cached`,
+    `lru_cache`), when its own `__call__` says nothing more: no concrete return annotation (none,
+    or a type variable) and the same sync/async kind. Else None: the `__call__` is the truth."""
+    wrapped = getattr(obj, "__wrapped__", None)
+    call = type(obj).__call__
+    if not inspect.isfunction(wrapped) or inspect.iscoroutinefunction(wrapped) != inspect.iscoroutinefunction(call):
+        return None
+    try:
+        returns = typing.get_type_hints(call).get("return")
+    except Exception:  # noqa: BLE001 - a slot wrapper (lru_cache) or unresolvable hints: nothing to go by
+        returns = None
+    return wrapped if returns is None or isinstance(returns, typing.TypeVar) else None
+
+
 def resolved_hints(fn: Callable[..., object]) -> dict[str, object]:
     """Resolved annotations; unresolvable ones (forward refs to locals) become UNKNOWN."""
     target: object = fn
     if isinstance(fn, functools.partial):
         target = fn.func
-    elif not (inspect.isfunction(fn) or inspect.ismethod(fn)):  # a callable object: its __call__,
-        wrapped = getattr(fn, "__wrapped__", None)  # or the function it wraps (functools.update_wrapper:
-        target = wrapped if inspect.isfunction(wrapped) else type(fn).__call__  # @cached, lru_cache)
+    elif not (inspect.isfunction(fn) or inspect.ismethod(fn)):  # a callable object: its __call__
+        target = _wrapped_function(fn) or type(fn).__call__
     try:
         if callable(target):
             inspect.unwrap(target)  # a __wrapped__ cycle raises ValueError here; typing.get_type_hints would loop forever
