@@ -30,6 +30,7 @@ from tta_dev_primitives import (
     compile,
     llm_key,
     node,
+    parallel,
     streaming,
 )
 
@@ -485,3 +486,26 @@ async def test_a_wrapper_whose_own_call_differs_is_typed_by_its_call() -> None:
 
     assert await compile(node(Logged(fetch)) >> node(lambda x: x)).run(1) == 2  # awaited: not a coroutine object
     assert await compile(node(Parsed(double))).run("3") == "6"
+
+
+def test_a_cache_and_its_store_keep_one_time() -> None:
+    fake = FakeClock(auto_advance=False)
+    for given in ({"clock": fake, "store": MemoryStore(10)}, {"store": MemoryStore(10, clock=fake), "negative_ttl": 5.0}):
+        with pytest.raises(ConfigError, match="expected the clock of the store you gave too"):
+            Cache(ttl=10, **given)  # type: ignore[arg-type]
+    Cache(ttl=10, clock=fake, store=MemoryStore(10, clock=fake))
+    Cache(ttl=10, store=MemoryStore(10))
+
+
+async def test_caches_shared_in_either_order_by_two_plans_clear_without_a_cycle() -> None:
+    def square(x: int) -> int:
+        return x * x
+
+    a, b = Cache(ttl=30, name="c"), Cache(ttl=30, name="c")
+    f = node(square).declare(pure=True)
+    first = compile(parallel(f.cached(a), node(lambda x: x) >> f.cached(b)), disable="cse")
+    second = compile(parallel(f.cached(b), node(lambda x: x) >> f.cached(a)), disable="cse")
+    await first.run(3)
+    await second.run(3)
+    await a.clear()  # before: RecursionError through a -> b -> a
+    assert not await b.invalidate(3) and a.stats().size == b.stats().size == 0

@@ -121,3 +121,22 @@ async def test_a_custom_base_exception_from_an_item_or_branch_is_raised_bare_wit
     with pytest.raises(Abort) as planned:
         await compile(node(abort_on_three)).map(range(5), concurrency=2)
     assert notes(planned.value) == ["in item 3 of plan 'abort_on_three'.map"]
+
+
+async def test_one_exception_object_raised_run_after_run_keeps_one_note_per_place() -> None:
+    from tta_dev_primitives import ParallelError, compile, node
+
+    shared = LookupError("not found")
+
+    def items(n: int) -> list[int]:
+        return list(range(n))
+
+    def find(x: int) -> int:
+        raise shared
+
+    plan = compile(node(items).map(node(find), concurrency=1))
+    for _ in range(50):
+        with pytest.raises(ParallelError):
+            await plan.run(2)
+    notes = shared.__notes__
+    assert len(notes) == len(set(notes)) <= 4  # before: a note per item per run, without bound

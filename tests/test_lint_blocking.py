@@ -195,3 +195,11 @@ async def test_plan_map_warns_about_a_blocking_sync_node_it_would_run_on_the_eve
         assert await plan.map([1, 2]) == [1, 2]
     assert await plan.map([1, 2], concurrency=1) == [1, 2]  # one at a time: nothing waits for it
     assert await compile(node(slow, thread=True)).map([1, 2]) == [1, 2]  # in a thread: no warning
+
+
+@pytest.mark.anyio
+async def test_plan_map_refuses_a_bad_concurrency_with_a_config_error() -> None:
+    from tta_dev_primitives import ConfigError, compile, node
+
+    with pytest.raises(ConfigError, match="concurrency"):
+        await compile(node(lambda x: x, name="same")).map([1, 2], concurrency="4")  # type: ignore[arg-type]

@@ -639,15 +639,18 @@ async def test_a_trace_operation_span_carries_the_runs_ids(monkeypatch: pytest.M
         ("mine", {"service.name": "attrs"}, "env", "mine"),
         (None, {"service.name": "attrs"}, "env", "attrs"),
         (None, {}, "from-env", "from-env"),
+        (None, {}, "attributes:from-resource-env", "from-resource-env"),
         (None, {}, None, "tta-dev-primitives"),
     ],
 )
 def test_the_service_name_comes_from_the_argument_the_attributes_or_the_environment(
     given: str | None, attributes: dict[str, str], environment: str | None, expected: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if environment is None:
-        monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
-    else:
+    monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
+    monkeypatch.delenv("OTEL_RESOURCE_ATTRIBUTES", raising=False)
+    if environment is not None and environment.startswith("attributes:"):
+        monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", f"deployment.environment=test,service.name={environment.split(':')[1]}")
+    elif environment is not None:
         monkeypatch.setenv("OTEL_SERVICE_NAME", environment)
     exporter = InMemorySpanExporter()
     hook = configure_tracing(given, exporter=exporter, set_global=False, install=False, resource_attributes=attributes)

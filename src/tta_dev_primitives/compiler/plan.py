@@ -439,7 +439,7 @@ class Plan(Generic[In, Out]):
         if context is not None:
             self._check_run_arguments(context, None)
         items = list(inputs)
-        if concurrency > 1 and len(items) > 1:
+        if isinstance(concurrency, int) and concurrency > 1 and len(items) > 1:  # a bad value: run_many's ConfigError
             self._warn_blocking()
         return cast(
             "Coroutine[object, object, list[Out]]",

@@ -25,12 +25,15 @@ def note(exc: BaseException, text: str) -> None:
 
 
 def label(exc: BaseException, text: str) -> None:
-    """Add `text` as a note even if the error is placed already, and count it as placed."""
+    """Add `text` as a note even if the error is placed already, and count it as placed. A note
+    it has already is not added again: one exception object raised run after run (a module-level
+    constant) does not grow without bound."""
     try:
         setattr(exc, _MARK, True)
     except AttributeError:  # a frozen exception: add_note would fail the same way
         return
-    exc.add_note(text)
+    if text not in getattr(exc, "__notes__", ()):
+        exc.add_note(text)
 
 
 def where(op: Op) -> str:

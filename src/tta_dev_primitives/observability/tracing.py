@@ -284,6 +284,15 @@ class TracingHook(Hook):
         self._event("compensation", attributes)
 
 
+def _service_name_in_environment() -> bool:
+    """Whether OpenTelemetry's environment names the service (`OTEL_SERVICE_NAME`, or
+    `service.name` in `OTEL_RESOURCE_ATTRIBUTES`), which `Resource.create` then reads."""
+    if os.environ.get("OTEL_SERVICE_NAME"):
+        return True
+    pairs = os.environ.get("OTEL_RESOURCE_ATTRIBUTES", "").split(",")
+    return any(pair.partition("=")[0].strip() == "service.name" for pair in pairs)
+
+
 def configure_tracing(
     service_name: str | None = None,
     *,
@@ -308,9 +317,9 @@ def configure_tracing(
     are dropped until it is back. `project` names the Phoenix/OpenInference project the spans
     belong to (resource attribute `openinference.project.name`); `resource_attributes` are
     added to the resource. The service's name is `service_name` if given, else
-    `resource_attributes["service.name"]`, else OpenTelemetry's `OTEL_SERVICE_NAME`, else
-    "tta-dev-primitives" (`OTEL_RESOURCE_ATTRIBUTES` is read too). `record_content` puts each node's input and
-    output on its span (see `TracingHook`). Returns the hook, or None when the `otel` extra is
+    `resource_attributes["service.name"]`, else OpenTelemetry's `OTEL_SERVICE_NAME` or
+    `OTEL_RESOURCE_ATTRIBUTES`, else "tta-dev-primitives". `record_content` puts each node's
+    input and output on its span (see `TracingHook`). Returns the hook, or None when the `otel` extra is
     not installed (one warning; workflows run unchanged).
     """
     if optional("opentelemetry.sdk.trace", "otel") is None:
@@ -323,7 +332,7 @@ def configure_tracing(
     resource: dict[str, str | int | float | bool] = dict(resource_attributes or {})
     if service_name is not None:
         resource["service.name"] = service_name
-    elif "service.name" not in resource and not os.environ.get("OTEL_SERVICE_NAME"):
+    elif "service.name" not in resource and not _service_name_in_environment():
         resource["service.name"] = "tta-dev-primitives"
     if project is not None:
         resource[PROJECT_NAME] = project

@@ -42,7 +42,7 @@ from ...errors import ConfigError, StreamInterruptedError
 from ...executor.reraise import fresh_copy
 from ...executor.shield import Protectable
 from ...executor.wakeup import ThreadSafeEvent
-from ..clock import SYSTEM_CLOCK, Clock
+from ..clock import SYSTEM_CLOCK, WALL_CLOCK, Clock
 from ..guard import GuardPolicy, GuardSite
 from ..recovery.breaker import CircuitBreaker
 from ..recovery.errors import CircuitOpenError
@@ -185,7 +185,8 @@ class Cache(GuardPolicy):
         self.rng = rng or random.Random()
         bound = self.max_size if self.max_size is not None else DEFAULT_MAX_SIZE
         store_clock = getattr(store, "clock", clock)
-        if clock is not SYSTEM_CLOCK and store_clock is not clock:  # entries would expire by the store's time, not yours
+        real = (SYSTEM_CLOCK, WALL_CLOCK)  # the defaults: real time either way
+        if store_clock is not clock and not (clock in real and store_clock in real):  # entries would expire by another time
             raise ConfigError(owner, "clock", f"the clock of the store you gave too ({type(store).__name__}(..., clock=...))", clock)
         self.store: CacheStore = store if store is not None else MemoryStore(bound, clock=clock)
         self._memory = self.store if isinstance(self.store, MemoryStore) else None
@@ -364,22 +365,33 @@ class Cache(GuardPolicy):
             bypassed=self.bypassed,
         )
 
+    def _serving(self) -> list[Cache]:
+        """This cache and every cache that serves its places (fused or shared), each once: two
+        plans may pair the same caches in either order, so the links can form a cycle."""
+        found: dict[int, Cache] = {}
+        pending: list[Cache] = [self]
+        while pending:
+            cache = pending.pop()
+            if id(cache) not in found:
+                found[id(cache)] = cache
+                pending.extend(cache._fused_into)
+        return list(found.values())
+
     async def clear(self) -> None:
-        """Drop every entry (of this cache's store) and reset nothing else."""
-        await self.store.clear()
-        if self._negative is not None:
-            await self._negative.clear()
-        for fused in list(self._fused_into):
-            await fused.clear()
+        """Drop every entry (of this cache's store, and of the caches that serve its places)
+        and reset nothing else."""
+        for cache in self._serving():
+            await cache.store.clear()
+            if cache._negative is not None:
+                await cache._negative.clear()
 
     async def invalidate(self, value: object) -> bool:
-        """Drop the entries for input `value` of every computation this cache serves in this
-        process; True if there was one."""
+        """Drop the entries for input `value` of every computation this cache (or one serving
+        its places) serves in this process; True if there was one."""
         found = False
-        for binding in list(self._bindings.values()):
-            found = await self.delete_key(binding.key_of(value)) or found
-        for fused in list(self._fused_into):
-            found = await fused.invalidate(value) or found
+        for cache in self._serving():
+            for binding in list(cache._bindings.values()):
+                found = await cache.delete_key(binding.key_of(value)) or found
         return found
 
     async def delete_key(self, key: Hashable) -> bool:
