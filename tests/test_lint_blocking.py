@@ -203,3 +203,34 @@ async def test_plan_map_refuses_a_bad_concurrency_with_a_config_error() -> None:
 
     with pytest.raises(ConfigError, match="concurrency"):
         await compile(node(lambda x: x, name="same")).map([1, 2], concurrency="4")  # type: ignore[arg-type]
+
+
+def test_a_client_made_inside_the_function_is_found() -> None:
+    import socket
+    import subprocess
+
+    import httpx
+    import requests
+
+    from tta_dev_primitives.compiler.passes.blocking import blocking_names
+
+    def with_httpx(url: str) -> int:
+        with httpx.Client() as client:
+            return client.get(url).status_code
+
+    def with_session(url: str) -> str:
+        with requests.Session() as session:
+            return session.get(url).text
+
+    def with_socket(host: str) -> None:
+        socket.socket().connect((host, 80))
+
+    def with_popen(cmd: str) -> object:
+        return subprocess.Popen([cmd]).communicate()
+
+    def with_async_client(url: str) -> object:
+        return httpx.AsyncClient()  # makes coroutines only: not blocking here
+
+    assert blocking_names(with_httpx) == ["httpx.Client"] and blocking_names(with_session) == ["requests.Session"]
+    assert blocking_names(with_socket) == ["socket.socket"] and blocking_names(with_popen) == ["subprocess.Popen"]
+    assert blocking_names(with_async_client) == []

@@ -64,6 +64,11 @@ ALIASES: Mapping[str, str] = {
 }
 """Modules that define what another exports: `requests.sessions.Session.get` is `requests.Session.get`."""
 
+_CLIENTS: frozenset[str] = frozenset(entry.rsplit(".", 1)[0] for entry in BLOCKING)
+"""What owns a blocking callable: a class among them (`requests.Session`, `socket.socket`,
+`smtplib.SMTP`, which connects as it is made) counts where it is named, as code that names it
+makes one to call its methods; modules among them (`time`) are matched only as classes are."""
+
 _FUNCTIONS = (
     type, types.FunctionType, types.BuiltinFunctionType, types.MethodDescriptorType,
     types.WrapperDescriptorType, types.ClassMethodDescriptorType,
@@ -135,8 +140,12 @@ def _use(value: object, attributes: Sequence[str], spelled: str | None = None) -
             if step:
                 value = _attribute(value, attributes[step - 1])
                 spelled = None if spelled is None else f"{spelled}.{attributes[step - 1]}"
-            if not (step == 0 and instance) and (spelled in BLOCKING or _name(value) in BLOCKING):
+            if step == 0 and instance:
+                continue
+            if spelled in BLOCKING or _name(value) in BLOCKING:
                 return spelled or _name(value)
+            if isinstance(value, type) and (spelled in _CLIENTS or _name(value) in _CLIENTS):
+                return spelled or _name(value)  # a client made here (`with httpx.Client() as c`) to call its methods
     except Exception:  # noqa: BLE001 - a lint never breaks compilation
         return None
     return None
