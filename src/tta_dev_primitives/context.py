@@ -285,6 +285,10 @@ _run_deadline: Final[ContextVar[float | None]] = ContextVar("tta_run_deadline", 
 _idempotency_key: Final[ContextVar[str | None]] = ContextVar("tta_idempotency_key", default=None)
 """The running node's key in a durable run (see `RunContext.idempotency_key`)."""
 
+_same_call: Final[ContextVar[bool]] = ContextVar("tta_same_call", default=False)
+"""A run that is its caller's own call (an LLMPrimitive called directly inside a durable node):
+it keeps the node's idempotency key, where another nested run gets none."""
+
 
 def current_context() -> RunContext:
     """The RunContext of the plan running in this task.

@@ -10,7 +10,7 @@ import anyio
 from ..compiler.ir import Op, walk
 from ..compiler.streams import outlets
 from ..compiler.types import format_type
-from ..context import RunContext, _current, _idempotency_key, _run_deadline
+from ..context import RunContext, _current, _idempotency_key, _run_deadline, _same_call
 from ..errors import PrimitivesError
 from . import concurrency, control, leaf, sequence, streaming  # noqa: F401 - register the core emitters
 from .emit import AsyncFn, Emitter
@@ -74,7 +74,7 @@ class Executable:
         token = _current.set(context)
         sink_token = _sink.set(sink) if _sink.get() is not sink else None
         # a run inside a durable node's call is not that node: its nodes get no key of the node's
-        key_token = _idempotency_key.set(None) if _idempotency_key.get() is not None else None
+        key_token = _idempotency_key.set(None) if _idempotency_key.get() is not None and not _same_call.get() else None
         try:
             if self.hooks is not None and self.hooks.run_hooks:
                 return await self._run_with_hooks(x, context, timeout)

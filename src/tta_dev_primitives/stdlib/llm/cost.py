@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 import typing
 import warnings
-import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
@@ -28,7 +27,7 @@ from ..guard import GuardNode, GuardPolicy, GuardSite
 from .model import ChatModel, ChatRequest, ChatResponse
 from .prices import DEFAULT_PRICES, ModelPrice, call_cost_bound, price_for, request_cost_bound
 from .primitive import LLMPrimitive, chat_models, unwatched_model_calls
-from .spend import SpendWatcher, enter, leave
+from .spend import SpendWatcher, enter, in_scope, leave
 
 __all__ = [
     "DEFAULT_PRICES",
@@ -97,7 +96,6 @@ class CostTracker(GuardPolicy, SpendWatcher):
         self.prices = dict(prices)
         self.usage: dict[str, ModelUsage] = {}
         self._lock = threading.Lock()
-        self._recorded: weakref.WeakValueDictionary[int, ChatResponse] = weakref.WeakValueDictionary()
 
     def cost_of(self, response: ChatResponse) -> float | None:
         """What `response` cost at these prices; None when its model has no price."""
@@ -105,14 +103,9 @@ class CostTracker(GuardPolicy, SpendWatcher):
         return None if price is None else price.cost(response.input_tokens, response.output_tokens)
 
     def record(self, response: ChatResponse) -> float | None:
-        """Add `response`'s usage and cost; returns its cost (None when unknown). One reply is
-        one call however often it is told (a client's `on_response=tracker.record` and this
-        tracker around the client's LLMPrimitive): the same object is recorded once."""
+        """Add `response`'s usage and cost; returns its cost (None when unknown)."""
         cost = self.cost_of(response)
         with self._lock:
-            if self._recorded.get(id(response)) is response:
-                return cost
-            self._recorded[id(response)] = response
             usage = self.usage.get(response.model)
             first = usage is None
             if usage is None:
@@ -150,7 +143,9 @@ class CostTracker(GuardPolicy, SpendWatcher):
         if site.inner is None or not chat_models(site.inner):
 
             async def returned(x: object) -> object:  # a node that calls a model its own way: its reply is the record
-                seen = _Seen(self)  # unless it made watched calls (an LLMPrimitive's execute, called directly)
+                # unless it made watched calls (an LLMPrimitive's execute, called directly); with this
+                # tracker in scope already, those are recorded there: here they are only counted
+                seen = _Seen(self, record=not in_scope(self))
                 token = enter(seen)
                 try:
                     result = await call(x)
@@ -176,25 +171,30 @@ class CostTracker(GuardPolicy, SpendWatcher):
 
 
 class _Seen(SpendWatcher):
-    """A tracker, for one call of a node with no LLMPrimitive of its own: records the watched
-    calls made inside and counts them, so the reply it returns is recorded only if it made none.
-    Equal to its tracker, so a scope holding either holds the other (each call recorded once)."""
+    """A tracker, for one call of a node with no LLMPrimitive of its own: counts the watched
+    calls made inside (and records them, unless the tracker is in scope already and records them
+    itself), so the reply the node returns is recorded only if it made none. A recording one is
+    equal to its tracker, so a scope holding either holds the other (each call recorded once)."""
 
-    __slots__ = ("calls", "tracker")
+    __slots__ = ("calls", "record", "tracker")
 
-    def __init__(self, tracker: CostTracker) -> None:
+    def __init__(self, tracker: CostTracker, *, record: bool) -> None:
         self.tracker = tracker
+        self.record = record
         self.calls = 0
 
     def call_done(self, ticket: object, response: ChatResponse) -> None:
         self.calls += 1
-        self.tracker.record(response)
+        if self.record:
+            self.tracker.record(response)
 
     def call_unmetered(self, ticket: object) -> None:
         self.calls += 1
 
     def __eq__(self, other: object) -> bool:
-        return other is self.tracker or (isinstance(other, _Seen) and other.tracker is self.tracker)
+        if not self.record:  # only counting: always its own place in the scope
+            return other is self
+        return other is self.tracker or (isinstance(other, _Seen) and other.record and other.tracker is self.tracker)
 
     def __hash__(self) -> int:
         return hash(self.tracker)
@@ -303,14 +303,16 @@ class SpendBudget(GuardPolicy, SpendWatcher):
 
     # -- reservations ---------------------------------------------------------------------------
 
-    def _refusal(self, worst: float | None) -> str | None:
+    def _refusal(self, worst: float | None, exclude: float = 0.0) -> str | None:
         """Why a call whose worst case is `worst` must not start (called under the lock): under a
         hard budget, when it does not fit beside what is spent and reserved; under a soft one,
-        when the budget is reached already. None when it may start."""
+        when the budget is reached already (not counting `exclude`, the reservation of the node
+        the call is made in). None when it may start."""
         spent = self.spent_usd
-        pending = f", ${self.in_flight_usd:.6f} reserved by calls in flight" if self.in_flight_usd > 0 else ""
+        in_flight = max(0.0, self.in_flight_usd - exclude)
+        pending = f", ${in_flight:.6f} reserved by calls in flight" if in_flight > 0 else ""
         if not self.hard:
-            if spent + self.in_flight_usd >= self.budget_usd:
+            if spent + in_flight >= self.budget_usd:
                 return f"LLM budget of ${self.budget_usd:g} exhausted (spent ${spent:.6f}{pending}); the call was not made"
             return None
         if worst is None:
@@ -325,10 +327,12 @@ class SpendBudget(GuardPolicy, SpendWatcher):
             )
         return None
 
-    def _check(self) -> None:
-        """The soft budget's check at its node's boundary: BudgetExceededError once it is reached."""
+    def _check(self, exclude: float = 0.0) -> None:
+        """The soft budget's check (at its node's boundary, and at each call a node with no
+        LLMPrimitive makes, `exclude` being its own reservation): BudgetExceededError once it is
+        reached."""
         with self._lock:
-            refusal = self._refusal(None)
+            refusal = self._refusal(None, exclude)
         if refusal is not None:
             raise BudgetExceededError(refusal)
 
@@ -386,10 +390,13 @@ class SpendBudget(GuardPolicy, SpendWatcher):
         async def enforced(x: object) -> object:
             if whole:  # the declared worst case covers the whole call: nothing inside reserves again
                 reserved = self._reserve(bounds.static_usd, check=True)
+                token = None if self.hard else enter(_Checked(self, reserved))  # a soft budget checks each call inside
                 result: object = None
                 try:
                     result = await call(x)
                 finally:
+                    if token is not None:
+                        leave(token)
                     self._settle(reserved, result)
                 return result
             if not self.hard:  # the soft check, at the node's boundary: is the budget reached?
@@ -401,6 +408,22 @@ class SpendBudget(GuardPolicy, SpendWatcher):
                 leave(token)
 
         return enforced
+
+
+class _Checked(SpendWatcher):
+    """A soft budget's check at each model call made inside a node with no LLMPrimitive of its
+    own (an LLMPrimitive's execute called directly): the node's declared reservation covers the
+    cost, so nothing is reserved again, but a call past the budget is refused."""
+
+    __slots__ = ("budget", "reserved")
+
+    def __init__(self, budget: SpendBudget, reserved: float) -> None:
+        self.budget = budget
+        self.reserved = reserved
+
+    def call_starting(self, model: ChatModel, request: ChatRequest) -> object:
+        self.budget._check(exclude=self.reserved)
+        return None
 
 
 class BudgetEnforcementPrimitive(GuardNode[ChatRequest, ChatResponse], CompiledPrimitive[ChatRequest, ChatResponse]):

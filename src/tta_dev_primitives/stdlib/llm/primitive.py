@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from typing import TypeVar
 
 from ...compiler.ir import CallOp, Op, walk
-from ...context import RunContext
+from ...context import RunContext, _same_call
 from ...compiler.lowering import Lowerer, call_op, lowering
 from ...dsl.core import AnyNode
 from ...dsl.introspect import CallableInfo
@@ -56,7 +56,15 @@ class LLMPrimitive(CompiledPrimitive[ChatRequest, ChatResponse]):
         `super().execute`) it is the call itself."""
         if _own_call.get() is self:
             return await self.complete(input_data)
-        return await super().execute(input_data, context)
+        # a plan of its own; if a subclass's execute called us (super().execute), it has run
+        # already: the plan's node makes the call itself
+        direct = _direct_call.set(self if type(self).execute is not LLMPrimitive.execute else None)
+        same = _same_call.set(True)  # the calling node's call: its idempotency key goes with it
+        try:
+            return await super().execute(input_data, context)
+        finally:
+            _same_call.reset(same)
+            _direct_call.reset(direct)
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
         """One call of the model, its usage on the current span. Override this, or `execute`,
@@ -70,7 +78,7 @@ class LLMPrimitive(CompiledPrimitive[ChatRequest, ChatResponse]):
         """What the node runs in a plan: this primitive's call (a subclass's own `execute` or
         `complete`), watched by the trackers and budgets in scope. The one place calls are
         watched, so an override cannot slip past a budget, and nothing is watched twice."""
-        if type(self).execute is not LLMPrimitive.execute:
+        if type(self).execute is not LLMPrimitive.execute and _direct_call.get() is not self:
             return watched_call(self.model, request, lambda r: self._own_execute(r, context))
         return watched_call(self.model, request, self.complete)
 
@@ -83,6 +91,9 @@ class LLMPrimitive(CompiledPrimitive[ChatRequest, ChatResponse]):
 
 
 _own_call: ContextVar[LLMPrimitive | None] = ContextVar("tta_llm_own_call", default=None)
+"""The primitive whose own (overridden) execute is running as its node's call."""
+_direct_call: ContextVar[LLMPrimitive | None] = ContextVar("tta_llm_direct_call", default=None)
+"""The primitive whose overridden execute, called directly, is running its call as a plan."""
 
 
 @lowering(LLMPrimitive)

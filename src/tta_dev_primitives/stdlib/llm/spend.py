@@ -11,12 +11,12 @@ reply, a budget settles).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar, Token
 
 from .model import ChatModel, ChatRequest, ChatResponse, usage_reports
 
-__all__ = ["SpendWatcher", "enter", "leave", "watched_call", "watched_stream"]
+__all__ = ["SpendWatcher", "enter", "in_scope", "leave", "watched_call", "watched_stream"]
 
 
 class SpendWatcher:
@@ -52,6 +52,11 @@ def enter(watcher: SpendWatcher) -> Token[tuple[SpendWatcher, ...]]:
     return _scope.set(current if watcher in current else (*current, watcher))
 
 
+def in_scope(watcher: SpendWatcher) -> bool:
+    """Whether `watcher` (or one equal to it) is told about the calls made here already."""
+    return watcher in _scope.get()
+
+
 def leave(token: Token[tuple[SpendWatcher, ...]]) -> None:
     """End what `enter` began."""
     _scope.reset(token)
@@ -79,8 +84,20 @@ def _started(watchers: tuple[SpendWatcher, ...], model: ChatModel, request: Chat
 
 
 def _failed(tickets: list[tuple[SpendWatcher, object]]) -> None:
+    _settle_all(tickets, lambda watcher, ticket: watcher.call_failed(ticket))
+
+
+def _settle_all(tickets: list[tuple[SpendWatcher, object]], settle: Callable[[SpendWatcher, object], None]) -> None:
+    """`settle` each ticket, innermost first; every watcher settles even when one raises (the
+    first error is raised once all have)."""
+    failure: BaseException | None = None
     for watcher, ticket in reversed(tickets):
-        watcher.call_failed(ticket)
+        try:
+            settle(watcher, ticket)
+        except BaseException as error:  # noqa: BLE001 - re-raised below, once all have settled
+            failure = failure or error
+    if failure is not None:
+        raise failure
 
 
 async def _watched(
@@ -97,17 +114,10 @@ async def _watched(
 
 
 def _done(tickets: list[tuple[SpendWatcher, object]], response: ChatResponse) -> None:
-    failure: BaseException | None = None
-    for watcher, ticket in reversed(tickets):  # every watcher settles, even when one of them raises
-        try:
-            watcher.call_done(ticket, response)
-        except BaseException as error:  # noqa: BLE001 - re-raised below, once all have settled
-            failure = failure or error
-    if failure is not None:
-        raise failure
+    _settle_all(tickets, lambda watcher, ticket: watcher.call_done(ticket, response))
 
 
-async def watched_stream(model: ChatModel, request: ChatRequest) -> AsyncIterator[str]:
+async def watched_stream(model: ChatModel, request: ChatRequest) -> AsyncGenerator[str, None]:
     """`model.stream(request)` with every watcher in scope told, like `watched_call`: before the
     stream is opened, and when it ends with the reply the model reported (see `usage_reports`).
     One that fails before its first chunk is a failed call; one closed or failing after it, or
@@ -121,8 +131,9 @@ async def watched_stream(model: ChatModel, request: ChatRequest) -> AsyncIterato
     tickets = _started(watchers, model, request)
     reports: list[ChatResponse] = []
     started = False
-    chunks = model.stream(request).__aiter__()
+    chunks: AsyncIterator[str] | None = None
     try:
+        chunks = model.stream(request).__aiter__()  # inside: a stream refused as it is opened releases its tickets
         while True:
             listening = usage_reports.set(reports)  # set and reset in one step of this generator: one context
             try:
@@ -152,5 +163,4 @@ async def watched_stream(model: ChatModel, request: ChatRequest) -> AsyncIterato
 
 
 def _unmetered(tickets: list[tuple[SpendWatcher, object]]) -> None:
-    for watcher, ticket in reversed(tickets):
-        watcher.call_unmetered(ticket)
+    _settle_all(tickets, lambda watcher, ticket: watcher.call_unmetered(ticket))

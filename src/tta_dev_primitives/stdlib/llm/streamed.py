@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 
 from ...dsl.streaming import StreamNode, streaming
@@ -24,8 +25,10 @@ def chat_stream(
     it are told of the call like an LLMPrimitive's (see `watched_stream`)."""
 
     async def reply(request: ChatRequest | str) -> AsyncIterator[str]:
-        async for chunk in watched_stream(model, ChatRequest.of(request) if isinstance(request, str) else request):
-            yield chunk
+        # closed with this generator, not when the loop collects it: its reservation settles at once
+        async with contextlib.aclosing(watched_stream(model, ChatRequest.of(request) if isinstance(request, str) else request)) as chunks:
+            async for chunk in chunks:
+                yield chunk
 
     setattr(reply, WATCHED_MODEL, model)  # so budgets find the model this node calls (chat_models)
     return model_call(streaming(reply, name=name or f"{model.model} stream"), model, prices)
