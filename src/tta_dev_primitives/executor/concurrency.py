@@ -129,6 +129,52 @@ def items_failed(what: str, failed: list[int], total: int, ended: int) -> str:
     return f"{len(failed)} of {total} items of {what} failed (item {shown}){cancelled}"
 
 
+async def run_items(
+    total: int,
+    limit: int,
+    item: Callable[[int], Awaitable[object]],
+    label_of: Callable[[int], str],
+    what: str,
+    node_name: str,
+    location: str,
+    *,
+    return_exceptions: bool = False,
+    on_item: Callable[[int], object] | None = None,
+) -> list[object]:
+    """`item(0) ... item(total - 1)`, at most `limit` at a time, results in order: a map node's
+    items and plan.map's. A failed item's error is labeled `label_of(i)`; the first failure
+    cancels the rest and raises ParallelError (see `items_failed`), or with `return_exceptions`
+    takes the item's place. `on_item(i)` is called as each item ends."""
+    results: list[object] = [None] * total
+    if total == 0:
+        return results
+    pending = iter(range(total))
+    failed: list[int] = []
+    ended = 0
+
+    async def worker(_: int) -> None:
+        nonlocal ended
+        for i in pending:  # workers share one iterator: each index is taken exactly once
+            try:
+                results[i] = await item(i)
+            except BaseException as exc:
+                error = labeled_failure(exc, label_of(i))
+                if error is None or not return_exceptions:
+                    if error is not None:
+                        failed.append(i)
+                    reraise(exc, error)
+                results[i] = error
+            ended += 1
+            if on_item is not None:
+                on_item(i)
+
+    try:
+        await spawn_all(min(limit, total), worker)
+    except ExceptionGroup as group:
+        raise ParallelError(items_failed(what, failed, total, ended), list(group.exceptions), node_name=node_name, location=location) from None
+    return results
+
+
 def _assembler(layout: Group, total: int) -> Callable[[list[object]], object]:
     """A function from the `total` flat branch results to the value the user's structure produces."""
     combiner = layout.combiner
@@ -207,32 +253,10 @@ def _emit_map(op: MapOp, em: Emitter) -> Step:
 
     async def run(items: object) -> object:
         seq = items if isinstance(items, (list, tuple)) else list(items)  # type: ignore[call-overload]
-        total = len(seq)
-        results: list[object] = [None] * total
-        if total == 0:
-            return results
-        pending = iter(range(total))
-        failed: list[int] = []
-        ended = 0
-
-        async def worker(_: int) -> None:
-            nonlocal ended
-            for i in pending:  # workers share one iterator: each index is taken exactly once
-                try:
-                    results[i] = await (body(seq[i]) if keyed is None else keyed(i, seq[i]))
-                except BaseException as exc:
-                    error = labeled_failure(exc, f"in item {i} ({body_name}) of map {name!r}")
-                    if error is not None:
-                        failed.append(i)
-                    reraise(exc, error)
-                ended += 1
-
-        try:
-            await spawn_all(min(limit, total), worker)
-        except ExceptionGroup as group:
-            message = items_failed(f"map {name!r} (built at {location})", failed, total, ended)
-            raise ParallelError(message, list(group.exceptions), node_name=name, location=location) from None
-        return results
+        item: Callable[[int], Awaitable[object]] = (lambda i: body(seq[i])) if keyed is None else (lambda i: keyed(i, seq[i]))
+        return await run_items(
+            len(seq), limit, item, lambda i: f"in item {i} ({body_name}) of map {name!r}", f"map {name!r} (built at {location})", name, location
+        )
 
     return Step(run, True)
 

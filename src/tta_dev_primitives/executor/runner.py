@@ -166,40 +166,18 @@ async def run_many(
     is noted with its index; by default the first failure cancels the rest and raises
     ParallelError naming the failed items, with `return_exceptions` it takes the item's place.
     `on_item(i)` is called as each item ends (the CLI's progress line)."""
-    from ..errors import ParallelError
     from ..validate import check_bool, check_int
 
     check_int(f"plan {plan.name!r}.map", "concurrency", limit, minimum=1)
     check_bool(f"plan {plan.name!r}.map", "return_exceptions", return_exceptions)
-    results: list[object] = [None] * len(inputs)
-    pending = iter(range(len(inputs)))
-    failed: list[int] = []
-    ended = 0
-
-    async def worker(_: int) -> None:
-        nonlocal ended
-        for i in pending:
-            try:
-                results[i] = await plan.run(inputs[i], context=context)
-            except BaseException as exc:
-                error = concurrency.labeled_failure(exc, f"in item {i} of plan {plan.name!r}.map")
-                if error is None or not return_exceptions:
-                    if error is not None:
-                        failed.append(i)
-                    concurrency.reraise(exc, error)
-                results[i] = error
-            ended += 1
-            if on_item is not None:
-                on_item(i)
-
-    if inputs:
-        try:
-            await concurrency.spawn_all(min(limit, len(inputs)), worker)
-        except ExceptionGroup as group:
-            raise ParallelError(
-                concurrency.items_failed(f"plan {plan.name!r}.map", failed, len(inputs), ended),
-                list(group.exceptions),
-                node_name=plan.name,
-                location=str(plan.root.location),
-            ) from None
-    return results
+    return await concurrency.run_items(
+        len(inputs),
+        limit,
+        lambda i: plan.run(inputs[i], context=context),
+        lambda i: f"in item {i} of plan {plan.name!r}.map",
+        f"plan {plan.name!r}.map",
+        plan.name,
+        str(plan.root.location),
+        return_exceptions=return_exceptions,
+        on_item=on_item,
+    )
