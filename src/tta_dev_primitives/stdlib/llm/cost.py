@@ -347,14 +347,20 @@ class SpendBudget(GuardPolicy, SpendWatcher):
                 return reserved
         raise BudgetExceededError(refusal)
 
-    def _settle(self, reserved: float, response: object, *, unmetered: bool = False) -> None:
-        """Release a reservation. A call made but not metered (a stream closed early) counts at
-        it, and so, under a hard budget, does a reply that cannot be priced."""
+    def _settle(self, reserved: float, *, counted: bool = False) -> None:
+        """Release a reservation; `counted`, it is spent at it (a call made but not metered, a
+        stream closed early; under a hard budget, a reply that cannot be priced)."""
         with self._lock:
             self._in_flight -= 1
             self.in_flight_usd = self.in_flight_usd - reserved if self._in_flight else 0.0  # no float drift at rest
-            if unmetered or (self.hard and isinstance(response, ChatResponse) and self.tracker.cost_of(response) is None):
+            if counted:
                 self.unpriced_usd += reserved
+
+    def _settle_reply(self, reserved: float, response: object) -> float | None:
+        """Settle a call that returned `response`; its cost (None when it has none known)."""
+        cost = self.tracker.cost_of(response) if isinstance(response, ChatResponse) else None
+        self._settle(reserved, counted=self.hard and isinstance(response, ChatResponse) and cost is None)
+        return cost
 
     def call_starting(self, model: ChatModel, request: ChatRequest) -> object:
         # every call is checked where it is made: a soft budget too, so a node making several
@@ -366,8 +372,7 @@ class SpendBudget(GuardPolicy, SpendWatcher):
 
     def call_done(self, ticket: object, response: ChatResponse) -> None:
         reserved = typing.cast(float, ticket)
-        self._settle(reserved, response)
-        cost = self.tracker.cost_of(response)
+        cost = self._settle_reply(reserved, response)
         if self.hard and cost is not None and cost > reserved * (1 + 1e-9) + 1e-12:
             warnings.warn(
                 f"hard LLM budget of ${self.budget_usd:g}: a {response.model!r} reply cost ${cost:.6f}, more than the "
@@ -378,10 +383,10 @@ class SpendBudget(GuardPolicy, SpendWatcher):
             )
 
     def call_failed(self, ticket: object) -> None:
-        self._settle(typing.cast(float, ticket), None)
+        self._settle(typing.cast(float, ticket))
 
     def call_unmetered(self, ticket: object) -> None:
-        self._settle(typing.cast(float, ticket), None, unmetered=True)
+        self._settle(typing.cast(float, ticket), counted=True)
 
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
         bounds = _Bounds.of(site.inner)
@@ -397,7 +402,7 @@ class SpendBudget(GuardPolicy, SpendWatcher):
                 finally:
                     if token is not None:
                         leave(token)
-                    self._settle(reserved, result)
+                    self._settle_reply(reserved, result)
                 return result
             if not self.hard:  # the soft check, at the node's boundary: is the budget reached?
                 self._check()
