@@ -415,11 +415,14 @@ class Node(Generic[In, Out]):
             cache = Cache(max_size, 3600.0 if ttl is _Default.HOUR else ttl, key=key, namespace=namespace, scope=scope, store=store)
         else:  # settings beside a given Cache would be ignored: refused, not dropped (ttl=None too)
             beside: dict[str, object] = {"max_size": max_size, "key": key, "namespace": namespace, "scope": scope, "store": store}
-            for field, value in (*beside.items(), ("ttl", ttl)):
-                if (value is not _Default.HOUR) if field == "ttl" else (value is not None):
-                    from ..errors import ConfigError
+            given = [(field, value) for field, value in beside.items() if value is not None]
+            if ttl is not _Default.HOUR:
+                given.append(("ttl", ttl))
+            if given:
+                from ..errors import ConfigError
 
-                    raise ConfigError(f"{self.name}.cached(cache)", field, "no other settings beside a Cache (set them on the Cache)", value)
+                field, value = given[0]
+                raise ConfigError(f"{self.name}.cached(cache)", field, "no other settings beside a Cache (set them on the Cache)", value)
         return cache(self)
 
     def guard(self, policy: GuardPolicy) -> Node[In, Out]:

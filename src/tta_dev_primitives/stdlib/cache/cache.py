@@ -191,12 +191,12 @@ class Cache(GuardPolicy):
         self.store: CacheStore = store if store is not None else MemoryStore(bound, clock=clock)
         self._memory = self.store if isinstance(self.store, MemoryStore) else None
         self._own_store = store is None
-        """The store is this cache's own (not one the user gave, and may look at): only such
-        caches are fused."""
+        """The store is this cache's own in-memory one (not one the user gave, and may look at):
+        only such caches are fused."""
         self._merged: weakref.WeakKeyDictionary[Cache, Cache] = weakref.WeakKeyDictionary()
         self._fused_into: weakref.WeakSet[Cache] = weakref.WeakSet()
-        """The fused caches that serve in this one's place (see `merge`): clearing or
-        invalidating this cache reaches them too."""
+        """The caches that serve in this one's place (fused, see `merge`, or shared, see
+        `share`): clearing or invalidating this cache reaches them too."""
         self.store_breaker = None if self._memory is not None else (store_breaker or _default_store_breaker(name, clock))
         self._negative = MemoryStore(bound, clock=clock) if self.negative_ttl is not None else None
         self._flights: dict[Hashable, _Flight] = {}
@@ -298,8 +298,6 @@ class Cache(GuardPolicy):
         """Whether `other` is an in-memory cache configured exactly like this one."""
         return (
             isinstance(other, Cache)
-            and self._memory is not None
-            and other._memory is not None
             and self._own_store
             and other._own_store
             and (self.max_size, self.ttl, self.key_fn, self.namespace, self.scope, self.ttl_jitter, self.negative_ttl, self.clock)
@@ -319,7 +317,7 @@ class Cache(GuardPolicy):
         """Whether this cache may be dropped from a pure chain that `outer` caches as a whole:
         only an in-memory cache of its own with no negative caching, so nothing the user asked
         for (a persistent or shared store, cached failures) is lost with it."""
-        return isinstance(outer, Cache) and self._memory is not None and self._own_store and self.negative_ttl is None
+        return isinstance(outer, Cache) and self._own_store and self.negative_ttl is None
 
     def merge(self, other: object) -> Cache | None:
         """One in-memory cache standing for two nested ones (the stricter TTL and size win), or
