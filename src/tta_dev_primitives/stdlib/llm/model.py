@@ -71,10 +71,10 @@ def _messages(value: Iterable[ChatMessage]) -> tuple[ChatMessage, ...]:
 
 def _reply_cap(request: object, attribute: object, value: int | None) -> None:
     """A reply cap is a positive int or None (a negative one would make budgets negative)."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        from ...errors import ConfigError
+    if value is not None:
+        from ...validate import check_int
 
-        raise ConfigError("ChatRequest", "max_tokens", "a positive int or None", value)
+        check_int("ChatRequest", "max_tokens", value, minimum=1)
 
 
 @attrs.frozen
