@@ -28,6 +28,7 @@ from ...dsl.function import node as as_function_node
 from ...dsl.types import UNKNOWN
 from ...errors import BuildError, CompositionError, ConfigError
 from ...validate import check_name
+from .arguments import ToolArgumentsError
 from .model import ToolSpec
 from .schema import WRAPPED, SchemaMismatch, TypeSchema, json_text, object_schema, type_schema
 
@@ -42,10 +43,6 @@ TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 NO_ARGUMENTS = TypeSchema(object, {"type": "object", "properties": {}}, lambda raw: None, "none")
 """The parameters of a tool that takes no arguments: any object is accepted, the tool gets None."""
-
-
-class ToolArgumentsError(ConfigError):
-    """A model's arguments for a tool do not fit the tool's input type."""
 
 
 @attrs.frozen

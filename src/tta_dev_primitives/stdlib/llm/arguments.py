@@ -1,0 +1,113 @@
+"""Limits on a tool call's arguments, checked before they are decoded or sent anywhere.
+
+A model (or whoever speaks for it) writes a tool's arguments; arguments nested a thousand levels
+deep make `json.loads`, msgspec and every recursive walk after them raise RecursionError, which
+would stop the whole agent. `check_arguments` bounds their nesting depth and size with one linear
+scan, and answers with an ArgumentLimitError (a ToolArgumentsError: the model reads it and may
+try again) instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from ...errors import ConfigError
+
+__all__ = ["MAX_ARGUMENT_BYTES", "MAX_ARGUMENT_DEPTH", "ArgumentLimitError", "ToolArgumentsError", "check_arguments"]
+
+MAX_ARGUMENT_DEPTH = 64
+"""Levels of JSON arrays and objects a tool call's arguments may nest (the arguments object
+itself is level 1). Far deeper than any schema a tool needs, far below Python's recursion limit."""
+
+MAX_ARGUMENT_BYTES = 1_000_000
+"""Bytes of JSON (UTF-8) a tool call's arguments may take (for decoded values: their strings'
+characters plus one per value, a lower bound of their JSON size)."""
+
+
+class ToolArgumentsError(ConfigError):
+    """A model's arguments for a tool do not fit the tool's input type."""
+
+
+class ArgumentLimitError(ToolArgumentsError):
+    """A tool call's arguments are nested deeper than MAX_ARGUMENT_DEPTH or larger than
+    MAX_ARGUMENT_BYTES. `limit` names which ("depth" or "bytes"), `maximum` its value."""
+
+    def __init__(self, tool: str, limit: str, maximum: int, got: object) -> None:
+        what = _WHAT[limit].format(maximum)
+        self.node, self.field, self.expected, self.got = tool, "arguments", f"arguments not {what}", got
+        self.limit = limit
+        self.maximum = maximum
+        # not ConfigError's message: it would show the value, whose repr may itself be deep or huge
+        Exception.__init__(self, f"{tool}: arguments {what} are refused (the limit for a tool call's arguments)")
+
+    def __reduce__(self) -> tuple[type[ArgumentLimitError], tuple[str, str, int, object]]:
+        return type(self), (self.node, self.limit, self.maximum, self.got)
+
+
+_WHAT = {"depth": "nested deeper than {} levels", "bytes": "larger than {} bytes"}
+
+_TEXT_TOKENS = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"?|([\[{])|([\]}])', re.S)
+_BYTES_TOKENS = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"?|([\[{])|([\]}])', re.S)
+"""A JSON string (skipped whole: brackets inside it do not nest), an opening bracket (group 1),
+or a closing one (group 2)."""
+
+
+def check_arguments(value: str | bytes | object, *, tool: str) -> None:
+    """Raise ArgumentLimitError (naming `tool` and the limit) when `value`, a tool call's
+    arguments as JSON text or as already-decoded values (what an MCP client sends), nests deeper
+    than MAX_ARGUMENT_DEPTH or is larger than MAX_ARGUMENT_BYTES. Linear in the size of
+    `value`; arguments with few brackets are counted, not scanned. Whether the text is valid
+    JSON is left to the decoder."""
+    if isinstance(value, (str, bytes, bytearray)):
+        _check_text(value, tool)
+    else:
+        _check_value(value, tool)
+
+
+def _check_text(text: str | bytes | bytearray, tool: str) -> None:
+    size = len(text)
+    if isinstance(text, str) and MAX_ARGUMENT_BYTES < 4 * size:  # a character takes up to 4 bytes
+        size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_ARGUMENT_BYTES:
+        raise ArgumentLimitError(tool, "bytes", MAX_ARGUMENT_BYTES, text)
+    if isinstance(text, str):
+        if text.count("[") + text.count("{") <= MAX_ARGUMENT_DEPTH:
+            return
+        tokens = _TEXT_TOKENS.finditer(text)
+    else:
+        if text.count(b"[") + text.count(b"{") <= MAX_ARGUMENT_DEPTH:
+            return
+        tokens = _BYTES_TOKENS.finditer(text)
+    depth = 0
+    for token in tokens:
+        kind = token.lastindex
+        if kind == 1:
+            depth += 1
+            if depth > MAX_ARGUMENT_DEPTH:
+                raise ArgumentLimitError(tool, "depth", MAX_ARGUMENT_DEPTH, text)
+        elif kind == 2:
+            depth -= 1
+
+
+def _check_value(value: object, tool: str) -> None:
+    """Walk decoded values without recursion (a value that contains itself ends at the depth limit)."""
+    size = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        size += 1
+        if isinstance(item, str):
+            size += len(item)
+        elif isinstance(item, Mapping) or isinstance(item, (list, tuple)):
+            if depth >= MAX_ARGUMENT_DEPTH:
+                raise ArgumentLimitError(tool, "depth", MAX_ARGUMENT_DEPTH, value)
+            if isinstance(item, Mapping):
+                for key, child in item.items():
+                    size += len(key) if isinstance(key, str) else 1
+                    stack.append((child, depth + 1))
+            else:
+                stack.extend((child, depth + 1) for child in item)
+        if size > MAX_ARGUMENT_BYTES:
+            raise ArgumentLimitError(tool, "bytes", MAX_ARGUMENT_BYTES, value)
+
