@@ -314,6 +314,20 @@ def test_run_sync_on_both_backends() -> None:
     assert plan.run_sync("4", backend="trio") == 8
 
 
+def test_run_sync_while_another_thread_is_still_importing_trio(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module in sys.modules may be half-initialized (another thread is importing it): run_sync
+    must not read it, on asyncio or trio."""
+    import importlib.machinery
+    import sys
+    import types
+
+    half = types.ModuleType("trio")  # as importlib leaves it mid-import: no `lowlevel` yet
+    half.__spec__ = importlib.machinery.ModuleSpec("trio", None)
+    half.__spec__._initializing = True  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "trio", half)
+    assert compile(node(parse) >> node(double)).run_sync("4") == 8
+
+
 def test_no_task_is_leaked_after_a_failed_parallel_run() -> None:
     import asyncio
 

@@ -472,13 +472,13 @@ def _running_event_loop() -> str | None:
     if running_asyncio():
         return "asyncio"
     trio = sys.modules.get("trio")
-    if trio is not None:
-        try:
-            trio.lowlevel.current_trio_token()
-            return "trio"
-        except RuntimeError:
-            pass
-    return None
+    if trio is None or getattr(getattr(trio, "__spec__", None), "_initializing", False):
+        return None  # not imported, or still being imported by another thread: it runs no loop here
+    try:
+        trio.lowlevel.current_trio_token()
+    except (RuntimeError, AttributeError):  # no trio run in this thread (or a module trio is not)
+        return None
+    return "trio"
 
 
 class StreamPlan(Plan[In, Out], Generic[In, Chunk, Out]):
