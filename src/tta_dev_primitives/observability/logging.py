@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 __all__ = ["REDACTED", "SECRET_FIELDS", "ContextFilter", "JsonFormatter", "KeyValueFormatter", "StructuredLogger", "configure_logging", "get_logger", "redact", "scrub"]
 
-_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "tta_fields"}
+_FILLED = "tta_filled"
+"""The record attribute naming the run ids ContextFilter added (the rest were the caller's)."""
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "tta_fields", _FILLED}
 
 
 class StructuredLogger:
@@ -83,7 +85,11 @@ _CONTEXT_KEYS = ("correlation_id", "workflow_id", "session_id", "trace_id", "spa
 
 
 class ContextFilter(logging.Filter):
-    """Adds `correlation_id`, `workflow_id`, `session_id`, `trace_id` and `span_id` to every record."""
+    """Adds `correlation_id`, `workflow_id`, `session_id`, `trace_id` and `span_id` to every record.
+
+    What it adds is the run's own identifiers and is printed as is; a value the caller passed
+    with `extra=` is kept but is the caller's data, redacted like any field (a `session_id`
+    passed that way is masked, see `redaction`)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -104,9 +110,12 @@ class ContextFilter(logging.Filter):
             context = self._get_span().get_span_context()
             if context.is_valid:
                 found.update(trace_id=format(context.trace_id, "032x"), span_id=format(context.span_id, "016x"))
+        filled: set[str] = set(getattr(record, _FILLED, ()))  # a second filter on the record: the first's are ours too
         for key in _CONTEXT_KEYS:  # a value the caller passed itself (extra=) is kept
             if getattr(record, key, None) is None:
                 setattr(record, key, found.get(key))
+                filled.add(key)
+        setattr(record, _FILLED, frozenset(filled))
         return True
 
 
@@ -117,10 +126,11 @@ def _payload(record: logging.LogRecord) -> dict[str, object]:
         "logger": record.name,
         "msg": scrub(record.getMessage()),
     }
+    ours = getattr(record, _FILLED, ())
     for key in _CONTEXT_KEYS:
         value = getattr(record, key, None)
         if value is not None:
-            data[key] = value
+            data[key] = value if key in ours else redact(value, key)  # the run's ids as is, the caller's redacted
     fields = getattr(record, "tta_fields", None)
     if isinstance(fields, Mapping):
         data.update(fields)

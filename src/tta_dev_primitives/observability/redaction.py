@@ -6,7 +6,8 @@
   classes, pydantic models and plain objects (their attributes);
 - every string has secret-shaped parts masked wherever they appear (bearer tokens, `sk-...`
   keys, JWTs, AWS and GitHub keys, `user:pass@` in URLs, `?api_key=` query parameters, PEM
-  private keys);
+  private keys, `Cookie:` / `Authorization:` header values, command-line credentials such as
+  `curl -u user:pass`, `--password X`, `--token X`);
 - cycles, depth beyond `MAX_DEPTH` and objects that fail to render become short placeholders,
   so a log call never raises.
 
@@ -14,6 +15,14 @@ Names are compared after normalising: lower case, `-` and spaces to `_`, camelCa
 (`X-Auth-Token` and `accessToken` become `x_auth_token` and `access_token`). Token counts stay:
 `max_tokens`, `prompt_tokens` and `tokens_used` are not secrets. Extend both sets with
 `add_redaction(fields=..., patterns=...)`.
+
+Session ids: in data and text, a session id (`session_id`, `sessionId`, `sessionid`,
+`JSESSIONID`, `PHPSESSID`, `session_key`, `session_id=...` in a message) is a web session
+credential: whoever holds it is logged in, so it is masked. The run's own session id
+(`RunContext(session_id=...)`, a chat or workflow session the application names) is an
+identifier, not a secret: the library adds it to log records and spans itself (the records'
+`session_id`, the spans' `session.id`) without passing it through redaction, and the attribute
+names `session.id` and `workflow.session_id` are not secret names.
 """
 
 from __future__ import annotations
@@ -33,14 +42,29 @@ MAX_DEPTH = 20
 SECRET_FIELDS = frozenset(
     {
         "api_key", "apikey", "auth", "authorization", "password", "passwd", "passphrase", "token",
-        "secret", "cookie", "set_cookie", "credentials", "credential", "sessionid", "private_key",
+        "secret", "cookie", "set_cookie", "credentials", "credential", "sessionid", "session_id", "private_key",
     }
 )
 """Field names (normalised) whose values are never logged; see `secret_name` for the rules that
 also catch `x_api_key`, `client_secret`, `aws_secret_access_key`, `refresh_token`, ..."""
 
-_SECRET_WORDS = frozenset({"password", "passwd", "passphrase", "secret", "authorization", "cookie", "credentials", "credential", "apikey"})
-_KEY_QUALIFIERS = frozenset({"api", "secret", "private", "access", "signing", "encryption", "auth", "master", "license"})
+_SECRET_WORDS = frozenset(
+    {
+        "password", "passwd", "passphrase", "secret", "authorization", "cookie", "credentials", "credential", "apikey",
+        "sessionid", "jsessionid", "phpsessid", "sessid",
+    }
+)
+_QUALIFIED = {
+    "key": frozenset({"api", "secret", "private", "access", "signing", "encryption", "auth", "master", "license", "session"}),
+    "id": frozenset({"session"}),
+}
+"""Words that are secret after one of these (`api_key`, `session_key`, `session_id`), not alone."""
+_IDENTIFIERS = frozenset({"session.id", "workflow.session_id"})
+"""Attribute names under which the library records the run's own session id (OpenTelemetry's
+and OpenInference's `session.id`): identifiers, not credentials (see the module docs)."""
+
+_VALUE = r"""(?:(?<=")[^"]*|(?<=')[^']*|[^'"\s,;&)}\]]+)"""
+"""A value after its name: a quoted one up to its closing quote, else up to a separator."""
 
 SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     ("PEM private key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
@@ -55,12 +79,26 @@ SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "secret query parameter",
         r"(?i)(?P<keep>[?&;](?:api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|id[_-]?token|token|"
-        r"secret|client[_-]?secret|password|passwd|auth|key|sig|signature)=)[^&#\s]+",
+        r"secret|client[_-]?secret|password|passwd|auth|key|sig|signature|(?:php|j)?sess(?:ion)?[_-]?id)=)[^&#\s]+",
     ),
     (
         "secret assignment in text (a repr, a config dump)",
-        r"(?i)(?P<keep>(?:password|passwd|secret|api[_-]?key|token)['\"]?\s*[=:]\s*['\"]?)"
-        r"(?:(?<=\")[^\"]*|(?<=')[^']*|[^'\"\s,;&)}\]]+)",  # a quoted value up to its closing quote
+        r"(?i)(?P<keep>(?:password|passwd|secret|api[_-]?key|token|(?:php|j)?sess(?:ion)?[_-]?id)['\"]?\s*[=:]\s*['\"]?)" + _VALUE,
+    ),
+    ("cookie header in text", r"(?i)(?P<keep>\b(?:set-)?cookie['\"]?\s*:\s*['\"]?)[^'\"\r\n]+"),
+    (  # a scheme (`Token`, `Digest`, ...) then 8+ credential characters: not prose such as `authorization: denied`
+        "authorization header in text",
+        r"(?i)(?P<keep>\b(?:proxy-)?authorization['\"]?\s*[:=]\s*['\"]?[A-Za-z]+\s+)[A-Za-z0-9\-._~+/:]{8,}=*",
+    ),
+    (  # curl/wget/httpie: `-u user:password`, `--user=user:password`, `-U` (a proxy's); not `docker -u 1000:1000`
+        "user:password option on a command line",
+        r"(?P<keep>(?<![\w-])(?:-u|-U|--user|--proxy-user|--auth)(?:\s+|=)['\"]?(?!\d+:\d+(?![^\s'\"]))[^\s:'\"]*:)[^\s'\"]+",
+    ),
+    (  # `--password X`, `--db-password X`, `--token X`, `--api-key X` (`--x=X` is an assignment above);
+        # not `--password-stdin` or `--max-tokens 5`, and a following option is no value
+        "secret option on a command line",
+        r"(?i)(?P<keep>(?<![\w-])--[a-z0-9-]*(?:password|passwd|passphrase|secret|token|(?:api|secret|private)-?key)\s+['\"]?)(?!-)"
+        + _VALUE,
     ),
 )
 """(what it catches, regular expression): parts of any string that are masked; a `keep` group
@@ -97,15 +135,21 @@ def _normalise(name: str) -> str:
 def secret_name(name: str) -> bool:
     """Whether a field called `name` holds a secret: one of SECRET_FIELDS (or added ones), any
     name containing a secret word (password, secret, authorization, cookie, credentials, ...),
-    one ending in `token` (not `tokens`: counts are not secrets), or a qualified `key`
-    (`api_key`, `x_api_key`, `private_key`, `secret_access_key`, ...)."""
+    one ending in `token` (not `tokens`: counts are not secrets), a qualified `key` (`api_key`,
+    `x_api_key`, `private_key`, `secret_access_key`, `session_key`, ...) or a session id
+    (`session_id`, `user_session_id`, `JSESSIONID`); not the attribute names under which the
+    run's own session id is recorded (`session.id`)."""
     normal = _normalise(name)
-    if normal in SECRET_FIELDS or normal in _extra_fields:
+    if normal in _extra_fields:
+        return True
+    if name in _IDENTIFIERS:
+        return False
+    if normal in SECRET_FIELDS:
         return True
     words = normal.split("_")
     if _SECRET_WORDS.intersection(words) or words[-1] == "token":
         return True
-    return any(word == "key" and i > 0 and words[i - 1] in _KEY_QUALIFIERS for i, word in enumerate(words))
+    return any(i > 0 and words[i - 1] in _QUALIFIED.get(word, ()) for i, word in enumerate(words))
 
 
 def scrub(text: str) -> str:
