@@ -20,9 +20,10 @@ MAX_ARGUMENT_DEPTH = 64
 """Levels of JSON arrays and objects a tool call's arguments may nest (the arguments object
 itself is level 1). Far deeper than any schema a tool needs, far below Python's recursion limit."""
 
-MAX_ARGUMENT_BYTES = 1_000_000
-"""Bytes of JSON (UTF-8) a tool call's arguments may take (for decoded values: their strings'
-characters plus one per value, a lower bound of their JSON size)."""
+MAX_ARGUMENT_BYTES = 1024 * 1024
+"""Bytes of JSON (UTF-8) a tool call's arguments may take: 1 MiB, far more than a model writes
+in a call (for decoded values: their strings' characters plus one per value, a lower bound of
+their JSON size)."""
 
 
 class ToolArgumentsError(ConfigError):

@@ -18,7 +18,7 @@ import attrs
 from ...compiler.types import format_type
 from ...errors import BuildError
 
-__all__ = ["SchemaMismatch", "TypeSchema", "json_text", "msgspec_module", "object_schema", "type_schema"]
+__all__ = ["SchemaMismatch", "TypeSchema", "json_text", "json_value", "msgspec_module", "object_schema", "type_schema"]
 
 WRAPPED = "input"
 """The property holding the input when the type is not a JSON object (a str, a list, ...):
@@ -49,9 +49,20 @@ class TypeSchema:
     library: str
 
 
+ANY_JSON: Mapping[str, Any] = {"description": "any JSON value"}
+"""The schema of `object` (msgspec's for `Any` is `{}`, which its schema hook may not return):
+a field or an input typed `object` takes any JSON value, as one typed `Any` does."""
+
+
+def _any_json(tp: type) -> dict[str, Any]:
+    if tp is object:
+        return dict(ANY_JSON)
+    raise NotImplementedError  # msgspec's own TypeError follows: the pydantic fallback's turn
+
+
 def _with_msgspec(tp: object) -> TypeSchema:
     msgspec = msgspec_module()
-    schema = msgspec.json.schema(tp)  # TypeError when msgspec does not know the type
+    schema = msgspec.json.schema(tp, schema_hook=_any_json)  # TypeError when msgspec does not know the type
 
     def convert(raw: object) -> Any:
         try:
@@ -116,6 +127,14 @@ def object_schema(schema: Mapping[str, Any], *, wrap: str = WRAPPED) -> tuple[di
     if defs:
         root["$defs"] = defs
     return root, wrapped
+
+
+def json_value(text: str | bytes) -> object:
+    """JSON text decoded by msgspec: strict JSON only (no NaN), and a ValueError (msgspec's
+    DecodeError) for what would break later: lone surrogates, which no UTF-8 encoder takes, and
+    ints too long for Python to print. Bound its nesting first (`arguments.check_arguments`)."""
+    decoded: object = msgspec_module().json.decode(text)
+    return decoded
 
 
 def json_text(value: object) -> str:

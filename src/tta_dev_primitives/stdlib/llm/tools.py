@@ -19,6 +19,7 @@ from typing_extensions import Never
 import attrs
 
 from ...compiler.compile import compile
+from ...compiler.ir import CallOp, ConstOp, SeqOp
 from ...observability.semconv import SPAN_KIND
 from ...compiler.plan import Plan
 from ...compiler.types import format_type
@@ -28,9 +29,9 @@ from ...dsl.function import node as as_function_node
 from ...dsl.types import UNKNOWN
 from ...errors import BuildError, CompositionError, ConfigError
 from ...validate import check_name
-from .arguments import ToolArgumentsError
+from .arguments import ToolArgumentsError, check_arguments
 from .model import ToolSpec
-from .schema import WRAPPED, SchemaMismatch, TypeSchema, json_text, object_schema, type_schema
+from .schema import WRAPPED, SchemaMismatch, TypeSchema, json_text, json_value, object_schema, type_schema
 
 __all__ = ["AnyTool", "Tool", "ToolArgumentsError", "ToolResult", "answer", "tool"]
 
@@ -42,7 +43,8 @@ TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 NO_ARGUMENTS = TypeSchema(object, {"type": "object", "properties": {}}, lambda raw: None, "none")
-"""The parameters of a tool that takes no arguments: any object is accepted, the tool gets None."""
+"""The parameters of a tool whose function takes no parameters: any object is accepted, the
+function ignores it. (A parameter typed `object` takes any JSON, as `Any` does: see schema.)"""
 
 
 @attrs.frozen
@@ -120,11 +122,13 @@ class Tool(Generic[A, R]):
     def parse(self, arguments: str | bytes | Mapping[str, object]) -> A:
         """The model's arguments (JSON text or a decoded object) as a value of the input type.
 
-        Raises ToolArgumentsError naming the tool and the offending field."""
+        Raises ToolArgumentsError naming the tool and the offending field (ArgumentLimitError
+        for arguments beyond MAX_ARGUMENT_DEPTH or MAX_ARGUMENT_BYTES, see `arguments`)."""
+        check_arguments(arguments, tool=self.name)  # before decoding: nothing below may recurse without bound
         try:
-            raw = json.loads(arguments) if isinstance(arguments, (str, bytes)) else arguments
-        except ValueError as error:
-            raise ToolArgumentsError(self.name, "arguments", "a JSON object", arguments) from error
+            raw = json_value(arguments) if isinstance(arguments, (str, bytes)) else arguments
+        except ValueError as error:  # not JSON, or JSON Python would choke on (lone surrogates, huge ints)
+            raise ToolArgumentsError(self.name, "arguments", f"a JSON object ({error})", arguments) from None
         if not isinstance(raw, Mapping):
             raise ToolArgumentsError(self.name, "arguments", "a JSON object", raw)
         if self.wrapped:
@@ -247,11 +251,24 @@ def tool(
             "a class defined inside a function under `from __future__ import annotations`), so there is no schema for "
             "the model's arguments"
         )
-    # a function of no arguments (input type `object`) takes `{}` and is called with None
-    validator = NO_ARGUMENTS if input_type is object else type_schema(input_type, where=f"tool {label!r}")
+    # a function of no arguments takes `{}`; one whose parameter is typed `object` takes any JSON
+    no_input = input_type is object and _takes_no_input(plan)
+    validator = NO_ARGUMENTS if no_input else type_schema(input_type, where=f"tool {label!r}")
     parameters, wrapped = object_schema(validator.schema)
     target = fn.root if isinstance(fn, Plan) else getattr(fn, "fn", fn)
     return Tool(label, _description(target, description, label), plan, built, input_type, parameters, wrapped, validator)
+
+
+def _takes_no_input(plan: Plan[Any, Any]) -> bool:
+    """Whether the plan's first step ignores its input (a function of no parameters, a
+    constant), under any guards around it. Both that and a parameter typed `object` make the
+    input type `object`; only the first is a tool of no arguments."""
+    op = plan.root
+    while not isinstance(op, (CallOp, ConstOp)):
+        if not op.children or not (isinstance(op, SeqOp) or len(op.children) == 1):
+            return False
+        op = op.children[0]
+    return isinstance(op, ConstOp) or op.arity == 0
 
 
 def _plan_node(plan: Plan[Any, Any]) -> Node[Any, Any]:

@@ -14,6 +14,7 @@ import anyio
 
 from ....errors import ConfigError
 from ....validate import check_positive
+from ..arguments import check_arguments
 from ..model import ChatRequest, ChatResponse, report_usage
 from .errors import ModelCallError, ModelTransientError, redact, translate, transport_errors
 
@@ -62,10 +63,12 @@ def arguments_object(arguments: str) -> dict[str, Any]:
     """A tool call's arguments as the JSON object providers expect when the call is sent back in
     the conversation. The model wrote them; if they were not a JSON object (cut mid-string, a
     bare value), the tool already told the model so, and replaying them as they were makes
-    some servers (vLLM, SGLang) refuse the whole request."""
+    some servers (vLLM, SGLang) refuse the whole request. Arguments beyond the limits of
+    `check_arguments` (nested too deep for json.loads) were refused the same way."""
     try:
+        check_arguments(arguments, tool="")
         value = json.loads(arguments)
-    except ValueError:
+    except ValueError:  # ArgumentLimitError too
         return {}
     return value if isinstance(value, dict) else {"input": value}
 
