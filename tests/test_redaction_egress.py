@@ -58,9 +58,147 @@ def assert_nothing_leaks(texts: list[str]) -> None:
             assert part not in text, f"{part!r} leaked in {text!r}"
 
 
+def inc(x: int) -> int:
+    return x + 1
+
+
+@pytest.fixture
+def traced() -> tuple[TracingHook, InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    hook = configure_tracing("tests", exporter=exporter, set_global=False, install=False)
+    assert hook is not None
+    return hook, exporter
+
+
 def test_every_secret_shape_is_masked_by_scrub() -> None:
     """The shapes the span tests use are the ones redaction knows (a premise of those tests)."""
     assert_nothing_leaks([scrub(ALL_SECRETS)])
+
+
+# --- spans ---------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_a_failing_nodes_exception_event_and_status_are_masked_and_keep_their_notes(
+    traced: tuple[TracingHook, InMemorySpanExporter],
+) -> None:
+    hook, exporter = traced
+
+    async def boom(x: int) -> int:
+        raise secret_error()
+
+    with pytest.raises(ValueError) as raised:
+        await compile(node(inc, name="inc") >> node(boom, name="boom")).with_hooks(hook).run(1, context=RunContext(session_id="chat-42"))
+    assert "pa55word" in str(raised.value)  # the caller's exception itself is untouched
+    spans = exporter.get_finished_spans()
+    assert_nothing_leaks(span_texts(spans))
+    span = next(s for s in spans if s.name == "boom")
+    assert (span.attributes or {})["session.id"] == "chat-42"  # our own identifier is not a secret
+    assert span.status.description is not None and span.status.description.startswith("ValueError: request failed: ")
+    (event,) = span.events
+    attributes = event.attributes or {}
+    assert event.name == "exception" and attributes["exception.type"] == "ValueError"
+    message, stacktrace = str(attributes["exception.message"]), str(attributes["exception.stacktrace"])
+    assert message.startswith("request failed: https://user:***@host/x") and "Bearer ***" in message
+    assert "while calling https://user:***@host/x" in message and "while calling https://user:***@host/x" in stacktrace  # its note
+    assert "Traceback (most recent call last)" in stacktrace and "ConnectionError: cause" in stacktrace  # the cause too
+    # the executor labels the failing step as the error leaves the sequence: on the sequence's span
+    sequence = next(s for s in spans if s.name == "inc >> boom")
+    outer = str(((sequence.events[0].attributes) or {})["exception.message"])
+    assert "in step 1 'boom'" in outer and "in step 1 'boom'" in (sequence.status.description or "")
+
+
+@pytest.mark.anyio
+async def test_retries_and_fallbacks_of_secret_bearing_errors_leak_nothing(traced: tuple[TracingHook, InMemorySpanExporter]) -> None:
+    hook, exporter = traced
+
+    async def flaky(x: int) -> int:
+        raise secret_error(ConnectionError, " (flaky)")
+
+    async def backup(x: int) -> int:
+        raise secret_error(RuntimeError, " (backup)")
+
+    plan = compile(node(flaky, name="flaky").retry(max_attempts=2, clock=FakeClock()).fallback(node(backup, name="backup")))
+    with pytest.raises(FallbackError):  # a group: both routes' errors, in the stack trace too
+        await plan.with_hooks(hook).run(1)
+    spans = exporter.get_finished_spans()
+    events = {e.name for s in spans for e in s.events}
+    assert {"retry", "fallback", "exception"} <= events
+    group = next(s for s in spans if s.name == "retry(flaky) ?? backup").events[-1].attributes or {}
+    assert "RuntimeError: request failed (backup): https://user:***@host/x" in str(group["exception.stacktrace"])
+    assert_nothing_leaks(span_texts(spans))
+
+
+@pytest.fixture
+def operation_spans(monkeypatch: pytest.MonkeyPatch) -> InMemorySpanExporter:
+    """`trace_operation`'s global tracer, reading into an in-memory exporter."""
+    from opentelemetry import trace
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(trace, "get_tracer", lambda name, *args, **kwargs: provider.get_tracer(name))
+    return exporter
+
+
+@pytest.mark.anyio
+async def test_a_trace_operation_span_masks_its_exception(operation_spans: InMemorySpanExporter) -> None:
+    @trace_operation(span_name="async_op")
+    async def async_op() -> None:
+        raise secret_error()
+
+    @trace_operation(span_name="sync_op")
+    def sync_op() -> None:
+        raise secret_error(KeyError)
+
+    with pytest.raises(ValueError):
+        await async_op()
+    with pytest.raises(KeyError):
+        sync_op()
+    spans = operation_spans.get_finished_spans()
+    assert sorted(s.name for s in spans) == ["async_op", "sync_op"]
+    assert_nothing_leaks(span_texts(spans))
+    for span in spans:
+        assert not span.status.is_ok and [e.name for e in span.events] == ["exception"]
+        assert "while calling https://user:***@host/x" in str((span.events[0].attributes or {})["exception.stacktrace"])
+
+
+def test_an_exception_whose_str_fails_is_still_recorded(operation_spans: InMemorySpanExporter) -> None:
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    @trace_operation(span_name="op")
+    def op() -> None:
+        raise Unprintable()
+
+    with pytest.raises(Unprintable):
+        op()
+    (span,) = operation_spans.get_finished_spans()
+    assert [e.name for e in span.events] == ["exception"] and not span.status.is_ok
+
+
+# --- export warnings -----------------------------------------------------------------------
+
+
+def test_export_failure_warnings_mask_the_endpoint_and_the_reason(caplog: pytest.LogCaptureFixture) -> None:
+    from tta_dev_primitives.observability.export import guarded_batch_processor
+
+    class Refused(SpanExporter):
+        def export(self, spans: object) -> SpanExportResult:
+            raise ConnectionError(f"POST https://otel:c0llect0r-pw@collector/v1/traces refused: {ALL_SECRETS}")
+
+    provider = TracerProvider()
+    endpoint = "https://otel:c0llect0r-pw@collector"
+    provider.add_span_processor(guarded_batch_processor(Refused(), endpoint, max_queue_size=16, export_timeout_s=1))
+    with caplog.at_level(logging.INFO, logger="tta_dev_primitives.observability"):
+        provider.get_tracer("t").start_span("s").end()
+        provider.force_flush()
+    provider.shutdown()
+    messages = [r.getMessage() for r in caplog.records if r.name == "tta_dev_primitives.observability"]
+    assert messages and "span export to https://otel:***@collector is failing" in messages[0]
+    assert_nothing_leaks(messages)
+    assert not any("c0llect0r-pw" in m for m in messages)
 
 
 # --- logs ------------------------------------------------------------------------------------

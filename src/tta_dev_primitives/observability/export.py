@@ -6,7 +6,9 @@ are folded into that warning (an exporter you configured yourself logs as before
 endpoint is known to be down, batches are dropped at once except one probe every few seconds,
 so a flush or shutdown waits for one export, not one per queued batch; a full queue drops spans
 with one warning instead of one line per span. When an export succeeds again, one INFO line
-says the endpoint recovered and how many spans were lost.
+says the endpoint recovered and how many spans were lost. What these lines say is scrubbed as
+log lines are (`redaction.scrub`): an endpoint's `user:password@` and an exporter's error text
+(which may quote a URL or a header) never reach a handler verbatim, whatever the handler.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
+
+from .redaction import scrub
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
@@ -47,7 +51,7 @@ class _Guard:
     """One endpoint's export state: up or down, and what was dropped while down."""
 
     def __init__(self, endpoint: str, probe_every_s: float, clock: Callable[[], float]) -> None:
-        self.endpoint = endpoint
+        self.endpoint = scrub(endpoint)  # only ever shown in warnings
         self._clock = clock
         self.down = False
         self.overflowing = False
@@ -62,7 +66,7 @@ class _Guard:
             if self.down:
                 return
             self.down = True
-        _log.warning("span export to %s is failing (%s); spans are dropped until it recovers", self.endpoint, reason.strip())
+        _log.warning("span export to %s is failing (%s); spans are dropped until it recovers", self.endpoint, scrub(reason.strip()))
 
     def lost(self, count: int) -> None:
         """`count` spans were dropped (reported when the endpoint recovers)."""

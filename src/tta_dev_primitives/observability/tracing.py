@@ -18,6 +18,7 @@ import functools
 import inspect
 import os
 import time
+import traceback
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from contextvars import ContextVar, Token
@@ -30,6 +31,7 @@ from ..executor.journaling import find_suspension
 from ._support import optional, warn_once
 from .content import CONTENT_LIMIT, record_content
 from .export import guarded_batch_processor
+from .redaction import scrub
 from .semconv import PROJECT_NAME, SPAN_KIND
 
 if TYPE_CHECKING:
@@ -162,7 +164,6 @@ class TracingHook(Hook):
         self._tracer = tracer
         self._trace = trace
         self._context = otel_context
-        self._error = trace.StatusCode.ERROR
         self._current: ContextVar[tuple[Span, Context] | None] = ContextVar(f"tta_tracing_{id(self)}", default=None)
         """This hook's innermost open span, and the context that holds it (its children's parent)."""
         self._pending: ContextVar[tuple[RunInfo, Context] | None] = ContextVar(f"tta_tracing_run_{id(self)}", default=None)
@@ -240,8 +241,7 @@ class TracingHook(Hook):
             if error is None:
                 pass  # success leaves the status unset, as OpenTelemetry asks of instrumentation
             elif isinstance(error, Exception):
-                span.record_exception(error)
-                span.set_status(self._trace.Status(self._error, f"{type(error).__name__}: {error}"))
+                _record_error(span, error)
             elif find_suspension(error) is not None:  # an interrupt suspended the run: not a failure
                 span.set_attribute("workflow.suspended", True)
             else:
@@ -282,6 +282,34 @@ class TracingHook(Hook):
         if error is not None:
             attributes["exception.type"] = type(error).__name__
         self._event("compensation", attributes)
+
+
+def _record_error(span: Span, error: BaseException) -> None:
+    """Mark `span` failed by `error`: OpenTelemetry's `exception` event (`exception.type`,
+    `exception.message` with the error's notes, `exception.stacktrace`) and an ERROR status
+    `Type: message`, their text scrubbed as log lines are. Not `span.record_exception`, which
+    exports the message, notes and traceback verbatim (and raises if `str(error)` does). Only a
+    failure pays for this; a span nobody records costs nothing."""
+    if not span.is_recording():
+        return
+    from opentelemetry.trace import Status, StatusCode
+
+    kind = type(error)
+    try:
+        message = str(error)
+    except Exception:  # a broken __str__ must not replace the error being recorded
+        message = f"<unprintable {kind.__name__}>"
+    notes = getattr(error, "__notes__", None)
+    if isinstance(notes, list):  # where the error happened: our executor labels the failing node
+        message = "\n".join([message, *(note for note in notes if isinstance(note, str))])
+    try:
+        stacktrace = "".join(traceback.format_exception(error))  # the notes and the chained causes too
+    except Exception:
+        stacktrace = ""
+    message = scrub(message)
+    name = kind.__qualname__ if kind.__module__ in (None, "builtins") else f"{kind.__module__}.{kind.__qualname__}"
+    span.add_event("exception", {"exception.type": name, "exception.message": message, "exception.stacktrace": scrub(stacktrace)})
+    span.set_status(Status(StatusCode.ERROR, f"{kind.__name__}: {message}"))
 
 
 def _service_name_in_environment() -> bool:
@@ -496,7 +524,8 @@ def genai(node: N, *, provider: str, model: str, operation: str = "chat") -> N:
 def trace_operation(span_name: str | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate a function (async or sync) so each call is a span, a child of the current one.
 
-    Exceptions are recorded on the span and re-raised. Without the `otel` extra it is a no-op.
+    Exceptions are recorded on the span (masked as in logs) and re-raised. Without the `otel`
+    extra it is a no-op.
     """
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
@@ -521,8 +550,12 @@ def trace_operation(span_name: str | None = None) -> Callable[[Callable[P, R]], 
                 active = tracer()
                 if active is None:
                     return await async_fn(*args, **kwargs)
-                with active.start_as_current_span(name, attributes=attributes()):
-                    return await async_fn(*args, **kwargs)
+                with active.start_as_current_span(name, attributes=attributes(), record_exception=False, set_status_on_exception=False) as span:
+                    try:
+                        return await async_fn(*args, **kwargs)
+                    except Exception as error:  # recorded scrubbed, not by the SDK's verbatim record_exception
+                        _record_error(span, error)
+                        raise
 
             return cast("Callable[P, R]", run_async)
 
@@ -531,8 +564,12 @@ def trace_operation(span_name: str | None = None) -> Callable[[Callable[P, R]], 
             active = tracer()
             if active is None:
                 return fn(*args, **kwargs)
-            with active.start_as_current_span(name, attributes=attributes()):
-                return fn(*args, **kwargs)
+            with active.start_as_current_span(name, attributes=attributes(), record_exception=False, set_status_on_exception=False) as span:
+                try:
+                    return fn(*args, **kwargs)
+                except Exception as error:
+                    _record_error(span, error)
+                    raise
 
         return run_sync
 
