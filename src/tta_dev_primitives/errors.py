@@ -11,6 +11,7 @@ from collections.abc import Sequence
 __all__ = [
     "BlockingCallWarning",
     "BuildError",
+    "ChatModelReplyError",
     "CompositionError",
     "ConfigError",
     "CycleError",
@@ -61,6 +62,20 @@ def _short_repr(value: object) -> str:
     if len(text) <= _REPR_LIMIT:
         return text
     return f"{text[:_REPR_LIMIT]}… ({len(text) - _REPR_LIMIT} more characters)"
+
+
+class ChatModelReplyError(PrimitivesError, TypeError):
+    """A chat model answered with something other than what the ChatModel protocol promises:
+    `complete` (or a node standing for the model) with something other than a ChatResponse,
+    `stream` with something other than an async iterator of str. A bug in the model's client,
+    not in the request: retrying it will not help, and no model can fix it by calling again.
+    `model` names the model, `got` is what it gave; `source` says how ("complete returned",
+    "stream yielded")."""
+
+    def __init__(self, model: str, source: str, got: object, expected: str) -> None:
+        self.model = model
+        self.got = got
+        super().__init__(f"{model}.{source} a {type(got).__name__} ({_short_repr(got)}), not {expected}")
 
 
 class CompositionError(PrimitivesError, TypeError):

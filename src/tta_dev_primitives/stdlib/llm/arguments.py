@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from ...errors import ConfigError
 
-__all__ = ["MAX_ARGUMENT_BYTES", "MAX_ARGUMENT_DEPTH", "ArgumentLimitError", "ToolArgumentsError", "check_arguments"]
+__all__ = ["MAX_ARGUMENT_BYTES", "MAX_ARGUMENT_DEPTH", "ArgumentLimitError", "ToolArgumentsError", "check_arguments", "nested_deeper"]
 
 MAX_ARGUMENT_DEPTH = 64
 """Levels of JSON arrays and objects a tool call's arguments may nest (the arguments object
@@ -72,23 +72,32 @@ def _check_text(text: str | bytes | bytearray, tool: str) -> None:
         size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_ARGUMENT_BYTES:
         raise ArgumentLimitError(tool, "bytes", MAX_ARGUMENT_BYTES, text)
+    if nested_deeper(text, MAX_ARGUMENT_DEPTH):
+        raise ArgumentLimitError(tool, "depth", MAX_ARGUMENT_DEPTH, text)
+
+
+def nested_deeper(text: str | bytes | bytearray, levels: int) -> bool:
+    """Whether JSON text nests arrays and objects deeper than `levels`, found without decoding
+    it (so before a decoder's recursion can fail): text with at most `levels` brackets is only
+    counted; other text is scanned once, its strings skipped whole."""
     if isinstance(text, str):
-        if text.count("[") + text.count("{") <= MAX_ARGUMENT_DEPTH:
-            return
+        if text.count("[") + text.count("{") <= levels:
+            return False
         tokens = _TEXT_TOKENS.finditer(text)
     else:
-        if text.count(b"[") + text.count(b"{") <= MAX_ARGUMENT_DEPTH:
-            return
+        if text.count(b"[") + text.count(b"{") <= levels:
+            return False
         tokens = _BYTES_TOKENS.finditer(text)
     depth = 0
     for token in tokens:
         kind = token.lastindex
         if kind == 1:
             depth += 1
-            if depth > MAX_ARGUMENT_DEPTH:
-                raise ArgumentLimitError(tool, "depth", MAX_ARGUMENT_DEPTH, text)
+            if depth > levels:
+                return True
         elif kind == 2:
             depth -= 1
+    return False
 
 
 def _check_value(value: object, tool: str) -> None:

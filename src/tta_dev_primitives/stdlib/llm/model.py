@@ -170,6 +170,21 @@ def report_usage(response: ChatResponse, provider: str) -> None:
     )
 
 
+def model_label(model: ChatModel) -> str:
+    """`OpenAIChatModel('gpt-4o')`: how errors name a model client."""
+    return f"{type(model).__name__}({getattr(model, 'model', '?')!r})"
+
+
+def checked_reply(model: ChatModel, reply: object) -> ChatResponse:
+    """`reply` (what `model.complete` returned) if it is a ChatResponse, else a
+    ChatModelReplyError naming the model and what it returned (not an AttributeError later)."""
+    if not isinstance(reply, ChatResponse):
+        from ...errors import ChatModelReplyError
+
+        raise ChatModelReplyError(model_label(model), "complete returned", reply, "a ChatResponse")
+    return reply
+
+
 def _tokens(text: str) -> int:
     return max(1, len(text.split()))
 

@@ -14,7 +14,7 @@ from ...dsl.core import AnyNode
 from ...dsl.introspect import CallableInfo
 from ...observability.tracing import genai
 from ..compiled import CompiledPrimitive
-from .model import ChatModel, ChatRequest, ChatResponse, report_usage
+from .model import ChatModel, ChatRequest, ChatResponse, checked_reply, report_usage
 from .prices import DEFAULT_PRICES, ModelPrice, call_cost_bound
 from .spend import watched_call
 
@@ -70,7 +70,7 @@ class LLMPrimitive(CompiledPrimitive[ChatRequest, ChatResponse]):
         """One call of the model, its usage on the current span. Override this, or `execute`,
         to change the call: in a plan the node runs yours, with the cost trackers and budgets
         around it told of the call (see spend.py)."""
-        response = await self.model.complete(request)
+        response = checked_reply(self.model, await self.model.complete(request))  # every ChatModel call comes here
         report_usage(response, self.model.provider)  # for any ChatModel (ours report it already: same span)
         return response
 

@@ -11,10 +11,12 @@ reply, a budget settles).
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+import inspect
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar, Token
 
-from .model import ChatModel, ChatRequest, ChatResponse, usage_reports
+from ...errors import ChatModelReplyError
+from .model import ChatModel, ChatRequest, ChatResponse, model_label, usage_reports
 
 __all__ = ["SpendWatcher", "enter", "in_scope", "leave", "watched_call", "watched_stream"]
 
@@ -125,15 +127,21 @@ async def watched_stream(model: ChatModel, request: ChatRequest) -> AsyncGenerat
     tracker has nothing to record)."""
     watchers = _scope.get()
     if not watchers:
-        async for chunk in model.stream(request):
-            yield chunk
+        opened = _opened(model, request)
+        try:
+            async for chunk in opened:
+                yield _text(model, chunk)
+        finally:  # closed here, also when a chunk is refused or the reader stops early
+            closing = getattr(opened, "aclose", None)
+            if closing is not None:
+                await closing()
         return
     tickets = _started(watchers, model, request)
     reports: list[ChatResponse] = []
     started = False
     chunks: AsyncIterator[str] | None = None
     try:
-        chunks = model.stream(request).__aiter__()  # inside: a stream refused as it is opened releases its tickets
+        chunks = _opened(model, request)  # inside: a stream refused as it is opened releases its tickets
         while True:
             listening = usage_reports.set(reports)  # set and reset in one step of this generator: one context
             try:
@@ -142,8 +150,9 @@ async def watched_stream(model: ChatModel, request: ChatRequest) -> AsyncGenerat
                 break
             finally:
                 usage_reports.reset(listening)
+            text = _text(model, chunk)
             started = True
-            yield chunk
+            yield text
     except BaseException:
         if reports:  # closed early, but the model had reported the call
             _done(tickets, reports[-1])
@@ -160,6 +169,25 @@ async def watched_stream(model: ChatModel, request: ChatRequest) -> AsyncGenerat
         _done(tickets, reports[-1])
     else:
         _unmetered(tickets)
+
+
+def _opened(model: ChatModel, request: ChatRequest) -> AsyncIterator[str]:
+    """`model.stream(request)` as an async iterator: the one place every model stream is
+    opened, so a `stream` that is not an async generator (an `async def` returning the text)
+    is a ChatModelReplyError naming the model, not a TypeError from deep inside the run."""
+    stream: object = model.stream(request)
+    if not isinstance(stream, AsyncIterable):
+        if inspect.iscoroutine(stream):
+            stream.close()  # never awaited, and never warned about
+        raise ChatModelReplyError(model_label(model), "stream returned", stream, "an async iterator of str")
+    return aiter(stream)
+
+
+def _text(model: ChatModel, chunk: object) -> str:
+    """A chunk of the model's stream, which must be text."""
+    if not isinstance(chunk, str):
+        raise ChatModelReplyError(model_label(model), "stream yielded", chunk, "a str")
+    return chunk
 
 
 def _unmetered(tickets: list[tuple[SpendWatcher, object]]) -> None:

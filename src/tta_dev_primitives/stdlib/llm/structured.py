@@ -17,6 +17,7 @@ import attrs
 from ...dsl.core import Node
 from ...errors import ConfigError, PrimitivesError
 from ...validate import check_non_negative
+from .arguments import MAX_ARGUMENT_DEPTH, nested_deeper
 from .ask import AskNode, LLMNode, as_llm_node, bookkeeping
 from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse
 from .schema import WRAPPED, SchemaMismatch, TypeSchema, object_schema, type_schema
@@ -76,6 +77,8 @@ class ReplyFormat(Generic[T]):
 
     def read(self, reply: str) -> T:
         """The reply decoded and validated; raises SchemaMismatch saying why it does not fit."""
+        if nested_deeper(reply, MAX_ARGUMENT_DEPTH):  # json.loads would raise RecursionError
+            raise SchemaMismatch(f"it is JSON nested deeper than {MAX_ARGUMENT_DEPTH} levels")
         try:
             raw: Any = json.loads(reply)
         except ValueError as error:

@@ -27,7 +27,7 @@ from ...dsl.core import Node
 from ...dsl.function import FunctionNode
 from ...dsl.function import node as as_function_node
 from ...dsl.types import UNKNOWN
-from ...errors import BuildError, CompositionError, ConfigError
+from ...errors import BuildError, ChatModelReplyError, CompositionError, ConfigError
 from ...validate import check_name
 from .arguments import ToolArgumentsError, check_arguments
 from .model import ToolSpec
@@ -173,7 +173,8 @@ async def answer(
 
 def _unfixable(error: Exception) -> bool:
     """Errors no model can fix by calling again: configuration and build errors, an exhausted
-    budget, a refused key or unknown model. They stop the agent instead of going to the model."""
+    budget, a refused key or unknown model, a model client answering in the wrong shape. They
+    stop the agent instead of going to the model."""
     from ..flow.policies import BudgetExceededError
     from .providers.errors import ModelCallError
 
@@ -181,7 +182,7 @@ def _unfixable(error: Exception) -> bool:
         return error.status in (401, 403, 404)
     if isinstance(error, ToolArgumentsError):  # a nested tool's arguments: the model can fix those
         return False
-    return isinstance(error, (ConfigError, BuildError, CompositionError, BudgetExceededError))
+    return isinstance(error, (ConfigError, BuildError, CompositionError, BudgetExceededError, ChatModelReplyError))
 
 
 def _description(target: object, given: str | None, name: str) -> str:
