@@ -69,6 +69,17 @@ async def test_bad_arguments_and_unknown_tools_go_back_to_the_model() -> None:
     assert errors[1] == "error: no tool named 'forecast'; the tools are ['weather']"
 
 
+async def test_a_secret_in_a_tools_error_is_masked_before_the_next_model_request() -> None:
+    async def lookup(city: City) -> int:
+        """Look a city up in a paid API."""
+        raise ConnectionError(f"GET https://maps.example.com/?q={city.name}&key=sk-proj-0123456789abcdefghijklmnop: timed out")
+
+    model = FakeChatModel(script=[ToolCall("1", "lookup", '{"name": "Oslo"}'), "the API is down"])
+    assert await compile(agent(model, [tool(lookup)], max_turns=2)).run("?") == "the API is down"
+    sent = model.requests[1].messages[-1].content
+    assert sent == "error: ConnectionError: GET https://maps.example.com/?q=Oslo&key=*** timed out"
+
+
 async def test_a_typed_output_is_validated_and_re_asked_within_the_turn_budget() -> None:
     model = FakeChatModel(
         script=[ToolCall("1", "weather", '{"name": "Rome"}'), '{"city": "Rome"}', '{"city": "Rome", "temperature": 19}']

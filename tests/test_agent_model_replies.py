@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import attrs
+import pydantic
 import pytest
 
-from tta_dev_primitives import ChatRequest, ChatResponse, FakeChatModel, ToolCall, compile, structured
+from tta_dev_primitives import ChatRequest, ChatResponse, FakeChatModel, ToolCall, compile, structured, tool
 from tta_dev_primitives.errors import ChatModelReplyError, StreamInterruptedError
 from tta_dev_primitives.stdlib.llm import LLMPrimitive, agent, chat_stream
 
@@ -100,3 +101,34 @@ async def test_a_reply_nested_too_deep_to_decode_is_re_asked_not_a_crash() -> No
     model = FakeChatModel(script=[deep, '{"x": 2}'])
     assert await compile(structured(model, Point)).run(ChatRequest.of("?")) == Point(2)
 
+
+
+class Login(pydantic.BaseModel):
+    user: str
+
+    @pydantic.field_validator("user")
+    @classmethod
+    def known(cls, user: str) -> str:
+        if user != "ada":  # a developer's message that quotes a secret of the process
+            raise ValueError("unknown user; the admin token is Bearer abcdefghijklmnop0123")
+        return user
+
+
+def log_in(login: Login) -> str:
+    """Log a user in."""
+    return login.user
+
+
+async def test_a_validators_secret_is_masked_in_what_the_model_is_told() -> None:
+    told: list[str] = []
+    model = FakeChatModel(script=['{"user": "bob"}', '{"user": "ada"}'])
+    assert await compile(structured(model, Login)).run(ChatRequest.of("?")) == Login(user="ada")
+    told.append(model.requests[1].messages[-1].content)
+    model = FakeChatModel(script=['{"user": "bob"}', '{"user": "ada"}'])
+    assert await compile(agent(model, [], max_turns=3, output=Login)).run("?") == Login(user="ada")
+    told.append(model.requests[1].messages[-1].content)
+    model = FakeChatModel(script=[ToolCall("1", "log_in", '{"user": "bob"}'), "no"])
+    assert await compile(agent(model, [tool(log_in)], max_turns=3)).run("?") == "no"
+    told.append(model.requests[1].messages[-1].content)
+    for sent in told:
+        assert "unknown user; the admin token is Bearer ***" in sent and "abcdefghijklmnop0123" not in sent

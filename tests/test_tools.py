@@ -116,6 +116,29 @@ async def test_errors_raised_by_the_tool_are_reported_to_the_model() -> None:
     assert result.is_error and result.content() == "error: RuntimeError: upstream down"
 
 
+async def test_secrets_in_a_tools_error_never_reach_the_model() -> None:
+    def fetch(request: Forecast) -> str:
+        """Calls an API with a key in its URL."""
+        raise RuntimeError("GET https://api.example.com/v1/forecast?api_key=sk-proj-abcdefghijklmnopqrstuvwxyz0123 failed")
+
+    def broken(request: Forecast) -> object:
+        """Fails with a token in its message."""
+        raise ValueError("token ghp_abcdefghijklmnopqrstuvwxyz0123456789 refused")
+
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    def unprintable(request: Forecast) -> object:
+        """Fails with an error whose message cannot be rendered."""
+        raise Unprintable
+
+    result = await tool(fetch).invoke({"city": "x"})
+    assert result.content() == "error: RuntimeError: GET https://api.example.com/v1/forecast?api_key=*** failed"
+    assert (await tool(broken).invoke({"city": "x"})).content() == "error: ValueError: token *** refused"
+    assert (await tool(unprintable).invoke({"city": "x"})).content() == "error: Unprintable: <its message could not be rendered>"
+
+
 async def test_a_compiled_plan_is_a_tool_too() -> None:
     def to_forecast(city: str) -> Forecast:
         return Forecast(city)

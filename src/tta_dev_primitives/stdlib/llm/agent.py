@@ -31,6 +31,7 @@ from .ask import AskNode, LLMNode, as_llm_node, bookkeeping
 from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse, ToolCall
 from .schema import SchemaMismatch
 from .structured import ReplyFormat
+from ...observability.redaction import scrub
 from ...observability.semconv import SPAN_KIND
 from .tools import AnyTool, Tool, ToolResult, answer
 
@@ -245,7 +246,7 @@ def agent(
             try:  # a typed answer that fits ends the agent, even beside tool calls
                 return Transcript(request, turns, done=True, output=reply_format.read(response.text))
             except SchemaMismatch as error:
-                mismatch = str(error)
+                mismatch = scrub(str(error))  # a pydantic validator's message is the developer's text
         if response.tool_calls:
             return Transcript(request, turns, pending=response.tool_calls)
         if response.truncated:  # cut at the reply cap: not an answer

@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from ...dsl.core import Node
+from ...observability.redaction import scrub
 from ...errors import ConfigError, PrimitivesError
 from ...validate import check_non_negative
 from .arguments import MAX_ARGUMENT_DEPTH, nested_deeper
@@ -109,10 +110,10 @@ def structured(model: ChatModel | LLMNode, output: type[T], *, max_repairs: int 
         try:
             value = reply_format.read(response.text)
         except SchemaMismatch as error:
-            retry = (
+            retry = (  # the mismatch is masked: a pydantic validator's message is the developer's text
                 *exchange.request.messages,
                 ChatMessage("assistant", response.text),
-                ChatMessage("user", f"That reply does not fit the schema: {error}. Reply again with JSON that does."),
+                ChatMessage("user", f"That reply does not fit the schema: {scrub(str(error))}. Reply again with JSON that does."),
             )
             return Exchange(exchange.request.with_messages(retry), last_reply=response.text, last_error=str(error))
         return Exchange(exchange.request, result=value, done=True, last_reply=response.text)

@@ -20,6 +20,7 @@ import attrs
 
 from ...compiler.compile import compile
 from ...compiler.ir import CallOp, ConstOp, SeqOp
+from ...observability.redaction import scrub
 from ...observability.semconv import SPAN_KIND
 from ...compiler.plan import Plan
 from ...compiler.types import format_type
@@ -157,18 +158,29 @@ async def answer(
     try:
         value = tool.parse(arguments)
     except ToolArgumentsError as error:
-        return ToolResult(tool.name, error=str(error))
+        return ToolResult(tool.name, error=scrub(str(error)))  # a pydantic validator's message is the tool's own text
     try:
         result = await run(value)
     except Exception as error:  # the model reads what went wrong and may try again...
         if _unfixable(error):  # ...unless nothing it could do would help: the developer must see it
             raise
-        return ToolResult(tool.name, error=f"{type(error).__name__}: {error}")
+        return ToolResult(tool.name, error=error_text(error))
     try:
         text = result if isinstance(result, str) else json_text(result)
     except (TypeError, ValueError) as error:  # the tool ran; say so, and why its result cannot travel
-        return ToolResult(tool.name, error=f"{tool.name} ran but returned a {type(result).__name__}, which cannot be sent as JSON: {error}")
+        return ToolResult(tool.name, error=f"{tool.name} ran but returned a {type(result).__name__}, which cannot be sent as JSON: {scrub(str(error))}")
     return ToolResult(tool.name, value=result, text=text)
+
+
+def error_text(error: BaseException) -> str:
+    """What a model (a provider, outside this process) is told of an error a tool raised: its
+    type and message with secret-shaped parts masked (`redaction.scrub`: a key in a URL, a
+    bearer token), and never an error of its own when the message cannot be rendered."""
+    try:
+        text = f"{type(error).__name__}: {error}"
+    except Exception:  # noqa: BLE001 - a broken __str__ must not hide the error being reported
+        text = f"{type(error).__name__}: <its message could not be rendered>"
+    return scrub(text)
 
 
 def _unfixable(error: Exception) -> bool:
