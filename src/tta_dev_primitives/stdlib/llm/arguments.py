@@ -10,7 +10,8 @@ try again) instead.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import typing
+from collections.abc import Iterator, Mapping
 
 from ...errors import ConfigError
 
@@ -80,6 +81,7 @@ def nested_deeper(text: str | bytes | bytearray, levels: int) -> bool:
     """Whether JSON text nests arrays and objects deeper than `levels`, found without decoding
     it (so before a decoder's recursion can fail): text with at most `levels` brackets is only
     counted; other text is scanned once, its strings skipped whole."""
+    tokens: Iterator[re.Match[str]] | Iterator[re.Match[bytes]]
     if isinstance(text, str):
         if text.count("[") + text.count("{") <= levels:
             return False
@@ -109,15 +111,15 @@ def _check_value(value: object, tool: str) -> None:
         size += 1
         if isinstance(item, str):
             size += len(item)
-        elif isinstance(item, Mapping) or isinstance(item, (list, tuple)):
+        elif isinstance(item, (Mapping, list, tuple)):
             if depth >= MAX_ARGUMENT_DEPTH:
                 raise ArgumentLimitError(tool, "depth", MAX_ARGUMENT_DEPTH, value)
             if isinstance(item, Mapping):
-                for key, child in item.items():
-                    size += len(key) if isinstance(key, str) else 1
-                    stack.append((child, depth + 1))
+                fields = typing.cast("Mapping[object, object]", item)
+                size += sum(len(key) if isinstance(key, str) else 1 for key in fields)
+                stack.extend((child, depth + 1) for child in fields.values())
             else:
-                stack.extend((child, depth + 1) for child in item)
+                stack.extend((child, depth + 1) for child in typing.cast("list[object] | tuple[object, ...]", item))
         if size > MAX_ARGUMENT_BYTES:
             raise ArgumentLimitError(tool, "bytes", MAX_ARGUMENT_BYTES, value)
 
