@@ -21,7 +21,7 @@ import pytest
 
 import tests.test_durable as durable_tests
 from tests.test_durable import Effects, Order, order_plan
-from tta_dev_primitives.durable import JournalUnavailableError, PostgresJournal
+from tta_dev_primitives.durable import ClaimLostError, JournalUnavailableError, PostgresJournal
 
 from postgres_backend import Postgres, postgres_server, server_root, stop
 
@@ -150,9 +150,52 @@ async def test_a_run_whose_connection_was_lost_stops_if_another_process_took_it(
         await second.open_run(header)  # another process claims it meanwhile
         with pytest.raises(JournalUnavailableError):
             await first.append("lost", "1", b"x", 0)  # the write that finds the connection gone
-        with pytest.raises(JournalUnavailableError, match="another process claimed the run meanwhile"):
-            await first.append("lost", "1", b"x", 0)  # reconnected, but the run is the other process's now
+        with pytest.raises(ClaimLostError, match="another process claimed the run meanwhile"):
+            await first.append("lost", "1", b"x", 0)  # reconnected, but the run is the other process's now: never "continue"
         await second.append("lost", "1", b"y", 0)
     finally:
         first.close()
         second.close()
+
+
+def _server_processes(postgres: Postgres) -> list[int]:
+    """The postmaster and every process it started (the backends serving our connections)."""
+    pid = postgres.process.pid
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *map(int, children)]
+
+
+async def test_a_stopped_server_never_holds_a_run_past_its_deadline(postgres: Postgres, request: pytest.FixtureRequest) -> None:
+    """The server stops answering (SIGSTOP) between two steps: the run ends at its timeout, not
+    when the server comes back; once it does, the run resumes and replays what landed."""
+    import time
+
+    import anyio
+
+    from tta_dev_primitives import RunTimeoutError, compile, node
+
+    journal = PostgresJournal(schema_dsn(postgres, request.node.name))
+    calls: list[int] = []
+    stopped: list[int] = []
+
+    def pay(x: int) -> int:
+        calls.append(x)
+        stopped.extend(_server_processes(postgres))
+        for pid in stopped:
+            os.kill(pid, signal.SIGSTOP)
+        return x * 10
+
+    plan = compile(node(pay) >> node(lambda y: y + 1))
+    try:
+        started = time.monotonic()
+        with anyio.fail_after(10), pytest.raises(RunTimeoutError, match="timeout of 1.0s"):
+            await plan.run(1, run_id="stopped", journal=journal, timeout=1.0)
+        assert time.monotonic() - started < 4
+    finally:
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+    try:
+        assert await plan.run(1, run_id="stopped", journal=journal) == 11
+        assert calls == [1]  # pay's step landed once the server answered: it replays
+    finally:
+        journal.close()

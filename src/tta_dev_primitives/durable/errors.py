@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import PrimitivesError
 
 __all__ = [
-    "DurableRunError", "JournalCodecError", "JournalCorruptError", "JournalEncodeError", "JournalUnavailableError",
+    "ClaimLostError", "DurableRunError", "JournalCodecError", "JournalCorruptError", "JournalEncodeError", "JournalUnavailableError",
     "PlanChangedError", "RecordedError", "ResumeError", "RunInProgressError", "RunInputMismatchError",
 ]
 
@@ -45,6 +45,11 @@ class RunInputMismatchError(DurableRunError, ValueError):
 
 class RunInProgressError(DurableRunError):
     """Another live run (in this process or another one) holds the run id."""
+
+
+class ClaimLostError(RunInProgressError):
+    """Another run took over this run's claim (it judged this one gone: a lost connection, a
+    process taken for dead); this run stops so that the two never both go on."""
 
 
 class ResumeError(DurableRunError, ValueError):

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import itertools
 import os
+import queue
 import socket
 import threading
+import time
 import typing
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -25,7 +28,8 @@ from typing_extensions import Self
 import anyio
 import attrs
 
-from .errors import DurableRunError, RunInProgressError
+from ..executor.shield import running_asyncio
+from .errors import DurableRunError, JournalUnavailableError, RunInProgressError
 
 __all__ = ["RUN_COLUMNS", "STEP_COLUMNS", "Journal", "MemoryJournal", "RunHeader", "RunStatus", "StoredRun", "StoredStep", "ThreadedJournal", "checksum", "stored_run"]
 
@@ -79,13 +83,14 @@ class Journal(Protocol):
 
     async def open_run(self, header: RunHeader) -> StoredRun:
         """Create the run (status "running") or return it as stored, and claim it for this
-        run: RunInProgressError while another live run holds it."""
+        run: RunInProgressError while another live run holds it (through any journal object
+        on the same store). A cancelled open must leave no claim behind."""
         ...
 
     async def append(self, run_id: str, key: str, payload: bytes, crc: int) -> None:
-        """Record one step durably; return only once it is acknowledged (committed). A write
-        that has started must finish even if the caller is cancelled meanwhile: the node it
-        records has completed."""
+        """Record one step durably; return only once it is acknowledged (committed). The call
+        may be cancelled (the run's deadline, its caller): the write's outcome is then unknown,
+        and a resumed run replays the step if it landed, else runs it again."""
         ...
 
     async def close_run(self, run_id: str, status: RunStatus, result: bytes | None, result_crc: int | None, error: str | None) -> None:
@@ -130,24 +135,29 @@ def stored_run(run_id: str, run: Sequence[object], steps: Iterable[Sequence[obje
     )
 
 
-_OWNER = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(6).hex()}"
-"""This process, as the owner recorded on the runs it claims."""
+_PROCESS = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(6).hex()}"
+"""This process, as the prefix of the owner recorded on each run it claims."""
+
+_live_owners: set[str] = set()
+"""The owners of the claims held in this process now, whichever journal object took them (two
+SQLiteJournal objects on one file share the database, so they must share this too)."""
+_owners_lock = threading.Lock()
+_claims = itertools.count(1)
 
 
 def owner_alive(owner: str | None) -> bool:
-    """Whether the process that recorded `owner` may still be running (unknown hosts count as
-    alive: a run claimed elsewhere is never taken over silently)."""
+    """Whether the run that recorded `owner` may still be running: in this process, while its
+    claim is held; on this host, while its process lives; on another host, always (a run
+    claimed elsewhere is never taken over silently)."""
     if owner is None:
         return False
     host, _, rest = owner.partition(":")
-    pid_text, _, token = rest.partition(":")
-    if owner == _OWNER:
-        return False  # ours, and not claimed in this process (see ThreadedJournal._claimed)
+    pid_text, _, _token = rest.partition(":")
     if host != socket.gethostname() or not pid_text.isdigit():
         return True
     pid = int(pid_text)
     if pid == os.getpid():
-        return False  # this pid, another token: an earlier process that had our pid
+        return owner in _live_owners  # another token with our pid: an earlier process, gone
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -157,65 +167,187 @@ def owner_alive(owner: str | None) -> bool:
     return True
 
 
+CANCEL_GRACE = 0.25
+"""Seconds a cancelled or timed-out call still waits for its store to answer, so that a healthy
+store's write is known to have landed (or not) when the caller gives up."""
+
+
+class _Worker:
+    """One daemon thread running a journal's blocking calls in order. A daemon, so that a call
+    stuck on a store that stopped answering never keeps the process from exiting."""
+
+    def __init__(self, name: str) -> None:
+        self._queue: queue.SimpleQueue[tuple[concurrent.futures.Future[object], Callable[..., object], tuple[object, ...]] | None]
+        self._queue = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self.thread.start()
+
+    def submit(self, fn: Callable[..., R], *args: object) -> concurrent.futures.Future[R]:
+        future: concurrent.futures.Future[R] = concurrent.futures.Future()
+        self._queue.put((typing.cast("concurrent.futures.Future[object]", future), fn, args))
+        return future
+
+    def _serve(self) -> None:
+        while (item := self._queue.get()) is not None:
+            future, fn, args = item
+            if not future.set_running_or_notify_cancel():
+                continue  # given up on before it started: it never runs
+            try:
+                future.set_result(fn(*args))
+            except BaseException as error:  # noqa: BLE001 - handed to the caller
+                future.set_exception(error)
+
+    def stop(self, wait: float) -> None:
+        """Stop after the calls already queued, waiting at most `wait` seconds for them."""
+        self._queue.put(None)
+        if threading.current_thread() is not self.thread:
+            self.thread.join(wait)
+
+
+async def _done(future: concurrent.futures.Future[R]) -> None:
+    """Wait until `future` is done; cancelling the wait never cancels the call."""
+    if running_asyncio():
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+
+        def resolve() -> None:
+            if not waiter.done():
+                waiter.set_result(None)
+
+        def wake(_: object) -> None:
+            try:
+                loop.call_soon_threadsafe(resolve)
+            except RuntimeError:  # the loop has closed: nobody waits any more
+                pass
+
+        future.add_done_callback(wake)
+        await asyncio.wait((waiter,))
+        return
+    import trio
+
+    event = trio.Event()
+    token = trio.lowlevel.current_trio_token()
+
+    def wake_trio(_: object) -> None:
+        try:
+            token.run_sync_soon(event.set)
+        except trio.RunFinishedError:
+            pass
+
+    future.add_done_callback(wake_trio)
+    await event.wait()
+
+
 class ThreadedJournal(Journal):
     """Base of the journals that talk to their store with blocking calls: each call runs in the
-    journal's own worker thread, one at a time, and its caller waits for it even when cancelled
-    (a call takes milliseconds; a cancellation is re-raised once it has landed), so a write is
-    never half-known. Runs claimed in this process are tracked here."""
+    journal's own worker thread, one at a time, which works on asyncio and on trio alike.
 
-    def __init__(self) -> None:
+    Every call is bounded: by the run's deadline (its `timeout`, its context's deadline), by a
+    cancellation of the caller, and by the journal's own `timeout`, so a store that stops
+    answering never holds a run past them. A caller that gives up waits `CANCEL_GRACE` seconds
+    more for the call to end. Writes (steps, a run's status) are never dropped: they stay
+    queued, in order, and land once the store answers, so whether a step was recorded is
+    unknown to a caller that gave up: a resumed run replays it if it landed, else runs it
+    again. A read or an open that never started is dropped; an open that may have claimed the
+    run has its claim released once the store answers. Claims held in this process are
+    tracked here, shared by every journal object."""
+
+    timeout: float = 30.0
+    """Seconds one call to the store may take before the run gives up on it
+    (JournalUnavailableError)."""
+
+    def __init__(self, *, timeout: float = 30.0) -> None:
+        from ..validate import check_positive
+
         self._lock = threading.Lock()
-        self._claimed: set[str] = set()
-        self._worker: concurrent.futures.ThreadPoolExecutor | None = None
-        self.owner = _OWNER
+        self._claims: dict[str, str] = {}
+        """Run id -> the owner token this journal object claimed it with."""
+        self._worker: _Worker | None = None
+        self._deadline = float("inf")
+        """While a call runs in the worker: the monotonic time by which its caller gives up."""
+        self.timeout = check_positive(type(self).__name__, "timeout", timeout)
 
-    async def _call(self, fn: Callable[..., R], *args: object) -> R:
-        if asyncio._get_running_loop() is not None:
-            if self._worker is None:
-                with self._lock:
-                    if self._worker is None:
-                        self._worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"tta-{type(self).__name__}")
-            future = asyncio.get_running_loop().run_in_executor(self._worker, self._locked, fn, *args)
-            cancelled: BaseException | None = None
-            with anyio.CancelScope(shield=True):  # anyio does not re-deliver its cancellation meanwhile
-                while not future.done():
-                    try:
-                        await asyncio.wait((future,))  # unlike awaiting it, never cancels the call
-                    except asyncio.CancelledError as exc:  # a native cancel: finish the call first
-                        cancelled = exc
-            if cancelled is not None:
-                future.exception()  # retrieved: the cancellation is what the caller gets
-                raise cancelled
-            return future.result()
-        with anyio.CancelScope(shield=True):  # trio: cancellation only comes through scopes
-            result = await anyio.to_thread.run_sync(self._locked, fn, *args)
-        return result
+    @property
+    def owner(self) -> str:
+        """This process, as journals record it (each claim appends a number of its own)."""
+        return _PROCESS
 
-    def _locked(self, fn: Callable[..., R], *args: object) -> R:
+    async def _call(self, fn: Callable[..., R], *args: object, on_abandon: Callable[[], object] | None = None, keep: bool = False) -> R:
+        """Run `fn(*args)` in the worker and wait for it, within the bounds described on the
+        class. When the caller gives up before the call ended: a call not yet started is
+        dropped (unless `keep`: it still runs, later), and `on_abandon` is queued after it."""
+        remaining = anyio.current_effective_deadline() - anyio.current_time()
+        deadline = time.monotonic() + max(min(self.timeout, remaining), 0.0)
+        future: concurrent.futures.Future[R] = self._executor().submit(self._bounded, deadline, fn, *args)
+        with anyio.move_on_after(self.timeout):
+            try:
+                await _done(future)
+            except BaseException:  # the run's deadline, a cancellation, or this timeout
+                await self._give_up(future, on_abandon, keep)
+                raise
+        if future.cancelled() or not future.done():
+            what = getattr(fn, "__name__", "call").lstrip("_")
+            raise JournalUnavailableError(
+                f"{self!r}: {what} did not answer within {self.timeout:g}s (the journal's timeout): the store hangs or is "
+                "unreachable; a write in flight may or may not have landed"
+            )
+        return future.result()
+
+    async def _give_up(self, future: concurrent.futures.Future[R], on_abandon: Callable[[], object] | None, keep: bool) -> None:
+        if not keep and future.cancel():
+            return  # it never started: nothing happened
+        with anyio.CancelScope(shield=True), anyio.move_on_after(CANCEL_GRACE):
+            try:
+                await _done(future)
+            except BaseException:  # noqa: BLE001 - a native asyncio cancel ends the grace early
+                pass
+        if on_abandon is not None and not (future.done() and future.exception() is not None):
+            self._executor().submit(self._bounded, float("inf"), on_abandon)  # once the store answers
+
+    def _executor(self) -> _Worker:
+        if self._worker is None:
+            with self._lock:
+                if self._worker is None:
+                    self._worker = _Worker(f"tta-{type(self).__name__}")
+        return self._worker
+
+    def _bounded(self, deadline: float, fn: Callable[..., R], *args: object) -> R:
         with self._lock:
-            return fn(*args)
+            self._deadline = deadline
+            try:
+                return fn(*args)
+            finally:
+                self._deadline = float("inf")
 
-    def _claim(self, run_id: str, stored_owner: str | None) -> None:
-        """Refuse a run that a live run holds (here or in another process); else take it."""
-        if run_id in self._claimed:
-            raise RunInProgressError(f"run {run_id!r} is already running in this process")
+    def _claim(self, run_id: str, stored_owner: str | None) -> str:
+        """Refuse a run that a live run holds (here or in another process); else take it and
+        return the owner token to record."""
+        if run_id in self._claims or (stored_owner is not None and stored_owner.startswith(f"{_PROCESS}:") and owner_alive(stored_owner)):
+            raise RunInProgressError(f"run {run_id!r} is already running in this process; resume it once that run ends")
         if stored_owner is not None and owner_alive(stored_owner):
             raise RunInProgressError(f"run {run_id!r} is held by a live process ({stored_owner}); resume it once that run ends")
-        self._claimed.add(run_id)
+        owner = f"{_PROCESS}:{next(_claims)}"
+        with _owners_lock:
+            _live_owners.add(owner)
+        self._claims[run_id] = owner
+        return owner
 
     def _release(self, run_id: str) -> None:
-        self._claimed.discard(run_id)
+        owner = self._claims.pop(run_id, None)
+        if owner is not None:
+            with _owners_lock:
+                _live_owners.discard(owner)
 
     # -- the Journal protocol, on the blocking methods a store defines -------------------------
 
     async def open_run(self, header: RunHeader) -> StoredRun:
-        return await self._call(self._open, header)
+        return await self._call(self._open, header, on_abandon=lambda: self._abandon(header.run_id))
 
     async def append(self, run_id: str, key: str, payload: bytes, crc: int) -> None:
-        await self._call(self._append, run_id, key, payload, crc)
+        await self._call(self._append, run_id, key, payload, crc, keep=True)  # its node completed: record it even if nobody waits
 
     async def close_run(self, run_id: str, status: RunStatus, result: bytes | None, result_crc: int | None, error: str | None) -> None:
-        await self._call(self._close, run_id, status, result, result_crc, error)
+        await self._call(self._close, run_id, status, result, result_crc, error, keep=True)
 
     async def load(self, run_id: str) -> StoredRun | None:
         return await self._call(self._load, run_id)
@@ -232,6 +364,10 @@ class ThreadedJournal(Journal):
     def _close(self, run_id: str, status: RunStatus, result: bytes | None, result_crc: int | None, error: str | None) -> None:
         raise NotImplementedError
 
+    def _abandon(self, run_id: str) -> None:
+        """Give back the claim of an open whose caller gave up (its store keeps the run's status)."""
+        self._release(run_id)
+
     def _load(self, run_id: str) -> StoredRun | None:
         raise NotImplementedError
 
@@ -243,8 +379,8 @@ class ThreadedJournal(Journal):
 
     def _stop_worker(self) -> None:
         worker, self._worker = self._worker, None
-        if worker is not None:  # waits for calls in flight, unless called from the worker itself (a finalizer)
-            worker.shutdown(wait=not threading.current_thread().name.startswith("tta-"))
+        if worker is not None:  # waits for the calls in flight, at most one call's timeout
+            worker.stop(self.timeout)
 
     def __enter__(self) -> Self:
         return self

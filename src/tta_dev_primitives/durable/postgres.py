@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typing
 
-from .errors import DurableRunError, JournalUnavailableError, RunInProgressError
+from .errors import ClaimLostError, DurableRunError, JournalCorruptError, JournalUnavailableError, RunInProgressError
 from .journal import RUN_COLUMNS, STEP_COLUMNS, RunHeader, RunStatus, StoredRun, ThreadedJournal, stored_run
 
 if typing.TYPE_CHECKING:
@@ -33,10 +33,11 @@ _UNLOCK = "SELECT pg_advisory_unlock(hashtextextended(%s, 7261))"
 
 class PostgresJournal(ThreadedJournal):
     """A journal in the PostgreSQL database at `dsn` (a libpq connection string or URL); its
-    tables are created on first use."""
+    tables are created on first use. `timeout` bounds each call (a server that stops
+    answering), and a run's own deadline bounds it too."""
 
-    def __init__(self, dsn: str, *, connect_timeout: float = 10.0) -> None:
-        super().__init__()
+    def __init__(self, dsn: str, *, connect_timeout: float = 10.0, timeout: float = 30.0) -> None:
+        super().__init__(timeout=timeout)
         from ..validate import check_positive
 
         try:
@@ -69,7 +70,7 @@ class PostgresJournal(ThreadedJournal):
                     db.execute(statement)
                 except psycopg.errors.UniqueViolation:  # another process created it meanwhile
                     pass
-            for run_id in self._claimed - self._lost:  # a reconnect: the old session's locks are gone
+            for run_id in set(self._claims) - self._lost:  # a reconnect: the old session's locks are gone
                 (locked,) = db.execute(_LOCK, (run_id,)).fetchone() or (False,)
                 if not locked:  # another process took the run meanwhile: this one must stop
                     self._lost.add(run_id)
@@ -77,8 +78,8 @@ class PostgresJournal(ThreadedJournal):
         return self._db
 
     def _check_claim(self, run_id: str) -> None:
-        if run_id in self._lost:
-            raise JournalUnavailableError(
+        if run_id in self._lost:  # not "unavailable": on_journal_error="continue" must not go on without it
+            raise ClaimLostError(
                 f"{self!r}: the connection holding run {run_id!r} was lost and another process claimed the run meanwhile; "
                 "this run stops so that the two never both go on"
             )
@@ -91,6 +92,8 @@ class PostgresJournal(ThreadedJournal):
             return cursor.fetchall() if cursor.description is not None else []
         except psycopg.errors.UniqueViolation as error:
             raise DurableRunError(f"{self!r}: {what} refused: {error}") from error
+        except (psycopg.errors.DataCorrupted, psycopg.errors.IndexCorrupted) as error:
+            raise JournalCorruptError(f"{self!r}: {what} failed: the database reports damaged data ({error}); the run stops") from error
         except psycopg.Error as error:
             if self._db is not None and (self._db.closed or self._db.broken):
                 self._db.close()

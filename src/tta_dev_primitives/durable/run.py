@@ -15,18 +15,20 @@ import typing
 import weakref
 from typing import Literal
 
+import anyio
+
 from ..compiler.ir import Op, walk
 from ..compiler.types import format_type
-from ..context import RunContext
+from ..context import RunContext, _current
 from ..errors import ConfigError
 from ..executor.journaling import QUESTION, ValueCodec, _path, _recorder, describe_error, find_suspension
-from ..executor.shield import run_to_completion
+from ..executor.runner import RunTimeoutError, run_deadline
 from .codec import codec_for, describe_op
 from .errors import (
     JournalCorruptError, JournalEncodeError, JournalUnavailableError, PlanChangedError, ResumeError, RunInputMismatchError,
 )
 from .interrupt import Interrupted, InterruptOp, ResumeToken
-from .journal import Journal, RunHeader, StoredRun, checksum
+from .journal import CANCEL_GRACE, Journal, RunHeader, StoredRun, checksum
 
 if typing.TYPE_CHECKING:
     from ..compiler.plan import Plan
@@ -231,24 +233,24 @@ async def run_durable(
     facts = _facts(plan)
     result_codec, input_codec = facts.result_codec, facts.input_codec
     header = _header(plan, run_id, input)
+    # the run's clock starts now: opening and closing the run in its journal count against its deadline
+    deadline, limit = run_deadline(context if context is not None else _current.get(None), timeout)
+    given = (deadline, limit) if deadline != float("inf") else None
     try:
-        opened = await run_to_completion(lambda: journal.open_run(header))  # a claim taken is a claim released
+        with anyio.move_on_at(deadline) as opening:
+            stored = await journal.open_run(header)
     except JournalUnavailableError as error:
         if on_journal_error == "fail":
             error.add_note(f"run {run_id!r} of plan {plan.name!r} did not start: nothing ran")
             raise
         _log.warning("run %r: the journal is unavailable (%s); running without journaling (on_journal_error='continue')", run_id, error)
         return await plan.run(input, context=context, timeout=timeout)
-    stored = opened.value
-    if opened.cancelled is not None:
-        await _close(journal, run_id, stored.status, stored.result, stored.result_crc, stored.error)
-        raise opened.cancelled
+    if opening.cancelled_caught:
+        raise RunTimeoutError(f"plan {plan.name!r} exceeded its {limit} while opening run {run_id!r} in {journal!r}")
     try:
         _check_fits(stored, header, plan, input, input_codec)
         if stored.status == "done" and answer is None:
-            if stored.result is None or stored.result_crc != checksum("", stored.result):
-                raise JournalCorruptError(f"run {run_id!r}: the journaled result fails its checksum")
-            value = result_codec.decode(stored.result)
+            value = _decoded_result(stored, plan, result_codec)
             await journal.close_run(run_id, "done", stored.result, stored.result_crc, None)
             return value
         records = _verified(stored, plan)
@@ -258,19 +260,19 @@ async def run_durable(
             if key in records:
                 raise ResumeError(f"run {run_id!r}: the interrupt at {key!r} is already answered")
             await recorder.record(key, payload)
-    except BaseException:
-        await _close(journal, run_id, stored.status, stored.result, stored.result_crc, stored.error)
+    except BaseException as error:
+        await _close(journal, run_id, stored.status, stored.result, stored.result_crc, stored.error, _until(deadline, error))
         raise
     rec_token, path_token = _recorder.set(recorder), _path.set("")
     try:
-        result = await exe.run(input, context, timeout)
+        result = await exe.run(input, context, timeout, deadline=given)
     except BaseException as error:
         suspended = find_suspension(error)
         if suspended is not None:
-            await _close(journal, run_id, "interrupted", None, None, None)
+            await _close(journal, run_id, "interrupted", None, None, None, deadline)
             token: ResumeToken[object] = ResumeToken(run_id, suspended.key, suspended.node_name, header.fingerprint)
             return Interrupted(run_id, suspended.node_name, suspended.question, token)
-        await _close(journal, run_id, "failed", None, None, describe_error(error))
+        await _close(journal, run_id, "failed", None, None, describe_error(error), _until(deadline, error))
         raise
     finally:
         _recorder.reset(rec_token)
@@ -278,25 +280,45 @@ async def run_durable(
     try:
         data = result_codec.encode(result)
     except BaseException as error:
-        await _close(journal, run_id, "failed", None, None, describe_error(error))
+        await _close(journal, run_id, "failed", None, None, describe_error(error), deadline)
         raise
-    await _close(journal, run_id, "done", data, checksum("", data), None)
+    await _close(journal, run_id, "done", data, checksum("", data), None, deadline)
     return result
 
 
-async def _close(journal: Journal, run_id: str, status: typing.Any, result: bytes | None, crc: int | None, error: str | None) -> None:
-    """Close the run whatever cancels the caller; a journal failure here is logged (the run's
-    own outcome is what the caller gets)."""
+def _decoded_result(stored: StoredRun, plan: Plan[object, object], codec: ValueCodec) -> object:
+    """A finished run's journaled result; JournalCorruptError when it fails its checksum or does
+    not decode as the plan's output type."""
+    run_id = stored.header.run_id
+    if stored.result is None or stored.result_crc != checksum("", stored.result):
+        raise JournalCorruptError(f"run {run_id!r}: the journaled result fails its checksum")
+    try:
+        return codec.decode(stored.result)
+    except Exception as error:  # noqa: BLE001 - any decoder failure means the row does not fit
+        raise JournalCorruptError(
+            f"run {run_id!r}: the journaled result does not decode as {format_type(plan.root.out_type)}: {error}"
+        ) from None
 
-    async def close() -> None:
+
+def _until(deadline: float, error: BaseException) -> float:
+    """Until when a run that ended with `error` waits to record its status: its deadline, or
+    now for a cancelled run (whose caller stops waiting; a native asyncio cancel is not
+    delivered again, so the bound must be explicit)."""
+    return anyio.current_time() if isinstance(error, anyio.get_cancelled_exc_class()) else deadline
+
+
+async def _close(journal: Journal, run_id: str, status: typing.Any, result: bytes | None, crc: int | None, error: str | None, deadline: float) -> None:
+    """Record the run's status, within the run's deadline (plus a short grace for a run that
+    reached it). A journal failure here is logged: the run's own outcome is what the caller
+    gets (a result not recorded as done is recomputed from its journaled steps by a re-run).
+    A cancellation of the caller propagates once the store has answered or the grace is over."""
+    with anyio.move_on_at(max(deadline, anyio.current_time()) + CANCEL_GRACE) as scope:
         try:
             await journal.close_run(run_id, status, result, crc, error)
         except Exception as failure:  # noqa: BLE001
             _log.warning("run %r: could not record its status %r: %s", run_id, status, failure)
-
-    done = await run_to_completion(close)
-    if done.cancelled is not None:
-        raise done.cancelled
+    if scope.cancelled_caught:
+        _log.warning("run %r: its status %r was not recorded before the run's deadline (the journal does not answer)", run_id, status)
 
 
 def _interrupt_op(plan: Plan[object, object], key: str) -> InterruptOp:

@@ -1,7 +1,7 @@
 """SQLiteJournal: the embedded journal, one file in WAL mode, stdlib sqlite3 off the event loop.
 
-Several processes may share the file (SQLite locks it; a run is claimed by one process at a
-time). `synchronous="NORMAL"` (the default) keeps every acknowledged step through a crash of
+Several processes, and several journal objects in one process, may share the file: a run is
+claimed inside the database, under its write lock, by one run at a time. `synchronous="NORMAL"` (the default) keeps every acknowledged step through a crash of
 the process; `"FULL"` also through a power loss, at the cost of an fsync per step.
 """
 
@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from .errors import DurableRunError, JournalUnavailableError
+from .errors import ClaimLostError, DurableRunError, JournalCorruptError, JournalUnavailableError
 from .journal import RUN_COLUMNS, STEP_COLUMNS, RunHeader, RunStatus, StoredRun, ThreadedJournal, stored_run
 
 __all__ = ["SQLiteJournal"]
@@ -32,11 +32,29 @@ CREATE TABLE IF NOT EXISTS tta_steps (
 
 
 
-class SQLiteJournal(ThreadedJournal):
-    """A journal in the SQLite file `path` (created with its tables on first use)."""
+_CORRUPT = frozenset({11, 26})
+"""SQLITE_CORRUPT and SQLITE_NOTADB: the file is damaged or is not a database."""
 
-    def __init__(self, path: str | Path, *, synchronous: Literal["NORMAL", "FULL"] = "NORMAL", busy_timeout: float = 5.0) -> None:
-        super().__init__()
+
+def _failure(journal: SQLiteJournal, what: str, error: sqlite3.Error) -> DurableRunError:
+    """The journal error for an sqlite3 error: a damaged file is corrupt (the run stops, nothing is
+    re-run); anything else (a lock held too long, a full disk, a missing directory) unavailable."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if (code is not None and code & 0xFF in _CORRUPT) or "malformed" in str(error) or "not a database" in str(error):
+        return JournalCorruptError(f"{journal!r}: {what} failed: the database file is damaged ({error}); the run stops rather than re-running journaled steps")
+    return JournalUnavailableError(f"{journal!r}: {what} failed: {error}" if what != "opening the journal" else f"{journal!r}: cannot open the journal: {error}")
+
+
+class SQLiteJournal(ThreadedJournal):
+    """A journal in the SQLite file `path` (created with its tables on first use).
+
+    `busy_timeout` bounds how long a call waits for another connection's lock on the file, and
+    `timeout` how long any call may take; a run's own deadline bounds both."""
+
+    def __init__(
+        self, path: str | Path, *, synchronous: Literal["NORMAL", "FULL"] = "NORMAL", busy_timeout: float = 5.0, timeout: float = 30.0
+    ) -> None:
+        super().__init__(timeout=timeout)
         from ..validate import check_positive
 
         if synchronous not in ("NORMAL", "FULL"):
@@ -47,6 +65,7 @@ class SQLiteJournal(ThreadedJournal):
         self.synchronous = synchronous
         self.busy_timeout = check_positive("SQLiteJournal", "busy_timeout", busy_timeout)
         self._db: sqlite3.Connection | None = None
+        self._busy_ms = round(self.busy_timeout * 1000)
 
     def __repr__(self) -> str:
         return f"SQLiteJournal({self.path!r})"
@@ -55,51 +74,61 @@ class SQLiteJournal(ThreadedJournal):
         if self._db is None:
             try:
                 db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
+                self._busy_ms = round(self.busy_timeout * 1000)
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute(f"PRAGMA synchronous={self.synchronous}")
                 db.executescript(_SCHEMA)
             except sqlite3.Error as error:
-                raise JournalUnavailableError(f"{self!r}: cannot open the journal: {error}") from error
+                raise _failure(self, "opening the journal", error) from error
             self._db = db
-        return self._db
+        db = self._db
+        wait = min(self.busy_timeout, max(self._deadline - time.monotonic(), 0.0))  # never past the caller's deadline
+        if round(wait * 1000) != self._busy_ms:
+            try:
+                db.execute(f"PRAGMA busy_timeout = {round(wait * 1000)}")
+            except sqlite3.Error as error:
+                raise _failure(self, "setting the busy timeout", error) from error
+            self._busy_ms = round(wait * 1000)
+        return db
 
-    def _run(self, fn_name: str, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
+    def _run(self, fn_name: str, sql: str, args: tuple[object, ...]) -> sqlite3.Cursor:
         try:
-            return self._connection().execute(sql, args).fetchall()
+            return self._connection().execute(sql, args)
         except sqlite3.IntegrityError as error:
             raise DurableRunError(f"{self!r}: {fn_name} refused: {error}") from error
         except sqlite3.Error as error:
-            raise JournalUnavailableError(f"{self!r}: {fn_name} failed: {error}") from error
+            raise _failure(self, fn_name, error) from error
 
     # -- the blocking side (run in the worker thread) --------------------------------------------
 
     def _open(self, header: RunHeader) -> StoredRun:
-        db = self._connection()
         claimed = False
         try:
-            db.execute("BEGIN IMMEDIATE")
+            db = self._connection()
+            db.execute("BEGIN IMMEDIATE")  # the claim is decided inside the database, under its write lock
             try:
                 row = db.execute("SELECT owner FROM tta_runs WHERE run_id = ?", (header.run_id,)).fetchone()
-                self._claim(header.run_id, None if row is None else row[0])
+                owner = self._claim(header.run_id, None if row is None else row[0])
                 claimed = True
                 now = time.time()
                 if row is None:
                     db.execute(
                         "INSERT INTO tta_runs (run_id, plan, fingerprint, outline, input, input_crc, status, owner, created, updated) "
                         "VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
-                        (header.run_id, header.plan, header.fingerprint, header.outline, header.input, header.input_crc, self.owner, now, now),
+                        (header.run_id, header.plan, header.fingerprint, header.outline, header.input, header.input_crc, owner, now, now),
                     )
                 else:
-                    db.execute("UPDATE tta_runs SET owner = ?, updated = ? WHERE run_id = ?", (self.owner, now, header.run_id))
+                    db.execute("UPDATE tta_runs SET owner = ?, updated = ? WHERE run_id = ?", (owner, now, header.run_id))
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
                 raise
             stored = self._load(header.run_id)
         except sqlite3.Error as error:
             if claimed:
                 self._release(header.run_id)
-            raise JournalUnavailableError(f"{self!r}: cannot open run {header.run_id!r}: {error}") from error
+            raise _failure(self, f"opening run {header.run_id!r}", error) from error
         except BaseException:
             if claimed:
                 self._release(header.run_id)
@@ -108,22 +137,40 @@ class SQLiteJournal(ThreadedJournal):
         return stored
 
     def _load(self, run_id: str) -> StoredRun | None:
-        rows = self._run("load", f"SELECT {RUN_COLUMNS} FROM tta_runs WHERE run_id = ?", (run_id,))
+        rows = self._run("load", f"SELECT {RUN_COLUMNS} FROM tta_runs WHERE run_id = ?", (run_id,)).fetchall()
         if not rows:
             return None
-        steps = self._run("load", f"SELECT {STEP_COLUMNS} FROM tta_steps WHERE run_id = ? ORDER BY seq", (run_id,))
+        steps = self._run("load", f"SELECT {STEP_COLUMNS} FROM tta_steps WHERE run_id = ? ORDER BY seq", (run_id,)).fetchall()
         return stored_run(run_id, rows[0], steps)
 
     def _append(self, run_id: str, key: str, payload: bytes, crc: int) -> None:
-        self._run("append", "INSERT INTO tta_steps (run_id, key, payload, crc) VALUES (?, ?, ?, ?)", (run_id, key, payload, crc))
+        written = self._run(  # only while the run is still ours: a run taken over never gets our steps
+            "append",
+            "INSERT INTO tta_steps (run_id, key, payload, crc) SELECT ?, ?, ?, ? WHERE EXISTS "
+            "(SELECT 1 FROM tta_runs WHERE run_id = ? AND owner = ?)",
+            (run_id, key, payload, crc, run_id, self._claims.get(run_id)),
+        )
+        if written.rowcount == 0:
+            raise ClaimLostError(f"{self!r}: run {run_id!r} is no longer claimed by this run (another run took it over); it stops here")
 
     def _close(self, run_id: str, status: RunStatus, result: bytes | None, result_crc: int | None, error: str | None) -> None:
         try:
-            self._run(
+            written = self._run(
                 "close",
-                "UPDATE tta_runs SET status = ?, result = ?, result_crc = ?, error = ?, owner = NULL, updated = ? WHERE run_id = ?",
-                (status, result, result_crc, error, time.time(), run_id),
+                "UPDATE tta_runs SET status = ?, result = ?, result_crc = ?, error = ?, owner = NULL, updated = ? "
+                "WHERE run_id = ? AND owner = ?",
+                (status, result, result_crc, error, time.time(), run_id, self._claims.get(run_id)),
             )
+            if written.rowcount == 0:
+                raise ClaimLostError(f"{self!r}: run {run_id!r} was taken over by another run; its status {status!r} is not recorded")
+        finally:
+            self._release(run_id)
+
+    def _abandon(self, run_id: str) -> None:
+        try:
+            self._run("release", "UPDATE tta_runs SET owner = NULL WHERE run_id = ? AND owner = ?", (run_id, self._claims.get(run_id)))
+        except DurableRunError:
+            pass  # the claim dies with this process anyway
         finally:
             self._release(run_id)
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 JournalCodec = Callable[[Op, object], "ValueCodec"]
 
-__all__ = ["Executable", "RunTimeoutError", "build_executable", "run_many"]
+__all__ = ["Executable", "RunTimeoutError", "build_executable", "run_deadline", "run_many"]
 
 
 class RunTimeoutError(PrimitivesError, TimeoutError):
@@ -63,10 +63,13 @@ class Executable:
         """The plan-boundary input check (an isinstance, or None when the type cannot be checked
         cheaply): a wrong input fails here, naming the plan, not in some node far inside it."""
 
-    async def run(self, x: object, context: RunContext | None, timeout: float | None, sink: Sink | None = None) -> object:
+    async def run(
+        self, x: object, context: RunContext | None, timeout: float | None, sink: Sink | None = None, deadline: tuple[float, str] | None = None
+    ) -> object:
         """Run the plan; `sink` receives the chunks of its streaming output (`plan.stream()`).
         A run started inside another (a node that runs a plan) never sends to the enclosing
-        run's sink, even when it is the same plan."""
+        run's sink, even when it is the same plan. `deadline` (see `run_deadline`) replaces the
+        one `timeout` and the context give, for a caller that started the run's clock earlier."""
         if self.accepts is not None and not self.accepts(x):
             raise InputTypeError(self.name, format_type(self.root.in_type), x)
         if context is None:
@@ -77,10 +80,10 @@ class Executable:
         key_token = _idempotency_key.set(None) if _idempotency_key.get() is not None and not _same_call.get() else None
         try:
             if self.hooks is not None and self.hooks.run_hooks:
-                return await self._run_with_hooks(x, context, timeout)
-            if timeout is None and context.deadline is None:
+                return await self._run_with_hooks(x, context, timeout, deadline)
+            if timeout is None and context.deadline is None and deadline is None:
                 return await self.entry(x)  # the common run: no second coroutine (see _run)
-            return await self._run(x, context, timeout)
+            return await self._run(x, context, timeout, deadline)
         except Exception as exc:
             if not already_noted(exc):
                 note(exc, f"in {where(self.root)} of plan {self.name!r}")
@@ -100,31 +103,25 @@ class Executable:
         """A `plan.events()` of this executable."""
         return RunEvents(self, x, context, timeout, buffer)
 
-    async def _run_with_hooks(self, x: object, context: RunContext, timeout: float | None) -> object:
+    async def _run_with_hooks(self, x: object, context: RunContext, timeout: float | None, deadline: tuple[float, str] | None) -> object:
         assert self.hooks is not None
         info = RunInfo(self.name, self.plan.fingerprint(), context)
         self.hooks.run_start(info)
         try:
-            result = await self._run(x, context, timeout)
+            result = await self._run(x, context, timeout, deadline)
         except BaseException as exc:
             self.hooks.run_end(info, exc)
             raise
         self.hooks.run_end(info, None)
         return result
 
-    async def _run(self, x: object, context: RunContext, timeout: float | None) -> object:
+    async def _run(self, x: object, context: RunContext, timeout: float | None, given: tuple[float, str] | None = None) -> object:
         """Run the entry under this run's deadline: the earliest of `timeout`, the context's
         deadline and the enclosing run's. It lives in a contextvar, never on the shared context,
         so overlapping runs that share one RunContext cannot restore each other's deadlines."""
-        if timeout is None and context.deadline is None:
+        if timeout is None and context.deadline is None and given is None:
             return await self.entry(x)  # an enclosing run's deadline is enforced by its own scope
-        enclosing = _run_deadline.get()
-        candidates = [(anyio.current_time() + timeout, f"timeout of {timeout}s")] if timeout is not None else []
-        if context.deadline is not None:
-            candidates.append((context.deadline, "context deadline"))
-        if enclosing is not None:
-            candidates.append((enclosing, "enclosing run's deadline"))
-        deadline, limit = min(candidates, key=lambda candidate: candidate[0])
+        deadline, limit = given if given is not None else run_deadline(context, timeout)
         token = _run_deadline.set(deadline)
         try:
             with anyio.move_on_at(deadline) as scope:
@@ -134,6 +131,18 @@ class Executable:
         # Only reached when the deadline cancelled the run.
         assert scope.cancelled_caught
         raise RunTimeoutError(f"plan {self.name!r} exceeded its {limit}")
+
+
+def run_deadline(context: RunContext | None, timeout: float | None) -> tuple[float, str]:
+    """When a run starting now must end (anyio's clock), and what sets that limit: the earliest of
+    `timeout`, the context's deadline and an enclosing run's (inf, "" for none)."""
+    enclosing = _run_deadline.get()
+    candidates = [(anyio.current_time() + timeout, f"timeout of {timeout}s")] if timeout is not None else []
+    if context is not None and context.deadline is not None:
+        candidates.append((context.deadline, "context deadline"))
+    if enclosing is not None:
+        candidates.append((enclosing, "enclosing run's deadline"))
+    return min(candidates, key=lambda candidate: candidate[0], default=(float("inf"), ""))
 
 
 def _needs_journal(plan: str, interrupt: str) -> AsyncFn:

@@ -1,0 +1,140 @@
+"""A journal store that stops answering never holds a durable run past its deadline, its
+caller's cancellation or the journal's own timeout; what it was writing lands once it answers,
+and a resumed run replays what landed."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+
+from tta_dev_primitives import RunTimeoutError, SQLiteJournal, compile, node
+from tta_dev_primitives.durable import JournalUnavailableError
+
+pytestmark = pytest.mark.anyio
+
+
+class HangingJournal(SQLiteJournal):
+    """A real SQLite journal whose store stops answering step writes while `hung` is clear (a
+    database server stopped with SIGSTOP, a disk that blocks)."""
+
+    def __init__(self, path: Path, **settings: float) -> None:
+        super().__init__(path, **settings)  # type: ignore[arg-type]
+        self.answering = threading.Event()
+        self.answering.set()
+
+    def _append(self, run_id: str, key: str, payload: bytes, crc: int) -> None:
+        self.answering.wait()
+        super()._append(run_id, key, payload, crc)
+
+
+@pytest.fixture
+def hung(tmp_path: Path) -> Iterator[HangingJournal]:
+    journal = HangingJournal(tmp_path / "j.db")
+    journal.answering.clear()
+    yield journal
+    journal.answering.set()
+    journal.close()
+
+
+def charge_plan(calls: list[int]) -> object:
+    def charge(x: int) -> int:
+        calls.append(x)
+        return x * 10
+
+    return compile(node(charge) >> node(lambda y: y + 1))
+
+
+async def test_a_run_timeout_bounds_a_journal_that_stopped_answering(hung: HangingJournal) -> None:
+    plan = charge_plan([])
+    started = time.monotonic()
+    with pytest.raises(RunTimeoutError, match="timeout of 0.3s"):
+        await plan.run(1, run_id="r", journal=hung, timeout=0.3)  # type: ignore[attr-defined]
+    assert time.monotonic() - started < 3  # not when the store answers again
+
+
+async def test_cancelling_the_caller_stops_waiting_for_the_journal(hung: HangingJournal) -> None:
+    plan = charge_plan([])
+    started = time.monotonic()
+    with anyio.move_on_after(0.3) as scope:
+        await plan.run(1, run_id="r", journal=hung)  # type: ignore[attr-defined]
+    assert scope.cancelled_caught and time.monotonic() - started < 3
+
+
+async def test_the_journals_own_timeout_bounds_a_run_without_a_deadline(tmp_path: Path) -> None:
+    journal = HangingJournal(tmp_path / "j.db", timeout=0.3)
+    journal.answering.clear()
+    try:
+        started = time.monotonic()
+        with pytest.raises(JournalUnavailableError, match=r"append did not answer within 0.3s"):
+            await charge_plan([]).run(1, run_id="r", journal=journal)  # type: ignore[attr-defined]
+        assert time.monotonic() - started < 3
+    finally:
+        journal.answering.set()
+        journal.close()
+
+
+async def test_a_step_written_after_the_caller_gave_up_lands_and_replays(hung: HangingJournal) -> None:
+    calls: list[int] = []
+    plan = charge_plan(calls)
+    with pytest.raises(RunTimeoutError):
+        await plan.run(1, run_id="r", journal=hung, timeout=0.3)  # type: ignore[attr-defined]
+    hung.answering.set()  # the store answers again: the queued step and status land, in order
+    assert await plan.run(1, run_id="r", journal=hung) == 11  # type: ignore[attr-defined]
+    assert calls == [1]  # charge's record landed: resumed, it replays
+
+
+async def test_a_locked_sqlite_file_fails_the_run_at_its_deadline_not_after_the_busy_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    with SQLiteJournal(path, busy_timeout=30) as journal:
+        plan = charge_plan([])
+        assert await plan.run(1, run_id="warm", journal=journal) == 11  # type: ignore[attr-defined]
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        try:
+            started = time.monotonic()
+            with pytest.raises(RunTimeoutError, match="while opening run 'r'"):
+                await plan.run(1, run_id="r", journal=journal, timeout=0.3)  # type: ignore[attr-defined]
+            assert time.monotonic() - started < 3
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert await plan.run(1, run_id="r", journal=journal) == 11  # type: ignore[attr-defined]  # nothing was left claimed
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_native_asyncio_cancel_stops_waiting_for_the_journal(hung: HangingJournal) -> None:
+    plan = charge_plan([])
+    task = asyncio.ensure_future(plan.run(1, run_id="r", journal=hung))  # type: ignore[attr-defined]
+    await asyncio.sleep(0.2)  # the run is waiting for its first step's write
+    task.cancel()
+    started = time.monotonic()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.monotonic() - started < 3
+
+
+def test_a_journal_stuck_in_a_call_does_not_keep_the_process_alive(tmp_path: Path) -> None:
+    script = f"""
+import threading, anyio, sys
+sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
+from tests.test_durable_deadlines import HangingJournal, charge_plan
+journal = HangingJournal({str(tmp_path / "j.db")!r})
+journal.answering.clear()
+async def main():
+    with anyio.move_on_after(0.3):
+        await charge_plan([]).run(1, run_id="r", journal=journal)
+anyio.run(main)
+print("done", flush=True)
+"""
+    finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout == "done\n"
