@@ -79,20 +79,29 @@ class PlainCodec:
         return from_tree(self._decode(data))
 
 
+_WIDE = 1
+"""The msgpack extension code of a value journaled as JSON: msgpack has no ints beyond 64 bits."""
+
+
 class TypedCodec:
-    """msgspec msgpack, decoded as the declared type."""
+    """msgspec msgpack, decoded as the declared type. A value holding an int beyond 64 bits is
+    journaled as msgspec JSON (any int) inside a msgpack extension, decoded as the same type."""
 
     def __init__(self, op: Op, tp: object) -> None:
         msgspec = _msgspec()
         self._encode = msgspec.msgpack.Encoder().encode
         self._decode = msgspec.msgpack.Decoder(tp).decode  # TypeError for a type it cannot decode
-        self._errors = (msgspec.ValidationError, msgspec.DecodeError, TypeError, ValueError, OverflowError)
+        self._msgspec = msgspec
+        self._errors = (msgspec.ValidationError, msgspec.DecodeError, TypeError, ValueError, OverflowError, RecursionError)
         self._op, self._type = op, tp
 
     def encode(self, value: object) -> bytes:
         try:
-            data = typing.cast(bytes, self._encode(value))
-            back = self._decode(data)  # it must come back as the declared type...
+            try:
+                data = typing.cast(bytes, self._encode(value))
+            except OverflowError:  # an int beyond 64 bits somewhere in it
+                data = typing.cast(bytes, self._encode(self._msgspec.msgpack.Ext(_WIDE, self._msgspec.json.encode(value))))
+            back = self.decode(data)  # it must come back as the declared type...
         except self._errors as error:
             raise JournalEncodeError(
                 f"{describe_op(self._op)} returned a {type(value).__qualname__} that does not journal as its declared type "
@@ -108,7 +117,13 @@ class TypedCodec:
         return data
 
     def decode(self, data: bytes) -> object:
-        return self._decode(data)
+        try:
+            return self._decode(data)
+        except self._msgspec.ValidationError:
+            wide = self._msgspec.msgpack.decode(data)
+            if not (isinstance(wide, self._msgspec.msgpack.Ext) and wide.code == _WIDE):
+                raise
+            return self._msgspec.json.decode(wide.data, type=self._type)
 
 
 class PydanticCodec:

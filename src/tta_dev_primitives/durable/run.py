@@ -23,6 +23,7 @@ from ..context import RunContext, _current
 from ..errors import ConfigError
 from ..executor.journaling import QUESTION, ValueCodec, _path, _recorder, describe_error, find_suspension
 from ..executor.runner import RunTimeoutError, run_deadline
+from ..stdlib.cache.codec import _difference
 from .codec import codec_for, describe_op
 from .errors import (
     JournalCorruptError, JournalEncodeError, JournalUnavailableError, PlanChangedError, ResumeError, RunInputMismatchError,
@@ -198,16 +199,23 @@ def _check_fits(stored: StoredRun, header: RunHeader, plan: Plan[object, object]
         )
     if checksum("", stored.header.input) != stored.header.input_crc:
         raise JournalCorruptError(f"run {run_id!r}: the journaled input fails its checksum")
-    if stored.header.input != header.input:
-        try:
-            same = input_codec.decode(stored.header.input) == input
-        except Exception:  # noqa: BLE001 - a row that does not decode is corrupt
-            raise JournalCorruptError(f"run {run_id!r}: the journaled input does not decode as {format_type(plan.root.in_type)}") from None
-        if not same:
+    if stored.header.input != header.input:  # the same input may encode otherwise (a set, a dict in another order)
+        differs = _difference(_decoded_input(stored, plan, input_codec), input, "input", key_order=False)
+        if differs is not None:
             raise RunInputMismatchError(
-                f"run {run_id!r} was started with another input; a run id names one run of one input: use a new run id "
-                "for this input (or resume with plan.resume / the stored input)"
+                f"run {run_id!r} was started with another input ({differs}); a run id names one run of one input: use a "
+                "new run id for this input (or resume with plan.resume / the stored input)"
             )
+
+
+def _decoded_input(stored: StoredRun, plan: Plan[object, object], codec: ValueCodec) -> object:
+    """A run's journaled input; JournalCorruptError when it does not decode as the plan's input type."""
+    try:
+        return codec.decode(stored.header.input)
+    except Exception:  # noqa: BLE001 - a row that does not decode is corrupt
+        raise JournalCorruptError(
+            f"run {stored.header.run_id!r}: the journaled input does not decode as {format_type(plan.root.in_type)}"
+        ) from None
 
 
 async def run_durable(
@@ -374,7 +382,7 @@ async def resume(
     if checksum("", found.header.input) != found.header.input_crc:
         raise JournalCorruptError(f"run {token.run_id!r}: the journaled input fails its checksum")
     return await run_durable(
-        plan, _facts(plan).input_codec.decode(found.header.input), run_id=token.run_id, journal=journal, context=context,
+        plan, _decoded_input(found, plan, _facts(plan).input_codec), run_id=token.run_id, journal=journal, context=context,
         timeout=timeout, on_journal_error=on_journal_error, answer=(token.key, payload),
     )
 

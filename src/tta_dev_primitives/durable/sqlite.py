@@ -37,12 +37,13 @@ _CORRUPT = frozenset({11, 26})
 
 
 def _failure(journal: SQLiteJournal, what: str, error: sqlite3.Error) -> DurableRunError:
-    """The journal error for an sqlite3 error: a damaged file is corrupt (the run stops, nothing is
-    re-run); anything else (a lock held too long, a full disk, a missing directory) unavailable."""
+    """The journal error for an sqlite3 error during `what`: a damaged file is corrupt (the run
+    stops, nothing is re-run); anything else (a lock held too long, a full disk, a missing
+    directory) is unavailable."""
     code = getattr(error, "sqlite_errorcode", None)
     if (code is not None and code & 0xFF in _CORRUPT) or "malformed" in str(error) or "not a database" in str(error):
-        return JournalCorruptError(f"{journal!r}: {what} failed: the database file is damaged ({error}); the run stops rather than re-running journaled steps")
-    return JournalUnavailableError(f"{journal!r}: {what} failed: {error}" if what != "opening the journal" else f"{journal!r}: cannot open the journal: {error}")
+        return JournalCorruptError(f"{journal!r}: {what}: the database file is damaged ({error}); the run stops rather than re-running journaled steps")
+    return JournalUnavailableError(f"{journal!r}: {what}: {error}")
 
 
 class SQLiteJournal(ThreadedJournal):
@@ -72,24 +73,37 @@ class SQLiteJournal(ThreadedJournal):
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
-            try:
-                db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
-                self._busy_ms = round(self.busy_timeout * 1000)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute(f"PRAGMA synchronous={self.synchronous}")
-                db.executescript(_SCHEMA)
-            except sqlite3.Error as error:
-                raise _failure(self, "opening the journal", error) from error
-            self._db = db
+            self._db = self._opened()
         db = self._db
         wait = min(self.busy_timeout, max(self._deadline - time.monotonic(), 0.0))  # never past the caller's deadline
         if round(wait * 1000) != self._busy_ms:
             try:
                 db.execute(f"PRAGMA busy_timeout = {round(wait * 1000)}")
             except sqlite3.Error as error:
-                raise _failure(self, "setting the busy timeout", error) from error
+                raise _failure(self, "setting the busy timeout failed", error) from error
             self._busy_ms = round(wait * 1000)
         return db
+
+    def _opened(self) -> sqlite3.Connection:
+        """A connection with the file in WAL mode and the tables created. Switching a new file
+        to WAL takes a lock SQLite does not wait for (busy at once while another connection
+        sets it up too), so setting up is tried again until the busy timeout or the deadline."""
+        give_up = min(time.monotonic() + self.busy_timeout, self._deadline)
+        while True:
+            db: sqlite3.Connection | None = None
+            try:
+                db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
+                self._busy_ms = round(self.busy_timeout * 1000)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute(f"PRAGMA synchronous={self.synchronous}")
+                db.executescript(_SCHEMA)
+                return db
+            except sqlite3.Error as error:
+                if db is not None:
+                    db.close()
+                if not (isinstance(error, sqlite3.OperationalError) and "locked" in str(error)) or time.monotonic() >= give_up:
+                    raise _failure(self, "cannot open the journal", error) from error
+            time.sleep(0.01)  # in the journal's worker thread: another connection is setting the file up
 
     def _run(self, fn_name: str, sql: str, args: tuple[object, ...]) -> sqlite3.Cursor:
         try:
@@ -97,7 +111,7 @@ class SQLiteJournal(ThreadedJournal):
         except sqlite3.IntegrityError as error:
             raise DurableRunError(f"{self!r}: {fn_name} refused: {error}") from error
         except sqlite3.Error as error:
-            raise _failure(self, fn_name, error) from error
+            raise _failure(self, f"{fn_name} failed", error) from error
 
     # -- the blocking side (run in the worker thread) --------------------------------------------
 
@@ -128,7 +142,7 @@ class SQLiteJournal(ThreadedJournal):
         except sqlite3.Error as error:
             if claimed:
                 self._release(header.run_id)
-            raise _failure(self, f"opening run {header.run_id!r}", error) from error
+            raise _failure(self, f"cannot open run {header.run_id!r}", error) from error
         except BaseException:
             if claimed:
                 self._release(header.run_id)

@@ -175,25 +175,29 @@ class MsgpackCodec(Codec):
         return from_tree(self._unpackb(data, raw=False))
 
 
-def _difference(stored: object, returned: object, path: str) -> str | None:
-    """Where `returned` differs from `stored` in type or value (NaN equals NaN), or None."""
+def _difference(stored: object, returned: object, path: str, *, key_order: bool = True) -> str | None:
+    """Where `returned` differs from `stored` in type or value (NaN equals NaN, 0.0 is not
+    -0.0), or None; with `key_order=False` dicts with the same items in another order match."""
     if type(stored) is not type(returned):
         return f"a {type(returned).__qualname__} where a {type(stored).__qualname__} was stored at {path}"
-    if isinstance(stored, float) and math.isnan(stored) and math.isnan(returned):  # type: ignore[arg-type]
-        return None
+    if isinstance(stored, float):
+        if math.isnan(stored) and math.isnan(returned):  # type: ignore[arg-type]
+            return None
+        if stored == returned and math.copysign(1.0, stored) != math.copysign(1.0, returned):
+            return f"{returned!r} where {stored!r} was stored at {path}"
     if isinstance(stored, (list, tuple)):
         if len(stored) != len(returned):  # type: ignore[arg-type]
             return f"{len(returned)} items where {len(stored)} were stored at {path}"  # type: ignore[arg-type]
         for i, (a, b) in enumerate(zip(stored, returned)):  # type: ignore[call-overload]
-            found = _difference(a, b, f"{path}[{i}]")
+            found = _difference(a, b, f"{path}[{i}]", key_order=key_order)
             if found:
                 return found
         return None
     if isinstance(stored, dict):
-        if list(stored) != list(returned):  # type: ignore[call-overload]
+        if list(stored) != list(returned) if key_order else stored.keys() != returned.keys():  # type: ignore[call-overload, attr-defined]
             return f"keys {list(returned)!r:.80} where {list(stored)!r:.80} were stored at {path}"  # type: ignore[call-overload]
         for k, v in stored.items():
-            found = _difference(v, returned[k], f"{path}[{k!r:.40}]")  # type: ignore[index]
+            found = _difference(v, returned[k], f"{path}[{k!r:.40}]", key_order=key_order)  # type: ignore[index]
             if found:
                 return found
         return None
