@@ -854,3 +854,18 @@ async def test_run_ids_are_checked(journal: Journal) -> None:
     for bad in ("a\x00b", "x" * 300):
         with pytest.raises(ConfigError, match="run_id"):
             await plan.run(Order("a", 1), run_id=bad, journal=journal)  # type: ignore[attr-defined]
+
+
+# -- interrupt names -------------------------------------------------------------------------
+
+
+def test_two_interrupts_of_one_name_are_refused_at_compile_time() -> None:
+    first = interrupt(int, int, name="dup")
+    second = interrupt(int, str, name="dup")
+    with pytest.raises(ConfigError, match=r"interrupt 'dup' \(built at .*test_durable.py:\d+\): invalid name='dup'; expected a name no other.*answers int; this one answers str"):
+        compile(first >> second)
+
+
+def test_one_interrupt_node_used_twice_keeps_its_name() -> None:
+    ask = interrupt(int, int, name="approve")
+    compile(ask >> ask)

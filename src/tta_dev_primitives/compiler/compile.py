@@ -9,7 +9,8 @@ from ..dsl.core import Node
 from ..dsl.streaming import StreamNode
 from ..validate import check_bool, check_name
 from ..errors import ConfigError, UnknownPassError
-from .ir import walk
+from .ir import Op, walk
+from .types import format_type
 from .lowering import lower
 from .passes import DEFAULT_PASSES, Analysis, Budget, EdgeReport, Lint, PassContext
 from .plan import PassRecord, Plan, StreamPlan
@@ -81,6 +82,7 @@ def compile(
         check_name("compile()", "name", name)
     keys = frozenset([state_keys] if isinstance(state_keys, str) else state_keys)
     root = lower(node)
+    _check_interrupt_names(root)
     ctx = PassContext(strict=strict, budget=budget, state_keys=keys, next_node_id=1 + max(op.node_id for op in walk(root)))
     records: list[PassRecord] = []
     for compiler_pass in DEFAULT_PASSES:
@@ -105,3 +107,22 @@ def compile(
     if durable:
         plan._executable(durable=True)
     return plan
+
+
+def _check_interrupt_names(root: Op) -> None:
+    """Each interrupt of a plan has a name of its own: a suspended run is reported, typed and
+    answered by that name (one interrupt node used twice keeps its name)."""
+    seen: dict[str, Op] = {}
+    for op in walk(root):
+        if op.kind != "interrupt":
+            continue
+        first = seen.setdefault(op.name, op)
+        if first is not op and (first.location, first.in_type, first.out_type) != (op.location, op.in_type, op.out_type):
+            raise ConfigError(
+                f"interrupt {op.name!r} (built at {op.location})",
+                "name",
+                f"a name no other interrupt of the plan has (a run waits at, and is answered by, its interrupt's name): the "
+                f"interrupt built at {first.location} is named {op.name!r} too (answers {format_type(first.out_type)}; this one "
+                f"answers {format_type(op.out_type)})",
+                op.name,
+            )
