@@ -241,6 +241,7 @@ class Plan(Generic[In, Out]):
         context: RunContext | None = None,
         timeout: float | None = None,
         on_journal_error: Literal["fail", "continue"] = "fail",
+        on_code_change: Literal["refuse", "accept"] = "refuse",
     ) -> Coroutine[object, object, Out | Interrupted[object, object]]: ...
     def run(
         self,
@@ -251,6 +252,7 @@ class Plan(Generic[In, Out]):
         run_id: str | None = None,
         journal: Journal | None = None,
         on_journal_error: Literal["fail", "continue"] = "fail",
+        on_code_change: Literal["refuse", "accept"] = "refuse",
     ) -> Coroutine[object, object, Out | Interrupted[object, object]]:
         """Run the plan on `input` and return its result.
 
@@ -262,10 +264,12 @@ class Plan(Generic[In, Out]):
         completed node's output is journaled, running the same run id again resumes it, and it
         returns an `Interrupted` value when an interrupt suspends it. With
         `on_journal_error="continue"` a run whose journal fails goes on without journaling
-        (with one warning) instead of stopping.
+        (with one warning) instead of stopping. A resumed run refuses (CodeChangedError) when a
+        node whose journaled output it would replay has changed its code since;
+        `on_code_change="accept"` replays it anyway.
         """
         if run_id is not None or journal is not None:
-            return self._run_durable(input, context, timeout, run_id, journal, on_journal_error)
+            return self._run_durable(input, context, timeout, run_id, journal, on_journal_error, on_code_change)
         if context is not None or timeout is not None:
             self._check_run_arguments(context, timeout)
         exe = self._exe
@@ -274,7 +278,8 @@ class Plan(Generic[In, Out]):
         return cast("Coroutine[object, object, Out]", exe.run(input, context, timeout))
 
     def _run_durable(
-        self, input: object, context: RunContext | None, timeout: float | None, run_id: object, journal: object, on_error: object
+        self, input: object, context: RunContext | None, timeout: float | None, run_id: object, journal: object, on_error: object,
+        on_code_change: object,
     ) -> Coroutine[object, object, Out | Interrupted[object, object]]:
         from ..durable.run import run_durable
         from ..errors import ConfigError
@@ -285,7 +290,10 @@ class Plan(Generic[In, Out]):
         self._check_run_arguments(context, timeout)
         return cast(
             "Coroutine[object, object, Out | Interrupted[object, object]]",
-            run_durable(self, input, run_id=run_id, journal=journal, context=context, timeout=timeout, on_journal_error=on_error),  # type: ignore[arg-type]
+            run_durable(
+                self, input, run_id=run_id, journal=journal, context=context, timeout=timeout, on_journal_error=on_error,  # type: ignore[arg-type]
+                on_code_change=on_code_change,  # type: ignore[arg-type]
+            ),
         )
 
     def resume(
@@ -297,18 +305,23 @@ class Plan(Generic[In, Out]):
         context: RunContext | None = None,
         timeout: float | None = None,
         on_journal_error: Literal["fail", "continue"] = "fail",
+        on_code_change: Literal["refuse", "accept"] = "refuse",
     ) -> Coroutine[object, object, Out | Interrupted[object, object]]:
         """Answer the interrupt a durable run is suspended at (`token`: `Interrupted.token`, or
         `ResumeToken.parse(text)` in another process) and run the plan on from there: what ran
         before replays from `journal`, the interrupt returns `answer`. Returns the result, or
         `Interrupted` again at the next interrupt. ResumeError for an answer of the wrong type
-        or an answered or unknown interrupt; PlanChangedError for another plan."""
+        or an answered or unknown interrupt; PlanChangedError for another plan (CodeChangedError
+        for changed code, as for `run`)."""
         from ..durable.run import resume
 
         self._check_run_arguments(context, timeout)
         return cast(
             "Coroutine[object, object, Out | Interrupted[object, object]]",
-            resume(self, token, answer, journal=journal, context=context, timeout=timeout, on_journal_error=on_journal_error),  # type: ignore[arg-type]
+            resume(
+                self, token, answer, journal=journal, context=context, timeout=timeout, on_journal_error=on_journal_error,  # type: ignore[arg-type]
+                on_code_change=on_code_change,
+            ),
         )
 
     def pending(self, run_id: str, *, journal: Journal) -> Coroutine[object, object, Interrupted[object, object] | None]:

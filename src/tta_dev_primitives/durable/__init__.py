@@ -11,7 +11,7 @@ from __future__ import annotations
 import typing
 
 from .errors import (
-    ClaimLostError, DurableRunError, JournalCodecError, JournalCorruptError, JournalEncodeError, JournalUnavailableError, PlanChangedError,
+    ClaimLostError, CodeChangedError, DurableRunError, JournalCodecError, JournalCorruptError, JournalEncodeError, JournalUnavailableError, PlanChangedError,
     RecordedError, ResumeError, RunInProgressError, RunInputMismatchError,
 )
 from .interrupt import Interrupt, Interrupted, ResumeToken, interrupt
@@ -22,7 +22,7 @@ if typing.TYPE_CHECKING:
     from .postgres import PostgresJournal
 
 __all__ = [
-    "ClaimLostError", "DurableRunError", "Interrupt", "Interrupted", "Journal", "JournalCodecError", "JournalCorruptError", "JournalEncodeError",
+    "ClaimLostError", "CodeChangedError", "DurableRunError", "Interrupt", "Interrupted", "Journal", "JournalCodecError", "JournalCorruptError", "JournalEncodeError",
     "JournalUnavailableError", "MemoryJournal", "PlanChangedError", "PostgresJournal", "RecordedError", "ResumeError", "ResumeToken",
     "RunHeader", "RunInProgressError", "RunInputMismatchError", "RunStatus", "SQLiteJournal", "StoredRun", "StoredStep",
     "ThreadedJournal", "interrupt",

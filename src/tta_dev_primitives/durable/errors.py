@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import PrimitivesError
 
 __all__ = [
-    "ClaimLostError", "DurableRunError", "JournalCodecError", "JournalCorruptError", "JournalEncodeError", "JournalUnavailableError",
+    "ClaimLostError", "CodeChangedError", "DurableRunError", "JournalCodecError", "JournalCorruptError", "JournalEncodeError", "JournalUnavailableError",
     "PlanChangedError", "RecordedError", "ResumeError", "RunInProgressError", "RunInputMismatchError",
 ]
 
@@ -37,6 +37,11 @@ class JournalUnavailableError(DurableRunError, ConnectionError):
 class PlanChangedError(DurableRunError):
     """A run id was resumed with a plan whose fingerprint differs from the one that started it;
     the message shows what changed."""
+
+
+class CodeChangedError(PlanChangedError):
+    """A run was resumed with code that changed in a node whose journaled output it would
+    replay (same plan structure, another function body); the message names the nodes."""
 
 
 class RunInputMismatchError(DurableRunError, ValueError):

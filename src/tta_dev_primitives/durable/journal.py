@@ -53,6 +53,8 @@ class RunHeader:
     """The plan's structure, one op per line (to say what changed when a plan no longer fits)."""
     input: bytes
     input_crc: int
+    code: str = ""
+    """Digests of the plan's leaf functions (see durable.code); "" when the store keeps none."""
 
 
 @attrs.frozen
@@ -106,7 +108,7 @@ class Journal(Protocol):
         ...
 
 
-RUN_COLUMNS = "plan, fingerprint, outline, input, input_crc, status, result, result_crc, error"
+RUN_COLUMNS = "plan, fingerprint, outline, input, input_crc, status, result, result_crc, error, code"
 """The columns of a run row that `stored_run` reads, in its order (SQL stores select them)."""
 STEP_COLUMNS = "seq, key, payload, crc"
 """The columns of a step row that `stored_run` reads, in its order."""
@@ -124,9 +126,9 @@ def _int(value: object) -> int:
 def stored_run(run_id: str, run: Sequence[object], steps: Iterable[Sequence[object]]) -> StoredRun:
     """A StoredRun from a row of RUN_COLUMNS and rows of STEP_COLUMNS, as an SQL driver
     returns them."""
-    plan, fingerprint, outline, input_, input_crc, status, result, result_crc, error = run
+    plan, fingerprint, outline, input_, input_crc, status, result, result_crc, error, code = run
     return StoredRun(
-        RunHeader(run_id, str(plan), str(fingerprint), str(outline), _blob(input_), _int(input_crc)),
+        RunHeader(run_id, str(plan), str(fingerprint), str(outline), _blob(input_), _int(input_crc), "" if code is None else str(code)),
         typing.cast("RunStatus", status),
         None if result is None else _blob(result),
         None if result_crc is None else _int(result_crc),

@@ -22,10 +22,11 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS tta_runs (
         run_id TEXT PRIMARY KEY, plan TEXT NOT NULL, fingerprint TEXT NOT NULL, outline TEXT NOT NULL,
         input BYTEA NOT NULL, input_crc BIGINT NOT NULL, status TEXT NOT NULL, result BYTEA, result_crc BIGINT,
-        error TEXT, created TIMESTAMPTZ NOT NULL DEFAULT now(), updated TIMESTAMPTZ NOT NULL DEFAULT now())""",
+        error TEXT, created TIMESTAMPTZ NOT NULL DEFAULT now(), updated TIMESTAMPTZ NOT NULL DEFAULT now(), code TEXT)""",
     """CREATE TABLE IF NOT EXISTS tta_steps (
         seq BIGSERIAL PRIMARY KEY, run_id TEXT NOT NULL, key TEXT NOT NULL, payload BYTEA NOT NULL,
         crc BIGINT NOT NULL, UNIQUE (run_id, key))""",
+    "ALTER TABLE tta_runs ADD COLUMN IF NOT EXISTS code TEXT",  # a journal of an earlier version
 )
 _LOCK = "SELECT pg_try_advisory_lock(hashtextextended(%s, 7261))"
 _UNLOCK = "SELECT pg_advisory_unlock(hashtextextended(%s, 7261))"
@@ -112,9 +113,9 @@ class PostgresJournal(ThreadedJournal):
             try:
                 self._run(
                     "open",
-                    "INSERT INTO tta_runs (run_id, plan, fingerprint, outline, input, input_crc, status) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, 'running') ON CONFLICT (run_id) DO NOTHING",
-                    (run_id, header.plan, header.fingerprint, header.outline, header.input, header.input_crc),
+                    "INSERT INTO tta_runs (run_id, plan, fingerprint, outline, input, input_crc, code, status) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, 'running') ON CONFLICT (run_id) DO NOTHING",
+                    (run_id, header.plan, header.fingerprint, header.outline, header.input, header.input_crc, header.code),
                 )
                 stored = self._load(run_id)
             except BaseException:

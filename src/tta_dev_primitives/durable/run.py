@@ -10,6 +10,7 @@ running the run id again returns it without running anything.
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 import typing
 import weakref
@@ -24,9 +25,11 @@ from ..errors import ConfigError
 from ..executor.journaling import QUESTION, ValueCodec, _path, _recorder, describe_error, find_suspension
 from ..executor.runner import RunTimeoutError, run_deadline
 from ..stdlib.cache.codec import _difference
+from .code import code_digests
 from .codec import codec_for, describe_op
 from .errors import (
-    JournalCorruptError, JournalEncodeError, JournalUnavailableError, PlanChangedError, ResumeError, RunInputMismatchError,
+    CodeChangedError, JournalCorruptError, JournalEncodeError, JournalUnavailableError, PlanChangedError, ResumeError,
+    RunInputMismatchError,
 )
 from .interrupt import Interrupted, InterruptOp, ResumeToken
 from .journal import CANCEL_GRACE, Journal, RunHeader, StoredRun, checksum
@@ -39,6 +42,7 @@ __all__ = ["OnJournalError", "outline", "pending", "resume", "run_durable"]
 _log = logging.getLogger("tta_dev_primitives.durable")
 
 OnJournalError = Literal["fail", "continue"]
+OnCodeChange = Literal["refuse", "accept"]
 
 
 def outline(root: Op) -> str:
@@ -148,6 +152,7 @@ class _PlanFacts:
         self.ops = {op.node_id: op for op in walk(plan.root)}
         self.input_codec = codec_for(plan.root, plan.root.in_type)
         self.result_codec = codec_for(plan.root, plan.root.out_type)
+        self.code = code_digests(plan.root)
 
 
 _FACTS: weakref.WeakKeyDictionary[Plan[object, object], _PlanFacts] = weakref.WeakKeyDictionary()
@@ -185,7 +190,7 @@ def _header(plan: Plan[object, object], run_id: str, input: object) -> RunHeader
         data = facts.input_codec.encode(input)
     except JournalEncodeError as error:
         raise JournalEncodeError(f"the input of plan {plan.name!r} cannot be journaled: {error}") from None
-    return RunHeader(run_id, plan.name, plan.fingerprint(), facts.outline, data, checksum("", data))
+    return RunHeader(run_id, plan.name, plan.fingerprint(), facts.outline, data, checksum("", data), facts.code)
 
 
 def _check_fits(stored: StoredRun, header: RunHeader, plan: Plan[object, object], input: object, input_codec: ValueCodec) -> None:
@@ -208,6 +213,27 @@ def _check_fits(stored: StoredRun, header: RunHeader, plan: Plan[object, object]
             )
 
 
+def _check_code(stored: StoredRun, header: RunHeader, plan: Plan[object, object]) -> None:
+    """CodeChangedError when a node whose journaled output the run would replay has another
+    code digest now than when it ran (see durable.code)."""
+    if not stored.header.code or stored.header.code == header.code:
+        return  # a store that keeps no digests, or nothing changed
+    try:
+        before, now = json.loads(stored.header.code), json.loads(header.code)
+    except ValueError:
+        raise JournalCorruptError(f"run {header.run_id!r}: the journaled code digests do not decode") from None
+    ops = _facts(plan).ops
+    replayed = {op.node_id: op for op in (_node_of(step.key, ops) for step in stored.steps) if op is not None}
+    changed = [op for op_id, op in sorted(replayed.items()) if before.get(str(op_id)) != now.get(str(op_id))]
+    if changed:
+        names = "; ".join(describe_op(op) for op in changed)
+        raise CodeChangedError(
+            f"run {header.run_id!r}: the code of {names} changed since the run journaled its output; resuming would feed the "
+            "old code's output to the new code. Resume with the code that started the run, start a new run id, or pass "
+            "on_code_change='accept' to replay it anyway"
+        )
+
+
 def _decoded_input(stored: StoredRun, plan: Plan[object, object], codec: ValueCodec) -> object:
     """A run's journaled input; JournalCorruptError when it does not decode as the plan's input type."""
     try:
@@ -227,6 +253,7 @@ async def run_durable(
     context: RunContext | None = None,
     timeout: float | None = None,
     on_journal_error: OnJournalError = "fail",
+    on_code_change: OnCodeChange = "refuse",
     answer: tuple[str, bytes] | None = None,
 ) -> object:
     """Run (or resume) `run_id`; see Plan.run. `answer` (key, payload) is journaled first
@@ -237,6 +264,8 @@ async def run_durable(
         raise ConfigError(f"plan {plan.name!r}.run", "journal", "a Journal (SQLiteJournal, PostgresJournal, MemoryJournal)", journal)
     if on_journal_error not in ("fail", "continue"):
         raise ConfigError(f"plan {plan.name!r}.run", "on_journal_error", "'fail' or 'continue'", on_journal_error)
+    if on_code_change not in ("refuse", "accept"):
+        raise ConfigError(f"plan {plan.name!r}.run", "on_code_change", "'refuse' or 'accept'", on_code_change)
     exe = plan._executable(durable=True)  # JournalCodecError for an output type that cannot be journaled
     facts = _facts(plan)
     result_codec, input_codec = facts.result_codec, facts.input_codec
@@ -257,11 +286,13 @@ async def run_durable(
         raise RunTimeoutError(f"plan {plan.name!r} exceeded its {limit} while opening run {run_id!r} in {journal!r}")
     try:
         _check_fits(stored, header, plan, input, input_codec)
-        if stored.status == "done" and answer is None:
+        if stored.status == "done" and answer is None:  # its result is what the run recorded, whatever the code is now
             value = _decoded_result(stored, plan, result_codec)
             await journal.close_run(run_id, "done", stored.result, stored.result_crc, None)
             return value
         records = _verified(stored, plan)
+        if on_code_change == "refuse":
+            _check_code(stored, header, plan)
         recorder = _Recorder(run_id, journal, records, on_journal_error, plan.name)
         if answer is not None:
             key, payload = answer
@@ -345,6 +376,7 @@ async def resume(
     context: RunContext | None,
     timeout: float | None,
     on_journal_error: OnJournalError = "fail",
+    on_code_change: OnCodeChange = "refuse",
 ) -> object:
     """Journal `answer` for the interrupt `token` names and run the plan on from there."""
     if isinstance(token, str):
@@ -383,7 +415,7 @@ async def resume(
         raise JournalCorruptError(f"run {token.run_id!r}: the journaled input fails its checksum")
     return await run_durable(
         plan, _decoded_input(found, plan, _facts(plan).input_codec), run_id=token.run_id, journal=journal, context=context,
-        timeout=timeout, on_journal_error=on_journal_error, answer=(token.key, payload),
+        timeout=timeout, on_journal_error=on_journal_error, on_code_change=on_code_change, answer=(token.key, payload),
     )
 
 

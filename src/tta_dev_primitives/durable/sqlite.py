@@ -21,7 +21,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tta_runs (
     run_id TEXT PRIMARY KEY, plan TEXT NOT NULL, fingerprint TEXT NOT NULL, outline TEXT NOT NULL,
     input BLOB NOT NULL, input_crc INTEGER NOT NULL, status TEXT NOT NULL, result BLOB, result_crc INTEGER,
-    error TEXT, owner TEXT, created REAL NOT NULL, updated REAL NOT NULL
+    error TEXT, owner TEXT, created REAL NOT NULL, updated REAL NOT NULL, code TEXT
 );
 CREATE TABLE IF NOT EXISTS tta_steps (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, key TEXT NOT NULL, payload BLOB NOT NULL,
@@ -97,6 +97,12 @@ class SQLiteJournal(ThreadedJournal):
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute(f"PRAGMA synchronous={self.synchronous}")
                 db.executescript(_SCHEMA)
+                if "code" not in {row[1] for row in db.execute("PRAGMA table_info(tta_runs)")}:  # a journal of an earlier version
+                    try:
+                        db.execute("ALTER TABLE tta_runs ADD COLUMN code TEXT")
+                    except sqlite3.OperationalError as error:
+                        if "duplicate column" not in str(error):  # another connection added it meanwhile
+                            raise
                 return db
             except sqlite3.Error as error:
                 if db is not None:
@@ -127,9 +133,9 @@ class SQLiteJournal(ThreadedJournal):
                 now = time.time()
                 if row is None:
                     db.execute(
-                        "INSERT INTO tta_runs (run_id, plan, fingerprint, outline, input, input_crc, status, owner, created, updated) "
-                        "VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
-                        (header.run_id, header.plan, header.fingerprint, header.outline, header.input, header.input_crc, owner, now, now),
+                        "INSERT INTO tta_runs (run_id, plan, fingerprint, outline, input, input_crc, code, status, owner, created, updated) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+                        (header.run_id, header.plan, header.fingerprint, header.outline, header.input, header.input_crc, header.code, owner, now, now),
                     )
                 else:
                     db.execute("UPDATE tta_runs SET owner = ?, updated = ? WHERE run_id = ?", (owner, now, header.run_id))
