@@ -6,7 +6,8 @@
     tta-primitives run myapp.flows:pipeline --input '"hello"'
     tta-primitives run myapp.flows:pipeline --input '["a", "b", "c"]' --map --concurrency 8
     tta-primitives mcp serve myapp.flows:pipeline myapp.flows:summarize          # MCP tools over stdio
-    tta-primitives mcp serve myapp.flows:pipeline --http --port 8765            # streamable HTTP
+    tta-primitives mcp serve myapp.flows:pipeline --http --port 8765            # streamable HTTP on 127.0.0.1
+    tta-primitives mcp serve myapp.flows:pipeline --http --host 0.0.0.0 --token-env MCP_TOKEN  # bearer token required
     tta-primitives mcp devtools                     # this package's tools: explain_plan, check_plan, graph_plan
     tta-primitives apm --write                      # regenerate apm.yml from the package
 
@@ -309,9 +310,13 @@ def _run_failure(error: BaseException) -> str:
 def _cmd_mcp_serve(args: argparse.Namespace, out: TextIO) -> int:
     """Serve the targets as MCP tools. Under stdio the protocol gets a private copy of standard
     output first, and file descriptor 1 becomes stderr for the rest of the process: nothing a
-    target prints, at import or later from its threads, can reach the protocol."""
-    from .mcp.server import PlanToolServer
+    target prints, at import or later from its threads, can reach the protocol. Over HTTP the
+    bearer token comes from the environment (`--token-env NAME`), never the command line, where
+    `ps` would show it."""
+    from .mcp.server import PlanToolServer, StaticTokenVerifier, _run_app
 
+    if args.token_env is not None and not args.http:
+        raise _Failed("error: --token-env protects HTTP only: add --http (over stdio, only the process that started the server can talk to it)")
     protocol = None if args.http else _claim_stdout()
     try:
         if args.mcp_command == "devtools":
@@ -321,12 +326,19 @@ def _cmd_mcp_serve(args: argparse.Namespace, out: TextIO) -> int:
         else:
             targets = _tools_by_name(args.targets)
         server = PlanToolServer(targets, name=args.name)  # build errors (a missing description, a duplicate name) before serving
+        verifier = None
+        if args.token_env is not None:
+            token = os.environ.get(args.token_env, "")
+            if not token:
+                raise _Failed(f"error: --token-env {args.token_env}: environment variable {args.token_env} is not set (or is empty)")
+            verifier = StaticTokenVerifier(token)
+        app = server.http_app(host=args.host, token_verifier=verifier) if protocol is None else None  # a public host without a token: refused here
     except PrimitivesError as error:
         raise _Failed(f"error: {type(error).__name__}: {error}") from None  # on stderr: fd 1 may be the protocol's
 
     async def serve() -> None:
-        if protocol is None:
-            await server.run_http(host=args.host, port=args.port)
+        if app is not None:
+            await _run_app(app, host=args.host, port=args.port)
         else:
             await server.run_stdio(stdout_fd=protocol)
 
@@ -447,7 +459,13 @@ def _parser() -> argparse.ArgumentParser:
     devtools = mcp_sub.add_parser("devtools", help="serve this package's own tools (explain_plan, check_plan, graph_plan) for coding agents")
     for served in (serve, devtools):
         served.add_argument("--http", action="store_true", help="serve streamable HTTP at http://HOST:PORT/mcp instead of stdio")
-        served.add_argument("--host", default="127.0.0.1")
+        served.add_argument("--host", default="127.0.0.1", help="with --http: the interface to listen on; any but loopback needs --token-env")
+        served.add_argument(
+            "--token-env",
+            metavar="NAME",
+            help="with --http: clients must send 'Authorization: Bearer TOKEN', TOKEN being the value of environment variable NAME "
+            "(at least 16 characters; never put a token on the command line)",
+        )
         served.add_argument("--port", type=int, default=8000)
         served.add_argument("--name", default="tta-primitives", help="the server's name in the MCP handshake")
         served.set_defaults(handler=_cmd_mcp_serve)

@@ -8,7 +8,9 @@ the tool's structured content (or its text). `mcp_tool(session, name, args=T, re
 a typed `Tool[T, R]` for one tool: `T` an attrs class, dataclass or TypedDict whose fields the
 server's schema names, `R` what its structured content converts to. A tool error from the
 server raises MCPToolError (an agent hands its message to the model). Cancelling the node
-cancels the request: the SDK tells the server.
+cancels the request: the SDK tells the server. A call waits `CALL_TIMEOUT` seconds for its answer
+unless told otherwise: a server that drops a request (the SDK drops what it cannot parse) must
+not leave the plan waiting forever.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ __all__ = ["MCPConnectionError", "MCPToolError", "mcp_tool", "mcp_tools"]
 
 RESULT = "result"
 """The property MCP servers put a non-object result in (as `tta_dev_primitives.mcp.server` does)."""
+
+CALL_TIMEOUT = 60.0
+"""Seconds a tool call waits for its answer by default (`call_timeout=None`: as long as it takes)."""
 
 A = TypeVar("A")
 R = TypeVar("R")
@@ -193,15 +198,20 @@ def _remote_tools(session: ClientSession, remotes: list[RemoteTool], server: str
 
 
 @overload
-async def mcp_tool(session: ClientSession, name: str, *, call_timeout: float | None = None) -> Tool[dict[str, object], object]: ...
+async def mcp_tool(session: ClientSession, name: str, *, call_timeout: float | None = CALL_TIMEOUT) -> Tool[dict[str, object], object]: ...
 @overload
-async def mcp_tool(session: ClientSession, name: str, *, args: type[A], call_timeout: float | None = None) -> Tool[A, object]: ...
+async def mcp_tool(session: ClientSession, name: str, *, args: type[A], call_timeout: float | None = CALL_TIMEOUT) -> Tool[A, object]: ...
 @overload
 async def mcp_tool(
-    session: ClientSession, name: str, *, args: type[A], result: type[R], call_timeout: float | None = None
+    session: ClientSession, name: str, *, args: type[A], result: type[R], call_timeout: float | None = CALL_TIMEOUT
 ) -> Tool[A, R]: ...
 async def mcp_tool(
-    session: ClientSession, name: str, *, args: type[Any] | None = None, result: type[Any] | None = None, call_timeout: float | None = None
+    session: ClientSession,
+    name: str,
+    *,
+    args: type[Any] | None = None,
+    result: type[Any] | None = None,
+    call_timeout: float | None = CALL_TIMEOUT,
 ) -> Tool[Any, Any]:
     """One remote tool of an initialized session, typed by `args` and `result` when given
     (`call_timeout` as for `mcp_tools`)."""
@@ -278,18 +288,25 @@ def _describe(source: object) -> str:
 
 @contextlib.asynccontextmanager
 async def mcp_tools(
-    source: ClientSession | StdioServerParameters | str, *, timeout: float = 30.0, call_timeout: float | None = None
+    source: ClientSession | StdioServerParameters | str,
+    *,
+    timeout: float = 30.0,
+    call_timeout: float | None = CALL_TIMEOUT,
+    headers: Mapping[str, str] | None = None,
 ) -> AsyncIterator[list[Tool[dict[str, object], object]]]:
     """The tools of an MCP server: `source` is an initialized `ClientSession` (left open), the
-    `StdioServerParameters` of a server to start, or the URL of a streamable HTTP server.
+    `StdioServerParameters` of a server to start, or the URL of a streamable HTTP server (sent
+    `headers` with every request, e.g. `{"Authorization": "Bearer ..."}`).
 
     A server that cannot be started or reached, or does not answer the handshake within
     `timeout` seconds, raises MCPConnectionError naming it; so does a tool call that gets no
-    answer within `call_timeout` seconds (None: calls wait as long as the server works, as
-    long-running tools may). An error raised in the block comes out as itself, not wrapped in
-    the SDK's exception groups."""
+    answer within `call_timeout` seconds (default `CALL_TIMEOUT`; None: calls wait as long as the
+    server works, for long-running tools). An error raised in the block comes out as itself, not
+    wrapped in the SDK's exception groups."""
     from mcp import ClientSession, StdioServerParameters
 
+    if headers is not None and not isinstance(source, str):  # (the headers' values are not shown: they hold tokens)
+        raise ConfigError("mcp_tools", "headers", "headers only with a streamable HTTP URL as the source", type(source).__name__)
     if isinstance(source, ClientSession):
         server = _server_name(source)
         yield _remote_tools(source, list((await source.list_tools()).tools), server, call_timeout)
@@ -309,7 +326,12 @@ async def mcp_tools(
             else:
                 from mcp.client.streamable_http import streamable_http_client
 
-                read, write = await stack.enter_async_context(streamable_http_client(source))
+                http = None
+                if headers is not None:  # the SDK's own client (its timeouts), with the headers
+                    from mcp.shared._httpx_utils import create_mcp_http_client
+
+                    http = await stack.enter_async_context(create_mcp_http_client(headers=dict(headers)))
+                read, write = await stack.enter_async_context(streamable_http_client(source, http_client=http))
             session = await stack.enter_async_context(ClientSession(read, write))
             await session.initialize()
             listed = await session.list_tools()

@@ -9,7 +9,8 @@ directory). Each call runs that command in a fresh Python process: the agent's l
 gets compiled (no module cache), and a target that prints, calls `sys.exit()`, crashes or hangs
 cannot harm the server (a call is stopped after `TIMEOUT_S` seconds, or when the client cancels
 it). Loading a target runs its module's code, so serve these only to clients you would let run
-the CLI in that directory. `apm.yml` lists them (generated from `DEVTOOLS`).
+the CLI in that directory. `apm.yml` lists them (generated from `DEVTOOLS`). What a target prints
+or raises reaches the agent redacted (`observability.redaction.scrub`), as a served plan's errors do.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import anyio
 import attrs
 
 from ..errors import PrimitivesError
+from ..observability.redaction import scrub
 from ..stdlib.llm.tools import Tool, tool
 
 __all__ = ["DEVTOOLS", "OUTPUT_LIMIT", "TIMEOUT_S", "CheckReport", "DevtoolError", "GraphRequest", "PlanTarget", "check_plan", "explain_plan", "graph_plan"]
@@ -110,7 +112,7 @@ async def _text(command: str, target: str, *options: str) -> str:
     code, output, printed = await _cli(command, target, *options)
     if code != 0:
         message = "\n".join(part for part in (output, printed) if part).removeprefix("error: ")
-        raise DevtoolError(message or f"tta-primitives {command} exited with status {code}")
+        raise DevtoolError(scrub(message) or f"tta-primitives {command} exited with status {code}")
     return output
 
 
@@ -133,7 +135,7 @@ async def check_plan(request: PlanTarget) -> CheckReport:
     except ValueError:
         report = None
     if not isinstance(report, dict):  # the process died before it could answer
-        return CheckReport(False, request.target, error=printed[-4000:] or f"tta-primitives check exited with status {code}")
+        return CheckReport(False, request.target, error=scrub(printed)[-4000:] or f"tta-primitives check exited with status {code}")
     return CheckReport(
         bool(report.get("ok")),
         request.target,
@@ -141,8 +143,8 @@ async def check_plan(request: PlanTarget) -> CheckReport:
         int(report.get("ops", 0)),
         int(report.get("edges", 0)),
         int(report.get("checked_edges", 0)),
-        [str(lint) for lint in report.get("lints", [])],
-        report.get("error"),
+        [scrub(str(lint)) for lint in report.get("lints", [])],
+        None if report.get("error") is None else scrub(str(report["error"])),
     )
 
 
