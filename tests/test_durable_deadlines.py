@@ -17,23 +17,30 @@ import anyio
 import pytest
 
 from tta_dev_primitives import RunTimeoutError, SQLiteJournal, compile, node
-from tta_dev_primitives.durable import JournalUnavailableError
+from tta_dev_primitives import Interrupted, interrupt
+from tta_dev_primitives.durable import JournalUnavailableError, StoredRun
 
 pytestmark = pytest.mark.anyio
 
 
 class HangingJournal(SQLiteJournal):
-    """A real SQLite journal whose store stops answering step writes while `hung` is clear (a
-    database server stopped with SIGSTOP, a disk that blocks)."""
+    """A real SQLite journal whose store stops answering step writes (and, with `reads`, reads)
+    while `answering` is clear (a database server stopped with SIGSTOP, a disk that blocks)."""
 
-    def __init__(self, path: Path, **settings: float) -> None:
+    def __init__(self, path: Path, *, reads: bool = False, **settings: float) -> None:
         super().__init__(path, **settings)  # type: ignore[arg-type]
         self.answering = threading.Event()
         self.answering.set()
+        self.reads = reads
 
     def _append(self, run_id: str, key: str, payload: bytes, crc: int) -> None:
         self.answering.wait()
         super()._append(run_id, key, payload, crc)
+
+    def _load(self, run_id: str) -> StoredRun | None:
+        if self.reads:
+            self.answering.wait()
+        return super()._load(run_id)
 
 
 @pytest.fixture
@@ -138,3 +145,22 @@ print("done", flush=True)
     finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
     assert finished.returncode == 0, finished.stderr
     assert finished.stdout == "done\n"
+
+
+async def test_resume_answers_within_its_timeout_when_the_journal_stopped_answering(tmp_path: Path) -> None:
+    journal = HangingJournal(tmp_path / "j.db", reads=True)
+    ask = interrupt(int, int, name="ask")
+    plan = compile(ask >> node(lambda answer: answer + 1))
+    try:
+        outcome = await plan.run(1, run_id="r", journal=journal)
+        assert isinstance(outcome, Interrupted)
+        journal.answering.clear()
+        started = time.monotonic()
+        with pytest.raises(RunTimeoutError, match="timeout of 0.3s while reading run 'r'"):
+            await plan.resume(outcome.token, 41, journal=journal, timeout=0.3)
+        assert time.monotonic() - started < 3
+        journal.answering.set()
+        assert await plan.resume(outcome.token, 41, journal=journal) == 42
+    finally:
+        journal.answering.set()
+        journal.close()

@@ -41,6 +41,7 @@ __all__ = ["OnJournalError", "outline", "pending", "resume", "run_durable"]
 
 _log = logging.getLogger("tta_dev_primitives.durable")
 
+T = typing.TypeVar("T")
 OnJournalError = Literal["fail", "continue"]
 OnCodeChange = Literal["refuse", "accept"]
 
@@ -255,9 +256,11 @@ async def run_durable(
     on_journal_error: OnJournalError = "fail",
     on_code_change: OnCodeChange = "refuse",
     answer: tuple[str, bytes] | None = None,
+    deadline: tuple[float, str] | None = None,
 ) -> object:
     """Run (or resume) `run_id`; see Plan.run. `answer` (key, payload) is journaled first
-    (plan.resume)."""
+    (plan.resume). `deadline` (see `run_deadline`): when a caller that started the run's clock
+    earlier (plan.resume) must be done."""
     if not isinstance(run_id, str) or not run_id or len(run_id) > 256 or not run_id.isprintable():
         raise ConfigError(f"plan {plan.name!r}.run", "run_id", "a non-empty str of at most 256 printable characters", run_id)
     if not isinstance(journal, Journal):
@@ -271,19 +274,16 @@ async def run_durable(
     result_codec, input_codec = facts.result_codec, facts.input_codec
     header = _header(plan, run_id, input)
     # the run's clock starts now: opening and closing the run in its journal count against its deadline
-    deadline, limit = run_deadline(context if context is not None else _current.get(None), timeout)
-    given = (deadline, limit) if deadline != float("inf") else None
+    ends, limit = deadline if deadline is not None else _deadline(context, timeout)
+    given = (ends, limit) if ends != float("inf") else None
     try:
-        with anyio.move_on_at(deadline) as opening:
-            stored = await journal.open_run(header)
+        stored = await _in_time(lambda: journal.open_run(header), (ends, limit), f"plan {plan.name!r}", f"opening run {run_id!r} in {journal!r}")
     except JournalUnavailableError as error:
         if on_journal_error == "fail":
             error.add_note(f"run {run_id!r} of plan {plan.name!r} did not start: nothing ran")
             raise
         _log.warning("run %r: the journal is unavailable (%s); running without journaling (on_journal_error='continue')", run_id, error)
         return await plan.run(input, context=context, timeout=timeout)
-    if opening.cancelled_caught:
-        raise RunTimeoutError(f"plan {plan.name!r} exceeded its {limit} while opening run {run_id!r} in {journal!r}")
     try:
         _check_fits(stored, header, plan, input, input_codec)
         if stored.status == "done" and answer is None:  # its result is what the run recorded, whatever the code is now
@@ -300,7 +300,7 @@ async def run_durable(
                 raise ResumeError(f"run {run_id!r}: the interrupt at {key!r} is already answered")
             await recorder.record(key, payload)
     except BaseException as error:
-        await _close(journal, run_id, stored.status, stored.result, stored.result_crc, stored.error, _until(deadline, error))
+        await _close(journal, run_id, stored.status, stored.result, stored.result_crc, stored.error, _until(ends, error))
         raise
     rec_token, path_token = _recorder.set(recorder), _path.set("")
     try:
@@ -308,10 +308,10 @@ async def run_durable(
     except BaseException as error:
         suspended = find_suspension(error)
         if suspended is not None:
-            await _close(journal, run_id, "interrupted", None, None, None, deadline)
+            await _close(journal, run_id, "interrupted", None, None, None, ends)
             token: ResumeToken[object] = ResumeToken(run_id, suspended.key, suspended.node_name, header.fingerprint)
             return Interrupted(run_id, suspended.node_name, suspended.question, token)
-        await _close(journal, run_id, "failed", None, None, describe_error(error), _until(deadline, error))
+        await _close(journal, run_id, "failed", None, None, describe_error(error), _until(ends, error))
         raise
     finally:
         _recorder.reset(rec_token)
@@ -319,9 +319,9 @@ async def run_durable(
     try:
         data = result_codec.encode(result)
     except BaseException as error:
-        await _close(journal, run_id, "failed", None, None, describe_error(error), deadline)
+        await _close(journal, run_id, "failed", None, None, describe_error(error), ends)
         raise
-    await _close(journal, run_id, "done", data, checksum("", data), None, deadline)
+    await _close(journal, run_id, "done", data, checksum("", data), None, ends)
     return result
 
 
@@ -337,6 +337,19 @@ def _decoded_result(stored: StoredRun, plan: Plan[object, object], codec: ValueC
         raise JournalCorruptError(
             f"run {run_id!r}: the journaled result does not decode as {format_type(plan.root.out_type)}: {error}"
         ) from None
+
+
+def _deadline(context: RunContext | None, timeout: float | None) -> tuple[float, str]:
+    """The run's deadline, from now: the same rule as a plain run's (see `run_deadline`)."""
+    return run_deadline(context if context is not None else _current.get(None), timeout)
+
+
+async def _in_time(call: typing.Callable[[], typing.Awaitable[T]], deadline: tuple[float, str], owner: str, what: str) -> T:
+    """`call()` before the run's deadline; RunTimeoutError saying what it was doing after it."""
+    ends, limit = deadline
+    with anyio.move_on_at(ends):
+        return await call()
+    raise RunTimeoutError(f"{owner} exceeded its {limit} while {what}")
 
 
 def _until(deadline: float, error: BaseException) -> float:
@@ -378,13 +391,16 @@ async def resume(
     on_journal_error: OnJournalError = "fail",
     on_code_change: OnCodeChange = "refuse",
 ) -> object:
-    """Journal `answer` for the interrupt `token` names and run the plan on from there."""
+    """Journal `answer` for the interrupt `token` names and run the plan on from there, all
+    within the run's `timeout` (or its context's deadline)."""
+    deadline = _deadline(context, timeout)
+    owner = f"plan {plan.name!r}"
     if isinstance(token, str):
         token = ResumeToken.parse(token)
     if not isinstance(token, ResumeToken):
         raise ConfigError(f"plan {plan.name!r}.resume", "token", "a ResumeToken (Interrupted.token) or its str()", token)
     if token.fingerprint != plan.fingerprint():
-        stored = await journal.load(token.run_id)
+        stored = await _in_time(lambda: journal.load(token.run_id), deadline, owner, f"reading run {token.run_id!r} from {journal!r}")
         changes = _changes(stored.header.outline, _facts(plan).outline) if stored is not None else "  (run not found)"
         raise PlanChangedError(
             f"run {token.run_id!r} was suspended by a plan with fingerprint {token.fingerprint[:12]}; plan {plan.name!r} has "
@@ -403,7 +419,7 @@ async def resume(
         payload = codec_for(op, op.out_type).encode(answer)
     except JournalEncodeError as error:
         raise ResumeError(f"interrupt {op.name!r}: the answer cannot be journaled: {error}") from None
-    found = await journal.load(token.run_id)
+    found = await _in_time(lambda: journal.load(token.run_id), deadline, owner, f"reading run {token.run_id!r} from {journal!r}")
     if found is None:
         raise ResumeError(f"run {token.run_id!r} is not in {journal!r}")
     asked = {step.key for step in found.steps}
@@ -415,7 +431,7 @@ async def resume(
         raise JournalCorruptError(f"run {token.run_id!r}: the journaled input fails its checksum")
     return await run_durable(
         plan, _decoded_input(found, plan, _facts(plan).input_codec), run_id=token.run_id, journal=journal, context=context,
-        timeout=timeout, on_journal_error=on_journal_error, on_code_change=on_code_change, answer=(token.key, payload),
+        timeout=timeout, on_journal_error=on_journal_error, on_code_change=on_code_change, answer=(token.key, payload), deadline=deadline,
     )
 
 
