@@ -339,3 +339,70 @@ async def test_our_stdio_server_answers_requests_it_cannot_read() -> None:
             ok = {"jsonrpc": "2.0", "id": 14, "method": "tools/call", "params": {"name": "add", "arguments": {"a": 1, "b": 2}}}
             await stdin.send(json.dumps(ok).encode() + b"\n")  # and it goes on serving
             assert json.loads(await lines.receive_until(b"\n", 1_000_000))["result"]["structuredContent"] == {"total": 3}
+
+
+def _echo_server(calls: list[object]) -> PlanToolServer:
+    def echo(value: object) -> str:
+        """Say what came."""
+        calls.append(value)
+        return "ok"
+
+    return PlanToolServer({"echo": node(echo)})
+
+
+async def test_our_client_refuses_arguments_a_server_cannot_read_before_sending_them() -> None:
+    """Arguments beyond our limits (depth, size) or that JSON cannot carry (a 5,000-digit int, a
+    lone surrogate, NaN) are a ToolArgumentsError at once, raised by our client (the server,
+    which would answer a tool error, is never asked); the session goes on serving."""
+    from tta_dev_primitives import ToolArgumentsError
+    from tta_dev_primitives.stdlib.llm.arguments import MAX_ARGUMENT_BYTES, MAX_ARGUMENT_DEPTH, ArgumentLimitError
+
+    calls: list[object] = []
+    async with Client(_echo_server(calls).server) as client, mcp_tools(client.session, call_timeout=2) as tools:
+        echo = tools[0]
+        with anyio.fail_after(10):
+            with pytest.raises(ArgumentLimitError, match=f"nested deeper than {MAX_ARGUMENT_DEPTH}"):
+                await echo.plan.run({"input": _deep(MAX_ARGUMENT_DEPTH + 5)})
+            with pytest.raises(ArgumentLimitError, match=f"larger than {MAX_ARGUMENT_BYTES}"):
+                await echo.plan.run({"input": "x" * (MAX_ARGUMENT_BYTES + 1)})
+            for value, problem in ((10**5000, "digits"), ("\ud800", "surrogates"), (float("nan"), "float")):
+                with pytest.raises(ToolArgumentsError, match=problem):
+                    await echo.plan.run({"input": value})
+            assert await echo.plan.run({"input": [1, {"a": "b"}]}) == "ok"
+        assert calls == [[1, {"a": "b"}]]
+
+        @dataclass
+        class Payload:
+            input: object
+
+        typed = await mcp_tool(client.session, "echo", args=Payload, call_timeout=2)
+        with pytest.raises(ArgumentLimitError, match="nested deeper"):
+            await typed.plan.run(Payload(_deep(MAX_ARGUMENT_DEPTH + 5)))
+
+
+async def test_our_server_answers_arguments_beyond_its_limits_with_a_tool_error() -> None:
+    """Sent by a client that does not check (the SDK's own): arguments too deep or too big are a
+    tool error the model can read, never silence (a number too long to parse never gets this
+    far: see the tests of requests that cannot be read)."""
+    from tta_dev_primitives.stdlib.llm.arguments import MAX_ARGUMENT_DEPTH
+
+    calls: list[object] = []
+    async with Client(_echo_server(calls).server, read_timeout_seconds=5) as client:
+        for value, problem in ((_deep(MAX_ARGUMENT_DEPTH + 5), "nested deeper"), ("x" * (2 * 1024 * 1024), "larger than")):
+            result = await client.call_tool("echo", {"input": value})
+            assert result.is_error and problem in result.content[0].text, result  # type: ignore[union-attr]
+        assert calls == []
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_our_http_server_answers_requests_it_cannot_read() -> None:
+    """Over HTTP the SDK answers what it cannot parse with a JSON-RPC error itself: checked here
+    with a raw client, since the SDK's client cannot send most of these."""
+    async with serving(_server().http_app()) as url, httpx2.AsyncClient(timeout=10) as raw:
+        opened = await _post(raw, url, INITIALIZE, None)
+        session = opened.headers["mcp-session-id"]
+        head = '{"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "twice", "arguments": {"input": '
+        headers = {**HEADERS, "mcp-session-id": session, "mcp-protocol-version": "2025-06-18"}
+        for body in (head + json.dumps(_deep(200)) + "}}}", head + "9" * 5000 + "}}}", head + '"\\ud800"}}}', head):
+            answer = await raw.post(url, content=body.encode(), headers=headers)
+            assert answer.status_code == 400 and answer.json()["error"]["code"] == -32700, answer.text

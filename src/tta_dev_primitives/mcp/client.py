@@ -27,6 +27,7 @@ import anyio
 from ..compiler.compile import compile
 from ..dsl.function import node
 from ..errors import ConfigError, PrimitivesError
+from ..stdlib.llm.arguments import check_arguments
 from ..stdlib.llm.schema import WRAPPED, SchemaMismatch, TypeSchema, json_text, object_schema, type_schema
 from ..stdlib.llm.tools import TOOL_NAME, Tool, ToolArgumentsError
 
@@ -153,6 +154,24 @@ async def _find(session: ClientSession, name: str) -> RemoteTool:
     raise ConfigError(f"mcp_tool({name!r})", "name", f"one of the server's tools {sorted(t.name for t in listed.tools)}", name)
 
 
+def _sendable(name: str, arguments: Mapping[str, object]) -> None:
+    """Refuse, before sending, arguments a server could not read: beyond our limits (nesting
+    depth, size: `check_arguments`), or not JSON (an integer of thousands of digits, a lone
+    surrogate, NaN). The SDK drops a request it cannot parse, or its client fails mid-session,
+    and the call would wait out its timeout; a ToolArgumentsError is read by the model at once."""
+    check_arguments(arguments, tool=name)
+    try:
+        json.dumps(arguments, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError) as error:  # UnicodeEncodeError is a ValueError
+        raise _not_json(name, error) from None
+
+
+def _not_json(name: str, error: Exception) -> ToolArgumentsError:
+    """The error for arguments JSON cannot carry (without the interpreter's advice on its int limit)."""
+    reason = str(error).split("; use sys.set_int_max_str_digits()")[0]
+    return ToolArgumentsError(name, "arguments", f"arguments JSON can carry ({reason})", "<not JSON>")
+
+
 async def _call(session: ClientSession, server: str, name: str, arguments: Mapping[str, object], timeout: float | None) -> CallToolResult:
     """Call the remote tool (waiting at most `timeout` seconds for its answer, if given); a
     connection that fails, closes or stays silent is an MCPConnectionError naming it."""
@@ -174,6 +193,7 @@ def _remote_tool(
     validator = _dict_validator(name, schema)
 
     async def call(arguments: dict[str, object]) -> object:
+        _sendable(name, arguments)  # first: nothing below may recurse without bound
         try:  # checked here too, not only by agents: a plan calling the tool gets the same message
             validator.convert(arguments)
         except SchemaMismatch as error:
@@ -227,8 +247,13 @@ async def mcp_tool(
         _check_fields(name, args, parameters, dict(remote.input_schema or {}))
 
     async def call(arguments: Any) -> Any:
-        encoded = json.loads(json_text(arguments))  # msgspec's encoding, or pydantic's for its models
-        payload = _payload(name, await _call(session, _server_name(session), name, {WRAPPED: encoded} if wrapped else encoded, call_timeout), unwrap)
+        try:
+            encoded = json.loads(json_text(arguments))  # msgspec's encoding, or pydantic's for its models
+        except (TypeError, ValueError) as error:
+            raise _not_json(name, error) from None
+        sent = {WRAPPED: encoded} if wrapped else encoded
+        _sendable(name, sent)
+        payload = _payload(name, await _call(session, _server_name(session), name, sent, call_timeout), unwrap)
         if output is None:
             return payload
         try:
