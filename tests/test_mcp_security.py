@@ -146,8 +146,9 @@ def test_a_non_loopback_host_needs_a_token_verifier_and_settings_need_one_too() 
         server.http_app(host=host)
     with pytest.raises(ConfigError, match="token_verifier"):  # the SDK would serve without auth
         server.http_app(auth=AuthSettings(issuer_url="https://auth.example", resource_server_url=None))  # type: ignore[arg-type]
-    with pytest.raises(ConfigError, match="at least 16 characters"):
-        StaticTokenVerifier("short")
+    for bad in ("short", "é" * 20, "with a space in it 0123", TOKEN + "\n"):  # a header carries printable ASCII, no spaces
+        with pytest.raises(ConfigError, match="at least 16 characters"):
+            StaticTokenVerifier(bad)
     assert TOKEN not in repr(StaticTokenVerifier(TOKEN))
 
 

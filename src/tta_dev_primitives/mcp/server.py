@@ -268,17 +268,17 @@ class StaticTokenVerifier:
     answer times say nothing about how much of a guess was right; the token never shows in a repr."""
 
     def __init__(self, token: str, *, client_id: str = "static-token") -> None:
-        if len(token) < MIN_TOKEN_CHARS or token != token.strip():
-            expected = f"at least {MIN_TOKEN_CHARS} characters, with no spaces around them"
+        if len(token) < MIN_TOKEN_CHARS or not (token.isascii() and token.isprintable()) or " " in token:
+            expected = f"at least {MIN_TOKEN_CHARS} characters, printable ASCII without spaces (what an HTTP header carries)"
             raise ConfigError("StaticTokenVerifier", "token", expected, f"<{len(token)} characters>")
-        self._token = token.encode("utf-8", "surrogatepass")
+        self._token = token.encode()
         self.client_id = client_id
 
     async def verify_token(self, token: str) -> AccessToken | None:
         """The token's grant when it is the one (no scopes: a static token grants every tool)."""
         from mcp.server.auth.provider import AccessToken
 
-        if not hmac.compare_digest(token.encode("utf-8", "surrogatepass"), self._token):
+        if not hmac.compare_digest(token.encode("utf-8", "surrogatepass"), self._token):  # any str compares
             return None
         return AccessToken(token=token, client_id=self.client_id, scopes=[])
 
