@@ -296,3 +296,27 @@ KEPT = [
 @pytest.mark.parametrize("line", KEPT)
 def test_look_alikes_on_command_lines_are_kept(line: str) -> None:
     assert scrub(line) == line
+
+
+# -- what a durable journal keeps of a failure -------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_a_failed_durable_runs_journaled_error_is_masked() -> None:
+    from tta_dev_primitives import MemoryJournal, compensated, saga
+
+    def leak(x: int) -> int:
+        raise secret_error()
+
+    journal = MemoryJournal()
+    with pytest.raises(ValueError):
+        await compile(node(inc) >> node(leak)).run(1, run_id="plain", journal=journal)  # type: ignore[attr-defined]
+    with pytest.raises(Exception):
+        await compile(saga(compensated(node(inc), lambda _: None) >> node(leak))).run(1, run_id="saga", journal=journal)  # type: ignore[attr-defined]
+    kept: list[str] = []
+    for run_id in ("plain", "saga"):
+        stored = await journal.load(run_id)
+        assert stored is not None
+        kept += [stored.error or "", *(step.payload.decode("utf-8", "replace") for step in stored.steps)]
+    assert any("request failed" in text for text in kept)  # the failure is kept, masked
+    assert_nothing_leaks(kept)

@@ -24,6 +24,7 @@ from ..context import RunContext, _current
 from ..errors import ConfigError
 from ..executor.journaling import QUESTION, ValueCodec, _path, _recorder, describe_error, find_suspension
 from ..executor.runner import RunTimeoutError, run_deadline
+from ..observability.redaction import scrub
 from ..stdlib.cache.codec import _difference
 from .code import code_digests
 from .codec import codec_for, describe_op
@@ -311,7 +312,7 @@ async def run_durable(
             await _close(journal, run_id, "interrupted", None, None, None, ends)
             token: ResumeToken[object] = ResumeToken(run_id, suspended.key, suspended.node_name, header.fingerprint)
             return Interrupted(run_id, suspended.node_name, suspended.question, token)
-        await _close(journal, run_id, "failed", None, None, describe_error(error), _until(ends, error))
+        await _close(journal, run_id, "failed", None, None, describe_error(error, scrub), _until(ends, error))
         raise
     finally:
         _recorder.reset(rec_token)
@@ -319,7 +320,7 @@ async def run_durable(
     try:
         data = result_codec.encode(result)
     except BaseException as error:
-        await _close(journal, run_id, "failed", None, None, describe_error(error), ends)
+        await _close(journal, run_id, "failed", None, None, describe_error(error, scrub), ends)
         raise
     await _close(journal, run_id, "done", data, checksum("", data), None, ends)
     return result

@@ -217,14 +217,16 @@ async def run_at(path: str, fn: AsyncFn, x: object) -> object:
 _ERROR_LIMIT = 2000
 
 
-def describe_error(error: BaseException) -> str:
-    """`module.Type: message` of `error`, cut to 2,000 characters (what a journal keeps of a
-    failure whose process may be gone)."""
+def describe_error(error: BaseException, mask: Callable[[str], str] | None = None) -> str:
+    """`module.Type: message` of `error`, passed through `mask` (the caller's redaction) and cut
+    to 2,000 characters: what a journal keeps of a failure whose process may be gone."""
     kind = f"{type(error).__module__}.{type(error).__qualname__}"
     try:
         text = f"{kind}: {error}"
     except Exception:  # noqa: BLE001 - a broken __str__ must not hide the failure
         text = f"{kind}: <unprintable>"
+    if mask is not None:
+        text = mask(text)
     # storable by every store: no lone surrogates (SQLite, PostgreSQL) and no NUL (PostgreSQL)
     return text[:_ERROR_LIMIT].encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 

@@ -46,6 +46,7 @@ from ...executor.journaling import (
     DONE, FAILED, STARTED, Recorder, ValueCodec, current_key, current_path, current_recorder, describe_error, find_suspension, run_at,
 )
 from ...executor.shield import run_to_completion
+from ...observability.redaction import scrub
 from ..clock import SYSTEM_CLOCK, Clock
 from ..compiled import CompiledPrimitive
 from ..guard import GuardSite
@@ -440,7 +441,7 @@ def _emit_saga(op: SagaOp, em: Emitter) -> Step:
     async def record_failure(key: str, error: BaseException) -> None:
         recorder = current_recorder()
         if recorder is not None and key not in recorder.records:
-            failure = {"error": describe_error(error), "transient": is_transient(error)}
+            failure = {"error": describe_error(error, scrub), "transient": is_transient(error)}
             await recorder.record(key, json.dumps(failure).encode())
 
     def journaled_log(recorder: Recorder, path: str) -> _Log:
