@@ -7,13 +7,14 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tta_dev_primitives import FakeClock, FallbackError, RunContext, compile, get_logger, node, trace_operation
+from tta_dev_primitives import FakeClock, FallbackError, Hook, NodeInfo, RunContext, compile, get_logger, node, trace_operation
 from tta_dev_primitives.observability import TracingHook, configure_logging, configure_tracing, scrub, secret_name
 
 # The six secret shapes, and the parts of each that must never be seen (what stays, such as
@@ -320,3 +321,124 @@ async def test_a_failed_durable_runs_journaled_error_is_masked() -> None:
         kept += [stored.error or "", *(step.payload.decode("utf-8", "replace") for step in stored.steps)]
     assert any("request failed" in text for text in kept)  # the failure is kept, masked
     assert_nothing_leaks(kept)
+
+
+# -- handlers that are not ours, and the shapes they must not see --------------------------------
+
+
+class Collect(logging.Handler):
+    """An application's own handler, with the standard formatter (not one of ours)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def plain() -> Iterator[Collect]:
+    handler = Collect()
+    loggers = [logging.getLogger(name) for name in (LOGGER, "tta_dev_primitives.hooks")]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+    yield handler
+    for logger in loggers:
+        logger.removeHandler(handler)
+
+
+@pytest.mark.anyio
+async def test_a_plain_handler_never_sees_a_secret_in_a_message_a_traceback_or_a_library_warning(plain: Collect) -> None:
+    log = get_logger(LOGGER)
+    log.info(f"connecting with {ALL_SECRETS}")
+    try:
+        raise secret_error()
+    except ValueError:
+        log.exception("failed")
+
+    class Exporter(Hook):
+        def on_node_start(self, node: NodeInfo, ctx: RunContext) -> None:
+            raise secret_error(ConnectionError)
+
+    await compile(node(inc)).with_hooks(Exporter()).run(1)
+    text = "\n".join(plain.lines)
+    assert "request failed" in text and "Exporter.on_node_start raised" in text and "Traceback" in text
+    assert_nothing_leaks(plain.lines)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("postgresql://app:Ab/cd+ef9@db.internal/app", "Ab/cd+ef9"),  # a password holding a slash
+        ("https://admin:p@ss@api.example.com/", "p@ss"),  # and an @
+        ("GET /login?next=https%3A%2F%2Fadmin%3Ahunter2pass%40db.example.com%2F", "hunter2pass"),  # percent-encoded
+        ("next=%2Fhook%3Fgh%3Dghp_" + "Z" * 36, "Z" * 36),
+        ("S3Config(secret_access_key='wJalrXUtnFEMIK7MDENG')", "wJalrXUtnFEMIK7MDENG"),
+        ("{'secret_key': 'hunter2pass'}", "hunter2pass"),
+        ("SECRET_KEY=hunter2pass", "hunter2pass"),
+        ("{'private_key': 'hunter2pass'}", "hunter2pass"),
+        ('{"body": "{\\"password\\": \\"hunter2pass\\"}"}', "hunter2pass"),  # JSON inside JSON
+        ("curl -uadmin:hunter2pass https://x", "hunter2pass"),
+    ],
+)
+def test_secret_shapes_written_other_ways_are_masked(text: str, secret: str) -> None:
+    assert secret not in scrub(text)
+
+
+@pytest.mark.parametrize("text", ["http://host:8080/a@b.example", "see https://example.com/path?x=1&y=2", "100%25 done, 50% left"])
+def test_urls_and_percent_signs_without_secrets_are_kept(text: str) -> None:
+    assert scrub(text) == text
+
+
+def test_a_secret_shaped_mapping_key_is_masked() -> None:
+    from tta_dev_primitives.observability import redact
+
+    assert "hunter2pass" not in json.dumps(redact({"postgres://admin:hunter2pass@db/app": 5}))
+
+
+def test_an_extra_field_named_by_a_secret_is_masked_in_json_logs(lines: io.StringIO) -> None:
+    logging.getLogger(LOGGER).info("plain", extra={"https://u:hunter2pass@h": 1})
+    assert "hunter2pass" not in lines.getvalue()
+
+
+def test_an_exporters_error_quoting_the_endpoint_without_its_scheme_is_masked(caplog: pytest.LogCaptureFixture) -> None:
+    from tta_dev_primitives.observability.export import _Guard
+
+    guard = _Guard("http://otel:c0llect0rPW@127.0.0.1:9", 1.0, lambda: 0.0)
+    with caplog.at_level(logging.WARNING):
+        guard.failed("Failed to export traces to otel:c0llect0rPW@127.0.0.1:9, error code: UNAVAILABLE")
+    assert caplog.messages and "c0llect0rPW" not in caplog.text
+
+
+def test_the_cli_masks_a_failure_on_stderr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from tta_dev_primitives.cli import main
+
+    (tmp_path / "leaky_flow.py").write_text(
+        "from tta_dev_primitives import node\n\n\ndef connect(x: int) -> int:\n"
+        f"    raise ConnectionError({ALL_SECRETS!r})\n\n\nflow = node(connect)\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "leaky_flow.py:flow", "--input", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "ConnectionError" in err
+    assert_nothing_leaks([err])
+
+
+@pytest.mark.anyio
+async def test_devtools_explain_masks_a_constants_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tta_dev_primitives.durable.run import outline
+    from tta_dev_primitives.mcp import devtools
+
+    (tmp_path / "const_flow.py").write_text(
+        "from tta_dev_primitives import const, node\n\n\ndef host(dsn: str) -> str:\n    return dsn.split('@')[-1]\n\n\n"
+        "flow = const('postgresql://app:hunter2pass@db.internal/app') >> node(host)\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    text = await devtools.explain_plan(devtools.PlanTarget("const_flow.py:flow"))
+    assert "const" in text and "hunter2pass" not in text
+    from tta_dev_primitives import compile, const
+
+    assert "hunter2pass" not in outline(compile(const("postgresql://app:hunter2pass@db/app") >> node(len)).root)  # journaled header

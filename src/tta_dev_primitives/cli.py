@@ -37,6 +37,7 @@ from typing import TextIO
 import anyio
 
 from .compiler import Plan, compile
+from .observability.redaction import scrub
 from .compiler.passes import Budget
 from .dsl.core import Node
 from .errors import PrimitivesError
@@ -495,8 +496,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             code, report = failure.code, failure.report
         else:
             report = ""
-        if report:
-            print(report, file=sys.stderr)
+        if report:  # CI logs keep stderr: secret-shaped text in an error is masked
+            print(scrub(report), file=sys.stderr)
         stream.flush()
     except BrokenPipeError:
         _quiet_closed_pipes()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import logging
 import typing
 import weakref
 from typing import Literal
@@ -22,6 +21,7 @@ from ..compiler.ir import Op, walk
 from ..compiler.types import format_type
 from ..context import RunContext, _current
 from ..errors import ConfigError
+from ..log_masking import library_logger
 from ..executor.journaling import QUESTION, ValueCodec, _path, _recorder, describe_error, find_suspension
 from ..executor.runner import RunTimeoutError, run_deadline
 from ..observability.redaction import scrub
@@ -40,7 +40,7 @@ if typing.TYPE_CHECKING:
 
 __all__ = ["OnJournalError", "outline", "pending", "resume", "run_durable"]
 
-_log = logging.getLogger("tta_dev_primitives.durable")
+_log = library_logger("tta_dev_primitives.durable")
 
 T = typing.TypeVar("T")
 OnJournalError = Literal["fail", "continue"]
@@ -55,7 +55,8 @@ def outline(root: Op) -> str:
         op, depth = stack.pop()
         params = op.params()
         shown = f" {params}" if params else ""
-        lines.append(f"{'  ' * depth}{op.node_id} {op.kind} {op.name!r}: {format_type(op.in_type)} -> {format_type(op.out_type)}{shown}")
+        line = f"{'  ' * depth}{op.node_id} {op.kind} {op.name!r}: {format_type(op.in_type)} -> {format_type(op.out_type)}{shown}"
+        lines.append(scrub(line))  # journaled in the run's header: a constant's secret never reaches the store
         stack.extend((child, depth + 1) for child in reversed(op.children))
     return "\n".join(lines)
 

@@ -7,7 +7,6 @@ breaks a run: the error is logged once per hook and event, and the run goes on.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
@@ -16,6 +15,7 @@ from collections.abc import Awaitable, Iterable, Mapping
 import attrs
 
 from ..context import RunContext
+from ..log_masking import library_logger
 from ..dsl.location import SourceLocation
 
 __all__ = [
@@ -28,7 +28,7 @@ __all__ = [
     "uninstall_hook",
 ]
 
-_log = logging.getLogger("tta_dev_primitives.hooks")
+_log = library_logger("tta_dev_primitives.hooks")
 
 
 @attrs.frozen(slots=True)

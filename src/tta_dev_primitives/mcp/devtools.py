@@ -113,7 +113,7 @@ async def _text(command: str, target: str, *options: str) -> str:
     if code != 0:
         message = "\n".join(part for part in (output, printed) if part).removeprefix("error: ")
         raise DevtoolError(scrub(message) or f"tta-primitives {command} exited with status {code}")
-    return output
+    return scrub(output)  # EXPLAIN shows constants as they are: a DSN with its password, say
 
 
 def _strict(request: PlanTarget) -> list[str]:

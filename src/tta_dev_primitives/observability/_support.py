@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import logging
 import threading
 from types import ModuleType
 
-_log = logging.getLogger("tta_dev_primitives.observability")
+from ..log_masking import library_logger
+
+_log = library_logger("tta_dev_primitives.observability")
 _warned: set[str] = set()
 _lock = threading.Lock()
 

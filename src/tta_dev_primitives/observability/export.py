@@ -19,7 +19,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
-from .redaction import scrub
+from ..log_masking import library_logger
+from .redaction import REDACTED, scrub
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["guarded_batch_processor"]
 
-_log = logging.getLogger("tta_dev_primitives.observability")
+_log = library_logger("tta_dev_primitives.observability")
 _exporting = threading.local()
 """The guard whose export runs in this thread (see `_FoldExportLogs`)."""
 
@@ -47,11 +48,23 @@ class _FoldExportLogs(logging.Filter):
 _FOLD = _FoldExportLogs()
 
 
+def _password(endpoint: str) -> str | None:
+    """The password in an endpoint URL, which exporters quote in their errors without the
+    scheme (`user:pw@host`), where no URL pattern recognises it."""
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(endpoint).password or None
+    except ValueError:
+        return None
+
+
 class _Guard:
     """One endpoint's export state: up or down, and what was dropped while down."""
 
     def __init__(self, endpoint: str, probe_every_s: float, clock: Callable[[], float]) -> None:
         self.endpoint = scrub(endpoint)  # only ever shown in warnings
+        self._password = _password(endpoint)
         self._clock = clock
         self.down = False
         self.overflowing = False
@@ -66,7 +79,8 @@ class _Guard:
             if self.down:
                 return
             self.down = True
-        _log.warning("span export to %s is failing (%s); spans are dropped until it recovers", self.endpoint, scrub(reason.strip()))
+        reason = reason.strip() if not self._password else reason.strip().replace(self._password, REDACTED)  # quoted without its scheme
+        _log.warning("span export to %s is failing (%s); spans are dropped until it recovers", self.endpoint, scrub(reason))
 
     def lost(self, count: int) -> None:
         """`count` spans were dropped (reported when the endpoint recovers)."""

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import IO, TYPE_CHECKING, Literal
 
 from ..context import _current
+from ..log_masking import library_logger
 from .redaction import REDACTED, SECRET_FIELDS, redact, scrub
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ __all__ = ["REDACTED", "SECRET_FIELDS", "ContextFilter", "JsonFormatter", "KeyVa
 
 _FILLED = "tta_filled"
 """The record attribute naming the run ids ContextFilter added (the rest were the caller's)."""
-_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "tta_fields", _FILLED}
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "tta_fields", "tta_masked", _FILLED}
 
 
 class StructuredLogger:
@@ -74,7 +75,7 @@ class StructuredLogger:
 
 def get_logger(name: str) -> StructuredLogger:
     """A structured logger for `name` (usually `__name__`); quiet until logging is configured."""
-    logger = logging.getLogger(name)
+    logger = library_logger(name)  # its message and traceback masked before any handler, ours or not
     if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
         logger.addHandler(logging.NullHandler())  # no "last resort" printing from a library
     return StructuredLogger(logger)
@@ -136,7 +137,7 @@ def _payload(record: logging.LogRecord) -> dict[str, object]:
         data.update(fields)
     for key, value in vars(record).items():  # fields passed with extra= by plain logging calls
         if key not in _STANDARD and key not in data and key not in _CONTEXT_KEYS:
-            data[key] = redact(value, key)
+            data[scrub(key)] = redact(value, key)
     return data
 
 
@@ -145,8 +146,9 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         data = _payload(record)
-        if record.exc_info:
-            data["exception"] = scrub(self.formatException(record.exc_info))
+        exception = _exception(self, record)
+        if exception:
+            data["exception"] = exception
         return json.dumps(data, default=str)
 
 
@@ -161,9 +163,15 @@ class KeyValueFormatter(logging.Formatter):
                 text = json.dumps(text)
             parts.append(f"{key}={text}")
         line = " ".join(parts)
-        if record.exc_info:
-            line += "\n" + scrub(self.formatException(record.exc_info))
-        return line
+        exception = _exception(self, record)
+        return f"{line}\n{exception}" if exception else line
+
+
+def _exception(formatter: logging.Formatter, record: logging.LogRecord) -> str:
+    """The record's traceback, masked: already rendered by the logger's MaskingFilter, or now."""
+    if isinstance(record.exc_info, tuple) and record.exc_info[0] is not None:
+        return scrub(formatter.formatException(record.exc_info))
+    return scrub(record.exc_text) if record.exc_text else ""
 
 
 def configure_logging(

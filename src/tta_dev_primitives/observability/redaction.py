@@ -31,6 +31,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 
+from ..log_masking import set_mask
 from ..records import record_fields
 
 __all__ = ["MAX_DEPTH", "REDACTED", "SECRET_FIELDS", "SECRET_PATTERNS", "add_redaction", "redact", "scrub", "secret_name"]
@@ -75,7 +76,9 @@ SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     ("GitHub token", r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"),
     ("Slack token", r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
     ("Google API key", r"\bAIza[0-9A-Za-z_\-]{30,}"),
-    ("password in a URL", r"(?P<keep>://[^/\s:@]*:)[^@\s/]+(?=@)"),  # `redis://:pw@host` too
+    # up to the `@` before the host, so a password may hold `/` or `@` (`redis://:pw@host` too); a
+    # port and a path (`host:8080/a@b`) are not a password
+    ("password in a URL", r"(?P<keep>://[^/\s:@]*:)(?!\d*/)\S+?(?=@[^@\s/?#]+(?:[/?#:'\"\s]|$))"),
     (
         "secret query parameter",
         r"(?i)(?P<keep>[?&;](?:api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|id[_-]?token|token|"
@@ -83,7 +86,8 @@ SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     (
         "secret assignment in text (a repr, a config dump)",
-        r"(?i)(?P<keep>(?:password|passwd|secret|api[_-]?key|token|(?:php|j)?sess(?:ion)?[_-]?id)['\"]?\s*[=:]\s*['\"]?)" + _VALUE,
+        r"(?i)(?P<keep>(?:password|passwd|passphrase|secret|credentials?|(?:api|access|private|secret|signing)[_-]?key|apikey|token|"
+        r"(?:php|j)?sess(?:ion)?[_-]?id)(?:\\?['\"])?\s*[=:]\s*(?:\\?['\"])?)" + _VALUE,  # JSON-escaped quotes too
     ),
     ("cookie header in text", r"(?i)(?P<keep>\b(?:set-)?cookie['\"]?\s*:\s*['\"]?)[^'\"\r\n]+"),
     (  # a scheme (`Token`, `Digest`, ...) then 8+ credential characters: not prose such as `authorization: denied`
@@ -92,7 +96,7 @@ SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     (  # curl/wget/httpie: `-u user:password`, `--user=user:password`, `-U` (a proxy's); not `docker -u 1000:1000`
         "user:password option on a command line",
-        r"(?P<keep>(?<![\w-])(?:-u|-U|--user|--proxy-user|--auth)(?:\s+|=)['\"]?(?!\d+:\d+(?![^\s'\"]))[^\s:'\"]*:)[^\s'\"]+",
+        r"(?P<keep>(?<![\w-])(?:-[uU](?:\s+|=)?|--(?:user|proxy-user|auth)(?:\s+|=))['\"]?(?!\d+:\d+(?![^\s'\"]))[^\s:'\"]*:)[^\s'\"]+",
     ),
     (  # `--password X`, `--db-password X`, `--token X`, `--api-key X` (`--x=X` is an assignment above);
         # not `--password-stdin` or `--max-tokens 5`, and a following option is no value
@@ -153,10 +157,31 @@ def secret_name(name: str) -> bool:
 
 
 def scrub(text: str) -> str:
-    """`text` with every secret-shaped part masked."""
+    """`text` with every secret-shaped part masked, also where it is percent-encoded (a URL in a
+    query parameter): such a word is decoded, and masked decoded when it holds a secret."""
     for pattern in _patterns:
         text = pattern.sub(_mask, text)
+    if "%" in text:
+        text = _ENCODED.sub(_scrub_encoded, text)
     return text
+
+
+_ENCODED = re.compile(r"[^\s%]*(?:%[0-9A-Fa-f]{2}[^\s%]*)+")
+"""A word with percent-escapes in it."""
+
+
+set_mask(scrub)  # the library's loggers (and get_logger's) mask their records with it
+
+
+def _scrub_encoded(match: re.Match[str]) -> str:
+    from urllib.parse import unquote
+
+    word = match.group()
+    plain = unquote(word)
+    masked = plain
+    for pattern in _patterns:
+        masked = pattern.sub(_mask, masked)
+    return word if masked == plain else masked
 
 
 def redact(value: object, key: str | None = None, *, max_chars: int | None = None) -> object:
@@ -223,7 +248,7 @@ def _container(value: object, depth: int, path: set[int], budget: list[int] | No
             if budget is not None and budget[0] <= 0:
                 out["…"] = f"<{len(value) - count} more items>"
                 break
-            out[str(k)] = _redact(v, _name(k), depth, path, budget)
+            out[scrub(str(k))] = _redact(v, _name(k), depth, path, budget)  # a key can be secret-shaped too
         return out
     if isinstance(value, (list, tuple, set, frozenset)):
         items = list(value)

@@ -23,7 +23,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import random
 import threading
@@ -32,6 +31,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterab
 
 import attrs
 
+from ...log_masking import library_logger
 from ...compiler.ir import Op
 from ...compiler.streams import stream_shape
 from ...executor.emit import OpenFn
@@ -53,7 +53,7 @@ from .stores import MISSING, CacheStore, MemoryStore
 
 __all__ = ["Cache", "CacheStats"]
 
-_log = logging.getLogger("tta_dev_primitives.cache")
+_log = library_logger("tta_dev_primitives.cache")
 
 Compute = Callable[[], Awaitable[object]]
 

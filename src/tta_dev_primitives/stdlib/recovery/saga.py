@@ -28,13 +28,13 @@ to `compensation_timeout` per completed step.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from typing import Any, ClassVar, Never, TypeVar, overload
 
 import attrs
 
+from ...log_masking import library_logger
 from ...compiler.ir import Edge, Op
 from ...compiler.lowering import Lowerer, lowering, op_identity
 from ...dsl.composite import Chain
@@ -62,7 +62,7 @@ A = TypeVar("A")
 B = TypeVar("B")
 C = TypeVar("C")
 
-_log = logging.getLogger("tta_dev_primitives.saga")
+_log = library_logger("tta_dev_primitives.saga")
 
 DEFAULT_COMPENSATION_TIMEOUT = 30.0
 """Seconds one compensation may take (each retry attempt included) before it is reported as
