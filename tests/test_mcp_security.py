@@ -366,7 +366,7 @@ async def test_our_client_refuses_arguments_a_server_cannot_read_before_sending_
                 await echo.plan.run({"input": _deep(MAX_ARGUMENT_DEPTH + 5)})
             with pytest.raises(ArgumentLimitError, match=f"larger than {MAX_ARGUMENT_BYTES}"):
                 await echo.plan.run({"input": "x" * (MAX_ARGUMENT_BYTES + 1)})
-            for value, problem in ((10**5000, "digits"), ("\ud800", "surrogates"), (float("nan"), "float")):
+            for value, problem in ((10**5000, "digits"), ("\ud800", "lone surrogate"), (float("nan"), "NaN")):
                 with pytest.raises(ToolArgumentsError, match=problem):
                     await echo.plan.run({"input": value})
             assert await echo.plan.run({"input": [1, {"a": "b"}]}) == "ok"
@@ -407,3 +407,61 @@ async def test_our_http_server_answers_requests_it_cannot_read() -> None:
         for body in (head + json.dumps(_deep(200)) + "}}}", head + "9" * 5000 + "}}}", head + '"\\ud800"}}}', head):
             answer = await raw.post(url, content=body.encode(), headers=headers)
             assert answer.status_code == 400 and answer.json()["error"]["code"] == -32700, answer.text
+
+
+async def test_our_stdio_server_answers_a_request_too_deep_for_any_json_parser_with_its_id() -> None:
+    """3,000 levels: past the SDK's parser and Python's json too; the request's id is read from
+    its top-level fields alone (wherever it stands among them), so the client gets its answer.
+    NaN (which the SDK's parser takes) is a tool error naming it, not a result that "does not fit"."""
+    deep = "[" * 3000 + "1" + "]" * 3000
+    bodies = {
+        20: '{"jsonrpc": "2.0", "id": 20, "method": "tools/call", "params": {"name": "add", "arguments": {"a": %s, "b": 1}}}' % deep,
+        21: '{"jsonrpc": "2.0", "method": "tools/call", "params": {"name": "add", "arguments": {"a": %s, "b": 1}}, "id": "r-21"}' % deep,
+    }
+    with anyio.fail_after(30):
+        async with _raw_stdio("examples/mcp_tools.py:add") as (stdin, lines):
+            for key, body in bodies.items():
+                await stdin.send(body.encode() + b"\n")
+                answer = json.loads(await lines.receive_until(b"\n", 1_000_000))
+                assert answer["id"] == (key if key == 20 else "r-21"), answer
+                assert answer["error"]["code"] == -32700 and "could not be read" in answer["error"]["message"], answer
+            nan = '{"jsonrpc": "2.0", "id": 22, "method": "tools/call", "params": {"name": "add", "arguments": {"a": NaN, "b": 1}}}'
+            await stdin.send(nan.encode() + b"\n")
+            result = json.loads(await lines.receive_until(b"\n", 1_000_000))["result"]
+            assert result["isError"] and "JSON can carry (no NaN or Infinity)" in result["content"][0]["text"], result
+
+
+@pytest.mark.parametrize("bad", [float("nan"), "5", 0, -1, float("inf"), True], ids=["nan", "str", "zero", "negative", "inf", "bool"])
+async def test_timeouts_that_are_not_a_finite_number_of_seconds_are_refused(bad: object) -> None:
+    """Checked when the tools are made, naming the field: NaN or infinity would never expire, a
+    str would fail only at the first call."""
+    async with Client(_echo_server([]).server) as client:
+        with pytest.raises(ConfigError, match=r"mcp_tools: invalid call_timeout=.*; expected a"):
+            async with mcp_tools(client.session, call_timeout=bad):  # type: ignore[arg-type]
+                pass
+        with pytest.raises(ConfigError, match=r"mcp_tools: invalid timeout=.*; expected a"):
+            async with mcp_tools(client.session, timeout=bad):  # type: ignore[arg-type]
+                pass
+        with pytest.raises(ConfigError, match=r"mcp_tool\('echo'\): invalid call_timeout=.*; expected a"):
+            await mcp_tool(client.session, "echo", call_timeout=bad)  # type: ignore[arg-type]
+        async with mcp_tools(client.session, call_timeout=None, timeout=5) as tools:  # None: no limit
+            assert await tools[0].plan.run({"input": 1}) == "ok"
+
+
+async def test_a_typed_tools_arguments_too_deep_to_encode_or_containing_themselves_are_refused() -> None:
+    from tta_dev_primitives.stdlib.llm.arguments import ArgumentLimitError
+
+    @dataclass
+    class Payload:
+        input: object
+
+    loop: list[object] = []
+    loop.append(loop)
+    calls: list[object] = []
+    async with Client(_echo_server(calls).server) as client:
+        typed = await mcp_tool(client.session, "echo", args=Payload, call_timeout=5)
+        for value in (_deep(5000), loop):
+            with pytest.raises(ArgumentLimitError, match="nested deeper than 64 levels"):
+                await typed.plan.run(Payload(value))
+        assert await typed.plan.run(Payload([1, "\u00e9"])) == "ok"
+    assert calls == [[1, "\u00e9"]]

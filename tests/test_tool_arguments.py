@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import pickle
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import attrs
 import pytest
 from typing_extensions import TypedDict
 
-from tta_dev_primitives import FakeChatModel, ToolArgumentsError, ToolCall, compile, tool
+from tests.fixtures.provider_server import Answer, ProviderServer
+from tta_dev_primitives import BuildError, ChatRequest, ChatResponse, FakeChatModel, ToolArgumentsError, ToolCall, compile, node, tool
 from tta_dev_primitives.stdlib.llm import agent
 from tta_dev_primitives.stdlib.llm.arguments import MAX_ARGUMENT_BYTES, MAX_ARGUMENT_DEPTH, ArgumentLimitError, check_arguments
 from tta_dev_primitives.stdlib.llm.providers.base import arguments_object
@@ -149,3 +152,187 @@ async def test_object_inside_an_input_type_takes_any_json(input_type: object, ar
     assert "any JSON value" in str(taking.parameters)
     result = await taking.invoke(arguments)
     assert (result.error, result.value) == (None, repr(received))
+
+
+# -- values JSON cannot carry, however they arrive -----------------------------------------------
+
+
+def test_decoded_arguments_with_a_lone_surrogate_or_a_non_finite_float_are_refused() -> None:
+    """What `json.loads` makes of `"\\ud800"` and `NaN`: no request can carry them on, so they
+    are refused like the text the strict decoder refuses (in a value or a key, at any depth)."""
+    for bad, problem in (
+        ({"city": "\ud800"}, "lone surrogate"),
+        ({"\udc00": 1}, "lone surrogate"),
+        ({"input": [{"a": ["x", "\ud800y"]}]}, "lone surrogate"),
+        ({"input": float("nan")}, "NaN or Infinity"),
+        ({"input": [float("-inf")]}, "NaN or Infinity"),
+    ):
+        with pytest.raises(ToolArgumentsError, match=f"arguments JSON can carry \\(no {problem}") as info:
+            check_arguments(bad, tool="weather")
+        assert not isinstance(info.value, ArgumentLimitError)
+    check_arguments({"city": "Zürich 😀", "days": 2, "rate": 1.5}, tool="weather")  # non-ASCII text is fine
+    check_arguments('{"input": NaN}', tool="echo")  # text: the strict decoder's to refuse
+
+
+@attrs.frozen
+class Forecast:
+    city: str
+    days: int = 1
+
+
+def weather(request: Forecast) -> str:
+    """The weather for a city."""
+    return f"{request.city}: rain for {request.days} day(s)"
+
+
+def shout(text: str) -> str:
+    """Say it louder."""
+    return text.upper()
+
+
+class DictArgumentsModel:
+    """A ChatModel whose client hands over tool arguments already decoded (a dict), as some SDKs do."""
+
+    provider = "custom"
+    model = "dict-1"
+
+    def __init__(self, arguments: dict[str, object]) -> None:
+        self.arguments = arguments
+        self.requests: list[ChatRequest] = []
+
+    async def complete(self, request: ChatRequest) -> ChatResponse:
+        self.requests.append(request)
+        if len(self.requests) == 1:
+            return ChatResponse("", self.model, 1, 1, (ToolCall("1", "weather", self.arguments),))  # type: ignore[arg-type]
+        return ChatResponse("done", self.model, 1, 1)
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[str]:
+        yield "done"
+
+
+@pytest.mark.anyio
+async def test_decoded_arguments_holding_a_lone_surrogate_are_a_tool_error_not_a_crash() -> None:
+    result = await tool(weather).invoke({"city": "Oslo", "days": "\ud800"})
+    assert result.is_error and "no lone surrogate" in result.content()
+    result = await tool(shout).invoke({"input": "\ud800"})  # a str field takes no lone surrogate either
+    assert result.is_error and "no lone surrogate" in result.content()
+    assert (await tool(weather).invoke({"city": "Oslo", "days": float("nan")})).is_error
+    model = DictArgumentsModel({"city": "Oslo", "days": "\ud800"})
+    assert await compile(agent(model, [tool(weather)], max_turns=3)).run("?") == "done"
+    told = model.requests[1].messages[-1].content
+    assert told.startswith("error: weather: invalid arguments='\\ud800'") and "no lone surrogate" in told
+    told.encode("utf-8")  # what the model is told can be sent
+
+
+def deep_result(levels: int) -> list[object]:
+    value: list[object] = []
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+def producing(value: object) -> Callable[[str], object]:
+    def produce(x: str) -> object:
+        """Produce a value."""
+        return value
+
+    return produce
+
+
+@pytest.mark.anyio
+async def test_a_result_too_deep_to_encode_or_containing_itself_is_a_tool_error() -> None:
+    loop: list[object] = []
+    loop.append(loop)
+    for value in (deep_result(5000), loop):
+        produce = producing(value)
+        result = await tool(produce).invoke('{"input": "x"}')
+        assert result.error is not None and result.error.startswith("produce ran but returned a list, which cannot be sent as JSON")
+        model = FakeChatModel(script=[ToolCall("1", "produce", '{"input": "x"}'), "done"])
+        assert await compile(agent(model, [tool(produce)], max_turns=3)).run("?") == "done"
+        assert model.requests[1].messages[-1].content.startswith("error: produce ran but returned a list")
+
+
+def listing(path: str) -> str:
+    """List a directory."""
+    return b"report-\xff.txt".decode("utf-8", "surrogateescape")  # what os.listdir gives for a name not in UTF-8
+
+
+@pytest.mark.anyio
+async def test_a_text_result_with_a_lone_surrogate_is_a_tool_error_and_the_next_request_goes_out(server: ProviderServer) -> None:
+    openai = pytest.importorskip("openai")
+    from tta_dev_primitives.stdlib.llm.providers import OpenAIChatModel
+
+    result = await tool(listing).invoke('{"input": "/data"}')
+    assert result.error is not None and result.error.startswith("listing ran but returned a str, which cannot be sent as JSON")
+    call = {"id": "t1", "type": "function", "function": {"name": "listing", "arguments": '{"input": "/data"}'}}
+    server.add(
+        Answer.json(_completion({"role": "assistant", "content": None, "tool_calls": [call]}, "tool_calls")),
+        Answer.json(_completion({"role": "assistant", "content": "done"}, "stop")),
+    )
+    async with openai.AsyncOpenAI(api_key="sk-test", base_url=server.base_url + "/v1") as client:
+        assert await compile(agent(OpenAIChatModel(client, "gpt-4o-mini"), [tool(listing)], max_turns=3)).run("?") == "done"
+    assert server.received[1].body["messages"][-1]["content"].startswith("error: listing ran but returned a str")
+
+
+def _completion(message: dict[str, object], finish: str) -> dict[str, object]:
+    return {
+        "id": "c", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "finish_reason": finish, "message": message}],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }  # fmt: skip
+
+
+def test_arguments_json_cannot_carry_are_replayed_to_providers_as_an_empty_object() -> None:
+    for bad in ('{"input": NaN}', '{"input": Infinity}', '{"input": "\\ud800"}', '{"input": "\ud800"}', '{"input": ' + "9" * 5000 + "}"):
+        assert arguments_object(bad) == {}, bad
+    assert arguments_object('{"input": "\\ud83d\\ude00", "n": 1.5}') == {"input": "😀", "n": 1.5}
+
+
+def _anthropic_tool_use(input_json: str) -> Answer:
+    body = (
+        '{"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-haiku-4-5", "stop_reason": "tool_use",'
+        ' "stop_sequence": null, "usage": {"input_tokens": 1, "output_tokens": 1},'
+        ' "content": [{"type": "tool_use", "id": "tu_1", "name": "echo", "input": ' + input_json + "}]}"
+    )
+    return Answer(200, body, (("content-type", "application/json"),))
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("input_json", ['{"input": "\\ud800"}', '{"input": NaN}'], ids=["lone-surrogate", "nan"])
+async def test_anthropic_tool_use_input_json_cannot_carry_is_a_tool_error_and_replayed_as_empty(server: ProviderServer, input_json: str) -> None:
+    """The SDK's json.loads takes `"\\ud800"` and NaN in `tool_use.input`; the tool refuses them,
+    and the call goes back to the provider as `{}` (its encoder would fail the next request)."""
+    anthropic = pytest.importorskip("anthropic")
+    from tta_dev_primitives.stdlib.llm.providers import AnthropicChatModel
+
+    done = {"id": "msg_2", "type": "message", "role": "assistant", "model": "claude-haiku-4-5", "content": [{"type": "text", "text": "done"}],
+            "stop_reason": "end_turn", "stop_sequence": None, "usage": {"input_tokens": 1, "output_tokens": 1}}  # fmt: skip
+    server.add(_anthropic_tool_use(input_json), Answer.json(done))
+    async with anthropic.AsyncAnthropic(api_key="sk-ant-test", base_url=server.base_url) as client:
+        model = AnthropicChatModel(client, "claude-haiku-4-5", max_tokens=100)
+        assert await compile(agent(model, [tool(echo)], max_turns=3)).run("?") == "done"
+    assistant, results = server.received[1].body["messages"][1:]
+    assert assistant["content"] == [{"type": "tool_use", "id": "tu_1", "name": "echo", "input": {}}]
+    assert results["content"][0]["content"].startswith("error: echo: invalid arguments")
+
+
+# -- **kwargs --------------------------------------------------------------------------------------
+
+
+def test_a_function_taking_only_kwargs_is_refused_as_a_tool() -> None:
+    """A node passes its one input, never keyword arguments: such a tool would run with `{}`
+    whatever the model wrote, so it is refused at build, as a function of `*args` is."""
+
+    def search(**filters: str) -> str:
+        """Search with filters."""
+        return repr(filters)
+
+    for target in (search, node(search), compile(node(search))):
+        with pytest.raises(BuildError, match=r"tool 'search': .*search takes only \*\*kwargs.*TypedDict.*dict\[str, T\]"):
+            tool(target)  # type: ignore[call-overload]
+
+    def search_by(filters: dict[str, str]) -> str:
+        """Search with filters."""
+        return repr(filters)
+
+    assert tool(search_by).parameters["type"] == "object"  # what to write instead

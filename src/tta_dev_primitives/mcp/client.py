@@ -19,6 +19,7 @@ import contextlib
 import json
 import math
 import re
+import typing
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -27,9 +28,10 @@ import anyio
 from ..compiler.compile import compile
 from ..dsl.function import node
 from ..errors import ConfigError, PrimitivesError
-from ..stdlib.llm.arguments import check_arguments
-from ..stdlib.llm.schema import WRAPPED, SchemaMismatch, TypeSchema, json_text, object_schema, type_schema
+from ..stdlib.llm.arguments import MAX_ARGUMENT_DEPTH, ArgumentLimitError, check_arguments, not_json
+from ..stdlib.llm.schema import WRAPPED, SchemaMismatch, TypeSchema, json_text, json_value, object_schema, type_schema
 from ..stdlib.llm.tools import TOOL_NAME, Tool, ToolArgumentsError
+from ..validate import check_positive
 
 if TYPE_CHECKING:
     from mcp import ClientSession, StdioServerParameters
@@ -155,21 +157,30 @@ async def _find(session: ClientSession, name: str) -> RemoteTool:
 
 
 def _sendable(name: str, arguments: Mapping[str, object]) -> None:
-    """Refuse, before sending, arguments a server could not read: beyond our limits (nesting
-    depth, size: `check_arguments`), or not JSON (an integer of thousands of digits, a lone
-    surrogate, NaN). The SDK drops a request it cannot parse, or its client fails mid-session,
-    and the call would wait out its timeout; a ToolArgumentsError is read by the model at once."""
+    """Refuse, before sending, arguments a server could not read: beyond our limits or not
+    JSON (`check_arguments`: nesting depth, size, a lone surrogate, NaN), or that JSON cannot
+    encode (an integer of thousands of digits, a value of no JSON type). The SDK drops a
+    request it cannot parse, or its client fails mid-session, and the call would wait out its
+    timeout; a ToolArgumentsError is read by the model at once."""
     check_arguments(arguments, tool=name)
     try:
-        json.dumps(arguments, ensure_ascii=False, allow_nan=False).encode("utf-8")
-    except (TypeError, ValueError) as error:  # UnicodeEncodeError is a ValueError
+        json.dumps(arguments, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as error:
         raise _not_json(name, error) from None
 
 
 def _not_json(name: str, error: Exception) -> ToolArgumentsError:
     """The error for arguments JSON cannot carry (without the interpreter's advice on its int limit)."""
-    reason = str(error).split("; use sys.set_int_max_str_digits()")[0]
-    return ToolArgumentsError(name, "arguments", f"arguments JSON can carry ({reason})", "<not JSON>")
+    return not_json(name, str(error).split("; use sys.set_int_max_str_digits()")[0])
+
+
+def _seconds(owner: str, field: str, value: object) -> float:
+    """A timeout: a finite number of seconds > 0, else a ConfigError naming the field (NaN
+    would never expire, infinity neither; a str would fail only at the first call)."""
+    seconds = check_positive(owner, field, value)
+    if math.isinf(seconds):
+        raise ConfigError(owner, field, "a finite number > 0", value)
+    return seconds
 
 
 async def _call(session: ClientSession, server: str, name: str, arguments: Mapping[str, object], timeout: float | None) -> CallToolResult:
@@ -235,6 +246,8 @@ async def mcp_tool(
 ) -> Tool[Any, Any]:
     """One remote tool of an initialized session, typed by `args` and `result` when given
     (`call_timeout` as for `mcp_tools`)."""
+    if call_timeout is not None:
+        call_timeout = _seconds(f"mcp_tool({name!r})", "call_timeout", call_timeout)
     remote = await _find(session, name)
     label = _tool_name(name, set())
     if args is None and result is None:
@@ -248,10 +261,15 @@ async def mcp_tool(
 
     async def call(arguments: Any) -> Any:
         try:
-            encoded = json.loads(json_text(arguments))  # msgspec's encoding, or pydantic's for its models
+            text = json_text(arguments)  # msgspec's encoding, or pydantic's for its models
+        except RecursionError:  # nested past the encoder's limit, or containing itself
+            raise ArgumentLimitError(name, "depth", MAX_ARGUMENT_DEPTH, arguments) from None
         except (TypeError, ValueError) as error:
             raise _not_json(name, error) from None
-        sent = {WRAPPED: encoded} if wrapped else encoded
+        check_arguments(text, tool=name)  # before decoding it again
+        encoded = json_value(text)
+        # an object: `args` encodes as one, or its value sits in {"input": ...}
+        sent = typing.cast("dict[str, object]", {WRAPPED: encoded} if wrapped else encoded)
         _sendable(name, sent)
         payload = _payload(name, await _call(session, _server_name(session), name, sent, call_timeout), unwrap)
         if output is None:
@@ -327,9 +345,13 @@ async def mcp_tools(
     `timeout` seconds, raises MCPConnectionError naming it; so does a tool call that gets no
     answer within `call_timeout` seconds (default `CALL_TIMEOUT`; None: calls wait as long as the
     server works, for long-running tools). An error raised in the block comes out as itself, not
-    wrapped in the SDK's exception groups."""
+    wrapped in the SDK's exception groups. A `timeout` or `call_timeout` that is not a finite
+    number of seconds > 0 is a ConfigError."""
     from mcp import ClientSession, StdioServerParameters
 
+    timeout = _seconds("mcp_tools", "timeout", timeout)
+    if call_timeout is not None:
+        call_timeout = _seconds("mcp_tools", "call_timeout", call_timeout)
     if headers is not None and not isinstance(source, str):  # (the headers' values are not shown: they hold tokens)
         raise ConfigError("mcp_tools", "headers", "headers only with a streamable HTTP URL as the source", type(source).__name__)
     if isinstance(source, ClientSession):

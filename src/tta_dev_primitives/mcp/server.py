@@ -22,6 +22,7 @@ import hmac
 import ipaddress
 import json
 import os
+import re
 import time
 
 import anyio
@@ -35,6 +36,7 @@ from ..dsl.core import Node
 from ..errors import ConfigError
 from ..events import NodeFinished
 from ..observability.redaction import scrub
+from ..stdlib.llm.arguments import value_end
 from ..stdlib.llm.schema import SchemaMismatch, TypeSchema, json_text, object_schema, type_schema
 from ..stdlib.llm.tools import AnyTool, Tool, ToolArgumentsError, tool
 
@@ -333,8 +335,9 @@ def _loopback_peer(client: object) -> bool:
 def _unreadable(error: Exception) -> mcp_types.JSONRPCError | None:
     """The answer to a line the SDK's stdio transport could not parse (it would drop it, and the
     client would wait forever): a JSON-RPC error for the request's id, when the line read leniently
-    (Python's json, which takes deep nesting, long numbers and lone surrogates) is a request, for
-    id null when it is not JSON at all; None for a notification or a response."""
+    (its top-level fields only, so nesting of any depth, long numbers and lone surrogates inside
+    do not matter) is a request, for id null when it is not a JSON object; None for a
+    notification or a response."""
     import mcp.types as types
     from pydantic import ValidationError
 
@@ -345,16 +348,78 @@ def _unreadable(error: Exception) -> mcp_types.JSONRPCError | None:
     code = types.PARSE_ERROR if first.get("type") == "json_invalid" else types.INVALID_REQUEST
     request_id: int | str | None = None
     if isinstance(raw, (str, bytes)):
-        try:
-            message = json.loads(raw, parse_int=lambda digits: int(digits) if len(digits) <= 40 else None)
-        except (ValueError, RecursionError):
-            message = None  # not JSON at all (or nested past Python's own limit): id null
-        if isinstance(message, dict):
+        message = _top_level_fields(raw)
+        if message is not None:
             if "method" not in message or "id" not in message:
                 return None  # a notification or a response: nothing waits for an answer
             request_id = _answerable_id(message["id"])
     reason = scrub(str(first.get("msg", "invalid message")))
     return types.JSONRPCError(jsonrpc="2.0", id=request_id, error=types.ErrorData(code=code, message=f"the request could not be read: {reason}"))
+
+
+_JSON_SPACE = frozenset(" \t\n\r")
+_JSON_STRING = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.S)
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_JSON_WORDS = {"true": True, "false": False, "null": None, "NaN": ..., "Infinity": ..., "-Infinity": ...}
+"""Python's json takes NaN and Infinity too; as values of no use for an id they read as `...`."""
+
+
+def _top_level_fields(raw: str | bytes) -> dict[str, object] | None:
+    """The fields of the JSON object `raw`, read without recursion, however deep its values
+    nest: strings, ints of up to 40 digits, `true`, `false` and `null` as themselves, any other
+    value (an array, an object, a float, a longer int) as `...`. Lenient as Python's json is
+    (NaN, lone surrogates); None when `raw` is not one JSON object."""
+    try:
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        fields: dict[str, object] = {}
+        at = _skip_space(text, 0)
+        if not text.startswith("{", at):
+            return None
+        at = _skip_space(text, at + 1)
+        while not text.startswith("}", at):
+            if fields:  # a comma before every field but the first
+                if not text.startswith(",", at):
+                    return None
+                at = _skip_space(text, at + 1)
+            key = _JSON_STRING.match(text, at)
+            if key is None:
+                return None
+            at = _skip_space(text, key.end())
+            if not text.startswith(":", at):
+                return None
+            value, at = _top_level_value(text, _skip_space(text, at + 1))
+            fields[json.loads(key.group(), strict=False)] = value
+            at = _skip_space(text, at)
+    except ValueError:  # not UTF-8, a bad escape, a value that is not JSON
+        return None
+    return fields if not text[at + 1 :].strip(" \t\n\r") else None
+
+
+def _skip_space(text: str, at: int) -> int:
+    while text[at : at + 1] in _JSON_SPACE:
+        at += 1
+    return at
+
+
+def _top_level_value(text: str, at: int) -> tuple[object, int]:
+    """The value starting at `text[at]` (see `_top_level_fields`) and where it ends; ValueError if none does."""
+    if text.startswith('"', at):
+        string = _JSON_STRING.match(text, at)
+        if string is not None:
+            return json.loads(string.group(), strict=False), string.end()
+    elif text.startswith(("[", "{"), at):
+        end = value_end(text, at)  # skipped by counting brackets: no recursion
+        if end is not None:
+            return ..., end
+    elif number := _JSON_NUMBER.match(text, at):
+        digits = number.group()
+        small_int = len(digits) <= 40 and not any(c in digits for c in ".eE")
+        return (int(digits) if small_int else ...), number.end()
+    else:
+        for word, value in _JSON_WORDS.items():
+            if text.startswith(word, at):
+                return value, at + len(word)
+    raise ValueError(f"no JSON value at {at}")
 
 
 def _answerable_id(value: object) -> int | str | None:

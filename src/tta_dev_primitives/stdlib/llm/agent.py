@@ -213,7 +213,9 @@ def agent(
     it). Each turn asks the model; its tool calls run concurrently (each under the guards of its own
     node); their results go back as tool messages. The agent answers when the model replies
     without tool calls and the reply fits `output` (a reply that does not fit is sent back with
-    the error, taking a turn). Past `max_turns`, LoopLimitError carries the Transcript. At most
+    the error, taking a turn; an empty or blank reply without tool calls is no answer, for
+    `output=str` too, and is asked again the same way). Past `max_turns`, LoopLimitError
+    carries the Transcript. At most
     `max_tool_calls` calls run per turn (the rest are answered with an error the model can
     read), so the analysis can bound what the tools cost: `max_tool_calls` calls of the
     costliest tool per turn.
@@ -253,7 +255,11 @@ def agent(
             retry = (*messages, ChatMessage("user", "Your reply was cut off at the length limit. Answer again, shorter."))
             return Transcript(request.with_messages(retry), turns)
         if reply_format is None:
-            return Transcript(request, turns, done=True, output=response.text)
+            if response.text.strip():
+                return Transcript(request, turns, done=True, output=response.text)
+            # neither text nor a tool call: no answer (an empty str is none), so ask again
+            retry = (*messages, ChatMessage("user", "Your reply was empty. Answer, or call a tool."))
+            return Transcript(request.with_messages(retry), turns)
         retry = (*messages, ChatMessage("user", f"That answer does not fit the schema: {mismatch}. Answer again."))
         return Transcript(request.with_messages(retry), turns)
 

@@ -4,18 +4,30 @@ A model (or whoever speaks for it) writes a tool's arguments; arguments nested a
 deep make `json.loads`, msgspec and every recursive walk after them raise RecursionError, which
 would stop the whole agent. `check_arguments` bounds their nesting depth and size with one linear
 scan, and answers with an ArgumentLimitError (a ToolArgumentsError: the model reads it and may
-try again) instead.
+try again) instead. Arguments already decoded (a client that hands over a dict, an MCP request)
+are also checked for what JSON cannot carry: a lone surrogate (no UTF-8 encoder takes it, so the
+next request would fail) and NaN or Infinity.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import typing
 from collections.abc import Iterator, Mapping
 
 from ...errors import ConfigError
 
-__all__ = ["MAX_ARGUMENT_BYTES", "MAX_ARGUMENT_DEPTH", "ArgumentLimitError", "ToolArgumentsError", "check_arguments", "nested_deeper"]
+__all__ = [
+    "MAX_ARGUMENT_BYTES",
+    "MAX_ARGUMENT_DEPTH",
+    "ArgumentLimitError",
+    "ToolArgumentsError",
+    "check_arguments",
+    "nested_deeper",
+    "not_json",
+    "value_end",
+]
 
 MAX_ARGUMENT_DEPTH = 64
 """Levels of JSON arrays and objects a tool call's arguments may nest (the arguments object
@@ -55,12 +67,19 @@ _BYTES_TOKENS = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"?|([\[{])|([\]}])', re.
 or a closing one (group 2)."""
 
 
+def not_json(tool: str, reason: str, got: object = "<not JSON>") -> ToolArgumentsError:
+    """The error for arguments JSON cannot carry, saying why (`reason`)."""
+    return ToolArgumentsError(tool, "arguments", f"arguments JSON can carry ({reason})", got)
+
+
 def check_arguments(value: str | bytes | object, *, tool: str) -> None:
     """Raise ArgumentLimitError (naming `tool` and the limit) when `value`, a tool call's
     arguments as JSON text or as already-decoded values (what an MCP client sends), nests deeper
     than MAX_ARGUMENT_DEPTH or is larger than MAX_ARGUMENT_BYTES. Linear in the size of
     `value`; arguments with few brackets are counted, not scanned. Whether the text is valid
-    JSON is left to the decoder."""
+    JSON is left to the decoder; decoded values holding a lone surrogate (in a string or a key)
+    or a NaN or infinite float are a ToolArgumentsError (`not_json`): the decoder would have
+    refused them as text."""
     if isinstance(value, (str, bytes, bytearray)):
         _check_text(value, tool)
     else:
@@ -102,6 +121,21 @@ def nested_deeper(text: str | bytes | bytearray, levels: int) -> bool:
     return False
 
 
+def value_end(text: str, start: int) -> int | None:
+    """The index just past the JSON array or object opening at `text[start]`, found by counting
+    brackets outside strings (no recursion, however deep it nests); None when it never closes."""
+    depth = 0
+    for token in _TEXT_TOKENS.finditer(text, start):
+        kind = token.lastindex
+        if kind == 1:
+            depth += 1
+        elif kind == 2:
+            depth -= 1
+            if depth == 0:
+                return token.end()
+    return None
+
+
 def _check_value(value: object, tool: str) -> None:
     """Walk decoded values without recursion (a value that contains itself ends at the depth limit)."""
     size = 0
@@ -111,15 +145,32 @@ def _check_value(value: object, tool: str) -> None:
         size += 1
         if isinstance(item, str):
             size += len(item)
+            _check_string(item, tool)
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise not_json(tool, "no NaN or Infinity", item)
         elif isinstance(item, (Mapping, list, tuple)):
             if depth >= MAX_ARGUMENT_DEPTH:
                 raise ArgumentLimitError(tool, "depth", MAX_ARGUMENT_DEPTH, value)
             if isinstance(item, Mapping):
                 fields = typing.cast("Mapping[object, object]", item)
-                size += sum(len(key) if isinstance(key, str) else 1 for key in fields)
+                for key in fields:
+                    if isinstance(key, str):
+                        size += len(key)
+                        _check_string(key, tool)
+                    else:
+                        size += 1
                 stack.extend((child, depth + 1) for child in fields.values())
             else:
                 stack.extend((child, depth + 1) for child in typing.cast("list[object] | tuple[object, ...]", item))
         if size > MAX_ARGUMENT_BYTES:
             raise ArgumentLimitError(tool, "bytes", MAX_ARGUMENT_BYTES, value)
 
+
+def _check_string(text: str, tool: str) -> None:
+    """A lone surrogate (what `json.loads` makes of `"\\ud800"`) is refused: no UTF-8 encoder takes it."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise not_json(tool, "no lone surrogate in a string", text) from None

@@ -20,7 +20,7 @@ from ...compiler.lowering import Lowerer, lowering, op_identity
 from ...dsl.core import Node
 from ...dsl.function import node
 from ...executor.emit import Emitter, Step, emitter
-from .model import ChatModel, ChatRequest, ChatResponse
+from .model import ChatModel, ChatRequest, ChatResponse, checked_reply
 from .primitive import LLMPrimitive
 
 __all__ = ["BOOKKEEPING_LATENCY", "AskNode", "AskOp", "LLMNode", "as_llm_node", "bookkeeping"]
@@ -104,9 +104,10 @@ def _lower_ask(node: AskNode[typing.Never, object], lw: Lowerer) -> Op:
 @emitter(AskOp)
 def _emit_ask(op: AskOp, em: Emitter) -> Step:
     llm = em.emit_async(op.children[0])
-    request, fold = op.request, op.fold
+    request, fold, label = op.request, op.fold, op.children[0].name
 
     async def ask(state: object) -> object:
-        return fold(state, typing.cast(ChatResponse, await llm(request(state))))
+        # a node standing for the model answers in any type at run time: say so, naming it
+        return fold(state, checked_reply(label, await llm(request(state)), "execute returned"))
 
     return Step(ask, True)

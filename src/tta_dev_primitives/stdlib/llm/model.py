@@ -108,11 +108,18 @@ class ChatRequest:
         return next((m.content for m in reversed(self.messages) if m.role == "user"), "")
 
 
+def _text(value: str | None) -> str:
+    """No text (an SDK's `content: null` passed on as None) is the empty text."""
+    return "" if value is None else value
+
+
 @attrs.frozen
 class ChatResponse:
-    """A model's reply: its text, the tool calls it asks for (if any), and token usage."""
+    """A model's reply: its text, the tool calls it asks for (if any), and token usage. A reply
+    with no text (None reads as "") and no tool calls says nothing: structured output and
+    agents ask the model again (see `agent`)."""
 
-    text: str
+    text: str = attrs.field(converter=_text)
     model: str
     input_tokens: int
     output_tokens: int
@@ -175,13 +182,16 @@ def model_label(model: ChatModel) -> str:
     return f"{type(model).__name__}({getattr(model, 'model', '?')!r})"
 
 
-def checked_reply(model: ChatModel, reply: object) -> ChatResponse:
-    """`reply` (what `model.complete` returned) if it is a ChatResponse, else a
-    ChatModelReplyError naming the model and what it returned (not an AttributeError later)."""
-    if not isinstance(reply, ChatResponse):
+def checked_reply(model: ChatModel | str, reply: object, source: str = "complete returned") -> ChatResponse:
+    """`reply` (what `model.complete`, or the node named `model` standing for one, returned) if
+    it is a ChatResponse with str text and ToolCalls, else a ChatModelReplyError naming the
+    model and what it returned (not an AttributeError later, deep inside an agent)."""
+    if not isinstance(reply, ChatResponse) or not isinstance(reply.text, str) or not all(isinstance(c, ToolCall) for c in reply.tool_calls):
         from ...errors import ChatModelReplyError
 
-        raise ChatModelReplyError(model_label(model), "complete returned", reply, "a ChatResponse")
+        label = model if isinstance(model, str) else model_label(model)
+        expected = "a ChatResponse" if not isinstance(reply, ChatResponse) else "a ChatResponse whose text is a str and whose tool_calls are ToolCalls"
+        raise ChatModelReplyError(label, source, reply, expected)
     return reply
 
 

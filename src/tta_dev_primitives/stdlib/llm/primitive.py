@@ -3,6 +3,7 @@ marking every node that calls a model shares (`model_call`)."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Mapping
 from contextvars import ContextVar
 from typing import TypeVar
@@ -12,9 +13,10 @@ from ...context import RunContext, _same_call
 from ...compiler.lowering import Lowerer, call_op, lowering
 from ...dsl.core import AnyNode
 from ...dsl.introspect import CallableInfo
+from ...errors import ChatModelReplyError
 from ...observability.tracing import genai
 from ..compiled import CompiledPrimitive
-from .model import ChatModel, ChatRequest, ChatResponse, checked_reply, report_usage
+from .model import ChatModel, ChatRequest, ChatResponse, checked_reply, model_label, report_usage
 from .prices import DEFAULT_PRICES, ModelPrice, call_cost_bound
 from .spend import watched_call
 
@@ -70,7 +72,10 @@ class LLMPrimitive(CompiledPrimitive[ChatRequest, ChatResponse]):
         """One call of the model, its usage on the current span. Override this, or `execute`,
         to change the call: in a plan the node runs yours, with the cost trackers and budgets
         around it told of the call (see spend.py)."""
-        response = checked_reply(self.model, await self.model.complete(request))  # every ChatModel call comes here
+        call = self.model.complete(request)
+        if not inspect.isawaitable(call):  # a `def complete`: awaiting it would say only "can't be used in 'await'"
+            raise ChatModelReplyError(model_label(self.model), "complete returned", call, "an awaitable (complete must be async def)")
+        response = checked_reply(self.model, await call)  # every ChatModel call comes here
         report_usage(response, self.model.provider)  # for any ChatModel (ours report it already: same span)
         return response
 

@@ -69,6 +69,8 @@ def _with_msgspec(tp: object) -> TypeSchema:
             return msgspec.convert(raw, tp, strict=False)
         except msgspec.ValidationError as error:
             raise SchemaMismatch(str(error)) from None
+        except UnicodeEncodeError as error:  # a lone surrogate in a str it tried to read as a number
+            raise SchemaMismatch(f"a string JSON cannot carry: {error.reason} (at position {error.start})") from None
 
     return TypeSchema(tp, schema, convert, "msgspec")
 
@@ -131,15 +133,18 @@ def object_schema(schema: Mapping[str, Any], *, wrap: str = WRAPPED) -> tuple[di
 
 def json_value(text: str | bytes) -> object:
     """JSON text decoded by msgspec: strict JSON only (no NaN), and a ValueError (msgspec's
-    DecodeError) for what would break later: lone surrogates, which no UTF-8 encoder takes, and
-    ints too long for Python to print. Bound its nesting first (`arguments.check_arguments`)."""
+    DecodeError, or UnicodeEncodeError for text holding a lone surrogate) for what would break
+    later: lone surrogates, which no UTF-8 encoder takes, and ints too long for Python to
+    print. Bound its nesting first (`arguments.check_arguments`, `arguments.nested_deeper`)."""
     decoded: object = msgspec_module().json.decode(text)
     return decoded
 
 
 def json_text(value: object) -> str:
     """`value` as JSON text for a model to read: msgspec's encoding, else pydantic's (pydantic
-    models, and containers of them); TypeError when neither can encode it."""
+    models, and containers of them). TypeError when neither can encode it, ValueError for what
+    JSON cannot carry (a lone surrogate, an int too long to print), RecursionError for a value
+    nested past the encoder's limit or containing itself: the caller says whose value it was."""
     try:
         return str(msgspec_module().json.encode(value).decode())
     except TypeError:

@@ -21,7 +21,7 @@ from ...validate import check_non_negative
 from .arguments import MAX_ARGUMENT_DEPTH, nested_deeper
 from .ask import AskNode, LLMNode, as_llm_node, bookkeeping
 from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse
-from .schema import WRAPPED, SchemaMismatch, TypeSchema, object_schema, type_schema
+from .schema import WRAPPED, SchemaMismatch, TypeSchema, json_value, object_schema, type_schema
 
 __all__ = ["ReplyFormat", "StructuredOutputError", "structured", "structured_prompt"]
 
@@ -77,12 +77,16 @@ class ReplyFormat(Generic[T]):
         return cls(output, name, text, wrapped, validator)
 
     def read(self, reply: str) -> T:
-        """The reply decoded and validated; raises SchemaMismatch saying why it does not fit."""
-        if nested_deeper(reply, MAX_ARGUMENT_DEPTH):  # json.loads would raise RecursionError
+        """The reply decoded and validated; raises SchemaMismatch saying why it does not fit.
+        Decoded strictly, as tool arguments are (`schema.json_value`): NaN, lone surrogates and
+        ints too long to print do not fit, since the value could not be sent on."""
+        if not reply.strip():
+            raise SchemaMismatch("it is empty")
+        if nested_deeper(reply, MAX_ARGUMENT_DEPTH):  # the decoder would raise RecursionError
             raise SchemaMismatch(f"it is JSON nested deeper than {MAX_ARGUMENT_DEPTH} levels")
         try:
-            raw: Any = json.loads(reply)
-        except ValueError as error:
+            raw: Any = json_value(reply)
+        except ValueError as error:  # UnicodeEncodeError too: a lone surrogate in the text itself
             raise SchemaMismatch(f"not JSON: {error}") from None
         if self.wrapped and isinstance(raw, dict) and WRAPPED in raw:
             raw = raw[WRAPPED]

@@ -166,10 +166,18 @@ async def answer(
             raise
         return ToolResult(tool.name, error=error_text(error))
     try:
-        text = result if isinstance(result, str) else json_text(result)
-    except (TypeError, ValueError) as error:  # the tool ran; say so, and why its result cannot travel
+        text = _sendable_text(result) if isinstance(result, str) else json_text(result)
+    except (TypeError, ValueError, RecursionError) as error:  # the tool ran; say so, and why its result cannot travel
         return ToolResult(tool.name, error=f"{tool.name} ran but returned a {type(result).__name__}, which cannot be sent as JSON: {scrub(str(error))}")
     return ToolResult(tool.name, value=result, text=text)
+
+
+def _sendable_text(text: str) -> str:
+    """`text` if a request can carry it; UnicodeEncodeError for a lone surrogate (what
+    `os.listdir` makes of a file name that is not UTF-8), which would fail the next request."""
+    if not text.isascii():
+        text.encode("utf-8")
+    return text
 
 
 def error_text(error: BaseException) -> str:
@@ -239,8 +247,9 @@ def tool(
     to the first paragraph of the function's docstring. A plain sync function runs in a worker
     thread, so a turn's calls overlap like async ones (pass `node(fn)` to run it inline).
     `state_keys` are the RunContext.state keys the tool may read that something else provides
-    (as for `compile`). Raises BuildError when the input type is not annotated, ConfigError for
-    a missing description or a bad name."""
+    (as for `compile`). Raises BuildError when the input type is not annotated or the function
+    takes only `**kwargs` (a node passes it no arguments), ConfigError for a missing description
+    or a bad name."""
     if isinstance(fn, Plan):
         plan: Plan[Any, Any] = fn
         built: Node[Any, Any] = _plan_node(fn)
@@ -264,24 +273,39 @@ def tool(
             "a class defined inside a function under `from __future__ import annotations`), so there is no schema for "
             "the model's arguments"
         )
-    # a function of no arguments takes `{}`; one whose parameter is typed `object` takes any JSON
-    no_input = input_type is object and _takes_no_input(plan)
+    # a function of no parameters (or a constant) takes `{}`; one whose parameter is typed
+    # `object` takes any JSON (both make the input type `object`)
+    first = _first_step(plan) if input_type is object else None
+    if isinstance(first, CallOp) and first.arity == 0 and _takes_keywords(first.fn):
+        raise BuildError(  # a node passes it nothing: every argument the model wrote would be dropped
+            f"tool {label!r}: {first.qualname} takes only **kwargs, which a node never fills (it passes one input), so "
+            "the model's arguments would be dropped; take one parameter typed with a TypedDict, an attrs class or "
+            "dict[str, T] instead"
+        )
+    no_input = isinstance(first, ConstOp) or (isinstance(first, CallOp) and first.arity == 0)
     validator = NO_ARGUMENTS if no_input else type_schema(input_type, where=f"tool {label!r}")
     parameters, wrapped = object_schema(validator.schema)
     target = fn.root if isinstance(fn, Plan) else getattr(fn, "fn", fn)
     return Tool(label, _description(target, description, label), plan, built, input_type, parameters, wrapped, validator)
 
 
-def _takes_no_input(plan: Plan[Any, Any]) -> bool:
-    """Whether the plan's first step ignores its input (a function of no parameters, a
-    constant), under any guards around it. Both that and a parameter typed `object` make the
-    input type `object`; only the first is a tool of no arguments."""
+def _first_step(plan: Plan[Any, Any]) -> CallOp | ConstOp | None:
+    """The plan's first call or constant, under any guards around it (None when it starts
+    otherwise: a parallel, a branch...)."""
     op = plan.root
     while not isinstance(op, (CallOp, ConstOp)):
         if not op.children or not (isinstance(op, SeqOp) or len(op.children) == 1):
-            return False
+            return None
         op = op.children[0]
-    return isinstance(op, ConstOp) or op.arity == 0
+    return op
+
+
+def _takes_keywords(fn: Callable[..., object]) -> bool:
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # no signature to read: nothing to refuse
+        return False
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 def _plan_node(plan: Plan[Any, Any]) -> Node[Any, Any]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ....errors import ConfigError
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall
-from .base import EventStream, ProviderChatModel, StreamAssembler, arguments_object
+from .base import EventStream, ProviderChatModel, RawResponse, StreamAssembler, arguments_object
 
 if TYPE_CHECKING:
     import anthropic
@@ -188,9 +188,9 @@ class AnthropicChatModel(ProviderChatModel["Message", "RawMessageStreamEvent"]):
             arguments["tools"] = tools
         return arguments
 
-    async def _send(self, arguments: dict[str, Any]) -> Message:
-        message: Message = await self.client.messages.create(**arguments)
-        return message
+    async def _send(self, arguments: dict[str, Any]) -> RawResponse[Message]:
+        raw: RawResponse[Message] = await self.client.messages.with_raw_response.create(**arguments)
+        return raw
 
     async def _open(self, arguments: dict[str, Any]) -> EventStream[RawMessageStreamEvent]:
         events: EventStream[RawMessageStreamEvent] = await self.client.messages.create(**arguments, stream=True)

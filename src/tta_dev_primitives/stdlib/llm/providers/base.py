@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
-import json
+import inspect
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import ModuleType
 from typing import Any, Generic, Protocol, TypeVar
@@ -16,9 +16,10 @@ from ....errors import ConfigError
 from ....validate import check_positive
 from ..arguments import check_arguments
 from ..model import ChatRequest, ChatResponse, report_usage
+from ..schema import json_value
 from .errors import ModelCallError, ModelTransientError, redact, translate, transport_errors
 
-__all__ = ["EventStream", "ProviderChatModel", "StreamAssembler", "input_bound"]
+__all__ = ["EventStream", "ProviderChatModel", "RawResponse", "StreamAssembler", "input_bound"]
 
 Event = TypeVar("Event")
 Raw = TypeVar("Raw")
@@ -32,6 +33,15 @@ class EventStream(Protocol[E_co]):
 
     async def close(self) -> None:
         """Release the response (its connection) even when not read to the end."""
+        ...
+
+
+class RawResponse(Protocol[E_co]):
+    """An SDK's answer before its body is decoded (`with_raw_response`): the HTTP exchange is
+    over, and `parse` decodes the body (a coroutine in SDKs whose raw responses are async)."""
+
+    def parse(self) -> E_co | Awaitable[E_co]:
+        """The body decoded into the SDK's type (its json.loads and models: a bad body fails here)."""
         ...
 
 
@@ -51,8 +61,9 @@ class StreamAssembler(abc.ABC, Generic[Event]):
         """The whole reply assembled from the events fed (text, tool calls, usage, finish)."""
 
 
-SHAPE_ERRORS = (AttributeError, TypeError, KeyError, IndexError, ValueError)
-"""What reading a reply of the wrong shape raises (an HTML page, JSON of another API...)."""
+SHAPE_ERRORS = (AttributeError, TypeError, KeyError, IndexError, ValueError, RecursionError)
+"""What decoding and reading a reply of the wrong shape raises (an HTML page, JSON of another
+API, JSON nested too deep for the SDK's decoder or holding a number too long for Python)."""
 
 MESSAGE_OVERHEAD_TOKENS = 8
 """Tokens a provider may add per message (role, separators) beyond its text, counted by
@@ -63,12 +74,14 @@ def arguments_object(arguments: str) -> dict[str, Any]:
     """A tool call's arguments as the JSON object providers expect when the call is sent back in
     the conversation. The model wrote them; if they were not a JSON object (cut mid-string, a
     bare value), the tool already told the model so, and replaying them as they were makes
-    some servers (vLLM, SGLang) refuse the whole request. Arguments beyond the limits of
-    `check_arguments` (nested too deep for json.loads) were refused the same way."""
+    some servers (vLLM, SGLang) refuse the whole request. Arguments the tool refused as text
+    (beyond the limits of `check_arguments`; NaN, a lone surrogate or an int too long for the
+    strict decoder, `schema.json_value`) are replayed as `{}` too: the SDK's encoder would
+    fail the request on them."""
     try:
         check_arguments(arguments, tool="")
-        value = json.loads(arguments)
-    except ValueError:  # ArgumentLimitError too
+        value = json_value(arguments)
+    except ValueError:  # ArgumentLimitError and UnicodeEncodeError too
         return {}
     return value if isinstance(value, dict) else {"input": value}
 
@@ -78,14 +91,20 @@ def input_bound(request: ChatRequest, *, extra_tokens: int = 0) -> int:
     least one byte) plus a per-message allowance. Pessimistic (English runs ~4 bytes a token),
     but a bound: what `max_input_tokens` is checked against before a call is made."""
     size = sum(
-        len(m.content.encode())
+        _utf8(m.content)
         + len(m.tool_call_id or "")
-        + sum(len(c.id) + len(c.name) + len(c.arguments.encode()) for c in m.tool_calls)
+        + sum(len(c.id) + len(c.name) + _utf8(c.arguments) for c in m.tool_calls)
         for m in request.messages
     )
-    size += sum(len(t.name) + len(t.description.encode()) + len(t.parameters.encode()) for t in request.tools)
-    size += len(request.response_format.encode()) if request.response_format else 0
+    size += sum(len(t.name) + _utf8(t.description) + _utf8(t.parameters) for t in request.tools)
+    size += _utf8(request.response_format) if request.response_format else 0
     return size + MESSAGE_OVERHEAD_TOKENS * (len(request.messages) + 2) + extra_tokens
+
+
+def _utf8(text: str) -> int:
+    """Bytes of `text` in UTF-8, a lone surrogate counted as its 3 bytes (not an error here:
+    whatever carries it is refused elsewhere)."""
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
@@ -138,8 +157,9 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
         ours to raise, not a provider failure)."""
 
     @abc.abstractmethod
-    def _send(self, arguments: dict[str, Any]) -> Awaitable[Raw]:
-        """The SDK call for a whole reply."""
+    def _send(self, arguments: dict[str, Any]) -> Awaitable[RawResponse[Raw]]:
+        """The SDK call for a whole reply, its body not yet decoded (`with_raw_response`): a
+        body the SDK cannot decode is then a malformed response, not an SDK failure."""
 
     @abc.abstractmethod
     def _open(self, arguments: dict[str, Any]) -> Awaitable[EventStream[Event]]:
@@ -235,7 +255,8 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
             # request, headers (the key) included, and must not travel with ours
             raise mapped
         try:
-            response = self._read(raw, request)
+            parsed = raw.parse()  # the SDK's json.loads and model building: a bad body fails here
+            response = self._read(await parsed if inspect.isawaitable(parsed) else parsed, request)
         except SHAPE_ERRORS as error:
             mapped = self._malformed(error)
         if mapped is not None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall
-from .base import EventStream, ProviderChatModel, StreamAssembler, arguments_object
+from .base import EventStream, ProviderChatModel, RawResponse, StreamAssembler, arguments_object
 
 if TYPE_CHECKING:
     import openai
@@ -124,9 +124,9 @@ class OpenAIChatModel(ProviderChatModel["ChatCompletion", "ChatCompletionChunk"]
             arguments["response_format"] = {"type": "json_schema", "json_schema": {**spec, "strict": False}}
         return arguments
 
-    async def _send(self, arguments: dict[str, Any]) -> ChatCompletion:
-        completion: ChatCompletion = await self.client.chat.completions.create(**arguments)
-        return completion
+    async def _send(self, arguments: dict[str, Any]) -> RawResponse[ChatCompletion]:
+        raw: RawResponse[ChatCompletion] = await self.client.chat.completions.with_raw_response.create(**arguments)
+        return raw
 
     async def _open(self, arguments: dict[str, Any]) -> EventStream[ChatCompletionChunk]:
         chunks: EventStream[ChatCompletionChunk] = await self.client.chat.completions.create(
