@@ -125,3 +125,103 @@ async def test_a_run_taken_over_never_records_its_steps_or_status(tmp_path: Path
             go_on.set()
         stored = await journal.load("r")
     assert stored is not None and stored.status == "running" and stored.steps == ()
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_duplicate_never_releases_the_running_claim(tmp_path: Path) -> None:
+    """A duplicate call of a running id, cancelled while its open waits for another writer's
+    lock, gives back only what it claimed itself: never the running run's claim."""
+    import sqlite3
+
+    path = tmp_path / "j.db"
+    calls: list[int] = []
+    started, finish = anyio.Event(), anyio.Event()
+
+    async def pay(amount: int) -> int:
+        calls.append(amount)
+        started.set()
+        await finish.wait()
+        return amount * 10
+
+    plan = compile(node(pay))
+    results: list[object] = []
+    with SQLiteJournal(path) as journal, SQLiteJournal(path) as other:
+        async with anyio.create_task_group() as tg:
+
+            async def first() -> None:
+                results.append(await plan.run(7, run_id="pay-1", journal=journal))
+
+            tg.start_soon(first)
+            await started.wait()
+            holder = sqlite3.connect(path, isolation_level=None)
+            holder.execute("BEGIN IMMEDIATE")  # another process writing: the duplicate's open waits for it
+            with anyio.move_on_after(0.2):
+                await plan.run(7, run_id="pay-1", journal=journal)  # its client goes away meanwhile
+            holder.execute("ROLLBACK")
+            holder.close()
+            await journal.load("pay-1")  # queued after the duplicate's open and its give-back: both have run
+            with pytest.raises(RunInProgressError):
+                await plan.run(7, run_id="pay-1", journal=other)
+            finish.set()
+    assert results == [70] and calls == [7]
+
+
+_GATE: tuple[object, object] | None = None
+"""In a forked worker: the (started, finish) events `_gated_pay` signals and waits on."""
+_PAID: list[int] = []
+
+
+async def _gated_pay(amount: int) -> int:
+    _PAID.append(amount)
+    if _GATE is not None:
+        started, finish = _GATE
+        started.set()  # type: ignore[attr-defined]
+        await anyio.to_thread.run_sync(finish.wait)  # type: ignore[attr-defined]
+    return amount * 10
+
+
+GATED = compile(node(_gated_pay))
+
+
+def _forked_run(path: str, started: object, finish: object) -> None:
+    """A forked worker's run of "pay-2", waiting for `finish` inside its node."""
+    global _GATE
+    _GATE = (started, finish)
+
+    async def go() -> None:
+        with SQLiteJournal(path) as journal:
+            await GATED.run(7, run_id="pay-2", journal=journal)
+
+    anyio.run(go)
+
+
+def test_a_forked_worker_is_a_process_of_its_own(tmp_path: Path) -> None:
+    """A prefork server's workers (fork, as multiprocessing does on Linux) hold their claims as
+    processes of their own: the parent cannot take a worker's live run, and a killed worker's
+    run can be resumed."""
+    import multiprocessing
+    import os
+    import signal
+
+    path = str(tmp_path / "j.db")
+    with SQLiteJournal(path) as warm:  # the parent has a journal (and its thread) before it forks
+        anyio.run(lambda: compile(node(lambda x: x)).run(1, run_id="warm", journal=warm))  # type: ignore[arg-type, return-value]
+    context = multiprocessing.get_context("fork")
+    started, finish = context.Event(), context.Event()
+    worker = context.Process(target=_forked_run, args=(path, started, finish))
+    worker.start()
+    try:
+        assert started.wait(30)
+        _PAID.clear()
+        with SQLiteJournal(path) as journal, pytest.raises(RunInProgressError, match="held by a live process"):
+            anyio.run(lambda: GATED.run(7, run_id="pay-2", journal=journal))
+        assert _PAID == []
+        os.kill(worker.pid, signal.SIGKILL)  # type: ignore[arg-type]
+        worker.join(30)
+        with SQLiteJournal(path) as journal:  # a dead worker's claim is taken over
+            assert anyio.run(lambda: GATED.run(7, run_id="pay-2", journal=journal)) == 70
+        assert _PAID == [7]
+    finally:
+        if worker.is_alive():  # (a killed waiter would make Event.set wait for it forever)
+            finish.set()
+        worker.join(30)

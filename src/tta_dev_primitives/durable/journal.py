@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 import typing
+import weakref
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Literal, Protocol, TypeVar, runtime_checkable
@@ -137,7 +138,11 @@ def stored_run(run_id: str, run: Sequence[object], steps: Iterable[Sequence[obje
     )
 
 
-_PROCESS = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(6).hex()}"
+def _this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(6).hex()}"
+
+
+_PROCESS = _this_process()
 """This process, as the prefix of the owner recorded on each run it claims."""
 
 _live_owners: set[str] = set()
@@ -145,6 +150,23 @@ _live_owners: set[str] = set()
 SQLiteJournal objects on one file share the database, so they must share this too)."""
 _owners_lock = threading.Lock()
 _claims = itertools.count(1)
+_journals: weakref.WeakSet[ThreadedJournal] = weakref.WeakSet()
+"""Every ThreadedJournal of this process, for a forked child to reset (see `_forked`)."""
+
+
+def _forked() -> None:
+    """In a forked child (a prefork server's worker, multiprocessing): it is another process, so
+    another owner, holding none of its parent's claims; the journals it inherited have no worker
+    thread (threads do not survive a fork) and must not use the parent's connections."""
+    global _PROCESS, _owners_lock
+    _PROCESS = _this_process()
+    _owners_lock = threading.Lock()
+    _live_owners.clear()
+    for journal in list(_journals):
+        journal._after_fork()
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 def owner_alive(owner: str | None) -> bool:
@@ -168,6 +190,9 @@ def owner_alive(owner: str | None) -> bool:
         return True
     return True
 
+
+CLOSE_WAIT = 1.0
+"""Seconds `close()` waits for the calls still queued (a healthy store's take milliseconds)."""
 
 CANCEL_GRACE = 0.25
 """Seconds a cancelled or timed-out call still waits for its store to answer, so that a healthy
@@ -262,12 +287,25 @@ class ThreadedJournal(Journal):
         from ..validate import check_positive
 
         self._lock = threading.Lock()
+        """Held by the worker while a call runs (and by close()): one call at a time."""
+        self._worker_lock = threading.Lock()
         self._claims: dict[str, str] = {}
         """Run id -> the owner token this journal object claimed it with."""
         self._worker: _Worker | None = None
         self._deadline = float("inf")
         """While a call runs in the worker: the monotonic time by which its caller gives up."""
+        self._opening: str | None = None
+        """While an open runs in the worker: the owner token it claims the run with."""
         self.timeout = check_positive(type(self).__name__, "timeout", timeout)
+        _journals.add(self)
+
+    def _after_fork(self) -> None:
+        """Reset what a forked child cannot use: the worker, the lock it may have held, the
+        parent's claims; a store drops its connection (without closing the parent's)."""
+        self._lock, self._worker_lock = threading.Lock(), threading.Lock()
+        self._worker = None
+        self._claims = {}
+        self._disconnect(close=False)
 
     @property
     def owner(self) -> str:
@@ -281,21 +319,27 @@ class ThreadedJournal(Journal):
         remaining = anyio.current_effective_deadline() - anyio.current_time()
         deadline = time.monotonic() + max(min(self.timeout, remaining), 0.0)
         future: concurrent.futures.Future[R] = self._executor().submit(self._bounded, deadline, fn, *args)
-        with anyio.move_on_after(self.timeout):
+        with anyio.move_on_after(self.timeout) as timed:
             try:
                 await _done(future)
             except BaseException:  # the run's deadline, a cancellation, or this timeout
-                await self._give_up(future, on_abandon, keep)
-                raise
-        if future.cancelled() or not future.done():
-            what = getattr(fn, "__name__", "call").lstrip("_")
-            raise JournalUnavailableError(
-                f"{self!r}: {what} did not answer within {self.timeout:g}s (the journal's timeout): the store hangs or is "
-                "unreachable; a write in flight may or may not have landed"
-            )
-        return future.result()
+                await self._grace(future, keep)
+                if not timed.cancel_called:  # the caller is cancelled: whatever the call did is given up
+                    self._abandon_call(future, on_abandon)
+                    raise
+                raise  # this timeout: the call may still have answered within the grace (below)
+        if future.done() and not future.cancelled():
+            return future.result()  # answered, perhaps within the grace after this timeout
+        self._abandon_call(future, on_abandon)
+        what = getattr(fn, "__name__", "call").lstrip("_")
+        raise JournalUnavailableError(
+            f"{self!r}: {what} did not answer within {self.timeout:g}s (the journal's timeout): the store hangs or is "
+            "unreachable; a write in flight may or may not have landed"
+        )
 
-    async def _give_up(self, future: concurrent.futures.Future[R], on_abandon: Callable[[], object] | None, keep: bool) -> None:
+    async def _grace(self, future: concurrent.futures.Future[R], keep: bool) -> None:
+        """A caller giving up: drop the call if it never started (unless `keep`), else wait
+        `CANCEL_GRACE` more for it to end."""
         if not keep and future.cancel():
             return  # it never started: nothing happened
         with anyio.CancelScope(shield=True), anyio.move_on_after(CANCEL_GRACE):
@@ -303,15 +347,21 @@ class ThreadedJournal(Journal):
                 await _done(future)
             except BaseException:  # noqa: BLE001 - a native asyncio cancel ends the grace early
                 pass
-        if on_abandon is not None and not (future.done() and future.exception() is not None):
+
+    def _abandon_call(self, future: concurrent.futures.Future[R], on_abandon: Callable[[], object] | None) -> None:
+        """Queue `on_abandon` (undo what the call may have done) after a call its caller gave up
+        on, unless it never ran or failed."""
+        if on_abandon is not None and not future.cancelled() and not (future.done() and future.exception() is not None):
             self._executor().submit(self._bounded, float("inf"), on_abandon)  # once the store answers
 
     def _executor(self) -> _Worker:
-        if self._worker is None:
-            with self._lock:
-                if self._worker is None:
-                    self._worker = _Worker(f"tta-{type(self).__name__}")
-        return self._worker
+        worker = self._worker
+        if worker is None:
+            with self._worker_lock:  # not self._lock: a call stuck in a hung store holds that one
+                worker = self._worker
+                if worker is None:
+                    worker = self._worker = _Worker(f"tta-{type(self).__name__}")
+        return worker
 
     def _bounded(self, deadline: float, fn: Callable[..., R], *args: object) -> R:
         with self._lock:
@@ -323,12 +373,12 @@ class ThreadedJournal(Journal):
 
     def _claim(self, run_id: str, stored_owner: str | None) -> str:
         """Refuse a run that a live run holds (here or in another process); else take it and
-        return the owner token to record."""
+        return the owner token to record (the one `open_run` made for this open)."""
         if run_id in self._claims or (stored_owner is not None and stored_owner.startswith(f"{_PROCESS}:") and owner_alive(stored_owner)):
             raise RunInProgressError(f"run {run_id!r} is already running in this process; resume it once that run ends")
         if stored_owner is not None and owner_alive(stored_owner):
             raise RunInProgressError(f"run {run_id!r} is held by a live process ({stored_owner}); resume it once that run ends")
-        owner = f"{_PROCESS}:{next(_claims)}"
+        owner = self._opening or f"{_PROCESS}:{next(_claims)}"
         with _owners_lock:
             _live_owners.add(owner)
         self._claims[run_id] = owner
@@ -343,7 +393,19 @@ class ThreadedJournal(Journal):
     # -- the Journal protocol, on the blocking methods a store defines -------------------------
 
     async def open_run(self, header: RunHeader) -> StoredRun:
-        return await self._call(self._open, header, on_abandon=lambda: self._abandon(header.run_id))
+        owner = f"{_PROCESS}:{next(_claims)}"  # this open's own token: giving it up releases this claim only
+        return await self._call(self._open_as, owner, header, on_abandon=lambda: self._give_back(header.run_id, owner))
+
+    def _open_as(self, owner: str, header: RunHeader) -> StoredRun:
+        self._opening = owner
+        try:
+            return self._open(header)
+        finally:
+            self._opening = None
+
+    def _give_back(self, run_id: str, owner: str) -> None:
+        if self._claims.get(run_id) == owner:  # the claim this open took, not another run's of the same id
+            self._abandon(run_id)
 
     async def append(self, run_id: str, key: str, payload: bytes, crc: int) -> None:
         await self._call(self._append, run_id, key, payload, crc, keep=True)  # its node completed: record it even if nobody waits
@@ -377,12 +439,28 @@ class ThreadedJournal(Journal):
         raise NotImplementedError
 
     def close(self) -> None:
-        """Release the store's connection (a later call opens it again)."""
+        """Release the store's connection (a later call opens it again). Calls still queued get
+        `CLOSE_WAIT` seconds; a call stuck in a store that does not answer keeps its connection,
+        in its daemon thread, and close() returns."""
+        if self._stop_worker() and self._lock.acquire(timeout=CLOSE_WAIT):
+            try:
+                self._disconnect(close=True)
+            finally:
+                self._lock.release()
+        else:
+            self._disconnect(close=False)
 
-    def _stop_worker(self) -> None:
+    def _disconnect(self, *, close: bool) -> None:
+        """Drop the store's connection, closing it when `close` (else another thread still has it)."""
+
+    def _stop_worker(self) -> bool:
+        """Stop the worker after the calls queued; False when it is still busy after a short
+        wait (a call stuck in a store that does not answer: the worker keeps the connection)."""
         worker, self._worker = self._worker, None
-        if worker is not None:  # waits for the calls in flight, at most one call's timeout
-            worker.stop(self.timeout)
+        if worker is None:
+            return True
+        worker.stop(CLOSE_WAIT)
+        return not worker.thread.is_alive()
 
     def __enter__(self) -> Self:
         return self

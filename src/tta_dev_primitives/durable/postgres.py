@@ -26,8 +26,13 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS tta_steps (
         seq BIGSERIAL PRIMARY KEY, run_id TEXT NOT NULL, key TEXT NOT NULL, payload BYTEA NOT NULL,
         crc BIGINT NOT NULL, UNIQUE (run_id, key))""",
-    "ALTER TABLE tta_runs ADD COLUMN IF NOT EXISTS code TEXT",  # a journal of an earlier version
 )
+_HAS_CODE = (
+    "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'tta_runs' "
+    "AND column_name = 'code'"
+)
+"""Whether the runs table has the code column (a journal of an earlier version has not); asked
+first, since ALTER TABLE locks the table even when there is nothing to add."""
 _LOCK = "SELECT pg_try_advisory_lock(hashtextextended(%s, 7261))"
 _UNLOCK = "SELECT pg_advisory_unlock(hashtextextended(%s, 7261))"
 
@@ -71,18 +76,20 @@ class PostgresJournal(ThreadedJournal):
                     db.execute(statement)
                 except psycopg.errors.UniqueViolation:  # another process created it meanwhile
                     pass
-            for run_id in set(self._claims) - self._lost:  # a reconnect: the old session's locks are gone
-                (locked,) = db.execute(_LOCK, (run_id,)).fetchone() or (False,)
-                if not locked:  # another process took the run meanwhile: this one must stop
-                    self._lost.add(run_id)
+            if db.execute(_HAS_CODE).fetchone() is None:
+                db.execute("ALTER TABLE tta_runs ADD COLUMN IF NOT EXISTS code TEXT")
             self._db = db
         return self._db
 
     def _check_claim(self, run_id: str) -> None:
-        if run_id in self._lost:  # not "unavailable": on_journal_error="continue" must not go on without it
+        """A run whose connection was lost lost its claim with it (an advisory lock is the
+        session's): another process may have taken the run over, even finished it, meanwhile,
+        and locking it again would not tell. Not "unavailable": on_journal_error="continue"
+        must not go on without a claim."""
+        if run_id in self._lost:
             raise ClaimLostError(
-                f"{self!r}: the connection holding run {run_id!r} was lost and another process claimed the run meanwhile; "
-                "this run stops so that the two never both go on"
+                f"{self!r}: the connection holding run {run_id!r} was lost, and the run's claim with it (another process may "
+                "have taken the run over meanwhile); this run stops so that two never go on: resume it"
             )
 
     def _run(self, what: str, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
@@ -99,6 +106,7 @@ class PostgresJournal(ThreadedJournal):
             if self._db is not None and (self._db.closed or self._db.broken):
                 self._db.close()
                 self._db = None  # the next call connects again
+                self._lost |= set(self._claims)  # the session's advisory locks went with it
             raise JournalUnavailableError(f"{self!r}: {what} failed: {error}") from error
 
     # -- the blocking side (run in the worker thread) --------------------------------------------
@@ -141,9 +149,17 @@ class PostgresJournal(ThreadedJournal):
         return stored_run(run_id, rows[0], steps)
 
     def _append(self, run_id: str, key: str, payload: bytes, crc: int) -> None:
-        self._connection()
         self._check_claim(run_id)
-        self._run("append", "INSERT INTO tta_steps (run_id, key, payload, crc) VALUES (%s, %s, %s, %s)", (run_id, key, payload, crc))
+        try:
+            self._run("append", "INSERT INTO tta_steps (run_id, key, payload, crc) VALUES (%s, %s, %s, %s)", (run_id, key, payload, crc))
+        except JournalUnavailableError as error:
+            if run_id in self._lost:  # the connection broke under this write
+                self._check_claim(run_id)
+            raise error
+
+    def _release(self, run_id: str) -> None:
+        super()._release(run_id)
+        self._lost.discard(run_id)
 
     def _close(self, run_id: str, status: RunStatus, result: bytes | None, result_crc: int | None, error: str | None) -> None:
         try:
@@ -164,10 +180,9 @@ class PostgresJournal(ThreadedJournal):
         self._run("delete", "DELETE FROM tta_steps WHERE run_id = %s", (run_id,))
         self._run("delete", "DELETE FROM tta_runs WHERE run_id = %s", (run_id,))
 
-    def close(self) -> None:
-        """Close the connection (releasing every claim it held); a later call connects again."""
-        self._stop_worker()
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+    def _disconnect(self, *, close: bool) -> None:
+        """Closing the connection releases every claim it held (its advisory locks)."""
+        db, self._db = self._db, None
+        self._lost.clear()
+        if db is not None and close:
+            db.close()

@@ -33,7 +33,7 @@ from .errors import (
     RunInputMismatchError,
 )
 from .interrupt import Interrupted, InterruptOp, ResumeToken
-from .journal import CANCEL_GRACE, Journal, RunHeader, StoredRun, checksum
+from .journal import Journal, RunHeader, StoredRun, checksum
 
 if typing.TYPE_CHECKING:
     from ..compiler.plan import Plan
@@ -281,16 +281,16 @@ async def run_durable(
     try:
         stored = await _in_time(lambda: journal.open_run(header), (ends, limit), f"plan {plan.name!r}", f"opening run {run_id!r} in {journal!r}")
     except JournalUnavailableError as error:
-        if on_journal_error == "fail":
+        if on_journal_error == "fail" or answer is not None:  # an answer lives only in the journal: no resume without it
             error.add_note(f"run {run_id!r} of plan {plan.name!r} did not start: nothing ran")
             raise
         _log.warning("run %r: the journal is unavailable (%s); running without journaling (on_journal_error='continue')", run_id, error)
-        return await plan.run(input, context=context, timeout=timeout)
+        return await plan._executable().run(input, context, timeout, deadline=given)  # on the clock that started above
     try:
         _check_fits(stored, header, plan, input, input_codec)
         if stored.status == "done" and answer is None:  # its result is what the run recorded, whatever the code is now
             value = _decoded_result(stored, plan, result_codec)
-            await journal.close_run(run_id, "done", stored.result, stored.result_crc, None)
+            await _close(journal, run_id, "done", stored.result, stored.result_crc, None, ends)
             return value
         records = _verified(stored, plan)
         if on_code_change == "refuse":
@@ -300,7 +300,7 @@ async def run_durable(
             key, payload = answer
             if key in records:
                 raise ResumeError(f"run {run_id!r}: the interrupt at {key!r} is already answered")
-            await recorder.record(key, payload)
+            await _in_time(lambda: recorder.record(key, payload), (ends, limit), f"plan {plan.name!r}", f"recording the answer of run {run_id!r}")
     except BaseException as error:
         await _close(journal, run_id, stored.status, stored.result, stored.result_crc, stored.error, _until(ends, error))
         raise
@@ -356,9 +356,12 @@ async def _in_time(call: typing.Callable[[], typing.Awaitable[T]], deadline: tup
 
 def _until(deadline: float, error: BaseException) -> float:
     """Until when a run that ended with `error` waits to record its status: its deadline, or
-    now for a cancelled run (whose caller stops waiting; a native asyncio cancel is not
-    delivered again, so the bound must be explicit)."""
-    return anyio.current_time() if isinstance(error, anyio.get_cancelled_exc_class()) else deadline
+    (with the grace `_close` adds) just now for a cancelled run, whose caller stops waiting (a
+    native asyncio cancel is not delivered again, so the bound must be explicit), and for a run
+    its journal just failed to answer (not a second full journal timeout)."""
+    if isinstance(error, (anyio.get_cancelled_exc_class(), JournalUnavailableError)):  # the store did not answer just now
+        return anyio.current_time()
+    return deadline
 
 
 async def _close(journal: Journal, run_id: str, status: typing.Any, result: bytes | None, crc: int | None, error: str | None, deadline: float) -> None:
@@ -366,7 +369,7 @@ async def _close(journal: Journal, run_id: str, status: typing.Any, result: byte
     reached it). A journal failure here is logged: the run's own outcome is what the caller
     gets (a result not recorded as done is recomputed from its journaled steps by a re-run).
     A cancellation of the caller propagates once the store has answered or the grace is over."""
-    with anyio.move_on_at(max(deadline, anyio.current_time()) + CANCEL_GRACE) as scope:
+    with anyio.move_on_at(max(deadline, anyio.current_time())) as scope:  # a journal's call adds its own grace
         try:
             await journal.close_run(run_id, status, result, crc, error)
         except Exception as failure:  # noqa: BLE001

@@ -198,10 +198,7 @@ class SQLiteJournal(ThreadedJournal):
         self._run("delete", "DELETE FROM tta_steps WHERE run_id = ?", (run_id,))
         self._run("delete", "DELETE FROM tta_runs WHERE run_id = ?", (run_id,))
 
-    def close(self) -> None:
-        """Close the database connection (a later call opens it again)."""
-        self._stop_worker()
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+    def _disconnect(self, *, close: bool) -> None:
+        db, self._db = self._db, None
+        if db is not None and close:
+            db.close()

@@ -18,6 +18,7 @@ import math
 from typing import Protocol
 
 from ...errors import PrimitivesError
+from ...records import record_fields
 
 __all__ = ["CacheSerializationError", "Codec", "JsonCodec", "MsgpackCodec", "encode_exactly"]
 
@@ -201,7 +202,22 @@ def _difference(stored: object, returned: object, path: str, *, key_order: bool 
             if found:
                 return found
         return None
+    if isinstance(stored, (set, frozenset)):
+        return None if _members(stored) == _members(returned) else f"other members in the set at {path}"  # type: ignore[arg-type]
+    fields = record_fields(stored)
+    if fields is not None:  # attrs classes and dataclasses: field by field (NaN, -0.0 and bools inside too)
+        others = record_fields(returned) or {}
+        for name, value in fields.items():
+            found = _difference(value, others.get(name), f"{path}.{name}", key_order=key_order)
+            if found:
+                return found
+        return None
     return None if stored == returned else f"a different value at {path}"
+
+
+def _members(items: set[object] | frozenset[object]) -> list[tuple[str, str]]:
+    """A set's members told apart by type and exact value ({1} is not {True}, {0.0} not {-0.0})."""
+    return sorted((type(x).__qualname__, x.hex() if isinstance(x, float) else repr(x)) for x in items)
 
 
 def encode_exactly(codec: Codec, value: object) -> bytes:
