@@ -107,8 +107,9 @@ async def test_server_stopping_mid_run_stops_the_run_and_a_resume_after_restart_
                 stop(server.process)
 
         fx.hit = hit  # type: ignore[method-assign]
-        with pytest.raises(JournalUnavailableError):
+        with pytest.raises(ClaimLostError, match="was lost, and the run's claim with it") as lost:  # the lock was the session's
             await plan.run(Order("o", 1), run_id="mid", journal=journal)  # type: ignore[attr-defined]
+        assert isinstance(lost.value.__context__, JournalUnavailableError)
         assert fx.calls == ["validate", "charge"]  # notify did not run
         fx.hit = original_hit  # type: ignore[method-assign]
     with postgres_server(port=port, root=root) as server:
@@ -148,10 +149,10 @@ async def test_a_run_whose_connection_was_lost_stops_if_another_process_took_it(
             admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = 'postgres'"
                           " AND application_name = '' AND state IS NOT NULL")
         await second.open_run(header)  # another process claims it meanwhile
-        with pytest.raises(JournalUnavailableError):
-            await first.append("lost", "1", b"x", 0)  # the write that finds the connection gone
-        with pytest.raises(ClaimLostError, match="another process claimed the run meanwhile"):
-            await first.append("lost", "1", b"x", 0)  # reconnected, but the run is the other process's now: never "continue"
+        with pytest.raises(ClaimLostError, match="was lost, and the run's claim with it"):
+            await first.append("lost", "1", b"x", 0)  # the write that finds the connection gone: never "continue"
+        with pytest.raises(ClaimLostError):
+            await first.append("lost", "1", b"x", 0)  # reconnected, the run is still not its own
         await second.append("lost", "1", b"y", 0)
     finally:
         first.close()
@@ -199,3 +200,68 @@ async def test_a_stopped_server_never_holds_a_run_past_its_deadline(postgres: Po
         assert calls == [1]  # pay's step landed once the server answered: it replays
     finally:
         journal.close()
+
+
+async def test_a_run_that_lost_its_connection_never_overwrites_the_run_that_took_over(postgres: Postgres, request: pytest.FixtureRequest) -> None:
+    """Run A's connection dies inside a node; run B takes the run over and finishes it. A stops
+    with ClaimLostError when it next writes (even under on_journal_error="continue"): it does not
+    lock the run again once B has let go, and B's finished row stays as B wrote it."""
+    import anyio
+    import psycopg
+
+    from tta_dev_primitives import compile, node
+
+    dsn = schema_dsn(postgres, request.node.name)
+    inside, go_on = anyio.Event(), anyio.Event()
+    ran: list[str] = []
+
+    async def slow(x: int) -> int:
+        ran.append("slow")
+        if not inside.is_set():  # run A waits here while its connection is cut
+            inside.set()
+            await go_on.wait()
+        return x + 1
+
+    def last(x: int) -> int:
+        ran.append("last")
+        return x * 10
+
+    plan = compile(node(slow) >> node(last))
+    a, b = PostgresJournal(dsn), PostgresJournal(dsn)
+    try:
+        async with anyio.create_task_group() as tg:
+
+            async def run_a() -> None:
+                with pytest.raises(ClaimLostError):
+                    await plan.run(1, run_id="taken", journal=a, on_journal_error="continue")
+
+            tg.start_soon(run_a)
+            await inside.wait()
+            assert a._db is not None
+            (pid,) = a._db.execute("SELECT pg_backend_pid()").fetchone() or (0,)
+            with psycopg.connect(postgres.dsn, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            assert await plan.run(1, run_id="taken", journal=b) == 20  # B resumes and finishes it
+            go_on.set()
+        stored = await b.load("taken")
+        assert stored is not None and stored.status == "done" and stored.result is not None
+        assert ran == ["slow", "slow", "last"]  # A never ran `last`
+    finally:
+        a.close()
+        b.close()
+
+
+async def test_opening_a_journal_takes_no_table_lock_when_its_schema_is_current(postgres: Postgres, request: pytest.FixtureRequest) -> None:
+    """A reader's open transaction on the runs table never stalls a journal that connects."""
+    import anyio
+    import psycopg
+
+    from tta_dev_primitives import compile, node
+
+    dsn = schema_dsn(postgres, request.node.name)
+    with PostgresJournal(dsn) as first:
+        await compile(node(lambda x: x)).run(1, run_id="schema", journal=first)
+    with psycopg.connect(dsn) as reader:  # a report reading the table, its transaction still open
+        reader.execute("SELECT count(*) FROM tta_runs").fetchone()
+        with PostgresJournal(dsn, timeout=5) as journal, anyio.fail_after(10):
+            assert await journal.load("schema") is not None

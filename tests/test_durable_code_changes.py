@@ -125,3 +125,53 @@ async def test_a_journal_of_an_earlier_version_gains_the_code_column(tmp_path: P
         )
     with SQLiteJournal(path) as journal:
         assert await version(2, 1, crash=False).run(10, run_id="r", journal=journal) == 21  # type: ignore[attr-defined]
+
+
+def test_digests_tell_constants_apart_whatever_their_digits() -> None:
+    def twelve_three(x: int) -> int:
+        return x * 12 + 3
+
+    def one_twenty_three(x: int) -> int:
+        return x * 1 + 23
+
+    assert code_digest(twelve_three) != code_digest(one_twenty_three)
+
+
+def test_digests_see_what_node_with_and_plain_decorators_wrap() -> None:
+    from tta_dev_primitives import node_with
+
+    def fee_v1(x: int, rate: int) -> int:
+        return x * rate
+
+    def fee_v2(x: int, rate: int) -> int:
+        return x * rate * 100
+
+    def logged(fn: object) -> object:  # a decorator without functools.wraps
+        def inner(x: int) -> int:
+            return fn(x)  # type: ignore[operator, no-any-return]
+
+        return inner
+
+    def fee_a(x: int) -> int:
+        return x + 1
+
+    def fee_b(x: int) -> int:
+        return x + 2
+
+    assert code_digest(node_with(fee_v1, 3).fn) != code_digest(node_with(fee_v2, 3).fn)  # type: ignore[attr-defined]
+    assert code_digest(logged(fee_a)) != code_digest(logged(fee_b))
+
+
+def test_a_default_that_is_an_object_is_counted_by_its_type_in_every_process() -> None:
+    script = (
+        "from tta_dev_primitives.durable.code import code_digest\n"
+        "import threading\n"
+        "SENTINEL = object()\n"
+        "def f(x, marker=SENTINEL, lock=threading.Lock(), names={'a', 'b', 'c'}, *, fn=print):\n    return x\n"
+        "print(code_digest(f))"
+    )
+    seen = {
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        for seed in ("1", "2")
+    }
+    assert len(seen) == 1

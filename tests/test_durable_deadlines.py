@@ -18,20 +18,21 @@ import pytest
 
 from tta_dev_primitives import RunTimeoutError, SQLiteJournal, compile, node
 from tta_dev_primitives import Interrupted, interrupt
-from tta_dev_primitives.durable import JournalUnavailableError, StoredRun
+from tta_dev_primitives.durable import JournalUnavailableError, RunStatus, StoredRun
 
 pytestmark = pytest.mark.anyio
 
 
 class HangingJournal(SQLiteJournal):
-    """A real SQLite journal whose store stops answering step writes (and, with `reads`, reads)
-    while `answering` is clear (a database server stopped with SIGSTOP, a disk that blocks)."""
+    """A real SQLite journal whose store stops answering step writes (and, with `reads`, reads;
+    with `closes`, a run's status) while `answering` is clear (a database server stopped with
+    SIGSTOP, a disk that blocks)."""
 
-    def __init__(self, path: Path, *, reads: bool = False, **settings: float) -> None:
+    def __init__(self, path: Path, *, reads: bool = False, closes: bool = False, **settings: float) -> None:
         super().__init__(path, **settings)  # type: ignore[arg-type]
         self.answering = threading.Event()
         self.answering.set()
-        self.reads = reads
+        self.reads, self.closes = reads, closes
 
     def _append(self, run_id: str, key: str, payload: bytes, crc: int) -> None:
         self.answering.wait()
@@ -41,6 +42,11 @@ class HangingJournal(SQLiteJournal):
         if self.reads:
             self.answering.wait()
         return super()._load(run_id)
+
+    def _close(self, run_id: str, status: RunStatus, result: bytes | None, result_crc: int | None, error: str | None) -> None:
+        if self.closes:
+            self.answering.wait()
+        super()._close(run_id, status, result, result_crc, error)
 
 
 @pytest.fixture
@@ -161,6 +167,84 @@ async def test_resume_answers_within_its_timeout_when_the_journal_stopped_answer
         assert time.monotonic() - started < 3
         journal.answering.set()
         assert await plan.resume(outcome.token, 41, journal=journal) == 42
+    finally:
+        journal.answering.set()
+        journal.close()
+
+
+def test_closing_a_journal_stuck_in_a_call_returns(tmp_path: Path) -> None:
+    journal = HangingJournal(tmp_path / "j.db")
+    journal.answering.clear()
+
+    async def give_up() -> None:
+        with anyio.move_on_after(0.3):
+            await charge_plan([]).run(1, run_id="r", journal=journal)  # type: ignore[attr-defined]
+
+    anyio.run(give_up)
+    started = time.monotonic()
+    journal.close()  # the README's `with SQLiteJournal(...)` block ends here
+    assert time.monotonic() - started < 3
+    journal.answering.set()
+
+
+async def test_replaying_a_finished_run_answers_within_its_timeout(tmp_path: Path) -> None:
+    journal = HangingJournal(tmp_path / "j.db", closes=True)
+    plan = charge_plan([])
+    try:
+        assert await plan.run(1, run_id="r", journal=journal) == 11  # type: ignore[attr-defined]
+        journal.answering.clear()
+        started = time.monotonic()
+        assert await plan.run(1, run_id="r", journal=journal, timeout=0.3) == 11  # type: ignore[attr-defined]  # its result, on time
+        assert time.monotonic() - started < 3
+    finally:
+        journal.answering.set()
+        journal.close()
+
+
+async def test_recording_an_answer_counts_against_the_resumes_timeout(tmp_path: Path) -> None:
+    journal = HangingJournal(tmp_path / "j.db")
+    ask = interrupt(int, int, name="ask")
+    plan = compile(ask >> node(lambda answer: answer + 1))
+    try:
+        outcome = await plan.run(1, run_id="r", journal=journal)
+        assert isinstance(outcome, Interrupted)
+        journal.answering.clear()
+        started = time.monotonic()
+        with pytest.raises(RunTimeoutError, match="while recording the answer of run 'r'"):
+            await plan.resume(outcome.token, 41, journal=journal, timeout=0.3)
+        assert time.monotonic() - started < 3
+    finally:
+        journal.answering.set()
+        journal.close()
+
+
+async def test_running_on_without_the_journal_keeps_the_runs_clock(tmp_path: Path) -> None:
+    """on_journal_error="continue": the time spent failing to open the journal counts."""
+    path = tmp_path / "j.db"
+    SQLiteJournal(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # the file is locked past the journal's busy timeout
+
+    async def work(x: int) -> int:
+        await anyio.sleep(0.8)  # the run's own work, after 0.6 s spent on the locked journal
+        return x
+
+    try:
+        with SQLiteJournal(path, busy_timeout=0.6) as journal, pytest.raises(RunTimeoutError):
+            await compile(node(work)).run(1, run_id="r", journal=journal, timeout=1.2, on_journal_error="continue")  # type: ignore[attr-defined]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+async def test_a_run_whose_journal_timed_out_does_not_wait_a_second_timeout_for_its_status(tmp_path: Path) -> None:
+    journal = HangingJournal(tmp_path / "j.db", closes=True, timeout=2.0)
+    journal.answering.clear()
+    try:
+        started = time.monotonic()
+        with pytest.raises(JournalUnavailableError, match="did not answer within 2s"):
+            await charge_plan([]).run(1, run_id="r", journal=journal)  # type: ignore[attr-defined]
+        assert time.monotonic() - started < 3.5  # the step's timeout and two graces, not two timeouts
     finally:
         journal.answering.set()
         journal.close()

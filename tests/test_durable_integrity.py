@@ -4,9 +4,11 @@ values a journal cannot hold are refused naming the node."""
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from pathlib import Path
 
+import attrs
 import pytest
 
 from tests.test_durable import Crash, Effects, Order, order_plan
@@ -149,3 +151,49 @@ async def test_a_big_int_output_is_journaled_as_when_untyped() -> None:
         await plan.run(1, run_id="big", journal=journal)  # type: ignore[attr-defined]
     assert await plan.run(1, run_id="big", journal=journal) == (10**100 + 1) % 7  # type: ignore[attr-defined]
     assert calls == [10**100 + 1, 10**100 + 1]  # replayed exactly
+
+
+@attrs.frozen
+class Pay:
+    amount: float
+    meta: object = None
+
+
+@dataclasses.dataclass(frozen=True)
+class DPay:
+    amount: float
+
+
+def _pay(p: Pay) -> Pay:
+    return p
+
+
+def _dpay(p: DPay) -> DPay:
+    return p
+
+
+@pytest.mark.parametrize(
+    ("make", "first", "second"),
+    [
+        (_echo, {1}, {True}),
+        (_echo, {0.0}, {-0.0}),
+        (_echo, {"k": {1}}, {"k": {1.0}}),
+        (_pay, Pay(0.0), Pay(-0.0)),
+        (_pay, Pay(1.0, meta=1), Pay(1.0, meta=True)),
+        (_dpay, DPay(0.0), DPay(-0.0)),
+    ],
+)
+async def test_members_and_fields_are_compared_exactly_on_resume(make: object, first: object, second: object) -> None:
+    plan = compile(node(make))  # type: ignore[call-overload]
+    journal = MemoryJournal()
+    await plan.run(first, run_id="r", journal=journal)
+    with pytest.raises(RunInputMismatchError):
+        await plan.run(second, run_id="r", journal=journal)
+
+
+async def test_nan_inside_a_class_journals_and_replays() -> None:
+    def reading(x: int) -> Pay:
+        return Pay(float("nan"))
+
+    plan = compile(node(reading) >> node(lambda p: p.amount != p.amount))
+    assert await plan.run(1, run_id="nan", journal=MemoryJournal()) is True  # type: ignore[attr-defined]
