@@ -15,7 +15,7 @@ from typing_extensions import TypedDict
 from tests.fixtures.provider_server import Answer, ProviderServer
 from tta_dev_primitives import BuildError, ChatRequest, ChatResponse, FakeChatModel, ToolArgumentsError, ToolCall, compile, node, tool
 from tta_dev_primitives.stdlib.llm import agent
-from tta_dev_primitives.stdlib.llm.arguments import MAX_ARGUMENT_BYTES, MAX_ARGUMENT_DEPTH, ArgumentLimitError, check_arguments
+from tta_dev_primitives.stdlib.llm.arguments import MAX_ARGUMENT_BYTES, MAX_ARGUMENT_DEPTH, MAX_RESULT_DEPTH, ArgumentLimitError, check_arguments
 from tta_dev_primitives.stdlib.llm.providers.base import arguments_object
 
 
@@ -243,13 +243,14 @@ def producing(value: object) -> Callable[[str], object]:
 async def test_a_result_too_deep_to_encode_or_containing_itself_is_a_tool_error() -> None:
     loop: list[object] = []
     loop.append(loop)
-    for value in (deep_result(5000), loop):
+    for value in (deep_result(MAX_RESULT_DEPTH), deep_result(5000), loop):  # deeper than the bound, whatever the recursion limit
         produce = producing(value)
         result = await tool(produce).invoke('{"input": "x"}')
         assert result.error is not None and result.error.startswith("produce ran but returned a list, which cannot be sent as JSON")
         model = FakeChatModel(script=[ToolCall("1", "produce", '{"input": "x"}'), "done"])
         assert await compile(agent(model, [tool(produce)], max_turns=3)).run("?") == "done"
         assert model.requests[1].messages[-1].content.startswith("error: produce ran but returned a list")
+    assert (await tool(producing(deep_result(MAX_RESULT_DEPTH - 1))).invoke('{"input": "x"}')).error is None  # at the bound: sent
 
 
 def listing(path: str) -> str:

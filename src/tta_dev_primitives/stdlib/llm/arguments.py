@@ -21,6 +21,7 @@ from ...errors import ConfigError
 __all__ = [
     "MAX_ARGUMENT_BYTES",
     "MAX_ARGUMENT_DEPTH",
+    "MAX_RESULT_DEPTH",
     "ArgumentLimitError",
     "ToolArgumentsError",
     "check_arguments",
@@ -32,6 +33,11 @@ __all__ = [
 MAX_ARGUMENT_DEPTH = 64
 """Levels of JSON arrays and objects a tool call's arguments may nest (the arguments object
 itself is level 1). Far deeper than any schema a tool needs, far below Python's recursion limit."""
+
+MAX_RESULT_DEPTH = 256
+"""Levels a tool's result may nest to be sent to the model, checked on its JSON text: a bound of
+our own, so that what is refused does not depend on the interpreter's recursion limit or on how
+deep the stack is when the result is encoded."""
 
 MAX_ARGUMENT_BYTES = 1024 * 1024
 """Bytes of JSON (UTF-8) a tool call's arguments may take: 1 MiB, far more than a model writes

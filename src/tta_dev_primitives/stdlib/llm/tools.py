@@ -30,7 +30,7 @@ from ...dsl.function import node as as_function_node
 from ...dsl.types import UNKNOWN
 from ...errors import BuildError, ChatModelReplyError, CompositionError, ConfigError
 from ...validate import check_name
-from .arguments import ToolArgumentsError, check_arguments
+from .arguments import MAX_RESULT_DEPTH, ToolArgumentsError, check_arguments, nested_deeper
 from .model import ToolSpec
 from .schema import WRAPPED, SchemaMismatch, TypeSchema, json_text, json_value, object_schema, type_schema
 
@@ -166,10 +166,17 @@ async def answer(
             raise
         return ToolResult(tool.name, error=error_text(error))
     try:
-        text = _sendable_text(result) if isinstance(result, str) else json_text(result)
+        text = _sendable_text(result) if isinstance(result, str) else _bounded(json_text(result))
     except (TypeError, ValueError, RecursionError) as error:  # the tool ran; say so, and why its result cannot travel
         return ToolResult(tool.name, error=f"{tool.name} ran but returned a {type(result).__name__}, which cannot be sent as JSON: {scrub(str(error))}")
     return ToolResult(tool.name, value=result, text=text)
+
+
+def _bounded(text: str) -> str:
+    """JSON `text` of a result, if it nests at most MAX_RESULT_DEPTH levels (else ValueError)."""
+    if nested_deeper(text, MAX_RESULT_DEPTH):
+        raise ValueError(f"it nests deeper than {MAX_RESULT_DEPTH} levels")
+    return text
 
 
 def _sendable_text(text: str) -> str:
