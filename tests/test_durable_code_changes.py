@@ -97,20 +97,21 @@ def test_digests_see_bodies_constants_defaults_and_what_decorators_wrap() -> Non
     assert code_digest(len) is None
 
 
-def test_digests_are_the_same_in_every_process() -> None:
-    """Hash randomization orders sets of strings differently per process; digests must not
-    depend on it (else every resume in a new process would be refused)."""
-    script = (
-        "import sys; sys.path.insert(0, 'tests');"
-        "from tta_dev_primitives.durable.code import code_digest\n"
-        "def f(x):\n    return x in {'alpha', 'beta', 'gamma', 'delta'} and (lambda y: y in frozenset({'p', 'q', 'r'}))(x)\n"
-        "print(code_digest(f))"
-    )
-    seen = {
+def digests_in_processes(definition: str) -> set[str]:
+    """The digests of the function `f` that `definition` defines, in processes of different
+    hash seeds (str hashes, and so set orders, differ per process)."""
+    script = f"from tta_dev_primitives.durable.code import code_digest\n{definition}print(code_digest(f))"
+    return {
         subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
         for seed in ("1", "2", "3")
     }
-    assert len(seen) == 1
+
+
+def test_digests_are_the_same_in_every_process() -> None:
+    """Hash randomization orders sets of strings differently per process; digests must not
+    depend on it (else every resume in a new process would be refused)."""
+    definition = "def f(x):\n    return x in {'alpha', 'beta', 'gamma', 'delta'} and (lambda y: y in frozenset({'p', 'q', 'r'}))(x)\n"
+    assert len(digests_in_processes(definition)) == 1
 
 
 async def test_a_journal_of_an_earlier_version_gains_the_code_column(tmp_path: Path) -> None:
@@ -163,15 +164,8 @@ def test_digests_see_what_node_with_and_plain_decorators_wrap() -> None:
 
 
 def test_a_default_that_is_an_object_is_counted_by_its_type_in_every_process() -> None:
-    script = (
-        "from tta_dev_primitives.durable.code import code_digest\n"
-        "import threading\n"
-        "SENTINEL = object()\n"
+    definition = (
+        "import threading\nSENTINEL = object()\n"
         "def f(x, marker=SENTINEL, lock=threading.Lock(), names={'a', 'b', 'c'}, *, fn=print):\n    return x\n"
-        "print(code_digest(f))"
     )
-    seen = {
-        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
-        for seed in ("1", "2")
-    }
-    assert len(seen) == 1
+    assert len(digests_in_processes(definition)) == 1
