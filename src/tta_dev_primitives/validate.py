@@ -9,6 +9,7 @@ from .errors import ConfigError
 __all__ = [
     "check_bool",
     "check_finite_non_negative",
+    "check_finite_positive",
     "check_fraction",
     "check_int",
     "check_name",
@@ -67,6 +68,13 @@ def check_finite_non_negative(owner: str, field: str, value: object) -> float:
     limit would silently never trigger."""
     if not _is_number(value) or not 0 <= value < math.inf:  # type: ignore[operator]
         raise ConfigError(owner, field, "a finite number >= 0", value)
+    return float(value)  # type: ignore[arg-type]
+
+
+def check_finite_positive(owner: str, field: str, value: object) -> float:
+    """A finite number > 0 (a timeout: NaN or infinity would never expire)."""
+    if not _is_number(value) or not 0 < value < math.inf:  # type: ignore[operator]
+        raise ConfigError(owner, field, "a finite number > 0", value)
     return float(value)  # type: ignore[arg-type]
 
 

@@ -307,11 +307,6 @@ class ThreadedJournal(Journal):
         self._claims = {}
         self._disconnect(close=False)
 
-    @property
-    def owner(self) -> str:
-        """This process, as journals record it (each claim appends a number of its own)."""
-        return _PROCESS
-
     async def _call(self, fn: Callable[..., R], *args: object, on_abandon: Callable[[], object] | None = None, keep: bool = False) -> R:
         """Run `fn(*args)` in the worker and wait for it, within the bounds described on the
         class. When the caller gives up before the call ended: a call not yet started is
@@ -374,10 +369,11 @@ class ThreadedJournal(Journal):
     def _claim(self, run_id: str, stored_owner: str | None) -> str:
         """Refuse a run that a live run holds (here or in another process); else take it and
         return the owner token to record (the one `open_run` made for this open)."""
-        if run_id in self._claims or (stored_owner is not None and stored_owner.startswith(f"{_PROCESS}:") and owner_alive(stored_owner)):
-            raise RunInProgressError(f"run {run_id!r} is already running in this process; resume it once that run ends")
-        if stored_owner is not None and owner_alive(stored_owner):
+        alive = owner_alive(stored_owner)
+        if alive and not (stored_owner or "").startswith(f"{_PROCESS}:"):
             raise RunInProgressError(f"run {run_id!r} is held by a live process ({stored_owner}); resume it once that run ends")
+        if alive or run_id in self._claims:  # a live claim of this process, through any journal object
+            raise RunInProgressError(f"run {run_id!r} is already running in this process; resume it once that run ends")
         owner = self._opening or f"{_PROCESS}:{next(_claims)}"
         with _owners_lock:
             _live_owners.add(owner)

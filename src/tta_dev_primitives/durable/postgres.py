@@ -155,7 +155,7 @@ class PostgresJournal(ThreadedJournal):
         except JournalUnavailableError as error:
             if run_id in self._lost:  # the connection broke under this write
                 self._check_claim(run_id)
-            raise error
+            raise
 
     def _release(self, run_id: str) -> None:
         super()._release(run_id)

@@ -19,7 +19,7 @@ import anyio
 
 from ..compiler.ir import Op, walk
 from ..compiler.types import format_type
-from ..context import RunContext, _current
+from ..context import RunContext
 from ..errors import ConfigError
 from ..log_masking import library_logger
 from ..executor.journaling import QUESTION, ValueCodec, _path, _recorder, describe_error, find_suspension
@@ -276,7 +276,7 @@ async def run_durable(
     result_codec, input_codec = facts.result_codec, facts.input_codec
     header = _header(plan, run_id, input)
     # the run's clock starts now: opening and closing the run in its journal count against its deadline
-    ends, limit = deadline if deadline is not None else _deadline(context, timeout)
+    ends, limit = deadline if deadline is not None else run_deadline(context, timeout)
     given = (ends, limit) if ends != float("inf") else None
     try:
         stored = await _in_time(lambda: journal.open_run(header), (ends, limit), f"plan {plan.name!r}", f"opening run {run_id!r} in {journal!r}")
@@ -341,11 +341,6 @@ def _decoded_result(stored: StoredRun, plan: Plan[object, object], codec: ValueC
         ) from None
 
 
-def _deadline(context: RunContext | None, timeout: float | None) -> tuple[float, str]:
-    """The run's deadline, from now: the same rule as a plain run's (see `run_deadline`)."""
-    return run_deadline(context if context is not None else _current.get(None), timeout)
-
-
 async def _in_time(call: typing.Callable[[], typing.Awaitable[T]], deadline: tuple[float, str], owner: str, what: str) -> T:
     """`call()` before the run's deadline; RunTimeoutError saying what it was doing after it."""
     ends, limit = deadline
@@ -356,17 +351,17 @@ async def _in_time(call: typing.Callable[[], typing.Awaitable[T]], deadline: tup
 
 def _until(deadline: float, error: BaseException) -> float:
     """Until when a run that ended with `error` waits to record its status: its deadline, or
-    (with the grace `_close` adds) just now for a cancelled run, whose caller stops waiting (a
-    native asyncio cancel is not delivered again, so the bound must be explicit), and for a run
-    its journal just failed to answer (not a second full journal timeout)."""
+    just now (the journal's call still gives it its grace) for a cancelled run, whose caller
+    stops waiting (a native asyncio cancel is not delivered again, so the bound must be
+    explicit), and for a run its journal just failed to answer (not a second full timeout)."""
     if isinstance(error, (anyio.get_cancelled_exc_class(), JournalUnavailableError)):  # the store did not answer just now
         return anyio.current_time()
     return deadline
 
 
 async def _close(journal: Journal, run_id: str, status: typing.Any, result: bytes | None, crc: int | None, error: str | None, deadline: float) -> None:
-    """Record the run's status, within the run's deadline (plus a short grace for a run that
-    reached it). A journal failure here is logged: the run's own outcome is what the caller
+    """Record the run's status, within the run's deadline (a journal's call waits its short grace
+    past it). A journal failure here is logged: the run's own outcome is what the caller
     gets (a result not recorded as done is recomputed from its journaled steps by a re-run).
     A cancellation of the caller propagates once the store has answered or the grace is over."""
     with anyio.move_on_at(max(deadline, anyio.current_time())) as scope:  # a journal's call adds its own grace
@@ -398,7 +393,7 @@ async def resume(
 ) -> object:
     """Journal `answer` for the interrupt `token` names and run the plan on from there, all
     within the run's `timeout` (or its context's deadline)."""
-    deadline = _deadline(context, timeout)
+    deadline = run_deadline(context, timeout)
     owner = f"plan {plan.name!r}"
     if isinstance(token, str):
         token = ResumeToken.parse(token)

@@ -1,8 +1,9 @@
 """SQLiteJournal: the embedded journal, one file in WAL mode, stdlib sqlite3 off the event loop.
 
 Several processes, and several journal objects in one process, may share the file: a run is
-claimed inside the database, under its write lock, by one run at a time. `synchronous="NORMAL"` (the default) keeps every acknowledged step through a crash of
-the process; `"FULL"` also through a power loss, at the cost of an fsync per step.
+claimed inside the database, under its write lock, by one run at a time. `synchronous="NORMAL"`
+(the default) keeps every acknowledged step through a crash of the process; `"FULL"` also
+through a power loss, at the cost of an fsync per step.
 """
 
 from __future__ import annotations

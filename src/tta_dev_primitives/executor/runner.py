@@ -135,7 +135,10 @@ class Executable:
 
 def run_deadline(context: RunContext | None, timeout: float | None) -> tuple[float, str]:
     """When a run starting now must end (anyio's clock), and what sets that limit: the earliest of
-    `timeout`, the context's deadline and an enclosing run's (inf, "" for none)."""
+    `timeout`, the context's deadline (the enclosing run's context when None) and an enclosing
+    run's deadline (inf, "" for none)."""
+    if context is None:
+        context = _current.get(None)
     enclosing = _run_deadline.get()
     candidates = [(anyio.current_time() + timeout, f"timeout of {timeout}s")] if timeout is not None else []
     if context is not None and context.deadline is not None:

@@ -31,7 +31,7 @@ from ..errors import ConfigError, PrimitivesError
 from ..stdlib.llm.arguments import MAX_ARGUMENT_DEPTH, ArgumentLimitError, check_arguments, not_json
 from ..stdlib.llm.schema import WRAPPED, SchemaMismatch, TypeSchema, json_text, json_value, object_schema, type_schema
 from ..stdlib.llm.tools import TOOL_NAME, Tool, ToolArgumentsError
-from ..validate import check_positive
+from ..validate import check_finite_positive
 
 if TYPE_CHECKING:
     from mcp import ClientSession, StdioServerParameters
@@ -174,15 +174,6 @@ def _not_json(name: str, error: Exception) -> ToolArgumentsError:
     return not_json(name, str(error).split("; use sys.set_int_max_str_digits()")[0])
 
 
-def _seconds(owner: str, field: str, value: object) -> float:
-    """A timeout: a finite number of seconds > 0, else a ConfigError naming the field (NaN
-    would never expire, infinity neither; a str would fail only at the first call)."""
-    seconds = check_positive(owner, field, value)
-    if math.isinf(seconds):
-        raise ConfigError(owner, field, "a finite number > 0", value)
-    return seconds
-
-
 async def _call(session: ClientSession, server: str, name: str, arguments: Mapping[str, object], timeout: float | None) -> CallToolResult:
     """Call the remote tool (waiting at most `timeout` seconds for its answer, if given); a
     connection that fails, closes or stays silent is an MCPConnectionError naming it."""
@@ -247,7 +238,7 @@ async def mcp_tool(
     """One remote tool of an initialized session, typed by `args` and `result` when given
     (`call_timeout` as for `mcp_tools`)."""
     if call_timeout is not None:
-        call_timeout = _seconds(f"mcp_tool({name!r})", "call_timeout", call_timeout)
+        call_timeout = check_finite_positive(f"mcp_tool({name!r})", "call_timeout", call_timeout)
     remote = await _find(session, name)
     label = _tool_name(name, set())
     if args is None and result is None:
@@ -349,9 +340,9 @@ async def mcp_tools(
     number of seconds > 0 is a ConfigError."""
     from mcp import ClientSession, StdioServerParameters
 
-    timeout = _seconds("mcp_tools", "timeout", timeout)
+    timeout = check_finite_positive("mcp_tools", "timeout", timeout)
     if call_timeout is not None:
-        call_timeout = _seconds("mcp_tools", "call_timeout", call_timeout)
+        call_timeout = check_finite_positive("mcp_tools", "call_timeout", call_timeout)
     if headers is not None and not isinstance(source, str):  # (the headers' values are not shown: they hold tokens)
         raise ConfigError("mcp_tools", "headers", "headers only with a streamable HTTP URL as the source", type(source).__name__)
     if isinstance(source, ClientSession):
