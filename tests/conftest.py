@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import pytest
 
 from tests.fixtures.provider_server import ProviderServer
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from tta_dev_primitives.observability import TracingHook
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -83,3 +91,29 @@ def dask_client(dask_cluster: object) -> Iterator[object]:
     with Client(dask_cluster, set_as_default=False) as client:  # type: ignore[no-untyped-call]
         client.wait_for_workers(2, timeout=60)
         yield client
+
+
+@pytest.fixture
+def traced() -> tuple[TracingHook, InMemorySpanExporter]:
+    """A tracing hook (not installed process-wide) exporting to memory: run a plan with
+    `plan.with_hooks(hook)` and read the spans from the exporter."""
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from tta_dev_primitives.observability import configure_tracing
+
+    exporter = InMemorySpanExporter()
+    hook = configure_tracing("tests", exporter=exporter, set_global=False, install=False)
+    assert hook is not None
+    return hook, exporter
+
+
+@pytest.fixture
+def lines(request: pytest.FixtureRequest) -> Iterator[io.StringIO]:
+    """JSON log lines of the test module's logger (its `LOGGER`), as our formatter prints them."""
+    from tta_dev_primitives.observability import configure_logging
+
+    name = request.module.LOGGER
+    stream = io.StringIO()
+    handler = configure_logging("DEBUG", format="json", stream=stream, logger=name)
+    yield stream
+    logging.getLogger(name).removeHandler(handler)

@@ -16,7 +16,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from tta_dev_primitives import RunTimeoutError, SQLiteJournal, compile, node
+from tta_dev_primitives import Plan, RunTimeoutError, SQLiteJournal, compile, node
 from tta_dev_primitives import Interrupted, interrupt
 from tta_dev_primitives.durable import JournalUnavailableError, RunStatus, StoredRun
 
@@ -153,13 +153,18 @@ print("done", flush=True)
     assert finished.stdout == "done\n"
 
 
+async def suspended(journal: HangingJournal) -> tuple[Plan[int, object], Interrupted[object, object]]:
+    """A plan and its run "r", suspended at interrupt "ask" (the answer plus one is its result)."""
+    plan = compile(interrupt(int, int, name="ask") >> node(lambda answer: answer + 1))
+    outcome = await plan.run(1, run_id="r", journal=journal)
+    assert isinstance(outcome, Interrupted)
+    return plan, outcome
+
+
 async def test_resume_answers_within_its_timeout_when_the_journal_stopped_answering(tmp_path: Path) -> None:
     journal = HangingJournal(tmp_path / "j.db", reads=True)
-    ask = interrupt(int, int, name="ask")
-    plan = compile(ask >> node(lambda answer: answer + 1))
     try:
-        outcome = await plan.run(1, run_id="r", journal=journal)
-        assert isinstance(outcome, Interrupted)
+        plan, outcome = await suspended(journal)
         journal.answering.clear()
         started = time.monotonic()
         with pytest.raises(RunTimeoutError, match="timeout of 0.3s while reading run 'r'"):
@@ -203,11 +208,8 @@ async def test_replaying_a_finished_run_answers_within_its_timeout(tmp_path: Pat
 
 async def test_recording_an_answer_counts_against_the_resumes_timeout(tmp_path: Path) -> None:
     journal = HangingJournal(tmp_path / "j.db")
-    ask = interrupt(int, int, name="ask")
-    plan = compile(ask >> node(lambda answer: answer + 1))
     try:
-        outcome = await plan.run(1, run_id="r", journal=journal)
-        assert isinstance(outcome, Interrupted)
+        plan, outcome = await suspended(journal)
         journal.answering.clear()
         started = time.monotonic()
         with pytest.raises(RunTimeoutError, match="while recording the answer of run 'r'"):

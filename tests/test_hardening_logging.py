@@ -6,23 +6,16 @@ import dataclasses
 import io
 import json
 import logging
-from collections.abc import Iterator
 
 import attrs
 import pytest
 
 from tta_dev_primitives import get_logger
-from tta_dev_primitives.observability import add_redaction, configure_logging
+from tta_dev_primitives.observability import add_redaction
 
 LOGGER = "tests.redaction"
 
 
-@pytest.fixture
-def lines() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = configure_logging("DEBUG", format="json", stream=stream, logger=LOGGER)
-    yield stream
-    logging.getLogger(LOGGER).removeHandler(handler)
 
 
 def logged(stream: io.StringIO) -> str:

@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, Sp
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tta_dev_primitives import FakeClock, FallbackError, Hook, NodeInfo, RunContext, compile, get_logger, node, trace_operation
-from tta_dev_primitives.observability import TracingHook, configure_logging, configure_tracing, scrub, secret_name
+from tta_dev_primitives.observability import TracingHook, scrub, secret_name
 
 # The six secret shapes, and the parts of each that must never be seen (what stays, such as
 # `user:` or `Bearer `, is allowed).
@@ -63,12 +63,6 @@ def inc(x: int) -> int:
     return x + 1
 
 
-@pytest.fixture
-def traced() -> tuple[TracingHook, InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    hook = configure_tracing("tests", exporter=exporter, set_global=False, install=False)
-    assert hook is not None
-    return hook, exporter
 
 
 def test_every_secret_shape_is_masked_by_scrub() -> None:
@@ -207,12 +201,6 @@ def test_export_failure_warnings_mask_the_endpoint_and_the_reason(caplog: pytest
 LOGGER = "tests.redaction_egress"
 
 
-@pytest.fixture
-def lines() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = configure_logging("DEBUG", format="json", stream=stream, logger=LOGGER)
-    yield stream
-    logging.getLogger(LOGGER).removeHandler(handler)
 
 
 def test_a_logged_traceback_masks_the_message_the_cause_and_the_notes(lines: io.StringIO) -> None:

@@ -42,12 +42,6 @@ pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).parent.parent
 
 
-@pytest.fixture
-def traced() -> tuple[TracingHook, InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    hook = configure_tracing("tests", exporter=exporter, set_global=False, install=False)
-    assert hook is not None
-    return hook, exporter
 
 
 def by_name(spans: tuple[ReadableSpan, ...]) -> dict[str, ReadableSpan]:
