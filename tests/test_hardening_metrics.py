@@ -12,13 +12,6 @@ from tta_dev_primitives.observability import MetricsHook, configure_metrics, con
 pytestmark = pytest.mark.anyio
 
 
-def test_const_nodes_are_not_named_after_their_value() -> None:
-    prompt = "contract of ACME"  # short values used to be the name itself
-    assert prompt not in const(prompt).name and const(prompt).name == "const str"
-    assert const(True).name == "True" and const(None).name == "None"  # bounded: kept readable
-    assert compile(const(prompt) >> node(len, name="count")).name == "const str >> count"  # the plan's name too
-
-
 async def test_per_request_plans_cannot_grow_metric_labels_without_bound() -> None:
     registry = CollectorRegistry()
     metrics = configure_metrics(registry, install=False, max_label_values=50)

@@ -37,39 +37,6 @@ def items(n: int) -> list[int]:
     return list(range(n))
 
 
-@pytest.mark.parametrize(
-    ("attribute", "how"),
-    [
-        ("run", "await plan.run(x)"),
-        ("run_sync", "plan.run_sync(x)"),
-        ("explain", "print(plan.explain())"),
-        ("to_json", "plan.to_json()"),
-        ("fingerprint", "plan.fingerprint()"),
-        ("with_hooks", "plan.with_hooks(hook)"),
-        ("lints", "plan.lints"),
-    ],
-)
-def test_a_plan_method_asked_of_a_node_says_to_compile_it(attribute: str, how: str) -> None:
-    doubler = node(double)
-    with pytest.raises(AttributeError, match=r"node .double. is a node, not a plan; compile it first: `plan = compile\(node\)`") as info:
-        getattr(doubler, attribute)
-    assert how in str(info.value) and info.value.name == attribute and info.value.obj is doubler
-
-
-def test_mapping_a_node_over_a_list_says_to_map_its_plan() -> None:
-    from tta_dev_primitives import BuildError
-
-    with pytest.raises(BuildError, match=r"got list \[1, 2\]; .*compile it first: `await compile\(node\)\.map\(items\)`"):
-        node(double).map([1, 2])  # type: ignore[arg-type]
-
-
-def test_other_missing_attributes_stay_plain_attribute_errors() -> None:
-    doubler = node(double)
-    with pytest.raises(AttributeError, match=r"^'FunctionNode' object has no attribute 'nmae'$"):
-        doubler.nmae  # type: ignore[attr-defined]  # noqa: B018
-    assert getattr(doubler, "missing", 7) == 7 and not hasattr(doubler, "explain")
-
-
 def test_run_sync_inside_a_running_loop_says_to_await_plan_run(anyio_backend: str) -> None:
     plan = compile(node(double))
 
@@ -261,14 +228,6 @@ def test_properties_of_a_node_reading_each_other_run_once_and_keep_their_own_err
     with pytest.raises(AttributeError, match=r"^model is not configured: call \.with_model\(\)$"):
         Deep().p15  # noqa: B018
     assert runs == 1  # before: 2**16 runs of the innermost property, then reruns of each level
-
-
-def test_a_function_whose_wrapped_is_itself_still_makes_a_node() -> None:
-    def same(x: int) -> int:
-        return x
-
-    same.__wrapped__ = same  # type: ignore[attr-defined]  # typing.get_type_hints would loop forever on it
-    assert compile(node(same)).run_sync(3) == 3
 
 
 def test_the_lint_ignores_locals_captured_by_inner_functions_and_proxies_that_raise() -> None:

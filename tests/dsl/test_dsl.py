@@ -16,6 +16,7 @@ from tta_dev_primitives import (
     branch,
     combine,
     compile,
+    const,
     for_each,
     node,
     node_with,
@@ -226,3 +227,51 @@ def test_node_with_takes_callable_objects_and_bound_methods() -> None:
     assert compile(node_with(greeter, "!")).run_sync("bob") == "hi bob!"
     repeat = compile(node_with(greeter.repeat, 2))
     assert (repeat.input_type, repeat.run_sync("ab")) == (str, "abab")
+
+
+@pytest.mark.parametrize(
+    ("attribute", "how"),
+    [
+        ("run", "await plan.run(x)"),
+        ("run_sync", "plan.run_sync(x)"),
+        ("explain", "print(plan.explain())"),
+        ("to_json", "plan.to_json()"),
+        ("fingerprint", "plan.fingerprint()"),
+        ("with_hooks", "plan.with_hooks(hook)"),
+        ("lints", "plan.lints"),
+    ],
+)
+def test_a_plan_method_asked_of_a_node_says_to_compile_it(attribute: str, how: str) -> None:
+    doubler = node(double)
+    with pytest.raises(AttributeError, match=r"node .double. is a node, not a plan; compile it first: `plan = compile\(node\)`") as info:
+        getattr(doubler, attribute)
+    assert how in str(info.value) and info.value.name == attribute and info.value.obj is doubler
+
+
+def test_mapping_a_node_over_a_list_says_to_map_its_plan() -> None:
+    from tta_dev_primitives import BuildError
+
+    with pytest.raises(BuildError, match=r"got list \[1, 2\]; .*compile it first: `await compile\(node\)\.map\(items\)`"):
+        node(double).map([1, 2])  # type: ignore[arg-type]
+
+
+def test_other_missing_attributes_stay_plain_attribute_errors() -> None:
+    doubler = node(double)
+    with pytest.raises(AttributeError, match=r"^'FunctionNode' object has no attribute 'nmae'$"):
+        doubler.nmae  # type: ignore[attr-defined]  # noqa: B018
+    assert getattr(doubler, "missing", 7) == 7 and not hasattr(doubler, "explain")
+
+
+def test_a_function_whose_wrapped_is_itself_still_makes_a_node() -> None:
+    def same(x: int) -> int:
+        return x
+
+    same.__wrapped__ = same  # type: ignore[attr-defined]  # typing.get_type_hints would loop forever on it
+    assert compile(node(same)).run_sync(3) == 3
+
+
+def test_const_nodes_are_not_named_after_their_value() -> None:
+    prompt = "contract of ACME"  # short values used to be the name itself
+    assert prompt not in const(prompt).name and const(prompt).name == "const str"
+    assert const(True).name == "True" and const(None).name == "None"  # bounded: kept readable
+    assert compile(const(prompt) >> node(len, name="count")).name == "const str >> count"  # the plan's name too
