@@ -141,7 +141,7 @@ async def test_flattened_nested_parallel_keeps_the_result_shape() -> None:
     assert await flat.run(3) == expected
     assert await nested.run(3) == expected
     # A nested group that starts at branch 0 must take only its own results (found by the
-    # property test in test_flatten_property.py).
+    # property test in compiler/test_pass_equivalence.py).
     @dataclass
     class Loose:
         a: object

@@ -1,6 +1,6 @@
 """Golden files: EXPLAIN and JSON of a workflow that exercises every pass.
 
-Regenerate after an intended change with `UPDATE_GOLDEN=1 pytest tests/test_golden.py`, and
+Regenerate after an intended change with `UPDATE_GOLDEN=1 pytest tests/compiler/test_golden.py`, and
 review the diff.
 """
 
@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures import rich_plan
 from tta_dev_primitives import compile
 
-from .fixtures import rich_plan
-
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 
 
 def _compare(name: str, text: str) -> None:

@@ -1,4 +1,5 @@
-"""The blocking-under-concurrency lint names blocking callables, not packages: pure helpers of
+"""The blocking-under-concurrency lint flags a blocking sync node under a parallel or a map
+(saying what to do instead), and it names blocking callables, not packages: pure helpers of
 `urllib`, `subprocess`, `httpx` or `requests` pass a strict compile, and blocking clients held
 as globals or closure variables, or given as the node itself, are found. Nodes are only
 compiled here, never run."""
@@ -51,6 +52,19 @@ def other(x: str) -> str:
 def lints_of(fn: Callable[..., Any]) -> list[str]:
     """The blocking-under-concurrency messages for `fn` run in parallel with a plain node."""
     return [lint.message for lint in compile(parallel(node(fn), node(other))).lints if lint.rule == "blocking-under-concurrency"]
+
+
+def double(x: int) -> int:
+    return 2 * x
+
+
+def waits(x: int) -> int:
+    time.sleep(0)  # a blocking call, as far as the lint can tell
+    return x
+
+
+def items(n: int) -> list[int]:
+    return list(range(n))
 
 
 def test_pure_helpers_of_packages_that_also_do_io_are_not_flagged() -> None:
@@ -234,3 +248,90 @@ def test_a_client_made_inside_the_function_is_found() -> None:
     assert blocking_names(with_httpx) == ["httpx.Client"] and blocking_names(with_session) == ["requests.Session"]
     assert blocking_names(with_socket) == ["socket.socket"] and blocking_names(with_popen) == ["subprocess.Popen"]
     assert blocking_names(with_async_client) == []
+
+
+def test_a_blocking_sync_node_under_parallel_or_map_gets_a_lint() -> None:
+    under_map = compile(node(items).map(node(waits)))
+    (lint,) = under_map.lints
+    assert lint.rule == "blocking-under-concurrency" and lint.node == "waits"
+    assert "uses time.sleep" in lint.message and "under map 'map(waits)'" in lint.message and "thread=True" in lint.message
+    (lint,) = compile(parallel(node(waits), node(double))).lints
+    assert "under parallel" in lint.message
+    assert "blocking-under-concurrency" in compile(parallel(node(waits), node(double))).explain()
+    # in a thread, alone in a sequence, or a sync node that does not block: nothing to say
+    assert compile(parallel(node(waits, thread=True), node(double))).lints == ()
+    assert compile(node(waits) >> node(double)).lints == ()
+    assert compile(node(items).map(node(double))).lints == ()
+    with pytest.raises(LintError, match="blocking-under-concurrency"):
+        compile(node(items).map(node(waits)), strict=True)
+
+
+def test_the_lint_resolves_what_a_function_calls_not_what_its_names_look_like() -> None:
+    import functools
+    import os
+    from time import sleep as nap
+
+    class Job:
+        input = "x"
+        sleep = 0
+
+    def reads_fields(job: Job) -> int:  # attributes and locals named like blocking calls
+        sleep = job.sleep
+        return len(job.input) + sleep
+
+    def naps(job: Job) -> int:
+        nap(0)
+        return 1
+
+    def shells(job: Job) -> int:
+        return os.system("true")
+
+    @functools.wraps(reads_fields)
+    def decorated(job: Job) -> int:
+        time.sleep(0)
+        return 1
+
+    class Callable_:
+        def __call__(self, job: Job) -> int:
+            time.sleep(0)
+            return 1
+
+    assert compile(parallel(node(reads_fields), node(reads_fields))).lints == ()
+    for fn, use in [(naps, "time.sleep"), (shells, "os.system"), (decorated, "time.sleep"), (Callable_(), "time.sleep"), (functools.partial(naps), "time.sleep")]:
+        lints = compile(parallel(node(fn), node(reads_fields))).lints  # type: ignore[arg-type]
+        assert len(lints) == 1 and f"uses {use}" in lints[0].message, fn
+
+
+def test_the_lint_reads_nested_code_and_skips_remote_bodies() -> None:
+    def fetch_all(urls: list[str]) -> list[int]:
+        import urllib.request
+
+        return [len(urllib.request.urlopen(u).read()) for u in urls]
+
+    (lint,) = compile(parallel(node(fetch_all), node(fetch_all))).lints[:1]
+    assert "urllib.request" in lint.message
+    assert compile(node(items).map(node(waits).remote())).lints == ()  # runs on a backend's worker
+
+
+def test_the_lint_ignores_locals_captured_by_inner_functions_and_proxies_that_raise() -> None:
+    class Proxy:
+        def __getattr__(self, name: str) -> object:
+            raise RuntimeError("working outside of application context")
+
+    proxy = Proxy()
+
+    def handle(input: int) -> int:  # `input` is a local captured by the lambda, not the builtin
+        return sorted([1, 2], key=lambda k: input + k)[0]
+
+    def uses_proxy(x: int) -> int:
+        return x if proxy is not None else 0
+
+    def imports_inside(x: int) -> int:
+        import time
+
+        time.sleep(0)
+        return x
+
+    assert compile(parallel(node(handle), node(uses_proxy))).lints == ()
+    (lint,) = compile(parallel(node(imports_inside), node(handle))).lints
+    assert "uses time.sleep" in lint.message

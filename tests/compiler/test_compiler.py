@@ -13,6 +13,7 @@ from typing import Protocol, TypedDict, TypeVar
 import attrs
 import pytest
 
+from tests.fixtures import sample_plan
 from tta_dev_primitives import (
     CompositionError,
     ConfigError,
@@ -28,8 +29,6 @@ from tta_dev_primitives import (
     parallel,
 )
 from tta_dev_primitives.compiler import ParOp, SeqOp
-
-from .fixtures import sample_plan
 
 
 async def parse(text: str) -> int:
@@ -218,7 +217,7 @@ def test_to_json_describes_every_op() -> None:
 def test_fingerprint_is_stable_across_processes_and_tracks_structure() -> None:
     here = compile(sample_plan.build()).fingerprint()
     code = "from tests.fixtures import sample_plan; from tta_dev_primitives import compile; print(compile(sample_plan.build()).fingerprint())"
-    root = Path(__file__).parent.parent
+    root = Path(__file__).parents[2]
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
     assert other.stdout.strip() == here
     changed = compile(sample_plan.build() >> node(lambda s: s)).fingerprint()
