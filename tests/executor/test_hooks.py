@@ -10,6 +10,7 @@ from tta_dev_primitives import (
     BuildError,
     Hook,
     NodeInfo,
+    Retry,
     RunContext,
     RunInfo,
     compile,
@@ -20,6 +21,7 @@ from tta_dev_primitives import (
     uninstall_hook,
 )
 from tta_dev_primitives.executor import HookSet
+from tta_dev_primitives.stdlib.testing import FakeClock
 
 pytestmark = pytest.mark.anyio
 
@@ -151,3 +153,30 @@ def test_emit_routes_resilience_events_and_isolates_failures(caplog: pytest.LogC
         hooks.emit("on_retry", info, RunContext(), 2, 0.5, ValueError())
     assert got == [("call", 2, 0.5)]
     assert len(caplog.records) == 1
+
+
+async def test_a_failing_hook_on_a_decorator_guard_warns_once(caplog: pytest.LogCaptureFixture) -> None:
+    class Broken(Hook):
+        def on_retry(self, node: NodeInfo, ctx: RunContext, attempt: int, error: BaseException, delay: float) -> None:
+            raise RuntimeError("hook bug")
+
+    calls = 0
+
+    @Retry(max_attempts=3, clock=FakeClock())
+    async def flaky() -> int:
+        nonlocal calls
+        calls += 1
+        if calls % 3:
+            raise ConnectionError("reset")
+        return calls
+
+    hook = Broken()
+    install_hook(hook)
+    try:
+        with caplog.at_level(logging.WARNING, logger="tta_dev_primitives"):
+            for _ in range(5):
+                await flaky()
+    finally:
+        uninstall_hook(hook)
+    warnings = [r for r in caplog.records if "hook bug" in r.getMessage() or "Broken" in r.getMessage()]
+    assert calls == 15 and len(warnings) == 1

@@ -1,17 +1,28 @@
-"""Running plans on asyncio and trio: results, context, concurrency, failures, cancellation."""
+"""Running plans on asyncio and trio: results, context, deadlines, concurrency, plan.map, failures,
+cancellation, and the arguments of run and run_sync."""
 
 from __future__ import annotations
 
+import gc
+import json
+import linecache
+import math
+import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import anyio
 import pytest
 
 from tta_dev_primitives import (
+    ConfigError,
     NoRunContextError,
     ParallelError,
     RunContext,
+    RunSyncError,
     RunTimeoutError,
     branch,
     combine,
@@ -44,6 +55,16 @@ class Boom(Exception):
 
 async def boom(x: int) -> int:
     raise Boom(f"boom on {x}")
+
+
+def fails_on_three(x: int) -> int:
+    if x == 3:
+        raise ValueError("three is refused")
+    return x
+
+
+def items(n: int) -> list[int]:
+    return list(range(n))
 
 
 async def test_sequence_mixes_async_and_sync_steps() -> None:
@@ -339,3 +360,195 @@ def test_no_task_is_leaked_after_a_failed_parallel_run() -> None:
         return {t for t in asyncio.all_tasks() if t is not current}  # type: ignore[misc]
 
     assert asyncio.run(main()) == set()
+
+
+async def test_overlapping_runs_sharing_a_context_never_leave_a_stale_deadline() -> None:
+    release = {"a": anyio.Event(), "b": anyio.Event()}
+    started = {"a": anyio.Event(), "b": anyio.Event()}
+
+    @node
+    async def wait_for(key: str) -> str:
+        started[key].set()
+        await release[key].wait()
+        return key
+
+    plan = compile(wait_for)
+    shared = RunContext()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(lambda: plan.run("a", context=shared, timeout=60))
+        await started["a"].wait()
+        tg.start_soon(lambda: plan.run("b", context=shared, timeout=30))
+        await started["b"].wait()
+        release["a"].set()  # a ends first: before the fix it "restored" the deadline b had replaced
+        await anyio.wait_all_tasks_blocked()
+        release["b"].set()
+    assert shared.deadline is None
+
+    @node
+    async def remaining(_: int) -> float | None:
+        return current_context().remaining()
+
+    # an outer run with no timeout on the shared context has no deadline and never times out
+    assert await compile(remaining).run(0, context=shared) is None
+
+
+async def test_a_nested_run_sees_the_earliest_deadline_and_leaves_the_outer_one_alone() -> None:
+    seen: list[float | None] = []
+
+    @node
+    async def inner(x: int) -> int:
+        seen.append(current_context().remaining())
+        return x
+
+    inner_plan = compile(inner)
+
+    @node
+    async def outer(x: int) -> int:
+        seen.append(current_context().remaining())
+        await inner_plan.run(x, timeout=100)  # inherits the outer context; the outer 5 s wins
+        await inner_plan.run(x, timeout=1)  # its own 1 s wins
+        seen.append(current_context().remaining())
+        return x
+
+    context = RunContext()
+    await compile(outer).run(1, context=context, timeout=5)
+    first, nested_long, nested_short, after = seen
+    assert first is not None and nested_long is not None and nested_short is not None and after is not None
+    assert 4 < first <= 5 and 4 < nested_long <= 5 and nested_short <= 1 and 4 < after <= 5
+    assert context.deadline is None  # the executor never writes the run's deadline onto the context
+
+
+async def test_a_context_deadline_still_bounds_a_run() -> None:
+    @node
+    async def forever(x: int) -> int:
+        await anyio.sleep_forever()
+        return x
+
+    with pytest.raises(RunTimeoutError, match="context deadline"):
+        await compile(forever).run(1, context=RunContext(deadline=anyio.current_time() + 0.01))
+
+
+async def test_run_timeout_bounds_a_thread_node() -> None:
+    release = threading.Event()
+
+    def blocking(x: int) -> int:
+        release.wait(30)
+        return x
+
+    plan = compile(node(blocking, thread=True))
+    started = time.perf_counter()
+    try:
+        with pytest.raises(RunTimeoutError):
+            await plan.run(1, timeout=0.05)
+    finally:
+        release.set()
+    assert time.perf_counter() - started < 5
+
+
+async def test_plan_map_names_the_failing_item() -> None:
+    plan = compile(node(fails_on_three))
+    with pytest.raises(ParallelError, match=r"1 of 6 items of plan 'fails_on_three'.map failed \(item 3\)") as info:
+        await plan.map(range(6), concurrency=2)
+    (error,) = info.value.exceptions
+    assert isinstance(error, ValueError) and "in item 3 of plan 'fails_on_three'.map" in (error.__notes__ or [])
+    assert info.value.node_name == "fails_on_three"
+
+
+async def test_plan_map_with_return_exceptions_returns_every_item() -> None:
+    plan = compile(node(fails_on_three))
+    results = await plan.map(range(6), concurrency=2, return_exceptions=True)
+    assert results[:3] == [0, 1, 2] and results[4:] == [4, 5]
+    error = results[3]
+    assert isinstance(error, ValueError) and "in item 3 of plan 'fails_on_three'.map" in (error.__notes__ or [])
+
+
+async def test_plan_map_refuses_a_non_bool_return_exceptions() -> None:
+    from tta_dev_primitives import ConfigError
+
+    with pytest.raises(ConfigError, match="return_exceptions"):
+        await compile(node(double)).map([1], return_exceptions="yes")  # type: ignore[call-overload]
+
+
+def test_run_sync_inside_a_running_loop_says_to_await_plan_run(anyio_backend: str) -> None:
+    plan = compile(node(double))
+
+    async def in_a_notebook_cell() -> None:
+        with pytest.raises(RunSyncError, match=r"inside a running (asyncio|trio) event loop .* use `result = await plan.run\(x\)`"):
+            plan.run_sync(1)
+
+    anyio.run(in_a_notebook_cell, backend=anyio_backend)
+    assert plan.run_sync(2) == 4  # no loop running: fine
+    assert issubclass(RunSyncError, RuntimeError)  # what asyncio.run() itself raises there
+
+
+async def test_a_stray_cancellation_in_an_item_or_branch_is_reported_not_dropped(anyio_backend: str) -> None:
+    import asyncio
+
+    from tta_dev_primitives import StrayCancellationError
+
+    if anyio_backend != "asyncio":
+        pytest.skip("a CancelledError raised without a cancellation is an asyncio thing")
+
+    async def fetch(x: int) -> int:
+        if x == 2:  # awaits a future someone else gave up on
+            future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            future.cancel()
+            return await future
+        return x * 10
+
+    plan = compile(node(fetch))
+    outcomes = await plan.map(range(5), concurrency=1, return_exceptions=True)
+    assert outcomes[:2] == [0, 10] and outcomes[3:] == [30, 40]
+    assert isinstance(outcomes[2], StrayCancellationError) and isinstance(outcomes[2].__cause__, asyncio.CancelledError)
+    with pytest.raises(ParallelError, match=r"\(item 2\)"):
+        await plan.map(range(5), concurrency=1)
+    with pytest.raises(ParallelError) as info:
+        await compile(node(items).map(node(fetch), concurrency=1)).run(5)
+    assert isinstance(info.value.exceptions[0], StrayCancellationError)
+    with pytest.raises(ParallelError) as branch:
+        await compile(parallel(node(fetch), node(fetch))).run(2)
+    assert all(isinstance(e, StrayCancellationError) for e in branch.value.exceptions)
+
+
+@pytest.mark.parametrize("timeout", [math.nan, "5", -1, 0, True])
+async def test_run_rejects_bad_timeouts(timeout: object) -> None:
+    plan = compile(node(lambda x: x, name="echo"))
+    with pytest.raises(ConfigError, match="timeout"):
+        await plan.run(1, timeout=timeout)  # type: ignore[arg-type]
+
+
+async def test_run_rejects_a_context_that_is_not_a_run_context() -> None:
+    plan = compile(node(lambda x: x, name="echo"))
+    with pytest.raises(ConfigError, match="context"):
+        await plan.run(1, context=5)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="context"):
+        await plan.map([1], context={"id": 1})  # type: ignore[arg-type]
+    assert await plan.run(1, context=RunContext(), timeout=5) == 1
+
+
+def test_run_sync_rejects_an_unknown_backend() -> None:
+    with pytest.raises(ConfigError, match="backend"):
+        compile(node(lambda x: x, name="echo")).run_sync(1, backend="curio")  # type: ignore[arg-type]
+
+
+def test_plans_built_per_request_leave_no_linecache_entries() -> None:
+    def entries() -> int:
+        return sum(1 for name in list(linecache.cache) if name.startswith("<tta sequence"))
+
+    gc.collect()
+    before = entries()
+    for i in range(200):
+        plan = compile(node(lambda x: x + 1, name="a") >> node(lambda x: x * 2, name=f"b{i}"))
+        assert plan.run_sync(i) == (i + 1) * 2
+    del plan
+    gc.collect()
+    assert entries() - before <= 1
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_fatal_errors_from_branches_attempts_and_items_propagate_bare(backend: str) -> None:
+    script = Path(__file__).parents[1] / "fixtures" / "fatal_errors.py"
+    done = subprocess.run([sys.executable, str(script), backend], capture_output=True, text=True, timeout=120, check=True)
+    outcomes = json.loads(done.stdout)
+    expected = {f"{shape} {fatal}": fatal for shape in ("parallel", "hedge", "map") for fatal in ("KeyboardInterrupt", "SystemExit")}
+    assert outcomes == expected  # trio raised BaseExceptionGroup before the fix
