@@ -50,20 +50,3 @@ async def test_run_metrics_of_an_outer_run_survive_a_nested_run() -> None:
 
 
 # --- item 10: timeouts bound thread nodes (the thread is abandoned, not killed) ---
-
-
-async def test_timeout_primitive_bounds_a_thread_node() -> None:
-    release = threading.Event()
-
-    def blocking(x: int) -> int:
-        release.wait(30)
-        return x
-
-    plan = compile(node(blocking, thread=True).timeout(0.05))
-    started = time.perf_counter()
-    try:
-        with pytest.raises(NodeTimeoutError):
-            await plan.run(1)
-    finally:
-        release.set()
-    assert time.perf_counter() - started < 5

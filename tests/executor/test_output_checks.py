@@ -20,11 +20,6 @@ class Movie(TypedDict):
     title: str
 
 
-def test_the_pytest_plugin_turns_output_checks_on() -> None:
-    previous = check_outputs(True)
-    assert previous is True
-
-
 async def test_a_node_returning_the_wrong_type_fails_naming_itself() -> None:
     def parse(text: str) -> int:
         return text  # type: ignore[return-value] - the bug a runtime check catches

@@ -195,3 +195,16 @@ def test_breaker_matches_the_model(size: int, minimum: int, threshold: float, wa
             assert expected == "called"
             breaker.record(kind == "fail", 0.0)
         assert breaker.state == model.state
+
+
+def test_a_shared_breaker_refuses_different_settings() -> None:
+    CircuitBreaker.clear_registry()
+    try:
+        first = CircuitBreaker.shared("payments", minimum_calls=5, wait_in_open=10)
+        assert CircuitBreaker.shared("payments") is first
+        assert CircuitBreaker.shared("payments", minimum_calls=5, wait_in_open=10) is first
+        with pytest.raises(ConfigError, match="minimum_calls") as raised:
+            CircuitBreaker.shared("payments", minimum_calls=50, wait_in_open=10)
+        assert "payments" in str(raised.value)
+    finally:
+        CircuitBreaker.clear_registry()

@@ -180,3 +180,13 @@ async def test_flow_primitives_take_a_context() -> None:
 
     await Sequential([grab]).execute({}, RunContext(workflow_id="w1"))
     assert seen == ["w1"]
+
+
+async def test_router_with_default_accepts_unhashable_keys() -> None:
+    from tta_dev_primitives import LowestLatency, MockPrimitive, Router
+
+    policy = LowestLatency()
+    router = Router({"a": MockPrimitive("a", return_value="A")}, router_fn=lambda req: ["not", "hashable"], default="a")
+    assert await router.execute({}) == "A"
+    observed = Router({"a": MockPrimitive("a", return_value="A")}, policy=policy, default="a")
+    assert await observed.execute({}) == "A" and "a" in policy.latency

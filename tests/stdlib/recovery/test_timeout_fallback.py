@@ -1,6 +1,10 @@
-"""Timeout and Fallback: forms, errors, hooks, chains, and timeouts driven by a fake clock."""
+"""Timeout and Fallback: forms, errors, hooks, chains, timeouts driven by a fake clock, and timeouts
+that bound thread nodes."""
 
 from __future__ import annotations
+
+import threading
+import time
 
 import anyio
 import pytest
@@ -162,3 +166,20 @@ def test_a_fallback_neither_narrows_the_input_nor_widens_the_output() -> None:
 def test_fallback_needs_a_fallback() -> None:
     with pytest.raises(ConfigError, match="at least one fallback"):
         Fallback(primary=node(quick))
+
+
+async def test_timeout_primitive_bounds_a_thread_node() -> None:
+    release = threading.Event()
+
+    def blocking(x: int) -> int:
+        release.wait(30)
+        return x
+
+    plan = compile(node(blocking, thread=True).timeout(0.05))
+    started = time.perf_counter()
+    try:
+        with pytest.raises(NodeTimeoutError):
+            await plan.run(1)
+    finally:
+        release.set()
+    assert time.perf_counter() - started < 5

@@ -1,4 +1,5 @@
-"""Hedge: an attempt's stray CancelledError fails that attempt only; a cancelled hedge stays a
+"""Hedge: a second attempt after the delay and the first success wins, every error when all fail;
+an attempt's stray CancelledError fails that attempt only; a cancelled hedge stays a
 cancellation (HedgeError is never built empty); a custom BaseException escapes bare."""
 
 from __future__ import annotations
@@ -10,8 +11,47 @@ import anyio
 import pytest
 
 from tta_dev_primitives import Hedge, HedgeError, StrayCancellationError, compile, node, streaming
+from tta_dev_primitives.stdlib.testing import FakeClock
 
 pytestmark = pytest.mark.anyio
+
+
+async def test_hedge_starts_a_second_attempt_and_the_first_success_wins() -> None:
+    clock = FakeClock(auto_advance=False)
+    calls = 0
+    slow_cancelled = anyio.Event()
+
+    async def backend(x: int) -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            try:
+                await anyio.Event().wait()
+            finally:
+                slow_cancelled.set()
+        return f"attempt {calls}"
+
+    plan = compile(node(backend).guard(Hedge(delay=0.2, clock=clock)))
+    result: list[object] = []
+
+    async def run() -> None:
+        result.append(await plan.run(1))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(run)
+        await anyio.wait_all_tasks_blocked()
+        assert calls == 1
+        clock.advance(0.2)
+    assert result == ["attempt 2"] and slow_cancelled.is_set()
+
+
+async def test_hedge_raises_every_error_when_all_attempts_fail() -> None:
+    async def down(x: int) -> int:
+        raise ConnectionError("down")
+
+    with pytest.raises(HedgeError) as info:
+        await compile(node(down).guard(Hedge(delay=0.0, max_attempts=3))).run(1)
+    assert len(info.value.exceptions) == 3
 
 
 def asyncio_only(anyio_backend: str) -> None:
