@@ -78,14 +78,6 @@ def test_flags_must_be_booleans() -> None:
         compile(node(lambda x: x, name="a"), strict="yes")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("where", ["missing/dir/cache.db", "a-file/cache.db"])
-def test_unusable_sqlite_paths_name_the_path(tmp_path: Path, where: str) -> None:
-    (tmp_path / "a-file").write_text("not a directory")
-    with pytest.raises(ConfigError, match="path") as raised:
-        SQLiteStore(tmp_path / where)
-    assert str(tmp_path / where) in str(raised.value)
-
-
 # --- item 19: KeyboardInterrupt / SystemExit from a branch propagate bare on every backend ---
 
 
