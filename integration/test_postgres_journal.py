@@ -2,7 +2,7 @@
 plus what only a server shared by processes shows: claims held by live processes and
 released by dead ones, the server going down mid-run, and SIGKILLed workers resuming.
 
-Every behavioural test of tests/test_durable.py that takes a `journal` runs again here, with
+Every behavioural test of tests/durable/test_durable.py that takes a `journal` runs again here, with
 a PostgresJournal in a schema of its own."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-import tests.test_durable as durable_tests
-from tests.test_durable import Effects, Order, order_plan
+import tests.durable.test_durable as durable_tests
+from tests.durable.test_durable import Effects, Order, order_plan
 from tta_dev_primitives.durable import ClaimLostError, JournalUnavailableError, PostgresJournal
 
 from postgres_backend import Postgres, postgres_server, server_root, stop
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.anyio
 WORKER = Path(__file__).parent.parent / "tests" / "fixtures" / "durable_worker.py"
 
 
-# every test of tests/test_durable.py that takes a journal, collected here again with the
+# every test of tests/durable/test_durable.py that takes a journal, collected here again with the
 # `journal` fixture below: a PostgresJournal
 globals().update(
     {name: test for name, test in vars(durable_tests).items() if name.startswith("test_") and "journal" in inspect.signature(test).parameters}

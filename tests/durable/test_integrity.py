@@ -11,7 +11,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from tests.test_durable import Crash, Effects, Order, order_plan
+from tests.durable.test_durable import Crash, Effects, Order, order_plan
 from tta_dev_primitives import MemoryJournal, SQLiteJournal, compile, node
 from tta_dev_primitives.durable import JournalCorruptError, JournalEncodeError, RunInputMismatchError
 from tta_dev_primitives.durable.journal import checksum

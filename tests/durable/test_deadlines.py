@@ -138,8 +138,8 @@ async def test_a_native_asyncio_cancel_stops_waiting_for_the_journal(hung: Hangi
 def test_a_journal_stuck_in_a_call_does_not_keep_the_process_alive(tmp_path: Path) -> None:
     script = f"""
 import threading, anyio, sys
-sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
-from tests.test_durable_deadlines import HangingJournal, charge_plan
+sys.path.insert(0, {str(Path(__file__).parents[2])!r})
+from tests.durable.test_deadlines import HangingJournal, charge_plan
 journal = HangingJournal({str(tmp_path / "j.db")!r})
 journal.answering.clear()
 async def main():

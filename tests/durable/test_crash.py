@@ -17,7 +17,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-WORKER = Path(__file__).parent / "fixtures" / "durable_worker.py"
+WORKER = Path(__file__).parents[1] / "fixtures" / "durable_worker.py"
 
 
 def attempt(tmp: Path, run_id: str, decline: bool, kill_at: int | None) -> int:

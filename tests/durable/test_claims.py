@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from tta_dev_primitives import SQLiteJournal, compile, node
 from tta_dev_primitives.durable import ClaimLostError, RunInProgressError
 
-RACE = Path(__file__).parent / "fixtures" / "claim_race.py"
+RACE = Path(__file__).parents[1] / "fixtures" / "claim_race.py"
 
 
 def payment_plan(calls: list[int]) -> object:
