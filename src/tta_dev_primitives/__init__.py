@@ -7,8 +7,8 @@ into an inspectable Plan, and `await plan.run(x)`.
 import logging
 from typing import TYPE_CHECKING
 
-from .compiler import Plan, TypeMismatchError, available_passes, compile
-from .compiler.plan import StreamPlan
+from .compiler import TypeMismatchError, available_passes
+from .plan import Plan, StreamPlan, compile
 from .compiler.passes import Analysis, Budget, BudgetError, Lint, LintError, StateKeyError
 from .compiler.render import RenderError
 from .context import RunContext, WorkflowContext, current_context

@@ -36,7 +36,7 @@ from typing import TextIO
 
 import anyio
 
-from .compiler import Plan, compile
+from .plan import Plan, compile
 from .observability.redaction import scrub
 from .compiler.passes import Budget
 from .dsl.core import Node

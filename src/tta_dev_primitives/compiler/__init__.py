@@ -1,11 +1,20 @@
-"""The compiler: lowering to IR, type checking, passes, and the Plan."""
+"""The compiler: lowering to IR, type checking, passes, and the compiled Program.
 
-from .compile import available_passes, compile
+`compile()` and `Plan` (the runnable face over a Program) live in `tta_dev_primitives.plan`,
+above the executor; they are also reachable here, as before, once the package is imported.
+"""
+
+from typing import TYPE_CHECKING
+
+from .compile import available_passes, compile_program
 from .diagnostics import TypeMismatchError
 from .ir import BranchOp, CallOp, CastOp, Edge, Group, LoopOp, MapOp, Op, ParOp, SeqOp
 from .lowering import Lowerer, lowering
-from .plan import PassRecord, Plan
+from .program import PassRecord, Program
 from .types import format_type, is_assignable
+
+if TYPE_CHECKING:  # set by tta_dev_primitives.plan when it is imported (a layer above this one)
+    from ..plan import Plan, compile
 
 __all__ = [
     "BranchOp",
@@ -20,10 +29,12 @@ __all__ = [
     "ParOp",
     "PassRecord",
     "Plan",
+    "Program",
     "SeqOp",
     "TypeMismatchError",
     "available_passes",
     "compile",
+    "compile_program",
     "format_type",
     "is_assignable",
     "lowering",

@@ -1,26 +1,23 @@
-"""`compile(node)`: lower, run the passes, and return a Plan."""
+"""`compile_program(node)`: lower the node graph, run the passes, and return the Program."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TypeVar, overload
+from typing import TypeVar
 
 from ..dsl.core import Node
-from ..dsl.streaming import StreamNode
 from ..validate import check_bool, check_name
 from ..errors import ConfigError, UnknownPassError
 from .ir import Op, walk
 from .types import format_type
 from .lowering import lower
 from .passes import DEFAULT_PASSES, Analysis, Budget, EdgeReport, Lint, PassContext
-from .plan import PassRecord, Plan, StreamPlan
-from .streams import outlets
+from .program import PassRecord, Program
 
-__all__ = ["available_passes", "compile"]
+__all__ = ["available_passes", "compile_program"]
 
 In = TypeVar("In")
 Out = TypeVar("Out")
-Chunk = TypeVar("Chunk")
 
 
 def available_passes() -> tuple[str, ...]:
@@ -28,19 +25,7 @@ def available_passes() -> tuple[str, ...]:
     return tuple(p.name for p in DEFAULT_PASSES)
 
 
-@overload
-def compile(
-    node: StreamNode[In, Chunk, Out],
-    *,
-    disable: Iterable[str] | str = (),
-    name: str | None = None,
-    strict: bool = False,
-    budget: Budget | None = None,
-    state_keys: Iterable[str] = (),
-    durable: bool = False,
-) -> StreamPlan[In, Chunk, Out]: ...
-@overload
-def compile(
+def compile_program(
     node: Node[In, Out],
     *,
     disable: Iterable[str] | str = (),
@@ -48,27 +33,14 @@ def compile(
     strict: bool = False,
     budget: Budget | None = None,
     state_keys: Iterable[str] = (),
-    durable: bool = False,
-) -> Plan[In, Out]: ...
-def compile(
-    node: Node[In, Out],
-    *,
-    disable: Iterable[str] | str = (),
-    name: str | None = None,
-    strict: bool = False,
-    budget: Budget | None = None,
-    state_keys: Iterable[str] = (),
-    durable: bool = False,
-) -> Plan[In, Out]:
-    """Compile a workflow into a Plan.
+) -> Program[In, Out]:
+    """Compile a workflow into a Program (see `tta_dev_primitives.compile` for the runnable Plan).
 
     Lowers the node graph to IR, then runs each pass not named in `disable` (see
     `available_passes()`). Raises CompositionError (TypeMismatchError, CycleError,
     StateKeyError) when the graph does not fit together, naming the steps, nodes, types and where
     each was built; LintError for resilience lint findings when `strict`; BudgetError when the
     worst case exceeds `budget`. `state_keys` are RunContext.state keys the caller provides.
-    `durable=True` also builds the closures of durable runs, so that a node whose output type
-    cannot be journaled is a JournalCodecError here (see "Durable runs").
     """
     disabled = {disable} if isinstance(disable, str) else set(disable)
     unknown = sorted(disabled - set(available_passes()))
@@ -77,7 +49,6 @@ def compile(
     if budget is not None and not isinstance(budget, Budget):
         raise ConfigError("compile()", "budget", "a Budget", budget)
     check_bool("compile()", "strict", strict)
-    check_bool("compile()", "durable", durable)
     if name is not None:
         check_name("compile()", "name", name)
     keys = frozenset([state_keys] if isinstance(state_keys, str) else state_keys)
@@ -95,8 +66,7 @@ def compile(
     lints = ctx.facts.get("lints", ())
     analysis = ctx.facts.get("analysis")
     assert isinstance(edges, tuple) and isinstance(lints, tuple)
-    plan_class = StreamPlan if outlets(root) else Plan
-    plan: Plan[In, Out] = plan_class(
+    return Program(
         root,
         name=name or node.name,
         passes=tuple(records),
@@ -104,9 +74,6 @@ def compile(
         lints=tuple(lint for lint in lints if isinstance(lint, Lint)),
         analysis=analysis if isinstance(analysis, Analysis) else None,
     )
-    if durable:
-        plan._executable(durable=True)
-    return plan
 
 
 def _check_interrupt_names(root: Op) -> None:

@@ -12,7 +12,7 @@ from ..dsl.core import shorten
 from .types import format_type
 
 if TYPE_CHECKING:
-    from .plan import PassRecord
+    from .program import PassRecord
 
 __all__ = ["render_explain"]
 

@@ -8,7 +8,9 @@ passes build new trees with `attrs.evolve`. Every op keeps the identity of the n
 
 from __future__ import annotations
 
+import collections.abc
 import inspect
+import typing
 from collections.abc import Callable, Iterable, Iterator
 from typing import ClassVar, TypeVar
 
@@ -16,14 +18,15 @@ import attrs
 
 from .._deep import depth_independent
 from ..dsl.location import SourceLocation
+from ..dsl.streaming import is_stream_type
 from ..dsl.traits import NO_TRAITS, Traits
 from ..dsl.types import TypeExpr
-from .callables import param_types_of, return_type_of
+from ..dsl.callables import param_types_of, return_type_of
 from .types import tuple_of
 
 __all__ = [
     "BranchOp", "CallOp", "CastOp", "ConstOp", "Edge", "Group", "LoopOp", "MapOp", "Op", "ParOp", "SeqOp", "StageOp", "StreamOp", "fold",
-    "rewrite", "walk",
+    "StreamShape", "chunk_type", "consumes_stream", "piped_type", "rewrite", "stream_shape", "walk",
 ]
 
 V = TypeVar("V")
@@ -195,8 +198,6 @@ class SeqOp(Op):
     kind: ClassVar[str] = "seq"
 
     def edges(self) -> Iterator[Edge]:
-        from .streams import piped_type
-
         for i in range(1, len(self.children)):
             prev, cur = self.children[i - 1], self.children[i]
             yield Edge(self, f"step {i}", prev, cur, piped_type(prev, cur), cur.in_type)
@@ -412,3 +413,55 @@ def fold(root: Op, combine: Callable[[Op, list[V]], V]) -> V:
         else:
             keep(combine(item, []))  # type: ignore[arg-type]
     return values[0]
+
+
+# -- streams: how an op hands its result over chunk by chunk (see compiler.streams) --------------
+
+
+class StreamShape(typing.NamedTuple):
+    """How a streaming op's chunks look and become one value."""
+
+    chunk_type: TypeExpr
+    join: Callable[[list[object]], object]
+    split: Callable[[object], Iterable[object]] | None
+
+
+def stream_shape(op: Op) -> StreamShape | None:
+    """The chunk type, join and split of `op`'s stream; None when `op` does not stream."""
+    shape = op.fact("stream_shape", _derive_shape)
+    return shape if isinstance(shape, StreamShape) else None
+
+
+@depth_independent
+def _derive_shape(op: Op) -> StreamShape | None:
+    if isinstance(op, StreamOp):
+        return StreamShape(op.chunk_type, op.join, op.split)
+    children = op.stream_children()
+    if not children:
+        return None
+    shapes = [stream_shape(child) for child in children]
+    first = shapes[0]
+    return first if first is not None and all(s is not None for s in shapes) else None
+
+
+def chunk_type(op: Op) -> TypeExpr | None:
+    """The type of `op`'s chunks, or None when it does not stream."""
+    shape = stream_shape(op)
+    return None if shape is None else shape.chunk_type
+
+
+def consumes_stream(op: Op) -> bool:
+    """Whether `op` takes a stream of chunks as its input (`AsyncIterator[...]`), by the same
+    test that tells `streaming()` a function is a transform."""
+    return is_stream_type(op.in_type)
+
+
+def piped_type(producer: Op, consumer: Op) -> TypeExpr:
+    """What flows from `producer` into `consumer` in a sequence: the chunks as
+    `AsyncIterator[chunk]` when the producer streams and the consumer takes a stream, else the
+    producer's (joined) output."""
+    if consumes_stream(consumer):
+        chunk = chunk_type(producer)
+        if chunk is not None:
+            return collections.abc.AsyncIterator[chunk]  # type: ignore[valid-type]
+    return producer.out_type

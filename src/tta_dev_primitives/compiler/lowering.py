@@ -21,7 +21,7 @@ from ..dsl.core import AnyNode, Node
 from .._deep import depth_independent
 from .._registry import ClassRegistry
 from ..errors import BuildError, CycleError
-from .callables import return_type_of
+from ..dsl.callables import return_type_of
 from .generics import specialize_op
 from .ir import BranchOp, CallOp, CastOp, ConstOp, Group, LoopOp, MapOp, Op, ParOp, SeqOp, StreamOp
 from .types import most_specific, tuple_of, union_of

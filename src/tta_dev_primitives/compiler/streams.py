@@ -12,65 +12,10 @@ sequence, of the last step with one whose chunks no later step consumes.
 
 from __future__ import annotations
 
-import collections.abc
-import typing
-from collections.abc import Callable, Iterable
-
 from .._deep import depth_independent
-from ..dsl.streaming import is_stream_type
-from ..dsl.types import TypeExpr
-from .ir import Op, SeqOp, StreamOp
+from .ir import Op, SeqOp, StreamShape, chunk_type, consumes_stream, piped_type, stream_shape
 
 __all__ = ["StreamShape", "chunk_type", "consumes_stream", "outlets", "piped_type", "stream_shape"]
-
-
-class StreamShape(typing.NamedTuple):
-    """How a streaming op's chunks look and become one value."""
-
-    chunk_type: TypeExpr
-    join: Callable[[list[object]], object]
-    split: Callable[[object], Iterable[object]] | None
-
-
-def stream_shape(op: Op) -> StreamShape | None:
-    """The chunk type, join and split of `op`'s stream; None when `op` does not stream."""
-    shape = op.fact("stream_shape", _derive_shape)
-    return shape if isinstance(shape, StreamShape) else None
-
-
-@depth_independent
-def _derive_shape(op: Op) -> StreamShape | None:
-    if isinstance(op, StreamOp):
-        return StreamShape(op.chunk_type, op.join, op.split)
-    children = op.stream_children()
-    if not children:
-        return None
-    shapes = [stream_shape(child) for child in children]
-    first = shapes[0]
-    return first if first is not None and all(s is not None for s in shapes) else None
-
-
-def chunk_type(op: Op) -> TypeExpr | None:
-    """The type of `op`'s chunks, or None when it does not stream."""
-    shape = stream_shape(op)
-    return None if shape is None else shape.chunk_type
-
-
-def consumes_stream(op: Op) -> bool:
-    """Whether `op` takes a stream of chunks as its input (`AsyncIterator[...]`), by the same
-    test that tells `streaming()` a function is a transform."""
-    return is_stream_type(op.in_type)
-
-
-def piped_type(producer: Op, consumer: Op) -> TypeExpr:
-    """What flows from `producer` into `consumer` in a sequence: the chunks as
-    `AsyncIterator[chunk]` when the producer streams and the consumer takes a stream, else the
-    producer's (joined) output."""
-    if consumes_stream(consumer):
-        chunk = chunk_type(producer)
-        if chunk is not None:
-            return collections.abc.AsyncIterator[chunk]  # type: ignore[valid-type]
-    return producer.out_type
 
 
 def _has_outlet(op: Op) -> bool:

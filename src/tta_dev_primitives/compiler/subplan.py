@@ -14,7 +14,7 @@ import attrs
 from ..dsl.core import Node
 from .ir import Op, fold, walk
 from .lowering import Lowerer, lowering
-from .plan import Plan
+from .program import Program
 
 __all__ = ["PlanNode"]
 
@@ -27,7 +27,7 @@ class PlanNode(Node[In, Out]):
 
     primitive_type = "plan"
 
-    def __init__(self, plan: Plan[In, Out]) -> None:
+    def __init__(self, plan: Program[In, Out]) -> None:
         self.plan = plan
         self._set_name(plan.name)
 

@@ -13,6 +13,7 @@ from typing import TypeVar
 from typing_extensions import Never
 
 from ..errors import BuildError, ConfigError
+from . import fluent
 from .function import as_node
 from .core import AnyNode, Node
 
@@ -232,3 +233,14 @@ class ConstNode(Node[In, Out]):
         if self.value is None or isinstance(self.value, bool):
             return repr(self.value)  # three possible names: readable and bounded
         return f"const {type(self.value).__name__}"
+
+
+def _map_after(node: AnyNode, body: AnyNode, concurrency: int) -> AnyNode:
+    """`node.map(body)`: `node`, then `body` over each item of its result."""
+    return Chain.join(node, MapNode(body, concurrency=concurrency))
+
+
+fluent.provide("join", Chain.join)
+fluent.provide("map", _map_after)
+fluent.provide("loop", LoopNode)
+fluent.provide("cast", CastNode)

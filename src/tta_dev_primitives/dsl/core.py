@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import copy
 import enum
-import functools
-import threading
 from contextvars import ContextVar
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from typing import TYPE_CHECKING, Generic, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar, cast, overload
 
 import attrs
 from typing_extensions import Never
@@ -22,12 +20,14 @@ from typing_extensions import Self
 from .._deep import depth_independent
 from ..validate import check_finite_non_negative, check_int, check_name
 from .location import SourceLocation, capture_location
+from .fluent import builder
 from .traits import NO_TRAITS, Traits
+from ..errors import ConfigError
 
 if TYPE_CHECKING:
     import random
 
-    from ..compiler.plan import Plan
+    from ..plan import Plan
     from ..context import RunContext
     from ..executor.backends import Backend
     from ..stdlib.cache import Cache, CacheStore
@@ -72,42 +72,31 @@ _PLAN_ONLY = {
 """Plan methods a newcomer calls on a node, and how to call them on its plan."""
 
 
-class _PropertyFailure(threading.local):
-    """The AttributeError a node property raised last, kept until `__getattr__` (which Python
-    calls next, the error itself lost) raises it again."""
+class _PlanOnly:
+    """A Plan attribute asked of a node (the newcomer's `node.run(x)`): an AttributeError that
+    says to compile the node first. A subclass's own attribute of that name takes precedence."""
 
-    failed: tuple[int, str, AttributeError] | None = None
+    __slots__ = ("name", "usage")
 
+    def __init__(self, name: str, usage: str) -> None:
+        self.name = name
+        self.usage = usage
 
-_property_failure = _PropertyFailure()
-
-
-def _reporting(name: str, prop: property) -> property:
-    """`prop`, with an AttributeError from its getter kept for `__getattr__` to raise (as it is:
-    the property's own message), instead of Python's "has no attribute" of ours."""
-    getter = prop.fget
-    if getter is None:
-        return prop
-
-    @functools.wraps(getter)
-    def get(self: object) -> object:
-        try:
-            return getter(self)
-        except AttributeError as error:
-            _property_failure.failed = (id(self), name, error)
-            raise
-
-    return property(get, prop.fset, prop.fdel, prop.__doc__)
-
-
-def _failed_property(node: object, attribute: str) -> object:
-    """A class attribute of `node` raised AttributeError, which Python turned into a
-    `__getattr__` call: the property's own error again (kept by `_reporting`); for any other
-    descriptor, the attribute looked up once more for its own error."""
-    failed, _property_failure.failed = _property_failure.failed, None
-    if failed is not None and failed[0] == id(node) and failed[1] == attribute:
-        raise failed[2]
-    return object.__getattribute__(node, attribute)
+    def __get__(self, node: object, owner: type | None = None) -> object:
+        if node is None:
+            label = "a node"
+        else:
+            try:
+                label = f"node {node.name!r}"  # type: ignore[attr-defined]
+            except Exception:  # noqa: BLE001 - a half-built node still gets the hint
+                label = "this node"
+        kind = type(node).__name__ if node is not None else getattr(owner, "__name__", "Node")
+        raise AttributeError(
+            f"{kind!r} object has no attribute {self.name!r}: {label} is a node, not a plan; compile it first: "
+            f"`plan = compile(node)`, then `{self.usage}`",
+            name=self.name,
+            obj=node,
+        )
 
 
 class _Default(enum.Enum):
@@ -132,37 +121,11 @@ class Node(Generic[In, Out]):
     _tta_traits: Traits
     _tta_default_name: str
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        for name, value in list(vars(cls).items()):  # a failing property keeps its own error (see __getattr__)
-            if type(value) is property:
-                setattr(cls, name, _reporting(name, value))
-
     def __new__(cls, *args: object, **kwargs: object) -> Self:
         # Captured here rather than in __init__ so subclasses that skip super().__init__() keep it.
         self = super().__new__(cls)
         self._tta_location = capture_location()
         return self
-
-    if not TYPE_CHECKING:  # for mypy a node has no such attributes: `node.run(x)` stays an error
-
-        def __getattr__(self, attribute: str) -> object:
-            """Only reached when an attribute is missing: a Plan's method asked of a node (the
-            newcomer's `node.run(x)`) says to compile the node first."""
-            if any(attribute in vars(klass) for klass in type(self).__mro__):
-                return _failed_property(self, attribute)
-            if attribute in _PLAN_ONLY:
-                try:
-                    label = f"node {self.name!r}"
-                except Exception:  # noqa: BLE001 - a half-built node still gets the hint
-                    label = "this node"
-                raise AttributeError(
-                    f"{type(self).__name__!r} object has no attribute {attribute!r}: {label} is a node, not a plan; "
-                    f"compile it first: `plan = compile(node)`, then `{_PLAN_ONLY[attribute]}`",
-                    name=attribute,
-                    obj=self,
-                )
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {attribute!r}", name=attribute, obj=self)
 
     # -- identity -------------------------------------------------------------------------------
 
@@ -238,8 +201,6 @@ class Node(Generic[In, Out]):
         analysis and budgets; `model_calls` says how many LLM calls one call makes at most (for
         nodes that make them out of the plan's sight, e.g. by running another plan).
         """
-        from ..errors import ConfigError
-
         changes: dict[str, object] = {}
         for field, value in (("pure", pure), ("idempotent", idempotent), ("passthrough", passthrough), ("streaming", streaming)):
             if value is not None:
@@ -261,8 +222,6 @@ class Node(Generic[In, Out]):
     def with_attributes(self, **attributes: str | int | float | bool) -> Self:
         """A copy of this node whose telemetry (spans) carries these attributes, e.g.
         `node(chat).with_attributes(**{"gen_ai.request.model": "gpt-4o"})`."""
-        from ..errors import ConfigError
-
         for key, value in attributes.items():
             if isinstance(value, bool) or isinstance(value, (str, int, float)):
                 continue
@@ -275,6 +234,10 @@ class Node(Generic[In, Out]):
         clone = self._copy()
         clone._tta_traits = attrs.evolve(self.traits, **changes)  # type: ignore[arg-type]
         return clone
+
+    def _joined_after(self, left: Node[Never, object]) -> Node[Never, object]:
+        """`left >> self` (a StreamNode overrides it to keep streaming)."""
+        return builder("join")(left, self)  # type: ignore[return-value]
 
     # -- composition ----------------------------------------------------------------------------
 
@@ -312,9 +275,7 @@ class Node(Generic[In, Out]):
 
         Results keep the order of the items.
         """
-        from .composite import Chain, MapNode
-
-        return Chain.join(self, MapNode(body, concurrency=concurrency))  # type: ignore[return-value]
+        return builder("map")(self, body, concurrency)  # type: ignore[return-value]
 
     def loop(
         self: Node[A, A],
@@ -326,9 +287,7 @@ class Node(Generic[In, Out]):
     ) -> Node[A, A]:
         """Fluent form of `loop(self, until=..., max_iterations=...)`: run this node on its own
         output until `until(state)` holds, at most `max_iterations` times."""
-        from .composite import LoopNode
-
-        return LoopNode(self, until, max_iterations=max_iterations, on_limit=on_limit, name=name)
+        return builder("loop")(self, until, max_iterations=max_iterations, on_limit=on_limit, name=name)  # type: ignore[return-value]
 
     def remote(self, backend: Backend | None = None, *, name: str | None = None) -> Node[In, Out]:
         """Run this node (its whole subtree) on `backend`, e.g. `DaskBackend(client)`: each call
@@ -336,9 +295,7 @@ class Node(Generic[In, Out]):
         come back with their types. Without `backend` it runs on the backend in use where the
         plan runs (`use_backend(...)`; in this process by default), so one plan runs in tests
         and on a cluster unchanged. See the README's "Scale-out" section."""
-        from ..executor.backends.remote import RemoteNode
-
-        return RemoteNode(self, backend, name=name)
+        return builder("remote")(self, backend, name=name)  # type: ignore[return-value]
 
     def cast(self, target: type[C]) -> Node[In, C]:
         """Declare this node's output to be `target` without checking: an explicit unchecked edge.
@@ -346,9 +303,7 @@ class Node(Generic[In, Out]):
         EXPLAIN marks the edge as unchecked. Use it where the static and runtime types are known
         to agree but cannot be proven (e.g. data from JSON).
         """
-        from .composite import CastNode
-
-        return CastNode(self, target)
+        return builder("cast")(self, target)  # type: ignore[return-value]
 
     # -- resilience (see tta_dev_primitives.stdlib.recovery) -----------------------------------
 
@@ -367,10 +322,8 @@ class Node(Generic[In, Out]):
         rng: random.Random | None = None,
     ) -> Node[In, Out]:
         """Retry this node on transient errors with full-jitter exponential backoff (see Retry)."""
-        from ..stdlib.clock import SYSTEM_CLOCK
-        from ..stdlib.recovery.retry import Retry
-
-        policy = Retry(
+        return builder("retry")(  # type: ignore[return-value]
+            self,
             max_attempts=max_attempts,
             initial_delay=initial_delay,
             backoff_factor=backoff_factor,
@@ -379,17 +332,13 @@ class Node(Generic[In, Out]):
             deadline=deadline,
             retry_on=retry_on,
             budget=budget,
-            clock=clock or SYSTEM_CLOCK,
+            clock=clock,
             rng=rng,
         )
-        return policy(self)
 
     def timeout(self, seconds: float, *, fallback: Node[In, Out] | None = None, clock: Clock | None = None) -> Node[In, Out]:
         """Fail with NodeTimeoutError (a TimeoutError) after `seconds`, or run `fallback` instead."""
-        from ..stdlib.clock import SYSTEM_CLOCK
-        from ..stdlib.recovery.timeout import Timeout
-
-        return Timeout(seconds, fallback=fallback, clock=clock or SYSTEM_CLOCK)(self)
+        return builder("timeout")(self, seconds, fallback=fallback, clock=clock)  # type: ignore[return-value]
 
     def cached(
         self,
@@ -410,17 +359,14 @@ class Node(Generic[In, Out]):
         `max_size` defaults to 1000 entries in memory, and to a given store's own bound; `ttl`
         to an hour (None: no expiry)."""
         if cache is None:
-            from ..stdlib.cache import Cache
-
-            cache = Cache(max_size, 3600.0 if ttl is _Default.HOUR else ttl, key=key, namespace=namespace, scope=scope, store=store)
+            made = builder("cache")(max_size, 3600.0 if ttl is _Default.HOUR else ttl, key=key, namespace=namespace, scope=scope, store=store)
+            return cast("Cache", made)(self)
         else:  # settings beside a given Cache would be ignored: refused, not dropped (ttl=None too)
             beside: dict[str, object] = {"max_size": max_size, "key": key, "namespace": namespace, "scope": scope, "store": store}
             given = [(field, value) for field, value in beside.items() if value is not None]
             if ttl is not _Default.HOUR:
                 given.append(("ttl", ttl))
             if given:
-                from ..errors import ConfigError
-
                 field, value = given[0]
                 raise ConfigError(f"{self.name}.cached(cache)", field, "no other settings beside a Cache (set them on the Cache)", value)
         return cache(self)
@@ -431,11 +377,7 @@ class Node(Generic[In, Out]):
 
     def fallback(self, other: Node[In, Out]) -> Node[In, Out]:
         """Run `other` if this node fails; chains (`a.fallback(b).fallback(c)`) stay one level."""
-        from ..stdlib.recovery.fallback import FallbackNode
-
-        if isinstance(self, FallbackNode) and self.only_on == (Exception,):
-            return FallbackNode(self.routes[0], (*self.routes[1:], other))
-        return FallbackNode(self, (other,))
+        return builder("fallback")(self, other)  # type: ignore[return-value]
 
     # -- the original package's entry point ---------------------------------------------------
 
@@ -467,6 +409,10 @@ class Node(Generic[In, Out]):
         def _tta_exact_in(self) -> Callable[[In], In]: ...
 
 
+for _name, _usage in _PLAN_ONLY.items():  # set here, not in the class body: mypy must not see them
+    setattr(Node, _name, _PlanOnly(_name, _usage))
+del _name, _usage
+
 _SEED_PLAN = "_tta_plan"
 
 
@@ -475,26 +421,16 @@ def seed_plan(node: Node[In, Out]) -> Plan[In, Out]:
     drop it)."""
     plan: Plan[In, Out] | None = node.__dict__.get(_SEED_PLAN)
     if plan is None:
-        from ..compiler.compile import compile
-
-        plan = node.__dict__[_SEED_PLAN] = compile(node)
+        plan = node.__dict__[_SEED_PLAN] = builder("compile")(node)  # type: ignore[assignment]
+    assert plan is not None
     return plan
 
 
 def _join(left: Node[Never, object], right: object) -> Node[Never, object]:
-    if isinstance(right, _stream_node()):
-        from .streaming import _compose
-
-        return _compose(left, right)
-    from .composite import Chain
-
-    return Chain.join(left, right)
-
-
-def _stream_node() -> type:
-    from .streaming import StreamNode
-
-    return StreamNode
+    """`left >> right`: a chain, or what a node that composes its own way (a stream) makes of it."""
+    if isinstance(right, Node):
+        return right._joined_after(left)
+    return builder("join")(left, right)  # type: ignore[return-value]
 
 
 MAX_NAME = 120

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, Never, TypeVar, overloa
 from ..context import RunContext
 from ..errors import BuildError
 from .core import AnyNode, Node, _Default
+from .callables import return_type_of
+from .fluent import builder
 from .location import SourceLocation
 from .introspect import _arity, callable_name, qualified_name, resolved_hints
 from .types import UNKNOWN, TypeExpr
@@ -95,6 +97,9 @@ class StreamNode(Node[In, Out], Generic[In, Chunk, Out]):
         """`a >> b`: run `a`, then feed `b` its chunks (if `b` takes a stream) or joined value."""
         return _compose(self, other)  # type: ignore[return-value]
 
+    def _joined_after(self, left: Node[Never, object]) -> Node[Never, object]:
+        return _compose(left, self)
+
     @overload
     def then(self, other: StreamNode[AsyncIterator[Chunk], K, C]) -> StreamNode[In, K, C]: ...
     @overload
@@ -155,11 +160,7 @@ class StreamNode(Node[In, Out], Generic[In, Chunk, Out]):
     ) -> StreamNode[In, Chunk, Out]:
         """Bound the whole stream to `seconds`, the wait for its first chunk to `first_chunk` and
         each wait for the next to `idle` (see Timeout)."""
-        from ..stdlib.clock import SYSTEM_CLOCK
-        from ..stdlib.recovery.timeout import Timeout
-
-        policy = Timeout(seconds, first_chunk=first_chunk, idle=idle, fallback=fallback, clock=clock or SYSTEM_CLOCK)
-        return StreamView(policy(self))
+        return StreamView(builder("timeout")(self, seconds, first_chunk=first_chunk, idle=idle, fallback=fallback, clock=clock))  # type: ignore[arg-type]
 
     def cached(
         self,
@@ -190,10 +191,8 @@ class StreamNode(Node[In, Out], Generic[In, Chunk, Out]):
 def _compose(left: Node[Never, object], right: object) -> Node[Never, object]:
     """`left >> right` as the type checker sees it: a StreamView while the result still streams
     (`right` streams, or `left` does and `right` does not consume its chunks)."""
-    from .composite import Chain
-
     base = left.inner if type(left) is StreamView and getattr(left, "_tta_name", None) is None else left
-    chain = Chain.join(base, right)
+    chain: Node[Never, object] = builder("join")(base, right)  # type: ignore[assignment]
     if isinstance(right, StreamNode) or (isinstance(left, StreamNode) and not _takes_stream(right)):
         return StreamView(chain)
     return chain
@@ -294,8 +293,6 @@ class StreamFunction(StreamNode[In, Chunk, Out]):
 
 
 def _joined_type(join: Callable[..., object], chunk: TypeExpr) -> TypeExpr:
-    from ..compiler.callables import return_type_of
-
     if join is join_text:
         return str
     if join is list:

@@ -36,7 +36,7 @@ from .interrupt import Interrupted, InterruptOp, ResumeToken
 from .journal import Journal, RunHeader, StoredRun, checksum
 
 if typing.TYPE_CHECKING:
-    from ..compiler.plan import Plan
+    from ..plan import Plan
 
 __all__ = ["OnJournalError", "outline", "pending", "resume", "run_durable"]
 

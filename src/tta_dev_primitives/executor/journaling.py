@@ -23,7 +23,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Protocol
 
 from ..context import _idempotency_key
-from .emit import AsyncFn, OpenFn, Step
+from .step import AsyncFn, OpenFn, Step
 
 if TYPE_CHECKING:
     from ..compiler.ir import Op

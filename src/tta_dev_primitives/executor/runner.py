@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Protocol
+
+from typing_extensions import Never
 
 import anyio
 
@@ -21,7 +23,7 @@ from .notes import already_noted, note, where
 from .outputs import InputTypeError, output_checker
 
 if TYPE_CHECKING:
-    from ..compiler.plan import Plan
+    from ..compiler.program import Program
     from .journaling import ValueCodec
 
 JournalCodec = Callable[[Op, object], "ValueCodec"]
@@ -39,14 +41,14 @@ class Executable:
     __slots__ = ("accepts", "entry", "hooks", "name", "owner", "plan", "registry", "root", "streams", "version")
 
     def __init__(
-        self, plan: Plan[object, object], registry: _Registry, extra: tuple[Hook, ...] = (), journal_codec: JournalCodec | None = None
+        self, plan: Program[Never, object], registry: _Registry, extra: tuple[Hook, ...] = (), journal_codec: JournalCodec | None = None
     ) -> None:
         self.plan = plan
         self.name = plan.name
         self.root = plan.root
         self.registry = registry
         self.version = registry.version
-        hooks = HookSet((*registry.hooks, *plan.hooks, *extra))
+        hooks = HookSet((*registry.hooks, *extra))
         self.hooks: HookSet | None = hooks if hooks else None
         plan_outlets = outlets(plan.root)
         self.streams = bool(plan_outlets)
@@ -159,14 +161,26 @@ def _needs_journal(plan: str, interrupt: str) -> AsyncFn:
     return refuse
 
 
-def build_executable(plan: Plan[object, object], extra: tuple[Hook, ...] = (), journal_codec: JournalCodec | None = None) -> Executable:
-    """The closures that run `plan` with the process-wide hooks and `extra` ones (and journaling with
-    `journal_codec`); see `Plan._executable`."""
+def build_executable(
+    plan: Program[Never, object], extra: tuple[Hook, ...] = (), journal_codec: JournalCodec | None = None
+) -> Executable:
+    """The closures that run `plan` with the process-wide hooks and `extra` ones (the plan's own
+    first; journaling with `journal_codec`); see `Plan._executable`."""
     return Executable(plan, REGISTRY, extra, journal_codec)
 
 
+class _Runs(Protocol):
+    """What `run_many` needs of a plan (the Plan above the executor provides it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def root(self) -> Op: ...
+    def run(self, input: object, *, context: RunContext | None = None) -> Coroutine[object, object, object]: ...
+
+
 async def run_many(
-    plan: Plan[object, object],
+    plan: _Runs,
     inputs: list[object],
     limit: int,
     context: RunContext | None,

@@ -20,7 +20,9 @@ from ..compiler.ir import Op, StreamOp
 from ..compiler.streams import stream_shape
 from ..context import _current
 from ..errors import StreamInterruptedError
-from .emit import AsyncFn, Emitter, OpenFn, Step, emitter
+from .emit import Emitter, emitter
+from .instrument import close_quietly, instrument_open
+from .step import AsyncFn, OpenFn, Step
 from .hooks import HookSet, NodeInfo
 
 __all__ = [
@@ -67,13 +69,6 @@ def chunks_sent() -> int:
     return 0 if sink is None else sink.sent
 
 
-async def close_quietly(iterator: object) -> None:
-    """`aclose()` an async iterator if it has one (SDK streams release their connection)."""
-    aclose = getattr(iterator, "aclose", None)
-    if aclose is not None:
-        await aclose()
-
-
 def collector(join: Join, owner: object | None) -> Callable[[OpenFn], AsyncFn]:
     """How a streaming op's `call` is built from its `open`: collect the chunks and join them;
     with `owner` (the op is the plan's outlet) also hand each chunk to the run's sink."""
@@ -114,46 +109,6 @@ def stream_step(op: Op, em: Emitter, open_: OpenFn, value: Step | None = None) -
         return Step(value.call, value.is_async, open_)
     collect = collector(shape.join, em.owner if outlet else None)
     return Step(collect(open_), True, open_, collect)
-
-
-def instrument_open(info: NodeInfo, open_: OpenFn, hooks: HookSet) -> OpenFn:
-    """A stream under hooks: the node starts when its stream opens and ends at the last chunk
-    (so its span covers the whole stream); a stream op reports each chunk it produces."""
-    get_ctx = _current.get
-    report_chunks = info.kind == StreamOp.kind and hooks.reports_chunks
-    waits = hooks.has_waiters
-    inputs = hooks.reports_inputs
-
-    async def opened(x: object) -> AsyncIterator[object]:
-        ctx = get_ctx()
-        states = hooks.node_start(info, ctx)
-        if inputs:
-            hooks.node_input(info, ctx, states, x)
-        iterator = open_(x)
-        index = 0
-        failed = False
-        try:
-            if waits and (backlog := hooks.backlog()) is not None:
-                await backlog
-            async for chunk in iterator:
-                if report_chunks:
-                    hooks.chunk(info, ctx, states, index, chunk)
-                    if waits and (backlog := hooks.backlog()) is not None:
-                        await backlog
-                index += 1
-                yield chunk
-        except GeneratorExit:  # its reader stopped reading (a reducer that has enough): an end, not a failure
-            raise
-        except BaseException as exc:
-            failed = True
-            hooks.node_error(info, ctx, states, exc)
-            raise
-        finally:
-            await close_quietly(iterator)
-            if not failed:
-                hooks.node_end(info, ctx, states, None)
-
-    return opened
 
 
 @emitter(StreamOp)

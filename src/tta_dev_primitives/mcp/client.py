@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import anyio
 
-from ..compiler.compile import compile
+from ..plan import compile
 from ..dsl.function import node
 from ..errors import ConfigError, PrimitivesError
 from ..stdlib.llm.arguments import MAX_ARGUMENT_DEPTH, ArgumentLimitError, check_arguments, not_json

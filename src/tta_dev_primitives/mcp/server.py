@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from .. import __version__
-from ..compiler.plan import Plan
+from ..plan import Plan
 from ..dsl.core import Node
 from ..errors import ConfigError
 from ..events import NodeFinished

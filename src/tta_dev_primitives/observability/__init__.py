@@ -6,7 +6,8 @@ integrations are extras (`otel`, `prometheus`), imported lazily; without them wo
 unchanged.
 """
 
-from .instrumented_primitive import InstrumentedPrimitive
+from typing import TYPE_CHECKING
+
 from .logging import ContextFilter, JsonFormatter, KeyValueFormatter, StructuredLogger, configure_logging, get_logger, redact
 from .metrics import MetricsHook, configure_metrics, start_metrics_server, track_metrics
 from .redaction import SECRET_PATTERNS, add_redaction, scrub, secret_name
@@ -20,15 +21,18 @@ from .tracing import (
     trace_operation,
 )
 
+if TYPE_CHECKING:
+    from .workers import WorkerTelemetry
+
 __all__ = [
     "ContextFilter",
-    "InstrumentedPrimitive",
     "JsonFormatter",
     "KeyValueFormatter",
     "MetricsHook",
     "StructuredLogger",
     "SECRET_PATTERNS",
     "TracingHook",
+    "WorkerTelemetry",
     "add_redaction",
     "configure_logging",
     "configure_metrics",
@@ -45,3 +49,11 @@ __all__ = [
     "trace_operation",
     "track_metrics",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name == "WorkerTelemetry":  # imported on use: Dask is an extra
+        from .workers import WorkerTelemetry
+
+        return WorkerTelemetry
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

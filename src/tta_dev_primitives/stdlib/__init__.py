@@ -1,6 +1,6 @@
 """The standard library: seed-compatible base classes, flow and recovery primitives, testing."""
 
-from . import cache, flow, llm, recovery, testing
+from . import cache, flow, fluent, llm, recovery, testing
 from .base import LambdaPrimitive, WorkflowContext, WorkflowPrimitive
 from .clock import SYSTEM_CLOCK, Clock, SystemClock
 from .compiled import CompiledPrimitive

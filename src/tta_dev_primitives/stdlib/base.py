@@ -16,6 +16,7 @@ from ..compiler.ir import Op
 from ..compiler.lowering import Lowerer, call_op, lowering
 from ..context import RunContext, WorkflowContext
 from ..dsl.introspect import CallableInfo, inspect_callable
+from ..dsl import fluent
 from ..dsl.core import Node
 from ..dsl.types import UNKNOWN, TypeExpr
 
@@ -60,14 +61,7 @@ class WorkflowPrimitive(Node[T, U], abc.ABC):
     def __or__(self: WorkflowPrimitive[A, B], other: Node[A, C]) -> ParallelPrimitive[A, list[B | C]]:
         """`a | b | c`: one flat ParallelPrimitive of the operands, with list results (of the
         union of their result types)."""
-        from .flow.parallel import ParallelPrimitive
-
-        def operands(side: object) -> tuple[object, ...]:
-            if isinstance(side, ParallelPrimitive) and getattr(side, "_tta_name", None) is None:
-                return side.branches
-            return (side,)
-
-        return ParallelPrimitive([*operands(self), *operands(other)])  # type: ignore[list-item, return-value]
+        return fluent.builder("parallel_primitive")(self, other)  # type: ignore[return-value]
 
 
 def _generic_args(cls: type) -> tuple[TypeExpr, TypeExpr]:

@@ -8,12 +8,15 @@ use) and runs the plan.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from ..compiler.plan import Plan
 from ..dsl.core import seed_plan
 from ..context import RunContext
+from ..errors import ConfigError
 from .base import WorkflowPrimitive
+
+if TYPE_CHECKING:
+    from ..plan import Plan
 
 __all__ = ["CompiledPrimitive", "one_list"]
 
@@ -43,8 +46,6 @@ class CompiledPrimitive(WorkflowPrimitive[T, U]):
 def one_list(owner: str, field: str, given: Sequence[S] | None, original: Sequence[S] | None) -> Sequence[S]:
     """`field`, or the original package's `primitives=` for it (exactly one of them)."""
     if (given is None) == (original is None):
-        from ..errors import ConfigError
-
         raise ConfigError(owner, field, f"a list of primitives, as {field}= or the original's primitives= (one of them)", (given, original))
     chosen = given if given is not None else original
     assert chosen is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from . import remote  # noqa: F401 - provides Node.remote()
 from .base import Backend, LocalBackend, RemoteJob, current_backend, use_backend
 from .errors import RemoteError, RemoteSerializationError
 

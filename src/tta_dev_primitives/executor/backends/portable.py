@@ -21,24 +21,23 @@ import threading
 import traceback
 from collections import OrderedDict
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING
 
 import attrs
 
 from ...compiler.ir import Op, walk
+from ...compiler.program import Program
 from ...context import RunContext, _current
 from ..hooks import NodeInfo
+from ..runner import Executable, build_executable
 from .errors import RemoteError, RemoteSerializationError
 
-if TYPE_CHECKING:
-    from ...compiler.plan import Plan
 
 __all__ = ["PlanRef", "WorkerCall", "portable_context", "unsendable"]
 
 PLANS_PER_PROCESS = 256
 """How many unpickled sub-plans a worker process keeps (least recently used go first)."""
 
-_plans: OrderedDict[str, Plan[object, object]] = OrderedDict()
+_plans: OrderedDict[str, SubPlan] = OrderedDict()
 _plans_lock = threading.Lock()
 
 
@@ -55,6 +54,24 @@ def _type_name(value: object) -> str:
     return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
 
 
+class SubPlan:
+    """A remote node's subtree as a worker runs it: its closures, built again when the hooks
+    installed in the worker process change."""
+
+    __slots__ = ("_exe", "program")
+
+    def __init__(self, program: Program[object, object]) -> None:
+        self.program = program
+        self._exe: Executable | None = None
+
+    def run(self, x: object, context: RunContext, timeout: float | None) -> Coroutine[object, object, object]:
+        """A run of the subtree on `x` (as `Plan.run` would start it)."""
+        exe = self._exe
+        if exe is None or exe.version != exe.registry.version:
+            exe = self._exe = build_executable(self.program)
+        return exe.run(x, context, timeout)
+
+
 class PlanRef:
     """A remote node's subtree as a pickled blob, and its sub-plan once unpickled (per process)."""
 
@@ -64,7 +81,7 @@ class PlanRef:
         self.digest = digest
         self.blob = blob
         self.name = name
-        self._plan: Plan[object, object] | None = None
+        self._plan: SubPlan | None = None
 
     @classmethod
     def of(cls, op: Op, info: NodeInfo) -> PlanRef:
@@ -79,7 +96,7 @@ class PlanRef:
             ) from error
         return cls(hashlib.blake2b(blob, digest_size=16).hexdigest(), blob, info.name)
 
-    def plan(self) -> Plan[object, object]:
+    def plan(self) -> SubPlan:
         """The sub-plan, unpickled once per process."""
         plan = self._plan
         if plan is not None:
@@ -89,10 +106,8 @@ class PlanRef:
             if plan is not None:
                 _plans.move_to_end(self.digest)
         if plan is None:
-            from ...compiler.plan import Plan
-
             root: Op = pickle.loads(self.blob)  # noqa: S301 - the same trust as the engine's own task pickles
-            plan = Plan(root, name=self.name, passes=(), edges=())
+            plan = SubPlan(Program(root, name=self.name, passes=(), edges=()))
             with _plans_lock:
                 _plans[self.digest] = plan
                 while len(_plans) > PLANS_PER_PROCESS:
@@ -142,7 +157,7 @@ class WorkerCall:
     def __call__(self, x: object) -> object:
         plan = self.ref.plan()
         try:
-            return _run(plan.run(x, context=self.context, timeout=self.timeout))
+            return _run(plan.run(x, self.context, self.timeout))
         except Exception as exc:
             raise sendable(exc, self.name) from None
 
@@ -200,12 +215,17 @@ def portable_context(ctx: RunContext | None) -> RunContext:
 
 
 def _traceparent() -> str | None:
-    """The current span as W3C `traceparent`, when OpenTelemetry is in use in this process."""
+    """The current span as W3C `traceparent`, when OpenTelemetry is in use in this process
+    (its own propagator: the executor needs no tracing hook for it)."""
     if "opentelemetry.trace" not in sys.modules:  # no span can be current
         return None
-    from ...observability.tracing import inject_traceparent
-
-    return inject_traceparent({}).get("traceparent")
+    try:
+        from opentelemetry.propagate import inject
+    except ImportError:  # the API without its propagators: nothing to send
+        return None
+    carrier: dict[str, str] = {}
+    inject(carrier)
+    return carrier.get("traceparent")
 
 
 def worker_address() -> str:

@@ -16,6 +16,7 @@ import attrs
 
 from ...compiler.ir import Op, walk
 from ...compiler.lowering import Lowerer, lowering, op_identity
+from ...dsl import fluent
 from ...dsl.core import AnyNode, Node
 from ..emit import Emitter, Step, emitter, node_info
 from .base import Backend, RemoteJob, _backend
@@ -97,3 +98,6 @@ def _emit_remote(op: RemoteOp, em: Emitter) -> Step:
         return await current().run(job, x)
 
     return Step(run, True)
+
+
+fluent.provide("remote", RemoteNode)

@@ -49,6 +49,7 @@ from ..recovery.errors import CircuitOpenError
 from ...validate import check_fraction, check_int, check_name, check_optional_positive
 from .binding import Binding, key_label, token_for
 from .codec import CacheSerializationError
+from .function import CachedFunction
 from .stores import MISSING, CacheStore, MemoryStore
 
 __all__ = ["Cache", "CacheStats"]
@@ -601,8 +602,6 @@ class Cache(GuardPolicy):
 
     def wrap_function(self, fn: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
         """`cache(async_fn)`: the same as `@cached(...)` with this cache."""
-        from .decorator import CachedFunction
-
         return CachedFunction(fn, self)
 
 

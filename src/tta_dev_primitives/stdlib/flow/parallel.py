@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Never, TypeVar
 
+from ...dsl import fluent
 from ...dsl.composite import ParallelNode
 from ...dsl.core import Node
 from ..compiled import CompiledPrimitive, one_list
@@ -59,3 +60,18 @@ class ParallelPrimitive(ParallelNode[In, Out], CompiledPrimitive[In, Out]):
 
 
 Parallel = ParallelPrimitive
+
+
+def _either(left: Node[Never, object], right: Node[Never, object]) -> ParallelPrimitive[Never, list[object]]:
+    """`a | b | c` of seed primitives: one flat ParallelPrimitive of the operands (an unnamed
+    ParallelPrimitive operand gives its branches)."""
+
+    def operands(side: object) -> tuple[object, ...]:
+        if isinstance(side, ParallelPrimitive) and getattr(side, "_tta_name", None) is None:
+            return side.branches
+        return (side,)
+
+    return ParallelPrimitive([*operands(left), *operands(right)])  # type: ignore[list-item]
+
+
+fluent.provide("parallel_primitive", _either)

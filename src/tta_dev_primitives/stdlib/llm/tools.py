@@ -12,18 +12,19 @@ import inspect
 import json
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, Generic, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast, overload
 
 from typing_extensions import Never
 
 import attrs
 
-from ...compiler.compile import compile
 from ...compiler.ir import CallOp, ConstOp, SeqOp
 from ...observability.redaction import scrub
 from ...observability.semconv import SPAN_KIND
-from ...compiler.plan import Plan
+from ...compiler.program import Program
+from ...compiler.subplan import PlanNode
 from ...compiler.types import format_type
+from ...dsl import fluent
 from ...dsl.core import Node
 from ...dsl.function import FunctionNode
 from ...dsl.function import node as as_function_node
@@ -33,6 +34,9 @@ from ...validate import check_name
 from .arguments import MAX_RESULT_DEPTH, ToolArgumentsError, check_arguments, nested_deeper
 from .model import ToolSpec
 from .schema import WRAPPED, SchemaMismatch, TypeSchema, json_text, json_value, object_schema, type_schema
+
+if TYPE_CHECKING:
+    from ...plan import Plan
 
 __all__ = ["AnyTool", "Tool", "ToolArgumentsError", "ToolResult", "answer", "tool"]
 
@@ -257,8 +261,8 @@ def tool(
     (as for `compile`). Raises BuildError when the input type is not annotated or the function
     takes only `**kwargs` (a node passes it no arguments), ConfigError for a missing description
     or a bad name."""
-    if isinstance(fn, Plan):
-        plan: Plan[Any, Any] = fn
+    if isinstance(fn, Program):  # a Plan (what compile() returns)
+        plan = cast("Plan[Any, Any]", fn)
         built: Node[Any, Any] = _plan_node(fn)
     else:
         if isinstance(fn, Node):
@@ -267,7 +271,7 @@ def tool(
             built = as_function_node(fn)  # type: ignore[call-overload]
             if isinstance(built, FunctionNode) and not built.info.is_async:  # node()'s own inspection
                 built = as_function_node(fn, thread=True)  # type: ignore[call-overload]
-        plan = compile(built, state_keys=state_keys)
+        plan = cast("Plan[Any, Any]", fluent.builder("compile")(built, state_keys=state_keys))
     label = name if name is not None else plan.name
     check_name("tool", "name", label)
     built = built.with_attributes(**{SPAN_KIND: "TOOL", "tool.name": label})  # OpenInference: a tool span
@@ -292,11 +296,11 @@ def tool(
     no_input = isinstance(first, ConstOp) or (isinstance(first, CallOp) and first.arity == 0)
     validator = NO_ARGUMENTS if no_input else type_schema(input_type, where=f"tool {label!r}")
     parameters, wrapped = object_schema(validator.schema)
-    target = fn.root if isinstance(fn, Plan) else getattr(fn, "fn", fn)
+    target = fn.root if isinstance(fn, Program) else getattr(fn, "fn", fn)
     return Tool(label, _description(target, description, label), plan, built, input_type, parameters, wrapped, validator)
 
 
-def _first_step(plan: Plan[Any, Any]) -> CallOp | ConstOp | None:
+def _first_step(plan: Program[Any, Any]) -> CallOp | ConstOp | None:
     """The plan's first call or constant, under any guards around it (None when it starts
     otherwise: a parallel, a branch...)."""
     op = plan.root
@@ -315,9 +319,7 @@ def _takes_keywords(fn: Callable[..., object]) -> bool:
     return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
-def _plan_node(plan: Plan[Any, Any]) -> Node[Any, Any]:
+def _plan_node(plan: Program[Any, Any]) -> Node[Any, Any]:
     """The plan's own ops as a node of the agent's plan (a sub-agent or sub-workflow used as a
     tool): the agent's EXPLAIN, analysis, budgets, hooks and spans see inside it."""
-    from ...compiler.subplan import PlanNode
-
     return PlanNode(plan)

@@ -6,7 +6,7 @@ import inspect
 import typing
 from collections.abc import Callable
 
-from ..dsl.types import UNKNOWN, TypeExpr
+from .types import UNKNOWN, TypeExpr
 
 __all__ = ["param_types_of", "return_type_of"]
 

@@ -1,50 +1,59 @@
-"""Plan[In, Out]: a compiled, inspectable, runnable workflow."""
+"""Plan and compile(): the object a user holds, and how to get it.
+
+`compile(node)` has the compiler produce a Program (inert: IR, passes, edges, lints, analysis)
+and wraps it in a Plan, which runs it: on the executor (`run`, `stream`, `events`, `map`), as a
+durable run (`run_id=`/`journal=`, `resume`, `pending`) or as a tool (`as_tool`). This is the
+top of the engine: it drives the layers below it, and none of them imports it.
+"""
 
 from __future__ import annotations
 
-import json
-import math
+import sys
+import warnings
 from collections.abc import Coroutine, Iterable
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar, cast, overload
 
-import attrs
+import anyio
 
-from ..context import RunContext
-from ..validate import check_optional_positive
-from .explain import render_explain
-from .ir import Op, walk
-from .passes import Analysis, Change, EdgeReport, Lint
-from .serialize import fingerprint, op_to_dict
-from .types import format_type
+from . import compiler as _compiler
+from .compiler.compile import compile_program
+from .compiler.ir import Op
+from .compiler.passes import Analysis, Budget, EdgeReport, Lint
+from .compiler.passes.lint import blocking_leaves
+from .compiler.program import PassRecord, Program
+from .compiler.streams import outlets
+from .context import RunContext
+from .dsl import fluent
+from .dsl.core import Node
+from .dsl.streaming import StreamNode
+from .durable.codec import codec_for
+from .durable.run import pending, resume, run_durable
+from .errors import BlockingCallWarning, ConfigError, RunSyncError
+from .executor.events import EVENTS_HOOK
+from .executor.runner import build_executable, run_many
+from .executor.shield import running_asyncio
+from .validate import check_bool, check_int, check_optional_positive
 
 if TYPE_CHECKING:
-    from ..durable.interrupt import Interrupted, ResumeToken
-    from ..durable.journal import Journal
-    from ..executor.hooks import Hook
-    from ..executor.live import RunEvents, RunStream
-    from ..executor.runner import Executable
-    from ..stdlib.llm.tools import Tool
+    from .durable.interrupt import Interrupted, ResumeToken
+    from .durable.journal import Journal
+    from .executor.hooks import Hook
+    from .executor.live import RunEvents, RunStream
+    from .executor.runner import Executable
+    from .stdlib.llm.tools import Tool
 
-__all__ = ["PassRecord", "Plan", "StreamPlan"]
+__all__ = ["PassRecord", "Plan", "StreamPlan", "compile"]
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
 Chunk = TypeVar("Chunk", covariant=True)
 Answer = TypeVar("Answer")
-
-JSON_FORMAT = "tta-plan/1"
-
-
-@attrs.frozen
-class PassRecord:
-    """What one pass did during compilation (or that it was disabled)."""
-
-    name: str
-    enabled: bool
-    changes: tuple[Change, ...] = ()
+I = TypeVar("I")
+O = TypeVar("O")
+C = TypeVar("C")
 
 
-class Plan(Generic[In, Out]):
+class Plan(Program[In, Out]):
     """The result of `compile(node)`.
 
     Inspect it with `explain()`, `to_json()` and `fingerprint()`; run it with `await plan.run(x)`
@@ -63,139 +72,33 @@ class Plan(Generic[In, Out]):
         analysis: Analysis | None = None,
         hooks: tuple[Hook, ...] = (),
     ) -> None:
-        self.root = root
-        self.name = name
-        self.passes = passes
-        self.edges = edges
-        self.lints = lints
-        """Resilience lint findings (see the lint_resilience pass)."""
-        self.analysis = analysis
-        """Worst-case attempts, latency, cost, width and depth (None if `analyze` was disabled)."""
+        super().__init__(root, name=name, passes=passes, edges=edges, lints=lints, analysis=analysis)
         self.hooks = hooks
-        self._fingerprint: str | None = None
+        """Hooks this plan calls in addition to the installed ones (see `with_hooks`)."""
         self._exe: Executable | None = None
         self._events_exe: Executable | None = None
         self._durable_exe: Executable | None = None
 
-    # -- inspection -----------------------------------------------------------------------------
-
-    @property
-    def input_type(self) -> object:
-        """The runtime type the plan accepts (from annotations; `?` when unknown)."""
-        return self.root.in_type
-
-    @property
-    def output_type(self) -> object:
-        """The runtime type the plan returns."""
-        return self.root.out_type
-
-    def ops(self) -> list[Op]:
-        """Every op of the plan, parents before children."""
-        return list(walk(self.root))
-
-    def fingerprint(self) -> str:
-        """A stable hash of the plan's structure, names and types (not source locations)."""
-        if self._fingerprint is None:
-            self._fingerprint = fingerprint(self.root)
-        return self._fingerprint
-
-    def explain(self, *, locations: bool = True) -> str:
-        """The final plan as a tree with edge types; then each pass and what it changed (rule id,
-        action and reason), the lint findings and the worst-case analysis. `locations=False`
-        leaves out source locations (for golden files)."""
-        return render_explain(
-            self.name, self.root, self.fingerprint(), self.passes, self.edges, self.lints, self.analysis, locations=locations
+    @classmethod
+    def of(cls, program: Program[I, O], *, hooks: tuple[Hook, ...] = ()) -> Plan[I, O]:
+        """`program` as a runnable plan (a StreamPlan when its result streams)."""
+        plan_class = StreamPlan if cls is Plan and outlets(program.root) else cls
+        return plan_class(  # type: ignore[return-value]
+            program.root,
+            name=program.name,
+            passes=program.passes,
+            edges=program.edges,
+            lints=program.lints,
+            analysis=program.analysis,
+            hooks=hooks,
         )
-
-    def to_dict(self, *, locations: bool = True) -> dict[str, object]:
-        """The plan as JSON-compatible data (see `to_json`)."""
-        analysis = self.analysis
-        return {
-            "format": JSON_FORMAT,
-            "name": self.name,
-            "in": format_type(self.root.in_type),
-            "out": format_type(self.root.out_type),
-            "fingerprint": self.fingerprint(),
-            "root": op_to_dict(self.root, locations=locations),
-            "passes": [
-                {
-                    "name": p.name,
-                    "enabled": p.enabled,
-                    "changes": [{"rule": c.rule, "action": c.action, "node": c.node, "detail": c.detail} for c in p.changes],
-                }
-                for p in self.passes
-            ],
-            "lints": [{"rule": x.rule, "severity": x.severity, "node": x.node, "message": x.message} for x in self.lints],
-            "analysis": None
-            if analysis is None
-            else {
-                "max_attempts": analysis.max_attempts,
-                "max_attempts_node": analysis.max_attempts_node,
-                "latency": None if math.isinf(analysis.latency) else analysis.latency,
-                "cost": None if math.isinf(analysis.cost) else analysis.cost,
-                "width": None if math.isinf(analysis.width) else analysis.width,
-                "depth": analysis.depth,
-            },
-            "edges": [
-                {
-                    "owner": r.edge.owner.node_id,
-                    "label": r.edge.label,
-                    "src": format_type(r.edge.src),
-                    "dst": format_type(r.edge.dst),
-                    "checked": r.checked,
-                    **({"reason": r.reason} if r.reason else {}),
-                }
-                for r in self.edges
-            ],
-        }
-
-    def to_json(self, *, indent: int | None = 2, locations: bool = True) -> str:
-        """The plan as JSON: ops with ids, kinds, names, types, locations, settings and children,
-        plus the passes' changes, lints, analysis and every edge's verdict. Deterministic, so it
-        round-trips through `json.loads` and serves as a golden file (`locations=False` drops
-        source paths).
-
-        Raises ValueError for a plan nested deeper than Python's json module encodes (about
-        1,000 levels; `to_dict`, `explain` and `fingerprint` have no such limit)."""
-        data = self.to_dict(locations=locations)
-        try:
-            return json.dumps(data, indent=indent, sort_keys=False)
-        except RecursionError:
-            raise ValueError(
-                f"plan {self.name!r}: nested too deep for the json module to encode; use to_dict() with "
-                "an encoder without a depth limit, or explain()"
-            ) from None
-
-    def to_mermaid(self) -> str:
-        """The plan as a Mermaid flowchart (paste into Markdown)."""
-        from .render import to_mermaid
-
-        return to_mermaid(self.root)
-
-    def to_dot(self) -> str:
-        """The plan as a Graphviz DOT graph."""
-        from .render import to_dot
-
-        return to_dot(self.root)
-
-    def render(self, path: str, *, format: Literal["svg", "png"] = "svg") -> str:
-        """Draw the plan to `path` with Graphviz's `dot` (Debian package `graphviz`); returns
-        the path. Raises RenderError when `dot` is not installed."""
-        from .render import render_with_graphviz
-
-        return render_with_graphviz(self.to_dot(), path, format)
-
-    def __repr__(self) -> str:
-        return f"<Plan {self.name!r} {format_type(self.root.in_type)} -> {format_type(self.root.out_type)}>"
 
     # -- execution ------------------------------------------------------------------------------
 
     def as_tool(self, *, name: str | None = None, description: str | None = None) -> Tool[In, Out]:
         """This plan as a tool a model can call (see `tool`): its input type gives the JSON
         Schema of the arguments; agents can call sub-plans, sub-agents included."""
-        from ..stdlib.llm.tools import tool
-
-        return tool(self, name=name, description=description)
+        return cast("Tool[In, Out]", fluent.builder("tool")(self, name=name, description=description))
 
     def with_hooks(self, *hooks: Hook) -> Plan[In, Out]:
         """A plan sharing this one's IR that also calls `hooks` (in addition to installed ones)."""
@@ -214,17 +117,12 @@ class Plan(Generic[In, Out]):
         for durable runs), built again when the process-wide hooks change."""
         exe = self._durable_exe if durable else self._events_exe if events else self._exe
         if exe is None or exe.version != exe.registry.version:
-            from ..executor.events import EVENTS_HOOK
-            from ..executor.runner import build_executable
-
             if durable:
-                from ..durable.codec import codec_for
-
-                exe = self._durable_exe = build_executable(self, (), codec_for)  # type: ignore[arg-type]
+                exe = self._durable_exe = build_executable(self, self.hooks, codec_for)
             elif events:
-                exe = self._events_exe = build_executable(self, (EVENTS_HOOK,))  # type: ignore[arg-type]
+                exe = self._events_exe = build_executable(self, (*self.hooks, EVENTS_HOOK))
             else:
-                exe = self._exe = build_executable(self)  # type: ignore[arg-type]
+                exe = self._exe = build_executable(self, self.hooks)
         return exe
 
     @overload
@@ -281,9 +179,6 @@ class Plan(Generic[In, Out]):
         self, input: object, context: RunContext | None, timeout: float | None, run_id: object, journal: object, on_error: object,
         on_code_change: object,
     ) -> Coroutine[object, object, Out | Interrupted[object, object]]:
-        from ..durable.run import run_durable
-        from ..errors import ConfigError
-
         if run_id is None or journal is None:
             missing = "journal" if run_id is not None else "run_id"
             raise ConfigError(f"plan {self.name!r}.run", missing, "both run_id and journal for a durable run", None)
@@ -313,8 +208,6 @@ class Plan(Generic[In, Out]):
         `Interrupted` again at the next interrupt. ResumeError for an answer of the wrong type
         or an answered or unknown interrupt; PlanChangedError for another plan (CodeChangedError
         for changed code, as for `run`)."""
-        from ..durable.run import resume
-
         self._check_run_arguments(context, timeout)
         return cast(
             "Coroutine[object, object, Out | Interrupted[object, object]]",
@@ -327,8 +220,6 @@ class Plan(Generic[In, Out]):
     def pending(self, run_id: str, *, journal: Journal) -> Coroutine[object, object, Interrupted[object, object] | None]:
         """The interrupt the durable run `run_id` is suspended at, read from `journal` (for a
         process other than the one that ran it, e.g. an approval service); None if none."""
-        from ..durable.run import pending
-
         return pending(self, run_id, journal)  # type: ignore[arg-type]
 
     def stream(
@@ -351,8 +242,6 @@ class Plan(Generic[In, Out]):
         if exe is None or exe.version != exe.registry.version:
             exe = self._executable()
         if not exe.streams:
-            from ..errors import ConfigError
-
             raise ConfigError(
                 f"plan {self.name!r}.stream", "plan", "a plan with a streaming node on its result path (see streaming())", "a plan that does not stream"
             )
@@ -379,7 +268,6 @@ class Plan(Generic[In, Out]):
     def _check_live_arguments(self, what: str, context: object, timeout: object, buffer: object) -> None:
         """ConfigError for a bad context, timeout or buffer of `stream()` / `events()` (checked
         only when one is given or looks wrong: the common call pays one type test)."""
-        from ..validate import check_int
 
         if context is not None or timeout is not None:
             self._check_run_arguments(context, timeout)
@@ -387,7 +275,6 @@ class Plan(Generic[In, Out]):
 
     def _check_run_arguments(self, context: object, timeout: object) -> None:
         """ConfigError for a context or timeout of the wrong kind (NaN, a string, a dict, ...)."""
-        from ..errors import ConfigError
 
         owner = f"plan {self.name!r}.run"
         if context is not None and not isinstance(context, RunContext):
@@ -404,19 +291,13 @@ class Plan(Generic[In, Out]):
     ) -> Out:
         """Run the plan from synchronous code (scripts, a REPL); where an event loop already
         runs (a Jupyter cell, async code), `await plan.run(x)` instead (RunSyncError here)."""
-        import anyio
-
         running = _running_event_loop()
         if running is not None:
-            from ..errors import RunSyncError
-
             raise RunSyncError(
                 f"plan {self.name!r}.run_sync() was called inside a running {running} event loop (a Jupyter cell or async code), "
                 "which it cannot block: use `result = await plan.run(x)` there"
             )
         if backend not in ("asyncio", "trio"):
-            from ..errors import ConfigError
-
             raise ConfigError(f"plan {self.name!r}.run_sync", "backend", "'asyncio' or 'trio'", backend)
         if context is not None or timeout is not None:
             self._check_run_arguments(context, timeout)
@@ -447,8 +328,6 @@ class Plan(Generic[In, Out]):
         cancels the other items and raises ParallelError naming the failed items; with
         `return_exceptions=True` every item runs and a failed one's exception takes its place
         in the results (`list[Out | Exception]`)."""
-        from ..executor.runner import run_many
-
         if context is not None:
             self._check_run_arguments(context, None)
         items = list(inputs)
@@ -462,11 +341,6 @@ class Plan(Generic[In, Out]):
     def _warn_blocking(self) -> None:
         """A BlockingCallWarning for each sync node that looks blocking: under plan.map it runs
         on the event loop, so the items wait for each other (the lint, for the plan's own map)."""
-        import warnings
-
-        from ..errors import BlockingCallWarning
-        from .passes.lint import blocking_leaves
-
         for leaf, names in blocking_leaves(self.root):
             warnings.warn(
                 f"plan {self.name!r}.map runs {leaf!r}, a sync function that looks blocking (uses {', '.join(names)}), on the "
@@ -478,10 +352,6 @@ class Plan(Generic[In, Out]):
 
 def _running_event_loop() -> str | None:
     """The event loop library running in this thread ("asyncio", "trio"), if any."""
-    import sys
-
-    from ..executor.shield import running_asyncio
-
     if running_asyncio():
         return "asyncio"
     trio = sys.modules.get("trio")
@@ -503,3 +373,59 @@ class StreamPlan(Plan[In, Out], Generic[In, Chunk, Out]):
         return super().stream(input, context=context, timeout=timeout, buffer=buffer)  # type: ignore[return-value]
 
     stream.__doc__ = Plan.stream.__doc__
+
+
+@overload
+def compile(
+    node: StreamNode[I, C, O],
+    *,
+    disable: Iterable[str] | str = (),
+    name: str | None = None,
+    strict: bool = False,
+    budget: Budget | None = None,
+    state_keys: Iterable[str] = (),
+    durable: bool = False,
+) -> StreamPlan[I, C, O]: ...
+@overload
+def compile(
+    node: Node[I, O],
+    *,
+    disable: Iterable[str] | str = (),
+    name: str | None = None,
+    strict: bool = False,
+    budget: Budget | None = None,
+    state_keys: Iterable[str] = (),
+    durable: bool = False,
+) -> Plan[I, O]: ...
+def compile(
+    node: Node[I, O],
+    *,
+    disable: Iterable[str] | str = (),
+    name: str | None = None,
+    strict: bool = False,
+    budget: Budget | None = None,
+    state_keys: Iterable[str] = (),
+    durable: bool = False,
+) -> Plan[I, O]:
+    """Compile a workflow into a Plan.
+
+    Lowers the node graph to IR, then runs each pass not named in `disable` (see
+    `available_passes()`). Raises CompositionError (TypeMismatchError, CycleError,
+    StateKeyError) when the graph does not fit together, naming the steps, nodes, types and where
+    each was built; LintError for resilience lint findings when `strict`; BudgetError when the
+    worst case exceeds `budget`. `state_keys` are RunContext.state keys the caller provides.
+    `durable=True` also builds the closures of durable runs, so that a node whose output type
+    cannot be journaled is a JournalCodecError here (see "Durable runs").
+    """
+    check_bool("compile()", "durable", durable)
+    program = compile_program(node, disable=disable, name=name, strict=strict, budget=budget, state_keys=state_keys)
+    plan = Plan.of(program)
+    if durable:
+        plan._executable(durable=True)
+    return plan
+
+
+fluent.provide("compile", compile)
+# `from tta_dev_primitives.compiler import Plan, compile` keeps working (the names lived there once)
+setattr(_compiler, "Plan", Plan)
+setattr(_compiler, "compile", compile)

@@ -1,0 +1,40 @@
+"""Step: a runnable op, the unit the emitters build and the sequences, guards and hooks wrap."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import attrs
+
+__all__ = ["AsyncFn", "OpenFn", "Step"]
+
+AsyncFn = Callable[[object], Awaitable[object]]
+
+OpenFn = Callable[[object], AsyncIterator[object]]
+
+
+@attrs.frozen(slots=True)
+class Step:
+    """A runnable op: `call(x)` returns the result, or an awaitable of it when `is_async`.
+
+    A streaming op also has `open(x)`, an async iterator of its chunks, and, when its `call`
+    is built from `open` (it collects the chunks and joins them), `collect`, the function that
+    builds that `call` from an `open`: instrumenting the step then wraps `open` once and
+    rebuilds `call` from the wrapped one.
+    """
+
+    call: Callable[[object], object]
+    is_async: bool
+    open: OpenFn | None = None
+    collect: Callable[[OpenFn], AsyncFn] | None = None
+
+    def as_async(self) -> AsyncFn:
+        """This step as an async callable (sync steps get a thin coroutine wrapper)."""
+        if self.is_async:
+            return self.call  # type: ignore[return-value]
+        call = self.call
+
+        async def run_sync(x: object) -> object:
+            return call(x)
+
+        return run_sync
