@@ -1,14 +1,14 @@
 # Two commands on a fresh machine:
 #   make demo   installs the package into .venv and runs examples/quickstart.py
-#   make test   installs the dev extras and runs mypy --strict, the API reference build (no
-#               warnings allowed) and the whole test suite
+#   make test   installs the dev extras and runs mypy --strict, the import layers contract
+#               (import-linter), the API reference build (no warnings allowed) and the whole test suite
 #   make docs   builds the API reference from the docstrings into build/api/
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test typecheck docs pytest bench clean
+.PHONY: demo test typecheck imports docs pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,13 +27,16 @@ demo: $(VENV)/.core
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy --strict src examples
 
+imports: $(VENV)/.dev
+	$(BIN)/lint-imports
+
 docs: $(VENV)/.dev
 	$(BIN)/python docs/api.py build/api
 
 pytest: $(VENV)/.dev
 	$(BIN)/python -m pytest
 
-test: typecheck docs pytest
+test: typecheck imports docs pytest
 
 $(VENV)/.bench: pyproject.toml $(VENV)/.dev
 	$(PIP) install -e '.[dev,bench]'
