@@ -51,8 +51,8 @@ def _imported(node: ast.AST, module: str, is_package: bool) -> Iterator[str]:
                 source = ".".join([*base, *([child.module] if child.module else [])])
             else:
                 source = child.module or ""
-            yield source
-            yield from (f"{source}.{alias.name}" for alias in child.names if alias.name != "*")
+            # `from pkg import name` imports the module pkg.name when there is one, else pkg
+            yield from (source if alias.name == "*" else f"{source}.{alias.name}" for alias in child.names)
         yield from _imported(child, module, is_package)
 
 
