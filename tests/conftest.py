@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import io
-import logging
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
 from pathlib import Path
 
 import pytest
 
 from tests.fixtures.provider_server import ProviderServer
-
-if TYPE_CHECKING:
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    from tta_dev_primitives.observability import TracingHook
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -62,29 +54,3 @@ def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One mypy cache for every mypy run under the project's own configuration (pyproject.toml,
     with its plugin): the package is analysed once per session, not once per test."""
     return tmp_path_factory.mktemp("mypy-cache")
-
-
-@pytest.fixture
-def traced() -> tuple[TracingHook, InMemorySpanExporter]:
-    """A tracing hook (not installed process-wide) exporting to memory: run a plan with
-    `plan.with_hooks(hook)` and read the spans from the exporter."""
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    from tta_dev_primitives.observability import configure_tracing
-
-    exporter = InMemorySpanExporter()
-    hook = configure_tracing("tests", exporter=exporter, set_global=False, install=False)
-    assert hook is not None
-    return hook, exporter
-
-
-@pytest.fixture
-def lines(request: pytest.FixtureRequest) -> Iterator[io.StringIO]:
-    """JSON log lines of the test module's logger (its `LOGGER`), as our formatter prints them."""
-    from tta_dev_primitives.observability import configure_logging
-
-    name = request.module.LOGGER
-    stream = io.StringIO()
-    handler = configure_logging("DEBUG", format="json", stream=stream, logger=name)
-    yield stream
-    logging.getLogger(name).removeHandler(handler)

@@ -1,13 +1,11 @@
-"""Prometheus metrics (registry contents, exemplars, a real /metrics endpoint) and structured logs."""
+"""Prometheus metrics: registry contents, resilience counters, exemplars, a real /metrics endpoint,
+the seed's track_metrics decorator, bounded label values, and nested runs measured apart."""
 
 from __future__ import annotations
 
-import io
-import json
-import logging
 import socket
+import time
 import urllib.request
-from collections.abc import Iterator
 
 import anyio
 import pytest
@@ -18,19 +16,16 @@ from prometheus_client.openmetrics.exposition import generate_latest
 from tta_dev_primitives import (
     Cache,
     CircuitBreaker,
+    ConfigError,
     FakeClock,
-    RunContext,
     compile,
-    get_logger,
     node,
     track_metrics,
 )
 from tta_dev_primitives.observability import (
     MetricsHook,
-    configure_logging,
     configure_metrics,
     configure_tracing,
-    redact,
     start_metrics_server,
 )
 
@@ -150,56 +145,46 @@ def test_configure_metrics_is_idempotent_per_registry(registry: CollectorRegistr
     assert configure_metrics(registry, install=False) is configure_metrics(registry, install=False)
 
 
-# -- logging ------------------------------------------------------------------------------------
+async def test_per_request_plans_cannot_grow_metric_labels_without_bound() -> None:
+    registry = CollectorRegistry()
+    metrics = configure_metrics(registry, install=False, max_label_values=50)
+    assert metrics is not None
+    for i in range(500):  # a plan built per request, named from the request
+        plan = compile(node(lambda x: x, name=f"step-{i}"), name=f"request-{i}").with_hooks(metrics)
+        await plan.run(i)
+    workflows = {
+        s.labels["workflow"] for m in registry.collect() if m.name == "tta_runs" for s in m.samples if s.name == "tta_runs_total"
+    }
+    primitives = {
+        s.labels["primitive"] for m in registry.collect() if m.name == "tta_node_calls" for s in m.samples if s.name == "tta_node_calls_total"
+    }
+    assert len(workflows) == 51 and "other" in workflows  # before: 500
+    assert len(primitives) == 51 and "other" in primitives
+    value = registry.get_sample_value
+    assert value("tta_runs_total", {"workflow": "other", "outcome": "ok"}) == 450
+    assert value("tta_runs_total", {"workflow": "request-7", "outcome": "ok"}) == 1
 
 
-@pytest.fixture
-def log_stream() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = configure_logging("DEBUG", format="json", stream=stream, logger="tests.obs")
-    yield stream
-    logging.getLogger("tests.obs").removeHandler(handler)
+def test_the_label_cap_is_validated() -> None:
+    with pytest.raises(ConfigError, match="max_label_values"):
+        MetricsHook(CollectorRegistry(), max_label_values=0)
 
 
-def test_logs_are_quiet_by_default(capfd: pytest.CaptureFixture[str]) -> None:
-    logger = get_logger("tests.quiet")
-    logger.info("Processing request", user_id=123, request_id="abc")
-    logger.warning("even warnings stay quiet until logging is configured")
-    assert capfd.readouterr().err == ""
+async def test_run_metrics_of_an_outer_run_survive_a_nested_run() -> None:
+    registry = CollectorRegistry()
+    metrics = configure_metrics(registry, install=False)
+    assert metrics is not None
+    inner_plan = compile(node(lambda x: x, name="noop"), name="inner").with_hooks(metrics)
 
-
-async def test_records_carry_fields_and_correlation_and_trace_ids(log_stream: io.StringIO) -> None:
-    tracing = configure_tracing("tests", exporter=InMemorySpanExporter(), set_global=False, install=False)
-    logger = get_logger("tests.obs.app")
-
-    def work(x: int) -> int:
-        logger.info("Processing request", user_id=123, request_id="abc")
+    @node
+    async def outer(x: int) -> int:
+        await anyio.sleep(0.2)
+        await inner_plan.run(x)  # before the fix, this reset the outer run's start time
         return x
 
-    assert tracing is not None
-    await compile(node(work)).with_hooks(tracing).run(1, context=RunContext(correlation_id="corr-1", workflow_id="wf"))
-    record = json.loads(log_stream.getvalue().splitlines()[-1])
-    assert record["msg"] == "Processing request" and record["user_id"] == 123 and record["request_id"] == "abc"
-    assert record["correlation_id"] == "corr-1" and record["workflow_id"] == "wf"
-    assert len(record["trace_id"]) == 32 and len(record["span_id"]) == 16
-    assert record["level"] == "info" and record["logger"] == "tests.obs.app"
-
-
-def test_secrets_are_redacted(log_stream: io.StringIO) -> None:
-    logger = get_logger("tests.obs.secrets")
-    logger.info("calling api", api_key="sk-123", headers={"Authorization": "Bearer x", "accept": "json"}, password="p", github_token="t", user="ada")
-    record = json.loads(log_stream.getvalue().splitlines()[-1])
-    assert record["api_key"] == "***" and record["password"] == "***" and record["github_token"] == "***"
-    assert record["headers"] == {"Authorization": "***", "accept": "json"} and record["user"] == "ada"
-    assert redact({"nested": [{"token": "x"}]}) == {"nested": [{"token": "***"}]}
-
-
-def test_key_value_format_and_bound_fields() -> None:
-    stream = io.StringIO()
-    handler = configure_logging("INFO", format="kv", stream=stream, logger="tests.kv")
-    try:
-        get_logger("tests.kv").bind(service="agent").warning("slow call", seconds=1.5, note="a b")
-    finally:
-        logging.getLogger("tests.kv").removeHandler(handler)
-    line = stream.getvalue().strip()
-    assert 'level=warning logger=tests.kv msg="slow call" service=agent seconds=1.5 note="a b"' in line
+    plan = compile(outer, name="outer").with_hooks(metrics)
+    started = time.perf_counter()
+    await plan.run(1)
+    elapsed = time.perf_counter() - started
+    recorded = registry.get_sample_value("tta_run_duration_seconds_sum", {"workflow": "outer", "outcome": "ok"})
+    assert recorded is not None and 0.2 <= recorded <= elapsed

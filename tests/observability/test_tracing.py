@@ -1,4 +1,5 @@
-"""Tracing hook: span trees, attributes, events, GenAI, propagation, degradation."""
+"""Tracing hook: span trees, attributes, events, GenAI, propagation, degradation, and what spans
+must not carry (custom cache keys)."""
 
 from __future__ import annotations
 
@@ -39,9 +40,7 @@ from tta_dev_primitives.observability import (
 )
 
 pytestmark = pytest.mark.anyio
-ROOT = Path(__file__).parent.parent
-
-
+ROOT = Path(__file__).parents[2]
 
 
 def by_name(spans: tuple[ReadableSpan, ...]) -> dict[str, ReadableSpan]:
@@ -652,3 +651,23 @@ def test_the_service_name_comes_from_the_argument_the_attributes_or_the_environm
     compile(node(inc)).with_hooks(hook).run_sync(1)
     (span,) = exporter.get_finished_spans()
     assert span.resource.attributes["service.name"] == expected
+
+
+async def test_custom_cache_keys_never_reach_spans_verbatim() -> None:
+    exporter = InMemorySpanExporter()
+    hook = configure_tracing("tests", exporter=exporter, set_global=False, install=False)
+    assert hook is not None
+    # The marker has letters outside hex, so a random trace or correlation id cannot contain it by chance.
+    prompt = "my secret prompt about patient Qz-4411"
+    plan = compile(node(lambda s: s.upper(), name="llm").cached(Cache(key=lambda s: s))).with_hooks(hook)
+    await plan.run(prompt)
+    await plan.run(prompt)
+    recorded: list[str] = []
+    for span in exporter.get_finished_spans():
+        recorded.append(span.name)
+        recorded += [str(v) for v in (span.attributes or {}).values()]
+        for event in span.events:
+            recorded += [str(v) for v in (event.attributes or {}).values()]
+    events = [e.name for s in exporter.get_finished_spans() for e in s.events]
+    assert "cache_miss" in events and "cache_hit" in events
+    assert not any("secret prompt" in text or "Qz-4411" in text for text in recorded)

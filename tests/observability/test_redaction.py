@@ -1,25 +1,33 @@
-"""Secrets never leave the process through telemetry: span exception events and statuses, export
-warnings, log lines (session ids, command-line credentials); our own identifiers stay readable."""
+"""Secrets never leave the process through telemetry: log lines (secret fields by name and
+values by shape, in fields, messages, tracebacks and payloads of any type; session ids;
+command-line credentials), span exception events and statuses, export warnings, durable
+journals, the CLI and devtools; our own identifiers stay readable."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tta_dev_primitives import FakeClock, FallbackError, Hook, NodeInfo, RunContext, compile, get_logger, node, trace_operation
-from tta_dev_primitives.observability import TracingHook, scrub, secret_name
+from tta_dev_primitives.observability import TracingHook, add_redaction, redact, scrub, secret_name
+
+LOGGER = "tests.redaction"
 
 # The six secret shapes, and the parts of each that must never be seen (what stays, such as
 # `user:` or `Bearer `, is allowed).
 JWT_PARTS = ("eyJhbGciOiJIUzI1NiJ9", "eyJzdWIiOiIxMjM0NTY3ODkwIn0", "c2lnbmF0dXJlLXZhbHVlLWhlcmU")
+
+
 SHAPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "password in a URL": ("https://user:pa55word@host/x", ("pa55word",)),
     "api_key assignment": ("api_key=sk-proj-" + "Q" * 24, ("Q" * 24,)),
@@ -28,7 +36,11 @@ SHAPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "GitHub token": ("ghp_" + "Z" * 36, ("Z" * 36,)),
     "Slack token": ("xoxb-" + "1234567890-0987654321-" + "W" * 24, ("1234567890-0987654321", "W" * 24)),
 }
+
+
 ALL_SECRETS = " ".join(text for text, _ in SHAPES.values())
+
+
 LEAKS = [part for _, parts in SHAPES.values() for part in parts]
 
 
@@ -63,14 +75,12 @@ def inc(x: int) -> int:
     return x + 1
 
 
-
-
 def test_every_secret_shape_is_masked_by_scrub() -> None:
     """The shapes the span tests use are the ones redaction knows (a premise of those tests)."""
     assert_nothing_leaks([scrub(ALL_SECRETS)])
 
 
-# --- spans ---------------------------------------------------------------------------------
+# -- spans ------------------------------------------------------------------------------------
 
 
 @pytest.mark.anyio
@@ -173,7 +183,7 @@ def test_an_exception_whose_str_fails_is_still_recorded(operation_spans: InMemor
     assert [e.name for e in span.events] == ["exception"] and not span.status.is_ok
 
 
-# --- export warnings -----------------------------------------------------------------------
+# -- export warnings --------------------------------------------------------------------------
 
 
 def test_export_failure_warnings_mask_the_endpoint_and_the_reason(caplog: pytest.LogCaptureFixture) -> None:
@@ -196,11 +206,110 @@ def test_export_failure_warnings_mask_the_endpoint_and_the_reason(caplog: pytest
     assert not any("c0llect0r-pw" in m for m in messages)
 
 
-# --- logs ------------------------------------------------------------------------------------
-
-LOGGER = "tests.redaction_egress"
+# -- logs -------------------------------------------------------------------------------------
 
 
+SECRET = "hunter2-secret"
+
+
+@dataclasses.dataclass
+class Login:
+    user: str
+    password: str
+
+
+@attrs.define
+class Client:
+    base_url: str
+    api_key: str
+
+
+class Settings:
+    def __init__(self) -> None:
+        self.region = "eu"
+        self.secret_key = "hunter2-secret"
+
+
+# field name or payload -> the value that must not appear in the log line
+CASES: list[tuple[str, dict[str, object]]] = [
+    ("password", {"password": SECRET}),
+    ("token", {"token": SECRET}),
+    ("api_key", {"api_key": SECRET}),
+    ("authorization", {"authorization": SECRET}),
+    ("cookie", {"cookie": SECRET}),
+    ("secret", {"secret": SECRET}),
+    ("client_secret", {"client_secret": SECRET}),
+    ("refresh_token", {"refresh_token": SECRET}),
+    ("x-api-key", {"headers": {"x-api-key": SECRET}}),
+    ("X-Auth-Token", {"headers": {"X-Auth-Token": SECRET}}),
+    ("accessToken", {"accessToken": SECRET}),
+    ("aws_secret_access_key", {"aws_secret_access_key": SECRET}),
+    ("secret_key", {"secret_key": SECRET}),
+    ("private_key", {"private_key": SECRET}),
+    ("credentials", {"credentials": {"user": "bob", "pw": SECRET}}),
+    ("Set-Cookie", {"headers": {"Set-Cookie": f"session={SECRET}"}}),
+    ("Proxy-Authorization", {"headers": {"Proxy-Authorization": SECRET}}),
+    ("header pairs (str)", {"headers": [("Authorization", SECRET), ("Accept", "json")]}),
+    ("header pairs (bytes)", {"headers": [(b"x-api-key", SECRET.encode()), (b"accept", b"json")]}),
+    ("dataclass", {"login": Login("bob", SECRET)}),
+    ("attrs class", {"client": Client("https://api", SECRET)}),
+    ("plain object", {"settings": Settings()}),
+    ("URL credentials", {"url": f"postgres://bob:{SECRET}@db:5432/app"}),
+    ("URL query", {"url": f"https://api.example.com/v1?q=1&api_key={SECRET}"}),
+    ("URL password, no user", {"url": f"redis://:{SECRET}@cache:6379/0"}),
+    ("header in text", {"note": f"curl -H 'x-api-key: {SECRET}' https://api"}),
+    ("quoted value with spaces", {"note": f"Login(user='bob', password='correct horse {SECRET}')"}),
+    ("bearer token in text", {"note": f"sent Authorization: Bearer {SECRET}"}),
+    ("sk- key in text", {"note": "key sk-proj-" + "a" * 32 + " used"}),
+    ("JWT in text", {"note": "id eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlLXZhbHVl"}),
+]
+
+
+def logged(stream: io.StringIO) -> str:
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize(("shape", "fields"), CASES, ids=[c[0] for c in CASES])
+def test_secrets_never_reach_the_log(lines: io.StringIO, shape: str, fields: dict[str, object]) -> None:
+    get_logger(LOGGER).info("calling the api", **fields)
+    text = logged(lines)
+    record = json.loads(text)  # still one valid JSON object
+    assert record["msg"] == "calling the api"
+    for leaked in (SECRET, "a" * 32, "c2lnbmF0dXJlLXZhbHVl"):
+        assert leaked not in text, f"{shape} leaked: {text}"
+    assert "***" in text
+
+
+def test_non_secret_data_survives(lines: io.StringIO) -> None:
+    get_logger(LOGGER).info(
+        "usage", tokens_used=12, max_tokens=100, prompt_tokens=5, model="gpt-4o", user="bob",
+        url="https://api.example.com/v1/chat?stream=true",
+    )
+    record = json.loads(logged(lines))
+    assert record["tokens_used"] == 12 and record["max_tokens"] == 100 and record["prompt_tokens"] == 5
+    assert record["user"] == "bob"  # a session_id field is a web session's credential: see test_a_field_named_as_a_web_session_id_is_a_secret
+    assert record["url"] == "https://api.example.com/v1/chat?stream=true"
+
+
+def test_secrets_in_messages_and_plain_logging_extras_are_masked(lines: io.StringIO) -> None:
+    logging.getLogger(LOGGER).warning("retrying https://bob:%s@host/x", SECRET, extra={"api_key": SECRET})
+    assert SECRET not in logged(lines)
+
+
+def test_users_can_add_fields_and_patterns(lines: io.StringIO) -> None:
+    add_redaction(fields=["tenant-pin"], patterns=[r"ACME-\d{6}"])
+    get_logger(LOGGER).info("x", tenantPin="1234", note="voucher ACME-123456 applied")
+    text = logged(lines)
+    assert "1234" not in text and "ACME-123456" not in text
+
+
+def test_secrets_are_redacted(log_stream: io.StringIO) -> None:
+    logger = get_logger("tests.obs.secrets")
+    logger.info("calling api", api_key="sk-123", headers={"Authorization": "Bearer x", "accept": "json"}, password="p", github_token="t", user="ada")
+    record = json.loads(log_stream.getvalue().splitlines()[-1])
+    assert record["api_key"] == "***" and record["password"] == "***" and record["github_token"] == "***"
+    assert record["headers"] == {"Authorization": "***", "accept": "json"} and record["user"] == "ada"
+    assert redact({"nested": [{"token": "x"}]}) == {"nested": [{"token": "***"}]}
 
 
 def test_a_logged_traceback_masks_the_message_the_cause_and_the_notes(lines: io.StringIO) -> None:
@@ -287,7 +396,7 @@ def test_look_alikes_on_command_lines_are_kept(line: str) -> None:
     assert scrub(line) == line
 
 
-# -- what a durable journal keeps of a failure -------------------------------------------------
+# -- what a durable journal keeps of a failure ------------------------------------------------
 
 
 @pytest.mark.anyio
@@ -311,7 +420,7 @@ async def test_a_failed_durable_runs_journaled_error_is_masked() -> None:
     assert_nothing_leaks(kept)
 
 
-# -- handlers that are not ours, and the shapes they must not see --------------------------------
+# -- handlers that are not ours, and the shapes they must not see -----------------------------
 
 
 class Collect(logging.Handler):
