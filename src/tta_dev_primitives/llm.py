@@ -1,0 +1,92 @@
+"""Models, tools, agents, structured output, prices and budgets: `tta_dev_primitives.llm`,
+the short path of `tta_dev_primitives.stdlib.llm`."""
+
+from typing import TYPE_CHECKING
+
+from .stdlib.llm import (
+    chat_stream as chat_stream,
+    DEFAULT_PRICES as DEFAULT_PRICES,
+    PRICES_AS_OF as PRICES_AS_OF,
+    BudgetEnforcementPrimitive as BudgetEnforcementPrimitive,
+    ChatMessage as ChatMessage,
+    ChatModel as ChatModel,
+    ChatRequest as ChatRequest,
+    ChatResponse as ChatResponse,
+    CostReport as CostReport,
+    CostTracker as CostTracker,
+    CostTrackingPrimitive as CostTrackingPrimitive,
+    FakeChatModel as FakeChatModel,
+    LLMPrimitive as LLMPrimitive,
+    ModelCallError as ModelCallError,
+    ModelPrice as ModelPrice,
+    ModelTransientError as ModelTransientError,
+    ModelUsage as ModelUsage,
+    SpendBudget as SpendBudget,
+    StructuredOutputError as StructuredOutputError,
+    Tool as Tool,
+    ToolArgumentsError as ToolArgumentsError,
+    ToolCall as ToolCall,
+    ToolResult as ToolResult,
+    ToolSpec as ToolSpec,
+    Transcript as Transcript,
+    UnpricedModelWarning as UnpricedModelWarning,
+    agent as agent,
+    call_cost_bound as call_cost_bound,
+    chat_model as chat_model,
+    price_for as price_for,
+    request_cost_bound as request_cost_bound,
+    structured as structured,
+    structured_prompt as structured_prompt,
+    tool as tool,
+)
+
+if TYPE_CHECKING:
+    from .stdlib.llm import OpenAIChatModel as OpenAIChatModel
+    from .stdlib.llm import AnthropicChatModel as AnthropicChatModel
+
+__all__ = [
+    "chat_stream",
+    "DEFAULT_PRICES",
+    "PRICES_AS_OF",
+    "AnthropicChatModel",
+    "BudgetEnforcementPrimitive",
+    "ChatMessage",
+    "ChatModel",
+    "ChatRequest",
+    "ChatResponse",
+    "CostReport",
+    "CostTracker",
+    "CostTrackingPrimitive",
+    "FakeChatModel",
+    "LLMPrimitive",
+    "ModelCallError",
+    "ModelPrice",
+    "ModelTransientError",
+    "ModelUsage",
+    "SpendBudget",
+    "OpenAIChatModel",
+    "StructuredOutputError",
+    "Tool",
+    "ToolArgumentsError",
+    "ToolCall",
+    "ToolResult",
+    "ToolSpec",
+    "Transcript",
+    "UnpricedModelWarning",
+    "agent",
+    "call_cost_bound",
+    "chat_model",
+    "price_for",
+    "request_cost_bound",
+    "structured",
+    "structured_prompt",
+    "tool",
+]
+
+
+def __getattr__(name: str) -> object:
+    if name in ('OpenAIChatModel', 'AnthropicChatModel'):  # imported on use: each needs an extra
+        from .stdlib.llm import __getattr__ as lazy
+
+        return lazy(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
