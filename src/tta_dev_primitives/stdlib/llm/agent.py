@@ -1,7 +1,7 @@
 """`agent(model, tools, max_turns=, output=)`: a tool-calling agent as a bounded, typed plan.
 
-An agent is a `loop` of turns. A turn asks the model (`think`), then runs every tool call of
-that reply concurrently (`act`, a tool-dispatch op whose children are the tools' own nodes, so
+An agent is a `loop` of turns. A turn asks the model (an `ask` op, see `ask`), then runs every
+tool call of that reply concurrently (a `tools` op whose children are the tools' own nodes, so
 EXPLAIN, hooks, spans, guards and the worst-case analysis see each tool). The loop ends when the
 model answers without calling a tool and the answer fits `output`; `max_turns` bounds it, and
 the analysis multiplies the model's and the tools' worst-case calls and cost by it.
