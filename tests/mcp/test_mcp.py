@@ -19,7 +19,7 @@ from tta_dev_primitives.mcp import MCPToolError, PlanToolServer, mcp_tool, mcp_t
 
 pytestmark = pytest.mark.anyio
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "examples"))
 try:  # the example's own types and tool: what the stdio tests serve from that file
     from mcp_tools import Numbers, Sum, adder

@@ -33,7 +33,7 @@ from tta_dev_primitives.mcp import MCPConnectionError, PlanToolServer, StaticTok
 
 pytestmark = pytest.mark.anyio
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "tta-test-token-0123456789abcdef"
 SECRET = "GET https://user:pass@host/?api_key=sk-proj-abcdefghijklmnopqrstuvwx Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghijk"
 LEAKS = ("pass@", "sk-proj-abcdefghijklmnopqrstuvwx", "eyJhbGciOiJIUzI1NiJ9", "abcdefghijk")
