@@ -13,7 +13,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-SEED_README = Path(__file__).resolve().parent.parent.parent / "shared" / "seed" / "README.md"
+SEED_README = Path(__file__).resolve().parents[3] / "shared" / "seed" / "README.md"
 
 QUICK_START = '''
 from tta_dev_primitives import Sequential, Parallel, Router, WorkflowPrimitive
@@ -269,7 +269,7 @@ def test_cost_tracking_snippet_runs_as_written() -> None:
 
 @pytest.mark.parametrize(("snippet", "example"), [(AGENTIC_RAG, "agentic_rag_workflow.py"), (MULTI_AGENT, "multi_agent_workflow.py")])
 def test_example_highlights_are_the_examples_code(snippet: str, example: str) -> None:
-    source = (Path(__file__).parent.parent / "examples" / example).read_text()
+    source = (Path(__file__).parents[2] / "examples" / example).read_text()
     assert snippet.strip().removesuffix(")") in source
 
 

@@ -1,4 +1,5 @@
-"""Seed-compatible base classes: WorkflowPrimitive, LambdaPrimitive, WorkflowContext."""
+"""Seed-compatible base classes: WorkflowPrimitive, LambdaPrimitive, WorkflowContext; an
+AttributeError raised inside a primitive's own property is never hidden."""
 
 from __future__ import annotations
 
@@ -93,3 +94,44 @@ async def test_lambda_primitive_wraps_one_and_two_argument_functions() -> None:
     assert await up.execute("x") == "X"
     assert await tagged.execute("x", WorkflowContext(workflow_id="direct")) == "direct:x"
     assert plan.input_type is str and plan.output_type is str
+
+
+def test_an_attribute_error_inside_a_property_of_a_node_is_not_hidden() -> None:
+    from tta_dev_primitives import WorkflowContext, WorkflowPrimitive
+
+    class Loader(WorkflowPrimitive[int, int]):
+        async def execute(self, input_data: int, context: WorkflowContext) -> int:
+            return input_data
+
+        @property
+        def stream(self) -> int:  # type: ignore[override]
+            return self.missing_setting  # type: ignore[attr-defined, no-any-return]
+
+    with pytest.raises(AttributeError, match="missing_setting"):
+        Loader().stream  # noqa: B018
+
+
+def test_properties_of_a_node_reading_each_other_run_once_and_keep_their_own_errors() -> None:
+    from tta_dev_primitives import WorkflowContext, WorkflowPrimitive
+
+    runs = 0
+
+    class Base(WorkflowPrimitive[int, int]):
+        async def execute(self, input_data: int, context: WorkflowContext) -> int:
+            return input_data
+
+    def level(k: int) -> property:
+        def get(self: Base) -> object:
+            nonlocal runs
+            if k == 0:
+                runs += 1
+                raise AttributeError("model is not configured: call .with_model()")
+            hasattr(self, "probe_nothing")  # user code probing an attribute, caught
+            return getattr(self, f"p{k - 1}")
+
+        return property(get)
+
+    Deep = type("Deep", (Base,), {f"p{k}": level(k) for k in range(16)})
+    with pytest.raises(AttributeError, match=r"^model is not configured: call \.with_model\(\)$"):
+        Deep().p15  # noqa: B018
+    assert runs == 1  # before: 2**16 runs of the innermost property, then reruns of each level
