@@ -14,6 +14,8 @@ from pathlib import Path
 PUBLIC_MODULES = (
     "tta_dev_primitives",
     "tta_dev_primitives.errors",
+    "tta_dev_primitives.plan",
+    "tta_dev_primitives.lowlevel",
     "tta_dev_primitives.compiler.passes",
     "tta_dev_primitives.observability",
     "tta_dev_primitives.stdlib.llm",
@@ -33,6 +35,7 @@ as `events`) and the modules the README and the examples import from
 
 LAZY_EXPORTS = (
     "tta_dev_primitives",
+    "tta_dev_primitives.observability",
     "tta_dev_primitives.stdlib.llm",
     "tta_dev_primitives.stdlib.llm.providers",
     "tta_dev_primitives.executor.backends",

@@ -42,7 +42,7 @@ from .executor.hooks import (
     uninstall_hook as uninstall_hook,
 )
 from .executor.step import AsyncFn as AsyncFn, OpenFn as OpenFn, Step as Step
-from .stdlib.guard import GuardNode as GuardNode, GuardOp as GuardOp, GuardPolicy as GuardPolicy, GuardSite as GuardSite
+from .stdlib.guard import GuardPolicy as GuardPolicy, GuardSite as GuardSite
 
 __all__ = [
     "AnyNode",
@@ -54,8 +54,6 @@ __all__ = [
     "Edge",
     "Emitter",
     "Group",
-    "GuardNode",
-    "GuardOp",
     "GuardPolicy",
     "GuardSite",
     "Hook",
