@@ -77,7 +77,7 @@ def test_the_reference_covers_every_module_the_readme_and_examples_import_from()
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     sys.path.insert(0, str(root / "docs"))
     try:
         from api import PUBLIC_MODULES

@@ -9,7 +9,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
+EXAMPLES = Path(__file__).parents[2] / "examples"
 NAMES = [
     "quickstart",
     "rag_workflow",

@@ -19,7 +19,7 @@ from openai.types.chat.chat_completion_message_function_tool_call import ChatCom
 from openai.types.completion_usage import CompletionUsage  # noqa: E402
 
 from tests.fixtures.provider_server import Answer, ProviderServer  # noqa: E402
-from tests.test_examples import _load  # noqa: E402
+from tests.docs.test_examples import _load  # noqa: E402
 
 INVOICE = '{"number": "INV-2041", "currency": "EUR", "items": [{"description": "compute node", "quantity": 3, "unit_price": 120.0}]}'
 ADVICE = '{"city": "Oslo", "pack_umbrella": false, "budget_nok": 3450.0, "summary": "Dry."}'

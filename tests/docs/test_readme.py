@@ -1,5 +1,5 @@
 """What the README's examples print is what they say they print (every block runs and type
-checks: tests/test_readme_blocks.py)."""
+checks: tests/docs/test_readme_blocks.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RunBlock
+from tests.docs.conftest import RunBlock
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 README = (ROOT / "README.md").read_text()
 
 
@@ -22,7 +22,7 @@ def _quick_start() -> str:
 
 
 def _printed(run_readme_block: RunBlock, code: str) -> str:
-    """What a README block prints (it must run: tests/test_readme_blocks.py shares the run)."""
+    """What a README block prints (it must run: tests/docs/test_readme_blocks.py shares the run)."""
     proc = run_readme_block(code)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
@@ -64,7 +64,7 @@ def test_the_streaming_examples_print_what_they_say(run_readme_block: RunBlock) 
     assert printed[0] == ["Tokens arrive. ", "Sentences form. ", "The plan streams them.", "8 words"]
     assert any(line.startswith("fake-small stream 0 Events") for line in printed[1])
     assert any(re.match(r"#\d+ ask >> fake-small stream: ok in [\d.]+ ms", line) for line in printed[1])
-    # both type check: tests/test_readme_blocks.py
+    # both type check: tests/docs/test_readme_blocks.py
 
 
 def test_the_durable_runs_snippet_prints_what_it_says(run_readme_block: RunBlock) -> None:

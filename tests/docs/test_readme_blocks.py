@@ -5,7 +5,7 @@ what mypy catches must fail with exactly the errors its comments name, on the li
 A block may carry a marker, an HTML comment on the line before it:
 `<!-- readme-test: mypy-errors -->` (the errors are the point) or
 `<!-- readme-test: allow-untyped-calls -->` (it calls an untyped library: Dask's constructors).
-Tests elsewhere check what particular blocks print (tests/test_readme.py).
+Tests elsewhere check what particular blocks print (tests/docs/test_readme.py).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from mypy import api
 
-from tests.conftest import RunBlock
+from tests.docs.conftest import RunBlock
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 README = (ROOT / "README.md").read_text()
 BLOCK = re.compile(r"(?:<!-- readme-test: (?P<marker>[\w-]+) -->\n)?```python\n(?P<code>.*?)```", re.S)
 BLOCKS = [(m.group("marker"), m.group("code")) for m in BLOCK.finditer(README)]
