@@ -691,7 +691,7 @@ async def test_an_interrupt_is_reported_to_hooks_as_suspended_not_as_a_failure(j
     assert ("approve", "suspended") in seen and all(kind == "suspended" for _, kind in seen)
 
 
-# -- found by the hostile review --------------------------------------------------------------
+# -- resumed fallbacks, retries and sagas; nested runs; values that replay; run ids -----------
 
 
 async def test_a_resumed_fallback_does_not_try_the_failed_primary_again(journal: Journal) -> None:
