@@ -4,7 +4,7 @@ A primitive is a node class (`Node` subclass) plus a lowering rule (`@lowering(N
 that turns it into plan ops; a new kind of op also needs an emitter (`@emitter(OpClass)`) that
 turns the op into a `Step`. A wrapper around one child (a guard: retry, timeout, breaker, ...)
 is a `GuardPolicy` subclass, which wraps the child's closure once when the plan is built and
-answers for its own worst-case bounds. Hooks (`Hook`, `install_hook`) see every node run.
+answers for its own worst-case bounds and lint facts (`Policy`). Hooks (`Hook`, `install_hook`) see every node run.
 Everything here is also importable from the module that defines it; this is the stable path.
 """
 
@@ -28,6 +28,7 @@ from .compiler.ir import (
     walk as walk,
 )
 from .compiler.lowering import Lowerer as Lowerer, call_op as call_op, lowering as lowering, op_identity as op_identity
+from .compiler.policy import CachePolicy as CachePolicy, Policy as Policy
 from .compiler.program import PassRecord as PassRecord, Program as Program
 from .dsl.core import AnyNode as AnyNode, Node as Node
 from .dsl.traits import Traits as Traits
@@ -48,6 +49,7 @@ __all__ = [
     "AnyNode",
     "AsyncFn",
     "BranchOp",
+    "CachePolicy",
     "CallOp",
     "CastOp",
     "ConstOp",
@@ -67,6 +69,7 @@ __all__ = [
     "OpenFn",
     "ParOp",
     "PassRecord",
+    "Policy",
     "Program",
     "RunInfo",
     "SeqOp",

@@ -22,6 +22,7 @@ from ..dsl.streaming import is_stream_type
 from ..dsl.traits import NO_TRAITS, Traits
 from ..dsl.types import TypeExpr
 from ..dsl.callables import param_types_of, return_type_of
+from .policy import Policy
 from .types import tuple_of
 
 __all__ = [
@@ -58,6 +59,11 @@ class Op:
     journaled: ClassVar[bool] = False
     """Whether a durable run records this op's output (leaves with effects, interrupts) rather
     than re-running it on resume: structural ops are re-run, and replay their children."""
+    selects_one: ClassVar[bool] = False
+    """children = (selector, *options): the selector runs, then one of the options (a branch, a
+    router), so the analysis counts the dearest option, not all of them."""
+    catches_failures: ClassVar[bool] = False
+    """Turns its first child's failures into another child's result (a fallback)."""
 
     node_id: int
     """Stable id of the source node within the plan (depth-first order)."""
@@ -94,6 +100,11 @@ class Op:
     def edges(self) -> Iterator[Edge]:
         """The typed connections this op makes between its input, its children and its output."""
         return iter(())
+
+    def policy(self) -> Policy | None:
+        """The policy this op runs its child under (a guard op), which the passes ask for its
+        bounds and lint facts; None for every other op."""
+        return None
 
     def dispatch_limit(self) -> int | None:
         """For a dispatcher (an op that runs, concurrently, up to N calls of any of its children
@@ -301,6 +312,7 @@ class BranchOp(Op):
     """children = (predicate, if_true, if_false)."""
 
     kind: ClassVar[str] = "branch"
+    selects_one: ClassVar[bool] = True
 
     def result_children(self) -> tuple[Op, ...]:
         return self.children[1:]

@@ -12,6 +12,7 @@ import attrs
 
 from .._deep import depth_independent
 from .ir import CallOp, ConstOp, Group, Op, ParOp
+from .policy import CachePolicy, Policy
 
 __all__ = ["IdentityRef", "NotStable", "is_pure", "local_identity", "stable_identity", "stable_name", "structural_key"]
 
@@ -49,9 +50,9 @@ def _derive_structural(op: Op) -> Hashable:
     elif isinstance(op, ParOp):
         extra = _layout_key(op.layout)
     else:
-        policy = getattr(op, "guard", None)
+        policy = op.policy()
         if policy is not None:
-            extra = (type(policy).__qualname__, id(getattr(policy, "key_fn", None)))
+            extra = (type(policy).__qualname__, tuple(id(ref) for ref in policy.identity_refs()))
     params = json.dumps(op.params(), sort_keys=True, default=repr)
     children = ",".join(str(structural_key(c)) for c in op.children)
     # a digest, not nested tuples: keys of deep trees compare in O(1), not by deep recursion
@@ -82,7 +83,7 @@ class IdentityRef:
 
 
 def _is_cache(op: Op) -> bool:
-    return getattr(getattr(op, "guard", None), "kind", None) == "cache"
+    return isinstance(op.policy(), CachePolicy)
 
 
 def _own_fields(op: Op) -> list[tuple[str, object]]:
@@ -150,9 +151,8 @@ def _stable(value: object, where: str) -> object:
     name = stable_name(value)
     if name is not None:
         return {"ref": name}
-    describe = getattr(value, "describe", None)
-    if callable(describe) and stable_name(type(value)) is not None:  # a guard policy: its type and settings
-        return {"policy": stable_name(type(value)), "settings": json.loads(json.dumps(describe(), sort_keys=True, default=repr))}
+    if isinstance(value, Policy) and stable_name(type(value)) is not None:  # a guard policy: its type and settings
+        return {"policy": stable_name(type(value)), "settings": json.loads(json.dumps(value.describe(), sort_keys=True, default=repr))}
     raise NotStable(f"{where} is {_describe(value)}, which has no name that means the same thing in every process")
 
 

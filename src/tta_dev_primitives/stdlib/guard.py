@@ -16,6 +16,7 @@ import attrs
 
 from ..compiler.ir import Op
 from ..compiler.lowering import Lowerer, lowering, op_identity
+from ..compiler.policy import Policy
 from ..context import RunContext, _current
 from ..dsl.core import AnyNode, Node
 from ..dsl.streaming import StreamNode, StreamView
@@ -90,6 +91,9 @@ class GuardOp(Op):
     def params(self) -> dict[str, object]:
         return {"guard": self.guard.kind, **self.guard.describe()}
 
+    def policy(self) -> GuardPolicy:
+        return self.guard
+
     def stream_children(self) -> tuple[Op, ...] | None:
         return self.children
 
@@ -143,15 +147,16 @@ def guard_function(guard: GuardPolicy, fn: Callable[..., Awaitable[object]]) -> 
     return wrapper
 
 
-class GuardPolicy:
+class GuardPolicy(Policy):
     """Base of the guard classes: calling one on a node wraps the node; calling it on an async
-    function decorates the function (same signature), which then runs under the guard."""
+    function decorates the function (same signature), which then runs under the guard.
+
+    The compiler asks the policy for its worst-case bounds and lint facts (see
+    `compiler.policy.Policy`); a new guard overrides what it changes, and is neutral otherwise
+    (runs its child once, adds no latency)."""
 
     kind: str
-
-    def describe(self) -> dict[str, object]:
-        """The guard's settings as JSON-compatible values (EXPLAIN, JSON and fingerprints)."""
-        return {}
+    """The guard's name in EXPLAIN, node names and telemetry (e.g. "retry")."""
 
     def bind(self, inner: Op) -> None:
         """Called when a plan containing this guard around `inner` is compiled: raise

@@ -19,7 +19,7 @@ from collections.abc import Callable
 import attrs
 
 from ...errors import CompositionError
-from ..ir import BranchOp, CallOp, CastOp, ConstOp, LoopOp, MapOp, Op, ParOp, SeqOp, StageOp, fold, walk
+from ..ir import CallOp, CastOp, ConstOp, LoopOp, MapOp, Op, ParOp, SeqOp, StageOp, fold, walk
 from .base import Budget, Change, CompilerPass, PassContext
 
 __all__ = ["ANALYZE", "Analysis", "BudgetError"]
@@ -75,18 +75,10 @@ class Analysis:
         return rows
 
 
-def _policy(op: Op) -> object | None:
-    return getattr(op, "guard", None)
-
-
-def _kind(op: Op) -> str:
-    policy = _policy(op)
-    return str(getattr(policy, "kind", op.kind))
-
-
-def _attempts(op: Op) -> int:
-    policy = _policy(op)
-    return int(getattr(policy, "max_attempts", 1)) if _kind(op) in ("retry", "hedge") else 1
+def _runs(op: Op) -> int:
+    """How many times one call of `op` may run its child: its policy's say (a retry's attempts)."""
+    policy = op.policy()
+    return policy.max_runs() if policy is not None else 1
 
 
 def model_calls_of(op: CallOp) -> float:
@@ -106,7 +98,7 @@ class _Walker:
         stack = [(root, 1)]
         while stack:
             op, multiplier = stack.pop()
-            multiplier *= _attempts(op)
+            multiplier *= _runs(op)
             if isinstance(op, CallOp) and multiplier > self.worst_attempts[0]:
                 self.worst_attempts = (multiplier, op.name)
             dispatched = op.dispatch_limit()
@@ -137,8 +129,11 @@ class _Walker:
         return value, causes[:MAX_CAUSES]  # a few name the problem; all of them would cost O(n^2)
 
     def _latency(self, op: Op, kids: list[float]) -> float:
-        kind = _kind(op)
-        policy = _policy(op)
+        policy = op.policy()
+        if policy is not None:
+            if math.isinf(policy.latency(0.0)):  # the guard itself may wait without bound
+                self.unbounded.append(op.name)
+            return policy.latency(kids[0])
         if isinstance(op, ConstOp):
             return 0.0
         if isinstance(op, CallOp):
@@ -150,30 +145,13 @@ class _Walker:
             return sum(kids)
         if isinstance(op, (ParOp, StageOp)) or op.dispatch_limit() is not None:
             return max(kids, default=0.0)
-        if isinstance(op, BranchOp):
+        if op.selects_one:
             return kids[0] + max(kids[1:])
         if isinstance(op, MapOp):  # the number of items is not known at compile time
             self.unbounded.append(op.name)
             return math.inf
         if isinstance(op, LoopOp):
             return kids[0] * (op.max_iterations + 1) + kids[1] * op.max_iterations
-        if kind == "timeout":
-            return min(float(getattr(policy, "seconds", math.inf)), kids[0])
-        if kind == "retry":
-            attempts = _attempts(op)
-            backoff = getattr(policy, "backoff")  # noqa: B009 - a retry policy, duck-typed
-            total: float = kids[0] * attempts + sum(float(backoff(i)) for i in range(1, attempts))
-            deadline = getattr(policy, "deadline", None)
-            return min(total, deadline + kids[0]) if deadline is not None else total
-        if kind == "hedge":
-            return kids[0] + float(getattr(policy, "delay", 0.0)) * (_attempts(op) - 1)
-        if kind in ("bulkhead", "rate_limit"):
-            self.unbounded.append(op.name)
-            return math.inf
-        if kind in ("cache", "circuit_breaker"):
-            return kids[0]
-        if kind == "route":
-            return kids[0] + max(kids[1:])
         return sum(kids)  # fallbacks, sagas and unknown composites: every child may run
 
     def total(self, root: Op, leaf: Callable[[CallOp], float]) -> float:
@@ -182,7 +160,6 @@ class _Walker:
         return fold(root, lambda op, kids: self._total(op, kids, leaf))
 
     def _total(self, op: Op, kids: list[float], leaf: Callable[[CallOp], float]) -> float:
-        kind = _kind(op)
         if isinstance(op, CallOp):
             return leaf(op)
         if isinstance(op, ConstOp):
@@ -194,9 +171,9 @@ class _Walker:
         dispatched = op.dispatch_limit()
         if dispatched is not None:
             return dispatched * max(kids, default=0.0)
-        if isinstance(op, BranchOp) or kind == "route":
+        if op.selects_one:
             return kids[0] + max(kids[1:])
-        return sum(kids) * _attempts(op)
+        return sum(kids) * _runs(op)
 
     def width(self, root: Op) -> float:
         return fold(root, self._width)
@@ -211,8 +188,9 @@ class _Walker:
         dispatched = op.dispatch_limit()
         if dispatched is not None:
             return dispatched * max(kids)
-        if _kind(op) == "hedge":
-            return kids[0] * _attempts(op)
+        policy = op.policy()
+        if policy is not None:  # overlapping runs of the child (a hedge's attempts)
+            return kids[0] * policy.max_concurrent_runs()
         return max(kids)
 
     def depth(self, root: Op) -> int:
@@ -225,7 +203,7 @@ class _Walker:
             return sum(kids)
         if isinstance(op, LoopOp):
             return (kids[0] + kids[1]) * op.max_iterations + kids[0]
-        if isinstance(op, BranchOp) or _kind(op) == "route":
+        if op.selects_one:
             return kids[0] + max(kids[1:])
         return max(kids)
 

@@ -7,9 +7,9 @@
 3. Identical cache wrappers around the same pure computation share one store, so each place
    benefits from the other's entries.
 
-Caches are recognised by duck typing (a guard op whose policy has `kind == "cache"` and the
-methods `merge`, `redundant_under` and `share`), so the compiler does not depend on the stdlib. Wrapped
-ops keep their ids and names: telemetry still sees every node.
+Caches are guard ops whose policy is a `CachePolicy`, which decides itself what may be merged,
+dropped or shared (`merge`, `redundant_under`, `share`), so the compiler does not depend on the
+stdlib. Wrapped ops keep their ids and names: telemetry still sees every node.
 """
 
 from __future__ import annotations
@@ -20,15 +20,16 @@ from collections.abc import Hashable
 import attrs
 
 from ..ir import Op, SeqOp, rewrite, walk
+from ..policy import CachePolicy
 from ..structure import is_pure, structural_key
 from .base import Change, CompilerPass, PassContext
 
 __all__ = ["FUSE_CACHE"]
 
 
-def _policy(op: Op) -> object | None:
-    policy = getattr(op, "guard", None)
-    return policy if getattr(policy, "kind", None) == "cache" else None
+def _policy(op: Op) -> CachePolicy | None:
+    policy = op.policy()
+    return policy if isinstance(policy, CachePolicy) else None
 
 
 def _fuse(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
@@ -42,7 +43,7 @@ def _fuse(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
         child = op.children[0]
         inner = _policy(child)
         if inner is not None:
-            merged = outer.merge(inner)  # type: ignore[attr-defined]
+            merged = outer.merge(inner)
             if merged is not None:
                 changes.append(Change("fuse_cache.nested", child.name, f"nested in {op.name!r}: one cache with the stricter TTL and size", "merged"))
                 return attrs.evolve(op, guard=merged, children=child.children)  # type: ignore[call-arg]  # a guard op
@@ -54,7 +55,7 @@ def _fuse(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
                     step_policy is not None
                     and uses[id(step_policy)] == 1
                     and is_pure(step.children[0])
-                    and step_policy.redundant_under(outer)  # type: ignore[attr-defined]
+                    and step_policy.redundant_under(outer)
                 ):
                     changes.append(Change("fuse_cache.inner", step.name, f"redundant under the cache of {op.name!r}", "removed"))
                     steps.append(step.children[0])
@@ -66,7 +67,7 @@ def _fuse(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
 
     fused = rewrite(root, rule)
 
-    shared: dict[Hashable, object] = {}
+    shared: dict[Hashable, CachePolicy] = {}
 
     def share(op: Op) -> Op:
         policy = _policy(op)
@@ -74,7 +75,7 @@ def _fuse(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
             return op
         key = structural_key(op.children[0])
         first = shared.setdefault(key, policy)
-        if not first.share(policy):  # type: ignore[attr-defined]
+        if not first.share(policy):
             return op
         changes.append(Change("fuse_cache.share", op.name, "identical cache on the same computation: one store for both", "merged"))
         return attrs.evolve(op, guard=first)  # type: ignore[call-arg]  # a guard op

@@ -58,26 +58,26 @@ class LintError(CompositionError):
         super().__init__(f"{len(lints)} resilience lint error(s):\n" + "\n".join(f"  {lint}" for lint in lints))
 
 
-def _guard_kind(op: Op) -> str | None:
-    policy = getattr(op, "guard", None)
-    kind = getattr(policy, "kind", None)
-    return kind if isinstance(kind, str) else None
+@attrs.frozen
+class _Below:
+    """What the guards strictly under an op do (a subtree fact, so deep nests lint in linear time)."""
+
+    retries: bool = False
+    limits_time: bool = False
 
 
-def _kinds_below(op: Op) -> frozenset[str]:
-    """Guard kinds strictly under `op` (a subtree fact, so deep nests lint in linear time)."""
-    return op.fact("lint.kinds_below", _derive_kinds_below)  # type: ignore[return-value]
+def _below(op: Op) -> _Below:
+    return op.fact("lint.guards_below", _derive_below)  # type: ignore[return-value]
 
 
 @depth_independent
-def _derive_kinds_below(op: Op) -> frozenset[str]:
-    kinds: set[str] = set()
+def _derive_below(op: Op) -> _Below:
+    retries = limits_time = False
     for child in op.children:
-        kind = _guard_kind(child)
-        if kind is not None:
-            kinds.add(kind)
-        kinds |= _kinds_below(child)
-    return frozenset(kinds)
+        policy, below = child.policy(), _below(child)
+        retries = retries or below.retries or (policy is not None and policy.retries)
+        limits_time = limits_time or below.limits_time or (policy is not None and policy.limits_time)
+    return _Below(retries, limits_time)
 
 
 def _repeat_risks(op: Op) -> tuple[CallOp, ...]:
@@ -132,22 +132,22 @@ def _lint(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
         found.append(Lint(rule, severity, op.name, str(op.location), message))
 
     for op in walk(root):
-        kind = _guard_kind(op)
-        if kind is None:
+        policy = op.policy()
+        if policy is None:
             continue
         child = op.children[0]
-        per_attempt = "timeout" in _kinds_below(child)
-        if kind == "timeout" and _guard_kind(child) == "retry" and not per_attempt:
+        inner = child.policy()
+        if policy.limits_time and inner is not None and inner.retries and not _below(child).limits_time:
             report("timeout-outside-retry", op, "this timeout bounds all retry attempts together; for a per-attempt limit, put the timeout inside the retry")
-        if kind in ("retry", "hedge"):
+        if policy.repeats():
             for leaf in _repeat_risks(op):
                 if not leaf.traits.repeatable:
                     report("retry-not-idempotent", op, f"may run {leaf.name!r} more than once, but it is not declared idempotent (node.declare(idempotent=True))")
-                if leaf.traits.streaming and kind == "retry":
+                if leaf.traits.streaming and policy.retries:
                     report("retry-streaming", op, f"a retry after {leaf.name!r} has streamed its first chunk would send chunks twice")
-        if kind == "retry" and "retry" in _kinds_below(op):
+        if policy.retries and _below(op).retries:
             report("nested-retry", op, "contains another retry: attempts multiply (see the analysis); keep one retry per call")
-        if kind in ("retry", "timeout", "circuit_breaker") and child.kind == "fallback":
+        if policy.wants_fallback_outside and child.catches_failures:
             report("fallback-not-outermost", op, f"wraps the fallback {child.name!r}; make the fallback the outermost wrapper")
     for leaf, owner, kind, names in _blocking_under_concurrency(root):
         report(

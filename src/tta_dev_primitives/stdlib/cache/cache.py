@@ -33,6 +33,7 @@ import attrs
 
 from ...log_masking import library_logger
 from ...compiler.ir import Op
+from ...compiler.policy import CachePolicy
 from ...compiler.streams import stream_shape
 from ...executor.emit import OpenFn
 from ...executor.streaming import close_quietly
@@ -140,7 +141,7 @@ def _effective_max_size(owner: str, max_size: int | None, store: CacheStore | No
     return own
 
 
-class Cache(GuardPolicy):
+class Cache(GuardPolicy, CachePolicy):
     """An LRU+TTL cache over a node or an async function (see the module docs)."""
 
     kind = "cache"
@@ -294,6 +295,10 @@ class Cache(GuardPolicy):
         return f"computation:{name}"
 
     # -- compiler support (the fuse_cache pass) ------------------------------------------------
+
+    def identity_refs(self) -> tuple[object, ...]:
+        """The key function: caches keyed by different functions never merge or share."""
+        return (self.key_fn,)
 
     def same_settings(self, other: object) -> bool:
         """Whether `other` is an in-memory cache configured exactly like this one."""

@@ -84,6 +84,7 @@ class RouteOp(Op):
     """children = (selector, *routes); `keys[i]` is the key of route i."""
 
     kind: ClassVar[str] = "route"
+    selects_one: ClassVar[bool] = True
 
     keys: tuple[Hashable, ...]
     default: Hashable | None

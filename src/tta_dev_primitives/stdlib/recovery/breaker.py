@@ -59,6 +59,7 @@ class CircuitBreaker(GuardPolicy):
     """A circuit breaker; call it on a node (`breaker(node)`) or use `node.with_breaker(breaker)`."""
 
     kind = "circuit_breaker"
+    wants_fallback_outside = True
     _registry: ClassVar[dict[str, tuple[CircuitBreaker, BreakerSettings]]] = {}
     _registry_lock: ClassVar[threading.Lock] = threading.Lock()
 

@@ -87,6 +87,7 @@ class FallbackOp(Op):
     """children: the primary, then the fallbacks, in order."""
 
     kind: ClassVar[str] = "fallback"
+    catches_failures: ClassVar[bool] = True
 
     only_on: tuple[type[Exception], ...]
 

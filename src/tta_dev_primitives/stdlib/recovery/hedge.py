@@ -45,6 +45,16 @@ class Hedge(GuardPolicy):
     def describe(self) -> dict[str, object]:
         return {"delay": self.delay, "max_attempts": self.max_attempts}
 
+    def max_runs(self) -> int:
+        return self.max_attempts
+
+    def max_concurrent_runs(self) -> int:
+        return self.max_attempts
+
+    def latency(self, child: float) -> float:
+        """The last attempt starts after every delay and runs at its worst."""
+        return child + self.delay * (self.max_attempts - 1)
+
     def wrap(self, call: Callable[[object], Awaitable[object]], site: GuardSite) -> Callable[[object], Awaitable[object]]:
         delay, attempts, cancel_after, name = self.delay, self.max_attempts, self.clock.cancel_after, site.info.name
         numbered = site.numbered(call)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -39,6 +40,10 @@ class Bulkhead(GuardPolicy):
 
     def describe(self) -> dict[str, object]:
         return {"max_concurrent": self.max_concurrent, "max_queue": self.max_queue}
+
+    def latency(self, child: float) -> float:
+        """Unbounded: a call may wait in the queue for as long as the calls ahead of it run."""
+        return math.inf
 
     async def _enter(self) -> None:
         with self._lock:
@@ -120,6 +125,10 @@ class RateLimiter(GuardPolicy):
 
     def describe(self) -> dict[str, object]:
         return {"rate": self.rate, "burst": self.burst, "wait": self.wait}
+
+    def latency(self, child: float) -> float:
+        """Unbounded: a call waits for its token behind every caller that came before it."""
+        return math.inf
 
     @property
     def tokens(self) -> float:

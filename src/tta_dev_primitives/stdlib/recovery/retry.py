@@ -56,6 +56,8 @@ class Retry(GuardPolicy):
     """A retry policy, usable as a decorator, a wrapper and through `Node.retry`."""
 
     kind = "retry"
+    retries = True
+    wants_fallback_outside = True
 
     def __init__(
         self,
@@ -92,6 +94,20 @@ class Retry(GuardPolicy):
             "jitter": self.jitter,
             **({"deadline": self.deadline} if self.deadline is not None else {}),
         }
+
+    def max_runs(self) -> int:
+        return self.max_attempts
+
+    def latency(self, child: float) -> float:
+        """Every attempt at its worst, plus the longest wait between them (the backoff cap;
+        jitter only shortens it); at most the deadline plus one last attempt."""
+        attempts = self.max_attempts
+        total = child * attempts + sum(self.backoff(i) for i in range(1, attempts))
+        return min(total, self.deadline + child) if self.deadline is not None else total
+
+    def repeats(self) -> bool:
+        """True, even with max_attempts=1: the lint's advice is about retrying the node at all."""
+        return True
 
     def retryable(self, error: BaseException) -> bool:
         """Whether this policy retries `error`."""

@@ -35,6 +35,8 @@ class Timeout(GuardPolicy):
     """A time limit, usable as a decorator, a wrapper and through `Node.timeout`."""
 
     kind = "timeout"
+    limits_time = True
+    wants_fallback_outside = True
 
     def __init__(
         self,
@@ -61,6 +63,9 @@ class Timeout(GuardPolicy):
     def describe(self) -> dict[str, object]:
         limits = {"first_chunk": self.first_chunk, "idle": self.idle}
         return {"seconds": self.seconds, **{k: v for k, v in limits.items() if v is not None}}
+
+    def latency(self, child: float) -> float:
+        return min(self.seconds, child)
 
     def bind(self, inner: Op) -> None:
         if (self.first_chunk is not None or self.idle is not None) and stream_shape(inner) is None:
