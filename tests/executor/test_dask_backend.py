@@ -195,7 +195,7 @@ def test_bad_backend_arguments_are_refused() -> None:
 @pytest.fixture
 def worker_spans(dask_client: Client) -> Iterator[Client]:
     """Tracing on the driver and, through WorkerTelemetry, in every worker (in-memory spans)."""
-    from tta_dev_primitives.executor.backends.dask import WorkerTelemetry
+    from tta_dev_primitives.observability import WorkerTelemetry
 
     dask_client.register_plugin(WorkerTelemetry(exporter=_memory_exporter, metrics=True), name="tta-telemetry")
     yield dask_client

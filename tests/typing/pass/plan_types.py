@@ -6,7 +6,7 @@ async def parse(text: str) -> int:
 
 
 plan = compile(node(parse))
-reveal_type(plan)  # N: Revealed type is "tta_dev_primitives.compiler.plan.Plan[str, int]"
+reveal_type(plan)  # N: Revealed type is "tta_dev_primitives.plan.Plan[str, int]"
 
 
 async def main(flag: bool) -> None:

@@ -17,7 +17,7 @@ def words(n: int) -> list[str]:
 
 
 plan = compile(words.map(score.remote(LocalBackend())))
-reveal_type(plan)  # N: Revealed type is "tta_dev_primitives.compiler.plan.Plan[builtins.int, builtins.list[builtins.float]]"
+reveal_type(plan)  # N: Revealed type is "tta_dev_primitives.plan.Plan[builtins.int, builtins.list[builtins.float]]"
 
 with use_backend(LocalBackend()) as backend:
     reveal_type(backend)  # N: Revealed type is "tta_dev_primitives.executor.backends.base.Backend"

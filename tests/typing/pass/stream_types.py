@@ -46,7 +46,7 @@ reveal_type(numbers)  # N: Revealed type is "tta_dev_primitives.dsl.streaming.St
 reveal_type(tokens.retry(max_attempts=2).timeout(5, first_chunk=1))  # N: Revealed type is "tta_dev_primitives.dsl.streaming.StreamNode[builtins.str, builtins.str, builtins.str]"
 reveal_type(chat_stream(FakeChatModel()))  # N: Revealed type is "tta_dev_primitives.dsl.streaming.StreamNode[tta_dev_primitives.stdlib.llm.model.ChatRequest | builtins.str, builtins.str, builtins.str]"
 plan = compile(pipeline)
-reveal_type(plan)  # N: Revealed type is "tta_dev_primitives.compiler.plan.StreamPlan[builtins.str, builtins.str, builtins.int]"
+reveal_type(plan)  # N: Revealed type is "tta_dev_primitives.plan.StreamPlan[builtins.str, builtins.str, builtins.int]"
 
 
 async def consume() -> None:
