@@ -31,7 +31,7 @@ PUBLIC_MODULES = (
 )
 """What the reference covers: the package's namespace (with the submodules it exports, such
 as `events`) and the modules the README and the examples import from
-(tests/test_docstrings.py checks that none is missing)."""
+(tests/docs/test_docstrings.py checks that none is missing)."""
 
 LAZY_EXPORTS = (
     "tta_dev_primitives",
