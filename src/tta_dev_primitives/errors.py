@@ -1,7 +1,10 @@
-"""Exceptions raised by tta-dev-primitives.
+"""Exceptions raised by tta-dev-primitives, grouped by the part of the package that raises them.
 
 Every error raised while building or compiling a workflow names the node, the field and what
 was expected, so a failure points at the line of user code that caused it.
+
+This module is the package's bottom layer: it imports nothing else from the package (messages
+that need the compiler's or the executor's formatting are built where the error is raised).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ __all__ = [
     "CompositionError",
     "ConfigError",
     "CycleError",
+    "LoopLimitError",
     "NoRunContextError",
     "ParallelError",
     "PrimitivesError",
@@ -24,6 +28,9 @@ __all__ = [
     "StreamUsageError",
     "UnknownPassError",
 ]
+
+
+# -- base classes and building nodes -----------------------------------------------------------
 
 
 class PrimitivesError(Exception):
@@ -64,18 +71,7 @@ def _short_repr(value: object) -> str:
     return f"{text[:_REPR_LIMIT]}… ({len(text) - _REPR_LIMIT} more characters)"
 
 
-class ChatModelReplyError(PrimitivesError, TypeError):
-    """A chat model answered with something other than what the ChatModel protocol promises:
-    `complete` (or a node standing for the model) with something other than a ChatResponse,
-    `stream` with something other than an async iterator of str. A bug in the model's client,
-    not in the request: retrying it will not help, and no model can fix it by calling again.
-    `model` names the model, `got` is what it gave; `source` says how ("complete returned",
-    "stream yielded")."""
-
-    def __init__(self, model: str, source: str, got: object, expected: str) -> None:
-        self.model = model
-        self.got = got
-        super().__init__(f"{model}.{source} a {type(got).__name__} ({_short_repr(got)}), not {expected}")
+# -- compiling plans (compiler, compiler.passes, compiler.render) -------------------------------
 
 
 class CompositionError(PrimitivesError, TypeError):
@@ -88,6 +84,9 @@ class CycleError(CompositionError):
 
 class UnknownPassError(PrimitivesError, ValueError):
     """A compiler pass was named that does not exist."""
+
+
+# -- running plans (executor) ------------------------------------------------------------------
 
 
 class LoopLimitError(PrimitivesError):
@@ -173,3 +172,20 @@ class StreamInterruptedError(PrimitivesError):
 class StreamUsageError(PrimitivesError, RuntimeError):
     """`plan.stream()` or `plan.events()` was used in a way that could leak the run: iterated
     without `async with`, or entered twice."""
+
+
+# -- models, tools and structured output (stdlib.llm) ------------------------------------------
+
+
+class ChatModelReplyError(PrimitivesError, TypeError):
+    """A chat model answered with something other than what the ChatModel protocol promises:
+    `complete` (or a node standing for the model) with something other than a ChatResponse,
+    `stream` with something other than an async iterator of str. A bug in the model's client,
+    not in the request: retrying it will not help, and no model can fix it by calling again.
+    `model` names the model, `got` is what it gave; `source` says how ("complete returned",
+    "stream yielded")."""
+
+    def __init__(self, model: str, source: str, got: object, expected: str) -> None:
+        self.model = model
+        self.got = got
+        super().__init__(f"{model}.{source} a {type(got).__name__} ({_short_repr(got)}), not {expected}")
