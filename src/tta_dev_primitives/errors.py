@@ -10,22 +10,32 @@ that need the compiler's or the executor's formatting are built where the error 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .compiler.ir import Edge
+    from .compiler.passes.lint import Lint
 
 __all__ = [
     "BlockingCallWarning",
+    "BudgetError",
     "BuildError",
     "ChatModelReplyError",
     "CompositionError",
     "ConfigError",
     "CycleError",
+    "LintError",
     "LoopLimitError",
     "NoRunContextError",
     "ParallelError",
     "PrimitivesError",
+    "RenderError",
     "RunSyncError",
+    "StateKeyError",
     "StrayCancellationError",
     "StreamInterruptedError",
     "StreamUsageError",
+    "TypeMismatchError",
     "UnknownPassError",
 ]
 
@@ -84,6 +94,37 @@ class CycleError(CompositionError):
 
 class UnknownPassError(PrimitivesError, ValueError):
     """A compiler pass was named that does not exist."""
+
+
+class TypeMismatchError(CompositionError):
+    """Composed nodes disagree on the type flowing between them.
+
+    `mismatches` holds every failing edge of the plan, not only the first.
+    """
+
+    def __init__(self, message: str, mismatches: Sequence[Edge]) -> None:
+        self.mismatches = tuple(mismatches)
+        super().__init__(message)
+
+
+class StateKeyError(CompositionError):
+    """A node declares it reads a RunContext.state key that nothing writes or provides."""
+
+
+class LintError(CompositionError):
+    """compile(strict=True) found resilience lint errors."""
+
+    def __init__(self, lints: list[Lint]) -> None:
+        self.lints = lints
+        super().__init__(f"{len(lints)} resilience lint error(s):\n" + "\n".join(f"  {lint}" for lint in lints))
+
+
+class BudgetError(CompositionError):
+    """The plan's worst case exceeds the declared Budget."""
+
+
+class RenderError(PrimitivesError, RuntimeError):
+    """A plan could not be drawn (Graphviz missing or failing)."""
 
 
 # -- running plans (executor) ------------------------------------------------------------------
