@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .compiler.ir import Edge
     from .compiler.passes.lint import Lint
+    from .dsl.location import SourceLocation
 
 __all__ = [
     "BlockingCallWarning",
@@ -24,13 +25,18 @@ __all__ = [
     "CompositionError",
     "ConfigError",
     "CycleError",
+    "InputTypeError",
     "LintError",
     "LoopLimitError",
     "NoRunContextError",
+    "OutputTypeError",
     "ParallelError",
     "PrimitivesError",
+    "RemoteError",
+    "RemoteSerializationError",
     "RenderError",
     "RunSyncError",
+    "RunTimeoutError",
     "StateKeyError",
     "StrayCancellationError",
     "StreamInterruptedError",
@@ -213,6 +219,83 @@ class StreamInterruptedError(PrimitivesError):
 class StreamUsageError(PrimitivesError, RuntimeError):
     """`plan.stream()` or `plan.events()` was used in a way that could leak the run: iterated
     without `async with`, or entered twice."""
+
+
+class RunTimeoutError(PrimitivesError, TimeoutError):
+    """A plan run exceeded its `timeout` or its context's deadline."""
+
+
+class OutputTypeError(PrimitivesError, TypeError):
+    """A node returned a value of a type other than its declared return type."""
+
+    def __init__(self, node: str, declared: str, value: object, location: SourceLocation) -> None:
+        self.node = node
+        self.declared = declared
+        self.actual = type(value).__qualname__ if value is not None else "None"
+        self.location = location
+        super().__init__(
+            f"node {node!r} ({location}) is declared to return {declared} but returned "
+            f"{self.actual} {_preview(value)}"
+        )
+
+
+class InputTypeError(PrimitivesError, TypeError):
+    """A plan was run on a value that is not of its input type (checked at the plan boundary)."""
+
+    def __init__(self, plan: str, declared: str, value: object) -> None:
+        self.plan = plan
+        self.declared = declared
+        self.actual = type(value).__qualname__ if value is not None else "None"
+        super().__init__(f"plan {plan!r} takes {declared} but was run on {self.actual} {_preview(value)}")
+
+
+def _preview(value: object) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # a broken __repr__ must not hide the real error
+        return ""
+    return f"({text[:60]}...)" if len(text) > 60 else f"({text})"
+
+
+# -- remote nodes (executor.backends) ----------------------------------------------------------
+
+
+class RemoteError(PrimitivesError):
+    """A remote node failed on a worker with an error that could not be sent back as itself
+    (its class does not pickle, or does not unpickle with its own arguments). The original's
+    class name, message and traceback are kept as text."""
+
+    def __init__(self, node: str, error_type: str, message: str, remote_traceback: str, worker: str, reason: str) -> None:
+        self.node = node
+        self.error_type = error_type
+        self.message = message
+        self.remote_traceback = remote_traceback
+        self.worker = worker
+        self.reason = reason
+        super().__init__(
+            f"remote node {node!r} raised {error_type}: {message} (on worker {worker}; the error could not be "
+            f"sent back as itself: {reason}; its traceback is on .remote_traceback)"
+        )
+
+    def __reduce__(self) -> tuple[object, tuple[str, ...]]:
+        return (type(self), (self.node, self.error_type, self.message, self.remote_traceback, self.worker, self.reason))
+
+
+class RemoteSerializationError(PrimitivesError, TypeError):
+    """Something a remote node needs cannot be pickled: its input, its output, the run's
+    context, or one of the ops of its subtree (a cache or circuit breaker holds a lock: put it
+    around the `.remote()` node, where it runs in the caller's process)."""
+
+    def __init__(self, node: str, what: str, type_name: str, reason: str) -> None:
+        self.node = node
+        self.what = what
+        """"input", "output", "context" or "op <name>"."""
+        self.type_name = type_name
+        self.reason = reason
+        super().__init__(f"remote node {node!r}: its {what} ({type_name}) cannot be sent to or from a worker: {reason}")
+
+    def __reduce__(self) -> tuple[object, tuple[str, ...]]:
+        return (type(self), (self.node, self.what, self.type_name, self.reason))
 
 
 # -- models, tools and structured output (stdlib.llm) ------------------------------------------
