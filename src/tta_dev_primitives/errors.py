@@ -21,26 +21,47 @@ __all__ = [
     "BlockingCallWarning",
     "BudgetError",
     "BuildError",
+    "BulkheadFullError",
     "ChatModelReplyError",
+    "CircuitOpenError",
+    "ClaimLostError",
+    "CodeChangedError",
+    "CompensationInterruptedError",
     "CompositionError",
     "ConfigError",
     "CycleError",
+    "DurableRunError",
+    "FallbackError",
+    "HedgeError",
     "InputTypeError",
+    "JournalCodecError",
+    "JournalCorruptError",
+    "JournalEncodeError",
+    "JournalUnavailableError",
     "LintError",
     "LoopLimitError",
     "NoRunContextError",
+    "NodeTimeoutError",
     "OutputTypeError",
     "ParallelError",
+    "PlanChangedError",
     "PrimitivesError",
+    "RateLimitedError",
+    "RecordedError",
     "RemoteError",
     "RemoteSerializationError",
     "RenderError",
+    "ResumeError",
+    "RunInProgressError",
+    "RunInputMismatchError",
     "RunSyncError",
     "RunTimeoutError",
+    "SagaError",
     "StateKeyError",
     "StrayCancellationError",
     "StreamInterruptedError",
     "StreamUsageError",
+    "TransientError",
     "TypeMismatchError",
     "UnknownPassError",
 ]
@@ -298,6 +319,92 @@ class RemoteSerializationError(PrimitivesError, TypeError):
         return (type(self), (self.node, self.what, self.type_name, self.reason))
 
 
+# -- recovery (stdlib.recovery) ----------------------------------------------------------------
+
+
+class TransientError(PrimitivesError):
+    """Base class for errors worth retrying (Retry retries these by default).
+
+    Raise it (or a subclass) from your own nodes to mark a failure as temporary. An optional
+    `retry_after` (seconds) tells Retry how long to wait before the next attempt.
+    """
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class NodeTimeoutError(PrimitivesError, TimeoutError):
+    """A node did not finish within its Timeout (a subclass of the builtin TimeoutError)."""
+
+    def __init__(self, node: str, seconds: float) -> None:
+        super().__init__(f"{node!r} did not finish within {seconds:g}s")
+        self.node = node
+        self.seconds = seconds
+
+
+class CircuitOpenError(PrimitivesError):
+    """The circuit breaker is open: the call was not made. Try again after `retry_after` seconds."""
+
+    def __init__(self, breaker: str, retry_after: float) -> None:
+        super().__init__(f"circuit {breaker!r} is open; retry after {retry_after:.3g}s")
+        self.breaker = breaker
+        self.retry_after = retry_after
+
+
+class BulkheadFullError(PrimitivesError):
+    """The bulkhead's concurrency limit and queue are full: the call was rejected."""
+
+
+class RateLimitedError(PrimitivesError):
+    """The rate limiter has no token for this call and was told not to wait."""
+
+    def __init__(self, limiter: str, retry_after: float) -> None:
+        super().__init__(f"rate limit {limiter!r} exhausted; next token in {retry_after:.3g}s")
+        self.limiter = limiter
+        self.retry_after = retry_after
+
+
+class FallbackError(ExceptionGroup[Exception]):
+    """The primary and every fallback failed; holds each attempt's error in order."""
+
+    def derive(self, excs: Sequence[Exception]) -> FallbackError:  # type: ignore[override]
+        """This error over a subset of its exceptions (what `except*` and `split()` build), its
+        fields kept."""
+        return FallbackError(self.message, excs)
+
+
+class HedgeError(ExceptionGroup[Exception]):
+    """Every hedged attempt failed; holds each attempt's error in start order."""
+
+    def derive(self, excs: Sequence[Exception]) -> HedgeError:  # type: ignore[override]
+        """This error over a subset of its exceptions (what `except*` and `split()` build), its
+        fields kept."""
+        return HedgeError(self.message, excs)
+
+
+class SagaError(ExceptionGroup[Exception]):
+    """A saga step failed and one or more compensations failed too.
+
+    The first exception is the step's original error; the others are the compensation failures.
+    """
+
+    def derive(self, excs: Sequence[Exception]) -> SagaError:  # type: ignore[override]
+        """This error over a subset of its exceptions (what `except*` and `split()` build), its
+        fields kept."""
+        return SagaError(self.message, excs)
+
+
+class CompensationInterruptedError(PrimitivesError):
+    """A compensation was interrupted by something other than an error (its task was cancelled,
+    e.g. because the event loop shut down); the step it was undoing may not be undone."""
+
+    def __init__(self, step: str, cause: BaseException) -> None:
+        super().__init__(f"compensation of step {step!r} was interrupted by {type(cause).__name__}")
+        self.step = step
+        self.__cause__ = cause
+
+
 # -- models, tools and structured output (stdlib.llm) ------------------------------------------
 
 
@@ -313,3 +420,70 @@ class ChatModelReplyError(PrimitivesError, TypeError):
         self.model = model
         self.got = got
         super().__init__(f"{model}.{source} a {type(got).__name__} ({_short_repr(got)}), not {expected}")
+
+
+# -- durable runs (durable) --------------------------------------------------------------------
+
+
+class DurableRunError(PrimitivesError):
+    """Base class of the errors of durable runs."""
+
+
+class JournalCodecError(DurableRunError, TypeError):
+    """A journaled node's declared output type cannot be journaled with a safe codec; raised
+    before the run starts, naming the node and the type."""
+
+
+class JournalEncodeError(DurableRunError, TypeError):
+    """A node returned a value its journal codec cannot record exactly (a type other than the
+    declared one, NaN inside JSON-only data, an object of no known shape); the run stops
+    before the next node sees the value."""
+
+
+class JournalCorruptError(DurableRunError):
+    """A journal row fails its checksum, is truncated or does not decode as the node's type.
+    The run stops: nothing is silently re-run in its place."""
+
+
+class JournalUnavailableError(DurableRunError, ConnectionError):
+    """The journal store could not be reached or refused a write."""
+
+
+class PlanChangedError(DurableRunError):
+    """A run id was resumed with a plan whose fingerprint differs from the one that started it;
+    the message shows what changed."""
+
+
+class CodeChangedError(PlanChangedError):
+    """A run was resumed with code that changed in a node whose journaled output it would
+    replay (same plan structure, another function body); the message names the nodes."""
+
+
+class RunInputMismatchError(DurableRunError, ValueError):
+    """A run id was started again with a different input than the one it was started with."""
+
+
+class RunInProgressError(DurableRunError):
+    """Another live run (in this process or another one) holds the run id."""
+
+
+class ClaimLostError(RunInProgressError):
+    """Another run took over this run's claim (it judged this one gone: a lost connection, a
+    process taken for dead); this run stops so that the two never both go on."""
+
+
+class ResumeError(DurableRunError, ValueError):
+    """A resume token does not fit the run: unknown run, already answered, another plan, or an
+    answer of the wrong type."""
+
+
+class RecordedError(DurableRunError, RuntimeError):
+    """An error recorded by an earlier attempt of a durable run (its process may be gone):
+    `error_type` and `message` are the original's."""
+
+    def __init__(self, message: str, *, error_type: str, original: str, transient: bool = False) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.original = original
+        self.replays_transient = transient
+        """The original error was transient (a Retry around the saga retries this one too)."""
