@@ -18,10 +18,14 @@ if TYPE_CHECKING:
     from .dsl.location import SourceLocation
 
 __all__ = [
+    "ArgumentLimitError",
     "BlockingCallWarning",
     "BudgetError",
+    "BudgetExceededError",
     "BuildError",
     "BulkheadFullError",
+    "CacheKeyError",
+    "CacheSerializationError",
     "ChatModelReplyError",
     "CircuitOpenError",
     "ClaimLostError",
@@ -40,6 +44,9 @@ __all__ = [
     "JournalUnavailableError",
     "LintError",
     "LoopLimitError",
+    "ModelCallError",
+    "ModelTransientError",
+    "NoRouteMeetsQualityError",
     "NoRunContextError",
     "NodeTimeoutError",
     "OutputTypeError",
@@ -52,18 +59,23 @@ __all__ = [
     "RemoteSerializationError",
     "RenderError",
     "ResumeError",
+    "RouteNotFoundError",
     "RunInProgressError",
     "RunInputMismatchError",
     "RunSyncError",
     "RunTimeoutError",
     "SagaError",
+    "SchemaMismatch",
     "StateKeyError",
     "StrayCancellationError",
     "StreamInterruptedError",
     "StreamUsageError",
+    "StructuredOutputError",
+    "ToolArgumentsError",
     "TransientError",
     "TypeMismatchError",
     "UnknownPassError",
+    "UnpricedModelWarning",
 ]
 
 
@@ -405,6 +417,38 @@ class CompensationInterruptedError(PrimitivesError):
         self.__cause__ = cause
 
 
+# -- routing (stdlib.flow) ---------------------------------------------------------------------
+
+
+class RouteNotFoundError(PrimitivesError, LookupError):
+    """The selected key names no route and there is no default."""
+
+    def __init__(self, owner: str, key: object, routes: list[object]) -> None:
+        super().__init__(f"{owner}: no route for key {key!r}; routes are {routes}")
+        self.key = key
+        self.routes = routes
+
+
+class NoRouteMeetsQualityError(PrimitivesError, LookupError):
+    """No route declares the quality a request requires."""
+
+
+class BudgetExceededError(PrimitivesError):
+    """No route fits the remaining budget."""
+
+
+# -- caching (stdlib.cache) --------------------------------------------------------------------
+
+
+class CacheKeyError(PrimitivesError, TypeError):
+    """The input cannot be turned into a stable cache key; pass `key=` to say how."""
+
+
+class CacheSerializationError(PrimitivesError, TypeError):
+    """A value cannot be stored by a persistent cache's codec exactly; the message names its
+    type and where it sits in the value."""
+
+
 # -- models, tools and structured output (stdlib.llm) ------------------------------------------
 
 
@@ -420,6 +464,72 @@ class ChatModelReplyError(PrimitivesError, TypeError):
         self.model = model
         self.got = got
         super().__init__(f"{model}.{source} a {type(got).__name__} ({_short_repr(got)}), not {expected}")
+
+
+class ModelCallError(PrimitivesError):
+    """The provider refused the request (bad request, authentication, unknown model...):
+    retrying the same request will not help."""
+
+    def __init__(self, message: str, *, provider: str, model: str, status: int | None) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.model = model
+        self.status = status
+
+
+class ModelTransientError(TransientError):
+    """A failure worth retrying: rate limited, overloaded, a server error, a connection or
+    timeout failure, or a response that was cut or malformed. `retry_after` is the provider's
+    own hint (Retry-After / retry-after-ms headers) when it sent one."""
+
+    def __init__(self, message: str, *, provider: str, model: str, status: int | None, retry_after: float | None = None) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.provider = provider
+        self.model = model
+        self.status = status
+
+
+class UnpricedModelWarning(UserWarning):
+    """A model's reply was recorded but could not be priced (no ModelPrice for its name): its
+    usage is kept and its cost is unknown. Given when a tracker first sees the model (shown once
+    per model under Python's default warning filter)."""
+
+
+class SchemaMismatch(ValueError):
+    """A value (or JSON text) does not fit the type; the message says where and why."""
+
+
+class StructuredOutputError(PrimitivesError):
+    """The model's replies did not fit the output type, re-asks included."""
+
+    def __init__(self, message: str, *, reply: str, error: str) -> None:
+        super().__init__(message)
+        self.reply = reply
+        self.error = error
+
+
+class ToolArgumentsError(ConfigError):
+    """A model's arguments for a tool do not fit the tool's input type."""
+
+
+class ArgumentLimitError(ToolArgumentsError):
+    """A tool call's arguments are nested deeper than MAX_ARGUMENT_DEPTH or larger than
+    MAX_ARGUMENT_BYTES. `limit` names which ("depth" or "bytes"), `maximum` its value."""
+
+    def __init__(self, tool: str, limit: str, maximum: int, got: object) -> None:
+        what = _ARGUMENT_LIMITS[limit].format(maximum)
+        self.node, self.field, self.expected, self.got = tool, "arguments", f"arguments not {what}", got
+        self.limit = limit
+        self.maximum = maximum
+        # not ConfigError's message: it would show the value, whose repr may itself be deep or huge
+        Exception.__init__(self, f"{tool}: arguments {what} are refused (the limit for a tool call's arguments)")
+
+    def __reduce__(self) -> tuple[type[ArgumentLimitError], tuple[str, str, int, object]]:
+        return type(self), (self.node, self.limit, self.maximum, self.got)
+
+
+_ARGUMENT_LIMITS = {"depth": "nested deeper than {} levels", "bytes": "larger than {} bytes"}
+"""What an ArgumentLimitError's `limit` refuses, in its message."""
 
 
 # -- durable runs (durable) --------------------------------------------------------------------
