@@ -1,4 +1,7 @@
-"""Exceptions raised by tta-dev-primitives, grouped by the part of the package that raises them.
+"""Exceptions raised by tta-dev-primitives: every public exception and warning class of the
+package is defined here, grouped by the part of the package that raises it. The modules that
+raise them import them from here (and their old paths, such as
+`tta_dev_primitives.durable.errors`, give the very same classes).
 
 Every error raised while building or compiling a workflow names the node, the field and what
 was expected, so a failure points at the line of user code that caused it.
@@ -34,6 +37,7 @@ __all__ = [
     "CompositionError",
     "ConfigError",
     "CycleError",
+    "DevtoolError",
     "DurableRunError",
     "FallbackError",
     "HedgeError",
@@ -44,6 +48,8 @@ __all__ = [
     "JournalUnavailableError",
     "LintError",
     "LoopLimitError",
+    "MCPConnectionError",
+    "MCPToolError",
     "ModelCallError",
     "ModelTransientError",
     "NoRouteMeetsQualityError",
@@ -71,6 +77,7 @@ __all__ = [
     "StreamInterruptedError",
     "StreamUsageError",
     "StructuredOutputError",
+    "TargetError",
     "ToolArgumentsError",
     "TransientError",
     "TypeMismatchError",
@@ -597,3 +604,37 @@ class RecordedError(DurableRunError, RuntimeError):
         self.original = original
         self.replays_transient = transient
         """The original error was transient (a Retry around the saga retries this one too)."""
+
+
+# -- MCP (mcp) ---------------------------------------------------------------------------------
+
+
+class MCPToolError(PrimitivesError):
+    """The remote MCP tool reported an error (its message is the tool's text)."""
+
+    def __init__(self, tool: str, message: str) -> None:
+        super().__init__(f"MCP tool {tool!r} failed: {message}")
+        self.tool = tool
+        self.message = message
+
+
+class MCPConnectionError(PrimitivesError, ConnectionError):
+    """The MCP server could not be reached, did not answer in time, or went away (`server` names
+    it; `tool` is the tool being called, if any)."""
+
+    def __init__(self, server: str, problem: str, tool: str | None = None) -> None:
+        during = f" while calling its tool {tool!r}" if tool is not None else ""
+        super().__init__(f"MCP server {server}{during}: {problem}")
+        self.server = server
+        self.tool = tool
+
+
+class DevtoolError(PrimitivesError):
+    """The command behind a devtool failed: the target did not load or compile, or timed out."""
+
+
+# -- the command line (cli) --------------------------------------------------------------------
+
+
+class TargetError(PrimitivesError, LookupError):
+    """The TARGET could not be found or is not a workflow."""
