@@ -89,6 +89,7 @@ def _namespace() -> dict[str, object]:
     from prometheus_client import CollectorRegistry
     from distributed import Client
 
+    from tta_dev_primitives.compiler.ir import Edge
     from tta_dev_primitives.executor import backends
     from tta_dev_primitives.executor.backends import portable
 
@@ -102,6 +103,7 @@ def _namespace() -> dict[str, object]:
         "Span": Span,
         "Tracer": Tracer,
         "CollectorRegistry": CollectorRegistry,
+        "Edge": Edge,  # TypeMismatchError's, in tta_dev_primitives.errors (which imports nothing of the package)
     }
     for module in (tta_dev_primitives, cache, clock, guard, budget, retry, backends, portable):
         names.update(vars(module))

@@ -40,14 +40,10 @@ from .plan import Plan, compile
 from .observability.redaction import scrub
 from .compiler.passes import Budget
 from .dsl.core import Node
-from .errors import PrimitivesError
+from .errors import PrimitivesError, TargetError
 from .executor.concurrency import bare_fatal_errors
 
 __all__ = ["main"]
-
-
-class TargetError(PrimitivesError, LookupError):
-    """The TARGET could not be found or is not a workflow."""
 
 
 class _Failed(Exception):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..errors import CompositionError
+from ..errors import TypeMismatchError
 from .ir import Edge, Op, walk
 from .types import format_type
 
-__all__ = ["TypeMismatchError", "describe_unchecked", "sockets_table"]
+__all__ = ["TypeMismatchError", "describe_unchecked", "mismatch_message", "sockets_table"]
 
 
 def _who(op: Op | None, fallback: str) -> str:
@@ -40,17 +40,12 @@ def sockets_table(root: Op) -> str:
     return "\n".join("  " + "  ".join(cell[:40].ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
 
 
-class TypeMismatchError(CompositionError):
-    """Composed nodes disagree on the type flowing between them.
-
-    `mismatches` holds every failing edge of the plan, not only the first.
-    """
-
-    def __init__(self, mismatches: Sequence[Edge], root: Op) -> None:
-        self.mismatches = tuple(mismatches)
-        head = f"{len(mismatches)} type mismatch{'es' if len(mismatches) > 1 else ''} in workflow {root.name!r}"
-        body = "\n".join(f"  [{i + 1}] {describe_mismatch(e)}" for i, e in enumerate(mismatches))
-        super().__init__(f"{head}:\n{body}\n  graph sockets:\n{sockets_table(root)}")
+def mismatch_message(mismatches: Sequence[Edge], root: Op) -> str:
+    """The message of the TypeMismatchError for `mismatches` (every failing edge of the plan
+    under `root`): each mismatch described, then the graph's sockets."""
+    head = f"{len(mismatches)} type mismatch{'es' if len(mismatches) > 1 else ''} in workflow {root.name!r}"
+    body = "\n".join(f"  [{i + 1}] {describe_mismatch(e)}" for i, e in enumerate(mismatches))
+    return f"{head}:\n{body}\n  graph sockets:\n{sockets_table(root)}"
 
 
 def describe_unchecked(edge: Edge) -> str:

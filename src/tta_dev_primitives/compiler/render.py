@@ -13,16 +13,12 @@ from pathlib import Path
 
 import attrs
 
-from ..errors import PrimitivesError
+from ..errors import RenderError
 from .._deep import depth_independent
 from .ir import BranchOp, Op, SeqOp
 from .types import format_type
 
 __all__ = ["RenderError", "render_with_graphviz", "to_dot", "to_mermaid"]
-
-
-class RenderError(PrimitivesError, RuntimeError):
-    """A plan could not be drawn (Graphviz missing or failing)."""
 
 
 @attrs.define

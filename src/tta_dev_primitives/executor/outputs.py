@@ -30,45 +30,13 @@ from ..compiler.types import (
 )
 from ..dsl.location import SourceLocation
 from ..dsl.types import UNKNOWN
-from ..errors import PrimitivesError
+from ..errors import InputTypeError, OutputTypeError
 from ..validate import check_bool
 from .hooks import REGISTRY
 
 __all__ = ["InputTypeError", "OutputTypeError", "check_outputs", "output_checker"]
 
 Check = Callable[[object], bool]
-
-
-class OutputTypeError(PrimitivesError, TypeError):
-    """A node returned a value of a type other than its declared return type."""
-
-    def __init__(self, node: str, declared: str, value: object, location: SourceLocation) -> None:
-        self.node = node
-        self.declared = declared
-        self.actual = type(value).__qualname__ if value is not None else "None"
-        self.location = location
-        super().__init__(
-            f"node {node!r} ({location}) is declared to return {declared} but returned "
-            f"{self.actual} {_preview(value)}"
-        )
-
-
-class InputTypeError(PrimitivesError, TypeError):
-    """A plan was run on a value that is not of its input type (checked at the plan boundary)."""
-
-    def __init__(self, plan: str, declared: str, value: object) -> None:
-        self.plan = plan
-        self.declared = declared
-        self.actual = type(value).__qualname__ if value is not None else "None"
-        super().__init__(f"plan {plan!r} takes {declared} but was run on {self.actual} {_preview(value)}")
-
-
-def _preview(value: object) -> str:
-    try:
-        text = repr(value)
-    except Exception:  # a broken __repr__ must not hide the real error
-        return ""
-    return f"({text[:60]}...)" if len(text) > 60 else f"({text})"
 
 
 _UNCHECKED: tuple[object, ...] = (*_ANY_FORMS, *_NEVER_FORMS, object, UNKNOWN)

@@ -13,7 +13,7 @@ from ..compiler.ir import Op, walk
 from ..compiler.streams import outlets
 from ..compiler.types import format_type
 from ..context import RunContext, _current, _idempotency_key, _run_deadline, _same_call
-from ..errors import PrimitivesError
+from ..errors import RunTimeoutError
 from . import concurrency, control, leaf, sequence, streaming  # noqa: F401 - register the core emitters
 from .emit import AsyncFn, Emitter
 from .hooks import REGISTRY, Hook, HookSet, RunInfo, _Registry
@@ -29,10 +29,6 @@ if TYPE_CHECKING:
 JournalCodec = Callable[[Op, object], "ValueCodec"]
 
 __all__ = ["Executable", "RunTimeoutError", "build_executable", "run_deadline", "run_many"]
-
-
-class RunTimeoutError(PrimitivesError, TimeoutError):
-    """A plan run exceeded its `timeout` or its context's deadline."""
 
 
 class Executable:

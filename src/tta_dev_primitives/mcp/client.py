@@ -27,7 +27,7 @@ import anyio
 
 from ..plan import compile
 from ..dsl.function import node
-from ..errors import ConfigError, PrimitivesError
+from ..errors import ConfigError, MCPConnectionError, MCPToolError, PrimitivesError
 from ..stdlib.llm.arguments import MAX_ARGUMENT_DEPTH, ArgumentLimitError, check_arguments, not_json
 from ..stdlib.llm.schema import WRAPPED, SchemaMismatch, TypeSchema, json_text, json_value, object_schema, type_schema
 from ..stdlib.llm.tools import TOOL_NAME, Tool, ToolArgumentsError
@@ -48,26 +48,6 @@ CALL_TIMEOUT = 60.0
 
 A = TypeVar("A")
 R = TypeVar("R")
-
-
-class MCPToolError(PrimitivesError):
-    """The remote MCP tool reported an error (its message is the tool's text)."""
-
-    def __init__(self, tool: str, message: str) -> None:
-        super().__init__(f"MCP tool {tool!r} failed: {message}")
-        self.tool = tool
-        self.message = message
-
-
-class MCPConnectionError(PrimitivesError, ConnectionError):
-    """The MCP server could not be reached, did not answer in time, or went away (`server` names
-    it; `tool` is the tool being called, if any)."""
-
-    def __init__(self, server: str, problem: str, tool: str | None = None) -> None:
-        during = f" while calling its tool {tool!r}" if tool is not None else ""
-        super().__init__(f"MCP server {server}{during}: {problem}")
-        self.server = server
-        self.tool = tool
 
 
 _TASK_GROUPS = frozenset({"unhandled errors in a TaskGroup", "Exceptions from Trio nursery"})

@@ -28,7 +28,7 @@ from typing import Literal
 import anyio
 import attrs
 
-from ..errors import PrimitivesError
+from ..errors import DevtoolError
 from ..observability.redaction import scrub
 from ..stdlib.llm.tools import Tool, tool
 
@@ -36,10 +36,6 @@ __all__ = ["DEVTOOLS", "OUTPUT_LIMIT", "TIMEOUT_S", "CheckReport", "DevtoolError
 
 TIMEOUT_S = 120.0
 """How long one call may take (importing and compiling the target) before it is stopped."""
-
-
-class DevtoolError(PrimitivesError):
-    """The command behind a devtool failed: the target did not load or compile, or timed out."""
 
 
 @attrs.frozen

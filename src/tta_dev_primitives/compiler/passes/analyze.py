@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import attrs
 
-from ...errors import CompositionError
+from ...errors import BudgetError
 from ..ir import CallOp, CastOp, ConstOp, LoopOp, MapOp, Op, ParOp, SeqOp, StageOp, fold, walk
 from .base import Budget, Change, CompilerPass, PassContext
 
@@ -29,10 +29,6 @@ MAX_CAUSES = 16
 
 MODEL_CALL = "gen_ai.operation.name"
 """The span attribute that marks a node as a model call (set by `genai`)."""
-
-
-class BudgetError(CompositionError):
-    """The plan's worst case exceeds the declared Budget."""
 
 
 @attrs.frozen

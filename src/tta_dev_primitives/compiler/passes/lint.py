@@ -27,7 +27,7 @@ import typing
 
 import attrs
 
-from ...errors import CompositionError
+from ...errors import LintError
 from ..._deep import depth_independent
 from ..ir import CallOp, MapOp, Op, ParOp, StageOp, walk
 from .base import Change, CompilerPass, PassContext
@@ -48,14 +48,6 @@ class Lint:
 
     def __str__(self) -> str:
         return f"{self.severity}: [{self.rule}] {self.node!r} (built at {self.location}): {self.message}"
-
-
-class LintError(CompositionError):
-    """compile(strict=True) found resilience lint errors."""
-
-    def __init__(self, lints: list[Lint]) -> None:
-        self.lints = lints
-        super().__init__(f"{len(lints)} resilience lint error(s):\n" + "\n".join(f"  {lint}" for lint in lints))
 
 
 @attrs.frozen

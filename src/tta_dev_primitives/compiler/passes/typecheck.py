@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import attrs
 
-from ...errors import CompositionError
-from ..diagnostics import TypeMismatchError, describe_unchecked
+from ...errors import CompositionError, StateKeyError
+from ..diagnostics import TypeMismatchError, describe_unchecked, mismatch_message
 from ..ir import Edge, Op, walk
 from ..types import is_assignable
 from .base import Change, CompilerPass, PassContext
@@ -45,16 +45,12 @@ def _typecheck(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
             else:
                 reports.append(EdgeReport(edge, True))
     if mismatches:
-        raise TypeMismatchError(mismatches, root)
+        raise TypeMismatchError(mismatch_message(mismatches, root), mismatches)
     if problems:
         raise CompositionError(f"workflow {root.name!r} cannot run:\n" + "\n".join(f"  [{i + 1}] {p}" for i, p in enumerate(problems)))
     _check_state_keys(root, ctx)
     ctx.facts["edges"] = tuple(reports)
     return root, []
-
-
-class StateKeyError(CompositionError):
-    """A node declares it reads a RunContext.state key that nothing writes or provides."""
 
 
 def _check_state_keys(root: Op, ctx: PassContext) -> None:

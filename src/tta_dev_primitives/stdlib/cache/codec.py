@@ -17,15 +17,10 @@ import json
 import math
 from typing import Protocol
 
-from ...errors import PrimitivesError
+from ...errors import CacheSerializationError
 from ...records import record_fields
 
 __all__ = ["CacheSerializationError", "Codec", "JsonCodec", "MsgpackCodec", "encode_exactly"]
-
-
-class CacheSerializationError(PrimitivesError, TypeError):
-    """A value cannot be stored by a persistent cache's codec exactly; the message names its
-    type and where it sits in the value."""
 
 
 class Codec(Protocol):

@@ -23,17 +23,13 @@ from typing import TypeVar, cast
 
 import attrs
 
-from ...errors import PrimitivesError
+from ...errors import CacheKeyError
 from ...records import record_fields
 
 __all__ = ["NON_OUTPUT_FIELDS", "CacheKeyError", "CallArgs", "canonical_json", "canonical_key", "llm_key", "qualified_name"]
 
 
 K = TypeVar("K")
-
-
-class CacheKeyError(PrimitivesError, TypeError):
-    """The input cannot be turned into a stable cache key; pass `key=` to say how."""
 
 
 class CallArgs:

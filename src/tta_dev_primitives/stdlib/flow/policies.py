@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 
 import attrs
 
-from ...errors import ConfigError, PrimitivesError
+from ...errors import BudgetExceededError, ConfigError, NoRouteMeetsQualityError
 from ...validate import check_fraction, check_non_negative, check_positive
 
 __all__ = ["BudgetExceededError", "CheapestMeetingQuality", "CostAware", "LowestLatency", "NoRouteMeetsQualityError", "RouteSpec"]
@@ -24,14 +24,6 @@ class RouteSpec:
         check_non_negative("RouteSpec", "cost", self.cost)
         if isinstance(self.quality, bool) or not isinstance(self.quality, int):
             raise ConfigError("RouteSpec", "quality", "an int", self.quality)
-
-
-class NoRouteMeetsQualityError(PrimitivesError, LookupError):
-    """No route declares the quality a request requires."""
-
-
-class BudgetExceededError(PrimitivesError):
-    """No route fits the remaining budget."""
 
 
 class _SpecPolicy:

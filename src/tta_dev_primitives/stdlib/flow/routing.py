@@ -19,7 +19,7 @@ from ...compiler.types import most_specific, union_of
 from ...dsl.combinators import Exactly
 from ...dsl.core import AnyNode, Node
 from ...dsl.function import FunctionNode, as_node
-from ...errors import ConfigError, PrimitivesError
+from ...errors import ConfigError, RouteNotFoundError
 from ...executor.emit import Emitter, Step, emitter
 from ..base import seed_callable
 from ..compiled import CompiledPrimitive
@@ -31,15 +31,6 @@ Out = TypeVar("Out", covariant=True)
 A = TypeVar("A")
 B = TypeVar("B")
 K = TypeVar("K", bound=Hashable)
-
-
-class RouteNotFoundError(PrimitivesError, LookupError):
-    """The selected key names no route and there is no default."""
-
-    def __init__(self, owner: str, key: object, routes: list[object]) -> None:
-        super().__init__(f"{owner}: no route for key {key!r}; routes are {routes}")
-        self.key = key
-        self.routes = routes
 
 
 class RouteObserver(Protocol):

@@ -16,7 +16,7 @@ import re
 import typing
 from collections.abc import Iterator, Mapping
 
-from ...errors import ConfigError
+from ...errors import ArgumentLimitError, ToolArgumentsError
 
 __all__ = [
     "MAX_ARGUMENT_BYTES",
@@ -44,28 +44,6 @@ MAX_ARGUMENT_BYTES = 1024 * 1024
 in a call (for decoded values: their strings' characters plus one per value, a lower bound of
 their JSON size)."""
 
-
-class ToolArgumentsError(ConfigError):
-    """A model's arguments for a tool do not fit the tool's input type."""
-
-
-class ArgumentLimitError(ToolArgumentsError):
-    """A tool call's arguments are nested deeper than MAX_ARGUMENT_DEPTH or larger than
-    MAX_ARGUMENT_BYTES. `limit` names which ("depth" or "bytes"), `maximum` its value."""
-
-    def __init__(self, tool: str, limit: str, maximum: int, got: object) -> None:
-        what = _WHAT[limit].format(maximum)
-        self.node, self.field, self.expected, self.got = tool, "arguments", f"arguments not {what}", got
-        self.limit = limit
-        self.maximum = maximum
-        # not ConfigError's message: it would show the value, whose repr may itself be deep or huge
-        Exception.__init__(self, f"{tool}: arguments {what} are refused (the limit for a tool call's arguments)")
-
-    def __reduce__(self) -> tuple[type[ArgumentLimitError], tuple[str, str, int, object]]:
-        return type(self), (self.node, self.limit, self.maximum, self.got)
-
-
-_WHAT = {"depth": "nested deeper than {} levels", "bytes": "larger than {} bytes"}
 
 _TEXT_TOKENS = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"?|([\[{])|([\]}])', re.S)
 _BYTES_TOKENS = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"?|([\[{])|([\]}])', re.S)

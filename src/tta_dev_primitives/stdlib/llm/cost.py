@@ -19,7 +19,7 @@ import attrs
 
 from ...compiler.ir import CallOp, Op, walk
 from ...dsl.core import Node
-from ...errors import ConfigError
+from ...errors import ConfigError, UnpricedModelWarning
 from ...validate import check_bool, check_positive
 from ..compiled import CompiledPrimitive
 from ..flow.policies import BudgetExceededError
@@ -43,12 +43,6 @@ __all__ = [
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
-
-
-class UnpricedModelWarning(UserWarning):
-    """A model's reply was recorded but could not be priced (no ModelPrice for its name): its
-    usage is kept and its cost is unknown. Given when a tracker first sees the model (shown once
-    per model under Python's default warning filter)."""
 
 
 @attrs.define

@@ -16,17 +16,13 @@ from typing import Any
 import attrs
 
 from ...compiler.types import format_type
-from ...errors import BuildError
+from ...errors import BuildError, SchemaMismatch
 
 __all__ = ["SchemaMismatch", "TypeSchema", "json_text", "json_value", "msgspec_module", "object_schema", "type_schema"]
 
 WRAPPED = "input"
 """The property holding the input when the type is not a JSON object (a str, a list, ...):
 providers require a tool's parameters to be an object."""
-
-
-class SchemaMismatch(ValueError):
-    """A value (or JSON text) does not fit the type; the message says where and why."""
 
 
 def msgspec_module() -> Any:

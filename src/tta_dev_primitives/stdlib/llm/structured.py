@@ -16,7 +16,7 @@ import attrs
 
 from ...dsl.core import Node
 from ...observability.redaction import scrub
-from ...errors import ConfigError, PrimitivesError
+from ...errors import ConfigError, StructuredOutputError
 from ...validate import check_non_negative
 from .arguments import MAX_ARGUMENT_DEPTH, nested_deeper
 from .ask import AskNode, LLMNode, as_llm_node, bookkeeping
@@ -26,15 +26,6 @@ from .schema import WRAPPED, SchemaMismatch, TypeSchema, json_value, object_sche
 __all__ = ["ReplyFormat", "StructuredOutputError", "structured", "structured_prompt"]
 
 T = TypeVar("T")
-
-
-class StructuredOutputError(PrimitivesError):
-    """The model's replies did not fit the output type, re-asks included."""
-
-    def __init__(self, message: str, *, reply: str, error: str) -> None:
-        super().__init__(message)
-        self.reply = reply
-        self.error = error
 
 
 @attrs.frozen

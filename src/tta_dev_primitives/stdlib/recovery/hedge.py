@@ -9,10 +9,11 @@ on idempotent nodes: several attempts may run at once.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 
 import anyio
 
+from ...errors import HedgeError
 from ...executor.concurrency import bare_fatal_errors, failure_of
 from ...executor.journaling import resume_point
 from ...executor.streaming import discard
@@ -21,15 +22,6 @@ from ..guard import GuardPolicy, GuardSite
 from ...validate import check_int, check_non_negative
 
 __all__ = ["Hedge", "HedgeError"]
-
-
-class HedgeError(ExceptionGroup[Exception]):
-    """Every hedged attempt failed; holds each attempt's error in start order."""
-
-    def derive(self, excs: Sequence[Exception]) -> HedgeError:  # type: ignore[override]
-        """This error over a subset of its exceptions (what `except*` and `split()` build), its
-        fields kept."""
-        return HedgeError(self.message, excs)
 
 
 class Hedge(GuardPolicy):

@@ -51,7 +51,7 @@ from ..clock import SYSTEM_CLOCK, Clock
 from ..compiled import CompiledPrimitive
 from ..guard import GuardSite
 from ...validate import check_positive
-from .errors import CompensationInterruptedError, NodeTimeoutError, SagaError
+from ...errors import CompensationInterruptedError, JournalCorruptError, NodeTimeoutError, RecordedError, SagaError
 from .retry import Retry, is_transient
 
 __all__ = ["Compensated", "Saga", "SagaNode", "SagaPrimitive", "compensated", "saga"]
@@ -476,14 +476,10 @@ def _emit_saga(op: SagaOp, em: Emitter) -> Step:
             return await run(x)
         # The saga failed in an earlier attempt of this run: it is not retried; the
         # compensations not yet done run (those done replay), then its error is raised.
-        from ...durable.errors import RecordedError
-
         try:
             failure = json.loads(failed)
             text, transient = str(failure["error"]), bool(failure["transient"])
         except (ValueError, KeyError, TypeError):
-            from ...durable.errors import JournalCorruptError
-
             raise JournalCorruptError(f"run {recorder.run_id!r}: the failure record of saga {name!r} does not decode") from None
         error_type, _, message = text.partition(": ")
         error = RecordedError(

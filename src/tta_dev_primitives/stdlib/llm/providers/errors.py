@@ -4,6 +4,9 @@ TransientError with the provider's `retry_after`) or not (`ModelCallError`).
 Both SDKs raise the same shapes (`APIStatusError` with `status_code` and the HTTP response,
 `APIConnectionError` for transport failures, `ValueError` for a body that is not JSON), so one
 translation serves both clients. Messages are the provider's, with the client's key removed.
+
+The two classes live in `tta_dev_primitives.errors` (with every public exception of the package);
+this module keeps their old import path, and the translation from SDK errors to them.
 """
 
 from __future__ import annotations
@@ -14,8 +17,7 @@ import importlib
 import time
 from collections.abc import Iterable, Mapping
 
-from ....errors import PrimitivesError
-from ...recovery.errors import TransientError
+from ....errors import ModelCallError, ModelTransientError, PrimitivesError
 
 __all__ = ["ModelCallError", "ModelTransientError", "retry_after_from", "translate"]
 
@@ -45,29 +47,6 @@ def _error_kind(error: Exception) -> str | None:
                 if isinstance(value, str) and value != "error":
                     return value
     return None
-
-
-class ModelCallError(PrimitivesError):
-    """The provider refused the request (bad request, authentication, unknown model...):
-    retrying the same request will not help."""
-
-    def __init__(self, message: str, *, provider: str, model: str, status: int | None) -> None:
-        super().__init__(message)
-        self.provider = provider
-        self.model = model
-        self.status = status
-
-
-class ModelTransientError(TransientError):
-    """A failure worth retrying: rate limited, overloaded, a server error, a connection or
-    timeout failure, or a response that was cut or malformed. `retry_after` is the provider's
-    own hint (Retry-After / retry-after-ms headers) when it sent one."""
-
-    def __init__(self, message: str, *, provider: str, model: str, status: int | None, retry_after: float | None = None) -> None:
-        super().__init__(message, retry_after=retry_after)
-        self.provider = provider
-        self.model = model
-        self.status = status
 
 
 def retry_after_from(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
