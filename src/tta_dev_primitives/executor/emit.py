@@ -37,6 +37,7 @@ def emitter(op_class: type[O]) -> Callable[[EmitRule[O]], EmitRule[O]]:
 
 
 def node_info(op: Op) -> NodeInfo:
+    """What hooks are told about the node `op` came from: its id, name, kind, location and attributes."""
     return NodeInfo(
         node_id=op.node_id,
         name=op.name,
