@@ -1,13 +1,24 @@
-"""Fixtures of the documentation tests: README blocks run once per session."""
+"""Fixtures of the documentation tests: README blocks run once per session, and the recursion limit
+put back after mypy runs in-process."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def _restore_recursion_limit() -> Iterator[None]:
+    """mypy's API, run in-process by the README type check, raises the interpreter's recursion limit
+    for good; put it back, so the tests that run later see the limit they see alone (what is
+    nested too deeply to walk depends on it)."""
+    limit = sys.getrecursionlimit()
+    yield
+    sys.setrecursionlimit(limit)
 
 
 RunBlock = Callable[[str], "subprocess.CompletedProcess[str]"]
