@@ -70,7 +70,7 @@ def test_a_run_claimed_by_a_live_process_is_refused_until_it_dies(postgres: Post
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"  # mid-run, claim held
         assert subprocess.run(worker(dsn, tmp_path), timeout=60, check=False).returncode == 0
-        assert json.loads((tmp_path / "result").read_text()) == {"error": "tta_dev_primitives.durable.errors.RunInProgressError"}
+        assert json.loads((tmp_path / "result").read_text()) == {"error": "tta_dev_primitives.errors.RunInProgressError"}
     finally:
         holder.send_signal(signal.SIGKILL)  # dies holding the claim: its connection, and so its lock, go with it
         holder.wait()
