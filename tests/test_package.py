@@ -49,7 +49,7 @@ def test_apm_yml_is_generated_from_the_package_and_current(tmp_path: Path) -> No
 
     from tta_dev_primitives.apm_metadata import render_apm
     from tta_dev_primitives.cli import main
-    from tta_dev_primitives.mcp.devtools import DEVTOOLS
+    from tta_dev_primitives.mcp._devtools import DEVTOOLS
 
     assert (ROOT / "apm.yml").read_text() == render_apm(), "apm.yml is stale: run tta-primitives apm --write"
     parsed = yaml.safe_load(render_apm())
@@ -89,7 +89,7 @@ def _namespace() -> dict[str, object]:
     from prometheus_client import CollectorRegistry
     from distributed import Client
 
-    from tta_dev_primitives.compiler.ir import Edge
+    from tta_dev_primitives.compiler._ir import Edge
     from tta_dev_primitives.executor import backends
     from tta_dev_primitives.executor.backends import portable
 

@@ -7,15 +7,19 @@ into an inspectable Plan, and `await plan.run(x)`.
 import logging
 from typing import TYPE_CHECKING
 
+from . import _old_paths
+
+_old_paths.install()  # implementation modules are private (`_name.py`); their old paths keep working
+
 from .compiler import TypeMismatchError, available_passes
 from .plan import Plan, StreamPlan, compile
 from .compiler.passes import Analysis, Budget, BudgetError, Lint, LintError, StateKeyError
-from .compiler.render import RenderError
+from .compiler._render import RenderError
 from .context import RunContext, WorkflowContext, current_context
-from .dsl.streaming import StreamNode, join_text, split_text, streaming
+from .dsl._streaming import StreamNode, join_text, split_text, streaming
 from . import events
-from .executor.events import Event
-from .executor.live import RunEvents, RunStream
+from .executor._events import Event
+from .executor._live import RunEvents, RunStream
 from .dsl import Node, SourceLocation, Traits, branch, combine, const, for_each, loop, node, node_with, parallel, parallel_all
 from .errors import (
     BlockingCallWarning,
@@ -58,8 +62,8 @@ from .observability import (
     track_metrics,
 )
 from .stdlib import LambdaPrimitive, WorkflowPrimitive
-from .stdlib.base import InstrumentedPrimitive
-from .stdlib.cache.primitive import CachePrimitive
+from .stdlib._base import InstrumentedPrimitive
+from .stdlib.cache._primitive import CachePrimitive
 from .stdlib.cache import (
     Cache,
     CachedFunction,
@@ -73,7 +77,7 @@ from .stdlib.cache import (
     canonical_key,
     llm_key,
 )
-from .stdlib.clock import Clock, SystemClock
+from .stdlib._clock import Clock, SystemClock
 from .stdlib.llm import (
     BudgetEnforcementPrimitive,
     ChatMessage,
@@ -102,8 +106,8 @@ from .stdlib.llm import (
 )
 
 if TYPE_CHECKING:
-    from .stdlib.llm.providers.anthropic_chat import AnthropicChatModel
-    from .stdlib.llm.providers.openai_chat import OpenAIChatModel
+    from .stdlib.llm.providers._anthropic_chat import AnthropicChatModel
+    from .stdlib.llm.providers._openai_chat import OpenAIChatModel
     from .executor.backends.dask import DaskBackend
 from .stdlib.flow import (
     BudgetExceededError,

@@ -33,7 +33,7 @@ def _core_dependencies() -> list[str]:
 
 
 def _tools() -> list[str]:
-    from .mcp.devtools import DEVTOOLS
+    from .mcp._devtools import DEVTOOLS
 
     lines: list[str] = []
     for tool in DEVTOOLS:

@@ -37,11 +37,11 @@ from typing import TextIO
 import anyio
 
 from .plan import Plan, compile
-from .observability.redaction import scrub
+from .observability._redaction import scrub
 from .compiler.passes import Budget
-from .dsl.core import Node
+from .dsl._core import Node
 from .errors import PrimitivesError, TargetError
-from .executor.concurrency import bare_fatal_errors
+from .executor._concurrency import bare_fatal_errors
 
 __all__ = ["main"]
 
@@ -135,7 +135,7 @@ def _workflow_of(spec: str, module: ModuleType, obj: object) -> object:
     """`obj` if it is a Node or Plan; else, if it is a function of this module that takes no
     arguments, what it returns (which must be one). Nothing else is ever called: not builtins
     (`os:abort`), classes, or functions imported from elsewhere."""
-    from .stdlib.llm.tools import Tool
+    from .stdlib.llm._tools import Tool
 
     if isinstance(obj, (Node, Plan, Tool)):  # a Tool: for `mcp serve` (the other commands want a plan)
         return obj
@@ -166,8 +166,8 @@ def _loaded(args: argparse.Namespace) -> object:
 
 
 def _plan(target: object, args: argparse.Namespace) -> Plan[object, object]:
-    from .compiler.passes.lint import LintError
-    from .stdlib.llm.tools import Tool
+    from .compiler.passes._lint import LintError
+    from .stdlib.llm._tools import Tool
 
     if isinstance(target, (Tool, Plan)):
         plan = target.plan if isinstance(target, Tool) else target
@@ -279,7 +279,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
 async def _run_many(plan: Plan[object, object], items: list[object], concurrency: int) -> list[object]:
     """`plan.map` over items (ParallelError naming the failed items), with a progress line on
     stderr."""
-    from .executor.runner import run_many
+    from .executor._runner import run_many
 
     done = 0
 
@@ -310,14 +310,14 @@ def _cmd_mcp_serve(args: argparse.Namespace, out: TextIO) -> int:
     target prints, at import or later from its threads, can reach the protocol. Over HTTP the
     bearer token comes from the environment (`--token-env NAME`), never the command line, where
     `ps` would show it."""
-    from .mcp.server import PlanToolServer, StaticTokenVerifier, _run_app
+    from .mcp._server import PlanToolServer, StaticTokenVerifier, _run_app
 
     if args.token_env is not None and not args.http:
         raise _Failed("error: --token-env protects HTTP only: add --http (over stdio, only the process that started the server can talk to it)")
     protocol = None if args.http else _claim_stdout()
     try:
         if args.mcp_command == "devtools":
-            from .mcp.devtools import DEVTOOLS
+            from .mcp._devtools import DEVTOOLS
 
             targets: list[object] | dict[str, object] = list(DEVTOOLS)
         else:
@@ -381,7 +381,7 @@ def _cmd_apm(args: argparse.Namespace, out: TextIO) -> int:
 def _tools_by_name(specs: Sequence[str]) -> dict[str, object]:
     """The targets by tool name: the node's or tool's own name where it is a valid tool name,
     else the attribute's (`flow.py:flow` serves an unnamed `a >> b` as `flow`)."""
-    from .stdlib.llm.tools import TOOL_NAME, Tool
+    from .stdlib.llm._tools import TOOL_NAME, Tool
 
     named: dict[str, object] = {}
     for spec in specs:

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .compiler.ir import Edge
-    from .compiler.passes.lint import Lint
-    from .dsl.location import SourceLocation
+    from .compiler._ir import Edge
+    from .compiler.passes._lint import Lint
+    from .dsl._location import SourceLocation
 
 __all__ = [
     "ArgumentLimitError",

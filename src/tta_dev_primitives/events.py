@@ -3,7 +3,7 @@
     from tta_dev_primitives.events import ChunkEvent, NodeFinished
 """
 
-from .executor.events import (
+from .executor._events import (
     CacheEvent,
     ChunkEvent,
     CircuitEvent,

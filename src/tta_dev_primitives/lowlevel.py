@@ -8,8 +8,8 @@ answers for its own worst-case bounds and lint facts (`Policy`). Hooks (`Hook`, 
 Everything here is also importable from the module that defines it; this is the stable path.
 """
 
-from .compiler.compile import compile_program as compile_program
-from .compiler.ir import (
+from .compiler._compile import compile_program as compile_program
+from .compiler._ir import (
     BranchOp as BranchOp,
     CallOp as CallOp,
     CastOp as CastOp,
@@ -27,13 +27,13 @@ from .compiler.ir import (
     rewrite as rewrite,
     walk as walk,
 )
-from .compiler.lowering import Lowerer as Lowerer, call_op as call_op, lowering as lowering, op_identity as op_identity
-from .compiler.policy import CachePolicy as CachePolicy, Policy as Policy
-from .compiler.program import PassRecord as PassRecord, Program as Program
-from .dsl.core import AnyNode as AnyNode, Node as Node
-from .dsl.traits import Traits as Traits
-from .executor.emit import Emitter as Emitter, emitter as emitter, node_info as node_info
-from .executor.hooks import (
+from .compiler._lowering import Lowerer as Lowerer, call_op as call_op, lowering as lowering, op_identity as op_identity
+from .compiler._policy import CachePolicy as CachePolicy, Policy as Policy
+from .compiler._program import PassRecord as PassRecord, Program as Program
+from .dsl._core import AnyNode as AnyNode, Node as Node
+from .dsl._traits import Traits as Traits
+from .executor._emit import Emitter as Emitter, emitter as emitter, node_info as node_info
+from .executor._hooks import (
     Hook as Hook,
     HookSet as HookSet,
     NodeInfo as NodeInfo,
@@ -42,8 +42,8 @@ from .executor.hooks import (
     installed_hooks as installed_hooks,
     uninstall_hook as uninstall_hook,
 )
-from .executor.step import AsyncFn as AsyncFn, OpenFn as OpenFn, Step as Step
-from .stdlib.guard import GuardPolicy as GuardPolicy, GuardSite as GuardSite
+from .executor._step import AsyncFn as AsyncFn, OpenFn as OpenFn, Step as Step
+from .stdlib._guard import GuardPolicy as GuardPolicy, GuardSite as GuardSite
 
 __all__ = [
     "AnyNode",

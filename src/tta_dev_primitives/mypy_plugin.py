@@ -24,8 +24,8 @@ from mypy.types import CallableType, FunctionLike, Instance, Type, get_proper_ty
 
 __all__ = ["NodeSignaturePlugin", "plugin"]
 
-_NODE_FUNCTION = "tta_dev_primitives.dsl.function.node"
-_NODE_CLASS = "tta_dev_primitives.dsl.core.Node"
+_NODE_FUNCTION = "tta_dev_primitives.dsl._function.node"
+_NODE_CLASS = "tta_dev_primitives.dsl._core.Node"
 _CONTEXT_CLASS = "tta_dev_primitives.context.RunContext"
 _AWAITABLES = ("typing.Coroutine", "typing.Awaitable")
 _ASYNC_ITERATORS = ("typing.AsyncIterator", "typing.AsyncGenerator")

@@ -16,31 +16,31 @@ from typing import TYPE_CHECKING, Generic, Literal, TypeVar, cast, overload
 import anyio
 
 from . import compiler as _compiler
-from .compiler.compile import compile_program
-from .compiler.ir import Op
+from .compiler._compile import compile_program
+from .compiler._ir import Op
 from .compiler.passes import Analysis, Budget, EdgeReport, Lint
-from .compiler.passes.lint import blocking_leaves
-from .compiler.program import PassRecord, Program
-from .compiler.streams import outlets
+from .compiler.passes._lint import blocking_leaves
+from .compiler._program import PassRecord, Program
+from .compiler._streams import outlets
 from .context import RunContext
-from .dsl import fluent
-from .dsl.core import Node
-from .dsl.streaming import StreamNode
-from .durable.codec import codec_for
-from .durable.run import pending, resume, run_durable
+from .dsl import _fluent as fluent
+from .dsl._core import Node
+from .dsl._streaming import StreamNode
+from .durable._codec import codec_for
+from .durable._run import pending, resume, run_durable
 from .errors import BlockingCallWarning, ConfigError, RunSyncError
-from .executor.events import EVENTS_HOOK
-from .executor.runner import build_executable, run_many
-from .executor.shield import running_asyncio
-from .validate import check_bool, check_int, check_optional_positive
+from .executor._events import EVENTS_HOOK
+from .executor._runner import build_executable, run_many
+from .executor._shield import running_asyncio
+from ._validate import check_bool, check_int, check_optional_positive
 
 if TYPE_CHECKING:
-    from .durable.interrupt import Interrupted, ResumeToken
-    from .durable.journal import Journal
-    from .executor.hooks import Hook
-    from .executor.live import RunEvents, RunStream
-    from .executor.runner import Executable
-    from .stdlib.llm.tools import Tool
+    from .durable._interrupt import Interrupted, ResumeToken
+    from .durable._journal import Journal
+    from .executor._hooks import Hook
+    from .executor._live import RunEvents, RunStream
+    from .executor._runner import Executable
+    from .stdlib.llm._tools import Tool
 
 __all__ = ["PassRecord", "Plan", "StreamPlan", "compile"]
 

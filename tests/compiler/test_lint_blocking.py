@@ -226,7 +226,7 @@ def test_a_client_made_inside_the_function_is_found() -> None:
     import httpx
     import requests
 
-    from tta_dev_primitives.compiler.passes.blocking import blocking_names
+    from tta_dev_primitives.compiler.passes._blocking import blocking_names
 
     def with_httpx(url: str) -> int:
         with httpx.Client() as client:

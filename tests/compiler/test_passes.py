@@ -20,7 +20,7 @@ from tta_dev_primitives import (
     resilient,
 )
 from tta_dev_primitives.compiler import ParOp, SeqOp
-from tta_dev_primitives.compiler.ir import StageOp, walk
+from tta_dev_primitives.compiler._ir import StageOp, walk
 from tta_dev_primitives.compiler.passes import Budget, BudgetError, LintError, StateKeyError
 from tta_dev_primitives.dsl import const
 from tta_dev_primitives.stdlib.cache import Cache, SQLiteStore

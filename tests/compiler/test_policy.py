@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from tta_dev_primitives import compile, node
-from tta_dev_primitives.compiler.policy import CachePolicy, Policy
+from tta_dev_primitives.compiler._policy import CachePolicy, Policy
 from tta_dev_primitives.stdlib import GuardPolicy
 from tta_dev_primitives.stdlib.cache import Cache
 from tta_dev_primitives.stdlib.flow import Router
-from tta_dev_primitives.stdlib.guard import GuardSite
+from tta_dev_primitives.stdlib._guard import GuardSite
 from tta_dev_primitives.stdlib.recovery import Bulkhead, Hedge, Retry, Timeout
 
 pytestmark = pytest.mark.anyio

@@ -13,9 +13,9 @@ from collections.abc import Callable
 import pytest
 
 from tta_dev_primitives import CycleError, Node, Sequential, branch, compile, node, parallel, pipe
-from tta_dev_primitives.compiler.ir import ParOp, SeqOp, walk
-from tta_dev_primitives.dsl.composite import Chain
-from tta_dev_primitives.dsl.core import MAX_NAME
+from tta_dev_primitives.compiler._ir import ParOp, SeqOp, walk
+from tta_dev_primitives.dsl._composite import Chain
+from tta_dev_primitives.dsl._core import MAX_NAME
 
 DEEP = 5_000
 

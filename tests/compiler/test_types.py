@@ -10,7 +10,7 @@ from typing import Any, Literal, NewType, NotRequired, Optional, Protocol, Typed
 import attrs
 import pytest
 
-from tta_dev_primitives.compiler.types import format_type, is_assignable, most_specific, union_of
+from tta_dev_primitives.compiler._types import format_type, is_assignable, most_specific, union_of
 from tta_dev_primitives.dsl import UNKNOWN
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from tta_dev_primitives import MemoryJournal, SQLiteJournal, compile, node
 from tta_dev_primitives.durable import CodeChangedError
-from tta_dev_primitives.durable.code import code_digest
+from tta_dev_primitives.durable._code import code_digest
 
 pytestmark = pytest.mark.anyio
 
@@ -100,7 +100,7 @@ def test_digests_see_bodies_constants_defaults_and_what_decorators_wrap() -> Non
 def digests_in_processes(definition: str) -> set[str]:
     """The digests of the function `f` that `definition` defines, in processes of different
     hash seeds (str hashes, and so set orders, differ per process)."""
-    script = f"from tta_dev_primitives.durable.code import code_digest\n{definition}print(code_digest(f))"
+    script = f"from tta_dev_primitives.durable._code import code_digest\n{definition}print(code_digest(f))"
     return {
         subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
         for seed in ("1", "2", "3")

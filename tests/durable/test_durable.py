@@ -247,7 +247,7 @@ async def test_corrupt_row_is_an_error_not_a_rerun(tmp_path: Path) -> None:
 
 
 async def test_row_that_passes_its_checksum_but_not_its_type_is_an_error(tmp_path: Path) -> None:
-    from tta_dev_primitives.durable.journal import checksum
+    from tta_dev_primitives.durable._journal import checksum
 
     path = tmp_path / "j.db"
     fx = Effects()
@@ -681,7 +681,7 @@ async def test_an_interrupt_is_reported_to_hooks_as_suspended_not_as_a_failure(j
 
     class Outcomes(Hook):
         def on_node_error(self, node: NodeInfo, ctx: RunContext, state: object, error: BaseException) -> None:
-            from tta_dev_primitives.observability.metrics import _outcome
+            from tta_dev_primitives.observability._metrics import _outcome
 
             seen.append((node.name, _outcome(error)))
 

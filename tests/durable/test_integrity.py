@@ -14,7 +14,7 @@ import pytest
 from tests.durable.test_durable import Crash, Effects, Order, order_plan
 from tta_dev_primitives import MemoryJournal, SQLiteJournal, compile, node
 from tta_dev_primitives.durable import JournalCorruptError, JournalEncodeError, RunInputMismatchError
-from tta_dev_primitives.durable.journal import checksum
+from tta_dev_primitives.durable._journal import checksum
 
 pytestmark = pytest.mark.anyio
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from tta_dev_primitives.executor.channel import Channel
+from tta_dev_primitives.executor._channel import Channel
 
 pytestmark = pytest.mark.anyio
 

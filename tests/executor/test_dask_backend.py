@@ -147,7 +147,7 @@ async def test_cancelling_a_run_cancels_its_task_on_the_cluster(dask: DaskBacken
 
 
 async def test_a_run_timeout_stops_the_remote_task(dask: DaskBackend, dask_client: Client) -> None:
-    from tta_dev_primitives.executor.runner import RunTimeoutError
+    from tta_dev_primitives.executor._runner import RunTimeoutError
 
     name = f"slow-{os.getpid()}-{id(dask)}"
     plan = compile(node(tasks.block_until_released).named("slow").remote(dask))
@@ -234,7 +234,7 @@ async def test_worker_spans_join_the_callers_trace(dask: DaskBackend, worker_spa
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    from tta_dev_primitives.observability.tracing import TracingHook
+    from tta_dev_primitives.observability._tracing import TracingHook
 
     exporter = InMemorySpanExporter()
     provider = TracerProvider()

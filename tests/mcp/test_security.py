@@ -289,7 +289,7 @@ async def test_devtools_reports_are_redacted(tmp_path: Path, monkeypatch: pytest
 def test_calls_wait_a_finite_time_by_default() -> None:
     import inspect
 
-    from tta_dev_primitives.mcp.client import CALL_TIMEOUT
+    from tta_dev_primitives.mcp._client import CALL_TIMEOUT
 
     assert CALL_TIMEOUT == 60.0
     for function in (mcp_tools, mcp_tool):
@@ -356,7 +356,7 @@ async def test_our_client_refuses_arguments_a_server_cannot_read_before_sending_
     lone surrogate, NaN) are a ToolArgumentsError at once, raised by our client (the server,
     which would answer a tool error, is never asked); the session goes on serving."""
     from tta_dev_primitives import ToolArgumentsError
-    from tta_dev_primitives.stdlib.llm.arguments import MAX_ARGUMENT_BYTES, MAX_ARGUMENT_DEPTH, ArgumentLimitError
+    from tta_dev_primitives.stdlib.llm._arguments import MAX_ARGUMENT_BYTES, MAX_ARGUMENT_DEPTH, ArgumentLimitError
 
     calls: list[object] = []
     async with Client(_echo_server(calls).server) as client, mcp_tools(client.session, call_timeout=2) as tools:
@@ -385,7 +385,7 @@ async def test_our_server_answers_arguments_beyond_its_limits_with_a_tool_error(
     """Sent by a client that does not check (the SDK's own): arguments too deep or too big are a
     tool error the model can read, never silence (a number too long to parse never gets this
     far: see the tests of requests that cannot be read)."""
-    from tta_dev_primitives.stdlib.llm.arguments import MAX_ARGUMENT_DEPTH
+    from tta_dev_primitives.stdlib.llm._arguments import MAX_ARGUMENT_DEPTH
 
     calls: list[object] = []
     async with Client(_echo_server(calls).server, read_timeout_seconds=5) as client:
@@ -449,7 +449,7 @@ async def test_timeouts_that_are_not_a_finite_number_of_seconds_are_refused(bad:
 
 
 async def test_a_typed_tools_arguments_too_deep_to_encode_or_containing_themselves_are_refused() -> None:
-    from tta_dev_primitives.stdlib.llm.arguments import ArgumentLimitError
+    from tta_dev_primitives.stdlib.llm._arguments import ArgumentLimitError
 
     @dataclass
     class Payload:

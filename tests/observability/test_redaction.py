@@ -187,7 +187,7 @@ def test_an_exception_whose_str_fails_is_still_recorded(operation_spans: InMemor
 
 
 def test_export_failure_warnings_mask_the_endpoint_and_the_reason(caplog: pytest.LogCaptureFixture) -> None:
-    from tta_dev_primitives.observability.export import guarded_batch_processor
+    from tta_dev_primitives.observability._export import guarded_batch_processor
 
     class Refused(SpanExporter):
         def export(self, spans: object) -> SpanExportResult:
@@ -502,7 +502,7 @@ def test_an_extra_field_named_by_a_secret_is_masked_in_json_logs(lines: io.Strin
 
 
 def test_an_exporters_error_quoting_the_endpoint_without_its_scheme_is_masked(caplog: pytest.LogCaptureFixture) -> None:
-    from tta_dev_primitives.observability.export import _Guard
+    from tta_dev_primitives.observability._export import _Guard
 
     guard = _Guard("http://otel:c0llect0rPW@127.0.0.1:9", 1.0, lambda: 0.0)
     with caplog.at_level(logging.WARNING):
@@ -526,7 +526,7 @@ def test_the_cli_masks_a_failure_on_stderr(tmp_path: Path, monkeypatch: pytest.M
 
 @pytest.mark.anyio
 async def test_devtools_explain_masks_a_constants_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tta_dev_primitives.durable.run import outline
+    from tta_dev_primitives.durable._run import outline
     from tta_dev_primitives.mcp import devtools
 
     (tmp_path / "const_flow.py").write_text(

@@ -305,7 +305,7 @@ async def test_spans_carry_openinference_kinds_and_usage(traced: tuple[TracingHo
     from openinference.semconv.trace import SpanAttributes
 
     from tta_dev_primitives import FakeChatModel, ToolCall, agent, tool
-    from tta_dev_primitives.observability.semconv import SPAN_KIND
+    from tta_dev_primitives.observability._semconv import SPAN_KIND
 
     assert SPAN_KIND == SpanAttributes.OPENINFERENCE_SPAN_KIND
     hook, exporter = traced
@@ -373,7 +373,7 @@ async def test_content_is_recorded_only_when_asked_with_secrets_masked_and_cut()
 
 
 def test_hooks_that_do_not_ask_for_inputs_are_not_handed_them() -> None:
-    from tta_dev_primitives.executor.hooks import HookSet
+    from tta_dev_primitives.executor._hooks import HookSet
 
     plain = configure_tracing("tests", exporter=InMemorySpanExporter(), set_global=False, install=False)
     recording = configure_tracing("tests", exporter=InMemorySpanExporter(), set_global=False, install=False, record_content=True)
@@ -455,7 +455,7 @@ async def test_recorded_content_is_bounded_placed_and_never_costs_the_span() -> 
     from openinference.semconv.trace import SpanAttributes
 
     from tta_dev_primitives import streaming
-    from tta_dev_primitives.observability.redaction import redact
+    from tta_dev_primitives.observability._redaction import redact
 
     bounded = redact(list(range(1_000_000)), max_chars=100)
     assert isinstance(bounded, list) and len(bounded) < 20 and str(bounded[-1]).endswith("more items>")
@@ -495,7 +495,7 @@ def test_a_collector_that_is_down_is_probed_not_retried_for_every_batch(caplog: 
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-    from tta_dev_primitives.observability.export import guarded_batch_processor
+    from tta_dev_primitives.observability._export import guarded_batch_processor
 
     class Down(SpanExporter):
         attempts = 0
@@ -529,7 +529,7 @@ async def test_a_plain_node_calling_a_model_twice_reports_both_calls_as_an_llm_s
     from openinference.semconv.trace import SpanAttributes
 
     from tta_dev_primitives import ChatRequest, FakeChatModel, LLMPrimitive
-    from tta_dev_primitives.observability.semconv import SPAN_KIND
+    from tta_dev_primitives.observability._semconv import SPAN_KIND
 
     hook, exporter = traced
     model = FakeChatModel("fake-small", reply=lambda r: "two words")
@@ -552,7 +552,7 @@ async def test_a_plain_node_calling_a_model_twice_reports_both_calls_as_an_llm_s
 
 
 def test_a_private_key_cut_by_the_content_limit_is_still_masked() -> None:
-    from tta_dev_primitives.observability.content import render_content
+    from tta_dev_primitives.observability._content import render_content
 
     key = "-----BEGIN RSA PRIVATE KEY-----\n" + "MIIEpAIBAAKCAQEA7Vq3" * 90 + "\n-----END RSA PRIVATE KEY-----"
     text, _ = render_content("config dump: " + key, 100)
@@ -562,7 +562,7 @@ def test_a_private_key_cut_by_the_content_limit_is_still_masked() -> None:
 
 
 async def test_usage_reported_inside_a_node_reaches_every_tracing_hooks_span() -> None:
-    from tta_dev_primitives.observability.semconv import SPAN_KIND
+    from tta_dev_primitives.observability._semconv import SPAN_KIND
 
     exporters = [InMemorySpanExporter(), InMemorySpanExporter()]
     hooks = [configure_tracing(f"backend-{i}", exporter=e, set_global=False, install=False) for i, e in enumerate(exporters)]

@@ -104,7 +104,7 @@ def _expected(error: BaseException) -> bool:
 def test_ten_thousand_concurrent_runs_with_faults_all_end_and_leak_nothing() -> None:
     from prometheus_client import CollectorRegistry
 
-    from tta_dev_primitives.observability.metrics import MetricsHook
+    from tta_dev_primitives.observability._metrics import MetricsHook
 
     registry = CollectorRegistry()
     # The breaker opens during each wave's block of failing scores; its fake clock moves one

@@ -6,12 +6,12 @@ above the executor; they are also reachable here, as before, once the package is
 
 from typing import TYPE_CHECKING
 
-from .compile import available_passes, compile_program
-from .diagnostics import TypeMismatchError
-from .ir import BranchOp, CallOp, CastOp, Edge, Group, LoopOp, MapOp, Op, ParOp, SeqOp
-from .lowering import Lowerer, lowering
-from .program import PassRecord, Program
-from .types import format_type, is_assignable
+from ._compile import available_passes, compile_program
+from ._diagnostics import TypeMismatchError
+from ._ir import BranchOp, CallOp, CastOp, Edge, Group, LoopOp, MapOp, Op, ParOp, SeqOp
+from ._lowering import Lowerer, lowering
+from ._program import PassRecord, Program
+from ._types import format_type, is_assignable
 
 if TYPE_CHECKING:  # set by tta_dev_primitives.plan when it is imported (a layer above this one)
     from ..plan import Plan, compile

@@ -1,5 +1,5 @@
 """The original `core.base`: WorkflowContext, WorkflowPrimitive, LambdaPrimitive."""
 
-from ..stdlib.base import LambdaPrimitive, WorkflowContext, WorkflowPrimitive
+from ..stdlib._base import LambdaPrimitive, WorkflowContext, WorkflowPrimitive
 
 __all__ = ["LambdaPrimitive", "WorkflowContext", "WorkflowPrimitive"]

@@ -1,6 +1,6 @@
 """The original `core.conditional`."""
 
-from ..stdlib.flow.conditional import ConditionalPrimitive
-from ..stdlib.flow.routing import SwitchPrimitive
+from ..stdlib.flow._conditional import ConditionalPrimitive
+from ..stdlib.flow._routing import SwitchPrimitive
 
 __all__ = ["ConditionalPrimitive", "SwitchPrimitive"]

@@ -1,5 +1,5 @@
 """The original `core.parallel`."""
 
-from ..stdlib.flow.parallel import ParallelPrimitive
+from ..stdlib.flow._parallel import ParallelPrimitive
 
 __all__ = ["ParallelPrimitive"]

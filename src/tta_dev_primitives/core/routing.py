@@ -1,5 +1,5 @@
 """The original `core.routing`."""
 
-from ..stdlib.flow.routing import RouterPrimitive
+from ..stdlib.flow._routing import RouterPrimitive
 
 __all__ = ["RouterPrimitive"]

@@ -1,5 +1,5 @@
 """The original `core.sequential`."""
 
-from ..stdlib.flow.sequential import SequentialPrimitive
+from ..stdlib.flow._sequential import SequentialPrimitive
 
 __all__ = ["SequentialPrimitive"]

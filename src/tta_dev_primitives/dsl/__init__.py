@@ -1,12 +1,12 @@
 """The typed DSL: nodes, `node()`, operators and combinators."""
 
-from .combinators import branch, combine, const, for_each, loop, parallel, parallel_all
-from .composite import BranchNode, CastNode, Chain, ConstNode, LoopNode, MapNode, ParallelNode
-from .function import FunctionNode, as_node, node, node_with
-from .location import SourceLocation
-from .core import Node
-from .traits import Traits
-from .types import UNKNOWN
+from ._combinators import branch, combine, const, for_each, loop, parallel, parallel_all
+from ._composite import BranchNode, CastNode, Chain, ConstNode, LoopNode, MapNode, ParallelNode
+from ._function import FunctionNode, as_node, node, node_with
+from ._location import SourceLocation
+from ._core import Node
+from ._traits import Traits
+from ._types import UNKNOWN
 
 __all__ = [
     "UNKNOWN",

@@ -14,12 +14,12 @@ from .errors import (
     ClaimLostError, CodeChangedError, DurableRunError, JournalCodecError, JournalCorruptError, JournalEncodeError, JournalUnavailableError, PlanChangedError,
     RecordedError, ResumeError, RunInProgressError, RunInputMismatchError,
 )
-from .interrupt import Interrupt, Interrupted, ResumeToken, interrupt
-from .journal import Journal, MemoryJournal, RunHeader, RunStatus, StoredRun, StoredStep, ThreadedJournal
-from .sqlite import SQLiteJournal
+from ._interrupt import Interrupt, Interrupted, ResumeToken, interrupt
+from ._journal import Journal, MemoryJournal, RunHeader, RunStatus, StoredRun, StoredStep, ThreadedJournal
+from ._sqlite import SQLiteJournal
 
 if typing.TYPE_CHECKING:
-    from .postgres import PostgresJournal
+    from ._postgres import PostgresJournal
 
 __all__ = [
     "ClaimLostError", "CodeChangedError", "DurableRunError", "Interrupt", "Interrupted", "Journal", "JournalCodecError", "JournalCorruptError", "JournalEncodeError",
@@ -31,7 +31,7 @@ __all__ = [
 
 def __getattr__(name: str) -> object:
     if name == "PostgresJournal":  # psycopg is an extra: imported on first use
-        from .postgres import PostgresJournal
+        from ._postgres import PostgresJournal
 
         return PostgresJournal
     raise AttributeError(name)

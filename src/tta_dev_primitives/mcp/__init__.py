@@ -3,7 +3,7 @@
 verifier of your own), and use a remote MCP server's tools as nodes and agent tools
 (`mcp_tools`, `mcp_tool`)."""
 
-from .client import MCPConnectionError, MCPToolError, mcp_tool, mcp_tools
-from .server import PlanToolServer, StaticTokenVerifier, serve_mcp
+from ._client import MCPConnectionError, MCPToolError, mcp_tool, mcp_tools
+from ._server import PlanToolServer, StaticTokenVerifier, serve_mcp
 
 __all__ = ["MCPConnectionError", "MCPToolError", "PlanToolServer", "StaticTokenVerifier", "mcp_tool", "mcp_tools", "serve_mcp"]

@@ -8,10 +8,10 @@ unchanged.
 
 from typing import TYPE_CHECKING
 
-from .logging import ContextFilter, JsonFormatter, KeyValueFormatter, StructuredLogger, configure_logging, get_logger, redact
-from .metrics import MetricsHook, configure_metrics, start_metrics_server, track_metrics
-from .redaction import SECRET_PATTERNS, add_redaction, scrub, secret_name
-from .tracing import (
+from ._logging import ContextFilter, JsonFormatter, KeyValueFormatter, StructuredLogger, configure_logging, get_logger, redact
+from ._metrics import MetricsHook, configure_metrics, start_metrics_server, track_metrics
+from ._redaction import SECRET_PATTERNS, add_redaction, scrub, secret_name
+from ._tracing import (
     TracingHook,
     configure_tracing,
     extract_traceparent,
@@ -22,7 +22,7 @@ from .tracing import (
 )
 
 if TYPE_CHECKING:
-    from .workers import WorkerTelemetry
+    from ._workers import WorkerTelemetry
 
 __all__ = [
     "ContextFilter",
@@ -53,7 +53,7 @@ __all__ = [
 
 def __getattr__(name: str) -> object:
     if name == "WorkerTelemetry":  # imported on use: Dask is an extra
-        from .workers import WorkerTelemetry
+        from ._workers import WorkerTelemetry
 
         return WorkerTelemetry
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

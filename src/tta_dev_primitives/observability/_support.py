@@ -6,7 +6,7 @@ import importlib
 import threading
 from types import ModuleType
 
-from ..log_masking import library_logger
+from .._log_masking import library_logger
 
 _log = library_logger("tta_dev_primitives.observability")
 _warned: set[str] = set()

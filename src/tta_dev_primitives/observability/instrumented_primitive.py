@@ -1,6 +1,6 @@
 """The original `observability.instrumented_primitive`: subclasses implement `_execute_impl`;
 the instrumentation itself comes from the observability hooks now."""
 
-from ..stdlib.base import InstrumentedPrimitive
+from ..stdlib._base import InstrumentedPrimitive
 
 __all__ = ["InstrumentedPrimitive"]

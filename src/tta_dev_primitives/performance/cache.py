@@ -1,6 +1,6 @@
 """The original `performance.cache`: CachePrimitive(primitive, cache_key_fn, ttl_seconds)."""
 
 from ..stdlib.cache import cached
-from ..stdlib.cache.primitive import CachePrimitive
+from ..stdlib.cache._primitive import CachePrimitive
 
 __all__ = ["CachePrimitive", "cached"]

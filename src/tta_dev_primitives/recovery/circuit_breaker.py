@@ -1,7 +1,7 @@
 """The original `recovery.circuit_breaker` (its CircuitBreaker's settings are spelled
 differently now: see the README's migration guide)."""
 
-from ..stdlib.recovery.breaker import CircuitBreaker
+from ..stdlib.recovery._breaker import CircuitBreaker
 from ..stdlib.recovery.errors import CircuitOpenError
 
 __all__ = ["CircuitBreaker", "CircuitOpenError"]

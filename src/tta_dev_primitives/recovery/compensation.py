@@ -1,5 +1,5 @@
 """The original `recovery.compensation`."""
 
-from ..stdlib.recovery.saga import SagaPrimitive
+from ..stdlib.recovery._saga import SagaPrimitive
 
 __all__ = ["SagaPrimitive"]

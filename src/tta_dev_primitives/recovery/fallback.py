@@ -1,5 +1,5 @@
 """The original `recovery.fallback`."""
 
-from ..stdlib.recovery.fallback import FallbackPrimitive
+from ..stdlib.recovery._fallback import FallbackPrimitive
 
 __all__ = ["FallbackPrimitive"]

@@ -1,5 +1,5 @@
 """The original `recovery.retry`: RetryPrimitive(primitive, strategy=RetryStrategy(...))."""
 
-from ..stdlib.recovery.retry import RetryPrimitive, RetryStrategy
+from ..stdlib.recovery._retry import RetryPrimitive, RetryStrategy
 
 __all__ = ["RetryPrimitive", "RetryStrategy"]

@@ -2,6 +2,6 @@
 the builtin TimeoutError), so `except TimeoutError` written against this module still catches it."""
 
 from ..stdlib.recovery.errors import NodeTimeoutError as TimeoutError
-from ..stdlib.recovery.timeout import TimeoutPrimitive
+from ..stdlib.recovery._timeout import TimeoutPrimitive
 
 __all__ = ["TimeoutError", "TimeoutPrimitive"]

@@ -1,10 +1,10 @@
 """The standard library: seed-compatible base classes, flow and recovery primitives, testing."""
 
-from . import cache, flow, fluent, llm, recovery, testing
-from .base import LambdaPrimitive, WorkflowContext, WorkflowPrimitive
-from .clock import SYSTEM_CLOCK, Clock, SystemClock
-from .compiled import CompiledPrimitive
-from .guard import GuardPolicy
+from . import cache, flow, _fluent as fluent, llm, recovery, testing
+from ._base import LambdaPrimitive, WorkflowContext, WorkflowPrimitive
+from ._clock import SYSTEM_CLOCK, Clock, SystemClock
+from ._compiled import CompiledPrimitive
+from ._guard import GuardPolicy
 
 __all__ = [
     "SYSTEM_CLOCK",

@@ -1,5 +1,5 @@
 """The original `testing.mocks`."""
 
-from ..stdlib.testing.mocks import MockPrimitive
+from ..stdlib.testing._mocks import MockPrimitive
 
 __all__ = ["MockPrimitive"]

@@ -13,7 +13,7 @@ import pytest
 from tests.fixtures.provider_server import Answer, ProviderServer
 from tta_dev_primitives import ChatRequest, ChatResponse, FakeChatModel, ToolCall, compile, node, structured, tool
 from tta_dev_primitives.errors import ChatModelReplyError, LoopLimitError, StreamInterruptedError
-from tta_dev_primitives.executor.outputs import check_outputs
+from tta_dev_primitives.executor._outputs import check_outputs
 from tta_dev_primitives.stdlib.llm import LLMPrimitive, agent, chat_stream
 
 pytestmark = pytest.mark.anyio

@@ -236,7 +236,7 @@ async def test_a_stream_without_message_stop_is_incomplete(server: ProviderServe
 
 
 def test_conversation_shape() -> None:
-    from tta_dev_primitives.stdlib.llm.providers.anthropic_chat import _conversation
+    from tta_dev_primitives.stdlib.llm.providers._anthropic_chat import _conversation
 
     system, turns = _conversation(
         (

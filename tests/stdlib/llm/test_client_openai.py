@@ -226,7 +226,7 @@ async def test_connection_refused_is_transient() -> None:
 
 
 def test_assistant_messages_without_text_send_null_content() -> None:
-    from tta_dev_primitives.stdlib.llm.providers.openai_chat import _message
+    from tta_dev_primitives.stdlib.llm.providers._openai_chat import _message
 
     call = ToolCall("c1", "f", "{}")
     assert _message(ChatMessage("assistant", "", (call,)))["content"] is None
@@ -298,7 +298,7 @@ async def test_a_reply_of_the_wrong_shape_is_a_malformed_response(server: Provid
 
 
 async def test_max_input_tokens_is_checked_before_the_call(server: ProviderServer, client: Any) -> None:
-    from tta_dev_primitives.stdlib.llm.providers.base import input_bound
+    from tta_dev_primitives.stdlib.llm.providers._base import input_bound
 
     model = OpenAIChatModel(client, "gpt-4o-mini", max_input_tokens=200)
     long_request = ChatRequest.of("word " * 100)

@@ -142,7 +142,7 @@ def test_model_calls_over_a_map_are_unbounded_and_declared_calls_count() -> None
 
 async def test_a_sub_plan_tool_takes_the_parents_hooks() -> None:
     from tta_dev_primitives import RunContext
-    from tta_dev_primitives.executor.hooks import Hook, NodeInfo
+    from tta_dev_primitives.executor._hooks import Hook, NodeInfo
 
     seen: list[str] = []
 

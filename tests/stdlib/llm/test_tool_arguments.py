@@ -15,8 +15,8 @@ from typing_extensions import TypedDict
 from tests.fixtures.provider_server import Answer, ProviderServer
 from tta_dev_primitives import BuildError, ChatRequest, ChatResponse, FakeChatModel, ToolArgumentsError, ToolCall, compile, node, tool
 from tta_dev_primitives.stdlib.llm import agent
-from tta_dev_primitives.stdlib.llm.arguments import MAX_ARGUMENT_BYTES, MAX_ARGUMENT_DEPTH, MAX_RESULT_DEPTH, ArgumentLimitError, check_arguments
-from tta_dev_primitives.stdlib.llm.providers.base import arguments_object
+from tta_dev_primitives.stdlib.llm._arguments import MAX_ARGUMENT_BYTES, MAX_ARGUMENT_DEPTH, MAX_RESULT_DEPTH, ArgumentLimitError, check_arguments
+from tta_dev_primitives.stdlib.llm.providers._base import arguments_object
 
 
 def nested(levels: int) -> str:

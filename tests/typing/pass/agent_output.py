@@ -20,5 +20,5 @@ async def weather(city: City) -> int:
 
 
 model = FakeChatModel()
-reveal_type(agent(model, [tool(weather)], max_turns=5))  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[builtins.str, builtins.str]"
-reveal_type(agent(model, [tool(weather)], max_turns=5, output=Trip))  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[builtins.str, agent_output.Trip]"
+reveal_type(agent(model, [tool(weather)], max_turns=5))  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[builtins.str, builtins.str]"
+reveal_type(agent(model, [tool(weather)], max_turns=5, output=Trip))  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[builtins.str, agent_output.Trip]"

@@ -10,7 +10,7 @@ def summarize(text: str) -> str:
 
 
 chosen = branch(lambda text: len(text) < 10, node(short), node(summarize))
-reveal_type(chosen)  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[str, str]"
+reveal_type(chosen)  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[str, str]"
 
 
 def is_long(text: str) -> bool:
@@ -18,4 +18,4 @@ def is_long(text: str) -> bool:
 
 
 with_node_predicate = branch(node(is_long), node(summarize), node(short))
-reveal_type(with_node_predicate)  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[str, str]"
+reveal_type(with_node_predicate)  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[str, str]"

@@ -12,4 +12,4 @@ def total(values: list[int]) -> int:
 
 
 pipeline = node(load).cast(list[int]) >> node(total)
-reveal_type(pipeline)  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[str, int]"
+reveal_type(pipeline)  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[str, int]"

@@ -18,4 +18,4 @@ async def score_of(user_id: int) -> float:
 
 
 profile = combine(Profile, node(name_of), node(score_of))
-reveal_type(profile)  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[int, combine_ctor.Profile]"
+reveal_type(profile)  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[int, combine_ctor.Profile]"

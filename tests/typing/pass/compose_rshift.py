@@ -10,5 +10,5 @@ async def halve(value: int) -> float:
 
 
 pipeline = node(parse) >> node(halve)
-reveal_type(pipeline)  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[str, float]"
+reveal_type(pipeline)  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[str, float]"
 typed: Node[str, float] = pipeline

@@ -14,4 +14,4 @@ def label(n: int) -> str:
 
 
 chain = node(tokenize).then(node(count)).then(node(label))
-reveal_type(chain)  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[str, str]"
+reveal_type(chain)  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[str, str]"

@@ -14,7 +14,7 @@ class Approval:
 
 
 approve = interrupt(Refund, Approval, name="approve")
-reveal_type(approve)  # N: Revealed type is "tta_dev_primitives.durable.interrupt.Interrupt[durable_interrupt.Refund, durable_interrupt.Approval]"
+reveal_type(approve)  # N: Revealed type is "tta_dev_primitives.durable._interrupt.Interrupt[durable_interrupt.Refund, durable_interrupt.Approval]"
 
 
 @node
@@ -35,15 +35,15 @@ async def main() -> None:
     plain = await plan.run(1)
     reveal_type(plain)  # N: Revealed type is "builtins.str"
     outcome = await plan.run(1, run_id="r", journal=journal)
-    reveal_type(outcome)  # N: Revealed type is "builtins.str | tta_dev_primitives.durable.interrupt.Interrupted[builtins.object, builtins.object]"
+    reveal_type(outcome)  # N: Revealed type is "builtins.str | tta_dev_primitives.durable._interrupt.Interrupted[builtins.object, builtins.object]"
     asked = approve.pending(outcome)
     if asked is not None:
         reveal_type(asked.question)  # N: Revealed type is "durable_interrupt.Refund"
-        reveal_type(asked.token)  # N: Revealed type is "tta_dev_primitives.durable.interrupt.ResumeToken[durable_interrupt.Approval]"
+        reveal_type(asked.token)  # N: Revealed type is "tta_dev_primitives.durable._interrupt.ResumeToken[durable_interrupt.Approval]"
         done = await plan.resume(asked.token, Approval(ok=True), journal=journal)
-        reveal_type(done)  # N: Revealed type is "builtins.str | tta_dev_primitives.durable.interrupt.Interrupted[builtins.object, builtins.object]"
+        reveal_type(done)  # N: Revealed type is "builtins.str | tta_dev_primitives.durable._interrupt.Interrupted[builtins.object, builtins.object]"
     if isinstance(outcome, Interrupted):
         await plan.resume(outcome.token, "anything", journal=journal)
     await plan.resume(ResumeToken.parse("x"), Approval(ok=True), journal=journal)
     pending = await plan.pending("r", journal=journal)
-    reveal_type(pending)  # N: Revealed type is "tta_dev_primitives.durable.interrupt.Interrupted[builtins.object, builtins.object] | None"
+    reveal_type(pending)  # N: Revealed type is "tta_dev_primitives.durable._interrupt.Interrupted[builtins.object, builtins.object] | None"

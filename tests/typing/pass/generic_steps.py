@@ -29,9 +29,9 @@ def first(values: list[T]) -> T:
 
 # A generic function composes undecorated: `>>` solves its type variable from the step before.
 pipeline = parse >> trace >> show
-reveal_type(pipeline)  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[builtins.str, builtins.str]"
+reveal_type(pipeline)  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[builtins.str, builtins.str]"
 round_trip = parse >> remember >> first >> show
-reveal_type(round_trip)  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[builtins.str, builtins.str]"
+reveal_type(round_trip)  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[builtins.str, builtins.str]"
 
 # As a node of its own, give it the type it is used at (mypy cannot keep a node generic).
 def trace_number(value: int) -> int:
@@ -39,4 +39,4 @@ def trace_number(value: int) -> int:
 
 
 traced: Node[int, int] = node(trace_number)
-reveal_type(parse >> traced >> show)  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[builtins.str, builtins.str]"
+reveal_type(parse >> traced >> show)  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[builtins.str, builtins.str]"

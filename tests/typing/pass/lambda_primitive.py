@@ -9,7 +9,7 @@ def with_context(text: str, context: WorkflowContext) -> int:
     return len(text)
 
 
-reveal_type(LambdaPrimitive(shout))  # N: Revealed type is "tta_dev_primitives.stdlib.base.LambdaPrimitive[str, str]"
-reveal_type(LambdaPrimitive(with_context))  # N: Revealed type is "tta_dev_primitives.stdlib.base.LambdaPrimitive[str, int]"
+reveal_type(LambdaPrimitive(shout))  # N: Revealed type is "tta_dev_primitives.stdlib._base.LambdaPrimitive[str, str]"
+reveal_type(LambdaPrimitive(with_context))  # N: Revealed type is "tta_dev_primitives.stdlib._base.LambdaPrimitive[str, int]"
 both = LambdaPrimitive(shout) >> LambdaPrimitive(with_context)
-reveal_type(both)  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[str, int]"
+reveal_type(both)  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[str, int]"

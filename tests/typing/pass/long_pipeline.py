@@ -30,6 +30,6 @@ hundred = pipe(
     pipe(inc, inc, inc, inc, inc, inc, inc, inc, inc, inc),
     pipe(inc, inc, inc, inc, inc, inc, inc, inc, inc, inc),
 )
-reveal_type(hundred)  # N: Revealed type is "tta_dev_primitives.stdlib.flow.sequential.SequentialPrimitive[builtins.int, builtins.int]"
+reveal_type(hundred)  # N: Revealed type is "tta_dev_primitives.stdlib.flow._sequential.SequentialPrimitive[builtins.int, builtins.int]"
 pipeline = pipe(parse, hundred, hundred, hundred, hundred, show)
-reveal_type(pipeline)  # N: Revealed type is "tta_dev_primitives.stdlib.flow.sequential.SequentialPrimitive[builtins.str, builtins.str]"
+reveal_type(pipeline)  # N: Revealed type is "tta_dev_primitives.stdlib.flow._sequential.SequentialPrimitive[builtins.str, builtins.str]"

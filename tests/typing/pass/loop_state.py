@@ -10,6 +10,6 @@ def good_enough(text: str) -> bool:
 
 
 polished = loop(node(revise), until=good_enough, max_iterations=5)
-reveal_type(polished)  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[builtins.str, builtins.str]"
+reveal_type(polished)  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[builtins.str, builtins.str]"
 fluent = node(revise).loop(until=lambda text: len(text) > 3, max_iterations=3, on_limit="return")
-reveal_type(fluent)  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[builtins.str, builtins.str]"
+reveal_type(fluent)  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[builtins.str, builtins.str]"

@@ -31,5 +31,5 @@ claude: ChatModel = AnthropicChatModel(anthropic.AsyncAnthropic(api_key="k"), "c
 picked = chat_model(FakeChatModel())
 reveal_type(picked)  # N: Revealed type is "tta_dev_primitives.stdlib.llm.model.ChatModel"
 tracked = CostTrackingPrimitive(LLMPrimitive(gpt))
-reveal_type(agent(tracked, [tool(weather)], max_turns=3, output=Invoice))  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[builtins.str, model_clients.Invoice]"
-reveal_type(structured(tracked, Invoice))  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[tta_dev_primitives.stdlib.llm.model.ChatRequest, model_clients.Invoice]"
+reveal_type(agent(tracked, [tool(weather)], max_turns=3, output=Invoice))  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[builtins.str, model_clients.Invoice]"
+reveal_type(structured(tracked, Invoice))  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[tta_dev_primitives.stdlib.llm.model.ChatRequest, model_clients.Invoice]"

@@ -17,10 +17,10 @@ async def now() -> float:
     return 0.0
 
 
-reveal_type(node(fetch))  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[str, bytes]"
-reveal_type(node(size))  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[bytes, int]"
-reveal_type(node(tagged))  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[bytes, str]"
-reveal_type(node(now))  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[object, float]"
+reveal_type(node(fetch))  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[str, bytes]"
+reveal_type(node(size))  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[bytes, int]"
+reveal_type(node(tagged))  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[bytes, str]"
+reveal_type(node(now))  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[object, float]"
 
 
 @node
@@ -28,4 +28,4 @@ async def decorated(x: int) -> str:
     return str(x)
 
 
-reveal_type(decorated)  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[int, str]"
+reveal_type(decorated)  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[int, str]"

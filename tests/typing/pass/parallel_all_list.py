@@ -6,4 +6,4 @@ async def shard(x: int) -> str:
 
 
 fan = parallel_all([node(shard) for _ in range(20)])
-reveal_type(fan)  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[int, tuple[str, ...]]"
+reveal_type(fan)  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[int, tuple[str, ...]]"

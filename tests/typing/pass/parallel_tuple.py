@@ -14,7 +14,7 @@ def is_even(x: int) -> bool:
 
 
 fan = parallel(node(as_text), node(as_float), node(is_even))
-reveal_type(fan)  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[int, tuple[str, float, bool]]"
+reveal_type(fan)  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[int, tuple[str, float, bool]]"
 
 
 def consume(parts: tuple[str, float, bool]) -> str:
@@ -22,4 +22,4 @@ def consume(parts: tuple[str, float, bool]) -> str:
 
 
 whole = fan >> node(consume)
-reveal_type(whole)  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[int, str]"
+reveal_type(whole)  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[int, str]"

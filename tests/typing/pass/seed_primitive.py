@@ -11,5 +11,5 @@ def count(docs: list[str]) -> int:
 
 
 workflow = Retrieve() >> node(count)
-reveal_type(workflow)  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[str, int]"
+reveal_type(workflow)  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[str, int]"
 plan = compile(workflow)

@@ -21,10 +21,10 @@ def refund(amount: float) -> None:  # sync rollbacks are fine
 
 # Chained, the seed's Saga is typed: each step takes the previous output, each rollback its own.
 typed = Saga().add_step(reserve, rollback=cancel).add_step(charge, rollback=refund)
-reveal_type(typed)  # N: Revealed type is "tta_dev_primitives.stdlib.recovery.saga.SagaPrimitive[builtins.str, builtins.float]"
+reveal_type(typed)  # N: Revealed type is "tta_dev_primitives.stdlib.recovery._saga.SagaPrimitive[builtins.str, builtins.float]"
 
 # The seed's statement style still works (checked by compile()).
 saga = Saga()
 saga.add_step(reserve, rollback=cancel)
 saga.add_step(charge, rollback=refund)
-reveal_type(saga)  # N: Revealed type is "tta_dev_primitives.stdlib.recovery.saga.SagaPrimitive[builtins.object, builtins.object]"
+reveal_type(saga)  # N: Revealed type is "tta_dev_primitives.stdlib.recovery._saga.SagaPrimitive[builtins.object, builtins.object]"

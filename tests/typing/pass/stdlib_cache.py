@@ -17,5 +17,5 @@ async def embed(text: str) -> list[float]:
     return [0.0]
 
 
-reveal_type(node(embed).cached(ttl=60))  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[str, list[float]]"
-reveal_type(Cache(max_size=10)(node(embed)))  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[str, list[float]]"
+reveal_type(node(embed).cached(ttl=60))  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[str, list[float]]"
+reveal_type(Cache(max_size=10)(node(embed)))  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[str, list[float]]"

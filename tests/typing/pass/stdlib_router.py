@@ -10,4 +10,4 @@ async def quality(prompt: dict[str, str]) -> str:
 
 
 router = Router({"fast": node(fast), "quality": node(quality)})
-reveal_type(router)  # N: Revealed type is "tta_dev_primitives.stdlib.flow.routing.RouterPrimitive[dict[str, str], str]"
+reveal_type(router)  # N: Revealed type is "tta_dev_primitives.stdlib.flow._routing.RouterPrimitive[dict[str, str], str]"

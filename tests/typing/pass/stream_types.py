@@ -39,12 +39,12 @@ async def numbers(n: int) -> AsyncIterator[int]:
 
 
 pipeline = prepare >> tokens >> sentences >> count
-reveal_type(tokens)  # N: Revealed type is "tta_dev_primitives.dsl.streaming.StreamNode[builtins.str, builtins.str, builtins.str]"
-reveal_type(pipeline)  # N: Revealed type is "tta_dev_primitives.dsl.streaming.StreamNode[builtins.str, builtins.str, builtins.int]"
-reveal_type(tokens >> first)  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[builtins.str, builtins.str]"
-reveal_type(numbers)  # N: Revealed type is "tta_dev_primitives.dsl.streaming.StreamNode[builtins.int, builtins.int, builtins.int]"
-reveal_type(tokens.retry(max_attempts=2).timeout(5, first_chunk=1))  # N: Revealed type is "tta_dev_primitives.dsl.streaming.StreamNode[builtins.str, builtins.str, builtins.str]"
-reveal_type(chat_stream(FakeChatModel()))  # N: Revealed type is "tta_dev_primitives.dsl.streaming.StreamNode[tta_dev_primitives.stdlib.llm.model.ChatRequest | builtins.str, builtins.str, builtins.str]"
+reveal_type(tokens)  # N: Revealed type is "tta_dev_primitives.dsl._streaming.StreamNode[builtins.str, builtins.str, builtins.str]"
+reveal_type(pipeline)  # N: Revealed type is "tta_dev_primitives.dsl._streaming.StreamNode[builtins.str, builtins.str, builtins.int]"
+reveal_type(tokens >> first)  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[builtins.str, builtins.str]"
+reveal_type(numbers)  # N: Revealed type is "tta_dev_primitives.dsl._streaming.StreamNode[builtins.int, builtins.int, builtins.int]"
+reveal_type(tokens.retry(max_attempts=2).timeout(5, first_chunk=1))  # N: Revealed type is "tta_dev_primitives.dsl._streaming.StreamNode[builtins.str, builtins.str, builtins.str]"
+reveal_type(chat_stream(FakeChatModel()))  # N: Revealed type is "tta_dev_primitives.dsl._streaming.StreamNode[tta_dev_primitives.stdlib.llm.model.ChatRequest | builtins.str, builtins.str, builtins.str]"
 plan = compile(pipeline)
 reveal_type(plan)  # N: Revealed type is "tta_dev_primitives.plan.StreamPlan[builtins.str, builtins.str, builtins.int]"
 

@@ -10,5 +10,5 @@ class Invoice:
 
 
 model = FakeChatModel()
-reveal_type(structured(model, Invoice))  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[tta_dev_primitives.stdlib.llm.model.ChatRequest, structured_output.Invoice]"
-reveal_type(structured_prompt(model, Invoice))  # N: Revealed type is "tta_dev_primitives.dsl.core.Node[builtins.str, structured_output.Invoice]"
+reveal_type(structured(model, Invoice))  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[tta_dev_primitives.stdlib.llm.model.ChatRequest, structured_output.Invoice]"
+reveal_type(structured_prompt(model, Invoice))  # N: Revealed type is "tta_dev_primitives.dsl._core.Node[builtins.str, structured_output.Invoice]"

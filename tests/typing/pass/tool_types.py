@@ -15,9 +15,9 @@ async def weather(request: Forecast) -> str:
 
 
 forecast = tool(node(weather))
-reveal_type(forecast)  # N: Revealed type is "tta_dev_primitives.stdlib.llm.tools.Tool[tool_types.Forecast, builtins.str]"
+reveal_type(forecast)  # N: Revealed type is "tta_dev_primitives.stdlib.llm._tools.Tool[tool_types.Forecast, builtins.str]"
 reveal_type(forecast.parse('{"city": "Oslo"}'))  # N: Revealed type is "tool_types.Forecast"
-reveal_type(compile(node(weather)).as_tool())  # N: Revealed type is "tta_dev_primitives.stdlib.llm.tools.Tool[tool_types.Forecast, builtins.str]"
+reveal_type(compile(node(weather)).as_tool())  # N: Revealed type is "tta_dev_primitives.stdlib.llm._tools.Tool[tool_types.Forecast, builtins.str]"
 
 
 def population(city: str) -> int:
@@ -25,5 +25,5 @@ def population(city: str) -> int:
     return 1
 
 
-reveal_type(tool(weather))  # N: Revealed type is "tta_dev_primitives.stdlib.llm.tools.Tool[tool_types.Forecast, builtins.str]"
-reveal_type(tool(population))  # N: Revealed type is "tta_dev_primitives.stdlib.llm.tools.Tool[builtins.str, builtins.int]"
+reveal_type(tool(weather))  # N: Revealed type is "tta_dev_primitives.stdlib.llm._tools.Tool[tool_types.Forecast, builtins.str]"
+reveal_type(tool(population))  # N: Revealed type is "tta_dev_primitives.stdlib.llm._tools.Tool[builtins.str, builtins.int]"

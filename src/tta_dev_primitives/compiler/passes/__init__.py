@@ -6,15 +6,15 @@ touch; typecheck runs first so errors describe the workflow as written.
 
 from __future__ import annotations
 
-from .analyze import ANALYZE, Analysis, BudgetError
-from .base import Budget, Change, CompilerPass, PassContext
-from .cse import CSE
-from .flatten import FLATTEN
-from .fuse_cache import FUSE_CACHE
-from .hoist import HOIST_PARALLEL
-from .lint import LINT_RESILIENCE, Lint, LintError
-from .prune import PRUNE
-from .typecheck import TYPECHECK, EdgeReport, StateKeyError
+from ._analyze import ANALYZE, Analysis, BudgetError
+from ._base import Budget, Change, CompilerPass, PassContext
+from ._cse import CSE
+from ._flatten import FLATTEN
+from ._fuse_cache import FUSE_CACHE
+from ._hoist import HOIST_PARALLEL
+from ._lint import LINT_RESILIENCE, Lint, LintError
+from ._prune import PRUNE
+from ._typecheck import TYPECHECK, EdgeReport, StateKeyError
 
 DEFAULT_PASSES: tuple[CompilerPass, ...] = (
     FLATTEN,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import remote  # noqa: F401 - provides Node.remote()
-from .base import Backend, LocalBackend, RemoteJob, current_backend, use_backend
+from . import _remote as remote  # noqa: F401 - provides Node.remote()
+from ._base import Backend, LocalBackend, RemoteJob, current_backend, use_backend
 from .errors import RemoteError, RemoteSerializationError
 
 if TYPE_CHECKING:

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import anyio
 
-from ..wakeup import ThreadSafeEvent
-from .base import Backend, RemoteJob
-from .portable import unsendable
+from .._wakeup import ThreadSafeEvent
+from ._base import Backend, RemoteJob
+from ._portable import unsendable
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -63,7 +63,7 @@ class DaskBackend(Backend):
         resources: dict[str, float] | None = None,
         cancel_timeout: float = CANCEL_TIMEOUT,
     ) -> None:
-        from ...validate import check_int, check_positive
+        from ..._validate import check_int, check_positive
 
         distributed = _distributed()
         if not isinstance(client, (str, distributed.Client)):  # type: ignore[attr-defined]

@@ -1,11 +1,11 @@
 """Cache: bounded LRU+TTL with single-flight, the `cached` decorator, LLM-aware keys, and
 memory / SQLite / Redis stores."""
 
-from .cache import Cache, CacheStats
-from .codec import CacheSerializationError, Codec, JsonCodec, MsgpackCodec
-from .decorator import CachedFunction, cached
-from .keys import NON_OUTPUT_FIELDS, CacheKeyError, canonical_key, llm_key
-from .stores import MISSING, CacheStore, MemoryStore, RedisStore, SQLiteStore
+from ._cache import Cache, CacheStats
+from ._codec import CacheSerializationError, Codec, JsonCodec, MsgpackCodec
+from ._decorator import CachedFunction, cached
+from ._keys import NON_OUTPUT_FIELDS, CacheKeyError, canonical_key, llm_key
+from ._stores import MISSING, CacheStore, MemoryStore, RedisStore, SQLiteStore
 
 __all__ = [
     "MISSING",

@@ -1,10 +1,10 @@
 """Flow primitives with the seed's API: Sequential, Parallel, Conditional, Switch, Router."""
 
-from .conditional import Conditional, ConditionalPrimitive
-from .parallel import Parallel, ParallelPrimitive
-from .policies import BudgetExceededError, CheapestMeetingQuality, CostAware, LowestLatency, NoRouteMeetsQualityError, RouteSpec
-from .routing import RouteNotFoundError, Router, RouterPrimitive, Switch, SwitchPrimitive
-from .sequential import Sequential, SequentialPrimitive, pipe
+from ._conditional import Conditional, ConditionalPrimitive
+from ._parallel import Parallel, ParallelPrimitive
+from ._policies import BudgetExceededError, CheapestMeetingQuality, CostAware, LowestLatency, NoRouteMeetsQualityError, RouteSpec
+from ._routing import RouteNotFoundError, Router, RouterPrimitive, Switch, SwitchPrimitive
+from ._sequential import Sequential, SequentialPrimitive, pipe
 
 __all__ = [
     "BudgetExceededError",

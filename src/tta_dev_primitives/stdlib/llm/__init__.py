@@ -3,8 +3,8 @@ node, tools, structured output, agents, cost tracking and budgets."""
 
 from typing import TYPE_CHECKING
 
-from .agent import Transcript, agent
-from .cost import (
+from ._agent import Transcript, agent
+from ._cost import (
     DEFAULT_PRICES,
     BudgetEnforcementPrimitive,
     CostReport,
@@ -16,16 +16,16 @@ from .cost import (
     UnpricedModelWarning,
 )
 if TYPE_CHECKING:
-    from .providers.anthropic_chat import AnthropicChatModel
-    from .providers.openai_chat import OpenAIChatModel
+    from .providers._anthropic_chat import AnthropicChatModel
+    from .providers._openai_chat import OpenAIChatModel
 from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse, FakeChatModel, ToolCall, ToolSpec
 from .prices import PRICES_AS_OF, call_cost_bound, price_for, request_cost_bound
-from .primitive import LLMPrimitive
-from .providers.errors import ModelCallError, ModelTransientError
+from ._primitive import LLMPrimitive
+from .providers._errors import ModelCallError, ModelTransientError
 from .providers.select import chat_model
-from .streamed import chat_stream
-from .structured import StructuredOutputError, structured, structured_prompt
-from .tools import Tool, ToolArgumentsError, ToolResult, tool
+from ._streamed import chat_stream
+from ._structured import StructuredOutputError, structured, structured_prompt
+from ._tools import Tool, ToolArgumentsError, ToolResult, tool
 
 __all__ = [
     "chat_stream",

@@ -9,7 +9,7 @@ from typing import Literal, Protocol, runtime_checkable
 import anyio.lowlevel
 import attrs
 
-from ..clock import SYSTEM_CLOCK, Clock
+from .._clock import SYSTEM_CLOCK, Clock
 
 __all__ = [
     "ChatMessage",
@@ -72,7 +72,7 @@ def _messages(value: Iterable[ChatMessage]) -> tuple[ChatMessage, ...]:
 def _reply_cap(request: object, attribute: object, value: int | None) -> None:
     """A reply cap is a positive int or None (a negative one would make budgets negative)."""
     if value is not None:
-        from ...validate import check_int
+        from ..._validate import check_int
 
         check_int("ChatRequest", "max_tokens", value, minimum=1)
 
@@ -167,7 +167,7 @@ def report_usage(response: ChatResponse, provider: str) -> None:
     """Put a reply's token usage on the current span (`gen_ai.usage.*`): every model client
     calls it when a call finishes (a stream too, at its end), so any node calling a model
     reports what it used."""
-    from ...observability.tracing import record_llm_usage
+    from ...observability._tracing import record_llm_usage
 
     reports = usage_reports.get()
     if reports is not None:
@@ -247,7 +247,7 @@ class FakeChatModel(ChatModel):
             from ...errors import ConfigError
 
             raise ConfigError(f"FakeChatModel({model!r})", "script", "either reply= or script=, not both", script)
-        from ...validate import check_int
+        from ..._validate import check_int
 
         for field, bound in (("max_tokens", max_tokens), ("max_input_tokens", max_input_tokens)):
             if bound is not None:
@@ -282,7 +282,7 @@ class FakeChatModel(ChatModel):
             await anyio.lowlevel.checkpoint()
         input_tokens = sum(_tokens(m.content) for m in request.messages)
         if self.max_input_tokens is not None and input_tokens > self.max_input_tokens:
-            from .providers.errors import ModelCallError
+            from .providers._errors import ModelCallError
 
             raise ModelCallError(
                 f"fake model {self.model!r}: HTTP 400: {input_tokens} input tokens exceed max_input_tokens={self.max_input_tokens}",

@@ -124,7 +124,7 @@ def request_cost_bound(model: ChatModel, request: ChatRequest, prices: Mapping[s
     its own declared limits only. What a hard budget reserves for a call; None when the price or
     the reply cap is unknown. It trusts the client's `model` name: a client that replies as a
     dearer model than it says cannot be bounded."""
-    from .providers.base import ProviderChatModel, input_bound
+    from .providers._base import ProviderChatModel, input_bound
 
     name = getattr(model, "model", None)
     price = price_for(name, prices) if isinstance(name, str) else None

@@ -1,7 +1,7 @@
 """Recovery primitives: retry, fallback, timeout, circuit breaker, saga, bulkhead, rate limit, hedge."""
 
-from .breaker import CircuitBreaker
-from .budget import RetryBudget
+from ._breaker import CircuitBreaker
+from ._budget import RetryBudget
 from .errors import (
     BulkheadFullError,
     CircuitOpenError,
@@ -12,13 +12,13 @@ from .errors import (
     SagaError,
     TransientError,
 )
-from .fallback import Fallback, FallbackNode, FallbackPrimitive
-from .hedge import Hedge, HedgeError
-from .limits import Bulkhead, RateLimiter
-from .pipeline import resilient
-from .retry import DEFAULT_TRANSIENT, Retry, RetryPrimitive, RetryStrategy, is_transient
-from .saga import Saga, SagaPrimitive, compensated, saga
-from .timeout import Timeout, TimeoutPrimitive
+from ._fallback import Fallback, FallbackNode, FallbackPrimitive
+from ._hedge import Hedge, HedgeError
+from ._limits import Bulkhead, RateLimiter
+from ._pipeline import resilient
+from ._retry import DEFAULT_TRANSIENT, Retry, RetryPrimitive, RetryStrategy, is_transient
+from ._saga import Saga, SagaPrimitive, compensated, saga
+from ._timeout import Timeout, TimeoutPrimitive
 
 __all__ = [
     "DEFAULT_TRANSIENT",

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from ...executor.outputs import check_outputs
-from .fake_clock import FakeClock
+from ...executor._outputs import check_outputs
+from ._fake_clock import FakeClock
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -53,14 +53,14 @@ def chat_model(default: ChatModel, argv: Sequence[str] | None = None) -> ChatMod
             import anthropic
         except ImportError as error:
             raise ConfigError("chat_model", "--provider", "the anthropic SDK: pip install 'tta-dev-primitives[anthropic]'", provider) from error
-        from .anthropic_chat import AnthropicChatModel
+        from ._anthropic_chat import AnthropicChatModel
 
         return AnthropicChatModel(anthropic.AsyncAnthropic(base_url=parsed.base_url), name, max_tokens=parsed.max_tokens)
     try:
         import openai
     except ImportError as error:
         raise ConfigError("chat_model", "--provider", "the openai SDK: pip install 'tta-dev-primitives[openai]'", provider) from error
-    from .openai_chat import OpenAIChatModel
+    from ._openai_chat import OpenAIChatModel
 
     key = os.environ.get("OPENAI_API_KEY") or ("unused" if parsed.base_url else None)
     return OpenAIChatModel(openai.AsyncOpenAI(base_url=parsed.base_url, api_key=key), name, max_tokens=parsed.max_tokens)

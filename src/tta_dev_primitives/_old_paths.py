@@ -1,0 +1,167 @@
+"""Old module paths: the implementation modules were renamed `_name.py` (private); code that
+imported them by their old public-looking path (`tta_dev_primitives.executor.emit`) keeps working.
+
+A finder on `sys.meta_path` answers an old path with the module itself, under the new name: one
+module object, so classes, registries and isinstance checks stay shared. mypy does not see these
+paths (they have no files); import from the package namespaces or `tta_dev_primitives.lowlevel`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import sys
+from types import ModuleType
+
+__all__ = ["OLD_PATHS", "install"]
+
+OLD_PATHS: dict[str, str] = {
+    "compiler.compile": "compiler._compile",
+    "compiler.diagnostics": "compiler._diagnostics",
+    "compiler.explain": "compiler._explain",
+    "compiler.generics": "compiler._generics",
+    "compiler.ir": "compiler._ir",
+    "compiler.lowering": "compiler._lowering",
+    "compiler.passes.analyze": "compiler.passes._analyze",
+    "compiler.passes.base": "compiler.passes._base",
+    "compiler.passes.blocking": "compiler.passes._blocking",
+    "compiler.passes.cse": "compiler.passes._cse",
+    "compiler.passes.flatten": "compiler.passes._flatten",
+    "compiler.passes.fuse_cache": "compiler.passes._fuse_cache",
+    "compiler.passes.hoist": "compiler.passes._hoist",
+    "compiler.passes.lint": "compiler.passes._lint",
+    "compiler.passes.prune": "compiler.passes._prune",
+    "compiler.passes.typecheck": "compiler.passes._typecheck",
+    "compiler.policy": "compiler._policy",
+    "compiler.program": "compiler._program",
+    "compiler.render": "compiler._render",
+    "compiler.serialize": "compiler._serialize",
+    "compiler.streams": "compiler._streams",
+    "compiler.structure": "compiler._structure",
+    "compiler.subplan": "compiler._subplan",
+    "compiler.types": "compiler._types",
+    "dsl.callables": "dsl._callables",
+    "dsl.combinators": "dsl._combinators",
+    "dsl.composite": "dsl._composite",
+    "dsl.core": "dsl._core",
+    "dsl.fluent": "dsl._fluent",
+    "dsl.function": "dsl._function",
+    "dsl.introspect": "dsl._introspect",
+    "dsl.location": "dsl._location",
+    "dsl.streaming": "dsl._streaming",
+    "dsl.traits": "dsl._traits",
+    "dsl.types": "dsl._types",
+    "durable.code": "durable._code",
+    "durable.codec": "durable._codec",
+    "durable.interrupt": "durable._interrupt",
+    "durable.journal": "durable._journal",
+    "durable.postgres": "durable._postgres",
+    "durable.run": "durable._run",
+    "durable.sqlite": "durable._sqlite",
+    "executor.backends.base": "executor.backends._base",
+    "executor.backends.portable": "executor.backends._portable",
+    "executor.backends.remote": "executor.backends._remote",
+    "executor.channel": "executor._channel",
+    "executor.concurrency": "executor._concurrency",
+    "executor.control": "executor._control",
+    "executor.emit": "executor._emit",
+    "executor.events": "executor._events",
+    "executor.hooks": "executor._hooks",
+    "executor.instrument": "executor._instrument",
+    "executor.journaling": "executor._journaling",
+    "executor.leaf": "executor._leaf",
+    "executor.live": "executor._live",
+    "executor.notes": "executor._notes",
+    "executor.outputs": "executor._outputs",
+    "executor.reraise": "executor._reraise",
+    "executor.runner": "executor._runner",
+    "executor.sequence": "executor._sequence",
+    "executor.shield": "executor._shield",
+    "executor.step": "executor._step",
+    "executor.streaming": "executor._streaming",
+    "executor.wakeup": "executor._wakeup",
+    "log_masking": "_log_masking",
+    "mcp.client": "mcp._client",
+    "mcp.devtools": "mcp._devtools",
+    "mcp.server": "mcp._server",
+    "observability.content": "observability._content",
+    "observability.export": "observability._export",
+    "observability.logging": "observability._logging",
+    "observability.metrics": "observability._metrics",
+    "observability.redaction": "observability._redaction",
+    "observability.semconv": "observability._semconv",
+    "observability.tracing": "observability._tracing",
+    "observability.workers": "observability._workers",
+    "records": "_records",
+    "stdlib.base": "stdlib._base",
+    "stdlib.cache.binding": "stdlib.cache._binding",
+    "stdlib.cache.cache": "stdlib.cache._cache",
+    "stdlib.cache.codec": "stdlib.cache._codec",
+    "stdlib.cache.decorator": "stdlib.cache._decorator",
+    "stdlib.cache.function": "stdlib.cache._function",
+    "stdlib.cache.keys": "stdlib.cache._keys",
+    "stdlib.cache.primitive": "stdlib.cache._primitive",
+    "stdlib.cache.stores": "stdlib.cache._stores",
+    "stdlib.clock": "stdlib._clock",
+    "stdlib.compiled": "stdlib._compiled",
+    "stdlib.flow.conditional": "stdlib.flow._conditional",
+    "stdlib.flow.parallel": "stdlib.flow._parallel",
+    "stdlib.flow.policies": "stdlib.flow._policies",
+    "stdlib.flow.routing": "stdlib.flow._routing",
+    "stdlib.flow.sequential": "stdlib.flow._sequential",
+    "stdlib.fluent": "stdlib._fluent",
+    "stdlib.guard": "stdlib._guard",
+    "stdlib.llm.agent": "stdlib.llm._agent",
+    "stdlib.llm.arguments": "stdlib.llm._arguments",
+    "stdlib.llm.ask": "stdlib.llm._ask",
+    "stdlib.llm.cost": "stdlib.llm._cost",
+    "stdlib.llm.primitive": "stdlib.llm._primitive",
+    "stdlib.llm.providers.anthropic_chat": "stdlib.llm.providers._anthropic_chat",
+    "stdlib.llm.providers.base": "stdlib.llm.providers._base",
+    "stdlib.llm.providers.errors": "stdlib.llm.providers._errors",
+    "stdlib.llm.providers.openai_chat": "stdlib.llm.providers._openai_chat",
+    "stdlib.llm.schema": "stdlib.llm._schema",
+    "stdlib.llm.spend": "stdlib.llm._spend",
+    "stdlib.llm.streamed": "stdlib.llm._streamed",
+    "stdlib.llm.structured": "stdlib.llm._structured",
+    "stdlib.llm.tools": "stdlib.llm._tools",
+    "stdlib.recovery.breaker": "stdlib.recovery._breaker",
+    "stdlib.recovery.budget": "stdlib.recovery._budget",
+    "stdlib.recovery.fallback": "stdlib.recovery._fallback",
+    "stdlib.recovery.hedge": "stdlib.recovery._hedge",
+    "stdlib.recovery.limits": "stdlib.recovery._limits",
+    "stdlib.recovery.pipeline": "stdlib.recovery._pipeline",
+    "stdlib.recovery.retry": "stdlib.recovery._retry",
+    "stdlib.recovery.saga": "stdlib.recovery._saga",
+    "stdlib.recovery.timeout": "stdlib.recovery._timeout",
+    "stdlib.testing.fake_clock": "stdlib.testing._fake_clock",
+    "stdlib.testing.mocks": "stdlib.testing._mocks",
+    "validate": "_validate",
+}
+"""Old dotted path (under `tta_dev_primitives.`) -> the module's private path."""
+
+
+class _OldPathFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds `tta_dev_primitives.<old path>` and loads it as the renamed module."""
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> importlib.machinery.ModuleSpec | None:
+        package, _, rest = fullname.partition(".")
+        if package != __package__ or rest not in OLD_PATHS:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, self)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        return importlib.import_module(f"{__package__}.{OLD_PATHS[spec.name.partition('.')[2]]}")
+
+    def exec_module(self, module: ModuleType) -> None:
+        """Nothing to run: the module is the renamed one, already imported."""
+
+
+_FINDER = _OldPathFinder()
+
+
+def install() -> None:
+    """Put the finder on `sys.meta_path` (once)."""
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.append(_FINDER)

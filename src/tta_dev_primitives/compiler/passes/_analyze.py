@@ -1,0 +1,263 @@
+"""analyze: worst cases of a plan, from its structure and what its nodes declare.
+
+- attempts: how many times one leaf may run in one plan run (retries and hedges multiply);
+- latency: an upper bound from declared `max_latency`, timeouts, attempts and backoff caps
+  (`inf` when something can wait without bound);
+- cost: from declared `cost` per call times attempts (nodes without a cost count 0, and the
+  analysis says so);
+- width: the most leaves that can run at once; depth: the longest chain of steps.
+
+With `compile(..., budget=Budget(...))`, a worst case above the budget fails compilation with
+BudgetError explaining where it comes from.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import attrs
+
+from ...errors import BudgetError
+from .._ir import CallOp, CastOp, ConstOp, LoopOp, MapOp, Op, ParOp, SeqOp, StageOp, fold, walk
+from ._base import Budget, Change, CompilerPass, PassContext
+
+__all__ = ["ANALYZE", "Analysis", "BudgetError"]
+
+MAX_CAUSES = 16
+"""How many ops "unbounded latency from" keeps per subtree (EXPLAIN shows the first 5)."""
+
+MODEL_CALL = "gen_ai.operation.name"
+"""The span attribute that marks a node as a model call (set by `genai`)."""
+
+
+@attrs.frozen
+class Analysis:
+    """Worst cases of one plan run."""
+
+    max_attempts: int
+    max_attempts_node: str
+    latency: float
+    cost: float
+    costed_leaves: int
+    leaves: int
+    width: float
+    depth: int
+    unbounded: tuple[str, ...] = ()
+    """Ops that make latency unbounded (no timeout above them, no declared max_latency, waits);
+    the first few of them."""
+    model_calls: float = 0
+    """The most model calls one run can make (nodes marked as LLM calls, e.g. by `genai`),
+    retries and loop bounds included; `inf` when a map runs them over an unknown number of
+    items."""
+
+    def lines(self) -> list[str]:
+        """The analysis as EXPLAIN's lines: attempts, latency, cost, width, depth and LLM calls
+        (`unbounded` where nothing bounds them)."""
+        def fmt(value: float, unit: str) -> str:
+            return "unbounded" if math.isinf(value) else f"{value:g}{unit}"
+
+        rows = [
+            f"max parallel width   {fmt(self.width, '')}",
+            f"critical path depth  {self.depth}",
+            f"worst-case attempts  {self.max_attempts} (of {self.max_attempts_node!r})",
+            f"worst-case latency   {fmt(self.latency, 's')}",
+            f"worst-case cost      ${self.cost:g} ({self.costed_leaves} of {self.leaves} leaves declare a cost)",
+        ]
+        if self.model_calls:
+            rows.insert(4, f"worst-case LLM calls {fmt(self.model_calls, '')}")
+        if self.unbounded:
+            rows.append(f"unbounded latency from: {', '.join(self.unbounded[:5])}{' ...' if len(self.unbounded) > 5 else ''}")
+        return rows
+
+
+def _runs(op: Op) -> int:
+    """How many times one call of `op` may run its child: its policy's say (a retry's attempts)."""
+    policy = op.policy()
+    return policy.max_runs() if policy is not None else 1
+
+
+def model_calls_of(op: CallOp) -> float:
+    """LLM calls one call of `op` makes: as declared, else one if it is marked as an LLM call."""
+    declared = op.traits.model_calls
+    if declared is not None:
+        return declared
+    return 1 if any(key == MODEL_CALL for key, _ in op.traits.attributes) else 0
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.unbounded: list[str] = []
+        self.worst_attempts = (1, "")
+
+    def attempts(self, root: Op) -> None:
+        stack = [(root, 1)]
+        while stack:
+            op, multiplier = stack.pop()
+            multiplier *= _runs(op)
+            if isinstance(op, CallOp) and multiplier > self.worst_attempts[0]:
+                self.worst_attempts = (multiplier, op.name)
+            dispatched = op.dispatch_limit()
+            if dispatched is not None:  # any child may take every call
+                stack.extend((child, multiplier * dispatched) for child in reversed(op.children))
+                continue
+            if isinstance(op, LoopOp):  # the condition runs once more than the body
+                until, body = op.children
+                stack.extend([(body, multiplier * op.max_iterations), (until, multiplier * (op.max_iterations + 1))])
+                continue
+            stack.extend((child, multiplier) for child in reversed(op.children))
+
+    def latency(self, root: Op) -> float:
+        value, causes = fold(root, self._latency_and_causes)
+        self.unbounded.extend(causes)
+        return value
+
+    def _latency_and_causes(self, op: Op, kids: list[tuple[float, tuple[str, ...]]]) -> tuple[float, tuple[str, ...]]:
+        """The op's latency bound, and the ops that make it unbounded: none when a bound above
+        (a Timeout) caps them, so "unbounded latency from" names only what is really unbounded."""
+        before = len(self.unbounded)
+        value = self._latency(op, [k[0] for k in kids])
+        own = tuple(self.unbounded[before:])
+        del self.unbounded[before:]
+        if math.isfinite(value):
+            return value, ()
+        causes = (*(name for k in kids for name in k[1]), *own)
+        return value, causes[:MAX_CAUSES]  # a few name the problem; all of them would cost O(n^2)
+
+    def _latency(self, op: Op, kids: list[float]) -> float:
+        policy = op.policy()
+        if policy is not None:
+            if math.isinf(policy.latency(0.0)):  # the guard itself may wait without bound
+                self.unbounded.append(op.name)
+            return policy.latency(kids[0])
+        if isinstance(op, ConstOp):
+            return 0.0
+        if isinstance(op, CallOp):
+            if op.traits.max_latency is None:
+                self.unbounded.append(op.name)
+                return math.inf
+            return op.traits.max_latency
+        if isinstance(op, (SeqOp, CastOp)):
+            return sum(kids)
+        if isinstance(op, (ParOp, StageOp)) or op.dispatch_limit() is not None:
+            return max(kids, default=0.0)
+        if op.selects_one:
+            return kids[0] + max(kids[1:])
+        if isinstance(op, MapOp):  # the number of items is not known at compile time
+            self.unbounded.append(op.name)
+            return math.inf
+        if isinstance(op, LoopOp):
+            return kids[0] * (op.max_iterations + 1) + kids[1] * op.max_iterations
+        return sum(kids)  # fallbacks, sagas and unknown composites: every child may run
+
+    def total(self, root: Op, leaf: Callable[[CallOp], float]) -> float:
+        """The most of `leaf` (a call's cost, its model calls) one run can add up: loops and
+        retries multiply, a branch takes its dearest arm, a map over unknown items is unbounded."""
+        return fold(root, lambda op, kids: self._total(op, kids, leaf))
+
+    def _total(self, op: Op, kids: list[float], leaf: Callable[[CallOp], float]) -> float:
+        if isinstance(op, CallOp):
+            return leaf(op)
+        if isinstance(op, ConstOp):
+            return 0.0
+        if isinstance(op, MapOp):
+            return math.inf if kids[0] > 0 else 0.0
+        if isinstance(op, LoopOp):
+            return kids[0] * (op.max_iterations + 1) + kids[1] * op.max_iterations
+        dispatched = op.dispatch_limit()
+        if dispatched is not None:
+            return dispatched * max(kids, default=0.0)
+        if op.selects_one:
+            return kids[0] + max(kids[1:])
+        return sum(kids) * _runs(op)
+
+    def width(self, root: Op) -> float:
+        return fold(root, self._width)
+
+    def _width(self, op: Op, kids: list[float]) -> float:
+        if not kids:
+            return 1.0
+        if isinstance(op, (ParOp, StageOp)):
+            return sum(kids)
+        if isinstance(op, MapOp):
+            return op.concurrency * kids[0]
+        dispatched = op.dispatch_limit()
+        if dispatched is not None:
+            return dispatched * max(kids)
+        policy = op.policy()
+        if policy is not None:  # overlapping runs of the child (a hedge's attempts)
+            return kids[0] * policy.max_concurrent_runs()
+        return max(kids)
+
+    def depth(self, root: Op) -> int:
+        return fold(root, self._depth)
+
+    def _depth(self, op: Op, kids: list[int]) -> int:
+        if not kids:
+            return 1
+        if isinstance(op, SeqOp):
+            return sum(kids)
+        if isinstance(op, LoopOp):
+            return (kids[0] + kids[1]) * op.max_iterations + kids[0]
+        if op.selects_one:
+            return kids[0] + max(kids[1:])
+        return max(kids)
+
+
+def analyze(root: Op) -> Analysis:
+    """The worst cases of a plan rooted at `root`."""
+    walker = _Walker()
+    walker.attempts(root)
+    leaves = [op for op in walk(root) if isinstance(op, CallOp)]
+    return Analysis(
+        max_attempts=walker.worst_attempts[0],
+        max_attempts_node=walker.worst_attempts[1] or (leaves[0].name if leaves else root.name),
+        latency=walker.latency(root),
+        cost=walker.total(root, lambda op: op.traits.cost or 0.0),
+        costed_leaves=sum(1 for op in leaves if op.traits.cost is not None),
+        leaves=len(leaves),
+        width=walker.width(root),
+        depth=walker.depth(root),
+        unbounded=tuple(dict.fromkeys(walker.unbounded)),
+        model_calls=walker.total(root, model_calls_of),
+    )
+
+
+def declared_cost_bound(root: Op, analysis: Analysis | None = None) -> float | None:
+    """The worst-case cost of `root` from declared costs, when it is one: every leaf that calls
+    a model declares its cost and the total is finite. None otherwise (a leaf without a
+    declared cost counts $0 in `Analysis.cost`, which bounds nothing)."""
+    model_leaves = [op for op in walk(root) if isinstance(op, CallOp) and model_calls_of(op)]
+    if not model_leaves or any(op.traits.cost is None for op in model_leaves):
+        return None
+    cost = (analysis or analyze(root)).cost
+    return cost if math.isfinite(cost) else None
+
+
+def _check(analysis: Analysis, budget: Budget, name: str) -> None:
+    problems: list[str] = []
+    if budget.max_cost is not None and analysis.cost > budget.max_cost:
+        problems.append(
+            f"worst-case cost ${analysis.cost:g} exceeds the budget of ${budget.max_cost:g} "
+            f"(declared costs times attempts; {analysis.costed_leaves} of {analysis.leaves} leaves declare a cost)"
+        )
+    if budget.max_latency is not None and analysis.latency > budget.max_latency:
+        why = f"; unbounded because of {', '.join(analysis.unbounded[:3])} (add a timeout or declare max_latency)" if math.isinf(analysis.latency) else ""
+        problems.append(f"worst-case latency {analysis.latency:g}s exceeds the budget of {budget.max_latency:g}s{why}")
+    if budget.max_attempts is not None and analysis.max_attempts > budget.max_attempts:
+        problems.append(
+            f"{analysis.max_attempts_node!r} may run {analysis.max_attempts} times (nested retries multiply), above the budget of {budget.max_attempts}"
+        )
+    if problems:
+        raise BudgetError(f"plan {name!r} does not fit its budget:\n  " + "\n  ".join(problems))
+
+
+def _analyze(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
+    result = analyze(root)
+    ctx.facts["analysis"] = result
+    if ctx.budget is not None:
+        _check(result, ctx.budget, root.name)
+    return root, []
+
+
+ANALYZE = CompilerPass("analyze", "worst-case attempts, latency, cost, width and depth; budget check", _analyze)
