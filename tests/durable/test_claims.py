@@ -20,18 +20,25 @@ from tta_dev_primitives.durable import ClaimLostError, RunInProgressError
 RACE = Path(__file__).parents[1] / "fixtures" / "claim_race.py"
 
 
-def payment_plan(calls: list[int]) -> object:
+def payment_plan(calls: list[int], others_done: anyio.Event | None = None) -> object:
     async def pay(amount: int) -> int:
         calls.append(amount)
-        await anyio.sleep(0.01)  # the payment takes a while: the others arrive meanwhile
+        if others_done is None:
+            await anyio.sleep(0.01)  # the payment takes a while: the others arrive meanwhile
+        else:
+            with anyio.fail_after(30):  # held until every other caller has its answer
+                await others_done.wait()
         return amount * 10
 
     return compile(node(pay))
 
 
-async def race(path: Path, journals: int, tasks: int) -> tuple[list[int], list[object]]:
+async def race(path: Path, journals: int, tasks: int, *, hold: bool = False) -> tuple[list[int], list[object]]:
+    """Every caller runs the plan on one run id at once. With `hold`, the payment lasts until all
+    the others have returned, so each of them meets the run in progress (never its result)."""
     calls: list[int] = []
-    plan = payment_plan(calls)
+    others_done = anyio.Event() if hold else None
+    plan = payment_plan(calls, others_done)
     stores = [SQLiteJournal(path) for _ in range(journals)]
     outcomes: list[object] = []
 
@@ -40,6 +47,8 @@ async def race(path: Path, journals: int, tasks: int) -> tuple[list[int], list[o
             outcomes.append(await plan.run(7, run_id="pay-1", journal=store))  # type: ignore[attr-defined]
         except RunInProgressError as error:
             outcomes.append(type(error).__name__)
+            if others_done is not None and len(outcomes) == journals * tasks - 1:
+                others_done.set()
 
     try:
         async with anyio.create_task_group() as tg:
@@ -54,7 +63,7 @@ async def race(path: Path, journals: int, tasks: int) -> tuple[list[int], list[o
 
 @pytest.mark.anyio
 async def test_two_journal_objects_on_one_file_run_a_run_id_once(tmp_path: Path) -> None:
-    calls, outcomes = await race(tmp_path / "j.db", journals=2, tasks=1)
+    calls, outcomes = await race(tmp_path / "j.db", journals=2, tasks=1, hold=True)
     assert calls == [7]
     assert sorted(map(str, outcomes)) == ["70", "RunInProgressError"]
     with SQLiteJournal(tmp_path / "j.db") as journal:

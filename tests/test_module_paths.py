@@ -1,0 +1,81 @@
+"""Which modules are public, and old module paths that keep working.
+
+Implementation modules are private (`_name.py`); code written against their former paths
+(`tta_dev_primitives.executor.emit`) still imports, and gets the very same module object.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import subprocess
+import sys
+
+import pytest
+
+import tta_dev_primitives
+from tta_dev_primitives._old_paths import OLD_PATHS
+
+BORN_PRIVATE = {"_deep", "_registry", "_old_paths", "observability._support"}
+"""Private modules that never had a public-looking path."""
+
+PUBLIC_MODULES = {
+    "apm_metadata", "backends", "cache", "cli", "context", "errors", "events", "llm", "lowlevel", "mypy_plugin", "plan",
+    "core.base", "core.conditional", "core.parallel", "core.routing", "core.sequential", "performance.cache",
+    "recovery.circuit_breaker", "recovery.compensation", "recovery.fallback", "recovery.retry", "recovery.timeout",
+    "testing.mocks", "observability.instrumented_primitive",
+    "stdlib.llm.prices", "stdlib.llm.model", "stdlib.llm.providers.select", "executor.backends.dask",
+    "stdlib.testing.pytest_plugin", "durable.errors", "stdlib.recovery.errors", "executor.backends.errors",
+}
+"""Modules (not packages) whose path is public: the faces, the documented paths, the original
+package's paths and the exception faces. Every other module is private."""
+
+
+def _modules() -> dict[str, bool]:
+    """Every module of the package, relative dotted name -> is a package."""
+    found = {}
+    prefix = "tta_dev_primitives."
+    for info in pkgutil.walk_packages(tta_dev_primitives.__path__, prefix=prefix):
+        found[info.name.removeprefix(prefix)] = info.ispkg
+    return found
+
+
+def test_every_module_is_a_package_a_public_face_or_private() -> None:
+    modules = _modules()
+    for name, is_package in modules.items():
+        if is_package or name in PUBLIC_MODULES:
+            continue
+        assert name.rpartition(".")[2].startswith("_"), f"{name} is neither private (_name) nor a listed public module"
+
+
+def test_every_private_module_has_its_old_path_or_was_born_private() -> None:
+    private = {name for name, is_package in _modules().items() if not is_package and name.rpartition(".")[2].startswith("_")}
+    assert private - set(OLD_PATHS.values()) <= BORN_PRIVATE
+    assert set(OLD_PATHS.values()) <= private  # no old path points at a module that is gone
+
+
+@pytest.mark.parametrize("old", sorted(OLD_PATHS))
+def test_an_old_path_gives_the_renamed_module_itself(old: str) -> None:
+    module = importlib.import_module(f"tta_dev_primitives.{old}")
+    assert module is importlib.import_module(f"tta_dev_primitives.{OLD_PATHS[old]}")
+
+
+def test_from_imports_through_an_old_path_give_the_same_objects() -> None:
+    from tta_dev_primitives.compiler.lowering import lowering as old_lowering
+    from tta_dev_primitives.executor.emit import Step as OldStep
+
+    from tta_dev_primitives.lowlevel import Step, lowering
+
+    assert OldStep is Step and old_lowering is lowering
+
+
+def test_an_old_path_imports_first_in_a_fresh_process() -> None:
+    """Importing an old path before anything else loads the package, then answers the path."""
+    code = "import tta_dev_primitives.stdlib.recovery.retry as r, tta_dev_primitives as t; print(r.Retry is t.Retry)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "True"
+
+
+def test_an_unknown_path_still_fails_to_import() -> None:
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("tta_dev_primitives.executor.no_such_module")
