@@ -354,3 +354,5 @@ def __getattr__(name: str) -> object:
 
         return getattr(providers, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+_old_paths.alias_loaded()  # after every module above is imported

@@ -14,7 +14,7 @@ import importlib.machinery
 import sys
 from types import ModuleType
 
-__all__ = ["OLD_PATHS", "install"]
+__all__ = ["OLD_PATHS", "alias_loaded", "install", "stable_module"]
 
 OLD_PATHS: dict[str, str] = {
     "compiler.compile": "compiler._compile",
@@ -141,9 +141,25 @@ OLD_PATHS: dict[str, str] = {
 }
 """Old dotted path (under `tta_dev_primitives.`) -> the module's private path."""
 
+OLD_PATHS.update({"compiler.plan": "plan", "compiler.callables": "dsl._callables"})  # moved, not only renamed
+
+_BEFORE: dict[str, str] = {f"{__package__}.{new}": f"{__package__}.{old}" for old, new in OLD_PATHS.items() if old != "dsl.callables"}
+"""A private module's dotted path -> the path it had before it was made private."""
+
+
+def stable_module(name: str) -> str:
+    """The module path persistent identities are made of: the path a module had before the
+    implementation modules became private (`...compiler._ir` -> `...compiler.ir`), any other
+    unchanged. Cache keys in shared stores, structural hashes and durable code digests built
+    from it match the ones earlier versions stored."""
+    return _BEFORE.get(name, name)
+
 
 class _OldPathFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Finds `tta_dev_primitives.<old path>` and loads it as the renamed module."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, importlib.machinery.ModuleSpec | None] = {}
 
     def find_spec(self, fullname: str, path: object = None, target: object = None) -> importlib.machinery.ModuleSpec | None:
         package, _, rest = fullname.partition(".")
@@ -152,10 +168,16 @@ class _OldPathFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return importlib.machinery.ModuleSpec(fullname, self)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
-        return importlib.import_module(f"{__package__}.{OLD_PATHS[spec.name.partition('.')[2]]}")
+        module = importlib.import_module(f"{__package__}.{OLD_PATHS[spec.name.partition('.')[2]]}")
+        self._specs[spec.name] = module.__spec__
+        return module
 
     def exec_module(self, module: ModuleType) -> None:
-        """Nothing to run: the module is the renamed one, already imported."""
+        """Nothing to run (the module is the renamed one, already imported); the import system
+        set its `__spec__` to the old path's: it gets its own back (reload keeps working)."""
+        own = self._specs.pop(module.__spec__.name, None) if module.__spec__ is not None else None
+        if own is not None:
+            module.__spec__ = own
 
 
 _FINDER = _OldPathFinder()
@@ -165,3 +187,20 @@ def install() -> None:
     """Put the finder on `sys.meta_path` (once)."""
     if _FINDER not in sys.meta_path:
         sys.meta_path.append(_FINDER)
+
+
+def alias_loaded() -> None:
+    """Register the old path of every renamed module already imported (the package imports
+    nearly all of them): `import` then finds it in `sys.modules` and, as before the rename,
+    never sets it as an attribute of its package over a function of the same name
+    (`compiler.compile`, `durable.interrupt`, `stdlib.llm.agent`, ...). Where the package has no
+    such attribute, the old attribute path (`tta_dev_primitives.executor.emit`) is set too."""
+    for old, new in OLD_PATHS.items():
+        module = sys.modules.get(f"{__package__}.{new}")
+        if module is None:
+            continue
+        sys.modules.setdefault(f"{__package__}.{old}", module)
+        parent_name, _, leaf = f"{__package__}.{old}".rpartition(".")
+        parent = sys.modules.get(parent_name)
+        if parent is not None and not hasattr(parent, leaf):
+            setattr(parent, leaf, module)

@@ -1,6 +1,6 @@
 """`apm.yml`, the package's Agent Package Manager metadata, generated from the package itself:
 its version, core dependencies and Python requirement (from the installed distribution's
-metadata), the MCP tools it ships (`mcp.devtools.DEVTOOLS`: names, descriptions, arguments) and
+metadata), the MCP tools it ships (`mcp._devtools.DEVTOOLS`: names, descriptions, arguments) and
 its public exports (`__all__`). `tta-primitives apm --write` rewrites the file; a test fails
 when it has drifted from the package.
 """

@@ -127,7 +127,7 @@ def _short_repr(value: object) -> str:
     return f"{text[:_REPR_LIMIT]}… ({len(text) - _REPR_LIMIT} more characters)"
 
 
-# -- compiling plans (compiler, compiler.passes, compiler.render) -------------------------------
+# -- compiling plans (compiler, compiler.passes, compiler._render) -------------------------------
 
 
 class CompositionError(PrimitivesError, TypeError):

@@ -1,4 +1,4 @@
-"""The events `plan.events(x)` yields (defined in executor.events): import them from here.
+"""The events `plan.events(x)` yields (defined in executor._events): import them from here.
 
     from tta_dev_primitives.events import ChunkEvent, NodeFinished
 """

@@ -252,7 +252,7 @@ class Plan(Program[In, Out]):
     ) -> RunEvents[Out]:
         """Run the plan in the background and iterate over its events as they happen: run and
         node starts and ends (ids and names as in EXPLAIN), chunks, loop iterations, tool calls,
-        retries, fallbacks, timeouts, breaker moves, cache hits and misses (see executor.events).
+        retries, fallbacks, timeouts, breaker moves, cache hits and misses (see executor._events).
 
             async with plan.events(x) as events:
                 async for event in events: ...

@@ -427,7 +427,7 @@ def fold(root: Op, combine: Callable[[Op, list[V]], V]) -> V:
     return values[0]
 
 
-# -- streams: how an op hands its result over chunk by chunk (see compiler.streams) --------------
+# -- streams: how an op hands its result over chunk by chunk (see compiler._streams) --------------
 
 
 class StreamShape(typing.NamedTuple):

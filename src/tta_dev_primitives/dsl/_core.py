@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import enum
+import functools
+import threading
 from contextvars import ContextVar
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar, cast, overload
@@ -72,31 +74,42 @@ _PLAN_ONLY = {
 """Plan methods a newcomer calls on a node, and how to call them on its plan."""
 
 
-class _PlanOnly:
-    """A Plan attribute asked of a node (the newcomer's `node.run(x)`): an AttributeError that
-    says to compile the node first. A subclass's own attribute of that name takes precedence."""
+class _PropertyFailure(threading.local):
+    """The AttributeError a node property raised last, kept until `__getattr__` (which Python
+    calls next, the error itself lost) raises it again."""
 
-    __slots__ = ("name", "usage")
+    failed: tuple[int, str, AttributeError] | None = None
 
-    def __init__(self, name: str, usage: str) -> None:
-        self.name = name
-        self.usage = usage
 
-    def __get__(self, node: object, owner: type | None = None) -> object:
-        if node is None:
-            label = "a node"
-        else:
-            try:
-                label = f"node {node.name!r}"  # type: ignore[attr-defined]
-            except Exception:  # noqa: BLE001 - a half-built node still gets the hint
-                label = "this node"
-        kind = type(node).__name__ if node is not None else getattr(owner, "__name__", "Node")
-        raise AttributeError(
-            f"{kind!r} object has no attribute {self.name!r}: {label} is a node, not a plan; compile it first: "
-            f"`plan = compile(node)`, then `{self.usage}`",
-            name=self.name,
-            obj=node,
-        )
+_property_failure = _PropertyFailure()
+
+
+def _reporting(name: str, prop: property) -> property:
+    """`prop`, with an AttributeError from its getter kept for `__getattr__` to raise (as it is:
+    the property's own message), instead of Python's "has no attribute" of ours."""
+    getter = prop.fget
+    if getter is None:
+        return prop
+
+    @functools.wraps(getter)
+    def get(self: object) -> object:
+        try:
+            return getter(self)
+        except AttributeError as error:
+            _property_failure.failed = (id(self), name, error)
+            raise
+
+    return property(get, prop.fset, prop.fdel, prop.__doc__)
+
+
+def _failed_property(node: object, attribute: str) -> object:
+    """A class attribute of `node` raised AttributeError, which Python turned into a
+    `__getattr__` call: the property's own error again (kept by `_reporting`); for any other
+    descriptor, the attribute looked up once more for its own error."""
+    failed, _property_failure.failed = _property_failure.failed, None
+    if failed is not None and failed[0] == id(node) and failed[1] == attribute:
+        raise failed[2]
+    return object.__getattribute__(node, attribute)
 
 
 class _Default(enum.Enum):
@@ -121,11 +134,37 @@ class Node(Generic[In, Out]):
     _tta_traits: Traits
     _tta_default_name: str
 
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, value in list(vars(cls).items()):  # a failing property keeps its own error (see __getattr__)
+            if type(value) is property:
+                setattr(cls, name, _reporting(name, value))
+
     def __new__(cls, *args: object, **kwargs: object) -> Self:
         # Captured here rather than in __init__ so subclasses that skip super().__init__() keep it.
         self = super().__new__(cls)
         self._tta_location = capture_location()
         return self
+
+    if not TYPE_CHECKING:  # for mypy a node has no such attributes: `node.run(x)` stays an error
+
+        def __getattr__(self, attribute: str) -> object:
+            """Only reached when an attribute is missing: a Plan's method asked of a node (the
+            newcomer's `node.run(x)`) says to compile the node first."""
+            if any(attribute in vars(klass) for klass in type(self).__mro__):
+                return _failed_property(self, attribute)
+            if attribute in _PLAN_ONLY:
+                try:
+                    label = f"node {self.name!r}"
+                except Exception:  # noqa: BLE001 - a half-built node still gets the hint
+                    label = "this node"
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {attribute!r}: {label} is a node, not a plan; "
+                    f"compile it first: `plan = compile(node)`, then `{_PLAN_ONLY[attribute]}`",
+                    name=attribute,
+                    obj=self,
+                )
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {attribute!r}", name=attribute, obj=self)
 
     # -- identity -------------------------------------------------------------------------------
 
@@ -408,10 +447,6 @@ class Node(Generic[In, Out]):
         @property
         def _tta_exact_in(self) -> Callable[[In], In]: ...
 
-
-for _name, _usage in _PLAN_ONLY.items():  # set here, not in the class body: mypy must not see them
-    setattr(Node, _name, _PlanOnly(_name, _usage))
-del _name, _usage
 
 _SEED_PLAN = "_tta_plan"
 

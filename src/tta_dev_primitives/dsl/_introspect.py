@@ -14,6 +14,7 @@ import attrs
 
 from ..errors import BuildError
 from ._types import UNKNOWN, TypeExpr
+from .._old_paths import stable_module
 
 _CONTEXT_PARAM_NAMES = frozenset({"ctx", "context"})
 _AWAITABLE_ORIGINS = (collections.abc.Awaitable, collections.abc.Coroutine)
@@ -45,7 +46,7 @@ def qualified_name(fn: object) -> str:
     target = fn.func if isinstance(fn, functools.partial) else fn
     module = getattr(target, "__module__", None) or type(target).__module__
     qual = getattr(target, "__qualname__", None) or type(target).__qualname__
-    return f"{module}.{qual}"
+    return f"{stable_module(module)}.{qual}"
 
 
 def _wrapped_function(obj: object) -> Callable[..., object] | None:

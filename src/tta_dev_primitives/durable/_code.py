@@ -22,6 +22,7 @@ import json
 import types
 
 from ..compiler._ir import CallOp, Op, walk
+from .._old_paths import stable_module
 
 __all__ = ["code_digest", "code_digests"]
 
@@ -41,7 +42,7 @@ def _constant(value: object) -> str:
         return type(value).__name__ + "(" + ", ".join(_constant(v) for v in value) + ")"
     if isinstance(value, dict):
         return "dict(" + ", ".join(sorted(f"{_constant(k)}: {_constant(v)}" for k, v in value.items())) + ")"
-    return f"<{type(value).__module__}.{type(value).__qualname__}>"
+    return f"<{stable_module(type(value).__module__)}.{type(value).__qualname__}>"
 
 
 def _part(digest: hashlib._Hash, data: bytes) -> None:

@@ -55,7 +55,7 @@ class RunHeader:
     input: bytes
     input_crc: int
     code: str = ""
-    """Digests of the plan's leaf functions (see durable.code); "" when the store keeps none."""
+    """Digests of the plan's leaf functions (see durable._code); "" when the store keeps none."""
 
 
 @attrs.frozen

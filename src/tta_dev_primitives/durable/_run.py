@@ -2,7 +2,7 @@
 
 `plan.run(x, run_id=..., journal=...)` comes here. The run's header (plan fingerprint, outline,
 encoded input) is created or checked, every recorded step is verified (checksum, known key),
-and the plan's durable closures run with a recorder in a contextvar (see executor.journaling).
+and the plan's durable closures run with a recorder in a contextvar (see executor._journaling).
 What was recorded replays; the rest runs and is recorded. A finished run's result is stored:
 running the run id again returns it without running anything.
 """
@@ -80,7 +80,7 @@ def _node_of(key: str, ops: dict[int, Op]) -> Op | None:
 
 
 class _Recorder:
-    """The Recorder of one durable run (see executor.journaling.Recorder)."""
+    """The Recorder of one durable run (see executor._journaling.Recorder)."""
 
     def __init__(self, run_id: str, journal: Journal, records: dict[str, bytes], on_error: OnJournalError, plan_name: str) -> None:
         self.run_id = run_id
@@ -218,7 +218,7 @@ def _check_fits(stored: StoredRun, header: RunHeader, plan: Plan[object, object]
 
 def _check_code(stored: StoredRun, header: RunHeader, plan: Plan[object, object]) -> None:
     """CodeChangedError when a node whose journaled output the run would replay has another
-    code digest now than when it ran (see durable.code)."""
+    code digest now than when it ran (see durable._code)."""
     if not stored.header.code or stored.header.code == header.code:
         return  # a store that keeps no digests, or nothing changed
     try:

@@ -68,7 +68,7 @@ class Emitter:
         self.check_outputs = check_outputs
         """Whether leaf calls check their results against their declared types."""
         self.outlets = outlets
-        """Ids of the ops whose chunks are the plan's streaming output (see compiler.streams)."""
+        """Ids of the ops whose chunks are the plan's streaming output (see compiler._streams)."""
         self.owner = object()
         """Identifies this plan's closures to `plan.stream()`'s sink, so a plan run nested in a
         streamed run does not send its chunks to the outer consumer."""

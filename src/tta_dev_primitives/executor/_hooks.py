@@ -289,7 +289,7 @@ class _Registry:
         self.hooks: tuple[Hook, ...] = ()
         self.version = 0
         self.check_outputs = os.environ.get("TTA_CHECK_OUTPUTS", "").strip().lower() in ("1", "true", "yes", "on")
-        """Whether leaf outputs are checked against their declared types (see executor.outputs)."""
+        """Whether leaf outputs are checked against their declared types (see executor._outputs)."""
         self._lock = threading.Lock()
         self._set: tuple[int, HookSet] | None = None
 

@@ -35,7 +35,7 @@ __all__ = [
 
 
 class ValueCodec(Protocol):
-    """How one op's values become journal payloads and back (see durable.codec)."""
+    """How one op's values become journal payloads and back (see durable._codec)."""
 
     def encode(self, value: object) -> bytes:
         """The op's value as a journal payload."""

@@ -203,7 +203,7 @@ class RunStream(_LiveRun[Item, Out]):
 
 
 class RunEvents(_LiveRun[Event, Out]):
-    """A run's events as they happen (see `Plan.events` and executor.events)."""
+    """A run's events as they happen (see `Plan.events` and executor._events)."""
 
     _what = "events"
 

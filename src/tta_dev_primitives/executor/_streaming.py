@@ -3,7 +3,7 @@ streams under hooks and guards.
 
 A streaming op's Step has `open(x)`, an async iterator of its chunks. Steps that take a stream
 get that iterator; everyone else gets `call(x)`, which collects the chunks and joins them. The
-plan's outlet (see compiler.streams) also hands each chunk to the sink of the `plan.stream()`
+plan's outlet (see compiler._streams) also hands each chunk to the sink of the `plan.stream()`
 that runs it, awaiting the consumer: a bounded buffer, so a slow reader slows the run down.
 """
 

@@ -10,7 +10,7 @@ gets compiled (no module cache), and a target that prints, calls `sys.exit()`, c
 cannot harm the server (a call is stopped after `TIMEOUT_S` seconds, or when the client cancels
 it). Loading a target runs its module's code, so serve these only to clients you would let run
 the CLI in that directory. `apm.yml` lists them (generated from `DEVTOOLS`). What a target prints
-or raises reaches the agent redacted (`observability.redaction.scrub`), as a served plan's errors do.
+or raises reaches the agent redacted (`observability._redaction.scrub`), as a served plan's errors do.
 """
 
 from __future__ import annotations

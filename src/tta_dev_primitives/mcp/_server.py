@@ -5,7 +5,7 @@ the plan's input type), its output schema that of the plan's output type (wrappe
 `{"result": ...}` when it is not an object, as MCP requires). The SDK's low-level server does
 not check arguments, so we do, with the tool's own validator: bad arguments and failures of the
 plan come back as tool errors (`isError`), which a model can read and act on; their text is
-redacted (`observability.redaction.scrub`) before it leaves the process. While a plan runs, its
+redacted (`observability._redaction.scrub`) before it leaves the process. While a plan runs, its
 finished nodes are reported as progress notifications (from `plan.events()`, at most ten a
 second); a client cancelling the request cancels the run.
 

@@ -15,7 +15,7 @@ from typing import Generic, TypeVar, overload
 from ..compiler._ir import Op
 from ..compiler._lowering import Lowerer, call_op, lowering
 from ..context import RunContext, WorkflowContext
-from ..dsl._introspect import CallableInfo, inspect_callable
+from ..dsl._introspect import CallableInfo, inspect_callable, qualified_name
 from ..dsl import _fluent as fluent
 from ..dsl._core import Node
 from ..dsl._types import UNKNOWN, TypeExpr
@@ -102,7 +102,7 @@ def lower_primitive(node: WorkflowPrimitive[typing.Never, object], lw: Lowerer) 
         arity=2,
         in_type=in_type,
         out_type=out_type,
-        qualname=f"{type(node).__module__}.{type(node).__qualname__}.execute",
+        qualname=f"{qualified_name(type(node))}.execute",
     )
     return call_op(node, lw, execute, info)
 

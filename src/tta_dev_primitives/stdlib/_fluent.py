@@ -1,5 +1,5 @@
 """What the stdlib builds for Node's fluent methods: `.retry()`, `.timeout()`, `.cached()`,
-`.fallback()`, and `Plan.as_tool()` (see `dsl.fluent`: the DSL declares them, this provides them)."""
+`.fallback()`, and `Plan.as_tool()` (see `dsl._fluent`: the DSL declares them, this provides them)."""
 
 from __future__ import annotations
 

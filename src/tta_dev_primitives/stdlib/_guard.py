@@ -46,7 +46,7 @@ class GuardSite:
     """Outside plans (decorator form): send events to the process-wide hooks at event time."""
     inner: Op | None = None
     durable: bool = False
-    """The guard is built into a durable run's closures (see executor.journaling)."""
+    """The guard is built into a durable run's closures (see executor._journaling)."""
 
     def numbered(self, call: Callable[[object], Awaitable[object]]) -> Callable[[int, object], Awaitable[object]] | None:
         """In a durable run, `call` as `(n, x)`: attempt `n` journals under a key path of its
@@ -152,7 +152,7 @@ class GuardPolicy(Policy):
     function decorates the function (same signature), which then runs under the guard.
 
     The compiler asks the policy for its worst-case bounds and lint facts (see
-    `compiler.policy.Policy`); a new guard overrides what it changes, and is neutral otherwise
+    `compiler._policy.Policy`); a new guard overrides what it changes, and is neutral otherwise
     (runs its child once, adds no latency)."""
 
     kind: str

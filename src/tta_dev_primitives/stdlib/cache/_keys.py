@@ -25,6 +25,7 @@ import attrs
 
 from ...errors import CacheKeyError
 from ..._records import record_fields
+from ..._old_paths import stable_module
 
 __all__ = ["NON_OUTPUT_FIELDS", "CacheKeyError", "CallArgs", "canonical_json", "canonical_key", "llm_key", "qualified_name"]
 
@@ -51,7 +52,7 @@ _INT_LIMIT = 10**1000
 
 def qualified_name(cls: type) -> str:
     """`module.QualName`: two classes of the same name in different modules stay apart."""
-    return f"{cls.__module__}.{cls.__qualname__}"
+    return f"{stable_module(cls.__module__)}.{cls.__qualname__}"
 
 
 def _canonical(value: object, path: str) -> object:

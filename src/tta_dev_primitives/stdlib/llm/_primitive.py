@@ -12,7 +12,7 @@ from ...compiler._ir import CallOp, Op, walk
 from ...context import RunContext, _same_call
 from ...compiler._lowering import Lowerer, call_op, lowering
 from ...dsl._core import AnyNode
-from ...dsl._introspect import CallableInfo
+from ...dsl._introspect import CallableInfo, qualified_name
 from ...errors import ChatModelReplyError
 from ...observability._tracing import genai
 from .._compiled import CompiledPrimitive
@@ -109,7 +109,7 @@ def _lower_llm(node: LLMPrimitive, lw: Lowerer) -> Op:
         arity=2,
         in_type=ChatRequest,
         out_type=ChatResponse,
-        qualname=f"{type(node).__module__}.{type(node).__qualname__}.complete",
+        qualname=f"{qualified_name(type(node))}.complete",
     )
     return call_op(node, lw, node._node_call, info)
 

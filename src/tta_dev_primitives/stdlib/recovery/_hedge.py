@@ -3,7 +3,7 @@
 Attempt 1 starts at once; each further attempt starts `delay` seconds after the previous one,
 or as soon as the previous one fails. The first successful result is returned and the other
 attempts are cancelled; if every attempt fails, HedgeError holds all their errors (a stray
-CancelledError, see executor.concurrency.failure_of, fails its attempt only). Use it only
+CancelledError, see executor._concurrency.failure_of, fails its attempt only). Use it only
 on idempotent nodes: several attempts may run at once.
 """
 

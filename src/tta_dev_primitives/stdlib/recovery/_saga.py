@@ -15,7 +15,7 @@ compensation gets the step's output. Seed form:
 On failure (or cancellation) the compensations of the steps that completed run in reverse
 order, each optionally under a Retry and bounded by `compensation_timeout` seconds. They run to
 the end whatever cancels the run meanwhile: anyio scopes, a native `task.cancel()` (even
-repeated), `asyncio.timeout`, a failing sibling branch (see executor.shield). If they all
+repeated), `asyncio.timeout`, a failing sibling branch (see executor._shield). If they all
 succeed, the original error is re-raised with a note listing what was undone; if any fails or
 times out, a SagaError holds the original error and every compensation failure, and each failure
 is logged. A cancellation stays a cancellation: when the run was cancelled, the cancellation is
