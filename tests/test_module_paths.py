@@ -14,6 +14,7 @@ import sys
 import pytest
 
 import tta_dev_primitives
+from tta_dev_primitives._old_paths import MOVED as OLD_PATHS_MOVED
 from tta_dev_primitives._old_paths import OLD_PATHS
 
 BORN_PRIVATE = {"_deep", "_registry", "_old_paths", "observability._support"}
@@ -98,6 +99,32 @@ def test_persistent_names_keep_the_module_paths_from_before_the_rename() -> None
     assert stable_module(CallOp.__module__) == "tta_dev_primitives.compiler.ir"
     assert stable_module("tta_dev_primitives.stdlib.llm.model") == "tta_dev_primitives.stdlib.llm.model"
     assert stable_module("mymodule") == "mymodule"
+
+
+def test_persisted_identities_are_the_ones_earlier_versions_stored() -> None:
+    """Pinned values computed by the code before the modules became private and the exceptions
+    moved: a shared cache stays warm and a journaled run resumes across the upgrade."""
+    from tta_dev_primitives import Fallback, Timeout, TransientError, cached, compile, const
+    from tta_dev_primitives.compiler._structure import stable_identity, stable_name
+    from tta_dev_primitives.durable._code import _constant
+
+    timeout = compile(Timeout(2.0, fallback=const(1))(const(2)))  # only_on=(NodeTimeoutError,) inside
+    fallback = compile(Fallback(const(2), const(1), only_on=(TransientError,)))
+    assert stable_identity(timeout.root)[:16] == "9d66c3ef4b1ec0de"
+    assert stable_identity(fallback.root)[:16] == "1d048fab633b7117"
+    assert stable_name(TransientError) == "tta_dev_primitives.stdlib.recovery.errors:TransientError"
+
+    @cached()
+    async def normalize(text: str) -> str:
+        return text
+
+    assert _constant(normalize) == "<tta_dev_primitives.stdlib.cache.decorator.CachedFunction>"  # a default in a code digest
+
+
+def test_every_moved_name_still_exists_where_it_is_now() -> None:
+    for path in OLD_PATHS_MOVED:
+        module, _, name = f"tta_dev_primitives.{path}".rpartition(".")
+        assert hasattr(importlib.import_module(module), name), path
 
 
 def test_an_unknown_path_still_fails_to_import() -> None:

@@ -14,7 +14,7 @@ import importlib.machinery
 import sys
 from types import ModuleType
 
-__all__ = ["OLD_PATHS", "alias_loaded", "install", "stable_module"]
+__all__ = ["MOVED", "OLD_PATHS", "alias_loaded", "install", "stable_module"]
 
 OLD_PATHS: dict[str, str] = {
     "compiler.compile": "compiler._compile",
@@ -147,11 +147,88 @@ _BEFORE: dict[str, str] = {f"{__package__}.{new}": f"{__package__}.{old}" for ol
 """A private module's dotted path -> the path it had before it was made private."""
 
 
-def stable_module(name: str) -> str:
-    """The module path persistent identities are made of: the path a module had before the
-    implementation modules became private (`...compiler._ir` -> `...compiler.ir`), any other
-    unchanged. Cache keys in shared stores, structural hashes and durable code digests built
-    from it match the ones earlier versions stored."""
+MOVED: dict[str, str] = {
+    "compiler._ir.StreamShape": "compiler.streams",
+    "compiler._ir._derive_shape": "compiler.streams",
+    "compiler._ir.chunk_type": "compiler.streams",
+    "compiler._ir.consumes_stream": "compiler.streams",
+    "compiler._ir.piped_type": "compiler.streams",
+    "compiler._ir.stream_shape": "compiler.streams",
+    "compiler._program.PassRecord": "compiler.plan",
+    "errors.ArgumentLimitError": "stdlib.llm.arguments",
+    "errors.BudgetError": "compiler.passes.analyze",
+    "errors.BudgetExceededError": "stdlib.flow.policies",
+    "errors.BulkheadFullError": "stdlib.recovery.errors",
+    "errors.CacheKeyError": "stdlib.cache.keys",
+    "errors.CacheSerializationError": "stdlib.cache.codec",
+    "errors.CircuitOpenError": "stdlib.recovery.errors",
+    "errors.ClaimLostError": "durable.errors",
+    "errors.CodeChangedError": "durable.errors",
+    "errors.CompensationInterruptedError": "stdlib.recovery.errors",
+    "errors.DevtoolError": "mcp.devtools",
+    "errors.DurableRunError": "durable.errors",
+    "errors.FallbackError": "stdlib.recovery.errors",
+    "errors.HedgeError": "stdlib.recovery.hedge",
+    "errors.InputTypeError": "executor.outputs",
+    "errors.JournalCodecError": "durable.errors",
+    "errors.JournalCorruptError": "durable.errors",
+    "errors.JournalEncodeError": "durable.errors",
+    "errors.JournalUnavailableError": "durable.errors",
+    "errors.LintError": "compiler.passes.lint",
+    "errors.MCPConnectionError": "mcp.client",
+    "errors.MCPToolError": "mcp.client",
+    "errors.ModelCallError": "stdlib.llm.providers.errors",
+    "errors.ModelTransientError": "stdlib.llm.providers.errors",
+    "errors.NoRouteMeetsQualityError": "stdlib.flow.policies",
+    "errors.NodeTimeoutError": "stdlib.recovery.errors",
+    "errors.OutputTypeError": "executor.outputs",
+    "errors.PlanChangedError": "durable.errors",
+    "errors.RateLimitedError": "stdlib.recovery.errors",
+    "errors.RecordedError": "durable.errors",
+    "errors.RemoteError": "executor.backends.errors",
+    "errors.RemoteSerializationError": "executor.backends.errors",
+    "errors.RenderError": "compiler.render",
+    "errors.ResumeError": "durable.errors",
+    "errors.RouteNotFoundError": "stdlib.flow.routing",
+    "errors.RunInProgressError": "durable.errors",
+    "errors.RunInputMismatchError": "durable.errors",
+    "errors.RunTimeoutError": "executor.runner",
+    "errors.SagaError": "stdlib.recovery.errors",
+    "errors.SchemaMismatch": "stdlib.llm.schema",
+    "errors.StateKeyError": "compiler.passes.typecheck",
+    "errors.StructuredOutputError": "stdlib.llm.structured",
+    "errors.TargetError": "cli",
+    "errors.ToolArgumentsError": "stdlib.llm.arguments",
+    "errors.TransientError": "stdlib.recovery.errors",
+    "errors.TypeMismatchError": "compiler.diagnostics",
+    "errors.UnpricedModelWarning": "stdlib.llm.cost",
+    "errors._preview": "executor.outputs",
+    "executor._instrument._instrumented_call": "executor.emit",
+    "executor._instrument.close_quietly": "executor.streaming",
+    "executor._instrument.instrument": "executor.emit",
+    "executor._instrument.instrument_open": "executor.streaming",
+    "executor._step.Step": "executor.emit",
+    "observability._workers.WorkerTelemetry": "executor.backends.dask",
+    "observability._workers._plugin_base": "executor.backends.dask",
+    "plan.compile": "compiler.compile",
+    "stdlib.cache._function.CachedFunction": "stdlib.cache.decorator",
+}
+"""Classes and functions that moved to another module (exceptions into `errors`, ...):
+`module.name` now (under `tta_dev_primitives.`) -> the module that defined them before."""
+
+_MOVED = {f"{__package__}.{new}": f"{__package__}.{old}" for new, old in MOVED.items()}
+
+
+def stable_module(name: str, qualname: str = "") -> str:
+    """The module path persistent identities are made of for `qualname` defined in module
+    `name`: the module it was defined in before the implementation modules became private and
+    some classes moved (`...compiler._ir` -> `...compiler.ir`, `errors.NodeTimeoutError` ->
+    `stdlib.recovery.errors`); any other module unchanged. Cache keys in shared stores,
+    structural hashes and durable code digests built from it match what earlier versions stored."""
+    if qualname:
+        moved = _MOVED.get(f"{name}.{qualname.partition('.')[0]}")
+        if moved is not None:
+            return moved
     return _BEFORE.get(name, name)
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Generic, Literal, TypeVar, cast, overload
 import anyio
 
 from . import compiler as _compiler
+from .compiler import _compile as _compile_module
 from .compiler._compile import compile_program
 from .compiler._ir import Op
 from .compiler.passes import Analysis, Budget, EdgeReport, Lint
@@ -429,3 +430,4 @@ fluent.provide("compile", compile)
 # `from tta_dev_primitives.compiler import Plan, compile` keeps working (the names lived there once)
 setattr(_compiler, "Plan", Plan)
 setattr(_compiler, "compile", compile)
+setattr(_compile_module, "compile", compile)  # and from its old module, `compiler.compile`

@@ -132,7 +132,7 @@ def stable_name(obj: object) -> str | None:
     # the name may hold the object itself, or what a decorator made of it (`@node`, `@cached`)
     if not any(candidate is obj for candidate in (found, getattr(found, "fn", None), getattr(found, "__wrapped__", None))):
         return None
-    return f"{stable_module(module_name)}:{qualname}"
+    return f"{stable_module(module_name, qualname)}:{qualname}"
 
 
 class NotStable(Exception):
@@ -178,5 +178,5 @@ def _derive_stable(op: Op) -> str:
     while _is_cache(op):
         op = op.children[0]
     fields = {name: _stable(value, f"the {name} of {op.name!r} (built at {op.location})") for name, value in _own_fields(op)}
-    data = {"op": f"{stable_module(type(op).__module__)}.{type(op).__qualname__}", "fields": fields, "children": [stable_identity(c) for c in op.children]}
+    data = {"op": f"{stable_module(type(op).__module__, type(op).__qualname__)}.{type(op).__qualname__}", "fields": fields, "children": [stable_identity(c) for c in op.children]}
     return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

@@ -46,7 +46,7 @@ def qualified_name(fn: object) -> str:
     target = fn.func if isinstance(fn, functools.partial) else fn
     module = getattr(target, "__module__", None) or type(target).__module__
     qual = getattr(target, "__qualname__", None) or type(target).__qualname__
-    return f"{stable_module(module)}.{qual}"
+    return f"{stable_module(module, qual)}.{qual}"
 
 
 def _wrapped_function(obj: object) -> Callable[..., object] | None:

@@ -42,7 +42,7 @@ def _constant(value: object) -> str:
         return type(value).__name__ + "(" + ", ".join(_constant(v) for v in value) + ")"
     if isinstance(value, dict):
         return "dict(" + ", ".join(sorted(f"{_constant(k)}: {_constant(v)}" for k, v in value.items())) + ")"
-    return f"<{stable_module(type(value).__module__)}.{type(value).__qualname__}>"
+    return f"<{stable_module(type(value).__module__, type(value).__qualname__)}.{type(value).__qualname__}>"
 
 
 def _part(digest: hashlib._Hash, data: bytes) -> None:

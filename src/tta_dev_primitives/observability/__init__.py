@@ -8,6 +8,7 @@ unchanged.
 
 from typing import TYPE_CHECKING
 
+from .instrumented_primitive import InstrumentedPrimitive  # the original package exported it here
 from ._logging import ContextFilter, JsonFormatter, KeyValueFormatter, StructuredLogger, configure_logging, get_logger, redact
 from ._metrics import MetricsHook, configure_metrics, start_metrics_server, track_metrics
 from ._redaction import SECRET_PATTERNS, add_redaction, scrub, secret_name
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ContextFilter",
+    "InstrumentedPrimitive",
     "JsonFormatter",
     "KeyValueFormatter",
     "MetricsHook",

@@ -52,7 +52,7 @@ _INT_LIMIT = 10**1000
 
 def qualified_name(cls: type) -> str:
     """`module.QualName`: two classes of the same name in different modules stay apart."""
-    return f"{stable_module(cls.__module__)}.{cls.__qualname__}"
+    return f"{stable_module(cls.__module__, cls.__qualname__)}.{cls.__qualname__}"
 
 
 def _canonical(value: object, path: str) -> object:
