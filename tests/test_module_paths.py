@@ -17,8 +17,11 @@ import tta_dev_primitives
 from tta_dev_primitives._old_paths import MOVED as OLD_PATHS_MOVED
 from tta_dev_primitives._old_paths import OLD_PATHS
 
-BORN_PRIVATE = {"_deep", "_registry", "_old_paths", "observability._support"}
-"""Private modules that never had a public-looking path."""
+BORN_PRIVATE = {
+    "_deep", "_registry", "_old_paths", "observability._support", "compiler._policy", "compiler._program", "dsl._fluent",
+    "executor._instrument", "executor._step", "observability._workers", "stdlib.cache._function", "stdlib._fluent",
+}
+"""Private modules that never had a public-looking path (in a release)."""
 
 PUBLIC_MODULES = {
     "apm_metadata", "backends", "cache", "cli", "context", "errors", "events", "llm", "lowlevel", "mypy_plugin", "plan",
@@ -125,6 +128,18 @@ def test_every_moved_name_still_exists_where_it_is_now() -> None:
     for path in OLD_PATHS_MOVED:
         module, _, name = f"tta_dev_primitives.{path}".rpartition(".")
         assert hasattr(importlib.import_module(module), name), path
+
+
+@pytest.mark.parametrize(("short", "source"), [("llm", "stdlib.llm"), ("cache", "stdlib.cache"), ("backends", "executor.backends")])
+def test_a_short_path_exports_exactly_what_its_source_does(short: str, source: str) -> None:
+    short_module = importlib.import_module(f"tta_dev_primitives.{short}")
+    source_module = importlib.import_module(f"tta_dev_primitives.{source}")
+    assert short_module.__all__ == source_module.__all__
+    assert all(getattr(short_module, name) is getattr(source_module, name) for name in source_module.__all__ if name not in LAZY)
+
+
+LAZY = {"OpenAIChatModel", "AnthropicChatModel", "DaskBackend"}
+"""Names loaded on first use (each needs an extra)."""
 
 
 def test_an_unknown_path_still_fails_to_import() -> None:

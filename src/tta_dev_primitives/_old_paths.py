@@ -32,20 +32,18 @@ OLD_PATHS: dict[str, str] = {
     "compiler.passes.hoist": "compiler.passes._hoist",
     "compiler.passes.lint": "compiler.passes._lint",
     "compiler.passes.prune": "compiler.passes._prune",
+    "compiler.plan": "plan",  # moved, not only renamed
+    "compiler.callables": "dsl._callables",  # moved
     "compiler.passes.typecheck": "compiler.passes._typecheck",
-    "compiler.policy": "compiler._policy",
-    "compiler.program": "compiler._program",
     "compiler.render": "compiler._render",
     "compiler.serialize": "compiler._serialize",
     "compiler.streams": "compiler._streams",
     "compiler.structure": "compiler._structure",
     "compiler.subplan": "compiler._subplan",
     "compiler.types": "compiler._types",
-    "dsl.callables": "dsl._callables",
     "dsl.combinators": "dsl._combinators",
     "dsl.composite": "dsl._composite",
     "dsl.core": "dsl._core",
-    "dsl.fluent": "dsl._fluent",
     "dsl.function": "dsl._function",
     "dsl.introspect": "dsl._introspect",
     "dsl.location": "dsl._location",
@@ -68,7 +66,6 @@ OLD_PATHS: dict[str, str] = {
     "executor.emit": "executor._emit",
     "executor.events": "executor._events",
     "executor.hooks": "executor._hooks",
-    "executor.instrument": "executor._instrument",
     "executor.journaling": "executor._journaling",
     "executor.leaf": "executor._leaf",
     "executor.live": "executor._live",
@@ -78,7 +75,6 @@ OLD_PATHS: dict[str, str] = {
     "executor.runner": "executor._runner",
     "executor.sequence": "executor._sequence",
     "executor.shield": "executor._shield",
-    "executor.step": "executor._step",
     "executor.streaming": "executor._streaming",
     "executor.wakeup": "executor._wakeup",
     "log_masking": "_log_masking",
@@ -92,14 +88,12 @@ OLD_PATHS: dict[str, str] = {
     "observability.redaction": "observability._redaction",
     "observability.semconv": "observability._semconv",
     "observability.tracing": "observability._tracing",
-    "observability.workers": "observability._workers",
     "records": "_records",
     "stdlib.base": "stdlib._base",
     "stdlib.cache.binding": "stdlib.cache._binding",
     "stdlib.cache.cache": "stdlib.cache._cache",
     "stdlib.cache.codec": "stdlib.cache._codec",
     "stdlib.cache.decorator": "stdlib.cache._decorator",
-    "stdlib.cache.function": "stdlib.cache._function",
     "stdlib.cache.keys": "stdlib.cache._keys",
     "stdlib.cache.primitive": "stdlib.cache._primitive",
     "stdlib.cache.stores": "stdlib.cache._stores",
@@ -110,7 +104,6 @@ OLD_PATHS: dict[str, str] = {
     "stdlib.flow.policies": "stdlib.flow._policies",
     "stdlib.flow.routing": "stdlib.flow._routing",
     "stdlib.flow.sequential": "stdlib.flow._sequential",
-    "stdlib.fluent": "stdlib._fluent",
     "stdlib.guard": "stdlib._guard",
     "stdlib.llm.agent": "stdlib.llm._agent",
     "stdlib.llm.arguments": "stdlib.llm._arguments",
@@ -139,11 +132,10 @@ OLD_PATHS: dict[str, str] = {
     "stdlib.testing.mocks": "stdlib.testing._mocks",
     "validate": "_validate",
 }
-"""Old dotted path (under `tta_dev_primitives.`) -> the module's private path."""
+"""Old dotted path (under `tta_dev_primitives.`) -> the module's path now: every module path a
+release had, whose module was renamed private or moved."""
 
-OLD_PATHS.update({"compiler.plan": "plan", "compiler.callables": "dsl._callables"})  # moved, not only renamed
-
-_BEFORE: dict[str, str] = {f"{__package__}.{new}": f"{__package__}.{old}" for old, new in OLD_PATHS.items() if old != "dsl.callables"}
+_BEFORE: dict[str, str] = {f"{__package__}.{new}": f"{__package__}.{old}" for old, new in OLD_PATHS.items()}
 """A private module's dotted path -> the path it had before it was made private."""
 
 
