@@ -1,8 +1,6 @@
 """The LRU+TTL cache, its stores and codecs: `tta_dev_primitives.cache`, the short path of
 `tta_dev_primitives.stdlib.cache`."""
 
-from typing import TYPE_CHECKING
-
 from .stdlib.cache import (
     MISSING as MISSING,
     NON_OUTPUT_FIELDS as NON_OUTPUT_FIELDS,

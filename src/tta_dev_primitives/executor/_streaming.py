@@ -23,7 +23,6 @@ from ..errors import StreamInterruptedError
 from ._emit import Emitter, emitter
 from ._instrument import close_quietly, instrument_open
 from ._step import AsyncFn, OpenFn, Step
-from ._hooks import HookSet, NodeInfo
 
 __all__ = [
     "Opened", "Sink", "chunks_sent", "close_quietly", "collector", "discard", "first_chunk_guard", "first_of", "instrument_open",

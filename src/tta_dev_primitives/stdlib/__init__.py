@@ -1,6 +1,7 @@
 """The standard library: seed-compatible base classes, flow and recovery primitives, testing."""
 
-from . import cache, flow, _fluent as fluent, llm, recovery, testing
+from . import _fluent  # noqa: F401 - provides the builders of Node.retry(), .timeout(), .cached(), .fallback()
+from . import cache, flow, llm, recovery, testing
 from ._base import LambdaPrimitive, WorkflowContext, WorkflowPrimitive
 from ._clock import SYSTEM_CLOCK, Clock, SystemClock
 from ._compiled import CompiledPrimitive

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import _remote as remote  # noqa: F401 - provides Node.remote()
+from . import _remote  # noqa: F401 - provides Node.remote()
 from ._base import Backend, LocalBackend, RemoteJob, current_backend, use_backend
 from .errors import RemoteError, RemoteSerializationError
 
