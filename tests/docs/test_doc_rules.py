@@ -52,6 +52,12 @@ def test_no_internal_history(page: Path) -> None:
     assert SEED.findall(text) == []
 
 
+@pytest.mark.parametrize("page", PAGES, ids=_ids(PAGES))
+def test_installs_come_from_a_checkout_or_a_built_wheel(page: Path) -> None:
+    """The package is not on PyPI: no page may tell people to install it from an index."""
+    assert re.findall(r"pip install[^\n`]*tta[-_]dev[-_]primitives(?![-_][\d.]+-py3)", page.read_text()) == []
+
+
 def _broken_links(page: Path) -> list[str]:
     """The relative links and images of a page whose file does not exist."""
     broken = []
