@@ -1,8 +1,8 @@
 # Two commands on a fresh machine:
 #   make demo   installs the package into .venv and runs examples/quickstart.py
 #   make test   installs the dev extras and runs mypy --strict, the import layers contract
-#               (import-linter), the API reference build (no warnings allowed) and the whole test suite
-#   make docs   builds the API reference from the docstrings into build/api/
+#               (import-linter), the documentation site build (no warnings allowed) and the whole test suite
+#   make docs   builds the documentation site (mkdocs, API reference from the docstrings) into build/site/
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -19,6 +19,10 @@ $(VENV)/.core: pyproject.toml | $(BIN)/python
 
 $(VENV)/.dev: pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[dev]'
+	touch $@ $(VENV)/.core $(VENV)/.docs
+
+$(VENV)/.docs: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[docs]'
 	touch $@ $(VENV)/.core
 
 demo: $(VENV)/.core
@@ -30,8 +34,8 @@ typecheck: $(VENV)/.dev
 imports: $(VENV)/.dev
 	$(BIN)/lint-imports
 
-docs: $(VENV)/.dev
-	$(BIN)/python docs/api.py build/api
+docs: $(VENV)/.docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -d build/site
 
 pytest: $(VENV)/.dev
 	$(BIN)/python -m pytest

@@ -19,7 +19,7 @@ ALLOWED_ELSEWHERE: dict[str, str] = {}
 reason it cannot move. None today: a class added to this list must say why."""
 
 README_DOCUMENTED = ("ArgumentLimitError", "TargetError")
-"""Exceptions the README names that no package `__init__` exports."""
+"""Exceptions the documentation (README.md, docs/) names that no package `__init__` exports."""
 
 OLD_PATHS = {
     "tta_dev_primitives.compiler._diagnostics": ["TypeMismatchError"],
@@ -95,9 +95,10 @@ def test_every_public_exception_is_defined_in_errors() -> None:
 
 
 def test_readme_documented_exceptions_are_defined_in_errors() -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    root = Path(__file__).resolve().parents[1]
+    docs = "\n".join(page.read_text(encoding="utf-8") for page in (root / "README.md", *sorted((root / "docs").rglob("*.md"))))
     for name in README_DOCUMENTED:
-        assert name in readme
+        assert name in docs
         assert getattr(errors, name).__module__ == "tta_dev_primitives.errors"
 
 

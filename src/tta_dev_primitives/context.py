@@ -275,7 +275,7 @@ class RunContext:
 
 
 WorkflowContext = RunContext
-"""The seed API's name for RunContext; both names refer to the same class."""
+"""The original package's name for RunContext; both names refer to the same class."""
 
 _current: Final[ContextVar[RunContext]] = ContextVar("tta_run_context")
 

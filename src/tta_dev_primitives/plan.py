@@ -159,7 +159,7 @@ class Plan(Program[In, Out]):
         inherited when running inside another plan, if omitted). `timeout` (seconds) bounds the
         whole run and raises RunTimeoutError when exceeded.
 
-        With `run_id` and `journal` the run is durable (see "Durable runs" in the README): each
+        With `run_id` and `journal` the run is durable (see the "Durable runs" guide): each
         completed node's output is journaled, running the same run id again resumes it, and it
         returns an `Interrupted` value when an interrupt suspends it. With
         `on_journal_error="continue"` a run whose journal fails goes on without journaling

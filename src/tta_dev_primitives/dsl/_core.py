@@ -333,7 +333,7 @@ class Node(Generic[In, Out]):
         becomes one task there, awaited without blocking the event loop; results and errors
         come back with their types. Without `backend` it runs on the backend in use where the
         plan runs (`use_backend(...)`; in this process by default), so one plan runs in tests
-        and on a cluster unchanged. See the README's "Scale-out" section."""
+        and on a cluster unchanged. See the "Scale-out on Dask" guide (docs/guides/scale-out.md)."""
         return builder("remote")(self, backend, name=name)  # type: ignore[return-value]
 
     def cast(self, target: type[C]) -> Node[In, C]:

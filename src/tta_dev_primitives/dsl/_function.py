@@ -149,7 +149,7 @@ def node_with(fn: Callable[..., object], /, *args: object, **kwargs: object) -> 
 def as_node(obj: object, *, where: str) -> AnyNode:
     """Accept a Node as is and wrap a plain callable with `node()`; reject anything else.
 
-    Used by combinators that also take functions for convenience (the seed API does).
+    Used by combinators that also take functions for convenience (the original package's API does).
     """
     if isinstance(obj, Node):
         return obj

@@ -3,7 +3,7 @@
     journal = SQLiteJournal("runs.db")
     result = await plan.run(order, run_id="order-42", journal=journal)
 
-See the README's "Durable runs" for what is replayed and what is re-executed.
+See the "Durable runs" guide (docs/guides/durable.md) for what is replayed and what is re-executed.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The original package's `tta_dev_primitives.recovery`, re-exported from where the primitives
-live now (see the README's migration guide)."""
+live now (see the migration guide, docs/guides/migrating.md)."""
 
 from .circuit_breaker import CircuitBreaker, CircuitOpenError
 from .compensation import SagaPrimitive

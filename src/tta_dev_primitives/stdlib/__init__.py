@@ -1,4 +1,4 @@
-"""The standard library: seed-compatible base classes, flow and recovery primitives, testing."""
+"""The standard library: the original package's base classes, flow and recovery primitives, testing."""
 
 from . import _fluent  # noqa: F401 - provides the builders of Node.retry(), .timeout(), .cached(), .fallback()
 from . import cache, flow, llm, recovery, testing

@@ -1,6 +1,6 @@
-"""Seed-compatible base classes: WorkflowPrimitive, LambdaPrimitive and WorkflowContext.
+"""The original package's base classes: WorkflowPrimitive, LambdaPrimitive and WorkflowContext.
 
-Code written against the seed's `execute(input_data, context)` API keeps working, and because
+Code written against the original package's `execute(input_data, context)` API keeps working, and because
 these are Nodes, such primitives compose with `>>`, compile to plans and are type checked.
 """
 
@@ -33,7 +33,7 @@ C = TypeVar("C")
 
 
 class WorkflowPrimitive(Node[T, U], abc.ABC):
-    """Base class of seed-style primitives: implement `async execute(input_data, context)`.
+    """Base class of primitives in the original package's style: implement `async execute(input_data, context)`.
 
     Input and output types come from `execute`'s annotations (or the `WorkflowPrimitive[T, U]`
     base) and are checked by the compiler like any node's.
@@ -93,7 +93,7 @@ def execute_types(primitive: WorkflowPrimitive[typing.Never, object]) -> tuple[T
 
 @lowering(WorkflowPrimitive)  # type: ignore[type-abstract]
 def lower_primitive(node: WorkflowPrimitive[typing.Never, object], lw: Lowerer) -> Op:
-    """The op that calls a primitive's `execute(input, context)` (every seed-style primitive)."""
+    """The op that calls a primitive's `execute(input, context)` (every primitive in the original package's style)."""
     in_type, out_type = execute_types(node)
     execute = node.execute
     info = CallableInfo(

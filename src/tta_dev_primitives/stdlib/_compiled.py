@@ -1,7 +1,7 @@
-"""CompiledPrimitive: the seed's `await primitive.execute(input)` for structural primitives.
+"""CompiledPrimitive: the original package's `await primitive.execute(input)` for structural primitives.
 
 Sequential, Parallel, Router, Fallback, Saga and friends are DSL nodes, lowered to plan ops like
-any other; this mixin adds the seed-style `execute`, which compiles the primitive once (on first
+any other; this mixin adds the original package's `execute`, which compiles the primitive once (on first
 use) and runs the plan.
 """
 
@@ -37,7 +37,7 @@ class CompiledPrimitive(WorkflowPrimitive[T, U]):
         return seed_plan(self)
 
     async def execute(self, input_data: T, context: RunContext | None = None) -> U:
-        """Run this primitive on `input_data` (the seed API); `context` is optional."""
+        """Run this primitive on `input_data` (the original package's API); `context` is optional."""
         return await seed_plan(self).run(input_data, context=context)
 
 

@@ -1,5 +1,5 @@
 """Backends: where nodes marked `.remote()` run (in this process by default, or on a Dask
-cluster). See the README's "Scale-out" section."""
+cluster). See the "Scale-out on Dask" guide (docs/guides/scale-out.md)."""
 
 from __future__ import annotations
 

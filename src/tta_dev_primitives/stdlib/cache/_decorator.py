@@ -1,4 +1,4 @@
-"""`@cached(...)`: the Cache on an async function, with `cache_stats()` as in the seed README.
+"""`@cached(...)`: the Cache on an async function, with `cache_stats()` as in the original package's README.
 
     @cached(max_size=1000, ttl=3600)
     async def expensive_computation(input_data: str) -> dict: ...

@@ -1,4 +1,4 @@
-"""Flow primitives with the seed's API: Sequential, Parallel, Conditional, Switch, Router."""
+"""Flow primitives with the original package's API: Sequential, Parallel, Conditional, Switch, Router."""
 
 from ._conditional import Conditional, ConditionalPrimitive
 from ._parallel import Parallel, ParallelPrimitive

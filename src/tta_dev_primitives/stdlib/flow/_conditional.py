@@ -1,4 +1,4 @@
-"""ConditionalPrimitive / Conditional: the seed's if/else; passes the input through without else."""
+"""ConditionalPrimitive / Conditional: the original package's if/else; passes the input through without else."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ParallelPrimitive / Parallel: the seed's list form of a fan-out, with list results."""
+"""ParallelPrimitive / Parallel: the original package's list form of a fan-out, with list results."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ Branch = Node[Never, object] | Callable[..., object]
 
 
 def results_list(*results: object) -> list[Any]:
-    """The seed's result shape: branch results as a list, in branch order. Typed `list[Any]`
+    """The original package's result shape: branch results as a list, in branch order. Typed `list[Any]`
     for the compiler, which then leaves the edge after it unchecked: the list is made fresh for
     its consumer, which may take it as `list[object]` as well as `list[Finding]` (a runtime
     check is invariant, as lists are); mypy types `a | b` as `list[A | B]`."""
@@ -32,7 +32,7 @@ def results_list(*results: object) -> list[Any]:
 class ParallelPrimitive(ParallelNode[In, Out], CompiledPrimitive[In, Out]):
     """Run branches concurrently on the same input; returns their results as a list, in order.
 
-    `Parallel([fetch_user, fetch_analytics])`; `a | b | c` on seed primitives builds one flat
+    `Parallel([fetch_user, fetch_analytics])`; `a | b | c` on `WorkflowPrimitive`s builds one flat
     ParallelPrimitive. A failing branch cancels the others (ParallelError). For typed tuple
     results use `parallel(a, b)`.
     """
@@ -63,7 +63,7 @@ Parallel = ParallelPrimitive
 
 
 def _either(left: Node[Never, object], right: Node[Never, object]) -> ParallelPrimitive[Never, list[object]]:
-    """`a | b | c` of seed primitives: one flat ParallelPrimitive of the operands (an unnamed
+    """`a | b | c` of `WorkflowPrimitive`s: one flat ParallelPrimitive of the operands (an unnamed
     ParallelPrimitive operand gives its branches)."""
 
     def operands(side: object) -> tuple[object, ...]:

@@ -1,4 +1,4 @@
-"""SequentialPrimitive / Sequential: the seed's list form of `a >> b >> c`."""
+"""SequentialPrimitive / Sequential: the original package's list form of `a >> b >> c`."""
 
 from __future__ import annotations
 
@@ -70,6 +70,6 @@ def pipe(*steps: Node[Never, object], name: str | None = None) -> SequentialPrim
     The same plan as `>>`, for long pipelines: a type checker reads a call with many arguments
     more easily than a deeply nested `>>` expression (pyright stops at about 300 `>>`), reports a
     mistake on the argument that does not fit, and nests (`pipe(pipe(...), pipe(...))`). The
-    result is a `Sequential`, so the seed's `await ... .execute(x)` works on it too.
+    result is a `Sequential`, so the original package's `await ... .execute(x)` works on it too.
     """
     return SequentialPrimitive(steps, name=name)

@@ -1,4 +1,4 @@
-"""Cost tracking and budget enforcement for LLM calls (the seed's CostTrackingPrimitive and
+"""Cost tracking and budget enforcement for LLM calls (the original package's CostTrackingPrimitive and
 BudgetEnforcementPrimitive), as guards on any node that returns a ChatResponse.
 
     cost_tracker = CostTrackingPrimitive(llm_primitive)

@@ -52,7 +52,7 @@ class LLMPrimitive(CompiledPrimitive[ChatRequest, ChatResponse]):
         self._tta_traits = model_call(self, model, prices).traits
 
     async def execute(self, input_data: ChatRequest, context: RunContext | None = None) -> ChatResponse:
-        """Call the model on `input_data`. Called directly (seed style, or from inside another
+        """Call the model on `input_data`. Called directly (as in the original package, or from inside another
         node) it runs as a plan of its own, so the call has its own span and the cost trackers
         and budgets in scope see it; as this node's own step (a subclass's `execute` calling
         `super().execute`) it is the call itself."""

@@ -64,7 +64,7 @@ class FallbackNode(Node[In, Out]):
 
 
 class FallbackPrimitive(FallbackNode[In, Out], CompiledPrimitive[In, Out]):
-    """The seed form: `Fallback(primary=..., fallback=...)` with `await .execute(input)`."""
+    """The original package's form: `Fallback(primary=..., fallback=...)` with `await .execute(input)`."""
 
     def __init__(
         self: FallbackPrimitive[A, B],

@@ -5,7 +5,7 @@ Typed form: mark steps with their compensation and run them inside `saga(...)`:
     booking = saga(compensated(reserve, cancel_reservation) >> compensated(charge, refund) >> confirm)
 
 `compensated(step, undo)` checks (at compile time) that `undo` accepts what `step` returns; the
-compensation gets the step's output. Seed form:
+compensation gets the step's output. The original package's form:
 
     saga = Saga()
     saga.add_step(create_user, rollback=delete_user)
@@ -130,7 +130,7 @@ class SagaNode(Node[In, Out]):
 
 
 def _settings(owner: str, retry: object, timeout: object, clock: object) -> tuple[Retry | None, float, Clock]:
-    """Validated compensation settings (shared by the typed and the seed form)."""
+    """Validated compensation settings (shared by the typed and the original package's form)."""
     from ...errors import ConfigError
 
     if retry is not None and not isinstance(retry, Retry):
@@ -159,10 +159,10 @@ def saga(
 
 
 class SagaPrimitive(CompiledPrimitive[In, Out]):
-    """The seed form: `Saga()`, then `add_step(step, rollback=undo)`, then `await execute(input)`.
+    """The original package's form: `Saga()`, then `add_step(step, rollback=undo)`, then `await execute(input)`.
 
     Steps run in order, each fed the previous step's output; a rollback receives its step's output.
-    `add_step` mutates the saga (the seed's style, checked by `compile()`) and also returns it
+    `add_step` mutates the saga (the original package's style, checked by `compile()`) and also returns it
     typed, so a chain of calls, `Saga().add_step(a, rollback=undo_a).add_step(b, ...)`, is checked
     by mypy and pyright: each step must take the previous one's output, each rollback its own.
     """

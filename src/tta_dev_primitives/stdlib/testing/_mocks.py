@@ -1,4 +1,4 @@
-"""Test doubles: MockPrimitive (seed API) and the typed mock_node(In, Out, ...)."""
+"""Test doubles: MockPrimitive (the original package's API) and the typed mock_node(In, Out, ...)."""
 
 from __future__ import annotations
 
@@ -161,7 +161,7 @@ class _MockApi:
 
 
 class MockPrimitive(_MockApi, WorkflowPrimitive[Any, Any]):  # a double stands for any type (typed: mock_node)
-    """A seed-style test double: `MockPrimitive("llm", return_value="hi")`.
+    """A test double in the original package's style: `MockPrimitive("llm", return_value="hi")`.
 
     `side_effect` may be a function of the input, or of the input and the context as in the
     original package (sync or async), an exception (class or instance) to raise, or an

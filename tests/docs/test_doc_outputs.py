@@ -1,0 +1,80 @@
+"""What the documentation's examples print is what the pages say they print (every block runs and
+type checks: tests/docs/test_doc_blocks.py)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.docs.conftest import RunBlock, page_text
+
+
+def _first_block_under(relative: str, heading: str) -> str:
+    section = page_text(relative).split(heading, 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match, f"{relative} has no python block under {heading!r}"
+    return match.group(1)
+
+
+def _printed(run_doc_block: RunBlock, code: str) -> str:
+    """What a block prints (it must run: tests/docs/test_doc_blocks.py shares the run)."""
+    proc = run_doc_block(code)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+@pytest.mark.parametrize("relative", ["README.md", "docs/index.md"])
+def test_quick_start_runs(relative: str, run_doc_block: RunBlock) -> None:
+    printed = _printed(run_doc_block, _first_block_under(relative, "## Quick start"))
+    assert "plan 'normalize >> ... >> <lambda> ? greet : answer (3 steps)'" in printed
+    assert "1 passage(s) for 'what is a plan?'" in printed
+
+
+def test_the_first_plan_of_getting_started_prints_42(run_doc_block: RunBlock) -> None:
+    printed = _printed(run_doc_block, _first_block_under("docs/getting-started.md", "## Your first plan"))
+    assert printed.splitlines()[-1] == "42"
+    assert "call 'double'  int -> int" in printed
+
+
+def _agents_example() -> tuple[str, str]:
+    text = page_text("docs/guides/agents.md")
+    match = re.search(r"```python\n(.*?)```\n\nprints[^\n]*\n[^\n]*\n\n```\n(.*?)```", text, re.S)
+    assert match, "the Agents guide has no python block followed by its output"
+    return match.group(1), match.group(2)
+
+
+def test_the_agents_example_prints_what_the_guide_says(run_doc_block: RunBlock) -> None:
+    code, output = _agents_example()
+    assert _printed(run_doc_block, code) == output
+
+
+def test_the_agents_budget_claim_holds() -> None:
+    code, _ = _agents_example()
+    namespace: dict[str, object] = {}
+    exec(code.replace("asyncio.run(main())", ""), namespace)  # noqa: S102 - the guide's own snippet
+    from tta_dev_primitives import Budget, BudgetError, compile
+
+    with pytest.raises(BudgetError, match=r"worst-case cost \$0.006 exceeds the budget of \$0.005"):
+        compile(namespace["advisor"], budget=Budget(max_cost=0.005))  # type: ignore[call-overload]
+
+
+def test_the_streaming_examples_print_what_they_say(run_doc_block: RunBlock) -> None:
+    blocks = re.findall(r"```python\n(.*?)```", page_text("docs/guides/streaming.md"), re.S)
+    assert len(blocks) >= 2, "the streaming guide lost its examples"
+    printed = [_printed(run_doc_block, code).splitlines() for code in blocks[:2]]
+    assert printed[0] == ["Tokens arrive. ", "Sentences form. ", "The plan streams them.", "8 words"]
+    assert any(line.startswith("fake-small stream 0 Events") for line in printed[1])
+    assert any(re.match(r"#\d+ ask >> fake-small stream: ok in [\d.]+ ms", line) for line in printed[1])
+
+
+def test_the_durable_runs_snippet_prints_what_it_says(run_doc_block: RunBlock) -> None:
+    code = _first_block_under("docs/guides/durable.md", "# Durable runs")
+    assert _printed(run_doc_block, code) == "crediting 40\nclosed\n"
+
+
+def test_the_scale_out_example_prints_what_the_guide_says(run_doc_block: RunBlock) -> None:
+    pytest.importorskip("distributed")
+    match = re.search(r"```python\n(.*?)```\n\nprints `(\d+)` twice", page_text("docs/guides/scale-out.md"), re.S)
+    assert match, "the Scale-out guide has no python block followed by what it prints"
+    assert _printed(run_doc_block, match.group(1)).split() == [match.group(2)] * 2
