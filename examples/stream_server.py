@@ -1,7 +1,8 @@
 """A web page that streams a plan live: the answer's tokens as they come, and the plan's Mermaid
 graph with the running node highlighted, over Server-Sent Events.
 
-    pip install -e '.[web]'
+Needs: pip install -e '.[web]'
+
     python examples/stream_server.py                 # then open http://127.0.0.1:8000
     python examples/stream_server.py --base-url URL --model NAME   # a real OpenAI-compatible model
 
@@ -19,11 +20,16 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import attrs
-from sse_starlette.sse import EventSourceResponse
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response
-from starlette.routing import Route
+
+from tta_dev_primitives.extras import exit_if_missing
+
+exit_if_missing("web")  # one line naming the extra, not an ImportError's traceback
+
+from sse_starlette.sse import EventSourceResponse  # noqa: E402 - after the check
+from starlette.applications import Starlette  # noqa: E402
+from starlette.requests import Request  # noqa: E402
+from starlette.responses import FileResponse, HTMLResponse, Response  # noqa: E402
+from starlette.routing import Route  # noqa: E402
 
 from tta_dev_primitives import ChatRequest, FakeChatModel, StreamPlan, chat_stream, compile, node
 from tta_dev_primitives.events import ChunkEvent, Event, NodeFinished, NodeStarted, RunFinished
