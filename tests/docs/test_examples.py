@@ -208,3 +208,39 @@ def test_without_its_extra_an_example_says_so_in_one_line(name: str, guarded_run
     assert proc.returncode == 1
     missing = ", ".join(EXTRAS[extra])
     assert proc.stderr.splitlines() == [f"{name}.py needs {missing}: pip install 'tta-dev-primitives[{extra}]'"], proc.stderr
+
+
+# -- the web demo's mermaid.js -------------------------------------------------------------------
+
+
+def test_without_mermaid_js_the_web_demo_says_how_to_get_it_and_loads_nothing_from_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("uvicorn")
+    module = _load("stream_server")
+    monkeypatch.setattr(module, "VENDORED_MERMAID", tmp_path / "absent.js")  # type: ignore[attr-defined]
+    monkeypatch.setenv("TTA_MERMAID_JS", "")
+    monkeypatch.chdir(tmp_path)  # no ./node_modules
+    served: list[object] = []
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append(app))
+    monkeypatch.setattr(sys, "argv", ["stream_server.py"])
+    module.main()  # type: ignore[attr-defined]
+    assert len(served) == 1
+    assert capsys.readouterr().err.splitlines() == [module.MISSING_MERMAID]  # type: ignore[attr-defined]
+    page = module.page_html(module.build_plan(), None)  # type: ignore[attr-defined]
+    assert 'id="no-mermaid"' in page and "make mermaid" in page
+    assert "<script src=" not in page and "cdn." not in page
+
+
+def test_the_web_demo_serves_the_vendored_mermaid_js_by_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pytest.importorskip("uvicorn")
+    module = _load("stream_server")
+    vendored = tmp_path / "mermaid.min.js"
+    vendored.write_text("/* mermaid */")
+    monkeypatch.setattr(module, "VENDORED_MERMAID", vendored)  # type: ignore[attr-defined]
+    monkeypatch.setenv("TTA_MERMAID_JS", "")
+    assert module.find_mermaid(None) == vendored  # type: ignore[attr-defined]
+    assert module.find_mermaid("https://cdn.example/mermaid.js") == "https://cdn.example/mermaid.js"  # only when asked  # type: ignore[attr-defined]
+    assert '<script src="/mermaid.js"></script>' in module.page_html(module.build_plan(), vendored)  # type: ignore[attr-defined]
