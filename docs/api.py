@@ -14,6 +14,7 @@ from pathlib import Path
 PUBLIC_MODULES = (
     "tta_dev_primitives",
     "tta_dev_primitives.errors",
+    "tta_dev_primitives.extras",
     "tta_dev_primitives.plan",
     "tta_dev_primitives.lowlevel",
     "tta_dev_primitives.compiler.passes",
