@@ -57,6 +57,19 @@ def _dask() -> None:
     DaskBackend("tcp://127.0.0.1:1")
 
 
+def _worker_telemetry() -> None:
+    """Its class is built from Dask's on import: import it afresh, then put the first one back."""
+    import importlib
+
+    name = "tta_dev_primitives.observability._workers"
+    imported = sys.modules.pop(name, None)
+    try:
+        importlib.import_module(name)
+    finally:
+        if imported is not None:
+            sys.modules[name] = imported
+
+
 def _msgpack() -> None:
     from tta_dev_primitives.stdlib.cache import MsgpackCodec
 
@@ -109,6 +122,7 @@ CASES: list[tuple[str, Callable[[], None], str, str]] = [
     ("msgspec", _durable_run, "durable", "durable runs needs msgspec"),
     ("psycopg", _postgres, "postgres", "PostgresJournal needs psycopg"),
     ("distributed", _dask, "dask", "DaskBackend needs distributed"),
+    ("distributed.diagnostics.plugin", _worker_telemetry, "dask", "WorkerTelemetry needs distributed.diagnostics.plugin"),
     ("msgpack", _msgpack, "msgpack", "MsgpackCodec needs msgpack"),
     ("redis.asyncio", _redis, "redis", "RedisStore needs redis.asyncio"),
     ("openai", _provider("openai"), "openai", "needs openai"),
