@@ -1,6 +1,8 @@
 """A tool-calling agent with three typed tools: its plan, its worst-case bound, a run's
 transcript and what it cost.
 
+Needs: pip install -e '.[agents]'
+
     python examples/agent_tools.py                                   # offline, scripted fake model
     python examples/agent_tools.py --base-url URL --model NAME       # any OpenAI-compatible server
     python examples/agent_tools.py --provider anthropic              # Claude (ANTHROPIC_API_KEY)
@@ -15,9 +17,12 @@ from typing import Literal, TypedDict
 import attrs
 
 from tta_dev_primitives import ChatRequest, FakeChatModel, ToolCall, agent, compile, node, tool
+from tta_dev_primitives.extras import exit_if_missing
 from tta_dev_primitives.stdlib.llm import CostTrackingPrimitive, LLMPrimitive
 from tta_dev_primitives.stdlib.llm.model import Reply
 from tta_dev_primitives.stdlib.llm.providers.select import chat_model
+
+exit_if_missing("agents")  # one line naming the extra, not a traceback deep in the library
 
 
 class Unit(enum.Enum):

@@ -1,6 +1,8 @@
 """Agentic RAG with quality controls: routing, document grading, answer grading and
 hallucination detection, each a WorkflowPrimitive, composed exactly as in the original README.
 
+Needs: pip install -e .   (the core install: no extra)
+
     python examples/agentic_rag_workflow.py
     python examples/agentic_rag_workflow.py --base-url URL --model NAME   # answers from a real model
 """

@@ -1,5 +1,7 @@
 """Cost management: per-model spend tracking and budget enforcement across LLM calls.
 
+Needs: pip install -e .   (the core install: no extra)
+
     python examples/cost_tracking_workflow.py
     python examples/cost_tracking_workflow.py --provider openai --model gpt-4o-mini   # real usage, priced
 """

@@ -1,6 +1,8 @@
 """A durable refund: a saga that waits for a person's approval, survives a restart, and
 compensates exactly once.
 
+Needs: pip install -e '.[durable]'
+
     python examples/durable_refund.py                 # start: runs until the approval, then stops
     python examples/durable_refund.py --approve yes   # another process answers; the run goes on
 
@@ -17,6 +19,9 @@ import asyncio
 import attrs
 
 from tta_dev_primitives import Interrupted, RunContext, SQLiteJournal, compensated, compile, interrupt, node, saga
+from tta_dev_primitives.extras import exit_if_missing
+
+exit_if_missing("durable")  # one line naming the extra, not a traceback deep in the library
 
 
 @attrs.frozen

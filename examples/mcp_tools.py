@@ -1,5 +1,7 @@
 """Plans served as MCP tools, and used back through MCP (extra `mcp`).
 
+Needs: pip install -e '.[mcp]'
+
     python examples/mcp_tools.py                  # serves `add`, `count` and `explode` over stdio
     tta-primitives mcp serve examples/mcp_tools.py:add examples/mcp_tools.py:count --http --port 8765
 
@@ -14,7 +16,10 @@ from dataclasses import dataclass
 import anyio
 
 from tta_dev_primitives import compile, for_each, node, tool
+from tta_dev_primitives.extras import exit_if_missing
 from tta_dev_primitives.mcp import serve_mcp
+
+exit_if_missing("mcp")  # one line naming the extra, not a traceback deep in the library
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """Quick start: build a typed pipeline, print its EXPLAIN, and run it.
 
+Needs: pip install -e .   (the core install: no extra)
+
 A small question-answering agent on embedded defaults (an in-memory "vector store" and a fake
 LLM), so it runs anywhere with no keys and no network:
 

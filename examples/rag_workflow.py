@@ -1,5 +1,7 @@
 """RAG pipeline: caching, fallback, retry and a sequential flow, on a fake model and store.
 
+Needs: pip install -e .   (the core install: no extra)
+
     python examples/rag_workflow.py
     python examples/rag_workflow.py --base-url URL --model NAME   # a real OpenAI-compatible model
 """

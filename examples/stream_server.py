@@ -1,12 +1,15 @@
 """A web page that streams a plan live: the answer's tokens as they come, and the plan's Mermaid
 graph with the running node highlighted, over Server-Sent Events.
 
-    pip install -e '.[web]'
+Needs: pip install -e '.[web]'
+
     python examples/stream_server.py                 # then open http://127.0.0.1:8000
     python examples/stream_server.py --base-url URL --model NAME   # a real OpenAI-compatible model
 
-The page draws the graph with mermaid.js: from `--mermaid-js PATH` (or `node_modules/` after
-`npm install mermaid`) when given, else from the jsDelivr CDN.
+The page draws the graph with mermaid.js, served from this machine (the page works offline):
+`examples/static/mermaid.min.js`, which `make mermaid` (run by `make demo` when npm is there)
+copies from the npm package, or `--mermaid-js PATH` (a file, or a URL such as a CDN's, by
+choice). Without it the server says so in one line, and the page shows the plan as Mermaid text.
 """
 
 from __future__ import annotations
@@ -15,15 +18,21 @@ import argparse
 import html
 import json
 import os
+import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import attrs
-from sse_starlette.sse import EventSourceResponse
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response
-from starlette.routing import Route
+
+from tta_dev_primitives.extras import exit_if_missing
+
+exit_if_missing("web")  # one line naming the extra, not an ImportError's traceback
+
+from sse_starlette.sse import EventSourceResponse  # noqa: E402 - after the check
+from starlette.applications import Starlette  # noqa: E402
+from starlette.requests import Request  # noqa: E402
+from starlette.responses import FileResponse, HTMLResponse, Response  # noqa: E402
+from starlette.routing import Route  # noqa: E402
 
 from tta_dev_primitives import ChatRequest, FakeChatModel, StreamPlan, chat_stream, compile, node
 from tta_dev_primitives.events import ChunkEvent, Event, NodeFinished, NodeStarted, RunFinished
@@ -85,14 +94,24 @@ def event_data(event: Event) -> dict[str, object]:
     return data
 
 
-def create_app(plan: StreamPlan[str, str, Summary], *, mermaid_js: Path | None = None) -> Starlette:
-    """The page, its event stream and (when given) a local copy of mermaid.js."""
+def page_html(plan: StreamPlan[str, str, Summary], mermaid_js: Path | str | None) -> str:
+    """The page: the plan's graph drawn by mermaid.js (served at /mermaid.js, or the URL given),
+    else shown as Mermaid text under a line saying how to get mermaid.js."""
     answer_ids = [op.node_id for op in plan.ops() if op.kind == "stream"]
+    if mermaid_js is None:
+        script = f'<p id="no-mermaid">{html.escape(MISSING_MERMAID)}</p>'
+    else:
+        script = f'<script src="{html.escape(mermaid_js if isinstance(mermaid_js, str) else "/mermaid.js")}"></script>'
+    body = PAGE.replace("{{GRAPH}}", html.escape(plan.to_mermaid())).replace("{{MERMAID}}", script)
+    return body.replace("{{ANSWER_IDS}}", json.dumps(answer_ids))
+
+
+def create_app(plan: StreamPlan[str, str, Summary], *, mermaid_js: Path | str | None = None) -> Starlette:
+    """The page, its event stream and the local copy of mermaid.js (a `str` is a URL the page
+    loads it from instead)."""
 
     async def page(request: Request) -> HTMLResponse:
-        script = "/mermaid.js" if mermaid_js is not None else "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.min.js"
-        body = PAGE.replace("{{GRAPH}}", html.escape(plan.to_mermaid())).replace("{{MERMAID}}", script)
-        return HTMLResponse(body.replace("{{ANSWER_IDS}}", json.dumps(answer_ids)))
+        return HTMLResponse(page_html(plan, mermaid_js))
 
     async def events(request: Request) -> EventSourceResponse:
         question = request.query_params.get("q", "")
@@ -107,15 +126,30 @@ def create_app(plan: StreamPlan[str, str, Summary], *, mermaid_js: Path | None =
         return EventSourceResponse(stream())
 
     async def mermaid(request: Request) -> Response:
-        if mermaid_js is None:
+        if not isinstance(mermaid_js, Path):
             return Response(status_code=404)
         return FileResponse(mermaid_js, media_type="text/javascript")
 
     return Starlette(routes=[Route("/", page), Route("/events", events), Route("/mermaid.js", mermaid)])
 
 
-def find_mermaid(given: str | None) -> Path | None:
-    candidates = [given, os.environ.get("TTA_MERMAID_JS"), "node_modules/mermaid/dist/mermaid.min.js"]
+VENDORED_MERMAID = Path(__file__).parent / "static" / "mermaid.min.js"
+"""Where `make mermaid` puts mermaid.min.js (from the npm package; not in git: 3 MB)."""
+MISSING_MERMAID = (
+    "mermaid.js is not here, so the plan is shown as Mermaid text: run `make mermaid` "
+    "(copies it from npm to examples/static/), or pass --mermaid-js PATH"
+)
+
+
+def find_mermaid(given: str | None) -> Path | str | None:
+    """mermaid.min.js: `given` (a file, or an http(s) URL the page loads it from), else
+    $TTA_MERMAID_JS, else the copy `make mermaid` vendors, else ./node_modules; None when none is
+    there (never a CDN unasked)."""
+    if given and given.startswith(("https://", "http://")):
+        return given
+    if given and not Path(given).is_file():
+        raise SystemExit(f"--mermaid-js {given}: no such file")
+    candidates = [given, os.environ.get("TTA_MERMAID_JS"), str(VENDORED_MERMAID), "node_modules/mermaid/dist/mermaid.min.js"]
     return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
 
 
@@ -137,7 +171,7 @@ PAGE = """<!doctype html>
  <h3>Events</h3><div id="log"></div>
 </div>
 <div><h3>Plan</h3><pre class="mermaid" id="graph">{{GRAPH}}</pre></div>
-<script src="{{MERMAID}}"></script>
+{{MERMAID}}
 <script>
 const answerIds = {{ANSWER_IDS}};
 const states = {};
@@ -180,11 +214,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--mermaid-js", help="a local mermaid.min.js (default: node_modules/, else the CDN)")
+    parser.add_argument("--mermaid-js", help="mermaid.min.js: a file or a URL (default: examples/static/, from `make mermaid`)")
     args, model_args = parser.parse_known_args()
     import uvicorn
 
-    app = create_app(build_plan(model_args), mermaid_js=find_mermaid(args.mermaid_js))
+    mermaid_js = find_mermaid(args.mermaid_js)
+    if mermaid_js is None:
+        print(MISSING_MERMAID, file=sys.stderr)
+    app = create_app(build_plan(model_args), mermaid_js=mermaid_js)
     uvicorn.run(app, host=args.host, port=args.port)
 
 

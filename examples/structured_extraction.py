@@ -1,5 +1,7 @@
 """Structured extraction: a typed Invoice out of free text, validated, re-asked on a bad reply.
 
+Needs: pip install -e '.[agents]'
+
     python examples/structured_extraction.py                                # offline, scripted fake model
     python examples/structured_extraction.py --base-url URL --model NAME    # any OpenAI-compatible server
     python examples/structured_extraction.py --provider anthropic           # Claude (ANTHROPIC_API_KEY)
@@ -13,8 +15,11 @@ from typing import Literal
 import attrs
 
 from tta_dev_primitives import FakeChatModel, StructuredOutputError, compile, structured_prompt
+from tta_dev_primitives.extras import exit_if_missing
 from tta_dev_primitives.stdlib.llm import CostTrackingPrimitive, LLMPrimitive
 from tta_dev_primitives.stdlib.llm.providers.select import chat_model
+
+exit_if_missing("agents")  # one line naming the extra, not a traceback deep in the library
 
 
 @attrs.frozen

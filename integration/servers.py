@@ -59,9 +59,14 @@ def poll(what: str, check: Callable[[], T | None], timeout: float = 30.0) -> T:
 
 @contextlib.contextmanager
 def running(
-    argv: list[str], ready: str, env: Mapping[str, str] | None = None, start_timeout: float = 180.0, user: str | None = None
+    argv: list[str],
+    ready: str,
+    env: Mapping[str, str] | None = None,
+    start_timeout: float = 180.0,
+    user: str | None = None,
+    cwd: str | os.PathLike[str] | None = None,
 ) -> Iterator[subprocess.Popen[str]]:
-    """Run `argv` (with `env` added to the environment, as `user` when given) until the block
+    """Run `argv` (with `env` added to the environment, as `user` and in `cwd` when given) until the block
     ends; enter once its output contains the line `ready`, and kill it if that takes over
     `start_timeout` seconds. The block may stop the process itself."""
     proc = subprocess.Popen(
@@ -71,6 +76,7 @@ def running(
         text=True,
         env=None if env is None else {**os.environ, **env},
         user=user,
+        cwd=cwd,
     )
     assert proc.stdout is not None
     stdout = proc.stdout

@@ -4,41 +4,81 @@ states arrive over Server-Sent Events."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from servers import free_port, require_binary, running
 
 ROOT = Path(__file__).parent.parent
-MERMAID = "node_modules/mermaid/dist/mermaid.min.js"
+
+
+VENDORED = ROOT / "examples" / "static" / "mermaid.min.js"
 
 
 @pytest.fixture(scope="session")
 def mermaid_js() -> Path:
-    """mermaid.min.js from npm (the page draws the plan with it; the CDN is not reachable here)."""
-    local = ROOT / MERMAID
-    if local.is_file():
-        return local
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tta-dev-primitives" / "npm"
-    if not (cache / MERMAID).is_file():
-        npm = require_binary("npm", "npm")
-        cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run([npm, "install", "--prefix", str(cache), "--no-audit", "--no-fund", "mermaid@11"], check=True, capture_output=True, timeout=600)
-    return cache / MERMAID
+    """examples/static/mermaid.min.js, vendored from npm by `make mermaid` (as `make demo` does):
+    the page is served it by default, with nothing loaded from elsewhere."""
+    if not VENDORED.is_file():
+        require_binary("npm", "npm")
+        make = require_binary("make", "make")
+        proc = subprocess.run([make, "--no-print-directory", "mermaid"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return VENDORED
 
 
 @pytest.fixture
 def server(mermaid_js: Path) -> Iterator[str]:
+    """The demo as a user starts it: no --mermaid-js, no TTA_MERMAID_JS, run from elsewhere (no
+    ./node_modules to fall back on)."""
     pytest.importorskip("uvicorn", reason="the web demo needs the 'web' extra")
     port = free_port()
-    argv = [sys.executable, str(ROOT / "examples" / "stream_server.py"), "--port", str(port), "--mermaid-js", str(mermaid_js)]
-    with running(argv, ready="Uvicorn running"):
+    argv = [sys.executable, str(ROOT / "examples" / "stream_server.py"), "--port", str(port)]
+    with running(argv, ready="Uvicorn running", env={"TTA_MERMAID_JS": ""}, cwd=mermaid_js.parent):
         yield f"http://127.0.0.1:{port}"
+
+
+def _local_only(page: Any, elsewhere: list[str]) -> None:
+    """Every request the page makes to a host other than 127.0.0.1 fails (and is noted): the
+    page must draw its graph offline. (`context.set_offline(True)` would cut 127.0.0.1 too.)"""
+
+    def route(request_route: Any) -> None:
+        url = request_route.request.url
+        if urlsplit(url).hostname == "127.0.0.1":
+            request_route.continue_()
+        else:
+            elsewhere.append(url)
+            request_route.abort()
+
+    page.route("**/*", route)
+
+
+def test_the_graph_is_drawn_offline_from_the_vendored_mermaid(server: str) -> None:
+    chromium = require_binary("chromium", "chromium")
+    playwright = pytest.importorskip("playwright.sync_api")
+    elsewhere: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            _local_only(page, elsewhere)
+            page.goto(server)
+            page.wait_for_selector("body[data-graph=ready]", timeout=30_000)
+            svgs = page.locator("#graph svg").count()
+            labels = (page.locator("#graph svg").text_content() or "") if svgs else ""
+            missing_note = page.locator("#no-mermaid").count()
+        finally:
+            browser.close()
+    assert elsewhere == []  # the page asked for nothing beyond the demo's server
+    assert svgs == 1 and missing_note == 0  # mermaid drew the plan: an SVG, not the Mermaid text
+    for label in ("clean", "retrieve", "fake-small stream", "summarize", "input: str", "output: Summary"):
+        assert label in labels, labels
 
 
 def test_tokens_and_node_states_appear_live_in_chromium(server: str, tmp_path: Path) -> None:
@@ -59,6 +99,8 @@ def test_tokens_and_node_states_appear_live_in_chromium(server: str, tmp_path: P
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
         try:
             page = browser.new_page()
+            elsewhere: list[str] = []
+            _local_only(page, elsewhere)
             page.goto(server)
             page.wait_for_selector("body[data-graph=ready]", timeout=30_000)
             assert page.locator("#graph svg").count() == 1  # mermaid drew the plan
@@ -76,6 +118,7 @@ def test_tokens_and_node_states_appear_live_in_chromium(server: str, tmp_path: P
         finally:
             browser.close()
 
+    assert elsewhere == []
     assert answer.strip() == expected.strip()
     assert status == "(ok)"
     states = [state for node_id, state in marks if node_id == stream_id]

@@ -24,7 +24,7 @@ BORN_PRIVATE = {
 """Private modules that never had a public-looking path (in a release)."""
 
 PUBLIC_MODULES = {
-    "apm_metadata", "backends", "cache", "cli", "context", "errors", "events", "llm", "lowlevel", "mypy_plugin", "plan",
+    "apm_metadata", "backends", "cache", "cli", "context", "errors", "events", "extras", "llm", "lowlevel", "mypy_plugin", "plan",
     "core.base", "core.conditional", "core.parallel", "core.routing", "core.sequential", "performance.cache",
     "recovery.circuit_breaker", "recovery.compensation", "recovery.fallback", "recovery.retry", "recovery.timeout",
     "testing.mocks", "observability.instrumented_primitive",

@@ -11,6 +11,8 @@ import importlib.metadata
 import json
 import textwrap
 
+from .extras import require
+
 __all__ = ["DISTRIBUTION", "render_apm"]
 
 DISTRIBUTION = "tta-dev-primitives"
@@ -33,6 +35,8 @@ def _core_dependencies() -> list[str]:
 
 
 def _tools() -> list[str]:
+    # the tools' argument schemas are msgspec's: the `apm` extra carries it
+    require("msgspec", "apm", "apm.yml (the argument schemas of its MCP tools)")
     from .mcp._devtools import DEVTOOLS
 
     lines: list[str] = []

@@ -48,6 +48,7 @@ __all__ = [
     "JournalUnavailableError",
     "LintError",
     "LoopLimitError",
+    "MissingExtraError",
     "MCPConnectionError",
     "MCPToolError",
     "ModelCallError",
@@ -78,6 +79,7 @@ __all__ = [
     "StreamUsageError",
     "StructuredOutputError",
     "TargetError",
+    "TelemetryWarning",
     "ToolArgumentsError",
     "TransientError",
     "TypeMismatchError",
@@ -109,6 +111,24 @@ class ConfigError(PrimitivesError, ValueError):
         self.expected = expected
         self.got = got
         super().__init__(f"{node}: invalid {field}={_short_repr(got)}; expected {expected}")
+
+
+class MissingExtraError(PrimitivesError, ImportError):
+    """Something needs a package of an optional extra that is not installed. The message names
+    what needs it, the missing module and the command that installs the extra (`module` and
+    `extra` say the same on the exception); an ImportError, so `except ImportError` still works."""
+
+    def __init__(self, who: str, module: str, extra: str) -> None:
+        self.who = who
+        self.module = module
+        self.extra = extra
+        super().__init__(f"{who} needs {module}: pip install 'tta-dev-primitives[{extra}]'", name=module)
+
+
+class TelemetryWarning(UserWarning):
+    """Telemetry is not reaching its backend: an extra it needs is not installed, or the collector
+    refuses its exports. Workflows run unchanged; given once per cause (and logged), so a user
+    looking at an empty trace viewer learns why."""
 
 
 _REPR_LIMIT = 300

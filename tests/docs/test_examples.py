@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import ast
+import concurrent.futures
+import functools
 import importlib.util
+import re
+import subprocess
 import sys
+import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
 import pytest
+
+from tests.fixtures.extras import OPTIONAL, importable
+from tta_dev_primitives.extras import EXTRAS
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 NAMES = [
@@ -81,3 +91,156 @@ def test_the_durable_example_waits_resumes_in_another_process_and_credits_once(t
     assert run("--approve", "no") == "run 'refund-order-17' is not waiting for an approval\n"
     assert run("--run-id", "other").count("crediting") == 1
     assert run("--run-id", "other", "--approve", "yes") == "refund closed, approved by the support lead\n"
+
+
+# -- what each example needs ---------------------------------------------------------------------
+
+ALL_EXAMPLES = sorted(path.stem for path in EXAMPLES.glob("*.py"))
+NEEDS = re.compile(r"^Needs: pip install -e (?:'\.\[(?P<extra>[a-z]+)\]'|\.\s)", re.MULTILINE)
+
+
+def _needs(name: str) -> str | None:
+    """The extra an example's docstring says it needs (None: the core install), from its
+    `Needs:` line, which must be among the docstring's first lines."""
+    docstring = ast.get_docstring(ast.parse((EXAMPLES / f"{name}.py").read_text())) or ""
+    head = "\n".join(docstring.splitlines()[:6]) + "\n"
+    found = NEEDS.search(head)
+    assert found, f"examples/{name}.py: its docstring's first lines say what to install (Needs: pip install -e '.[extra]')"
+    return found["extra"]
+
+
+def _checked_extras(name: str) -> list[str]:
+    """The extras an example checks with `exit_if_missing(...)` at module level."""
+    tree = ast.parse((EXAMPLES / f"{name}.py").read_text())
+    return [
+        arg.value
+        for statement in tree.body
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)
+        and isinstance(statement.value.func, ast.Name) and statement.value.func.id == "exit_if_missing"
+        for arg in statement.value.args
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+    ]
+
+
+def test_there_are_eleven_examples() -> None:
+    assert len(ALL_EXAMPLES) == 11, ALL_EXAMPLES  # a new one gets its row in the tests below
+
+
+@pytest.mark.parametrize("name", ALL_EXAMPLES)
+def test_each_example_says_which_extra_it_needs_and_checks_it(name: str) -> None:
+    extra = _needs(name)
+    if extra is None:
+        assert _checked_extras(name) == []
+        return
+    assert extra in OPTIONAL and extra in EXTRAS, f"examples/{name}.py needs {extra!r}, which is not an extra"
+    assert _checked_extras(name) == [extra]
+    assert set(EXTRAS[extra]) <= set(EXTRAS["examples"])  # `make demo` installs what every example needs
+
+
+GUARD = textwrap.dedent(
+    """
+    import runpy, sys
+    allowed, blocked = set(sys.argv[1].split(",")), set(sys.argv[2].split(",")) - {""}
+
+    class Only:
+        '''Only the standard library and the given top-level modules import; the blocked ones never.'''
+        def find_spec(self, name, path=None, target=None):
+            top = name.split(".")[0]
+            stdlib = top in sys.stdlib_module_names or top.startswith("_sysconfigdata")
+            if top in blocked or (top not in allowed and not stdlib):
+                raise ModuleNotFoundError(f"No module named {name!r} (not installed here)", name=name)
+            return None
+
+    sys.meta_path.insert(0, Only())
+    sys.argv = sys.argv[3:]
+    runpy.run_path(sys.argv[0], run_name=sys.argv.pop())
+    """
+)
+
+
+def _guarded(name: str, allowed: set[str], blocked: set[str], *args: str, main: bool = True) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-c", GUARD, ",".join(sorted(allowed)), ",".join(sorted(blocked)), str(EXAMPLES / f"{name}.py"), *args]
+    return subprocess.run([*argv, "__main__" if main else "example"], capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL, cwd=EXAMPLES.parent)
+
+
+SERVERS = {"stream_server"}
+"""Examples whose main serves until stopped: imported (which builds their plans), not run."""
+NEEDING = ["agent_tools", "durable_refund", "mcp_tools", "stream_server", "structured_extraction"]
+"""The examples that need an extra."""
+
+
+@pytest.fixture(scope="module")
+def guarded_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], subprocess.CompletedProcess[str]]:
+    """Every example run with the core and its extra alone ("alone"), and each example that needs
+    an extra run without it ("without"): all at once, each in a fresh interpreter."""
+    journal = str(tmp_path_factory.mktemp("durable") / "j.db")
+    jobs: dict[tuple[str, str], Callable[[], subprocess.CompletedProcess[str]]] = {}
+    for name in ALL_EXAMPLES:
+        extra = _needs(name)
+        args = ("--journal", journal) if name == "durable_refund" else ()
+        allowed = importable(extra) | {"tta_dev_primitives"}
+        jobs["alone", name] = functools.partial(_guarded, name, allowed, set(), *args, main=name not in SERVERS)
+        if extra is not None:
+            blocked = {module.partition(".")[0] for module in EXTRAS[extra]}
+            jobs["without", name] = functools.partial(_guarded, name, allowed - blocked, blocked)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        futures = {key: pool.submit(job) for key, job in jobs.items()}
+        return {key: future.result() for key, future in futures.items()}
+
+
+@pytest.mark.parametrize("name", ALL_EXAMPLES)
+def test_each_example_runs_with_the_core_and_its_extra_alone(name: str, guarded_runs: dict[tuple[str, str], subprocess.CompletedProcess[str]]) -> None:
+    """Nothing outside the standard library, the core dependencies and the example's extra (and
+    what they require) can be imported: an example needing more than its docstring says fails."""
+    proc = guarded_runs["alone", name]
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def test_the_examples_needing_an_extra_are_these() -> None:
+    assert [name for name in ALL_EXAMPLES if _needs(name) is not None] == NEEDING
+
+
+@pytest.mark.parametrize("name", NEEDING)
+def test_without_its_extra_an_example_says_so_in_one_line(name: str, guarded_runs: dict[tuple[str, str], subprocess.CompletedProcess[str]]) -> None:
+    extra = _needs(name)
+    assert extra is not None
+    proc = guarded_runs["without", name]
+    assert proc.returncode == 1
+    missing = ", ".join(EXTRAS[extra])
+    assert proc.stderr.splitlines() == [f"{name}.py needs {missing}: pip install 'tta-dev-primitives[{extra}]'"], proc.stderr
+
+
+# -- the web demo's mermaid.js -------------------------------------------------------------------
+
+
+def test_without_mermaid_js_the_web_demo_says_how_to_get_it_and_loads_nothing_from_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("uvicorn")
+    module = _load("stream_server")
+    monkeypatch.setattr(module, "VENDORED_MERMAID", tmp_path / "absent.js")  # type: ignore[attr-defined]
+    monkeypatch.setenv("TTA_MERMAID_JS", "")
+    monkeypatch.chdir(tmp_path)  # no ./node_modules
+    served: list[object] = []
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append(app))
+    monkeypatch.setattr(sys, "argv", ["stream_server.py"])
+    module.main()  # type: ignore[attr-defined]
+    assert len(served) == 1
+    assert capsys.readouterr().err.splitlines() == [module.MISSING_MERMAID]  # type: ignore[attr-defined]
+    page = module.page_html(module.build_plan(), None)  # type: ignore[attr-defined]
+    assert 'id="no-mermaid"' in page and "make mermaid" in page
+    assert "<script src=" not in page and "cdn." not in page
+
+
+def test_the_web_demo_serves_the_vendored_mermaid_js_by_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pytest.importorskip("uvicorn")
+    module = _load("stream_server")
+    vendored = tmp_path / "mermaid.min.js"
+    vendored.write_text("/* mermaid */")
+    monkeypatch.setattr(module, "VENDORED_MERMAID", vendored)  # type: ignore[attr-defined]
+    monkeypatch.setenv("TTA_MERMAID_JS", "")
+    assert module.find_mermaid(None) == vendored  # type: ignore[attr-defined]
+    assert module.find_mermaid("https://cdn.example/mermaid.js") == "https://cdn.example/mermaid.js"  # only when asked  # type: ignore[attr-defined]
+    assert '<script src="/mermaid.js"></script>' in module.page_html(module.build_plan(), vendored)  # type: ignore[attr-defined]

@@ -203,11 +203,15 @@ async def test_traceparent_continues_a_trace_from_another_process(traced: tuple[
     assert parent_id == format(caller.get_span_context().span_id, "016x")
 
 
-def test_collector_down_never_breaks_a_run(caplog: pytest.LogCaptureFixture) -> None:
+def test_collector_down_never_breaks_a_run(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tta_dev_primitives.errors import TelemetryWarning
+    from tta_dev_primitives.observability import _support
+
+    monkeypatch.setattr(_support, "_told", set())  # told once per process: as if this were the first test
     hook = configure_tracing("tests", otlp_endpoint="http://127.0.0.1:1", set_global=False, install=False, export_timeout_s=0.2, max_queue_size=16)
     assert hook is not None
     plan = compile(node(inc) >> node(inc)).with_hooks(hook)
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.WARNING), pytest.warns(TelemetryWarning, match="span export to http://127.0.0.1:1 is failing"):
         for _ in range(50):  # far more spans than the bounded queue holds
             assert plan.run_sync(1) == 3
         hook.provider.force_flush(2000)  # type: ignore[attr-defined]
@@ -220,29 +224,39 @@ def test_collector_down_never_breaks_a_run(caplog: pytest.LogCaptureFixture) -> 
     assert len(messages) == 2 and "span export to http://127.0.0.1:1 is failing" in messages[0] and "queue for http://127.0.0.1:1 is full" in messages[1]
 
 
-def test_without_the_extras_workflows_run_and_one_warning_is_logged() -> None:
+def test_without_the_extras_workflows_run_and_each_missing_extra_is_told_once() -> None:
+    """Logged (for applications that configured logging) and given as a TelemetryWarning (for
+    those that did not: the library's logger has only a NullHandler), once per extra."""
     code = textwrap.dedent(
         """
-        import logging, sys
+        import logging, sys, warnings
         sys.modules["opentelemetry"] = None
         sys.modules["prometheus_client"] = None
-        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+        logging.basicConfig(level=logging.WARNING, format="LOG %(name)s: %(message)s")
         from tta_dev_primitives import compile, node, configure_tracing, configure_metrics, trace_operation
-        assert configure_tracing("x") is None and configure_tracing("x") is None
-        assert configure_metrics() is None
+        from tta_dev_primitives.errors import TelemetryWarning
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert configure_tracing("x") is None and configure_tracing("x") is None
+            assert configure_metrics() is None
 
-        @trace_operation(span_name="op")
-        def op(x):
-            return x + 1
+            @trace_operation(span_name="op")
+            def op(x):
+                return x + 1
 
-        print(compile(node(lambda x: x * 2)).run_sync(21), op(1))
+            print(compile(node(lambda x: x * 2)).run_sync(21), op(1))
+        for w in caught:
+            print("WARNING", w.category.__name__, w.message, file=sys.stderr)
         """
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "42 2"
-    warnings = [line for line in proc.stderr.splitlines() if "is not installed" in line]
-    assert len(warnings) == 2  # one for OpenTelemetry, one for prometheus_client
+    logged = sorted(line for line in proc.stderr.splitlines() if line.startswith("LOG "))
+    warned = sorted(line for line in proc.stderr.splitlines() if line.startswith("WARNING "))
+    assert len(logged) == 2 and len(warned) == 2, proc.stderr  # one for OpenTelemetry, one for prometheus_client
+    assert "pip install 'tta-dev-primitives[otel]'" in warned[0] and "pip install 'tta-dev-primitives[prometheus]'" in warned[1]
+    assert all(line.startswith("WARNING TelemetryWarning telemetry needs ") for line in warned)
 
 
 def _edges(spans: tuple[ReadableSpan, ...]) -> set[tuple[str, str | None]]:

@@ -28,6 +28,7 @@ import attrs
 
 from ..compiler._types import format_type
 from ..dsl._types import UNKNOWN
+from ..extras import require
 from ..stdlib.cache._codec import _culprit, _difference, _Refused, _to_tree, from_tree
 from .errors import JournalCodecError, JournalEncodeError
 
@@ -46,11 +47,7 @@ def describe_op(op: Op) -> str:
 
 
 def _msgspec() -> typing.Any:
-    try:
-        import msgspec
-    except ImportError:  # pragma: no cover - the durable extra is missing
-        raise ImportError("durable runs need msgspec: pip install 'tta-dev-primitives[durable]'") from None
-    return msgspec
+    return require("msgspec", "durable", "durable runs")
 
 
 class PlainCodec:
@@ -171,8 +168,7 @@ _CONTAINERS: frozenset[object] = frozenset(
 
 def _fields_of(tp: type) -> dict[str, object] | None:
     """The field types of a class msgspec encodes by its fields, or None for another class."""
-    import msgspec
-
+    msgspec = _msgspec()
     shaped = attrs.has(tp) or dataclasses.is_dataclass(tp) or issubclass(tp, msgspec.Struct) or typing.is_typeddict(tp)
     shaped = shaped or (issubclass(tp, tuple) and hasattr(tp, "_fields"))  # a NamedTuple
     if not shaped:

@@ -46,10 +46,9 @@ class PostgresJournal(ThreadedJournal):
         super().__init__(timeout=timeout)
         from .._validate import check_positive
 
-        try:
-            import psycopg  # noqa: F401 - fail here, not at the first run
-        except ImportError:  # pragma: no cover - the extra is missing
-            raise ImportError("PostgresJournal needs psycopg: pip install 'tta-dev-primitives[postgres]'") from None
+        from ..extras import require
+
+        require("psycopg", "postgres", "PostgresJournal")  # fail here, not at the first run
         self.dsn = dsn
         self.connect_timeout = check_positive("PostgresJournal", "connect_timeout", connect_timeout)
         self._db: psycopg.Connection[tuple[object, ...]] | None = None

@@ -28,6 +28,7 @@ import anyio
 from ..plan import compile
 from ..dsl._function import node
 from ..errors import ConfigError, MCPConnectionError, MCPToolError, PrimitivesError
+from ..extras import require
 from ..stdlib.llm._arguments import MAX_ARGUMENT_DEPTH, ArgumentLimitError, check_arguments, not_json
 from ..stdlib.llm._schema import WRAPPED, SchemaMismatch, TypeSchema, json_text, json_value, object_schema, type_schema
 from ..stdlib.llm._tools import TOOL_NAME, Tool, ToolArgumentsError
@@ -317,7 +318,8 @@ async def mcp_tools(
     answer within `call_timeout` seconds (default `CALL_TIMEOUT`; None: calls wait as long as the
     server works, for long-running tools). An error raised in the block comes out as itself, not
     wrapped in the SDK's exception groups. A `timeout` or `call_timeout` that is not a finite
-    number of seconds > 0 is a ConfigError."""
+    number of seconds > 0 is a ConfigError; MissingExtraError without the `mcp` extra."""
+    require("mcp", "mcp", "mcp_tools")
     from mcp import ClientSession, StdioServerParameters
 
     timeout = check_finite_positive("mcp_tools", "timeout", timeout)

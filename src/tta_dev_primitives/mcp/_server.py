@@ -35,6 +35,7 @@ from ..plan import Plan
 from ..dsl._core import Node
 from ..errors import ConfigError
 from ..events import NodeFinished
+from ..extras import require
 from ..observability._redaction import scrub
 from ..stdlib.llm._arguments import value_end
 from ..stdlib.llm._schema import SchemaMismatch, TypeSchema, json_text, object_schema, type_schema
@@ -65,11 +66,10 @@ _PROGRESS_EVERY = 0.1
 
 
 def _sdk() -> Any:
-    try:
-        import mcp.types
-        from mcp.server import Server
-    except ImportError:  # pragma: no cover - exercised only without the extra
-        raise ConfigError("serve_mcp", "mcp", "the MCP SDK: pip install 'tta-dev-primitives[mcp]'", None) from None
+    require("mcp.server", "mcp", "serving plans over MCP")
+    import mcp.types
+    from mcp.server import Server
+
     return mcp.types, Server
 
 
@@ -259,6 +259,7 @@ class PlanToolServer:
 
 async def _run_app(app: Starlette, *, host: str, port: int) -> None:
     """Serve an app from `http_app` with uvicorn (asyncio only) until the process is stopped."""
+    require("uvicorn", "mcp", "serving MCP over HTTP")
     import uvicorn
 
     await uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).serve()

@@ -1,6 +1,8 @@
 """OTLP export that a collector going away cannot turn into noise, waits or exceptions.
 
-A collector that is down costs one warning per endpoint and outage and never an exception: the
+A collector that is down costs one logged warning per endpoint and outage (and one
+`TelemetryWarning` per endpoint and process, for users who have not configured logging) and
+never an exception: the
 OTLP exporter's own retry and give-up messages, logged while *our* export runs in this thread,
 are folded into that warning (an exporter you configured yourself logs as before); while the
 endpoint is known to be down, batches are dropped at once except one probe every few seconds,
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, cast
 
 from .._log_masking import library_logger
 from ._redaction import REDACTED, scrub
+from ._support import tell_once
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
@@ -81,6 +84,11 @@ class _Guard:
             self.down = True
         reason = reason.strip() if not self._password else reason.strip().replace(self._password, REDACTED)  # quoted without its scheme
         _log.warning("span export to %s is failing (%s); spans are dropped until it recovers", self.endpoint, scrub(reason))
+        tell_once(
+            f"export:{self.endpoint}",
+            f"span export to {self.endpoint} is failing ({scrub(reason)}): is the collector running there? Spans are dropped until it answers",
+            from_export=True,
+        )
 
     def lost(self, count: int) -> None:
         """`count` spans were dropped (reported when the endpoint recovers)."""

@@ -1,15 +1,25 @@
-"""What the observability modules share: optional imports and warnings logged once."""
+"""What the observability modules share: optional imports, and telemetry problems told once.
+
+A telemetry problem (an extra missing, a collector refusing exports) is logged and also given
+as a `TelemetryWarning`, once per cause per process: the library's logger has only a
+NullHandler until the application configures logging, and a user looking at an empty trace
+viewer must still learn why.
+"""
 
 from __future__ import annotations
 
 import importlib
 import threading
+import warnings
 from types import ModuleType
 
 from .._log_masking import library_logger
+from ..errors import TelemetryWarning
+from ..extras import MissingExtraError
 
 _log = library_logger("tta_dev_primitives.observability")
 _warned: set[str] = set()
+_told: set[str] = set()
 _lock = threading.Lock()
 
 
@@ -22,16 +32,32 @@ def warn_once(key: str, message: str, *args: object) -> None:
     _log.warning(message, *args)
 
 
+def tell_once(key: str, message: str, *, from_export: bool = False) -> None:
+    """Give `message` as a TelemetryWarning the first time `key` is seen in this process.
+
+    From an export (`from_export`: the SDK's worker thread, or a flush or shutdown that exports
+    in the caller's thread) a warnings filter that makes it an error is not allowed to raise
+    into the exporter: the warning is dropped there, and the log line stays."""
+    with _lock:
+        if key in _told:
+            return
+        _told.add(key)
+    if not from_export:
+        warnings.warn(message, TelemetryWarning, stacklevel=2)
+        return
+    try:
+        warnings.warn(message, TelemetryWarning, stacklevel=2)
+    except TelemetryWarning:  # noqa: S110 - turned into an error by a filter: never raise into the exporter
+        pass
+
+
 def optional(module: str, extra: str) -> ModuleType | None:
-    """Import `module`, or warn once (naming the extra to install) and return None."""
+    """Import `module`, or tell once per extra (logged and as a TelemetryWarning, naming the
+    extra to install) and return None."""
     try:
         return importlib.import_module(module)
     except ImportError:
-        warn_once(
-            f"missing:{module}",
-            "%s is not installed; telemetry through it is off and workflows run unchanged "
-            "(pip install 'tta-dev-primitives[%s]')",
-            module,
-            extra,
-        )
+        message = f"{MissingExtraError('telemetry', module, extra)}; until then telemetry through it is off and workflows run unchanged"
+        warn_once(f"missing:{extra}", "%s", message)
+        tell_once(f"missing:{extra}", message)
         return None

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, cast
 from ..context import RunContext, _current
 from ..executor._hooks import Hook, NodeInfo, RunInfo, install_hook, uninstall_hook
 from ..executor._journaling import find_suspension
-from ._support import optional, warn_once
+from ._support import optional, tell_once, warn_once
 from ._content import CONTENT_LIMIT, record_content
 from ._export import guarded_batch_processor
 from ._redaction import scrub
@@ -152,11 +152,12 @@ class TracingHook(Hook):
 
             raise ConfigError("TracingHook", "content_limit", "a positive number of characters", content_limit)
         if record_content and _OI is None:
-            warn_once(
-                "content:openinference",
+            message = (
                 "record_content needs openinference-semantic-conventions (pip install 'tta-dev-primitives[otel]'); "
-                "inputs and outputs are not recorded",
+                "inputs and outputs are not recorded"
             )
+            warn_once("content:openinference", "%s", message)
+            tell_once("content:openinference", message)
         self.record_content = record_content and _OI is not None
         self.wants_inputs = self.record_content
         """Whether the executor hands this hook nodes' inputs (`on_node_input`)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
+from ..extras import require
 from ._metrics import configure_metrics
 from ._tracing import configure_tracing
 
@@ -15,9 +16,9 @@ __all__ = ["WorkerTelemetry"]
 
 
 def _plugin_base() -> type:
-    from distributed.diagnostics.plugin import WorkerPlugin
-
-    return WorkerPlugin
+    plugin = require("distributed.diagnostics.plugin", "dask", "WorkerTelemetry")
+    base: type = plugin.WorkerPlugin
+    return base
 
 
 class WorkerTelemetry(_plugin_base()):  # type: ignore[misc]  # a Dask class, resolved on import

@@ -42,11 +42,9 @@ _plans_lock = threading.Lock()
 
 
 def _cloudpickle() -> object:
-    try:
-        import cloudpickle  # type: ignore[import-untyped]
-    except ImportError:  # pragma: no cover - installed with the dask extra
-        raise ImportError("remote nodes need cloudpickle: pip install 'tta-dev-primitives[dask]'") from None
-    return cloudpickle
+    from ...extras import require
+
+    return require("cloudpickle", "dask", "remote nodes")
 
 
 def _type_name(value: object) -> str:

@@ -34,11 +34,9 @@ CANCEL_TIMEOUT = 5.0
 
 
 def _distributed() -> object:
-    try:
-        import distributed
-    except ImportError:
-        raise ImportError("DaskBackend needs Dask distributed: pip install 'tta-dev-primitives[dask]'") from None
-    return distributed
+    from ...extras import require
+
+    return require("distributed", "dask", "DaskBackend")
 
 
 class DaskBackend(Backend):

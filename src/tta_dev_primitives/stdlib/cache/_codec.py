@@ -154,8 +154,9 @@ class MsgpackCodec(Codec):
     exact = True
 
     def __init__(self) -> None:
-        import msgpack  # type: ignore[import-untyped]  # lazy: an optional extra
+        from ...extras import require
 
+        msgpack = require("msgpack", "msgpack", "MsgpackCodec")
         self._packb = msgpack.packb
         self._unpackb = msgpack.unpackb
 

@@ -290,7 +290,10 @@ class RedisStore(CacheStore):
             entry = self._clients.get(loop)
             if entry is not None:
                 return entry[0]
-            import redis.asyncio  # lazy: an optional extra
+            from ...extras import require
+
+            require("redis.asyncio", "redis", "RedisStore")
+            import redis.asyncio
 
             client = redis.asyncio.Redis.from_url(
                 self.url, socket_connect_timeout=self.connect_timeout, socket_timeout=self.connect_timeout

@@ -17,6 +17,7 @@ import attrs
 
 from ...compiler._types import format_type
 from ...errors import BuildError, SchemaMismatch
+from ...extras import require
 
 __all__ = ["SchemaMismatch", "TypeSchema", "json_text", "json_value", "msgspec_module", "object_schema", "type_schema"]
 
@@ -26,12 +27,9 @@ providers require a tool's parameters to be an object."""
 
 
 def msgspec_module() -> Any:
-    """The msgspec module, imported on first use (ConfigError naming the extra when it is not installed)."""
-    try:
-        import msgspec
-    except ImportError:  # pragma: no cover - exercised only without the extra
-        raise BuildError("tools and structured output need msgspec: pip install 'tta-dev-primitives[agents]'") from None
-    return msgspec
+    """The msgspec module, imported on first use (MissingExtraError naming the `agents` extra
+    when it is not installed: an ImportError, never the TypeError of a type it cannot describe)."""
+    return require("msgspec", "agents", "tools and structured output")
 
 
 @attrs.frozen(eq=False)

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ....errors import ConfigError
+from ....extras import require
 from ..model import ChatModel
 
 __all__ = ["chat_model", "model_arguments"]
@@ -49,17 +49,15 @@ def chat_model(default: ChatModel, argv: Sequence[str] | None = None) -> ChatMod
         return default
     name: str = parsed.model or DEFAULT_MODELS[provider]
     if provider == "anthropic":
-        try:
-            import anthropic
-        except ImportError as error:
-            raise ConfigError("chat_model", "--provider", "the anthropic SDK: pip install 'tta-dev-primitives[anthropic]'", provider) from error
+        require("anthropic", "anthropic", "a Claude model (--provider anthropic)")
+        import anthropic
+
         from ._anthropic_chat import AnthropicChatModel
 
         return AnthropicChatModel(anthropic.AsyncAnthropic(base_url=parsed.base_url), name, max_tokens=parsed.max_tokens)
-    try:
-        import openai
-    except ImportError as error:
-        raise ConfigError("chat_model", "--provider", "the openai SDK: pip install 'tta-dev-primitives[openai]'", provider) from error
+    require("openai", "openai", "an OpenAI-compatible model (--provider openai, --base-url)")
+    import openai
+
     from ._openai_chat import OpenAIChatModel
 
     key = os.environ.get("OPENAI_API_KEY") or ("unused" if parsed.base_url else None)
