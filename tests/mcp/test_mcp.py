@@ -4,6 +4,7 @@ written with the SDK alone."""
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,6 @@ def tick(x: int) -> int:
 def _exits_within(pid: int, seconds: float) -> bool:
     """Whether process `pid` (not our child) is gone within `seconds`: its pidfd becomes
     readable when it exits."""
-    import os
     import select
 
     try:
@@ -53,8 +53,13 @@ def _exits_within(pid: int, seconds: float) -> bool:
         os.close(fd)
 
 
+CHILD_ENV = {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else None
+"""The SDK starts a stdio server with a minimal environment: this keeps the package under test
+(a source tree on PYTHONPATH rather than the installed one) in the server process too."""
+
+
 def _stdio(*targets: str) -> StdioServerParameters:
-    return StdioServerParameters(command=sys.executable, args=["-m", "tta_dev_primitives.cli", "mcp", "serve", *targets], cwd=str(ROOT))
+    return StdioServerParameters(command=sys.executable, args=["-m", "tta_dev_primitives.cli", "mcp", "serve", *targets], cwd=str(ROOT), env=CHILD_ENV)
 
 
 async def test_the_sdk_client_uses_our_plans_over_stdio() -> None:
@@ -67,13 +72,21 @@ async def test_the_sdk_client_uses_our_plans_over_stdio() -> None:
         assert tools["add"].output_schema == {
             "type": "object", "title": "Sum", "properties": {"total": {"type": "number"}}, "required": ["total"],
         }
-        assert tools["count"].output_schema == {"type": "object", "properties": {"result": {"type": "integer"}}, "required": ["result"]}
+        assert tools["count"].output_schema == {
+            "type": "object", "properties": {"result": {"type": "integer"}}, "required": ["result"], "additionalProperties": False,
+        }
 
         result = await session.call_tool("add", {"a": 1, "b": 2.5})
         assert not result.is_error and result.structured_content == {"total": 3.5}
 
         bad = await session.call_tool("add", {"a": "one"})
         assert bad.is_error and "add" in bad.content[0].text and "$.a" in bad.content[0].text  # type: ignore[union-attr]
+        # an argument the schema does not have is refused, not dropped: the schema says so, the error names both sides
+        assert tools["add"].input_schema["additionalProperties"] is False and tools["count"].input_schema["additionalProperties"] is False
+        extra = await session.call_tool("add", {"a": 1, "b": 2, "c": 3, "d": 4})
+        assert extra.is_error and "unknown fields `c`, `d`; its fields are `a`, `b`" in extra.content[0].text  # type: ignore[union-attr]
+        wrapped_extra = await session.call_tool("count", {"input": 2, "step": 1})
+        assert wrapped_extra.is_error and "unknown field `step`; its fields are `input`" in wrapped_extra.content[0].text  # type: ignore[union-attr]
 
         failed = await session.call_tool("explode", {"input": "why"})
         assert failed.is_error and "RuntimeError: exploded: why" in failed.content[0].text  # type: ignore[union-attr]
@@ -195,7 +208,7 @@ async def test_the_package_devtools_are_the_tools_apm_yml_lists_and_they_work() 
     import yaml
 
     listed = yaml.safe_load((ROOT / "apm.yml").read_text())["mcp"]["servers"][0]
-    params = StdioServerParameters(command=sys.executable, args=["-m", "tta_dev_primitives.cli", *listed["args"]], cwd=str(ROOT))
+    params = StdioServerParameters(command=sys.executable, args=["-m", "tta_dev_primitives.cli", *listed["args"]], cwd=str(ROOT), env=CHILD_ENV)
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
         tools = {t.name: t for t in (await session.list_tools()).tools}
@@ -233,7 +246,7 @@ async def test_a_target_that_prints_while_loading_does_not_corrupt_stdio(tmp_pat
         'def shout(text: str) -> str:\n    """Shout."""\n    return text.upper()\n'
         "flow = node(shout).retry()\n"
     )
-    params = StdioServerParameters(command=sys.executable, args=["-m", "tta_dev_primitives.cli", "mcp", "serve", "noisy.py:flow"], cwd=str(tmp_path))
+    params = StdioServerParameters(command=sys.executable, args=["-m", "tta_dev_primitives.cli", "mcp", "serve", "noisy.py:flow"], cwd=str(tmp_path), env=CHILD_ENV)
     with anyio.fail_after(60):
         async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
             await session.initialize()
@@ -301,7 +314,7 @@ async def test_our_client_names_unreachable_silent_and_dying_servers_and_keeps_e
         async with mcp_tools(silent, timeout=1):
             pass
 
-    params = StdioServerParameters(command=sys.executable, args=["-m", "tests.fixtures.mcp_servers"], cwd=str(ROOT))
+    params = StdioServerParameters(command=sys.executable, args=["-m", "tests.fixtures.mcp_servers"], cwd=str(ROOT), env=CHILD_ENV)
     with pytest.raises(KeyError, match="mine"):
         async with mcp_tools(params):
             raise KeyError("mine")

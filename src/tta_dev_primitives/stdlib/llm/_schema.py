@@ -3,11 +3,17 @@ msgspec for attrs classes, dataclasses, TypedDict, NamedTuple, Literal, Enum, un
 dicts and primitives; pydantic's TypeAdapter for what msgspec does not know (pydantic models,
 and containers of them) when pydantic is installed.
 
+An input's schema is closed (`type_schema(..., closed=True)`): its records say
+`additionalProperties: false`, and a field the type does not have is refused, where both
+libraries would drop it silently. `convert_input` is how JSON becomes a typed input everywhere:
+a tool's arguments (from a model or an MCP client) and `tta-primitives run --input`.
+
 msgspec is an extra: `pip install 'tta-dev-primitives[agents]'`.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import typing
 from collections.abc import Callable, Mapping
@@ -16,9 +22,19 @@ from typing import Any
 import attrs
 
 from ...compiler._types import format_type
-from ...errors import BuildError, SchemaMismatch
+from ...errors import BuildError, JSONInputError, SchemaMismatch
 
-__all__ = ["SchemaMismatch", "TypeSchema", "json_text", "json_value", "msgspec_module", "object_schema", "type_schema"]
+__all__ = [
+    "SchemaMismatch",
+    "TypeSchema",
+    "convert_input",
+    "json_text",
+    "json_value",
+    "msgspec_module",
+    "object_schema",
+    "type_schema",
+    "unknown_fields",
+]
 
 WRAPPED = "input"
 """The property holding the input when the type is not a JSON object (a str, a list, ...):
@@ -91,19 +107,177 @@ def _with_pydantic(tp: object) -> TypeSchema | None:
     return TypeSchema(tp, schema, convert, "pydantic")
 
 
-def type_schema(tp: object, *, where: str) -> TypeSchema:
+def type_schema(tp: object, *, where: str, closed: bool = False) -> TypeSchema:
     """The schema and validator of `tp`: msgspec's, else pydantic's; BuildError (naming
-    `where`) when neither library can describe the type."""
+    `where`) when neither library can describe the type. `closed` (an input's schema): every
+    record (an object with `properties` that does not say otherwise) gets `additionalProperties:
+    false`, and `convert` refuses a field it does not have (SchemaMismatch naming it)."""
     try:
-        return _with_msgspec(tp)
+        found = _with_msgspec(tp)
     except TypeError as error:
         fallback = _with_pydantic(tp)
-        if fallback is not None:
-            return fallback
-        raise BuildError(
-            f"{where}: no JSON Schema for {format_type(tp)} ({error}); use attrs classes, dataclasses, TypedDict, "
-            "NamedTuple, Literal, Enum, unions, lists, dicts and primitives (or pydantic models, with pydantic installed)"
-        ) from None
+        if fallback is None:
+            raise BuildError(
+                f"{where}: no JSON Schema for {format_type(tp)} ({error}); use attrs classes, dataclasses, TypedDict, "
+                "NamedTuple, Literal, Enum, unions, lists, dicts and primitives (or pydantic models, with pydantic installed)"
+            ) from None
+        found = fallback
+    return _closed(found) if closed else found
+
+
+def _closed(open_schema: TypeSchema) -> TypeSchema:
+    schema = _close_records(open_schema.schema)
+    lenient = open_schema.convert
+
+    def convert(raw: object) -> Any:
+        unknown = unknown_fields(schema, raw)
+        if unknown is not None:
+            raise SchemaMismatch(unknown)
+        return lenient(raw)
+
+    return TypeSchema(open_schema.tp, schema, convert, open_schema.library)
+
+
+_SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+"""The keywords whose value is a list of schemas (the walks below visit only schemas, never a
+field that happens to be called `type` or a `default` value)."""
+
+
+def _close_records(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of `schema` where every record says `additionalProperties: false` (one that says
+    otherwise, a pydantic model with `extra="allow"`, keeps its word)."""
+    closed: dict[str, Any] = copy.deepcopy(dict(schema))
+    stack: list[object] = [closed]
+    while stack:
+        sub = stack.pop()
+        if not isinstance(sub, dict):
+            continue
+        properties = sub.get("properties")
+        if sub.get("type") == "object" and isinstance(properties, dict) and "additionalProperties" not in sub:
+            sub["additionalProperties"] = False
+        for key in ("properties", "$defs"):
+            if isinstance(sub.get(key), dict):
+                stack.extend(sub[key].values())
+        for key in ("additionalProperties", "items"):
+            stack.append(sub.get(key))
+        for key in _SUBSCHEMA_LISTS:
+            if isinstance(sub.get(key), list):
+                stack.extend(sub[key])
+    return closed
+
+
+_NAMES_SHOWN = 20
+"""Field names an unknown-field message lists (a megabyte of made-up fields makes a short one)."""
+
+
+def unknown_fields(schema: Mapping[str, Any], value: object) -> str | None:
+    """What is wrong when decoded JSON `value` has a field its closed `schema` does not allow
+    (`additionalProperties: false`): a message naming where (`$.items[0]`), the unknown fields
+    and the record's own fields, for the first such record found; None when there is none.
+    A union's branch is the one its discriminator names, else the only one of the value's kind
+    (several candidates: the converter decides). Iterative: any nesting depth."""
+    defs: Mapping[str, Any] = schema.get("$defs") or {}
+    stack: list[tuple[Mapping[str, Any], object, str]] = [(schema, value, "$")]
+    while stack:
+        given, item, path = stack.pop()
+        sub = _branch(given, item, defs)
+        if sub is None:
+            continue
+        if isinstance(item, Mapping):
+            properties = sub.get("properties")
+            known: Mapping[str, Any] = properties if isinstance(properties, Mapping) else {}
+            extra = sub.get("additionalProperties")
+            if extra is False:
+                unknown = [key for key in item if key not in known]
+                if unknown:
+                    return _unknown_message(unknown, list(known), path)
+            for key, child in item.items():
+                inner = known.get(key, extra)
+                if isinstance(inner, Mapping):
+                    stack.append((inner, child, f"{path}.{key}"))
+        elif isinstance(item, (list, tuple)):
+            prefix = sub.get("prefixItems")
+            prefix = prefix if isinstance(prefix, list) else []
+            rest = sub.get("items")
+            for index, child in enumerate(item):
+                inner = prefix[index] if index < len(prefix) else rest
+                if isinstance(inner, Mapping):
+                    stack.append((inner, child, f"{path}[{index}]"))
+    return None
+
+
+def _unknown_message(unknown: list[object], known: list[str], path: str) -> str:
+    def names(fields: list[Any]) -> str:
+        shown = ", ".join(f"`{name}`" for name in fields[:_NAMES_SHOWN])
+        return shown + (f" and {len(fields) - _NAMES_SHOWN} more" if len(fields) > _NAMES_SHOWN else "")
+
+    plural = "s" if len(unknown) > 1 else ""
+    fields = f"its fields are {names(known)}" if known else "it has no fields"
+    where = f" at `{path}`" if path != "$" else ""
+    return f"Object{where} contains unknown field{plural} {names(unknown)}; {fields}"
+
+
+def _branch(schema: Mapping[str, Any], value: object, defs: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """`schema` with its references followed and, for a union, the branch `value` takes (None
+    when that cannot be told without converting)."""
+    for _ in range(64):  # a chain of references this long is a cycle
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            target = defs.get(ref.removeprefix("#/$defs/"))
+            if not isinstance(target, Mapping):
+                return None
+            schema = target
+            continue
+        choices = next((schema[key] for key in ("anyOf", "oneOf", "allOf") if isinstance(schema.get(key), list)), None)
+        if choices is None:
+            return schema
+        if schema.get("allOf") is choices:
+            if len(choices) != 1:
+                return None
+            schema = choices[0]
+            continue
+        chosen = _tagged(schema, value) or _only_of_kind(choices, value, defs)
+        if chosen is None:
+            return None
+        schema = chosen
+    return None
+
+
+def _tagged(schema: Mapping[str, Any], value: object) -> Mapping[str, Any] | None:
+    """The branch a tagged union's discriminator names for `value`."""
+    discriminator = schema.get("discriminator")
+    if not isinstance(discriminator, Mapping) or not isinstance(value, Mapping):
+        return None
+    ref = (discriminator.get("mapping") or {}).get(value.get(discriminator.get("propertyName")))
+    return {"$ref": ref} if isinstance(ref, str) else None
+
+
+def _only_of_kind(choices: list[Any], value: object, defs: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The one branch of `choices` for values of `value`'s kind (object or array)."""
+    kind = "object" if isinstance(value, Mapping) else "array" if isinstance(value, (list, tuple)) else None
+    if kind is None:
+        return None
+    matching = []
+    for choice in choices:
+        resolved = choice
+        ref = choice.get("$ref") if isinstance(choice, Mapping) else None
+        if isinstance(ref, str):
+            resolved = defs.get(ref.removeprefix("#/$defs/"))
+        if isinstance(resolved, Mapping) and resolved.get("type") == kind:
+            matching.append(resolved)
+    return matching[0] if len(matching) == 1 else None
+
+
+def convert_input(
+    validator: TypeSchema, raw: object, *, where: str, field: str, error: type[JSONInputError] = JSONInputError
+) -> Any:
+    """Decoded JSON `raw` as a value of the validator's type (a closed one refuses unknown
+    fields): the one conversion of JSON into a typed input, for a tool's arguments and the CLI's
+    `--input`. Raises `error` (a JSONInputError) naming `where`, `field`, the type and why."""
+    try:
+        return validator.convert(raw)
+    except SchemaMismatch as mismatch:
+        raise error(where, field, f"a {format_type(validator.tp)} ({mismatch})", raw) from None
 
 
 def object_schema(schema: Mapping[str, Any], *, wrap: str = WRAPPED) -> tuple[dict[str, Any], bool]:
@@ -120,8 +294,8 @@ def object_schema(schema: Mapping[str, Any], *, wrap: str = WRAPPED) -> tuple[di
         if ref not in json.dumps([root, others]):  # keep the root's definition only if it recurses
             defs = others
     wrapped = root.get("type") != "object"
-    if wrapped:
-        root = {"type": "object", "properties": {wrap: root}, "required": [wrap]}
+    if wrapped:  # our envelope: it has exactly the one field
+        root = {"type": "object", "properties": {wrap: root}, "required": [wrap], "additionalProperties": False}
     if defs:
         root["$defs"] = defs
     return root, wrapped
