@@ -5,6 +5,8 @@ written with the SDK alone."""
 from __future__ import annotations
 
 import os
+import re
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +16,9 @@ import pytest
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.fixtures.mcp_servers import serving, sdk_server
+from tests.fixtures.mcp_servers import cli_http_server, sdk_server, serving
 from tta_dev_primitives import ConfigError, FakeChatModel, ToolCall, agent, compile, node, tool
+from tta_dev_primitives.cli import main
 from tta_dev_primitives.mcp import MCPToolError, PlanToolServer, mcp_tool, mcp_tools
 
 pytestmark = pytest.mark.anyio
@@ -100,6 +103,57 @@ async def test_the_sdk_client_uses_our_plans_over_stdio() -> None:
         assert counted.structured_content == {"result": 40}
         assert progress and all(b[0] > a[0] for a, b in zip(progress, progress[1:]))  # increasing, throttled
         assert any(message and message.startswith("tick: ok") for _, message in progress)
+
+
+UNDOCUMENTED = """
+from tta_dev_primitives import node
+
+@node
+def up(text: str) -> str:
+    return text.upper()
+
+@node
+def rev(text: str) -> str:
+    return text[::-1]
+
+flow = up >> rev
+"""
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_the_cli_serves_a_plan_without_a_docstring_with_its_description_and_says_where_it_listens(tmp_path: Path) -> None:
+    (tmp_path / "flows.py").write_text(UNDOCUMENTED)
+    with cli_http_server("flows.py:flow", "--description", "Shout a text backwards.", cwd=tmp_path, env=CHILD_ENV) as (line, url):
+        assert re.fullmatch(r"serving flow over MCP streamable HTTP at http://127\.0\.0\.1:\d+/mcp", line)
+        async with streamable_http_client(url) as (read, write), ClientSession(read, write) as session:  # the URL is the endpoint
+            await session.initialize()
+            (listed,) = (await session.list_tools()).tools
+            assert (listed.name, listed.description) == ("flow", "Shout a text backwards.")
+            assert (await session.call_tool("flow", {"input": "abc"})).structured_content == {"result": "CBA"}
+
+
+def test_a_missing_description_points_at_the_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "flows.py").write_text(UNDOCUMENTED)
+    monkeypatch.chdir(tmp_path)
+    assert main(["mcp", "serve", "flows.py:flow", "--http", "--port", "0"]) == 1  # refused before listening
+    err = capsys.readouterr().err
+    assert err == (
+        "error: ConfigError: tool 'flow' has no description, and no docstring to take one from: give it one with --description TEXT "
+        "(what a model reads to decide when to call it)\n"
+    )
+    assert main(["mcp", "serve", "flows.py:flow", "flows.py:up", "--http", "--description", "Two tools?"]) == 2
+    assert "--description describes one tool, and 2 targets were given" in capsys.readouterr().err
+    assert main(["mcp", "serve", "flows.py:flow", "--http", "--description", " "]) == 2
+    assert "--description is empty" in capsys.readouterr().err
+
+
+def test_a_port_in_use_is_one_error_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["mcp", "serve", "examples/mcp_tools.py:add", "--http", "--port", str(port)]) == 1
+    assert capsys.readouterr().err == f"error: cannot listen on 127.0.0.1 port {port}: Address already in use\n"
 
 
 def _slow_server(finished: list[str], started: anyio.Event) -> PlanToolServer:

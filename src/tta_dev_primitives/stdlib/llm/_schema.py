@@ -228,11 +228,12 @@ def _branch(schema: Mapping[str, Any], value: object, defs: Mapping[str, Any]) -
                 return None
             schema = target
             continue
-        choices = next((schema[key] for key in ("anyOf", "oneOf", "allOf") if isinstance(schema.get(key), list)), None)
-        if choices is None:
+        keyword = next((key for key in ("anyOf", "oneOf", "allOf") if isinstance(schema.get(key), list)), None)
+        if keyword is None:
             return schema
-        if schema.get("allOf") is choices:
-            if len(choices) != 1:
+        choices: list[Any] = schema[keyword]
+        if keyword == "allOf":
+            if len(choices) != 1 or not isinstance(choices[0], Mapping):
                 return None
             schema = choices[0]
             continue
@@ -277,7 +278,8 @@ def convert_input(
     try:
         return validator.convert(raw)
     except SchemaMismatch as mismatch:
-        raise error(where, field, f"a {format_type(validator.tp)} ({mismatch})", raw) from None
+        name = format_type(validator.tp)
+        raise error(where, field, f"{'an' if name[:1] in 'AEIOUaeiou' else 'a'} {name} ({mismatch})", raw) from None
 
 
 def object_schema(schema: Mapping[str, Any], *, wrap: str = WRAPPED) -> tuple[dict[str, Any], bool]:
