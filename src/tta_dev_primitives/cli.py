@@ -4,6 +4,7 @@
     tta-primitives graph myapp.flows:pipeline --format svg -o plan.svg
     tta-primitives check myapp.flows:pipeline --strict --max-cost 0.50     # non-zero exit on errors
     tta-primitives run myapp.flows:pipeline --input '"hello"'
+    tta-primitives run myapp.flows:add --input '{"a": 1, "b": 2}'           # JSON -> the plan's input type (a dataclass, ...)
     tta-primitives run myapp.flows:pipeline --input '["a", "b", "c"]' --map --concurrency 8
     tta-primitives mcp serve myapp.flows:pipeline myapp.flows:summarize          # MCP tools over stdio
     tta-primitives mcp serve myapp.flows:pipeline --http --port 8765            # streamable HTTP on 127.0.0.1
@@ -13,7 +14,7 @@
     tta-primitives apm --write                      # regenerate apm.yml from the package
 
 TARGET is `module:attribute` or `path/to/file.py:attribute`; the attribute is a Node, a Plan, or a
-function of no arguments returning one.
+function of no arguments returning one. `python -m tta_dev_primitives ...` is the same command.
 """
 
 from __future__ import annotations
@@ -523,8 +524,8 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the plan on a JSON input and print the JSON result")
     target(run)
-    run.add_argument("--input", required=True, help="the input, as JSON")
-    run.add_argument("--map", action="store_true", help="the input is a list: run each item (with a progress line)")
+    run.add_argument("--input", required=True, help="the input, as JSON, converted to the plan's input type (an object becomes its dataclass, attrs class, TypedDict, ...)")
+    run.add_argument("--map", action="store_true", help="the input is a list: run each item (with a progress line on a terminal)")
     run.add_argument("--concurrency", type=int, default=8, help="with --map: items in flight at once")
     run.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
     run.set_defaults(handler=_cmd_run)
