@@ -11,6 +11,7 @@ import pydantic
 import pytest
 
 from tta_dev_primitives import BuildError, ConfigError, FakeChatModel, ToolArgumentsError, ToolCall, agent, compile, node, structured_prompt, tool
+from tta_dev_primitives.errors import SchemaMismatch
 
 pytestmark = pytest.mark.anyio
 
@@ -119,6 +120,12 @@ class Trip:
     home: Stop | None = None
 
 
+@dataclass
+class Tree:
+    name: str
+    children: list[Tree]
+
+
 class Loose(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="allow")
     name: str
@@ -155,7 +162,7 @@ async def test_unknown_arguments_are_refused_naming_them_and_the_known_ones() ->
     assert result.is_error and "unknown fields `hourly`, `lang`; its fields are `city`, `days`, `unit`" in result.content()
     for fn, arguments in ((open_ticket, {"title": "x", "priority": "high", "owner": "me"}), (search, {"text": "a", "limit": 1, "sort": "new"})):
         with pytest.raises(ToolArgumentsError, match="unknown field"):  # a dataclass, a TypedDict
-            tool(fn).parse(arguments)  # type: ignore[call-overload]
+            tool(fn).parse(arguments)
     trip = tool(plan_trip)
     with pytest.raises(ToolArgumentsError, match=r"Object at `\$.stops\[1\]` contains unknown field `country`; its fields are `city`"):
         trip.parse({"stops": [{"city": "a"}, {"city": "b", "country": "c"}]})
@@ -371,3 +378,12 @@ def test_unknown_fields_follow_unions_to_the_branch_the_value_takes() -> None:
     many = {f"f{i}": i for i in range(30)}
     message = unknown_fields(type_schema(Stop, where="test", closed=True).schema, {"city": "x", **many})
     assert message is not None and message.endswith("`f19` and 10 more; its fields are `city`")
+    tree = type_schema(Tree, where="test", closed=True)  # a recursive type: its definition is checked at every level
+    deep = {"name": "a", "children": [{"name": "b", "children": [{"name": "c", "children": [], "size": 1}]}]}
+    assert unknown_fields(tree.schema, deep) == "Object at `$.children[0].children[0]` contains unknown field `size`; its fields are `name`, `children`"
+    nested: dict[str, object] = {"name": "leaf", "children": []}
+    for _ in range(5000):
+        nested = {"name": "n", "children": [nested]}
+    with pytest.raises(SchemaMismatch, match="nested too deeply to check"):  # not a RecursionError (tool arguments stop at 64 levels before)
+        tree.convert(nested)
+

@@ -28,6 +28,7 @@ __all__ = [
     "SchemaMismatch",
     "TypeSchema",
     "convert_input",
+    "field_checker",
     "json_text",
     "json_value",
     "msgspec_module",
@@ -128,9 +129,13 @@ def type_schema(tp: object, *, where: str, closed: bool = False) -> TypeSchema:
 def _closed(open_schema: TypeSchema) -> TypeSchema:
     schema = _close_records(open_schema.schema)
     lenient = open_schema.convert
+    check = field_checker(schema)
 
     def convert(raw: object) -> Any:
-        unknown = unknown_fields(schema, raw)
+        try:
+            unknown = check(raw)
+        except RecursionError:  # a recursive type nested past the interpreter's limit (tool arguments stop at 64 levels first)
+            raise SchemaMismatch("a value nested too deeply to check") from None
         if unknown is not None:
             raise SchemaMismatch(unknown)
         return lenient(raw)
@@ -169,41 +174,165 @@ def _close_records(schema: Mapping[str, Any]) -> dict[str, Any]:
 _NAMES_SHOWN = 20
 """Field names an unknown-field message lists (a megabyte of made-up fields makes a short one)."""
 
+_Check = Callable[[object, str], "str | None"]
+"""Checks a decoded JSON value (at a path such as `$.items[0]`) against a closed schema: what is
+wrong, or None."""
+
+
+def field_checker(schema: Mapping[str, Any]) -> Callable[[object], str | None]:
+    """`check(value)`: what is wrong when decoded JSON `value` has a field its closed `schema`
+    does not allow (`additionalProperties: false`), as a message naming where (`$.items[0]`),
+    the unknown fields and the record's own fields, for the first such record found; None when
+    there is none. The schema is read once, here: a check visits only the objects and arrays
+    that can hold a record. A union's branch is the one its discriminator names, else the only
+    one of the value's kind (several candidates: the converter decides)."""
+    check = _Compiler(schema.get("$defs") or {}).compile(schema)
+
+    def checked(value: object) -> str | None:
+        return check(value, "$") if check is not None else None
+
+    return checked
+
 
 def unknown_fields(schema: Mapping[str, Any], value: object) -> str | None:
-    """What is wrong when decoded JSON `value` has a field its closed `schema` does not allow
-    (`additionalProperties: false`): a message naming where (`$.items[0]`), the unknown fields
-    and the record's own fields, for the first such record found; None when there is none.
-    A union's branch is the one its discriminator names, else the only one of the value's kind
-    (several candidates: the converter decides). Iterative: any nesting depth."""
-    defs: Mapping[str, Any] = schema.get("$defs") or {}
-    stack: list[tuple[Mapping[str, Any], object, str]] = [(schema, value, "$")]
-    while stack:
-        given, item, path = stack.pop()
-        sub = _branch(given, item, defs)
-        if sub is None:
-            continue
-        if isinstance(item, Mapping):
-            properties = sub.get("properties")
-            known: Mapping[str, Any] = properties if isinstance(properties, Mapping) else {}
-            extra = sub.get("additionalProperties")
-            if extra is False:
-                unknown = [key for key in item if key not in known]
-                if unknown:
-                    return _unknown_message(unknown, list(known), path)
-            for key, child in item.items():
-                inner = known.get(key, extra)
-                if isinstance(inner, Mapping):
-                    stack.append((inner, child, f"{path}.{key}"))
-        elif isinstance(item, (list, tuple)):
-            prefix = sub.get("prefixItems")
-            prefix = prefix if isinstance(prefix, list) else []
-            rest = sub.get("items")
-            for index, child in enumerate(item):
+    """`field_checker(schema)(value)`, for one value."""
+    return field_checker(schema)(value)
+
+
+def _is_object(value: object) -> bool:
+    return isinstance(value, dict) or (not isinstance(value, (str, int, float, list)) and isinstance(value, Mapping))
+
+
+class _Compiler:
+    """A closed schema as nested checks (`_Check`), `$defs` compiled once each (recursive types too)."""
+
+    def __init__(self, defs: Mapping[str, Any]) -> None:
+        self.defs = defs
+        self.refs: dict[str, _Check | None] = {}
+
+    def compile(self, schema: object) -> _Check | None:
+        """The check of `schema`, or None when nothing under it can be a closed record."""
+        if not isinstance(schema, Mapping):
+            return None
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            return self._ref(ref)
+        for keyword in ("anyOf", "oneOf"):
+            if isinstance(schema.get(keyword), list):
+                return self._union(schema, schema[keyword])
+        every = schema.get("allOf")
+        if isinstance(every, list):  # pydantic's `{"allOf": [{"$ref": ...}], "description": ...}`
+            return self.compile(every[0]) if len(every) == 1 else None
+        if isinstance(schema.get("properties"), Mapping) or isinstance(schema.get("additionalProperties"), Mapping):
+            return self._object(schema)
+        if "items" in schema or "prefixItems" in schema:
+            return self._array(schema)
+        return None
+
+    def _ref(self, ref: str) -> _Check | None:
+        name = ref.removeprefix("#/$defs/")
+        if name in self.refs:
+            return self.refs[name]
+        slot: list[_Check | None] = [None]
+
+        def forward(value: object, path: str) -> str | None:  # a recursive type refers to itself
+            check = slot[0]
+            return check(value, path) if check is not None else None
+
+        self.refs[name] = forward
+        slot[0] = self.refs[name] = self.compile(self.defs.get(name))
+        return slot[0]
+
+    def _object(self, schema: Mapping[str, Any]) -> _Check | None:
+        properties: Mapping[str, Any] = schema.get("properties") or {}
+        extra = schema.get("additionalProperties")
+        known = frozenset(properties) if extra is False else None
+        children = {key: inner for key, sub in properties.items() if (inner := self.compile(sub)) is not None}
+        rest = self.compile(extra)
+        if known is None and not children and rest is None:
+            return None
+        names = list(properties)
+
+        def check(value: object, path: str) -> str | None:
+            if type(value) is not dict and not _is_object(value):
+                return None  # not an object: the converter says so
+            fields = typing.cast("Mapping[object, object]", value)
+            if known is not None and not known.issuperset(fields):
+                return _unknown_message([key for key in fields if key not in known], names, path)
+            for name, inner in children.items():
+                if name in fields:
+                    found = inner(fields[name], f"{path}.{name}")
+                    if found is not None:
+                        return found
+            if rest is not None:
+                for key, item in fields.items():
+                    if key not in properties:
+                        found = rest(item, f"{path}.{key}")
+                        if found is not None:
+                            return found
+            return None
+
+        return check
+
+    def _array(self, schema: Mapping[str, Any]) -> _Check | None:
+        prefix = [self.compile(sub) for sub in schema.get("prefixItems") or []]
+        rest = self.compile(schema.get("items"))
+        if rest is None and not any(prefix):
+            return None
+
+        def check(value: object, path: str) -> str | None:
+            if not isinstance(value, (list, tuple)):
+                return None
+            for index, item in enumerate(value):
                 inner = prefix[index] if index < len(prefix) else rest
-                if isinstance(inner, Mapping):
-                    stack.append((inner, child, f"{path}[{index}]"))
-    return None
+                if inner is not None:
+                    found = inner(item, f"{path}[{index}]")
+                    if found is not None:
+                        return found
+            return None
+
+        return check
+
+    def _union(self, schema: Mapping[str, Any], choices: list[Any]) -> _Check | None:
+        objects = [self.compile(choice) for choice in choices if self._kind(choice) == "object"]
+        arrays = [self.compile(choice) for choice in choices if self._kind(choice) == "array"]
+        one_object = objects[0] if len(objects) == 1 else None
+        one_array = arrays[0] if len(arrays) == 1 else None
+        discriminator = schema.get("discriminator")
+        tag, tagged = None, {}
+        if isinstance(discriminator, Mapping) and isinstance(discriminator.get("mapping"), Mapping):
+            tag = discriminator.get("propertyName")
+            tagged = {value: self._ref(ref) for value, ref in discriminator["mapping"].items() if isinstance(ref, str)}
+        if one_object is None and one_array is None and not any(tagged.values()):
+            return None
+
+        def check(value: object, path: str) -> str | None:
+            inner: _Check | None
+            if _is_object(value):
+                fields = typing.cast("Mapping[object, object]", value)
+                inner = tagged.get(fields.get(tag), one_object) if tagged else one_object
+            elif isinstance(value, (list, tuple)):
+                inner = one_array
+            else:
+                return None
+            return inner(value, path) if inner is not None else None
+
+        return check
+
+    def _kind(self, schema: object) -> object:
+        """The JSON type a union's branch takes ("object", "array", ...), through a reference."""
+        for _ in range(64):  # a chain of references this long is a cycle
+            if not isinstance(schema, Mapping):
+                return None
+            ref = schema.get("$ref")
+            if not isinstance(ref, str):
+                break
+            schema = self.defs.get(ref.removeprefix("#/$defs/"))
+        if not isinstance(schema, Mapping):
+            return None
+        if "properties" in schema or isinstance(schema.get("additionalProperties"), Mapping):
+            return "object"
+        return schema.get("type")
 
 
 def _unknown_message(unknown: list[object], known: list[str], path: str) -> str:
@@ -215,58 +344,6 @@ def _unknown_message(unknown: list[object], known: list[str], path: str) -> str:
     fields = f"its fields are {names(known)}" if known else "it has no fields"
     where = f" at `{path}`" if path != "$" else ""
     return f"Object{where} contains unknown field{plural} {names(unknown)}; {fields}"
-
-
-def _branch(schema: Mapping[str, Any], value: object, defs: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """`schema` with its references followed and, for a union, the branch `value` takes (None
-    when that cannot be told without converting)."""
-    for _ in range(64):  # a chain of references this long is a cycle
-        ref = schema.get("$ref")
-        if isinstance(ref, str):
-            target = defs.get(ref.removeprefix("#/$defs/"))
-            if not isinstance(target, Mapping):
-                return None
-            schema = target
-            continue
-        keyword = next((key for key in ("anyOf", "oneOf", "allOf") if isinstance(schema.get(key), list)), None)
-        if keyword is None:
-            return schema
-        choices: list[Any] = schema[keyword]
-        if keyword == "allOf":
-            if len(choices) != 1 or not isinstance(choices[0], Mapping):
-                return None
-            schema = choices[0]
-            continue
-        chosen = _tagged(schema, value) or _only_of_kind(choices, value, defs)
-        if chosen is None:
-            return None
-        schema = chosen
-    return None
-
-
-def _tagged(schema: Mapping[str, Any], value: object) -> Mapping[str, Any] | None:
-    """The branch a tagged union's discriminator names for `value`."""
-    discriminator = schema.get("discriminator")
-    if not isinstance(discriminator, Mapping) or not isinstance(value, Mapping):
-        return None
-    ref = (discriminator.get("mapping") or {}).get(value.get(discriminator.get("propertyName")))
-    return {"$ref": ref} if isinstance(ref, str) else None
-
-
-def _only_of_kind(choices: list[Any], value: object, defs: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The one branch of `choices` for values of `value`'s kind (object or array)."""
-    kind = "object" if isinstance(value, Mapping) else "array" if isinstance(value, (list, tuple)) else None
-    if kind is None:
-        return None
-    matching = []
-    for choice in choices:
-        resolved = choice
-        ref = choice.get("$ref") if isinstance(choice, Mapping) else None
-        if isinstance(ref, str):
-            resolved = defs.get(ref.removeprefix("#/$defs/"))
-        if isinstance(resolved, Mapping) and resolved.get("type") == kind:
-            matching.append(resolved)
-    return matching[0] if len(matching) == 1 else None
 
 
 def convert_input(

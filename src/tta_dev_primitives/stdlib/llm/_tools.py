@@ -32,7 +32,7 @@ from ...errors import BuildError, ChatModelReplyError, CompositionError, ConfigE
 from ..._validate import check_name
 from ._arguments import MAX_RESULT_DEPTH, ToolArgumentsError, check_arguments, nested_deeper
 from .model import ToolSpec
-from ._schema import WRAPPED, TypeSchema, convert_input, json_text, json_value, object_schema, type_schema, unknown_fields
+from ._schema import WRAPPED, TypeSchema, convert_input, field_checker, json_text, json_value, object_schema, type_schema
 
 if TYPE_CHECKING:
     from ...plan import Plan
@@ -53,8 +53,8 @@ that takes nothing, and nothing they send could change what it does). A paramete
 `object` takes any JSON, as `Any` does: see schema. Every other tool's parameters are closed:
 an argument the input type does not have is refused, naming the ones it has."""
 
-_ENVELOPE: Mapping[str, object] = {"type": "object", "properties": {WRAPPED: {}}, "additionalProperties": False}
-"""The `{"input": ...}` object around an input that is not a JSON object, as far as its fields go."""
+_ENVELOPE = field_checker({"type": "object", "properties": {WRAPPED: {}}, "additionalProperties": False})
+"""Checks the fields of the `{"input": ...}` object around an input that is not a JSON object."""
 
 
 @attrs.frozen
@@ -144,7 +144,7 @@ class Tool(Generic[A, R]):
         if self.wrapped:
             if WRAPPED not in raw:
                 raise ToolArgumentsError(self.name, "arguments", f'an object with an "{WRAPPED}" field', raw)
-            unknown = unknown_fields(_ENVELOPE, raw)
+            unknown = _ENVELOPE(raw)
             if unknown is not None:
                 raise ToolArgumentsError(self.name, "arguments", f'an object with only an "{WRAPPED}" field ({unknown})', raw)
             raw = raw[WRAPPED]
