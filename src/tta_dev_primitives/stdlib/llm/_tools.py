@@ -48,8 +48,8 @@ TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 NO_ARGUMENTS = TypeSchema(object, {"type": "object", "properties": {}}, lambda raw: None, "none")
 """The parameters of a tool whose function takes no parameters: any object is accepted, the
-function ignores it (deliberately open: models often send `{"input": ""}` or the like to a tool
-that takes nothing, and nothing they send could change what it does). A parameter typed
+function ignores it (deliberately open: nothing a model sends could change what such a tool
+does, so a stray argument is no reason to fail its call). A parameter typed
 `object` takes any JSON, as `Any` does: see schema. Every other tool's parameters are closed:
 an argument the input type does not have is refused, naming the ones it has."""
 
