@@ -2,8 +2,10 @@
 
 Each tool's input schema is the one `tool()` gives agents (msgspec's or pydantic's schema of
 the plan's input type), its output schema that of the plan's output type (wrapped in
-`{"result": ...}` when it is not an object, as MCP requires). The SDK's low-level server does
-not check arguments, so we do, with the tool's own validator: bad arguments and failures of the
+`{"result": ...}` when it is not an object, as MCP requires). The input schema is closed
+(`additionalProperties: false`), and held to: the SDK's low-level server does not check
+arguments, so we do, with the tool's own validator, which also refuses an argument the schema
+does not have (naming the ones it has). Bad arguments and failures of the
 plan come back as tool errors (`isError`), which a model can read and act on; their text is
 redacted (`observability._redaction.scrub`) before it leaves the process. While a plan runs, its
 finished nodes are reported as progress notifications (from `plan.events()`, at most ten a
