@@ -180,7 +180,7 @@ def test_the_progress_line_is_drawn_on_a_terminal(typed: str) -> None:
     assert b"\r3/3 done" in drawn and drawn.count(b"\r") >= 3
 
 
-def test_the_progress_line_follows_isatty(typed: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_progress_line_follows_isatty(typed: str) -> None:
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return True
