@@ -4,15 +4,17 @@
     tta-primitives graph myapp.flows:pipeline --format svg -o plan.svg
     tta-primitives check myapp.flows:pipeline --strict --max-cost 0.50     # non-zero exit on errors
     tta-primitives run myapp.flows:pipeline --input '"hello"'
+    tta-primitives run myapp.flows:add --input '{"a": 1, "b": 2}'           # JSON -> the plan's input type (a dataclass, ...)
     tta-primitives run myapp.flows:pipeline --input '["a", "b", "c"]' --map --concurrency 8
     tta-primitives mcp serve myapp.flows:pipeline myapp.flows:summarize          # MCP tools over stdio
     tta-primitives mcp serve myapp.flows:pipeline --http --port 8765            # streamable HTTP on 127.0.0.1
+    tta-primitives mcp serve flows.py:pipeline --description "Summarise a text"  # a plan without a docstring
     tta-primitives mcp serve myapp.flows:pipeline --http --host 0.0.0.0 --token-env MCP_TOKEN  # bearer token required
     tta-primitives mcp devtools                     # this package's tools: explain_plan, check_plan, graph_plan
     tta-primitives apm --write                      # regenerate apm.yml from the package
 
 TARGET is `module:attribute` or `path/to/file.py:attribute`; the attribute is a Node, a Plan, or a
-function of no arguments returning one.
+function of no arguments returning one. `python -m tta_dev_primitives ...` is the same command.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from .plan import Plan, compile
 from .observability._redaction import scrub
 from .compiler.passes import Budget
 from .dsl._core import Node
-from .errors import PrimitivesError, TargetError
+from .errors import ConfigError, PrimitivesError, TargetError
 from .executor._concurrency import bare_fatal_errors
 
 __all__ = ["main"]
@@ -257,13 +259,18 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     try:
         value = json.loads(args.input)
     except json.JSONDecodeError as error:
-        raise _Failed(f"error: --input is not JSON: {error}", 2) from None
+        hint = f" (a string is quoted: --input '{json.dumps(args.input)}')" if plan.input_type is str else ""
+        raise _Failed(f"error: --input is not JSON: {error}{hint}", 2) from None
+    except RecursionError:
+        raise _Failed("error: --input is nested too deeply to read", 2) from None
+    typed = _input_of(plan)
     if args.map:
         if not isinstance(value, list):
             raise _Failed("error: --map needs a JSON list as --input", 2)
-        runner: Callable[[], Awaitable[object]] = functools.partial(_run_many, plan, value, args.concurrency)
+        items = [typed(item, f"--input[{index}]") for index, item in enumerate(value)]
+        runner: Callable[[], Awaitable[object]] = functools.partial(_run_many, plan, items, args.concurrency)
     else:
-        runner = functools.partial(plan.run, value)
+        runner = functools.partial(plan.run, typed(value, "--input"))
     try:
         result = anyio.run(runner, backend=args.backend)
     except Exception as error:  # the plan failed: say where, as one report (no traceback), on stderr
@@ -276,24 +283,70 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _input_of(plan: Plan[object, object]) -> Callable[[object, str], object]:
+    """`typed(value, field)`: a decoded `--input` (or one item of it) as a value of the plan's
+    input type, by the conversion tools and MCP use (`convert_input`: a dict becomes the
+    dataclass, attrs class, TypedDict or msgspec Struct, a field it does not have is refused); a
+    JSONInputError naming the field and what was expected is one line, exit code 2. A type with
+    no JSON Schema (or no msgspec installed) takes plain data as it is, as before."""
+    from .compiler._types import format_type
+    from .dsl._types import UNKNOWN
+    from .errors import BuildError, JSONInputError
+    from .executor._outputs import output_checker
+    from .stdlib.llm._schema import convert_input, type_schema
+
+    tp = plan.input_type
+    where = f"plan {plan.name!r}"
+    if tp is UNKNOWN or tp is object:
+        return lambda value, field: value
+    try:
+        validator = type_schema(tp, where=where, closed=True)
+    except BuildError as error:
+        accepts, reason = output_checker(tp), str(error)
+
+        def as_it_is(value: object, field: str) -> object:
+            if accepts is None or accepts(value):
+                return value
+            raise _Failed(f"error: {field} cannot be read as a {format_type(tp)}: {reason}", 2)  # say why: msgspec missing, or no schema
+
+        return as_it_is
+
+    def typed(value: object, field: str) -> object:
+        try:
+            return convert_input(validator, value, where=where, field=field)
+        except JSONInputError as error:
+            raise _Failed(f"error: {type(error).__name__}: {error}", 2) from None
+
+    return typed
+
+
 async def _run_many(plan: Plan[object, object], items: list[object], concurrency: int) -> list[object]:
     """`plan.map` over items (ParallelError naming the failed items), with a progress line on
-    stderr."""
+    stderr when it is a terminal (a log or a pipe gets no carriage returns)."""
     from .executor._runner import run_many
 
     done = 0
+    stderr = sys.stderr
+    shown = _is_terminal(stderr)
 
     def progress(_: int) -> None:
         nonlocal done
         done += 1
-        print(f"\r{done}/{len(items)} done", end="", file=sys.stderr, flush=True)
+        print(f"\r{done}/{len(items)} done", end="", file=stderr, flush=True)
 
     try:
         with bare_fatal_errors():  # Ctrl-C stops the map with a plain KeyboardInterrupt
-            return await run_many(plan, items, concurrency, None, on_item=progress)
+            return await run_many(plan, items, concurrency, None, on_item=progress if shown else None)
     finally:
         if done:
-            print(file=sys.stderr)
+            print(file=stderr)
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or unusual stream: no progress
+        return False
 
 
 def _run_failure(error: BaseException) -> str:
@@ -310,10 +363,15 @@ def _cmd_mcp_serve(args: argparse.Namespace, out: TextIO) -> int:
     target prints, at import or later from its threads, can reach the protocol. Over HTTP the
     bearer token comes from the environment (`--token-env NAME`), never the command line, where
     `ps` would show it."""
-    from .mcp._server import PlanToolServer, StaticTokenVerifier, _run_app
+    from .mcp._server import PlanToolServer, StaticTokenVerifier, _run_app, endpoint, listening_socket
 
     if args.token_env is not None and not args.http:
         raise _Failed("error: --token-env protects HTTP only: add --http (over stdio, only the process that started the server can talk to it)")
+    description = getattr(args, "description", None)
+    if description is not None and len(args.targets) != 1:
+        raise _Failed(f"error: --description describes one tool, and {len(args.targets)} targets were given: serve them one per command", 2)
+    if description is not None and not description.strip():
+        raise _Failed("error: --description is empty: the tool's description is what a model reads to decide when to call it", 2)
     protocol = None if args.http else _claim_stdout()
     try:
         if args.mcp_command == "devtools":
@@ -321,7 +379,7 @@ def _cmd_mcp_serve(args: argparse.Namespace, out: TextIO) -> int:
 
             targets: list[object] | dict[str, object] = list(DEVTOOLS)
         else:
-            targets = _tools_by_name(args.targets)
+            targets = _tools_by_name(args.targets, description)
         server = PlanToolServer(targets, name=args.name)  # build errors (a missing description, a duplicate name) before serving
         verifier = None
         if args.token_env is not None:
@@ -331,11 +389,23 @@ def _cmd_mcp_serve(args: argparse.Namespace, out: TextIO) -> int:
             verifier = StaticTokenVerifier(token)
         app = server.http_app(host=args.host, token_verifier=verifier) if protocol is None else None  # a public host without a token: refused here
     except PrimitivesError as error:
-        raise _Failed(f"error: {type(error).__name__}: {error}") from None  # on stderr: fd 1 may be the protocol's
+        report = f"{type(error).__name__}: {error}"
+        if isinstance(error, ConfigError) and error.field == "description" and error.got is None:
+            report = (f"{type(error).__name__}: {error.node} has no description, and no docstring to take one from: give it one with "
+                      "--description TEXT (what a model reads to decide when to call it)")
+        raise _Failed(f"error: {report}") from None  # on stderr: fd 1 may be the protocol's
+    sock = None
+    if app is not None:  # bound before the start line: a client may connect as soon as it reads it
+        try:
+            sock = listening_socket(args.host, args.port)
+        except OSError as error:
+            raise _Failed(f"error: cannot listen on {args.host} port {args.port}: {error.strerror or error}") from None
+        guarded = " (bearer token required)" if verifier is not None else ""
+        print(f"serving {', '.join(server.tools)} over MCP streamable HTTP at {endpoint(args.host, sock)}{guarded}", file=sys.stderr, flush=True)
 
     async def serve() -> None:
         if app is not None:
-            await _run_app(app, host=args.host, port=args.port)
+            await _run_app(app, host=args.host, port=args.port, sock=sock)
         else:
             await server.run_stdio(stdout_fd=protocol)
 
@@ -378,10 +448,14 @@ def _cmd_apm(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _tools_by_name(specs: Sequence[str]) -> dict[str, object]:
+def _tools_by_name(specs: Sequence[str], description: str | None = None) -> dict[str, object]:
     """The targets by tool name: the node's or tool's own name where it is a valid tool name,
-    else the attribute's (`flow.py:flow` serves an unnamed `a >> b` as `flow`)."""
-    from .stdlib.llm._tools import TOOL_NAME, Tool
+    else the attribute's (`flow.py:flow` serves an unnamed `a >> b` as `flow`). `description`
+    (`--description`, one target) replaces the tool's description, or gives a plan without a
+    docstring one."""
+    import attrs
+
+    from .stdlib.llm._tools import TOOL_NAME, Tool, tool
 
     named: dict[str, object] = {}
     for spec in specs:
@@ -390,6 +464,13 @@ def _tools_by_name(specs: Sequence[str]) -> dict[str, object]:
         name = own if TOOL_NAME.fullmatch(own) else spec.rpartition(":")[2]
         if name in named:
             raise TargetError(f"target {spec!r}: a second tool named {name!r}; give one of them another name with .named(...)")
+        if description is not None:
+            if isinstance(target, Tool):
+                target = attrs.evolve(target, description=description)
+            elif isinstance(target, Plan):
+                target = tool(target, name=name, description=description)
+            elif isinstance(target, Node):
+                target = tool(target, name=name, description=description)
         named[name] = target
     return named
 
@@ -443,8 +524,8 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the plan on a JSON input and print the JSON result")
     target(run)
-    run.add_argument("--input", required=True, help="the input, as JSON")
-    run.add_argument("--map", action="store_true", help="the input is a list: run each item (with a progress line)")
+    run.add_argument("--input", required=True, help="the input, as JSON, converted to the plan's input type (an object becomes its dataclass, attrs class, TypedDict, ...)")
+    run.add_argument("--map", action="store_true", help="the input is a list: run each item (with a progress line on a terminal)")
     run.add_argument("--concurrency", type=int, default=8, help="with --map: items in flight at once")
     run.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
     run.set_defaults(handler=_cmd_run)
@@ -453,6 +534,9 @@ def _parser() -> argparse.ArgumentParser:
     mcp_sub = mcp.add_subparsers(dest="mcp_command", required=True)
     serve = mcp_sub.add_parser("serve", help="serve each TARGET as an MCP tool, over stdio (default) or streamable HTTP")
     serve.add_argument("targets", nargs="+", metavar="TARGET", help="MODULE:ATTRIBUTE or path/to/file.py:ATTRIBUTE")
+    serve.add_argument(
+        "--description", metavar="TEXT", help="the tool's description for clients and their models (one TARGET; default: its docstring)"
+    )
     devtools = mcp_sub.add_parser("devtools", help="serve this package's own tools (explain_plan, check_plan, graph_plan) for coding agents")
     for served in (serve, devtools):
         served.add_argument("--http", action="store_true", help="serve streamable HTTP at http://HOST:PORT/mcp instead of stdio")
@@ -463,7 +547,7 @@ def _parser() -> argparse.ArgumentParser:
             help="with --http: clients must send 'Authorization: Bearer TOKEN', TOKEN being the value of environment variable NAME "
             "(at least 16 characters; never put a token on the command line)",
         )
-        served.add_argument("--port", type=int, default=8000)
+        served.add_argument("--port", type=int, default=8000, help="with --http: the port (0: a free one; the start line on stderr gives the URL)")
         served.add_argument("--name", default="tta-primitives", help="the server's name in the MCP handshake")
         served.set_defaults(handler=_cmd_mcp_serve)
 

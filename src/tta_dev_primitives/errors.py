@@ -42,6 +42,7 @@ __all__ = [
     "FallbackError",
     "HedgeError",
     "InputTypeError",
+    "JSONInputError",
     "JournalCodecError",
     "JournalCorruptError",
     "JournalEncodeError",
@@ -535,8 +536,14 @@ class StructuredOutputError(PrimitivesError):
         self.error = error
 
 
-class ToolArgumentsError(ConfigError):
-    """A model's arguments for a tool do not fit the tool's input type."""
+class JSONInputError(ConfigError):
+    """JSON given as an input does not fit the input type: a plan's (`tta-primitives run
+    --input`) or a tool's (`ToolArgumentsError`). The message names where, the field (a path
+    such as `$.a`), what was expected, and any field the type does not have."""
+
+
+class ToolArgumentsError(JSONInputError):
+    """A model's (or an MCP client's) arguments for a tool do not fit the tool's input type."""
 
 
 class ArgumentLimitError(ToolArgumentsError):

@@ -4,6 +4,9 @@ written with the SDK alone."""
 
 from __future__ import annotations
 
+import os
+import re
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +16,9 @@ import pytest
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.fixtures.mcp_servers import serving, sdk_server
+from tests.fixtures.mcp_servers import cli_http_server, sdk_server, serving
 from tta_dev_primitives import ConfigError, FakeChatModel, ToolCall, agent, compile, node, tool
+from tta_dev_primitives.cli import main
 from tta_dev_primitives.mcp import MCPToolError, PlanToolServer, mcp_tool, mcp_tools
 
 pytestmark = pytest.mark.anyio
@@ -40,7 +44,6 @@ def tick(x: int) -> int:
 def _exits_within(pid: int, seconds: float) -> bool:
     """Whether process `pid` (not our child) is gone within `seconds`: its pidfd becomes
     readable when it exits."""
-    import os
     import select
 
     try:
@@ -53,8 +56,13 @@ def _exits_within(pid: int, seconds: float) -> bool:
         os.close(fd)
 
 
+CHILD_ENV = {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else None
+"""The SDK starts a stdio server with a minimal environment: this keeps the package under test
+(a source tree on PYTHONPATH rather than the installed one) in the server process too."""
+
+
 def _stdio(*targets: str) -> StdioServerParameters:
-    return StdioServerParameters(command=sys.executable, args=["-m", "tta_dev_primitives.cli", "mcp", "serve", *targets], cwd=str(ROOT))
+    return StdioServerParameters(command=sys.executable, args=["-m", "tta_dev_primitives.cli", "mcp", "serve", *targets], cwd=str(ROOT), env=CHILD_ENV)
 
 
 async def test_the_sdk_client_uses_our_plans_over_stdio() -> None:
@@ -67,13 +75,21 @@ async def test_the_sdk_client_uses_our_plans_over_stdio() -> None:
         assert tools["add"].output_schema == {
             "type": "object", "title": "Sum", "properties": {"total": {"type": "number"}}, "required": ["total"],
         }
-        assert tools["count"].output_schema == {"type": "object", "properties": {"result": {"type": "integer"}}, "required": ["result"]}
+        assert tools["count"].output_schema == {
+            "type": "object", "properties": {"result": {"type": "integer"}}, "required": ["result"], "additionalProperties": False,
+        }
 
         result = await session.call_tool("add", {"a": 1, "b": 2.5})
         assert not result.is_error and result.structured_content == {"total": 3.5}
 
         bad = await session.call_tool("add", {"a": "one"})
         assert bad.is_error and "add" in bad.content[0].text and "$.a" in bad.content[0].text  # type: ignore[union-attr]
+        # an argument the schema does not have is refused, not dropped: the schema says so, the error names both sides
+        assert tools["add"].input_schema["additionalProperties"] is False and tools["count"].input_schema["additionalProperties"] is False
+        extra = await session.call_tool("add", {"a": 1, "b": 2, "c": 3, "d": 4})
+        assert extra.is_error and "unknown fields `c`, `d`; its fields are `a`, `b`" in extra.content[0].text  # type: ignore[union-attr]
+        wrapped_extra = await session.call_tool("count", {"input": 2, "step": 1})
+        assert wrapped_extra.is_error and "unknown field `step`; its fields are `input`" in wrapped_extra.content[0].text  # type: ignore[union-attr]
 
         failed = await session.call_tool("explode", {"input": "why"})
         assert failed.is_error and "RuntimeError: exploded: why" in failed.content[0].text  # type: ignore[union-attr]
@@ -87,6 +103,57 @@ async def test_the_sdk_client_uses_our_plans_over_stdio() -> None:
         assert counted.structured_content == {"result": 40}
         assert progress and all(b[0] > a[0] for a, b in zip(progress, progress[1:]))  # increasing, throttled
         assert any(message and message.startswith("tick: ok") for _, message in progress)
+
+
+UNDOCUMENTED = """
+from tta_dev_primitives import node
+
+@node
+def up(text: str) -> str:
+    return text.upper()
+
+@node
+def rev(text: str) -> str:
+    return text[::-1]
+
+flow = up >> rev
+"""
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_the_cli_serves_a_plan_without_a_docstring_with_its_description_and_says_where_it_listens(tmp_path: Path) -> None:
+    (tmp_path / "flows.py").write_text(UNDOCUMENTED)
+    with cli_http_server("flows.py:flow", "--description", "Shout a text backwards.", cwd=tmp_path, env=CHILD_ENV) as (line, url):
+        assert re.fullmatch(r"serving flow over MCP streamable HTTP at http://127\.0\.0\.1:\d+/mcp", line)
+        async with streamable_http_client(url) as (read, write), ClientSession(read, write) as session:  # the URL is the endpoint
+            await session.initialize()
+            (listed,) = (await session.list_tools()).tools
+            assert (listed.name, listed.description) == ("flow", "Shout a text backwards.")
+            assert (await session.call_tool("flow", {"input": "abc"})).structured_content == {"result": "CBA"}
+
+
+def test_a_missing_description_points_at_the_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "flows.py").write_text(UNDOCUMENTED)
+    monkeypatch.chdir(tmp_path)
+    assert main(["mcp", "serve", "flows.py:flow", "--http", "--port", "0"]) == 1  # refused before listening
+    err = capsys.readouterr().err
+    assert err == (
+        "error: ConfigError: tool 'flow' has no description, and no docstring to take one from: give it one with --description TEXT "
+        "(what a model reads to decide when to call it)\n"
+    )
+    assert main(["mcp", "serve", "flows.py:flow", "flows.py:up", "--http", "--description", "Two tools?"]) == 2
+    assert "--description describes one tool, and 2 targets were given" in capsys.readouterr().err
+    assert main(["mcp", "serve", "flows.py:flow", "--http", "--description", " "]) == 2
+    assert "--description is empty" in capsys.readouterr().err
+
+
+def test_a_port_in_use_is_one_error_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["mcp", "serve", "examples/mcp_tools.py:add", "--http", "--port", str(port)]) == 1
+    assert capsys.readouterr().err == f"error: cannot listen on 127.0.0.1 port {port}: Address already in use\n"
 
 
 def _slow_server(finished: list[str], started: anyio.Event) -> PlanToolServer:
@@ -195,7 +262,7 @@ async def test_the_package_devtools_are_the_tools_apm_yml_lists_and_they_work() 
     import yaml
 
     listed = yaml.safe_load((ROOT / "apm.yml").read_text())["mcp"]["servers"][0]
-    params = StdioServerParameters(command=sys.executable, args=["-m", "tta_dev_primitives.cli", *listed["args"]], cwd=str(ROOT))
+    params = StdioServerParameters(command=sys.executable, args=["-m", "tta_dev_primitives.cli", *listed["args"]], cwd=str(ROOT), env=CHILD_ENV)
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
         tools = {t.name: t for t in (await session.list_tools()).tools}
@@ -233,7 +300,7 @@ async def test_a_target_that_prints_while_loading_does_not_corrupt_stdio(tmp_pat
         'def shout(text: str) -> str:\n    """Shout."""\n    return text.upper()\n'
         "flow = node(shout).retry()\n"
     )
-    params = StdioServerParameters(command=sys.executable, args=["-m", "tta_dev_primitives.cli", "mcp", "serve", "noisy.py:flow"], cwd=str(tmp_path))
+    params = StdioServerParameters(command=sys.executable, args=["-m", "tta_dev_primitives.cli", "mcp", "serve", "noisy.py:flow"], cwd=str(tmp_path), env=CHILD_ENV)
     with anyio.fail_after(60):
         async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
             await session.initialize()
@@ -301,7 +368,7 @@ async def test_our_client_names_unreachable_silent_and_dying_servers_and_keeps_e
         async with mcp_tools(silent, timeout=1):
             pass
 
-    params = StdioServerParameters(command=sys.executable, args=["-m", "tests.fixtures.mcp_servers"], cwd=str(ROOT))
+    params = StdioServerParameters(command=sys.executable, args=["-m", "tests.fixtures.mcp_servers"], cwd=str(ROOT), env=CHILD_ENV)
     with pytest.raises(KeyError, match="mine"):
         async with mcp_tools(params):
             raise KeyError("mine")

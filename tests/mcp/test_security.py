@@ -7,11 +7,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
-import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from tests.fixtures.mcp_servers import serving
+from tests.fixtures.mcp_servers import cli_http_server, serving
 from tta_dev_primitives import ConfigError, node
 from tta_dev_primitives.cli import main
 from tta_dev_primitives.mcp import MCPConnectionError, PlanToolServer, StaticTokenVerifier, mcp_tool, mcp_tools
@@ -195,39 +193,10 @@ def test_the_cli_refuses_a_public_host_without_a_token_and_reads_the_token_from_
     assert code == 1 and "--http" in err
 
 
-@contextlib.contextmanager
-def _cli_server(*argv: str, env: dict[str, str]) -> Iterator[str]:
-    """`tta-primitives mcp serve ARGV --http` in a process of its own, on a free port of 127.0.0.1."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "tta_dev_primitives.cli", "mcp", "serve", *argv, "--http", "--port", str(port)]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        process.terminate()
-        process.wait(10)
-        assert process.stderr is not None
-        process.stderr.close()
-
-
-async def _listening(url: str, seconds: float = 30) -> None:
-    """Wait until the server's port accepts connections (a process of its own: nothing to await)."""
-    port = int(url.split(":")[2].split("/")[0])
-    with anyio.fail_after(seconds):
-        while True:
-            try:
-                await (await anyio.connect_tcp("127.0.0.1", port)).aclose()
-                return
-            except OSError:
-                await anyio.sleep(0.05)
-
-
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_the_cli_serves_http_to_the_token_in_its_environment_only() -> None:
-    with _cli_server("examples/mcp_tools.py:add", "--token-env", "TTA_TEST_MCP_TOKEN", env={"TTA_TEST_MCP_TOKEN": TOKEN}) as url:
-        await _listening(url)
+    with cli_http_server("examples/mcp_tools.py:add", "--token-env", "TTA_TEST_MCP_TOKEN", cwd=ROOT, env={"TTA_TEST_MCP_TOKEN": TOKEN}) as (line, url):
+        assert line == f"serving add over MCP streamable HTTP at {url} (bearer token required)"
         async with httpx2.AsyncClient() as raw:
             assert (await _post(raw, url, INITIALIZE, None)).status_code == 401
             assert (await _post(raw, url, INITIALIZE, "wrong-token-0123456789abcdef")).status_code == 401

@@ -224,7 +224,7 @@ async def mcp_tool(
     label = _tool_name(name, set())
     if args is None and result is None:
         return _remote_tool(session, remote, _server_name(session), label, call_timeout)
-    validator = type_schema(args, where=f"mcp_tool({name!r})") if args is not None else _dict_validator(name, dict(remote.input_schema))
+    validator = type_schema(args, where=f"mcp_tool({name!r})", closed=True) if args is not None else _dict_validator(name, dict(remote.input_schema))
     output = type_schema(result, where=f"mcp_tool({name!r})") if result is not None else None
     unwrap = _wraps_result(remote.output_schema)
     parameters, wrapped = object_schema(validator.schema) if args is not None else (dict(remote.input_schema), False)

@@ -2,8 +2,10 @@
 
 Each tool's input schema is the one `tool()` gives agents (msgspec's or pydantic's schema of
 the plan's input type), its output schema that of the plan's output type (wrapped in
-`{"result": ...}` when it is not an object, as MCP requires). The SDK's low-level server does
-not check arguments, so we do, with the tool's own validator: bad arguments and failures of the
+`{"result": ...}` when it is not an object, as MCP requires). The input schema is closed
+(`additionalProperties: false`), and held to: the SDK's low-level server does not check
+arguments, so we do, with the tool's own validator, which also refuses an argument the schema
+does not have (naming the ones it has). Bad arguments and failures of the
 plan come back as tool errors (`isError`), which a model can read and act on; their text is
 redacted (`observability._redaction.scrub`) before it leaves the process. While a plan runs, its
 finished nodes are reported as progress notifications (from `plan.events()`, at most ten a
@@ -23,6 +25,7 @@ import ipaddress
 import json
 import os
 import re
+import socket
 import time
 
 import anyio
@@ -257,12 +260,36 @@ class PlanToolServer:
         await _run_app(self.http_app(host=host, token_verifier=token_verifier, auth=auth), host=host, port=port)
 
 
-async def _run_app(app: Starlette, *, host: str, port: int) -> None:
-    """Serve an app from `http_app` with uvicorn (asyncio only) until the process is stopped."""
+async def _run_app(app: Starlette, *, host: str, port: int, sock: socket.socket | None = None) -> None:
+    """Serve an app from `http_app` with uvicorn (asyncio only) until the process is stopped, on
+    `sock` (from `listening_socket`) or a socket bound to host:port here."""
     require("uvicorn", "mcp", "serving MCP over HTTP")
     import uvicorn
 
-    await uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).serve()
+    sock = sock if sock is not None else listening_socket(host, port)
+    config = uvicorn.Config(app, host=host, port=sock.getsockname()[1], log_level="warning")
+    await uvicorn.Server(config).serve(sockets=[sock])
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to host:port (port 0: a free one, see `endpoint`), for `_run_app`.
+    Bound before serving, so a failure (the port is taken) is an OSError here, and the address
+    can be announced once it is ready."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def endpoint(host: str, sock: socket.socket) -> str:
+    """The MCP endpoint's URL for a socket from `listening_socket`: `http://HOST:PORT/mcp`."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{sock.getsockname()[1]}/mcp"
 
 
 class StaticTokenVerifier:

@@ -110,6 +110,7 @@ async def test_a_tool_taking_object_receives_the_models_arguments() -> None:
         "type": "object",
         "properties": {"input": {"description": "any JSON value"}},
         "required": ["input"],
+        "additionalProperties": False,
     }
     assert (await any_json.invoke('{"input": {"k": [1, null]}}')).value == "{'k': [1, None]}"
     assert (await any_json.invoke('{"input": 3}')).value == "3"

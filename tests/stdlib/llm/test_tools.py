@@ -11,6 +11,7 @@ import pydantic
 import pytest
 
 from tta_dev_primitives import BuildError, ConfigError, FakeChatModel, ToolArgumentsError, ToolCall, agent, compile, node, structured_prompt, tool
+from tta_dev_primitives.errors import SchemaMismatch
 
 pytestmark = pytest.mark.anyio
 
@@ -75,6 +76,7 @@ def test_the_schema_comes_from_the_input_type() -> None:
                 "unit": {"enum": ["c", "f"], "default": "c"},
             },
             "required": ["city"],
+            "additionalProperties": False,
         },
     }
     ticket = tool(open_ticket).parameters
@@ -82,7 +84,7 @@ def test_the_schema_comes_from_the_input_type() -> None:
     assert ticket["$defs"] == {"Priority": {"title": "Priority", "enum": ["high", "low"]}}  # msgspec sorts enum values
     assert sorted(tool(search).parameters["required"]) == ["limit", "text"]  # type: ignore[call-overload]
     wrapped = tool(shout)  # not a JSON object: wrapped, since providers want object parameters
-    assert wrapped.parameters == {"type": "object", "properties": {"input": {"type": "string"}}, "required": ["input"]}
+    assert wrapped.parameters == {"type": "object", "properties": {"input": {"type": "string"}}, "required": ["input"], "additionalProperties": False}
 
 
 async def test_arguments_are_validated_and_the_tool_runs() -> None:
@@ -105,6 +107,81 @@ async def test_bad_arguments_come_back_to_the_model_as_an_error_never_a_crash() 
     assert (await tool(open_ticket).invoke({"title": "x", "priority": "urgent"})).is_error
     with pytest.raises(ToolArgumentsError, match=r"tool 'weather'|weather"):
         forecast.parse('{"city": 5}')
+
+
+@dataclass
+class Stop:
+    city: str
+
+
+@dataclass
+class Trip:
+    stops: list[Stop]
+    home: Stop | None = None
+
+
+@dataclass
+class Tree:
+    name: str
+    children: list[Tree]
+
+
+class Loose(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="allow")
+    name: str
+
+
+class Strict(pydantic.BaseModel):
+    name: str
+
+
+def plan_trip(trip: Trip) -> int:
+    """Plan a trip."""
+    return len(trip.stops)
+
+
+def greet_loose(person: Loose) -> str:
+    """Greet someone (extra fields welcome)."""
+    return person.name
+
+
+def greet_strict(person: Strict) -> str:
+    """Greet someone."""
+    return person.name
+
+
+def ping() -> str:
+    """Answer pong."""
+    return "pong"
+
+
+async def test_unknown_arguments_are_refused_naming_them_and_the_known_ones() -> None:
+    forecast = tool(weather)
+    assert forecast.parameters["additionalProperties"] is False  # what the schema says, the parser holds
+    result = await forecast.invoke('{"city": "Oslo", "days": 2, "hourly": true, "lang": "no"}')
+    assert result.is_error and "unknown fields `hourly`, `lang`; its fields are `city`, `days`, `unit`" in result.content()
+    for fn, arguments in ((open_ticket, {"title": "x", "priority": "high", "owner": "me"}), (search, {"text": "a", "limit": 1, "sort": "new"})):
+        with pytest.raises(ToolArgumentsError, match="unknown field"):  # a dataclass, a TypedDict
+            tool(fn).parse(arguments)
+    trip = tool(plan_trip)
+    with pytest.raises(ToolArgumentsError, match=r"Object at `\$.stops\[1\]` contains unknown field `country`; its fields are `city`"):
+        trip.parse({"stops": [{"city": "a"}, {"city": "b", "country": "c"}]})
+    with pytest.raises(ToolArgumentsError, match=r"Object at `\$.home` contains unknown field `zip`"):
+        trip.parse({"stops": [], "home": {"city": "a", "zip": "1"}})
+    assert trip.parse({"stops": [{"city": "a"}], "home": None}) == Trip([Stop("a")])
+    with pytest.raises(ToolArgumentsError, match=r'only an "input" field \(Object contains unknown field `loud`'):
+        tool(shout).parse({"input": "hi", "loud": True})
+    # pydantic: a model that ignores extra fields is closed too; one that allows them says so and keeps them
+    with pytest.raises(ToolArgumentsError, match="unknown field `age`"):
+        tool(greet_strict).parse({"name": "x", "age": 3})
+    loose = tool(greet_loose)
+    assert loose.parameters["additionalProperties"] is True and loose.parse({"name": "x", "age": 3}).model_extra == {"age": 3}
+    assert tool(ping).parse({"anything": 1}) is None  # a tool that takes nothing ignores what it is sent
+    # the model reads which arguments exist and calls again
+    model = FakeChatModel(script=[ToolCall("1", "weather", '{"city": "Oslo", "hourly": true}'), ToolCall("2", "weather", '{"city": "Oslo"}'), "ok"])
+    assert await compile(agent(model, [forecast], max_turns=3)).run("?") == "ok"
+    assert "unknown field `hourly`" in model.requests[1].messages[-1].content
+    assert model.requests[2].messages[-1].content == "Oslo: sunny for 3 days (c)"
 
 
 async def test_errors_raised_by_the_tool_are_reported_to_the_model() -> None:
@@ -271,3 +348,42 @@ async def test_a_function_of_no_arguments_is_a_tool_taking_an_empty_object() -> 
     model = FakeChatModel(script=[ToolCall("c1", "now", "{}"), "noon"])
     assert await compile(agent(model, [clock], max_turns=2)).run("time?") == "noon"
     assert model.requests[1].messages[-1].content == "12:00"
+
+
+def test_unknown_fields_follow_unions_to_the_branch_the_value_takes() -> None:
+    import msgspec
+
+    from tta_dev_primitives.stdlib.llm._schema import type_schema, unknown_fields
+
+    class Cat(msgspec.Struct, tag=True):
+        lives: int
+
+    class Dog(msgspec.Struct, tag=True):
+        good: bool
+
+    tagged = type_schema(list[Cat | Dog], where="test", closed=True).schema
+    assert unknown_fields(tagged, [{"type": "Cat", "lives": 9}, {"type": "Dog", "good": True}]) is None
+    assert unknown_fields(tagged, [{"type": "Cat", "lives": 9}, {"type": "Dog", "good": True, "lives": 1}]) == (
+        "Object at `$[1]` contains unknown field `lives`; its fields are `type`, `good`"
+    )
+    class Other(pydantic.BaseModel):
+        title: str
+
+    either = type_schema(Strict | Other, where="test", closed=True)  # pydantic: two records and no tag
+    assert unknown_fields(either.schema, {"name": "x", "age": 3}) is None  # which record? the converter decides
+    assert either.convert({"title": "t"}) == Other(title="t")
+    open_dict = type_schema(dict[str, Stop], where="test", closed=True).schema  # any key; each value a closed record
+    assert unknown_fields(open_dict, {"a": {"city": "x"}, "b": {"city": "y"}}) is None
+    assert unknown_fields(open_dict, {"a": {"city": "x", "pop": 1}}) == "Object at `$.a` contains unknown field `pop`; its fields are `city`"
+    many = {f"f{i}": i for i in range(30)}
+    message = unknown_fields(type_schema(Stop, where="test", closed=True).schema, {"city": "x", **many})
+    assert message is not None and message.endswith("`f19` and 10 more; its fields are `city`")
+    tree = type_schema(Tree, where="test", closed=True)  # a recursive type: its definition is checked at every level
+    deep = {"name": "a", "children": [{"name": "b", "children": [{"name": "c", "children": [], "size": 1}]}]}
+    assert unknown_fields(tree.schema, deep) == "Object at `$.children[0].children[0]` contains unknown field `size`; its fields are `name`, `children`"
+    nested: dict[str, object] = {"name": "leaf", "children": []}
+    for _ in range(5000):
+        nested = {"name": "n", "children": [nested]}
+    with pytest.raises(SchemaMismatch, match="nested too deeply to check"):  # not a RecursionError (tool arguments stop at 64 levels before)
+        tree.convert(nested)
+

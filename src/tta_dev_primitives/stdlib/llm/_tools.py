@@ -23,7 +23,6 @@ from ...observability._redaction import scrub
 from ...observability._semconv import SPAN_KIND
 from ...compiler._program import Program
 from ...compiler._subplan import PlanNode
-from ...compiler._types import format_type
 from ...dsl import _fluent as fluent
 from ...dsl._core import Node
 from ...dsl._function import FunctionNode
@@ -33,7 +32,7 @@ from ...errors import BuildError, ChatModelReplyError, CompositionError, ConfigE
 from ..._validate import check_name
 from ._arguments import MAX_RESULT_DEPTH, ToolArgumentsError, check_arguments, nested_deeper
 from .model import ToolSpec
-from ._schema import WRAPPED, SchemaMismatch, TypeSchema, json_text, json_value, object_schema, type_schema
+from ._schema import WRAPPED, TypeSchema, convert_input, field_checker, json_text, json_value, object_schema, type_schema
 
 if TYPE_CHECKING:
     from ...plan import Plan
@@ -49,7 +48,13 @@ TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 NO_ARGUMENTS = TypeSchema(object, {"type": "object", "properties": {}}, lambda raw: None, "none")
 """The parameters of a tool whose function takes no parameters: any object is accepted, the
-function ignores it. (A parameter typed `object` takes any JSON, as `Any` does: see schema.)"""
+function ignores it (deliberately open: nothing a model sends could change what such a tool
+does, so a stray argument is no reason to fail its call). A parameter typed
+`object` takes any JSON, as `Any` does: see schema. Every other tool's parameters are closed:
+an argument the input type does not have is refused, naming the ones it has."""
+
+_ENVELOPE = field_checker({"type": "object", "properties": {WRAPPED: {}}, "additionalProperties": False})
+"""Checks the fields of the `{"input": ...}` object around an input that is not a JSON object."""
 
 
 @attrs.frozen
@@ -139,11 +144,11 @@ class Tool(Generic[A, R]):
         if self.wrapped:
             if WRAPPED not in raw:
                 raise ToolArgumentsError(self.name, "arguments", f'an object with an "{WRAPPED}" field', raw)
+            unknown = _ENVELOPE(raw)
+            if unknown is not None:
+                raise ToolArgumentsError(self.name, "arguments", f'an object with only an "{WRAPPED}" field ({unknown})', raw)
             raw = raw[WRAPPED]
-        try:
-            value: A = self.validator.convert(raw)
-        except SchemaMismatch as error:
-            raise ToolArgumentsError(self.name, "arguments", f"a {format_type(self.input_type)} ({error})", raw) from None
+        value: A = convert_input(self.validator, raw, where=self.name, field="arguments", error=ToolArgumentsError)
         return value
 
     async def invoke(self, arguments: str | bytes | Mapping[str, object]) -> ToolResult:
@@ -294,7 +299,7 @@ def tool(
             "dict[str, T] instead"
         )
     no_input = isinstance(first, ConstOp) or (isinstance(first, CallOp) and first.arity == 0)
-    validator = NO_ARGUMENTS if no_input else type_schema(input_type, where=f"tool {label!r}")
+    validator = NO_ARGUMENTS if no_input else type_schema(input_type, where=f"tool {label!r}", closed=True)
     parameters, wrapped = object_schema(validator.schema)
     target = fn.root if isinstance(fn, Program) else getattr(fn, "fn", fn)
     return Tool(label, _description(target, description, label), plan, built, input_type, parameters, wrapped, validator)
