@@ -382,7 +382,7 @@ def test_llm_key_takes_a_chat_request() -> None:
 async def test_an_agents_settings_reach_the_wire_exactly_as_set(server: ProviderServer, model: OpenAIChatModel) -> None:
     server.add(Answer.json(completion("one")), Answer.json(completion("two")))
     settings = {"temperature": 0.7, "top_p": 0.5, "max_tokens": 50, "stop": ["END", "STOP"], "seed": 42}
-    assert await compile(agent(model, [], max_turns=2, **settings)).run("hi") == "one"  # type: ignore[arg-type]
+    assert await compile(agent(model, [], max_turns=2, **settings)).run("hi") == "one"  # type: ignore[call-overload]
     body = server.received[0].body
     assert {k: body[k] for k in settings} == settings
     assert await compile(agent(model, [], max_turns=2, temperature=0.0)).run("hi") == "two"
