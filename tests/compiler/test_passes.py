@@ -188,12 +188,12 @@ def test_lints_flag_risky_resilience_arrangements() -> None:
 
 def test_analysis_of_attempts_latency_cost_width_and_depth() -> None:
     llm = node(lambda x: x, name="llm").declare(idempotent=True, cost=0.01, max_latency=2.0)
-    retried = Retry(max_attempts=3, initial_delay=1.0, backoff_factor=2.0, jitter=False)(llm.timeout(1.5))
+    retried = Retry(max_attempts=3, initial_delay=1.0, backoff_factor=2.0, max_delay=2.0, jitter=False)(llm.timeout(1.5))
     plan = compile(parallel(retried, llm) >> node(lambda t: t, name="join").declare(max_latency=0.5))
     a = plan.analysis
     assert a is not None
     assert a.max_attempts == 3 and a.max_attempts_node == "llm"
-    assert a.latency == pytest.approx(max(1.5 * 3 + 1.0 + 2.0, 2.0) + 0.5)
+    assert a.latency == pytest.approx(max(1.5 * 3 + 2.0 + 2.0, 2.0) + 0.5)  # waits up to max_delay (a retry_after hint)
     assert a.cost == pytest.approx(0.01 * 3 + 0.01)
     assert a.width == 2 and a.depth == 2
     text = plan.explain()

@@ -210,8 +210,9 @@ def test_an_agent_has_a_latency_bound_once_its_model_and_tools_do() -> None:
     bounded = tool(node(lookup).declare(max_latency=0.5))
     plan = compile(agent(llm, [bounded], max_turns=3))
     assert plan.analysis is not None and plan.analysis.unbounded == ()
-    # a turn: up to 3 attempts of the model's 2 s (the default retry) with 0.5 s and 1 s between them, then the tool
-    assert plan.analysis.latency == pytest.approx(3 * (3 * 2.0 + 0.5 + 1.0 + 0.5) + 4 * 0.001 + 2 * 0.001)
+    # a turn: up to 3 attempts of the model's 2 s (the default retry) with up to 30 s between them
+    # (a provider's Retry-After, capped at max_delay), then the tool
+    assert plan.analysis.latency == pytest.approx(3 * (3 * 2.0 + 2 * 30.0 + 0.5) + 4 * 0.001 + 2 * 0.001)
     unbounded_tool = compile(agent(llm, [tool(lookup)], max_turns=3))
     assert unbounded_tool.analysis is not None and unbounded_tool.analysis.unbounded == ("lookup",)  # not the model: its Timeout caps it
 
