@@ -144,7 +144,8 @@ class AnthropicChatModel(ProviderChatModel["Message", "RawMessageStreamEvent"]):
     - a failed tool call's result goes back with `is_error: true`;
     - HTTP 408/409/429/5xx/529 (overloaded), timeouts, connection errors and malformed bodies
       raise ModelTransientError (with the `Retry-After` hint), other refusals ModelCallError;
-    - the SDK's own retries are turned off: wrap the model's node in `Retry` instead.
+    - the SDK's own retries are turned off, so one policy decides: agents retry model calls by
+      default (`model_retry`); elsewhere wrap the model's node in `Retry`.
     """
 
     provider = "anthropic"

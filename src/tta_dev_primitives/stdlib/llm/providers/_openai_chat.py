@@ -85,7 +85,8 @@ class OpenAIChatModel(ProviderChatModel["ChatCompletion", "ChatCompletionChunk"]
     - streams ask for usage (`stream_options.include_usage`) and end in an error if cut;
     - HTTP 408/409/429/5xx, timeouts, connection errors and malformed bodies raise
       ModelTransientError (with the `Retry-After` hint), other refusals ModelCallError;
-    - the SDK's own retries are turned off: wrap the model's node in `Retry` instead.
+    - the SDK's own retries are turned off, so one policy decides: agents retry model calls by
+      default (`model_retry`); elsewhere wrap the model's node in `Retry`.
     """
 
     provider = "openai"
