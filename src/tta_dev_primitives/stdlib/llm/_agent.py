@@ -4,7 +4,8 @@ An agent is a `loop` of turns. A turn asks the model (an `ask` op, see `ask`), t
 tool call of that reply concurrently (a `tools` op whose children are the tools' own nodes, so
 EXPLAIN, hooks, spans, guards and the worst-case analysis see each tool). The loop ends when the
 model answers without calling a tool and the answer fits `output`; `max_turns` bounds it, and
-the analysis multiplies the model's and the tools' worst-case calls and cost by it.
+the analysis multiplies the model's and the tools' worst-case calls and cost by it. The model
+call runs under a Retry of transient model errors (`model_retry`) unless told otherwise.
 """
 
 from __future__ import annotations
