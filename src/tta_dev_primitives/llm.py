@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from .stdlib.llm import (
     chat_stream as chat_stream,
     DEFAULT_PRICES as DEFAULT_PRICES,
+    MODEL_RETRY as MODEL_RETRY,
     PRICES_AS_OF as PRICES_AS_OF,
     BudgetEnforcementPrimitive as BudgetEnforcementPrimitive,
     ChatMessage as ChatMessage,
@@ -33,6 +34,7 @@ from .stdlib.llm import (
     agent,
     call_cost_bound as call_cost_bound,
     chat_model as chat_model,
+    model_retry as model_retry,
     price_for as price_for,
     request_cost_bound as request_cost_bound,
     structured,
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "chat_stream",
     "DEFAULT_PRICES",
+    "MODEL_RETRY",
     "PRICES_AS_OF",
     "AnthropicChatModel",
     "BudgetEnforcementPrimitive",
@@ -76,6 +79,7 @@ __all__ = [
     "agent",
     "call_cost_bound",
     "chat_model",
+    "model_retry",
     "price_for",
     "request_cost_bound",
     "structured",

@@ -58,6 +58,8 @@ def test_check_passes_good_plans_and_fails_bad_ones(monkeypatch: pytest.MonkeyPa
     assert code == 1 and text == "" and err.startswith("error: LintError")
     code, text, err = run("check", RICH, "--max-cost", "0.001")
     assert code == 1 and text == "" and "BudgetError" in err and "worst-case cost $0.006 exceeds the budget of $0.001" in err
+    code, text, err = run("check", "tests.fixtures.unpriced_agent:build", "--max-cost", "100")  # no price: never taken for $0
+    assert code == 1 and text == "" and "BudgetError" in err and "worst-case cost unknown: a model call has no cost bound: 'my-local-llama'" in err
     code, text, err = run("check", "tests.fixtures.rich_plan:nope")
     assert code == 1 and text == "" and "has no attribute 'nope'" in err
     code, text, err = run("check", "tests.fixtures.rich_plan:nope", "--json")  # the JSON report is the result: stdout

@@ -188,12 +188,12 @@ def test_lints_flag_risky_resilience_arrangements() -> None:
 
 def test_analysis_of_attempts_latency_cost_width_and_depth() -> None:
     llm = node(lambda x: x, name="llm").declare(idempotent=True, cost=0.01, max_latency=2.0)
-    retried = Retry(max_attempts=3, initial_delay=1.0, backoff_factor=2.0, jitter=False)(llm.timeout(1.5))
+    retried = Retry(max_attempts=3, initial_delay=1.0, backoff_factor=2.0, max_delay=2.0, jitter=False)(llm.timeout(1.5))
     plan = compile(parallel(retried, llm) >> node(lambda t: t, name="join").declare(max_latency=0.5))
     a = plan.analysis
     assert a is not None
     assert a.max_attempts == 3 and a.max_attempts_node == "llm"
-    assert a.latency == pytest.approx(max(1.5 * 3 + 1.0 + 2.0, 2.0) + 0.5)
+    assert a.latency == pytest.approx(max(1.5 * 3 + 2.0 + 2.0, 2.0) + 0.5)  # waits up to max_delay (a retry_after hint)
     assert a.cost == pytest.approx(0.01 * 3 + 0.01)
     assert a.width == 2 and a.depth == 2
     text = plan.explain()
@@ -235,3 +235,25 @@ def test_resilient_pipeline_has_no_lints_when_the_node_is_idempotent() -> None:
     call = node(lambda x: x, name="api").declare(idempotent=True)
     built = resilient(call, attempt_timeout=1, breaker=CircuitBreaker("lint"), retry=Retry(), total_timeout=10, fallback=call)
     assert compile(built).lints == ()
+
+
+def test_an_unpriced_model_call_makes_the_cost_unknown_not_zero() -> None:
+    from tta_dev_primitives import genai
+
+    priced = node(lambda x: x, name="priced").declare(cost=0.01, max_latency=1.0)
+    unpriced = genai(node(lambda x: x, name="ask"), provider="local", model="my-llama")
+    plan = compile(priced >> unpriced >> genai(node(lambda x: x, name="my-llama"), provider="local", model="my-llama"))
+    a = plan.analysis
+    assert a is not None and a.unpriced == ("'ask' (model 'my-llama')", "'my-llama'") and not a.cost_known
+    text = plan.explain()
+    assert "worst-case cost      unknown: 2 model calls have no cost bound: 'ask' (model 'my-llama'), 'my-llama' (1 of 3 leaves declare a cost)" in text
+    data = plan.to_dict()["analysis"]
+    assert isinstance(data, dict) and data["cost"] is None and data["unpriced"] == list(a.unpriced)
+    with pytest.raises(BudgetError, match=r"worst-case cost unknown: .* so it cannot be held to the budget of \$100 \(price the model"):
+        compile(priced >> unpriced, budget=Budget(max_cost=100))
+    # a model call that declares its cost is priced; plain functions cost nothing, and that is known
+    known = compile(priced >> unpriced.declare(cost=0.02), budget=Budget(max_cost=1))
+    assert known.analysis is not None and known.analysis.cost_known and known.analysis.cost == pytest.approx(0.03)
+    pure = compile(node(lambda x: x, name="f") >> node(lambda x: x, name="g"), budget=Budget(max_cost=0))
+    assert pure.analysis is not None and pure.analysis.cost_known and pure.analysis.cost == 0
+    assert "worst-case cost      $0 (0 of 2 leaves declare a cost)" in pure.explain()

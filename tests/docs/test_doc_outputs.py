@@ -55,7 +55,7 @@ def test_the_agents_budget_claim_holds() -> None:
     exec(code.replace("asyncio.run(main())", ""), namespace)  # noqa: S102 - the guide's own snippet
     from tta_dev_primitives import Budget, BudgetError, compile
 
-    with pytest.raises(BudgetError, match=r"worst-case cost \$0.006 exceeds the budget of \$0.005"):
+    with pytest.raises(BudgetError, match=r"worst-case cost \$0.018 exceeds the budget of \$0.005"):  # 4 turns, 3 attempts each
         compile(namespace["advisor"], budget=Budget(max_cost=0.005))  # type: ignore[call-overload]
 
 

@@ -67,7 +67,7 @@ def test_there_are_five_example_workflows_besides_the_quickstart() -> None:
 def test_the_agent_example_shows_its_bound_transcript_and_cost(capsys: pytest.CaptureFixture[str]) -> None:
     anyio.run(_load("agent_tools").main)  # type: ignore[attr-defined]
     out = capsys.readouterr().out
-    assert "worst-case LLM calls 6" in out and "tools 'tools(weather, population, to_nok)'" in out
+    assert "worst-case LLM calls 18" in out and "tools 'tools(weather, population, to_nok)'" in out
     assert "tool      error: to_nok: invalid arguments" in out  # the bad argument went back to the model
     assert "cost: gpt-4o-mini calls=4" in out
 

@@ -140,7 +140,7 @@ def test_the_analysis_counts_max_tool_calls_of_the_costliest_tool_per_turn() -> 
         return key
 
     tools = [tool(node(cheap).declare(cost=0.001)), tool(node(dear).declare(cost=0.01))]
-    plan = compile(agent(FakeChatModel(), tools, max_turns=2, max_tool_calls=3))
+    plan = compile(agent(FakeChatModel(), tools, max_turns=2, max_tool_calls=3, retry=None))
     assert plan.analysis is not None
     assert plan.analysis.cost == pytest.approx(2 * 3 * 0.01)
     assert plan.analysis.width == 3 and (plan.analysis.max_attempts, plan.analysis.max_attempts_node) == (6, "cheap")
@@ -159,12 +159,12 @@ def test_a_sub_agent_used_as_a_tool_is_part_of_the_parents_plan() -> None:
 
     worker = FakeChatModel("gpt-4o-mini", max_tokens=100, max_input_tokens=1000)
     sub = compile(agent(worker, [tool(lookup)], max_turns=5, max_tool_calls=1, name="researcher"))
-    assert sub.analysis is not None and sub.analysis.model_calls == 5
+    assert sub.analysis is not None and sub.analysis.model_calls == 5 * 3  # 5 turns, each call up to 3 attempts (the default retry)
     boss = FakeChatModel("gpt-4o-mini", max_tokens=100, max_input_tokens=1000)
     parent = compile(agent(boss, [sub.as_tool(description="Research a question.")], max_turns=2, max_tool_calls=2))
     assert parent.analysis is not None
-    assert parent.analysis.model_calls == 2 + 2 * 2 * 5  # its own turns, then 2 calls a turn of a 5-call sub-agent
-    assert parent.analysis.cost == pytest.approx(sub.analysis.cost * 4 + 2 * (1000 * 0.15 + 100 * 0.60) / 1e6)
+    assert parent.analysis.model_calls == 2 * 3 + 2 * 2 * 15  # its own turns, then 2 calls a turn of a 15-call sub-agent
+    assert parent.analysis.cost == pytest.approx(sub.analysis.cost * 4 + 2 * 3 * (1000 * 0.15 + 100 * 0.60) / 1e6)
     text = parent.explain()  # the sub-agent's own ops are part of the parent's plan
     assert "loop 'researcher'" in text and "tools 'tools(lookup)'" in text
 

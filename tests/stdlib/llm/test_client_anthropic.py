@@ -335,3 +335,39 @@ async def test_an_sdk_error_while_opening_a_stream_is_not_taken_for_a_malformed_
         with pytest.raises(Exception) as info:
             await model.complete(ChatRequest.of("hi"))
     assert not isinstance(info.value, ModelTransientError) and server.received == []
+
+
+async def test_a_failed_tool_call_goes_back_with_is_error(server: ProviderServer, model: AnthropicChatModel) -> None:
+    async def weather(city: str) -> str:
+        """Weather for a city."""
+        if city == "Atlantis":
+            raise LookupError("no such city")
+        return f"sunny in {city}"
+
+    server.add(
+        Answer.json(message(use("tu_1", "weather", {"input": "Atlantis"}), use("tu_2", "weather", {"input": "Rome"}), use("tu_3", "nope", {}))),
+        Answer.json(message(text("Rome is sunny; Atlantis is unknown."))),
+    )
+    await compile(agent(model, [tool(weather)], max_turns=3)).run("Atlantis and Rome?")
+    results = server.received[1].body["messages"][2]["content"]
+    assert [(r["tool_use_id"], r.get("is_error")) for r in results] == [("tu_1", True), ("tu_2", None), ("tu_3", True)]
+    assert results[0]["content"].startswith("error: ") and results[1]["content"] == "sunny in Rome"
+
+
+async def test_settings_reach_the_wire_only_when_set(server: ProviderServer, model: AnthropicChatModel) -> None:
+    server.add(Answer.json(message(text("one"))), Answer.json(message(text("two"))))
+    assert await compile(agent(model, [], max_turns=1, temperature=0.2, top_p=0.9, max_tokens=64, stop=["END"])).run("hi") == "one"
+    body = server.received[0].body
+    assert (body["temperature"], body["top_p"], body["max_tokens"], body["stop_sequences"]) == (0.2, 0.9, 64, ["END"])
+    assert await compile(agent(model, [], max_turns=1)).run("hi") == "two"
+    body = server.received[1].body
+    assert body["max_tokens"] == 300  # required by Anthropic: the client's cap
+    assert not {"temperature", "top_p", "stop_sequences", "seed"} & set(body)
+
+
+async def test_a_seed_is_refused_before_the_call(server: ProviderServer, model: AnthropicChatModel) -> None:
+    from tta_dev_primitives.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"request\.seed.*Anthropic's API has no seed"):
+        await model.complete(ChatRequest.of("hi", seed=1))
+    assert server.received == []

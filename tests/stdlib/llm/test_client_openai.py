@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import random
 import traceback
 from collections.abc import AsyncIterator
 from typing import Any, Literal
@@ -76,7 +77,8 @@ async def test_complete_sends_the_conversation_and_reads_text_and_usage(server: 
     assert response == ChatResponse("Paris.", "gpt-4o-mini-2024-07-18", 12, 3, finish_reason="stop")
     sent = server.received[0]
     assert sent.path == "/v1/chat/completions"
-    assert sent.body["model"] == "gpt-4o-mini" and sent.body["max_tokens"] == 200 and sent.body["temperature"] == 0.0
+    assert sent.body["model"] == "gpt-4o-mini" and sent.body["max_tokens"] == 200
+    assert not {"temperature", "top_p", "seed", "stop"} & set(sent.body)  # unset: the provider's defaults apply
     assert sent.body["messages"] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Capital of France?"}]
     assert sent.headers["authorization"] == f"Bearer {KEY}"  # the SDK's auth, not ours
 
@@ -332,9 +334,10 @@ async def test_reasoning_models_get_no_temperature_and_max_completion_tokens(
     server: ProviderServer, client: Any, name: str, reasoning: bool | None, sends_temperature: bool, cap_field: str
 ) -> None:
     server.add(Answer.json(completion("ok")))
-    await OpenAIChatModel(client, name, max_tokens=100, reasoning=reasoning).complete(ChatRequest.of("hi"))
+    await OpenAIChatModel(client, name, max_tokens=100, reasoning=reasoning).complete(ChatRequest.of("hi", temperature=0.3, top_p=0.9, seed=7))
     body = server.received[0].body
-    assert ("temperature" in body) is sends_temperature and body[cap_field] == 100
+    assert ("temperature" in body) is sends_temperature and ("top_p" in body) is sends_temperature and body[cap_field] == 100
+    assert body["seed"] == 7
 
 
 def test_chat_model_reads_only_its_own_flags_and_takes_no_abbreviations() -> None:
@@ -374,3 +377,28 @@ def test_llm_key_takes_a_chat_request() -> None:
     a, b = ChatRequest.of("hi"), ChatRequest.of("hi", system="Be brief.")
     assert llm_key(a) == llm_key(ChatRequest.of("hi")) != llm_key(b)
     assert llm_key(attrs.evolve(a, temperature=0.5)) != llm_key(a)
+
+
+async def test_an_agents_settings_reach_the_wire_exactly_as_set(server: ProviderServer, model: OpenAIChatModel) -> None:
+    server.add(Answer.json(completion("one")), Answer.json(completion("two")))
+    settings = {"temperature": 0.7, "top_p": 0.5, "max_tokens": 50, "stop": ["END", "STOP"], "seed": 42}
+    assert await compile(agent(model, [], max_turns=2, **settings)).run("hi") == "one"  # type: ignore[call-overload]
+    body = server.received[0].body
+    assert {k: body[k] for k in settings} == settings
+    assert await compile(agent(model, [], max_turns=2, temperature=0.0)).run("hi") == "two"
+    body = server.received[1].body
+    assert body["temperature"] == 0.0 and body["max_tokens"] == 200  # only what was set (and the client's own cap)
+    assert not {"top_p", "seed", "stop"} & set(body)
+
+
+async def test_the_default_retry_waits_out_a_rate_limit_with_the_providers_hint(server: ProviderServer, model: OpenAIChatModel) -> None:
+    from tta_dev_primitives.stdlib.llm import model_retry
+
+    clock = FakeClock(auto_advance=True)
+    server.add(error(429, "slow down", headers=(("retry-after", "4"),)), error(503, "busy"), Answer.json(completion("done")))
+    plan = compile(agent(model, [], max_turns=1, retry=model_retry(clock=clock, rng=random.Random(1))))
+    assert await plan.run("hi") == "done"
+    assert len(server.received) == 3
+    jitter = random.Random(1)
+    jitter.uniform(0, 0.5)  # drawn for the first wait, which the hint then raises to 4 s
+    assert clock.sleeps == [4.0, jitter.uniform(0, 1.0)]  # the second: full jitter over the 1 s backoff

@@ -54,16 +54,18 @@ def test_agent_analysis_counts_model_calls_and_cost_over_turns_and_retries() -> 
     plan = compile(agent(model, [tool(weather)], max_turns=5).retry(max_attempts=2, jitter=False))
     analysis = plan.analysis
     assert analysis is not None
-    assert analysis.model_calls == 10
-    assert analysis.cost == pytest.approx(10 * call_cost_bound(model))  # type: ignore[operator]
-    assert "worst-case LLM calls 10" in plan.explain()
+    assert analysis.model_calls == 5 * 3 * 2  # turns, the agent's own retry of each call, the retry around it all
+    assert analysis.cost == pytest.approx(30 * call_cost_bound(model))  # type: ignore[operator]
+    assert "worst-case LLM calls 30" in plan.explain()
+    alone = compile(agent(model, [tool(weather)], max_turns=5, retry=None)).analysis
+    assert alone is not None and alone.model_calls == 5 and alone.cost == pytest.approx(5 * call_cost_bound(model))  # type: ignore[operator]
 
 
 def test_a_compile_time_budget_refuses_an_agent_that_could_overspend() -> None:
     model = FakeChatModel("gpt-4o", max_tokens=2000, max_input_tokens=100_000)  # $0.27 per call at worst
-    with pytest.raises(BudgetError, match="worst-case cost"):
-        compile(agent(model, [tool(weather)], max_turns=10), budget=Budget(max_cost=1.0))
-    compile(agent(model, [tool(weather)], max_turns=3), budget=Budget(max_cost=1.0))
+    with pytest.raises(BudgetError, match=r"worst-case cost \$2.43 exceeds"):  # 3 turns of 3 attempts
+        compile(agent(model, [tool(weather)], max_turns=3), budget=Budget(max_cost=1.0))
+    compile(agent(model, [tool(weather)], max_turns=3, retry=None), budget=Budget(max_cost=1.0))
 
 
 async def test_usage_flows_into_cost_tracking_through_an_agent() -> None:
@@ -193,7 +195,7 @@ def test_cost_tracking_with_your_prices_prices_the_worst_case_too() -> None:
     model = FakeChatModel("my-llama", max_tokens=1000, max_input_tokens=10_000)
     prices = {**DEFAULT_PRICES, "my-llama": ModelPrice(10.0, 20.0)}
     plan = compile(agent(CostTrackingPrimitive(LLMPrimitive(model), prices=prices), [], max_turns=2))
-    assert plan.analysis is not None and plan.analysis.cost == pytest.approx(2 * (10_000 * 10 + 1000 * 20) / 1e6)
+    assert plan.analysis is not None and plan.analysis.cost == pytest.approx(2 * 3 * (10_000 * 10 + 1000 * 20) / 1e6)  # 2 turns, 3 attempts
     with pytest.raises(BudgetError):
         compile(agent(CostTrackingPrimitive(LLMPrimitive(model), prices=prices), [], max_turns=2), budget=Budget(max_cost=0.05))
     assert compile(agent(LLMPrimitive(model, prices=prices), [], max_turns=2)).analysis.cost == plan.analysis.cost  # type: ignore[union-attr]
@@ -208,7 +210,9 @@ def test_an_agent_has_a_latency_bound_once_its_model_and_tools_do() -> None:
     bounded = tool(node(lookup).declare(max_latency=0.5))
     plan = compile(agent(llm, [bounded], max_turns=3))
     assert plan.analysis is not None and plan.analysis.unbounded == ()
-    assert plan.analysis.latency == pytest.approx(3 * (2.0 + 0.5) + 4 * 0.001 + 2 * 0.001)
+    # a turn: up to 3 attempts of the model's 2 s (the default retry) with up to 30 s between them
+    # (a provider's Retry-After, capped at max_delay), then the tool
+    assert plan.analysis.latency == pytest.approx(3 * (3 * 2.0 + 2 * 30.0 + 0.5) + 4 * 0.001 + 2 * 0.001)
     unbounded_tool = compile(agent(llm, [tool(lookup)], max_turns=3))
     assert unbounded_tool.analysis is not None and unbounded_tool.analysis.unbounded == ("lookup",)  # not the model: its Timeout caps it
 

@@ -72,6 +72,8 @@ async def test_retry_after_hint_is_honoured_and_capped() -> None:
     plan = compile(node(flaky).retry(initial_delay=0.01, max_delay=5.0, clock=clock))
     await plan.run(1)
     assert clock.sleeps == [5.0, 5.0]
+    bound = Retry(initial_delay=0.01, max_delay=5.0).latency(0.0)
+    assert bound == 2 * 5.0 and sum(clock.sleeps) <= bound  # the worst-case latency counts the hinted waits
     hinted = Flaky(1, TransientError("soon", retry_after=0.5))
     clock2 = FakeClock()
     await compile(node(hinted).retry(initial_delay=0.01, jitter=False, clock=clock2)).run(1)

@@ -4,7 +4,7 @@
 - latency: an upper bound from declared `max_latency`, timeouts, attempts and backoff caps
   (`inf` when something can wait without bound);
 - cost: from declared `cost` per call times attempts (nodes without a cost count 0, and the
-  analysis says so);
+  analysis says so), unknown while a model call declares none (an unpriced model: never $0);
 - width: the most leaves that can run at once; depth: the longest chain of steps.
 
 With `compile(..., budget=Budget(...))`, a worst case above the budget fails compilation with
@@ -30,6 +30,9 @@ MAX_CAUSES = 16
 MODEL_CALL = "gen_ai.operation.name"
 """The span attribute that marks a node as a model call (set by `genai`)."""
 
+MODEL_NAME = "gen_ai.request.model"
+"""The span attribute naming the model a model call asks (set by `genai`)."""
+
 
 @attrs.frozen
 class Analysis:
@@ -50,6 +53,25 @@ class Analysis:
     """The most model calls one run can make (nodes marked as LLM calls, e.g. by `genai`),
     retries and loop bounds included; `inf` when a map runs them over an unknown number of
     items."""
+    unpriced: tuple[str, ...] = ()
+    """Leaves that call a model but declare no cost (no price for the model, or no bound on its
+    tokens), as `'name' (model 'x')`: while there are any, the worst-case cost is unknown, and
+    `cost` (what the other leaves add up to) bounds nothing."""
+
+    @property
+    def cost_known(self) -> bool:
+        """Whether `cost` bounds what a run can spend: no model call is unpriced (it may still
+        be `inf`, unbounded)."""
+        return not self.unpriced
+
+    def cost_text(self) -> str:
+        """The worst-case cost as EXPLAIN says it: `$0.006`, `unbounded`, or `unknown` with the
+        model calls that have no price."""
+        if self.unpriced:
+            count = len(self.unpriced)
+            named = ", ".join(self.unpriced[:3]) + (f" and {count - 3} more" if count > 3 else "")
+            return f"unknown: {'a model call has' if count == 1 else f'{count} model calls have'} no cost bound: {named}"
+        return "unbounded" if math.isinf(self.cost) else f"${self.cost:g}"
 
     def lines(self) -> list[str]:
         """The analysis as EXPLAIN's lines: attempts, latency, cost, width, depth and LLM calls
@@ -62,7 +84,7 @@ class Analysis:
             f"critical path depth  {self.depth}",
             f"worst-case attempts  {self.max_attempts} (of {self.max_attempts_node!r})",
             f"worst-case latency   {fmt(self.latency, 's')}",
-            f"worst-case cost      ${self.cost:g} ({self.costed_leaves} of {self.leaves} leaves declare a cost)",
+            f"worst-case cost      {self.cost_text()} ({self.costed_leaves} of {self.leaves} leaves declare a cost)",
         ]
         if self.model_calls:
             rows.insert(4, f"worst-case LLM calls {fmt(self.model_calls, '')}")
@@ -220,7 +242,14 @@ def analyze(root: Op) -> Analysis:
         depth=walker.depth(root),
         unbounded=tuple(dict.fromkeys(walker.unbounded)),
         model_calls=walker.total(root, model_calls_of),
+        unpriced=tuple(dict.fromkeys(_unpriced(op) for op in leaves if op.traits.cost is None and model_calls_of(op))),
     )
+
+
+def _unpriced(op: CallOp) -> str:
+    """`'name'`, with the model it calls when its name does not say (`'ask' (model 'x')`)."""
+    model = dict(op.traits.attributes).get(MODEL_NAME)
+    return f"{op.name!r}" + (f" (model {model!r})" if isinstance(model, str) and model != op.name else "")
 
 
 def declared_cost_bound(root: Op, analysis: Analysis | None = None) -> float | None:
@@ -236,7 +265,13 @@ def declared_cost_bound(root: Op, analysis: Analysis | None = None) -> float | N
 
 def _check(analysis: Analysis, budget: Budget, name: str) -> None:
     problems: list[str] = []
-    if budget.max_cost is not None and analysis.cost > budget.max_cost:
+    if budget.max_cost is not None and analysis.unpriced:
+        problems.append(
+            f"worst-case cost {analysis.cost_text()}, so it cannot be held to the budget of ${budget.max_cost:g} "
+            "(price the model: a known model id or prices=, and bound its tokens: max_tokens and max_input_tokens; "
+            "or declare(cost=...) on the node)"
+        )
+    elif budget.max_cost is not None and analysis.cost > budget.max_cost:
         problems.append(
             f"worst-case cost ${analysis.cost:g} exceeds the budget of ${budget.max_cost:g} "
             f"(declared costs times attempts; {analysis.costed_leaves} of {analysis.leaves} leaves declare a cost)"

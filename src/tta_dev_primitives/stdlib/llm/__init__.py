@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse, FakeChatModel, ToolCall, ToolSpec
 from .prices import PRICES_AS_OF, call_cost_bound, price_for, request_cost_bound
 from ._primitive import LLMPrimitive
+from ._retrying import MODEL_RETRY, model_retry
 from .providers._errors import ModelCallError, ModelTransientError
 from .providers.select import chat_model
 from ._streamed import chat_stream
@@ -30,6 +31,7 @@ from ._tools import Tool, ToolArgumentsError, ToolResult, tool
 __all__ = [
     "chat_stream",
     "DEFAULT_PRICES",
+    "MODEL_RETRY",
     "PRICES_AS_OF",
     "AnthropicChatModel",
     "BudgetEnforcementPrimitive",
@@ -59,6 +61,7 @@ __all__ = [
     "agent",
     "call_cost_bound",
     "chat_model",
+    "model_retry",
     "price_for",
     "request_cost_bound",
     "structured",

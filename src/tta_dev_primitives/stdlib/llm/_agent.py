@@ -4,7 +4,8 @@ An agent is a `loop` of turns. A turn asks the model (an `ask` op, see `ask`), t
 tool call of that reply concurrently (a `tools` op whose children are the tools' own nodes, so
 EXPLAIN, hooks, spans, guards and the worst-case analysis see each tool). The loop ends when the
 model answers without calling a tool and the answer fits `output`; `max_turns` bounds it, and
-the analysis multiplies the model's and the tools' worst-case calls and cost by it.
+the analysis multiplies the model's and the tools' worst-case calls and cost by it. The model
+call runs under a Retry of transient model errors (`model_retry`) unless told otherwise.
 """
 
 from __future__ import annotations
@@ -27,7 +28,11 @@ from ...executor._notes import note
 from ...executor._shield import cancelled_by_itself
 from ..._validate import check_int
 from .._guard import GuardSite
-from ._ask import AskNode, LLMNode, as_llm_node, bookkeeping
+from ._ask import AskNode, LLMNode, as_llm_node, bookkeeping, request_settings
+from ._primitive import LLMPrimitive
+from ._retrying import MODEL_RETRY, has_retry
+from .prices import call_cost_bound
+from ..recovery._retry import Retry
 from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse, ToolCall
 from ._schema import SchemaMismatch
 from ._structured import ReplyFormat
@@ -142,7 +147,7 @@ def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
                 # the tool raised a stray CancelledError (a future someone else cancelled): its
                 # failure, reported like any other; the agent itself was not cancelled
                 result = ToolResult(tool_call.name, error="the call was cancelled (by the tool itself, not the agent)")
-        return ChatMessage("tool", result.content(), tool_call_id=tool_call.id)
+        return ChatMessage("tool", result.content(), tool_call_id=tool_call.id, is_error=result.is_error)
 
     async def dispatch(state: object) -> object:
         transcript = typing.cast("Transcript[object]", state)
@@ -168,7 +173,7 @@ def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
         unanswered = "error: the call ended without an answer"
         messages = (
             *transcript.request.messages,
-            *(a or ChatMessage("tool", unanswered, tool_call_id=c.id) for a, c in zip(answers, calls, strict=True)),
+            *(a or ChatMessage("tool", unanswered, tool_call_id=c.id, is_error=True) for a, c in zip(answers, calls, strict=True)),
         )  # every call gets its message: providers reject a conversation with an unanswered call
         return Transcript(transcript.request.with_messages(messages), transcript.turns)
 
@@ -185,6 +190,12 @@ def agent(
     max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
     system: str | None = None,
     name: str | None = None,
+    retry: Retry | None = MODEL_RETRY,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    max_tokens: int | None = None,
+    stop: str | Sequence[str] = (),
+    seed: int | None = None,
 ) -> Node[str, T]: ...
 @overload
 def agent(
@@ -195,6 +206,12 @@ def agent(
     max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
     system: str | None = None,
     name: str | None = None,
+    retry: Retry | None = MODEL_RETRY,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    max_tokens: int | None = None,
+    stop: str | Sequence[str] = (),
+    seed: int | None = None,
 ) -> Node[str, str]: ...
 def agent(
     model: ChatModel | LLMNode,
@@ -205,6 +222,12 @@ def agent(
     max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
     system: str | None = None,
     name: str | None = None,
+    retry: Retry | None = MODEL_RETRY,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    max_tokens: int | None = None,
+    stop: str | Sequence[str] = (),
+    seed: int | None = None,
 ) -> Node[str, Any]:
     """A tool-calling agent: `Node[str, output]` from a prompt.
 
@@ -219,10 +242,27 @@ def agent(
     `max_tool_calls` calls run per turn (the rest are answered with an error the model can
     read), so the analysis can bound what the tools cost: `max_tool_calls` calls of the
     costliest tool per turn.
+
+    Each model call runs under `retry`: by default `model_retry()` (3 attempts, on
+    ModelTransientError only: rate limits, overload, server errors; backoff with jitter,
+    honouring the provider's Retry-After), which EXPLAIN shows and the analysis multiplies.
+    Give another `Retry` (e.g. `model_retry(max_attempts=5)`), or None for no retry; a `model`
+    node that already has a Retry inside gets no default one.
+
+    `temperature`, `top_p`, `max_tokens`, `stop` and `seed` go on every request (see
+    ChatRequest): unset ones are not sent, so the provider's defaults apply. `max_tokens` caps
+    each reply, and so lowers the worst-case cost of a call when the model is a ChatModel.
     """
     llm = as_llm_node(model)
-    request_model = None if isinstance(model, Node) else model.model
+    settings = ChatRequest.of("", temperature=temperature, top_p=top_p, max_tokens=max_tokens, stop=stop, seed=seed)
+    if max_tokens is not None and isinstance(llm, LLMPrimitive) and llm is not model:  # built here: its bound may use the cap
+        bound = call_cost_bound(llm.model, max_tokens=max_tokens)
+        llm = llm.declare(cost=bound) if bound is not None else llm
     label = name or f"agent({llm.name})"
+    model_name = llm.name
+    if retry is not None and not (retry is MODEL_RETRY and has_retry(llm)):
+        llm = retry(llm)
+    request_model = None if isinstance(model, Node) else model.model
     tools = tuple(tools)
     names = [t.name for t in tools]
     if not all(isinstance(t, Tool) for t in tools):
@@ -236,9 +276,9 @@ def agent(
     specs = tuple(t.spec() for t in tools)
 
     def start(prompt: str) -> Transcript[Any]:
-        request = ChatRequest.of(prompt, system=system, model=request_model)
+        messages = ChatRequest.of(prompt, system=system).messages
         response_format = reply_format.response_format if reply_format is not None else None
-        return Transcript(attrs.evolve(request, tools=specs, response_format=response_format))
+        return Transcript(attrs.evolve(settings, messages=messages, model=request_model, tools=specs, response_format=response_format))
 
     def think(transcript: Transcript[Any], response: ChatResponse) -> Transcript[Any]:
         messages = (*transcript.request.messages, response.message())
@@ -275,7 +315,7 @@ def agent(
     answer.__annotations__ = {"transcript": state, "return": output}
     asking = typing.cast(
         "Node[Transcript[Any], Transcript[Any]]",
-        AskNode(llm, request=lambda t: t.request, fold=think, state_type=state, name=f"ask {llm.name}"),
+        AskNode(llm, request=lambda t: t.request, fold=think, state_type=state, name=f"ask {model_name}", settings=request_settings(settings)),
     )
     dispatch: AnyNode = ToolDispatchNode(tools, state_type=state, max_calls=max_tool_calls, last_turn=max_turns, name=f"tools({', '.join(names)})")
     acting = typing.cast("Node[Transcript[Any], Transcript[Any]]", dispatch)

@@ -23,7 +23,7 @@ from ...executor._emit import Emitter, Step, emitter
 from .model import ChatModel, ChatRequest, ChatResponse, checked_reply
 from ._primitive import LLMPrimitive
 
-__all__ = ["BOOKKEEPING_LATENCY", "AskNode", "AskOp", "LLMNode", "as_llm_node", "bookkeeping"]
+__all__ = ["BOOKKEEPING_LATENCY", "AskNode", "AskOp", "LLMNode", "as_llm_node", "bookkeeping", "request_settings"]
 
 S = typing.TypeVar("S")
 In = typing.TypeVar("In", contravariant=True)
@@ -45,6 +45,16 @@ def bookkeeping(fn: Callable[[Any], Any], name: str) -> Node[Any, Any]:
     return step.declare(max_latency=BOOKKEEPING_LATENCY, pure=True)  # pure: a durable run re-runs it, journals nothing
 
 
+SETTINGS = ("temperature", "top_p", "max_tokens", "stop", "seed")
+"""The ChatRequest fields that are model settings (what EXPLAIN shows of an ask op)."""
+
+
+def request_settings(request: ChatRequest) -> tuple[tuple[str, object], ...]:
+    """The settings `request` sets, as JSON-compatible pairs (unset ones left out)."""
+    pairs = ((field, getattr(request, field)) for field in SETTINGS)
+    return tuple((field, list(value) if isinstance(value, tuple) else value) for field, value in pairs if value not in (None, ()))
+
+
 def as_llm_node(model: ChatModel | LLMNode) -> LLMNode:
     """A ChatModel as its `LLMPrimitive`; a node is used as it is."""
     return model if isinstance(model, Node) else LLMPrimitive(model)
@@ -62,12 +72,15 @@ class AskNode(Node[In, Out]):
         request: Callable[[Any], ChatRequest],
         fold: Callable[[Any, ChatResponse], Any],
         state_type: object,
+        settings: tuple[tuple[str, object], ...] = (),
         name: str | None = None,
     ) -> None:
         self.llm = llm
         self.request = request
         self.fold = fold
         self.state_type = state_type
+        self.settings = settings
+        """The model settings every request carries (shown by EXPLAIN; see `request_settings`)."""
         self._set_name(name)
 
     def _default_name(self) -> str:
@@ -82,6 +95,10 @@ class AskOp(Op):
 
     request: Callable[[Any], ChatRequest]
     fold: Callable[[Any, ChatResponse], Any]
+    settings: tuple[tuple[str, object], ...] = ()
+
+    def params(self) -> dict[str, object]:
+        return dict(self.settings)
 
     def edges(self) -> Iterator[Edge]:
         (llm,) = self.children
@@ -98,13 +115,17 @@ def _lower_ask(node: AskNode[typing.Never, object], lw: Lowerer) -> Op:
         children=(lw.lower(node.llm),),
         request=node.request,
         fold=node.fold,
+        settings=node.settings,
     )
 
 
 @emitter(AskOp)
 def _emit_ask(op: AskOp, em: Emitter) -> Step:
     llm = em.emit_async(op.children[0])
-    request, fold, label = op.request, op.fold, op.children[0].name
+    model = op.children[0]
+    while model.policy() is not None:  # the model under its guards (an agent's default Retry)
+        model = model.children[0]
+    request, fold, label = op.request, op.fold, model.name
 
     async def ask(state: object) -> object:
         # a node standing for the model answers in any type at run time: say so, naming it

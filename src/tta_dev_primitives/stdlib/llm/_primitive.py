@@ -49,7 +49,8 @@ class LLMPrimitive(CompiledPrimitive[ChatRequest, ChatResponse]):
         CostTrackingPrimitive when you price models yourself)."""
         self.model = model
         self._set_name(name or model.model)
-        self._tta_traits = model_call(self, model, prices).traits
+        # idempotent: a chat completion has no effect a second call repeats (a Retry may run it again)
+        self._tta_traits = model_call(self, model, prices).declare(idempotent=True).traits
 
     async def execute(self, input_data: ChatRequest, context: RunContext | None = None) -> ChatResponse:
         """Call the model on `input_data`. Called directly (as in the original package, or from inside another

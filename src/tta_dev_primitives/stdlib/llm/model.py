@@ -63,6 +63,9 @@ class ChatMessage:
     content: str
     tool_calls: tuple[ToolCall, ...] = attrs.field(default=(), converter=_calls)
     tool_call_id: str | None = None
+    is_error: bool = False
+    """On a `tool` message: the call failed, and `content` says why (Anthropic is told so with
+    `is_error`; OpenAI reads it from the text)."""
 
 
 def _messages(value: Iterable[ChatMessage]) -> tuple[ChatMessage, ...]:
@@ -77,30 +80,93 @@ def _reply_cap(request: object, attribute: object, value: int | None) -> None:
         check_int("ChatRequest", "max_tokens", value, minimum=1)
 
 
+def _temperature(request: object, attribute: object, value: float | None) -> None:
+    if value is not None:
+        from ..._validate import check_finite_non_negative
+
+        check_finite_non_negative("ChatRequest", "temperature", value)
+
+
+def _top_p(request: object, attribute: object, value: float | None) -> None:
+    if value is not None:
+        from ..._validate import check_fraction
+
+        check_fraction("ChatRequest", "top_p", value)
+
+
+def _seed(request: object, attribute: object, value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        from ...errors import ConfigError
+
+        raise ConfigError("ChatRequest", "seed", "an int or None", value)
+
+
+def _stops(value: str | Iterable[str]) -> tuple[str, ...]:
+    """One stop sequence or several, as a tuple (hashable: requests are cache keys)."""
+    stops = (value,) if isinstance(value, str) else tuple(value)
+    if not all(isinstance(s, str) and s for s in stops):
+        from ...errors import ConfigError
+
+        raise ConfigError("ChatRequest", "stop", "non-empty strs", stops)
+    return stops
+
+
 @attrs.frozen
 class ChatRequest:
-    """A chat completion request (the fields that change the output)."""
+    """A chat completion request (the fields that change the output).
+
+    The sampling settings (`temperature`, `top_p`, `stop`, `seed`) are sent only when set
+    (None / empty): the provider's own default applies otherwise. `max_tokens` caps the reply
+    (a client's own cap may lower it further). All of them are part of the request's cache key
+    (`llm_key`)."""
 
     messages: tuple[ChatMessage, ...] = attrs.field(converter=_messages)
     model: str | None = None
-    temperature: float = 0.0
+    temperature: float | None = attrs.field(default=None, validator=_temperature)
     max_tokens: int | None = attrs.field(default=None, validator=_reply_cap)
     tools: tuple[ToolSpec, ...] = attrs.field(default=(), converter=_specs)
     """Tools the model may call."""
     response_format: str | None = None
     """For structured output: JSON text `{"name": ..., "schema": {JSON Schema}}` that clients
     send as the provider's response format (see `structured`)."""
+    top_p: float | None = attrs.field(default=None, validator=_top_p)
+    """Nucleus sampling: the share of probability mass the next token is drawn from (0 to 1)."""
+    stop: tuple[str, ...] = attrs.field(default=(), converter=_stops)
+    """Sequences that end the reply where the model writes them (one str or several)."""
+    seed: int | None = attrs.field(default=None, validator=_seed)
+    """Asks for repeatable sampling where the provider supports it (OpenAI; not Anthropic)."""
 
     @classmethod
-    def of(cls, prompt: str, *, system: str | None = None, model: str | None = None) -> ChatRequest:
-        """A request from a prompt (and an optional system message)."""
+    def of(
+        cls,
+        prompt: str,
+        *,
+        system: str | None = None,
+        model: str | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        max_tokens: int | None = None,
+        stop: str | Sequence[str] = (),
+        seed: int | None = None,
+    ) -> ChatRequest:
+        """A request from a prompt (and an optional system message), with the settings given."""
         messages: list[ChatMessage] = [ChatMessage("system", system)] if system else []
-        return cls((*messages, ChatMessage("user", prompt)), model=model)
+        return cls(
+            (*messages, ChatMessage("user", prompt)),
+            model=model,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            top_p=top_p,
+            stop=stop,
+            seed=seed,
+        )
 
     def with_messages(self, messages: Iterable[ChatMessage]) -> ChatRequest:
         """This request with another conversation (a plain constructor call: agents do this
         every turn, and `attrs.evolve` costs several times more)."""
-        return ChatRequest(messages, self.model, self.temperature, self.max_tokens, self.tools, self.response_format)
+        return ChatRequest(
+            messages, self.model, self.temperature, self.max_tokens, self.tools, self.response_format, self.top_p, self.stop, self.seed
+        )
 
     @property
     def prompt(self) -> str:
@@ -220,12 +286,18 @@ def _capped(text: str, calls: tuple[ToolCall, ...], limit: int) -> tuple[str, tu
     return kept_text, tuple(kept), cut
 
 
+def _stopped(text: str, stops: tuple[str, ...]) -> str:
+    """`text` up to the first stop sequence in it (left out, as providers do)."""
+    ends = [i for i in (text.find(s) for s in stops) if i >= 0]
+    return text[: min(ends)] if ends else text
+
+
 class FakeChatModel(ChatModel):
     """A deterministic chat model: no network, no keys; replies come from `reply(request)`.
 
     Token counts are word counts; `latency` seconds pass on `clock` per call (instantly with a
     FakeClock), and `chunk_latency` between two streamed chunks. Like a provider, it refuses a request longer than `max_input_tokens`
-    (ModelCallError) and cuts replies at `max_tokens` words; with both set (and a price),
+    (ModelCallError), cuts replies at `max_tokens` words and at a request's `stop` sequences; with both set (and a price),
     the analysis knows the worst-case cost of a call. Use it for demos, tests and benchmarks.
     """
 
@@ -293,6 +365,7 @@ class FakeChatModel(ChatModel):
         reply = self._next_reply(request, turn)
         calls: tuple[ToolCall, ...] = (reply,) if isinstance(reply, ToolCall) else () if isinstance(reply, str) else tuple(reply)
         text = reply if isinstance(reply, str) else ""
+        text = _stopped(text, request.stop)
         caps = [c for c in (request.max_tokens, self.max_tokens) if c is not None]
         limit = min(caps) if caps else None  # a request may lower the model's cap, not raise it
         finish = "tool_calls" if calls else "stop"

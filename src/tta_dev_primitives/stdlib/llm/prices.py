@@ -100,19 +100,31 @@ def price_for(model: str, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES) -> 
     return prices.get(dated.group(1)) if dated is not None else None
 
 
-def call_cost_bound(model: ChatModel, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES) -> float | None:
+def call_cost_bound(model: ChatModel, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES, *, max_tokens: int | None = None) -> float | None:
     """The most one call to `model` (a ChatModel) can cost: its input bound
     (`max_input_tokens`, else the context window) and reply bound (`max_tokens`, else the
-    model's longest reply) at its price. None when the price or a bound is unknown."""
+    model's longest reply; a request's `max_tokens`, given here, may lower it) at its price.
+    None when the price or a bound is unknown."""
     name = getattr(model, "model", None)
     price = price_for(name, prices) if isinstance(name, str) else None
     if price is None:
         return None
     max_input = getattr(model, "max_input_tokens", None) or price.context_window
     max_output = getattr(model, "max_tokens", None) or price.max_output_tokens
+    if isinstance(max_tokens, int) and (not isinstance(max_output, int) or max_tokens < max_output) and _honours_reply_cap(model):
+        max_output = max_tokens  # the client sends the smaller cap
     if not isinstance(max_input, int) or not isinstance(max_output, int):
         return None
     return price.cost(max_input, max_output)
+
+
+def _honours_reply_cap(model: ChatModel) -> bool:
+    """Whether `model` caps a reply at a request's `max_tokens` (our clients and the fake do; any
+    other ChatModel is taken at its own declared limits only)."""
+    from .model import FakeChatModel
+    from .providers._base import ProviderChatModel
+
+    return isinstance(model, (ProviderChatModel, FakeChatModel))
 
 
 def request_cost_bound(model: ChatModel, request: ChatRequest, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES) -> float | None:

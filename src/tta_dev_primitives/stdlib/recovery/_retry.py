@@ -99,10 +99,11 @@ class Retry(GuardPolicy):
         return self.max_attempts
 
     def latency(self, child: float) -> float:
-        """Every attempt at its worst, plus the longest wait between them (the backoff cap;
-        jitter only shortens it); at most the deadline plus one last attempt."""
+        """Every attempt at its worst, plus the longest wait between them: `max_delay` each, as
+        far as an error's `retry_after` hint may raise a wait (jitter only shortens the
+        backoff); at most the deadline plus one last attempt."""
         attempts = self.max_attempts
-        total = child * attempts + sum(self.backoff(i) for i in range(1, attempts))
+        total = child * attempts + self.max_delay * (attempts - 1)
         return min(total, self.deadline + child) if self.deadline is not None else total
 
     def repeats(self) -> bool:

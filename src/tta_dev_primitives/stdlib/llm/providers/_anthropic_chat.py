@@ -55,7 +55,9 @@ def _conversation(messages: tuple[ChatMessage, ...]) -> tuple[str | None, list[d
         if message.role == "system":
             continue
         if message.role == "tool":
-            block = {"type": "tool_result", "tool_use_id": message.tool_call_id or "", "content": message.content}
+            block: dict[str, Any] = {"type": "tool_result", "tool_use_id": message.tool_call_id or "", "content": message.content}
+            if message.is_error:  # the model is told the call failed, not only by the text
+                block["is_error"] = True
             last = turns[-1] if turns else None
             if last is not None and last["role"] == "user" and isinstance(last["content"], list):
                 last["content"].append(block)
@@ -135,11 +137,15 @@ class AnthropicChatModel(ProviderChatModel["Message", "RawMessageStreamEvent"]):
       and `tool_result` blocks;
     - structured output (`ChatRequest.response_format`) uses tool use: the schema is offered as
       a tool the model must call (`tool_choice`), and that call's input is the reply's text;
-    - `max_tokens` (required by Anthropic) defaults to 4096; `ChatRequest.temperature` is not
-      sent (the current SDK's `messages.create` has no such parameter);
+    - `max_tokens` (required by Anthropic) defaults to 4096; the request's other settings go
+      out only when set: `stop` as `stop_sequences`, `temperature` and `top_p` in the body
+      (the current SDK's `messages.create` no longer lists them; models that refuse them say
+      so with HTTP 400); a `seed` is refused (ConfigError: Anthropic has none);
+    - a failed tool call's result goes back with `is_error: true`;
     - HTTP 408/409/429/5xx/529 (overloaded), timeouts, connection errors and malformed bodies
       raise ModelTransientError (with the `Retry-After` hint), other refusals ModelCallError;
-    - the SDK's own retries are turned off: wrap the model's node in `Retry` instead.
+    - the SDK's own retries are turned off, so one policy decides: agents retry model calls by
+      default (`model_retry`); elsewhere wrap the model's node in `Retry`.
     """
 
     provider = "anthropic"
@@ -176,6 +182,15 @@ class AnthropicChatModel(ProviderChatModel["Message", "RawMessageStreamEvent"]):
         }
         if system is not None:
             arguments["system"] = system
+        if request.stop:
+            arguments["stop_sequences"] = list(request.stop)
+        if request.seed is not None:
+            raise ConfigError(repr(self), "request.seed", "None (Anthropic's API has no seed)", request.seed)
+        # the SDK's `create` no longer lists these (newer models refuse them); older models
+        # take them, so a setting the user gave goes out in the body, never dropped unsaid
+        sampling = {k: v for k, v in (("temperature", request.temperature), ("top_p", request.top_p)) if v is not None}
+        if sampling:
+            arguments["extra_body"] = sampling
         tools = [{"name": t.name, "description": t.description, "input_schema": json.loads(t.parameters)} for t in request.tools]
         answer = self._answer_tool(request)
         if answer is not None:

@@ -79,10 +79,14 @@ class OpenAIChatModel(ProviderChatModel["ChatCompletion", "ChatCompletionChunk"]
     - tools go out as `tools` (function tools), and tool calls come back as `ToolCall`s;
     - `ChatRequest.response_format` goes out as `response_format` json_schema (non-strict, so
       that any JSON Schema msgspec makes is accepted; the reply is validated on our side);
+    - the request's settings go out only when set (`temperature`, `top_p`, `seed`, `stop`,
+      `max_tokens`), so the server's defaults apply otherwise; reasoning models get no
+      `temperature` or `top_p` (they refuse them) and cap replies with `max_completion_tokens`;
     - streams ask for usage (`stream_options.include_usage`) and end in an error if cut;
     - HTTP 408/409/429/5xx, timeouts, connection errors and malformed bodies raise
       ModelTransientError (with the `Retry-After` hint), other refusals ModelCallError;
-    - the SDK's own retries are turned off: wrap the model's node in `Retry` instead.
+    - the SDK's own retries are turned off, so one policy decides: agents retry model calls by
+      default (`model_retry`); elsewhere wrap the model's node in `Retry`.
     """
 
     provider = "openai"
@@ -109,8 +113,15 @@ class OpenAIChatModel(ProviderChatModel["ChatCompletion", "ChatCompletionChunk"]
 
     def _arguments(self, request: ChatRequest) -> dict[str, Any]:
         arguments: dict[str, Any] = {"model": self.model, "messages": [_message(m) for m in request.messages]}
-        if not self.reasoning:
-            arguments["temperature"] = request.temperature
+        if not self.reasoning:  # reasoning models refuse sampling settings
+            if request.temperature is not None:
+                arguments["temperature"] = request.temperature
+            if request.top_p is not None:
+                arguments["top_p"] = request.top_p
+        if request.seed is not None:
+            arguments["seed"] = request.seed
+        if request.stop:
+            arguments["stop"] = list(request.stop)
         limit = self.reply_cap(request)
         if limit is not None:
             arguments["max_completion_tokens" if self.reasoning else "max_tokens"] = limit
