@@ -291,7 +291,7 @@ def _input_of(plan: Plan[object, object]) -> Callable[[object, str], object]:
     no JSON Schema (or no msgspec installed) takes plain data as it is, as before."""
     from .compiler._types import format_type
     from .dsl._types import UNKNOWN
-    from .errors import BuildError, JSONInputError
+    from .errors import BuildError, JSONInputError, MissingExtraError
     from .executor._outputs import output_checker
     from .stdlib.llm._schema import convert_input, type_schema
 
@@ -301,7 +301,7 @@ def _input_of(plan: Plan[object, object]) -> Callable[[object, str], object]:
         return lambda value, field: value
     try:
         validator = type_schema(tp, where=where, closed=True)
-    except BuildError as error:
+    except (BuildError, MissingExtraError) as error:  # no schema for the type, or no msgspec
         accepts, reason = output_checker(tp), str(error)
 
         def as_it_is(value: object, field: str) -> object:

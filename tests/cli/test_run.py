@@ -189,3 +189,42 @@ def test_the_progress_line_follows_isatty(typed: str) -> None:
     with contextlib.redirect_stderr(err):
         assert main(["run", f"{typed}:number", "--map", "--input", "[1, 2]"], out=io.StringIO()) == 0
     assert err.getvalue().startswith("\r") and err.getvalue().endswith("2/2 done\n")
+
+
+PLAIN = """
+from dataclasses import dataclass
+
+from tta_dev_primitives import node
+
+
+@dataclass
+class Point:
+    x: float
+
+
+def shout(text: str) -> str:
+    return text.upper()
+
+
+def total(numbers: list[int]) -> int:
+    return sum(numbers)
+
+
+def norm(p: Point) -> float:
+    return abs(p.x)
+
+
+text, numbers, point = node(shout), node(total), node(norm)
+"""
+
+
+def test_without_msgspec_plain_json_still_runs_and_a_class_input_says_what_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """msgspec converts JSON into classes; plans taking plain JSON values do not need it."""
+    (tmp_path / "plain_flows.py").write_text(PLAIN)
+    monkeypatch.setitem(sys.modules, "msgspec", None)  # importing it raises ImportError
+    flows = f"{tmp_path}/plain_flows.py"
+    assert run("run", f"{flows}:text", "--input", '"hi"') == (0, '"HI"\n', "")
+    assert run("run", f"{flows}:numbers", "--input", "[1, 2]") == (0, "3\n", "")
+    code, text, err = run("run", f"{flows}:point", "--input", '{"x": 1}')
+    assert (code, text) == (2, "") and len(err.splitlines()) == 1
+    assert err.startswith("error: --input cannot be read as a Point:") and "tta-dev-primitives[agents]" in err
