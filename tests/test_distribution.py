@@ -77,3 +77,7 @@ def test_the_sdist_has_what_the_wheel_is_built_from_and_no_local_files(built: tu
     assert {"pyproject.toml", "README.md", "src/tta_dev_primitives/__init__.py", "src/tta_dev_primitives/py.typed"} <= names
     local = [n for n in names if n.split("/")[0] in {".venv", "dist", "build", ".mypy_cache", ".import_linter_cache"} or n == "examples/static/mermaid.min.js"]
     assert local == []
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
+    if tracked.returncode == 0:  # a checkout: nothing git does not hold (a journal an example left, a database)
+        files = {n for n in names if n and not n.endswith("/")} - {"PKG-INFO"}
+        assert sorted(files - set(tracked.stdout.splitlines())) == []
