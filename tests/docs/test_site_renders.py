@@ -24,7 +24,7 @@ import pytest
 
 from tests.docs.conftest import ROOT
 
-SCREENSHOTS = {"": "site-home.png", "guides/agents/": "site-agents.png"}
+SCREENSHOTS = {"": "site-home.png", "guides/agents.html": "site-agents.png"}
 """Pages to open (paths under the site's root) and the screenshot each refreshes in docs/images/."""
 
 
@@ -72,8 +72,8 @@ def served(site: Path) -> Iterator[str]:
 
 
 def test_the_site_has_its_pages(site: Path) -> None:
-    for page in ("index.html", "getting-started/index.html", "guides/agents/index.html", "benchmarks/index.html",
-                 "reference/tta_dev_primitives.dsl/index.html", "search/search_index.json"):
+    for page in ("index.html", "getting-started.html", "guides/agents.html", "benchmarks.html",
+                 "reference/tta_dev_primitives.dsl.html", "search/search_index.json"):
         assert (site / page).is_file(), page
     assert "fonts.googleapis.com" not in (site / "index.html").read_text()
 
@@ -118,3 +118,21 @@ def test_a_page_renders_offline_with_nav_code_and_search(path: str, served: str,
             browser.close()
     assert outside == []  # rendered offline: no fonts, scripts or styles from elsewhere
     assert errors == []
+
+
+def test_the_site_opened_from_disk_navigates(site: Path) -> None:
+    """`build/site/index.html` opened as a file: the links name pages, not directories (which a
+    browser shows as a listing without a web server)."""
+    chromium = _chromium()
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.goto((site / "index.html").as_uri())
+            page.locator("nav.md-tabs a", has_text="Getting started").click()
+            page.wait_for_load_state()
+            assert page.url.endswith("/getting-started.html")
+            assert page.locator("article h1").first.inner_text() == "Getting started"
+        finally:
+            browser.close()
