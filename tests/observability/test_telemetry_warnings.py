@@ -100,6 +100,7 @@ def test_a_missing_otel_extra_gives_one_warning_naming_it(monkeypatch: pytest.Mo
     assert configure_tracing("tests", set_global=False, install=False) is None
     assert configure_tracing("again", set_global=False, install=False) is None
     told = _telemetry(caught)
+    assert {w.filename for w in caught if issubclass(w.category, TelemetryWarning)} == {__file__}  # the caller's line, not ours
     assert told == [
         "telemetry needs opentelemetry.sdk.trace: pip install 'tta-dev-primitives[otel]'; "
         "until then telemetry through it is off and workflows run unchanged"

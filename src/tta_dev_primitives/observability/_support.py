@@ -9,6 +9,8 @@ viewer must still learn why.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 import threading
 import warnings
 from types import ModuleType
@@ -32,6 +34,18 @@ def warn_once(key: str, message: str, *args: object) -> None:
     _log.warning(message, *args)
 
 
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _outside_the_package() -> int:
+    """The stacklevel of the caller's first frame outside this package (the user's line that
+    configured telemetry), so the warning points there rather than at our internals."""
+    frame, level = sys._getframe(2), 2  # tell_once's caller is level 2 of warnings.warn from tell_once
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def tell_once(key: str, message: str, *, from_export: bool = False) -> None:
     """Give `message` as a TelemetryWarning the first time `key` is seen in this process.
 
@@ -43,7 +57,7 @@ def tell_once(key: str, message: str, *, from_export: bool = False) -> None:
             return
         _told.add(key)
     if not from_export:
-        warnings.warn(message, TelemetryWarning, stacklevel=2)
+        warnings.warn(message, TelemetryWarning, stacklevel=_outside_the_package())
         return
     try:
         warnings.warn(message, TelemetryWarning, stacklevel=2)
