@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.docs.conftest import RunBlock, page_text
+from tests.docs.conftest import ROOT, RunBlock, page_text
 
 
 def _first_block_under(relative: str, heading: str) -> str:
@@ -78,3 +78,21 @@ def test_the_scale_out_example_prints_what_the_guide_says(run_doc_block: RunBloc
     match = re.search(r"```python\n(.*?)```\n\nprints `(\d+)` twice", page_text("docs/guides/scale-out.md"), re.S)
     assert match, "the Scale-out guide has no python block followed by what it prints"
     assert _printed(run_doc_block, match.group(1)).split() == [match.group(2)] * 2
+
+
+def test_the_explain_sample_is_what_the_cli_prints_for_the_quickstart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guide's annotated EXPLAIN is `tta-primitives explain examples/quickstart.py:pipeline`,
+    run from the repository root, line numbers and fingerprint included."""
+    import contextlib
+    import io
+
+    from tta_dev_primitives.cli import main
+
+    section = page_text("docs/guides/explain.md").split("## How to read `plan.explain()`", 1)[1]
+    match = re.search(r"```\n(plan 'qa'.*?)```", section, re.S)
+    assert match, "the explain guide lost its annotated sample"
+    monkeypatch.chdir(ROOT)
+    out = io.StringIO()
+    with contextlib.redirect_stderr(io.StringIO()):
+        assert main(["explain", "examples/quickstart.py:pipeline"], out=out) == 0
+    assert out.getvalue() == match.group(1)
