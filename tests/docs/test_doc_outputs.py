@@ -39,7 +39,7 @@ def test_the_first_plan_of_getting_started_prints_42(run_doc_block: RunBlock) ->
 
 def _agents_example() -> tuple[str, str]:
     text = page_text("docs/guides/agents.md")
-    match = re.search(r"```python\n(.*?)```\n\nprints[^\n]*\n[^\n]*\n\n```\n(.*?)```", text, re.S)
+    match = re.search(r"```python\n(.*?)```\n\nprints[^\n]*(?:\n[^\n]+)*\n\n```\n(.*?)```", text, re.S)
     assert match, "the Agents guide has no python block followed by its output"
     return match.group(1), match.group(2)
 
