@@ -1,7 +1,7 @@
 """A tool-calling agent with three typed tools: its plan, its worst-case bound, a run's
 transcript and what it cost.
 
-Needs: pip install -e '.[agents]'
+Needs: pip install -e '.[agents]'   (a real model also needs '.[openai]' or '.[anthropic]')
 
     python examples/agent_tools.py                                   # offline, scripted fake model
     python examples/agent_tools.py --base-url URL --model NAME       # any OpenAI-compatible server
@@ -10,6 +10,7 @@ Needs: pip install -e '.[agents]'
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import enum
 from typing import Literal, TypedDict
@@ -17,10 +18,10 @@ from typing import Literal, TypedDict
 import attrs
 
 from tta_dev_primitives import ChatRequest, FakeChatModel, ToolCall, agent, compile, node, tool
-from tta_dev_primitives.extras import exit_if_missing
+from tta_dev_primitives.extras import exit_if_missing, quiet_on_closed_pipe
 from tta_dev_primitives.stdlib.llm import CostTrackingPrimitive, LLMPrimitive
 from tta_dev_primitives.stdlib.llm.model import Reply
-from tta_dev_primitives.stdlib.llm.providers.select import chat_model
+from tta_dev_primitives.stdlib.llm.providers.select import chat_model_from, model_arguments
 
 exit_if_missing("agents")  # one line naming the extra, not a traceback deep in the library
 
@@ -86,7 +87,9 @@ SCRIPT: list[Reply] = [
     '{"city": "Oslo", "pack_umbrella": true, "budget_nok": 3450.0, "summary": "Cold and wet: bring a coat and an umbrella."}',
 ]
 
-model = chat_model(FakeChatModel("gpt-4o-mini", script=SCRIPT, max_tokens=1024, max_input_tokens=16_000))
+parser = model_arguments(argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
+args = parser.parse_args(None if __name__ == "__main__" else [])  # imported (by the tests, or `tta-primitives explain`): the defaults
+model = chat_model_from(args, FakeChatModel("gpt-4o-mini", script=SCRIPT, max_tokens=1024, max_input_tokens=16_000))
 tracked = CostTrackingPrimitive(LLMPrimitive(model))
 requests: list[ChatRequest] = []
 
@@ -124,4 +127,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    with quiet_on_closed_pipe():  # `... | head` ends quietly
+        asyncio.run(main())

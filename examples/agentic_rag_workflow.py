@@ -1,7 +1,7 @@
 """Agentic RAG with quality controls: routing, document grading, answer grading and
 hallucination detection, each a WorkflowPrimitive, composed exactly as in the original README.
 
-Needs: pip install -e .   (the core install: no extra)
+Needs: pip install -e .   (the core install: no extra; a real model also needs '.[openai]' or '.[anthropic]')
 
     python examples/agentic_rag_workflow.py
     python examples/agentic_rag_workflow.py --base-url URL --model NAME   # answers from a real model
@@ -9,13 +9,15 @@ Needs: pip install -e .   (the core install: no extra)
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 
 import attrs
 
 from tta_dev_primitives import WorkflowContext, WorkflowPrimitive, compile
 from tta_dev_primitives.stdlib.llm import ChatRequest, FakeChatModel
-from tta_dev_primitives.stdlib.llm.providers.select import chat_model
+from tta_dev_primitives.extras import quiet_on_closed_pipe
+from tta_dev_primitives.stdlib.llm.providers.select import chat_model_from, model_arguments
 
 KNOWLEDGE = {
     "breaker": "A circuit breaker fails fast while a dependency is down and probes it when half-open.",
@@ -66,7 +68,9 @@ def first_document(request: ChatRequest) -> str:
     return lines[1] if len(lines) > 2 and lines[1] else "I don't know."
 
 
-model = chat_model(FakeChatModel("fake-small", reply=first_document))
+parser = model_arguments(argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
+args = parser.parse_args(None if __name__ == "__main__" else [])  # imported (by the tests, or `tta-primitives explain`): the defaults
+model = chat_model_from(args, FakeChatModel("fake-small", reply=first_document))
 
 
 class AnswerGeneratorPrimitive(WorkflowPrimitive[RagState, RagState]):
@@ -120,4 +124,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    with quiet_on_closed_pipe():  # `... | head` ends quietly
+        asyncio.run(main())

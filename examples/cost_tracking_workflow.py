@@ -1,6 +1,6 @@
 """Cost management: per-model spend tracking and budget enforcement across LLM calls.
 
-Needs: pip install -e .   (the core install: no extra)
+Needs: pip install -e .   (the core install: no extra; a real model also needs '.[openai]' or '.[anthropic]')
 
     python examples/cost_tracking_workflow.py
     python examples/cost_tracking_workflow.py --provider openai --model gpt-4o-mini   # real usage, priced
@@ -8,6 +8,7 @@ Needs: pip install -e .   (the core install: no extra)
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 
 from tta_dev_primitives import BudgetExceededError, Router, compile
@@ -21,15 +22,18 @@ from tta_dev_primitives.stdlib.llm import (
     ModelPrice,
 )
 from tta_dev_primitives.stdlib.llm.prices import price_for
-from tta_dev_primitives.stdlib.llm.providers.select import chat_model
+from tta_dev_primitives.extras import quiet_on_closed_pipe
+from tta_dev_primitives.stdlib.llm.providers.select import chat_model_from, model_arguments
 
 
 def long_reply(request: ChatRequest) -> str:
     return " ".join(["detailed"] * 400) + f" answer to: {request.prompt}"
 
 
-cheap_model = chat_model(FakeChatModel("fake-small"))
-premium_model = chat_model(FakeChatModel("fake-large", reply=long_reply))
+parser = model_arguments(argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
+args = parser.parse_args(None if __name__ == "__main__" else [])  # imported (by the tests, or `tta-primitives explain`): the defaults
+cheap_model = chat_model_from(args, FakeChatModel("fake-small"))
+premium_model = chat_model_from(args, FakeChatModel("fake-large", reply=long_reply))
 cheap = LLMPrimitive(cheap_model)
 premium = LLMPrimitive(premium_model)
 llm_primitive = Router({"fast": cheap, "quality": premium}, router_fn=lambda r: "quality" if "explain" in r.prompt else "fast")
@@ -61,4 +65,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    with quiet_on_closed_pipe():  # `... | head` ends quietly
+        asyncio.run(main())

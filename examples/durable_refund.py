@@ -6,7 +6,8 @@ Needs: pip install -e '.[durable]'
     python examples/durable_refund.py                 # start: runs until the approval, then stops
     python examples/durable_refund.py --approve yes   # another process answers; the run goes on
 
-The journal is an SQLite file (`refunds.db` beside the current directory, or --journal PATH).
+The journal is an SQLite file (`refunds.db` in the current directory, or --journal PATH); each
+run prints where it is.
 Each completed step is journaled; the second process replays them instead of running them
 again, so the customer is never credited twice.
 """
@@ -15,11 +16,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from pathlib import Path
 
 import attrs
 
 from tta_dev_primitives import Interrupted, RunContext, SQLiteJournal, compensated, compile, interrupt, node, saga
-from tta_dev_primitives.extras import exit_if_missing
+from tta_dev_primitives.extras import exit_if_missing, quiet_on_closed_pipe
 
 exit_if_missing("durable")  # one line naming the extra, not a traceback deep in the library
 
@@ -79,10 +81,11 @@ plan = compile(saga(assess >> compensated(credit, reverse) >> to_review >> appro
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--journal", default="refunds.db")
-    parser.add_argument("--run-id", default="refund-order-17")
+    parser.add_argument("--journal", default="refunds.db", help="the SQLite journal (default: refunds.db in the current directory)")
+    parser.add_argument("--run-id", default="refund-order-17", help="which run (default refund-order-17)")
     parser.add_argument("--approve", choices=["yes", "no"], help="answer the pending approval")
     args = parser.parse_args()
+    print(f"journal: {Path(args.journal).resolve()}")
     with SQLiteJournal(args.journal) as journal:
         if args.approve is None:
             outcome = await plan.run(Claim("order-17", 40), run_id=args.run_id, journal=journal)
@@ -105,4 +108,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    with quiet_on_closed_pipe():  # `... | head` ends quietly
+        asyncio.run(main())

@@ -1,15 +1,19 @@
-"""Plans served as MCP tools, and used back through MCP (extra `mcp`).
+"""Plans served as MCP tools (extra `mcp`): `add`, `count` (which reports progress) and `explode`
+(which always fails, to see a tool error).
 
 Needs: pip install -e '.[mcp]'
 
-    python examples/mcp_tools.py                  # serves `add`, `count` and `explode` over stdio
+    python examples/mcp_tools.py                  # over stdio, for an MCP client that starts it
+    python examples/mcp_tools.py --http           # streamable HTTP at http://127.0.0.1:8765/mcp
     tta-primitives mcp serve examples/mcp_tools.py:add examples/mcp_tools.py:count --http --port 8765
 
-Any MCP client can list and call these tools; `mcp_tools(...)` turns them back into nodes.
+Any MCP client can list and call these tools; in Python, `mcp_tools(...)` turns them back into nodes.
 """
 
 from __future__ import annotations
 
+import argparse
+import functools
 import sys
 from dataclasses import dataclass
 
@@ -68,9 +72,25 @@ count = tool(
 )
 
 
-async def main() -> None:
-    await serve_mcp([add, count, compile(explode)], transport="http" if "--http" in sys.argv else "stdio")
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--http", action="store_true", help="serve streamable HTTP (default: stdio)")
+    parser.add_argument("--host", default="127.0.0.1", help="with --http: the address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="with --http: the port (default 8765)")
+    args = parser.parse_args()
+    tools = [add, count, compile(explode)]
+    if args.http:  # on stderr, as over stdio, where stdout is the protocol's
+        print(f"serving add, count, explode over MCP streamable HTTP at http://{args.host}:{args.port}/mcp (Ctrl-C stops)", file=sys.stderr, flush=True)
+        anyio.run(functools.partial(serve_mcp, tools, transport="http", host=args.host, port=args.port))
+        return
+    if sys.stdin.isatty():  # a person, not an MCP client, started it: say why it waits
+        print(
+            "serving add, count, explode over MCP on stdin/stdout, for an MCP client that starts this script "
+            "(e.g. npx @modelcontextprotocol/inspector python examples/mcp_tools.py); or run it with --http. Ctrl-C stops",
+            file=sys.stderr, flush=True,
+        )
+    anyio.run(functools.partial(serve_mcp, tools, transport="stdio"))
 
 
 if __name__ == "__main__":
-    anyio.run(main)
+    main()

@@ -1,7 +1,7 @@
 """Multi-agent coordination: a coordinator plans, four specialists work in parallel, an
 aggregator combines their findings; composed exactly as in the original README.
 
-Needs: pip install -e .   (the core install: no extra)
+Needs: pip install -e .   (the core install: no extra; a real model also needs '.[openai]' or '.[anthropic]')
 
     python examples/multi_agent_workflow.py
     python examples/multi_agent_workflow.py --provider anthropic   # a real model (or --base-url URL --model NAME)
@@ -9,15 +9,19 @@ Needs: pip install -e .   (the core install: no extra)
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 
 import attrs
 
 from tta_dev_primitives import ParallelPrimitive, WorkflowContext, WorkflowPrimitive, compile
 from tta_dev_primitives.stdlib.llm import ChatRequest, FakeChatModel
-from tta_dev_primitives.stdlib.llm.providers.select import chat_model
+from tta_dev_primitives.extras import quiet_on_closed_pipe
+from tta_dev_primitives.stdlib.llm.providers.select import chat_model_from, model_arguments
 
-model = chat_model(FakeChatModel("fake-small", reply=lambda r: f"notes on {r.prompt.split(':', 1)[-1].strip()}"))
+parser = model_arguments(argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
+args = parser.parse_args(None if __name__ == "__main__" else [])  # imported (by the tests, or `tta-primitives explain`): the defaults
+model = chat_model_from(args, FakeChatModel("fake-small", reply=lambda r: f"notes on {r.prompt.split(':', 1)[-1].strip()}"))
 
 
 @attrs.frozen
@@ -89,4 +93,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    with quiet_on_closed_pipe():  # `... | head` ends quietly
+        asyncio.run(main())

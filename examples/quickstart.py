@@ -10,10 +10,12 @@ LLM), so it runs anywhere with no keys and no network:
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 from dataclasses import dataclass
 
 from tta_dev_primitives import RunContext, branch, combine, compile, node
+from tta_dev_primitives.extras import quiet_on_closed_pipe
 
 # --- data flowing between the steps ---------------------------------------------------------
 
@@ -124,4 +126,6 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
+    with quiet_on_closed_pipe():  # `... | head` ends quietly
+        asyncio.run(main())

@@ -1,6 +1,6 @@
 """RAG pipeline: caching, fallback, retry and a sequential flow, on a fake model and store.
 
-Needs: pip install -e .   (the core install: no extra)
+Needs: pip install -e .   (the core install: no extra; a real model also needs '.[openai]' or '.[anthropic]')
 
     python examples/rag_workflow.py
     python examples/rag_workflow.py --base-url URL --model NAME   # a real OpenAI-compatible model
@@ -8,12 +8,14 @@ Needs: pip install -e .   (the core install: no extra)
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import random
 
 from tta_dev_primitives import Cache, Fallback, RunContext, Sequential, TransientError, compile, node
 from tta_dev_primitives.stdlib.llm import ChatRequest, ChatResponse, FakeChatModel, LLMPrimitive
-from tta_dev_primitives.stdlib.llm.providers.select import chat_model
+from tta_dev_primitives.extras import quiet_on_closed_pipe
+from tta_dev_primitives.stdlib.llm.providers.select import chat_model_from, model_arguments
 
 DOCUMENTS = [
     "Retries use full-jitter exponential backoff and only retry transient errors.",
@@ -67,8 +69,10 @@ def large_reply(request: ChatRequest) -> str:
     raise Unavailable("large model is overloaded")
 
 
-large = LLMPrimitive(chat_model(FakeChatModel("fake-large", reply=large_reply)), name="large-model")
-small = LLMPrimitive(chat_model(FakeChatModel("fake-small", reply=lambda r: f"In short: {first_line(r)}")), name="small-model")
+parser = model_arguments(argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
+args = parser.parse_args(None if __name__ == "__main__" else [])  # imported (by the tests, or `tta-primitives explain`): the defaults
+large = LLMPrimitive(chat_model_from(args, FakeChatModel("fake-large", reply=large_reply)), name="large-model")
+small = LLMPrimitive(chat_model_from(args, FakeChatModel("fake-small", reply=lambda r: f"In short: {first_line(r)}")), name="small-model")
 
 retrieve = node(store.search, name="vector_search").declare(idempotent=True).retry(max_attempts=3, initial_delay=0.001)
 generate = Fallback(primary=large, fallback=small)
@@ -95,4 +99,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    with quiet_on_closed_pipe():  # `... | head` ends quietly
+        asyncio.run(main())

@@ -1,15 +1,16 @@
 """A web page that streams a plan live: the answer's tokens as they come, and the plan's Mermaid
 graph with the running node highlighted, over Server-Sent Events.
 
-Needs: pip install -e '.[web]'
+Needs: pip install -e '.[web]'   (a real model also needs '.[openai]' or '.[anthropic]')
 
-    python examples/stream_server.py                 # then open http://127.0.0.1:8000
+    python examples/stream_server.py                 # then open http://127.0.0.1:8000 (or --port N)
     python examples/stream_server.py --base-url URL --model NAME   # a real OpenAI-compatible model
 
 The page draws the graph with mermaid.js, served from this machine (the page works offline):
 `examples/static/mermaid.min.js`, which `make mermaid` (run by `make demo` when npm is there)
 copies from the npm package, or `--mermaid-js PATH` (a file, or a URL such as a CDN's, by
-choice). Without it the server says so in one line, and the page shows the plan as Mermaid text.
+choice; `TTA_MERMAID_JS` says the same). Without it the server says so in one line, and the page
+shows the plan as Mermaid text.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import html
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import attrs
@@ -34,9 +35,9 @@ from starlette.requests import Request  # noqa: E402
 from starlette.responses import FileResponse, HTMLResponse, Response  # noqa: E402
 from starlette.routing import Route  # noqa: E402
 
-from tta_dev_primitives import ChatRequest, FakeChatModel, StreamPlan, chat_stream, compile, node
+from tta_dev_primitives import ChatModel, ChatRequest, FakeChatModel, StreamPlan, chat_stream, compile, node
 from tta_dev_primitives.events import ChunkEvent, Event, NodeFinished, NodeStarted, RunFinished
-from tta_dev_primitives.stdlib.llm.providers.select import chat_model
+from tta_dev_primitives.stdlib.llm.providers.select import chat_model_from, model_arguments
 
 DOCS = {
     "plans": "A plan is compiled once: its types are checked and its steps become plain awaits.",
@@ -73,8 +74,14 @@ def fake_answer(request: ChatRequest) -> str:
     return " ".join(notes)
 
 
-def build_plan(model_args: Sequence[str] = ()) -> StreamPlan[str, str, Summary]:
-    model = chat_model(FakeChatModel("fake-small", reply=fake_answer, latency=0.2, chunk_latency=0.04), model_args)
+def fake_model() -> FakeChatModel:
+    """The offline model: the notes, streamed at a readable pace."""
+    return FakeChatModel("fake-small", reply=fake_answer, latency=0.2, chunk_latency=0.04)
+
+
+def build_plan(model: ChatModel | None = None) -> StreamPlan[str, str, Summary]:
+    """The streamed plan, on `model` (default: the offline fake model)."""
+    model = model if model is not None else fake_model()
     answer = chat_stream(model).retry(max_attempts=3).timeout(120, first_chunk=30, idle=30)
     return compile(clean >> retrieve >> answer >> summarize, name="answer")
 
@@ -143,14 +150,18 @@ MISSING_MERMAID = (
 
 def find_mermaid(given: str | None) -> Path | str | None:
     """mermaid.min.js: `given` (a file, or an http(s) URL the page loads it from), else
-    $TTA_MERMAID_JS, else the copy `make mermaid` vendors, else ./node_modules; None when none is
-    there (never a CDN unasked)."""
+    $TTA_MERMAID_JS (the same), else the copy `make mermaid` vendors, else ./node_modules; None
+    when none is there (never a CDN unasked). A named file that is not there is an error."""
+    source = "--mermaid-js" if given else "TTA_MERMAID_JS"
+    given = given or os.environ.get("TTA_MERMAID_JS") or None
     if given and given.startswith(("https://", "http://")):
         return given
-    if given and not Path(given).is_file():
-        raise SystemExit(f"--mermaid-js {given}: no such file")
-    candidates = [given, os.environ.get("TTA_MERMAID_JS"), str(VENDORED_MERMAID), "node_modules/mermaid/dist/mermaid.min.js"]
-    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+    if given:
+        if not Path(given).is_file():
+            raise SystemExit(f"{source} {given}: no such file")
+        return Path(given)
+    candidates = [VENDORED_MERMAID, Path("node_modules/mermaid/dist/mermaid.min.js")]
+    return next((c for c in candidates if c.is_file()), None)
 
 
 PAGE = """<!doctype html>
@@ -211,17 +222,17 @@ window.addEventListener("load", async () => {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--mermaid-js", help="mermaid.min.js: a file or a URL (default: examples/static/, from `make mermaid`)")
-    args, model_args = parser.parse_known_args()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1", help="the address to serve on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="the port to serve on (default 8000)")
+    parser.add_argument("--mermaid-js", help="mermaid.min.js: a file or a URL (default: $TTA_MERMAID_JS, else examples/static/, from `make mermaid`)")
+    args = model_arguments(parser).parse_args()
     import uvicorn
 
     mermaid_js = find_mermaid(args.mermaid_js)
     if mermaid_js is None:
         print(MISSING_MERMAID, file=sys.stderr)
-    app = create_app(build_plan(model_args), mermaid_js=mermaid_js)
+    app = create_app(build_plan(chat_model_from(args, fake_model())), mermaid_js=mermaid_js)
     uvicorn.run(app, host=args.host, port=args.port)
 
 

@@ -2,7 +2,7 @@
 sentence reaches the caller as soon as it is complete (`plan.stream`), and the step after the
 stream sees the whole answer to compute the statistics.
 
-Needs: pip install -e .   (the core install: no extra)
+Needs: pip install -e .   (the core install: no extra; a real model also needs '.[openai]' or '.[anthropic]')
 
     python examples/streaming_workflow.py
     python examples/streaming_workflow.py --base-url URL --model NAME   # a real OpenAI-compatible model
@@ -10,6 +10,7 @@ Needs: pip install -e .   (the core install: no extra)
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import time
 from collections.abc import AsyncIterator
@@ -18,9 +19,13 @@ import attrs
 
 from tta_dev_primitives import RunContext, chat_stream, compile, node, streaming
 from tta_dev_primitives.stdlib.llm import ChatRequest, FakeChatModel
-from tta_dev_primitives.stdlib.llm.providers.select import chat_model
+from tta_dev_primitives.extras import quiet_on_closed_pipe
+from tta_dev_primitives.stdlib.llm.providers.select import chat_model_from, model_arguments
 
-model = chat_model(
+parser = model_arguments(argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
+args = parser.parse_args(None if __name__ == "__main__" else [])  # imported (by the tests, or `tta-primitives explain`): the defaults
+model = chat_model_from(
+    args,
     FakeChatModel(
         "fake-small",
         reply=lambda r: "Streams arrive token by token. Buffers turn them into sentences. Metrics show the latency.",
@@ -79,4 +84,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    with quiet_on_closed_pipe():  # `... | head` ends quietly
+        asyncio.run(main())

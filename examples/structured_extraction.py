@@ -1,6 +1,6 @@
 """Structured extraction: a typed Invoice out of free text, validated, re-asked on a bad reply.
 
-Needs: pip install -e '.[agents]'
+Needs: pip install -e '.[agents]'   (a real model also needs '.[openai]' or '.[anthropic]')
 
     python examples/structured_extraction.py                                # offline, scripted fake model
     python examples/structured_extraction.py --base-url URL --model NAME    # any OpenAI-compatible server
@@ -9,15 +9,16 @@ Needs: pip install -e '.[agents]'
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 from typing import Literal
 
 import attrs
 
 from tta_dev_primitives import FakeChatModel, StructuredOutputError, compile, structured_prompt
-from tta_dev_primitives.extras import exit_if_missing
+from tta_dev_primitives.extras import exit_if_missing, quiet_on_closed_pipe
 from tta_dev_primitives.stdlib.llm import CostTrackingPrimitive, LLMPrimitive
-from tta_dev_primitives.stdlib.llm.providers.select import chat_model
+from tta_dev_primitives.stdlib.llm.providers.select import chat_model_from, model_arguments
 
 exit_if_missing("agents")  # one line naming the extra, not a traceback deep in the library
 
@@ -52,7 +53,9 @@ SCRIPT = [
     '{"description": "support plan", "quantity": 1, "unit_price": 49.5}]}',
 ]
 
-model = chat_model(FakeChatModel("gpt-4o-mini", script=SCRIPT, max_tokens=512, max_input_tokens=4_000))
+parser = model_arguments(argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
+args = parser.parse_args(None if __name__ == "__main__" else [])  # imported (by the tests, or `tta-primitives explain`): the defaults
+model = chat_model_from(args, FakeChatModel("gpt-4o-mini", script=SCRIPT, max_tokens=512, max_input_tokens=4_000))
 tracked = CostTrackingPrimitive(LLMPrimitive(model))
 extract = structured_prompt(tracked, Invoice, system="Extract the invoice as JSON.", max_repairs=2, name="extract invoice")
 
@@ -77,4 +80,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    with quiet_on_closed_pipe():  # `... | head` ends quietly
+        asyncio.run(main())

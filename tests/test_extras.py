@@ -117,9 +117,9 @@ def _apm() -> None:
 
 
 CASES: list[tuple[str, Callable[[], None], str, str]] = [
-    ("msgspec", _tool, "agents", "tools and structured output needs msgspec"),
-    ("msgspec", _type_schema, "agents", "tools and structured output needs msgspec"),
-    ("msgspec", _durable_run, "durable", "durable runs needs msgspec"),
+    ("msgspec", _tool, "agents", "a typed tool or structured output needs msgspec"),
+    ("msgspec", _type_schema, "agents", "a typed tool or structured output needs msgspec"),
+    ("msgspec", _durable_run, "durable", "a durable run needs msgspec"),
     ("psycopg", _postgres, "postgres", "PostgresJournal needs psycopg"),
     ("distributed", _dask, "dask", "DaskBackend needs distributed"),
     ("distributed.diagnostics.plugin", _worker_telemetry, "dask", "WorkerTelemetry needs distributed.diagnostics.plugin"),
@@ -180,3 +180,56 @@ def test_each_extra_installs_the_modules_it_is_said_to_provide(extra: str) -> No
 def test_every_user_facing_extra_is_known() -> None:
     user_facing = set(OPTIONAL) - {"dev", "bench", "docs", "tracing", "all"}
     assert user_facing <= set(EXTRAS)
+
+
+def test_require_extra_names_every_missing_module_of_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tta_dev_primitives.extras import require_extra
+
+    monkeypatch.setitem(sys.modules, "mcp", None)  # type: ignore[arg-type]
+    monkeypatch.setitem(sys.modules, "msgspec", None)  # type: ignore[arg-type]
+    with pytest.raises(MissingExtraError) as caught:
+        require_extra("mcp", "the devtools")
+    assert str(caught.value) == "the devtools needs mcp, msgspec: pip install 'tta-dev-primitives[mcp]'"
+    require_extra("otel", "telemetry")  # installed here: nothing raised
+
+
+def test_exit_if_missing_says_who_needs_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tta_dev_primitives.extras import exit_if_missing
+
+    monkeypatch.setitem(sys.modules, "openai", None)  # type: ignore[arg-type]
+    with pytest.raises(SystemExit) as caught:
+        exit_if_missing("agents", "openai", who="--base-url")
+    assert caught.value.code == "--base-url needs openai: pip install 'tta-dev-primitives[openai]'"
+
+
+def test_the_devtools_server_without_the_mcp_extra_asks_for_all_of_it_at_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not `[agents]` first (for msgspec) and `[mcp]` after: the mcp extra brings both."""
+    from tta_dev_primitives.cli import main
+
+    monkeypatch.setitem(sys.modules, "mcp", None)  # type: ignore[arg-type]
+    monkeypatch.setitem(sys.modules, "msgspec", None)  # type: ignore[arg-type]
+    assert main(["mcp", "devtools", "--http"], out=io.StringIO()) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "error: MissingExtraError: tta-primitives mcp devtools needs mcp, msgspec: pip install 'tta-dev-primitives[mcp]'"
+    ]
+
+
+def test_a_script_whose_reader_goes_away_ends_quietly() -> None:
+    """`python script.py | head -1`: exit code 1, nothing on stderr (no BrokenPipeError traceback)."""
+    import subprocess
+
+    script = (
+        "from tta_dev_primitives.extras import quiet_on_closed_pipe\n"
+        "with quiet_on_closed_pipe():\n"
+        "    for i in range(100_000):\n"
+        "        print('line', i)\n"
+    )
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline() == b"line 0\n"
+        proc.stdout.close()  # the reader goes away, as `head -1` does
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=60) == 1
+    assert err == ""

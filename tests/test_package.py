@@ -165,7 +165,8 @@ def test_the_demo_needs_only_the_core_dependencies() -> None:
                 return None
 
         sys.meta_path.insert(0, CoreOnly())
-        runpy.run_path(sys.argv[1], run_name="__main__")
+        sys.argv = sys.argv[1:]  # the script sees its own command line, as `python examples/quickstart.py` gives it
+        runpy.run_path(sys.argv[0], run_name="__main__")
         """
     )
     proc = subprocess.run([sys.executable, "-c", guard, str(ROOT / "examples" / "quickstart.py")], capture_output=True, text=True, timeout=120, cwd=ROOT)

@@ -43,6 +43,7 @@ from .observability._redaction import scrub
 from .compiler.passes import Budget
 from .dsl._core import Node
 from .errors import ConfigError, PrimitivesError, TargetError
+from .extras import quiet_closed_pipes as _quiet_closed_pipes
 from .executor._concurrency import bare_fatal_errors
 
 __all__ = ["main"]
@@ -375,6 +376,9 @@ def _cmd_mcp_serve(args: argparse.Namespace, out: TextIO) -> int:
     protocol = None if args.http else _claim_stdout()
     try:
         if args.mcp_command == "devtools":
+            from .extras import require_extra
+
+            require_extra("mcp", "tta-primitives mcp devtools")  # the whole extra first: one install fixes it
             from .mcp._devtools import DEVTOOLS
 
             targets: list[object] | dict[str, object] = list(DEVTOOLS)
@@ -583,20 +587,6 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         _quiet_closed_pipes()
         return 1
     return code
-
-
-def _quiet_closed_pipes() -> None:
-    """Point stdout and stderr at devnull where their reader is gone (flushing fails): else
-    Python reports the failed flush at exit."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # its reader is gone (or the stream is closed)
-            with contextlib.suppress(OSError, ValueError):
-                fd = stream.fileno()
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, fd)
-                os.close(devnull)
 
 
 if __name__ == "__main__":  # pragma: no cover

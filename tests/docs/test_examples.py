@@ -81,7 +81,9 @@ def test_the_durable_example_waits_resumes_in_another_process_and_credits_once(t
             [sys.executable, str(EXAMPLES / "durable_refund.py"), "--journal", str(tmp_path / "refunds.db"), *args],
             capture_output=True, text=True, timeout=60, check=True,
         )
-        return proc.stdout
+        where, _, rest = proc.stdout.partition("\n")
+        assert where == f"journal: {tmp_path / 'refunds.db'}"  # each run says where its journal is
+        return rest
 
     first = run()
     assert "crediting 40 for order-17 (idempotency key refund-order-17/4)" in first
@@ -244,3 +246,111 @@ def test_the_web_demo_serves_the_vendored_mermaid_js_by_default(monkeypatch: pyt
     assert module.find_mermaid(None) == vendored  # type: ignore[attr-defined]
     assert module.find_mermaid("https://cdn.example/mermaid.js") == "https://cdn.example/mermaid.js"  # only when asked  # type: ignore[attr-defined]
     assert '<script src="/mermaid.js"></script>' in module.page_html(module.build_plan(), vendored)  # type: ignore[attr-defined]
+
+
+def test_the_web_demo_takes_tta_mermaid_js_as_it_takes_mermaid_js(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pytest.importorskip("uvicorn")
+    module = _load("stream_server")
+    monkeypatch.setenv("TTA_MERMAID_JS", "https://cdn.example/mermaid.js")
+    assert module.find_mermaid(None) == "https://cdn.example/mermaid.js"  # type: ignore[attr-defined]
+    copy = tmp_path / "mermaid.min.js"
+    copy.write_text("/* mermaid */")
+    monkeypatch.setenv("TTA_MERMAID_JS", str(copy))
+    assert module.find_mermaid(None) == copy  # type: ignore[attr-defined]
+    monkeypatch.setenv("TTA_MERMAID_JS", str(tmp_path / "absent.js"))
+    with pytest.raises(SystemExit, match=f"^TTA_MERMAID_JS {re.escape(str(tmp_path / 'absent.js'))}: no such file$"):
+        module.find_mermaid(None)  # type: ignore[attr-defined]
+    assert module.find_mermaid(str(copy)) == copy  # the option wins over the variable  # type: ignore[attr-defined]
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+MODEL_EXAMPLES = [
+    "agent_tools", "agentic_rag_workflow", "cost_tracking_workflow", "multi_agent_workflow", "rag_workflow",
+    "stream_server", "streaming_workflow", "structured_extraction",
+]
+"""The examples that run on a real model when asked (`--provider`, `--base-url`, `--model`)."""
+OWN_OPTIONS = {"durable_refund": ["--journal", "--run-id", "--approve"], "mcp_tools": ["--http", "--host", "--port"], "stream_server": ["--host", "--port", "--mermaid-js"]}
+
+
+def _script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(EXAMPLES / f"{name}.py"), *args], capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="module")
+def command_lines() -> dict[tuple[str, str], subprocess.CompletedProcess[str]]:
+    """Every example run with `--help` and with `--bogus`, all at once."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        futures = {(name, arg): pool.submit(_script, name, arg) for name in ALL_EXAMPLES for arg in ("--help", "--bogus")}
+        return {key: future.result() for key, future in futures.items()}
+
+
+@pytest.mark.parametrize("name", ALL_EXAMPLES)
+def test_each_example_has_a_command_line_that_says_what_it_takes(name: str, command_lines: dict[tuple[str, str], subprocess.CompletedProcess[str]]) -> None:
+    helped = command_lines[name, "--help"]
+    assert helped.returncode == 0 and helped.stdout.startswith(f"usage: {name}.py"), helped.stderr[-3000:]
+    summary = (ast.get_docstring(ast.parse((EXAMPLES / f"{name}.py").read_text())) or "").split("\n\n")[0]
+    assert " ".join(summary.split()) in " ".join(helped.stdout.split())  # the description, not cut mid-sentence
+    expected = OWN_OPTIONS.get(name, []) + (["--provider", "--base-url", "--model"] if name in MODEL_EXAMPLES else [])
+    assert all(option in helped.stdout for option in expected), helped.stdout
+    bogus = command_lines[name, "--bogus"]
+    assert bogus.returncode == 2 and bogus.stderr.splitlines()[-1] == f"{name}.py: error: unrecognized arguments: --bogus"
+
+
+def test_the_examples_taking_a_model_are_these(command_lines: dict[tuple[str, str], subprocess.CompletedProcess[str]]) -> None:
+    assert [name for name in ALL_EXAMPLES if "--base-url" in command_lines[name, "--help"].stdout] == MODEL_EXAMPLES
+
+
+@pytest.mark.parametrize("name", MODEL_EXAMPLES)
+def test_an_example_taking_a_model_says_a_real_one_needs_its_sdk(name: str) -> None:
+    docstring = ast.get_docstring(ast.parse((EXAMPLES / f"{name}.py").read_text())) or ""
+    needs = next(line for line in docstring.splitlines() if line.startswith("Needs:"))
+    assert "a real model also needs '.[openai]' or '.[anthropic]'" in needs
+
+
+@pytest.mark.parametrize(
+    ("args", "extra", "who"),
+    [
+        (("--base-url", "http://127.0.0.1:1", "--model", "x"), "openai", "an OpenAI-compatible model (--provider openai, --base-url)"),
+        (("--provider", "anthropic"), "anthropic", "a Claude model (--provider anthropic)"),
+    ],
+    ids=["openai", "anthropic"],
+)
+def test_a_real_model_without_its_sdk_is_one_line_naming_the_extra(args: tuple[str, ...], extra: str, who: str) -> None:
+    allowed = importable("agents") | {"tta_dev_primitives"}
+    proc = _guarded("agent_tools", allowed, {extra}, *args)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [f"{who} needs {extra}: pip install 'tta-dev-primitives[{extra}]'"], proc.stderr
+
+
+@pytest.mark.parametrize("name", ["quickstart", "rag_workflow"])
+def test_an_example_whose_reader_goes_away_ends_quietly(name: str) -> None:
+    """`python examples/quickstart.py | head -1`: exit code 1, no BrokenPipeError traceback. Here
+    the reader is gone before the first write (`head` may leave at any point of the output)."""
+    import os
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run([sys.executable, str(EXAMPLES / f"{name}.py")], stdout=write, stderr=subprocess.PIPE, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    finally:
+        os.close(write)
+    assert (proc.returncode, proc.stderr) == (1, "")
+
+
+def test_the_mcp_example_says_where_it_serves(tmp_path: Path) -> None:
+    pytest.importorskip("mcp")
+    import socket
+
+    with socket.socket() as probe:  # a free port (the example's default, 8765, may be taken here)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    argv = [sys.executable, str(EXAMPLES / "mcp_tools.py"), "--http", "--port", str(port)]
+    with subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True) as proc:
+        try:
+            assert proc.stderr is not None
+            line = proc.stderr.readline()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    assert line == f"serving add, count, explode over MCP streamable HTTP at http://127.0.0.1:{port}/mcp (Ctrl-C stops)\n"

@@ -1,11 +1,12 @@
-"""The examples against a real endpoint (`--base-url URL --model NAME`, `--provider anthropic`):
-here the real SDKs talk to a loopback server that answers in the providers' wire format."""
+"""The examples against a real endpoint (`--base-url URL --model NAME`, `--provider anthropic`),
+each run as a script: the real SDKs talk to a loopback server that answers in the providers'
+wire format."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
-import anyio
 import pytest
 
 pytest.importorskip("openai")
@@ -19,7 +20,7 @@ from openai.types.chat.chat_completion_message_function_tool_call import ChatCom
 from openai.types.completion_usage import CompletionUsage  # noqa: E402
 
 from tests.fixtures.provider_server import Answer, ProviderServer  # noqa: E402
-from tests.docs.test_examples import _load  # noqa: E402
+from tests.docs.test_examples import EXAMPLES  # noqa: E402
 
 INVOICE = '{"number": "INV-2041", "currency": "EUR", "items": [{"description": "compute node", "quantity": 3, "unit_price": 120.0}]}'
 ADVICE = '{"city": "Oslo", "pack_umbrella": false, "budget_nok": 3450.0, "summary": "Dry."}'
@@ -40,38 +41,28 @@ def completion(text: str | None, calls: tuple[tuple[str, str, str], ...] = ()) -
     )
 
 
-def run_example(name: str, argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "argv", [f"examples/{name}.py", *argv])
-    module = _load(name)
-
-    async def main_then_close() -> None:
-        await module.main()  # type: ignore[attr-defined]
-        await module.model.client.close()  # type: ignore[attr-defined]
-
-    anyio.run(main_then_close)
+def run_example(name: str, argv: list[str]) -> str:
+    """The example run as a script, on the command line's model: its stdout."""
+    proc = subprocess.run([sys.executable, str(EXAMPLES / f"{name}.py"), *argv], capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
 
 
-def test_structured_extraction_on_an_openai_compatible_server(
-    server: ProviderServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_structured_extraction_on_an_openai_compatible_server(server: ProviderServer) -> None:
     server.add(completion(INVOICE))
-    run_example("structured_extraction", ["--base-url", server.base_url + "/v1", "--model", "gpt-4o-mini"], monkeypatch)
-    out = capsys.readouterr().out
+    out = run_example("structured_extraction", ["--base-url", server.base_url + "/v1", "--model", "gpt-4o-mini"])
     assert "total 360.00 EUR" in out and "cost $0.000027" in out  # 100 in + 20 out at gpt-4o-mini's price
     assert server.received[0].body["model"] == "gpt-4o-mini" and "response_format" in server.received[0].body
 
 
-def test_the_agent_example_on_an_openai_compatible_server(
-    server: ProviderServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_the_agent_example_on_an_openai_compatible_server(server: ProviderServer) -> None:
     server.add(completion(None, (("c1", "population", '{"input": "Oslo"}'),)), completion(ADVICE))
-    run_example("agent_tools", ["--base-url", server.base_url + "/v1", "--model", "gpt-4o-mini"], monkeypatch)
-    out = capsys.readouterr().out
+    out = run_example("agent_tools", ["--base-url", server.base_url + "/v1", "--model", "gpt-4o-mini"])
     assert "pack_umbrella=False" in out and "tool      709000" in out
     assert [t["function"]["name"] for t in server.received[0].body["tools"]] == ["weather", "population", "to_nok"]
 
 
-def test_the_agent_example_on_anthropic(server: ProviderServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_agent_example_on_anthropic(server: ProviderServer, monkeypatch: pytest.MonkeyPatch) -> None:
     def message(*blocks: TextBlock | ToolUseBlock) -> Answer:
         usage = Usage(input_tokens=50, output_tokens=10)
         return Answer.json(Message(id="m", type="message", role="assistant", model="claude-haiku-4-5-20251001", content=list(blocks), stop_reason="tool_use", stop_sequence=None, usage=usage))
@@ -81,15 +72,12 @@ def test_the_agent_example_on_anthropic(server: ProviderServer, monkeypatch: pyt
         message(ToolUseBlock(type="tool_use", id="t2", name="TripAdvice", input={"city": "Oslo", "pack_umbrella": True, "budget_nok": 1.0, "summary": "Wet."})),
     )
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
-    run_example("agent_tools", ["--provider", "anthropic", "--base-url", server.base_url], monkeypatch)
-    out = capsys.readouterr().out
+    out = run_example("agent_tools", ["--provider", "anthropic", "--base-url", server.base_url])
     assert "summary='Wet.'" in out and "cost: claude-haiku-4-5-20251001 calls=2" in out
     assert server.received[0].body["model"] == "claude-haiku-4-5" and server.received[0].body["tool_choice"] == {"type": "any"}
 
 
-def test_streaming_example_on_an_openai_compatible_server(
-    server: ProviderServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_streaming_example_on_an_openai_compatible_server(server: ProviderServer) -> None:
     from openai.types.chat import ChatCompletionChunk
     from openai.types.chat.chat_completion_chunk import Choice as ChunkChoice
     from openai.types.chat.chat_completion_chunk import ChoiceDelta
@@ -100,5 +88,4 @@ def test_streaming_example_on_an_openai_compatible_server(
 
     words = ["One ", "sentence. ", "Two ", "sentences."]
     server.add(Answer.stream([*[(None, chunk(w)) for w in words], (None, chunk(None, "stop")), (None, "[DONE]")]))
-    run_example("streaming_workflow", ["--base-url", server.base_url + "/v1", "--model", "m"], monkeypatch)
-    assert "2 sentences" in capsys.readouterr().out
+    assert "2 sentences" in run_example("streaming_workflow", ["--base-url", server.base_url + "/v1", "--model", "m"])

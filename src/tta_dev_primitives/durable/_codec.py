@@ -47,7 +47,7 @@ def describe_op(op: Op) -> str:
 
 
 def _msgspec() -> typing.Any:
-    return require("msgspec", "durable", "durable runs")
+    return require("msgspec", "durable", "a durable run")
 
 
 class PlainCodec:

@@ -349,6 +349,36 @@ def test_chat_model_reads_only_its_own_flags_and_takes_no_abbreviations() -> Non
     assert isinstance(picked, OpenAIChatModel) and picked.model == "qwen2.5" and str(picked.client.base_url) == "http://127.0.0.1:9/v1/"
 
 
+def test_a_script_adds_the_model_options_to_its_own_parser_and_takes_its_model_from_the_result() -> None:
+    import argparse
+
+    from tta_dev_primitives import FakeChatModel
+    from tta_dev_primitives.stdlib.llm.providers.select import chat_model_from, model_arguments
+
+    fake = FakeChatModel()
+    parser = model_arguments(argparse.ArgumentParser(prog="script.py"))
+    assert chat_model_from(parser.parse_args([]), fake) is fake
+    picked = chat_model_from(parser.parse_args(["--base-url", "http://127.0.0.1:9/v1", "--model", "qwen2.5"]), fake)
+    assert isinstance(picked, OpenAIChatModel) and picked.model == "qwen2.5"
+    with pytest.raises(SystemExit) as caught:  # a mistyped option is an error, not the fake model
+        parser.parse_args(["--baseurl", "http://127.0.0.1:9/v1"])
+    assert caught.value.code == 2
+
+
+def test_a_script_asking_for_a_model_whose_sdk_is_missing_exits_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+    import sys
+
+    from tta_dev_primitives import FakeChatModel
+    from tta_dev_primitives.stdlib.llm.providers.select import chat_model_from, model_arguments
+
+    monkeypatch.setitem(sys.modules, "openai", None)  # type: ignore[arg-type]
+    args = model_arguments(argparse.ArgumentParser()).parse_args(["--base-url", "http://127.0.0.1:9/v1"])
+    with pytest.raises(SystemExit) as caught:
+        chat_model_from(args, FakeChatModel())
+    assert caught.value.code == "an OpenAI-compatible model (--provider openai, --base-url) needs openai: pip install 'tta-dev-primitives[openai]'"
+
+
 async def test_malformed_tool_arguments_are_not_replayed_to_the_server(server: ProviderServer, model: OpenAIChatModel) -> None:
     async def weather(city: str) -> str:
         """Weather for a city."""

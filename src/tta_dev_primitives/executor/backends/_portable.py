@@ -44,7 +44,7 @@ _plans_lock = threading.Lock()
 def _cloudpickle() -> object:
     from ...extras import require
 
-    return require("cloudpickle", "dask", "remote nodes")
+    return require("cloudpickle", "dask", "a remote node")
 
 
 def _type_name(value: object) -> str:

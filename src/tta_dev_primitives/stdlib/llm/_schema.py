@@ -46,7 +46,7 @@ providers require a tool's parameters to be an object."""
 def msgspec_module() -> Any:
     """The msgspec module, imported on first use (MissingExtraError naming the `agents` extra
     when it is not installed: an ImportError, never the TypeError of a type it cannot describe)."""
-    return require("msgspec", "agents", "tools and structured output")
+    return require("msgspec", "agents", "a typed tool or structured output")
 
 
 @attrs.frozen(eq=False)
