@@ -79,9 +79,15 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765, help="with --http: the port (default 8765)")
     args = parser.parse_args()
     tools = [add, count, compile(explode)]
-    if args.http:  # on stderr, as over stdio, where stdout is the protocol's
-        print(f"serving add, count, explode over MCP streamable HTTP at http://{args.host}:{args.port}/mcp (Ctrl-C stops)", file=sys.stderr, flush=True)
-        anyio.run(functools.partial(serve_mcp, tools, transport="http", host=args.host, port=args.port))
+    if args.http:  # the start line goes to stderr, as over stdio, where stdout is the protocol's
+
+        def listening(url: str) -> None:
+            print(f"serving add, count, explode over MCP streamable HTTP at {url} (Ctrl-C stops)", file=sys.stderr, flush=True)
+
+        try:
+            anyio.run(functools.partial(serve_mcp, tools, transport="http", host=args.host, port=args.port, on_listening=listening))
+        except OSError as error:  # the port is taken: one line, not a traceback
+            sys.exit(f"cannot listen on {args.host} port {args.port}: {error.strerror or error}")
         return
     if sys.stdin.isatty():  # a person, not an MCP client, started it: say why it waits
         print(

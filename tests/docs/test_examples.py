@@ -339,18 +339,21 @@ def test_an_example_whose_reader_goes_away_ends_quietly(name: str) -> None:
 
 
 def test_the_mcp_example_says_where_it_serves(tmp_path: Path) -> None:
+    """The start line comes once the port is bound, with the real port (`--port 0`: a free one),
+    so a client can connect at once."""
     pytest.importorskip("mcp")
+    import re
     import socket
 
-    with socket.socket() as probe:  # a free port (the example's default, 8765, may be taken here)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    argv = [sys.executable, str(EXAMPLES / "mcp_tools.py"), "--http", "--port", str(port)]
+    argv = [sys.executable, str(EXAMPLES / "mcp_tools.py"), "--http", "--port", "0"]
     with subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True) as proc:
         try:
             assert proc.stderr is not None
             line = proc.stderr.readline()
+            match = re.fullmatch(r"serving add, count, explode over MCP streamable HTTP at http://127\.0\.0\.1:(\d+)/mcp \(Ctrl-C stops\)\n", line)
+            assert match, line
+            with socket.create_connection(("127.0.0.1", int(match.group(1))), timeout=10):
+                pass  # listening already
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    assert line == f"serving add, count, explode over MCP streamable HTTP at http://127.0.0.1:{port}/mcp (Ctrl-C stops)\n"

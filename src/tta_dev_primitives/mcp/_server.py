@@ -30,7 +30,7 @@ import time
 
 import anyio
 import attrs
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from .. import __version__
@@ -253,11 +253,22 @@ class PlanToolServer:
         return app
 
     async def run_http(
-        self, *, host: str = "127.0.0.1", port: int = 8000, token_verifier: TokenVerifier | None = None, auth: AuthSettings | None = None
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        token_verifier: TokenVerifier | None = None,
+        auth: AuthSettings | None = None,
+        on_listening: Callable[[str], object] | None = None,
     ) -> None:
         """Serve streamable HTTP at `http://host:port/mcp` (asyncio only: uvicorn's loop); auth as
-        for `http_app`."""
-        await _run_app(self.http_app(host=host, token_verifier=token_verifier, auth=auth), host=host, port=port)
+        for `http_app`. The port is bound first (port 0: a free one), then `on_listening` gets the
+        endpoint's URL, e.g. to print a start line clients can connect to at once."""
+        app = self.http_app(host=host, token_verifier=token_verifier, auth=auth)
+        sock = listening_socket(host, port)
+        if on_listening is not None:
+            on_listening(endpoint(host, sock))
+        await _run_app(app, host=host, port=port, sock=sock)
 
 
 async def _run_app(app: Starlette, *, host: str, port: int, sock: socket.socket | None = None) -> None:
@@ -502,17 +513,19 @@ async def serve_mcp(
     name: str = "tta-primitives",
     token_verifier: TokenVerifier | None = None,
     auth: AuthSettings | None = None,
+    on_listening: Callable[[str], object] | None = None,
 ) -> None:
     """Serve `targets` (compiled plans, nodes, functions or `tool()`s; a mapping names them) as
     MCP tools over stdio (the default, for clients that start this process) or streamable HTTP
     (on 127.0.0.1 unless `host` says otherwise; another host needs `token_verifier`, see
-    `PlanToolServer.http_app`), until the transport closes."""
+    `PlanToolServer.http_app`), until the transport closes. Over HTTP, `on_listening` gets the
+    endpoint's URL once the port is bound (port 0: a free one)."""
     server = PlanToolServer(targets, name=name)
     if transport == "stdio":
         if token_verifier is not None or auth is not None:
             raise ConfigError("serve_mcp", "token_verifier", "none over stdio (only the process that started the server can talk to it)", token_verifier or auth)
         await server.run_stdio()
     elif transport == "http":
-        await server.run_http(host=host, port=port, token_verifier=token_verifier, auth=auth)
+        await server.run_http(host=host, port=port, token_verifier=token_verifier, auth=auth, on_listening=on_listening)
     else:
         raise ConfigError("serve_mcp", "transport", "'stdio' or 'http'", transport)
