@@ -70,6 +70,8 @@ pytest: $(VENV)/.dev
 	$(BIN)/python -m pytest
 
 test: typecheck imports docs pytest
+# the site `docs` just built: the browser tests open it instead of building it again
+test: export TTA_BUILT_SITE := build/site
 
 $(VENV)/.bench: pyproject.toml $(VENV)/.dev
 	$(PIP) install -e '.[dev,bench]'
