@@ -80,29 +80,26 @@ def _reply_cap(request: object, attribute: object, value: int | None) -> None:
         check_int("ChatRequest", "max_tokens", value, minimum=1)
 
 
-def _temperature(request: object, attribute: object, value: float | None) -> None:
-    if value is not None:
-        from ..._validate import check_finite_non_negative
+def _check_settings(request: ChatRequest) -> None:
+    """The sampling settings a request sets (one call for all three, from `__attrs_post_init__`:
+    agents build a request every turn)."""
+    from ..._validate import check_finite_non_negative, check_fraction
 
-        check_finite_non_negative("ChatRequest", "temperature", value)
-
-
-def _top_p(request: object, attribute: object, value: float | None) -> None:
-    if value is not None:
-        from ..._validate import check_fraction
-
-        check_fraction("ChatRequest", "top_p", value)
-
-
-def _seed(request: object, attribute: object, value: int | None) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+    if request.temperature is not None:
+        check_finite_non_negative("ChatRequest", "temperature", request.temperature)
+    if request.top_p is not None:
+        check_fraction("ChatRequest", "top_p", request.top_p)
+    seed = request.seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         from ...errors import ConfigError
 
-        raise ConfigError("ChatRequest", "seed", "an int or None", value)
+        raise ConfigError("ChatRequest", "seed", "an int or None", seed)
 
 
 def _stops(value: str | Iterable[str]) -> tuple[str, ...]:
     """One stop sequence or several, as a tuple (hashable: requests are cache keys)."""
+    if value == ():  # the default, and what most requests carry
+        return ()
     stops = (value,) if isinstance(value, str) else tuple(value)
     if not all(isinstance(s, str) and s for s in stops):
         from ...errors import ConfigError
@@ -122,19 +119,23 @@ class ChatRequest:
 
     messages: tuple[ChatMessage, ...] = attrs.field(converter=_messages)
     model: str | None = None
-    temperature: float | None = attrs.field(default=None, validator=_temperature)
+    temperature: float | None = None
     max_tokens: int | None = attrs.field(default=None, validator=_reply_cap)
     tools: tuple[ToolSpec, ...] = attrs.field(default=(), converter=_specs)
     """Tools the model may call."""
     response_format: str | None = None
     """For structured output: JSON text `{"name": ..., "schema": {JSON Schema}}` that clients
     send as the provider's response format (see `structured`)."""
-    top_p: float | None = attrs.field(default=None, validator=_top_p)
+    top_p: float | None = None
     """Nucleus sampling: the share of probability mass the next token is drawn from (0 to 1)."""
     stop: tuple[str, ...] = attrs.field(default=(), converter=_stops)
     """Sequences that end the reply where the model writes them (one str or several)."""
-    seed: int | None = attrs.field(default=None, validator=_seed)
+    seed: int | None = None
     """Asks for repeatable sampling where the provider supports it (OpenAI; not Anthropic)."""
+
+    def __attrs_post_init__(self) -> None:
+        if self.temperature is not None or self.top_p is not None or self.seed is not None:
+            _check_settings(self)
 
     @classmethod
     def of(
