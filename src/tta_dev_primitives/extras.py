@@ -59,7 +59,12 @@ against the extras' requirements in pyproject.toml)."""
 
 def require(module: str, extra: str, who: str) -> ModuleType:
     """`module`, imported; MissingExtraError ("`who` needs `module`: pip install
-    'tta-dev-primitives[`extra`]'") when it is not installed."""
+    'tta-dev-primitives[`extra`]'") when it is not installed. Hot paths call it (a tool's
+    arguments are decoded with msgspec on every call), so a module already imported is returned
+    from `sys.modules` without the import machinery."""
+    loaded = sys.modules.get(module)
+    if loaded is not None:
+        return loaded
     try:
         return importlib.import_module(module)
     except ImportError:
