@@ -148,7 +148,7 @@ def test_an_agent_shows_as_agent_llm_and_tool_spans_with_tokens_and_content(phoe
 
 def test_phoenix_shows_the_agent_trace_in_chromium(phoenix: Phoenix, tmp_path: Path) -> None:
     """The trace view of Phoenix's own UI, rendered by Debian's headless Chromium through
-    Playwright. With TTA_UPDATE_SCREENSHOTS=1 the screenshot replaces the README's."""
+    Playwright. With TTA_UPDATE_SCREENSHOTS=1 the screenshot replaces the observability guide's (docs/images/phoenix-agent-trace.png)."""
     chromium = require_binary("chromium", "chromium")
     playwright = pytest.importorskip("playwright.sync_api")
     trace_id, _ = _run_agent(phoenix, "http", "agent-ui")
