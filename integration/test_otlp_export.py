@@ -61,8 +61,8 @@ def test_spans_arrive_over_otlp_http(collector: tuple[str, list[ExportTraceServi
     assert hook is not None
     plan = compile(node(lambda x: x, name="load") >> parallel(node(lambda x: x, name="left"), node(lambda x: x, name="right")), name="shipped").with_hooks(hook)
     plan.run_sync(1, context=RunContext(correlation_id="c-otlp", workflow_id="wf-otlp"))
-    assert hook.provider.force_flush(10_000)  # type: ignore[attr-defined]
-    hook.provider.shutdown()  # type: ignore[attr-defined]
+    assert hook.flush(10.0)
+    hook.shutdown()
     spans = [span for request in received for rs in request.resource_spans for ss in rs.scope_spans for span in ss.spans]
     services = {a.value.string_value for r in received for rs in r.resource_spans for a in rs.resource.attributes if a.key == "service.name"}
     assert services == {"otlp-integration"}

@@ -99,3 +99,9 @@ def test_the_explain_sample_is_what_the_cli_prints_for_the_quickstart(monkeypatc
     # hashes the file's absolute path: it differs between checkouts, everything else may not
     fingerprint = re.compile(r"fingerprint [0-9a-f]{16}")
     assert fingerprint.sub("fingerprint F", out.getvalue()) == fingerprint.sub("fingerprint F", match.group(1))
+
+
+def test_the_flush_example_prints_what_the_observability_guide_says(run_doc_block: RunBlock) -> None:
+    pytest.importorskip("opentelemetry.sdk")
+    code = _first_block_under("docs/guides/observability.md", "### Flush before a script exits")
+    assert _printed(run_doc_block, code) == "42\n['OK']\n"

@@ -15,6 +15,7 @@ import anyio
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
 
 from tta_dev_primitives import (
     Cache,
@@ -74,7 +75,7 @@ async def test_one_trace_per_run_with_spans_nested_as_the_plan(traced: tuple[Tra
     attrs = names["b"].attributes or {}
     assert attrs["workflow.correlation_id"] == "corr-9" and attrs["workflow.id"] == "wf-1"
     assert attrs["primitive.type"] == "function" and attrs["primitive.name"] == "b"
-    assert names["b"].status.is_ok
+    assert {span.status.status_code for span in spans} == {StatusCode.OK}  # trace viewers show OK, not "unset"
 
 
 async def test_two_runs_make_two_traces(traced: tuple[TracingHook, InMemorySpanExporter]) -> None:
@@ -179,8 +180,8 @@ async def test_user_primitives_and_seed_workflows_are_instrumented(traced: tuple
 
 async def test_traceparent_continues_a_trace_from_another_process(traced: tuple[TracingHook, InMemorySpanExporter]) -> None:
     hook, exporter = traced
-    assert hook.provider is not None  # type: ignore[attr-defined]
-    tracer = hook.provider.get_tracer("caller")  # type: ignore[attr-defined]
+    assert hook.provider is not None
+    tracer = hook.provider.get_tracer("caller")
     with tracer.start_as_current_span("caller") as caller:
         carrier = inject_traceparent()
     code = textwrap.dedent(
@@ -214,8 +215,8 @@ def test_collector_down_never_breaks_a_run(caplog: pytest.LogCaptureFixture, mon
     with caplog.at_level(logging.WARNING), pytest.warns(TelemetryWarning, match="span export to http://127.0.0.1:1 is failing"):
         for _ in range(50):  # far more spans than the bounded queue holds
             assert plan.run_sync(1) == 3
-        hook.provider.force_flush(2000)  # type: ignore[attr-defined]
-        hook.provider.shutdown()  # type: ignore[attr-defined]
+        hook.flush(2.0)  # bounded: the collector never answers, and the probe gives up
+        hook.shutdown()
     # the exporter's own retry and give-up messages are folded into one warning, and the
     # processor's "Queue full" (once per dropped span) into one more
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
@@ -293,8 +294,8 @@ def test_grpc_collector_down_never_breaks_a_run(caplog: pytest.LogCaptureFixture
     assert hook is not None
     with caplog.at_level(logging.WARNING):
         assert compile(node(inc)).with_hooks(hook).run_sync(1) == 2
-        hook.provider.force_flush(3000)  # type: ignore[attr-defined]
-        hook.provider.shutdown()  # type: ignore[attr-defined]
+        hook.flush(3.0)
+        hook.shutdown()
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert [r.name for r in warnings] == ["tta_dev_primitives.observability"], [r.getMessage() for r in warnings]
     assert "span export to http://127.0.0.1:2 is failing" in warnings[0].getMessage()
@@ -451,8 +452,9 @@ async def test_a_run_nests_under_the_callers_span() -> None:
     exporter = InMemorySpanExporter()
     hook = configure_tracing("nest", exporter=exporter, set_global=False, install=False)
     assert hook is not None
-    tracer = hook.provider.get_tracer("app")  # type: ignore[attr-defined]
-    assert isinstance(hook.provider, TracerProvider)  # type: ignore[attr-defined]
+    assert hook.provider is not None
+    tracer = hook.provider.get_tracer("app")
+    assert isinstance(hook.provider, TracerProvider)
     inner = compile(node(inc, name="inner")).with_hooks(hook)
 
     async def calls_inner(x: int) -> int:
@@ -685,3 +687,41 @@ async def test_custom_cache_keys_never_reach_spans_verbatim() -> None:
     events = [e.name for s in exporter.get_finished_spans() for e in s.events]
     assert "cache_miss" in events and "cache_hit" in events
     assert not any("secret prompt" in text or "Qz-4411" in text for text in recorded)
+
+
+def test_flush_exports_a_batching_exporters_last_spans_and_shutdown_stops_tracing() -> None:
+    """A short script's last spans sit in the batch processor's queue until it exports: `flush()`
+    sends them now; `shutdown()` flushes, closes the exporter and uninstalls the hook, so runs
+    after it still work and trace nothing."""
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    from tta_dev_primitives.executor._hooks import installed_hooks
+
+    exporter = InMemorySpanExporter()
+    hook = configure_tracing("tests", set_global=False, install=True)
+    assert hook is not None and hook.provider is not None
+    hook.provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=60_000))  # exports only when asked
+    try:
+        plan = compile(node(inc, name="short") >> node(inc, name="script"))
+        assert plan.run_sync(1) == 3
+        assert exporter.get_finished_spans() == ()  # still queued
+        assert hook.flush(5.0) is True
+        assert sorted(s.name for s in exporter.get_finished_spans()) == ["script", "short", "short >> script"]
+    finally:
+        hook.shutdown()
+    assert hook not in installed_hooks()
+    assert plan.run_sync(1) == 3 and len(exporter.get_finished_spans()) == 3
+
+
+def test_flush_of_a_hook_on_your_own_tracer_asks_the_global_provider(monkeypatch: pytest.MonkeyPatch) -> None:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
+    flushed: list[int] = []
+    provider = TracerProvider()
+    monkeypatch.setattr(provider, "force_flush", lambda timeout_millis=30_000: flushed.append(timeout_millis) or True)
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
+    hook = TracingHook(provider.get_tracer("mine"))
+    assert hook.provider is None and hook.flush(1.5) is True and flushed == [1500]
+    hook.shutdown()  # your provider is yours to shut down
+    assert flushed == [1500]

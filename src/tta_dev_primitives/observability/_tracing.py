@@ -36,6 +36,7 @@ from ._semconv import PROJECT_NAME, SPAN_KIND
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
+    from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
     from opentelemetry.trace import Span, Tracer
 
@@ -143,9 +144,17 @@ class TracingHook(Hook):
     would repeat it). Off by default: prompts and answers are user data.
     """
 
-    def __init__(self, tracer: Tracer, *, record_content: bool = False, content_limit: int = CONTENT_LIMIT) -> None:
+    def __init__(
+        self,
+        tracer: Tracer,
+        *,
+        record_content: bool = False,
+        content_limit: int = CONTENT_LIMIT,
+        provider: TracerProvider | None = None,
+    ) -> None:
         from opentelemetry import context as otel_context
         from opentelemetry import trace
+        from opentelemetry.trace import Status, StatusCode
 
         if content_limit < 1:
             from ..errors import ConfigError
@@ -168,7 +177,33 @@ class TracingHook(Hook):
         self._current: ContextVar[tuple[Span, Context] | None] = ContextVar(f"tta_tracing_{id(self)}", default=None)
         """This hook's innermost open span, and the context that holds it (its children's parent)."""
         self._pending: ContextVar[tuple[RunInfo, Context] | None] = ContextVar(f"tta_tracing_run_{id(self)}", default=None)
+        self._ok = Status(StatusCode.OK)
+        self.provider = provider
+        """The TracerProvider whose spans `flush` and `shutdown` export (`configure_tracing`'s);
+        None for a hook built on a tracer of your own (flush then asks the global provider)."""
         _HOOKS.add(self)
+
+    # -- exporting ----------------------------------------------------------------------------
+
+    def flush(self, timeout_s: float = 30.0) -> bool:
+        """Export every finished span now, waiting at most `timeout_s`: a short script calls it
+        (or `shutdown`) before it exits, so a batching exporter's last spans are not lost.
+        True when the flush finished in time (or nothing batches); an export that failed on the
+        way (a collector that is down) has its own warning."""
+        provider = self.provider if self.provider is not None else self._trace.get_tracer_provider()
+        force_flush = getattr(provider, "force_flush", None)
+        return True if force_flush is None else bool(force_flush(max(1, int(timeout_s * 1000))))
+
+    def shutdown(self) -> None:
+        """Flush, then shut the provider down (its exporters close; spans started later are
+        dropped) and stop tracing runs: the hook is uninstalled if `configure_tracing` installed
+        it. A hook on a tracer of your own leaves your provider alone (shut it down yourself)."""
+        global _installed
+        if _installed is self:
+            uninstall_hook(self)
+            _installed = None
+        if self.provider is not None:
+            self.provider.shutdown()  # flushes first
 
     # -- runs and nodes -----------------------------------------------------------------------
     # The root node's span is the root of the run's trace (no extra span per run): it carries
@@ -240,7 +275,7 @@ class TracingHook(Hook):
             span.set_attribute("stream.chunks", state.chunks)
         try:
             if error is None:
-                pass  # success leaves the status unset, as OpenTelemetry asks of instrumentation
+                span.set_status(self._ok)  # trace viewers (Phoenix) show a run that worked as OK, not "unset"
             elif isinstance(error, Exception):
                 _record_error(span, error)
             elif find_suspension(error) is not None:  # an interrupt suspended the run: not a failure
@@ -375,8 +410,7 @@ def configure_tracing(
             provider.add_span_processor(processor)
     if set_global:
         trace.set_tracer_provider(provider)
-    hook = TracingHook(provider.get_tracer("tta_dev_primitives"), record_content=record_content, content_limit=content_limit)
-    hook.provider = provider  # type: ignore[attr-defined]
+    hook = TracingHook(provider.get_tracer("tta_dev_primitives"), record_content=record_content, content_limit=content_limit, provider=provider)
     if install:
         global _installed
         if _installed is not None:  # configuring again replaces, never duplicates, the spans
