@@ -471,9 +471,7 @@ def _tools_by_name(specs: Sequence[str], description: str | None = None) -> dict
         if description is not None:
             if isinstance(target, Tool):
                 target = attrs.evolve(target, description=description)
-            elif isinstance(target, Plan):
-                target = tool(target, name=name, description=description)
-            elif isinstance(target, Node):
+            elif isinstance(target, (Plan, Node)):
                 target = tool(target, name=name, description=description)
         named[name] = target
     return named
