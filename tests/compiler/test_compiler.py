@@ -179,6 +179,19 @@ def test_flatten_inlines_nested_sequences_and_parallels() -> None:
     assert flat.run_sync("5") == nested.run_sync("5") == (20, ("10", 20))
 
 
+def test_flatten_keeps_a_nested_chain_that_declares_something_of_its_own() -> None:
+    """An agent's sequence (marked AGENT for traces) or a chain with a declared bound inside a
+    sequence stays one op: inlining it would lose the span kind or the bound."""
+    marked = (node(parse) >> node(double)).named("agent-like").with_attributes(**{"openinference.span.kind": "AGENT"})
+    bounded = (node(double) >> node(double)).named("bounded").declare(max_latency=2.0)
+    flat = compile(marked >> bounded >> parallel(node(double), parallel(node(double), node(double)).declare(cost=0.5)))
+    assert isinstance(flat.root, SeqOp)
+    assert [c.name for c in flat.root.children][:2] == ["agent-like", "bounded"]
+    par = flat.root.children[2]
+    assert isinstance(par, ParOp) and len(par.children) == 2  # the declared inner parallel stays a branch
+    assert flat.run_sync("5") == (80, (80, 80))
+
+
 def test_typecheck_can_be_disabled() -> None:
     plan = compile(node(parse) >> node(shout), disable=["typecheck"])  # type: ignore[arg-type]
     assert re.search(r"typecheck +off \(disabled\)", plan.explain())

@@ -2,7 +2,9 @@
 
 `a >> b >> c` is built as seq(seq(a, b), c); flattened it is seq(a, b, c): one loop, flat step
 indices in errors. Nested parallels join their parent's task group; their result shape is kept
-by nesting layout groups, so results are unchanged.
+by nesting layout groups, so results are unchanged. A nested sequence or parallel that declares
+something of its own (a span kind such as an agent's, a latency or cost bound) stays whole:
+inlining it would lose what it declared.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import attrs
 
 from ..._deep import depth_independent
+from ...dsl._traits import NO_TRAITS
 from .._ir import Group, Op, ParOp, SeqOp, rewrite
 from ._base import Change, CompilerPass, PassContext
 
@@ -23,28 +26,33 @@ def _shift(group: Group, offset: int) -> Group:
     return Group(group.combiner, tuple(i + offset if isinstance(i, int) else _shift(i, offset) for i in group.items))
 
 
+def _inlinable(child: Op, kind: type[Op]) -> bool:
+    """Whether `child` is a `kind` op that declares nothing of its own (see the module doc)."""
+    return isinstance(child, kind) and child.traits == NO_TRAITS
+
+
 def _flatten(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
     changes: list[Change] = []
 
     def rule(op: Op) -> Op:
         if isinstance(op, SeqOp):
-            if not any(isinstance(c, SeqOp) for c in op.children):
+            if not any(_inlinable(c, SeqOp) for c in op.children):
                 return op
             steps: list[Op] = []
             for child in op.children:
-                if isinstance(child, SeqOp):
+                if _inlinable(child, SeqOp):
                     changes.append(Change("flatten.inline-seq", child.name, f"{len(child.children)} steps inlined into {op.name!r}"))
                     steps.extend(child.children)
                 else:
                     steps.append(child)
             return op.with_children(tuple(steps))
         if isinstance(op, ParOp):
-            if not any(isinstance(c, ParOp) for c in op.children):
+            if not any(_inlinable(c, ParOp) for c in op.children):
                 return op
             branches: list[Op] = []
             placed: dict[int, int | Group] = {}
             for index, child in enumerate(op.children):
-                if isinstance(child, ParOp):
+                if _inlinable(child, ParOp):
                     changes.append(
                         Change("flatten.inline-par", child.name, f"{len(child.children)} branches join {op.name!r}'s task group")
                     )
