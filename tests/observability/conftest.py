@@ -30,6 +30,19 @@ def traced() -> tuple[TracingHook, InMemorySpanExporter]:
 
 
 @pytest.fixture
+def traced_every_op() -> tuple[TracingHook, InMemorySpanExporter]:
+    """`traced` with a span for every op (`detail="all"`): structure and guards too."""
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from tta_dev_primitives.observability import configure_tracing
+
+    exporter = InMemorySpanExporter()
+    hook = configure_tracing("tests", exporter=exporter, set_global=False, install=False, detail="all")
+    assert hook is not None
+    return hook, exporter
+
+
+@pytest.fixture
 def lines(request: pytest.FixtureRequest) -> Iterator[io.StringIO]:
     """JSON log lines of the test module's logger (its `LOGGER`), as our formatter prints them."""
     from tta_dev_primitives.observability import configure_logging

@@ -21,6 +21,7 @@ from tta_dev_primitives import (
     Cache,
     CircuitBreaker,
     CircuitOpenError,
+    ConfigError,
     FakeClock,
     RunContext,
     Sequential,
@@ -58,8 +59,8 @@ def inc(x: int) -> int:
     return x + 1
 
 
-async def test_one_trace_per_run_with_spans_nested_as_the_plan(traced: tuple[TracingHook, InMemorySpanExporter]) -> None:
-    hook, exporter = traced
+async def test_one_trace_per_run_with_spans_nested_as_the_plan(traced_every_op: tuple[TracingHook, InMemorySpanExporter]) -> None:
+    hook, exporter = traced_every_op
     a, b = node(inc, name="a"), node(inc, name="b")
     plan = compile(a >> parallel(b, node(inc, name="c")) >> node(lambda t: sum(t), name="total"), name="flow").with_hooks(hook)
     ctx = RunContext(workflow_id="wf-1", correlation_id="corr-9")
@@ -76,6 +77,39 @@ async def test_one_trace_per_run_with_spans_nested_as_the_plan(traced: tuple[Tra
     assert attrs["workflow.correlation_id"] == "corr-9" and attrs["workflow.id"] == "wf-1"
     assert attrs["primitive.type"] == "function" and attrs["primitive.name"] == "b"
     assert {span.status.status_code for span in spans} == {StatusCode.OK}  # trace viewers show OK, not "unset"
+
+
+async def test_by_default_the_root_and_the_nodes_that_run_code_are_spans(traced: tuple[TracingHook, InMemorySpanExporter]) -> None:
+    """Structure (the sequence's inner parallel) and guards (retry, timeout) get no span of
+    their own: their children hang from the nearest span, and their events go on it."""
+    hook, exporter = traced
+    assert hook.detail == "calls"
+    guarded = node(inc, name="c").retry(clock=FakeClock()).timeout(5)
+    plan = compile(node(inc, name="a") >> parallel(node(inc, name="b"), guarded) >> node(lambda t: sum(t), name="total"), name="flow")
+    assert await plan.with_hooks(hook).run(1) == 6
+    spans = exporter.get_finished_spans()
+    root = plan.root.name
+    assert sorted((s.name, parent_name(s, spans)) for s in spans) == sorted(
+        [(root, None), ("a", root), ("b", root), ("c", root), ("total", root)]
+    )
+    assert (by_name(spans)[root].attributes or {})["workflow.plan"] == "flow"  # the root is a span even when it is structure
+
+
+async def test_a_marked_node_is_a_span_at_any_detail(traced: tuple[TracingHook, InMemorySpanExporter]) -> None:
+    from tta_dev_primitives.observability._semconv import SPAN_KIND
+
+    hook, exporter = traced
+    stage = (node(inc, name="a") >> node(inc, name="b")).named("stage").with_attributes(**{SPAN_KIND: "CHAIN"})
+    assert await compile(node(inc, name="first") >> stage).with_hooks(hook).run(1) == 4
+    spans = exporter.get_finished_spans()
+    assert parent_name(by_name(spans)["a"], spans) == "stage"
+
+
+def test_detail_must_be_calls_or_all() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+
+    with pytest.raises(ConfigError, match="detail"):
+        TracingHook(TracerProvider().get_tracer("t"), detail="every")  # type: ignore[arg-type]
 
 
 async def test_two_runs_make_two_traces(traced: tuple[TracingHook, InMemorySpanExporter]) -> None:
@@ -99,8 +133,13 @@ async def test_errors_set_status_and_record_the_exception(traced: tuple[TracingH
     assert [e.name for e in span.events] == ["exception"]
 
 
-async def test_resilience_and_cache_events(traced: tuple[TracingHook, InMemorySpanExporter]) -> None:
-    hook, exporter = traced
+@pytest.mark.parametrize("detail", ["all", "calls"])
+async def test_resilience_and_cache_events(detail: str) -> None:
+    """Each guard's events go on its own span (every op), or on the nearest span around it
+    (by default: here the run's root)."""
+    exporter = InMemorySpanExporter()
+    hook = configure_tracing("tests", exporter=exporter, set_global=False, install=False, detail=detail)  # type: ignore[arg-type]
+    assert hook is not None
     calls = 0
 
     async def flaky(x: int) -> int:
@@ -120,6 +159,12 @@ async def test_resilience_and_cache_events(traced: tuple[TracingHook, InMemorySp
     assert await plan.run(1) == 2
     assert await plan.run(1) == 2  # cache hit the second time
     events = [(s.name, e.name) for s in exporter.get_finished_spans() for e in s.events]
+    if detail == "calls":
+        root = plan.root.name
+        events = [(s.name if s.name != root else "root", e.name) for s in exporter.get_finished_spans() for e in s.events if e.name != "exception"]
+        first, second = ["cache_miss", "retry", "timeout", "fallback"], ["cache_hit", "timeout", "fallback"]  # two runs
+        assert sorted(events) == sorted(("root", event) for event in first + second)
+        return
     assert ("retry(flaky)", "retry") in events
     assert events.count(("cache(retry(flaky))", "cache_miss")) == 1 and ("cache(retry(flaky))", "cache_hit") in events
     assert ("timeout(slow)", "timeout") in events
@@ -340,7 +385,7 @@ async def test_spans_carry_openinference_kinds_and_usage(traced: tuple[TracingHo
     usage = llm_spans[0].attributes or {}
     assert usage[SpanAttributes.LLM_MODEL_NAME] == "fake-small"
     assert usage[SpanAttributes.LLM_TOKEN_COUNT_TOTAL] == usage[SpanAttributes.LLM_TOKEN_COUNT_PROMPT] + usage[SpanAttributes.LLM_TOKEN_COUNT_COMPLETION]
-    assert {kinds[n] for n in kinds if kinds[n] not in ("AGENT", "TOOL", "LLM")} == {"CHAIN"}
+    assert sorted(kinds.values()) == ["AGENT", "LLM", "TOOL"] and len(spans) == 4  # no bookkeeping, loop or guard spans
     assert all((s.attributes or {}).get(SpanAttributes.SESSION_ID) == "s-1" for s in spans)
     assert not any(SpanAttributes.INPUT_VALUE in (s.attributes or {}) for s in spans)  # content is not recorded
 
@@ -484,7 +529,7 @@ async def test_recorded_content_is_bounded_placed_and_never_costs_the_span() -> 
 
     provider = configure_tracing("content", exporter=exporter, set_global=False, install=False)
     assert provider is not None
-    hook = MyTracing(provider._tracer, record_content=True, content_limit=50)  # a subclass records too
+    hook = MyTracing(provider._tracer, record_content=True, content_limit=50, detail="all")  # a subclass records too
 
     @streaming
     async def words(n: int) -> AsyncIterator[str]:

@@ -64,6 +64,10 @@ class Op:
     router), so the analysis counts the dearest option, not all of them."""
     catches_failures: ClassVar[bool] = False
     """Turns its first child's failures into another child's result (a fallback)."""
+    traced: ClassVar[bool] = False
+    """Whether traces give this op a span of its own by default: ops that run code (calls,
+    streams, remote runs, interrupts). Structure and guards get one only when a trace asks for
+    every op (`TracingHook(detail="all")`); their events go on the nearest span."""
 
     node_id: int
     """Stable id of the source node within the plan (depth-first order)."""
@@ -139,6 +143,7 @@ class CallOp(Op):
 
     kind: ClassVar[str] = "call"
     journaled: ClassVar[bool] = True
+    traced: ClassVar[bool] = True
 
     fn: Callable[..., object]
     is_async: bool

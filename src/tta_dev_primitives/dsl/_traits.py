@@ -43,6 +43,9 @@ class Traits:
     """It streams its result (a retry after the first chunk would duplicate output)."""
     attributes: tuple[tuple[str, str | int | float | bool], ...] = ()
     """Telemetry attributes for this node's spans (e.g. OpenTelemetry GenAI attributes)."""
+    internal: bool = False
+    """A primitive's own bookkeeping step (an agent's prompt, stop test and answer): traces
+    give it a span only when asked for every op (`TracingHook(detail="all")`)."""
 
     @property
     def repeatable(self) -> bool:

@@ -123,6 +123,7 @@ class InterruptOp(Op):
 
     kind: ClassVar[str] = "interrupt"
     journaled: ClassVar[bool] = True
+    traced: ClassVar[bool] = True
 
 
 @lowering(Interrupt)

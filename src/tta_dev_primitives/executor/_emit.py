@@ -45,6 +45,7 @@ def node_info(op: Op) -> NodeInfo:
         kind=op.kind,
         location=op.location,
         attributes={"primitive.type": op.primitive_type, "primitive.name": op.name, **dict(op.traits.attributes)},
+        detail=not type(op).traced or op.traits.internal,
     )
 
 

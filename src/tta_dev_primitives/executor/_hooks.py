@@ -37,7 +37,9 @@ class NodeInfo:
 
     `attributes` holds the telemetry attributes every span of this node carries:
     `primitive.type`, `primitive.name` and the node's own (`Node.with_attributes`); the source
-    location is `location`.
+    location is `location`. `detail` is true for an op that traces show only when asked for
+    every op: structure (sequences, parallels, loops), guards (retry, cache, timeout, cost
+    tracking) and a primitive's bookkeeping steps, as opposed to the ops that run code.
     """
 
     node_id: int
@@ -46,6 +48,7 @@ class NodeInfo:
     kind: str
     location: SourceLocation
     attributes: Mapping[str, object] = attrs.field(factory=dict)
+    detail: bool = False
 
 
 @attrs.frozen(slots=True)

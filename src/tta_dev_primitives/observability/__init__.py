@@ -13,6 +13,7 @@ from ._logging import ContextFilter, JsonFormatter, KeyValueFormatter, Structure
 from ._metrics import MetricsHook, configure_metrics, start_metrics_server, track_metrics
 from ._redaction import SECRET_PATTERNS, add_redaction, scrub, secret_name
 from ._tracing import (
+    TraceDetail,
     TracingHook,
     configure_tracing,
     extract_traceparent,
@@ -33,6 +34,7 @@ __all__ = [
     "MetricsHook",
     "StructuredLogger",
     "SECRET_PATTERNS",
+    "TraceDetail",
     "TracingHook",
     "WorkerTelemetry",
     "add_redaction",

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer
 
 __all__ = [
+    "TraceDetail",
     "TracingHook",
     "configure_tracing",
     "extract_traceparent",
@@ -129,8 +130,27 @@ _HOOKS: weakref.WeakSet[TracingHook] = weakref.WeakSet()
 this one is the user's own (a request span, a `trace_operation`), and the run nests under it."""
 
 
+TraceDetail = Literal["calls", "all"]
+"""Which ops get spans: "calls" (the default) gives the run's root and every op that runs
+code (functions, model calls, tools, agents, streams, sub-plans) a span; "all" gives every op
+one, structure and guards included (sequences, loops, retries, caches, cost tracking)."""
+
+_DETAILS = ("calls", "all")
+_SHOWN_KINDS = (SPAN_KIND, "gen_ai.operation.name")
+"""Attributes that make an op a span at any detail: nodes marked as a model call, tool,
+agent or chain (`genai()`, `tool()`, `agent()`, or your own `with_attributes`)."""
+
+
 class TracingHook(Hook):
     """Creates the spans. Build it with `configure_tracing` or from your own tracer.
+
+    A trace shows the work: by default (`detail="calls"`) the run's root and every node that
+    runs code (a function, a model call, a tool, an agent, a stream, a sub-plan) is a span, and
+    the structure and guards around them (sequences, parallels, loops, retries, timeouts,
+    caches, cost tracking) are not: their events (a retry, a cache hit, a fallback) go on the
+    nearest span around them. `detail="all"` gives every op its span, for debugging the plan
+    itself. A node marked with an OpenInference span kind (`with_attributes(**{SPAN_KIND:
+    "CHAIN"})`) is a span at any detail.
 
     Each hook keeps its own chain of parents, so two hooks on one plan (two providers, two
     backends) each export a whole, separate tree. A run nests under the span that is current
@@ -151,6 +171,7 @@ class TracingHook(Hook):
         record_content: bool = False,
         content_limit: int = CONTENT_LIMIT,
         provider: TracerProvider | None = None,
+        detail: TraceDetail = "calls",
     ) -> None:
         from opentelemetry import context as otel_context
         from opentelemetry import trace
@@ -160,6 +181,13 @@ class TracingHook(Hook):
             from ..errors import ConfigError
 
             raise ConfigError("TracingHook", "content_limit", "a positive number of characters", content_limit)
+        if detail not in _DETAILS:
+            from ..errors import ConfigError
+
+            raise ConfigError("TracingHook", "detail", "'calls' or 'all'", detail)
+        self.detail: TraceDetail = detail
+        """Which ops get spans (see `TraceDetail`)."""
+        self._every_op = detail == "all"
         if record_content and _OI is None:
             message = (
                 "record_content needs openinference-semantic-conventions (pip install 'tta-dev-primitives[otel]'); "
@@ -216,10 +244,12 @@ class TracingHook(Hook):
         self._pending.set(None)
 
     def on_node_start(self, node: NodeInfo, ctx: RunContext) -> object:
+        pending = self._pending.get()
+        if node.detail and pending is None and not self._every_op and not any(k in node.attributes for k in _SHOWN_KINDS):
+            return None  # no span of its own: its events go on the nearest span around it
         attributes = _attributes(node, ctx)
         mine = self._current.get()
         parent: Context | None = None if mine is None else mine[1]
-        pending = self._pending.get()
         root = pending is not None
         if pending is not None:  # the first node of the run: its root
             self._pending.set(None)
@@ -243,6 +273,8 @@ class TracingHook(Hook):
             record_content(state.span, "input", value, self.content_limit, _OI[0], _OI[2])  # type: ignore[index]
 
     def on_node_end(self, node: NodeInfo, ctx: RunContext, state: object, result: object) -> None:
+        if state is None:  # an op without a span of its own (see `detail`)
+            return
         span_state = cast(_SpanState, state)
         try:
             if span_state.content:
@@ -255,7 +287,8 @@ class TracingHook(Hook):
             self._finish(span_state, None)
 
     def on_node_error(self, node: NodeInfo, ctx: RunContext, state: object, error: BaseException) -> None:
-        self._finish(cast(_SpanState, state), error)
+        if state is not None:
+            self._finish(cast(_SpanState, state), error)
 
     def on_chunk(self, node: NodeInfo, ctx: RunContext, state: object, index: int, chunk: object) -> None:
         if state is None:  # a cache replaying a stored stream: nothing to time
@@ -371,6 +404,7 @@ def configure_tracing(
     resource_attributes: Mapping[str, str | int | float | bool] | None = None,
     record_content: bool = False,
     content_limit: int = CONTENT_LIMIT,
+    detail: TraceDetail = "calls",
 ) -> TracingHook | None:
     """Set up a TracerProvider and install the tracing hook for every plan.
 
@@ -383,7 +417,8 @@ def configure_tracing(
     added to the resource. The service's name is `service_name` if given, else
     `resource_attributes["service.name"]`, else OpenTelemetry's `OTEL_SERVICE_NAME` or
     `OTEL_RESOURCE_ATTRIBUTES`, else "tta-dev-primitives". `record_content` puts each node's
-    input and output on its span (see `TracingHook`). Returns the hook, or None when the `otel` extra is
+    input and output on its span, and `detail` says which ops get spans (see `TracingHook`).
+    Returns the hook, or None when the `otel` extra is
     not installed (one warning; workflows run unchanged).
     """
     if optional("opentelemetry.sdk.trace", "otel") is None:
@@ -410,7 +445,8 @@ def configure_tracing(
             provider.add_span_processor(processor)
     if set_global:
         trace.set_tracer_provider(provider)
-    hook = TracingHook(provider.get_tracer("tta_dev_primitives"), record_content=record_content, content_limit=content_limit, provider=provider)
+    tracer = provider.get_tracer("tta_dev_primitives")
+    hook = TracingHook(tracer, record_content=record_content, content_limit=content_limit, provider=provider, detail=detail)
     if install:
         global _installed
         if _installed is not None:  # configuring again replaces, never duplicates, the spans

@@ -51,6 +51,7 @@ class RemoteOp(Op):
 
     kind: ClassVar[str] = "remote"
     journaled: ClassVar[bool] = True
+    traced: ClassVar[bool] = True
 
     backend: Backend | None
 

@@ -42,7 +42,8 @@ def bookkeeping(fn: Callable[[Any], Any], name: str) -> Node[Any, Any]:
     """`fn` (an in-memory step of an agent or structured exchange) as a pure node that declares
     BOOKKEEPING_LATENCY."""
     step: Node[Any, Any] = node(fn, name=name)
-    return step.declare(max_latency=BOOKKEEPING_LATENCY, pure=True)  # pure: a durable run re-runs it, journals nothing
+    declared = step.declare(max_latency=BOOKKEEPING_LATENCY, pure=True)  # pure: a durable run re-runs it, journals nothing
+    return declared._with_traits(internal=True)  # traces leave it out unless asked for every op
 
 
 SETTINGS = ("temperature", "top_p", "max_tokens", "stop", "seed")
