@@ -25,6 +25,7 @@ from .._log_masking import library_logger
 from ..executor._journaling import QUESTION, ValueCodec, _path, _recorder, describe_error, find_suspension
 from ..executor._runner import RunTimeoutError, run_deadline
 from ..observability._redaction import scrub
+from ..observability._run_links import DurableAttempt, attempt as _attempt
 from ..stdlib.cache._codec import _difference
 from ._code import code_digests
 from ._codec import codec_for, describe_op
@@ -34,6 +35,7 @@ from .errors import (
 )
 from ._interrupt import Interrupted, InterruptOp, ResumeToken
 from ._journal import Journal, RunHeader, StoredRun, checksum
+from ._trace import TRACE_KEY, attempt_of, trace_payload
 
 if typing.TYPE_CHECKING:
     from ..plan import Plan
@@ -90,6 +92,9 @@ class _Recorder:
         self.plan_name = plan_name
         self.disabled = False
         self._latest: dict[str, int] | None = None
+        self.attempt: DurableAttempt | None = None
+        """The running attempt while its root span context is still to be journaled (the run's
+        first traced attempt): written before its first step."""
 
     def latest(self, base: str) -> int:
         if self._latest is None:
@@ -112,6 +117,8 @@ class _Recorder:
             start = end + 1
 
     async def record(self, key: str, payload: bytes) -> None:
+        if self.attempt is not None:
+            await self.record_trace()
         if self.disabled:
             return
         try:  # a store finishes a write it started even if this run is cancelled meanwhile
@@ -130,6 +137,14 @@ class _Recorder:
         self.records[key] = payload
         if self._latest is not None:
             self._note(key)
+
+    async def record_trace(self) -> None:
+        """Journal the attempt's root span context (once; nothing when no hook traced it), as a
+        step is: a journal that fails here fails as it would for the step."""
+        attempt, self.attempt = self.attempt, None
+        payload = None if attempt is None else trace_payload(attempt)
+        if payload is not None:
+            await self.record(TRACE_KEY, payload)
 
     def replay(self, key: str, payload: bytes, codec: ValueCodec, op: Op) -> object:
         return _decoded(self.run_id, key, payload, codec, op)
@@ -174,6 +189,8 @@ def _verified(stored: StoredRun, plan: Plan[object, object]) -> dict[str, bytes]
     ops = _facts(plan).ops
     records: dict[str, bytes] = {}
     for step in stored.steps:
+        if step.key == TRACE_KEY:  # no op's: the trace context of the run's first attempt (durable._trace)
+            continue
         node = _node_of(step.key, ops)
         where = describe_op(node) if node is not None else f"an op the plan does not have (key {step.key!r})"
         if node is None:
@@ -304,7 +321,10 @@ async def run_durable(
     except BaseException as error:
         await _close(journal, run_id, stored.status, stored.result, stored.result_crc, stored.error, _until(ends, error))
         raise
-    rec_token, path_token = _recorder.set(recorder), _path.set("")
+    attempt, first = attempt_of(stored, header.fingerprint)  # what its root spans link to (observability._run_links)
+    if first:  # the run's first traced attempt: its root span is journaled
+        recorder.attempt = attempt
+    rec_token, path_token, attempt_token = _recorder.set(recorder), _path.set(""), _attempt.set(attempt)
     try:
         result = await exe.run(input, context, timeout, deadline=given)
     except BaseException as error:
@@ -313,11 +333,13 @@ async def run_durable(
             await _close(journal, run_id, "interrupted", None, None, None, ends)
             token: ResumeToken[object] = ResumeToken(run_id, suspended.key, suspended.node_name, header.fingerprint)
             return Interrupted(run_id, suspended.node_name, suspended.question, token)
+        await _trace_of_failed(recorder, error, ends)
         await _close(journal, run_id, "failed", None, None, describe_error(error, scrub), _until(ends, error))
         raise
     finally:
         _recorder.reset(rec_token)
         _path.reset(path_token)
+        _attempt.reset(attempt_token)
     try:
         data = result_codec.encode(result)
     except BaseException as error:
@@ -325,6 +347,19 @@ async def run_durable(
         raise
     await _close(journal, run_id, "done", data, checksum("", data), None, ends)
     return result
+
+
+async def _trace_of_failed(recorder: _Recorder, error: BaseException, ends: float) -> None:
+    """Journal the root span context of an attempt that failed before recording any step, so
+    the attempt that resumes it links to it; never in place of the run's own error, and not
+    for a run cancelled, timed out or whose journal fails (it would only wait again)."""
+    if recorder.attempt is None or not isinstance(error, Exception) or isinstance(error, (JournalUnavailableError, RunTimeoutError)):
+        return
+    with anyio.move_on_at(ends):
+        try:
+            await recorder.record_trace()
+        except Exception as failure:  # noqa: BLE001 - the run's error is what the caller gets
+            _log.warning("run %r: could not journal its trace context: %s", recorder.run_id, failure)
 
 
 def _decoded_result(stored: StoredRun, plan: Plan[object, object], codec: ValueCodec) -> object:

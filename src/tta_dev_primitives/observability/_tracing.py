@@ -32,6 +32,7 @@ from ._support import optional, tell_once, warn_once
 from ._content import CONTENT_LIMIT, record_content
 from ._export import guarded_batch_processor
 from ._redaction import scrub
+from ._run_links import for_root
 from ._semconv import PROJECT_NAME, SPAN_KIND
 
 if TYPE_CHECKING:
@@ -251,17 +252,24 @@ class TracingHook(Hook):
         mine = self._current.get()
         parent: Context | None = None if mine is None else mine[1]
         root = pending is not None
+        durable = links = None
         if pending is not None:  # the first node of the run: its root
             self._pending.set(None)
             run, ambient = pending
             attributes["workflow.plan"] = run.plan_name
             attributes["workflow.fingerprint"] = run.fingerprint
+            durable = for_root(self, run)  # a durable run's attempt: its run id, and a link to its first attempt
+            if durable is not None:
+                attributes.update(durable.attributes())
+                links = durable.links()
             traceparent = ctx.metadata.get("traceparent") if ctx._metadata else None
             if isinstance(traceparent, str):
                 parent = extract_traceparent({"traceparent": traceparent})
             elif self._trace.get_current_span(ambient) is not _innermost.get():  # the user's own span
                 parent = ambient
-        span = self._tracer.start_span(node.name, context=parent, attributes=attributes)  # type: ignore[arg-type]
+        span = self._tracer.start_span(node.name, context=parent, attributes=attributes, links=links)  # type: ignore[arg-type]
+        if durable is not None and durable.root is None:  # the first hook's root is the one the journal records
+            durable.root = span
         current = self._trace.set_span_in_context(span)
         token = self._context.attach(current)
         own, inner = self._current.set((span, current)), _innermost.set(span)
