@@ -14,6 +14,8 @@ import os
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
+import anyio
+import anyio.lowlevel
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -49,8 +51,23 @@ _SHOWN_VALUES = frozenset(
 """Attributes whose values are deterministic and telling: shown as key=value."""
 
 
+def _in_order(siblings: list[ReadableSpan]) -> list[ReadableSpan]:
+    """Siblings in start order, those that overlap in time (concurrent tool calls, parallel
+    branches, whose start order is the scheduler's) by name."""
+    ordered: list[ReadableSpan] = []
+    group: list[ReadableSpan] = []
+    group_end = 0
+    for span in sorted(siblings, key=lambda s: s.start_time or 0):
+        if group and (span.start_time or 0) >= group_end:
+            ordered.extend(sorted(group, key=lambda s: s.name))
+            group = []
+        group.append(span)
+        group_end = max(group_end, span.end_time or 0)
+    return ordered + sorted(group, key=lambda s: s.name)
+
+
 def shape(spans: Sequence[ReadableSpan]) -> str:
-    """The spans as an indented tree, children in start order."""
+    """The spans as an indented tree, children in start order (see `_in_order`)."""
     children: dict[int | None, list[ReadableSpan]] = {}
     ids = {s.context.span_id for s in spans if s.context is not None}
     for span in sorted(spans, key=lambda s: s.start_time or 0):
@@ -73,10 +90,10 @@ def shape(spans: Sequence[ReadableSpan]) -> str:
         lines.append(line)
         lines.extend(f"{'  ' * depth}  · {item}" for item in shown)
         assert span.context is not None
-        for child in children.get(span.context.span_id, []):
+        for child in _in_order(children.get(span.context.span_id, [])):
             render(child, depth + 1)
 
-    for root in children.get(None, []):
+    for root in _in_order(children.get(None, [])):
         render(root, 0)
     return "\n".join(lines)
 
@@ -151,10 +168,12 @@ async def test_a_pipeline_is_its_root_and_its_steps() -> None:
     def parse(text: str) -> list[int]:
         return [int(word) for word in text.split()]
 
-    def total(numbers: list[int]) -> int:
+    async def total(numbers: list[int]) -> int:
+        await anyio.lowlevel.checkpoint()  # the branches overlap: ordered by name in the shape
         return sum(numbers)
 
-    def largest(numbers: list[int]) -> int:
+    async def largest(numbers: list[int]) -> int:
+        await anyio.lowlevel.checkpoint()
         return max(numbers)
 
     from tta_dev_primitives import parallel

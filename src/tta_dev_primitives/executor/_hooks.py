@@ -122,6 +122,10 @@ class Hook:
     def on_tool_call(self, node: NodeInfo, ctx: RunContext, tool: str, call_id: str) -> None:
         """An agent's tool dispatch starts the call `call_id` of the tool `tool`."""
 
+    def on_replay(self, node: NodeInfo, ctx: RunContext) -> None:
+        """A resumed durable run answered the node from its journal instead of running it
+        (between the node's start and end)."""
+
     def wait_for_consumer(self) -> Awaitable[None] | None:
         """Asked by the executor after each node event when overridden: a hook that hands
         events to a slower consumer (`plan.events()`) returns an awaitable while the consumer is

@@ -22,7 +22,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Protocol
 
-from ..context import _idempotency_key
+from ..context import _current, _idempotency_key
+from ._hooks import Hook, HookSet, NodeInfo
 from ._step import AsyncFn, OpenFn, Step
 
 if TYPE_CHECKING:
@@ -111,18 +112,20 @@ def find_suspension(error: BaseException) -> RunSuspended | None:
     return None
 
 
-def journaled(op: Op, step: Step, codec_for: Callable[[Op, object], ValueCodec]) -> Step:
+def journaled(op: Op, step: Step, codec_for: Callable[[Op, object], ValueCodec], told: tuple[HookSet, NodeInfo] | None = None) -> Step:
     """`step` (a leaf's) replaying its recorded output, or recording the output it produces.
 
     A streaming leaf records its chunks (under its key and `~`) when they are read as a
     stream, and a resumed run replays them as chunks; its joined value is recorded when it is
-    only called."""
+    only called. A replay is told to the hooks in `told` (`on_replay`), so a trace shows which
+    steps of a resumed run ran and which came from the journal."""
     from ..compiler._ir import StreamOp
 
     codec = codec_for(op, op.out_type)
     node_id = str(op.node_id)
+    replayed = _replay_teller(told)
     if step.open is not None and isinstance(op, StreamOp):
-        opened = _journaled_open(op, step.open, codec_for(op, list.__class_getitem__(op.chunk_type)))
+        opened = _journaled_open(op, step.open, codec_for(op, list.__class_getitem__(op.chunk_type)), replayed)
         if step.collect is not None:  # its call joins the chunks: recorded as chunks too
             return Step(step.collect(opened), True, opened, step.collect)
         step = Step(step.call, step.is_async, opened)
@@ -135,6 +138,8 @@ def journaled(op: Op, step: Step, codec_for: Callable[[Op, object], ValueCodec])
         key = _path.get() + node_id
         stored = recorder.records.get(key)
         if stored is not None:
+            if replayed is not None:
+                replayed()
             return recorder.replay(key, stored, codec, op)
         token = _idempotency_key.set(f"{recorder.run_id}/{key}")
         try:
@@ -147,7 +152,19 @@ def journaled(op: Op, step: Step, codec_for: Callable[[Op, object], ValueCodec])
     return Step(run, True, step.open, None)
 
 
-def _journaled_open(op: Op, open_: OpenFn, codec: ValueCodec) -> OpenFn:
+def _replay_teller(told: tuple[HookSet, NodeInfo] | None) -> Callable[[], None] | None:
+    """What tells the hooks in `told` that their node was replayed (None: nobody listens)."""
+    if told is None or not any(type(hook).on_replay is not Hook.on_replay for hook in told[0].hooks):
+        return None
+    hooks, info = told
+
+    def replayed() -> None:
+        hooks.emit("on_replay", info, _current.get())
+
+    return replayed
+
+
+def _journaled_open(op: Op, open_: OpenFn, codec: ValueCodec, replayed: Callable[[], None] | None) -> OpenFn:
     suffix = f"{op.node_id}{CHUNKS}"
 
     async def chunks(x: object) -> AsyncIterator[object]:
@@ -159,6 +176,8 @@ def _journaled_open(op: Op, open_: OpenFn, codec: ValueCodec) -> OpenFn:
         key = _path.get() + suffix
         stored = recorder.records.get(key)
         if stored is not None:
+            if replayed is not None:
+                replayed()
             for chunk in typing.cast("list[object]", recorder.replay(key, stored, codec, op)):
                 yield chunk
             return

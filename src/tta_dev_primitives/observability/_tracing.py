@@ -354,6 +354,11 @@ class TracingHook(Hook):
     def on_cache_miss(self, node: NodeInfo, ctx: RunContext, key: str) -> None:
         self._event("cache_miss", {"cache.key": key[:128]})
 
+    def on_replay(self, node: NodeInfo, ctx: RunContext) -> None:
+        mine = self._current.get()  # the node's own span: a replayed op is a leaf, which has one
+        if mine is not None:
+            mine[0].set_attribute("workflow.replayed", True)
+
     def on_compensate(self, node: NodeInfo, ctx: RunContext, step: str, error: BaseException | None) -> None:
         attributes: dict[str, str | int | float | bool] = {"saga.step": step, "saga.compensated": error is None}
         if error is not None:
