@@ -79,11 +79,17 @@ def _run_attributes(ctx: RunContext) -> dict[str, str]:
     return attributes
 
 
-def _attributes(node: NodeInfo, ctx: RunContext) -> dict[str, object]:
-    attributes: dict[str, object] = {**node.attributes, **_run_attributes(ctx)}
+def _node_attributes(node: NodeInfo) -> dict[str, object]:
+    """What every span of `node` carries, whatever the run: its telemetry attributes and
+    OpenInference's view of them."""
+    attributes = dict(node.attributes)
     if _OI is not None:
         _openinference_attributes(attributes)
     return attributes
+
+
+_NODES_KEPT = 4096
+"""Nodes whose span attributes a hook keeps computed (see TracingHook._attributes)."""
 
 
 def _openinference_attributes(attributes: dict[str, object]) -> None:
@@ -207,6 +213,8 @@ class TracingHook(Hook):
         """This hook's innermost open span, and the context that holds it (its children's parent)."""
         self._pending: ContextVar[tuple[RunInfo, Context] | None] = ContextVar(f"tta_tracing_run_{id(self)}", default=None)
         self._ok = Status(StatusCode.OK)
+        self._nodes: dict[int, tuple[NodeInfo, dict[str, object]]] = {}
+        self._run_attrs: tuple[tuple[object, ...], dict[str, str]] = ((), {})
         self.provider = provider
         """The TracerProvider whose spans `flush` and `shutdown` export (`configure_tracing`'s);
         None for a hook built on a tracer of your own (flush then asks the global provider)."""
@@ -248,7 +256,7 @@ class TracingHook(Hook):
         pending = self._pending.get()
         if node.detail and pending is None and not self._every_op and not any(k in node.attributes for k in _SHOWN_KINDS):
             return None  # no span of its own: its events go on the nearest span around it
-        attributes = _attributes(node, ctx)
+        attributes = self._attributes(node, ctx)
         mine = self._current.get()
         parent: Context | None = None if mine is None else mine[1]
         root = pending is not None
@@ -275,6 +283,20 @@ class TracingHook(Hook):
         own, inner = self._current.set((span, current)), _innermost.set(span)
         content = self.record_content and (root or node.kind in _LEAVES or node.attributes.get(SPAN_KIND) in _MARKED)
         return _SpanState(span, token, own, inner, content)
+
+    def _attributes(self, node: NodeInfo, ctx: RunContext) -> dict[str, object]:
+        """A new span's attributes: the node's, computed once per node (kept for the last
+        `_NODES_KEPT` nodes), and the run's, computed again when the context or its ids change."""
+        known = self._nodes.get(id(node))
+        if known is None or known[0] is not node:  # the id of a node since freed: computed again
+            if len(self._nodes) >= _NODES_KEPT:
+                self._nodes.clear()
+            known = self._nodes[id(node)] = (node, _node_attributes(node))
+        run = self._run_attrs
+        key = (ctx, ctx.correlation_id, ctx.workflow_id, ctx.session_id)
+        if run[0] != key:
+            run = self._run_attrs = (key, _run_attributes(ctx))
+        return {**known[1], **run[1]}
 
     def on_node_input(self, node: NodeInfo, ctx: RunContext, state: object, value: object) -> None:
         if isinstance(state, _SpanState) and state.content:
