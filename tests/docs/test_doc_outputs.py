@@ -105,3 +105,9 @@ def test_the_flush_example_prints_what_the_observability_guide_says(run_doc_bloc
     pytest.importorskip("opentelemetry.sdk")
     code = _first_block_under("docs/guides/observability.md", "### Flush before a script exits")
     assert _printed(run_doc_block, code) == "42\n['OK']\n"
+
+
+def test_the_trace_detail_example_prints_what_the_observability_guide_says(run_doc_block: RunBlock) -> None:
+    pytest.importorskip("opentelemetry.sdk")
+    code = _first_block_under("docs/guides/observability.md", "### What a trace shows")
+    assert _printed(run_doc_block, code) == "11\n['count', 'fetch', 'ingest', 'ingest >> count', 'strip']\n"
