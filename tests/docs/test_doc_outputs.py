@@ -111,3 +111,10 @@ def test_the_trace_detail_example_prints_what_the_observability_guide_says(run_d
     pytest.importorskip("opentelemetry.sdk")
     code = _first_block_under("docs/guides/observability.md", "### What a trace shows")
     assert _printed(run_doc_block, code) == "11\n['count', 'fetch', 'ingest', 'ingest >> count', 'strip']\n"
+
+
+def test_the_resumed_run_example_prints_what_the_observability_guide_says(run_doc_block: RunBlock) -> None:
+    pytest.importorskip("opentelemetry.sdk")
+    code = _first_block_under("docs/guides/observability.md", "### Durable runs: a resumed run links to where it started")
+    printed = "published\nTrue {'workflow.link': 'resumed_from', 'workflow.run_id': 'post-1'}\npost-1 True\nTrue\n"
+    assert _printed(run_doc_block, code) == printed
