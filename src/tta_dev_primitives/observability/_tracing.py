@@ -146,6 +146,12 @@ class TracingHook(Hook):
     (`redact`), cut at `content_limit` characters. Content goes on the run's root span and on
     leaves, model calls, tools and agents (not on the structural spans between them, which
     would repeat it). Off by default: prompts and answers are user data.
+
+    A model call's span also reads as a conversation, under OpenInference's names: the
+    settings its request sets (`llm.invocation_parameters`), the tools it offers (`llm.tools`)
+    and why the model stopped (`gen_ai.response.finish_reasons`) always; the messages sent and
+    the reply (`llm.input_messages`, `llm.output_messages`) with `record_content`, each masked
+    and cut at `content_limit` (see `_model_spans`).
     """
 
     def __init__(
