@@ -8,11 +8,15 @@ with telemetry off and its own working directory.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
@@ -26,6 +30,9 @@ from servers import poll, require_binary
 
 ROOT = Path(__file__).parent.parent
 SCREENSHOT = ROOT / "docs" / "images" / "phoenix-agent-trace.png"
+MESSAGES_SCREENSHOT = ROOT / "docs" / "images" / "phoenix-agent-messages.png"
+TOOLS_SCREENSHOT = ROOT / "docs" / "images" / "phoenix-agent-tools.png"
+ANSWER = "It is sunny in Paris, home to 2100000 people."
 QUESTIONS = ["ada: how does a plan relate to a node?", "bob: hello there"]
 
 
@@ -112,14 +119,20 @@ def weather(city: str) -> str:
     return f"sunny in {city}"
 
 
+def population(city: str) -> int:
+    """How many people live in a city."""
+    return 2_100_000
+
+
 def _run_agent(phoenix: Phoenix, protocol: str, project: str) -> tuple[str, list[dict[str, object]]]:
-    """A two-turn agent (a tool call, then the answer) traced into Phoenix with content recorded;
-    its trace id and the spans Phoenix has of it."""
+    """A two-turn agent (two tool calls, then the answer) traced into Phoenix with content
+    recorded; its trace id and the spans Phoenix has of it."""
     hook, sent = _tracing(phoenix, protocol, project, record_content=True)
-    model = FakeChatModel("fake-small", script=[[ToolCall("c1", "weather", '{"input": "Paris"}')], "It is sunny in Paris."])
-    bot = agent(model, [tool(weather)], max_turns=3, name="weather bot")
-    answer = compile(bot).with_hooks(hook).run_sync("Weather in Paris?", context=RunContext(session_id=f"session-{protocol}"))
-    assert answer == "It is sunny in Paris."
+    calls = [ToolCall("call_1", "weather", '{"input": "Paris"}'), ToolCall("call_2", "population", '{"input": "Paris"}')]
+    model = FakeChatModel("fake-small", script=[calls, ANSWER])
+    bot = agent(model, [tool(weather), tool(population)], max_turns=3, name="weather bot", system="Answer in one sentence.", temperature=0.2)
+    answer = compile(bot).with_hooks(hook).run_sync("Weather and population of Paris?", context=RunContext(session_id=f"session-{protocol}"))
+    assert answer == ANSWER
     _flush(hook)
     ours = list(sent.get_finished_spans())
     trace_id = _trace_id(ours[0])
@@ -131,9 +144,12 @@ def test_an_agent_shows_as_agent_llm_and_tool_spans_with_tokens_and_content(phoe
     project = f"agent-{protocol}"
     trace_id, spans = _run_agent(phoenix, protocol, project)
     root = next(s for s in spans if s["parent_id"] is None)
-    assert root["name"] == "weather bot" and root["span_kind"] == "AGENT"
+    assert root["name"] == "weather bot" and root["span_kind"] == "AGENT" and root["status_code"] == "OK"
     tools = [s for s in spans if s["span_kind"] == "TOOL"]
-    assert [(t["name"], t["attributes"]["tool.name"]) for t in tools] == [("weather", "weather")]  # type: ignore[index]
+    assert sorted((t["name"], t["attributes"]["tool.name"]) for t in tools) == [("population", "population"), ("weather", "weather")]  # type: ignore[index]
+    described = {t["name"]: t["attributes"]["tool.description"] for t in tools}  # type: ignore[index]
+    assert described == {"weather": "The weather in a city.", "population": "How many people live in a city."}
+    assert all(t["attributes"]["tool.parameters.required"] == ["input"] for t in tools)  # type: ignore[index]  # Phoenix unfolds the JSON Schema
     assert {s["span_kind"] for s in spans} == {"AGENT", "LLM", "TOOL", "CHAIN"}
     llm = [s for s in spans if s["span_kind"] == "LLM"]
     assert len(llm) == 2  # one model call per turn
@@ -141,35 +157,92 @@ def test_an_agent_shows_as_agent_llm_and_tool_spans_with_tokens_and_content(phoe
     assert all(a["llm.model_name"] == "fake-small" and a["llm.token_count.total"] > 0 for a in attributes)  # type: ignore[index, operator]
     traces = {t["trace_id"]: t for t in phoenix.traces(project)}
     assert traces[trace_id]["token_count_total"] == sum(a["llm.token_count.total"] for a in attributes)  # type: ignore[index, misc]
-    assert root["attributes"]["input.value"] == "Weather in Paris?"  # type: ignore[index]
-    assert root["attributes"]["output.value"] == "It is sunny in Paris."  # type: ignore[index]
+    assert root["attributes"]["input.value"] == "Weather and population of Paris?"  # type: ignore[index]
+    assert root["attributes"]["output.value"] == ANSWER  # type: ignore[index]
     assert {s["attributes"]["session.id"] for s in spans} == {f"session-{protocol}"}  # type: ignore[index]
+    # the model calls arrive as conversations: OpenInference's messages, settings and tools
+    asked, answered = sorted(attributes, key=lambda a: len(str(a["input.value"])))  # type: ignore[index]
+    assert (asked["llm.input_messages.0.message.role"], asked["llm.input_messages.1.message.content"]) == ("system", "Weather and population of Paris?")  # type: ignore[index]
+    assert asked["llm.output_messages.0.message.tool_calls.1.tool_call.function.name"] == "population"  # type: ignore[index]
+    assert answered["llm.input_messages.2.message.tool_calls.0.tool_call.function.arguments"] == '{"input": "Paris"}'  # type: ignore[index]
+    assert answered["llm.input_messages.3.message.role"] == "tool" and answered["llm.input_messages.3.message.content"] == "sunny in Paris"  # type: ignore[index]
+    assert answered["llm.input_messages.4.message.tool_call_id"] == "call_2"  # type: ignore[index]
+    assert answered["llm.output_messages.0.message.content"] == ANSWER  # type: ignore[index]
+    assert [a["gen_ai.response.finish_reasons"] for a in (asked, answered)] == [["tool_calls"], ["stop"]]  # type: ignore[index]
+    for each in (asked, answered):
+        assert json.loads(each["llm.invocation_parameters"]) == {"model": "fake-small", "temperature": 0.2}  # type: ignore[index, arg-type]
+        tools_offered = [json.loads(each[f"llm.tools.{i}.tool.json_schema"])["function"]["name"] for i in (0, 1)]  # type: ignore[index, arg-type]
+        assert tools_offered == ["weather", "population"]
 
 
-def test_phoenix_shows_the_agent_trace_in_chromium(phoenix: Phoenix, tmp_path: Path) -> None:
-    """The trace view of Phoenix's own UI, rendered by Debian's headless Chromium through
-    Playwright. With TTA_UPDATE_SCREENSHOTS=1 the screenshot replaces the observability guide's (docs/images/phoenix-agent-trace.png)."""
+@contextlib.contextmanager
+def _trace_page(phoenix: Phoenix, trace_id: str, height: int = 900) -> Iterator[Any]:
+    """Phoenix's trace view of `trace_id` in Debian's headless Chromium (through Playwright),
+    once the agent's span tree is shown."""
     chromium = require_binary("chromium", "chromium")
     playwright = pytest.importorskip("playwright.sync_api")
-    trace_id, _ = _run_agent(phoenix, "http", "agent-ui")
-    shot = tmp_path / SCREENSHOT.name
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 900})
+            page = browser.new_page(viewport={"width": 1500, "height": height})
             page.goto(f"{phoenix.url}/redirects/traces/{trace_id}")
             page.wait_for_url(f"**/traces/{trace_id}**", timeout=30_000)
             page.get_by_text("weather bot").first.wait_for(timeout=30_000)
-            page.get_by_text("weather", exact=True).first.wait_for(timeout=30_000)  # the tool span in the tree
+            page.get_by_role("button", name=re.compile(r"^tool population")).wait_for(timeout=30_000)  # a tool span in the tree
             page.wait_for_load_state("networkidle")
-            page.get_by_text("It is sunny in Paris.").first.wait_for(timeout=30_000)  # the root's recorded output
-            page.screenshot(path=str(shot))
+            yield page
         finally:
             browser.close()
+
+
+def _keep(shot: Path, into: Path) -> None:
+    """With TTA_UPDATE_SCREENSHOTS=1, `shot` replaces the observability guide's image `into`."""
     assert shot.stat().st_size > 10_000
     if os.environ.get("TTA_UPDATE_SCREENSHOTS"):
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, SCREENSHOT)
+        into.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, into)
+
+
+def test_phoenix_shows_the_agent_trace_in_chromium(phoenix: Phoenix, tmp_path: Path) -> None:
+    """The trace view of Phoenix's own UI: the agent's span tree, the run OK, the root's
+    recorded input and output (docs/images/phoenix-agent-trace.png)."""
+    trace_id, _ = _run_agent(phoenix, "http", "agent-ui")
+    shot = tmp_path / SCREENSHOT.name
+    with _trace_page(phoenix, trace_id) as page:
+        page.get_by_text(ANSWER).first.wait_for(timeout=30_000)  # the root's recorded output
+        page.get_by_text("OK", exact=True).first.wait_for(timeout=30_000)  # the trace's status
+        page.screenshot(path=str(shot))
+    _keep(shot, SCREENSHOT)
+
+
+def test_phoenix_shows_a_model_call_as_a_conversation_with_its_settings_and_tools(phoenix: Phoenix, tmp_path: Path) -> None:
+    """The second model call selected in Phoenix's UI: its Messages view shows the conversation
+    (system, user, the assistant's two tool calls, both tool results) and the reply, with the
+    invocation parameters; its Tools view lists both tools' schemas
+    (docs/images/phoenix-agent-messages.png and phoenix-agent-tools.png)."""
+    trace_id, _ = _run_agent(phoenix, "http", "agent-messages")
+    messages, tools = tmp_path / MESSAGES_SCREENSHOT.name, tmp_path / TOOLS_SCREENSHOT.name
+    with _trace_page(phoenix, trace_id, height=1000) as page:
+        page.get_by_role("button", name=re.compile(r"^llm fake-small")).last.click()  # the second turn's call
+        page.get_by_role("heading", name="Invocation Params").wait_for(timeout=30_000)
+        page.get_by_text("model: fake-small, temperature: 0.2").wait_for(timeout=30_000)
+        sent = page.locator("section").filter(has=page.get_by_role("radiogroup", name="Input view")).last  # the Input card
+        roles = [h.inner_text() for h in sent.get_by_role("heading", level=3).all()]
+        assert roles[:7] == ["Input", "Invocation Params", "system", "user", "assistant", "tool", "tool"], roles
+        sent.get_by_text('weather({"input": "Paris"}), population({"input": "Paris"})').first.wait_for(timeout=10_000)  # the tool calls
+        sent.get_by_text("sunny in Paris", exact=True).first.wait_for(timeout=10_000)  # the first tool result
+        sent.get_by_text("2100000", exact=True).first.wait_for(timeout=10_000)  # the second one
+        replied = page.locator("section").filter(has=page.get_by_role("radiogroup", name="Output view")).last  # the Output card
+        assert [h.inner_text() for h in replied.get_by_role("heading", level=3).all()] == ["Output", "assistant"]
+        replied.get_by_text(ANSWER, exact=True).wait_for(timeout=10_000)  # the reply's message
+        page.screenshot(path=str(messages))
+        page.get_by_role("radio", name="Tools").click()
+        page.get_by_role("heading", name="Tool #2").wait_for(timeout=30_000)
+        schemas = " ".join(box.inner_text() for box in page.get_by_role("textbox").all())
+        assert '"name": "weather"' in schemas and '"description": "How many people live in a city."' in schemas
+        page.screenshot(path=str(tools))
+    _keep(messages, MESSAGES_SCREENSHOT)
+    _keep(tools, TOOLS_SCREENSHOT)
 
 
 def test_stopping_phoenix_mid_run_costs_one_warning_per_endpoint_and_no_run(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

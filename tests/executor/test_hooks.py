@@ -180,3 +180,33 @@ async def test_a_failing_hook_on_a_decorator_guard_warns_once(caplog: pytest.Log
         uninstall_hook(hook)
     warnings = [r for r in caplog.records if "hook bug" in r.getMessage() or "Broken" in r.getMessage()]
     assert calls == 15 and len(warnings) == 1
+
+
+async def test_inputs_go_only_to_hooks_that_want_them_for_that_node() -> None:
+    """`wants_input` is asked once per node when the plan's closures are built; the nodes no
+    hook wants are not reported, and a hook with a false `wants_inputs` gets none."""
+
+    class Inputs(Hook):
+        def __init__(self, wanted: str | None) -> None:
+            self.wanted = wanted
+            self.asked: list[str] = []
+            self.seen: list[tuple[str, object]] = []
+
+        def wants_input(self, node: NodeInfo) -> bool:
+            self.asked.append(node.name)
+            return node.name == self.wanted
+
+        def on_node_input(self, node: NodeInfo, ctx: RunContext, state: object, value: object) -> None:
+            self.seen.append((node.name, value))
+
+    class Refusing(Hook):
+        wants_inputs = False
+
+        def on_node_input(self, node: NodeInfo, ctx: RunContext, state: object, value: object) -> None:
+            raise AssertionError("handed an input it did not want")
+
+    hook = Inputs("double")
+    plan = compile(node(inc, name="inc") >> node(lambda x: x * 2, name="double"), disable="flatten").with_hooks(hook, Refusing())
+    assert await plan.run(1) == 4 and await plan.run(2) == 6
+    assert hook.seen == [("double", 2), ("double", 3)]
+    assert {"inc", "double"} <= set(hook.asked) and len(hook.asked) == len(set(hook.asked))  # once per node, not per run

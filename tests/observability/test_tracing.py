@@ -433,12 +433,18 @@ async def test_content_is_recorded_only_when_asked_with_secrets_masked_and_cut()
 
 
 def test_hooks_that_do_not_ask_for_inputs_are_not_handed_them() -> None:
-    from tta_dev_primitives.executor._hooks import HookSet
+    """Without content, tracing asks for model calls' inputs only (their settings and tools are
+    configuration); with content, for every node's."""
+    from tta_dev_primitives.executor._hooks import HookSet, NodeInfo
 
     plain = configure_tracing("tests", exporter=InMemorySpanExporter(), set_global=False, install=False)
     recording = configure_tracing("tests", exporter=InMemorySpanExporter(), set_global=False, install=False, record_content=True)
     assert plain is not None and recording is not None
-    assert not HookSet([plain]).reports_inputs and HookSet([plain, recording]).reports_inputs
+    where = node(str).location
+    step = NodeInfo(0, "step", "function", "call", where, {"primitive.type": "function"})
+    model_call = NodeInfo(1, "gpt", "llm", "call", where, {"gen_ai.operation.name": "chat"})
+    assert HookSet([plain]).input_hooks(step) == () and HookSet([plain]).input_hooks(model_call) == ((0, plain),)
+    assert HookSet([plain, recording]).input_hooks(step) == ((1, recording),)
     with pytest.raises(Exception, match="content_limit"):
         TracingHook(plain._tracer, record_content=True, content_limit=0)
 

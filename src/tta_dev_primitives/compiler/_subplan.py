@@ -23,7 +23,8 @@ Out = typing.TypeVar("Out", covariant=True)
 
 
 class PlanNode(Node[In, Out]):
-    """`plan` as a node: `Node[plan's input, plan's output]`."""
+    """`plan` as a node: `Node[plan's input, plan's output]`. Its own telemetry attributes
+    (`with_attributes`: a tool's name and description) go on the plan's root op."""
 
     primitive_type = "plan"
 
@@ -39,4 +40,10 @@ def _lower_plan(node: PlanNode[typing.Never, object], lw: Lowerer) -> Op:
     def renumber(op: Op, children: list[Op]) -> Op:
         return attrs.evolve(op.with_children(tuple(children)) if children else op, node_id=ids[id(op)])
 
-    return fold(node.plan.root, renumber)
+    root = fold(node.plan.root, renumber)
+    own = node.traits.attributes
+    if not own:
+        return root
+    # the plan node's own telemetry attributes (a tool's, `with_attributes`) go on the plan's root span
+    merged = tuple(sorted((dict(root.traits.attributes) | dict(own)).items()))
+    return attrs.evolve(root, traits=attrs.evolve(root.traits, attributes=merged))

@@ -82,8 +82,14 @@ class Hook:
 
     def on_node_input(self, node: NodeInfo, ctx: RunContext, state: object, value: object) -> None:
         """A node received `value` as its input; called right after `on_node_start` with the state
-        it returned. Only hooks that override it (and whose `wants_inputs` attribute, if they have
-        one, is true) are handed inputs: plans whose hooks do not ask pay nothing for it."""
+        it returned. Only hooks that override it, and only for the nodes `wants_input` accepts,
+        are handed inputs: nodes no hook asks about pay nothing for it."""
+
+    def wants_input(self, node: NodeInfo) -> bool:
+        """Whether `on_node_input` is to be handed `node`'s input: asked once per node when the
+        plan's closures are built (never during a run). By default every node's, unless the hook
+        has a false `wants_inputs` attribute."""
+        return bool(getattr(self, "wants_inputs", True))
 
     def on_node_end(self, node: NodeInfo, ctx: RunContext, state: object, result: object) -> None:
         """A node returned `result`."""
@@ -136,6 +142,10 @@ class Hook:
 _NODE_EVENTS = ("on_node_start", "on_node_input", "on_node_end", "on_node_error", "on_chunk", "wait_for_consumer")
 
 
+InputHooks = tuple[tuple[int, Hook], ...]
+"""The hooks handed a node's input, each with its index among the plan's node hooks."""
+
+
 def _overrides(hook: Hook, event: str) -> bool:
     return getattr(type(hook), event, None) is not getattr(Hook, event)
 
@@ -156,11 +166,7 @@ class HookSet:
         self._chunks = tuple((i, h) for i, h in enumerate(self.node_hooks) if _overrides(h, "on_chunk"))
         self.reports_chunks = bool(self._chunks)
         """Whether some hook wants streaming nodes' chunks (`on_chunk`)."""
-        self._inputs = tuple(
-            (i, h) for i, h in enumerate(self.node_hooks) if _overrides(h, "on_node_input") and getattr(h, "wants_inputs", True)
-        )
-        self.reports_inputs = bool(self._inputs)
-        """Whether some hook wants nodes' inputs (`on_node_input`)."""
+        self._inputs = tuple((i, h) for i, h in enumerate(self.node_hooks) if _overrides(h, "on_node_input"))
         self._waiting = tuple(h for h in self.node_hooks if _overrides(h, "wait_for_consumer"))
         self._waits = tuple(h.wait_for_consumer for h in self._waiting)
         self.has_waiters = bool(self._waiting)
@@ -205,9 +211,21 @@ class HookSet:
                 states.append(None)
         return states
 
-    def node_input(self, node: NodeInfo, ctx: RunContext, states: list[object], value: object) -> None:
-        """Give the node's input to the hooks that look at inputs (content recording)."""
+    def input_hooks(self, node: NodeInfo) -> InputHooks:
+        """The hooks that want `node`'s input (`Hook.wants_input`), with their places among the
+        node hooks: decided once, when the node's closure is built; empty for most nodes."""
+        wanted: list[tuple[int, Hook]] = []
         for i, hook in self._inputs:
+            try:
+                if hook.wants_input(node):
+                    wanted.append((i, hook))
+            except Exception as exc:
+                self.report(hook, "wants_input", exc)
+        return tuple(wanted)
+
+    def node_input(self, node: NodeInfo, ctx: RunContext, states: list[object], value: object, hooks: InputHooks) -> None:
+        """Give the node's input to `hooks`, those that want it (`input_hooks(node)`)."""
+        for i, hook in hooks:
             try:
                 hook.on_node_input(node, ctx, states[i], value)
             except Exception as exc:

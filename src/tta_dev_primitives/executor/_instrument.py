@@ -37,7 +37,7 @@ def _instrumented_call(info: NodeInfo, step: Step, hooks: HookSet) -> AsyncFn:
         ctx = get_ctx()
         states = hooks.node_start(info, ctx)
         if inputs:
-            hooks.node_input(info, ctx, states, x)
+            hooks.node_input(info, ctx, states, x, inputs)
         try:
             if waits and (backlog := hooks.backlog()) is not None:
                 await backlog
@@ -51,7 +51,7 @@ def _instrumented_call(info: NodeInfo, step: Step, hooks: HookSet) -> AsyncFn:
         return result
 
     waits = hooks.has_waiters
-    inputs = hooks.reports_inputs
+    inputs = hooks.input_hooks(info)
     return instrumented
 
 
@@ -61,13 +61,13 @@ def instrument_open(info: NodeInfo, open_: OpenFn, hooks: HookSet) -> OpenFn:
     get_ctx = _current.get
     report_chunks = info.kind == StreamOp.kind and hooks.reports_chunks
     waits = hooks.has_waiters
-    inputs = hooks.reports_inputs
+    inputs = hooks.input_hooks(info)
 
     async def opened(x: object) -> AsyncIterator[object]:
         ctx = get_ctx()
         states = hooks.node_start(info, ctx)
         if inputs:
-            hooks.node_input(info, ctx, states, x)
+            hooks.node_input(info, ctx, states, x, inputs)
         iterator = open_(x)
         index = 0
         failed = False

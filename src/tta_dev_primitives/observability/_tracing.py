@@ -30,6 +30,8 @@ from ..executor._hooks import Hook, NodeInfo, RunInfo, install_hook, uninstall_h
 from ..executor._journaling import find_suspension
 from ._support import optional, tell_once, warn_once
 from ._content import CONTENT_LIMIT, record_content
+from ._model_spans import input_attributes, output_attributes
+from ._views import Message, ModelInput, ModelOutput, model_view
 from ._export import guarded_batch_processor
 from ._redaction import scrub
 from ._run_links import for_root
@@ -128,6 +130,8 @@ class _SpanState:
         self.text_size = 0
 
 
+_MODEL_CALL = "gen_ai.operation.name"
+"""The attribute that marks a node as a model call (`genai()`, LLMPrimitive, chat_stream)."""
 _LEAVES = frozenset({"call", "stream"})
 _MARKED = frozenset({"LLM", "TOOL", "AGENT"})
 _innermost: ContextVar[Span | None] = ContextVar("tta_tracing_innermost", default=None)
@@ -169,6 +173,12 @@ class TracingHook(Hook):
     (`redact`), cut at `content_limit` characters. Content goes on the run's root span and on
     leaves, model calls, tools and agents (not on the structural spans between them, which
     would repeat it). Off by default: prompts and answers are user data.
+
+    A model call's span also reads as a conversation, under OpenInference's names: the
+    settings its request sets (`llm.invocation_parameters`), the tools it offers (`llm.tools`)
+    and why the model stopped (`gen_ai.response.finish_reasons`) always; the messages sent and
+    the reply (`llm.input_messages`, `llm.output_messages`) with `record_content`, each masked
+    and cut at `content_limit` (see `_model_spans`).
     """
 
     def __init__(
@@ -203,8 +213,6 @@ class TracingHook(Hook):
             warn_once("content:openinference", "%s", message)
             tell_once("content:openinference", message)
         self.record_content = record_content and _OI is not None
-        self.wants_inputs = self.record_content
-        """Whether the executor hands this hook nodes' inputs (`on_node_input`)."""
         self.content_limit = content_limit
         self._tracer = tracer
         self._trace = trace
@@ -298,23 +306,49 @@ class TracingHook(Hook):
             run = self._run_attrs = (key, _run_attributes(ctx))
         return {**known[1], **run[1]}
 
+    def wants_input(self, node: NodeInfo) -> bool:
+        """Every node's input when content is recorded; else only model calls' (their settings
+        and tools are configuration, always on the span)."""
+        return self.record_content or (_OI is not None and _MODEL_CALL in node.attributes)
+
     def on_node_input(self, node: NodeInfo, ctx: RunContext, state: object, value: object) -> None:
-        if isinstance(state, _SpanState) and state.content:
+        if not isinstance(state, _SpanState):
+            return
+        if state.content:
             record_content(state.span, "input", value, self.content_limit, _OI[0], _OI[2])  # type: ignore[index]
+        if _MODEL_CALL in node.attributes:
+            self._record_model_call(state.span, value)
 
     def on_node_end(self, node: NodeInfo, ctx: RunContext, state: object, result: object) -> None:
         if state is None:  # an op without a span of its own (see `detail`)
             return
         span_state = cast(_SpanState, state)
         try:
+            streamed = result is None and bool(span_state.text)
+            total = span_state.text_size if streamed else None
             if span_state.content:
-                streamed = result is None and span_state.text
                 output = "".join(span_state.text) if streamed else result
                 if output is not None:
-                    total = span_state.text_size if streamed else None
                     record_content(span_state.span, "output", output, self.content_limit, _OI[0], _OI[2], total)  # type: ignore[index]
+            if _MODEL_CALL in node.attributes and _OI is not None:
+                reply = ModelOutput((Message("assistant", "".join(span_state.text)),)) if streamed else result
+                self._record_model_call(span_state.span, reply, total)
         finally:
             self._finish(span_state, None)
+
+    def _record_model_call(self, span: Span, value: object, total: int | None = None) -> None:
+        """A model call's request or reply as OpenInference's messages, settings and tools (see
+        `_model_spans`), for the types a view is registered for. Never raises: a view that
+        fails costs its attributes, once logged, and the span is unharmed."""
+        try:
+            view = value if isinstance(value, (ModelInput, ModelOutput)) else model_view(value)
+            if view is None:
+                return
+            limit = self.content_limit if self.record_content else None
+            attributes = input_attributes(view, limit) if isinstance(view, ModelInput) else output_attributes(view, limit, total)
+            span.set_attributes(attributes)
+        except Exception as error:  # noqa: BLE001 - recording must never cost the run or the span
+            warn_once(f"model-view:{type(value).__qualname__}", "could not record the model call's %s on its span: %r", type(value).__name__, error)
 
     def on_node_error(self, node: NodeInfo, ctx: RunContext, state: object, error: BaseException) -> None:
         if state is not None:

@@ -9,6 +9,8 @@ inlining it would lose what it declared.
 
 from __future__ import annotations
 
+from typing import TypeGuard, TypeVar
+
 import attrs
 
 from ..._deep import depth_independent
@@ -26,7 +28,10 @@ def _shift(group: Group, offset: int) -> Group:
     return Group(group.combiner, tuple(i + offset if isinstance(i, int) else _shift(i, offset) for i in group.items))
 
 
-def _inlinable(child: Op, kind: type[Op]) -> bool:
+O = TypeVar("O", bound=Op)
+
+
+def _inlinable(child: Op, kind: type[O]) -> TypeGuard[O]:
     """Whether `child` is a `kind` op that declares nothing of its own (see the module doc)."""
     return isinstance(child, kind) and child.traits == NO_TRAITS
 

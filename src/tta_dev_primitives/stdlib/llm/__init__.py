@@ -25,6 +25,7 @@ from ._retrying import MODEL_RETRY, model_retry
 from .providers._errors import ModelCallError, ModelTransientError
 from .providers.select import chat_model
 from ._streamed import chat_stream
+from . import _span_views  # noqa: F401 - registers how requests and replies read on model call spans
 from ._structured import StructuredOutputError, structured, structured_prompt
 from ._tools import Tool, ToolArgumentsError, ToolResult, tool
 

@@ -20,7 +20,7 @@ import attrs
 
 from ...compiler._ir import CallOp, ConstOp, SeqOp
 from ...observability._redaction import scrub
-from ...observability._semconv import SPAN_KIND
+from ...observability import _semconv as semconv
 from ...compiler._program import Program
 from ...compiler._subplan import PlanNode
 from ...dsl import _fluent as fluent
@@ -123,7 +123,7 @@ class Tool(Generic[A, R]):
 
     def spec(self) -> ToolSpec:
         """The tool as a request carries it to the model."""
-        return ToolSpec(self.name, self.description, json.dumps(dict(self.parameters), sort_keys=True))
+        return ToolSpec(self.name, self.description, _schema_text(self.parameters))
 
     def definition(self) -> dict[str, object]:
         """The tool as providers describe one: name, description and JSON Schema parameters."""
@@ -279,7 +279,6 @@ def tool(
         plan = cast("Plan[Any, Any]", fluent.builder("compile")(built, state_keys=state_keys))
     label = name if name is not None else plan.name
     check_name("tool", "name", label)
-    built = built.with_attributes(**{SPAN_KIND: "TOOL", "tool.name": label})  # OpenInference: a tool span
     if TOOL_NAME.fullmatch(label) is None:
         raise ConfigError(f"tool {label!r}", "name", "1 to 64 ASCII letters, digits, '_' or '-' (providers reject other names)", label)
     input_type = plan.input_type
@@ -302,7 +301,20 @@ def tool(
     validator = NO_ARGUMENTS if no_input else type_schema(input_type, where=f"tool {label!r}", closed=True)
     parameters, wrapped = object_schema(validator.schema)
     target = fn.root if isinstance(fn, Program) else getattr(fn, "fn", fn)
-    return Tool(label, _description(target, description, label), plan, built, input_type, parameters, wrapped, validator)
+    described = _description(target, description, label)
+    # OpenInference's tool span: what the tool is, as the model is told (configuration, so always on the span)
+    spanned = {
+        semconv.SPAN_KIND: "TOOL",
+        semconv.TOOL_NAME: label,
+        semconv.TOOL_DESCRIPTION: described,
+        semconv.TOOL_PARAMETERS: _schema_text(parameters),
+    }
+    return Tool(label, described, plan, built.with_attributes(**spanned), input_type, parameters, wrapped, validator)
+
+
+def _schema_text(parameters: Mapping[str, object]) -> str:
+    """A tool's JSON Schema as the JSON text requests and spans carry."""
+    return json.dumps(dict(parameters), sort_keys=True)
 
 
 def _first_step(plan: Program[Any, Any]) -> CallOp | ConstOp | None:
