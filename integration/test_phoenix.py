@@ -14,6 +14,8 @@ import logging
 import os
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -176,6 +178,23 @@ def test_an_agent_shows_as_agent_llm_and_tool_spans_with_tokens_and_content(phoe
         assert tools_offered == ["weather", "population"]
 
 
+def _docs_agent(phoenix: Phoenix, project: str) -> str:
+    """Run the observability guide's Phoenix program (the block under "The agent in the
+    screenshots") against `phoenix`, as a script of its own; its trace id."""
+    page = (ROOT / "docs" / "guides" / "observability.md").read_text()
+    found = re.search(r"```python\n(.*?)```", page.split("### The agent in the screenshots", 1)[1], re.S)
+    assert found, "the observability guide has no program under 'The agent in the screenshots'"
+    env = {**os.environ, "PHOENIX_COLLECTOR_ENDPOINT": phoenix.url, "PHOENIX_PROJECT_NAME": project}
+    done = subprocess.run([sys.executable, "-c", found.group(1)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout == ANSWER + "\n", done.stderr
+    assert "TelemetryWarning" not in done.stderr, done.stderr  # every span was sent
+    spans = poll(f"the guide's agent trace in project {project!r}", lambda: (s if len(s := phoenix.spans(project)) >= 5 else None))
+    assert len(spans) == 5  # one trace: the agent, two model calls, two tool calls
+    trace_ids = {span["context"]["trace_id"] for span in spans}  # type: ignore[index]
+    assert len(trace_ids) == 1
+    return str(trace_ids.pop())
+
+
 @contextlib.contextmanager
 def _trace_page(phoenix: Phoenix, trace_id: str, height: int = 900) -> Iterator[Any]:
     """Phoenix's trace view of `trace_id` in Debian's headless Chromium (through Playwright),
@@ -206,8 +225,8 @@ def _keep(shot: Path, into: Path) -> None:
 
 def test_phoenix_shows_the_agent_trace_in_chromium(phoenix: Phoenix, tmp_path: Path) -> None:
     """The trace view of Phoenix's own UI: the agent's span tree, the run OK, the root's
-    recorded input and output (docs/images/phoenix-agent-trace.png)."""
-    trace_id, _ = _run_agent(phoenix, "http", "agent-ui")
+    recorded input and output (docs/images/phoenix-agent-trace.png, of the guide's program)."""
+    trace_id = _docs_agent(phoenix, "agent-ui")
     shot = tmp_path / SCREENSHOT.name
     with _trace_page(phoenix, trace_id) as page:
         page.get_by_text(ANSWER).first.wait_for(timeout=30_000)  # the root's recorded output
@@ -220,8 +239,8 @@ def test_phoenix_shows_a_model_call_as_a_conversation_with_its_settings_and_tool
     """The second model call selected in Phoenix's UI: its Messages view shows the conversation
     (system, user, the assistant's two tool calls, both tool results) and the reply, with the
     invocation parameters; its Tools view lists both tools' schemas
-    (docs/images/phoenix-agent-messages.png and phoenix-agent-tools.png)."""
-    trace_id, _ = _run_agent(phoenix, "http", "agent-messages")
+    (docs/images/phoenix-agent-messages.png and phoenix-agent-tools.png, of the guide's program)."""
+    trace_id = _docs_agent(phoenix, "agent-messages")
     messages, tools = tmp_path / MESSAGES_SCREENSHOT.name, tmp_path / TOOLS_SCREENSHOT.name
     with _trace_page(phoenix, trace_id, height=1000) as page:
         page.get_by_role("button", name=re.compile(r"^llm fake-small")).last.click()  # the second turn's call
