@@ -204,6 +204,8 @@ async def test_a_streaming_plan_times_its_first_chunk() -> None:
     for streamed in ("shout", "fake-small stream"):
         first = (spans[streamed].attributes or {})["stream.time_to_first_chunk_s"]
         assert isinstance(first, float) and first >= 0
+    root = next(s for s in exporter.get_finished_spans() if s.parent is None)
+    assert (root.attributes or {})["output.value"] == "ONE. TWO. THREE."  # a streamed run's output: what its reader got
     _compare("streaming", shape(exporter.get_finished_spans()))
 
 

@@ -110,19 +110,27 @@ def _openinference_attributes(attributes: dict[str, object]) -> None:
         attributes[names.LLM_PROVIDER] = provider
 
 
+_Open = tuple["Span", "Context", "_SpanState | None"]
+"""A hook's innermost open span, the context that holds it (its children's parent), and the
+state of the run's root span when content is recorded (a streamed run's output goes on it)."""
+
+
 class _SpanState:
     """A node's span, the context tokens that made it current, its stream's progress, and (when
     content is recorded for it) the text its stream produced so far."""
 
-    __slots__ = ("chunks", "content", "inner_token", "own_token", "span", "started", "text", "text_size", "token")
+    __slots__ = ("chunks", "content", "inner_token", "own_token", "root", "span", "started", "text", "text_size", "token")
 
-    def __init__(
-        self, span: Span, token: object, own_token: Token[tuple[Span, Context] | None], inner_token: Token[Span | None], content: bool
-    ) -> None:
+    own_token: Token[_Open | None]
+    inner_token: Token[Span | None]
+    """The tokens that made the span this hook's innermost and the innermost of all (set once
+    the state exists: the hook's entry holds the state's `root`)."""
+
+    def __init__(self, span: Span, token: object, content: bool) -> None:
+        self.root: _SpanState | None = None
+        """The run's root span's state, when content is recorded (None otherwise)."""
         self.span = span
         self.token = token
-        self.own_token = own_token
-        self.inner_token = inner_token
         self.started = time.perf_counter()
         self.chunks = 0
         self.content = content
@@ -217,7 +225,7 @@ class TracingHook(Hook):
         self._tracer = tracer
         self._trace = trace
         self._context = otel_context
-        self._current: ContextVar[tuple[Span, Context] | None] = ContextVar(f"tta_tracing_{id(self)}", default=None)
+        self._current: ContextVar[_Open | None] = ContextVar(f"tta_tracing_{id(self)}", default=None)
         """This hook's innermost open span, and the context that holds it (its children's parent)."""
         self._pending: ContextVar[tuple[RunInfo, Context] | None] = ContextVar(f"tta_tracing_run_{id(self)}", default=None)
         self._ok = Status(StatusCode.OK)
@@ -288,9 +296,12 @@ class TracingHook(Hook):
             durable.root = span
         current = self._trace.set_span_in_context(span)
         token = self._context.attach(current)
-        own, inner = self._current.set((span, current)), _innermost.set(span)
         content = self.record_content and (root or node.kind in _LEAVES or node.attributes.get(SPAN_KIND) in _MARKED)
-        return _SpanState(span, token, own, inner, content)
+        state = _SpanState(span, token, content)
+        if self.record_content:
+            state.root = state if root else (mine[2] if mine is not None else None)
+        state.own_token, state.inner_token = self._current.set((span, current, state.root)), _innermost.set(span)
+        return state
 
     def _attributes(self, node: NodeInfo, ctx: RunContext) -> dict[str, object]:
         """A new span's attributes: the node's, computed once per node (kept for the last
@@ -326,6 +337,9 @@ class TracingHook(Hook):
         try:
             streamed = result is None and bool(span_state.text)
             total = span_state.text_size if streamed else None
+            run_root = span_state.root
+            if streamed and run_root is not None and run_root is not span_state:
+                run_root.text, run_root.text_size = span_state.text, span_state.text_size  # a streamed run's output: its last stream's
             if span_state.content:
                 output = "".join(span_state.text) if streamed else result
                 if output is not None:
