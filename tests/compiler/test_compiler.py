@@ -180,8 +180,8 @@ def test_flatten_inlines_nested_sequences_and_parallels() -> None:
 
 
 def test_flatten_keeps_a_nested_chain_that_declares_something_of_its_own() -> None:
-    """An agent's sequence (marked AGENT for traces) or a chain with a declared bound inside a
-    sequence stays one op: inlining it would lose the span kind or the bound."""
+    """An agent's sequence (marked AGENT for traces) or a chain with a declaration inside a
+    sequence stays one op: inlining it would lose the span kind or the declaration."""
     marked = (node(parse) >> node(double)).named("agent-like").with_attributes(**{"openinference.span.kind": "AGENT"})
     bounded = (node(double) >> node(double)).named("bounded").declare(max_latency=2.0)
     flat = compile(marked >> bounded >> parallel(node(double), parallel(node(double), node(double)).declare(cost=0.5)))

@@ -3,8 +3,8 @@
 `a >> b >> c` is built as seq(seq(a, b), c); flattened it is seq(a, b, c): one loop, flat step
 indices in errors. Nested parallels join their parent's task group; their result shape is kept
 by nesting layout groups, so results are unchanged. A nested sequence or parallel that declares
-something of its own (a span kind such as an agent's, a latency or cost bound) stays whole:
-inlining it would lose what it declared.
+something of its own (a span kind such as an agent's, any `declare(...)`) stays whole: inlining
+it would lose what it declared.
 """
 
 from __future__ import annotations
