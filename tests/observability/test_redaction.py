@@ -539,3 +539,15 @@ async def test_devtools_explain_masks_a_constants_secret(tmp_path: Path, monkeyp
     from tta_dev_primitives import compile, const
 
     assert "hunter2pass" not in outline(compile(const("postgresql://app:hunter2pass@db/app") >> node(len)).root)  # journaled header
+
+
+def test_a_json_object_in_a_string_is_masked_by_field_name_and_stays_a_string() -> None:
+    """A tool call's arguments are JSON text: a field named like a secret is masked as it is in
+    the parsed arguments; JSON without one keeps its exact form."""
+    from tta_dev_primitives.observability import redact
+
+    masked = redact({"arguments": '{"user": "ann", "auth": {"password": "p", "note": "x"}}'})
+    assert masked == {"arguments": '{"user": "ann", "auth": "***"}'}
+    assert redact('{"input":  "Oslo"}') == '{"input":  "Oslo"}'  # nothing secret: untouched, spacing kept
+    assert redact('{"k": "Bearer abcdefghijklmnopqrstuv"}') == '{"k": "Bearer ***"}'  # shapes as before
+    assert redact("{not json}") == "{not json}"

@@ -103,13 +103,26 @@ async def test_a_marked_node_is_a_span_at_any_detail(traced: tuple[TracingHook, 
     assert await compile(node(inc, name="first") >> stage).with_hooks(hook).run(1) == 4
     spans = exporter.get_finished_spans()
     assert parent_name(by_name(spans)["a"], spans) == "stage"
+    exporter.clear()
+    content = configure_tracing("tests", exporter=exporter, set_global=False, install=False, record_content=True)
+    assert content is not None
+    await compile(node(inc, name="first") >> stage).with_hooks(content).run(1)
+    marked = by_name(exporter.get_finished_spans())["stage"].attributes or {}
+    assert (marked["input.value"], marked["output.value"]) == ("2", "4")  # a marked stage shows what went in and out
 
 
 def test_detail_must_be_calls_or_all() -> None:
+    from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
 
     with pytest.raises(ConfigError, match="detail"):
         TracingHook(TracerProvider().get_tracer("t"), detail="every")  # type: ignore[arg-type]
+    before = trace.get_tracer_provider()
+    with pytest.raises(ConfigError, match=r"configure_tracing: invalid content_limit"):
+        configure_tracing("t", content_limit=0)
+    with pytest.raises(ConfigError, match=r"configure_tracing: invalid detail"):
+        configure_tracing("t", detail="ALL")  # type: ignore[arg-type]
+    assert trace.get_tracer_provider() is before  # nothing was set up
 
 
 async def test_two_runs_make_two_traces(traced: tuple[TracingHook, InMemorySpanExporter]) -> None:
@@ -164,6 +177,9 @@ async def test_resilience_and_cache_events(detail: str) -> None:
         events = [(s.name if s.name != root else "root", e.name) for s in exporter.get_finished_spans() for e in s.events if e.name != "exception"]
         first, second = ["cache_miss", "retry", "timeout", "fallback"], ["cache_hit", "timeout", "fallback"]  # two runs
         assert sorted(events) == sorted(("root", event) for event in first + second)
+        origins = {(e.name, (e.attributes or {})["primitive.name"]) for s in exporter.get_finished_spans() for e in s.events if e.name != "exception"}
+        assert ("retry", "retry(flaky)") in origins and ("timeout", "timeout(slow)") in origins  # which guard, on the span around it
+        assert ("cache_hit", "cache(retry(flaky))") in origins
         return
     assert ("retry(flaky)", "retry") in events
     assert events.count(("cache(retry(flaky))", "cache_miss")) == 1 and ("cache(retry(flaky))", "cache_hit") in events
@@ -189,7 +205,8 @@ async def test_breaker_and_saga_events(traced: tuple[TracingHook, InMemorySpanEx
 
     with pytest.raises(ConnectionError):
         await compile(saga(compensated(node(inc, name="book"), undo) >> node(down))).with_hooks(hook).run(1)
-    events = {(e.name, tuple(sorted((e.attributes or {}).items()))) for s in exporter.get_finished_spans() for e in s.events}
+    origin = ("primitive.name", "primitive.type")  # which guard said it (tested with the events of every guard)
+    events = {(e.name, tuple(sorted((k, v) for k, v in (e.attributes or {}).items() if k not in origin))) for s in exporter.get_finished_spans() for e in s.events}
     assert ("circuit_state", (("circuit.from", "closed"), ("circuit.to", "open"))) in events
     assert ("compensation", (("saga.compensated", True), ("saga.step", "book"))) in events
 

@@ -268,3 +268,61 @@ async def test_tool_spans_describe_their_tool_always() -> None:
     schema = {"additionalProperties": False, "properties": {"input": {"type": "string"}}, "required": ["input"], "type": "object"}
     assert json.loads(str(spans["weather"][TOOL_PARAMETERS])) == schema
     assert spans["helper"][TOOL_DESCRIPTION] == "Asks the helper." and json.loads(str(spans["helper"][TOOL_PARAMETERS])) == schema
+
+
+async def test_a_long_conversation_keeps_the_span_kind_the_system_prompt_and_the_latest_messages() -> None:
+    """A span drops its oldest attributes when full (OpenTelemetry's 128 by default): a long
+    conversation is written as its system message and its latest messages, as many as fit."""
+    hook, exporter = tracer(record_content=True)
+    history = [ChatMessage("system", "Be brief."), *(ChatMessage("user" if i % 2 else "assistant", f"message {i}") for i in range(1, 80))]
+    model = FakeChatModel("gpt-4o-mini", reply=lambda request: "last")
+    ask = compile(genai(node(model.complete), provider="fake", model="gpt-4o-mini"))  # type: ignore[arg-type]
+    await ask.with_hooks(hook).run(ChatRequest(tuple(history)))
+    (span,) = exporter.get_finished_spans()
+    attributes = dict(span.attributes or {})
+    assert span.dropped_attributes == 0
+    assert attributes[SPAN_KIND] == "LLM" and "workflow.correlation_id" in attributes
+    first = f"{SpanAttributes.LLM_INPUT_MESSAGES}.0.{MessageAttributes.MESSAGE_CONTENT}"
+    assert attributes[first] == "Be brief."
+    kept = sum(1 for key in attributes if key.endswith(f".{MessageAttributes.MESSAGE_ROLE}") and key.startswith(SpanAttributes.LLM_INPUT_MESSAGES))
+    assert attributes["llm.input_messages_omitted"] == 80 - kept and kept > 20
+    last = f"{SpanAttributes.LLM_INPUT_MESSAGES}.{kept - 1}.{MessageAttributes.MESSAGE_CONTENT}"
+    assert attributes[last] == "message 79"  # the latest, renumbered after the ones left out
+    assert attributes[f"{SpanAttributes.LLM_OUTPUT_MESSAGES}.0.{MessageAttributes.MESSAGE_CONTENT}"] == "last"
+
+
+async def test_a_prompt_string_is_the_users_message_and_a_text_reply_the_assistants() -> None:
+    hook, exporter = tracer(record_content=True)
+    model = FakeChatModel("gpt-4o-mini", reply=lambda request: "hello there")
+    plan = compile(chat_stream(model)).with_hooks(hook)
+    async with plan.stream("hi") as chunks:
+        assert "".join([chunk async for chunk in chunks]) == "hello there"
+    (attributes,) = kind(exporter.get_finished_spans(), "LLM")
+    assert attributes[f"{SpanAttributes.LLM_INPUT_MESSAGES}.0.{MessageAttributes.MESSAGE_ROLE}"] == "user"
+    assert attributes[f"{SpanAttributes.LLM_INPUT_MESSAGES}.0.{MessageAttributes.MESSAGE_CONTENT}"] == "hi"
+    assert attributes[f"{SpanAttributes.LLM_OUTPUT_MESSAGES}.0.{MessageAttributes.MESSAGE_CONTENT}"] == "hello there"
+
+
+@attrs.frozen
+class Login:
+    user: str
+    authorization: str
+
+
+async def test_a_tool_argument_named_like_a_secret_is_masked_on_the_model_span_too() -> None:
+    """The tool's span masks its arguments by field name; the model call's span, which carries
+    the same arguments as JSON text, masks them the same way."""
+    hook, exporter = tracer(record_content=True)
+
+    def login(request: Login) -> str:
+        """Log in."""
+        return "ok"
+
+    arguments = json.dumps({"user": "ann", "authorization": "plain-AAAA"})
+    model = FakeChatModel("gpt-4o-mini", script=[ToolCall("c1", "login", arguments), "done"])
+    assert await compile(agent(model, [tool(login)], max_turns=2)).with_hooks(hook).run("log in") == "done"
+    leaked = [(s.name, k) for s in exporter.get_finished_spans() for k, v in (s.attributes or {}).items() if "plain-AAAA" in str(v)]
+    assert leaked == []
+    (asked, _) = kind(exporter.get_finished_spans(), "LLM")
+    called = f"{SpanAttributes.LLM_OUTPUT_MESSAGES}.0.{MessageAttributes.MESSAGE_TOOL_CALLS}.0.{ToolCallAttributes.TOOL_CALL_FUNCTION_ARGUMENTS_JSON}"
+    assert json.loads(str(asked[called])) == {"user": "ann", "authorization": "***"}

@@ -4,6 +4,8 @@
 - the value of every field whose name looks secret is `***`, at any depth: mappings, lists of
   header pairs (`[("Authorization", "Bearer x"), (b"x-api-key", b"k")]`), dataclasses, attrs
   classes, pydantic models and plain objects (their attributes);
+- a string holding a JSON object (a tool call's arguments, a request body) is masked as the
+  object it holds, fields by name included, and stays a JSON string;
 - every string has secret-shaped parts masked wherever they appear (bearer tokens, `sk-...`
   keys, JWTs, AWS and GitHub keys, `user:pass@` in URLs, `?api_key=` query parameters, PEM
   private keys, `Cookie:` / `Authorization:` header values, command-line credentials such as
@@ -27,6 +29,7 @@ names `session.id` and `workflow.session_id` are not secret names.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterable, Mapping
@@ -225,6 +228,12 @@ def _redact(value: object, key: str | None, depth: int, path: set[int], budget: 
             budget[0] -= 8
         return value
     if isinstance(value, str):
+        if value[:1] == "{" and value[-1:] == "}" and depth < MAX_DEPTH and (budget is None or len(value) <= budget[0]):
+            masked = _json_object(value, depth, path)
+            if masked is not None:
+                if budget is not None:
+                    budget[0] -= len(masked)
+                return masked
         return _text(value, budget)
     if isinstance(value, (bytes, bytearray)):
         return _text(bytes(value[: budget[0] + _MARGIN] if budget is not None else value).decode("utf-8", "replace"), budget)
@@ -239,6 +248,31 @@ def _redact(value: object, key: str | None, depth: int, path: set[int], budget: 
         return f"<unloggable {type(value).__name__}>"
     finally:
         path.discard(id(value))
+
+
+def _json_object(text: str, depth: int, path: set[int]) -> str | None:
+    """`text`, a JSON object, with its secret fields masked by name as well as by shape; None
+    when it is not JSON or has no secret field (then it is masked as text, its form kept)."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    masked = _container(parsed, depth + 1, path, None)
+    if masked == _container_shapes_only(parsed):
+        return None
+    return json.dumps(masked, ensure_ascii=False)
+
+
+def _container_shapes_only(value: object) -> object:
+    """`value` with only secret-shaped text masked (what masking `value` as text would do to its
+    strings): what `_json_object` compares with, to tell whether a field was secret by name."""
+    if isinstance(value, dict):
+        return {scrub(str(k)): _container_shapes_only(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_container_shapes_only(item) for item in value]
+    return scrub(value) if isinstance(value, str) else value
 
 
 def _container(value: object, depth: int, path: set[int], budget: list[int] | None) -> object:

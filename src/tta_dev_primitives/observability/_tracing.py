@@ -141,7 +141,6 @@ class _SpanState:
 _MODEL_CALL = "gen_ai.operation.name"
 """The attribute that marks a node as a model call (`genai()`, LLMPrimitive, chat_stream)."""
 _LEAVES = frozenset({"call", "stream"})
-_MARKED = frozenset({"LLM", "TOOL", "AGENT"})
 _innermost: ContextVar[Span | None] = ContextVar("tta_tracing_innermost", default=None)
 _HOOKS: weakref.WeakSet[TracingHook] = weakref.WeakSet()
 """Every TracingHook, so usage reported inside a node reaches each hook's span of it."""
@@ -179,8 +178,8 @@ class TracingHook(Hook):
     `input.value` / `output.value` (with their mime types): JSON for structured values, the
     text itself for strings and for a stream's text chunks, secrets masked as in logs
     (`redact`), cut at `content_limit` characters. Content goes on the run's root span and on
-    leaves, model calls, tools and agents (not on the structural spans between them, which
-    would repeat it). Off by default: prompts and answers are user data.
+    leaves, model calls, tools, agents and any node marked with a span kind (not on the
+    structural spans between them, which would repeat it). Off by default: prompts and answers are user data.
 
     A model call's span also reads as a conversation, under OpenInference's names: the
     settings its request sets (`llm.invocation_parameters`), the tools it offers (`llm.tools`)
@@ -202,14 +201,7 @@ class TracingHook(Hook):
         from opentelemetry import trace
         from opentelemetry.trace import Status, StatusCode
 
-        if content_limit < 1:
-            from ..errors import ConfigError
-
-            raise ConfigError("TracingHook", "content_limit", "a positive number of characters", content_limit)
-        if detail not in _DETAILS:
-            from ..errors import ConfigError
-
-            raise ConfigError("TracingHook", "detail", "'calls' or 'all'", detail)
+        _check_settings("TracingHook", content_limit, detail)
         self.detail: TraceDetail = detail
         """Which ops get spans (see `TraceDetail`)."""
         self._every_op = detail == "all"
@@ -296,7 +288,7 @@ class TracingHook(Hook):
             durable.root = span
         current = self._trace.set_span_in_context(span)
         token = self._context.attach(current)
-        content = self.record_content and (root or node.kind in _LEAVES or node.attributes.get(SPAN_KIND) in _MARKED)
+        content = self.record_content and (root or node.kind in _LEAVES or SPAN_KIND in node.attributes)
         state = _SpanState(span, token, content)
         if self.record_content:
             state.root = state if root else (mine[2] if mine is not None else None)
@@ -328,7 +320,7 @@ class TracingHook(Hook):
         if state.content:
             record_content(state.span, "input", value, self.content_limit, _OI[0], _OI[2])  # type: ignore[index]
         if _MODEL_CALL in node.attributes:
-            self._record_model_call(state.span, value)
+            self._record_model_call(state.span, value, "input")
 
     def on_node_end(self, node: NodeInfo, ctx: RunContext, state: object, result: object) -> None:
         if state is None:  # an op without a span of its own (see `detail`)
@@ -345,21 +337,30 @@ class TracingHook(Hook):
                 if output is not None:
                     record_content(span_state.span, "output", output, self.content_limit, _OI[0], _OI[2], total)  # type: ignore[index]
             if _MODEL_CALL in node.attributes and _OI is not None:
-                reply = ModelOutput((Message("assistant", "".join(span_state.text)),)) if streamed else result
-                self._record_model_call(span_state.span, reply, total)
+                reply = "".join(span_state.text) if streamed else result
+                self._record_model_call(span_state.span, reply, "output", total)
         finally:
             self._finish(span_state, None)
 
-    def _record_model_call(self, span: Span, value: object, total: int | None = None) -> None:
+    def _record_model_call(self, span: Span, value: object, direction: Literal["input", "output"], total: int | None = None) -> None:
         """A model call's request or reply as OpenInference's messages, settings and tools (see
-        `_model_spans`), for the types a view is registered for. Never raises: a view that
-        fails costs its attributes, once logged, and the span is unharmed."""
+        `_model_spans`), for the types a view is registered for (a str is the user's prompt, or
+        the reply's text), within the attributes the span has room for. Never raises: a view
+        that fails costs its attributes, once logged, and the span is unharmed."""
         try:
-            view = value if isinstance(value, (ModelInput, ModelOutput)) else model_view(value)
+            if isinstance(value, str):
+                view: ModelInput | ModelOutput | None = (
+                    ModelInput((Message("user", value),), {}) if direction == "input" else ModelOutput((Message("assistant", value),))
+                )
+            else:
+                view = model_view(value)
             if view is None:
                 return
             limit = self.content_limit if self.record_content else None
-            attributes = input_attributes(view, limit) if isinstance(view, ModelInput) else output_attributes(view, limit, total)
+            if isinstance(view, ModelInput):
+                attributes = input_attributes(view, limit, _room(span) - _KEPT_FOR_THE_REPLY)
+            else:
+                attributes = output_attributes(view, limit, total, _room(span))
             span.set_attributes(attributes)
         except Exception as error:  # noqa: BLE001 - recording must never cost the run or the span
             warn_once(f"model-view:{type(value).__qualname__}", "could not record the model call's %s on its span: %r", type(value).__name__, error)
@@ -401,28 +402,30 @@ class TracingHook(Hook):
 
     # -- events -----------------------------------------------------------------------------
 
-    def _event(self, name: str, attributes: dict[str, str | int | float | bool]) -> None:
-        mine = self._current.get()  # this hook's span: another hook's span may be the current one
+    def _event(self, node: NodeInfo, name: str, attributes: dict[str, str | int | float | bool]) -> None:
+        """`name` on this hook's innermost span (another hook's may be the current one), saying
+        which node it is about: a guard without a span of its own records on the span around it."""
+        mine = self._current.get()
         if mine is not None:
-            mine[0].add_event(name, attributes)
+            mine[0].add_event(name, {**attributes, "primitive.name": node.name, "primitive.type": node.primitive_type})
 
     def on_retry(self, node: NodeInfo, ctx: RunContext, attempt: int, delay: float, error: BaseException) -> None:
-        self._event("retry", {"retry.attempt": attempt, "retry.delay_s": delay, "exception.type": type(error).__name__})
+        self._event(node, "retry", {"retry.attempt": attempt, "retry.delay_s": delay, "exception.type": type(error).__name__})
 
     def on_fallback(self, node: NodeInfo, ctx: RunContext, failed: str, error: BaseException) -> None:
-        self._event("fallback", {"fallback.failed_route": failed, "exception.type": type(error).__name__})
+        self._event(node, "fallback", {"fallback.failed_route": failed, "exception.type": type(error).__name__})
 
     def on_timeout(self, node: NodeInfo, ctx: RunContext, seconds: float) -> None:
-        self._event("timeout", {"timeout.seconds": seconds})
+        self._event(node, "timeout", {"timeout.seconds": seconds})
 
     def on_circuit_state(self, node: NodeInfo, ctx: RunContext | None, old: str, new: str) -> None:
-        self._event("circuit_state", {"circuit.from": old, "circuit.to": new})
+        self._event(node, "circuit_state", {"circuit.from": old, "circuit.to": new})
 
     def on_cache_hit(self, node: NodeInfo, ctx: RunContext, key: str) -> None:
-        self._event("cache_hit", {"cache.key": key[:128]})
+        self._event(node, "cache_hit", {"cache.key": key[:128]})
 
     def on_cache_miss(self, node: NodeInfo, ctx: RunContext, key: str) -> None:
-        self._event("cache_miss", {"cache.key": key[:128]})
+        self._event(node, "cache_miss", {"cache.key": key[:128]})
 
     def on_replay(self, node: NodeInfo, ctx: RunContext) -> None:
         mine = self._current.get()  # the node's own span: a replayed op is a leaf, which has one
@@ -433,7 +436,32 @@ class TracingHook(Hook):
         attributes: dict[str, str | int | float | bool] = {"saga.step": step, "saga.compensated": error is None}
         if error is not None:
             attributes["exception.type"] = type(error).__name__
-        self._event("compensation", attributes)
+        self._event(node, "compensation", attributes)
+
+
+def _check_settings(where: str, content_limit: object, detail: object) -> None:
+    """ConfigError naming `where` for a content limit or a detail that cannot be, before anything
+    is set up (configure_tracing replaces the global provider)."""
+    from ..errors import ConfigError
+
+    if isinstance(content_limit, bool) or not isinstance(content_limit, int) or content_limit < 1:
+        raise ConfigError(where, "content_limit", "a positive number of characters", content_limit)
+    if detail not in _DETAILS:
+        raise ConfigError(where, "detail", "'calls' or 'all'", detail)
+
+
+_KEPT_FOR_THE_REPLY = 32
+"""Attributes a model call's span keeps free when its request is recorded: its usage, finish
+reason, output value and reply are written later."""
+
+
+def _room(span: Span) -> int:
+    """How many more attributes `span` takes before it drops its oldest (its kind, its ids)."""
+    limits = getattr(span, "_limits", None)  # the SDK's spans; other spans: OpenTelemetry's default
+    most = getattr(limits, "max_span_attributes", 128)
+    if not isinstance(most, int):  # None: no limit
+        return 1_000_000
+    return most - len(getattr(span, "attributes", None) or ())
 
 
 def _record_error(span: Span, error: BaseException) -> None:
@@ -504,6 +532,7 @@ def configure_tracing(
     Returns the hook, or None when the `otel` extra is
     not installed (one warning; workflows run unchanged).
     """
+    _check_settings("configure_tracing", content_limit, detail)
     if optional("opentelemetry.sdk.trace", "otel") is None:
         return None
     from opentelemetry import trace
