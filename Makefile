@@ -11,7 +11,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test typecheck imports docs pytest bench clean dist mermaid
+.PHONY: demo test typecheck imports docs pytest bench bench-compare clean dist mermaid
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +87,12 @@ bench: $(VENV)/.bench
 	$(BIN)/python -m benchmarks.bench_observability
 	$(BIN)/python -m benchmarks.bench_agent
 	$(BIN)/python -m benchmarks.bench_streaming
+
+# every benchmark on BASE's package and on this checkout's, alternating, 3 rounds:
+# make bench-compare BASE=<commit> [BENCH="bench_sequential bench_cache"] [ROUNDS=3]
+bench-compare: $(VENV)/.bench
+	@test -n "$(BASE)" || { echo "usage: make bench-compare BASE=<commit> [BENCH=...] [ROUNDS=3]"; exit 2; }
+	$(BIN)/python -m benchmarks.compare --base $(BASE) --rounds $(or $(ROUNDS),3) $(BENCH)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache dist
