@@ -60,7 +60,11 @@ def value(cell: str) -> float | None:
 
 
 def figures(benchmark: str, printed: str) -> dict[Key, float]:
-    """Every number in the Markdown tables `printed`, keyed by benchmark, table, row and column."""
+    """The numbers in the Markdown tables `printed`, keyed by benchmark, table, row and column.
+
+    Of a table with ratio columns (`vs raw awaits`: each case against a peer measured in the
+    same process, which cancels the machine's speed), only those; of any other table (times,
+    sizes), every number."""
     found: dict[Key, float] = {}
     title, header = "", None
     for line in printed.splitlines():
@@ -70,10 +74,11 @@ def figures(benchmark: str, printed: str) -> dict[Key, float]:
             cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
             if header is None:
                 header = cells
+                ratios = any(column.startswith("vs ") for column in header[1:])
             elif not set("".join(cells)) <= set("-: "):  # not the separator row
                 for column, cell in zip(header[1:], cells[1:]):
                     number = value(cell)
-                    if number is not None:
+                    if number is not None and (column.startswith("vs ") or not ratios):
                         found[(benchmark, title, cells[0], column)] = number
         else:
             header = None
@@ -143,11 +148,19 @@ def measure(benchmarks: Sequence[str], base: Path, rounds: int, timeout: float, 
     return measured
 
 
-def _spread(values: Sequence[float]) -> str:
-    return f"{_show(statistics.median(values))} ({_show(min(values))}-{_show(max(values))})" if len(values) > 1 else _show(values[0])
+def _spread(values: Sequence[float], column: str) -> str:
+    shown = [_show(v, column) for v in (statistics.median(values), min(values), max(values))]
+    return f"{shown[0]} ({shown[1]}-{shown[2]})" if len(values) > 1 else shown[0]
 
 
-def _show(number: float) -> str:
+def _show(number: float, column: str) -> str:
+    """`number` as the column printed it: a ratio, a time or a size."""
+    if column.startswith("vs "):
+        return f"{number:.3g}x"
+    if "memory" in column or "bytes" in column:
+        return f"{number / 1024**2:.3g} MiB"
+    if "time" in column or "median" in column or column in ("build", "compile", "per call", "per run"):
+        return f"{number * 1e3:.3g} ms" if number >= 1e-3 else f"{number * 1e6:.3g} µs"
     return f"{number:.3g}"
 
 
@@ -178,7 +191,7 @@ def report(measured: Measured, base_label: str) -> Iterable[str]:
         for key in keys:
             _, title, row, column = key
             change = statistics.median(new[key]) / statistics.median(base[key]) if statistics.median(base[key]) else float("nan")
-            yield f"| {title} | {row} | {column} | {_spread(base[key])} | {_spread(new[key])} | {change:.2f} | {verdict(base[key], new[key])} |"
+            yield f"| {title} | {row} | {column} | {_spread(base[key], column)} | {_spread(new[key], column)} | {change:.2f} | {verdict(base[key], new[key])} |"
         yield ""
     for (benchmark, side), why in measured.failed.items():
         yield f"- {benchmark} failed on {side}: {why}"
