@@ -296,6 +296,20 @@ async def test_a_scripted_fake_gives_concurrent_calls_successive_replies() -> No
     assert sorted(replies) == ["a", "b", "c"]
 
 
+async def test_a_fake_model_keeps_its_latest_requests_and_counts_every_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fake serving a benchmark must not keep every request it was sent: the latest ones stay
+    (for tests to read), the script still follows every call."""
+    from tta_dev_primitives import ChatRequest
+    from tta_dev_primitives.stdlib.llm import model as models
+
+    monkeypatch.setattr(models, "REQUESTS_KEPT", 10)
+    model = FakeChatModel(script=[str(i) for i in range(25)])
+    replies = [(await model.complete(ChatRequest.of(f"q{i}"))).text for i in range(25)]
+    assert replies == [str(i) for i in range(25)]  # the script follows the calls, not what is kept
+    assert model.calls == 25 and len(model.requests) <= 10
+    assert [r.prompt for r in model.requests[-3:]] == ["q22", "q23", "q24"]
+
+
 async def test_sync_tools_run_in_threads_so_a_turns_calls_overlap() -> None:
     import threading
     import time

@@ -293,6 +293,10 @@ def _stopped(text: str, stops: tuple[str, ...]) -> str:
     return text[: min(ends)] if ends else text
 
 
+REQUESTS_KEPT = 10_000
+"""Requests a FakeChatModel keeps (see `FakeChatModel.requests`)."""
+
+
 class FakeChatModel(ChatModel):
     """A deterministic chat model: no network, no keys; replies come from `reply(request)`.
 
@@ -336,6 +340,10 @@ class FakeChatModel(ChatModel):
         self.max_tokens = max_tokens
         self.max_input_tokens = max_input_tokens
         self.requests: list[ChatRequest] = []
+        """The requests received, oldest first: the last `REQUESTS_KEPT` (older ones are dropped,
+        so a model serving a benchmark or a long demo does not grow without bound)."""
+        self.calls = 0
+        """Every call received (`complete` and `stream`), however many `requests` still holds."""
 
     def _next_reply(self, request: ChatRequest, turn: int) -> Reply:
         if self.script is None:
@@ -347,7 +355,9 @@ class FakeChatModel(ChatModel):
         return self.script[turn]
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
-        turn = len(self.requests)  # taken before any await: concurrent calls get successive replies
+        turn, self.calls = self.calls, self.calls + 1  # before any await: concurrent calls get successive replies
+        if len(self.requests) >= REQUESTS_KEPT:
+            del self.requests[: REQUESTS_KEPT // 2]  # amortised: one cut per REQUESTS_KEPT // 2 calls
         self.requests.append(request)
         if self.latency:
             await self.clock.sleep(self.latency)
