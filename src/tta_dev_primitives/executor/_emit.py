@@ -83,12 +83,11 @@ class Emitter:
         if rule is None:
             raise TypeError(f"no emitter registered for {type(op).__qualname__} ({op.name!r})")
         step = rule(op, self)
-        hooks = self.hooks if self.hooks is not None and self.hooks.node_hooks else None
-        info = node_info(op) if hooks is not None else None
+        told = (self.hooks, node_info(op)) if self.hooks is not None and self.hooks.node_hooks else None
         if self.journal_codec is not None and op.journaled and not op.traits.pure:
-            step = journaled(op, step, self.journal_codec, (hooks, info) if hooks is not None and info is not None else None)
-        if hooks is not None and info is not None:
-            step = instrument(info, step, hooks)
+            step = journaled(op, step, self.journal_codec, told)
+        if told is not None:
+            step = instrument(told[1], step, told[0])
         return step
 
     def emit_async(self, op: Op) -> AsyncFn:

@@ -23,7 +23,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Protocol
 
 from ..context import _current, _idempotency_key
-from ._hooks import Hook, HookSet, NodeInfo
+from ._hooks import HookSet, NodeInfo, _overrides
 from ._step import AsyncFn, OpenFn, Step
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ def journaled(op: Op, step: Step, codec_for: Callable[[Op, object], ValueCodec],
 
 def _replay_teller(told: tuple[HookSet, NodeInfo] | None) -> Callable[[], None] | None:
     """What tells the hooks in `told` that their node was replayed (None: nobody listens)."""
-    if told is None or not any(type(hook).on_replay is not Hook.on_replay for hook in told[0].hooks):
+    if told is None or not any(_overrides(hook, "on_replay") for hook in told[0].hooks):
         return None
     hooks, info = told
 

@@ -154,7 +154,7 @@ code (functions, model calls, tools, agents, streams, sub-plans) a span; "all" g
 one, structure and guards included (sequences, loops, retries, caches, cost tracking)."""
 
 _DETAILS = ("calls", "all")
-_SHOWN_KINDS = (SPAN_KIND, "gen_ai.operation.name")
+_SHOWN_KINDS = (SPAN_KIND, _MODEL_CALL)
 """Attributes that make an op a span at any detail: nodes marked as a model call, tool,
 agent or chain (`genai()`, `tool()`, `agent()`, or your own `with_attributes`)."""
 
@@ -332,13 +332,11 @@ class TracingHook(Hook):
             run_root = span_state.root
             if streamed and run_root is not None and run_root is not span_state:
                 run_root.text, run_root.text_size = span_state.text, span_state.text_size  # a streamed run's output: its last stream's
-            if span_state.content:
-                output = "".join(span_state.text) if streamed else result
-                if output is not None:
-                    record_content(span_state.span, "output", output, self.content_limit, _OI[0], _OI[2], total)  # type: ignore[index]
+            output = "".join(span_state.text) if streamed else result
+            if span_state.content and output is not None:
+                record_content(span_state.span, "output", output, self.content_limit, _OI[0], _OI[2], total)  # type: ignore[index]
             if _MODEL_CALL in node.attributes and _OI is not None:
-                reply = "".join(span_state.text) if streamed else result
-                self._record_model_call(span_state.span, reply, "output", total)
+                self._record_model_call(span_state.span, output, "output", total)
         finally:
             self._finish(span_state, None)
 
