@@ -20,7 +20,7 @@ from ._hooks import REGISTRY, Hook, HookSet, RunInfo, _Registry
 from ._live import RunEvents, RunStream
 from ._streaming import Sink, _sink
 from ._notes import already_noted, note, where
-from ._outputs import InputTypeError, output_checker
+from ._outputs import InputTypeError, instance_types, output_checker
 from ._sequence import framed
 from ._step import Frame
 
@@ -76,7 +76,14 @@ class Executable:
         run inside another run with the same context sets no contextvar at all."""
         accepts = self.accepts
         name, in_type, plan_note = self.name, self.root.in_type, f"in {where(self.root)} of plan {self.name!r}"
-        check = () if accepts is None else ("    if not accepts(x):", "        raise bad_input(x)")
+        accepted = None if accepts is None else instance_types(accepts)
+        check = (
+            ()
+            if accepts is None
+            else ("    if not isinstance(x, accepted):", "        raise bad_input(x)")
+            if accepted is not None
+            else ("    if not accepts(x):", "        raise bad_input(x)")
+        )
         return Frame(
             params=("context", "timeout"),
             prologue=(
@@ -91,6 +98,7 @@ class Executable:
             epilogue=("        if token is not None:", "            reset_current(token)"),
             namespace={
                 "accepts": accepts,
+                "accepted": accepted,
                 "bad_input": lambda x: InputTypeError(name, format_type(in_type), x),
                 "get_current": _current.get,
                 "new_context": RunContext._for_run,
