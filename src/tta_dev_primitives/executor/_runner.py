@@ -73,7 +73,9 @@ class Executable:
     def _frame(self) -> Frame:
         """The code `fast_run` wraps around the root's steps: `run`'s input check and RunContext
         set-up, for a run with no deadline started outside any stream or durable node; such a
-        run inside another run with the same context sets no contextvar at all."""
+        run inside another run with the same context sets no contextvar at all. A run started
+        outside any run with no context and no timeout has no deadline, sink or key to look
+        for (a stream's sink and a durable node's key are set only inside runs)."""
         accepts = self.accepts
         name, in_type, plan_note = self.name, self.root.in_type, f"in {where(self.root)} of plan {self.name!r}"
         accepted = None if accepts is None else instance_types(accepts)
@@ -89,11 +91,14 @@ class Executable:
             prologue=(
                 *check,
                 "    current = get_current(None)",
-                "    if context is None:",
-                "        context = current or new_context()",
-                "    if timeout is not None or context.deadline is not None or get_sink() is not None or get_key() is not None:",
-                "        return await slow_run(x, context, timeout)",
-                "    token = None if context is current else set_current(context)",
+                "    if current is None and context is None and timeout is None:",  # a run of its own: nothing else to ask
+                "        token = set_current(new_context())",
+                "    else:",
+                "        if context is None:",
+                "            context = current or new_context()",
+                "        if timeout is not None or context.deadline is not None or get_sink() is not None or get_key() is not None:",
+                "            return await slow_run(x, context, timeout)",
+                "        token = None if context is current else set_current(context)",
             ),
             epilogue=("        if token is not None:", "            reset_current(token)"),
             namespace={
