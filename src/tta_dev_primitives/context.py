@@ -27,11 +27,14 @@ V = TypeVar("V")
 
 
 class _Extra(Generic[V]):
-    """A field of the original package's WorkflowContext (trace ids, baggage, checkpoints):
-    kept in one dict made on first use, so runs that never touch them pay nothing."""
+    """A field most runs never touch (session and player ids, tags, the start time, the original
+    package's trace ids, baggage and checkpoints): kept in one dict made on first write, so a
+    run's context is small and quick to make. A field whose default is made anew (a dict, a
+    time) keeps it from its first read on; `None` defaults are not stored."""
 
-    def __init__(self, default: Callable[[], V]) -> None:
+    def __init__(self, default: Callable[[], V], *, keep: bool = True) -> None:
         self.default = default
+        self.keep = keep
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -44,11 +47,12 @@ class _Extra(Generic[V]):
         if ctx is None:
             return self
         extra = ctx._extra
-        if extra is None:
-            extra = ctx._extra = {}
-        if self.name not in extra:
-            extra[self.name] = self.default()
-        return extra[self.name]  # type: ignore[return-value]  # set by this descriptor only
+        if extra is not None and self.name in extra:
+            return extra[self.name]  # type: ignore[return-value]  # set by this descriptor only
+        value = self.default()
+        if self.keep:
+            self.__set__(ctx, value)
+        return value
 
     def __set__(self, ctx: RunContext, value: V) -> None:
         if ctx._extra is None:
@@ -72,18 +76,7 @@ class RunContext:
     effective deadline with `remaining()`.
     """
 
-    __slots__ = (
-        "_correlation_id",
-        "_extra",
-        "_metadata",
-        "_start",
-        "_state",
-        "_tags",
-        "deadline",
-        "player_id",
-        "session_id",
-        "workflow_id",
-    )
+    __slots__ = ("_correlation_id", "_extra", "_metadata", "_state", "deadline", "workflow_id")
 
     def __init__(
         self,
@@ -105,8 +98,8 @@ class RunContext:
         start_time: float | None = None,
         checkpoints: list[tuple[str, float]] | None = None,
     ) -> None:
-        self._start: float | None = time.time() if start_time is None else start_time
         self._extra: dict[str, object] | None = None
+        self.start_time = time.time() if start_time is None else start_time
         if trace_id is not None or span_id is not None or parent_span_id is not None or trace_flags is not None:
             self.trace_id, self.span_id, self.parent_span_id = trace_id, span_id, parent_span_id
             self.trace_flags = 1 if trace_flags is None else trace_flags
@@ -116,13 +109,16 @@ class RunContext:
             self.baggage = baggage
         if checkpoints is not None:
             self.checkpoints = checkpoints
+        if session_id is not None:
+            self.session_id = session_id
+        if player_id is not None:
+            self.player_id = player_id
+        if tags is not None:
+            self.tags = tags
         self._correlation_id = correlation_id
         self.workflow_id = workflow_id
-        self.session_id = session_id
-        self.player_id = player_id
         self._metadata = metadata  # the dicts are created on first use: most runs never need them
         self._state = state
-        self._tags = tags
         self.deadline = deadline
 
     @property
@@ -159,25 +155,22 @@ class RunContext:
     def state(self, value: dict[str, object]) -> None:
         self._state = value
 
-    @property
-    def tags(self) -> dict[str, str]:
-        """Short string labels (for telemetry)."""
-        if self._tags is None:
-            self._tags = {}
-        return self._tags
-
-    @tags.setter
-    def tags(self, value: dict[str, str]) -> None:
-        self._tags = value
+    session_id: _Extra[str | None] = _Extra(_none, keep=False)
+    player_id: _Extra[str | None] = _Extra(_none, keep=False)
+    tags: _Extra[dict[str, str]] = _Extra(dict)
+    """Short string labels (for telemetry)."""
+    start_time: _Extra[float] = _Extra(time.time)
+    """When this context was created (`time.time()`), as in the original package; for the
+    context of a run started without one, when first asked (most runs never ask)."""
 
     # -- the original package's WorkflowContext fields and methods --------------------------
 
-    trace_id: _Extra[str | None] = _Extra(_none)
+    trace_id: _Extra[str | None] = _Extra(_none, keep=False)
     """A W3C trace id the caller carries (our tracing hook uses the OpenTelemetry context)."""
-    span_id: _Extra[str | None] = _Extra(_none)
-    parent_span_id: _Extra[str | None] = _Extra(_none)
-    trace_flags: _Extra[int] = _Extra(lambda: 1)
-    causation_id: _Extra[str | None] = _Extra(_none)
+    span_id: _Extra[str | None] = _Extra(_none, keep=False)
+    parent_span_id: _Extra[str | None] = _Extra(_none, keep=False)
+    trace_flags: _Extra[int] = _Extra(lambda: 1, keep=False)
+    causation_id: _Extra[str | None] = _Extra(_none, keep=False)
     """The correlation id of the context this one was derived from (`create_child_context`)."""
     baggage: _Extra[dict[str, str]] = _Extra(dict)
     checkpoints: _Extra[list[tuple[str, float]]] = _Extra(list)
@@ -188,21 +181,8 @@ class RunContext:
         """The context of a run started without one: its start time is taken when first asked
         (most runs never ask), not at creation."""
         ctx = _new_context(cls)
-        ctx._start = ctx._extra = ctx._correlation_id = ctx._metadata = ctx._state = ctx._tags = None
-        ctx.workflow_id = ctx.session_id = ctx.player_id = None
-        ctx.deadline = None
+        ctx._extra = ctx._correlation_id = ctx._metadata = ctx._state = ctx.workflow_id = ctx.deadline = None
         return ctx
-
-    @property
-    def start_time(self) -> float:
-        """When this context was created (`time.time()`), as in the original package."""
-        if self._start is None:
-            self._start = time.time()
-        return self._start
-
-    @start_time.setter
-    def start_time(self, value: float) -> None:
-        self._start = value
 
     def checkpoint(self, name: str) -> None:
         """Record a named timing checkpoint (the original package's API)."""

@@ -9,9 +9,12 @@ top of the engine: it drives the layers below it, and none of them imports it.
 from __future__ import annotations
 
 import sys
+import threading
 import warnings
 from collections.abc import Coroutine, Iterable
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar, cast, overload
+
+from typing_extensions import Never
 
 import anyio
 
@@ -79,6 +82,7 @@ class Plan(Program[In, Out]):
         self._exe: Executable | None = None
         self._events_exe: Executable | None = None
         self._durable_exe: Executable | None = None
+        self._built = _Built()
 
     @classmethod
     def of(cls, program: Program[I, O], *, hooks: tuple[Hook, ...] = ()) -> Plan[I, O]:
@@ -102,28 +106,27 @@ class Plan(Program[In, Out]):
         return cast("Tool[In, Out]", fluent.builder("tool")(self, name=name, description=description))
 
     def with_hooks(self, *hooks: Hook) -> Plan[In, Out]:
-        """A plan sharing this one's IR that also calls `hooks` (in addition to installed ones)."""
-        return type(self)(
-            self.root,
-            name=self.name,
-            passes=self.passes,
-            edges=self.edges,
-            lints=self.lints,
-            analysis=self.analysis,
-            hooks=(*self.hooks, *hooks),
-        )
+        """A plan sharing this one's IR that also calls `hooks` (in addition to installed ones).
+
+        Cheap enough to call per request: the copy shares this plan's built closures, and
+        plans made with the same hooks (the same objects) share the ones built for them."""
+        plan = object.__new__(type(self))
+        plan.__dict__.update(self.__dict__)
+        plan.hooks = (*self.hooks, *hooks)
+        plan._exe = plan._events_exe = plan._durable_exe = None
+        return plan
 
     def _executable(self, *, events: bool = False, durable: bool = False) -> Executable:
         """The closures that run this plan (with the events hook for `events()`, or journaling
         for durable runs), built again when the process-wide hooks change."""
-        exe = self._durable_exe if durable else self._events_exe if events else self._exe
-        if exe is None or exe.version != exe.registry.version:
-            if durable:
-                exe = self._durable_exe = build_executable(self, self.hooks, codec_for)
-            elif events:
-                exe = self._events_exe = build_executable(self, (*self.hooks, EVENTS_HOOK))
-            else:
-                exe = self._exe = build_executable(self, self.hooks)
+        kind = "durable" if durable else "events" if events else "run"
+        exe = self._built.get(self, kind, self.hooks)
+        if durable:
+            self._durable_exe = exe
+        elif events:
+            self._events_exe = exe
+        else:
+            self._exe = exe
         return exe
 
     @overload
@@ -174,7 +177,7 @@ class Plan(Program[In, Out]):
         exe = self._exe
         if exe is None or exe.version != exe.registry.version:
             exe = self._executable()
-        return cast("Coroutine[object, object, Out]", exe.run(input, context, timeout))
+        return exe.fast_run(input, context, timeout)  # type: ignore[return-value]  # (no cast(): a call on every run)
 
     def _run_durable(
         self, input: object, context: RunContext | None, timeout: float | None, run_id: object, journal: object, on_error: object,
@@ -349,6 +352,39 @@ class Plan(Program[In, Out]):
                 BlockingCallWarning,
                 stacklevel=3,
             )
+
+
+class _Built:
+    """The executables built for one IR, shared by a plan and its `with_hooks` copies: one per
+    kind of run and set of plan hooks (the same hook objects), rebuilt when the process-wide
+    hooks change. A handler making `plan.with_hooks(h)` per request builds once per `h`; the
+    most recently used `LIMIT` are kept (a new hook object per request builds each time)."""
+
+    LIMIT = 32
+
+    def __init__(self) -> None:
+        self._executables: dict[tuple[str, tuple[int, ...]], tuple[tuple[Hook, ...], Executable]] = {}
+        self._lock = threading.RLock()  # plans are shared between threads; this runs once per plan object
+
+    def get(self, plan: Plan[Never, object], kind: str, hooks: tuple[Hook, ...]) -> Executable:
+        """The executable running `plan` for `kind` ("run", "events", "durable") with `hooks`."""
+        key = (kind, tuple(map(id, hooks)))  # the entry holds the hooks, so no other object has their ids
+        with self._lock:
+            built = self._executables.pop(key, None)  # popped and put back: the dict's order is the recency
+            if built is None or built[1].version != built[1].registry.version:
+                built = (hooks, self._build(plan, kind, hooks))
+            self._executables[key] = built
+            if len(self._executables) > self.LIMIT:
+                del self._executables[next(iter(self._executables))]
+        return built[1]
+
+    @staticmethod
+    def _build(plan: Plan[Never, object], kind: str, hooks: tuple[Hook, ...]) -> Executable:
+        if kind == "durable":
+            return build_executable(plan, hooks, codec_for)
+        if kind == "events":
+            return build_executable(plan, (*hooks, EVENTS_HOOK))
+        return build_executable(plan, hooks)
 
 
 def _running_event_loop() -> str | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import typing
+import weakref
 from collections.abc import Callable
 
 # the compiler's own readings of type forms: one understanding of Annotated, unions, Literal, ...
@@ -34,7 +35,7 @@ from ..errors import InputTypeError, OutputTypeError
 from .._validate import check_bool
 from ._hooks import REGISTRY
 
-__all__ = ["InputTypeError", "OutputTypeError", "check_outputs", "output_checker"]
+__all__ = ["InputTypeError", "OutputTypeError", "check_outputs", "instance_types", "output_checker"]
 
 Check = Callable[[object], bool]
 
@@ -81,8 +82,22 @@ def output_checker(tp: object) -> Check | None:
         return lambda value: isinstance(value, dict)
     if getattr(tp, "_is_protocol", False) and not getattr(tp, "_is_runtime_protocol", False):
         return None  # (typing.Protocol itself included)
-    accepted = _PROMOTED.get(tp, tp)
-    return lambda value: isinstance(value, accepted)
+    return _instance_check(_PROMOTED.get(tp, tp))
+
+
+_INSTANCE_OF: weakref.WeakKeyDictionary[Check, type | tuple[type, ...]] = weakref.WeakKeyDictionary()
+
+
+def _instance_check(accepted: type | tuple[type, ...]) -> Check:
+    check: Check = lambda value: isinstance(value, accepted)  # noqa: E731
+    _INSTANCE_OF[check] = accepted
+    return check
+
+
+def instance_types(check: Check) -> type | tuple[type, ...] | None:
+    """The classes `check` (from `output_checker`) accepts instances of, when it is one
+    isinstance: the plan's run function then tests `isinstance(x, ...)` itself, without a call."""
+    return _INSTANCE_OF.get(check)
 
 
 def checked(node: str, declared: object, location: SourceLocation, check: Check) -> Callable[[object], object]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Protocol
 
 from typing_extensions import Never
@@ -15,12 +15,14 @@ from ..compiler._types import format_type
 from ..context import RunContext, _current, _idempotency_key, _run_deadline, _same_call
 from ..errors import RunTimeoutError
 from . import _concurrency as concurrency, _control as control, _leaf as leaf, _sequence as sequence, _streaming as streaming  # noqa: F401 - register the core emitters
-from ._emit import AsyncFn, Emitter
+from ._emit import AsyncFn, Emitter, Step
 from ._hooks import REGISTRY, Hook, HookSet, RunInfo, _Registry
 from ._live import RunEvents, RunStream
 from ._streaming import Sink, _sink
 from ._notes import already_noted, note, where
-from ._outputs import InputTypeError, output_checker
+from ._outputs import InputTypeError, instance_types, output_checker
+from ._sequence import framed
+from ._step import Frame
 
 if TYPE_CHECKING:
     from ..compiler._program import Program
@@ -34,7 +36,7 @@ __all__ = ["Executable", "RunTimeoutError", "build_executable", "run_deadline", 
 class Executable:
     """The runnable form of a plan for one set of hooks."""
 
-    __slots__ = ("accepts", "entry", "hooks", "name", "owner", "plan", "registry", "root", "streams", "version")
+    __slots__ = ("accepts", "entry", "fast_run", "hooks", "name", "owner", "plan", "registry", "root", "streams", "version")
 
     def __init__(
         self, plan: Program[Never, object], registry: _Registry, extra: tuple[Hook, ...] = (), journal_codec: JournalCodec | None = None
@@ -52,14 +54,67 @@ class Executable:
         emitter = Emitter(self.hooks, check_outputs=registry.check_outputs, outlets=plan_outlets, journal_codec=journal_codec)
         self.owner = emitter.owner
         """What `plan.stream()` gives its sink so only this plan's outlet sends to it."""
-        self.entry: AsyncFn = emitter.emit_async(plan.root)
+        root = emitter.emit(plan.root)
         if journal_codec is None:
             suspending = next((op for op in walk(plan.root) if op.kind == "interrupt"), None)
             if suspending is not None:  # refused before any node runs, not when the interrupt is reached
-                self.entry = _needs_journal(plan.name, suspending.name)
+                root = Step(_needs_journal(plan.name, suspending.name), True)
+        self.entry: AsyncFn = root.as_async()
         self.accepts = output_checker(plan.root.in_type)
         """The plan-boundary input check (an isinstance, or None when the type cannot be checked
         cheaply): a wrong input fails here, naming the plan, not in some node far inside it."""
+        self.fast_run: Callable[[object, RunContext | None, float | None], Awaitable[object]] = (
+            self.run if self.hooks is not None and self.hooks.run_hooks else framed(root, self._frame(), plan.name)
+        )
+        """What `plan.run(x)` calls: `run` with its common case generated as one coroutine
+        around the root's steps (see `_frame`); the rest (a timeout, a deadline, a stream or
+        durable call around it, run hooks) goes on to `run`."""
+
+    def _frame(self) -> Frame:
+        """The code `fast_run` wraps around the root's steps: `run`'s input check and RunContext
+        set-up, for a run with no deadline started outside any stream or durable node; such a
+        run inside another run with the same context sets no contextvar at all. A run started
+        outside any run with no context and no timeout has no deadline, sink or key to look
+        for (a stream's sink and a durable node's key are set only inside runs)."""
+        accepts = self.accepts
+        name, in_type, plan_note = self.name, self.root.in_type, f"in {where(self.root)} of plan {self.name!r}"
+        accepted = None if accepts is None else instance_types(accepts)
+        check = (
+            ()
+            if accepts is None
+            else ("    if not isinstance(x, accepted):", "        raise bad_input(x)")
+            if accepted is not None
+            else ("    if not accepts(x):", "        raise bad_input(x)")
+        )
+        return Frame(
+            params=("context", "timeout"),
+            prologue=(
+                *check,
+                "    current = get_current(None)",
+                "    if current is None and context is None and timeout is None:",  # a run of its own: nothing else to ask
+                "        token = set_current(new_context())",
+                "    else:",
+                "        if context is None:",
+                "            context = current or new_context()",
+                "        if timeout is not None or context.deadline is not None or get_sink() is not None or get_key() is not None:",
+                "            return await slow_run(x, context, timeout)",
+                "        token = None if context is current else set_current(context)",
+            ),
+            epilogue=("        if token is not None:", "            reset_current(token)"),
+            namespace={
+                "accepts": accepts,
+                "accepted": accepted,
+                "bad_input": lambda x: InputTypeError(name, format_type(in_type), x),
+                "get_current": _current.get,
+                "new_context": RunContext._for_run,
+                "get_sink": _sink.get,
+                "get_key": _idempotency_key.get,
+                "slow_run": self.run,
+                "set_current": _current.set,
+                "reset_current": _current.reset,
+            },
+            place=lambda exc: note(exc, plan_note),
+        )
 
     async def run(
         self, x: object, context: RunContext | None, timeout: float | None, sink: Sink | None = None, deadline: tuple[float, str] | None = None

@@ -13,6 +13,8 @@
             raise
 
 so a run pays one call per step and nothing else: no loop, no task, no per-step bookkeeping.
+The plan's run function is generated the same way, its input check and RunContext set-up (a
+`Frame`) around its root sequence's steps, so a plan's run is one coroutine (see `framed`).
 """
 
 from __future__ import annotations
@@ -21,28 +23,34 @@ import itertools
 import linecache
 import types
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from ..compiler._ir import SeqOp
 from ..compiler._streams import consumes_stream
 from ._emit import AsyncFn, Emitter, OpenFn, Step, emitter
+from ._step import Frame
 from ._streaming import close_quietly, stream_step
 from ._notes import note, where
 
 _counter = itertools.count()
 
 
-def _placer(op: SeqOp, first_line: int) -> Callable[[BaseException], None]:
-    """A function that notes which step of `op` raised, from the traceback line number."""
+def _placer(op: SeqOp | None, first_line: int, then: Callable[[BaseException], None] | None) -> Callable[[BaseException], None]:
+    """A function that notes which step of `op` raised, from the traceback line number, and
+    then calls `then` (the frame's note, which adds nothing once a step placed the error)."""
+    if op is None:
+        assert then is not None
+        return then
     steps = op.children
 
     def place(exc: BaseException) -> None:
         tb: types.TracebackType | None = exc.__traceback__
-        if tb is None:
-            return
-        index = tb.tb_lineno - first_line
-        if 0 <= index < len(steps):
-            note(exc, f"in step {index} {where(steps[index])} of sequence {op.name!r} (built at {op.location})")
+        if tb is not None:
+            index = tb.tb_lineno - first_line
+            if 0 <= index < len(steps):
+                note(exc, f"in step {index} {where(steps[index])} of sequence {op.name!r} (built at {op.location})")
+        if then is not None:
+            then(exc)
 
     return place
 
@@ -53,18 +61,26 @@ def _emit_seq(op: SeqOp, em: Emitter) -> Step:
     kinds = _kinds(op, steps)
     last = steps[-1]
     if len(steps) == 1:
-        run: AsyncFn | None = None
         value = last
     else:
-        run = _generate(op, steps, kinds, len(steps))
-        value = Step(run, True)
+        calls = _calls(steps, kinds, len(steps))
+        value = Step(_generate(op, calls), True, inline=lambda frame: _generate(op, calls, frame))
     if last.open is None:
         return value
     # a sequence ending in a stream streams too: the steps before the last run as usual
     if len(steps) == 1:
         return value if id(op) not in em.outlets else stream_step(op, em, last.open)
-    prefix = _generate(op, steps, kinds, len(steps) - 1)
+    prefix = _generate(op, _calls(steps, kinds, len(steps) - 1))
     return stream_step(op, em, _then_open(prefix, last.open), value)
+
+
+def framed(step: Step, frame: Frame, label: str) -> Callable[..., Awaitable[object]]:
+    """`step` run inside `frame` as one generated coroutine: a sequence's own steps inlined
+    (see `Step.inline`), any other step as its single statement. `label` names the function's
+    source in tracebacks."""
+    if step.inline is not None:
+        return step.inline(frame)
+    return _generate(None, [(step.call, step.is_async)], frame, label)
 
 
 def _kinds(op: SeqOp, steps: list[Step]) -> list[str]:
@@ -83,25 +99,41 @@ def _kinds(op: SeqOp, steps: list[Step]) -> list[str]:
     return kinds
 
 
-def _generate(op: SeqOp, steps: list[Step], kinds: list[str], count: int) -> AsyncFn:
-    """The function running the first `count` steps."""
-    filename = f"<tta sequence #{next(_counter)} {op.name!r:.80}>"  # repr: no control characters
-    lines = ["async def run(x):", "    try:"]
-    first_line = len(lines) + 1
-    namespace: dict[str, object] = {}
-    for i in range(count):
-        step, kind = steps[i], kinds[i]
+Call = tuple[Callable[[object], object], bool]
+"""A generated statement: the function called on `x`, and whether its result is awaited."""
+
+
+def _calls(steps: list[Step], kinds: list[str], count: int) -> list[Call]:
+    """The statements running the first `count` steps."""
+    calls: list[Call] = []
+    for step, kind in zip(steps[:count], kinds):
         if kind == "open":
-            namespace[f"s{i}"] = step.open
-            lines.append(f"        x = s{i}(x)")
+            assert step.open is not None
+            calls.append((step.open, False))
         elif kind == "reduce":
-            namespace[f"s{i}"] = _reducer(step)
-            lines.append(f"        x = await s{i}(x)")
+            calls.append((_reducer(step), True))
         else:
-            namespace[f"s{i}"] = step.call
-            lines.append(f"        x = await s{i}(x)" if kind == "await" else f"        x = s{i}(x)")
+            calls.append((step.call, kind == "await"))
+    return calls
+
+
+def _generate(op: SeqOp | None, calls: list[Call], frame: Frame | None = None, label: str = "") -> AsyncFn:
+    """The function running `calls` in order, one statement each; inside `frame` when given.
+    An error is noted with the step of `op` that raised (op None: a single step, placed by the
+    frame)."""
+    name = repr(op.name if op is not None else label)
+    filename = f"<tta {'plan' if frame is not None else 'sequence'} #{next(_counter)} {name:.80}>"  # repr: no control characters
+    params = "".join(f", {param}" for param in frame.params) if frame is not None else ""
+    lines = [f"async def run(x{params}):", *(frame.prologue if frame is not None else ()), "    try:"]
+    first_line = len(lines) + 1
+    namespace: dict[str, object] = dict(frame.namespace) if frame is not None else {}
+    for i, (call, awaited) in enumerate(calls):
+        namespace[f"s{i}"] = call
+        lines.append(f"        x = await s{i}(x)" if awaited else f"        x = s{i}(x)")
     lines += ["        return x", "    except Exception as exc:", "        _place(exc)", "        raise"]
-    namespace["_place"] = _placer(op, first_line)
+    if frame is not None:
+        lines += ["    finally:", *frame.epilogue]
+    namespace["_place"] = _placer(op, first_line, frame.place if frame is not None else None)
     source = "\n".join(lines) + "\n"
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - generated from op structure only
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)

@@ -200,10 +200,8 @@ def portable_context(ctx: RunContext | None) -> RunContext:
             session_id=ctx.session_id,
             player_id=ctx.player_id,
             state=dict(ctx._state) if ctx._state else None,
-            tags=dict(ctx._tags) if ctx._tags else None,
-            start_time=ctx._start,
         )
-        if ctx._extra:
+        if ctx._extra:  # tags and the start time too
             copy._extra = {key: (list(value) if isinstance(value, list) else dict(value) if isinstance(value, dict) else value) for key, value in ctx._extra.items()}
     traceparent = _traceparent()
     if traceparent is not None:
