@@ -45,6 +45,8 @@ class CachedFunction(Generic[P, R]):
 
     def _key(self, args: tuple[object, ...], kwargs: dict[str, object]) -> Hashable:
         if self._key_fn is not None:
+            if len(args) == 1 and not kwargs:  # the binding's own path: it may key by an in-process form
+                return self._binding.key_of(args[0])
             return self._binding.custom_key(self._key_fn(*args, **kwargs))
         return self._binding.input_key(args[0] if len(args) == 1 and not kwargs else CallArgs(args, kwargs))
 
