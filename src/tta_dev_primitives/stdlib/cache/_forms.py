@@ -6,11 +6,12 @@ exactly when two inputs' canonical forms are equal will do, and it costs a small
 canonical JSON plus SHA-256. `memory_form(value)` builds one:
 
 - str, int, bytes and None stand for themselves ("raw": no two of them of different types are
-  equal), and so does a tuple of raw values, a frozenset of them, or a dict's items;
+  equal), and so does a tuple of raw values;
 - everything else is a tuple that starts with a tag of its own: `True` is not `1`, `1.0` is
   not `1`, `-0.0` is not `0.0`, NaN finds itself, a list is not a tuple, a set is not a
   frozenset, an IntEnum is not its int, a str subclass is not its str;
-- dicts, sets and frozensets become frozensets (order never matters, as in the canonical form);
+- dicts, sets and frozensets become frozensets (order never matters, as in the canonical form):
+  a dict of raw keys and values is its items, beside each key's value type when some are bools;
 - records (dataclasses, attrs classes) are their class and their fields' forms, in order; the
   form of a frozen record whose fields are immutable all the way down is remembered while
   the record lives, so keying it again (a retry, the earlier messages of a conversation) costs
@@ -28,8 +29,8 @@ import hashlib
 import itertools
 import weakref
 from collections.abc import Callable, Hashable, Mapping
-from typing import Any, cast
 from operator import attrgetter
+from typing import Any, cast
 
 import attrs
 
@@ -126,6 +127,7 @@ _EXACT_TYPES: dict[type, Callable[[object], Hashable]] = {
 }
 """Forms of the builtin types, matched exactly (subclasses are tagged: see `_other`)."""
 
+
 def _getter(names: list[str]) -> Callable[[object], tuple[object, ...]]:
     """One C-level getter of these attributes, giving a tuple (attrgetter of one name gives the
     value itself, and of none is refused)."""
@@ -218,7 +220,7 @@ def _fields_form(head: tuple[object, ...], fields: tuple[object, ...]) -> tuple[
         else:
             made = _form(value)
             append(made)
-            if immutable and not (made is value or type(made) is _Remembered or (kind is tuple and _IMMUTABLE_FORMS.issuperset(map(type, cast("tuple[object, ...]", made))))):
+            if immutable and not (made is value or type(made) is _Remembered or (kind is tuple and _IMMUTABLE_FORMS.issuperset(map(type, made)))):  # type: ignore[call-overload]
                 immutable = _immutable(value)
     return tuple(form), immutable
 
@@ -324,7 +326,8 @@ def _llm_request(kind: type) -> tuple[Callable[[object], tuple[object, ...]], bo
 def llm_form(request: object) -> Hashable:
     """The in-memory equivalent of `llm_key(request)`: equal forms mean equal `llm_key`s (the
     fields llm_key leaves out are left out here too), with no JSON and no digest; a frozen
-    request keyed again costs one lookup.
+    request keyed again costs one lookup. (Finer only where it costs a miss, never a wrong hit:
+    a ChatRequest and the equal OpenAI-style mapping share an llm_key, not a form.)
 
     Raises CacheKeyError exactly where llm_key does."""
     entry = _llm_memo.get(id(request))
