@@ -6,7 +6,8 @@ async-lru needs hashable arguments: for the dict it is given the dict's items as
 Each table separates the cache operation (`@cached`, no plan) from a hit inside a plan, and shows
 `plan.run` of the same node uncached: the plan's own fixed cost, which a hit in a plan includes.
 The ChatRequest table also builds a new, equal request for every call (on both sides, beside the
-cost of building it alone): a hit then cannot reuse what it remembered of the request object.
+cost of building it alone): a hit then cannot reuse what it remembered of the request object;
+and a new request of the same message objects, as an agent's next turn builds one.
 
 Target (not a test): hits within 1.3x of async-lru for str and dict, 1.5x for a ChatRequest.
 Run: python -m benchmarks.bench_cache
@@ -99,6 +100,9 @@ def request_cases() -> list[Case]:
     async def build_only() -> ChatRequest:
         return conversation()
 
+    async def next_turn_only() -> ChatRequest:
+        return REQUEST.with_messages(REQUEST.messages)
+
     return [
         Case("async-lru hit (the ChatRequest)", lambda: theirs(REQUEST)),
         Case("tta @cached(key=llm_key) hit", lambda: ours(REQUEST)),
@@ -106,6 +110,9 @@ def request_cases() -> list[Case]:
         Case("async-lru hit, a new equal request each call", lambda: theirs(conversation())),
         Case("tta @cached(key=llm_key) hit, a new equal request each call", lambda: ours(conversation())),
         Case("building the request alone", build_only),
+        Case("async-lru hit, a new request of the same messages", lambda: theirs(REQUEST.with_messages(REQUEST.messages))),
+        Case("tta @cached(key=llm_key) hit, a new request of the same messages", lambda: ours(REQUEST.with_messages(REQUEST.messages))),
+        Case("building that request alone", next_turn_only),
     ]
 
 
