@@ -20,7 +20,7 @@ from tta_dev_primitives._old_paths import OLD_PATHS
 BORN_PRIVATE = {
     "_deep", "_registry", "_old_paths", "observability._support", "compiler._policy", "compiler._program", "dsl._fluent",
     "executor._instrument", "executor._step", "observability._workers", "stdlib.cache._function", "stdlib._fluent",
-    "stdlib.llm._retrying", "observability._run_links", "durable._trace",
+    "stdlib.llm._retrying", "observability._run_links", "durable._trace", "stdlib.cache._forms",
     "observability._views", "observability._model_spans", "stdlib.llm._span_views",
 }
 """Private modules that never had a public-looking path (in a release)."""

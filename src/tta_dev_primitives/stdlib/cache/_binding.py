@@ -12,8 +12,9 @@ in a form where no two different triples give the same key:
 - the input (or the result of `key=`, tagged apart from plain inputs).
 
 Memory keys are tuples (exact and cheap: scalars are keyed by type and value, floats by their
-hex form so `-0.0 != 0.0` and NaN finds itself); persistent keys are the SHA-256 of the
-canonical JSON of the triple.
+hex form so `-0.0 != 0.0` and NaN finds itself, structured inputs by their in-process form, see
+`_forms`; a cache keyed by `llm_key` uses its in-process equivalent, `llm_form`); persistent
+keys are the SHA-256 of the canonical JSON of the triple, stable across processes and versions.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import threading
 import weakref
 from collections.abc import Callable, Hashable
 
-from ._keys import canonical_key
+from ._forms import form_text, llm_form, memory_form
+from ._keys import canonical_key, llm_key
 
 __all__ = ["KEY_FORMAT", "Binding", "Token", "key_label", "token_for"]
 
@@ -33,6 +35,14 @@ KEY_FORMAT = "tta-cache/2"
 
 INPUT, CUSTOM = 0, 1
 """Tags of the keyed value: the node's input, or what the cache's `key=` function returned."""
+
+_IN_MEMORY: dict[object, Callable[[object], Hashable]] = {llm_key: llm_form}
+"""Key functions with an in-process equivalent (equal results exactly when the function's are
+equal) that an in-memory store uses instead: no JSON, no digest on the hit path."""
+
+_FORM_OF = object()
+"""The `kind` part of a memory key whose payload is the in-process equivalent of a `key=`
+result (never a type, so never equal to a key of the result itself)."""
 
 _EXACT = frozenset({str, int, bool, bytes, type(None)})
 
@@ -85,9 +95,17 @@ class Binding:
         self.custom_key = _key_function(token, namespace, stable, CUSTOM)
         if key_fn is None:
             self.key_of = self.input_key
+        elif stable is None and (form := _in_memory(key_fn)) is not None:
+            self.key_of = lambda x: (namespace, token, CUSTOM, _FORM_OF, form(x))
         else:
             custom, key = self.custom_key, key_fn
             self.key_of = lambda x: custom(key(x))
+
+
+def _in_memory(key_fn: Callable[[object], object]) -> Callable[[object], Hashable] | None:
+    """The in-process equivalent of this key function, if it has one (matched by identity: a
+    key function need not be hashable)."""
+    return next((form for known, form in _IN_MEMORY.items() if known is key_fn), None)
 
 
 def _key_function(token: Token, namespace: str | None, stable: str | None, tag: int) -> Callable[[object], Hashable]:
@@ -101,7 +119,7 @@ def _key_function(token: Token, namespace: str | None, stable: str | None, tag: 
             return (namespace, token, tag, kind, value)
         if kind is float:
             return (namespace, token, tag, float, value.hex())  # type: ignore[attr-defined]
-        return (namespace, token, tag, None, canonical_key(value))
+        return (namespace, token, tag, None, memory_form(value))
 
     return memory_key
 
@@ -114,7 +132,7 @@ def key_label(key: Hashable) -> str:
     that reveals nothing of the input (keys can hold raw prompts or ids). Never the key itself."""
     if isinstance(key, tuple):
         namespace, token, tag, kind, payload = key
-        shown = format(payload, "x") if type(payload) is int else payload  # repr of huge ints is refused
+        shown = form_text(payload)  # equal for equal forms, whatever order a frozenset keeps
         text = repr((namespace, token.label, tag, getattr(kind, "__qualname__", None), shown))
     else:
         text = str(key)

@@ -42,15 +42,22 @@ class CachedFunction(Generic[P, R]):
             ("function", IdentityRef(fn)), name, f"{name!r} (decorated at {location})", lambda: stable_name(fn)
         )
         self._key_fn = cache.key_fn
+        self._key_one = self._binding.key_of
+        """The key of a call with one positional argument: what `_key` gives for it."""
 
     def _key(self, args: tuple[object, ...], kwargs: dict[str, object]) -> Hashable:
         if self._key_fn is not None:
+            if len(args) == 1 and not kwargs:  # the binding's own path: it may key by an in-process form
+                return self._binding.key_of(args[0])
             return self._binding.custom_key(self._key_fn(*args, **kwargs))
         return self._binding.input_key(args[0] if len(args) == 1 and not kwargs else CallArgs(args, kwargs))
 
     async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         cache = self.cache
-        key = self._key(args, kwargs)
+        if len(args) == 1 and not kwargs:  # one argument: keyed by the binding directly (the hit path)
+            key = self._key_one(args[0])
+        else:
+            key = self._key(args, kwargs)
         memory = cache._memory
         if memory is not None and not REGISTRY.hooks:
             value = memory.get_now(key)  # the hit fast path
