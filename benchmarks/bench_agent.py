@@ -1,17 +1,25 @@
-"""A 5-turn tool-calling agent on a zero-latency fake model: framework overhead per turn.
+"""A 5-turn tool-calling agent on a zero-cost model: framework overhead per turn.
 
 Every case runs the same conversation: four turns that each call one tool (`lookup`), then a
-turn that answers. The model is a deterministic fake that decides from the conversation so far
-(so every run replays the same five turns), and the tool is a plain async function.
+turn that answers. The model decides from the conversation so far (so every run replays the same
+five turns), and the tool is a plain async function.
 
-- by hand: the loop written directly over the same fake ChatModel (call, dispatch the tool
-  calls by name with json.loads, append the messages, repeat);
-- ours: `agent(model, [tool(lookup)], max_turns=6)` compiled once and run;
+The primary baseline is **plain dicts**: the loop written with nothing of ours, OpenAI-style
+message dicts, tool calls as dicts with JSON arguments, and a stub model that is a plain async
+function deciding from the message list (no token counting, no usage report, no checkpoint).
+What `agent()` costs over it is what our agent turn costs over the least a hand-written loop can
+do. Pairs measured on the same model:
+
+- plain dicts (stub function) and `ours: agent(), stub model`: the agent over `StubChatModel`,
+  the same stub in our types (it builds a `ChatResponse`, nothing else);
+- by hand (FakeChatModel) and `ours: agent()`: the loop written over our own `FakeChatModel`
+  and `ChatRequest`/`ChatMessage` types, and the agent over that model. This baseline moves
+  with those types between versions (it is kept to compare with earlier runs);
 - LangGraph: `create_react_agent` (langgraph.prebuilt) over a LangChain fake chat model;
 - pydantic-ai: `Agent(FunctionModel(...), tools=[lookup])`.
 
-Reports time per run and per turn, the ratio against the hand-written loop, and the per-turn
-overhead each framework adds over it.
+Reports time per run and per turn, the ratio against both baselines (`vs plain dicts` first),
+and the per-turn overhead of each of our rows over the baseline on its own model.
 
 Run: python -m benchmarks.bench_agent
 """
@@ -19,13 +27,13 @@ Run: python -m benchmarks.bench_agent
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
-from tta_dev_primitives import ChatMessage, ChatRequest, FakeChatModel, ToolCall, agent, compile, tool
+from tta_dev_primitives import ChatMessage, ChatRequest, ChatResponse, FakeChatModel, ToolCall, agent, compile, tool
 from tta_dev_primitives.stdlib.llm.model import Reply
 
-from .harness import Case, environment, measure, table
+from .harness import Case, Result, _fmt, environment, measure
 
 TURNS = 5
 TOOL_TURNS = TURNS - 1
@@ -47,6 +55,60 @@ def scripted(request: ChatRequest) -> Reply:
 MODEL = FakeChatModel("fake-small", reply=scripted)
 PLAN = compile(agent(MODEL, [tool(lookup)], max_turns=TURNS + 1))
 TOOLS: dict[str, Callable[[str], Awaitable[str]]] = {"lookup": lookup}
+
+Message = dict[str, Any]
+"""An OpenAI-style chat message: role, content, and an assistant's tool calls."""
+
+
+async def stub_model(messages: list[Message]) -> Message:
+    """The zero-cost model of the plain-dict loop: the script of `scripted`, over dicts."""
+    answered = sum(1 for m in messages if m["role"] == "tool")
+    if answered < TOOL_TURNS:
+        arguments = json.dumps({"input": f"k{answered}"})
+        call = {"id": f"call_{answered}", "type": "function", "function": {"name": "lookup", "arguments": arguments}}
+        return {"role": "assistant", "content": None, "tool_calls": [call]}
+    return {"role": "assistant", "content": "done"}
+
+
+async def plain_dicts() -> object:
+    messages: list[Message] = [{"role": "user", "content": "go"}]
+    for _ in range(TURNS + 1):
+        message = await stub_model(messages)
+        messages.append(message)
+        calls = message.get("tool_calls")
+        if not calls:
+            return message["content"]
+        for call in calls:
+            function = call["function"]
+            result = await TOOLS[function["name"]](json.loads(function["arguments"])["input"])
+            messages.append({"role": "tool", "tool_call_id": call["id"], "content": result})
+    raise RuntimeError("too many turns")
+
+
+class StubChatModel:
+    """`stub_model` in our types: the same script, answering with a ChatResponse and doing
+    nothing else (no token counting, no usage report, no checkpoint), so that the agent over it
+    and the plain-dict loop run on models of the same (zero) cost."""
+
+    model = "stub"
+    provider = "stub"
+
+    async def complete(self, request: ChatRequest) -> ChatResponse:
+        answered = sum(1 for m in request.messages if m.role == "tool")
+        if answered < TOOL_TURNS:
+            call = ToolCall(f"call_{answered}", "lookup", json.dumps({"input": f"k{answered}"}))
+            return ChatResponse("", self.model, 0, 0, (call,), "tool_calls")
+        return ChatResponse("done", self.model, 0, 0, (), "stop")
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[str]:
+        raise NotImplementedError("the benchmark's agent does not stream")
+
+
+STUB_PLAN = compile(agent(StubChatModel(), [tool(lookup)], max_turns=TURNS + 1))
+
+
+async def ours_on_stub() -> object:
+    return await STUB_PLAN.run("go")
 
 
 async def ours() -> object:
@@ -124,17 +186,39 @@ def pydantic_ai_case() -> Case | None:
     return Case("pydantic-ai Agent", run, TURNS)
 
 
+PLAIN, BY_HAND = "plain dicts (stub function)", "by hand (FakeChatModel)"
+PAIRS = {"ours: agent(), stub model": PLAIN, "ours: agent()": BY_HAND}
+"""Each of our rows, and the baseline run on the same model."""
+
+
+def ratio_table(title: str, results: Sequence[Result], baselines: Sequence[str], unit: str) -> str:
+    """A Markdown table of medians, per-unit cost and the ratio against each of `baselines`."""
+    base = {name: next(r for r in results if r.case.name == name).median_s for name in baselines}
+    header = " | ".join(f"vs {name.split(' (')[0]}" for name in baselines)
+    lines = [f"### {title}", "", f"| case | median per call | per {unit} | {header} |", "|---|---:|---:|" + "---:|" * len(baselines)]
+    for r in results:
+        ratios = " | ".join(f"{r.median_s / base[name]:.2f}x" for name in baselines)
+        lines.append(f"| {r.case.name} | {_fmt(r.median_s)} | {_fmt(r.median_s / r.case.units)} | {ratios} |")
+    return "\n".join(lines)
+
+
 async def main() -> None:
-    cases = [Case("by hand", by_hand, TURNS), Case("ours: agent()", ours, TURNS)]
+    cases = [
+        Case(PLAIN, plain_dicts, TURNS),
+        Case("ours: agent(), stub model", ours_on_stub, TURNS),
+        Case(BY_HAND, by_hand, TURNS),
+        Case("ours: agent()", ours, TURNS),
+    ]
     cases += [c for c in (langgraph_case(), pydantic_ai_case()) if c is not None]
-    for case in cases:
-        assert await case.run() is not None, case.name
+    for case in cases:  # every case holds the whole conversation (ours and the loops by hand answer "done")
+        answer = await case.run()
+        assert answer == "done" if case.name in (PLAIN, BY_HAND, *PAIRS) else answer is not None, case.name
     results = await measure(cases, rounds=9, round_seconds=0.2)
-    print(table(f"{TURNS}-turn tool-calling agent, fake model, zero latency", results, baseline="by hand", unit="turn"))
-    base = next(r for r in results if r.case.name == "by hand").median_s
-    print("\nper-turn overhead over the hand-written loop:")
-    for r in results[1:]:
-        print(f"  {r.case.name:<30} {(r.median_s - base) / TURNS * 1e6:8.1f} µs/turn")
+    print(ratio_table(f"{TURNS}-turn tool-calling agent, zero-latency model", results, (PLAIN, BY_HAND), "turn"))
+    medians = {r.case.name: r.median_s for r in results}
+    print("\nper-turn overhead of our agent over the same loop by hand, on the same model:")
+    for name, baseline in PAIRS.items():
+        print(f"  {name:<30} {(medians[name] - medians[baseline]) / TURNS * 1e6:8.2f} µs/turn over {baseline}")
     print()
     print(environment("anyio", "langgraph", "langchain-core", "pydantic-ai-slim"))
 

@@ -636,7 +636,8 @@ def record_llm_usage(
     if trace is None:
         return
     current = trace.get_current_span()
-    spans = [mine[0] for hook in list(_HOOKS) if (mine := hook._current.get()) is not None and mine[0] is not current]
+    hooks = list(_HOOKS) if _HOOKS else ()  # no hook installed: no iteration of the weak set (agents call this per turn)
+    spans = [mine[0] for hook in hooks if (mine := hook._current.get()) is not None and mine[0] is not current]
     for span in (current, *spans):  # each tracing hook's span of this node (two backends: both)
         if span.is_recording():  # no tracing: skip the attribute calls (agents call this per turn)
             _usage(span, model, provider, input_tokens, output_tokens, operation, response_model)

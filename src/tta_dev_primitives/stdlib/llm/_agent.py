@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import operator
 import typing
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar, overload
@@ -126,9 +127,12 @@ def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
     site = GuardSite(node_info(op), em.hooks, durable=em.durable)
     keyed = {name: site.numbered(run) for name, (_, run) in runners.items()} if em.durable else None
 
+    tell = site.emit if em.hooks is not None else None  # no hooks: no event to build per call
+
     async def call(tool_call: ToolCall, index: int) -> ChatMessage:
         found = runners.get(tool_call.name)
-        site.emit("on_tool_call", tool_call.name, tool_call.id)
+        if tell is not None:
+            tell("on_tool_call", tool_call.name, tool_call.id)
         if index >= limit:  # not run: the analysis (and the user's budget) counted `limit` calls
             result = ToolResult(tool_call.name, error=f"not run: at most {limit} tool calls per turn; call it again next turn")
         elif found is None:
@@ -147,13 +151,21 @@ def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
                 # the tool raised a stray CancelledError (a future someone else cancelled): its
                 # failure, reported like any other; the agent itself was not cancelled
                 result = ToolResult(tool_call.name, error="the call was cancelled (by the tool itself, not the agent)")
-        return ChatMessage("tool", result.content(), tool_call_id=tool_call.id, is_error=result.is_error)
+        return ChatMessage("tool", result.content(), tool_call_id=tool_call.id, is_error=result.error is not None)
 
     async def dispatch(state: object) -> object:
         transcript = typing.cast("Transcript[object]", state)
         calls = transcript.pending
         if not calls or (last_turn is not None and transcript.turns >= last_turn):
             return transcript  # the calls stay pending: LoopLimitError shows them
+        request = transcript.request
+        if len(calls) == 1:  # the common turn: one call, awaited in place (no task, no list of answers)
+            try:
+                only = await call(calls[0], 0)
+            except Exception as error:
+                note(error, f"in tool call 0 ({calls[0].name}) of {op.name!r}")
+                raise
+            return Transcript(request.with_messages((*request.messages, only)), transcript.turns)
         answers: list[ChatMessage | None] = [None] * len(calls)
 
         async def one(i: int) -> None:
@@ -163,19 +175,16 @@ def _emit_dispatch(op: ToolDispatchOp, em: Emitter) -> Step:
                 note(error, f"in tool call {i} ({calls[i].name}) of {op.name!r}")
                 raise
 
-        if len(calls) == 1:
-            await one(0)
-        else:
-            try:
-                await spawn_all(len(calls), one)
-            except ExceptionGroup as group:  # an error no model can fix, as parallel branches report one
-                raise group_error(group, "tool calls", len(calls), op.name, str(op.location)) from None
+        try:
+            await spawn_all(len(calls), one)
+        except ExceptionGroup as group:  # an error no model can fix, as parallel branches report one
+            raise group_error(group, "tool calls", len(calls), op.name, str(op.location)) from None
         unanswered = "error: the call ended without an answer"
         messages = (
-            *transcript.request.messages,
+            *request.messages,
             *(a or ChatMessage("tool", unanswered, tool_call_id=c.id, is_error=True) for a, c in zip(answers, calls, strict=True)),
         )  # every call gets its message: providers reject a conversation with an unanswered call
-        return Transcript(transcript.request.with_messages(messages), transcript.turns)
+        return Transcript(request.with_messages(messages), transcript.turns)
 
     return Step(dispatch, True)
 
@@ -274,11 +283,13 @@ def agent(
     if answer_name in names:  # providers that answer through a tool (Anthropic) would mix them up
         raise ConfigError(label, "tools", f"no tool named like the output type {answer_name!r}", names)
     specs = tuple(t.spec() for t in tools)
+    response_format = reply_format.response_format if reply_format is not None else None
+    # every run's first request but for its conversation, built once: it depends only on the agent
+    first = attrs.evolve(settings, model=request_model, tools=specs, response_format=response_format)
+    opening = ChatRequest.of("", system=system).messages[:-1]  # the system message, if any
 
     def start(prompt: str) -> Transcript[Any]:
-        messages = ChatRequest.of(prompt, system=system).messages
-        response_format = reply_format.response_format if reply_format is not None else None
-        return Transcript(attrs.evolve(settings, messages=messages, model=request_model, tools=specs, response_format=response_format))
+        return Transcript(first.with_messages((*opening, ChatMessage("user", prompt))))
 
     def think(transcript: Transcript[Any], response: ChatResponse) -> Transcript[Any]:
         messages = (*transcript.request.messages, response.message())
@@ -315,7 +326,7 @@ def agent(
     answer.__annotations__ = {"transcript": state, "return": output}
     asking = typing.cast(
         "Node[Transcript[Any], Transcript[Any]]",
-        AskNode(llm, request=lambda t: t.request, fold=think, state_type=state, name=f"ask {model_name}", settings=request_settings(settings)),
+        AskNode(llm, request=operator.attrgetter("request"), fold=think, state_type=state, name=f"ask {model_name}", settings=request_settings(settings)),
     )
     dispatch: AnyNode = ToolDispatchNode(tools, state_type=state, max_calls=max_tool_calls, last_turn=max_turns, name=f"tools({', '.join(names)})")
     acting = typing.cast("Node[Transcript[Any], Transcript[Any]]", dispatch)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Mapping
 from contextvars import ContextVar
+from types import CoroutineType
 from typing import TypeVar
 
 from ...compiler._ir import CallOp, Op, walk
@@ -16,7 +17,7 @@ from ...dsl._introspect import CallableInfo, qualified_name
 from ...errors import ChatModelReplyError
 from ...observability._tracing import genai
 from .._compiled import CompiledPrimitive
-from .model import ChatModel, ChatRequest, ChatResponse, checked_reply, model_label, report_usage
+from .model import ChatModel, ChatRequest, ChatResponse, checked_reply, model_label, report_usage, reports_own_usage
 from .prices import DEFAULT_PRICES, ModelPrice, call_cost_bound
 from ._spend import watched_call
 
@@ -73,11 +74,13 @@ class LLMPrimitive(CompiledPrimitive[ChatRequest, ChatResponse]):
         """One call of the model, its usage on the current span. Override this, or `execute`,
         to change the call: in a plan the node runs yours, with the cost trackers and budgets
         around it told of the call (see spend.py)."""
-        call = self.model.complete(request)
-        if not inspect.isawaitable(call):  # a `def complete`: awaiting it would say only "can't be used in 'await'"
-            raise ChatModelReplyError(model_label(self.model), "complete returned", call, "an awaitable (complete must be async def)")
-        response = checked_reply(self.model, await call)  # every ChatModel call comes here
-        report_usage(response, self.model.provider)  # for any ChatModel (ours report it already: same span)
+        model = self.model
+        call = model.complete(request)
+        if type(call) is not CoroutineType and not inspect.isawaitable(call):  # a `def complete`: awaiting it would say only "can't be used in 'await'"
+            raise ChatModelReplyError(model_label(model), "complete returned", call, "an awaitable (complete must be async def)")
+        response = checked_reply(model, await call)  # every ChatModel call comes here
+        if not reports_own_usage(model):  # any other ChatModel's usage goes on the span here
+            report_usage(response, model.provider)
         return response
 
     def _node_call(self, request: ChatRequest, context: RunContext) -> Awaitable[ChatResponse]:

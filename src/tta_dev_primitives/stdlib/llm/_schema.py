@@ -127,11 +127,13 @@ def type_schema(tp: object, *, where: str, closed: bool = False) -> TypeSchema:
 def _closed(open_schema: TypeSchema) -> TypeSchema:
     schema = _close_records(open_schema.schema)
     lenient = open_schema.convert
-    check = field_checker(schema)
+    check = _checks(schema)
+    if check is None:  # no record anywhere in the type (a str, a list of ints): nothing to refuse
+        return TypeSchema(open_schema.tp, schema, lenient, open_schema.library)
 
     def convert(raw: object) -> Any:
         try:
-            unknown = check(raw)
+            unknown = check(raw, "$")
         except RecursionError:  # a recursive type nested past the interpreter's limit (tool arguments stop at 64 levels first)
             raise SchemaMismatch("a value nested too deeply to check") from None
         if unknown is not None:
@@ -184,12 +186,17 @@ def field_checker(schema: Mapping[str, Any]) -> Callable[[object], str | None]:
     there is none. The schema is read once, here: a check visits only the objects and arrays
     that can hold a record. A union's branch is the one its discriminator names, else the only
     one of the value's kind (several candidates: the converter decides)."""
-    check = _Compiler(schema.get("$defs") or {}).compile(schema)
+    check = _checks(schema)
 
     def checked(value: object) -> str | None:
         return check(value, "$") if check is not None else None
 
     return checked
+
+
+def _checks(schema: Mapping[str, Any]) -> _Check | None:
+    """The check of a closed `schema` (see `field_checker`), None when it has no record."""
+    return _Compiler(schema.get("$defs") or {}).compile(schema)
 
 
 def unknown_fields(schema: Mapping[str, Any], value: object) -> str | None:

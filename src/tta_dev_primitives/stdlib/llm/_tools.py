@@ -139,12 +139,12 @@ class Tool(Generic[A, R]):
             raw = json_value(arguments) if isinstance(arguments, (str, bytes)) else arguments
         except ValueError as error:  # not JSON, or JSON Python would choke on (lone surrogates, huge ints)
             raise ToolArgumentsError(self.name, "arguments", f"a JSON object ({error})", arguments) from None
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):
             raise ToolArgumentsError(self.name, "arguments", "a JSON object", raw)
         if self.wrapped:
             if WRAPPED not in raw:
                 raise ToolArgumentsError(self.name, "arguments", f'an object with an "{WRAPPED}" field', raw)
-            unknown = _ENVELOPE(raw)
+            unknown = _ENVELOPE(raw) if len(raw) > 1 else None  # one field, and it is "input"
             if unknown is not None:
                 raise ToolArgumentsError(self.name, "arguments", f'an object with only an "{WRAPPED}" field ({unknown})', raw)
             raw = raw[WRAPPED]
@@ -175,7 +175,10 @@ async def answer(
             raise
         return ToolResult(tool.name, error=error_text(error))
     try:
-        text = _sendable_text(result) if isinstance(result, str) else _bounded(json_text(result))
+        if type(result) is str and result.isascii():  # most tools' results: text any request carries
+            text = result
+        else:
+            text = _sendable_text(result) if isinstance(result, str) else _bounded(json_text(result))
     except (TypeError, ValueError, RecursionError) as error:  # the tool ran; say so, and why its result cannot travel
         return ToolResult(tool.name, error=f"{tool.name} ran but returned a {type(result).__name__}, which cannot be sent as JSON: {scrub(str(error))}")
     return ToolResult(tool.name, value=result, text=text)

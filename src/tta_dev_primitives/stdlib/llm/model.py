@@ -163,16 +163,29 @@ class ChatRequest:
         )
 
     def with_messages(self, messages: Iterable[ChatMessage]) -> ChatRequest:
-        """This request with another conversation (a plain constructor call: agents do this
-        every turn, and `attrs.evolve` costs several times more)."""
-        return ChatRequest(
-            messages, self.model, self.temperature, self.max_tokens, self.tools, self.response_format, self.top_p, self.stop, self.seed
-        )
+        """This request with another conversation. Agents do this twice a turn, so it copies
+        the other fields into a new instance without running their converters and checks
+        again: they hold this request's values, which passed them when it was built."""
+        request: ChatRequest = _new_instance(ChatRequest)
+        _set_field(request, "messages", messages if type(messages) is tuple else tuple(messages))
+        _set_field(request, "model", self.model)
+        _set_field(request, "temperature", self.temperature)
+        _set_field(request, "max_tokens", self.max_tokens)
+        _set_field(request, "tools", self.tools)
+        _set_field(request, "response_format", self.response_format)
+        _set_field(request, "top_p", self.top_p)
+        _set_field(request, "stop", self.stop)
+        _set_field(request, "seed", self.seed)
+        return request
 
     @property
     def prompt(self) -> str:
         """The last user message."""
         return next((m.content for m in reversed(self.messages) if m.role == "user"), "")
+
+
+_new_instance = object.__new__
+_set_field = object.__setattr__  # how attrs sets a frozen instance's fields in its own __init__
 
 
 def _text(value: str | None) -> str:
@@ -234,14 +247,36 @@ def report_usage(response: ChatResponse, provider: str) -> None:
     """Put a reply's token usage on the current span (`gen_ai.usage.*`): every model client
     calls it when a call finishes (a stream too, at its end), so any node calling a model
     reports what it used."""
-    from ...observability._tracing import record_llm_usage
-
     reports = usage_reports.get()
     if reports is not None:
         reports.append(response)
-    record_llm_usage(
+    (_RECORDER or _recorder())(
         provider=provider, response_model=response.model, input_tokens=response.input_tokens, output_tokens=response.output_tokens
     )
+
+
+_RECORDER: Callable[..., None] | None = None
+"""`observability.record_llm_usage`, once `report_usage` has imported it (an import statement
+on every model call costs more than the call to it without tracing)."""
+
+
+def _recorder() -> Callable[..., None]:
+    global _RECORDER
+    from ...observability._tracing import record_llm_usage
+
+    _RECORDER = record_llm_usage
+    return record_llm_usage
+
+
+SELF_REPORTING: set[object] = set()
+"""The `complete` methods that report their call's usage themselves (our clients'): an
+LLMPrimitive calling one does not report it a second time (see `reports_own_usage`)."""
+
+
+def reports_own_usage(model: ChatModel) -> bool:
+    """Whether `model.complete` is one of ours that calls `report_usage` (a subclass overriding
+    `complete` is not: its usage is reported for it)."""
+    return getattr(type(model), "complete", None) in SELF_REPORTING
 
 
 def model_label(model: ChatModel) -> str:
@@ -253,6 +288,8 @@ def checked_reply(model: ChatModel | str, reply: object, source: str = "complete
     """`reply` (what `model.complete`, or the node named `model` standing for one, returned) if
     it is a ChatResponse with str text and ToolCalls, else a ChatModelReplyError naming the
     model and what it returned (not an AttributeError later, deep inside an agent)."""
+    if type(reply) is ChatResponse and type(reply.text) is str and _only_tool_calls(reply.tool_calls):
+        return reply  # the common case, checked first with exact types (agents check every turn's reply)
     if not isinstance(reply, ChatResponse) or not isinstance(reply.text, str) or not all(isinstance(c, ToolCall) for c in reply.tool_calls):
         from ...errors import ChatModelReplyError
 
@@ -260,6 +297,13 @@ def checked_reply(model: ChatModel | str, reply: object, source: str = "complete
         expected = "a ChatResponse" if not isinstance(reply, ChatResponse) else "a ChatResponse whose text is a str and whose tool_calls are ToolCalls"
         raise ChatModelReplyError(label, source, reply, expected)
     return reply
+
+
+def _only_tool_calls(calls: tuple[ToolCall, ...]) -> bool:
+    for call in calls:
+        if type(call) is not ToolCall:
+            return False
+    return True
 
 
 def _tokens(text: str) -> int:
@@ -289,6 +333,8 @@ def _capped(text: str, calls: tuple[ToolCall, ...], limit: int) -> tuple[str, tu
 
 def _stopped(text: str, stops: tuple[str, ...]) -> str:
     """`text` up to the first stop sequence in it (left out, as providers do)."""
+    if not stops:
+        return text
     ends = [i for i in (text.find(s) for s in stops) if i >= 0]
     return text[: min(ends)] if ends else text
 
@@ -398,3 +444,6 @@ class FakeChatModel(ChatModel):
             else:
                 await anyio.lowlevel.checkpoint()
             yield word if i == len(words) - 1 else word + " "
+
+
+SELF_REPORTING.add(FakeChatModel.complete)

@@ -15,7 +15,7 @@ import anyio
 from ....errors import ConfigError
 from ...._validate import check_positive
 from .._arguments import check_arguments
-from ..model import ChatRequest, ChatResponse, report_usage
+from ..model import SELF_REPORTING, ChatRequest, ChatResponse, report_usage
 from .._schema import json_value
 from ._errors import ModelCallError, ModelTransientError, redact, translate, transport_errors
 
@@ -316,3 +316,6 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
                 status=None,
             )
         yield self._finish(assembler.response())
+
+
+SELF_REPORTING.add(ProviderChatModel.complete)  # every reply goes through _finish, which reports it
