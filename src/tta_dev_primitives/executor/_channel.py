@@ -92,10 +92,16 @@ class Channel(Generic[T]):
     # -- the writer's side ------------------------------------------------------------------
 
     def send_nowait(self, item: T) -> None:
-        """Put `item` in the buffer; `WouldBlock` when it is full."""
-        if self.full:
+        """Put `item` in the buffer; `WouldBlock` when it is full. The per-chunk path of
+        `plan.stream()`: `full` and `force` inlined, one call per chunk."""
+        items = self._items
+        if self._abandoned or self._closed:
+            raise anyio.ClosedResourceError
+        if len(items) >= self._capacity:
             raise anyio.WouldBlock
-        self.force(item)
+        items.append(item)
+        if self._readers:
+            _wake(self._readers)
 
     def force(self, item: T) -> None:
         """Put `item` in the buffer even when it is full (for writers that cannot wait; they
@@ -152,8 +158,9 @@ class Channel(Generic[T]):
         waiters.append(waiter)
         try:
             await waiter.wait()
-        finally:
+        except BaseException:  # woken waiters are off the list already (`_wake` clears it)
             _forget(waiters, waiter)
+            raise
 
     def abandon(self) -> None:
         """The reader is gone: drop the buffer, and writers get `ClosedResourceError`."""
