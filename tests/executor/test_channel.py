@@ -109,6 +109,28 @@ async def test_a_reader_fed_by_a_fast_writer_can_still_be_cancelled() -> None:
     assert scope.cancelled_caught and received > 0
 
 
+async def test_a_writer_drained_by_a_fast_reader_can_still_be_cancelled() -> None:
+    """The mirror image: the reader makes room (completing the writer's waiter) before anyio's
+    cancellation looks at the writer, every time; the writer must still see the cancellation."""
+    channel: Channel[int] = Channel(1)
+
+    async def read() -> None:
+        while True:
+            await channel.receive()
+            await anyio.lowlevel.checkpoint()
+
+    sent = 0
+    async with anyio.create_task_group() as group:
+        group.start_soon(read)
+        with anyio.move_on_after(0.05) as scope:
+            while True:
+                await channel.send(sent)
+                sent += 1
+                assert sent < 500_000, "the cancellation never arrived"
+        group.cancel_scope.cancel()
+    assert scope.cancelled_caught and sent > 0
+
+
 async def test_every_waiting_writer_is_woken() -> None:
     channel: Channel[str] = Channel(1)
     channel.send_nowait("fill")
