@@ -121,6 +121,15 @@ class Channel(Generic[T]):
         if self._readers:
             _wake(self._readers)
 
+    def offer(self, item: T) -> None:
+        """`force`, but an item for a reader that is gone (or after `close`) is dropped, not an
+        error: for hooks that report as the run goes and cannot fail it (the events channel)."""
+        if self._abandoned or self._closed:
+            return
+        self._items.append(item)
+        if self._readers:
+            _wake(self._readers)
+
     async def wait_for_room(self) -> None:
         """Wait while the buffer is full (returns at once when the reader is gone)."""
         while self.full:

@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Literal
 
-import anyio
 import attrs
 
 from ..context import RunContext
@@ -222,21 +221,19 @@ Event = (
 
 class EventChannel:
     """One run's events on their way to the consumer: a bounded Channel. Hooks cannot await,
-    so they `force` each event in, in order, and the run's next node event awaits the consumer
-    while the buffer is over its bound (see Hook.wait_for_consumer): the buffer holds at most
-    `buffer` events plus those of one node event per task running meanwhile."""
+    so they `put` each event in, in order, past the bound if need be, and the run's next node
+    event awaits the consumer while the buffer is over its bound (see Hook.wait_for_consumer):
+    the buffer holds at most `buffer` events plus those of one node event per task running
+    meanwhile."""
 
-    __slots__ = ("send", "started")
+    __slots__ = ("put", "send", "started")
 
     def __init__(self, send: Channel[Event]) -> None:
         self.send = send
+        self.put = send.offer
+        """Put an event in the buffer (dropped once the consumer is gone: the run is being
+        cancelled). The channel's own method: one call per event."""
         self.started = time.perf_counter()
-
-    def put(self, event: Event) -> None:
-        try:
-            self.send.force(event)
-        except anyio.ClosedResourceError:
-            pass  # the consumer is gone; the run is being cancelled
 
     @property
     def behind(self) -> bool:
@@ -248,9 +245,10 @@ class EventChannel:
         await self.send.wait_for_room()
 
     def now(self) -> float:
-        return time.perf_counter() - self.started
+        return _now() - self.started
 
 
+_now = time.perf_counter
 _channel: ContextVar[EventChannel | None] = ContextVar("tta_events_channel", default=None)
 
 
@@ -263,7 +261,8 @@ def _node_event(kind: Callable[..., Event], node: NodeInfo, *fields: object) -> 
 
 class EventsHook(Hook):
     """Turns hook calls into events on the current `plan.events()` run's channel (a no-op in
-    runs without one)."""
+    runs without one). The node start and end events, two per node, are built inline: no helper
+    calls beyond the event itself and the channel's `offer`."""
 
     def on_run_start(self, run: RunInfo) -> None:
         channel = _channel.get()
@@ -280,7 +279,7 @@ class EventsHook(Hook):
         channel = _channel.get()
         if channel is None:
             return None
-        at = channel.now()
+        at = _now() - channel.started
         if node.kind == "loop_iteration":
             iteration = node.attributes.get("loop.iteration")
             channel.put(LoopIterationEvent(at, node.node_id, node.name, iteration if isinstance(iteration, int) else -1))
@@ -288,15 +287,15 @@ class EventsHook(Hook):
         return at
 
     def on_node_end(self, node: NodeInfo, ctx: RunContext, state: object, result: object) -> None:
-        self._finished(node, state, None)
+        channel = _channel.get()
+        if channel is not None and type(state) is float:
+            at = _now() - channel.started
+            channel.put(NodeFinished(at, node.node_id, node.name, node.primitive_type, "ok", at - state))
 
     def on_node_error(self, node: NodeInfo, ctx: RunContext, state: object, error: BaseException) -> None:
-        self._finished(node, state, error)
-
-    def _finished(self, node: NodeInfo, state: object, error: BaseException | None) -> None:
         channel = _channel.get()
-        if channel is not None and isinstance(state, float):
-            at = channel.now()
+        if channel is not None and type(state) is float:
+            at = _now() - channel.started
             channel.put(NodeFinished(at, node.node_id, node.name, node.primitive_type, _status(error), at - state, error))
 
     def on_chunk(self, node: NodeInfo, ctx: RunContext, state: object, index: int, chunk: object) -> None:
@@ -328,7 +327,7 @@ class EventsHook(Hook):
 
     def wait_for_consumer(self) -> Awaitable[None] | None:
         channel = _channel.get()
-        if channel is not None and channel.behind:
+        if channel is not None and channel.send.full:
             return channel.drain()
         return None
 
