@@ -299,7 +299,9 @@ class EventsHook(Hook):
             channel.put(NodeFinished(at, node.node_id, node.name, node.primitive_type, _status(error), at - state, error))
 
     def on_chunk(self, node: NodeInfo, ctx: RunContext, state: object, index: int, chunk: object) -> None:
-        _node_event(ChunkEvent, node, index, chunk)
+        channel = _channel.get()
+        if channel is not None:
+            channel.put(ChunkEvent(_now() - channel.started, node.node_id, node.name, index, chunk))
 
     def on_tool_call(self, node: NodeInfo, ctx: RunContext, tool: str, call_id: str) -> None:
         _node_event(ToolCallEvent, node, tool, call_id)
