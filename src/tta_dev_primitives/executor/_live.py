@@ -219,4 +219,5 @@ class RunEvents(_LiveRun[Event, Out]):
         return var, var.set(self._channel)
 
     async def _before_close(self) -> None:
-        await self._channel.drain()
+        if self._channel.behind:  # the run ends once the consumer is within its buffer of the end
+            await self._channel.drain()
