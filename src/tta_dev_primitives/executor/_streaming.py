@@ -50,14 +50,6 @@ class Sink:
         self.send = send
         self.sent = 0
 
-    async def put(self, chunk: object) -> None:
-        """Send a chunk to the consumer; waits when its buffer is full (backpressure)."""
-        try:
-            self.send.send_nowait(chunk)  # room in the buffer: no trip through the event loop
-        except anyio.WouldBlock:
-            await self.send.send(chunk)  # full: wait for the consumer (backpressure)
-        self.sent += 1
-
     async def put_all(self, iterator: AsyncIterator[object], chunks: list[object]) -> None:
         """Send every chunk of `iterator` (collected into `chunks` too). The per-chunk loop of
         `plan.stream()`: a chunk that finds room costs one call, no coroutine and no trip
