@@ -218,11 +218,15 @@ def lcel_streaming_chain() -> Any:
     return RunnableLambda(lambda question: question.strip()) | RunnableGenerator(model)
 
 
-def _cheaper(results: list[Result], what: str, target: int) -> None:
+LCEL = "LangChain LCEL astream_events v2"
+
+
+def _cheaper(results: list[Result], what: str, target: int, summary: list[str]) -> None:
+    """Add how many times cheaper `plan.events` is than LCEL's astream_events to `summary`."""
     medians = {r.case.name: r.median_s for r in results}
-    if "LangChain LCEL astream_events v2" in medians:
-        ratio = medians["LangChain LCEL astream_events v2"] / medians["tta plan.events"]
-        print(f"\ntta plan.events is {ratio:.0f}x cheaper than LCEL astream_events on {what} (target >= {target}x)")
+    if LCEL in medians:
+        ratio = medians[LCEL] / medians["tta plan.events"]
+        summary.append(f"| `plan.events` vs LCEL `astream_events`, {what} | {ratio:.0f}x cheaper | >= {target}x |")
 
 
 async def main() -> None:
@@ -234,19 +238,23 @@ async def main() -> None:
             f"  -> +{(through_plan - direct) * 1e6:.1f} us ({(through_plan / direct - 1) * 100:+.1f}%)"
         )
     print()
-    results = await measure(chunk_cases())
+    summary = ["### streaming and events against their targets", "", "| measure | result | target |", "|---|---:|---:|"]
+    results = await measure(chunk_cases(), rounds=15)
     print(table(f"per chunk: a {CHUNKS}-chunk zero-latency stream", results, baseline="producer task + asyncio.Queue", unit="chunk"))
     medians = {r.case.name: r.median_s for r in results}
     ratio = medians["tta plan.stream"] / medians["producer task + asyncio.Queue"]
-    print(f"\ntta plan.stream per chunk: {ratio:.2f}x the producer task + queue (target <= 1.2x)")
+    summary.append(f"| `plan.stream` per chunk vs a producer task + `asyncio.Queue` | {ratio:.2f}x | <= 1.2x |")
     print()
-    results = await measure(event_cases())
+    # an LCEL call takes milliseconds: longer rounds, so each round times more than a few calls
+    results = await measure(event_cases(), rounds=15, round_seconds=0.2)
     print(table(f"events of a {STEPS}-step chain", results, baseline="tta plan.run (no events)", unit="step"))
-    _cheaper(results, f"the {STEPS}-step chain", 60)
+    _cheaper(results, f"{STEPS}-step chain", 60, summary)
     print()
-    results = await measure(streaming_event_cases())
+    results = await measure(streaming_event_cases(), rounds=15, round_seconds=0.2)
     print(table(f"events of prepare >> {TOKENS}-token stream", results, baseline="tta plan.stream (chunks only)", unit="token"))
-    _cheaper(results, "the streaming plan", 20)
+    _cheaper(results, f"prepare >> {TOKENS}-token stream", 20, summary)
+    print()
+    print("\n".join(summary))
     print()
     print(environment("tta-dev-primitives", "anyio", "langchain-core"))
 
