@@ -167,3 +167,21 @@ async def test_forced_items_keep_their_order_and_writers_wait_for_room() -> None
         assert done == []
         got = [await channel.receive() for _ in range(4)]
     assert got == [0, 1, 2, 3] and done == ["room", "room"]
+
+
+async def test_offer_puts_past_the_bound_and_drops_once_the_reader_is_gone() -> None:
+    """`offer` is `force` for hooks that cannot fail the run: past the capacity while the reader
+    reads, dropped (no error) after `abandon` or `close`."""
+    channel: Channel[int] = Channel(1)
+    channel.offer(1)
+    channel.offer(2)
+    assert channel.full and len(channel.buffered) == 2 and channel.capacity == 1
+    assert [channel.receive_nowait(), channel.receive_nowait()] == [1, 2]
+    channel.abandon()
+    channel.offer(3)  # no ClosedResourceError: the hook's run is being cancelled
+    assert len(channel.buffered) == 0
+    closed: Channel[int] = Channel(1)
+    closed.close()
+    closed.offer(4)
+    with pytest.raises(anyio.EndOfStream):
+        closed.receive_nowait()

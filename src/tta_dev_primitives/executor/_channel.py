@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sized
 from typing import Generic, Protocol, TypeVar
 
 import anyio
@@ -92,6 +92,16 @@ class Channel(Generic[T]):
         self._new_waiter = _waiter_factory(asyncio_loop)
         self._read_waits = 0
         self._write_waits = 0
+
+    @property
+    def buffered(self) -> Sized:
+        """The items waiting for the reader, live (its `len` is how many): for a writer that
+        checks the backlog at every event, without a call per check."""
+        return self._items
+
+    @property
+    def capacity(self) -> int:
+        return self._capacity
 
     @property
     def full(self) -> bool:

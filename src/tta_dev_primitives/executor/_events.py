@@ -226,19 +226,23 @@ class EventChannel:
     the buffer holds at most `buffer` events plus those of one node event per task running
     meanwhile."""
 
-    __slots__ = ("put", "send", "started")
+    __slots__ = ("buffered", "capacity", "put", "send", "started")
 
     def __init__(self, send: Channel[Event]) -> None:
         self.send = send
         self.put = send.offer
         """Put an event in the buffer (dropped once the consumer is gone: the run is being
         cancelled). The channel's own method: one call per event."""
+        self.buffered, self.capacity = send.buffered, send.capacity
+        """The events waiting and the bound: `len(buffered) >= capacity` is the check the run
+        makes at every node event (see `behind`), inlined there."""
         self.started = time.perf_counter()
 
     @property
     def behind(self) -> bool:
-        """Whether the consumer is behind (the run should wait for it)."""
-        return self.send.full
+        """Whether the consumer is behind (the run should wait for it). Once the reader is gone
+        the buffer is empty; once the run has closed the channel, `drain` returns at once."""
+        return len(self.buffered) >= self.capacity
 
     async def drain(self) -> None:
         """Wait until the consumer has caught up."""
@@ -329,7 +333,7 @@ class EventsHook(Hook):
 
     def wait_for_consumer(self) -> Awaitable[None] | None:
         channel = _channel.get()
-        if channel is not None and channel.send.full:
+        if channel is not None and len(channel.buffered) >= channel.capacity:  # `behind`, inlined
             return channel.drain()
         return None
 

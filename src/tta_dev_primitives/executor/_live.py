@@ -129,7 +129,9 @@ class _LiveRun(Generic[Item, Out]):
                     self._stopping = True
                     if self._scope is not None:
                         self._scope.cancel()
-                await _stop(task)
+                    await _stop(task)
+                elif not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]  # a BaseException the run did not catch
             elif group is not None:
                 group.cancel_scope.cancel()  # a no-op when the run is over; else the consumer left early
                 if exc is not None and not isinstance(exc, anyio.get_cancelled_exc_class()):
