@@ -109,6 +109,28 @@ async def test_a_reader_fed_by_a_fast_writer_can_still_be_cancelled() -> None:
     assert scope.cancelled_caught and received > 0
 
 
+async def test_a_writer_drained_by_a_fast_reader_can_still_be_cancelled() -> None:
+    """The mirror image: the reader makes room (completing the writer's waiter) before anyio's
+    cancellation looks at the writer, every time; the writer must still see the cancellation."""
+    channel: Channel[int] = Channel(1)
+
+    async def read() -> None:
+        while True:
+            await channel.receive()
+            await anyio.lowlevel.checkpoint()
+
+    sent = 0
+    async with anyio.create_task_group() as group:
+        group.start_soon(read)
+        with anyio.move_on_after(0.05) as scope:
+            while True:
+                await channel.send(sent)
+                sent += 1
+                assert sent < 500_000, "the cancellation never arrived"
+        group.cancel_scope.cancel()
+    assert scope.cancelled_caught and sent > 0
+
+
 async def test_every_waiting_writer_is_woken() -> None:
     channel: Channel[str] = Channel(1)
     channel.send_nowait("fill")
@@ -145,3 +167,21 @@ async def test_forced_items_keep_their_order_and_writers_wait_for_room() -> None
         assert done == []
         got = [await channel.receive() for _ in range(4)]
     assert got == [0, 1, 2, 3] and done == ["room", "room"]
+
+
+async def test_offer_puts_past_the_bound_and_drops_once_the_reader_is_gone() -> None:
+    """`offer` is `force` for hooks that cannot fail the run: past the capacity while the reader
+    reads, dropped (no error) after `abandon` or `close`."""
+    channel: Channel[int] = Channel(1)
+    channel.offer(1)
+    channel.offer(2)
+    assert channel.full and len(channel.buffered) == 2 and channel.capacity == 1
+    assert [channel.receive_nowait(), channel.receive_nowait()] == [1, 2]
+    channel.abandon()
+    channel.offer(3)  # no ClosedResourceError: the hook's run is being cancelled
+    assert len(channel.buffered) == 0
+    closed: Channel[int] = Channel(1)
+    closed.close()
+    closed.offer(4)
+    with pytest.raises(anyio.EndOfStream):
+        closed.receive_nowait()

@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Literal
 
-import anyio
 import attrs
 
 from ..context import RunContext
@@ -222,35 +221,38 @@ Event = (
 
 class EventChannel:
     """One run's events on their way to the consumer: a bounded Channel. Hooks cannot await,
-    so they `force` each event in, in order, and the run's next node event awaits the consumer
-    while the buffer is over its bound (see Hook.wait_for_consumer): the buffer holds at most
-    `buffer` events plus those of one node event per task running meanwhile."""
+    so they `put` each event in, in order, past the bound if need be, and the run's next node
+    event awaits the consumer while the buffer is over its bound (see Hook.wait_for_consumer):
+    the buffer holds at most `buffer` events plus those of one node event per task running
+    meanwhile."""
 
-    __slots__ = ("send", "started")
+    __slots__ = ("buffered", "capacity", "put", "send", "started")
 
     def __init__(self, send: Channel[Event]) -> None:
         self.send = send
+        self.put = send.offer
+        """Put an event in the buffer (dropped once the consumer is gone: the run is being
+        cancelled). The channel's own method: one call per event."""
+        self.buffered, self.capacity = send.buffered, send.capacity
+        """The events waiting and the bound: `len(buffered) >= capacity` is the check the run
+        makes at every node event (see `behind`), inlined there."""
         self.started = time.perf_counter()
-
-    def put(self, event: Event) -> None:
-        try:
-            self.send.force(event)
-        except anyio.ClosedResourceError:
-            pass  # the consumer is gone; the run is being cancelled
 
     @property
     def behind(self) -> bool:
-        """Whether the consumer is behind (the run should wait for it)."""
-        return self.send.full
+        """Whether the consumer is behind (the run should wait for it). Once the reader is gone
+        the buffer is empty; once the run has closed the channel, `drain` returns at once."""
+        return len(self.buffered) >= self.capacity
 
     async def drain(self) -> None:
         """Wait until the consumer has caught up."""
         await self.send.wait_for_room()
 
     def now(self) -> float:
-        return time.perf_counter() - self.started
+        return _now() - self.started
 
 
+_now = time.perf_counter
 _channel: ContextVar[EventChannel | None] = ContextVar("tta_events_channel", default=None)
 
 
@@ -263,7 +265,8 @@ def _node_event(kind: Callable[..., Event], node: NodeInfo, *fields: object) -> 
 
 class EventsHook(Hook):
     """Turns hook calls into events on the current `plan.events()` run's channel (a no-op in
-    runs without one)."""
+    runs without one). The node start and end events, two per node, are built inline: no helper
+    calls beyond the event itself and the channel's `offer`."""
 
     def on_run_start(self, run: RunInfo) -> None:
         channel = _channel.get()
@@ -280,7 +283,7 @@ class EventsHook(Hook):
         channel = _channel.get()
         if channel is None:
             return None
-        at = channel.now()
+        at = _now() - channel.started
         if node.kind == "loop_iteration":
             iteration = node.attributes.get("loop.iteration")
             channel.put(LoopIterationEvent(at, node.node_id, node.name, iteration if isinstance(iteration, int) else -1))
@@ -288,19 +291,21 @@ class EventsHook(Hook):
         return at
 
     def on_node_end(self, node: NodeInfo, ctx: RunContext, state: object, result: object) -> None:
-        self._finished(node, state, None)
+        channel = _channel.get()
+        if channel is not None and type(state) is float:
+            at = _now() - channel.started
+            channel.put(NodeFinished(at, node.node_id, node.name, node.primitive_type, "ok", at - state))
 
     def on_node_error(self, node: NodeInfo, ctx: RunContext, state: object, error: BaseException) -> None:
-        self._finished(node, state, error)
-
-    def _finished(self, node: NodeInfo, state: object, error: BaseException | None) -> None:
         channel = _channel.get()
-        if channel is not None and isinstance(state, float):
-            at = channel.now()
+        if channel is not None and type(state) is float:
+            at = _now() - channel.started
             channel.put(NodeFinished(at, node.node_id, node.name, node.primitive_type, _status(error), at - state, error))
 
     def on_chunk(self, node: NodeInfo, ctx: RunContext, state: object, index: int, chunk: object) -> None:
-        _node_event(ChunkEvent, node, index, chunk)
+        channel = _channel.get()
+        if channel is not None:
+            channel.put(ChunkEvent(_now() - channel.started, node.node_id, node.name, index, chunk))
 
     def on_tool_call(self, node: NodeInfo, ctx: RunContext, tool: str, call_id: str) -> None:
         _node_event(ToolCallEvent, node, tool, call_id)
@@ -328,7 +333,7 @@ class EventsHook(Hook):
 
     def wait_for_consumer(self) -> Awaitable[None] | None:
         channel = _channel.get()
-        if channel is not None and channel.behind:
+        if channel is not None and len(channel.buffered) >= channel.capacity:  # `behind`, inlined
             return channel.drain()
         return None
 

@@ -85,7 +85,7 @@ class _LiveRun(Generic[Item, Out]):
             raise StreamUsageError(f"plan {self._exe.name!r}.{self._what}(): this object was already entered; call {self._what}() again")
         asyncio_loop = running_asyncio()
         send: Channel[object] = Channel(self._buffer, asyncio_loop=asyncio_loop)
-        self._items = send
+        self._items: Channel[Item] = cast("Channel[Item]", send)  # what the reader takes: typed once, not per item
         if asyncio_loop:
             # asyncio's own task, cancelled and awaited in __aexit__ like a task group's: an anyio
             # task group costs some 50 us more per run, a twentieth of a fast first token
@@ -125,10 +125,13 @@ class _LiveRun(Generic[Item, Out]):
         self._group = self._task = None
         try:
             if task is not None:
-                self._stopping = True
-                if self._scope is not None:
-                    self._scope.cancel()
-                await _stop(task)
+                if not task.done():  # a finished run needs no cancelling (anyio's cancel() formats the task's repr)
+                    self._stopping = True
+                    if self._scope is not None:
+                        self._scope.cancel()
+                    await _stop(task)
+                elif not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]  # a BaseException the run did not catch
             elif group is not None:
                 group.cancel_scope.cancel()  # a no-op when the run is over; else the consumer left early
                 if exc is not None and not isinstance(exc, anyio.get_cancelled_exc_class()):
@@ -160,7 +163,12 @@ class _LiveRun(Generic[Item, Out]):
                 f"the loop: `async with plan.{self._what}(x) as items: async for item in items: ...`"
             )
         try:
-            return cast(Item, await self._items.receive())  # a ready item needs no trip through the loop
+            return self._items.receive_nowait()  # a ready item: no coroutine, no trip through the loop
+        except anyio.WouldBlock:
+            try:
+                return await self._items.receive()
+            except (anyio.EndOfStream, anyio.ClosedResourceError):
+                pass
         except (anyio.EndOfStream, anyio.ClosedResourceError):
             pass
         if self._error is not None:  # raised here, not in the except block, so it keeps its own cause
@@ -213,4 +221,5 @@ class RunEvents(_LiveRun[Event, Out]):
         return var, var.set(self._channel)
 
     async def _before_close(self) -> None:
-        await self._channel.drain()
+        if self._channel.behind:  # the run ends once the consumer is within its buffer of the end
+            await self._channel.drain()

@@ -50,13 +50,18 @@ class Sink:
         self.send = send
         self.sent = 0
 
-    async def put(self, chunk: object) -> None:
-        """Send a chunk to the consumer; waits when its buffer is full (backpressure)."""
-        try:
-            self.send.send_nowait(chunk)  # room in the buffer: no trip through the event loop
-        except anyio.WouldBlock:
-            await self.send.send(chunk)  # full: wait for the consumer (backpressure)
-        self.sent += 1
+    async def put_all(self, iterator: AsyncIterator[object], chunks: list[object]) -> None:
+        """Send every chunk of `iterator` (collected into `chunks` too). The per-chunk loop of
+        `plan.stream()`: a chunk that finds room costs one call, no coroutine and no trip
+        through the event loop; only a full buffer awaits (backpressure)."""
+        send_nowait, append = self.send.send_nowait, chunks.append
+        async for chunk in iterator:
+            append(chunk)
+            try:
+                send_nowait(chunk)
+            except anyio.WouldBlock:
+                await self.send.send(chunk)
+            self.sent += 1
 
 
 _sink: ContextVar[Sink | None] = ContextVar("tta_stream_sink", default=None)
@@ -84,10 +89,7 @@ def collector(join: Join, owner: object | None) -> Callable[[OpenFn], AsyncFn]:
                     async for chunk in iterator:
                         chunks.append(chunk)
                 else:
-                    put = sink.put
-                    async for chunk in iterator:
-                        chunks.append(chunk)
-                        await put(chunk)
+                    await sink.put_all(iterator, chunks)
             finally:
                 await close_quietly(iterator)
             return join(chunks)
