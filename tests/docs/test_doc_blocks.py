@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 import pytest
-from mypy import api
+from tests import mypy_worker
 
 from tests.docs.conftest import BLOCKS, ROOT, Block, RunBlock
 
@@ -63,7 +63,7 @@ def test_every_block_type_checks_and_the_error_block_fails_as_it_says(tmp_path: 
         if block.marker == "allow-untyped-calls":
             config += [f"[mypy-{block.module}]", "allow_untyped_calls = True"]
     (tmp_path / "mypy.ini").write_text("\n".join(config) + "\n")
-    stdout, stderr, _ = api.run(
+    stdout, stderr, _ = mypy_worker.run(
         ["--config-file", str(tmp_path / "mypy.ini"), "--cache-dir", str(mypy_cache), "--no-pretty", "--show-error-codes",
          "--hide-error-context", "--no-error-summary", *sorted(str(tmp_path / f"{b.module}.py") for b in BLOCKS)]
     )

@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from mypy import api
+from tests import mypy_worker
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
@@ -49,7 +49,7 @@ def _expected(path: Path) -> dict[int, list[tuple[str, str]]]:
 def mypy_reports(mypy_cache: Path) -> dict[str, dict[int, list[tuple[str, str]]]]:
     """One mypy run over every snippet; reports grouped by file name and line."""
     cache = mypy_cache
-    stdout, stderr, _ = api.run(
+    stdout, stderr, _ = mypy_worker.run(
         [
             "--strict",
             "--config-file", str(ROOT / "pyproject.toml"),
@@ -199,7 +199,7 @@ def test_the_mypy_plugin_reports_inline_mismatches_between_the_steps(plugin: boo
     else:
         config, cache = tmp_path / "mypy.ini", tmp_path / "cache"
         config.write_text("[mypy]\nstrict = True\n")
-    stdout, stderr, _ = api.run(["--config-file", str(config), "--cache-dir", str(cache), "--no-pretty", str(snippet)])
+    stdout, stderr, _ = mypy_worker.run(["--config-file", str(config), "--cache-dir", str(cache), "--no-pretty", str(snippet)])
     errors = [line for line in stdout.splitlines() if ": error:" in line]
     assert any(wanted in line for line in errors), stdout + stderr
     assert any("Need type annotation" in line for line in errors) is not plugin
@@ -224,7 +224,7 @@ def test_the_mypy_plugin_reports_a_generic_node_where_it_is_made(tmp_path: Path,
     instead of solving the type variable to Never and failing wherever the node is used."""
     snippet = tmp_path / "generic.py"
     snippet.write_text(GENERIC_NODE)
-    stdout, stderr, _ = api.run(
+    stdout, stderr, _ = mypy_worker.run(
         ["--config-file", str(ROOT / "pyproject.toml"), "--cache-dir", str(mypy_cache), "--no-pretty", str(snippet)]
     )
     assert f'{snippet}:9: error: node() cannot keep generic function "trace" generic under mypy; compose the plain function with >>' in stdout, stdout + stderr
