@@ -140,12 +140,14 @@ def matched(results: list[Result], rows: list[tuple[str, str, str]]) -> str:
         return (by_name[durable] - by_name[plain]) / STEPS
 
     lines = [
-        "journaling overhead per step (over the same framework without a journal), at matched settings:",
-        f"  {'store, settings (both sides)':<58} {'ours':>10} {'LangGraph':>10} {'ours cheaper by':>16}",
+        "### journaling overhead per step over the same framework without a journal, at matched settings",
+        "",
+        "| store, settings (the same on both sides) | ours | LangGraph | ours cheaper by |",
+        "|---|---:|---:|---:|",
     ]
     for setting, ours_case, theirs_case in rows:
         ours_s, theirs_s = per_step(ours_case, OURS_PLAIN), per_step(theirs_case, THEIRS_PLAIN)
-        lines.append(f"  {setting:<58} {_us(ours_s):>10} {_us(theirs_s):>10} {theirs_s / ours_s:>15.1f}x")
+        lines.append(f"| {setting} | {_us(ours_s)} | {_us(theirs_s)} | {theirs_s / ours_s:.1f}x |")
     return "\n".join(lines)
 
 
@@ -229,7 +231,7 @@ async def main() -> None:
                 stack.callback(pg_journal.close)
                 cases += [ours("ours, PostgresJournal", pg_journal), langgraph("LangGraph, AsyncPostgresSaver", lg_pg)]
                 server = await postgres_settings(dsn)
-                rows.append(("PostgreSQL, one server (fsync and synchronous_commit below)", "ours, PostgresJournal", "LangGraph, AsyncPostgresSaver"))
+                rows.append(("PostgreSQL, one server (settings below)", "ours, PostgresJournal", "LangGraph, AsyncPostgresSaver"))
                 settings.append(f"PostgresJournal and AsyncPostgresSaver, one server: {server}")
             for case in cases:
                 assert await case.run() == STEPS, case.name

@@ -2,9 +2,10 @@
 
 Each call of a remote node is one task running the node's WorkerCall. The calls that arrive
 together (the items a map starts at once, the refills of its window as results come back,
-the runs of a `plan.map`) are submitted together, in one `client.map` on the client's loop:
-the scheduler then handles one graph update per batch instead of one per task, which is most
-of what a per-task `client.submit` costs beyond Dask's own `client.map`. Each task's result is
+the runs of a `plan.map`) are submitted together, in one `client.map` on the client's loop,
+at most once per FLUSH_INTERVAL: the scheduler then handles one graph update per batch instead
+of one per task, which is most of what a per-task `client.submit` costs beyond Dask's own
+`client.map`. Each task's result is
 still fetched and handed back on its own as soon as it is done (Dask joins gathers that are
 in flight at once), so a call's latency, timeout and failure are its own.
 
@@ -41,6 +42,11 @@ CANCEL_TIMEOUT = 5.0
 """Seconds a cancelled run waits for the scheduler to confirm the cancellation of its task."""
 
 CANCELLED = "the run was cancelled"
+
+FLUSH_INTERVAL = 0.01
+"""Seconds between two submissions of queued calls: the interval of the client's own batched
+stream to the scheduler, which holds a message sent sooner after the last one until then, so
+waiting here delays no task, and every call that arrives meanwhile joins one `client.map`."""
 
 
 def _distributed() -> object:
@@ -86,6 +92,7 @@ class DaskBackend(Backend):
         self._lock = threading.Lock()
         self._pending: list[_Call] = []
         """Calls waiting for the next flush (see `_submit`), from any thread."""
+        self._flushed_at = float("-inf")
 
     @property
     def client(self) -> Client:
@@ -133,17 +140,28 @@ class DaskBackend(Backend):
 
     def _submit(self, client: Any, call: _Call) -> None:
         """Queue `call` for the next flush on the client's loop; the first call of a batch asks
-        for the flush, so the calls made before the loop gets to it go in the same batch."""
+        for the flush, so the calls made before it runs go in the same batch."""
         with self._lock:
             self._pending.append(call)
             first = len(self._pending) == 1
         if first:
-            client.loop.add_callback(self._flush, client)
+            client.loop.add_callback(self._schedule_flush, client)
+
+    def _schedule_flush(self, client: Any) -> None:
+        """On the client's loop: flush now, or FLUSH_INTERVAL after the last flush if that was
+        more recent (the calls arriving meanwhile join the batch)."""
+        loop = asyncio.get_running_loop()
+        wait = self._flushed_at + FLUSH_INTERVAL - loop.time()
+        if wait > 0:
+            loop.call_later(wait, self._flush, client)
+        else:
+            self._flush(client)
 
     def _flush(self, client: Any) -> None:
         """On the client's loop: submit every queued call in one `client.map`, then fetch each
         result as its task ends. A batch that cannot be sent is submitted call by call, so
         each call that does not serialize gets its own error and the others run."""
+        self._flushed_at = asyncio.get_running_loop().time()
         with self._lock:
             calls = [call for call in self._pending if not call.abandoned]
             self._pending = []
