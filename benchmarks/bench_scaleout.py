@@ -4,19 +4,22 @@ The node is 1 ms of CPU (a busy loop: the work a cluster is for; an await would 
 Cases, side by side in one process, against one LocalCluster of 2 worker processes with one
 thread each on 127.0.0.1:
 
-- map of N items: LocalBackend (`xs.map(busy.remote())`, in this process), DaskBackend
+- map of N items: LocalBackend (`xs.map(busy.remote())`, in this process, once), DaskBackend
   (`xs.map(busy.remote(DaskBackend(client)), concurrency=64)`) and Dask itself
-  (`client.gather(client.map(busy, items))`, all items submitted at once);
+  (`client.gather(client.map(busy, items))`, all items submitted at once), the last two in
+  ROUNDS rounds that alternate which goes first (medians, and the spread of the per-round
+  ratio: the cluster shares the machine's cores with the driver);
 - per-task overhead, two ways: one call at a time (`await plan.run(x)` of a remote node against
   `await client.submit(f, x)` on an asynchronous client), and 64 calls in flight (the map above
   against 64 concurrent `await client.submit(...)`), each as time per task and ratio.
 
-Run: python -m benchmarks.bench_scaleout [sizes, default 1000 100000]
+Run: python -m benchmarks.bench_scaleout [sizes, default 1000; 100000 takes about 15 minutes]
 """
 
 from __future__ import annotations
 
 import asyncio
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -28,6 +31,7 @@ from tta_dev_primitives import DaskBackend, compile, node
 from .harness import environment
 
 IN_FLIGHT = 64
+ROUNDS = 3
 
 
 def busy(x: int) -> int:
@@ -79,28 +83,49 @@ async def per_task(address: str, n: int) -> tuple[float, float, float, float]:
     return ours_serial, dask_serial, ours_flight, dask_flight
 
 
+def map_rounds(ours: Callable[[], object], theirs: Callable[[], object]) -> tuple[list[float], list[float]]:
+    """ROUNDS timings of each, alternating which runs first."""
+    ours_s: list[float] = []
+    theirs_s: list[float] = []
+    for i in range(ROUNDS):
+        first, second = ((ours, ours_s), (theirs, theirs_s)) if i % 2 == 0 else ((theirs, theirs_s), (ours, ours_s))
+        first[1].append(timed(first[0]))
+        second[1].append(timed(second[0]))
+    return ours_s, theirs_s
+
+
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [1_000, 100_000]
+    sizes = [int(a) for a in sys.argv[1:]] or [1_000]
     print(environment("distributed", "dask", "anyio"))
+    print()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
         with Client(cluster, set_as_default=False) as client:
             dask = DaskBackend(client)
             client.gather(client.map(busy, range(200), pure=False))  # warm the workers
-            print("\nmap of a 1 ms CPU node (seconds for the whole map)")
-            print(f"{'items':>8} {'LocalBackend':>14} {'DaskBackend':>14} {'client.map':>14} {'ours/dask':>10} {'local/ours':>10}")
+            print(f"### map of a 1 ms CPU node (whole map; DaskBackend and client.map: median of {ROUNDS} alternating rounds)")
+            print()
+            print("| items | LocalBackend | DaskBackend | client.map + gather | ours / Dask's | per-round ratios |")
+            print("|---|---:|---:|---:|---:|---:|")
             for n in sizes:
                 local_plan = compile(node(items).map(node(busy).remote()))
                 dask_plan = compile(node(items).map(node(busy).remote(dask), concurrency=IN_FLIGHT))
                 local = timed(lambda: local_plan.run_sync(n))
-                ours = timed(lambda: dask_plan.run_sync(n))
-                theirs = timed(lambda: client.gather(client.map(busy, range(n), pure=False)))
+                ours_s, theirs_s = map_rounds(
+                    lambda: dask_plan.run_sync(n), lambda: client.gather(client.map(busy, range(n), pure=False))
+                )
+                ours, theirs = statistics.median(ours_s), statistics.median(theirs_s)
+                ratios = sorted(o / t for o, t in zip(ours_s, theirs_s, strict=True))
                 print(
-                    f"{n:>8} {local:>9.2f} s    {ours:>9.2f} s    {theirs:>9.2f} s    {ours / theirs:>8.2f}x {local / ours:>9.2f}x"
+                    f"| {n} | {local:.2f} s | {ours:.2f} s | {theirs:.2f} s | {ours / theirs:.2f}x | {ratios[0]:.2f}-{ratios[-1]:.2f}x |"
                 )
         serial_ours, serial_dask, flight_ours, flight_dask = asyncio.run(per_task(cluster.scheduler_address, 200))
-    print("\nper task (ms), a remote node against client.submit")
-    print(f"  one at a time:   ours {serial_ours * 1e3:.2f}  client.submit {serial_dask * 1e3:.2f}  ratio {serial_ours / serial_dask:.2f}x")
-    print(f"  {IN_FLIGHT} in flight:     ours {flight_ours * 1e3:.2f}  client.submit {flight_dask * 1e3:.2f}  ratio {flight_ours / flight_dask:.2f}x")
+    print()
+    print("### per task, a remote node against client.submit")
+    print()
+    print("| case | ours | client.submit | ratio |")
+    print("|---|---:|---:|---:|")
+    print(f"| one at a time | {serial_ours * 1e3:.2f} ms | {serial_dask * 1e3:.2f} ms | {serial_ours / serial_dask:.2f}x |")
+    print(f"| {IN_FLIGHT} in flight | {flight_ours * 1e3:.2f} ms | {flight_dask * 1e3:.2f} ms | {flight_ours / flight_dask:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from tta_dev_primitives import (  # noqa: E402
     CircuitBreaker,
     DaskBackend,
     MemoryJournal,
+    ParallelError,
     RemoteError,
     RemoteSerializationError,
     RunContext,
@@ -176,6 +177,79 @@ def test_an_async_client_on_the_running_loop_is_awaited_directly(dask_cluster: A
             return await plan.run(21)
 
     assert asyncio.run(main()) == 42
+
+
+def _on_async_client(dask_cluster: Any, body: Any) -> Any:
+    """`body(client, submitted)` on an asynchronous client of the running loop, where the calls a
+    map starts at once reach the backend before its flush runs; `submitted` records the number
+    of tasks of each `client.map` (and of each `client.submit`, as 1)."""
+    import asyncio
+
+    async def main() -> Any:
+        async with Client(dask_cluster.scheduler_address, asynchronous=True, set_as_default=False) as client:  # type: ignore[no-untyped-call]
+            submitted: list[tuple[str, int]] = []
+            real_map, real_submit = client.map, client.submit
+
+            def counting_map(func: Any, *iterables: Any, **kwargs: Any) -> Any:
+                submitted.append(("map", len(iterables[0])))
+                return real_map(func, *iterables, **kwargs)
+
+            def counting_submit(func: Any, *args: Any, **kwargs: Any) -> Any:
+                submitted.append(("submit", 1))
+                return real_submit(func, *args, **kwargs)
+
+            client.map, client.submit = counting_map, counting_submit  # type: ignore[method-assign]
+            return await body(client, submitted)
+
+    return asyncio.run(main())
+
+
+def test_calls_that_start_together_go_to_the_scheduler_in_one_client_map(dask_cluster: Any) -> None:
+    async def body(client: Any, submitted: list[tuple[str, int]]) -> None:
+        plan = compile(node(lambda n: list(range(n))).map(node(tasks.double).remote(DaskBackend(client)), concurrency=40))
+        assert await plan.run(40) == [2 * i for i in range(40)]
+        assert submitted == [("map", 40)]  # one graph update for the 40 tasks, not 40
+        submitted.clear()
+        assert await plan.run(100) == [2 * i for i in range(100)]
+        assert submitted[0] == ("map", 40) and sum(n for _, n in submitted) == 100  # refills batched as results come back
+        assert all(kind == "map" for kind, _ in submitted) and len(submitted) < 100
+
+    _on_async_client(dask_cluster, body)
+
+
+def test_one_call_of_a_batch_that_cannot_be_sent_fails_alone(dask_cluster: Any) -> None:
+    async def body(client: Any, submitted: list[tuple[str, int]]) -> list[object]:
+        plan = compile(node(lambda x: x).named("echo").remote(DaskBackend(client)))
+        results = await plan.map([1, 2, threading.Lock(), 4], concurrency=4, return_exceptions=True)
+        assert submitted[0] == ("map", 4)  # the batch did not pickle: then each call on its own
+        assert [kind for kind, _ in submitted[1:]] == ["submit"] * 4
+        return results
+
+    results = _on_async_client(dask_cluster, body)
+    assert results[:2] == [1, 2] and results[3] == 4
+    error = results[2]
+    assert isinstance(error, RemoteSerializationError) and error.what == "input" and error.node == "remote(echo)"
+
+
+async def test_a_failed_item_of_a_batch_is_named_and_the_rest_are_cancelled(dask: DaskBackend, dask_client: Client) -> None:
+    prefix = f"batch-{os.getpid()}-{id(dask)}"
+    names = ["bad"] + [f"{prefix}-{i}" for i in range(1, 6)]
+    item = node(lambda name: tasks.over_quota(0) if name == "bad" else tasks.block_until_released(name)).named("item")
+    plan = compile(node(lambda _: names).map(item.remote(dask), concurrency=6))
+    try:
+        with pytest.raises(ParallelError) as caught:
+            await plan.run(None)
+        assert "item 0" in str(caught.value)
+        [error] = caught.value.exceptions
+        assert isinstance(error, tasks.QuotaError) and any("in item 0" in note for note in error.__notes__)
+        # the other items' tasks were cancelled: Dask sends a cancellation without waiting for the
+        # scheduler to act on it, so the test asks the scheduler until they are gone
+        with anyio.fail_after(30):
+            while _scheduler_keys(dask_client, "remote_item-"):
+                await anyio.sleep(0.05)
+    finally:
+        for name in names[1:]:
+            Event(f"{name}-release", client=dask_client).set()
 
 
 def test_an_address_connects_a_client_of_its_own(dask_cluster: Any) -> None:
