@@ -27,7 +27,7 @@ from ._types import tuple_of
 
 __all__ = [
     "BranchOp", "CallOp", "CastOp", "ConstOp", "Edge", "Group", "LoopOp", "MapOp", "Op", "ParOp", "SeqOp", "StageOp", "StreamOp", "fold",
-    "StreamShape", "chunk_type", "consumes_stream", "piped_type", "rewrite", "stream_shape", "walk",
+    "StreamShape", "chunk_type", "composites", "consumes_stream", "piped_type", "rewrite", "rewrite_composites", "stream_shape", "walk",
 ]
 
 V = TypeVar("V")
@@ -381,10 +381,23 @@ class CastOp(Op):
 def walk(op: Op) -> Iterator[Op]:
     """Every op of the tree, parents before children."""
     stack = [op]
+    pop, more = stack.pop, stack.extend
     while stack:
-        current = stack.pop()
+        current = pop()
         yield current
-        stack.extend(reversed(current.children))
+        if current.children:
+            more(reversed(current.children))
+
+
+def composites(op: Op) -> Iterator[Op]:
+    """The ops of the tree that have children, parents before children: what a pass that only
+    looks at structure (guards, sequences, parallels) visits, without stepping on every leaf."""
+    stack = [op] if op.children else []
+    pop, more = stack.pop, stack.extend
+    while stack:
+        current = pop()
+        yield current
+        more([child for child in reversed(current.children) if child.children])
 
 
 def rewrite(op: Op, rule: Callable[[Op], Op]) -> Op:
@@ -398,6 +411,36 @@ def rewrite(op: Op, rule: Callable[[Op], Op]) -> Op:
         return rule(current)
 
     return fold(op, combine)
+
+
+def rewrite_composites(root: Op, rule: Callable[[Op], Op]) -> Op:
+    """`rewrite(root, rule)` for a rule that returns every leaf unchanged (the passes' rules act
+    on structure: sequences, parallels, branches, guards): leaves are not visited, and an op
+    whose children are all leaves is handed to `rule` without stacking them, so a 10,000-step
+    sequence costs one scan of its steps rather than 10,000 calls."""
+    if not root.children:
+        return root
+    values: list[Op] = []
+    stack: list[Op | _Done] = [root]
+    pop, push, more, keep = stack.pop, stack.append, stack.extend, values.append
+    while stack:
+        item = pop()
+        if type(item) is _Done:
+            op = item.op
+            count = len(op.children)
+            kids = values[-count:]
+            del values[-count:]
+            if any(new is not old for new, old in zip(kids, op.children)):
+                op = op.with_children(tuple(kids))
+            keep(rule(op))
+        elif not item.children:  # type: ignore[union-attr]
+            keep(item)  # type: ignore[arg-type]
+        elif any(child.children for child in item.children):  # type: ignore[union-attr]
+            push(_Done(item))  # type: ignore[arg-type]
+            more(reversed(item.children))  # type: ignore[union-attr]
+        else:  # only leaves below: they stay as they are
+            keep(rule(item))  # type: ignore[arg-type]
+    return values[0]
 
 
 class _Done:
@@ -445,6 +488,8 @@ class StreamShape(typing.NamedTuple):
 
 def stream_shape(op: Op) -> StreamShape | None:
     """The chunk type, join and split of `op`'s stream; None when `op` does not stream."""
+    if not op.children and not isinstance(op, StreamOp):  # a plain leaf: no fact kept per leaf
+        return None
     shape = op.fact("stream_shape", _derive_shape)
     return shape if isinstance(shape, StreamShape) else None
 

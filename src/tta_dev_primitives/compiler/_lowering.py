@@ -110,8 +110,12 @@ def op_identity(node: AnyNode, lw: Lowerer) -> dict[str, typing.Any]:
 
 def call_op(node: AnyNode, lw: Lowerer, fn: Callable[..., object], info: CallableInfo, *, thread: bool = False) -> CallOp:
     """The op that calls `fn` for `node`: shared by every node that wraps a user callable."""
-    return CallOp(
-        **op_identity(node, lw),
+    return CallOp(  # the identity fields of `op_identity`, passed directly: this is every leaf's path
+        node_id=lw.next_id(),
+        name=node.name,
+        primitive_type=node.primitive_type,
+        location=node.location,
+        traits=node.traits,
         in_type=info.in_type,
         out_type=info.out_type,
         fn=fn,

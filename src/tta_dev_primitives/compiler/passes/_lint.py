@@ -29,7 +29,7 @@ import attrs
 
 from ...errors import LintError
 from ..._deep import depth_independent
-from .._ir import CallOp, MapOp, Op, ParOp, StageOp, walk
+from .._ir import CallOp, MapOp, Op, ParOp, StageOp, composites
 from ._base import Change, CompilerPass, PassContext
 from ._blocking import blocking_names
 
@@ -101,18 +101,26 @@ def _blocking_under_concurrency(root: Op, top: tuple[Op, str] | None = None) -> 
     anywhere, under `top`: the plan run by plan.map): (the node, that op, its kind, the names
     found). A remote node's body runs elsewhere: skipped."""
     found = []
+    names_of: dict[int, list[str]] = {}  # one reading of each function's code, however often it is used
     stack: list[tuple[Op, tuple[Op, str] | None]] = [(root, top)]
     while stack:
         op, under = stack.pop()
         if op.kind == "remote":
             continue
         if isinstance(op, CallOp) and under is not None and not op.is_async and not op.thread:
-            names = blocking_names(op.fn)
+            names = names_of.get(id(op.fn))
+            if names is None:
+                names = names_of[id(op.fn)] = blocking_names(op.fn)
             if names:
                 found.append((op, under[0], under[1], names))
+        if not op.children:
+            continue
         kind = _concurrent_kind(op)
         below = (op, kind) if kind is not None else under
-        stack.extend((child, below) for child in reversed(op.children))
+        if below is None:  # nothing runs concurrently here: only structure below can change that
+            stack.extend([(child, None) for child in reversed(op.children) if child.children])
+        else:
+            stack.extend([(child, below) for child in reversed(op.children)])
     return found
 
 
@@ -123,7 +131,7 @@ def _lint(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
     def report(rule: str, op: Op, message: str) -> None:
         found.append(Lint(rule, severity, op.name, str(op.location), message))
 
-    for op in walk(root):
+    for op in composites(root):  # a guard has a child
         policy = op.policy()
         if policy is None:
             continue

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import attrs
 
+from ...dsl._traits import NO_TRAITS
 from ...errors import CompositionError, StateKeyError
 from .._diagnostics import TypeMismatchError, describe_unchecked, mismatch_message
 from .._ir import Edge, Op, walk
@@ -30,7 +31,16 @@ def _typecheck(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
     reports: list[EdgeReport] = []
     mismatches: list[Edge] = []
     problems: list[str] = []
+    available = set(ctx.state_keys)  # state keys the caller provides or some node writes
+    readers: list[Op] = []  # nodes that declare state reads, in plan order
     for op in walk(root):
+        traits = op.traits
+        if traits is not NO_TRAITS:
+            available.update(traits.writes)
+            if traits.reads:
+                readers.append(op)
+        if not op.children and not _leaf_speaks(type(op)):
+            continue  # a plain leaf: its edges are its parent's
         problems.extend(op.problems())
         for edge in op.edges():
             if edge.unchecked is not None:
@@ -48,15 +58,25 @@ def _typecheck(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
         raise TypeMismatchError(mismatch_message(mismatches, root), mismatches)
     if problems:
         raise CompositionError(f"workflow {root.name!r} cannot run:\n" + "\n".join(f"  [{i + 1}] {p}" for i, p in enumerate(problems)))
-    _check_state_keys(root, ctx)
+    _check_state_keys(readers, available)
     ctx.facts["edges"] = tuple(reports)
     return root, []
 
 
-def _check_state_keys(root: Op, ctx: PassContext) -> None:
-    ops = list(walk(root))
-    available = set(ctx.state_keys).union(*(op.traits.writes for op in ops))
-    for op in ops:
+_SPEAKS: dict[type[Op], bool] = {}
+
+
+def _leaf_speaks(kind: type[Op]) -> bool:
+    """Whether a leaf of this class has edges or problems of its own (the compiler's leaves,
+    calls and constants, have none: asking each of 10,000 of them would cost a walk of its own)."""
+    speaks = _SPEAKS.get(kind)
+    if speaks is None:
+        speaks = _SPEAKS[kind] = kind.edges is not Op.edges or kind.problems is not Op.problems
+    return speaks
+
+
+def _check_state_keys(readers: list[Op], available: set[str]) -> None:
+    for op in readers:
         missing = sorted(op.traits.reads - available)
         if missing:
             raise StateKeyError(
