@@ -19,9 +19,9 @@ from . import compiler as _compiler
 from .compiler import _compile as _compile_module
 from .compiler._compile import compile_program
 from .compiler._ir import Op
-from .compiler.passes import Analysis, Budget, EdgeReport, Lint
+from .compiler.passes import Analysis, Budget, Lint
 from .compiler.passes._lint import blocking_leaves
-from .compiler._program import PassRecord, Program
+from .compiler._program import Edges, PassRecord, Program
 from .compiler._streams import outlets
 from .context import RunContext
 from .dsl import _fluent as fluent
@@ -68,7 +68,7 @@ class Plan(Program[In, Out]):
         *,
         name: str,
         passes: tuple[PassRecord, ...],
-        edges: tuple[EdgeReport, ...],
+        edges: Edges,
         lints: tuple[Lint, ...] = (),
         analysis: Analysis | None = None,
         hooks: tuple[Hook, ...] = (),
@@ -88,7 +88,7 @@ class Plan(Program[In, Out]):
             program.root,
             name=program.name,
             passes=program.passes,
-            edges=program.edges,
+            edges=program._edges,  # as they are: worked out when first asked for
             lints=program.lints,
             analysis=program.analysis,
             hooks=hooks,
@@ -107,7 +107,7 @@ class Plan(Program[In, Out]):
             self.root,
             name=self.name,
             passes=self.passes,
-            edges=self.edges,
+            edges=self._edges,
             lints=self.lints,
             analysis=self.analysis,
             hooks=(*self.hooks, *hooks),

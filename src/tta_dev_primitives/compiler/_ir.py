@@ -26,7 +26,7 @@ from ._policy import Policy
 from ._types import tuple_of
 
 __all__ = [
-    "BranchOp", "CallOp", "CastOp", "ConstOp", "Edge", "Group", "LoopOp", "MapOp", "Op", "ParOp", "SeqOp", "StageOp", "StreamOp", "fold",
+    "BranchOp", "CallOp", "CastOp", "ConstOp", "Edge", "Group", "LoopOp", "MapOp", "Op", "ParOp", "SeqOp", "StageOp", "StreamOp", "fold", "leaf_call",
     "StreamShape", "chunk_type", "composites", "consumes_stream", "piped_type", "rewrite", "rewrite_composites", "stream_shape", "walk",
 ]
 
@@ -154,6 +154,55 @@ class CallOp(Op):
     def params(self) -> dict[str, object]:
         mode = "async" if self.is_async else ("thread" if self.thread else "sync")
         return {"fn": self.qualname, "mode": mode, "context": self.arity == 2}
+
+
+def _slot_writers(cls: type[Op]) -> dict[str, Callable[[Op, object], None]]:
+    """Each field's slot writer (its descriptor's `__set__`) of a frozen attrs op class."""
+    def writer(name: str) -> Callable[[Op, object], None]:
+        slot = next(vars(k)[name] for k in cls.__mro__ if name in vars(k))
+        return slot.__set__  # type: ignore[no-any-return]
+
+    return {f.name: writer(f.name) for f in attrs.fields(cls)}
+
+
+_CALL_SLOTS = _slot_writers(CallOp)
+
+
+def leaf_call(
+    *,
+    node_id: int,
+    name: str,
+    primitive_type: str,
+    location: SourceLocation,
+    traits: Traits,
+    in_type: TypeExpr,
+    out_type: TypeExpr,
+    fn: Callable[..., object],
+    is_async: bool,
+    arity: int,
+    thread: bool,
+    qualname: str,
+) -> CallOp:
+    """`CallOp(...)` (no children), written slot by slot. Lowering builds one per leaf, and attrs'
+    frozen `__init__`, which sets each field through `object.__setattr__`, took half the time of
+    lowering a 10,000-step chain; the op is the same, frozen as ever (a test compares the two)."""
+    op = object.__new__(CallOp)
+    write = _CALL_SLOTS
+    write["node_id"](op, node_id)
+    write["name"](op, name)
+    write["primitive_type"](op, primitive_type)
+    write["in_type"](op, in_type)
+    write["out_type"](op, out_type)
+    write["location"](op, location)
+    write["children"](op, ())
+    write["traits"](op, traits)
+    write["_facts"](op, None)
+    write["fn"](op, fn)
+    write["is_async"](op, is_async)
+    write["arity"](op, arity)
+    write["thread"](op, thread)
+    write["qualname"](op, qualname)
+    return op
 
 
 @attrs.frozen(kw_only=True, eq=False)
