@@ -18,7 +18,16 @@ import pytest
 from hypothesis import given, settings
 
 from tta_dev_primitives import TypeMismatchError, compile, node
-from tta_dev_primitives.compiler._ir import CallOp, Op, ParOp, SeqOp, leaf_call, rewrite, rewrite_composites, walk
+from tta_dev_primitives.compiler._ir import (
+    CallOp,
+    Op,
+    ParOp,
+    SeqOp,
+    leaf_call,
+    rewrite,
+    rewrite_composites,
+    walk,
+)
 from tta_dev_primitives.compiler._lowering import lower
 from tta_dev_primitives.compiler.passes._analyze import analyze
 from tta_dev_primitives.dsl._location import SourceLocation

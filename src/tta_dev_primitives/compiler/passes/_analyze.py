@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import attrs
 
+from ...dsl._traits import NO_TRAITS
 from ...errors import BudgetError
 from .._ir import CallOp, CastOp, ConstOp, LoopOp, MapOp, Op, ParOp, SeqOp, StageOp, StreamOp, fold, walk
 from ._base import Budget, Change, CompilerPass, PassContext
@@ -118,7 +119,8 @@ leaf of one of these exact types takes the short path through the walks below.""
 
 
 class _Bounds(NamedTuple):
-    """The bottom-up worst cases of one op (what one call of it may take), gathered in one fold."""
+    """The bottom-up worst cases of one op (what one call of it may take), gathered in one fold
+    (as plain tuples of these fields, one per op: a named tuple per leaf costs a Python call)."""
 
     latency: float
     causes: tuple[str, ...]
@@ -127,6 +129,9 @@ class _Bounds(NamedTuple):
     model_calls: float
     width: float
     depth: int
+
+
+_Fields = tuple[float, tuple[str, ...], float, float, float, int]
 
 
 class _Walker:
@@ -168,25 +173,20 @@ class _Walker:
     def bounds(self, root: Op) -> _Bounds:
         """Latency, cost, LLM calls, width and depth of the plan, in one fold over it; the causes
         of unbounded latency go to `unbounded`."""
-        found = fold(root, self._bounds)
+        found = _Bounds(*fold(root, self._bounds))
         self.unbounded.extend(found.causes)
         return found
 
-    def _bounds(self, op: Op, kids: list[_Bounds]) -> _Bounds:
+    def _bounds(self, op: Op, kids: list[_Fields]) -> _Fields:
         if not kids and type(op) in _PLAIN_CALLS:  # a plain leaf: what `_latency` etc. say of it
             traits = op.traits
             latency = traits.max_latency
-            return _Bounds(
-                math.inf if latency is None else latency,
-                (op.name,) if latency is None else (),
-                traits.cost or 0.0,
-                model_calls_of(op),  # type: ignore[arg-type]
-                1.0,
-                1,
-            )
+            if latency is None:
+                return (math.inf, (op.name,), traits.cost or 0.0, model_calls_of(op), 1.0, 1)  # type: ignore[arg-type]
+            return (latency, (), traits.cost or 0.0, model_calls_of(op), 1.0, 1)  # type: ignore[arg-type]
         latencies, causes, costs, calls, widths, depths = zip(*kids) if kids else ((),) * 6
         latency, why = self._latency_and_causes(op, list(latencies), causes)
-        return _Bounds(
+        return (
             latency,
             why,
             self._total(op, list(costs), _cost_of),
@@ -297,7 +297,7 @@ def analyze(root: Op) -> Analysis:
         depth=bounds.depth,
         unbounded=tuple(dict.fromkeys(walker.unbounded)),
         model_calls=bounds.model_calls,
-        unpriced=tuple(dict.fromkeys(_unpriced(op) for op in leaves if op.traits.cost is None and model_calls_of(op))),
+        unpriced=tuple(dict.fromkeys(_unpriced(op) for op in leaves if op.traits is not NO_TRAITS and op.traits.cost is None and model_calls_of(op))),
     )
 
 
