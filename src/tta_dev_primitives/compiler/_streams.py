@@ -13,7 +13,7 @@ sequence, of the last step with one whose chunks no later step consumes.
 from __future__ import annotations
 
 from .._deep import depth_independent
-from ._ir import Op, SeqOp, StreamOp, StreamShape, chunk_type, consumes_stream, piped_type, stream_shape
+from ._ir import Op, SeqOp, StreamOp, StreamShape, chunk_type, consumes_stream, piped_type, stream_shape, walk
 
 __all__ = ["StreamShape", "chunk_type", "consumes_stream", "outlets", "piped_type", "stream_shape"]
 
@@ -43,6 +43,12 @@ def _outlet_candidates(op: Op) -> tuple[Op, ...]:
 
 def outlets(root: Op) -> frozenset[int]:
     """Ids (`id(op)`) of the ops whose chunks are the plan's streaming output."""
+    return root.fact("outlets", _derive_outlets)  # type: ignore[return-value]  # asked at compile time and at the first run
+
+
+def _derive_outlets(root: Op) -> frozenset[int]:
+    if not any(isinstance(op, StreamOp) for op in walk(root)):
+        return frozenset()  # nothing streams (most plans): one walk, no fact asked of any op
     found: set[int] = set()
     stack = [root]
     while stack:

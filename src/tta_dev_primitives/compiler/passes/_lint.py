@@ -28,7 +28,7 @@ import typing
 import attrs
 
 from ...errors import LintError
-from ..._deep import depth_independent
+from ...dsl._location import SourceLocation
 from .._ir import CallOp, MapOp, Op, ParOp, StageOp, composites
 from ._base import Change, CompilerPass, PassContext
 from ._blocking import blocking_names
@@ -58,11 +58,15 @@ class _Below:
     limits_time: bool = False
 
 
+_NOTHING_BELOW = _Below()
+
+
 def _below(op: Op) -> _Below:
-    return op.fact("lint.guards_below", _derive_below)  # type: ignore[return-value]
+    if not op.children:
+        return _NOTHING_BELOW
+    return op.subtree_fact("lint.guards_below", _derive_below)  # type: ignore[return-value]
 
 
-@depth_independent
 def _derive_below(op: Op) -> _Below:
     retries = limits_time = False
     for child in op.children:
@@ -74,17 +78,13 @@ def _derive_below(op: Op) -> _Below:
 
 def _repeat_risks(op: Op) -> tuple[CallOp, ...]:
     """Calls under `op` (itself included) that are unsafe to repeat: not idempotent, or streaming."""
-    return op.fact("lint.repeat_risks", _derive_repeat_risks)  # type: ignore[return-value]
-
-
-@depth_independent
-def _derive_repeat_risks(op: Op) -> tuple[CallOp, ...]:
     if isinstance(op, CallOp):
         return (op,) if not op.traits.repeatable or op.traits.streaming else ()
-    found: tuple[CallOp, ...] = ()
-    for child in op.children:
-        found += _repeat_risks(child)
-    return found
+    return op.subtree_fact("lint.repeat_risks", _derive_repeat_risks)  # type: ignore[return-value]
+
+
+def _derive_repeat_risks(op: Op) -> tuple[CallOp, ...]:
+    return tuple(leaf for child in op.children for leaf in _repeat_risks(child))
 
 
 def _concurrent_kind(op: Op) -> str | None:
@@ -127,9 +127,13 @@ def _blocking_under_concurrency(root: Op, top: tuple[Op, str] | None = None) -> 
 def _lint(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
     severity = "error" if ctx.strict else "warning"
     found: list[Lint] = []
+    places: dict[SourceLocation, str] = {}  # each location as text once: a loop builds many nodes on one line
 
     def report(rule: str, op: Op, message: str) -> None:
-        found.append(Lint(rule, severity, op.name, str(op.location), message))
+        place = places.get(op.location)
+        if place is None:
+            place = places[op.location] = str(op.location)
+        found.append(Lint(rule, severity, op.name, place, message))
 
     for op in composites(root):  # a guard has a child
         policy = op.policy()
