@@ -176,8 +176,10 @@ class CallOp(Op):
 
 def _slot_writers(cls: type[Op], names: tuple[str, ...]) -> tuple[Callable[[Op, object], None], ...]:
     """The slot writers (descriptors' `__set__`) of fields `names` of a frozen attrs op class,
-    which must be all its fields."""
-    assert set(names) == {f.name for f in attrs.fields(cls)}, f"{cls.__name__}'s fields are {attrs.fields(cls)}"
+    which must be all its fields (checked here, once: a field added later must be written too)."""
+    fields = [f.name for f in attrs.fields(cls)]
+    if set(names) != set(fields):
+        raise TypeError(f"slot writers of {cls.__name__}: asked for {sorted(names)}, but its fields are {sorted(fields)}")
 
     def writer(name: str) -> Callable[[Op, object], None]:
         slot = next(vars(k)[name] for k in cls.__mro__ if name in vars(k))
