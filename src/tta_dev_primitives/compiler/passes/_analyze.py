@@ -131,7 +131,12 @@ class _Bounds(NamedTuple):
     depth: int
 
 
-_Fields = tuple[float, tuple[str, ...], float, float, float, int]
+_Fields = tuple[float, tuple[str, ...] | None, float, float, float, int]
+"""The fields of `_Bounds` as the fold passes them; causes None stands for `(name of the op,)`."""
+
+_UNDECLARED_CALL: _Fields = (math.inf, None, 0.0, 0, 1.0, 1)
+"""The bounds of a plain call that declares nothing (unbounded latency, its own cause, no cost
+nor model call, width and depth 1), shared: most leaves of most plans, one tuple for all."""
 
 
 class _Walker:
@@ -164,22 +169,30 @@ class _Walker:
                 until, body = op.children
                 more([(body, multiplier * op.max_iterations), (until, multiplier * (op.max_iterations + 1))])
                 continue
-            if len(op.children) == 1:
-                push((op.children[0], multiplier))
+            children = op.children
+            if len(children) == 1:
+                push((children[0], multiplier))
+            elif all(type(child) in _PLAIN_CALLS for child in children):  # a sequence of calls: no entry per leaf
+                leaves.extend(children)  # type: ignore[arg-type]
+                if multiplier > self.worst_attempts[0]:  # each runs as often: the first is named
+                    self.worst_attempts = (multiplier, children[0].name)
             else:
-                more((child, multiplier) for child in reversed(op.children))
+                more((child, multiplier) for child in reversed(children))
         return leaves
 
     def bounds(self, root: Op) -> _Bounds:
         """Latency, cost, LLM calls, width and depth of the plan, in one fold over it; the causes
         of unbounded latency go to `unbounded`."""
-        found = _Bounds(*fold(root, self._bounds))
+        latency, causes, cost, calls, width, depth = fold(root, self._bounds)
+        found = _Bounds(latency, (root.name,) if causes is None else causes, cost, calls, width, depth)
         self.unbounded.extend(found.causes)
         return found
 
     def _bounds(self, op: Op, kids: list[_Fields]) -> _Fields:
         if not kids and type(op) in _PLAIN_CALLS:  # a plain leaf: what `_latency` etc. say of it
             traits = op.traits
+            if traits is NO_TRAITS:
+                return _UNDECLARED_CALL
             latency = traits.max_latency
             if latency is None:
                 return (math.inf, (op.name,), traits.cost or 0.0, model_calls_of(op), 1.0, 1)  # type: ignore[arg-type]
@@ -195,7 +208,7 @@ class _Walker:
             self._depth(op, list(depths)),
         )
 
-    def _latency_and_causes(self, op: Op, kids: list[float], kid_causes: tuple[tuple[str, ...], ...]) -> tuple[float, tuple[str, ...]]:
+    def _latency_and_causes(self, op: Op, kids: list[float], kid_causes: tuple[tuple[str, ...] | None, ...]) -> tuple[float, tuple[str, ...]]:
         """The op's latency bound, and the ops that make it unbounded: none when a bound above
         (a Timeout) caps them, so "unbounded latency from" names only what is really unbounded."""
         before = len(self.unbounded)
@@ -205,8 +218,8 @@ class _Walker:
         if math.isfinite(value):
             return value, ()
         causes: list[str] = []
-        for names in kid_causes:  # a few name the problem; all of them would cost O(n^2)
-            causes.extend(names)
+        for child, names in zip(op.children, kid_causes):  # a few name the problem; all would cost O(n^2)
+            causes.extend((child.name,) if names is None else names)
             if len(causes) >= MAX_CAUSES:
                 break
         causes.extend(own)
