@@ -22,9 +22,9 @@ from . import compiler as _compiler
 from .compiler import _compile as _compile_module
 from .compiler._compile import compile_program
 from .compiler._ir import Op
-from .compiler.passes import Analysis, Budget, EdgeReport, Lint
+from .compiler.passes import Analysis, Budget, Lint
 from .compiler.passes._lint import blocking_leaves
-from .compiler._program import PassRecord, Program
+from .compiler._program import Edges, PassRecord, Program
 from .compiler._streams import outlets
 from .context import RunContext
 from .dsl import _fluent as fluent
@@ -71,7 +71,7 @@ class Plan(Program[In, Out]):
         *,
         name: str,
         passes: tuple[PassRecord, ...],
-        edges: tuple[EdgeReport, ...],
+        edges: Edges,
         lints: tuple[Lint, ...] = (),
         analysis: Analysis | None = None,
         hooks: tuple[Hook, ...] = (),
@@ -92,7 +92,7 @@ class Plan(Program[In, Out]):
             program.root,
             name=program.name,
             passes=program.passes,
-            edges=program.edges,
+            edges=program._edges,  # as they are: worked out when first asked for
             lints=program.lints,
             analysis=program.analysis,
             hooks=hooks,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterable
 from typing import TypeVar
 
@@ -11,8 +12,8 @@ from ..errors import ConfigError, UnknownPassError
 from ._ir import Op, walk
 from ._types import format_type
 from ._lowering import lower
-from .passes import DEFAULT_PASSES, Analysis, Budget, EdgeReport, Lint, PassContext
-from ._program import PassRecord, Program
+from .passes import DEFAULT_PASSES, Analysis, Budget, Lint, PassContext
+from ._program import Edges, PassRecord, Program
 
 __all__ = ["available_passes", "compile_program"]
 
@@ -53,8 +54,7 @@ def compile_program(
         check_name("compile()", "name", name)
     keys = frozenset([state_keys] if isinstance(state_keys, str) else state_keys)
     root = lower(node)
-    _check_interrupt_names(root)
-    ctx = PassContext(strict=strict, budget=budget, state_keys=keys, next_node_id=1 + max(op.node_id for op in walk(root)))
+    ctx = PassContext(strict=strict, budget=budget, state_keys=keys, next_node_id=1 + _top_id_checking_interrupts(root))
     records: list[PassRecord] = []
     for compiler_pass in DEFAULT_PASSES:
         if compiler_pass.name in disabled:
@@ -62,25 +62,28 @@ def compile_program(
             continue
         root, changes = compiler_pass.run(root, ctx)
         records.append(PassRecord(compiler_pass.name, True, tuple(changes)))
-    edges = ctx.facts.get("edges", ())
     lints = ctx.facts.get("lints", ())
     analysis = ctx.facts.get("analysis")
-    assert isinstance(edges, tuple) and isinstance(lints, tuple)
+    assert isinstance(lints, tuple)
     return Program(
         root,
         name=name or node.name,
         passes=tuple(records),
-        edges=tuple(e for e in edges if isinstance(e, EdgeReport)),
+        edges=typing.cast("Edges", ctx.facts.get("edges", ())),  # typecheck's verdicts (or none), worked out when asked for
         lints=tuple(lint for lint in lints if isinstance(lint, Lint)),
         analysis=analysis if isinstance(analysis, Analysis) else None,
     )
 
 
-def _check_interrupt_names(root: Op) -> None:
-    """Each interrupt of a plan has a name of its own: a suspended run is reported, typed and
-    answered by that name (one interrupt node used twice keeps its name)."""
+def _top_id_checking_interrupts(root: Op) -> int:
+    """The largest node id of the plan, found in the walk that checks that each interrupt has a
+    name of its own: a suspended run is reported, typed and answered by that name (one interrupt
+    node used twice keeps its name)."""
     seen: dict[str, Op] = {}
+    top = root.node_id
     for op in walk(root):
+        if op.node_id > top:
+            top = op.node_id
         if op.kind != "interrupt":
             continue
         first = seen.setdefault(op.name, op)
@@ -93,3 +96,4 @@ def _check_interrupt_names(root: Op) -> None:
                 f"answers {format_type(op.out_type)})",
                 op.name,
             )
+    return top

@@ -26,6 +26,8 @@ Solution = dict[typing.TypeVar, object]
 
 def type_vars(tp: object) -> tuple[typing.TypeVar, ...]:
     """The free type variables of a type expression."""
+    if type(tp) is type and typing.Generic not in tp.__mro__:  # a plain class (`int`), the common case
+        return ()
     if isinstance(tp, typing.TypeVar):
         return (tp,)
     params = getattr(tp, "__parameters__", ())

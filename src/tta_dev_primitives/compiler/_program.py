@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Generic, Literal, TypeVar
 
 import attrs
@@ -19,12 +20,16 @@ from .passes import Analysis, Change, EdgeReport, Lint
 from ._serialize import fingerprint, op_to_dict
 from ._types import format_type
 
-__all__ = ["JSON_FORMAT", "PassRecord", "Program"]
+__all__ = ["JSON_FORMAT", "Edges", "PassRecord", "Program"]
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
 
 JSON_FORMAT = "tta-plan/1"
+
+Edges = tuple[EdgeReport, ...] | Callable[[], tuple[EdgeReport, ...]]
+"""A program's edge verdicts, or how to work them out when first asked for (the typecheck pass
+only needs to know that none fails; a plan that is never explained never builds them)."""
 
 
 @attrs.frozen
@@ -45,14 +50,14 @@ class Program(Generic[In, Out]):
         *,
         name: str,
         passes: tuple[PassRecord, ...],
-        edges: tuple[EdgeReport, ...],
+        edges: Edges,
         lints: tuple[Lint, ...] = (),
         analysis: Analysis | None = None,
     ) -> None:
         self.root = root
         self.name = name
         self.passes = passes
-        self.edges = edges
+        self._edges = edges
         self.lints = lints
         """Resilience lint findings (see the lint_resilience pass)."""
         self.analysis = analysis
@@ -60,6 +65,14 @@ class Program(Generic[In, Out]):
         self._fingerprint: str | None = None
 
     # -- inspection -----------------------------------------------------------------------------
+
+    @property
+    def edges(self) -> tuple[EdgeReport, ...]:
+        """The typecheck pass's verdict on every edge, in plan order (empty if it was disabled)."""
+        edges = self._edges
+        if not isinstance(edges, tuple):  # worked out on first use (see `Edges`)
+            edges = self._edges = edges()
+        return edges
 
     @property
     def input_type(self) -> object:

@@ -13,12 +13,14 @@ sequence, of the last step with one whose chunks no later step consumes.
 from __future__ import annotations
 
 from .._deep import depth_independent
-from ._ir import Op, SeqOp, StreamShape, chunk_type, consumes_stream, piped_type, stream_shape
+from ._ir import Op, SeqOp, StreamOp, StreamShape, chunk_type, consumes_stream, piped_type, stream_shape, walk
 
 __all__ = ["StreamShape", "chunk_type", "consumes_stream", "outlets", "piped_type", "stream_shape"]
 
 
 def _has_outlet(op: Op) -> bool:
+    if not op.children:  # a leaf streams only as a stream call: decided without a fact per leaf
+        return isinstance(op, StreamOp)
     return bool(op.fact("has_outlet", _derive_has_outlet))
 
 
@@ -32,9 +34,8 @@ def _derive_has_outlet(op: Op) -> bool:
 def _outlet_candidates(op: Op) -> tuple[Op, ...]:
     if isinstance(op, SeqOp):
         steps = op.children
-        for i in range(len(steps) - 1, -1, -1):
-            consumed = i + 1 < len(steps) and consumes_stream(steps[i + 1])
-            if not consumed and _has_outlet(steps[i]):
+        for i in range(len(steps) - 1, -1, -1):  # the cheap test first: most steps have no outlet
+            if _has_outlet(steps[i]) and not (i + 1 < len(steps) and consumes_stream(steps[i + 1])):
                 return (steps[i],)
         return ()
     return op.result_children()
@@ -42,6 +43,12 @@ def _outlet_candidates(op: Op) -> tuple[Op, ...]:
 
 def outlets(root: Op) -> frozenset[int]:
     """Ids (`id(op)`) of the ops whose chunks are the plan's streaming output."""
+    return root.fact("outlets", _derive_outlets)  # type: ignore[return-value]  # asked at compile time and at the first run
+
+
+def _derive_outlets(root: Op) -> frozenset[int]:
+    if not any(isinstance(op, StreamOp) for op in walk(root)):
+        return frozenset()  # nothing streams (most plans): one walk, no fact asked of any op
     found: set[int] = set()
     stack = [root]
     while stack:

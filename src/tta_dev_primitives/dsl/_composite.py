@@ -7,7 +7,7 @@ behaviour lives in the executor.
 from __future__ import annotations
 
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from typing_extensions import Never
@@ -25,12 +25,20 @@ Out = TypeVar("Out", covariant=True)
 _MAX_JOINED = 60
 
 
-def _joined(names: list[str], sep: str, unit: str) -> str:
+def _joined(nodes: Sequence[AnyNode], sep: str, unit: str) -> str:
     """Children's names joined by `sep`, or `first sep ... sep last (n units)` when that is long:
-    a composite's name stays O(1) however many children it has."""
-    if len(names) <= 2 or sum(len(n) + len(sep) for n in names) <= _MAX_JOINED:
-        return sep.join(names)
-    return f"{names[0]}{sep}...{sep}{names[-1]} ({len(names)} {unit})"
+    a composite's name stays O(1) however many children it has (and only the names it shows
+    are derived, not those of all 10,000 steps of a long chain)."""
+    if len(nodes) <= 2:
+        return sep.join(n.name for n in nodes)
+    names: list[str] = []
+    length = 0
+    for child in nodes:
+        names.append(child.name)
+        length += len(names[-1]) + len(sep)
+        if length > _MAX_JOINED:
+            return f"{names[0]}{sep}...{sep}{nodes[-1].name} ({len(nodes)} {unit})"
+    return sep.join(names)
 
 
 class Chain(Node[In, Out]):
@@ -88,7 +96,7 @@ class Chain(Node[In, Out]):
         return chain
 
     def _default_name(self) -> str:
-        return _joined([s.name for s in self.steps], " >> ", "steps")
+        return _joined(self.steps, " >> ", "steps")
 
 
 class ParallelNode(Node[In, Out]):
@@ -119,7 +127,7 @@ class ParallelNode(Node[In, Out]):
         self._set_name(name)
 
     def _default_name(self) -> str:
-        inner = _joined([b.name for b in self.branches], " | ", "branches")
+        inner = _joined(self.branches, " | ", "branches")
         if self.combiner is None:
             return f"({inner})"
         return f"{getattr(self.combiner, '__name__', 'combine')}({inner})"

@@ -212,6 +212,8 @@ def _takes_stream(node: object) -> bool:
 
 def is_stream_type(tp: object) -> bool:
     """Whether `tp` is a stream of chunks: AsyncIterator, AsyncIterable or AsyncGenerator."""
+    if type(tp) is type:  # a plain class (`int`), every step of most plans: not an ABC, no origin
+        return False
     return typing.get_origin(tp) in _STREAM_ORIGINS or tp in _STREAM_ORIGINS
 
 

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import NamedTuple
 
 import attrs
 
+from ...dsl._traits import NO_TRAITS
 from ...errors import BudgetError
-from .._ir import CallOp, CastOp, ConstOp, LoopOp, MapOp, Op, ParOp, SeqOp, StageOp, fold, walk
+from .._ir import CallOp, CastOp, ConstOp, LoopOp, MapOp, Op, ParOp, SeqOp, StageOp, StreamOp, fold, walk
 from ._base import Budget, Change, CompilerPass, PassContext
 
 __all__ = ["ANALYZE", "Analysis", "BudgetError"]
@@ -101,10 +103,40 @@ def _runs(op: Op) -> int:
 
 def model_calls_of(op: CallOp) -> float:
     """LLM calls one call of `op` makes: as declared, else one if it is marked as an LLM call."""
-    declared = op.traits.model_calls
-    if declared is not None:
-        return declared
-    return 1 if any(key == MODEL_CALL for key, _ in op.traits.attributes) else 0
+    traits = op.traits
+    if traits.model_calls is not None:
+        return traits.model_calls
+    return 1 if traits.attributes and any(key == MODEL_CALL for key, _ in traits.attributes) else 0
+
+
+def _cost_of(op: CallOp) -> float:
+    return op.traits.cost or 0.0
+
+
+_PLAIN_CALLS = (CallOp, StreamOp)
+"""The compiler's own call ops, whose policy and dispatch limit are the base class's (None): a
+leaf of one of these exact types takes the short path through the walks below."""
+
+
+class _Bounds(NamedTuple):
+    """The bottom-up worst cases of one op (what one call of it may take), gathered in one fold
+    (as plain tuples of these fields, one per op: a named tuple per leaf costs a Python call)."""
+
+    latency: float
+    causes: tuple[str, ...]
+    """Ops that make `latency` unbounded (none when it is finite), at most MAX_CAUSES."""
+    cost: float
+    model_calls: float
+    width: float
+    depth: int
+
+
+_Fields = tuple[float, tuple[str, ...] | None, float, float, float, int]
+"""The fields of `_Bounds` as the fold passes them; causes None stands for `(name of the op,)`."""
+
+_UNDECLARED_CALL: _Fields = (math.inf, None, 0.0, 0, 1.0, 1)
+"""The bounds of a plain call that declares nothing (unbounded latency, its own cause, no cost
+nor model call, width and depth 1), shared: most leaves of most plans, one tuple for all."""
 
 
 class _Walker:
@@ -112,39 +144,86 @@ class _Walker:
         self.unbounded: list[str] = []
         self.worst_attempts = (1, "")
 
-    def attempts(self, root: Op) -> None:
+    def attempts(self, root: Op) -> list[CallOp]:
+        """Find the leaf that may run most often; returns the plan's calls, parents first."""
+        leaves: list[CallOp] = []
         stack = [(root, 1)]
+        pop, push, more = stack.pop, stack.append, stack.extend
         while stack:
-            op, multiplier = stack.pop()
+            op, multiplier = pop()
+            if type(op) in _PLAIN_CALLS:  # a plain leaf, the common op: no policy, no children
+                leaves.append(op)  # type: ignore[arg-type]
+                if multiplier > self.worst_attempts[0]:
+                    self.worst_attempts = (multiplier, op.name)
+                continue
             multiplier *= _runs(op)
-            if isinstance(op, CallOp) and multiplier > self.worst_attempts[0]:
-                self.worst_attempts = (multiplier, op.name)
+            if isinstance(op, CallOp):
+                leaves.append(op)
+                if multiplier > self.worst_attempts[0]:
+                    self.worst_attempts = (multiplier, op.name)
             dispatched = op.dispatch_limit()
             if dispatched is not None:  # any child may take every call
-                stack.extend((child, multiplier * dispatched) for child in reversed(op.children))
+                more((child, multiplier * dispatched) for child in reversed(op.children))
                 continue
             if isinstance(op, LoopOp):  # the condition runs once more than the body
                 until, body = op.children
-                stack.extend([(body, multiplier * op.max_iterations), (until, multiplier * (op.max_iterations + 1))])
+                more([(body, multiplier * op.max_iterations), (until, multiplier * (op.max_iterations + 1))])
                 continue
-            stack.extend((child, multiplier) for child in reversed(op.children))
+            children = op.children
+            if len(children) == 1:
+                push((children[0], multiplier))
+            elif all(type(child) in _PLAIN_CALLS for child in children):  # a sequence of calls: no entry per leaf
+                leaves.extend(children)  # type: ignore[arg-type]
+                if multiplier > self.worst_attempts[0]:  # each runs as often: the first is named
+                    self.worst_attempts = (multiplier, children[0].name)
+            else:
+                more((child, multiplier) for child in reversed(children))
+        return leaves
 
-    def latency(self, root: Op) -> float:
-        value, causes = fold(root, self._latency_and_causes)
-        self.unbounded.extend(causes)
-        return value
+    def bounds(self, root: Op) -> _Bounds:
+        """Latency, cost, LLM calls, width and depth of the plan, in one fold over it; the causes
+        of unbounded latency go to `unbounded`."""
+        latency, causes, cost, calls, width, depth = fold(root, self._bounds)
+        found = _Bounds(latency, (root.name,) if causes is None else causes, cost, calls, width, depth)
+        self.unbounded.extend(found.causes)
+        return found
 
-    def _latency_and_causes(self, op: Op, kids: list[tuple[float, tuple[str, ...]]]) -> tuple[float, tuple[str, ...]]:
+    def _bounds(self, op: Op, kids: list[_Fields]) -> _Fields:
+        if not kids and type(op) in _PLAIN_CALLS:  # a plain leaf: what `_latency` etc. say of it
+            traits = op.traits
+            if traits is NO_TRAITS:
+                return _UNDECLARED_CALL
+            latency = traits.max_latency
+            if latency is None:
+                return (math.inf, (op.name,), traits.cost or 0.0, model_calls_of(op), 1.0, 1)  # type: ignore[arg-type]
+            return (latency, (), traits.cost or 0.0, model_calls_of(op), 1.0, 1)  # type: ignore[arg-type]
+        latencies, causes, costs, calls, widths, depths = zip(*kids) if kids else ((),) * 6
+        latency, why = self._latency_and_causes(op, list(latencies), causes)
+        return (
+            latency,
+            why,
+            self._total(op, list(costs), _cost_of),
+            self._total(op, list(calls), model_calls_of),
+            self._width(op, list(widths)),
+            self._depth(op, list(depths)),
+        )
+
+    def _latency_and_causes(self, op: Op, kids: list[float], kid_causes: tuple[tuple[str, ...] | None, ...]) -> tuple[float, tuple[str, ...]]:
         """The op's latency bound, and the ops that make it unbounded: none when a bound above
         (a Timeout) caps them, so "unbounded latency from" names only what is really unbounded."""
         before = len(self.unbounded)
-        value = self._latency(op, [k[0] for k in kids])
+        value = self._latency(op, kids)
         own = tuple(self.unbounded[before:])
         del self.unbounded[before:]
         if math.isfinite(value):
             return value, ()
-        causes = (*(name for k in kids for name in k[1]), *own)
-        return value, causes[:MAX_CAUSES]  # a few name the problem; all of them would cost O(n^2)
+        causes: list[str] = []
+        for child, names in zip(op.children, kid_causes):  # a few name the problem; all would cost O(n^2)
+            causes.extend((child.name,) if names is None else names)
+            if len(causes) >= MAX_CAUSES:
+                break
+        causes.extend(own)
+        return value, tuple(causes[:MAX_CAUSES])
 
     def _latency(self, op: Op, kids: list[float]) -> float:
         policy = op.policy()
@@ -172,11 +251,6 @@ class _Walker:
             return kids[0] * (op.max_iterations + 1) + kids[1] * op.max_iterations
         return sum(kids)  # fallbacks, sagas and unknown composites: every child may run
 
-    def total(self, root: Op, leaf: Callable[[CallOp], float]) -> float:
-        """The most of `leaf` (a call's cost, its model calls) one run can add up: loops and
-        retries multiply, a branch takes its dearest arm, a map over unknown items is unbounded."""
-        return fold(root, lambda op, kids: self._total(op, kids, leaf))
-
     def _total(self, op: Op, kids: list[float], leaf: Callable[[CallOp], float]) -> float:
         if isinstance(op, CallOp):
             return leaf(op)
@@ -193,9 +267,6 @@ class _Walker:
             return kids[0] + max(kids[1:])
         return sum(kids) * _runs(op)
 
-    def width(self, root: Op) -> float:
-        return fold(root, self._width)
-
     def _width(self, op: Op, kids: list[float]) -> float:
         if not kids:
             return 1.0
@@ -210,9 +281,6 @@ class _Walker:
         if policy is not None:  # overlapping runs of the child (a hedge's attempts)
             return kids[0] * policy.max_concurrent_runs()
         return max(kids)
-
-    def depth(self, root: Op) -> int:
-        return fold(root, self._depth)
 
     def _depth(self, op: Op, kids: list[int]) -> int:
         if not kids:
@@ -229,20 +297,20 @@ class _Walker:
 def analyze(root: Op) -> Analysis:
     """The worst cases of a plan rooted at `root`."""
     walker = _Walker()
-    walker.attempts(root)
-    leaves = [op for op in walk(root) if isinstance(op, CallOp)]
+    leaves = walker.attempts(root)
+    bounds = walker.bounds(root)
     return Analysis(
         max_attempts=walker.worst_attempts[0],
         max_attempts_node=walker.worst_attempts[1] or (leaves[0].name if leaves else root.name),
-        latency=walker.latency(root),
-        cost=walker.total(root, lambda op: op.traits.cost or 0.0),
+        latency=bounds.latency,
+        cost=bounds.cost,
         costed_leaves=sum(1 for op in leaves if op.traits.cost is not None),
         leaves=len(leaves),
-        width=walker.width(root),
-        depth=walker.depth(root),
+        width=bounds.width,
+        depth=bounds.depth,
         unbounded=tuple(dict.fromkeys(walker.unbounded)),
-        model_calls=walker.total(root, model_calls_of),
-        unpriced=tuple(dict.fromkeys(_unpriced(op) for op in leaves if op.traits.cost is None and model_calls_of(op))),
+        model_calls=bounds.model_calls,
+        unpriced=tuple(dict.fromkeys(_unpriced(op) for op in leaves if op.traits is not NO_TRAITS and op.traits.cost is None and model_calls_of(op))),
     )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Hashable
 
 import attrs
 
-from .._ir import Group, Op, ParOp, rewrite
+from .._ir import Group, Op, ParOp, rewrite_composites
 from .._structure import is_pure, structural_key
 from ._base import Change, CompilerPass, PassContext
 
@@ -46,7 +46,7 @@ def _cse(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
 
         return attrs.evolve(op, children=tuple(kept), layout=remap(op.layout))
 
-    return rewrite(root, rule), changes
+    return rewrite_composites(root, rule), changes
 
 
 CSE = CompilerPass("cse", "compute identical pure sub-plans on the same input once", _cse)

@@ -15,7 +15,7 @@ import attrs
 
 from ..._deep import depth_independent
 from ...dsl._traits import NO_TRAITS
-from .._ir import Group, Op, ParOp, SeqOp, rewrite
+from .._ir import Group, Op, ParOp, SeqOp, rewrite_composites
 from ._base import Change, CompilerPass, PassContext
 
 __all__ = ["FLATTEN"]
@@ -41,7 +41,7 @@ def _flatten(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
 
     def rule(op: Op) -> Op:
         if isinstance(op, SeqOp):
-            if not any(_inlinable(c, SeqOp) for c in op.children):
+            if not any(isinstance(c, SeqOp) and _inlinable(c, SeqOp) for c in op.children):  # the common case, decided in one scan
                 return op
             steps: list[Op] = []
             for child in op.children:
@@ -52,7 +52,7 @@ def _flatten(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
                     steps.append(child)
             return op.with_children(tuple(steps))
         if isinstance(op, ParOp):
-            if not any(_inlinable(c, ParOp) for c in op.children):
+            if not any(isinstance(c, ParOp) and _inlinable(c, ParOp) for c in op.children):
                 return op
             branches: list[Op] = []
             placed: dict[int, int | Group] = {}
@@ -74,7 +74,7 @@ def _flatten(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
             return attrs.evolve(op, children=tuple(branches), layout=remap(op.layout))
         return op
 
-    return rewrite(root, rule), changes
+    return rewrite_composites(root, rule), changes
 
 
 FLATTEN = CompilerPass("flatten", "inline nested sequences and parallels", _flatten)

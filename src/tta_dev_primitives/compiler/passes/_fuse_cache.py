@@ -19,7 +19,7 @@ from collections.abc import Hashable
 
 import attrs
 
-from .._ir import Op, SeqOp, rewrite, walk
+from .._ir import Op, SeqOp, composites, rewrite_composites
 from .._policy import CachePolicy
 from .._structure import is_pure, structural_key
 from ._base import Change, CompilerPass, PassContext
@@ -34,7 +34,7 @@ def _policy(op: Op) -> CachePolicy | None:
 
 def _fuse(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
     changes: list[Change] = []
-    uses = Counter(id(p) for op in walk(root) if (p := _policy(op)) is not None)
+    uses = Counter(id(p) for op in composites(root) if (p := _policy(op)) is not None)  # guards have a child
 
     def rule(op: Op) -> Op:
         outer = _policy(op)
@@ -65,7 +65,7 @@ def _fuse(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
                 return op.with_children((child.with_children(tuple(steps)),))
         return op
 
-    fused = rewrite(root, rule)
+    fused = rewrite_composites(root, rule)
 
     shared: dict[Hashable, CachePolicy] = {}
 
@@ -80,7 +80,7 @@ def _fuse(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
         changes.append(Change("fuse_cache.share", op.name, "identical cache on the same computation: one store for both", "merged"))
         return attrs.evolve(op, guard=first)  # type: ignore[call-arg]  # a guard op
 
-    return rewrite(fused, share), changes
+    return rewrite_composites(fused, share), changes
 
 
 FUSE_CACHE = CompilerPass("fuse_cache", "merge nested and redundant caches over pure computations; share identical ones", _fuse)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import attrs
 
-from .._ir import Op, ParOp, SeqOp, StageOp, rewrite
+from .._ir import Op, ParOp, SeqOp, StageOp, rewrite_composites
 from .._structure import is_pure, structural_key
 from ._base import Change, CompilerPass, PassContext
 
@@ -46,6 +46,8 @@ def _hoist(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
         )
 
     def in_sequence(op: SeqOp) -> Op:
+        if sum(1 for step in op.children if step.traits.passthrough and _hoistable(step)) < 2:
+            return op  # no two steps to run together (nearly every sequence): one scan decides
         steps: list[Op] = []
         group: list[Op] = []
 
@@ -97,7 +99,7 @@ def _hoist(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
             return common_prefix(op)
         return op
 
-    return rewrite(root, rule), changes
+    return rewrite_composites(root, rule), changes
 
 
 HOIST_PARALLEL = CompilerPass("hoist_parallel", "run independent state steps concurrently; hoist common branch prefixes", _hoist)

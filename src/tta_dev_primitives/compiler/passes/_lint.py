@@ -28,8 +28,8 @@ import typing
 import attrs
 
 from ...errors import LintError
-from ..._deep import depth_independent
-from .._ir import CallOp, MapOp, Op, ParOp, StageOp, walk
+from ...dsl._location import SourceLocation
+from .._ir import CallOp, MapOp, Op, ParOp, StageOp, composites
 from ._base import Change, CompilerPass, PassContext
 from ._blocking import blocking_names
 
@@ -58,11 +58,15 @@ class _Below:
     limits_time: bool = False
 
 
+_NOTHING_BELOW = _Below()
+
+
 def _below(op: Op) -> _Below:
-    return op.fact("lint.guards_below", _derive_below)  # type: ignore[return-value]
+    if not op.children:
+        return _NOTHING_BELOW
+    return op.subtree_fact("lint.guards_below", _derive_below)  # type: ignore[return-value]
 
 
-@depth_independent
 def _derive_below(op: Op) -> _Below:
     retries = limits_time = False
     for child in op.children:
@@ -74,17 +78,13 @@ def _derive_below(op: Op) -> _Below:
 
 def _repeat_risks(op: Op) -> tuple[CallOp, ...]:
     """Calls under `op` (itself included) that are unsafe to repeat: not idempotent, or streaming."""
-    return op.fact("lint.repeat_risks", _derive_repeat_risks)  # type: ignore[return-value]
-
-
-@depth_independent
-def _derive_repeat_risks(op: Op) -> tuple[CallOp, ...]:
     if isinstance(op, CallOp):
         return (op,) if not op.traits.repeatable or op.traits.streaming else ()
-    found: tuple[CallOp, ...] = ()
-    for child in op.children:
-        found += _repeat_risks(child)
-    return found
+    return op.subtree_fact("lint.repeat_risks", _derive_repeat_risks)  # type: ignore[return-value]
+
+
+def _derive_repeat_risks(op: Op) -> tuple[CallOp, ...]:
+    return tuple(leaf for child in op.children for leaf in _repeat_risks(child))
 
 
 def _concurrent_kind(op: Op) -> str | None:
@@ -101,29 +101,41 @@ def _blocking_under_concurrency(root: Op, top: tuple[Op, str] | None = None) -> 
     anywhere, under `top`: the plan run by plan.map): (the node, that op, its kind, the names
     found). A remote node's body runs elsewhere: skipped."""
     found = []
+    names_of: dict[int, list[str]] = {}  # one reading of each function's code, however often it is used
     stack: list[tuple[Op, tuple[Op, str] | None]] = [(root, top)]
     while stack:
         op, under = stack.pop()
         if op.kind == "remote":
             continue
         if isinstance(op, CallOp) and under is not None and not op.is_async and not op.thread:
-            names = blocking_names(op.fn)
+            names = names_of.get(id(op.fn))
+            if names is None:
+                names = names_of[id(op.fn)] = blocking_names(op.fn)
             if names:
                 found.append((op, under[0], under[1], names))
+        if not op.children:
+            continue
         kind = _concurrent_kind(op)
         below = (op, kind) if kind is not None else under
-        stack.extend((child, below) for child in reversed(op.children))
+        if below is None:  # nothing runs concurrently here: only structure below can change that
+            stack.extend([(child, None) for child in reversed(op.children) if child.children])
+        else:
+            stack.extend([(child, below) for child in reversed(op.children)])
     return found
 
 
 def _lint(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
     severity = "error" if ctx.strict else "warning"
     found: list[Lint] = []
+    places: dict[SourceLocation, str] = {}  # each location as text once: a loop builds many nodes on one line
 
     def report(rule: str, op: Op, message: str) -> None:
-        found.append(Lint(rule, severity, op.name, str(op.location), message))
+        place = places.get(op.location)
+        if place is None:
+            place = places[op.location] = str(op.location)
+        found.append(Lint(rule, severity, op.name, place, message))
 
-    for op in walk(root):
+    for op in composites(root):  # a guard has a child
         policy = op.policy()
         if policy is None:
             continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._ir import BranchOp, ConstOp, Op, rewrite
+from .._ir import BranchOp, ConstOp, Op, rewrite_composites
 from ._base import Change, CompilerPass, PassContext
 
 __all__ = ["PRUNE"]
@@ -21,7 +21,7 @@ def _prune(root: Op, ctx: PassContext) -> tuple[Op, list[Change]]:
             return keep
         return op
 
-    return rewrite(root, rule), changes
+    return rewrite_composites(root, rule), changes
 
 
 PRUNE = CompilerPass("prune", "remove branches whose condition is a compile-time constant", _prune)
