@@ -366,6 +366,10 @@ class _Built:
         self._executables: dict[tuple[str, tuple[int, ...]], tuple[tuple[Hook, ...], Executable]] = {}
         self._lock = threading.RLock()  # plans are shared between threads; this runs once per plan object
 
+    def __reduce__(self) -> tuple[type[_Built], tuple[()]]:
+        """A copied or pickled plan starts with nothing built (closures and locks do not travel)."""
+        return (_Built, ())
+
     def get(self, plan: Plan[Never, object], kind: str, hooks: tuple[Hook, ...]) -> Executable:
         """The executable running `plan` for `kind` ("run", "events", "durable") with `hooks`."""
         key = (kind, tuple(map(id, hooks)))  # the entry holds the hooks, so no other object has their ids
