@@ -184,6 +184,21 @@ class RunContext:
         ctx._extra = ctx._correlation_id = ctx._metadata = ctx._state = ctx.workflow_id = ctx.deadline = None
         return ctx
 
+    def __copy__(self) -> RunContext:
+        """A shallow copy whose rarely used fields (ids, tags, start time, ...) are its own, as
+        its other fields are: setting one on the copy leaves this context alone."""
+        cls = type(self)
+        copied = _new_context(cls)
+        for klass in cls.__mro__:
+            for slot in getattr(klass, "__slots__", ()):
+                if slot != "__weakref__" and hasattr(self, slot):
+                    setattr(copied, slot, getattr(self, slot))
+        if hasattr(self, "__dict__"):
+            copied.__dict__.update(self.__dict__)
+        if self._extra is not None:
+            copied._extra = dict(self._extra)
+        return copied
+
     def checkpoint(self, name: str) -> None:
         """Record a named timing checkpoint (the original package's API)."""
         self.checkpoints.append((name, time.time()))

@@ -144,3 +144,33 @@ async def test_portable_calls_run_the_sub_plan_as_a_worker_would() -> None:
     plan = compile(node(lambda x: x * 3).remote(Shipping()))
     assert await plan.run(5, context=ctx) == 15
     assert calls == ["c-1"]
+
+
+def test_a_dask_call_whose_flush_cannot_be_scheduled_fails_and_the_next_call_asks_again() -> None:
+    """The first call of a batch asks the client's loop for the flush; when the loop refuses
+    (closed), that call raises and leaves the queue, so later calls ask for their own flush
+    instead of waiting behind it forever."""
+    pytest.importorskip("distributed")
+    from tta_dev_primitives.executor.backends.dask import DaskBackend, _Call
+
+    class Loop:
+        def __init__(self) -> None:
+            self.closed = True
+            self.asked = 0
+
+        def add_callback(self, callback: object, *args: object) -> None:
+            if self.closed:
+                raise RuntimeError("IOLoop is closed")
+            self.asked += 1
+
+    class Client:
+        loop = Loop()
+
+    backend = DaskBackend("tcp://127.0.0.1:9")  # connects on first use only: the stub stands in for the client's loop
+    client = Client()
+    with pytest.raises(RuntimeError, match="closed"):
+        backend._submit(client, _Call("first", None, 1))  # type: ignore[arg-type]
+    assert backend._pending == []
+    Client.loop.closed = False
+    backend._submit(client, _Call("second", None, 2))  # type: ignore[arg-type]
+    assert Client.loop.asked == 1

@@ -163,3 +163,18 @@ async def test_at_most_limit_hook_sets_are_kept() -> None:
     for _ in range(40):
         await plan.with_hooks(Ends()).run(1)
     assert len(plan._built._executables) == plan._built.LIMIT
+
+
+def test_a_copied_context_owns_its_ids_tags_and_start_time() -> None:
+    """The rarely used fields live in one dict made on first use; a copy gets its own."""
+    import copy
+
+    original = RunContext(workflow_id="w", session_id="s", player_id="p", tags={"t": "1"}, start_time=100.0)
+    clone = copy.copy(original)
+    clone.session_id = clone.player_id = "other"
+    clone.start_time = 1.0
+    clone.tags = {"x": "y"}
+    assert (original.session_id, original.player_id, original.start_time, original.tags) == ("s", "p", 100.0, {"t": "1"})
+    fresh = RunContext(session_id="s")
+    copy.copy(fresh).tags["a"] = "b"  # the copy's first read of its tags makes its own dict
+    assert fresh.tags == {}

@@ -84,6 +84,15 @@ async def test_ttl_expiry_on_the_fake_clock_never_serves_stale_entries() -> None
     assert counter.calls == 2 and cache.stats().expirations == 1
 
 
+def test_a_clock_given_to_a_memory_store_later_times_its_entries() -> None:
+    store = MemoryStore(10)
+    clock = FakeClock()
+    store.clock = clock
+    store.set_now("k", 1, 5.0)
+    clock.advance(10)
+    assert store.get_now("k") is MISSING
+
+
 async def test_lru_evicts_the_least_recently_used_entry() -> None:
     store = MemoryStore(2)
     store.set_now("a", 1, None)

@@ -145,7 +145,12 @@ class DaskBackend(Backend):
             self._pending.append(call)
             first = len(self._pending) == 1
         if first:
-            client.loop.add_callback(self._schedule_flush, client)
+            try:
+                client.loop.add_callback(self._schedule_flush, client)
+            except BaseException:  # no flush is coming (the client's loop is closed): the next call must ask again
+                with self._lock:
+                    self._pending.remove(call)
+                raise
 
     def _schedule_flush(self, client: Any) -> None:
         """On the client's loop: flush now, or FLUSH_INTERVAL after the last flush if that was
@@ -165,6 +170,16 @@ class DaskBackend(Backend):
         with self._lock:
             calls = [call for call in self._pending if not call.abandoned]
             self._pending = []
+        try:
+            self._send(client, calls)
+        except BaseException as error:  # every call taken here ends, whatever went wrong
+            for call in calls:
+                if call.fetching is None and not call.done.is_set():
+                    call.fail(error)
+            raise
+
+    def _send(self, client: Any, calls: list[_Call]) -> None:
+        """Submit `calls` in one `client.map` and start fetching each result (see `_flush`)."""
         if not calls:
             return
         options = {"pure": False, "retries": self.retries or None, "resources": self.resources}

@@ -102,10 +102,19 @@ class MemoryStore(CacheStore):
 
         self.max_size = check_int("MemoryStore", "max_size", max_size, minimum=1)
         self.clock = clock or SYSTEM_CLOCK
-        self._now = _now_of(self.clock)
         self._data: OrderedDict[Hashable, tuple[object, float]] = OrderedDict()
         self.evictions = 0
         self.expirations = 0
+
+    @property
+    def clock(self) -> Clock:
+        """Where expiry times come from; assigning another clock takes effect at once."""
+        return self._clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self._clock = clock
+        self._now = _now_of(clock)
 
     def get_now(self, key: Hashable) -> object:
         """Synchronous lookup (the hit fast path)."""
