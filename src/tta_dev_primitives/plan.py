@@ -81,7 +81,6 @@ class Plan(Program[In, Out]):
         """Hooks this plan calls in addition to the installed ones (see `with_hooks`)."""
         self._exe: Executable | None = None
         self._events_exe: Executable | None = None
-        self._durable_exe: Executable | None = None
         self._built = _Built()
 
     @classmethod
@@ -113,7 +112,7 @@ class Plan(Program[In, Out]):
         plan = object.__new__(type(self))
         plan.__dict__.update(self.__dict__)
         plan.hooks = (*self.hooks, *hooks)
-        plan._exe = plan._events_exe = plan._durable_exe = None
+        plan._exe = plan._events_exe = None
         return plan
 
     def _executable(self, *, events: bool = False, durable: bool = False) -> Executable:
@@ -121,11 +120,9 @@ class Plan(Program[In, Out]):
         for durable runs), built again when the process-wide hooks change."""
         kind = "durable" if durable else "events" if events else "run"
         exe = self._built.get(self, kind, self.hooks)
-        if durable:
-            self._durable_exe = exe
-        elif events:
+        if events:
             self._events_exe = exe
-        else:
+        elif not durable:  # a durable run looks its executable up each time (see _run_durable)
             self._exe = exe
         return exe
 

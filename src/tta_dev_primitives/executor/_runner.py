@@ -36,7 +36,7 @@ __all__ = ["Executable", "RunTimeoutError", "build_executable", "run_deadline", 
 class Executable:
     """The runnable form of a plan for one set of hooks."""
 
-    __slots__ = ("accepts", "entry", "fast_run", "hooks", "name", "owner", "plan", "registry", "root", "streams", "version")
+    __slots__ = ("accepts", "entry", "fast_run", "hooks", "name", "owner", "plan", "registry", "root", "root_step", "streams", "version")
 
     def __init__(
         self, plan: Program[Never, object], registry: _Registry, extra: tuple[Hook, ...] = (), journal_codec: JournalCodec | None = None
@@ -63,12 +63,19 @@ class Executable:
         self.accepts = output_checker(plan.root.in_type)
         """The plan-boundary input check (an isinstance, or None when the type cannot be checked
         cheaply): a wrong input fails here, naming the plan, not in some node far inside it."""
+        self.root_step = root
         self.fast_run: Callable[[object, RunContext | None, float | None], Awaitable[object]] = (
-            self.run if self.hooks is not None and self.hooks.run_hooks else framed(root, self._frame(), plan.name)
+            self.run if self.hooks is not None and self.hooks.run_hooks else self._first_fast_run
         )
         """What `plan.run(x)` calls: `run` with its common case generated as one coroutine
         around the root's steps (see `_frame`); the rest (a timeout, a deadline, a stream or
         durable call around it, run hooks) goes on to `run`."""
+
+    def _first_fast_run(self, x: object, context: RunContext | None, timeout: float | None) -> Awaitable[object]:
+        """`fast_run`, generated on the first `plan.run`: the executables built for `events()`
+        and durable runs never call it, so they never compile it."""
+        self.fast_run = framed(self.root_step, self._frame(), self.name)
+        return self.fast_run(x, context, timeout)
 
     def _frame(self) -> Frame:
         """The code `fast_run` wraps around the root's steps: `run`'s input check and RunContext
