@@ -1,10 +1,12 @@
-"""Real model clients over the providers' official SDKs (extras `openai`, `anthropic`).
+"""Real model clients over the providers' official SDKs, one extra each (`openai`, `anthropic`,
+`gemini`, `ollama`, `groq`, `mistral`, `bedrock`, `huggingface`).
 
 The SDKs are imported when a client is built, so the package works without them.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING
 
 from ._base import input_bound
@@ -16,14 +18,15 @@ if TYPE_CHECKING:
 
 __all__ = ["AnthropicChatModel", "ModelCallError", "ModelTransientError", "OpenAIChatModel", "input_bound", "retry_after_from"]
 
+_LAZY = {
+    "OpenAIChatModel": "_openai_chat",
+    "AnthropicChatModel": "_anthropic_chat",
+}
+"""Public names whose module imports an SDK, imported on first use."""
+
 
 def __getattr__(name: str) -> object:
-    if name == "OpenAIChatModel":
-        from ._openai_chat import OpenAIChatModel
-
-        return OpenAIChatModel
-    if name == "AnthropicChatModel":
-        from ._anthropic_chat import AnthropicChatModel
-
-        return AnthropicChatModel
-    raise AttributeError(name)
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(name)
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

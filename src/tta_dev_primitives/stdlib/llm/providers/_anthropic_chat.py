@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import anthropic
     from anthropic.types import Message, RawMessageStreamEvent
 
-__all__ = ["AnthropicChatModel"]
+__all__ = ["AnthropicChatModel", "from_options"]
 
 FINISH_REASONS = {
     "end_turn": "stop",
@@ -239,3 +239,11 @@ class AnthropicChatModel(ProviderChatModel["Message", "RawMessageStreamEvent"]):
     def _assembler(self, request: ChatRequest) -> _Events:
         answer = self._answer_tool(request)
         return _Events(self.model, answer["name"] if answer is not None else None)
+
+
+def from_options(model: str, *, base_url: str | None, max_tokens: int | None) -> AnthropicChatModel:
+    """The client `--provider anthropic` (or `--model claude-...`) names: the key from
+    `ANTHROPIC_API_KEY`."""
+    import anthropic
+
+    return AnthropicChatModel(anthropic.AsyncAnthropic(base_url=base_url), model, max_tokens=max_tokens or DEFAULT_MAX_TOKENS)

@@ -11,15 +11,16 @@ from types import ModuleType
 from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
+import attrs
 
 from ....errors import ConfigError
 from ...._validate import check_positive
 from .._arguments import check_arguments
 from ..model import SELF_REPORTING, ChatRequest, ChatResponse, report_usage
 from .._schema import json_value
-from ._errors import ModelCallError, ModelTransientError, redact, translate, transport_errors
+from ._errors import ModelCallError, ModelTransientError, malformed_failure, translate, transport_errors
 
-__all__ = ["EventStream", "ProviderChatModel", "RawResponse", "StreamAssembler", "input_bound"]
+__all__ = ["Decoded", "EventStream", "ProviderChatModel", "RawResponse", "StreamAssembler", "input_bound"]
 
 Event = TypeVar("Event")
 Raw = TypeVar("Raw")
@@ -43,6 +44,18 @@ class RawResponse(Protocol[E_co]):
     def parse(self) -> E_co | Awaitable[E_co]:
         """The body decoded into the SDK's type (its json.loads and models: a bad body fails here)."""
         ...
+
+
+@attrs.frozen
+class Decoded(Generic[E_co]):
+    """A reply the SDK has already decoded (SDKs without raw responses: google-genai, ollama,
+    mistralai, boto3, huggingface_hub), as a RawResponse: such an SDK fails on a bad body inside
+    the call, so its client's `_translated` reads decoding errors as malformed responses."""
+
+    value: E_co
+
+    def parse(self) -> E_co:
+        return self.value
 
 
 class StreamAssembler(abc.ABC, Generic[Event]):
@@ -223,12 +236,7 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
         )
 
     def _malformed(self, error: Exception) -> ModelTransientError:
-        return ModelTransientError(
-            redact(f"{self.provider} model {self.model!r}: malformed response: {type(error).__name__}: {error}", self._secrets),
-            provider=self.provider,
-            model=self.model,
-            status=None,
-        )
+        return malformed_failure(error, provider=self.provider, model=self.model, secrets=self._secrets)
 
     def _finish(self, response: ChatResponse) -> ChatResponse:
         report_usage(response, self.provider)

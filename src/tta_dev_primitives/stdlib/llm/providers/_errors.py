@@ -1,9 +1,11 @@
 """What a provider's failure means to a workflow: retry it (`ModelTransientError`, a
 TransientError with the provider's `retry_after`) or not (`ModelCallError`).
 
-Both SDKs raise the same shapes (`APIStatusError` with `status_code` and the HTTP response,
-`APIConnectionError` for transport failures, `ValueError` for a body that is not JSON), so one
-translation serves both clients. Messages are the provider's, with the client's key removed.
+One policy classifies every provider's failures (`status_failure`, `transport_failure`,
+`malformed_failure`, `stream_error_failure`); each client only reads its SDK's errors into
+them. The Stainless-generated SDKs (openai, anthropic, groq) share their error shapes
+(`APIStatusError` with `status_code` and the HTTP response, `APIConnectionError` for transport
+failures), read by `translate`. Messages are the provider's, with the client's key removed.
 
 The two classes live in `tta_dev_primitives.errors` (with every public exception of the package);
 this module keeps their old import path, and the translation from SDK errors to them.
@@ -19,7 +21,16 @@ from collections.abc import Iterable, Mapping
 
 from ....errors import ModelCallError, ModelTransientError, PrimitivesError
 
-__all__ = ["ModelCallError", "ModelTransientError", "retry_after_from", "translate"]
+__all__ = [
+    "ModelCallError",
+    "ModelTransientError",
+    "malformed_failure",
+    "retry_after_from",
+    "status_failure",
+    "stream_error_failure",
+    "translate",
+    "transport_failure",
+]
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
 """Request timeout, conflict, too early, rate limited, server errors and Anthropic's overloaded."""
@@ -92,6 +103,52 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
     return text
 
 
+def status_failure(
+    *,
+    provider: str,
+    model: str,
+    status: int | None,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    kind: str | None = None,
+    secrets: Iterable[str | None] = (),
+) -> PrimitivesError:
+    """Our error for a provider's refusal or failure with an HTTP `status` (None: reported inside
+    a stream that had already answered 200): transient for RETRYABLE_STATUS and the
+    TRANSIENT_KINDS a stream reports, permanent for PERMANENT_KINDS whatever the status, with the
+    `Retry-After` hint from `headers`. Every client classifies through here, whatever its SDK's
+    error classes look like."""
+    text = redact(f"{provider} model {model!r}: " + (f"HTTP {status}: " if status else "") + message, secrets)
+    if kind in PERMANENT_KINDS:  # a 429 for an exhausted quota will not pass on retry
+        return ModelCallError(text, provider=provider, model=model, status=status)
+    if status in RETRYABLE_STATUS or (kind in TRANSIENT_KINDS and (status or 200) < 400):  # sent mid-stream
+        return ModelTransientError(text, provider=provider, model=model, status=status, retry_after=retry_after_from(headers or {}))
+    return ModelCallError(text, provider=provider, model=model, status=status)
+
+
+def transport_failure(error: BaseException, *, provider: str, model: str, secrets: Iterable[str | None] = ()) -> ModelTransientError:
+    """A connection refused, reset or timed out (retryable), with its cause named."""
+    cause = error.__cause__ or error.__context__
+    detail = f"{error}" + (f" ({type(cause).__name__}: {cause})" if cause is not None else "")
+    return ModelTransientError(redact(f"{provider} model {model!r}: {detail}", secrets), provider=provider, model=model, status=None)
+
+
+def malformed_failure(error: BaseException, *, provider: str, model: str, secrets: Iterable[str | None] = ()) -> ModelTransientError:
+    """A body or event the SDK could not decode, or of the wrong shape (retryable)."""
+    return ModelTransientError(
+        redact(f"{provider} model {model!r}: malformed response: {type(error).__name__}: {error}", secrets),
+        provider=provider,
+        model=model,
+        status=None,
+    )
+
+
+def stream_error_failure(message: object, *, provider: str, model: str, secrets: Iterable[str | None] = ()) -> ModelTransientError:
+    """An error the provider sent inside a stream that had already answered 200 (retryable)."""
+    text = redact(f"{provider} model {model!r}: the provider reported an error: {message}", secrets)
+    return ModelTransientError(text, provider=provider, model=model, status=None)
+
+
 def translate(
     error: Exception,
     *,
@@ -102,26 +159,18 @@ def translate(
     api_error: type[Exception],
     secrets: Iterable[str | None] = (),
 ) -> PrimitivesError | None:
-    """Our error for an SDK error (None when it is not a provider failure, e.g. a bug)."""
-    where = f"{provider} model {model!r}"
+    """Our error for an error of a Stainless-generated SDK (openai, anthropic, groq): None when it
+    is not a provider failure (a bug), which then propagates as it is."""
     if isinstance(error, status_error):
         status = int(getattr(error, "status_code", 0)) or None
         response = getattr(error, "response", None)
         headers: Mapping[str, str] = dict(getattr(response, "headers", {}) or {})
-        message = redact(f"{where}: HTTP {status}: {getattr(error, 'message', error)}", secrets)
-        kind = _error_kind(error)
-        if kind in PERMANENT_KINDS:  # a 429 for an exhausted quota will not pass on retry
-            return ModelCallError(message, provider=provider, model=model, status=status)
-        if status in RETRYABLE_STATUS or (kind in TRANSIENT_KINDS and (status or 200) < 400):  # sent mid-stream
-            return ModelTransientError(message, provider=provider, model=model, status=status, retry_after=retry_after_from(headers))
-        return ModelCallError(message, provider=provider, model=model, status=status)
+        message = str(getattr(error, "message", error))
+        return status_failure(provider=provider, model=model, status=status, message=message, headers=headers, kind=_error_kind(error), secrets=secrets)
     if isinstance(error, connection_errors):
-        cause = error.__cause__ or error.__context__
-        detail = f"{error}" + (f" ({type(cause).__name__}: {cause})" if cause is not None else "")
-        return ModelTransientError(redact(f"{where}: {detail}", secrets), provider=provider, model=model, status=None)
+        return transport_failure(error, provider=provider, model=model, secrets=secrets)
     if isinstance(error, api_error):  # an error the provider sent inside a stream
-        message = redact(f"{where}: the provider reported an error: {getattr(error, 'message', error)}", secrets)
-        return ModelTransientError(message, provider=provider, model=model, status=None)
+        return stream_error_failure(getattr(error, "message", error), provider=provider, model=model, secrets=secrets)
     if isinstance(error, json.JSONDecodeError):  # the SDK could not decode the body
-        return ModelTransientError(redact(f"{where}: malformed response: {error}", secrets), provider=provider, model=model, status=None)
+        return ModelTransientError(redact(f"{provider} model {model!r}: malformed response: {error}", secrets), provider=provider, model=model, status=None)
     return None

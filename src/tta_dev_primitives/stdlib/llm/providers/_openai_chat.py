@@ -8,6 +8,7 @@ the client (by default the SDK reads `OPENAI_API_KEY`); this class never logs or
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     import openai
     from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-__all__ = ["OpenAIChatModel"]
+__all__ = ["OpenAIChatModel", "from_options"]
 
 REASONING_MODELS = re.compile(r"^(o\d|gpt-5)")
 """OpenAI's reasoning model families: o1, o3, o4-mini, gpt-5 and their variants."""
@@ -160,3 +161,12 @@ class OpenAIChatModel(ProviderChatModel["ChatCompletion", "ChatCompletionChunk"]
 
     def _assembler(self, request: ChatRequest) -> _Chunks:
         return _Chunks(self.model)
+
+
+def from_options(model: str, *, base_url: str | None, max_tokens: int | None) -> OpenAIChatModel:
+    """The client `--provider openai` (or a bare `--base-url`) names: the key from
+    `OPENAI_API_KEY`, or a placeholder for a `base_url` server that needs none."""
+    import openai
+
+    key = os.environ.get("OPENAI_API_KEY") or ("unused" if base_url else None)
+    return OpenAIChatModel(openai.AsyncOpenAI(base_url=base_url, api_key=key), model, max_tokens=max_tokens)

@@ -1,38 +1,73 @@
 """Pick the chat model a script runs on from its command line: the offline default, or a real
 endpoint. The examples use it, so each runs on the fake model by default and on a real one with
 
-    --base-url URL --model NAME          any OpenAI-compatible server (vLLM, Ollama, llama.cpp...)
-    --provider openai --model NAME       OpenAI's API (key from OPENAI_API_KEY)
-    --provider anthropic --model NAME    Anthropic's API (key from ANTHROPIC_API_KEY)
-    --model claude-...                   the same (a Claude model needs no --provider)
+    --provider NAME [--model NAME] [--base-url URL]   a provider on its official SDK (PROVIDERS)
+    --base-url URL --model NAME                       any OpenAI-compatible server
+    --model claude-... / --model gemini-...           Anthropic / Gemini (no --provider needed)
 
-A script adds these options to its own parser (`model_arguments(parser)`), parses its command
-line, and takes its model from the result (`chat_model_from(args, default)`).
+Keys come from each SDK's usual environment variables (`OPENAI_API_KEY`, `GEMINI_API_KEY`, the
+AWS credential chain, ...). A script adds these options to its own parser
+(`model_arguments(parser)`), parses its command line, and takes its model from the result
+(`chat_model_from(args, default)`).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
+import attrs
+
+from ....errors import ConfigError
 from ....extras import exit_if_missing, require
 from ..model import ChatModel
 
-__all__ = ["chat_model", "chat_model_from", "model_arguments"]
+__all__ = ["PROVIDERS", "Provider", "chat_model", "chat_model_from", "model_arguments"]
 
-DEFAULT_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5"}
-WHO = {"openai": "an OpenAI-compatible model (--provider openai, --base-url)", "anthropic": "a Claude model (--provider anthropic)"}
-"""What needs each provider's extra, as a missing-extra message says it."""
+
+@attrs.frozen
+class Provider:
+    """A provider `--provider NAME` can name: the extra its SDK comes with, the module (under
+    `providers`) holding its `from_options(model, base_url=..., max_tokens=...)` builder, its
+    default model (None: `--model` is required, as for a local server's own models) and what a
+    missing-extra message calls it."""
+
+    extra: str
+    module: str
+    default_model: str | None
+    who: str
+    builder: str = "from_options"
+
+
+PROVIDERS: Mapping[str, Provider] = {
+    "openai": Provider("openai", "_openai_chat", "gpt-4o-mini", "an OpenAI-compatible model (--provider openai, --base-url)"),
+    "anthropic": Provider("anthropic", "_anthropic_chat", "claude-haiku-4-5", "a Claude model (--provider anthropic)"),
+    "gemini": Provider("gemini", "_gemini_chat", "gemini-2.5-flash", "a Gemini model (--provider gemini)"),
+    "ollama": Provider("ollama", "_ollama_chat", "llama3.2", "an Ollama model (--provider ollama)"),
+    "groq": Provider("groq", "_groq_chat", "llama-3.3-70b-versatile", "a Groq model (--provider groq)"),
+    "mistral": Provider("mistral", "_mistral_chat", "mistral-small-latest", "a Mistral model (--provider mistral)"),
+    "bedrock": Provider("bedrock", "_bedrock_chat", "amazon.nova-lite-v1:0", "a Bedrock model (--provider bedrock)"),
+    "huggingface": Provider("huggingface", "_huggingface_chat", "meta-llama/Llama-3.1-8B-Instruct", "a Hugging Face model (--provider huggingface)"),
+    "openrouter": Provider("openai", "_openai_presets", "openai/gpt-4o-mini", "an OpenRouter model (--provider openrouter)", "openrouter"),
+    "together": Provider("openai", "_openai_presets", "meta-llama/Llama-3.3-70B-Instruct-Turbo", "a Together model (--provider together)", "together"),
+    "deepseek": Provider("openai", "_openai_presets", "deepseek-chat", "a DeepSeek model (--provider deepseek)", "deepseek"),
+    "vllm": Provider("openai", "_openai_presets", None, "a vLLM server (--provider vllm)", "vllm"),
+    "lmstudio": Provider("openai", "_openai_presets", None, "an LM Studio server (--provider lmstudio)", "lmstudio"),
+}
+"""Every provider a command line can name, by `--provider` value."""
+
+FAMILIES = {"claude": "anthropic", "gemini": "gemini"}
+"""Model name prefixes that name their provider, so `--model claude-...` needs no --provider."""
 
 
 def model_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add `--provider`, `--base-url`, `--model` and `--max-tokens` to `parser`."""
     group = parser.add_argument_group("model (default: the offline fake model)")
-    group.add_argument("--provider", choices=sorted(DEFAULT_MODELS), help="use this provider's official SDK")
-    group.add_argument("--base-url", help="an OpenAI-compatible endpoint (or the provider's, with --provider)")
-    group.add_argument("--model", help="the model name (default: gpt-4o-mini / claude-haiku-4-5)")
+    group.add_argument("--provider", choices=sorted(PROVIDERS), help="use this provider's official SDK")
+    group.add_argument("--base-url", help="an OpenAI-compatible endpoint (or the provider's own, with --provider)")
+    group.add_argument("--model", help="the model name (default: the provider's, e.g. gpt-4o-mini)")
     group.add_argument("--max-tokens", type=int, default=1024, help="cap on each reply (default 1024)")
     return parser
 
@@ -44,7 +79,7 @@ def chat_model_from(args: argparse.Namespace, default: ChatModel) -> ChatModel:
     provider = _provider(args)
     if provider is None:
         return default
-    exit_if_missing(provider, who=WHO[provider])
+    exit_if_missing(PROVIDERS[provider].extra, who=PROVIDERS[provider].who)
     return _real_model(provider, args)
 
 
@@ -53,8 +88,9 @@ def chat_model(default: ChatModel, argv: Sequence[str] | None = None) -> ChatMod
 
     Other arguments are left alone (a script with a parser of its own uses `model_arguments` and
     `chat_model_from` instead, so a mistyped option is an error, not the fake model). A missing
-    SDK is a MissingExtraError. Keys come from the SDKs' usual environment variables; a
-    `--base-url` server that needs no key gets a placeholder.
+    SDK is a MissingExtraError; `--provider vllm` or `lmstudio` without `--model` a ConfigError.
+    Keys come from the SDKs' usual environment variables; a `--base-url` server that needs no
+    key gets a placeholder.
     """
     # no abbreviations: a script's own `--mode` must not be read as our `--model`
     parsed, _ = model_arguments(argparse.ArgumentParser(add_help=False, allow_abbrev=False)).parse_known_args(
@@ -63,30 +99,33 @@ def chat_model(default: ChatModel, argv: Sequence[str] | None = None) -> ChatMod
     provider = _provider(parsed)
     if provider is None:
         return default
-    require(provider, provider, WHO[provider])
+    spec = PROVIDERS[provider]
+    require(_sdk_module(spec), spec.extra, spec.who)
     return _real_model(provider, parsed)
+
+
+def _sdk_module(spec: Provider) -> str:
+    """The import name of the SDK behind `spec` (the first module its extra provides)."""
+    from ....extras import EXTRAS
+
+    return EXTRAS[spec.extra][0]
 
 
 def _provider(args: argparse.Namespace) -> str | None:
     """The provider `args` name (None: the default model)."""
     provider: str | None = args.provider
-    if provider is None and (args.base_url or args.model):  # a Claude model needs no --provider
-        provider = "anthropic" if not args.base_url and str(args.model).startswith("claude") else "openai"
+    if provider is None and (args.base_url or args.model):
+        family = str(args.model or "").split("-")[0]
+        provider = FAMILIES.get(family, "openai") if not args.base_url else "openai"
     return provider
 
 
 def _real_model(provider: str, args: argparse.Namespace) -> ChatModel:
     """The model `args` name, on `provider`'s SDK (which is installed)."""
-    name: str = args.model or DEFAULT_MODELS[provider]
-    if provider == "anthropic":
-        import anthropic
-
-        from ._anthropic_chat import AnthropicChatModel
-
-        return AnthropicChatModel(anthropic.AsyncAnthropic(base_url=args.base_url), name, max_tokens=args.max_tokens)
-    import openai
-
-    from ._openai_chat import OpenAIChatModel
-
-    key = os.environ.get("OPENAI_API_KEY") or ("unused" if args.base_url else None)
-    return OpenAIChatModel(openai.AsyncOpenAI(base_url=args.base_url, api_key=key), name, max_tokens=args.max_tokens)
+    spec = PROVIDERS[provider]
+    name: str | None = args.model or spec.default_model
+    if name is None:
+        raise ConfigError(f"--provider {provider}", "--model", "the name of a model the server serves", None)
+    module = importlib.import_module(f"{__package__}.{spec.module}")
+    build: Callable[..., ChatModel] = getattr(module, spec.builder)
+    return build(name, base_url=args.base_url, max_tokens=args.max_tokens)
