@@ -42,6 +42,7 @@ PRICES_AS_OF = "2026-03-21"
 PRICE_SOURCES = (
     "https://openai.com/api/pricing (OpenAI models)",
     "https://docs.anthropic.com/en/docs/about-claude/pricing (Anthropic models)",
+    "https://aws.amazon.com/bedrock/pricing/ (Bedrock models, on-demand, us-east-1; via genai-prices 0.2.5 data, read 2026-12-07)",
 )
 
 _OPENAI: dict[str, ModelPrice] = {
@@ -75,11 +76,64 @@ _ANTHROPIC: dict[str, ModelPrice] = {
     "claude-3-haiku": ModelPrice(0.25, 1.25, 200_000, 4_096),
 }
 
+_BEDROCK: dict[str, ModelPrice] = {
+    # Amazon
+    "amazon.nova-micro-v1:0": ModelPrice(0.035, 0.14, 128_000),
+    "amazon.nova-lite-v1:0": ModelPrice(0.06, 0.24, 300_000),
+    "amazon.nova-pro-v1:0": ModelPrice(0.80, 3.20, 300_000),
+    "amazon.nova-premier-v1:0": ModelPrice(2.50, 12.50, 1_000_000),
+    "amazon.nova-2-lite-v1:0": ModelPrice(0.33, 2.75, 1_000_000),
+    "global.amazon.nova-2-lite-v1:0": ModelPrice(0.30, 2.50, 1_000_000),
+    # Anthropic: an in-region id and its geographic profiles (us., eu., ...) cost the same;
+    # global. profiles cost less for the models that have them
+    "anthropic.claude-3-haiku-20240307-v1:0": ModelPrice(0.25, 1.25, 200_000),
+    "anthropic.claude-3-5-haiku-20241022-v1:0": ModelPrice(0.80, 4.00, 200_000),
+    "anthropic.claude-3-5-sonnet-20240620-v1:0": ModelPrice(3.00, 15.00, 200_000),
+    "anthropic.claude-3-5-sonnet-20241022-v2:0": ModelPrice(3.00, 15.00, 200_000),
+    "anthropic.claude-3-7-sonnet-20250219-v1:0": ModelPrice(3.00, 15.00, 200_000),
+    "anthropic.claude-sonnet-4-20250514-v1:0": ModelPrice(3.00, 15.00, 200_000),
+    "anthropic.claude-opus-4-20250514-v1:0": ModelPrice(15.00, 75.00, 200_000),
+    "anthropic.claude-opus-4-1-20250805-v1:0": ModelPrice(15.00, 75.00, 200_000),
+    "anthropic.claude-sonnet-4-5-20250929-v1:0": ModelPrice(3.30, 16.50, 200_000),
+    "anthropic.claude-haiku-4-5-20251001-v1:0": ModelPrice(1.10, 5.50, 200_000),
+    "anthropic.claude-opus-4-5-20251101-v1:0": ModelPrice(5.50, 27.50, 200_000),
+    "global.anthropic.claude-sonnet-4-20250514-v1:0": ModelPrice(3.00, 15.00, 200_000),
+    "global.anthropic.claude-sonnet-4-5-20250929-v1:0": ModelPrice(3.00, 15.00, 200_000),
+    "global.anthropic.claude-haiku-4-5-20251001-v1:0": ModelPrice(1.00, 5.00, 200_000),
+    "global.anthropic.claude-opus-4-5-20251101-v1:0": ModelPrice(5.00, 25.00, 200_000),
+    # Meta
+    "meta.llama3-8b-instruct-v1:0": ModelPrice(0.30, 0.60, 8_192),
+    "meta.llama3-70b-instruct-v1:0": ModelPrice(2.65, 3.50, 8_192),
+    "meta.llama3-1-8b-instruct-v1:0": ModelPrice(0.22, 0.22, 128_000),
+    "meta.llama3-1-70b-instruct-v1:0": ModelPrice(0.72, 0.72, 128_000),
+    "meta.llama3-2-1b-instruct-v1:0": ModelPrice(0.10, 0.10, 128_000),
+    "meta.llama3-2-3b-instruct-v1:0": ModelPrice(0.15, 0.15, 128_000),
+    "meta.llama3-2-11b-instruct-v1:0": ModelPrice(0.16, 0.16, 128_000),
+    "meta.llama3-2-90b-instruct-v1:0": ModelPrice(0.72, 0.72, 128_000),
+    "meta.llama3-3-70b-instruct-v1:0": ModelPrice(0.72, 0.72, 128_000),
+    "meta.llama4-scout-17b-instruct-v1:0": ModelPrice(0.17, 0.66, 10_000_000),
+    "meta.llama4-maverick-17b-instruct-v1:0": ModelPrice(0.24, 0.97, 1_000_000),
+    # Mistral
+    "mistral.mistral-7b-instruct-v0:2": ModelPrice(0.15, 0.20, 32_000),
+    "mistral.mixtral-8x7b-instruct-v0:1": ModelPrice(0.45, 0.70, 32_000),
+    "mistral.mistral-small-2402-v1:0": ModelPrice(1.00, 3.00, 32_000),
+    "mistral.mistral-large-2402-v1:0": ModelPrice(4.00, 12.00, 32_000),
+    "mistral.pixtral-large-2502-v1:0": ModelPrice(2.00, 6.00, 128_000),
+    "mistral.mistral-large-3-675b-instruct": ModelPrice(0.50, 1.50, 256_000),
+    "mistral.ministral-3-3b-instruct": ModelPrice(0.10, 0.10, 128_000),
+    "mistral.ministral-3-8b-instruct": ModelPrice(0.15, 0.15, 128_000),
+    "mistral.ministral-3-14b-instruct": ModelPrice(0.20, 0.20, 128_000),
+}
+"""Bedrock's on-demand prices by model id as Bedrock names them (`price_for` also finds an id
+behind a geographic inference profile, `us.amazon.nova-lite-v1:0`). Longest replies are not in
+the source: a call's cost is bounded by the client's `max_tokens`."""
+
 DEFAULT_PRICES: Mapping[str, ModelPrice] = {
     "fake-small": ModelPrice(0.15, 0.60),
     "fake-large": ModelPrice(2.50, 10.00),
     **_OPENAI,
     **_ANTHROPIC,
+    **_BEDROCK,
 }
 """The fake models' prices (for demos), then OpenAI's and Anthropic's as of PRICES_AS_OF.
 Long-context surcharges are not modelled: above 200K input tokens some models cost more."""
@@ -89,15 +143,25 @@ DATED_ID = re.compile(r"^(.+?)-(\d{4}-\d{2}-\d{2}|\d{8}|latest)$")
 """A model id with a snapshot date or `latest` after its family name."""
 
 
+BEDROCK_GEOGRAPHIC_PROFILE = re.compile(r"^(?:us|us-gov|eu|apac|au|ca|jp)\.(?=[a-z0-9-]+\.)")
+"""The prefix of a Bedrock geographic cross-region inference profile (`us.`, `eu.`, `apac.`...)
+before a provider-qualified id (`us.anthropic.claude-...`): priced as the id without it."""
+
+
 def price_for(model: str, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES) -> ModelPrice | None:
     """The price of `model`: an exact key, else its family's when the id only adds a snapshot
-    date (`gpt-4o-2024-08-06`, `claude-sonnet-4-5-20250929`) or `-latest`. Any other suffix
-    (`o3-pro`, `gpt-4o-audio-preview`) is another model with its own price: None, not a guess."""
+    date (`gpt-4o-2024-08-06`, `claude-sonnet-4-5-20250929`) or `-latest`, else (a Bedrock
+    geographic inference profile, `us.amazon.nova-lite-v1:0`) the exact id without its
+    geographic prefix. Any other suffix (`o3-pro`, `gpt-4o-audio-preview`) is another model
+    with its own price: None, not a guess."""
     exact = prices.get(model)
     if exact is not None:
         return exact
     dated = DATED_ID.match(model)
-    return prices.get(dated.group(1)) if dated is not None else None
+    if dated is not None:
+        return prices.get(dated.group(1))
+    profile = BEDROCK_GEOGRAPHIC_PROFILE.match(model)
+    return prices.get(model[profile.end() :]) if profile is not None else None
 
 
 def call_cost_bound(model: ChatModel, prices: Mapping[str, ModelPrice] = DEFAULT_PRICES, *, max_tokens: int | None = None) -> float | None:

@@ -13,7 +13,7 @@ import json
 import os
 import threading
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -26,13 +26,26 @@ from ._errors import malformed_failure, status_failure, transport_failure
 if TYPE_CHECKING:
     from botocore.eventstream import EventStream as BotocoreEventStream
     from types_boto3_bedrock_runtime import BedrockRuntimeClient
-    from types_boto3_bedrock_runtime.type_defs import ConverseResponseTypeDef, ConverseStreamOutputTypeDef
+    from types_boto3_bedrock_runtime.type_defs import (
+        ConverseResponseTypeDef,
+        ConverseStreamOutputTypeDef,
+    )
 
-__all__ = ["NO_RETRIES", "BedrockChatModel", "from_options"]
+__all__ = ["NO_RETRIES", "BedrockChatModel", "RetrySettings", "from_options"]
 
 T = TypeVar("T")
 
-NO_RETRIES: dict[str, Any] = {"total_max_attempts": 1, "mode": "standard"}
+
+
+class RetrySettings(TypedDict, total=False):
+    """botocore's `Config(retries=...)`."""
+
+    total_max_attempts: int
+    max_attempts: int
+    mode: Literal["legacy", "standard", "adaptive"]
+
+
+NO_RETRIES: RetrySettings = {"total_max_attempts": 1, "mode": "standard"}
 """The `retries` of the botocore `Config` a client must be built with: one HTTP request per call.
 (botocore's own `max_attempts` counts *retries*: `{"max_attempts": 1}` sends up to two
 requests; `total_max_attempts` counts the first one too.)"""
@@ -318,8 +331,8 @@ class BedrockChatModel(ProviderChatModel["ConverseResponseTypeDef", "ConverseStr
             if credentials is not None and (loaded or not isinstance(credentials, RefreshableCredentials)):
                 frozen = credentials.get_frozen_credentials()
                 secrets += [frozen.secret_key, frozen.token]
-        except Exception:  # noqa: BLE001 - no credentials yet: nothing of theirs to mask
-            pass
+        except Exception:  # noqa: BLE001 - no credentials (yet): nothing of theirs to mask
+            return tuple(secrets)
         return tuple(secrets)
 
     async def _in_thread(self, call: Callable[[], T]) -> T:
@@ -447,6 +460,6 @@ def from_options(model: str, *, base_url: str | None, max_tokens: int | None) ->
     import botocore.config
 
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or boto3.session.Session().region_name or "us-east-1"
-    config = botocore.config.Config(retries=dict(NO_RETRIES), read_timeout=READ_TIMEOUT)  # type: ignore[arg-type]
+    config = botocore.config.Config(retries=NO_RETRIES.copy(), read_timeout=READ_TIMEOUT)
     client = boto3.client("bedrock-runtime", region_name=region, endpoint_url=base_url, config=config)
     return BedrockChatModel(client, model, max_tokens=max_tokens)

@@ -35,9 +35,24 @@ __all__ = [
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
 """Request timeout, conflict, too early, rate limited, server errors and Anthropic's overloaded."""
 
-TRANSIENT_KINDS = frozenset({"overloaded_error", "rate_limit_error", "api_error", "timeout_error", "server_error"})
+TRANSIENT_KINDS = frozenset(
+    {
+        "overloaded_error",
+        "rate_limit_error",
+        "api_error",
+        "timeout_error",
+        "server_error",
+        # AWS error codes (boto3 clients read `throttlingException` sent inside a stream as these)
+        "ThrottlingException",
+        "ServiceUnavailableException",
+        "InternalServerException",
+        "ModelStreamErrorException",
+        "ModelNotReadyException",
+        "ModelTimeoutException",
+    }
+)
 """Error types in a body that mean "try again", whatever the HTTP status (a stream that already
-answered 200 reports an overload as an `error` event)."""
+answered 200 reports an overload as an `error` event, Bedrock a `throttlingException` event)."""
 
 PERMANENT_KINDS = frozenset({"insufficient_quota", "billing_error", "invalid_request_error", "authentication_error"})
 """Error types that no retry fixes, even under a retryable status (OpenAI answers an exhausted
