@@ -78,6 +78,7 @@ def run_doc_block(tmp_path_factory: pytest.TempPathFactory) -> RunBlock:
     Model clients get placeholder keys (they are built, never called)."""
     runs: dict[str, subprocess.CompletedProcess[str]] = {}
     env = {**os.environ, "OPENAI_API_KEY": "sk-readme-test", "ANTHROPIC_API_KEY": "sk-ant-readme-test"}
+    env["AWS_EC2_METADATA_DISABLED"] = "true"  # boto3 finding no credentials asks the instance metadata address otherwise
 
     def run(code: str) -> subprocess.CompletedProcess[str]:
         if code not in runs:

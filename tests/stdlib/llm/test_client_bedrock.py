@@ -254,6 +254,22 @@ async def test_an_error_inside_a_stream_is_classified_by_its_code(server: Provid
     assert "Too many tokens" in str(info.value)
 
 
+async def test_a_refused_stream_is_classified_like_a_call_and_sent_once(server: ProviderServer, model: BedrockChatModel) -> None:
+    server.add(bedrock_error(429, "Too many requests"), bedrock_error(403, "You don't have access to the model"))
+    with pytest.raises(ModelTransientError) as info:
+        [piece async for piece in model.stream(ChatRequest.of("hi"))]
+    assert info.value.status == 429 and len(server.received) == 1
+    with pytest.raises(ModelCallError) as refused:
+        [piece async for piece in model.stream(ChatRequest.of("hi"))]
+    assert refused.value.status == 403 and "AccessDeniedException" in str(refused.value)
+
+
+async def test_a_page_where_the_event_stream_should_be_is_a_malformed_response(server: ProviderServer, model: BedrockChatModel) -> None:
+    server.add(Answer.raw_stream("text/html", [b"<html><body>Bad gateway, please try again later</body></html>"]))
+    with pytest.raises(ModelTransientError, match="malformed response"):
+        [piece async for piece in model.stream(ChatRequest.of("hi"))]
+
+
 async def test_a_corrupt_event_frame_is_a_malformed_response(server: ProviderServer, model: BedrockChatModel) -> None:
     good = stream_frames(["one "])
     broken = bytearray(good[1])
@@ -327,7 +343,8 @@ def test_from_options_builds_a_client_with_retries_off_in_the_environments_regio
         meta = model.client.meta
         assert meta.region_name == region and meta.endpoint_url == f"https://bedrock-runtime.{region}.amazonaws.com"
         config: Any = meta.config  # the stubs leave out its settings
-        assert config.retries["total_max_attempts"] == 1 and config.read_timeout == 300 and model.max_tokens == 512
+        assert config.retries["total_max_attempts"] == 1 and config.read_timeout == 300 and config.max_pool_connections == 40
+        assert model.max_tokens == 512
         model.client.close()
 
 

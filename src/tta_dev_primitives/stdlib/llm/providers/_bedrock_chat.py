@@ -54,6 +54,10 @@ READ_TIMEOUT = 300
 """Seconds `from_options` lets one socket read wait: botocore's default (60) can be shorter
 than a long unstreamed reply takes."""
 
+POOL_SIZE = 40
+"""Connections `from_options` keeps open: as many as anyio's default worker threads, which
+bound how many calls run at once (botocore keeps 10)."""
+
 FINISH_REASONS = {
     "end_turn": "stop",
     "stop_sequence": "stop",
@@ -460,6 +464,6 @@ def from_options(model: str, *, base_url: str | None, max_tokens: int | None) ->
     import botocore.config
 
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or boto3.session.Session().region_name or "us-east-1"
-    config = botocore.config.Config(retries=NO_RETRIES.copy(), read_timeout=READ_TIMEOUT)
+    config = botocore.config.Config(retries=NO_RETRIES.copy(), read_timeout=READ_TIMEOUT, max_pool_connections=POOL_SIZE)
     client = boto3.client("bedrock-runtime", region_name=region, endpoint_url=base_url, config=config)
     return BedrockChatModel(client, model, max_tokens=max_tokens)
