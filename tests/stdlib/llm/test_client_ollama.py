@@ -177,12 +177,16 @@ async def test_an_unknown_model_says_to_pull_it(server: ProviderServer, model: O
     assert info.value.status == 404 and len(server.received) == 1
 
 
-async def test_a_busy_server_is_transient_without_a_retry_after_the_sdk_drops(server: ProviderServer, model: OllamaChatModel) -> None:
-    server.add(WIRE.error(503, "server busy, please try again.  maximum pending requests exceeded", retry_after="5"))
+async def test_a_busy_server_is_transient_with_the_retry_after_the_sdks_error_leaves_out(server: ProviderServer, model: OllamaChatModel) -> None:
+    server.add(WIRE.error(503, "server busy, please try again.  maximum pending requests exceeded", retry_after="5"), WIRE.error(429, "slow down", retry_after="2"))
     with pytest.raises(ModelTransientError) as info:
         await model.complete(ChatRequest.of("hi"))
-    # the SDK raises ResponseError(body, status) `from None`: the response's headers are gone
-    assert (info.value.status, info.value.retry_after) == (503, None) and len(server.received) == 1
+    # ResponseError holds the body's text and the status only: the hint comes from the HTTP answer behind it
+    assert (info.value.status, info.value.retry_after) == (503, 5.0) and len(server.received) == 1
+    assert info.value.__context__ is None  # which does not travel with our error
+    with pytest.raises(ModelTransientError) as info:
+        [piece async for piece in model.stream(ChatRequest.of("hi"))]
+    assert (info.value.status, info.value.retry_after) == (429, 2.0)  # a stream's refusal too
 
 
 async def test_a_server_that_is_down_is_transient_with_the_sdks_advice() -> None:

@@ -153,8 +153,8 @@ class OllamaChatModel(ProviderChatModel["ollama.ChatResponse", "ollama.ChatRespo
       when the reply calls tools), `length` is `length`; a stream is complete at `done: true`;
     - HTTP 408/409/429/5xx, an error reported mid-stream, connection errors (the SDK's
       "Failed to connect to Ollama") and malformed bodies raise ModelTransientError, other
-      refusals ModelCallError (a 404 says to `ollama pull` the model). The SDK keeps no
-      response headers on its errors, so no `Retry-After` hint reaches `retry_after`;
+      refusals ModelCallError (a 404 says to `ollama pull` the model), with the `Retry-After`
+      hint read from the HTTP answer behind the SDK's error (see `_response_headers`);
     - the SDK makes no retries of its own: agents retry model calls by default
       (`model_retry`); elsewhere wrap the model's node in `Retry`.
     """
@@ -237,7 +237,8 @@ class OllamaChatModel(ProviderChatModel["ollama.ChatResponse", "ollama.ChatRespo
             message = str(error.error)
             if status == 404:
                 message += f" ({PULL_HINT.format(model=self.model)})"
-            return status_failure(provider=self.provider, model=self.model, status=status, message=message, secrets=self._secrets)
+            headers = _response_headers(error)
+            return status_failure(provider=self.provider, model=self.model, status=status, message=message, headers=headers, secrets=self._secrets)
         if isinstance(error, (ConnectionError, httpx.TransportError)):
             return transport_failure(error, provider=self.provider, model=self.model, secrets=self._secrets)
         if isinstance(error, UnicodeError):  # text the request cannot carry: ours, not the reply's
@@ -245,6 +246,17 @@ class OllamaChatModel(ProviderChatModel["ollama.ChatResponse", "ollama.ChatRespo
         if isinstance(error, SHAPE_ERRORS):
             return malformed_failure(error, provider=self.provider, model=self.model, secrets=self._secrets)
         return None
+
+
+def _response_headers(error: Exception) -> dict[str, str]:
+    """The headers of the HTTP answer behind the SDK's `ResponseError` (for `Retry-After`). The
+    error carries only the body's text and the status; the SDK raises it `from None` while
+    handling httpx's `HTTPStatusError`, which hides that error from tracebacks but keeps it as
+    `__context__`, with the response. Empty when it is not there (an error line of a stream)."""
+    import httpx
+
+    context = error.__context__
+    return dict(context.response.headers) if isinstance(context, httpx.HTTPStatusError) else {}
 
 
 def _secrets(client: ollama.AsyncClient) -> tuple[str | None, ...]:
