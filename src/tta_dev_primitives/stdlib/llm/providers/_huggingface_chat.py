@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import re
 import types
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,10 @@ FINISH_REASONS = {
 """TGI's finish reasons in OpenAI's words (ChatResponse.finish_reason); the router's providers
 already answer in OpenAI's (`stop`, `length`, `tool_calls`, `content_filter`), which pass as
 they are."""
+
+HF_TOKEN_PATTERN = re.compile(r"\bhf_[A-Za-z0-9]{16,}")
+"""A Hugging Face access token: masked in any message we pass on, besides the client's own
+token, which the shared policy masks (a server may echo a token the SDK found elsewhere)."""
 
 ERROR_KINDS = {"overloaded": "overloaded_error", "validation": "invalid_request_error"}
 """TGI's `error_type` values in the words of the shared failure policy (`_errors.py`)."""
@@ -59,7 +64,7 @@ def _message(message: ChatMessage) -> dict[str, Any]:
             {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": json.dumps(arguments_object(c.arguments))}}
             for c in message.tool_calls
         ]
-        # the SDK drops None values from the body: no `content` key is sent for a bare call
+        # null content (OpenAI's shape); on the router's path the SDK drops None values
         return {"role": "assistant", "content": message.content or None, "tool_calls": calls}
     return {"role": message.role, "content": message.content}
 
@@ -247,12 +252,12 @@ class HuggingFaceChatModel(ProviderChatModel["ChatCompletionOutput", "ChatComple
         common: dict[str, Any] = {"provider": self.provider, "model": self.model, "secrets": self._secrets}
         if isinstance(error, errors.TextGenerationError):  # {"error": ..., "error_type": ...} in a stream
             if isinstance(error, errors.ValidationError):
-                return status_failure(status=None, message=str(error), kind="invalid_request_error", **common)
-            return stream_error_failure(error, **common)
+                return status_failure(status=None, message=_scrub(str(error)), kind="invalid_request_error", **common)
+            return stream_error_failure(_scrub(str(error)), **common)
         if isinstance(error, errors.HfHubHTTPError):
             response = error.response
             message, kind = _server_error(response, error)
-            return status_failure(status=response.status_code, message=message, headers=dict(response.headers), kind=kind, **common)
+            return status_failure(status=response.status_code, message=_scrub(message), headers=dict(response.headers), kind=kind, **common)
         if isinstance(error, errors.InferenceTimeoutError):
             return transport_failure(error, **common)
         if isinstance(error, errors.OfflineModeIsEnabled):  # HF_HUB_OFFLINE: no retry sends it
@@ -262,6 +267,10 @@ class HuggingFaceChatModel(ProviderChatModel["ChatCompletionOutput", "ChatComple
         if _decoding(error):
             return malformed_failure(error, **common)
         return None
+
+
+def _scrub(text: str) -> str:
+    return HF_TOKEN_PATTERN.sub("[redacted]", text)
 
 
 def _server_error(response: Any, error: Exception) -> tuple[str, str | None]:
