@@ -269,3 +269,11 @@ async def test_a_timeout_is_a_transient_failure(silent_url: str) -> None:
         with pytest.raises(ModelTransientError, match="timed out") as caught:
             await HuggingFaceChatModel(sdk_client, "m").complete(ChatRequest.of("hi"))
     assert KEY not in str(caught.value)
+
+
+async def test_offline_mode_is_a_permanent_failure_and_sends_nothing(server: ProviderServer, model: HuggingFaceChatModel, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(ModelCallError, match="offline mode") as caught:
+        await model.complete(ChatRequest.of("hi"))
+    assert not isinstance(caught.value, ModelTransientError)
+    assert server.received == []
