@@ -277,3 +277,11 @@ async def test_offline_mode_is_a_permanent_failure_and_sends_nothing(server: Pro
         await model.complete(ChatRequest.of("hi"))
     assert not isinstance(caught.value, ModelTransientError)
     assert server.received == []
+
+
+@pytest.mark.parametrize("body", ["[]", '[{"choices": []}]', "42", '"text"'])
+async def test_json_no_completion_is_made_of_is_a_malformed_response(server: ProviderServer, model: HuggingFaceChatModel, body: str) -> None:
+    server.add(Answer(200, body, (("content-type", "application/json"),)))
+    with pytest.raises(ModelTransientError, match="malformed response") as caught:
+        await model.complete(ChatRequest.of("hi"))
+    assert caught.value.__cause__ is None and caught.value.__context__ is None

@@ -313,16 +313,17 @@ def _http_error(error: Exception, name: str) -> bool:
 
 
 def _decoding(error: Exception) -> bool:
-    """Whether `error` came from decoding the reply: raised inside the SDK's `parse_obj` (a body
-    that is no JSON, or JSON no completion is made of), or by the HTTP client's content
+    """Whether `error` came from decoding the reply: raised inside the SDK's `parse_obj` or
+    `parse_obj_as_instance` (a body that is no JSON, or JSON no completion is made of: a list,
+    a bare value), or by the HTTP client's content
     decoders (a body that is not the gzip it says)."""
     from huggingface_hub import ChatCompletionOutput
 
-    parse = getattr(ChatCompletionOutput.parse_obj, "__func__", None)
-    code = getattr(parse, "__code__", None)
+    parsers = (ChatCompletionOutput.parse_obj, ChatCompletionOutput.parse_obj_as_instance)
+    codes = {getattr(getattr(parse, "__func__", None), "__code__", None) for parse in parsers} - {None}
     traceback = error.__traceback__
     while traceback is not None:
-        if traceback.tb_frame.f_code is code:
+        if traceback.tb_frame.f_code in codes:
             return True
         traceback = traceback.tb_next
     return _http_error(error, "DecodingError")
