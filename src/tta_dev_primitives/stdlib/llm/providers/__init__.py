@@ -15,14 +15,28 @@ from ._errors import ModelCallError, ModelTransientError, retry_after_from
 if TYPE_CHECKING:
     from ._anthropic_chat import AnthropicChatModel
     from ._bedrock_chat import BedrockChatModel
+    from ._huggingface_chat import HuggingFaceChatModel
+    from ._ollama_chat import OllamaChatModel
     from ._openai_chat import OpenAIChatModel
 
-__all__ = ["AnthropicChatModel", "BedrockChatModel", "ModelCallError", "ModelTransientError", "OpenAIChatModel", "input_bound", "retry_after_from"]
+__all__ = [
+    "AnthropicChatModel",
+    "BedrockChatModel",
+    "HuggingFaceChatModel",
+    "ModelCallError",
+    "ModelTransientError",
+    "OllamaChatModel",
+    "OpenAIChatModel",
+    "input_bound",
+    "retry_after_from",
+]
 
 CLIENTS = {
-    "OpenAIChatModel": "_openai_chat",
     "AnthropicChatModel": "_anthropic_chat",
     "BedrockChatModel": "_bedrock_chat",
+    "HuggingFaceChatModel": "_huggingface_chat",
+    "OllamaChatModel": "_ollama_chat",
+    "OpenAIChatModel": "_openai_chat",
 }
 """The clients, each by its module (which imports its SDK, so it is imported on first use)."""
 
