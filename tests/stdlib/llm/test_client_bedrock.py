@@ -38,6 +38,7 @@ from tta_dev_primitives import (
     ChatMessage,
     ChatRequest,
     ToolCall,
+    ToolSpec,
     agent,
     compile,
     structured,
@@ -162,6 +163,19 @@ def test_consecutive_turns_of_one_role_share_a_message_and_empty_text_is_left_ou
         {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t1", "name": "f", "input": {}}}]},
         {"role": "user", "content": [{"toolResult": {"toolUseId": "t1", "content": [{"text": "r"}]}}, {"text": "again"}]},
     ]
+
+
+async def test_blank_text_converse_refuses_is_never_sent(server: ProviderServer, model: BedrockChatModel) -> None:
+    conversation = (
+        ChatMessage("user", "ping?"),
+        ChatMessage("assistant", "", (ToolCall("tu_1", "ping", "{}"),)),
+        ChatMessage("tool", "", tool_call_id="tu_1"),
+    )
+    server.add(reply("pong"))
+    await model.complete(ChatRequest(conversation, tools=(ToolSpec("ping", "", '{"type": "object"}'),)))
+    body = server.received[0].body
+    assert body["toolConfig"]["tools"][0]["toolSpec"] == {"name": "ping", "inputSchema": {"json": {"type": "object"}}}  # no empty description
+    assert body["messages"][2]["content"] == [{"toolResult": {"toolUseId": "tu_1", "content": [{"text": "(no output)"}]}}]
 
 
 async def test_structured_output_forces_the_answer_tool(server: ProviderServer, model: BedrockChatModel) -> None:

@@ -77,6 +77,17 @@ def _finish_reason(stop_reason: str | None, *, answered: bool, calls: int) -> st
     return FINISH_REASONS.get(stop_reason, stop_reason) if stop_reason is not None else None
 
 
+EMPTY_RESULT = "(no output)"
+"""What a tool result with no text is sent as: Converse refuses blank text blocks."""
+
+
+def _tool_spec(name: str, description: str, schema: object) -> dict[str, Any]:
+    spec: dict[str, Any] = {"name": name, "inputSchema": {"json": schema}}
+    if description:  # Converse refuses an empty description (at least one character)
+        spec["description"] = description
+    return {"toolSpec": spec}
+
+
 def _conversation(messages: tuple[ChatMessage, ...]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The system blocks and the turns, in Converse's shape: tool results are `toolResult`
     blocks of a user turn (`status: "error"` for a failed call), assistant tool calls are
@@ -89,7 +100,7 @@ def _conversation(messages: tuple[ChatMessage, ...]) -> tuple[list[dict[str, Any
         if message.role == "system":
             continue
         if message.role == "tool":
-            result: dict[str, Any] = {"toolUseId": message.tool_call_id or "", "content": [{"text": message.content}]}
+            result: dict[str, Any] = {"toolUseId": message.tool_call_id or "", "content": [{"text": message.content or EMPTY_RESULT}]}
             if message.is_error:  # the model is told the call failed, not only by the text
                 result["status"] = "error"
             role, blocks = "user", [{"toolResult": result}]
@@ -356,7 +367,7 @@ class BedrockChatModel(ProviderChatModel["ConverseResponseTypeDef", "ConverseStr
         if request.response_format is None or self.structured_output != "tool":
             return None
         spec = json.loads(request.response_format)
-        return {"toolSpec": {"name": spec["name"], "description": "Give the final answer.", "inputSchema": {"json": spec["schema"]}}}
+        return _tool_spec(spec["name"], "Give the final answer.", spec["schema"])
 
     def _arguments(self, request: ChatRequest) -> dict[str, Any]:
         if request.seed is not None:
@@ -377,9 +388,7 @@ class BedrockChatModel(ProviderChatModel["ConverseResponseTypeDef", "ConverseStr
             settings["stopSequences"] = list(request.stop)
         if settings:
             arguments["inferenceConfig"] = settings
-        tools: list[dict[str, Any]] = [
-            {"toolSpec": {"name": t.name, "description": t.description, "inputSchema": {"json": json.loads(t.parameters)}}} for t in request.tools
-        ]
+        tools = [_tool_spec(t.name, t.description, json.loads(t.parameters)) for t in request.tools]
         config: dict[str, Any] = {}
         answer = self._answer_tool(request)
         if answer is not None:
