@@ -13,6 +13,7 @@ from collections.abc import AsyncGenerator, Iterator
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import attrs
 import pytest
 
@@ -379,11 +380,19 @@ def test_bedrock_ids_find_their_prices_with_a_geographic_prefix_not_a_guess() ->
 # -- cancellation: a server that holds its stream until told to go on -----------------------
 
 
+def chunk(data: bytes) -> bytes:
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+
+STREAM_HEAD = f"HTTP/1.1 200 OK\r\ncontent-type: {EVENT_STREAM}\r\ntransfer-encoding: chunked\r\n\r\n".encode()
+
+
 @contextlib.contextmanager
-def held_stream(first: bytes, rest: list[bytes]) -> Iterator[tuple[str, threading.Event, threading.Event]]:
-    """A one-connection HTTP server: it answers with `first`, waits for `go` before sending
-    `rest`, then sets `closed` once the client has closed the connection."""
-    go, closed = threading.Event(), threading.Event()
+def held_answer(before: bytes, after: bytes) -> Iterator[tuple[str, threading.Event, threading.Event, threading.Event]]:
+    """A one-connection HTTP server: it reads the request (then sets `requested`), sends
+    `before` (raw bytes), waits for `go` before sending `after`, then sets `closed` once the
+    client has closed the connection."""
+    requested, go, closed = threading.Event(), threading.Event(), threading.Event()
     listener = socket.create_server(("127.0.0.1", 0))
 
     def serve() -> None:
@@ -396,12 +405,11 @@ def held_stream(first: bytes, rest: list[bytes]) -> Iterator[tuple[str, threadin
             length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
             while len(body) < length:
                 body += connection.recv(65536)
-            connection.sendall(f"HTTP/1.1 200 OK\r\ncontent-type: {EVENT_STREAM}\r\ntransfer-encoding: chunked\r\n\r\n".encode())
-            connection.sendall(f"{len(first):x}\r\n".encode() + first + b"\r\n")
+            requested.set()
+            connection.sendall(before)
             go.wait(10)
             try:
-                for chunk in rest:
-                    connection.sendall(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                connection.sendall(after)
                 connection.settimeout(10)
                 while connection.recv(65536):  # until the client closes its end
                     pass
@@ -412,7 +420,7 @@ def held_stream(first: bytes, rest: list[bytes]) -> Iterator[tuple[str, threadin
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}", go, closed
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", requested, go, closed
     finally:
         go.set()
         thread.join(10)
@@ -434,7 +442,7 @@ def _reading_thread(thread: threading.Thread) -> bool:
 
 async def test_a_cancelled_stream_returns_at_once_and_its_thread_closes_the_connection() -> None:
     frames = stream_frames(["one ", "two ", "three"])
-    with held_stream(b"".join(frames[:2]), frames[2:]) as (url, go, closed):
+    with held_answer(STREAM_HEAD + chunk(b"".join(frames[:2])), b"".join(map(chunk, frames[2:]))) as (url, _, go, closed):
         client = sdk_client(url)
         model = BedrockChatModel(client, MODEL)
         received: list[str] = []
@@ -450,12 +458,37 @@ async def test_a_cancelled_stream_returns_at_once_and_its_thread_closes_the_conn
         async with anyio.create_task_group() as group:
             group.start_soon(consume)
             await got_first.wait()
-            await anyio.wait_all_tasks_blocked()  # the consumer waits on its read's thread: the server holds the rest
-            assert reads_in_flight() == 1
+            with anyio.fail_after(10):  # the consumer waits on its read's thread (the server holds the rest)
+                while reads_in_flight() == 0:  # the thread may not have picked the read up yet
+                    await anyio.lowlevel.checkpoint()
             scope.cancel()
         assert received == ["one "] and scope.cancelled_caught and not go.is_set()  # returned without the server going on
         go.set()  # the abandoned read gets its event, sees the stream closed and closes the connection
         assert await anyio.to_thread.run_sync(closed.wait, 10)
+        client.close()
+
+
+async def test_a_cancelled_call_returns_at_once_while_its_thread_waits_for_the_answer() -> None:
+    body = json.dumps(converse_response(text("late"))).encode()
+    answer = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+    with held_answer(b"", answer) as (url, requested, go, _):
+        client = sdk_client(url)
+        finished = threading.Event()
+        client.meta.events.register("after-call.bedrock-runtime.Converse", lambda **_: finished.set())  # in the call's thread
+        model = BedrockChatModel(client, MODEL)
+        scope = anyio.CancelScope()
+
+        async def call() -> None:
+            with scope:
+                await model.complete(ChatRequest.of("hi"))
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(call)
+            assert await anyio.to_thread.run_sync(requested.wait, 10)  # the call's thread sent it: it waits for the answer
+            scope.cancel()
+        assert scope.cancelled_caught and not go.is_set() and not finished.is_set()  # returned without the answer
+        go.set()
+        assert await anyio.to_thread.run_sync(finished.wait, 10)  # the abandoned thread got the answer (dropped)
         client.close()
 
 
