@@ -492,6 +492,27 @@ async def test_a_cancelled_call_returns_at_once_while_its_thread_waits_for_the_a
         client.close()
 
 
+async def test_a_stream_cancelled_while_opening_is_closed_when_it_opens() -> None:
+    frames = stream_frames(["one ", "two"])
+    with held_answer(b"", STREAM_HEAD + chunk(frames[0])) as (url, requested, go, closed):  # the rest never comes
+        client = sdk_client(url)
+        model = BedrockChatModel(client, MODEL)
+        scope = anyio.CancelScope()
+
+        async def consume() -> None:
+            with scope:
+                [piece async for piece in model.stream(ChatRequest.of("hi"))]
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(consume)
+            assert await anyio.to_thread.run_sync(requested.wait, 10)  # the opening thread waits for the answer
+            scope.cancel()
+        assert scope.cancelled_caught and not go.is_set()
+        go.set()  # the stream opens in the abandoned thread, which closes it
+        assert await anyio.to_thread.run_sync(closed.wait, 10)
+        client.close()
+
+
 async def test_a_stream_left_early_closes_its_connection(server: ProviderServer, model: BedrockChatModel) -> None:
     server.add(Answer.raw_stream(EVENT_STREAM, stream_frames(["one ", "two ", "three"])), reply("next"))
     stream = model.stream(ChatRequest.of("count"))
