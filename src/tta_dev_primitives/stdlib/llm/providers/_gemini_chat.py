@@ -17,7 +17,7 @@ import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ....errors import ConfigError
+from ....errors import ConfigError, PrimitivesError
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall
 from ._base import SHAPE_ERRORS, Decoded, EventStream, ProviderChatModel, StreamAssembler, arguments_object
 from ._errors import malformed_failure, retry_delay_from, status_failure, transport_errors, transport_failure
@@ -397,7 +397,10 @@ class GeminiChatModel(ProviderChatModel["types.GenerateContentResponse", "types.
         for an error the server sent inside a stream) by its HTTP code, with `Retry-After` or
         the body's RetryInfo; httpx (httpx2) and aiohttp transport errors; a body the SDK could
         not decode (it decodes inside the call: JSONDecodeError, UnknownApiResponseError,
-        pydantic's ValidationError) as a malformed response."""
+        pydantic's ValidationError) as a malformed response. Our own errors (a ConfigError is a
+        ValueError too) pass as they are."""
+        if isinstance(error, PrimitivesError):
+            return None
         if isinstance(error, self.api_error):
             code = getattr(error, "code", None)
             status = code if isinstance(code, int) and not isinstance(code, bool) else None
