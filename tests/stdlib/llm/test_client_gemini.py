@@ -366,3 +366,17 @@ async def test_a_refusal_names_googles_status_and_is_permanent(server: ProviderS
     with pytest.raises(ModelCallError, match="HTTP 400: INVALID_ARGUMENT: Function calling") as info:
         await model.complete(ChatRequest.of("hi"))
     assert not isinstance(info.value, ModelTransientError) and info.value.__cause__ is None and info.value.__context__ is None
+
+
+def test_current_gemini_models_are_priced_and_their_calls_bounded() -> None:
+    from tta_dev_primitives.stdlib.llm.prices import DEFAULT_PRICES, PRICE_SOURCES, call_cost_bound, price_for
+
+    assert price_for("gemini-2.5-flash") == DEFAULT_PRICES["gemini-2.5-flash"]
+    assert (DEFAULT_PRICES["gemini-2.5-pro"].input_per_million, DEFAULT_PRICES["gemini-2.5-pro"].output_per_million) == (1.25, 10.00)
+    assert any("ai.google.dev/gemini-api/docs/pricing" in source for source in PRICE_SOURCES)
+    model = from_options_offline("gemini-2.5-flash", max_tokens=1000)
+    assert call_cost_bound(model) == pytest.approx((1_048_576 * 0.30 + 1000 * 2.50) / 1_000_000)
+
+
+def from_options_offline(name: str, *, max_tokens: int) -> GeminiChatModel:
+    return GeminiChatModel(gemini_client("k-0123456789", base_url="http://127.0.0.1:9"), name, max_tokens=max_tokens)

@@ -42,6 +42,7 @@ PRICES_AS_OF = "2026-03-21"
 PRICE_SOURCES = (
     "https://openai.com/api/pricing (OpenAI models)",
     "https://docs.anthropic.com/en/docs/about-claude/pricing (Anthropic models)",
+    "https://ai.google.dev/gemini-api/docs/pricing (Gemini models; via genai-prices 0.2.5 data, the prices in effect on 2026-12-07)",
 )
 
 _OPENAI: dict[str, ModelPrice] = {
@@ -75,13 +76,39 @@ _ANTHROPIC: dict[str, ModelPrice] = {
     "claude-3-haiku": ModelPrice(0.25, 1.25, 200_000, 4_096),
 }
 
+_GEMINI: dict[str, ModelPrice] = {
+    # Gemini Developer API, paid tier, text input; the pro models' base prices apply up to 200K
+    # input tokens (above it: 2.5-pro 2.50/15.00, 3-pro and 3.1-pro previews 4.00/18.00)
+    "gemini-2.0-flash": ModelPrice(0.10, 0.40, 1_000_000, 8_192),
+    "gemini-2.0-flash-lite": ModelPrice(0.075, 0.30, 1_000_000, 8_192),
+    "gemini-2.5-pro": ModelPrice(1.25, 10.00, 1_048_576, 65_536),
+    "gemini-2.5-flash": ModelPrice(0.30, 2.50, 1_048_576, 65_536),
+    "gemini-2.5-flash-lite": ModelPrice(0.10, 0.40, 1_000_000, 65_536),
+    "gemini-3-pro-preview": ModelPrice(2.00, 12.00, 1_048_576, 65_536),
+    "gemini-3-flash-preview": ModelPrice(0.50, 3.00, 1_000_000, 65_536),
+    "gemini-3.1-pro-preview": ModelPrice(2.00, 12.00),
+    "gemini-3.1-flash-lite": ModelPrice(0.25, 1.50, 1_000_000),
+    "gemini-3.5-flash": ModelPrice(1.50, 9.00, 1_000_000),
+    "gemini-3.5-flash-lite": ModelPrice(0.30, 2.50, 1_000_000),
+    # 3.6 to 3.8 flash: 1.50/7.50 from 2027-01-01 (genai-prices); 4-argon and 4-carbon since 2026-12-01
+    "gemini-3.6-flash": ModelPrice(0.75, 3.75, 1_000_000),
+    "gemini-3.7-flash": ModelPrice(0.75, 3.75, 1_000_000),
+    "gemini-3.8-flash": ModelPrice(0.75, 3.75, 1_000_000),
+    "gemini-4-argon": ModelPrice(4.00, 20.00, 1_048_576),
+    "gemini-4-carbon": ModelPrice(4.00, 20.00, 1_048_576),
+    "gemini-4-hydrogen": ModelPrice(1.50, 7.50, 1_048_576),
+    "gemini-4-neon": ModelPrice(3.00, 15.00, 1_048_576),
+}
+
 DEFAULT_PRICES: Mapping[str, ModelPrice] = {
     "fake-small": ModelPrice(0.15, 0.60),
     "fake-large": ModelPrice(2.50, 10.00),
     **_OPENAI,
     **_ANTHROPIC,
+    **_GEMINI,
 }
-"""The fake models' prices (for demos), then OpenAI's and Anthropic's as of PRICES_AS_OF.
+"""The fake models' prices (for demos), then OpenAI's and Anthropic's as of PRICES_AS_OF, and
+Gemini's as of the date in PRICE_SOURCES.
 Long-context surcharges are not modelled: above 200K input tokens some models cost more."""
 
 

@@ -17,6 +17,8 @@ import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import anyio
+
 from ....errors import ConfigError, PrimitivesError
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall
 from ._base import SHAPE_ERRORS, Decoded, EventStream, ProviderChatModel, StreamAssembler, arguments_object
@@ -217,19 +219,35 @@ class _Chunks(StreamAssembler["types.GenerateContentResponse"]):
 
 
 class _Stream:
-    """The SDK's stream (an async generator) as an EventStream: `close` ends it, which closes the
-    HTTP response."""
+    """The SDK's stream (an async generator) as an EventStream: `close` ends it. When the server
+    reports an error inside the stream, the SDK raises it without closing the HTTP response (its
+    inner generators are left to the garbage collector): the response the error carries is
+    closed here, so the connection is released at once."""
 
     def __init__(self, chunks: AsyncIterator[types.GenerateContentResponse]) -> None:
         self.chunks = chunks
+        self.reading = self._read()
+
+    async def _read(self) -> AsyncIterator[types.GenerateContentResponse]:
+        try:
+            async for chunk in self.chunks:
+                yield chunk
+        except Exception as error:
+            sdk_response = getattr(error, "response", None)  # the SDK's HttpResponse of the stream
+            close = getattr(getattr(sdk_response, "response_stream", None), "aclose", None)
+            if close is not None:
+                with anyio.CancelScope(shield=True):
+                    await close()
+            raise
 
     def __aiter__(self) -> AsyncIterator[types.GenerateContentResponse]:
-        return self.chunks
+        return self.reading
 
     async def close(self) -> None:
-        close = getattr(self.chunks, "aclose", None)
-        if close is not None:
-            await close()
+        for stream in (self.reading, self.chunks):
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                await close()
 
 
 def _any_loop(client: genai.Client) -> bool:
