@@ -14,15 +14,16 @@ from ._errors import ModelCallError, ModelTransientError, retry_after_from
 
 if TYPE_CHECKING:
     from ._anthropic_chat import AnthropicChatModel
-    from ._gemini_chat import GeminiChatModel
+    from ._gemini_chat import GeminiChatModel, gemini_client
     from ._openai_chat import OpenAIChatModel
 
-__all__ = ["AnthropicChatModel", "GeminiChatModel", "ModelCallError", "ModelTransientError", "OpenAIChatModel", "input_bound", "retry_after_from"]
+__all__ = ["AnthropicChatModel", "GeminiChatModel", "ModelCallError", "ModelTransientError", "OpenAIChatModel", "gemini_client", "input_bound", "retry_after_from"]
 
 _LAZY = {
     "OpenAIChatModel": "_openai_chat",
     "AnthropicChatModel": "_anthropic_chat",
     "GeminiChatModel": "_gemini_chat",
+    "gemini_client": "_gemini_chat",
 }
 """Public names whose module imports an SDK, imported on first use."""
 
