@@ -380,3 +380,28 @@ def test_current_gemini_models_are_priced_and_their_calls_bounded() -> None:
 
 def from_options_offline(name: str, *, max_tokens: int) -> GeminiChatModel:
     return GeminiChatModel(gemini_client("k-0123456789", base_url="http://127.0.0.1:9"), name, max_tokens=max_tokens)
+
+
+async def test_a_streamed_answer_through_the_answer_function_is_the_reply(server: ProviderServer, model: GeminiChatModel) -> None:
+    replies: list[ChatResponse] = []
+    model.on_response = replies.append
+    spec = ToolSpec("stock", "Units in stock.", '{"type": "object", "properties": {"input": {"type": "string"}}}')
+    request = ChatRequest((ChatMessage("user", "2 teas"),), tools=(spec,), response_format='{"name": "Order", "schema": {"type": "object"}}')
+    answer = call_part("Order", '{"items": [{"name": "tea", "qty": 2}]}')
+    server.add(Answer.stream([chunk(response(text("Noting it."), finish=None)), chunk(response(answer))]))
+    assert [t async for t in model.stream(request)] == ["Noting it."]
+    [reply] = replies
+    assert reply.text == '{"items": [{"name": "tea", "qty": 2}]}' and reply.tool_calls == () and reply.finish_reason == "stop"
+
+
+async def test_gemini_client_follows_the_sdks_choice_of_httpx(server: ProviderServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("httpx")
+    monkeypatch.setenv("GOOGLE_GENAI_HTTP_CLIENT", "httpx")
+    sdk_client = gemini_client(KEY, base_url=server.base_url)
+    try:
+        transport = (sdk_client._api_client._http_options.async_client_args or {})["transport"]
+        assert type(transport).__module__.split(".")[0] == "httpx"
+        server.add(json_answer(response(text("over httpx"))))
+        assert (await GeminiChatModel(sdk_client, "test-model").complete(ChatRequest.of("hi"))).text == "over httpx"
+    finally:
+        await sdk_client.aio.aclose()
