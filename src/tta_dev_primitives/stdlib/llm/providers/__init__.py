@@ -14,13 +14,15 @@ from ._errors import ModelCallError, ModelTransientError, retry_after_from
 
 if TYPE_CHECKING:
     from ._anthropic_chat import AnthropicChatModel
+    from ._mistral_chat import MistralChatModel
     from ._openai_chat import OpenAIChatModel
 
-__all__ = ["AnthropicChatModel", "ModelCallError", "ModelTransientError", "OpenAIChatModel", "input_bound", "retry_after_from"]
+__all__ = ["AnthropicChatModel", "MistralChatModel", "ModelCallError", "ModelTransientError", "OpenAIChatModel", "input_bound", "retry_after_from"]
 
 _LAZY = {
     "OpenAIChatModel": "_openai_chat",
     "AnthropicChatModel": "_anthropic_chat",
+    "MistralChatModel": "_mistral_chat",
 }
 """Public names whose module imports an SDK, imported on first use."""
 
