@@ -62,13 +62,21 @@ def _arguments_text(arguments: object) -> str:
 def _text(content: object) -> str:
     """The text of a message's content: a string, or the `text` chunks of a chunk list (the
     reasoning models' `thinking` chunks are not the reply)."""
-    if content is None or isinstance(content, str):
-        return content or ""
-    if isinstance(content, list):
-        from mistralai.client.models import TextChunk
+    from mistralai.client.models import TextChunk
+    from mistralai.client.types.basemodel import Unset
 
+    if content is None or isinstance(content, Unset):  # a delta without content
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
         return "".join(c.text for c in content if isinstance(c, TextChunk))
     raise TypeError(f"message content of type {type(content).__name__}")
+
+
+def _calls(tool_calls: object) -> list[MistralToolCall]:
+    """A message's tool calls (none when the field is null or was not sent: the SDK's `UNSET`)."""
+    return tool_calls if isinstance(tool_calls, list) else []
 
 
 def _conversation(messages: tuple[ChatMessage, ...]) -> list[dict[str, Any]]:
@@ -108,6 +116,7 @@ class _Chunks(StreamAssembler["CompletionEvent"]):
         self.calls: list[list[str]] = []  # [id, name, arguments] in order of arrival
         self.by_index: dict[int, int] = {}  # a call's index in the stream -> its place in calls
         self.finish: str | None = None
+        self.failed = False
         self.input_tokens = 0
         self.output_tokens = 0
 
@@ -124,9 +133,11 @@ class _Chunks(StreamAssembler["CompletionEvent"]):
             if text:
                 self.text.append(text)
                 delta_text = text
-            for call in delta.tool_calls or ():
+            for call in _calls(delta.tool_calls):
                 self._add(call)
-            if choice.finish_reason is not None:
+            if choice.finish_reason == "error":
+                self.failed = True  # raised by `finished`, once this event's text is passed on
+            elif choice.finish_reason is not None:
                 self.finish = _finish_reason(choice.finish_reason, provider=self.provider, model=self.model, secrets=self.secrets)
         return delta_text
 
@@ -143,6 +154,8 @@ class _Chunks(StreamAssembler["CompletionEvent"]):
         parts[2] += _arguments_text(call.function.arguments)
 
     def finished(self) -> bool:
+        if self.failed:
+            _finish_reason("error", provider=self.provider, model=self.model, secrets=self.secrets)
         return self.finish is not None
 
     def response(self) -> ChatResponse:
@@ -300,7 +313,7 @@ class MistralChatModel(ProviderChatModel["ChatCompletionResponse", "CompletionEv
         message = choice.message
         assert message is not None
         calls = tuple(
-            ToolCall(_given_id(c.id) or _call_id(), c.function.name, _arguments_text(c.function.arguments) or "{}") for c in message.tool_calls or ()
+            ToolCall(_given_id(c.id) or _call_id(), c.function.name, _arguments_text(c.function.arguments) or "{}") for c in _calls(message.tool_calls)
         )
         usage = raw.usage
         finish = _finish_reason(choice.finish_reason, provider=self.provider, model=self.model, secrets=self._secrets)
