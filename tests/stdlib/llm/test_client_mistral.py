@@ -4,11 +4,16 @@ to the loopback server; answers are the SDK's own models in its own serialisatio
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-from collections.abc import AsyncIterator
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import anyio
 import attrs
 import pytest
 
@@ -261,3 +266,76 @@ def test_mistral_models_and_the_dated_ids_they_answer_with_are_priced() -> None:
     assert small is not None and (small.input_per_million, small.output_per_million) == (0.15, 0.60)
     assert price_for("mistral-small-2612") is None  # a snapshot not in the table is not guessed
     assert any("mistral.ai" in source for source in PRICE_SOURCES)
+
+
+@contextlib.contextmanager
+def stalling_server(first: bytes = b"") -> Iterator[str]:
+    """A server that reads a request, sends `first` (nothing: it never answers) and then holds the
+    connection open until the test ends: what a call waits on when it is cancelled."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            held.append(connection)
+            connection.recv(65536)
+            if first:
+                connection.sendall(first)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        done.set()
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() under way
+        listener.close()
+        for connection in held:
+            connection.close()
+        thread.join(timeout=10)
+
+
+async def test_a_cancelled_call_returns_at_once_on_either_backend() -> None:
+    # on trio the SDK's sync call runs in a worker thread, which is left to finish on its own
+    with stalling_server() as url:
+        sdk = Mistral(api_key=KEY, server_url=url, timeout_ms=20_000)
+        try:
+            model = MistralChatModel(sdk, "mistral-small-latest")
+            started = time.monotonic()
+            with anyio.move_on_after(0.2) as scope:
+                await model.complete(ChatRequest.of("hi"))
+            assert scope.cancelled_caught and time.monotonic() - started < 5
+        finally:
+            await close_sdk(sdk)
+
+
+async def test_a_stream_cancelled_while_waiting_for_an_event_returns_at_once_and_closes() -> None:
+    event = f"data: {dump(chunk('Hel', role='assistant'))}\n\n".encode()
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+    with stalling_server(head + f"{len(event):x}\r\n".encode() + event + b"\r\n") as url:
+        sdk = Mistral(api_key=KEY, server_url=url, timeout_ms=20_000)
+        try:
+            model = MistralChatModel(sdk, "mistral-small-latest")
+            received: list[str] = []
+            started = time.monotonic()
+            with anyio.move_on_after(0.5) as scope:
+                async for piece in model.stream(ChatRequest.of("hi")):
+                    received.append(piece)
+            assert scope.cancelled_caught and received == ["Hel"] and time.monotonic() - started < 5
+        finally:
+            await close_sdk(sdk)
+
+
+async def test_a_stream_left_early_releases_its_connection(server: ProviderServer, model: MistralChatModel) -> None:
+    server.add(wire.stream(["one ", "two ", "three"]), wire.reply("next"))
+    async with contextlib.aclosing(model.stream(ChatRequest.of("count"))) as pieces:
+        async for piece in pieces:
+            assert piece == "one "
+            break
+    assert (await model.complete(ChatRequest.of("again"))).text == "next"  # the client is not stuck on the first stream
