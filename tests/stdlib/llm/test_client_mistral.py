@@ -10,8 +10,8 @@ import re
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from typing import Any, cast
 
 import anyio
 import attrs
@@ -334,7 +334,7 @@ async def test_a_stream_cancelled_while_waiting_for_an_event_returns_at_once_and
 
 async def test_a_stream_left_early_releases_its_connection(server: ProviderServer, model: MistralChatModel) -> None:
     server.add(wire.stream(["one ", "two ", "three"]), wire.reply("next"))
-    async with contextlib.aclosing(model.stream(ChatRequest.of("count"))) as pieces:
+    async with contextlib.aclosing(cast(AsyncGenerator[str, None], model.stream(ChatRequest.of("count")))) as pieces:
         async for piece in pieces:
             assert piece == "one "
             break
