@@ -290,7 +290,7 @@ class MistralChatModel(ProviderChatModel["ChatCompletionResponse", "CompletionEv
         if request.response_format is not None:
             spec = json.loads(request.response_format)
             arguments["response_format"] = {"type": "json_schema", "json_schema": {**spec, "strict": False}}
-        return arguments
+        return _as_sdk_models(arguments)
 
     async def _send(self, arguments: dict[str, Any]) -> Decoded[ChatCompletionResponse]:
         chat = self.client.chat
@@ -350,6 +350,33 @@ class MistralChatModel(ProviderChatModel["ChatCompletionResponse", "CompletionEv
         if isinstance(error, (errors.NoResponseError, *self._transport_errors)):
             return transport_failure(error, provider=self.provider, model=self.model, secrets=self._secrets)
         return None
+
+
+@functools.cache
+def _sdk_types() -> tuple[Any, Any, Any]:
+    """Validators of the SDK's own request models (messages, function tools, response format),
+    built once."""
+    import pydantic
+    from mistralai.client import models
+
+    return (
+        pydantic.TypeAdapter(list[models.ChatCompletionRequestMessage]),
+        pydantic.TypeAdapter(list[models.Tool]),
+        pydantic.TypeAdapter(models.ResponseFormat),
+    )
+
+
+def _as_sdk_models(arguments: dict[str, Any]) -> dict[str, Any]:
+    """`arguments` with the messages, tools and response format as the SDK's models: given plain
+    dicts, the SDK builds a new pydantic validator for each of them on every call (milliseconds
+    of CPU a call); given its models, it takes them as they are. The JSON sent is the same."""
+    messages, tools, response_format = _sdk_types()
+    converted = {**arguments, "messages": messages.validate_python(arguments["messages"])}
+    if "tools" in arguments:
+        converted["tools"] = tools.validate_python(arguments["tools"])
+    if "response_format" in arguments:
+        converted["response_format"] = response_format.validate_python(arguments["response_format"])
+    return converted
 
 
 def _json(text: str) -> object:
