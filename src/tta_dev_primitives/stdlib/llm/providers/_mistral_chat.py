@@ -9,9 +9,9 @@ from __future__ import annotations
 import functools
 import json
 import os
-import secrets as _random
 import string
 from collections.abc import Callable, Iterator
+from secrets import choice as _secure_choice
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
@@ -23,8 +23,10 @@ from ._errors import malformed_failure, status_failure, stream_error_failure, tr
 
 if TYPE_CHECKING:
     from mistralai.client import Mistral
-    from mistralai.client.models import ChatCompletionResponse, CompletionEvent, ToolCall as MistralToolCall
-    from mistralai.client.utils.eventstreaming import EventStream as SyncEvents, EventStreamAsync
+    from mistralai.client.models import ChatCompletionResponse, CompletionEvent
+    from mistralai.client.models import ToolCall as MistralToolCall
+    from mistralai.client.utils.eventstreaming import EventStream as SyncEvents
+    from mistralai.client.utils.eventstreaming import EventStreamAsync
 
 __all__ = ["MistralChatModel", "from_options"]
 
@@ -44,7 +46,7 @@ CALL_ID_ALPHABET = string.ascii_letters + string.digits
 def _call_id() -> str:
     """A tool call id in Mistral's own form (9 letters or digits), for a call that came without
     one: the tool's result must name the call it answers."""
-    return "".join(_random.choice(CALL_ID_ALPHABET) for _ in range(9))
+    return "".join(_secure_choice(CALL_ID_ALPHABET) for _ in range(9))
 
 
 def _given_id(value: str | None) -> str | None:
@@ -221,7 +223,7 @@ class _ThreadedEvents:
 
 
 class MistralChatModel(ProviderChatModel["ChatCompletionResponse", "CompletionEvent"]):
-    """A chat model over `mistralai.client.Mistral` (the `mistralai` SDK, version 1.5 or later).
+    """A chat model over `mistralai.client.Mistral` (the `mistralai` SDK, version 2.0 or later).
 
     - messages go out in Mistral's chat format: assistant tool calls as `tool_calls`, tool
       results as `tool` messages with their call's `tool_call_id` and the tool's `name`;
