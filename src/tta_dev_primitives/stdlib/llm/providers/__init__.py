@@ -14,15 +14,29 @@ from ._errors import ModelCallError, ModelTransientError, retry_after_from
 
 if TYPE_CHECKING:
     from ._anthropic_chat import AnthropicChatModel
+    from ._huggingface_chat import HuggingFaceChatModel
     from ._mistral_chat import MistralChatModel
+    from ._ollama_chat import OllamaChatModel
     from ._openai_chat import OpenAIChatModel
 
-__all__ = ["AnthropicChatModel", "MistralChatModel", "ModelCallError", "ModelTransientError", "OpenAIChatModel", "input_bound", "retry_after_from"]
+__all__ = [
+    "AnthropicChatModel",
+    "HuggingFaceChatModel",
+    "MistralChatModel",
+    "ModelCallError",
+    "ModelTransientError",
+    "OllamaChatModel",
+    "OpenAIChatModel",
+    "input_bound",
+    "retry_after_from",
+]
 
 CLIENTS = {
-    "OpenAIChatModel": "_openai_chat",
     "AnthropicChatModel": "_anthropic_chat",
+    "HuggingFaceChatModel": "_huggingface_chat",
     "MistralChatModel": "_mistral_chat",
+    "OllamaChatModel": "_ollama_chat",
+    "OpenAIChatModel": "_openai_chat",
 }
 """The clients, each by its module (which imports its SDK, so it is imported on first use)."""
 
