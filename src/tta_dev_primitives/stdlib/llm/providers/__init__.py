@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ._anthropic_chat import AnthropicChatModel
     from ._gemini_chat import GeminiChatModel, gemini_client
     from ._huggingface_chat import HuggingFaceChatModel
+    from ._mistral_chat import MistralChatModel
     from ._ollama_chat import OllamaChatModel
     from ._openai_chat import OpenAIChatModel
 
@@ -23,6 +24,7 @@ __all__ = [
     "AnthropicChatModel",
     "GeminiChatModel",
     "HuggingFaceChatModel",
+    "MistralChatModel",
     "ModelCallError",
     "ModelTransientError",
     "OllamaChatModel",
@@ -36,6 +38,7 @@ CLIENTS = {
     "AnthropicChatModel": "_anthropic_chat",
     "GeminiChatModel": "_gemini_chat",
     "HuggingFaceChatModel": "_huggingface_chat",
+    "MistralChatModel": "_mistral_chat",
     "OllamaChatModel": "_ollama_chat",
     "OpenAIChatModel": "_openai_chat",
 }
