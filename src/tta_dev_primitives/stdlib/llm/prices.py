@@ -43,6 +43,8 @@ PRICE_SOURCES = (
     "https://openai.com/api/pricing (OpenAI models)",
     "https://docs.anthropic.com/en/docs/about-claude/pricing (Anthropic models)",
     "https://aws.amazon.com/bedrock/pricing/ (Bedrock models, on-demand, us-east-1; via genai-prices 0.2.5 data, read 2026-12-07)",
+    "https://ai.google.dev/gemini-api/docs/pricing (Gemini models; via genai-prices 0.2.5 data, the prices in effect on 2026-12-07)",
+    "https://mistral.ai/pricing/api (Mistral models; via genai-prices 0.2.5 data, read 2026-12-07)",
 )
 
 _OPENAI: dict[str, ModelPrice] = {
@@ -127,6 +129,81 @@ _BEDROCK: dict[str, ModelPrice] = {
 """Bedrock's on-demand prices by model id as Bedrock names them (`price_for` also finds an id
 behind a geographic inference profile, `us.amazon.nova-lite-v1:0`). Longest replies are not in
 the source: a call's cost is bounded by the client's `max_tokens`."""
+_GEMINI: dict[str, ModelPrice] = {
+    # Gemini Developer API, paid tier, text input; the pro models' base prices apply up to 200K
+    # input tokens (above it: 2.5-pro 2.50/15.00, 3-pro and 3.1-pro previews 4.00/18.00)
+    "gemini-2.0-flash": ModelPrice(0.10, 0.40, 1_000_000, 8_192),
+    "gemini-2.0-flash-lite": ModelPrice(0.075, 0.30, 1_000_000, 8_192),
+    "gemini-2.5-pro": ModelPrice(1.25, 10.00, 1_048_576, 65_536),
+    "gemini-2.5-flash": ModelPrice(0.30, 2.50, 1_048_576, 65_536),
+    "gemini-2.5-flash-lite": ModelPrice(0.10, 0.40, 1_000_000, 65_536),
+    "gemini-3-pro-preview": ModelPrice(2.00, 12.00, 1_048_576, 65_536),
+    "gemini-3-flash-preview": ModelPrice(0.50, 3.00, 1_000_000, 65_536),
+    "gemini-3.1-pro-preview": ModelPrice(2.00, 12.00),
+    "gemini-3.1-flash-lite": ModelPrice(0.25, 1.50, 1_000_000),
+    "gemini-3.5-flash": ModelPrice(1.50, 9.00, 1_000_000),
+    "gemini-3.5-flash-lite": ModelPrice(0.30, 2.50, 1_000_000),
+    # 3.6 to 3.8 flash: 1.50/7.50 from 2027-01-01 (genai-prices); 4-argon and 4-carbon since 2026-12-01
+    "gemini-3.6-flash": ModelPrice(0.75, 3.75, 1_000_000),
+    "gemini-3.7-flash": ModelPrice(0.75, 3.75, 1_000_000),
+    "gemini-3.8-flash": ModelPrice(0.75, 3.75, 1_000_000),
+    "gemini-4-argon": ModelPrice(4.00, 20.00, 1_048_576),
+    "gemini-4-carbon": ModelPrice(4.00, 20.00, 1_048_576),
+    "gemini-4-hydrogen": ModelPrice(1.50, 7.50, 1_048_576),
+    "gemini-4-neon": ModelPrice(3.00, 15.00, 1_048_576),
+}
+
+_MISTRAL: dict[str, ModelPrice] = {
+    # Mistral answers with a dated id (`mistral-small-2603` for `mistral-small-latest`), and a
+    # `-latest` alias moves to new models at new prices: each is listed as it stands, and a
+    # dated id not listed here has no price (a new snapshot may cost more or less)
+    "mistral-large": ModelPrice(2.00, 6.00),
+    "mistral-large-2407": ModelPrice(2.00, 6.00),
+    "mistral-large-2411": ModelPrice(2.00, 6.00),
+    "mistral-large-2512": ModelPrice(0.50, 1.50, 262_144),
+    "mistral-large-4": ModelPrice(0.70, 2.10, 1_048_576),
+    "mistral-large-4-0": ModelPrice(0.70, 2.10, 1_048_576),
+    "mistral-medium": ModelPrice(0.40, 2.00),
+    "mistral-medium-2505": ModelPrice(0.40, 2.00),
+    "mistral-medium-2508": ModelPrice(0.40, 2.00),
+    "mistral-medium-latest": ModelPrice(1.50, 7.50),
+    "mistral-medium-3-5": ModelPrice(1.50, 7.50, 262_144),
+    "mistral-medium-2604": ModelPrice(1.50, 7.50, 262_144),
+    "mistral-medium-2312": ModelPrice(2.70, 8.10),
+    "mistral-small-latest": ModelPrice(0.15, 0.60),
+    "mistral-small-2603": ModelPrice(0.15, 0.60, 262_144),
+    "mistral-small-2506": ModelPrice(0.10, 0.30),
+    "magistral-medium": ModelPrice(2.00, 5.00),
+    "magistral-medium-2506": ModelPrice(2.00, 5.00),
+    "magistral-medium-2507": ModelPrice(2.00, 5.00),
+    "magistral-medium-2509": ModelPrice(2.00, 5.00),
+    "magistral-small": ModelPrice(0.50, 1.50),
+    "magistral-small-2506": ModelPrice(0.50, 1.50),
+    "magistral-small-2507": ModelPrice(0.50, 1.50),
+    "magistral-small-2509": ModelPrice(0.50, 1.50),
+    "codestral": ModelPrice(0.30, 0.90, 256_000),
+    "codestral-2501": ModelPrice(0.30, 0.90, 256_000),
+    "codestral-2508": ModelPrice(0.30, 0.90, 256_000),
+    "devstral-2512": ModelPrice(0.40, 2.00, 262_144),
+    "devstral-small": ModelPrice(0.10, 0.30),
+    "devstral-small-2505": ModelPrice(0.10, 0.30),
+    "devstral-small-2507": ModelPrice(0.10, 0.30),
+    "ministral-3b": ModelPrice(0.04, 0.04),
+    "ministral-3b-2512": ModelPrice(0.10, 0.10, 131_072),
+    "ministral-8b": ModelPrice(0.10, 0.10),
+    "ministral-8b-2410": ModelPrice(0.10, 0.10),
+    "ministral-8b-latest": ModelPrice(0.15, 0.15),
+    "ministral-8b-2512": ModelPrice(0.15, 0.15, 262_144),
+    "ministral-14b-2512": ModelPrice(0.20, 0.20, 262_144),
+    "mistral-saba": ModelPrice(0.20, 0.60),
+    "pixtral-large": ModelPrice(2.00, 6.00),
+    "pixtral-large-2411": ModelPrice(2.00, 6.00),
+    "pixtral-12b": ModelPrice(0.15, 0.15),
+    "open-mistral-nemo": ModelPrice(0.15, 0.15),
+    "open-mistral-7b": ModelPrice(0.25, 0.25),
+    "open-mixtral-8x7b": ModelPrice(0.70, 0.70),
+    "open-mixtral-8x22b": ModelPrice(2.00, 6.00),
+}
 
 DEFAULT_PRICES: Mapping[str, ModelPrice] = {
     "fake-small": ModelPrice(0.15, 0.60),
@@ -134,8 +211,11 @@ DEFAULT_PRICES: Mapping[str, ModelPrice] = {
     **_OPENAI,
     **_ANTHROPIC,
     **_BEDROCK,
+    **_GEMINI,
+    **_MISTRAL,
 }
-"""The fake models' prices (for demos), then OpenAI's and Anthropic's as of PRICES_AS_OF.
+"""The fake models' prices (for demos), then OpenAI's and Anthropic's as of PRICES_AS_OF, and
+the other providers' as of the date on their line in PRICE_SOURCES.
 Long-context surcharges are not modelled: above 200K input tokens some models cost more."""
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "ModelTransientError",
     "malformed_failure",
     "retry_after_from",
+    "retry_delay_from",
     "status_failure",
     "stream_error_failure",
     "translate",
@@ -98,6 +99,25 @@ def retry_after_from(headers: Mapping[str, str], *, now: float | None = None) ->
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def retry_delay_from(body: object) -> float | None:
+    """Seconds to wait from a `google.rpc.RetryInfo` in an error body's `details` (Google's APIs,
+    Gemini among them, send `{"error": {..., "details": [{"@type": ".../google.rpc.RetryInfo",
+    "retryDelay": "7s"}]}}` on a 429, often without a `Retry-After` header). None without one."""
+    inner = body.get("error", body) if isinstance(body, Mapping) else None
+    details = inner.get("details") if isinstance(inner, Mapping) else None
+    if not isinstance(details, list):
+        return None
+    for detail in details:
+        if isinstance(detail, Mapping) and str(detail.get("@type", "")).endswith("google.rpc.RetryInfo"):
+            delay = detail.get("retryDelay")
+            if isinstance(delay, str) and delay.endswith("s"):  # a protobuf Duration in JSON: "7s", "0.5s"
+                try:
+                    return max(0.0, float(delay[:-1]))
+                except ValueError:
+                    return None
+    return None
+
+
 def transport_errors(sdk_client_class: type) -> tuple[type[Exception], ...]:
     """The transport error base (`TransportError`) of the httpx package an SDK's HTTP client
     is built on: an SDK may let it escape while reading a stream (a connection cut mid-way)."""
@@ -127,17 +147,20 @@ def status_failure(
     headers: Mapping[str, str] | None = None,
     kind: str | None = None,
     secrets: Iterable[str | None] = (),
+    retry_after: float | None = None,
 ) -> PrimitivesError:
     """Our error for a provider's refusal or failure with an HTTP `status` (None: reported inside
     a stream that had already answered 200): transient for RETRYABLE_STATUS and the
     TRANSIENT_KINDS a stream reports, permanent for PERMANENT_KINDS whatever the status, with the
-    `Retry-After` hint from `headers`. Every client classifies through here, whatever its SDK's
-    error classes look like."""
+    `Retry-After` hint from `headers` (else `retry_after`, a hint the provider gave in its body,
+    see `retry_delay_from`). Every client classifies through here, whatever its SDK's error
+    classes look like."""
     text = redact(f"{provider} model {model!r}: " + (f"HTTP {status}: " if status else "") + message, secrets)
     if kind in PERMANENT_KINDS:  # a 429 for an exhausted quota will not pass on retry
         return ModelCallError(text, provider=provider, model=model, status=status)
     if status in RETRYABLE_STATUS or (kind in TRANSIENT_KINDS and (status or 200) < 400):  # sent mid-stream
-        return ModelTransientError(text, provider=provider, model=model, status=status, retry_after=retry_after_from(headers or {}))
+        hint = retry_after_from(headers or {})
+        return ModelTransientError(text, provider=provider, model=model, status=status, retry_after=retry_after if hint is None else hint)
     return ModelCallError(text, provider=provider, model=model, status=status)
 
 
