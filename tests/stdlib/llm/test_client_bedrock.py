@@ -363,6 +363,21 @@ def test_from_options_builds_a_client_with_retries_off_in_the_environments_regio
         model.client.close()
 
 
+def test_bedrock_client_turns_retries_off_over_the_users_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tta_dev_primitives.stdlib.llm.providers import bedrock_client
+
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    session = boto3.Session(aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=KEY, region_name="eu-central-1")
+    users = botocore.config.Config(retries={"max_attempts": 5, "mode": "adaptive"}, read_timeout=30, user_agent_extra="mine")
+    client = bedrock_client(session=session, config=users, endpoint_url="http://127.0.0.1:9")
+    config: Any = client.meta.config
+    assert config.retries == {"total_max_attempts": 1, "mode": "standard"} and config.read_timeout == 30
+    assert config.max_pool_connections == 40 and config.user_agent_extra == "mine" and client.meta.region_name == "eu-central-1"
+    BedrockChatModel(client, MODEL)  # accepted
+    client.close()
+
+
 def test_bedrock_ids_find_their_prices_with_a_geographic_prefix_not_a_guess() -> None:
     nova = price_for("amazon.nova-lite-v1:0")
     assert nova is not None and (nova.input_per_million, nova.output_per_million) == (0.06, 0.24)

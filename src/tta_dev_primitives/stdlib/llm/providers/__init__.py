@@ -14,7 +14,7 @@ from ._errors import ModelCallError, ModelTransientError, retry_after_from
 
 if TYPE_CHECKING:
     from ._anthropic_chat import AnthropicChatModel
-    from ._bedrock_chat import BedrockChatModel
+    from ._bedrock_chat import BedrockChatModel, bedrock_client
     from ._gemini_chat import GeminiChatModel, gemini_client
     from ._huggingface_chat import HuggingFaceChatModel
     from ._mistral_chat import MistralChatModel
@@ -31,6 +31,7 @@ __all__ = [
     "ModelTransientError",
     "OllamaChatModel",
     "OpenAIChatModel",
+    "bedrock_client",
     "gemini_client",
     "input_bound",
     "retry_after_from",
@@ -48,6 +49,7 @@ CLIENTS = {
 """The clients, each by its module (which imports its SDK, so it is imported on first use)."""
 
 BUILDERS = {
+    "bedrock_client": "_bedrock_chat",
     "gemini_client": "_gemini_chat",
 }
 """Functions that build an SDK's own client the way a client above expects it, by module

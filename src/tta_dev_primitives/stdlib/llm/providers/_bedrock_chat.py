@@ -24,6 +24,8 @@ from ._base import Decoded, ProviderChatModel, StreamAssembler, arguments_object
 from ._errors import malformed_failure, status_failure, transport_failure
 
 if TYPE_CHECKING:
+    import boto3
+    import botocore.config
     from botocore.eventstream import EventStream as BotocoreEventStream
     from types_boto3_bedrock_runtime import BedrockRuntimeClient
     from types_boto3_bedrock_runtime.type_defs import (
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
         ConverseStreamOutputTypeDef,
     )
 
-__all__ = ["NO_RETRIES", "BedrockChatModel", "RetrySettings", "from_options"]
+__all__ = ["NO_RETRIES", "BedrockChatModel", "RetrySettings", "bedrock_client", "from_options"]
 
 T = TypeVar("T")
 
@@ -286,7 +288,7 @@ class BedrockChatModel(ProviderChatModel["ConverseResponseTypeDef", "ConverseStr
     - the client must have botocore's retries off (`Config(retries=NO_RETRIES)`, one request
       per call): a client that would resend is refused with ConfigError, so one policy
       decides (agents retry model calls by default, `model_retry`; elsewhere wrap the model's
-      node in `Retry`). `from_options` builds such a client.
+      node in `Retry`). `bedrock_client()` builds such a client.
 
     boto3 blocks, so each call runs in a worker thread. A cancelled call returns at once and
     its thread is abandoned: it finishes the HTTP exchange (up to the client's read timeout)
@@ -465,14 +467,31 @@ class BedrockChatModel(ProviderChatModel["ConverseResponseTypeDef", "ConverseStr
         return None
 
 
-def from_options(model: str, *, base_url: str | None, max_tokens: int | None) -> BedrockChatModel:
-    """The client `--provider bedrock` names: credentials from boto3's usual chain, the region
-    from `AWS_REGION`, `AWS_DEFAULT_REGION` or the shared config (default us-east-1), retries
-    off; `base_url` replaces the regional endpoint (a VPC endpoint, a proxy)."""
+def bedrock_client(
+    *,
+    region_name: str | None = None,
+    endpoint_url: str | None = None,
+    session: boto3.Session | None = None,
+    config: botocore.config.Config | None = None,
+) -> BedrockRuntimeClient:
+    """A boto3 `bedrock-runtime` client as `BedrockChatModel` expects it: botocore's retries off
+    (one HTTP request per call, whatever `config` says), and unless `config` sets them a 300 s
+    read timeout and 40 pooled connections (`config`'s other settings kept). Credentials from `session` (default: boto3's
+    usual chain); the region `region_name`, else `AWS_REGION`, `AWS_DEFAULT_REGION` or the
+    session's config, else us-east-1; `endpoint_url` replaces the regional endpoint (a VPC
+    endpoint, a proxy)."""
     import boto3
     import botocore.config
 
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or boto3.session.Session().region_name or "us-east-1"
-    config = botocore.config.Config(retries=NO_RETRIES.copy(), read_timeout=READ_TIMEOUT, max_pool_connections=POOL_SIZE)
-    client = boto3.client("bedrock-runtime", region_name=region, endpoint_url=base_url, config=config)
-    return BedrockChatModel(client, model, max_tokens=max_tokens)
+    session = session or boto3.Session()
+    region = region_name or os.environ.get("AWS_REGION") or session.region_name or "us-east-1"
+    defaults = botocore.config.Config(read_timeout=READ_TIMEOUT, max_pool_connections=POOL_SIZE)
+    merged = (defaults.merge(config) if config is not None else defaults).merge(botocore.config.Config(retries=NO_RETRIES.copy()))
+    return session.client("bedrock-runtime", region_name=region, endpoint_url=endpoint_url, config=merged)
+
+
+def from_options(model: str, *, base_url: str | None, max_tokens: int | None) -> BedrockChatModel:
+    """The client `--provider bedrock` names (`bedrock_client`): credentials from boto3's
+    usual chain, the region from `AWS_REGION`, `AWS_DEFAULT_REGION` or the shared config
+    (default us-east-1), retries off; `base_url` replaces the regional endpoint."""
+    return BedrockChatModel(bedrock_client(endpoint_url=base_url), model, max_tokens=max_tokens)
