@@ -319,8 +319,8 @@ class BedrockChatModel(ProviderChatModel["ConverseResponseTypeDef", "ConverseStr
             raise ConfigError(
                 label,
                 "client",
-                "a client with botocore's retries off: boto3.client('bedrock-runtime', "
-                "config=botocore.config.Config(retries={'total_max_attempts': 1, 'mode': 'standard'}))",
+                "a client with botocore's retries off: bedrock_client() from tta_dev_primitives.stdlib.llm.providers, or "
+                "boto3.client('bedrock-runtime', config=botocore.config.Config(retries={'total_max_attempts': 1, 'mode': 'standard'}))",
                 f"retries={retries}",
             )
         if structured_output not in ("tool", "json_schema"):
