@@ -21,21 +21,32 @@ do. Pairs measured on the same model:
 Reports time per run and per turn, the ratio against both baselines (`vs plain dicts` first),
 and the per-turn overhead of each of our rows over the baseline on its own model.
 
+Then each provider client over its raw SDK call: for every provider whose SDK is installed, one
+plain-text call made with the SDK alone and the same call through our client (`complete`:
+request conversion, the input check, error translation, reading the reply, the usage report),
+both against the same loopback server answering in that provider's wire format
+(tests/fixtures/provider_wires). The difference is what our client adds to every model turn.
+
 Run: python -m benchmarks.bench_agent
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tta_dev_primitives import ChatMessage, ChatRequest, ChatResponse, FakeChatModel, ToolCall, agent, compile, tool
 from tta_dev_primitives.stdlib.llm.model import Reply
 
 from .harness import Case, Result, _fmt, environment, measure
 
+if TYPE_CHECKING:
+    from tests.fixtures.provider_wires import Wire
+
 TURNS = 5
+SDKS = ("openai", "anthropic", "google-genai", "ollama", "groq", "mistralai", "boto3", "huggingface_hub")
 TOOL_TURNS = TURNS - 1
 
 
@@ -202,6 +213,37 @@ def ratio_table(title: str, results: Sequence[Result], baselines: Sequence[str],
     return "\n".join(lines)
 
 
+async def client_overhead(stack: contextlib.AsyncExitStack) -> str:
+    """Each provider client's `complete` against its raw SDK call, on its loopback server."""
+    from tests.fixtures.provider_server import ProviderServer
+    from tests.fixtures.provider_wires import WIRES, wire_named
+
+    cases: list[tuple[str, Case, Case]] = []
+    for name in sorted(WIRES):
+        try:
+            wire: Wire = wire_named(name)
+        except ImportError:
+            continue
+        server = stack.enter_context(ProviderServer(default=wire.reply("done")).running())
+        client = await stack.enter_async_context(wire.client(server.base_url))
+        model = wire.chat_model(client)
+        request = ChatRequest.of("go")
+
+        async def raw(wire: Wire = wire, client: Any = client) -> object:
+            return await wire.raw_call(client, "go")
+
+        async def ours(model: Any = model, request: ChatRequest = request) -> object:
+            return await model.complete(request)
+
+        cases.append((name, Case(f"{name}: SDK call", raw), Case(f"{name}: our client", ours)))
+    results = {r.case.name: r.median_s for r in await measure([c for _, *pair in cases for c in pair], rounds=7, round_seconds=0.2)}
+    lines = ["### Each provider client over its raw SDK call (loopback server)", "", "| provider | SDK call | our client | overhead per call | ratio |", "|---|---:|---:|---:|---:|"]
+    for name, raw_case, ours_case in cases:
+        raw_s, ours_s = results[raw_case.name], results[ours_case.name]
+        lines.append(f"| {name} | {_fmt(raw_s)} | {_fmt(ours_s)} | {(ours_s - raw_s) * 1e6:+.1f} µs | {ours_s / raw_s:.2f}x |")
+    return "\n".join(lines)
+
+
 async def main() -> None:
     cases = [
         Case(PLAIN, plain_dicts, TURNS),
@@ -220,7 +262,10 @@ async def main() -> None:
     for name, baseline in PAIRS.items():
         print(f"  {name:<30} {(medians[name] - medians[baseline]) / TURNS * 1e6:8.2f} µs/turn over {baseline}")
     print()
-    print(environment("anyio", "langgraph", "langchain-core", "pydantic-ai-slim"))
+    async with contextlib.AsyncExitStack() as stack:
+        print(await client_overhead(stack))
+    print()
+    print(environment("anyio", "langgraph", "langchain-core", "pydantic-ai-slim", *SDKS))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 """A tool-calling agent with three typed tools: its plan, its worst-case bound, a run's
 transcript and what it cost.
 
-Needs: pip install -e '.[agents]'   (a real model also needs '.[openai]' or '.[anthropic]')
+Needs: pip install -e '.[agents]'   (a real model also needs its provider's extra: '.[openai]', '.[gemini]', ... see docs/providers)
 
     python examples/agent_tools.py                                   # offline, scripted fake model
     python examples/agent_tools.py --base-url URL --model NAME       # any OpenAI-compatible server
     python examples/agent_tools.py --provider anthropic              # Claude (ANTHROPIC_API_KEY)
+    python examples/agent_tools.py --provider ollama --model qwen3   # a local Ollama model
+    python examples/agent_tools.py --provider NAME [--model M]       # gemini, groq, mistral, bedrock, ...
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Agentic RAG with quality controls: routing, document grading, answer grading and
 hallucination detection, each a WorkflowPrimitive, composed exactly as in the original README.
 
-Needs: pip install -e .   (the core install: no extra; a real model also needs '.[openai]' or '.[anthropic]')
+Needs: pip install -e .   (the core install: no extra; a real model also needs its provider's extra: '.[openai]', '.[gemini]', ... see docs/providers)
 
     python examples/agentic_rag_workflow.py
     python examples/agentic_rag_workflow.py --base-url URL --model NAME   # answers from a real model

@@ -1,6 +1,6 @@
 """Cost management: per-model spend tracking and budget enforcement across LLM calls.
 
-Needs: pip install -e .   (the core install: no extra; a real model also needs '.[openai]' or '.[anthropic]')
+Needs: pip install -e .   (the core install: no extra; a real model also needs its provider's extra: '.[openai]', '.[gemini]', ... see docs/providers)
 
     python examples/cost_tracking_workflow.py
     python examples/cost_tracking_workflow.py --provider openai --model gpt-4o-mini   # real usage, priced

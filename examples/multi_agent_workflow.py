@@ -1,7 +1,7 @@
 """Multi-agent coordination: a coordinator plans, four specialists work in parallel, an
 aggregator combines their findings; composed exactly as in the original README.
 
-Needs: pip install -e .   (the core install: no extra; a real model also needs '.[openai]' or '.[anthropic]')
+Needs: pip install -e .   (the core install: no extra; a real model also needs its provider's extra: '.[openai]', '.[gemini]', ... see docs/providers)
 
     python examples/multi_agent_workflow.py
     python examples/multi_agent_workflow.py --provider anthropic   # a real model (or --base-url URL --model NAME)

@@ -1,6 +1,6 @@
 """RAG pipeline: caching, fallback, retry and a sequential flow, on a fake model and store.
 
-Needs: pip install -e .   (the core install: no extra; a real model also needs '.[openai]' or '.[anthropic]')
+Needs: pip install -e .   (the core install: no extra; a real model also needs its provider's extra: '.[openai]', '.[gemini]', ... see docs/providers)
 
     python examples/rag_workflow.py
     python examples/rag_workflow.py --base-url URL --model NAME   # a real OpenAI-compatible model

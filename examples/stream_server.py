@@ -1,7 +1,7 @@
 """A web page that streams a plan live: the answer's tokens as they come, and the plan's Mermaid
 graph with the running node highlighted, over Server-Sent Events.
 
-Needs: pip install -e '.[web]'   (a real model also needs '.[openai]' or '.[anthropic]')
+Needs: pip install -e '.[web]'   (a real model also needs its provider's extra: '.[openai]', '.[gemini]', ... see docs/providers)
 
     python examples/stream_server.py                 # then open http://127.0.0.1:8000 (or --port N)
     python examples/stream_server.py --base-url URL --model NAME   # a real OpenAI-compatible model

@@ -2,7 +2,7 @@
 sentence reaches the caller as soon as it is complete (`plan.stream`), and the step after the
 stream sees the whole answer to compute the statistics.
 
-Needs: pip install -e .   (the core install: no extra; a real model also needs '.[openai]' or '.[anthropic]')
+Needs: pip install -e .   (the core install: no extra; a real model also needs its provider's extra: '.[openai]', '.[gemini]', ... see docs/providers)
 
     python examples/streaming_workflow.py
     python examples/streaming_workflow.py --base-url URL --model NAME   # a real OpenAI-compatible model

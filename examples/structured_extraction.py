@@ -1,6 +1,6 @@
 """Structured extraction: a typed Invoice out of free text, validated, re-asked on a bad reply.
 
-Needs: pip install -e '.[agents]'   (a real model also needs '.[openai]' or '.[anthropic]')
+Needs: pip install -e '.[agents]'   (a real model also needs its provider's extra: '.[openai]', '.[gemini]', ... see docs/providers)
 
     python examples/structured_extraction.py                                # offline, scripted fake model
     python examples/structured_extraction.py --base-url URL --model NAME    # any OpenAI-compatible server

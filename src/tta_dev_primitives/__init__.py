@@ -349,9 +349,9 @@ def __getattr__(name: str) -> object:
         from .executor.backends.dask import DaskBackend
 
         return DaskBackend
-    if name in ("OpenAIChatModel", "AnthropicChatModel"):
-        from .stdlib.llm import providers
+    from .stdlib.llm import providers
 
+    if name in providers.CLIENTS:
         return getattr(providers, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

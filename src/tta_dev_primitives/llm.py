@@ -89,8 +89,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    if name in ('OpenAIChatModel', 'AnthropicChatModel'):  # imported on use: each needs an extra
-        from .stdlib.llm import __getattr__ as lazy
+    from .stdlib.llm import providers
 
-        return lazy(name)
+    if name in providers.CLIENTS:  # imported on use: each needs an extra
+        return getattr(providers, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,24 +11,8 @@ import pytest
 
 anthropic = pytest.importorskip("anthropic")
 
-from anthropic.types import (  # noqa: E402
-    InputJSONDelta,
-    Message,
-    MessageDeltaUsage,
-    RawContentBlockDeltaEvent,
-    RawContentBlockStartEvent,
-    RawContentBlockStopEvent,
-    RawMessageDeltaEvent,
-    RawMessageStartEvent,
-    RawMessageStopEvent,
-    TextBlock,
-    TextDelta,
-    ToolUseBlock,
-    Usage,
-)
-from anthropic.types.raw_message_delta_event import Delta  # noqa: E402
-
 from tests.fixtures.provider_server import Answer, ProviderServer  # noqa: E402
+from tests.fixtures.provider_wires.anthropic_wire import message, stream_events, text, use  # noqa: E402
 from tta_dev_primitives import ChatMessage, ChatRequest, ChatResponse, ToolCall, agent, compile, structured, tool  # noqa: E402
 from tta_dev_primitives.stdlib.llm.providers import AnthropicChatModel, ModelCallError, ModelTransientError  # noqa: E402
 
@@ -47,50 +31,8 @@ def model(client: Any) -> AnthropicChatModel:
     return AnthropicChatModel(client, "claude-haiku-4-5", max_tokens=300)
 
 
-def message(*blocks: TextBlock | ToolUseBlock, usage: tuple[int, int] = (20, 4)) -> Message:
-    stop = "tool_use" if any(isinstance(b, ToolUseBlock) for b in blocks) else "end_turn"
-    return Message(
-        id="msg_1",
-        type="message",
-        role="assistant",
-        model="claude-haiku-4-5-20251001",
-        content=list(blocks),
-        stop_reason=stop,
-        stop_sequence=None,
-        usage=Usage(input_tokens=usage[0], output_tokens=usage[1]),
-    )
-
-
-def text(value: str) -> TextBlock:
-    return TextBlock(type="text", text=value)
-
-
-def use(id_: str, name: str, arguments: dict[str, object]) -> ToolUseBlock:
-    return ToolUseBlock(type="tool_use", id=id_, name=name, input=arguments)
-
-
 def error(status: int, message_: str, headers: tuple[tuple[str, str], ...] = ()) -> Answer:
     return Answer.json({"type": "error", "error": {"type": "api_error", "message": message_}}, status=status, headers=headers)
-
-
-def stream_events(*deltas: str, cut: int | None = None, stop: bool = True) -> Answer:
-    start = message(usage=(11, 1)).model_copy(update={"content": [], "stop_reason": None})
-    events: list[tuple[str | None, Any]] = [
-        ("message_start", RawMessageStartEvent(type="message_start", message=start)),
-        ("content_block_start", RawContentBlockStartEvent(type="content_block_start", index=0, content_block=text(""))),
-        *[
-            ("content_block_delta", RawContentBlockDeltaEvent(type="content_block_delta", index=0, delta=TextDelta(type="text_delta", text=d)))
-            for d in deltas
-        ],
-        ("content_block_stop", RawContentBlockStopEvent(type="content_block_stop", index=0)),
-        (
-            "message_delta",
-            RawMessageDeltaEvent(type="message_delta", delta=Delta(stop_reason="end_turn", stop_sequence=None), usage=MessageDeltaUsage(output_tokens=6)),
-        ),
-    ]
-    if stop:
-        events.append(("message_stop", RawMessageStopEvent(type="message_stop")))
-    return Answer.stream(events, cut=cut)
 
 
 async def test_complete_sends_system_apart_and_reads_text_and_usage(server: ProviderServer, model: AnthropicChatModel) -> None:
@@ -163,78 +105,6 @@ async def test_a_typed_agent_may_call_tools_before_answering_through_the_answer_
     assert [t["name"] for t in server.received[0].body["tools"]] == ["lookup", "Invoice"]
 
 
-async def test_stream_yields_text_and_reports_usage(server: ProviderServer, client: Any) -> None:
-    seen: list[ChatResponse] = []
-    model = AnthropicChatModel(client, "claude-haiku-4-5", on_response=seen.append)
-    server.add(stream_events("Hel", "lo"))
-    assert [piece async for piece in model.stream(ChatRequest.of("hi"))] == ["Hel", "lo"]
-    assert server.received[0].body["stream"] is True
-    assert seen == [ChatResponse("Hello", "claude-haiku-4-5-20251001", 11, 6, finish_reason="stop")]
-
-
-async def test_stream_assembles_tool_use_input_deltas(server: ProviderServer, client: Any) -> None:
-    seen: list[ChatResponse] = []
-    model = AnthropicChatModel(client, "claude-haiku-4-5", on_response=seen.append)
-    start = message(usage=(5, 1)).model_copy(update={"content": [], "stop_reason": None})
-    server.add(
-        Answer.stream(
-            [
-                ("message_start", RawMessageStartEvent(type="message_start", message=start)),
-                ("content_block_start", RawContentBlockStartEvent(type="content_block_start", index=0, content_block=use("tu_5", "weather", {}))),
-                *[
-                    ("content_block_delta", RawContentBlockDeltaEvent(type="content_block_delta", index=0, delta=InputJSONDelta(type="input_json_delta", partial_json=p)))
-                    for p in ('{"input"', ': "Oslo"}')
-                ],
-                ("content_block_stop", RawContentBlockStopEvent(type="content_block_stop", index=0)),
-                ("message_delta", RawMessageDeltaEvent(type="message_delta", delta=Delta(stop_reason="tool_use", stop_sequence=None), usage=MessageDeltaUsage(output_tokens=9))),
-                ("message_stop", RawMessageStopEvent(type="message_stop")),
-            ]
-        )
-    )
-    assert [piece async for piece in model.stream(ChatRequest.of("weather?"))] == []
-    assert seen[0].tool_calls == (ToolCall("tu_5", "weather", '{"input": "Oslo"}'),) and seen[0].output_tokens == 9
-
-
-@pytest.mark.parametrize(("status", "retry_after"), [(429, 12.0), (529, None), (500, None), (503, None)])
-async def test_rate_limits_overload_and_server_errors_are_transient(
-    server: ProviderServer, model: AnthropicChatModel, status: int, retry_after: float | None
-) -> None:
-    server.add(error(status, "try later", (("retry-after", "12"),) if retry_after else ()))
-    with pytest.raises(ModelTransientError) as info:
-        await model.complete(ChatRequest.of("hi"))
-    assert (info.value.status, info.value.retry_after, info.value.provider) == (status, retry_after, "anthropic")
-    assert len(server.received) == 1  # the SDK did not retry on its own
-
-
-@pytest.mark.parametrize("status", [400, 401, 403])
-async def test_refusals_are_not_transient_and_never_show_the_key(server: ProviderServer, model: AnthropicChatModel, status: int) -> None:
-    server.add(error(status, f"invalid x-api-key {KEY}"))
-    with pytest.raises(ModelCallError) as info:
-        await model.complete(ChatRequest.of("hi"))
-    assert info.value.status == status and KEY not in str(info.value) and KEY not in repr(model)
-
-
-async def test_malformed_json_is_a_transient_error(server: ProviderServer, model: AnthropicChatModel) -> None:
-    server.add(Answer(200, '{"id": "msg_1", "content": [', (("content-type", "application/json"),)))
-    with pytest.raises(ModelTransientError, match="malformed response"):
-        await model.complete(ChatRequest.of("hi"))
-
-
-async def test_a_stream_cut_mid_way_raises_after_the_text_received(server: ProviderServer, model: AnthropicChatModel) -> None:
-    server.add(stream_events("one ", "two ", "three", cut=4))
-    received: list[str] = []
-    with pytest.raises(ModelTransientError):
-        async for piece in model.stream(ChatRequest.of("count")):
-            received.append(piece)
-    assert received == ["one ", "two "]
-
-
-async def test_a_stream_without_message_stop_is_incomplete(server: ProviderServer, model: AnthropicChatModel) -> None:
-    server.add(stream_events("partial", stop=False))
-    with pytest.raises(ModelTransientError, match="ended before the reply was complete"):
-        [piece async for piece in model.stream(ChatRequest.of("hi"))]
-
-
 def test_conversation_shape() -> None:
     from tta_dev_primitives.stdlib.llm.providers._anthropic_chat import _conversation
 
@@ -254,7 +124,7 @@ def test_conversation_shape() -> None:
 
 
 async def test_an_overload_reported_inside_a_stream_is_transient(server: ProviderServer, model: AnthropicChatModel) -> None:
-    answer = stream_events("one ", "two", stop=False)
+    answer = stream_events(["one ", "two"], stop=False)
     frames = (*answer.events[:3], ("error", '{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}'))  # type: ignore[index]
     server.add(attrs.evolve(answer, events=frames))
     received: list[str] = []
@@ -279,21 +149,10 @@ async def test_our_own_configuration_errors_are_not_taken_for_provider_failures(
 
 async def test_long_reply_caps_are_fetched_as_a_stream_and_assembled(server: ProviderServer, client: Any) -> None:
     model = AnthropicChatModel(client, "claude-sonnet-4-6", max_tokens=64_000)  # the SDK refuses this unstreamed
-    server.add(stream_events("a long ", "answer"))
+    server.add(stream_events(["a long ", "answer"]))
     response = await model.complete(ChatRequest.of("write a lot"))
     assert response.text == "a long answer" and response.output_tokens == 6
     assert server.received[0].body["stream"] is True and server.received[0].body["max_tokens"] == 64_000
-
-
-@pytest.mark.parametrize(
-    "answer",
-    [Answer(200, "<html>Bad gateway</html>", (("content-type", "text/html"),)), Answer.json({"type": "message", "model": "claude-haiku-4-5"})],
-    ids=["html-page", "json-without-content"],
-)
-async def test_a_reply_of_the_wrong_shape_is_a_malformed_response(server: ProviderServer, model: AnthropicChatModel, answer: Answer) -> None:
-    server.add(answer)
-    with pytest.raises(ModelTransientError, match="malformed response"):
-        await model.complete(ChatRequest.of("hi"))
 
 
 def test_chat_model_picks_anthropic_for_a_claude_model() -> None:

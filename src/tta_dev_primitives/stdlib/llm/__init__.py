@@ -73,8 +73,8 @@ __all__ = [
 
 def __getattr__(name: str) -> object:
     """The SDK-backed clients load their SDK (an extra) only when asked for."""
-    if name in ("OpenAIChatModel", "AnthropicChatModel"):
-        from . import providers
+    from . import providers
 
+    if name in providers.CLIENTS:
         return getattr(providers, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,15 +18,15 @@ if TYPE_CHECKING:
 
 __all__ = ["AnthropicChatModel", "ModelCallError", "ModelTransientError", "OpenAIChatModel", "input_bound", "retry_after_from"]
 
-_LAZY = {
+CLIENTS = {
     "OpenAIChatModel": "_openai_chat",
     "AnthropicChatModel": "_anthropic_chat",
 }
-"""Public names whose module imports an SDK, imported on first use."""
+"""The clients, each by its module (which imports its SDK, so it is imported on first use)."""
 
 
 def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
+    module = CLIENTS.get(name)
     if module is None:
         raise AttributeError(name)
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
