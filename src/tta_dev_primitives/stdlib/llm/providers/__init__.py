@@ -14,13 +14,15 @@ from ._errors import ModelCallError, ModelTransientError, retry_after_from
 
 if TYPE_CHECKING:
     from ._anthropic_chat import AnthropicChatModel
+    from ._groq_chat import GroqChatModel
     from ._openai_chat import OpenAIChatModel
 
-__all__ = ["AnthropicChatModel", "ModelCallError", "ModelTransientError", "OpenAIChatModel", "input_bound", "retry_after_from"]
+__all__ = ["AnthropicChatModel", "GroqChatModel", "ModelCallError", "ModelTransientError", "OpenAIChatModel", "input_bound", "retry_after_from"]
 
 CLIENTS = {
     "OpenAIChatModel": "_openai_chat",
     "AnthropicChatModel": "_anthropic_chat",
+    "GroqChatModel": "_groq_chat",
 }
 """The clients, each by its module (which imports its SDK, so it is imported on first use)."""
 
