@@ -15,9 +15,25 @@ from ._errors import ModelCallError, ModelTransientError, retry_after_from
 if TYPE_CHECKING:
     from ._anthropic_chat import AnthropicChatModel
     from ._groq_chat import GroqChatModel
+    from ._openai_presets import CompatibleChatModel, OpenAICompatible, deepseek, lmstudio, openrouter, together, vllm
     from ._openai_chat import OpenAIChatModel
 
-__all__ = ["AnthropicChatModel", "GroqChatModel", "ModelCallError", "ModelTransientError", "OpenAIChatModel", "input_bound", "retry_after_from"]
+__all__ = [
+    "AnthropicChatModel",
+    "CompatibleChatModel",
+    "GroqChatModel",
+    "ModelCallError",
+    "ModelTransientError",
+    "OpenAIChatModel",
+    "OpenAICompatible",
+    "deepseek",
+    "input_bound",
+    "lmstudio",
+    "openrouter",
+    "retry_after_from",
+    "together",
+    "vllm",
+]
 
 CLIENTS = {
     "OpenAIChatModel": "_openai_chat",
@@ -26,9 +42,12 @@ CLIENTS = {
 }
 """The clients, each by its module (which imports its SDK, so it is imported on first use)."""
 
+PRESETS = {name: "_openai_presets" for name in ("OpenAICompatible", "CompatibleChatModel", "openrouter", "together", "deepseek", "vllm", "lmstudio")}
+"""The OpenAI-compatible presets (their builders and records), imported on first use too."""
+
 
 def __getattr__(name: str) -> object:
-    module = CLIENTS.get(name)
+    module = CLIENTS.get(name) or PRESETS.get(name)
     if module is None:
         raise AttributeError(name)
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
