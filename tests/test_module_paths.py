@@ -22,7 +22,9 @@ BORN_PRIVATE = {
     "executor._instrument", "executor._step", "observability._workers", "stdlib.cache._function", "stdlib._fluent",
     "stdlib.llm._retrying", "observability._run_links", "durable._trace", "stdlib.cache._forms",
     "observability._views", "observability._model_spans", "stdlib.llm._span_views",
-    "stdlib.llm.providers._chat_completions", "stdlib.llm.providers._groq_chat", "stdlib.llm.providers._openai_presets",
+    *(f"stdlib.llm.providers._{name}" for name in (
+        "bedrock_chat", "chat_completions", "gemini_chat", "groq_chat", "huggingface_chat", "mistral_chat", "ollama_chat", "openai_presets",
+    )),
 }
 """Private modules that never had a public-looking path (in a release)."""
 

@@ -46,6 +46,7 @@ PRICE_SOURCES = (
     "https://api-docs.deepseek.com/quick_start/pricing (DeepSeek, standard hours 00:30-16:30 UTC; via genai-prices 0.2.5 data, read 2026-12-07)",
     "https://www.together.ai/pricing (Together; via genai-prices 0.2.5 data, read 2026-12-07)",
     "https://openrouter.ai/models (OpenRouter's openai/* models, the same as OpenAI's; via genai-prices 0.2.5 data, read 2026-12-07)",
+    "https://mistral.ai/pricing/api (Mistral models; via genai-prices 0.2.5 data, read 2026-12-07)",
 )
 
 _OPENAI: dict[str, ModelPrice] = {
@@ -122,6 +123,58 @@ for each). Other OpenRouter ids are unpriced: their names differ from the vendor
 (`anthropic/claude-haiku-4.5`), and an id shared with Groq (`openai/gpt-oss-120b`,
 `qwen/qwen3-32b`) finds Groq's price, not OpenRouter's."""
 
+_MISTRAL: dict[str, ModelPrice] = {
+    # Mistral answers with a dated id (`mistral-small-2603` for `mistral-small-latest`), and a
+    # `-latest` alias moves to new models at new prices: each is listed as it stands, and a
+    # dated id not listed here has no price (a new snapshot may cost more or less)
+    "mistral-large": ModelPrice(2.00, 6.00),
+    "mistral-large-2407": ModelPrice(2.00, 6.00),
+    "mistral-large-2411": ModelPrice(2.00, 6.00),
+    "mistral-large-2512": ModelPrice(0.50, 1.50, 262_144),
+    "mistral-large-4": ModelPrice(0.70, 2.10, 1_048_576),
+    "mistral-large-4-0": ModelPrice(0.70, 2.10, 1_048_576),
+    "mistral-medium": ModelPrice(0.40, 2.00),
+    "mistral-medium-2505": ModelPrice(0.40, 2.00),
+    "mistral-medium-2508": ModelPrice(0.40, 2.00),
+    "mistral-medium-latest": ModelPrice(1.50, 7.50),
+    "mistral-medium-3-5": ModelPrice(1.50, 7.50, 262_144),
+    "mistral-medium-2604": ModelPrice(1.50, 7.50, 262_144),
+    "mistral-medium-2312": ModelPrice(2.70, 8.10),
+    "mistral-small-latest": ModelPrice(0.15, 0.60),
+    "mistral-small-2603": ModelPrice(0.15, 0.60, 262_144),
+    "mistral-small-2506": ModelPrice(0.10, 0.30),
+    "magistral-medium": ModelPrice(2.00, 5.00),
+    "magistral-medium-2506": ModelPrice(2.00, 5.00),
+    "magistral-medium-2507": ModelPrice(2.00, 5.00),
+    "magistral-medium-2509": ModelPrice(2.00, 5.00),
+    "magistral-small": ModelPrice(0.50, 1.50),
+    "magistral-small-2506": ModelPrice(0.50, 1.50),
+    "magistral-small-2507": ModelPrice(0.50, 1.50),
+    "magistral-small-2509": ModelPrice(0.50, 1.50),
+    "codestral": ModelPrice(0.30, 0.90, 256_000),
+    "codestral-2501": ModelPrice(0.30, 0.90, 256_000),
+    "codestral-2508": ModelPrice(0.30, 0.90, 256_000),
+    "devstral-2512": ModelPrice(0.40, 2.00, 262_144),
+    "devstral-small": ModelPrice(0.10, 0.30),
+    "devstral-small-2505": ModelPrice(0.10, 0.30),
+    "devstral-small-2507": ModelPrice(0.10, 0.30),
+    "ministral-3b": ModelPrice(0.04, 0.04),
+    "ministral-3b-2512": ModelPrice(0.10, 0.10, 131_072),
+    "ministral-8b": ModelPrice(0.10, 0.10),
+    "ministral-8b-2410": ModelPrice(0.10, 0.10),
+    "ministral-8b-latest": ModelPrice(0.15, 0.15),
+    "ministral-8b-2512": ModelPrice(0.15, 0.15, 262_144),
+    "ministral-14b-2512": ModelPrice(0.20, 0.20, 262_144),
+    "mistral-saba": ModelPrice(0.20, 0.60),
+    "pixtral-large": ModelPrice(2.00, 6.00),
+    "pixtral-large-2411": ModelPrice(2.00, 6.00),
+    "pixtral-12b": ModelPrice(0.15, 0.15),
+    "open-mistral-nemo": ModelPrice(0.15, 0.15),
+    "open-mistral-7b": ModelPrice(0.25, 0.25),
+    "open-mixtral-8x7b": ModelPrice(0.70, 0.70),
+    "open-mixtral-8x22b": ModelPrice(2.00, 6.00),
+}
+
 DEFAULT_PRICES: Mapping[str, ModelPrice] = {
     "fake-small": ModelPrice(0.15, 0.60),
     "fake-large": ModelPrice(2.50, 10.00),
@@ -131,9 +184,10 @@ DEFAULT_PRICES: Mapping[str, ModelPrice] = {
     **_DEEPSEEK,
     **_TOGETHER,
     **_OPENROUTER,
+    **_MISTRAL,
 }
-"""The fake models' prices (for demos), then OpenAI's and Anthropic's as of PRICES_AS_OF, then
-Groq's, DeepSeek's, Together's and OpenRouter's as their PRICE_SOURCES line dates them.
+"""The fake models' prices (for demos), then OpenAI's and Anthropic's as of PRICES_AS_OF, and
+the other providers' as of the date on their line in PRICE_SOURCES.
 Long-context surcharges are not modelled: above 200K input tokens some models cost more."""
 
 

@@ -15,15 +15,21 @@ from ._errors import ModelCallError, ModelTransientError, retry_after_from
 if TYPE_CHECKING:
     from ._anthropic_chat import AnthropicChatModel
     from ._groq_chat import GroqChatModel
-    from ._openai_presets import CompatibleChatModel, OpenAICompatible, deepseek, lmstudio, openrouter, together, vllm
+    from ._huggingface_chat import HuggingFaceChatModel
+    from ._mistral_chat import MistralChatModel
+    from ._ollama_chat import OllamaChatModel
     from ._openai_chat import OpenAIChatModel
+    from ._openai_presets import CompatibleChatModel, OpenAICompatible, deepseek, lmstudio, openrouter, together, vllm
 
 __all__ = [
     "AnthropicChatModel",
     "CompatibleChatModel",
     "GroqChatModel",
+    "HuggingFaceChatModel",
+    "MistralChatModel",
     "ModelCallError",
     "ModelTransientError",
+    "OllamaChatModel",
     "OpenAIChatModel",
     "OpenAICompatible",
     "deepseek",
@@ -36,9 +42,12 @@ __all__ = [
 ]
 
 CLIENTS = {
-    "OpenAIChatModel": "_openai_chat",
     "AnthropicChatModel": "_anthropic_chat",
     "GroqChatModel": "_groq_chat",
+    "HuggingFaceChatModel": "_huggingface_chat",
+    "MistralChatModel": "_mistral_chat",
+    "OllamaChatModel": "_ollama_chat",
+    "OpenAIChatModel": "_openai_chat",
 }
 """The clients, each by its module (which imports its SDK, so it is imported on first use)."""
 
