@@ -217,6 +217,7 @@ def test_a_preset_record_is_frozen_and_says_what_each_model_supports() -> None:
         DEEPSEEK.base_url = "http://elsewhere"  # type: ignore[misc]
     with pytest.raises(TypeError):
         DEEPSEEK.headers["x"] = "y"  # type: ignore[index]
+    assert hash(DEEPSEEK) == hash(attrs.evolve(DEEPSEEK)) and {DEEPSEEK: 1}[attrs.evolve(DEEPSEEK)] == 1
 
 
 def test_from_options_builds_each_preset_by_name(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,10 +17,9 @@ as everywhere.
 from __future__ import annotations
 
 import os
-import types
 import urllib.parse
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -65,12 +64,43 @@ class Support:
     sampling: bool = True
 
 
+V = TypeVar("V")
+
+
+class FrozenMap(Mapping[str, V]):
+    """A read-only mapping that hashes by its items, so a preset holding one stays a hashable
+    frozen value."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, V]) -> None:
+        self._items = dict(items)
+
+    def __getitem__(self, key: str) -> V:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._items.items()))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self._items) == dict(other)
+
+    def __repr__(self) -> str:
+        return repr(self._items)
+
+
 def _frozen_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
-    return types.MappingProxyType(dict(headers))
+    return FrozenMap(headers)
 
 
 def _frozen_models(models: Mapping[str, Support]) -> Mapping[str, Support]:
-    return types.MappingProxyType(dict(models))
+    return FrozenMap(models)
 
 
 @attrs.frozen
