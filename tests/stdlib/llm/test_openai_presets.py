@@ -243,3 +243,16 @@ def test_deepseek_and_together_models_are_priced_and_openrouter_openai_ids_at_op
 
 
 PROVIDERS_BUILDERS = {"openrouter": openrouter, "together": together, "deepseek": deepseek, "vllm": vllm, "lmstudio": lmstudio}
+
+
+async def test_any_openai_compatible_server_with_json_mode_only_can_take_structured_output_that_way(server: ProviderServer) -> None:
+    import openai
+
+    async with openai.AsyncOpenAI(api_key=KEY, base_url=server.base_url + "/v1") as client:
+        model = OpenAIChatModel(client, "local-model", structured_output="json_object")
+        server.add(Answer.json(completion('{"number": "A-1", "total": 9.5}')))
+        assert await compile(structured(model, Invoice)).run(ChatRequest.of("Extract")) == Invoice("A-1", 9.5)
+        with pytest.raises(ConfigError, match="structured_output"):
+            OpenAIChatModel(client, "local-model", structured_output="yaml")  # type: ignore[arg-type]
+    body = server.received[0].body
+    assert body["response_format"] == {"type": "json_object"} and body["messages"][0]["content"].startswith(SCHEMA_INSTRUCTION)
