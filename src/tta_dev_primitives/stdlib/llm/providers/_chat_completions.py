@@ -4,6 +4,10 @@ SDK. Both SDKs are generated from the same format, so their requests take the sa
 their completions and chunks have the same shape: the messages, tools and structured output
 sent, a completion read and a stream of chunks assembled are written once, here.
 
+Hugging Face's inference client speaks it too (to the router and TGI servers), with its own
+dataclasses of the same shape and TGI's looser replies (arguments as objects, calls without ids
+or indexes), which the readers here take as well.
+
 The SDK objects read here are taken as they come (typed `Any`): each client's module names its
 own SDK's types.
 """
@@ -11,12 +15,23 @@ own SDK's types.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall
 from ._base import EventStream, ProviderChatModel, RawResponse, StreamAssembler, arguments_object
 
-__all__ = ["SCHEMA_INSTRUCTION", "ChatCompletionsModel", "Chunks", "StructuredOutput", "message", "read_completion"]
+__all__ = [
+    "SCHEMA_INSTRUCTION",
+    "ChatCompletionsModel",
+    "Chunks",
+    "FinishReader",
+    "StructuredOutput",
+    "arguments_text",
+    "message",
+    "read_completion",
+    "same_finish",
+]
 
 Raw = TypeVar("Raw")
 Event = TypeVar("Event")
@@ -55,29 +70,48 @@ def _with_schema(messages: list[dict[str, Any]], response_format: str) -> list[d
     return [{"role": "system", "content": instruction}, *messages]
 
 
-def read_completion(raw: Any, model: str) -> ChatResponse:
-    """Our reply from a `ChatCompletion` (either SDK's): the first choice's text (or refusal),
-    its function tool calls, usage (0 when the server sent none) and finish reason."""
+def arguments_text(arguments: object) -> str:
+    """A tool call's arguments as JSON text: servers send a string, TGI (before 3.x) a JSON
+    object; none at all reads `{}`."""
+    if arguments is None or arguments == "":
+        return "{}"
+    return arguments if isinstance(arguments, str) else json.dumps(arguments)
+
+
+def same_finish(reason: str | None, calls: bool) -> str | None:
+    """A finish reason already in OpenAI's words, as OpenAI's and Groq's servers send it."""
+    return reason
+
+
+FinishReader = Callable[[str | None, bool], str | None]
+"""A server's finish reason (and whether the reply calls tools) in OpenAI's words."""
+
+
+def read_completion(raw: Any, model: str, finish: FinishReader = same_finish) -> ChatResponse:
+    """Our reply from a `ChatCompletion` (any SDK's of this wire): the first choice's text (or
+    refusal), its function tool calls (`call_<n>` for a call without an id), usage (0 when the
+    server sent none) and finish reason."""
     if not raw.choices:  # read as a malformed response (transient), not an IndexError
         raise ValueError("the completion has no choices")
     choice = raw.choices[0]
     reply = choice.message
     calls: list[ToolCall] = []
-    for call in reply.tool_calls or ():
-        if call.type == "function":  # not the custom (free-text) tools we never offer
-            calls.append(ToolCall(call.id, call.function.name, call.function.arguments or "{}"))
+    for n, call in enumerate(reply.tool_calls or ()):
+        if getattr(call, "type", "function") == "function":  # not the custom (free-text) tools we never offer
+            calls.append(ToolCall(call.id or f"call_{n}", call.function.name, arguments_text(call.function.arguments)))
     usage = raw.usage
-    input_tokens, output_tokens = (usage.prompt_tokens, usage.completion_tokens) if usage is not None else (0, 0)
+    input_tokens, output_tokens = (usage.prompt_tokens or 0, usage.completion_tokens or 0) if usage is not None else (0, 0)
     text = reply.content or getattr(reply, "refusal", None) or ""
-    return ChatResponse(text, raw.model or model, input_tokens, output_tokens, calls, choice.finish_reason)
+    return ChatResponse(text, raw.model or model, input_tokens, output_tokens, calls, finish(choice.finish_reason, bool(calls)))
 
 
 class Chunks(StreamAssembler[Any]):
     """Folds `ChatCompletionChunk`s (either SDK's) into the reply: text deltas, tool calls whose
     arguments arrive in pieces (by index), the finish reason, and usage where `usage` says."""
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, finish: FinishReader = same_finish) -> None:
         self.model = model
+        self.read_finish = finish
         self.text: list[str] = []
         self.calls: dict[int, list[str]] = {}  # index -> [id, name, arguments]
         self.finish: str | None = None
@@ -93,19 +127,23 @@ class Chunks(StreamAssembler[Any]):
         self.model = event.model or self.model
         usage = self.usage(event)
         if usage is not None:
-            self.input_tokens, self.output_tokens = usage.prompt_tokens, usage.completion_tokens
+            self.input_tokens, self.output_tokens = usage.prompt_tokens or 0, usage.completion_tokens or 0
         delta_text: str | None = None
-        for choice in event.choices[:1]:
+        for choice in (event.choices or ())[:1]:
             delta = choice.delta
+            if delta is None:
+                continue
             if delta.content:
                 self.text.append(delta.content)
                 delta_text = delta.content
-            for call in delta.tool_calls or ():
-                parts = self.calls.setdefault(call.index, ["", "", ""])
+            for position, call in enumerate(delta.tool_calls or ()):
+                index = call.index if isinstance(call.index, int) else position  # TGI may leave it out
+                parts = self.calls.setdefault(index, ["", "", ""])
                 parts[0] = call.id or parts[0]
                 if call.function is not None:
                     parts[1] += call.function.name or ""
-                    parts[2] += call.function.arguments or ""
+                    piece = call.function.arguments
+                    parts[2] += "" if piece is None else piece if isinstance(piece, str) else json.dumps(piece)
             self.finish = choice.finish_reason or self.finish
         return delta_text
 
@@ -113,8 +151,9 @@ class Chunks(StreamAssembler[Any]):
         return self.finish is not None
 
     def response(self) -> ChatResponse:
-        calls = tuple(ToolCall(i, n, a or "{}") for _, (i, n, a) in sorted(self.calls.items()))
-        return ChatResponse("".join(self.text), self.model, self.input_tokens, self.output_tokens, calls, self.finish)
+        calls = tuple(ToolCall(i or f"call_{n}", name, a or "{}") for n, (i, name, a) in sorted(self.calls.items()))
+        finish = self.read_finish(self.finish, bool(calls))
+        return ChatResponse("".join(self.text), self.model, self.input_tokens, self.output_tokens, calls, finish)
 
 
 class ChatCompletionsModel(ProviderChatModel[Raw, Event]):
