@@ -44,6 +44,10 @@ PRICE_SOURCES = (
     "https://docs.anthropic.com/en/docs/about-claude/pricing (Anthropic models)",
     "https://aws.amazon.com/bedrock/pricing/ (Bedrock models, on-demand, us-east-1; via genai-prices 0.2.5 data, read 2026-12-07)",
     "https://ai.google.dev/gemini-api/docs/pricing (Gemini models; via genai-prices 0.2.5 data, the prices in effect on 2026-12-07)",
+    "https://console.groq.com/docs/models (Groq; via genai-prices 0.2.5 data, read 2026-12-07)",
+    "https://api-docs.deepseek.com/quick_start/pricing (DeepSeek, standard hours 00:30-16:30 UTC; via genai-prices 0.2.5 data, read 2026-12-07)",
+    "https://www.together.ai/pricing (Together; via genai-prices 0.2.5 data, read 2026-12-07)",
+    "https://openrouter.ai/models (OpenRouter's openai/* models, the same as OpenAI's; via genai-prices 0.2.5 data, read 2026-12-07)",
     "https://mistral.ai/pricing/api (Mistral models; via genai-prices 0.2.5 data, read 2026-12-07)",
 )
 
@@ -152,6 +156,48 @@ _GEMINI: dict[str, ModelPrice] = {
     "gemini-4-hydrogen": ModelPrice(1.50, 7.50, 1_048_576),
     "gemini-4-neon": ModelPrice(3.00, 15.00, 1_048_576),
 }
+_GROQ: dict[str, ModelPrice] = {
+    "llama-3.1-8b-instant": ModelPrice(0.05, 0.08),
+    "llama-3.3-70b-versatile": ModelPrice(0.59, 0.79),
+    "meta-llama/llama-4-maverick-17b-128e-instruct": ModelPrice(0.20, 0.60, 131_072),
+    "meta-llama/llama-4-scout-17b-16e-instruct": ModelPrice(0.11, 0.34),
+    "meta-llama/llama-guard-4-12b": ModelPrice(0.20, 0.20, 131_072),
+    "moonshotai/kimi-k2-instruct": ModelPrice(1.00, 3.00, 131_072),
+    "openai/gpt-oss-120b": ModelPrice(0.15, 0.60, 131_072),  # Together's price too
+    "openai/gpt-oss-20b": ModelPrice(0.075, 0.30, 131_072),
+    "openai/gpt-oss-safeguard-20b": ModelPrice(0.075, 0.30, 131_072),
+    "qwen/qwen3-32b": ModelPrice(0.29, 0.59, 131_072),
+    "qwen/qwen3.8-27b": ModelPrice(0.80, 4.00, 131_072),
+}
+"""Groq's chat models (the context window where the source gives it)."""
+
+_DEEPSEEK: dict[str, ModelPrice] = {
+    "deepseek-chat": ModelPrice(0.27, 1.10, 64_000),
+    "deepseek-reasoner": ModelPrice(0.55, 2.19, 64_000),
+}
+"""DeepSeek's API models at the standard-hours price (off-peak, 16:30-00:30 UTC, costs less:
+these bound a call, they may overstate it)."""
+
+_TOGETHER: dict[str, ModelPrice] = {
+    "meta-llama/Llama-3.3-70B-Instruct-Turbo": ModelPrice(0.88, 0.88),
+    "meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo": ModelPrice(0.18, 0.18),
+    "meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo": ModelPrice(0.88, 0.88),
+    "meta-llama/Meta-Llama-3.1-405B-Instruct-Turbo": ModelPrice(3.50, 3.50),
+    "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8": ModelPrice(0.27, 0.85),
+    "meta-llama/Llama-4-Scout-17B-16E-Instruct": ModelPrice(0.18, 0.59),
+    "deepseek-ai/DeepSeek-V4.1-Flash": ModelPrice(0.30, 1.20, 1_000_000),
+    "Qwen/Qwen3.5-9B": ModelPrice(0.17, 0.25, 262_144),
+    "moonshotai/Kimi-K3": ModelPrice(3.00, 15.00, 1_048_576),
+    "zai-org/GLM-5.3": ModelPrice(1.40, 4.40, 1_048_575),
+    "mistralai/Mixtral-8x7B-Instruct-v0.1": ModelPrice(0.90, 0.90),
+}
+"""Together's common serverless models (`openai/gpt-oss-120b`: the same price as Groq's)."""
+
+_OPENROUTER: dict[str, ModelPrice] = {f"openai/{name}": price for name, price in _OPENAI.items()}
+"""OpenRouter's `openai/<model>` ids, at OpenAI's prices (OpenRouter's own list gives the same
+for each). Other OpenRouter ids are unpriced: their names differ from the vendors' own
+(`anthropic/claude-haiku-4.5`), and an id shared with Groq (`openai/gpt-oss-120b`,
+`qwen/qwen3-32b`) finds Groq's price, not OpenRouter's."""
 
 _MISTRAL: dict[str, ModelPrice] = {
     # Mistral answers with a dated id (`mistral-small-2603` for `mistral-small-latest`), and a
@@ -212,6 +258,10 @@ DEFAULT_PRICES: Mapping[str, ModelPrice] = {
     **_ANTHROPIC,
     **_BEDROCK,
     **_GEMINI,
+    **_GROQ,
+    **_DEEPSEEK,
+    **_TOGETHER,
+    **_OPENROUTER,
     **_MISTRAL,
 }
 """The fake models' prices (for demos), then OpenAI's and Anthropic's as of PRICES_AS_OF, and

@@ -33,8 +33,9 @@ __all__ = [
     "transport_failure",
 ]
 
-RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
-"""Request timeout, conflict, too early, rate limited, server errors and Anthropic's overloaded."""
+RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 498, 500, 502, 503, 504, 529})
+"""Request timeout, conflict, too early, rate limited, Groq's flex tier over capacity (498),
+server errors and Anthropic's overloaded (529)."""
 
 TRANSIENT_KINDS = frozenset(
     {

@@ -20,8 +20,9 @@ import types
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
-from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall
-from ._base import Decoded, EventStream, ProviderChatModel, RawResponse, StreamAssembler, arguments_object
+from ..model import ChatRequest, ChatResponse
+from ._base import Decoded, EventStream, RawResponse
+from ._chat_completions import ChatCompletionsModel, Chunks, read_completion
 from ._errors import malformed_failure, status_failure, stream_error_failure, transport_failure
 
 if TYPE_CHECKING:
@@ -45,45 +46,13 @@ ERROR_KINDS = {"overloaded": "overloaded_error", "validation": "invalid_request_
 """TGI's `error_type` values in the words of the shared failure policy (`_errors.py`)."""
 
 
-def _finish_reason(reason: str | None, *, calls: bool) -> str | None:
+def _finish_reason(reason: str | None, calls: bool) -> str | None:
     """`reason` in OpenAI's words; a reply asking for tools that TGI ended with `eos_token`
     finished to call them (`tool_calls`), as OpenAI says."""
     if reason is None:
         return None
     mapped = FINISH_REASONS.get(reason, reason)
     return "tool_calls" if calls and mapped == "stop" else mapped
-
-
-def _message(message: ChatMessage) -> dict[str, Any]:
-    """One message in the OpenAI chat-completions shape the router and TGI take (the same as
-    `_openai_chat._message`)."""
-    if message.role == "tool":
-        return {"role": "tool", "tool_call_id": message.tool_call_id or "", "content": message.content}
-    if message.role == "assistant" and message.tool_calls:
-        calls = [
-            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": json.dumps(arguments_object(c.arguments))}}
-            for c in message.tool_calls
-        ]
-        # null content (OpenAI's shape); on the router's path the SDK drops None values
-        return {"role": "assistant", "content": message.content or None, "tool_calls": calls}
-    return {"role": message.role, "content": message.content}
-
-
-def _arguments_text(arguments: object) -> str:
-    """A tool call's arguments as JSON text: the router's providers send a string, TGI (before
-    3.x) a JSON object."""
-    if arguments is None or arguments == "":
-        return "{}"
-    if isinstance(arguments, str):
-        return arguments
-    return json.dumps(arguments)
-
-
-def _usage(usage: object) -> tuple[int, int]:
-    """(input, output) tokens from a usage block (None: not reported, 0 and 0)."""
-    if usage is None:
-        return 0, 0
-    return int(getattr(usage, "prompt_tokens", 0) or 0), int(getattr(usage, "completion_tokens", 0) or 0)
 
 
 class _Events:
@@ -107,48 +76,7 @@ class _Events:
                 await close()
 
 
-class _Chunks(StreamAssembler["ChatCompletionStreamOutput"]):
-    """Folds stream chunks into the reply (as `_openai_chat._Chunks` does for openai's types)."""
-
-    def __init__(self, model: str) -> None:
-        self.model = model
-        self.text: list[str] = []
-        self.calls: dict[int, list[str]] = {}  # index -> [id, name, arguments]
-        self.finish: str | None = None
-        self.input_tokens = 0
-        self.output_tokens = 0
-
-    def feed(self, event: ChatCompletionStreamOutput) -> str | None:
-        self.model = event.model or self.model
-        if event.usage is not None:
-            self.input_tokens, self.output_tokens = _usage(event.usage)
-        delta_text: str | None = None
-        for choice in (event.choices or [])[:1]:
-            delta = choice.delta
-            if delta is not None:
-                if delta.content:
-                    self.text.append(delta.content)
-                    delta_text = delta.content
-                for position, call in enumerate(delta.tool_calls or ()):
-                    index = call.index if isinstance(call.index, int) else position
-                    parts = self.calls.setdefault(index, ["", "", ""])
-                    parts[0] = call.id or parts[0]
-                    if call.function is not None:
-                        parts[1] += call.function.name or ""
-                        parts[2] += "" if call.function.arguments is None else _arguments_text(call.function.arguments)
-            self.finish = choice.finish_reason or self.finish
-        return delta_text
-
-    def finished(self) -> bool:
-        return self.finish is not None
-
-    def response(self) -> ChatResponse:
-        calls = tuple(ToolCall(i or f"call_{n}", name, a or "{}") for n, (i, name, a) in sorted(self.calls.items()))
-        finish = _finish_reason(self.finish, calls=bool(calls))
-        return ChatResponse("".join(self.text), self.model, self.input_tokens, self.output_tokens, calls, finish)
-
-
-class HuggingFaceChatModel(ProviderChatModel["ChatCompletionOutput", "ChatCompletionStreamOutput"]):
+class HuggingFaceChatModel(ChatCompletionsModel["ChatCompletionOutput", "ChatCompletionStreamOutput"]):
     """A chat model over `huggingface_hub.AsyncInferenceClient`: the Hugging Face router
     (Inference Providers), an Inference Endpoint or a TGI server.
 
@@ -190,29 +118,6 @@ class HuggingFaceChatModel(ProviderChatModel["ChatCompletionOutput", "ChatComple
         super().__init__(model, max_tokens=max_tokens, max_input_tokens=max_input_tokens, on_response=on_response, secrets=(token,))
         self.client = client
 
-    def _arguments(self, request: ChatRequest) -> dict[str, Any]:
-        arguments: dict[str, Any] = {"model": self.model, "messages": [_message(m) for m in request.messages]}
-        if request.temperature is not None:
-            arguments["temperature"] = request.temperature
-        if request.top_p is not None:
-            arguments["top_p"] = request.top_p
-        if request.seed is not None:
-            arguments["seed"] = request.seed
-        if request.stop:
-            arguments["stop"] = list(request.stop)
-        limit = self.reply_cap(request)
-        if limit is not None:
-            arguments["max_tokens"] = limit
-        if request.tools:
-            arguments["tools"] = [
-                {"type": "function", "function": {"name": t.name, "description": t.description, "parameters": json.loads(t.parameters)}}
-                for t in request.tools
-            ]
-        if request.response_format is not None:
-            spec = json.loads(request.response_format)
-            arguments["response_format"] = {"type": "json_schema", "json_schema": {**spec, "strict": False}}
-        return arguments
-
     async def _send(self, arguments: dict[str, Any]) -> RawResponse[ChatCompletionOutput]:
         # the SDK decodes the body inside the call: a bad one fails there (see _translated)
         output: ChatCompletionOutput = await self.client.chat_completion(**arguments, stream=False)
@@ -227,19 +132,10 @@ class HuggingFaceChatModel(ProviderChatModel["ChatCompletionOutput", "ChatComple
         return _Events(chunks)
 
     def _read(self, raw: ChatCompletionOutput, request: ChatRequest) -> ChatResponse:
-        if not raw.choices:  # read as a malformed response (transient), not an IndexError
-            raise ValueError("the completion has no choices")
-        choice = raw.choices[0]
-        message = choice.message
-        calls = tuple(
-            ToolCall(c.id or f"call_{n}", c.function.name, _arguments_text(c.function.arguments)) for n, c in enumerate(message.tool_calls or ())
-        )
-        input_tokens, output_tokens = _usage(raw.usage)
-        finish = _finish_reason(choice.finish_reason, calls=bool(calls))
-        return ChatResponse(message.content or "", raw.model or self.model, input_tokens, output_tokens, calls, finish)
+        return read_completion(raw, self.model, _finish_reason)
 
-    def _assembler(self, request: ChatRequest) -> _Chunks:
-        return _Chunks(self.model)
+    def _assembler(self, request: ChatRequest) -> Chunks:
+        return Chunks(self.model, _finish_reason)
 
     def _translated(self, error: Exception) -> Exception | None:
         """huggingface_hub's errors read into the shared policy: `HfHubHTTPError` (its status,
