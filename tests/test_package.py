@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import functools
 import inspect
+import sys
 import typing
 from pathlib import Path
 from typing import Any
@@ -113,6 +116,18 @@ def _namespace() -> dict[str, object]:
 _NAMESPACE = _namespace()
 
 
+@functools.cache
+def _checking_names(module_name: str) -> dict[str, object]:
+    """What a module imports under `if TYPE_CHECKING:` (a provider client's SDK types), run as
+    the module would: its signatures name them."""
+    module = sys.modules[module_name]
+    names: dict[str, object] = {"__name__": module_name, "__package__": module.__package__}
+    for statement in ast.parse(inspect.getsource(module)).body:
+        if isinstance(statement, ast.If) and ast.unparse(statement.test) == "TYPE_CHECKING":
+            exec(compile(ast.Module(statement.body, []), module_name, "exec"), names)
+    return names
+
+
 def _signatures(obj: object) -> list[tuple[str, object]]:
     """(where, annotation) for every public function, overload and method signature of `obj`."""
     found: list[tuple[str, object]] = []
@@ -129,7 +144,7 @@ def _signatures(obj: object) -> list[tuple[str, object]]:
     for where, fn in functions:
         overloads = typing.get_overloads(fn)  # type: ignore[arg-type]
         for candidate in overloads or [fn]:
-            hints = typing.get_type_hints(candidate, localns=_NAMESPACE)
+            hints = typing.get_type_hints(candidate, localns={**_NAMESPACE, **_checking_names(candidate.__module__)})
             found.extend((f"{where}: {param}", tp) for param, tp in hints.items())
     return found
 

@@ -107,6 +107,12 @@ from .stdlib.llm import (
 
 if TYPE_CHECKING:
     from .stdlib.llm.providers._anthropic_chat import AnthropicChatModel
+    from .stdlib.llm.providers._bedrock_chat import BedrockChatModel
+    from .stdlib.llm.providers._gemini_chat import GeminiChatModel
+    from .stdlib.llm.providers._groq_chat import GroqChatModel
+    from .stdlib.llm.providers._huggingface_chat import HuggingFaceChatModel
+    from .stdlib.llm.providers._mistral_chat import MistralChatModel
+    from .stdlib.llm.providers._ollama_chat import OllamaChatModel
     from .stdlib.llm.providers._openai_chat import OpenAIChatModel
     from .executor.backends.dask import DaskBackend
 from .stdlib.flow import (
@@ -170,6 +176,7 @@ __all__ = [
     "Analysis",
     "AnthropicChatModel",
     "Backend",
+    "BedrockChatModel",
     "BlockingCallWarning",
     "Budget",
     "BudgetEnforcementPrimitive",
@@ -208,9 +215,12 @@ __all__ = [
     "Fallback",
     "FallbackError",
     "FallbackPrimitive",
+    "GeminiChatModel",
+    "GroqChatModel",
     "Hedge",
     "HedgeError",
     "Hook",
+    "HuggingFaceChatModel",
     "InputTypeError",
     "InstrumentedPrimitive",
     "Interrupt",
@@ -225,6 +235,7 @@ __all__ = [
     "LowestLatency",
     "MemoryJournal",
     "MemoryStore",
+    "MistralChatModel",
     "MockPrimitive",
     "ModelCallError",
     "ModelTransientError",
@@ -233,6 +244,7 @@ __all__ = [
     "Node",
     "NodeInfo",
     "NodeTimeoutError",
+    "OllamaChatModel",
     "OpenAIChatModel",
     "OutputTypeError",
     "Parallel",

@@ -45,11 +45,23 @@ from .stdlib.llm import (
 if TYPE_CHECKING:
     from .stdlib.llm import OpenAIChatModel as OpenAIChatModel
     from .stdlib.llm import AnthropicChatModel as AnthropicChatModel
+    from .stdlib.llm import BedrockChatModel as BedrockChatModel
+    from .stdlib.llm import GeminiChatModel as GeminiChatModel
+    from .stdlib.llm import GroqChatModel as GroqChatModel
+    from .stdlib.llm import HuggingFaceChatModel as HuggingFaceChatModel
+    from .stdlib.llm import MistralChatModel as MistralChatModel
+    from .stdlib.llm import OllamaChatModel as OllamaChatModel
 
 __all__ = [
     "chat_stream",
+    "BedrockChatModel",
     "DEFAULT_PRICES",
+    "GeminiChatModel",
+    "GroqChatModel",
+    "HuggingFaceChatModel",
     "MODEL_RETRY",
+    "MistralChatModel",
+    "OllamaChatModel",
     "PRICES_AS_OF",
     "AnthropicChatModel",
     "BudgetEnforcementPrimitive",

@@ -17,6 +17,12 @@ from ._cost import (
 )
 if TYPE_CHECKING:
     from .providers._anthropic_chat import AnthropicChatModel
+    from .providers._bedrock_chat import BedrockChatModel
+    from .providers._gemini_chat import GeminiChatModel
+    from .providers._groq_chat import GroqChatModel
+    from .providers._huggingface_chat import HuggingFaceChatModel
+    from .providers._mistral_chat import MistralChatModel
+    from .providers._ollama_chat import OllamaChatModel
     from .providers._openai_chat import OpenAIChatModel
 from .model import ChatMessage, ChatModel, ChatRequest, ChatResponse, FakeChatModel, ToolCall, ToolSpec
 from .prices import PRICES_AS_OF, call_cost_bound, price_for, request_cost_bound
@@ -31,8 +37,14 @@ from ._tools import Tool, ToolArgumentsError, ToolResult, tool
 
 __all__ = [
     "chat_stream",
+    "BedrockChatModel",
     "DEFAULT_PRICES",
+    "GeminiChatModel",
+    "GroqChatModel",
+    "HuggingFaceChatModel",
     "MODEL_RETRY",
+    "MistralChatModel",
+    "OllamaChatModel",
     "PRICES_AS_OF",
     "AnthropicChatModel",
     "BudgetEnforcementPrimitive",
