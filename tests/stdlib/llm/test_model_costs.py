@@ -39,6 +39,21 @@ def test_prices_are_dated_and_dated_model_ids_find_their_family() -> None:
     assert price_for("llama3", {**DEFAULT_PRICES, "llama3": ModelPrice(0, 0)}) == ModelPrice(0, 0)
 
 
+def test_no_providers_table_shadows_anothers_price() -> None:
+    """DEFAULT_PRICES merges one table per provider, keyed by model id: an id two providers
+    share must carry the same price in both, or the later table would silently reprice the
+    earlier provider's calls."""
+    from tta_dev_primitives.stdlib.llm import prices
+
+    tables = {name: table for name, table in vars(prices).items() if name.startswith("_") and name.isupper() and isinstance(table, dict)}
+    assert len(tables) >= 9  # OpenAI, Anthropic, Bedrock, Gemini, Groq, DeepSeek, Together, OpenRouter, Mistral
+    seen: dict[str, tuple[str, ModelPrice]] = {}
+    for name, table in tables.items():
+        for model, price in table.items():
+            earlier = seen.setdefault(model, (name, price))
+            assert (earlier[1].input_per_million, earlier[1].output_per_million) == (price.input_per_million, price.output_per_million), (model, earlier[0], name)
+
+
 def test_a_calls_worst_case_comes_from_its_bounds_and_price() -> None:
     assert call_cost_bound(FakeChatModel("gpt-4o-mini", max_tokens=1000, max_input_tokens=10_000)) == pytest.approx(
         (10_000 * 0.15 + 1000 * 0.60) / 1e6
