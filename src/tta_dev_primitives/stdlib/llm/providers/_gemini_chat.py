@@ -260,6 +260,22 @@ def _any_loop(client: genai.Client) -> bool:
     return options.httpx_async_client is not None or (options.async_client_args or {}).get("transport") is not None
 
 
+def _one_attempt_options() -> types.HttpOptions:
+    """Per-request options that make the SDK try once, whatever its client says."""
+    from google.genai import types
+
+    return types.HttpOptions(retry_options=types.HttpRetryOptions(attempts=1))
+
+
+def _one_attempt(client: genai.Client) -> bool:
+    """Whether the SDK tries each request once on its own: its client is set to one attempt
+    (`retry_options.attempts == 1`; without retry options the aiohttp transport retries
+    connection errors by itself, and `attempts=None` means the SDK's default of several)."""
+    options = getattr(getattr(client, "_api_client", None), "_http_options", None)
+    retry = getattr(options, "retry_options", None)
+    return retry is not None and retry.attempts == 1
+
+
 def _on_asyncio() -> bool:
     try:
         asyncio.get_running_loop()
@@ -297,8 +313,8 @@ class GeminiChatModel(ProviderChatModel["types.GenerateContentResponse", "types.
     - HTTP 408/409/429/5xx, connection errors and malformed bodies raise ModelTransientError,
       with the wait from `Retry-After` or else from the `google.rpc.RetryInfo` `retryDelay`
       in the error body; other refusals raise ModelCallError; the key never shows in either;
-    - the SDK makes exactly one attempt per call (`HttpRetryOptions(attempts=1)` on every
-      request), so one policy decides: agents retry model calls by default (`model_retry`);
+    - the SDK makes exactly one attempt per call (`HttpRetryOptions(attempts=1)`: the client's
+      own, as `gemini_client()` sets it, or on every request of a client set otherwise), so one policy decides: agents retry model calls by default (`model_retry`);
       elsewhere wrap the model's node in `Retry`. The SDK's automatic continuation of long
       replies (continuation tokens) stays on: those are further parts of one reply, not retries;
     - the SDK's default async transport needs asyncio (a per-loop connection pool, or aiohttp
@@ -327,6 +343,10 @@ class GeminiChatModel(ProviderChatModel["types.GenerateContentResponse", "types.
         self.api_error = errors.APIError
         self.connection_errors = _transport_errors()
         self._any_loop = _any_loop(client)
+        self._per_request = None if _one_attempt(client) else {"http_options": _one_attempt_options()}
+        """What every request adds to make the SDK try once: nothing when the client itself is
+        set to one attempt (as `gemini_client()` builds it), since per-request HTTP options
+        make the SDK rebuild its request settings on every call (about 0.8 ms here)."""
 
     @staticmethod
     def _answer_tool(request: ChatRequest) -> dict[str, Any] | None:
@@ -342,7 +362,7 @@ class GeminiChatModel(ProviderChatModel["types.GenerateContentResponse", "types.
         system, turns = _conversation(request.messages)
         config: dict[str, Any] = {
             "automatic_function_calling": types.AutomaticFunctionCallingConfig(disable=True),
-            "http_options": types.HttpOptions(retry_options=types.HttpRetryOptions(attempts=1)),
+            **(self._per_request or {}),
         }
         if system is not None:
             config["system_instruction"] = system
