@@ -360,10 +360,7 @@ class GeminiChatModel(ProviderChatModel["types.GenerateContentResponse", "types.
         from google.genai import types
 
         system, turns = _conversation(request.messages)
-        config: dict[str, Any] = {
-            "automatic_function_calling": types.AutomaticFunctionCallingConfig(disable=True),
-            **(self._per_request or {}),
-        }
+        config: dict[str, Any] = {**(self._per_request or {})}
         if system is not None:
             config["system_instruction"] = system
         for field, value in (("temperature", request.temperature), ("top_p", request.top_p), ("seed", request.seed)):
@@ -390,7 +387,10 @@ class GeminiChatModel(ProviderChatModel["types.GenerateContentResponse", "types.
             config["response_json_schema"] = json.loads(request.response_format)["schema"]
         if declarations:
             config["tools"] = [types.Tool(function_declarations=declarations)]
-        return {"model": self.model, "contents": turns, "config": types.GenerateContentConfig(**config)}
+            # our agent runs the tools (the SDK's own loop only runs Python callables, which we never pass)
+            config["automatic_function_calling"] = types.AutomaticFunctionCallingConfig(disable=True)
+        # no config at all when nothing is set: the SDK converts every field of one on every call
+        return {"model": self.model, "contents": turns, "config": types.GenerateContentConfig(**config) if config else None}
 
     def _check_loop(self) -> None:
         if not self._any_loop and not _on_asyncio():
