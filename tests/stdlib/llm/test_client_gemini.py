@@ -427,3 +427,13 @@ async def test_a_stream_left_early_releases_its_connection_at_once(server: Provi
         assert _busy_connections(client) == 0
     finally:
         gc.enable()
+
+
+async def test_a_system_only_conversation_is_our_mistake_not_a_transient_failure(server: ProviderServer, model: GeminiChatModel) -> None:
+    """The SDK refuses empty `contents` with a ValueError before sending: not a malformed reply to retry."""
+    with pytest.raises(ConfigError, match="system-only"):
+        await model.complete(ChatRequest((ChatMessage("system", "Be brief."),)))
+    with pytest.raises(ConfigError, match="system-only"):
+        async for _ in model.stream(ChatRequest((ChatMessage("system", "Be brief."),))):
+            pass
+    assert server.received == []

@@ -369,6 +369,8 @@ class GeminiChatModel(ProviderChatModel["types.GenerateContentResponse", "types.
         from google.genai import types
 
         system, turns = _conversation(request.messages)
+        if not turns:  # else the SDK refuses it with a ValueError, read as a malformed response (and retried)
+            raise ConfigError(repr(self), "request.messages", "a user, assistant or tool message (Gemini takes no system-only conversation)", "system messages only")
         config: dict[str, Any] = {
             "automatic_function_calling": types.AutomaticFunctionCallingConfig(disable=True),
             "http_options": types.HttpOptions(retry_options=types.HttpRetryOptions(attempts=1)),
