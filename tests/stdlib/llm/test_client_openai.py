@@ -137,6 +137,25 @@ async def test_a_stream_giving_every_call_index_zero_keeps_the_calls_apart_by_id
     )
 
 
+async def test_a_key_given_as_a_callable_is_masked_in_errors(server: ProviderServer) -> None:
+    """The SDK resolves a key provider at each request: the key is known only then, and masked."""
+
+    async def key() -> str:
+        return KEY
+
+    async with openai.AsyncOpenAI(api_key=key, base_url=server.base_url + "/v1") as sdk_client:
+        model = OpenAIChatModel(sdk_client, "gpt-4o-mini")
+        server.add(error(401, f"Incorrect API key provided: {KEY}"), error(401, f"Incorrect API key provided: {KEY}"))
+        with pytest.raises(ModelCallError) as info:
+            await model.complete(ChatRequest.of("hi"))
+        with pytest.raises(ModelCallError) as streamed:
+            async for _ in model.stream(ChatRequest.of("hi")):
+                pass
+    assert server.received[0].headers["authorization"] == f"Bearer {KEY}"
+    for caught in (info, streamed):
+        assert KEY not in str(caught.value) and "[redacted]" in str(caught.value)
+
+
 async def test_our_retry_waits_the_retry_after_hint_on_the_clock(server: ProviderServer, model: OpenAIChatModel) -> None:
     clock = FakeClock()
     server.add(error(429, "slow down", (("retry-after-ms", "1500"),)), error(503, "overloaded"), Answer.json(completion("ok")))

@@ -172,6 +172,12 @@ class ChatCompletionsModel(ProviderChatModel[Raw, Event]):
     client: Any
     structured_output: StructuredOutput = "json_schema"
 
+    def _current_secrets(self) -> tuple[str | None, ...]:
+        # openai's key may be a callable (`AsyncOpenAI(api_key=provider)`): the client keeps the
+        # key it last resolved in `api_key`
+        key = getattr(self.client, "api_key", None)
+        return (key,) if isinstance(key, str) else ()
+
     def _cap_field(self) -> str:
         """The request field that caps the reply."""
         return "max_tokens"

@@ -271,6 +271,18 @@ class MistralChatModel(ProviderChatModel["ChatCompletionResponse", "CompletionEv
         self._no_retries = RetryConfig("none", BackoffStrategy(1, 1, 1.0, 1), False)
         self._transport_errors = _transport_errors()
 
+    def _current_secrets(self) -> tuple[str | None, ...]:
+        """The key of a client made with `api_key` as a callable (the SDK keeps the callable, not
+        the key, and calls it for every request): called again here."""
+        security = getattr(getattr(self.client, "sdk_configuration", None), "security", None)
+        if not callable(security):
+            return ()
+        try:
+            key = getattr(security(), "api_key", None)
+        except Exception:  # noqa: BLE001 - no key to be had: none to mask
+            return ()
+        return (key,) if isinstance(key, str) else ()
+
     def _arguments(self, request: ChatRequest) -> dict[str, Any]:
         arguments: dict[str, Any] = {"model": self.model, "messages": _conversation(request.messages)}
         if request.temperature is not None:
