@@ -405,3 +405,35 @@ async def test_gemini_client_follows_the_sdks_choice_of_httpx(server: ProviderSe
         assert (await GeminiChatModel(sdk_client, "test-model").complete(ChatRequest.of("hi"))).text == "over httpx"
     finally:
         await sdk_client.aio.aclose()
+
+
+def _busy_connections(client: Any) -> int:
+    pool = client._api_client._async_httpx_client._transport._pool
+    return sum(1 for connection in pool.connections if not connection.is_idle() and not connection.is_closed())
+
+
+async def test_a_stream_left_early_releases_its_connection_at_once(server: ProviderServer, model: GeminiChatModel, client: Any) -> None:
+    """The SDK's stream is generators over generators, none closing the one below: leaving the
+    stream early must still close the HTTP response, not leave it to the garbage collector."""
+    import gc
+
+    server.add(WIRE.stream(["a", "b", "c"] * 50))
+    gc.disable()  # what reference cycles keep alive must not be what frees the connection
+    try:
+        deltas = model.stream(ChatRequest.of("hi"))
+        async for _ in deltas:
+            break
+        await deltas.aclose()  # type: ignore[attr-defined]
+        assert _busy_connections(client) == 0
+    finally:
+        gc.enable()
+
+
+async def test_a_system_only_conversation_is_our_mistake_not_a_transient_failure(server: ProviderServer, model: GeminiChatModel) -> None:
+    """The SDK refuses empty `contents` with a ValueError before sending: not a malformed reply to retry."""
+    with pytest.raises(ConfigError, match="system-only"):
+        await model.complete(ChatRequest((ChatMessage("system", "Be brief."),)))
+    with pytest.raises(ConfigError, match="system-only"):
+        async for _ in model.stream(ChatRequest((ChatMessage("system", "Be brief."),))):
+            pass
+    assert server.received == []

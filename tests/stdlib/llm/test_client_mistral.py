@@ -249,6 +249,24 @@ async def test_a_key_the_sdk_reads_from_the_environment_is_masked_too(server: Pr
     assert KEY not in str(info.value) and "[redacted]" in str(info.value)
 
 
+async def test_a_key_given_as_a_callable_is_masked_too(server: ProviderServer) -> None:
+    """The SDK keeps the callable, not the key: the client asks it again to mask the key."""
+    sdk = Mistral(api_key=lambda: KEY, server_url=server.base_url)
+    try:
+        server.add(wire.error(401, f"Unauthorized: {KEY}"), wire.error(401, f"Unauthorized: {KEY}"))
+        model = MistralChatModel(sdk, "mistral-small-latest")
+        with pytest.raises(ModelCallError) as info:
+            await model.complete(ChatRequest.of("hi"))
+        with pytest.raises(ModelCallError) as streamed:
+            async for _ in model.stream(ChatRequest.of("hi")):
+                pass
+    finally:
+        await close_sdk(sdk)
+    assert server.received[0].headers["authorization"] == f"Bearer {KEY}"
+    for caught in (info, streamed):
+        assert KEY not in str(caught.value) and "[redacted]" in str(caught.value)
+
+
 async def test_a_request_naming_another_model_is_refused_before_sending(server: ProviderServer, model: MistralChatModel) -> None:
     from tta_dev_primitives.errors import ConfigError
 
@@ -339,3 +357,15 @@ async def test_a_stream_left_early_releases_its_connection(server: ProviderServe
             assert piece == "one "
             break
     assert (await model.complete(ChatRequest.of("again"))).text == "next"  # the client is not stuck on the first stream
+
+
+def test_the_command_line_without_a_mistral_key_is_a_config_error_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Else the client is made, and every call goes out without a key (a 401 at the first call)."""
+    from tta_dev_primitives import FakeChatModel, chat_model
+    from tta_dev_primitives.errors import ConfigError
+
+    monkeypatch.delenv("MISTRAL_API_KEY", raising=False)
+    with pytest.raises(ConfigError, match="MISTRAL_API_KEY"):
+        chat_model(FakeChatModel(), ["--provider", "mistral"])
+    picked = chat_model(FakeChatModel(), ["--provider", "mistral", "--base-url", "http://127.0.0.1:9"])  # a server of one's own may need none
+    assert isinstance(picked, MistralChatModel)

@@ -269,3 +269,12 @@ def test_the_command_line_names_ollama() -> None:
     picked = chat_model(FakeChatModel(), ["--provider", "ollama", "--model", "qwen3:8b", "--base-url", "http://127.0.0.1:9"])
     assert isinstance(picked, OllamaChatModel) and picked.model == "qwen3:8b" and picked.max_tokens == 1024
     assert isinstance(chat_model(FakeChatModel(), ["--provider", "ollama"]), OllamaChatModel)  # llama3.2 by default
+
+
+@pytest.mark.parametrize("keep_alive", [[10], {"m": 10}, object()])
+async def test_a_keep_alive_the_sdk_would_refuse_is_a_config_error_not_a_malformed_reply(client: Any, keep_alive: object) -> None:
+    """Else every call fails inside the SDK before sending, read as a transient malformed response."""
+    from tta_dev_primitives.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="keep_alive"):
+        OllamaChatModel(client, "llama3.2", keep_alive=keep_alive)  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from openai.types.chat.chat_completion_chunk import ChoiceDelta  # noqa: E402
 
 from tests.fixtures.provider_server import Answer, ProviderServer  # noqa: E402
 from tests.fixtures.provider_wires import KEY  # noqa: E402
-from tests.fixtures.provider_wires.openai_wire import chunk, completion  # noqa: E402
+from tests.fixtures.provider_wires.openai_wire import call_delta, chunk, completion  # noqa: E402
 from tta_dev_primitives import ChatMessage, ChatRequest, ChatResponse, Retry, ToolCall, agent, compile, structured, tool  # noqa: E402
 from tta_dev_primitives.stdlib.llm import LLMPrimitive  # noqa: E402
 from tta_dev_primitives.stdlib.llm.providers import ModelCallError, ModelTransientError, OpenAIChatModel  # noqa: E402
@@ -109,6 +109,51 @@ async def test_stream_yields_text_then_reports_the_assembled_reply(server: Provi
     assert [piece async for piece in model.stream(ChatRequest.of("hi"))] == ["Hel", "lo"]
     assert server.received[0].body["stream"] is True and server.received[0].body["stream_options"] == {"include_usage": True}
     assert seen == [ChatResponse("Hello", "gpt-4o-mini", 5, 2, finish_reason="stop")]
+
+
+async def test_a_stream_giving_every_call_index_zero_keeps_the_calls_apart_by_id(server: ProviderServer, client: Any) -> None:
+    """Some servers and proxies give each parallel call index 0: a new id there is a new call,
+    not more of the last one (whose name and arguments would otherwise be glued together)."""
+    seen: list[ChatResponse] = []
+    model = OpenAIChatModel(client, "gpt-4o-mini", on_response=seen.append)
+    server.add(
+        Answer.stream(
+            [
+                (None, chunk(call_delta(0, id="call_a", name="weather", arguments='{"city": '))),
+                (None, chunk(call_delta(0, arguments='"Oslo"}'))),
+                (None, chunk(call_delta(0, id="call_b", name="time", arguments="{}"))),
+                (None, chunk(call_delta(1, id="call_c", name="weather", arguments='{"city": "Rome"}'))),
+                (None, chunk(ChoiceDelta(), "tool_calls")),
+                (None, "[DONE]"),
+            ]
+        )
+    )
+    assert [piece async for piece in model.stream(ChatRequest.of("hi"))] == []
+    [reply] = seen
+    assert reply.tool_calls == (
+        ToolCall("call_a", "weather", '{"city": "Oslo"}'),
+        ToolCall("call_b", "time", "{}"),
+        ToolCall("call_c", "weather", '{"city": "Rome"}'),
+    )
+
+
+async def test_a_key_given_as_a_callable_is_masked_in_errors(server: ProviderServer) -> None:
+    """The SDK resolves a key provider at each request: the key is known only then, and masked."""
+
+    async def key() -> str:
+        return KEY
+
+    async with openai.AsyncOpenAI(api_key=key, base_url=server.base_url + "/v1") as sdk_client:
+        model = OpenAIChatModel(sdk_client, "gpt-4o-mini")
+        server.add(error(401, f"Incorrect API key provided: {KEY}"), error(401, f"Incorrect API key provided: {KEY}"))
+        with pytest.raises(ModelCallError) as info:
+            await model.complete(ChatRequest.of("hi"))
+        with pytest.raises(ModelCallError) as streamed:
+            async for _ in model.stream(ChatRequest.of("hi")):
+                pass
+    assert server.received[0].headers["authorization"] == f"Bearer {KEY}"
+    for caught in (info, streamed):
+        assert KEY not in str(caught.value) and "[redacted]" in str(caught.value)
 
 
 async def test_our_retry_waits_the_retry_after_hint_on_the_clock(server: ProviderServer, model: OpenAIChatModel) -> None:

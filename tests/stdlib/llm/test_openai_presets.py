@@ -111,6 +111,9 @@ def test_a_hosted_preset_without_its_key_is_a_config_error_naming_the_variable(n
     monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-key-that-must-not-travel")
     with pytest.raises(ConfigError, match=f"expected a key, given or in {KEYS[name]}"):
         PROVIDERS_BUILDERS[name]("some-model")
+    monkeypatch.setenv(KEYS[name], "")  # set but empty (an unfilled .env line): no key either, not a placeholder sent
+    with pytest.raises(ConfigError, match=f"expected a key, given or in {KEYS[name]}"):
+        PROVIDERS_BUILDERS[name]("some-model")
 
 
 @pytest.mark.parametrize("name", ["vllm", "lmstudio"])

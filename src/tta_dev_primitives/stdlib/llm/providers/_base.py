@@ -159,6 +159,21 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
         self.on_response = on_response
         self._secrets = secrets
 
+    @property
+    def _secrets(self) -> tuple[str | None, ...]:
+        """What error messages must not show: the secrets given when the client was made, and
+        the key the client holds now (`_current_secrets`: a key given as a callable is only
+        known once a request has resolved it, and may rotate)."""
+        return (*self._given_secrets, *self._current_secrets())
+
+    @_secrets.setter
+    def _secrets(self, secrets: tuple[str | None, ...]) -> None:
+        self._given_secrets = secrets
+
+    def _current_secrets(self) -> tuple[str | None, ...]:
+        """The key the SDK's client holds at the time of an error (none known here)."""
+        return ()
+
     def __repr__(self) -> str:  # never the client (it holds the key)
         return f"{type(self).__name__}(model={self.model!r})"
 

@@ -113,7 +113,8 @@ class Chunks(StreamAssembler[Any]):
         self.model = model
         self.read_finish = finish
         self.text: list[str] = []
-        self.calls: dict[int, list[str]] = {}  # index -> [id, name, arguments]
+        self.calls: list[tuple[int, list[str]]] = []  # (index, [id, name, arguments]) in order of arrival
+        self.by_index: dict[int, list[str]] = {}  # a call's index in the stream -> its latest call
         self.finish: str | None = None
         self.input_tokens = 0
         self.output_tokens = 0
@@ -138,7 +139,12 @@ class Chunks(StreamAssembler[Any]):
                 delta_text = delta.content
             for position, call in enumerate(delta.tool_calls or ()):
                 index = call.index if isinstance(call.index, int) else position  # TGI may leave it out
-                parts = self.calls.setdefault(index, ["", "", ""])
+                parts = self.by_index.get(index)
+                if parts is None or (call.id and parts[0] not in ("", call.id)):
+                    # a new call; also one with another id at an index already used (servers that
+                    # give every call index 0, as Mistral's and some proxies' do)
+                    parts = self.by_index[index] = ["", "", ""]
+                    self.calls.append((index, parts))
                 parts[0] = call.id or parts[0]
                 if call.function is not None:
                     parts[1] += call.function.name or ""
@@ -151,7 +157,8 @@ class Chunks(StreamAssembler[Any]):
         return self.finish is not None
 
     def response(self) -> ChatResponse:
-        calls = tuple(ToolCall(i or f"call_{n}", name, a or "{}") for n, (i, name, a) in sorted(self.calls.items()))
+        ordered = sorted(self.calls, key=lambda item: item[0])  # by index; calls sharing one in order of arrival
+        calls = tuple(ToolCall(i or f"call_{n}", name, a or "{}") for n, (_, (i, name, a)) in enumerate(ordered))
         finish = self.read_finish(self.finish, bool(calls))
         return ChatResponse("".join(self.text), self.model, self.input_tokens, self.output_tokens, calls, finish)
 
@@ -164,6 +171,12 @@ class ChatCompletionsModel(ProviderChatModel[Raw, Event]):
 
     client: Any
     structured_output: StructuredOutput = "json_schema"
+
+    def _current_secrets(self) -> tuple[str | None, ...]:
+        # openai's key may be a callable (`AsyncOpenAI(api_key=provider)`): the client keeps the
+        # key it last resolved in `api_key`
+        key = getattr(self.client, "api_key", None)
+        return (key,) if isinstance(key, str) else ()
 
     def _cap_field(self) -> str:
         """The request field that caps the reply."""

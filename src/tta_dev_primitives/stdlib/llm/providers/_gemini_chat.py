@@ -15,6 +15,7 @@ import json
 import os
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
+from types import AsyncGeneratorType
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -244,10 +245,38 @@ class _Stream:
         return self.reading
 
     async def close(self) -> None:
-        for stream in (self.reading, self.chunks):
+        # the SDK's generators each iterate the next without closing it, down to the one that
+        # closes the HTTP response: closing the outer one alone leaves the rest (and the
+        # connection) to the garbage collector. They are found while suspended (a closed
+        # generator has no frame), then closed from the outside in.
+        inner, responses = _suspended(self.chunks)
+        for stream in (self.reading, self.chunks, *inner):
             close = getattr(stream, "aclose", None)
             if close is not None:
                 await close()
+        for response in responses:  # closed by the innermost generator; if not, here
+            await response.aclose()
+
+
+def _suspended(generator: object, depth: int = 0) -> tuple[list[Any], list[Any]]:
+    """The async generators a suspended SDK generator iterates (stream_generator over
+    _generate_content_stream's over async_request_streamed's), outermost first, and the HTTP
+    responses (`HttpResponse.response_stream`) they hold."""
+    frame = getattr(generator, "ag_frame", None)
+    generators: list[Any] = []
+    responses: list[Any] = []
+    if frame is None or depth > 8:
+        return generators, responses
+    for value in frame.f_locals.values():
+        if isinstance(value, AsyncGeneratorType):
+            below, held = _suspended(value, depth + 1)
+            generators += [value, *below]
+            responses += held
+        else:
+            stream = getattr(value, "response_stream", None)
+            if callable(getattr(stream, "aclose", None)):
+                responses.append(stream)
+    return generators, responses
 
 
 def _any_loop(client: genai.Client) -> bool:
@@ -360,6 +389,8 @@ class GeminiChatModel(ProviderChatModel["types.GenerateContentResponse", "types.
         from google.genai import types
 
         system, turns = _conversation(request.messages)
+        if not turns:  # else the SDK refuses it with a ValueError, read as a malformed response (and retried)
+            raise ConfigError(repr(self), "request.messages", "a user, assistant or tool message (Gemini takes no system-only conversation)", "system messages only")
         config: dict[str, Any] = {**(self._per_request or {})}
         if system is not None:
             config["system_instruction"] = system

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
+from ....errors import ConfigError
 from ....executor._shield import running_asyncio
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall
 from ._base import Decoded, EventStream, ProviderChatModel, StreamAssembler, arguments_object
@@ -271,6 +272,18 @@ class MistralChatModel(ProviderChatModel["ChatCompletionResponse", "CompletionEv
         self._no_retries = RetryConfig("none", BackoffStrategy(1, 1, 1.0, 1), False)
         self._transport_errors = _transport_errors()
 
+    def _current_secrets(self) -> tuple[str | None, ...]:
+        """The key of a client made with `api_key` as a callable (the SDK keeps the callable, not
+        the key, and calls it for every request): called again here."""
+        security = getattr(getattr(self.client, "sdk_configuration", None), "security", None)
+        if not callable(security):
+            return ()
+        try:
+            key = getattr(security(), "api_key", None)
+        except Exception:  # noqa: BLE001 - no key to be had: none to mask
+            return ()
+        return (key,) if isinstance(key, str) else ()
+
     def _arguments(self, request: ChatRequest) -> dict[str, Any]:
         arguments: dict[str, Any] = {"model": self.model, "messages": _conversation(request.messages)}
         if request.temperature is not None:
@@ -424,4 +437,7 @@ def from_options(model: str, *, base_url: str | None, max_tokens: int | None) ->
     `base_url` (default Mistral's)."""
     from mistralai.client import Mistral
 
-    return MistralChatModel(Mistral(api_key=os.environ.get("MISTRAL_API_KEY"), server_url=base_url), model, max_tokens=max_tokens)
+    key = os.environ.get("MISTRAL_API_KEY")
+    if not key and base_url is None:  # else every call goes out without a key, to a 401
+        raise ConfigError("--provider mistral", "api_key", "a key in MISTRAL_API_KEY", None)
+    return MistralChatModel(Mistral(api_key=key, server_url=base_url), model, max_tokens=max_tokens)

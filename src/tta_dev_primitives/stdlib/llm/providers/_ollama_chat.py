@@ -13,6 +13,7 @@ import json
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ....errors import ConfigError
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall, ToolSpec
 from ._base import SHAPE_ERRORS, Decoded, EventStream, ProviderChatModel, StreamAssembler, arguments_object
 from ._errors import malformed_failure, status_failure, stream_error_failure, transport_failure
@@ -173,6 +174,9 @@ class OllamaChatModel(ProviderChatModel["ollama.ChatResponse", "ollama.ChatRespo
         on_response: Callable[[ChatResponse], object] | None = None,
     ) -> None:
         super().__init__(model, max_tokens=max_tokens, max_input_tokens=max_input_tokens, on_response=on_response, secrets=_secrets(client))
+        if keep_alive is not None and (isinstance(keep_alive, bool) or not isinstance(keep_alive, (int, float, str))):
+            # else the SDK refuses it at every call, which would read as a malformed response
+            raise ConfigError(repr(self), "keep_alive", 'a duration ("10m"), seconds, or None', keep_alive)
         self.client = client
         self.options = dict(options or {})
         """Ollama options sent with every call (`num_ctx`, `top_k`, ...); a request's settings

@@ -138,7 +138,7 @@ class OpenAICompatible:
         import openai
 
         key = api_key or (os.environ.get(self.key_variable) if self.key_variable else None)
-        if key is None and self.required_key:
+        if not key and self.required_key:  # an empty variable is no key either
             raise ConfigError(f"{self.title} ({self.name})", "api_key", f"a key, given or in {self.key_variable}", None)
         return openai.AsyncOpenAI(
             api_key=key or NO_KEY, base_url=base_url or self.base_url, default_headers={**self.headers, **(headers or {})}
