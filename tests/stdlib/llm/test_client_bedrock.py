@@ -443,7 +443,7 @@ def held_answer(before: bytes, after: bytes) -> Iterator[tuple[str, threading.Ev
 
 
 def reads_in_flight() -> int:
-    """How many worker threads are in a stream read now (in `_ThreadedEvents._next`)."""
+    """How many worker threads are in a stream read now (in `ThreadedEvents._next`)."""
     return sum(1 for thread in threading.enumerate() if thread.is_alive() and _reading_thread(thread))
 
 
@@ -452,7 +452,7 @@ def _reading_thread(thread: threading.Thread) -> bool:
     import traceback
 
     frame = sys._current_frames().get(thread.ident or -1)
-    return frame is not None and any(f.name == "_next" and f.filename.endswith("_bedrock_chat.py") for f in traceback.extract_stack(frame))
+    return frame is not None and any(f.name == "_next" and f.filename.endswith("_streams.py") for f in traceback.extract_stack(frame))
 
 
 async def test_a_cancelled_stream_returns_at_once_and_its_thread_closes_the_connection() -> None:

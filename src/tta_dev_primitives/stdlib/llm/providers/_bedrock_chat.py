@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
 
 import anyio
@@ -21,6 +21,7 @@ import anyio.to_thread
 from ....errors import ConfigError
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall
 from ._base import Decoded, ProviderChatModel, StreamAssembler, arguments_object
+from ._streams import ThreadedEvents
 from ._errors import malformed_failure, status_failure, transport_failure
 
 if TYPE_CHECKING:
@@ -186,58 +187,6 @@ class _Events(StreamAssembler["ConverseStreamOutputTypeDef"]):
         return ChatResponse("".join(text), self.model, self.input_tokens, self.output_tokens, tuple(calls), finish)
 
 
-_END: Any = object()
-
-
-class _ThreadedEvents:
-    """A botocore `EventStream` read event by event in worker threads, as the async
-    `EventStream` the base class reads.
-
-    A read the consumer stops waiting for (cancelled) is abandoned: its thread finishes the
-    read on its own (the next event, the end, or the client's read timeout), and if the
-    stream was closed meanwhile it closes the connection then, so that a thread blocked in a
-    socket read is never raced by a close from another thread."""
-
-    def __init__(self, stream: BotocoreEventStream[ConverseStreamOutputTypeDef]) -> None:
-        self._stream = stream
-        self._events = iter(stream)
-        self._lock = threading.Lock()
-        self._reading = False
-        self._closed = False
-
-    def __aiter__(self) -> AsyncIterator[ConverseStreamOutputTypeDef]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[ConverseStreamOutputTypeDef]:
-        while True:
-            event = await anyio.to_thread.run_sync(self._next, abandon_on_cancel=True)
-            if event is _END:
-                return
-            yield event
-
-    def _next(self) -> ConverseStreamOutputTypeDef:
-        with self._lock:
-            if self._closed:
-                return _END  # type: ignore[no-any-return]
-            self._reading = True
-        try:
-            return next(self._events, _END)
-        finally:
-            if self._read_done():  # closed while this read was under way (the reader was cancelled)
-                self._stream.close()
-
-    def _read_done(self) -> bool:
-        """Whether the stream was closed while the read that ends now was under way."""
-        with self._lock:
-            self._reading = False
-            return self._closed
-
-    async def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            reading = self._reading
-        if not reading:  # else the reading thread closes it when its read returns
-            self._stream.close()
 
 
 class _Opening:
@@ -412,14 +361,14 @@ class BedrockChatModel(ProviderChatModel["ConverseResponseTypeDef", "ConverseStr
         response = await self._in_thread(lambda: self.client.converse(**arguments))
         return Decoded(response)  # botocore decodes the body inside the call (see _translated)
 
-    async def _open(self, arguments: dict[str, Any]) -> _ThreadedEvents:
+    async def _open(self, arguments: dict[str, Any]) -> ThreadedEvents[ConverseStreamOutputTypeDef]:
         opening = _Opening()
         try:
             stream = await self._in_thread(lambda: opening.deliver(self.client.converse_stream(**arguments)["stream"]))
         except BaseException:  # cancelled (the thread may still open it) or failed
             opening.abandon()
             raise
-        return _ThreadedEvents(stream)
+        return ThreadedEvents(iter(stream), stream.close)
 
     def _read(self, raw: ConverseResponseTypeDef, request: ChatRequest) -> ChatResponse:
         tool = self._answer_tool(request)

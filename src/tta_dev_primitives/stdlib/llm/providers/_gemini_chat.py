@@ -14,8 +14,7 @@ import importlib
 import json
 import os
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
-from types import AsyncGeneratorType
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -23,6 +22,7 @@ import anyio
 from ....errors import ConfigError, PrimitivesError
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall
 from ._base import SHAPE_ERRORS, Decoded, EventStream, ProviderChatModel, StreamAssembler, arguments_object
+from ._streams import GeneratorEvents
 from ._errors import malformed_failure, retry_delay_from, status_failure, transport_errors, transport_failure
 
 if TYPE_CHECKING:
@@ -227,9 +227,10 @@ class _Stream:
 
     def __init__(self, chunks: AsyncIterator[types.GenerateContentResponse]) -> None:
         self.chunks = chunks
+        self.events = GeneratorEvents(chunks)  # closes the SDK's stacked generators and the response
         self.reading = self._read()
 
-    async def _read(self) -> AsyncIterator[types.GenerateContentResponse]:
+    async def _read(self) -> AsyncGenerator[types.GenerateContentResponse, None]:
         try:
             async for chunk in self.chunks:
                 yield chunk
@@ -245,38 +246,8 @@ class _Stream:
         return self.reading
 
     async def close(self) -> None:
-        # the SDK's generators each iterate the next without closing it, down to the one that
-        # closes the HTTP response: closing the outer one alone leaves the rest (and the
-        # connection) to the garbage collector. They are found while suspended (a closed
-        # generator has no frame), then closed from the outside in.
-        inner, responses = _suspended(self.chunks)
-        for stream in (self.reading, self.chunks, *inner):
-            close = getattr(stream, "aclose", None)
-            if close is not None:
-                await close()
-        for response in responses:  # closed by the innermost generator; if not, here
-            await response.aclose()
-
-
-def _suspended(generator: object, depth: int = 0) -> tuple[list[Any], list[Any]]:
-    """The async generators a suspended SDK generator iterates (stream_generator over
-    _generate_content_stream's over async_request_streamed's), outermost first, and the HTTP
-    responses (`HttpResponse.response_stream`) they hold."""
-    frame = getattr(generator, "ag_frame", None)
-    generators: list[Any] = []
-    responses: list[Any] = []
-    if frame is None or depth > 8:
-        return generators, responses
-    for value in frame.f_locals.values():
-        if isinstance(value, AsyncGeneratorType):
-            below, held = _suspended(value, depth + 1)
-            generators += [value, *below]
-            responses += held
-        else:
-            stream = getattr(value, "response_stream", None)
-            if callable(getattr(stream, "aclose", None)):
-                responses.append(stream)
-    return generators, responses
+        await self.reading.aclose()
+        await self.events.close()
 
 
 def _any_loop(client: genai.Client) -> bool:

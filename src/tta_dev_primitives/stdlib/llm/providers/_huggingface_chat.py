@@ -17,12 +17,13 @@ import importlib
 import json
 import re
 import types
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ..model import ChatRequest, ChatResponse
 from ._base import Decoded, EventStream, RawResponse
 from ._chat_completions import ChatCompletionsModel, Chunks, read_completion
+from ._streams import GeneratorEvents
 from ._errors import malformed_failure, status_failure, stream_error_failure, transport_failure
 
 if TYPE_CHECKING:
@@ -53,27 +54,6 @@ def _finish_reason(reason: str | None, calls: bool) -> str | None:
         return None
     mapped = FINISH_REASONS.get(reason, reason)
     return "tool_calls" if calls and mapped == "stop" else mapped
-
-
-class _Events:
-    """The SDK's stream of `ChatCompletionStreamOutput` as an EventStream. The SDK reads the
-    response's lines in an inner generator it does not close when it stops at `[DONE]` or
-    when the reader stops early (the response would wait for the garbage collector); `close`
-    closes it, so the connection is released when the stream is."""
-
-    def __init__(self, outer: AsyncIterable[ChatCompletionStreamOutput]) -> None:
-        self._outer = outer
-        frame = getattr(outer, "ag_frame", None)  # not started yet: its arguments are its locals
-        self._inner = [v for v in (frame.f_locals.values() if frame is not None else ()) if isinstance(v, types.AsyncGeneratorType)]
-
-    def __aiter__(self) -> AsyncIterator[ChatCompletionStreamOutput]:
-        return aiter(self._outer)  # the SDK's async generator itself
-
-    async def close(self) -> None:
-        for generator in (self._outer, *self._inner):
-            close = getattr(generator, "aclose", None)
-            if close is not None:
-                await close()
 
 
 class HuggingFaceChatModel(ChatCompletionsModel["ChatCompletionOutput", "ChatCompletionStreamOutput"]):
@@ -129,7 +109,7 @@ class HuggingFaceChatModel(ChatCompletionsModel["ChatCompletionOutput", "ChatCom
         chunks: AsyncIterable[ChatCompletionStreamOutput] = await self.client.chat_completion(
             **arguments, stream=True, stream_options=ChatCompletionInputStreamOptions(include_usage=True)
         )
-        return _Events(chunks)
+        return GeneratorEvents(chunks)  # the SDK leaves its inner line reader open at [DONE]: closed with it
 
     def _read(self, raw: ChatCompletionOutput, request: ChatRequest) -> ChatResponse:
         return read_completion(raw, self.model, _finish_reason)

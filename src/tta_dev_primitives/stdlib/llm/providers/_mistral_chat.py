@@ -10,7 +10,7 @@ import functools
 import json
 import os
 import string
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from secrets import choice as _secure_choice
 from typing import TYPE_CHECKING, Any
 
@@ -20,14 +20,13 @@ from ....errors import ConfigError
 from ....executor._shield import running_asyncio
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall
 from ._base import Decoded, EventStream, ProviderChatModel, StreamAssembler, arguments_object
+from ._streams import GeneratorEvents, ThreadedEvents
 from ._errors import malformed_failure, status_failure, stream_error_failure, transport_failure
 
 if TYPE_CHECKING:
     from mistralai.client import Mistral
     from mistralai.client.models import ChatCompletionResponse, CompletionEvent
     from mistralai.client.models import ToolCall as MistralToolCall
-    from mistralai.client.utils.eventstreaming import EventStream as SyncEvents
-    from mistralai.client.utils.eventstreaming import EventStreamAsync
 
 __all__ = ["MistralChatModel", "from_options"]
 
@@ -174,55 +173,6 @@ def _finish_reason(reason: str, *, provider: str, model: str, secrets: tuple[str
     return FINISH_REASONS.get(reason, reason)
 
 
-class _AsyncEvents:
-    """The async SDK's stream as an EventStream whose `close` also ends the SDK's event
-    generator (which otherwise stays suspended until collected)."""
-
-    def __init__(self, events: EventStreamAsync[CompletionEvent]) -> None:
-        self.events = events
-
-    def __aiter__(self) -> _AsyncEvents:
-        return self
-
-    async def __anext__(self) -> CompletionEvent:
-        return await self.events.generator.__anext__()
-
-    async def close(self) -> None:
-        await self.events.generator.aclose()  # its `finally` closes the response
-        await self.events.response.aclose()
-
-
-def _next_event(events: Iterator[CompletionEvent]) -> CompletionEvent | None:
-    """The stream's next event, None at its end (run in a worker thread)."""
-    return next(events, None)
-
-
-class _ThreadedEvents:
-    """The sync SDK's stream read in worker threads (on trio, see MistralChatModel), one event
-    per `anyio.to_thread.run_sync`; a read the consumer stops waiting for (cancelled) is left to
-    finish in its thread, and `close` then closes the response under it."""
-
-    def __init__(self, events: SyncEvents[CompletionEvent]) -> None:
-        self.events = events
-        self.reading = False
-
-    def __aiter__(self) -> _ThreadedEvents:
-        return self
-
-    async def __anext__(self) -> CompletionEvent:
-        self.reading = True
-        event = await anyio.to_thread.run_sync(_next_event, self.events.generator, abandon_on_cancel=True)
-        self.reading = False
-        if event is None:
-            raise StopAsyncIteration
-        return event
-
-    async def close(self) -> None:
-        if not self.reading:  # a generator still running in an abandoned thread cannot be closed
-            self.events.generator.close()  # its `finally` closes the response
-        self.events.response.close()
-
-
 class MistralChatModel(ProviderChatModel["ChatCompletionResponse", "CompletionEvent"]):
     """A chat model over `mistralai.client.Mistral` (the `mistralai` SDK, version 2.0 or later).
 
@@ -317,9 +267,16 @@ class MistralChatModel(ProviderChatModel["ChatCompletionResponse", "CompletionEv
     async def _open(self, arguments: dict[str, Any]) -> EventStream[CompletionEvent]:
         chat = self.client.chat
         if running_asyncio():
-            return _AsyncEvents(await chat.stream_async(**arguments, retries=self._no_retries))
+            events = await chat.stream_async(**arguments, retries=self._no_retries)
+            return GeneratorEvents(events.generator, events.response.aclose)  # the generator's `finally` closes the response
         call = functools.partial(chat.stream, **arguments, retries=self._no_retries)
-        return _ThreadedEvents(await anyio.to_thread.run_sync(call, abandon_on_cancel=True))
+        sync_events = await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
+
+        def close() -> None:
+            sync_events.generator.close()  # its `finally` closes the response
+            sync_events.response.close()
+
+        return ThreadedEvents(sync_events.generator, close)
 
     def _read(self, raw: ChatCompletionResponse, request: ChatRequest) -> ChatResponse:
         if not raw.choices or raw.choices[0].message is None:  # a malformed response, not an IndexError

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ....errors import ConfigError
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall, ToolSpec
 from ._base import SHAPE_ERRORS, Decoded, EventStream, ProviderChatModel, StreamAssembler, arguments_object
+from ._streams import GeneratorEvents
 from ._errors import malformed_failure, status_failure, stream_error_failure, transport_failure
 
 if TYPE_CHECKING:
@@ -123,21 +124,6 @@ class _Parts(StreamAssembler["ollama.ChatResponse"]):
         return ChatResponse("".join(self.text), self.model, self.input_tokens, self.output_tokens, tuple(self.calls), finish)
 
 
-class _Stream:
-    """The SDK's stream (an async generator of `ChatResponse`) as an EventStream."""
-
-    def __init__(self, parts: AsyncIterator[ollama.ChatResponse]) -> None:
-        self.parts = parts
-
-    def __aiter__(self) -> AsyncIterator[ollama.ChatResponse]:
-        return self.parts
-
-    async def close(self) -> None:
-        aclose = getattr(self.parts, "aclose", None)
-        if aclose is not None:
-            await aclose()  # ends the SDK's `async with` on the response: the connection is released
-
-
 class OllamaChatModel(ProviderChatModel["ollama.ChatResponse", "ollama.ChatResponse"]):
     """A chat model over `ollama.AsyncClient` (Ollama's native `/api/chat`).
 
@@ -215,7 +201,7 @@ class OllamaChatModel(ProviderChatModel["ollama.ChatResponse", "ollama.ChatRespo
 
     async def _open(self, arguments: dict[str, Any]) -> EventStream[ollama.ChatResponse]:
         parts: AsyncIterator[ollama.ChatResponse] = await self.client.chat(**arguments, stream=True)
-        return _Stream(parts)
+        return GeneratorEvents(parts)  # closing it ends the SDK's `async with` on the response
 
     def _read(self, raw: ollama.ChatResponse, request: ChatRequest) -> ChatResponse:
         message = raw.message
