@@ -18,7 +18,7 @@ from ...._validate import check_positive
 from .._arguments import check_arguments
 from ..model import SELF_REPORTING, ChatRequest, ChatResponse, report_usage
 from .._schema import json_value
-from ._errors import ModelCallError, ModelTransientError, malformed_failure, translate, transport_errors
+from ._errors import ModelCallError, ModelTransientError, http_errors, malformed_failure, translate
 
 __all__ = ["Decoded", "EventStream", "ProviderChatModel", "RawResponse", "StreamAssembler", "input_bound"]
 
@@ -215,7 +215,7 @@ class ProviderChatModel(abc.ABC, Generic[Raw, Event]):
         """Learn the SDK's error classes (both SDKs share the shapes; see errors.translate)."""
         self.status_error = sdk.APIStatusError
         self.api_error = sdk.APIError
-        self.connection_errors = (sdk.APIConnectionError, *transport_errors(sdk.DefaultAsyncHttpxClient))
+        self.connection_errors = (sdk.APIConnectionError, *http_errors("TransportError"))
 
     def reply_cap(self, request: ChatRequest) -> int | None:
         """The reply cap sent with `request`: the smaller of the request's and the model's."""

@@ -14,6 +14,7 @@ this module keeps their old import path, and the translation from SDK errors to 
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import importlib
 import time
@@ -119,16 +120,25 @@ def retry_delay_from(body: object) -> float | None:
     return None
 
 
-def transport_errors(sdk_client_class: type) -> tuple[type[Exception], ...]:
-    """The transport error base (`TransportError`) of the httpx package an SDK's HTTP client
-    is built on: an SDK may let it escape while reading a stream (a connection cut mid-way)."""
-    for base in sdk_client_class.__mro__:
-        root = base.__module__.split(".")[0]
-        if root.startswith("httpx"):
-            error = getattr(importlib.import_module(root), "TransportError", None)
-            if isinstance(error, type) and issubclass(error, Exception):
-                return (error,)
-    return ()
+HTTP_PACKAGES = ("httpx2", "httpx")
+"""The HTTP client packages the SDKs here are built on (httpx2 is the newer SDKs' fork)."""
+
+
+@functools.cache
+def http_errors(name: str) -> tuple[type[Exception], ...]:
+    """The error class `name` (`TransportError`, `DecodingError`) of every installed HTTP
+    package an SDK may run on: an SDK built on its own copy (httpx2), or given a client of the
+    other (httpx), lets these escape as they are."""
+    found: list[type[Exception]] = []
+    for package in HTTP_PACKAGES:
+        try:
+            module = importlib.import_module(package)
+        except ImportError:
+            continue
+        error = getattr(module, name, None)
+        if isinstance(error, type) and issubclass(error, Exception):
+            found.append(error)
+    return tuple(found)
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:

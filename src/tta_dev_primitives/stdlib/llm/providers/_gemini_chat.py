@@ -23,7 +23,7 @@ from ....errors import ConfigError, PrimitivesError
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall
 from ._base import SHAPE_ERRORS, Decoded, EventStream, ProviderChatModel, StreamAssembler, arguments_object
 from ._streams import GeneratorEvents
-from ._errors import malformed_failure, retry_delay_from, status_failure, transport_errors, transport_failure
+from ._errors import http_errors, malformed_failure, retry_delay_from, status_failure, transport_failure
 
 if TYPE_CHECKING:
     from google import genai
@@ -468,17 +468,11 @@ class GeminiChatModel(ProviderChatModel["types.GenerateContentResponse", "types.
 def _transport_errors() -> tuple[type[Exception], ...]:
     """The transport errors of every HTTP package the SDK may use: httpx2 (its default), httpx
     (when asked for), aiohttp (when installed)."""
-    found: list[type[Exception]] = []
-    for module in ("httpx2", "httpx", "aiohttp"):
-        try:
-            package = importlib.import_module(module)
-        except ImportError:
-            continue
-        if module == "aiohttp":
-            found.append(package.ClientError)
-        else:
-            found += transport_errors(package.AsyncClient)
-    return tuple(found)
+    try:
+        aiohttp = importlib.import_module("aiohttp")
+    except ImportError:
+        return http_errors("TransportError")
+    return (*http_errors("TransportError"), aiohttp.ClientError)
 
 
 def gemini_client(api_key: str | None = None, *, base_url: str | None = None, api_version: str = API_VERSION) -> genai.Client:

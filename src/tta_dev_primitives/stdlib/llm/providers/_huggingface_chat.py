@@ -12,11 +12,8 @@ the client works on asyncio and trio as it is, with no thread.
 
 from __future__ import annotations
 
-import functools
-import importlib
 import json
 import re
-import types
 from collections.abc import AsyncIterable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +21,7 @@ from ..model import ChatRequest, ChatResponse
 from ._base import Decoded, EventStream, RawResponse
 from ._chat_completions import ChatCompletionsModel, Chunks, read_completion
 from ._streams import GeneratorEvents
-from ._errors import malformed_failure, status_failure, stream_error_failure, transport_failure
+from ._errors import http_errors, malformed_failure, status_failure, stream_error_failure, transport_failure
 
 if TYPE_CHECKING:
     from huggingface_hub import AsyncInferenceClient, ChatCompletionOutput, ChatCompletionStreamOutput
@@ -138,7 +135,7 @@ class HuggingFaceChatModel(ChatCompletionsModel["ChatCompletionOutput", "ChatCom
             return transport_failure(error, **common)
         if isinstance(error, errors.OfflineModeIsEnabled):  # HF_HUB_OFFLINE: no retry sends it
             return status_failure(status=None, message=str(error), **common)
-        if _http_error(error, "TransportError"):  # connection refused, reset, cut mid-stream
+        if isinstance(error, http_errors("TransportError")):  # connection refused, reset, cut mid-stream
             return transport_failure(error, **common)
         if _decoding(error):
             return malformed_failure(error, **common)
@@ -169,25 +166,6 @@ def _server_error(response: Any, error: Exception) -> tuple[str, str | None]:
     return (detail if isinstance(detail, str) and detail else fallback), kind
 
 
-@functools.cache
-def _http_module() -> types.ModuleType | None:
-    """The HTTP client package the SDK is built on (`httpx2` in huggingface_hub 2.x, `httpx` in
-    1.x): its errors are the SDK's base classes."""
-    from huggingface_hub import errors
-
-    for base in errors.HfHubHTTPError.__mro__:
-        root = base.__module__.split(".")[0]
-        if root.startswith("httpx"):
-            return importlib.import_module(root)
-    return None  # pragma: no cover - every supported version is built on httpx
-
-
-def _http_error(error: Exception, name: str) -> bool:
-    """Whether `error` is the HTTP client's error class `name`."""
-    cls = getattr(_http_module(), name, None)
-    return isinstance(cls, type) and isinstance(error, cls)
-
-
 def _decoding(error: Exception) -> bool:
     """Whether `error` came from decoding the reply: raised inside the SDK's `parse_obj` or
     `parse_obj_as_instance` (a body that is no JSON, or JSON no completion is made of: a list,
@@ -202,7 +180,7 @@ def _decoding(error: Exception) -> bool:
         if traceback.tb_frame.f_code in codes:
             return True
         traceback = traceback.tb_next
-    return _http_error(error, "DecodingError")
+    return isinstance(error, http_errors("DecodingError"))
 
 
 def from_options(model: str, *, base_url: str | None, max_tokens: int | None) -> HuggingFaceChatModel:

@@ -21,7 +21,7 @@ from ....executor._shield import running_asyncio
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall
 from ._base import Decoded, EventStream, ProviderChatModel, StreamAssembler, arguments_object
 from ._streams import GeneratorEvents, ThreadedEvents
-from ._errors import malformed_failure, status_failure, stream_error_failure, transport_failure
+from ._errors import http_errors, malformed_failure, status_failure, stream_error_failure, transport_failure
 
 if TYPE_CHECKING:
     from mistralai.client import Mistral
@@ -220,7 +220,7 @@ class MistralChatModel(ProviderChatModel["ChatCompletionResponse", "CompletionEv
         super().__init__(model, max_tokens=max_tokens, max_input_tokens=max_input_tokens, on_response=on_response, secrets=secrets)
         self.client = client
         self._no_retries = RetryConfig("none", BackoffStrategy(1, 1, 1.0, 1), False)
-        self._transport_errors = _transport_errors()
+        self._transport_errors = http_errors("TransportError")
 
     def _current_secrets(self) -> tuple[str | None, ...]:
         """The key of a client made with `api_key` as a callable (the SDK keeps the callable, not
@@ -370,23 +370,6 @@ def _message(body: object, error: Exception) -> str:
                 return json.dumps(value)
     text = getattr(error, "body", "")
     return text if isinstance(text, str) and text else str(error)
-
-
-def _transport_errors() -> tuple[type[Exception], ...]:
-    """The transport error bases of the HTTP clients the SDK may run on: its own (`httpx2`),
-    and `httpx` for a client passed in (`Mistral(async_client=httpx.AsyncClient())`)."""
-    import importlib
-
-    found: list[type[Exception]] = []
-    for name in ("httpx2", "httpx"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        error = getattr(module, "TransportError", None)
-        if isinstance(error, type) and issubclass(error, Exception):
-            found.append(error)
-    return tuple(found)
 
 
 def from_options(model: str, *, base_url: str | None, max_tokens: int | None) -> MistralChatModel:
