@@ -17,7 +17,10 @@ import pytest
 
 from tests.fixtures.extras import OPTIONAL, ROOT, SELF, distribution
 
-USER_FACING = {"otel", "prometheus", "redis", "msgpack", "agents", "durable", "postgres", "dask", "openai", "anthropic", "web", "mcp"}
+USER_FACING = {
+    "otel", "prometheus", "redis", "msgpack", "agents", "durable", "postgres", "dask", "web", "mcp",
+    "openai", "anthropic", "gemini", "ollama", "groq", "mistral", "bedrock", "huggingface",
+}
 """The extras `all` holds: every integration (not dev, bench, docs; tracing and apm are aliases of
 parts of it, examples a subset)."""
 
