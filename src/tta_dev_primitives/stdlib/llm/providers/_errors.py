@@ -25,6 +25,7 @@ from ....errors import ModelCallError, ModelTransientError, PrimitivesError
 __all__ = [
     "ModelCallError",
     "ModelTransientError",
+    "http_errors",
     "malformed_failure",
     "retry_after_from",
     "retry_delay_from",
