@@ -155,9 +155,10 @@ async def test_long_reply_caps_are_fetched_as_a_stream_and_assembled(server: Pro
     assert server.received[0].body["stream"] is True and server.received[0].body["max_tokens"] == 64_000
 
 
-def test_chat_model_picks_anthropic_for_a_claude_model() -> None:
+def test_chat_model_picks_anthropic_for_a_claude_model(monkeypatch: pytest.MonkeyPatch) -> None:
     from tta_dev_primitives import FakeChatModel, chat_model
 
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
     picked = chat_model(FakeChatModel(), ["--model", "claude-haiku-4-5"])
     assert isinstance(picked, AnthropicChatModel) and picked.model == "claude-haiku-4-5"
 

@@ -358,14 +358,3 @@ async def test_a_stream_left_early_releases_its_connection(server: ProviderServe
             break
     assert (await model.complete(ChatRequest.of("again"))).text == "next"  # the client is not stuck on the first stream
 
-
-def test_the_command_line_without_a_mistral_key_is_a_config_error_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Else the client is made, and every call goes out without a key (a 401 at the first call)."""
-    from tta_dev_primitives import FakeChatModel, chat_model
-    from tta_dev_primitives.errors import ConfigError
-
-    monkeypatch.delenv("MISTRAL_API_KEY", raising=False)
-    with pytest.raises(ConfigError, match="MISTRAL_API_KEY"):
-        chat_model(FakeChatModel(), ["--provider", "mistral"])
-    picked = chat_model(FakeChatModel(), ["--provider", "mistral", "--base-url", "http://127.0.0.1:9"])  # a server of one's own may need none
-    assert isinstance(picked, MistralChatModel)

@@ -22,7 +22,10 @@ from tests.fixtures.provider_wires import KEY, WIRES, Wire, wire_named
 from tta_dev_primitives import ChatRequest, ChatResponse, FakeChatModel, agent, chat_model, compile, structured, tool
 from tta_dev_primitives.stdlib.llm import LLMPrimitive, model_retry
 from tta_dev_primitives.stdlib.llm.providers import ModelCallError, ModelTransientError
+from tta_dev_primitives.errors import ConfigError
+from tta_dev_primitives.extras import EXTRAS
 from tta_dev_primitives.stdlib.llm.providers._base import ProviderChatModel, input_bound
+from tta_dev_primitives.stdlib.llm.providers.select import PROVIDERS
 from tta_dev_primitives.stdlib.testing import FakeClock
 
 pytestmark = pytest.mark.anyio
@@ -261,3 +264,19 @@ async def test_the_command_line_names_the_provider(wire: Wire, server: ProviderS
         assert (await picked.complete(ChatRequest.of("hi"))).text == "from the command line"
     finally:
         await wire.close_model(picked)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, p in PROVIDERS.items() if p.keys))
+def test_a_command_line_without_the_providers_key_names_the_variable(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Else the SDK fails in its own words (a bare ValueError, a TypeError at the first call) or
+    every call goes out without a key, to a 401."""
+    pytest.importorskip(EXTRAS[PROVIDERS[name].extra][0])
+    for variable in PROVIDERS[name].keys:
+        monkeypatch.delenv(variable, raising=False)
+    with pytest.raises(ConfigError, match=" or ".join(PROVIDERS[name].keys)):
+        chat_model(FakeChatModel(), ["--provider", name])
+    monkeypatch.setenv(PROVIDERS[name].keys[-1], KEY)  # any one of them will do
+    assert isinstance(chat_model(FakeChatModel(), ["--provider", name]), ProviderChatModel)
+    monkeypatch.delenv(PROVIDERS[name].keys[-1])
+    picked = chat_model(FakeChatModel(), ["--provider", name, "--base-url", "http://127.0.0.1:9"])  # a server of one's own may need none
+    assert isinstance(picked, ProviderChatModel)

@@ -497,5 +497,7 @@ def gemini_client(api_key: str | None = None, *, base_url: str | None = None, ap
 
 def from_options(model: str, *, base_url: str | None, max_tokens: int | None) -> GeminiChatModel:
     """The client `--provider gemini` (or `--model gemini-...`) names: the key from
-    `GOOGLE_API_KEY`, else `GEMINI_API_KEY`, as the SDK reads it."""
-    return GeminiChatModel(gemini_client(base_url=base_url), model, max_tokens=max_tokens)
+    `GOOGLE_API_KEY`, else `GEMINI_API_KEY`, as the SDK reads it (a `base_url` server of one's
+    own may need none: it gets a placeholder)."""
+    key = os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY") or ("unused" if base_url else None)
+    return GeminiChatModel(gemini_client(key, base_url=base_url), model, max_tokens=max_tokens)

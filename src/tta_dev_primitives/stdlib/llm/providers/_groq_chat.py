@@ -121,4 +121,5 @@ def from_options(model: str, *, base_url: str | None, max_tokens: int | None) ->
     endpoint of Groq's API, e.g. a proxy; the SDK's default otherwise)."""
     import groq
 
-    return GroqChatModel(groq.AsyncGroq(api_key=os.environ.get("GROQ_API_KEY"), base_url=base_url), model, max_tokens=max_tokens)
+    key = os.environ.get("GROQ_API_KEY") or ("unused" if base_url else None)  # a proxy of one's own may need none
+    return GroqChatModel(groq.AsyncGroq(api_key=key, base_url=base_url), model, max_tokens=max_tokens)

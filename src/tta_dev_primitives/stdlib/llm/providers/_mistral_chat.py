@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
-from ....errors import ConfigError
 from ....executor._shield import running_asyncio
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall
 from ._base import Decoded, EventStream, ProviderChatModel, StreamAssembler, arguments_object
@@ -377,7 +376,5 @@ def from_options(model: str, *, base_url: str | None, max_tokens: int | None) ->
     `base_url` (default Mistral's)."""
     from mistralai.client import Mistral
 
-    key = os.environ.get("MISTRAL_API_KEY")
-    if not key and base_url is None:  # else every call goes out without a key, to a 401
-        raise ConfigError("--provider mistral", "api_key", "a key in MISTRAL_API_KEY", None)
-    return MistralChatModel(Mistral(api_key=key, server_url=base_url), model, max_tokens=max_tokens)
+    # select.PROVIDERS refuses a command line without the key (and without --base-url)
+    return MistralChatModel(Mistral(api_key=os.environ.get("MISTRAL_API_KEY"), server_url=base_url), model, max_tokens=max_tokens)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
@@ -39,15 +40,22 @@ class Provider:
     default_model: str | None
     who: str
     builder: str = "from_options"
+    keys: tuple[str, ...] = ()
+    """The environment variables the SDK reads its key from (any one will do); without one, and
+    without `--base-url` (a local proxy may need none), the command line is refused before a
+    client is built, naming them, rather than failing at the first call with a 401 or with
+    whatever error the SDK raises."""
 
 
 PROVIDERS: Mapping[str, Provider] = {
-    "openai": Provider("openai", "_openai_chat", "gpt-4o-mini", "an OpenAI-compatible model (--provider openai, --base-url)"),
-    "anthropic": Provider("anthropic", "_anthropic_chat", "claude-haiku-4-5", "a Claude model (--provider anthropic)"),
-    "gemini": Provider("gemini", "_gemini_chat", "gemini-2.5-flash", "a Gemini model (--provider gemini)"),
+    "openai": Provider("openai", "_openai_chat", "gpt-4o-mini", "an OpenAI-compatible model (--provider openai, --base-url)", keys=("OPENAI_API_KEY",)),
+    "anthropic": Provider(
+        "anthropic", "_anthropic_chat", "claude-haiku-4-5", "a Claude model (--provider anthropic)", keys=("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+    ),
+    "gemini": Provider("gemini", "_gemini_chat", "gemini-2.5-flash", "a Gemini model (--provider gemini)", keys=("GEMINI_API_KEY", "GOOGLE_API_KEY")),
     "ollama": Provider("ollama", "_ollama_chat", "llama3.2", "an Ollama model (--provider ollama)"),
-    "groq": Provider("groq", "_groq_chat", "llama-3.3-70b-versatile", "a Groq model (--provider groq)"),
-    "mistral": Provider("mistral", "_mistral_chat", "mistral-small-latest", "a Mistral model (--provider mistral)"),
+    "groq": Provider("groq", "_groq_chat", "llama-3.3-70b-versatile", "a Groq model (--provider groq)", keys=("GROQ_API_KEY",)),
+    "mistral": Provider("mistral", "_mistral_chat", "mistral-small-latest", "a Mistral model (--provider mistral)", keys=("MISTRAL_API_KEY",)),
     "bedrock": Provider("bedrock", "_bedrock_chat", "amazon.nova-lite-v1:0", "a Bedrock model (--provider bedrock)"),
     "huggingface": Provider("huggingface", "_huggingface_chat", "meta-llama/Llama-3.1-8B-Instruct", "a Hugging Face model (--provider huggingface)"),
     "openrouter": Provider("openai", "_openai_presets", "openai/gpt-4o-mini", "an OpenRouter model (--provider openrouter)", "openrouter"),
@@ -88,7 +96,8 @@ def chat_model(default: ChatModel, argv: Sequence[str] | None = None) -> ChatMod
 
     Other arguments are left alone (a script with a parser of its own uses `model_arguments` and
     `chat_model_from` instead, so a mistyped option is an error, not the fake model). A missing
-    SDK is a MissingExtraError; `--provider vllm` or `lmstudio` without `--model` a ConfigError.
+    SDK is a MissingExtraError; `--provider vllm` or `lmstudio` without `--model`, or a provider
+    whose key variable is unset (without `--base-url`), a ConfigError.
     Keys come from the SDKs' usual environment variables; a `--base-url` server that needs no
     key gets a placeholder.
     """
@@ -126,6 +135,8 @@ def _real_model(provider: str, args: argparse.Namespace) -> ChatModel:
     name: str | None = args.model or spec.default_model
     if name is None:
         raise ConfigError(f"--provider {provider}", "--model", "the name of a model the server serves", None)
+    if spec.keys and not args.base_url and not any(os.environ.get(key) for key in spec.keys):
+        raise ConfigError(f"--provider {provider}", "API key", "a key in " + " or ".join(spec.keys), None)
     module = importlib.import_module(f"{__package__}.{spec.module}")
     build: Callable[..., ChatModel] = getattr(module, spec.builder)
     return build(name, base_url=args.base_url, max_tokens=args.max_tokens)
