@@ -8,7 +8,7 @@ it takes), never dropped unsaid; the one exception is structured output on a ser
 mode only (DeepSeek), where the schema goes in the prompt and the reply is validated on our side
 as everywhere.
 
-    from tta_dev_primitives.stdlib.llm.providers._openai_presets import deepseek, openrouter
+    from tta_dev_primitives.stdlib.llm.providers import deepseek, openrouter
 
     model = openrouter("openai/gpt-4o-mini", title="my app")     # key from OPENROUTER_API_KEY
     model = deepseek("deepseek-chat", max_tokens=1024)           # key from DEEPSEEK_API_KEY
