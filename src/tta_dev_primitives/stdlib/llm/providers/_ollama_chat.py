@@ -17,7 +17,7 @@ from ....errors import ConfigError
 from ..model import ChatMessage, ChatRequest, ChatResponse, ToolCall, ToolSpec
 from ._base import SHAPE_ERRORS, Decoded, EventStream, ProviderChatModel, StreamAssembler, arguments_object
 from ._streams import GeneratorEvents
-from ._errors import malformed_failure, status_failure, stream_error_failure, transport_failure
+from ._errors import http_errors, malformed_failure, status_failure, stream_error_failure, transport_failure
 
 if TYPE_CHECKING:
     import ollama
@@ -217,7 +217,6 @@ class OllamaChatModel(ProviderChatModel["ollama.ChatResponse", "ollama.ChatRespo
         error line inside a stream), the builtin ConnectionError it raises when nothing listens,
         httpx's transport errors (timeouts, a cut stream), and decoding errors (the SDK decodes
         bodies inside the call: `json.loads`, its pydantic models)."""
-        import httpx
         import ollama
 
         if isinstance(error, ollama.ResponseError):
@@ -229,7 +228,7 @@ class OllamaChatModel(ProviderChatModel["ollama.ChatResponse", "ollama.ChatRespo
                 message += f" ({PULL_HINT.format(model=self.model)})"
             headers = _response_headers(error)
             return status_failure(provider=self.provider, model=self.model, status=status, message=message, headers=headers, secrets=self._secrets)
-        if isinstance(error, (ConnectionError, httpx.TransportError)):
+        if isinstance(error, (ConnectionError, *http_errors("TransportError"))):
             return transport_failure(error, provider=self.provider, model=self.model, secrets=self._secrets)
         if isinstance(error, UnicodeError):  # text the request cannot carry: ours, not the reply's
             return None
