@@ -24,6 +24,7 @@ BORN_PRIVATE = {
     "observability._views", "observability._model_spans", "stdlib.llm._span_views",
     *(f"stdlib.llm.providers._{name}" for name in (
         "bedrock_chat", "chat_completions", "gemini_chat", "groq_chat", "huggingface_chat", "mistral_chat", "ollama_chat", "openai_presets",
+        "streams",
     )),
 }
 """Private modules that never had a public-looking path (in a release)."""
