@@ -5,6 +5,7 @@ own test_client_<provider>.py."""
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import io
 import json
@@ -25,7 +26,7 @@ from tta_dev_primitives.stdlib.llm.providers import ModelCallError, ModelTransie
 from tta_dev_primitives.errors import ConfigError
 from tta_dev_primitives.extras import EXTRAS
 from tta_dev_primitives.stdlib.llm.providers._base import ProviderChatModel, input_bound
-from tta_dev_primitives.stdlib.llm.providers.select import PROVIDERS
+from tta_dev_primitives.stdlib.llm.providers.select import PROVIDERS, chat_model_from, model_arguments
 from tta_dev_primitives.stdlib.testing import FakeClock
 
 pytestmark = pytest.mark.anyio
@@ -275,6 +276,9 @@ def test_a_command_line_without_the_providers_key_names_the_variable(name: str, 
         monkeypatch.delenv(variable, raising=False)
     with pytest.raises(ConfigError, match=" or ".join(PROVIDERS[name].keys)):
         chat_model(FakeChatModel(), ["--provider", name])
+    with pytest.raises(SystemExit) as stopped:  # a script's own parser: one line, no traceback
+        chat_model_from(model_arguments(argparse.ArgumentParser()).parse_args(["--provider", name]), FakeChatModel())
+    assert str(stopped.value.code).endswith("expected a key in " + " or ".join(PROVIDERS[name].keys))
     monkeypatch.setenv(PROVIDERS[name].keys[-1], KEY)  # any one of them will do
     assert isinstance(chat_model(FakeChatModel(), ["--provider", name]), ProviderChatModel)
     monkeypatch.delenv(PROVIDERS[name].keys[-1])

@@ -83,12 +83,16 @@ def model_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def chat_model_from(args: argparse.Namespace, default: ChatModel) -> ChatModel:
     """For a script whose parser has `model_arguments`: `default`, unless `args` name a real model.
     When that provider's SDK is not installed, the script exits with one line on stderr naming
-    the extra to install (as `exit_if_missing` does), not a traceback."""
+    the extra to install (as `exit_if_missing` does), not a traceback; so it does when the
+    provider's key variable is unset or a local server's `--model` is missing."""
     provider = _provider(args)
     if provider is None:
         return default
     exit_if_missing(PROVIDERS[provider].extra, who=PROVIDERS[provider].who)
-    return _real_model(provider, args)
+    try:
+        return _real_model(provider, args)
+    except ConfigError as error:  # a missing key or --model: one line, as for a missing extra
+        raise SystemExit(str(error)) from None
 
 
 def chat_model(default: ChatModel, argv: Sequence[str] | None = None) -> ChatModel:
