@@ -166,11 +166,11 @@ async def test_our_retry_waits_the_retry_after_hint_on_the_clock(server: Provide
 
 
 def test_assistant_messages_without_text_send_null_content() -> None:
-    from tta_dev_primitives.stdlib.llm.providers._openai_chat import _message
+    from tta_dev_primitives.stdlib.llm.providers._chat_completions import message
 
     call = ToolCall("c1", "f", "{}")
-    assert _message(ChatMessage("assistant", "", (call,)))["content"] is None
-    assert json.dumps(_message(ChatMessage("tool", "42", tool_call_id="c1"))) == '{"role": "tool", "tool_call_id": "c1", "content": "42"}'
+    assert message(ChatMessage("assistant", "", (call,)))["content"] is None
+    assert json.dumps(message(ChatMessage("tool", "42", tool_call_id="c1"))) == '{"role": "tool", "tool_call_id": "c1", "content": "42"}'
 
 
 async def test_an_exhausted_quota_is_not_retried_though_it_comes_as_429(server: ProviderServer, model: OpenAIChatModel) -> None:

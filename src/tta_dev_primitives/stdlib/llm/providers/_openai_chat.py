@@ -14,16 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from ....errors import ConfigError
 from ..model import ChatResponse
-from ._chat_completions import ChatCompletionsModel, StructuredOutput, message
+from ._chat_completions import ChatCompletionsModel, StructuredOutput
 
 if TYPE_CHECKING:
     import openai
     from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 __all__ = ["OpenAIChatModel", "from_options"]
-
-_message = message
-"""One message in the chat-completions shape (its name here before the wire code was shared)."""
 
 REASONING_MODELS = re.compile(r"^(o\d|gpt-5)")
 """OpenAI's reasoning model families: o1, o3, o4-mini, gpt-5 and their variants."""
