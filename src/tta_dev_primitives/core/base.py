@@ -1,5 +1,54 @@
-"""The original `core.base`: WorkflowContext, WorkflowPrimitive, LambdaPrimitive."""
+"""The original `core.base`: WorkflowContext, WorkflowPrimitive and LambdaPrimitive, with the
+original's composition: `a >> b` is a `core.sequential.SequentialPrimitive` and `a | b` a
+`core.parallel.ParallelPrimitive`, whose runs keep the original's bookkeeping (checkpoints,
+per-step metrics, child contexts per parallel branch).
 
-from ..stdlib._base import LambdaPrimitive, WorkflowContext, WorkflowPrimitive
+These classes are Nodes: they compose with the rest of the library, compile into plans and are
+type checked at their edges. The top-level `WorkflowPrimitive` is our own base, whose `>>` builds
+an optimizable sequence; code written for the original package imports this module instead.
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Generic, TypeVar
+
+from ..context import WorkflowContext
+from ..dsl._core import Node
+from ..stdlib._base import LambdaPrimitive as _NodeLambda
+from ..stdlib._base import WorkflowPrimitive as _NodePrimitive
+
+if typing.TYPE_CHECKING:
+    from .parallel import ParallelPrimitive
+    from .sequential import SequentialPrimitive
 
 __all__ = ["LambdaPrimitive", "WorkflowContext", "WorkflowPrimitive"]
+
+T = TypeVar("T", contravariant=True)
+U = TypeVar("U", covariant=True)
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
+
+
+class WorkflowPrimitive(_NodePrimitive[T, U]):
+    """The original base class: implement `async execute(input_data, context)`.
+
+    `>>` and `|` build the original's SequentialPrimitive and ParallelPrimitive.
+    """
+
+    def __rshift__(self: WorkflowPrimitive[A, B], other: Node[B, C]) -> SequentialPrimitive[A, C]:  # type: ignore[override]
+        """`self >> other`: the original's SequentialPrimitive of both (flattened)."""
+        from .sequential import SequentialPrimitive
+
+        return SequentialPrimitive([self, other])
+
+    def __or__(self: WorkflowPrimitive[A, B], other: Node[A, C]) -> ParallelPrimitive[A, list[B | C]]:  # type: ignore[override]
+        """`self | other`: the original's ParallelPrimitive of both, with a list of results."""
+        from .parallel import ParallelPrimitive
+
+        return ParallelPrimitive([self, other])
+
+
+class LambdaPrimitive(_NodeLambda[T, U], WorkflowPrimitive[T, U], Generic[T, U]):
+    """A primitive from a function `func(input, context)` (or `func(input)`), async or sync."""

@@ -8,7 +8,6 @@ unchanged.
 
 from typing import TYPE_CHECKING
 
-from .instrumented_primitive import InstrumentedPrimitive  # the original package exported it here
 from ._logging import ContextFilter, JsonFormatter, KeyValueFormatter, StructuredLogger, configure_logging, get_logger, redact
 from ._metrics import MetricsHook, configure_metrics, start_metrics_server, track_metrics
 from ._redaction import SECRET_PATTERNS, add_redaction, scrub, secret_name
@@ -25,6 +24,7 @@ from ._tracing import (
 
 if TYPE_CHECKING:
     from ._workers import WorkerTelemetry
+    from .instrumented_primitive import InstrumentedPrimitive
 
 __all__ = [
     "ContextFilter",
@@ -56,6 +56,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
+    if name == "InstrumentedPrimitive":  # the original package exported it here; it lives with the original's primitives
+        from .instrumented_primitive import InstrumentedPrimitive
+
+        return InstrumentedPrimitive
     if name == "WorkerTelemetry":  # imported on use: Dask is an extra
         from ._workers import WorkerTelemetry
 

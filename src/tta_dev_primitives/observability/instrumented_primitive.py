@@ -1,6 +1,6 @@
-"""The original `observability.instrumented_primitive`: subclasses implement `_execute_impl`;
-the instrumentation itself comes from the observability hooks now."""
+"""The original `observability.instrumented_primitive`: InstrumentedPrimitive, whose subclasses
+implement `_execute_impl` (the class lives with the original's other primitives, in `core`)."""
 
-from ..stdlib._base import InstrumentedPrimitive
+from ..core._instrumented import TRACING_AVAILABLE, InstrumentedPrimitive
 
-__all__ = ["InstrumentedPrimitive"]
+__all__ = ["TRACING_AVAILABLE", "InstrumentedPrimitive"]

@@ -1,0 +1,1 @@
+"""The original package's `tta_dev_primitives.orchestration` (being filled in)."""
