@@ -22,6 +22,7 @@ BORN_PRIVATE = {
     "executor._instrument", "executor._step", "observability._workers", "stdlib.cache._function", "stdlib._fluent",
     "stdlib.llm._retrying", "observability._run_links", "durable._trace", "stdlib.cache._forms",
     "observability._views", "observability._model_spans", "stdlib.llm._span_views",
+    "core._instrumented", "core._spans",
     *(f"stdlib.llm.providers._{name}" for name in (
         "bedrock_chat", "chat_completions", "gemini_chat", "groq_chat", "huggingface_chat", "mistral_chat", "ollama_chat", "openai_presets",
         "streams",

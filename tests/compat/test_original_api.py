@@ -92,7 +92,9 @@ async def test_original_subclasses_and_context_run_unchanged() -> None:
     workflow = Enrich() >> Tag("a") >> LambdaPrimitive(lambda data, c: {**data, "wf": c.workflow_id})
     result = await workflow.execute({"q": 1}, context)
     assert result == {"q": 1, "enriched": True, "player": "p1", "a": True, "wf": "wf-1"}
-    assert [name for name, _ in context.checkpoints] == ["enrich.done"]
+    checkpoints = [name for name, _ in context.checkpoints]
+    assert checkpoints[:4] == ["SequentialPrimitive.start", "sequential.step_0.start", "enrich.start", "enrich.done"]
+    assert checkpoints[-1] == "SequentialPrimitive.end"
     assert context.elapsed_ms() >= 0 and context.to_otel_context()["workflow.id"] == "wf-1"
     child = context.create_child_context()
     assert child.correlation_id == context.correlation_id == child.causation_id and child.trace_id == "t" * 32
@@ -180,8 +182,9 @@ async def test_mocks_and_parallels_feed_typed_steps() -> None:
     assert await (MockPrimitive("llm", 41) >> Inc()).execute(None, OriginalContext()) == 42
     assert await ((Inc() | Inc() | Inc()) >> IntTotal()).execute(1, OriginalContext()) == 6
     assert await SequentialPrimitive(primitives=[ParallelPrimitive(primitives=[Inc(), Inc()]), IntTotal()]).execute(1, OriginalContext()) == 4
-    chain = Inc() >> Inc()
-    assert chain.primitives == chain.steps and len(SequentialPrimitive([Inc()]).primitives) == 1
+    first, second = Inc(), Inc()
+    chain = first >> second
+    assert chain.primitives == [first, second] and len(SequentialPrimitive([Inc()]).primitives) == 1
 
 
 async def test_mock_attributes_are_the_originals() -> None:

@@ -1,13 +1,15 @@
-"""The original package's `tta_dev_primitives.core` (workflow primitives), re-exported from
-where they live now, so code written for it imports unchanged (see the migration guide, docs/guides/migrating.md)."""
+"""The original package's `tta_dev_primitives.core`: its workflow primitives with the original's
+semantics and bookkeeping (checkpoints, spans, metrics, log events), as Nodes of this library.
+The top-level names of the same spelling are our own stricter classes (see the migration guide,
+docs/guides/migrating.md)."""
 
 from .base import LambdaPrimitive, WorkflowContext, WorkflowPrimitive
-from .conditional import ConditionalPrimitive, SwitchPrimitive
+from .conditional import ConditionalPrimitive
 from .parallel import ParallelPrimitive
 from .routing import RouterPrimitive
 from .sequential import SequentialPrimitive
 
 __all__ = [
-    "ConditionalPrimitive", "LambdaPrimitive", "ParallelPrimitive", "RouterPrimitive", "SequentialPrimitive", "SwitchPrimitive",
+    "ConditionalPrimitive", "LambdaPrimitive", "ParallelPrimitive", "RouterPrimitive", "SequentialPrimitive",
     "WorkflowContext", "WorkflowPrimitive",
 ]

@@ -56,7 +56,7 @@ class InstrumentedPrimitive(WorkflowPrimitive[T, U]):
     async def _execute_impl(self, input_data: T, context: WorkflowContext) -> U:
         """Process `input_data` (what subclasses implement)."""
 
-    async def execute(self, input_data: T, context: WorkflowContext | None = None) -> U:  # type: ignore[override]
+    async def execute(self, input_data: T, context: WorkflowContext | None = None) -> U:
         """Run `_execute_impl` with checkpoints, a span and metrics around it."""
         if context is None:
             context = RunContext()

@@ -1,5 +1,5 @@
-"""The original package's `tta_dev_primitives.performance`."""
+"""The original package's `tta_dev_primitives.performance`: CachePrimitive."""
 
-from .cache import CachePrimitive, cached
+from .cache import CachePrimitive
 
-__all__ = ["CachePrimitive", "cached"]
+__all__ = ["CachePrimitive"]

@@ -1,5 +1,5 @@
-"""The original package's `tta_dev_primitives.testing`."""
+"""The original package's `tta_dev_primitives.testing`: MockPrimitive and WorkflowTestCase."""
 
-from .mocks import MockPrimitive
+from .mocks import MockPrimitive, WorkflowTestCase
 
-__all__ = ["MockPrimitive"]
+__all__ = ["MockPrimitive", "WorkflowTestCase"]
