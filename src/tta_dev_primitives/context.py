@@ -7,6 +7,7 @@ outside `executor` because node signatures in the DSL mention it.
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from collections.abc import Callable
@@ -208,20 +209,22 @@ class RunContext:
         return (time.time() - self.start_time) * 1000
 
     def create_child_context(self) -> RunContext:
-        """A context for a nested workflow: the same ids (the correlation id, and this one's as
-        the causation id), copies of metadata, state, tags and baggage, this span as parent."""
+        """A context for a nested workflow (a parallel branch): the same ids (the correlation
+        id, and this one's as the causation id), this span as its parent span, the deadline, and
+        deep copies of metadata and state (as the original's), so a branch's writes stay its own."""
         child = RunContext(
             correlation_id=self.correlation_id,
             workflow_id=self.workflow_id,
             session_id=self.session_id,
             player_id=self.player_id,
-            metadata=dict(self.metadata),
-            state=dict(self.state),
+            metadata=None if self._metadata is None else copy.deepcopy(self._metadata),
+            state=None if self._state is None else copy.deepcopy(self._state),
             tags=dict(self.tags),
             causation_id=self.correlation_id,
             baggage=dict(self.baggage),
+            deadline=self.deadline,
         )
-        if self.trace_id is not None:
+        if self.trace_id is not None or self.span_id is not None:
             child.trace_id, child.parent_span_id, child.trace_flags = self.trace_id, self.span_id, self.trace_flags
         return child
 

@@ -24,7 +24,7 @@ async def traced(
     plainly when `tracer` is None (tracing unavailable or switched off)."""
     if tracer is None:
         return await call()
-    with tracer.start_as_current_span(span_name) as span:
+    with tracer.start_as_current_span(span_name, record_exception=False) as span:  # recorded once, below
         for key, value in attributes.items():
             span.set_attribute(f"{prefix}.{key}", value)
         try:
