@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any, NoReturn
+from typing import Any, NoReturn, assert_type
 
 import anyio
 import pytest
@@ -340,3 +340,20 @@ def test_faithful_composites_expose_their_parts_as_the_original() -> None:
     assert switch.cases == {"a": double} and switch.default is None
     router = RouterPrimitive({"a": double}, lambda x, ctx: "a", "a")
     assert router.routes == {"a": double} and router.default == "a"
+
+
+class Show(WorkflowPrimitive[int, str]):
+    async def execute(self, input_data: int, context: WorkflowContext) -> str:
+        return str(input_data)
+
+
+def test_faithful_composites_are_typed_by_their_parts() -> None:
+    """Static types (checked by mypy over the tests); at run time, the classes."""
+    assert_type(Inc() >> Show(), SequentialPrimitive[int, str])
+    assert_type((Inc() >> Inc()) >> Show(), SequentialPrimitive[int, str])
+    assert_type(Inc() | Show(), ParallelPrimitive[int, list[int | str]])
+    assert_type(ConditionalPrimitive(lambda x, ctx: x > 1, Show(), Show()), ConditionalPrimitive[int, str])
+    assert_type(ConditionalPrimitive(lambda x, ctx: x > 1, Show()), ConditionalPrimitive[int, int | str])  # passes the input through
+    assert_type(SwitchPrimitive(lambda x, ctx: "a", {"a": Show()}, default=Show()), SwitchPrimitive[int, str, str])
+    assert_type(SwitchPrimitive(lambda x, ctx: "a", {"a": Show()}), SwitchPrimitive[int, int | str, str])
+    assert_type(RouterPrimitive({"a": Show()}, lambda x, ctx: "a"), RouterPrimitive[int, str])

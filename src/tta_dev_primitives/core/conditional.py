@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from ..dsl._core import Node
 from ..observability._logging import get_logger
@@ -36,6 +36,8 @@ logger = get_logger(__name__)
 In = TypeVar("In")
 Out = TypeVar("Out")
 K = TypeVar("K")
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 def _tracer() -> Tracer | None:
@@ -43,21 +45,33 @@ def _tracer() -> Tracer | None:
     return original_tracer(__name__) if TRACING_AVAILABLE else None
 
 
-class ConditionalPrimitive(WorkflowPrimitive[In, In | Out], Generic[In, Out]):
+class ConditionalPrimitive(WorkflowPrimitive[In, Out], Generic[In, Out]):
     """`then_primitive` when `condition(input, context)` is true, else `else_primitive`, else
-    the input unchanged."""
+    the input unchanged (so without `else_primitive` the result type includes the input's)."""
 
+    condition: Callable[[In, WorkflowContext], object]
+    then_primitive: Node[In, Out]
+    else_primitive: Node[In, Out] | None
+
+    @overload
+    def __init__(
+        self: ConditionalPrimitive[A, B], condition: Callable[[A, WorkflowContext], object], then_primitive: Node[A, B], else_primitive: Node[A, B]
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: ConditionalPrimitive[A, A | B], condition: Callable[[A, WorkflowContext], object], then_primitive: Node[A, B], else_primitive: None = None
+    ) -> None: ...
     def __init__(
         self,
-        condition: Callable[[In, WorkflowContext], object],
-        then_primitive: Node[In, Out],
-        else_primitive: Node[In, Out] | None = None,
+        condition: Callable[[Any, WorkflowContext], object],
+        then_primitive: Node[Any, Any],
+        else_primitive: Node[Any, Any] | None = None,
     ) -> None:
         self.condition = condition
         self.then_primitive = then_primitive
         self.else_primitive = else_primitive
 
-    async def execute(self, input_data: In, context: WorkflowContext | None = None) -> In | Out:
+    async def execute(self, input_data: In, context: WorkflowContext | None = None) -> Out:
         """The chosen branch's result on `input_data` (or `input_data` when none is chosen)."""
         if context is None:
             context = WorkflowContext()
@@ -85,7 +99,8 @@ class ConditionalPrimitive(WorkflowPrimitive[In, In | Out], Generic[In, Out]):
             logger.info("conditional_passthrough", reason="no_else_branch", **ids)
             context.checkpoint("conditional.end")
             logger.info("conditional_workflow_complete", branch_taken="passthrough", total_duration_ms=_since(started), **ids)
-            return input_data
+            passed: Out = input_data  # type: ignore[assignment]  # Out includes In without an else branch
+            return passed
 
         kind = type(primitive).__name__
         logger.info("conditional_branch_selected", branch=branch, primitive_type=kind, **ids)
@@ -103,20 +118,33 @@ class ConditionalPrimitive(WorkflowPrimitive[In, In | Out], Generic[In, Out]):
         return result
 
 
-class SwitchPrimitive(WorkflowPrimitive[In, In | Out], Generic[In, Out, K]):
-    """The case named by `selector(input, context)`, else `default`, else the input unchanged."""
+class SwitchPrimitive(WorkflowPrimitive[In, Out], Generic[In, Out, K]):
+    """The case named by `selector(input, context)`, else `default`, else the input unchanged
+    (so without `default` the result type includes the input's)."""
 
+    selector: Callable[[In, WorkflowContext], K]
+    cases: Mapping[K, Node[In, Out]]
+    default: Node[In, Out] | None
+
+    @overload
+    def __init__(
+        self: SwitchPrimitive[A, B, K], selector: Callable[[A, WorkflowContext], K], cases: Mapping[K, Node[A, B]], default: Node[A, B]
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: SwitchPrimitive[A, A | B, K], selector: Callable[[A, WorkflowContext], K], cases: Mapping[K, Node[A, B]], default: None = None
+    ) -> None: ...
     def __init__(
         self,
-        selector: Callable[[In, WorkflowContext], K],
-        cases: Mapping[K, Node[In, Out]],
-        default: Node[In, Out] | None = None,
+        selector: Callable[[Any, WorkflowContext], K],
+        cases: Mapping[K, Node[Any, Any]],
+        default: Node[Any, Any] | None = None,
     ) -> None:
         self.selector = selector
         self.cases = cases
         self.default = default
 
-    async def execute(self, input_data: In, context: WorkflowContext | None = None) -> In | Out:
+    async def execute(self, input_data: In, context: WorkflowContext | None = None) -> Out:
         """The selected case's result on `input_data` (or `input_data` when none is selected)."""
         if context is None:
             context = WorkflowContext()
@@ -145,7 +173,8 @@ class SwitchPrimitive(WorkflowPrimitive[In, In | Out], Generic[In, Out, K]):
             logger.info("switch_passthrough", reason="no_matching_case_or_default", case_key=key, **ids)
             context.checkpoint("switch.end")
             logger.info("switch_workflow_complete", case_taken="passthrough", case_key=key, total_duration_ms=_since(started), **ids)
-            return input_data
+            passed: Out = input_data  # type: ignore[assignment]  # Out includes In without a default
+            return passed
 
         kind = type(primitive).__name__
         logger.info("switch_case_selected", case_name=case, case_key=key, primitive_type=kind, **ids)
