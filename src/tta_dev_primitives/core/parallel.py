@@ -76,7 +76,7 @@ class ParallelPrimitive(InstrumentedPrimitive[In, Out]):
             attributes: dict[str, Attribute] = {"index": i, "name": f"branch_{i}_{kind}", "primitive_type": kind, "total_branches": total}
             try:
                 results[i] = await traced(tracer, f"parallel.branch_{i}", "branch", attributes, lambda: primitive.execute(input_data, children[i]))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001  # any branch error ends the run: kept, raised after the group
                 if not failures:  # the first failure wins and cancels the rest
                     failures.append(exc)
                     group.cancel_scope.cancel()

@@ -17,8 +17,8 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from ..errors import ConfigError
 from ..dsl._core import Node
+from ..errors import ConfigError
 from ..observability._logging import get_logger
 from ..observability.enhanced_collector import get_enhanced_metrics_collector
 from ._instrumented import TRACING_AVAILABLE, InstrumentedPrimitive

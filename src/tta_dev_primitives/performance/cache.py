@@ -15,11 +15,11 @@ import sys
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
+from ..core.base import WorkflowContext, WorkflowPrimitive
 from ..dsl._core import Node
 from ..observability._logging import get_logger
 from ..stdlib._clock import SYSTEM_CLOCK, Clock
 from ..stdlib.cache._stores import MISSING, MemoryStore
-from ..core.base import WorkflowContext, WorkflowPrimitive
 
 __all__ = ["CachePrimitive"]
 

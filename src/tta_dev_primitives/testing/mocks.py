@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar
 
 from ..context import RunContext
-from ..core.base import WorkflowContext
-from ..core.base import WorkflowPrimitive
+from ..core.base import WorkflowContext, WorkflowPrimitive
 from ..dsl._core import Node
 from ..stdlib.testing._mocks import MockPrimitive as _StdlibMock
 
