@@ -15,7 +15,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from pydantic import BaseModel
 
-from tta_dev_primitives import ConfigError, node
+from tta_dev_primitives import ConfigError, compile, node
 from tta_dev_primitives.core.base import WorkflowContext, WorkflowPrimitive
 from tta_dev_primitives.orchestration import (
     DelegationPrimitive,
@@ -336,3 +336,12 @@ async def test_without_opentelemetry_there_are_no_instruments(monkeypatch: pytes
     assert not hasattr(workflow, "_workflows_counter")
     response = await workflow.execute(MultiModelRequest(task_description="hello", messages=USER), WorkflowContext())
     assert response.content == "done"
+
+
+async def test_workflow_runs_as_a_node_of_our_plans() -> None:
+    workers = executors()
+    plan = compile(MultiModelWorkflow(dict(workers)))
+    context = WorkflowContext(workflow_id="w")
+    response = await plan.run(MultiModelRequest(task_description="Plan a trip", messages=USER), context=context)
+    assert response.executor_model == "deepseek/deepseek-r1:free"
+    assert workers["deepseek/deepseek-r1:free"].seen[0][1] is context

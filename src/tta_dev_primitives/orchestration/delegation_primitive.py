@@ -78,7 +78,7 @@ class DelegationPrimitive(WorkflowPrimitive[DelegationRequest, DelegationRespons
 
     def __init__(self, executor_primitives: dict[str, Executor] | None = None) -> None:
         super().__init__()
-        self.executor_primitives: dict[str, Executor] = executor_primitives if executor_primitives is not None else {}
+        self.executor_primitives: dict[str, Executor] = executor_primitives or {}  # the caller's dict, as in the original
         self._model_nodes: dict[int, LLMPrimitive] = {}
 
     def register_executor(self, model_name: str, primitive: Executor) -> None:
