@@ -20,6 +20,7 @@ from tta_dev_primitives._old_paths import OLD_PATHS
 BORN_PRIVATE = {
     "_deep", "_registry", "_old_paths", "observability._support", "compiler._policy", "compiler._program", "dsl._fluent",
     "executor._instrument", "executor._step", "observability._workers", "stdlib.cache._function", "stdlib._fluent",
+    "research._free_tier_data",
     "stdlib.llm._retrying", "observability._run_links", "durable._trace", "stdlib.cache._forms",
     "observability._views", "observability._model_spans", "stdlib.llm._span_views",
     "core._instrumented", "core._spans",
@@ -36,6 +37,8 @@ PUBLIC_MODULES = {
     "core.base", "core.conditional", "core.parallel", "core.routing", "core.sequential", "performance.cache",
     "recovery.circuit_breaker", "recovery.compensation", "recovery.fallback", "recovery.retry", "recovery.timeout",
     "testing.mocks", "observability.instrumented_primitive",
+    "research.free_tier_research", "orchestration.delegation_primitive", "orchestration.multi_model_workflow",
+    "orchestration.task_classifier_primitive", "config.orchestration_config",
     "stdlib.llm.prices", "stdlib.llm.model", "stdlib.llm.providers.select", "executor.backends.dask",
     "stdlib.testing.pytest_plugin", "durable.errors", "stdlib.recovery.errors", "executor.backends.errors",
 }
