@@ -22,6 +22,7 @@ BORN_PRIVATE = {
     "executor._instrument", "executor._step", "observability._workers", "stdlib.cache._function", "stdlib._fluent",
     "stdlib.llm._retrying", "observability._run_links", "durable._trace", "stdlib.cache._forms",
     "observability._views", "observability._model_spans", "stdlib.llm._span_views",
+    "integrations._chat", "integrations._completions",
     *(f"stdlib.llm.providers._{name}" for name in (
         "bedrock_chat", "chat_completions", "gemini_chat", "groq_chat", "huggingface_chat", "mistral_chat", "ollama_chat", "openai_presets",
         "streams",
@@ -35,6 +36,9 @@ PUBLIC_MODULES = {
     "core.base", "core.conditional", "core.parallel", "core.routing", "core.sequential", "performance.cache",
     "recovery.circuit_breaker", "recovery.compensation", "recovery.fallback", "recovery.retry", "recovery.timeout",
     "testing.mocks", "observability.instrumented_primitive",
+    *(f"integrations.{name}_primitive" for name in (
+        "anthropic", "google_ai_studio", "groq", "huggingface", "ollama", "openai", "openrouter", "sqlite", "supabase", "together_ai",
+    )),
     "stdlib.llm.prices", "stdlib.llm.model", "stdlib.llm.providers.select", "executor.backends.dask",
     "stdlib.testing.pytest_plugin", "durable.errors", "stdlib.recovery.errors", "executor.backends.errors",
 }
