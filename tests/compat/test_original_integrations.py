@@ -102,6 +102,27 @@ async def test_openai_calls_the_client_the_primitive_holds_at_call_time(server: 
     assert server.received[1].headers["authorization"] == "Bearer sk-another-key-9876543210"
 
 
+async def test_the_call_goes_through_the_sdk_method_the_original_called(server: ProviderServer, opened: list[Any]) -> None:
+    """Code written for the original replaces `client.chat.completions.create` (a spy, a mock):
+    our client calls whatever is there when the call is made."""
+    from tests.fixtures.provider_wires.openai_wire import completion
+    from tta_dev_primitives.integrations.openai_primitive import OpenAIRequest
+
+    primitive = openai_primitive(server, opened)
+    real = primitive.client.chat.completions.create
+    seen: list[dict[str, Any]] = []
+
+    async def spy(**arguments: Any) -> Any:
+        seen.append(arguments)
+        return await real(**arguments)
+
+    server.add(Answer.json(completion("spied")))
+    primitive.client.chat.completions.create = spy
+    response = await primitive.execute(OpenAIRequest(messages=[{"role": "user", "content": "hi"}], temperature=1.5), ctx())
+    assert response.content == "spied"
+    assert seen == [{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "temperature": 1.5}]
+
+
 async def test_openai_failures_are_our_typed_errors_without_the_key(server: ProviderServer, opened: list[Any]) -> None:
     from tests.fixtures.provider_wires.openai_wire import openai_error
     from tta_dev_primitives.integrations.openai_primitive import OpenAIRequest
@@ -213,6 +234,33 @@ async def test_ollama_options_timings_and_model_override(server: ProviderServer,
     body = server.received[0].body
     assert server.received[0].path == "/api/chat" and body["model"] == "mistral"
     assert body["options"] == {"temperature": 0.9, "num_ctx": 4096}  # the request's options over its temperature, as in the original
+
+
+async def test_ollama_replies_are_read_by_key_as_the_sdks_types_allow(server: ProviderServer, opened: list[Any]) -> None:
+    """The SDK's replies are subscriptable (`reply["message"]["content"]`), as the original read
+    them: a client answering a plain mapping of the same shape reads the same."""
+    pytest.importorskip("ollama")
+    from tta_dev_primitives.integrations.ollama_primitive import OllamaPrimitive, OllamaRequest
+
+    primitive = OllamaPrimitive(host=server.base_url)
+    opened.append(primitive)
+    sent: list[dict[str, Any]] = []
+
+    async def chat(**arguments: Any) -> dict[str, Any]:
+        sent.append(arguments)
+        return {"model": "llama3.2", "message": {"role": "assistant", "content": "plain"}, "done": True, "eval_count": 4}
+
+    primitive.client.chat = chat
+    response = await primitive.execute(OllamaRequest(messages=[{"role": "user", "content": "hi"}]), ctx())
+    assert (response.content, response.done, response.eval_count, response.prompt_eval_count) == ("plain", True, 4, None)
+    assert sent[0]["model"] == "llama3.2" and "options" not in sent[0]
+    primitive.client.chat = lambda **arguments: _answer({"done": True})  # no message: a malformed reply
+    with pytest.raises(ModelTransientError, match="malformed"):
+        await primitive.execute(OllamaRequest(messages=[{"role": "user", "content": "hi"}]), ctx())
+
+
+async def _answer(value: Any) -> Any:
+    return value
 
 
 async def test_ollama_missing_model_says_to_pull_it(server: ProviderServer, opened: list[Any]) -> None:
