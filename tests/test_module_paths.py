@@ -24,6 +24,7 @@ BORN_PRIVATE = {
     "stdlib.llm._retrying", "observability._run_links", "durable._trace", "stdlib.cache._forms",
     "observability._views", "observability._model_spans", "stdlib.llm._span_views",
     "core._instrumented", "core._spans",
+    "integrations._chat", "integrations._completions",
     *(f"stdlib.llm.providers._{name}" for name in (
         "bedrock_chat", "chat_completions", "gemini_chat", "groq_chat", "huggingface_chat", "mistral_chat", "ollama_chat", "openai_presets",
         "streams",
@@ -39,6 +40,9 @@ PUBLIC_MODULES = {
     "testing.mocks", "observability.instrumented_primitive",
     "research.free_tier_research", "orchestration.delegation_primitive", "orchestration.multi_model_workflow",
     "orchestration.task_classifier_primitive", "config.orchestration_config",
+    *(f"integrations.{name}_primitive" for name in (
+        "anthropic", "google_ai_studio", "groq", "huggingface", "ollama", "openai", "openrouter", "sqlite", "supabase", "together_ai",
+    )),
     "stdlib.llm.prices", "stdlib.llm.model", "stdlib.llm.providers.select", "executor.backends.dask",
     "stdlib.testing.pytest_plugin", "durable.errors", "stdlib.recovery.errors", "executor.backends.errors",
 }
