@@ -12,7 +12,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from ..extras import require
+
+require("pydantic", "original", __name__)
+
+from pydantic import BaseModel, Field, field_validator  # noqa: E402 - after the check that names the extra
 
 from ..observability._logging import get_logger
 
@@ -101,8 +105,7 @@ class OrchestrationConfig(BaseModel):
         path = Path(yaml_path)
         if not path.exists():
             raise FileNotFoundError(f"Configuration file not found: {path}")
-        import yaml  # type: ignore[import-untyped]
-
+        yaml = require("yaml", "original", "OrchestrationConfig.from_yaml")
         data = yaml.safe_load(path.read_text())
         if not isinstance(data, dict) or "orchestration" not in data:
             raise ValueError(f"Invalid configuration file: {path}. Must contain 'orchestration' key.")
@@ -180,8 +183,7 @@ def _default_settings() -> dict[str, object]:
 
 def create_default_config(output_path: str | Path = ".tta/orchestration-config.yaml") -> None:
     """Write a default configuration file (creating its directory)."""
-    import yaml
-
+    yaml = require("yaml", "original", "create_default_config")
     path = Path(output_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.dump({"orchestration": _default_settings()}, default_flow_style=False, sort_keys=False))

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..extras import require
 
-require("pydantic", "huggingface", __name__)
+require("pydantic", "original", __name__)
 
 from pydantic import BaseModel, Field  # noqa: E402 - after the check that names the extra
 

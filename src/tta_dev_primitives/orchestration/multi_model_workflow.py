@@ -10,7 +10,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from ..extras import require
+
+require("pydantic", "original", __name__)
+
+from pydantic import BaseModel, Field  # noqa: E402 - after the check that names the extra
 
 from ..core.base import WorkflowContext, WorkflowPrimitive
 from ..observability._logging import get_logger

@@ -6,7 +6,11 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from ..extras import require
+
+require("pydantic", "original", __name__)
+
+from pydantic import BaseModel, Field  # noqa: E402 - after the check that names the extra
 
 from ..core.base import WorkflowContext, WorkflowPrimitive
 

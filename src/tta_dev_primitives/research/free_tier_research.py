@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from ..extras import require
+
+require("pydantic", "original", __name__)
+
+from pydantic import BaseModel, Field  # noqa: E402 - after the check that names the extra
 
 from ..core.base import WorkflowContext, WorkflowPrimitive
 from ._free_tier_data import PROVIDERS, RESEARCH_DATE
