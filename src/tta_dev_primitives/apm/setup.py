@@ -11,13 +11,13 @@ original, `setup_apm` serves no HTTP endpoint: serve `/metrics` with
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
 from ..executor._hooks import Hook, uninstall_hook
 from ..observability._metrics import configure_metrics
+from ..observability._support import installed
 from ..observability._tracing import TracingHook, configure_tracing
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ __all__ = ["OPENTELEMETRY_AVAILABLE", "get_meter", "get_tracer", "is_apm_enabled
 
 logger = logging.getLogger(__name__)
 
-OPENTELEMETRY_AVAILABLE: bool = importlib.util.find_spec("opentelemetry") is not None and importlib.util.find_spec("opentelemetry.sdk") is not None
+OPENTELEMETRY_AVAILABLE: bool = installed("opentelemetry.sdk")
 """The original's flag: the OpenTelemetry SDK is installed (extra `otel`)."""
 
 _tracer_provider: TracerProvider | None = None
@@ -43,7 +43,7 @@ _lock = threading.Lock()
 
 def _prometheus_reader() -> MetricReader | None:
     """The OTel SDK's Prometheus reader (meters -> prometheus_client's registry), if installed."""
-    if importlib.util.find_spec("opentelemetry.exporter.prometheus") is None:
+    if not installed("opentelemetry.exporter.prometheus"):
         return None
     from opentelemetry.exporter.prometheus import PrometheusMetricReader  # type: ignore[import-not-found,unused-ignore]
 

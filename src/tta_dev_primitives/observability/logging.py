@@ -12,7 +12,6 @@ the formatters, `redact`, ...), the same objects as in `tta_dev_primitives.obser
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import logging
 import sys
 import threading
@@ -29,6 +28,7 @@ from ._logging import (
     redact,
     scrub,
 )
+from ._support import installed
 
 __all__ = [
     "REDACTED",
@@ -45,7 +45,7 @@ __all__ = [
     "setup_logging",
 ]
 
-STRUCTLOG_AVAILABLE: bool = importlib.util.find_spec("structlog") is not None
+STRUCTLOG_AVAILABLE: bool = installed("structlog")
 """The original's flag: structlog is installed (it is not a dependency of ours)."""
 
 _handler: logging.Handler | None = None

@@ -15,6 +15,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._tracing import (
+    CONTENT_LIMIT,
+    PROJECT_NAME,
+    SPAN_KIND,
     TraceDetail,
     TracingHook,
     configure_tracing,
@@ -30,6 +33,9 @@ if TYPE_CHECKING:
     from ..apm._observable import ObservablePrimitive
 
 __all__ = [
+    "CONTENT_LIMIT",
+    "PROJECT_NAME",
+    "SPAN_KIND",
     "TRACING_AVAILABLE",
     "ObservablePrimitive",
     "TraceDetail",
