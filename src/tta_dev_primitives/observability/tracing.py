@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._content import CONTENT_LIMIT
+from ._semconv import PROJECT_NAME, SPAN_KIND
 from ._tracing import (
-    CONTENT_LIMIT,
-    PROJECT_NAME,
-    SPAN_KIND,
     TraceDetail,
     TracingHook,
     configure_tracing,
