@@ -110,6 +110,7 @@ class EnhancedMetricsExporter:
         self.namespace = namespace
 
     def collect(self) -> Iterator[Metric]:
+        """The collector's metrics now, one family per series name (what a scrape reads)."""
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
         ns = f"{self.namespace}_primitive"
