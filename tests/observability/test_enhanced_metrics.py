@@ -10,7 +10,7 @@ import anyio
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
-from tta_dev_primitives import ChatRequest, FakeChatModel, Retry, compile, installed_hooks, node, uninstall_hook
+from tta_dev_primitives import Cache, ChatRequest, FakeChatModel, Retry, compile, installed_hooks, node, uninstall_hook
 from tta_dev_primitives.observability import (
     EnhancedMetricsCollector,
     EnhancedMetricsExporter,
@@ -122,6 +122,21 @@ async def test_a_model_reply_is_priced_once_under_its_node_by_model() -> None:
     assert one_call is not None and one_call > 0
     assert priced["gpt-4o"]["total_cost"] == pytest.approx(2 * one_call)
     assert priced["gpt-4o"]["cost_by_operation"] == {"gpt-4o": pytest.approx(2 * one_call)}
+
+
+async def test_a_cached_reply_is_recorded_as_savings_under_the_cache() -> None:
+    clock = FakeClock()
+    hook = EnhancedMetricsHook(clock=clock.now, cost_of=CostTracker().cost_of)
+    model = FakeChatModel("gpt-4o", reply=lambda request: "w " * 300)
+    plan = compile(Cache(max_size=10, ttl=60, clock=clock)(LLMPrimitive(model))).with_hooks(hook)
+    for _ in range(3):
+        await plan.run(ChatRequest.of("hi"))
+    assert len(model.requests) == 1
+    one_call = hook.collector.get_cost_metrics("gpt-4o")["total_cost"]
+    assert one_call > 0
+    cache = hook.collector.get_cost_metrics("cache(gpt-4o)")
+    assert (cache["total_cost"], cache["total_savings"]) == (0.0, pytest.approx(2 * one_call))
+    assert cache["net_cost"] == pytest.approx(-2 * one_call)
 
 
 async def test_node_names_beyond_the_limit_are_recorded_as_other() -> None:

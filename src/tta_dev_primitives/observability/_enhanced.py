@@ -54,7 +54,8 @@ class EnhancedMetricsHook(Hook):
     `cost_of` prices a node's result when it is one of our model replies (`model`,
     `input_tokens`, `output_tokens`, e.g. `CostTracker().cost_of`): its cost is recorded under the
     node, by model (the `operation`). Only nodes that run code are priced, not the sequences and
-    guards around them, so one reply counts once. `clock` (seconds, `time.perf_counter` by
+    guards around them, so one reply counts once; a cache that answers with a stored reply
+    records its price as savings under the cache's node. `clock` (seconds, `time.perf_counter` by
     default) times the nodes; a new collector gets the same clock. Node names beyond
     `max_label_values` distinct ones are recorded as "other".
     """
@@ -74,26 +75,54 @@ class EnhancedMetricsHook(Hook):
         self.collector = collector if collector is not None else EnhancedMetricsCollector(clock=clock if clock is not None else time.time)
         self.cost_of = cost_of
         self._name = LabelCap(limit)
+        self._hits: dict[tuple[int, str, int], int] = {}  # (node id, name, run context) -> cache hits not yet ended
+        self._hits_lock = threading.Lock()
 
     def on_node_start(self, node: NodeInfo, ctx: RunContext) -> object:
         name = self._name(node.name)
         self.collector.start_request(name)
         return (name, self.clock())
 
+    def on_cache_hit(self, node: NodeInfo, ctx: RunContext, key: str) -> None:
+        if self.cost_of is not None:
+            with self._hits_lock:
+                mark = (node.node_id, node.name, id(ctx))  # the event's NodeInfo is an equal one, not the same object
+                self._hits[mark] = self._hits.get(mark, 0) + 1
+
+    def _cache_hit(self, node: NodeInfo, ctx: RunContext) -> bool:
+        """Whether `node` answered from its cache (the hit is consumed)."""
+        if not self._hits:
+            return False
+        key = (node.node_id, node.name, id(ctx))
+        with self._hits_lock:
+            count = self._hits.get(key, 0)
+            if count <= 1:
+                self._hits.pop(key, None)
+            else:
+                self._hits[key] = count - 1
+        return count > 0
+
     def on_node_end(self, node: NodeInfo, ctx: RunContext, state: object, result: object) -> None:
         name, started = cast("tuple[str, float]", state)
-        cost, operation = 0.0, "default"
-        if self.cost_of is not None and not node.detail and _is_usage_record(result):
+        cost = savings = 0.0
+        operation = "default"
+        hit = self._cache_hit(node, ctx)
+        if self.cost_of is not None and (hit or not node.detail) and _is_usage_record(result):
             priced = self.cost_of(result)
             if priced is not None:
-                cost, operation = priced, cast("str", getattr(result, "model"))
+                operation = cast("str", getattr(result, "model"))
+                if hit:
+                    savings = priced
+                else:
+                    cost = priced
         try:
-            self.collector.record_execution(name, (self.clock() - started) * 1000, True, cost=cost, operation=operation)
+            self.collector.record_execution(name, (self.clock() - started) * 1000, True, cost=cost, savings=savings, operation=operation)
         finally:
             self.collector.end_request(name)
 
     def on_node_error(self, node: NodeInfo, ctx: RunContext, state: object, error: BaseException) -> None:
         name, started = cast("tuple[str, float]", state)
+        self._cache_hit(node, ctx)
         try:
             if isinstance(error, Exception):
                 self.collector.record_execution(name, (self.clock() - started) * 1000, False)
