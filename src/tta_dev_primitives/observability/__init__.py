@@ -4,6 +4,12 @@ Installing a hook (`configure_tracing()`, `configure_metrics()`) instruments eve
 including user subclasses of WorkflowPrimitive, through the one executor hook mechanism. The
 integrations are extras (`otel`, `prometheus`), imported lazily; without them workflows run
 unchanged.
+
+The original package's names are here too: its enhanced metrics (`get_enhanced_metrics_collector`,
+`SLOConfig`, ...; `configure_enhanced_metrics()` records every node of our plans into a collector
+and shows it to Prometheus), W3C context propagation, `setup_logging`, `setup_tracing`,
+`get_metrics_collector`, and `InstrumentedPrimitive` / `ObservablePrimitive` (loaded on first
+use: they are primitives, which live in the layer above).
 """
 
 from typing import TYPE_CHECKING
