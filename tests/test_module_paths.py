@@ -14,6 +14,7 @@ import sys
 import pytest
 
 import tta_dev_primitives
+from tta_dev_primitives._old_paths import FACED
 from tta_dev_primitives._old_paths import MOVED as OLD_PATHS_MOVED
 from tta_dev_primitives._old_paths import OLD_PATHS
 
@@ -22,7 +23,7 @@ BORN_PRIVATE = {
     "executor._instrument", "executor._step", "observability._workers", "stdlib.cache._function", "stdlib._fluent",
     "research._free_tier_data",
     "stdlib.llm._retrying", "observability._run_links", "durable._trace", "stdlib.cache._forms",
-    "observability._views", "observability._model_spans", "stdlib.llm._span_views",
+    "observability._views", "observability._model_spans", "stdlib.llm._span_views", "observability._enhanced", "apm._observable",
     "core._instrumented", "core._spans",
     "integrations._chat", "integrations._completions",
     *(f"stdlib.llm.providers._{name}" for name in (
@@ -37,7 +38,9 @@ PUBLIC_MODULES = {
     "apm_metadata", "backends", "cache", "cli", "context", "errors", "events", "extras", "llm", "lowlevel", "mypy_plugin", "plan",
     "core.base", "core.conditional", "core.parallel", "core.routing", "core.sequential", "performance.cache",
     "recovery.circuit_breaker", "recovery.compensation", "recovery.fallback", "recovery.retry", "recovery.timeout",
-    "testing.mocks", "observability.instrumented_primitive",
+    "testing.mocks", "observability.instrumented_primitive", "observability.context_propagation", "observability.enhanced_collector",
+    "observability.enhanced_metrics", "observability.logging", "observability.metrics", "observability.tracing",
+    "apm.decorators", "apm.instrumented", "apm.setup",
     "research.free_tier_research", "orchestration.delegation_primitive", "orchestration.multi_model_workflow",
     "orchestration.task_classifier_primitive", "config.orchestration_config",
     *(f"integrations.{name}_primitive" for name in (
@@ -69,8 +72,30 @@ def test_every_module_is_a_package_a_public_face_or_private() -> None:
 
 def test_every_private_module_has_its_old_path_or_was_born_private() -> None:
     private = {name for name, is_package in _modules().items() if not is_package and name.rpartition(".")[2].startswith("_") and name not in PUBLIC_MODULES}
-    assert private - set(OLD_PATHS.values()) <= BORN_PRIVATE
-    assert set(OLD_PATHS.values()) <= set(_modules())  # no old path points at a module that is gone
+    assert private - set(OLD_PATHS.values()) - set(FACED.values()) <= BORN_PRIVATE
+    assert set(OLD_PATHS.values()) | set(FACED.values()) <= set(_modules())  # no old path points at a module that is gone
+    assert not set(FACED) & set(OLD_PATHS)  # a faced path is a module of its own, not an alias
+
+
+@pytest.mark.parametrize("face", sorted(FACED))
+def test_a_faced_old_path_is_its_own_module_keeping_every_public_name_it_aliased(face: str) -> None:
+    """`observability.logging`, `.metrics` and `.tracing` are the original package's modules
+    again; code that imported our names through them before still gets the very same objects."""
+    module = importlib.import_module(f"tta_dev_primitives.{face}")
+    private = importlib.import_module(f"tta_dev_primitives.{FACED[face]}")
+    assert module is not private and module.__file__ != private.__file__
+    public = [name for name in private.__all__]
+    public += [name for name, value in vars(private).items() if name.isupper() and name != "TYPE_CHECKING" and not name.startswith("_") and isinstance(value, (int, float, str, tuple, dict, frozenset))]
+    missing = [name for name in public if getattr(module, name, None) is not getattr(private, name)]
+    assert not missing, missing
+    assert set(private.__all__) <= set(module.__all__)
+
+
+def test_faced_old_paths_keep_their_persistent_module_names() -> None:
+    from tta_dev_primitives._old_paths import stable_module
+
+    assert stable_module("tta_dev_primitives.observability._metrics") == "tta_dev_primitives.observability.metrics"
+    assert stable_module("tta_dev_primitives.observability.metrics") == "tta_dev_primitives.observability.metrics"
 
 
 @pytest.mark.parametrize("old", sorted(OLD_PATHS))

@@ -14,7 +14,7 @@ import importlib.machinery
 import sys
 from types import ModuleType
 
-__all__ = ["MOVED", "OLD_PATHS", "alias_loaded", "install", "stable_module"]
+__all__ = ["FACED", "MOVED", "OLD_PATHS", "alias_loaded", "install", "stable_module"]
 
 OLD_PATHS: dict[str, str] = {
     "compiler.compile": "compiler._compile",
@@ -83,11 +83,8 @@ OLD_PATHS: dict[str, str] = {
     "mcp.server": "mcp._server",
     "observability.content": "observability._content",
     "observability.export": "observability._export",
-    "observability.logging": "observability._logging",
-    "observability.metrics": "observability._metrics",
     "observability.redaction": "observability._redaction",
     "observability.semconv": "observability._semconv",
-    "observability.tracing": "observability._tracing",
     "records": "_records",
     "stdlib.base": "stdlib._base",
     "stdlib.cache.binding": "stdlib.cache._binding",
@@ -135,7 +132,16 @@ OLD_PATHS: dict[str, str] = {
 """Old dotted path (under `tta_dev_primitives.`) -> the module's path now: every module path a
 release had, whose module was renamed private or moved."""
 
-_BEFORE: dict[str, str] = {f"{__package__}.{new}": f"{__package__}.{old}" for old, new in OLD_PATHS.items()}
+FACED: dict[str, str] = {
+    "observability.logging": "observability._logging",
+    "observability.metrics": "observability._metrics",
+    "observability.tracing": "observability._tracing",
+}
+"""Old paths that are real modules again (the original package's modules of those names), which
+re-export every public name of the private module they used to alias: not answered by the
+finder, but still the modules' paths for persistent names (`stable_module`)."""
+
+_BEFORE: dict[str, str] = {f"{__package__}.{new}": f"{__package__}.{old}" for old, new in (*OLD_PATHS.items(), *FACED.items())}
 """A private module's dotted path -> the path it had before it was made private."""
 
 

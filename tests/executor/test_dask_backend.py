@@ -294,7 +294,7 @@ def _worker_spans() -> list[tuple[str, int, int, int | None]]:
 
 
 def _uninstall_tracing() -> None:
-    from tta_dev_primitives.observability import tracing
+    from tta_dev_primitives.observability import _tracing as tracing
 
     if tracing._installed is not None:
         from tta_dev_primitives import uninstall_hook

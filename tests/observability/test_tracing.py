@@ -665,7 +665,7 @@ async def test_usage_reported_inside_a_node_reaches_every_tracing_hooks_span() -
 async def test_session_id_is_on_every_span_without_openinference_too(
     traced: tuple[TracingHook, InMemorySpanExporter], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tta_dev_primitives.observability import tracing
+    from tta_dev_primitives.observability import _tracing as tracing
 
     hook, exporter = traced
     monkeypatch.setattr(tracing, "_OI", None)  # only the otel extra installed

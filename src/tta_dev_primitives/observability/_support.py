@@ -75,3 +75,14 @@ def optional(module: str, extra: str) -> ModuleType | None:
         warn_once(f"missing:{extra}", "%s", message)
         tell_once(f"missing:{extra}", message)
         return None
+
+
+def installed(module: str) -> bool:
+    """Whether `module` can be imported, found without importing it (a finder that refuses the
+    name, as an import guard does, counts as not installed)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False

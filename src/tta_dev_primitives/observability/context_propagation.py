@@ -11,11 +11,11 @@ For HTTP headers (`traceparent`), see `inject_traceparent` / `extract_traceparen
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from typing import TYPE_CHECKING
 
 from ..context import WorkflowContext
+from ._support import installed
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span, SpanContext, Tracer
@@ -39,7 +39,7 @@ def tracing_available() -> bool:
     """Whether `opentelemetry-api` is installed (found once, without importing it)."""
     global _INSTALLED
     if _INSTALLED is None:
-        _INSTALLED = importlib.util.find_spec("opentelemetry") is not None
+        _INSTALLED = installed("opentelemetry")
     return _INSTALLED
 
 
