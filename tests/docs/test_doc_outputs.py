@@ -118,3 +118,9 @@ def test_the_resumed_run_example_prints_what_the_observability_guide_says(run_do
     code = _first_block_under("docs/guides/observability.md", "### Durable runs: a resumed run links to where it started")
     printed = "published\nTrue {'workflow.link': 'resumed_from', 'workflow.run_id': 'post-1'}\npost-1 True\nTrue\n"
     assert _printed(run_doc_block, code) == printed
+
+
+def test_the_migration_guide_example_prints_what_the_guide_says(run_doc_block: RunBlock) -> None:
+    page = page_text("docs/guides/migrating.md")
+    code, shown = re.findall(r"```python\n(.*?)```\n\nprints what the original prints:\n\n```text\n(.*?)```", page, re.S)[0]
+    assert _printed(run_doc_block, code) == shown
