@@ -28,7 +28,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Literal, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from ..errors import CircuitOpenError, ConfigError
 from ..observability._logging import get_logger
@@ -45,6 +45,7 @@ logger = get_logger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class ErrorCategory(Enum):
@@ -141,17 +142,17 @@ def _retrying(name: str, error: Exception, attempt: int, config: RetryConfig, de
 
 
 def with_retry(
-    config: RetryConfig | None = None, fallback: Callable[..., T] | None = None, *, sleep: Callable[[float], None] = time.sleep
-) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    config: RetryConfig | None = None, fallback: Callable[..., R] | None = None, *, sleep: Callable[[float], None] = time.sleep
+) -> Callable[[Callable[P, T]], Callable[P, T | R]]:
     """Decorate a function to retry what `should_retry` allows (waiting `calculate_delay` with
     `sleep`), then return `fallback(*args, **kwargs)` if given, else re-raise the last error."""
     settings = RetryConfig() if config is None else config
 
-    def decorator(func: Callable[P, T]) -> Callable[P, T]:
+    def decorator(func: Callable[P, T]) -> Callable[P, T | R]:
         name = getattr(func, "__name__", "function")
 
         @functools.wraps(func)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> T | R:
             attempt = 0
             while True:
                 try:
@@ -175,16 +176,16 @@ def with_retry(
 
 
 def with_retry_async(
-    config: RetryConfig | None = None, fallback: Callable[..., Awaitable[T]] | None = None, *, clock: Clock = SYSTEM_CLOCK
-) -> Callable[[Callable[P, Awaitable[T]]], Callable[P, Coroutine[Any, Any, T]]]:
+    config: RetryConfig | None = None, fallback: Callable[..., Awaitable[R]] | None = None, *, clock: Clock = SYSTEM_CLOCK
+) -> Callable[[Callable[P, Awaitable[T]]], Callable[P, Coroutine[Any, Any, T | R]]]:
     """`with_retry` for async functions (and an async `fallback`); waits with `clock`."""
     settings = RetryConfig() if config is None else config
 
-    def decorator(func: Callable[P, Awaitable[T]]) -> Callable[P, Coroutine[Any, Any, T]]:
+    def decorator(func: Callable[P, Awaitable[T]]) -> Callable[P, Coroutine[Any, Any, T | R]]:
         name = getattr(func, "__name__", "function")
 
         @functools.wraps(func)
-        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T | R:
             attempt = 0
             while True:
                 try:
@@ -207,8 +208,7 @@ def with_retry_async(
     return decorator
 
 
-OriginalState = Literal["CLOSED", "OPEN", "HALF_OPEN"]
-_NAMES: dict[str, OriginalState] = {"closed": "CLOSED", "open": "OPEN", "half_open": "HALF_OPEN"}
+_NAMES = {"closed": "CLOSED", "open": "OPEN", "half_open": "HALF_OPEN"}
 
 
 class CircuitBreaker(GuardPolicy):
@@ -248,7 +248,7 @@ class CircuitBreaker(GuardPolicy):
         return self._machine.name
 
     @property
-    def state(self) -> OriginalState:
+    def state(self) -> str:
         """"CLOSED", "OPEN" or "HALF_OPEN"."""
         return _NAMES[self._machine.state]
 

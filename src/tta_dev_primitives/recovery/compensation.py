@@ -18,7 +18,7 @@ one is the original's single forward/compensation pair.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..context import RunContext, WorkflowContext
 from ..core._instrumented import TRACING_AVAILABLE, original_tracer
@@ -44,7 +44,7 @@ B = TypeVar("B")
 class CompensationStrategy:
     """The original's holder of a compensating primitive (`compensation_primitive`)."""
 
-    def __init__(self, compensation_primitive: Node[object, object]) -> None:
+    def __init__(self, compensation_primitive: Node[Any, Any]) -> None:
         self.compensation_primitive = child("CompensationStrategy", "compensation_primitive", compensation_primitive)
 
 

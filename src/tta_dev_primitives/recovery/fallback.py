@@ -17,7 +17,7 @@ holding every error; this one keeps the original's shape.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..context import RunContext, WorkflowContext
 from ..core._instrumented import TRACING_AVAILABLE, original_tracer
@@ -43,7 +43,7 @@ B = TypeVar("B")
 class FallbackStrategy:
     """The original's holder of an alternative primitive (`fallback_primitive`)."""
 
-    def __init__(self, fallback_primitive: Node[object, object]) -> None:
+    def __init__(self, fallback_primitive: Node[Any, Any]) -> None:
         self.fallback_primitive = child("FallbackStrategy", "fallback_primitive", fallback_primitive)
 
 
