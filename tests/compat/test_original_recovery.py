@@ -224,6 +224,14 @@ async def test_fallback_spans(spans: Any) -> None:
     assert fallback.attributes["fallback.used_fallback"] is True and fallback.attributes["fallback.status"] == "success"
 
 
+async def test_the_fallback_attribute_does_not_break_our_wrappers() -> None:
+    from tta_dev_primitives import resilient
+
+    both_fail = FallbackPrimitive(Scripted(ValueError("a")), Scripted(ValueError("b")))
+    plan = compile(resilient(both_fail, fallback=node(lambda x: x * 100)))  # type: ignore[var-annotated]
+    assert await plan.run(2) == 200
+
+
 async def test_fallback_strategy_holds_its_primitive_and_bad_children_are_refused() -> None:
     alternative = Scripted(1)
     assert FallbackStrategy(alternative).fallback_primitive is alternative
