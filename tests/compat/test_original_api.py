@@ -4,10 +4,9 @@ original constructor keywords and method names are accepted or refused with the 
 
 from __future__ import annotations
 
-import anyio
 import pytest
 
-from tta_dev_primitives import ConfigError, LambdaPrimitive, WorkflowContext, WorkflowPrimitive, compile, node
+from tta_dev_primitives import LambdaPrimitive, WorkflowContext, WorkflowPrimitive, compile, node
 
 pytestmark = pytest.mark.anyio
 

@@ -65,7 +65,9 @@ def metrics(monkeypatch: pytest.MonkeyPatch) -> Recorder:
 def spans(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+        InMemorySpanExporter,
+    )
 
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
@@ -163,7 +165,7 @@ async def test_retry_wraps_any_node_and_compiles_into_our_plans() -> None:
             raise ConnectionError("down")
         return x * 10
 
-    retry = RetryPrimitive(shaky, strategy=RetryStrategy(jitter=False), clock=FakeClock())
+    retry: RetryPrimitive[int, int] = RetryPrimitive(shaky, strategy=RetryStrategy(jitter=False), clock=FakeClock())
     assert await retry.execute(2, WorkflowContext()) == 20
     plan = compile(node(lambda x: x + 1) >> retry)  # type: ignore[var-annotated]
     assert await plan.run(1) == 20
@@ -228,7 +230,7 @@ async def test_the_fallback_attribute_does_not_break_our_wrappers() -> None:
     from tta_dev_primitives import resilient
 
     both_fail = FallbackPrimitive(Scripted(ValueError("a")), Scripted(ValueError("b")))
-    plan = compile(resilient(both_fail, fallback=node(lambda x: x * 100)))  # type: ignore[var-annotated]
+    plan = compile(resilient(both_fail, fallback=node(lambda x: x * 100)))
     assert await plan.run(2) == 200
 
 
