@@ -25,7 +25,7 @@ BORN_PRIVATE = {
     "stdlib.llm._retrying", "observability._run_links", "durable._trace", "stdlib.cache._forms",
     "observability._views", "observability._model_spans", "stdlib.llm._span_views", "observability._enhanced", "apm._observable",
     "core._instrumented", "core._spans",
-    "integrations._chat", "integrations._completions",
+    "integrations._chat", "integrations._completions", "recovery._support",
     *(f"stdlib.llm.providers._{name}" for name in (
         "bedrock_chat", "chat_completions", "gemini_chat", "groq_chat", "huggingface_chat", "mistral_chat", "ollama_chat", "openai_presets",
         "streams",

@@ -4,10 +4,9 @@ original constructor keywords and method names are accepted or refused with the 
 
 from __future__ import annotations
 
-import anyio
 import pytest
 
-from tta_dev_primitives import ConfigError, LambdaPrimitive, WorkflowContext, WorkflowPrimitive, compile, node
+from tta_dev_primitives import LambdaPrimitive, WorkflowContext, WorkflowPrimitive, compile, node
 
 pytestmark = pytest.mark.anyio
 
@@ -118,15 +117,18 @@ async def test_original_retry_strategy_retries_any_exception_on_its_schedule() -
 
 
 async def test_original_timeout_spelling_and_error() -> None:
-    async def hang(x: int) -> int:
-        await anyio.Event().wait()
+    clock = FakeClock()
+
+    async def slow(x: int) -> int:
+        await clock.sleep(10.0)
         return x
 
-    workflow = TimeoutPrimitive(node(hang), timeout_seconds=0.02)
-    with pytest.raises(OriginalTimeoutError):
+    workflow = TimeoutPrimitive(node(slow), timeout_seconds=0.02, clock=clock)
+    with pytest.raises(OriginalTimeoutError, match=r"^Execution exceeded 0.02s timeout$") as caught:
         await workflow.execute(1, OriginalContext())
-    with pytest.raises(ConfigError, match=r"Timeout\(seconds, fallback=other\)\(node\)"):
-        TimeoutPrimitive(node(hang), 1.0, fallback=node(hang))
+    assert isinstance(caught.value, TimeoutError)  # the builtin too
+    with_fallback = TimeoutPrimitive(node(slow), 1.0, fallback=node(lambda x: -x), clock=clock)
+    assert await with_fallback.execute(1, OriginalContext()) == -1
 
 
 async def test_original_cache_primitive_keys_on_input_and_context() -> None:
@@ -218,11 +220,14 @@ async def test_original_routing_callables_and_breaker_settings() -> None:
     assert failing.call_count == 2
 
 
-def test_original_saga_spelling_names_the_new_one() -> None:
+async def test_original_saga_spelling_runs_forward_then_compensation() -> None:
     from tta_dev_primitives.recovery.compensation import SagaPrimitive
 
-    with pytest.raises(ConfigError, match=r"Saga\(\)\.add_step\(forward, rollback=compensation\)"):
-        SagaPrimitive(Inc(), Inc())
+    assert await SagaPrimitive(Inc(), Double()).execute(1, OriginalContext()) == 2
+    undone = MockPrimitive("undo", None)
+    with pytest.raises(ValueError, match="down"):
+        await SagaPrimitive(forward=MockPrimitive("do", side_effect=ValueError("down")), compensation=undone).execute(1, OriginalContext())
+    undone.assert_called_once()
 
 
 async def test_a_retry_strategy_with_a_base_below_one_waits_less_each_time_as_in_the_original() -> None:

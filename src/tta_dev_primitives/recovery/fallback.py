@@ -1,5 +1,136 @@
-"""The original `recovery.fallback`."""
+"""The original `recovery.fallback`: `FallbackPrimitive(primary, fallback)` runs `fallback` on
+the same input when `primary` raises; when both fail it re-raises the PRIMARY's error (the
+fallback's is its `__context__`), so `except` clauses written for the primary keep working.
 
-from ..stdlib.recovery._fallback import FallbackPrimitive
+The original's bookkeeping: checkpoints `fallback.start/.end`, `fallback.primary.start/.end`,
+`fallback.fallback.start/.end`; spans `fallback.primary` and `fallback.fallback`; executions
+`FallbackPrimitive.primary`, `.fallback` and `.workflow` in the enhanced metrics collector; log
+events `fallback_workflow_start`, `fallback_primary_start`, `fallback_primary_success`,
+`fallback_primary_failed`, `fallback_triggered`, `fallback_execution_start`,
+`fallback_execution_success`, `fallback_execution_failed`, `fallback_exhausted`,
+`fallback_workflow_complete`, `fallback_workflow_failed`.
 
-__all__ = ["FallbackPrimitive"]
+Our own `Fallback` (top level) chains any number of alternatives and raises a FallbackError
+holding every error; this one keeps the original's shape.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..context import RunContext, WorkflowContext
+from ..core._instrumented import TRACING_AVAILABLE, original_tracer
+from ..core.base import WorkflowPrimitive
+from ..dsl._core import Node
+from ..observability._logging import get_logger
+from ..observability.enhanced_collector import get_enhanced_metrics_collector
+from ._support import child, ids, kind, traced
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
+
+__all__ = ["TRACING_AVAILABLE", "FallbackPrimitive", "FallbackStrategy"]
+
+logger = get_logger(__name__)
+
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+A = TypeVar("A")
+B = TypeVar("B")
+
+
+class FallbackStrategy:
+    """The original's holder of an alternative primitive (`fallback_primitive`)."""
+
+    def __init__(self, fallback_primitive: Node[Any, Any]) -> None:
+        self.fallback_primitive = child("FallbackStrategy", "fallback_primitive", fallback_primitive)
+
+
+class FallbackPrimitive(WorkflowPrimitive[In, Out]):
+    """Try `primary`; if it raises, return `fallback`'s result for the same input."""
+
+    def __init__(self: FallbackPrimitive[A, B], primary: Node[A, B], fallback: Node[A, B]) -> None:
+        self.primary: Node[A, B] = child("FallbackPrimitive", "primary", primary)
+        # the original's attribute name, over Node.fallback (the fluent method) on these objects
+        self.fallback: Node[A, B] = child("FallbackPrimitive", "fallback", fallback)  # type: ignore[assignment]
+
+    async def execute(self, input_data: In, context: WorkflowContext | None = None) -> Out:
+        """`primary`'s result, else `fallback`'s; the primary's error when both fail."""
+        if context is None:
+            context = RunContext()
+        primary: Node[In, Out] = self.primary  # type: ignore[assignment]  # built as FallbackPrimitive[A, B]
+        fallback: Node[In, Out] = self.fallback  # type: ignore[assignment]
+        collector = get_enhanced_metrics_collector()
+        primary_type, fallback_type = kind(primary), kind(fallback)
+        tracer = original_tracer(__name__) if TRACING_AVAILABLE else None
+        logger.info("fallback_workflow_start", primary_type=primary_type, fallback_type=fallback_type, **ids(context))
+        context.checkpoint("fallback.start")
+        started = time.perf_counter()
+
+        logger.info("fallback_primary_start", primary_type=primary_type, **ids(context))
+        context.checkpoint("fallback.primary.start")
+        primary_started = time.perf_counter()
+        try:
+            result = await traced(
+                tracer, "fallback.primary", "fallback",
+                {"execution": "primary", "primary_type": primary_type, "fallback_type": fallback_type},
+                lambda: primary.execute(input_data, context),
+                on_success={"used_fallback": False},
+            )
+        except Exception as primary_error:
+            context.checkpoint("fallback.primary.end")
+            duration_ms = (time.perf_counter() - primary_started) * 1000
+            collector.record_execution("FallbackPrimitive.primary", duration_ms=duration_ms, success=False)
+            logger.warning("fallback_primary_failed", primary_type=primary_type, duration_ms=duration_ms, error=str(primary_error), **ids(context))
+            logger.warning(
+                "fallback_triggered", primary_type=primary_type, fallback_type=fallback_type, primary_error=str(primary_error), **ids(context)
+            )
+            return await self._run_fallback(fallback, input_data, context, primary_error, started, tracer)
+        context.checkpoint("fallback.primary.end")
+        duration_ms = (time.perf_counter() - primary_started) * 1000
+        collector.record_execution("FallbackPrimitive.primary", duration_ms=duration_ms, success=True)
+        logger.info("fallback_primary_success", primary_type=primary_type, duration_ms=duration_ms, **ids(context))
+        self._complete(context, started, used_fallback=False)
+        return result
+
+    async def _run_fallback(
+        self, fallback: Node[In, Out], input_data: In, context: WorkflowContext, primary_error: Exception, started: float, tracer: Tracer | None
+    ) -> Out:
+        collector = get_enhanced_metrics_collector()
+        fallback_type = kind(fallback)
+        logger.info("fallback_execution_start", fallback_type=fallback_type, **ids(context))
+        context.checkpoint("fallback.fallback.start")
+        fallback_started = time.perf_counter()
+        try:
+            result = await traced(
+                tracer, "fallback.fallback", "fallback",
+                {"execution": "fallback", "fallback_type": fallback_type, "primary_error": str(primary_error)},
+                lambda: fallback.execute(input_data, context),
+                on_success={"used_fallback": True},
+            )
+        except Exception as fallback_error:
+            context.checkpoint("fallback.fallback.end")
+            duration_ms = (time.perf_counter() - fallback_started) * 1000
+            collector.record_execution("FallbackPrimitive.fallback", duration_ms=duration_ms, success=False)
+            logger.error("fallback_execution_failed", fallback_type=fallback_type, duration_ms=duration_ms, error=str(fallback_error), **ids(context))
+            logger.error("fallback_exhausted", primary_error=str(primary_error), fallback_error=str(fallback_error), **ids(context))
+            context.checkpoint("fallback.end")
+            total_ms = (time.perf_counter() - started) * 1000
+            logger.error("fallback_workflow_failed", total_duration_ms=total_ms, **ids(context))
+            collector.record_execution("FallbackPrimitive.workflow", duration_ms=total_ms, success=False)
+            raise primary_error  # the fallback's error becomes its __context__, as in the original
+        context.checkpoint("fallback.fallback.end")
+        duration_ms = (time.perf_counter() - fallback_started) * 1000
+        collector.record_execution("FallbackPrimitive.fallback", duration_ms=duration_ms, success=True)
+        logger.info("fallback_execution_success", fallback_type=fallback_type, duration_ms=duration_ms, **ids(context))
+        self._complete(context, started, used_fallback=True)
+        return result
+
+    @staticmethod
+    def _complete(context: WorkflowContext, started: float, *, used_fallback: bool) -> None:
+        context.checkpoint("fallback.end")
+        total_ms = (time.perf_counter() - started) * 1000
+        path = "fallback" if used_fallback else "primary"
+        logger.info("fallback_workflow_complete", used_fallback=used_fallback, execution_path=path, total_duration_ms=total_ms, **ids(context))
+        get_enhanced_metrics_collector().record_execution("FallbackPrimitive.workflow", duration_ms=total_ms, success=True)

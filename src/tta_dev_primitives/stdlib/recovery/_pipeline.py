@@ -49,5 +49,5 @@ def resilient(
     if total_timeout is not None:
         wrapped = Timeout(total_timeout, clock=clock)(wrapped)
     if fallback is not None:
-        wrapped = wrapped.fallback(fallback)
+        wrapped = Node.fallback(wrapped, fallback)  # the method, also on nodes with a `fallback` attribute (the original's)
     return wrapped
