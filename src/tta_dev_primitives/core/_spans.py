@@ -18,10 +18,17 @@ R = TypeVar("R")
 
 
 async def traced(
-    tracer: Tracer | None, span_name: str, prefix: str, attributes: Mapping[str, Attribute], call: Callable[[], Awaitable[R]]
+    tracer: Tracer | None,
+    span_name: str,
+    prefix: str,
+    attributes: Mapping[str, Attribute],
+    call: Callable[[], Awaitable[R]],
+    on_success: Mapping[str, Attribute] | None = None,
 ) -> R:
-    """`await call()` inside span `span_name` with `attributes` (named `<prefix>.<key>`), or
-    plainly when `tracer` is None (tracing unavailable or switched off)."""
+    """`await call()` inside span `span_name` with `attributes` (named `<prefix>.<key>`); on
+    success `<prefix>.status = "success"` and `on_success`, on failure `"error"`,
+    `<prefix>.error` and the exception recorded once. Plainly when `tracer` is None (tracing
+    unavailable or switched off)."""
     if tracer is None:
         return await call()
     with tracer.start_as_current_span(span_name, record_exception=False) as span:  # recorded once, below
@@ -35,4 +42,6 @@ async def traced(
             span.record_exception(exc)
             raise
         span.set_attribute(f"{prefix}.status", "success")
+        for key, value in (on_success or {}).items():
+            span.set_attribute(f"{prefix}.{key}", value)
         return result

@@ -1,25 +1,17 @@
-"""What the original's recovery primitives share: checking their children, the span each one
-opens around a child's run, and the ids every log event carries."""
+"""What the original's recovery primitives share: checking their children and the ids every log
+event carries (the span around a child's run is the composites' one, `core._spans.traced`)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from ..context import WorkflowContext
 from ..dsl._core import Node
 from ..errors import ConfigError
 
-if TYPE_CHECKING:
-    from opentelemetry.trace import Tracer
-
-__all__ = ["Attribute", "child", "ids", "kind", "traced"]
-
-Attribute = str | bool | int | float
-"""A span attribute value as the recovery primitives set them."""
+__all__ = ["child", "ids", "kind"]
 
 N = TypeVar("N", bound=Node[Any, Any])
-R = TypeVar("R")
 
 
 def child(owner: str, field: str, value: N) -> N:
@@ -39,33 +31,3 @@ def kind(primitive: object) -> str:
 def ids(context: WorkflowContext) -> dict[str, object]:
     """The workflow and correlation ids every recovery log event carries."""
     return {"workflow_id": context.workflow_id, "correlation_id": context.correlation_id}
-
-
-async def traced(
-    tracer: Tracer | None,
-    span_name: str,
-    prefix: str,
-    attributes: Mapping[str, Attribute],
-    call: Callable[[], Awaitable[R]],
-    on_success: Mapping[str, Attribute] = {},
-) -> R:
-    """`await call()` inside span `span_name` with `attributes` (each named `<prefix>.<key>`);
-    on success `<prefix>.status = "success"` and `on_success`, on failure `<prefix>.status =
-    "error"`, `<prefix>.error` and the exception recorded. Plainly when `tracer` is None
-    (OpenTelemetry missing or switched off)."""
-    if tracer is None:
-        return await call()
-    with tracer.start_as_current_span(span_name) as span:
-        for key, value in attributes.items():
-            span.set_attribute(f"{prefix}.{key}", value)
-        try:
-            result = await call()
-        except Exception as exc:
-            span.set_attribute(f"{prefix}.status", "error")
-            span.set_attribute(f"{prefix}.error", str(exc))
-            span.record_exception(exc)
-            raise
-        span.set_attribute(f"{prefix}.status", "success")
-        for key, value in on_success.items():
-            span.set_attribute(f"{prefix}.{key}", value)
-        return result

@@ -26,7 +26,8 @@ from ..core.base import WorkflowPrimitive
 from ..dsl._core import Node
 from ..observability._logging import get_logger
 from ..observability.enhanced_collector import get_enhanced_metrics_collector
-from ._support import child, ids, kind, traced
+from ..core._spans import traced
+from ._support import child, ids, kind
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Tracer

@@ -27,7 +27,8 @@ from ..observability._logging import get_logger
 from ..observability.enhanced_collector import get_enhanced_metrics_collector
 from ..stdlib._clock import SYSTEM_CLOCK, Clock
 from ..stdlib.recovery._retry import RetryStrategy
-from ._support import child, ids, kind, traced
+from ..core._spans import traced
+from ._support import child, ids, kind
 
 __all__ = ["TRACING_AVAILABLE", "RetryPrimitive", "RetryStrategy"]
 
