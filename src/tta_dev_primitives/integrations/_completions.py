@@ -28,52 +28,43 @@ async def _create(owner: HasClient, arguments: dict[str, Any]) -> Decoded[Any]:
     return Decoded(await owner.client.chat.completions.create(**arguments))
 
 
-class OpenAIModel(OpenAIChatModel):
+class _OwnerClient:
+    """What the three classes below add to our chat-completions clients: the call goes through
+    `owner.client` as it is at call time, its key is the one redacted, and the reply keeps the
+    SDK's completion beside ours. A mixin, first in each class's bases."""
+
+    _owner: HasClient
+    model: str
+
+    def _current_secrets(self) -> tuple[str | None, ...]:
+        return _key(self._owner)
+
+    async def _send(self, arguments: dict[str, Any]) -> Decoded[Any]:
+        return await _create(self._owner, arguments)
+
+    def _read(self, raw: Any, request: ChatRequest) -> ChatResponse:
+        return with_sdk(read_completion(raw, self.model), raw)
+
+
+class OpenAIModel(_OwnerClient, OpenAIChatModel):
     """`OpenAIChatModel` calling `owner.client` (see the module)."""
 
     def __init__(self, owner: HasClient, model: str) -> None:
         super().__init__(owner.client, model)
         self._owner = owner
 
-    def _current_secrets(self) -> tuple[str | None, ...]:
-        return _key(self._owner)
 
-    async def _send(self, arguments: dict[str, Any]) -> Decoded[Any]:
-        return await _create(self._owner, arguments)
-
-    def _read(self, raw: Any, request: ChatRequest) -> ChatResponse:
-        return with_sdk(read_completion(raw, self.model), raw)
-
-
-class GroqModel(GroqChatModel):
+class GroqModel(_OwnerClient, GroqChatModel):
     """`GroqChatModel` calling `owner.client` (see the module)."""
 
     def __init__(self, owner: HasClient, model: str) -> None:
         super().__init__(owner.client, model)
         self._owner = owner
 
-    def _current_secrets(self) -> tuple[str | None, ...]:
-        return _key(self._owner)
 
-    async def _send(self, arguments: dict[str, Any]) -> Decoded[Any]:
-        return await _create(self._owner, arguments)
-
-    def _read(self, raw: Any, request: ChatRequest) -> ChatResponse:
-        return with_sdk(read_completion(raw, self.model), raw)
-
-
-class CompatibleModel(CompatibleChatModel):
+class CompatibleModel(_OwnerClient, CompatibleChatModel):
     """A preset's `CompatibleChatModel` (OpenRouter, Together) calling `owner.client`."""
 
     def __init__(self, preset: OpenAICompatible, owner: HasClient, model: str) -> None:
         super().__init__(preset, owner.client, model)
         self._owner = owner
-
-    def _current_secrets(self) -> tuple[str | None, ...]:
-        return _key(self._owner)
-
-    async def _send(self, arguments: dict[str, Any]) -> Decoded[Any]:
-        return await _create(self._owner, arguments)
-
-    def _read(self, raw: Any, request: ChatRequest) -> ChatResponse:
-        return with_sdk(read_completion(raw, self.model), raw)
