@@ -59,7 +59,7 @@ EXTRAS: Mapping[str, tuple[str, ...]] = {
     "huggingface": ("huggingface_hub", "msgspec"),
     "web": ("starlette", "uvicorn", "sse_starlette"),
     "mcp": ("mcp", "uvicorn", "msgspec"),
-    "apm": ("msgspec",),
+    "apm": ("msgspec", "opentelemetry.sdk", "prometheus_client"),
     "examples": ("msgspec", "starlette", "uvicorn", "sse_starlette", "mcp"),
 }
 """The modules each user-facing extra makes importable (by import name; a test checks them

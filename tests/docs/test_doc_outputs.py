@@ -124,3 +124,8 @@ def test_the_migration_guide_example_prints_what_the_guide_says(run_doc_block: R
     page = page_text("docs/guides/migrating.md")
     code, shown = re.findall(r"```python\n(.*?)```\n\nprints what the original prints:\n\n```text\n(.*?)```", page, re.S)[0]
     assert _printed(run_doc_block, code) == shown
+
+
+def test_the_enhanced_metrics_example_prints_what_the_observability_guide_says(run_doc_block: RunBlock) -> None:
+    code = _first_block_under("docs/guides/observability.md", "### Percentiles, SLOs and error budgets")
+    assert _printed(run_doc_block, code) == "3 True 1.0\n['tta_primitive_slo_compliant{primitive=\"answer\"} 1.0']\n"
