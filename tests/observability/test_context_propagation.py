@@ -133,3 +133,45 @@ def test_without_opentelemetry_everything_degrades_to_no_ops(
     assert baggage.get_all() == {}
     extract_baggage(context)
     assert context.baggage == {"k": "v"}
+
+
+
+def _ids(span: object) -> tuple[str, str | None]:
+    from opentelemetry.sdk.trace import ReadableSpan
+
+    assert isinstance(span, ReadableSpan) and span.context is not None
+    parent = None if span.parent is None else format(span.parent.span_id, "016x")
+    return format(span.context.trace_id, "032x"), parent
+
+
+async def _run_traced(hook: object, context: WorkflowContext) -> None:
+    from tta_dev_primitives import compile, node
+
+    async def answer(question: str) -> str:
+        return question
+
+    await compile(node(answer)).with_hooks(hook).run("q", context=context)  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_a_plan_run_with_the_original_contexts_ids_continues_that_trace(traced: tuple[object, InMemorySpanExporter]) -> None:
+    hook, exporter = traced
+    await _run_traced(hook, WorkflowContext(trace_id=TRACE_ID, span_id=SPAN_ID))
+    assert [_ids(span) for span in exporter.get_finished_spans()] == [(TRACE_ID, SPAN_ID)]
+
+
+@pytest.mark.anyio
+async def test_a_traceparent_in_the_metadata_wins_over_the_contexts_ids(traced: tuple[object, InMemorySpanExporter]) -> None:
+    hook, exporter = traced
+    other_trace, other_span = "f" * 32, "e" * 16
+    context = WorkflowContext(trace_id=TRACE_ID, span_id=SPAN_ID, metadata={"traceparent": f"00-{other_trace}-{other_span}-01"})
+    await _run_traced(hook, context)
+    assert [_ids(span) for span in exporter.get_finished_spans()] == [(other_trace, other_span)]
+
+
+@pytest.mark.anyio
+async def test_malformed_ids_start_a_new_trace(traced: tuple[object, InMemorySpanExporter]) -> None:
+    hook, exporter = traced
+    await _run_traced(hook, WorkflowContext(trace_id="not hex", span_id=SPAN_ID))
+    (trace_id, parent), = [_ids(span) for span in exporter.get_finished_spans()]
+    assert parent is None and trace_id != TRACE_ID

@@ -35,6 +35,7 @@ from ._views import Message, ModelInput, ModelOutput, model_view
 from ._export import guarded_batch_processor
 from ._redaction import scrub
 from ._run_links import for_root
+from .context_propagation import extract_trace_context
 from ._semconv import PROJECT_NAME, SPAN_KIND
 
 if TYPE_CHECKING:
@@ -252,7 +253,8 @@ class TracingHook(Hook):
 
     # -- runs and nodes -----------------------------------------------------------------------
     # The root node's span is the root of the run's trace (no extra span per run): it carries
-    # the run's attributes and continues a remote trace when the context has a `traceparent`.
+    # the run's attributes and continues a remote trace when the context has a `traceparent`, or
+    # the trace and span ids of the original package's WorkflowContext.
 
     def on_run_start(self, run: RunInfo) -> None:
         self._pending.set((run, self._context.get_current()))  # before any hook made its span current
@@ -279,8 +281,11 @@ class TracingHook(Hook):
                 attributes.update(durable.attributes())
                 links = durable.links()
             traceparent = ctx.metadata.get("traceparent") if ctx._metadata else None
+            remote = None if ctx._extra is None or isinstance(traceparent, str) else extract_trace_context(ctx)
             if isinstance(traceparent, str):
                 parent = extract_traceparent({"traceparent": traceparent})
+            elif remote is not None:  # the ids the original's WorkflowContext carries (inject_trace_context)
+                parent = self._trace.set_span_in_context(self._trace.NonRecordingSpan(remote))
             elif self._trace.get_current_span(ambient) is not _innermost.get():  # the user's own span
                 parent = ambient
         span = self._tracer.start_span(node.name, context=parent, attributes=attributes, links=links)  # type: ignore[arg-type]
