@@ -162,9 +162,13 @@ async def test_sequential_opens_a_span_per_step_unless_tracing_is_off(
 
 
 def test_sequential_needs_a_step_and_flattens_with_rshift() -> None:
-    with pytest.raises(ValueError, match="at least one primitive") as raised:
+    with pytest.raises(ValueError, match="^SequentialPrimitive requires at least one primitive$") as raised:
         SequentialPrimitive([])
     assert isinstance(raised.value, ConfigError) and raised.value.node == "SequentialPrimitive"
+    steps: list[Inc] = [Inc()]
+    built = SequentialPrimitive(steps)
+    steps.append(Inc())  # the original kept the caller's list
+    assert built.primitives is steps
     a, b, c, d = Inc(), Inc(), Inc(), Inc()
     assert (a >> b >> c).primitives == [a, b, c]
     assert ((a >> b) >> (c >> d)).primitives == [a, b, c, d]
@@ -223,8 +227,11 @@ async def test_parallel_branch_spans_and_flattening(exporter: tuple[InMemorySpan
     assert span.attributes["branch.status"] == "success" and span.attributes["branch.total_branches"] == 2
     a, b, c, d = Inc(), Inc(), Inc(), Inc()
     assert ((a | b) | (c | d)).primitives == [a, b, c, d]
-    with pytest.raises(ValueError, match="at least one primitive"):
+    with pytest.raises(ValueError, match="^ParallelPrimitive requires at least one primitive$"):
         ParallelPrimitive([])
+    ours_first = double | Inc()  # our Nodes have no `|`: the primitive's __ror__ builds it
+    assert isinstance(ours_first, ParallelPrimitive) and ours_first.primitives[0] is double
+    assert await ours_first.execute(3, WorkflowContext()) == [6, 4]
 
 
 # --- ConditionalPrimitive and SwitchPrimitive ---------------------------------------------

@@ -80,3 +80,28 @@ async def test_workflow_test_case_runs_and_checks_mocks() -> None:
     assert mock1.call_count == mock2.call_count == 0
     with pytest.raises(AssertionError, match="Expected step2 to be called"):
         case.assert_primitive_called(mock2)
+
+
+async def test_mock_assertion_messages_and_attributes_are_the_originals() -> None:
+    mock = MockPrimitive("m", return_value=1)
+    with pytest.raises(AssertionError, match="^Mock m was not called$"):
+        mock.assert_called()
+    with pytest.raises(AssertionError, match="^Mock m called 0 times, expected 1$"):
+        mock.assert_called_once()
+    context = WorkflowContext()
+    await mock.execute("a", context)
+    await mock.execute("b", context)
+    with pytest.raises(AssertionError, match="^Mock m called 2 times, expected 1$"):
+        mock.assert_called_once()
+    kept = mock.calls  # one list, emptied in place by reset() as in the original
+    mock.reset()
+    assert kept == [] and kept is mock.calls and mock.call_count == 0
+    await mock.execute("c", context)
+    assert kept == [("c", context)]
+    mock.call_count = 0  # plain attributes in the original: tests assign them
+    mock.calls = []
+    with pytest.raises(AssertionError, match="was not called"):
+        mock.assert_called()
+    await compile(node(lambda x: x) >> mock).run("d")  # calls through a plan are recorded too
+    assert mock.call_count == 1 and mock.calls[0][0] == "d"
+    mock.assert_called_once()

@@ -49,6 +49,15 @@ class WorkflowPrimitive(_NodePrimitive[T, U]):
 
         return ParallelPrimitive([self, other])
 
+    def __ror__(self: WorkflowPrimitive[A, B], other: Node[A, C]) -> ParallelPrimitive[A, list[C | B]]:
+        """`node | self` for one of our Nodes (which has no `|` of its own): the original's
+        ParallelPrimitive of both, as `self | node` would be, in the written order."""
+        from .parallel import ParallelPrimitive
+
+        if not isinstance(other, Node):
+            return NotImplemented
+        return ParallelPrimitive([other, self])
+
 
 class LambdaPrimitive(_NodeLambda[T, U], WorkflowPrimitive[T, U], Generic[T, U]):
     """A primitive from a function `func(input, context)` (or `func(input)`), async or sync."""

@@ -21,13 +21,13 @@ from typing import Any, TypeVar
 import anyio
 
 from ..dsl._core import Node
-from ..errors import ConfigError
 from ..observability._logging import get_logger
 from ..observability.enhanced_collector import get_enhanced_metrics_collector
 from . import _instrumented
 from ._instrumented import InstrumentedPrimitive
 from ._spans import Attribute, traced
 from .base import WorkflowContext
+from .sequential import no_primitives
 
 __all__ = ["ParallelPrimitive"]
 
@@ -48,8 +48,8 @@ class ParallelPrimitive(InstrumentedPrimitive[In, Out]):
 
     def __init__(self: ParallelPrimitive[Any, list[Any]], primitives: Sequence[Node[Any, Any]]) -> None:
         if not primitives:
-            raise ConfigError("ParallelPrimitive", "primitives", "at least one primitive", primitives)
-        self.primitives: list[Node[Any, Any]] = list(primitives)
+            raise no_primitives("ParallelPrimitive", primitives)
+        self.primitives: list[Node[Any, Any]] = primitives if isinstance(primitives, list) else list(primitives)  # the caller's list, as the original kept it
         super().__init__(name="ParallelPrimitive")
 
     async def _execute_impl(self, input_data: In, context: WorkflowContext) -> Out:

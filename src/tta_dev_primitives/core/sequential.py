@@ -45,8 +45,8 @@ class SequentialPrimitive(InstrumentedPrimitive[In, Out]):
 
     def __init__(self: SequentialPrimitive[Any, Any], primitives: Sequence[Node[Any, Any]]) -> None:
         if not primitives:
-            raise ConfigError("SequentialPrimitive", "primitives", "at least one primitive", primitives)
-        self.primitives: list[Node[Any, Any]] = list(primitives)
+            raise no_primitives("SequentialPrimitive", primitives)
+        self.primitives: list[Node[Any, Any]] = primitives if isinstance(primitives, list) else list(primitives)  # the caller's list, as the original kept it
         super().__init__(name="SequentialPrimitive")
 
     async def _execute_impl(self, input_data: In, context: WorkflowContext) -> Out:
@@ -86,6 +86,14 @@ class SequentialPrimitive(InstrumentedPrimitive[In, Out]):
         when it is a SequentialPrimitive too)."""
         tail = other.primitives if isinstance(other, SequentialPrimitive) else [other]
         return SequentialPrimitive([*self.primitives, *tail])
+
+
+def no_primitives(kind: str, primitives: Sequence[Node[Any, Any]]) -> ConfigError:
+    """The error for a composite built without children: a ConfigError (a ValueError) naming
+    the field, with the original's message ("<kind> requires at least one primitive")."""
+    error = ConfigError(kind, "primitives", "at least one primitive", primitives)
+    error.args = (f"{kind} requires at least one primitive",)
+    return error
 
 
 def _call(step: Node[Any, Any], value: Any, context: WorkflowContext) -> Callable[[], Awaitable[Any]]:
