@@ -152,10 +152,12 @@ class FreeTierResearchPrimitive(WorkflowPrimitive[FreeTierResearchRequest, FreeT
         return ProviderInfo(name=provider, has_free_tier=False, notes=f"Provider '{provider}' not found in database")
 
     async def _generate_changelog(self, providers: dict[str, ProviderInfo], existing_guide_path: str) -> list[str]:
-        """What changed since the guide at `existing_guide_path`: with a static snapshot, nothing."""
+        """What changed since the guide at `existing_guide_path`: with a static snapshot, nothing.
+        The original's two lines, word for word (callers compare them); the snapshot's date is in
+        the guide and in each provider's `last_verified`."""
         return [
             f"Verified {len(providers)} providers as of {_today()}",
-            f"No changes detected (using hardcoded data as of {RESEARCH_DATE})",
+            "No changes detected (using hardcoded data)",
         ]
 
     async def _generate_guide(self, providers: dict[str, ProviderInfo]) -> str:
