@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from tta_dev_primitives.config import (
@@ -75,6 +76,8 @@ def test_from_yaml_errors(tmp_path: Path) -> None:
             OrchestrationConfig.from_yaml(write(tmp_path / "bad.yaml", text))
     with pytest.raises(ValidationError):
         OrchestrationConfig.from_yaml(write(tmp_path / "bad.yaml", "orchestration:\n  quality_threshold: 2\n"))
+    with pytest.raises(yaml.YAMLError, match="broken.yaml"):  # the parser's error names the file
+        OrchestrationConfig.from_yaml(write(tmp_path / "broken.yaml", "orchestration: [unclosed"))
 
 
 def test_from_env_applies_the_set_variables(monkeypatch: pytest.MonkeyPatch) -> None:

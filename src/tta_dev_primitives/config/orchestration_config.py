@@ -106,7 +106,8 @@ class OrchestrationConfig(BaseModel):
         if not path.exists():
             raise FileNotFoundError(f"Configuration file not found: {path}")
         yaml = require("yaml", "original", "OrchestrationConfig.from_yaml")
-        data = yaml.safe_load(path.read_text())
+        with path.open() as stream:  # a stream, so that a YAML error names the file
+            data = yaml.safe_load(stream)
         if not isinstance(data, dict) or "orchestration" not in data:
             raise ValueError(f"Invalid configuration file: {path}. Must contain 'orchestration' key.")
         return cls.model_validate(data["orchestration"])
