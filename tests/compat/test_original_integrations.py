@@ -253,7 +253,7 @@ async def test_ollama_replies_are_read_by_key_as_the_sdks_types_allow(server: Pr
     primitive.client.chat = chat
     response = await primitive.execute(OllamaRequest(messages=[{"role": "user", "content": "hi"}]), ctx())
     assert (response.content, response.done, response.eval_count, response.prompt_eval_count) == ("plain", True, 4, None)
-    assert sent[0]["model"] == "llama3.2" and "options" not in sent[0]
+    assert sent[0] == {"model": "llama3.2", "messages": [{"role": "user", "content": "hi"}]}  # the original's arguments, exactly
     primitive.client.chat = lambda **arguments: _answer({"done": True})  # no message: a malformed reply
     with pytest.raises(ModelTransientError, match="malformed"):
         await primitive.execute(OllamaRequest(messages=[{"role": "user", "content": "hi"}]), ctx())
@@ -277,7 +277,7 @@ async def test_ollama_missing_model_says_to_pull_it(server: ProviderServer, open
 # -- Groq, OpenRouter, Together -------------------------------------------------------------------
 
 
-async def test_groq_caps_the_reply_with_max_completion_tokens(server: ProviderServer, opened: list[Any]) -> None:
+async def test_groq_caps_the_reply_with_max_tokens_as_the_original(server: ProviderServer, opened: list[Any]) -> None:
     pytest.importorskip("groq")
     from tests.fixtures.provider_wires.groq_wire import completion
     from tta_dev_primitives.integrations.groq_primitive import GroqPrimitive, GroqRequest
@@ -288,7 +288,8 @@ async def test_groq_caps_the_reply_with_max_completion_tokens(server: ProviderSe
     response = await primitive.execute(GroqRequest(messages=[{"role": "user", "content": "go"}], max_tokens=10, temperature=0.1), ctx())
     assert (response.content, response.usage, response.finish_reason) == ("fast", {"prompt_tokens": 7, "completion_tokens": 1, "total_tokens": 8}, "stop")
     body = server.received[0].body
-    assert body["max_completion_tokens"] == 10 and body["temperature"] == 0.1 and body["model"] == "llama-3.3-70b-versatile"
+    assert body["max_tokens"] == 10 and body["temperature"] == 0.1 and body["model"] == "llama-3.3-70b-versatile"
+    assert "max_completion_tokens" not in body
 
 
 @pytest.mark.parametrize(

@@ -55,11 +55,15 @@ class OpenAIModel(_OwnerClient, OpenAIChatModel):
 
 
 class GroqModel(_OwnerClient, GroqChatModel):
-    """`GroqChatModel` calling `owner.client` (see the module)."""
+    """`GroqChatModel` calling `owner.client` (see the module), capping the reply with
+    `max_tokens` as the original did (Groq still takes it; ours sends `max_completion_tokens`)."""
 
     def __init__(self, owner: HasClient, model: str) -> None:
         super().__init__(owner.client, model)
         self._owner = owner
+
+    def _cap_field(self) -> str:
+        return "max_tokens"
 
 
 class CompatibleModel(_OwnerClient, CompatibleChatModel):

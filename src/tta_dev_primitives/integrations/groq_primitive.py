@@ -42,7 +42,7 @@ class GroqPrimitive(ChatPrimitive[GroqRequest, GroqResponse]):
     (`client.chat.completions.create`), `model` the default model.
 
     Our `GroqChatModel` makes each call (typed errors, key masked, usage reported; the reply cap
-    goes out as `max_completion_tokens`; the SDK's own retries off unless `max_retries` is
+    goes out as `max_tokens`, as in the original; the SDK's own retries off unless `max_retries` is
     given)."""
 
     def __init__(self, model: str = "llama-3.3-70b-versatile", api_key: str | None = None, **kwargs: Any) -> None:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field  # noqa: E402 - after the check that names
 
 from ..core.base import WorkflowContext  # noqa: E402
 from ..stdlib.llm.model import ChatRequest, ChatResponse  # noqa: E402
-from ..stdlib.llm.providers._base import ProviderChatModel  # noqa: E402
+from ..stdlib.llm.providers._base import Decoded, ProviderChatModel  # noqa: E402
 from ..stdlib.llm.providers._ollama_chat import OllamaChatModel  # noqa: E402
 from ._chat import ChatPrimitive, chat_messages, sdk, with_sdk  # noqa: E402
 
@@ -49,7 +49,11 @@ def _get(value: Any, key: str) -> Any:
 
 
 class _Model(OllamaChatModel):
-    """`OllamaChatModel` whose reply is read by key, as the SDK's types allow (see `_get`)."""
+    """`OllamaChatModel` called with the original's arguments (no `stream=`: the SDK's default
+    is no stream) and whose reply is read by key, as the SDK's types allow (see `_get`)."""
+
+    async def _send(self, arguments: dict[str, Any]) -> Decoded[Any]:
+        return Decoded(await self.client.chat(**arguments))
 
     def _read(self, raw: Any, request: ChatRequest) -> ChatResponse:
         message = _get(raw, "message")
