@@ -364,3 +364,17 @@ def test_faithful_composites_are_typed_by_their_parts() -> None:
     assert_type(SwitchPrimitive(lambda x, ctx: "a", {"a": Show()}, default=Show()), SwitchPrimitive[int, str, str])
     assert_type(SwitchPrimitive(lambda x, ctx: "a", {"a": Show()}), SwitchPrimitive[int, int | str, str])
     assert_type(RouterPrimitive({"a": Show()}, lambda x, ctx: "a"), RouterPrimitive[int, str])
+
+
+async def test_lambda_primitive_keeps_the_originals_attributes() -> None:
+    from tta_dev_primitives.core.base import LambdaPrimitive
+
+    async def tag(text: str, ctx: WorkflowContext) -> str:
+        return f"{ctx.workflow_id}:{text}"
+
+    def shout(text: str, ctx: WorkflowContext) -> str:
+        return text.upper()
+
+    tagged, shouted = LambdaPrimitive(tag), LambdaPrimitive(shout)
+    assert (tagged.is_async, shouted.is_async) == (True, False) and tagged.func is tag
+    assert await (tagged >> shouted).execute("x", WorkflowContext(workflow_id="w")) == "W:X"

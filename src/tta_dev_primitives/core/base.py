@@ -61,3 +61,8 @@ class WorkflowPrimitive(_NodePrimitive[T, U]):
 
 class LambdaPrimitive(_NodeLambda[T, U], WorkflowPrimitive[T, U], Generic[T, U]):
     """A primitive from a function `func(input, context)` (or `func(input)`), async or sync."""
+
+    @property
+    def is_async(self) -> bool:
+        """Whether the function is a coroutine function (the original's attribute)."""
+        return self.info.is_async
