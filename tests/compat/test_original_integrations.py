@@ -195,6 +195,22 @@ async def test_anthropic_keeps_the_stop_reason_in_anthropics_words(server: Provi
     assert reports[0].finish_reason == "length"  # our reply says it in OpenAI's words
 
 
+async def test_anthropic_sends_each_turns_text_as_the_original(server: ProviderServer, opened: list[Any]) -> None:
+    """A conversation goes out as the original sent it: every turn's content a string (an
+    assistant turn too, not a list of one text block)."""
+    pytest.importorskip("anthropic")
+    from tests.fixtures.provider_wires.anthropic_wire import message, text
+    from tta_dev_primitives.integrations.anthropic_primitive import AnthropicPrimitive, AnthropicRequest
+
+    primitive = AnthropicPrimitive(api_key=KEY, base_url=server.base_url)
+    opened.append(primitive)
+    server.add(Answer.json(message(text("4"), usage=(9, 1), stop="end_turn")))
+    turns = [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "Let me see."}, {"role": "user", "content": "Well?"}]
+    response = await primitive.execute(AnthropicRequest(messages=turns), ctx())
+    assert response.content == "4"
+    assert server.received[0].body["messages"] == turns
+
+
 async def test_anthropic_long_replies_are_streamed_and_keep_the_stop_reason(server: ProviderServer, opened: list[Any]) -> None:
     pytest.importorskip("anthropic")
     from tests.fixtures.provider_wires.anthropic_wire import stream_events

@@ -47,6 +47,15 @@ class _StreamedEvents(_Events):
         return with_sdk(super().response(), self)
 
 
+def _as_text(turn: dict[str, Any]) -> dict[str, Any]:
+    """`turn` with its content as a plain string when it is one text block (the same message
+    to the API, in the original's shape)."""
+    content = turn["content"]
+    if isinstance(content, list) and len(content) == 1 and isinstance(content[0], dict) and content[0].get("type") == "text":
+        return {**turn, "content": content[0]["text"]}
+    return turn
+
+
 class _Model(AnthropicChatModel):
     """`AnthropicChatModel` calling `owner.client.messages.create` as it is at call time (see
     `_chat`). The request's `max_tokens` is the reply cap sent (the original's requests always
@@ -64,6 +73,12 @@ class _Model(AnthropicChatModel):
     def reply_cap(self, request: ChatRequest) -> int | None:
         # the original's requests always say their cap (1024 unless set), sent as it is
         return request.max_tokens
+
+    def _arguments(self, request: ChatRequest) -> dict[str, Any]:
+        # the original sent each turn's text as it was: a turn of one text block goes as a string
+        arguments = super()._arguments(request)
+        arguments["messages"] = [_as_text(turn) for turn in arguments["messages"]]
+        return arguments
 
     async def _send(self, arguments: dict[str, Any]) -> Decoded[Any]:
         return Decoded(await self._owner.client.messages.create(**arguments))
