@@ -67,3 +67,24 @@ async def test_a_failure_is_not_cached_and_the_cache_is_a_node() -> None:
     plan = compile(cache >> node(lambda text: text.upper()))
     assert await plan.run(1) == "OK" and await plan.run(1) == "OK"
     assert backend.call_count == 2 and cache.get_stats()["hits"] == 1
+
+
+async def test_ages_are_wall_clock_seconds_as_the_originals(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """The original timed entries with `time.time()`: a test moving that clock (no sleeping)
+    expires them; a hit logs its age."""
+    import logging
+    import time
+
+    backend = MockPrimitive("m", "value")
+    cache = CachePrimitive(backend, cache_key_fn=lambda data, ctx: "key", ttl_seconds=60.0)
+    start = time.time()
+    monkeypatch.setattr(time, "time", lambda: start)
+    await cache.execute(None, WorkflowContext())
+    monkeypatch.setattr(time, "time", lambda: start + 30.5)
+    caplog.set_level(logging.INFO, logger="tta_dev_primitives.performance")
+    assert await cache.execute(None, WorkflowContext()) == "value" and backend.call_count == 1
+    hit = next(r for r in caplog.records if r.getMessage() == "cache_hit")
+    assert hit.tta_fields["age_seconds"] == 30.5  # type: ignore[attr-defined]
+    monkeypatch.setattr(time, "time", lambda: start + 60.0)
+    await cache.execute(None, WorkflowContext())
+    assert backend.call_count == 2 and cache.get_stats()["expirations"] == 1

@@ -5,8 +5,9 @@ Faithful to the original: an unbounded in-memory cache (our MemoryStore undernea
 `get_stats()` (size, hits, misses, expirations, hit_rate) with the hit rate a percentage rounded
 to two decimals, `context.state["cache_hits"]` / `["cache_misses"]` counted per run, and the log
 events `cache_hit`, `cache_miss`, `cache_expired`, `cache_store`, `cache_cleared`,
-`cache_eviction`. A failed call is not cached. `clock=` (ours) lets tests expire entries with a
-FakeClock. Our own caching is `node.cached(ttl=..., key=...)` / `stdlib.cache`.
+`cache_eviction`. A failed call is not cached. Ages are wall-clock seconds (`time.time()`, as
+the original's; a test that patches `time.time` moves them); `clock=` (ours) lets tests expire
+entries with a FakeClock instead. Our own caching is `node.cached(ttl=..., key=...)` / `stdlib.cache`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Generic, TypeVar
 from ..core.base import WorkflowContext, WorkflowPrimitive
 from ..dsl._core import Node
 from ..observability._logging import get_logger
-from ..stdlib._clock import SYSTEM_CLOCK, Clock
+from ..stdlib._clock import WALL_CLOCK, Clock
 from ..stdlib.cache._stores import MISSING, MemoryStore
 
 __all__ = ["CachePrimitive"]
@@ -39,12 +40,13 @@ class CachePrimitive(WorkflowPrimitive[In, Out], Generic[In, Out]):
         cache_key_fn: Callable[[In, WorkflowContext], Hashable],
         ttl_seconds: float = 3600.0,
         *,
-        clock: Clock = SYSTEM_CLOCK,
+        clock: Clock = WALL_CLOCK,
     ) -> None:
         self.primitive = primitive
         self.cache_key_fn = cache_key_fn
         self.ttl_seconds = ttl_seconds
-        self._store = MemoryStore(sys.maxsize, clock=clock)  # the original never evicted by size
+        self._clock = clock
+        self._store = MemoryStore(sys.maxsize, clock=clock)  # the original never evicted by size; values are (result, stored at)
         self._hits = 0
         self._misses = 0
 
@@ -58,10 +60,13 @@ class CachePrimitive(WorkflowPrimitive[In, Out], Generic[In, Out]):
         expired_before = store.expirations
         cached = store.get_now(key)
         if cached is not MISSING:
+            entry: tuple[Out, float] = cached  # type: ignore[assignment]  # stored by this primitive, below
+            stored, stored_at = entry
             self._hits += 1
-            logger.info("cache_hit", key=shown, ttl=self.ttl_seconds, hit_rate=self.get_hit_rate(), workflow_id=context.workflow_id)
+            age = round(self._clock.now() - stored_at, 2)
+            logger.info("cache_hit", key=shown, age_seconds=age, ttl=self.ttl_seconds, hit_rate=self.get_hit_rate(), workflow_id=context.workflow_id)
             _count(context, "cache_hits")
-            result: Out = cached  # type: ignore[assignment]  # stored by this primitive from `primitive`
+            result: Out = stored
             return result
         if store.expirations != expired_before:
             logger.debug("cache_expired", key=shown, ttl=self.ttl_seconds)
@@ -69,7 +74,7 @@ class CachePrimitive(WorkflowPrimitive[In, Out], Generic[In, Out]):
         logger.info("cache_miss", key=shown, cache_size=store.size(), hit_rate=self.get_hit_rate(), workflow_id=context.workflow_id)
         _count(context, "cache_misses")
         result = await self.primitive.execute(input_data, context)
-        store.set_now(key, result, self.ttl_seconds)
+        store.set_now(key, (result, self._clock.now()), self.ttl_seconds)
         logger.debug("cache_store", key=shown, cache_size=store.size())
         return result
 
