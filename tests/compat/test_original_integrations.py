@@ -146,7 +146,7 @@ async def test_openai_failures_are_our_typed_errors_without_the_key(server: Prov
         await primitive.execute(request, ctx())
 
 
-async def test_a_message_without_a_role_we_know_is_refused_before_sending(server: ProviderServer, opened: list[Any]) -> None:
+async def test_a_message_without_a_role_we_know_or_with_another_field_is_refused_before_sending(server: ProviderServer, opened: list[Any]) -> None:
     from tta_dev_primitives.integrations.openai_primitive import OpenAIRequest
 
     primitive = openai_primitive(server, opened)
@@ -154,6 +154,8 @@ async def test_a_message_without_a_role_we_know_is_refused_before_sending(server
         await primitive.execute(OpenAIRequest(messages=[{"role": "robot", "content": "hi"}]), ctx())
     with pytest.raises(ConfigError, match=r"messages\[0\]\.content"):
         await primitive.execute(OpenAIRequest(messages=[{"role": "user"}]), ctx())
+    with pytest.raises(ConfigError, match=r"messages\[1\]\.name='ann'"):  # not silently dropped
+        await primitive.execute(OpenAIRequest(messages=[{"role": "user", "content": "hi"}, {"role": "user", "content": "yo", "name": "ann"}]), ctx())
     assert server.received == []
 
 

@@ -68,7 +68,8 @@ def token_usage(reply: ChatResponse, prompt: str = "prompt_tokens", completion: 
 
 def chat_messages(who: str, messages: Sequence[Mapping[str, str]], *, system: str | None = None) -> tuple[ChatMessage, ...]:
     """The original's `[{"role": ..., "content": ...}]` as our messages (a `system` prompt first);
-    a role or content that is not there is a ConfigError naming the message."""
+    a role or content that is not there, or another field (`name`, `tool_call_id`: the original
+    sent them, our messages have none), is a ConfigError naming the message."""
     out: list[ChatMessage] = [ChatMessage("system", system)] if system is not None else []
     for index, message in enumerate(messages):
         role = ROLES.get(message.get("role", ""))
@@ -77,6 +78,9 @@ def chat_messages(who: str, messages: Sequence[Mapping[str, str]], *, system: st
         content = message.get("content")
         if not isinstance(content, str):
             raise ConfigError(who, f"messages[{index}].content", "the message's text (a str)", content)
+        extra = sorted(set(message) - {"role", "content"})
+        if extra:  # sent by the original's SDK calls; refused rather than silently dropped
+            raise ConfigError(who, f"messages[{index}].{extra[0]}", "only 'role' and 'content' (this client sends no other message field)", message[extra[0]])
         out.append(ChatMessage(role, content))
     return tuple(out)
 
