@@ -19,10 +19,10 @@ from tests.fixtures.extras import OPTIONAL, ROOT, SELF, distribution
 
 USER_FACING = {
     "otel", "prometheus", "redis", "msgpack", "agents", "durable", "postgres", "dask", "web", "mcp",
-    "openai", "anthropic", "gemini", "ollama", "groq", "mistral", "bedrock", "huggingface",
+    "openai", "anthropic", "gemini", "ollama", "groq", "mistral", "bedrock", "huggingface", "supabase", "original",
 }
-"""The extras `all` holds: every integration (not dev, bench, docs; tracing and apm are aliases of
-parts of it, examples a subset)."""
+"""The extras `all` holds: every integration (not dev, bench, docs; tracing, apm and the original's
+integrations are aliases of parts of it, examples a subset)."""
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +70,7 @@ def test_the_all_extra_installs_every_integration(built: tuple[Path, Path]) -> N
     in_all = {distribution(r) for r in metadata.get_all("Requires-Dist", []) if r.replace('"', "'").endswith("extra == 'all'")}
     wanted = {distribution(r) for extra in USER_FACING for r in OPTIONAL[extra] if not r.startswith(SELF)}
     assert in_all == wanted
-    declared = set(OPTIONAL) - {"all", "dev", "bench", "docs", "tracing", "apm", "examples"}
+    declared = set(OPTIONAL) - {"all", "dev", "bench", "docs", "tracing", "apm", "integrations", "examples"}
     assert declared == USER_FACING  # a new extra is either in `all` or named here as not user-facing
 
 

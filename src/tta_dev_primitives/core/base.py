@@ -11,7 +11,8 @@ an optimizable sequence; code written for the original package imports this modu
 from __future__ import annotations
 
 import typing
-from typing import Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from ..context import WorkflowContext
 from ..dsl._core import Node
@@ -31,6 +32,11 @@ B = TypeVar("B")
 C = TypeVar("C")
 
 
+COMPOSITES: dict[str, Callable[[list[Node[Any, Any]]], Node[Any, Any]]] = {}
+"""The classes `>>` and `|` build ("sequential", "parallel"), registered by `core.sequential` and
+`core.parallel` when imported (the `core` package imports both), so this module imports neither."""
+
+
 class WorkflowPrimitive(_NodePrimitive[T, U]):
     """The original base class: implement `async execute(input_data, context)`.
 
@@ -39,24 +45,18 @@ class WorkflowPrimitive(_NodePrimitive[T, U]):
 
     def __rshift__(self: WorkflowPrimitive[A, B], other: Node[B, C]) -> SequentialPrimitive[A, C]:  # type: ignore[override]
         """`self >> other`: the original's SequentialPrimitive of both (flattened)."""
-        from .sequential import SequentialPrimitive
-
-        return SequentialPrimitive([self, other])
+        return COMPOSITES["sequential"]([self, other])  # type: ignore[return-value]
 
     def __or__(self: WorkflowPrimitive[A, B], other: Node[A, C]) -> ParallelPrimitive[A, list[B | C]]:  # type: ignore[override]
         """`self | other`: the original's ParallelPrimitive of both, with a list of results."""
-        from .parallel import ParallelPrimitive
-
-        return ParallelPrimitive([self, other])
+        return COMPOSITES["parallel"]([self, other])  # type: ignore[return-value]
 
     def __ror__(self: WorkflowPrimitive[A, B], other: Node[A, C]) -> ParallelPrimitive[A, list[C | B]]:
         """`node | self` for one of our Nodes (which has no `|` of its own): the original's
         ParallelPrimitive of both, as `self | node` would be, in the written order."""
-        from .parallel import ParallelPrimitive
-
         if not isinstance(other, Node):
             return NotImplemented
-        return ParallelPrimitive([other, self])
+        return COMPOSITES["parallel"]([other, self])  # type: ignore[return-value]
 
 
 class LambdaPrimitive(_NodeLambda[T, U], WorkflowPrimitive[T, U], Generic[T, U]):

@@ -26,7 +26,7 @@ from ..observability.enhanced_collector import get_enhanced_metrics_collector
 from . import _instrumented
 from ._instrumented import InstrumentedPrimitive
 from ._spans import Attribute, traced
-from .base import WorkflowContext
+from .base import COMPOSITES, WorkflowContext
 from .sequential import no_primitives
 
 __all__ = ["ParallelPrimitive"]
@@ -107,3 +107,6 @@ class ParallelPrimitive(InstrumentedPrimitive[In, Out]):
         branches, when it is a ParallelPrimitive too)."""
         tail = other.primitives if isinstance(other, ParallelPrimitive) else [other]
         return ParallelPrimitive([*self.primitives, *tail])
+
+
+COMPOSITES["parallel"] = ParallelPrimitive  # built by `|` of the original's primitives (core.base)

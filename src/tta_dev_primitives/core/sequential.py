@@ -23,7 +23,7 @@ from ..observability._logging import get_logger
 from ..observability.enhanced_collector import get_enhanced_metrics_collector
 from ._instrumented import TRACING_AVAILABLE, InstrumentedPrimitive
 from ._spans import Attribute, traced
-from .base import WorkflowContext
+from .base import COMPOSITES, WorkflowContext
 
 __all__ = ["TRACING_AVAILABLE", "SequentialPrimitive"]
 
@@ -99,3 +99,6 @@ def no_primitives(kind: str, primitives: Sequence[Node[Any, Any]]) -> ConfigErro
 def _call(step: Node[Any, Any], value: Any, context: WorkflowContext) -> Callable[[], Awaitable[Any]]:
     """`step.execute(value, context)`, to be awaited later (inside the step's span)."""
     return lambda: step.execute(value, context)
+
+
+COMPOSITES["sequential"] = SequentialPrimitive  # built by `>>` of the original's primitives (core.base)
