@@ -29,3 +29,17 @@ def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One mypy cache for every mypy run under the project's own configuration (pyproject.toml,
     with its plugin): the package is analysed once per session, not once per test."""
     return tmp_path_factory.mktemp("mypy-cache")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _prefetch_mypy(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mypy_cache: Path) -> None:
+    """Queue the session's mypy runs before the first test: every selected test module with a
+    `prefetch_mypy(names, tmp_path_factory, mypy_cache)` is given the names of its selected tests
+    and starts their runs (tests/mypy_worker.py), which then check beside the tests before them."""
+    selected: dict[object, list[str]] = {}
+    for item in request.session.items:
+        module = getattr(item, "module", None)
+        if module is not None and hasattr(module, "prefetch_mypy"):
+            selected.setdefault(module, []).append(item.name)
+    for module, names in selected.items():
+        module.prefetch_mypy(names, tmp_path_factory, mypy_cache)  # type: ignore[attr-defined]
