@@ -12,7 +12,7 @@ import json
 import logging
 import random
 import traceback
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import attrs
@@ -41,7 +41,18 @@ def _installed(name: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-@pytest.fixture(params=sorted(WIRES))
+# The SDK clients are built once per wire and backend, not once per test: building one loads
+# its TLS certificates (30 to 100 ms, several times over for some SDKs) and that was most of
+# this module's time. So the backend and the wire are module-scoped here (pytest runs the tests
+# grouped by them), and the tests share one loopback server, reset before each test.
+
+
+@pytest.fixture(scope="module", params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module", params=sorted(WIRES))
 def wire(request: pytest.FixtureRequest) -> Wire:
     name = str(request.param)
     if not _installed(name):
@@ -49,10 +60,24 @@ def wire(request: pytest.FixtureRequest) -> Wire:
     return wire_named(name)
 
 
+@pytest.fixture(scope="module")
+def shared_server() -> Iterator[ProviderServer]:
+    with ProviderServer().running() as running:
+        yield running
+
+
 @pytest.fixture
-async def sdk_client(wire: Wire, server: ProviderServer) -> AsyncIterator[Any]:
-    """The provider's SDK client for the loopback server, closed by the test's own event loop."""
-    async with wire.client(server.base_url) as client:
+def server(shared_server: ProviderServer) -> ProviderServer:
+    """The module's loopback server with no answer queued and no request received."""
+    shared_server.reset()
+    return shared_server
+
+
+@pytest.fixture(scope="module")
+async def sdk_client(wire: Wire, shared_server: ProviderServer, anyio_backend: str) -> AsyncIterator[Any]:
+    """The provider's SDK client for the loopback server, shared by the wire's tests on one
+    backend (they run on one event loop, which closes it)."""
+    async with wire.client(shared_server.base_url) as client:
         yield client
 
 
