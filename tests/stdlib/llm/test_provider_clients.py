@@ -12,13 +12,14 @@ import json
 import logging
 import random
 import traceback
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import attrs
 import pytest
 
 from tests.fixtures.provider_server import ProviderServer
+from tests.fixtures.shared_server import anyio_backend, server, shared_server  # noqa: F401 - fixtures
 from tests.fixtures.provider_wires import KEY, WIRES, Wire, wire_named
 from tta_dev_primitives import ChatRequest, ChatResponse, FakeChatModel, agent, chat_model, compile, structured, tool
 from tta_dev_primitives.stdlib.llm import LLMPrimitive, model_retry
@@ -41,15 +42,9 @@ def _installed(name: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-# The SDK clients are built once per wire and backend, not once per test: building one loads
-# its TLS certificates (30 to 100 ms, several times over for some SDKs) and that was most of
-# this module's time. So the backend and the wire are module-scoped here (pytest runs the tests
-# grouped by them), and the tests share one loopback server, reset before each test.
-
-
-@pytest.fixture(scope="module", params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+# The SDK clients are built once per wire and backend, not once per test (see
+# tests/fixtures/shared_server.py): the backend and the wire are module-scoped here (pytest runs
+# the tests grouped by them), and the tests share one loopback server, reset before each test.
 
 
 @pytest.fixture(scope="module", params=sorted(WIRES))
@@ -58,19 +53,6 @@ def wire(request: pytest.FixtureRequest) -> Wire:
     if not _installed(name):
         pytest.skip(f"the SDK behind the {name} wire is not installed")
     return wire_named(name)
-
-
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[ProviderServer]:
-    with ProviderServer().running() as running:
-        yield running
-
-
-@pytest.fixture
-def server(shared_server: ProviderServer) -> ProviderServer:
-    """The module's loopback server with no answer queued and no request received."""
-    shared_server.reset()
-    return shared_server
 
 
 @pytest.fixture(scope="module")
