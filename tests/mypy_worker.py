@@ -6,7 +6,7 @@ of the session, and every full garbage collection after them, the explicit ones 
 stress tests included, would walk them all: seconds each. In a worker they cost the session
 nothing, and the reports are the same: it is the same call, with the same arguments.
 
-A test module can queue its runs when the session starts (`start`, from its `prefetch_mypy`, which
+A test module can queue its runs when the session starts (`start`, from its `prefetch`, which
 tests/conftest.py calls for the modules whose tests are selected): the worker checks while the
 tests before them run, on a core the test process leaves idle, and `run` with the same arguments
 takes the report. The worker runs its calls one at a time, in the order they came: a run that

@@ -77,7 +77,7 @@ def _type_check_args(tmp_path_factory: pytest.TempPathFactory, mypy_cache: Path)
     return _TYPE_CHECK
 
 
-def prefetch_mypy(names: list[str], tmp_path_factory: pytest.TempPathFactory, mypy_cache: Path) -> None:
+def prefetch(names: list[str], tmp_path_factory: pytest.TempPathFactory, mypy_cache: Path) -> None:
     """Start the blocks' mypy run when the session starts (see tests/mypy_worker.py)."""
     if test_every_block_type_checks_and_the_error_block_fails_as_it_says.__name__ in names:
         mypy_worker.start(_type_check_args(tmp_path_factory, mypy_cache))

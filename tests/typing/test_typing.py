@@ -112,17 +112,37 @@ def test_failing_snippet(path: Path, mypy_reports: dict[str, dict[int, list[tupl
     _check(path, mypy_reports)
 
 
+_PYRIGHT: list[subprocess.Popen[str]] = []
+"""The pyright run over every snippet, once started."""
+
+
+def _start_pyright() -> subprocess.Popen[str]:
+    if not _PYRIGHT:
+        _PYRIGHT.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "pyright", "--outputjson", "--pythonpath", sys.executable, "--project", str(ROOT / "pyproject.toml"), *map(str, PASS + FAIL)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                cwd=ROOT,
+            )
+        )
+    return _PYRIGHT[0]
+
+
 @pytest.fixture(scope="module")
 def pyright_report() -> list[dict[str, object]]:
-    """One pyright run over every snippet: its diagnostics."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "pyright", "--outputjson", "--pythonpath", sys.executable, "--project", str(ROOT / "pyproject.toml"), *map(str, PASS + FAIL)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-    )
-    diagnostics: list[dict[str, object]] = json.loads(proc.stdout)["generalDiagnostics"]
+    """One pyright run over every snippet (started when the session starts, if its tests are
+    selected: see `prefetch`): its diagnostics."""
+    proc = _start_pyright()
+    try:
+        stdout, _ = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    diagnostics: list[dict[str, object]] = json.loads(stdout)["generalDiagnostics"]
     return diagnostics
 
 
@@ -204,9 +224,12 @@ def _snippet_args(name: str, code: str, plugin: bool, tmp_path_factory: pytest.T
     return _SNIPPETS[name, plugin]
 
 
-def prefetch_mypy(names: list[str], tmp_path_factory: pytest.TempPathFactory, mypy_cache: Path) -> None:
+def prefetch(names: list[str], tmp_path_factory: pytest.TempPathFactory, mypy_cache: Path) -> None:
     """Start this module's mypy runs when the session starts (see tests/mypy_worker.py), after
-    whatever warms the shared cache was started (the worker runs them in order)."""
+    whatever warms the shared cache was started (the worker runs them in order), and its pyright
+    run, in a process of its own."""
+    if any(n.startswith(("test_pyright_rejects", "test_pyright_accepts")) for n in names):
+        _start_pyright()
     if any(n.startswith(("test_passing_snippet", "test_failing_snippet")) for n in names):
         mypy_worker.start(_reports_args(mypy_cache))
     for plugin, id_ in ((True, "with-plugin"), (False, "without-plugin")):
