@@ -19,8 +19,8 @@ import attrs
 import pytest
 
 from tests.fixtures.provider_server import ProviderServer
-from tests.fixtures.shared_server import anyio_backend, server, shared_server  # noqa: F401 - fixtures
 from tests.fixtures.provider_wires import KEY, WIRES, Wire, wire_named
+from tests.fixtures.shared_server import anyio_backend, server, shared_server  # noqa: F401 - fixtures
 from tta_dev_primitives import ChatRequest, ChatResponse, FakeChatModel, agent, chat_model, compile, structured, tool
 from tta_dev_primitives.stdlib.llm import LLMPrimitive, model_retry
 from tta_dev_primitives.stdlib.llm.providers import ModelCallError, ModelTransientError
