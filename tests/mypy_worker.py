@@ -30,7 +30,7 @@ def _submit(args: list[str]) -> Future[tuple[str, str, int]]:
     if _worker is None:
         # spawn, not fork: a fork would copy this process's threads and event-loop state
         _worker = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        atexit.register(_worker.shutdown)
+        atexit.register(_worker.shutdown, cancel_futures=True)  # runs queued for tests that never ran (-x) are dropped
     return _worker.submit(api.run, args)
 
 
