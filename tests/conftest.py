@@ -29,3 +29,18 @@ def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One mypy cache for every mypy run under the project's own configuration (pyproject.toml,
     with its plugin): the package is analysed once per session, not once per test."""
     return tmp_path_factory.mktemp("mypy-cache")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _prefetch(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mypy_cache: Path) -> None:
+    """Start the session's type checker runs before the first test: every selected test module
+    with a `prefetch(names, tmp_path_factory, mypy_cache)` is given the names of its selected
+    tests and starts their mypy runs (tests/mypy_worker.py) and pyright's, which then check on
+    the core the test process leaves idle while the tests before them run."""
+    selected: dict[object, list[str]] = {}
+    for item in request.session.items:
+        module = getattr(item, "module", None)
+        if module is not None and hasattr(module, "prefetch"):
+            selected.setdefault(module, []).append(item.name)
+    for module, names in selected.items():
+        module.prefetch(names, tmp_path_factory, mypy_cache)  # type: ignore[attr-defined]

@@ -55,18 +55,37 @@ def _expected_errors(code: str) -> dict[int, str]:
     return expected
 
 
-def test_every_block_type_checks_and_the_error_block_fails_as_it_says(tmp_path: Path, mypy_cache: Path) -> None:
+_TYPE_CHECK: list[str] = []
+"""The arguments of the one mypy run over every block, once its files are written."""
+
+
+def _type_check_args(tmp_path_factory: pytest.TempPathFactory, mypy_cache: Path) -> list[str]:
+    """Every block of every page as a module of its own in one directory (written once per
+    session), and the arguments of the mypy run over them."""
+    if not _TYPE_CHECK:
+        where = tmp_path_factory.mktemp("doc-blocks-mypy")
+        config = ["[mypy]", "strict = True", "warn_unreachable = True", "plugins = tta_dev_primitives.mypy_plugin"]
+        for block in BLOCKS:
+            (where / f"{block.module}.py").write_text(block.code)
+            if block.marker == "allow-untyped-calls":
+                config += [f"[mypy-{block.module}]", "allow_untyped_calls = True"]
+        (where / "mypy.ini").write_text("\n".join(config) + "\n")
+        _TYPE_CHECK.extend(
+            ["--config-file", str(where / "mypy.ini"), "--cache-dir", str(mypy_cache), "--no-pretty", "--show-error-codes",
+             "--hide-error-context", "--no-error-summary", *sorted(str(where / f"{b.module}.py") for b in BLOCKS)]
+        )
+    return _TYPE_CHECK
+
+
+def prefetch(names: list[str], tmp_path_factory: pytest.TempPathFactory, mypy_cache: Path) -> None:
+    """Start the blocks' mypy run when the session starts (see tests/mypy_worker.py)."""
+    if test_every_block_type_checks_and_the_error_block_fails_as_it_says.__name__ in names:
+        mypy_worker.start(_type_check_args(tmp_path_factory, mypy_cache))
+
+
+def test_every_block_type_checks_and_the_error_block_fails_as_it_says(tmp_path_factory: pytest.TempPathFactory, mypy_cache: Path) -> None:
     """One mypy run over every block of every page (each a module of its own)."""
-    config = ["[mypy]", "strict = True", "warn_unreachable = True", "plugins = tta_dev_primitives.mypy_plugin"]
-    for block in BLOCKS:
-        (tmp_path / f"{block.module}.py").write_text(block.code)
-        if block.marker == "allow-untyped-calls":
-            config += [f"[mypy-{block.module}]", "allow_untyped_calls = True"]
-    (tmp_path / "mypy.ini").write_text("\n".join(config) + "\n")
-    stdout, stderr, _ = mypy_worker.run(
-        ["--config-file", str(tmp_path / "mypy.ini"), "--cache-dir", str(mypy_cache), "--no-pretty", "--show-error-codes",
-         "--hide-error-context", "--no-error-summary", *sorted(str(tmp_path / f"{b.module}.py") for b in BLOCKS)]
-    )
+    stdout, stderr, _ = mypy_worker.run(_type_check_args(tmp_path_factory, mypy_cache))
     found: dict[str, dict[int, str]] = {}
     for line in stdout.splitlines():
         match = MYPY_LINE.match(line)

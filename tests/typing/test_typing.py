@@ -45,22 +45,24 @@ def _expected(path: Path) -> dict[int, list[tuple[str, str]]]:
     return found
 
 
+def _reports_args(mypy_cache: Path) -> list[str]:
+    """The arguments of the one mypy run over every snippet."""
+    return [
+        "--strict",
+        "--config-file", str(ROOT / "pyproject.toml"),
+        "--cache-dir", str(mypy_cache),
+        "--show-error-codes",
+        "--no-pretty",
+        "--hide-error-context",
+        "--no-error-summary",
+        *map(str, PASS + FAIL),
+    ]
+
+
 @pytest.fixture(scope="module")
 def mypy_reports(mypy_cache: Path) -> dict[str, dict[int, list[tuple[str, str]]]]:
     """One mypy run over every snippet; reports grouped by file name and line."""
-    cache = mypy_cache
-    stdout, stderr, _ = mypy_worker.run(
-        [
-            "--strict",
-            "--config-file", str(ROOT / "pyproject.toml"),
-            "--cache-dir", str(cache),
-            "--show-error-codes",
-            "--no-pretty",
-            "--hide-error-context",
-            "--no-error-summary",
-            *map(str, PASS + FAIL),
-        ]
-    )
+    stdout, stderr, _ = mypy_worker.run(_reports_args(mypy_cache))
     assert not stderr, stderr
     reports: dict[str, dict[int, list[tuple[str, str]]]] = defaultdict(lambda: defaultdict(list))
     for line in stdout.splitlines():
@@ -110,17 +112,37 @@ def test_failing_snippet(path: Path, mypy_reports: dict[str, dict[int, list[tupl
     _check(path, mypy_reports)
 
 
+_PYRIGHT: list[subprocess.Popen[str]] = []
+"""The pyright run over every snippet, once started."""
+
+
+def _start_pyright() -> subprocess.Popen[str]:
+    if not _PYRIGHT:
+        _PYRIGHT.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "pyright", "--outputjson", "--pythonpath", sys.executable, "--project", str(ROOT / "pyproject.toml"), *map(str, PASS + FAIL)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                cwd=ROOT,
+            )
+        )
+    return _PYRIGHT[0]
+
+
 @pytest.fixture(scope="module")
 def pyright_report() -> list[dict[str, object]]:
-    """One pyright run over every snippet: its diagnostics."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "pyright", "--outputjson", "--pythonpath", sys.executable, "--project", str(ROOT / "pyproject.toml"), *map(str, PASS + FAIL)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-    )
-    diagnostics: list[dict[str, object]] = json.loads(proc.stdout)["generalDiagnostics"]
+    """One pyright run over every snippet (started when the session starts, if its tests are
+    selected: see `prefetch`): its diagnostics."""
+    proc = _start_pyright()
+    try:
+        stdout, _ = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    diagnostics: list[dict[str, object]] = json.loads(stdout)["generalDiagnostics"]
     return diagnostics
 
 
@@ -181,6 +203,42 @@ broken = parse >> node(shout)
 """
 
 
+_SNIPPETS: dict[tuple[str, bool], list[str]] = {}
+"""The mypy arguments of each inline snippet (by name, with the plugin or not), once its files are written."""
+
+
+def _snippet_args(name: str, code: str, plugin: bool, tmp_path_factory: pytest.TempPathFactory, mypy_cache: Path) -> list[str]:
+    """Write `code` as `<name>.py` in a directory of its own (once per session); the arguments of
+    the mypy run over it: under the project's configuration, which carries the plugin (and with
+    the session's cache), or under plain `strict` without the plugin (and with a cache of its own)."""
+    if (name, plugin) not in _SNIPPETS:
+        where = tmp_path_factory.mktemp(f"snippet-{name}")
+        snippet = where / f"{name}.py"
+        snippet.write_text(code)
+        if plugin:
+            config, cache = ROOT / "pyproject.toml", mypy_cache
+        else:
+            config, cache = where / "mypy.ini", where / "cache"
+            config.write_text("[mypy]\nstrict = True\n")
+        _SNIPPETS[name, plugin] = ["--config-file", str(config), "--cache-dir", str(cache), "--no-pretty", str(snippet)]
+    return _SNIPPETS[name, plugin]
+
+
+def prefetch(names: list[str], tmp_path_factory: pytest.TempPathFactory, mypy_cache: Path) -> None:
+    """Start this module's mypy runs when the session starts (see tests/mypy_worker.py), after
+    whatever warms the shared cache was started (the worker runs them in order), and its pyright
+    run, in a process of its own."""
+    if any(n.startswith(("test_pyright_rejects", "test_pyright_accepts")) for n in names):
+        _start_pyright()
+    if any(n.startswith(("test_passing_snippet", "test_failing_snippet")) for n in names):
+        mypy_worker.start(_reports_args(mypy_cache))
+    for plugin, id_ in ((True, "with-plugin"), (False, "without-plugin")):
+        if f"{test_the_mypy_plugin_reports_inline_mismatches_between_the_steps.__name__}[{id_}]" in names:
+            mypy_worker.start(_snippet_args("inline", INLINE_MISMATCH, plugin, tmp_path_factory, mypy_cache))
+    if test_the_mypy_plugin_reports_a_generic_node_where_it_is_made.__name__ in names:
+        mypy_worker.start(_snippet_args("generic", GENERIC_NODE, True, tmp_path_factory, mypy_cache))
+
+
 @pytest.mark.parametrize(
     ("plugin", "wanted"),
     [
@@ -189,17 +247,12 @@ broken = parse >> node(shout)
     ],
     ids=["with-plugin", "without-plugin"],
 )
-def test_the_mypy_plugin_reports_inline_mismatches_between_the_steps(plugin: bool, wanted: str, tmp_path: Path, mypy_cache: Path) -> None:
+def test_the_mypy_plugin_reports_inline_mismatches_between_the_steps(
+    plugin: bool, wanted: str, tmp_path_factory: pytest.TempPathFactory, mypy_cache: Path
+) -> None:
     """`tta_dev_primitives.mypy_plugin` is what turns mypy's report on `node()`'s async overload
     into the mismatch between the two steps (and drops the spurious "Need type annotation")."""
-    snippet = tmp_path / "inline.py"
-    snippet.write_text(INLINE_MISMATCH)
-    if plugin:  # the project's configuration carries the plugin (and shares the session's cache)
-        config, cache = ROOT / "pyproject.toml", mypy_cache
-    else:
-        config, cache = tmp_path / "mypy.ini", tmp_path / "cache"
-        config.write_text("[mypy]\nstrict = True\n")
-    stdout, stderr, _ = mypy_worker.run(["--config-file", str(config), "--cache-dir", str(cache), "--no-pretty", str(snippet)])
+    stdout, stderr, _ = mypy_worker.run(_snippet_args("inline", INLINE_MISMATCH, plugin, tmp_path_factory, mypy_cache))
     errors = [line for line in stdout.splitlines() if ": error:" in line]
     assert any(wanted in line for line in errors), stdout + stderr
     assert any("Need type annotation" in line for line in errors) is not plugin
@@ -219,12 +272,10 @@ def trace(value: T) -> T:
 """
 
 
-def test_the_mypy_plugin_reports_a_generic_node_where_it_is_made(tmp_path: Path, mypy_cache: Path) -> None:
+def test_the_mypy_plugin_reports_a_generic_node_where_it_is_made(tmp_path_factory: pytest.TempPathFactory, mypy_cache: Path) -> None:
     """mypy cannot keep `node(trace)` generic; with the plugin it says so on the decorator line
     instead of solving the type variable to Never and failing wherever the node is used."""
-    snippet = tmp_path / "generic.py"
-    snippet.write_text(GENERIC_NODE)
-    stdout, stderr, _ = mypy_worker.run(
-        ["--config-file", str(ROOT / "pyproject.toml"), "--cache-dir", str(mypy_cache), "--no-pretty", str(snippet)]
-    )
+    args = _snippet_args("generic", GENERIC_NODE, True, tmp_path_factory, mypy_cache)
+    snippet = args[-1]
+    stdout, stderr, _ = mypy_worker.run(args)
     assert f'{snippet}:9: error: node() cannot keep generic function "trace" generic under mypy; compose the plain function with >>' in stdout, stdout + stderr

@@ -16,6 +16,7 @@ genai = pytest.importorskip("google.genai")
 from google.genai import types  # noqa: E402
 
 from tests.fixtures.provider_server import Answer, ProviderServer  # noqa: E402
+from tests.fixtures.shared_server import anyio_backend, server, shared_server  # noqa: E402, F401 - fixtures
 from tests.fixtures.provider_wires import KEY  # noqa: E402
 from tests.fixtures.provider_wires.gemini_wire import GeminiWire, call_part, chunk, dump, response  # noqa: E402
 from tta_dev_primitives import ChatMessage, ChatRequest, ChatResponse, ToolCall, ToolSpec, agent, compile, structured, tool  # noqa: E402
@@ -29,8 +30,16 @@ WIRE = GeminiWire()
 PATH = "/v1beta/models/test-model:generateContent"
 
 
+@pytest.fixture(scope="module")
+async def client(shared_server: ProviderServer, anyio_backend: str) -> AsyncIterator[Any]:
+    """One SDK client for the module's tests on each backend (tests/fixtures/shared_server.py)."""
+    async with WIRE.client(shared_server.base_url) as sdk_client:
+        yield sdk_client
+
+
 @pytest.fixture
-async def client(server: ProviderServer) -> AsyncIterator[Any]:
+async def fresh_client(server: ProviderServer) -> AsyncIterator[Any]:
+    """An SDK client of the test's own, for what its connection pool holds."""
     async with WIRE.client(server.base_url) as sdk_client:
         yield sdk_client
 
@@ -412,10 +421,12 @@ def _busy_connections(client: Any) -> int:
     return sum(1 for connection in pool.connections if not connection.is_idle() and not connection.is_closed())
 
 
-async def test_a_stream_left_early_releases_its_connection_at_once(server: ProviderServer, model: GeminiChatModel, client: Any) -> None:
+async def test_a_stream_left_early_releases_its_connection_at_once(server: ProviderServer, fresh_client: Any) -> None:
     """The SDK's stream is generators over generators, none closing the one below: leaving the
     stream early must still close the HTTP response, not leave it to the garbage collector."""
     import gc
+
+    client, model = fresh_client, GeminiChatModel(fresh_client, "test-model", max_tokens=300)
 
     server.add(WIRE.stream(["a", "b", "c"] * 50))
     gc.disable()  # what reference cycles keep alive must not be what frees the connection

@@ -24,6 +24,7 @@ from mistralai.client.errors import HTTPValidationErrorData  # noqa: E402
 from mistralai.client.utils import BackoffStrategy, RetryConfig  # noqa: E402
 
 from tests.fixtures.provider_server import Answer, ProviderServer  # noqa: E402
+from tests.fixtures.shared_server import anyio_backend, server, shared_server  # noqa: E402, F401 - fixtures
 from tests.fixtures.provider_wires import KEY  # noqa: E402
 from tests.fixtures.provider_wires.mistral_wire import MistralWire, chunk, close_sdk, completion, dump, error_body  # noqa: E402
 from tta_dev_primitives import ChatMessage, ChatRequest, ChatResponse, ToolCall, agent, compile, structured, tool  # noqa: E402
@@ -34,9 +35,10 @@ pytestmark = pytest.mark.anyio
 wire = MistralWire()
 
 
-@pytest.fixture
-async def client(server: ProviderServer) -> AsyncIterator[Any]:
-    async with wire.client(server.base_url) as sdk_client:
+@pytest.fixture(scope="module")
+async def client(shared_server: ProviderServer, anyio_backend: str) -> AsyncIterator[Any]:
+    """One SDK client for the module's tests on each backend (tests/fixtures/shared_server.py)."""
+    async with wire.client(shared_server.base_url) as sdk_client:
         yield sdk_client
 
 

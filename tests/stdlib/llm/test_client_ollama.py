@@ -15,6 +15,7 @@ import pytest
 ollama = pytest.importorskip("ollama")
 
 from tests.fixtures.provider_server import Answer, ProviderServer  # noqa: E402
+from tests.fixtures.shared_server import anyio_backend, server, shared_server  # noqa: E402, F401 - fixtures
 from tests.fixtures.provider_wires import KEY  # noqa: E402
 from tests.fixtures.provider_wires.ollama_wire import OllamaWire, chat_response, ndjson  # noqa: E402
 from tta_dev_primitives import ChatMessage, ChatRequest, ChatResponse, ToolCall, agent, compile, structured, tool  # noqa: E402
@@ -25,10 +26,11 @@ pytestmark = pytest.mark.anyio
 WIRE = OllamaWire()
 
 
-@pytest.fixture
-async def client(server: ProviderServer) -> AsyncIterator[Any]:
-    """A local server's client: no key, as `ollama serve` takes none."""
-    async with ollama.AsyncClient(host=server.base_url) as sdk_client:
+@pytest.fixture(scope="module")
+async def client(shared_server: ProviderServer, anyio_backend: str) -> AsyncIterator[Any]:
+    """A local server's client: no key, as `ollama serve` takes none. One for the module's tests
+    on each backend (tests/fixtures/shared_server.py)."""
+    async with ollama.AsyncClient(host=shared_server.base_url) as sdk_client:
         yield sdk_client
 
 

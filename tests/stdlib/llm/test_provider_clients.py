@@ -20,6 +20,7 @@ import pytest
 
 from tests.fixtures.provider_server import ProviderServer
 from tests.fixtures.provider_wires import KEY, WIRES, Wire, wire_named
+from tests.fixtures.shared_server import anyio_backend, server, shared_server  # noqa: F401 - fixtures
 from tta_dev_primitives import ChatRequest, ChatResponse, FakeChatModel, agent, chat_model, compile, structured, tool
 from tta_dev_primitives.stdlib.llm import LLMPrimitive, model_retry
 from tta_dev_primitives.stdlib.llm.providers import ModelCallError, ModelTransientError
@@ -41,7 +42,12 @@ def _installed(name: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-@pytest.fixture(params=sorted(WIRES))
+# The SDK clients are built once per wire and backend, not once per test (see
+# tests/fixtures/shared_server.py): the backend and the wire are module-scoped here (pytest runs
+# the tests grouped by them), and the tests share one loopback server, reset before each test.
+
+
+@pytest.fixture(scope="module", params=sorted(WIRES))
 def wire(request: pytest.FixtureRequest) -> Wire:
     name = str(request.param)
     if not _installed(name):
@@ -49,10 +55,11 @@ def wire(request: pytest.FixtureRequest) -> Wire:
     return wire_named(name)
 
 
-@pytest.fixture
-async def sdk_client(wire: Wire, server: ProviderServer) -> AsyncIterator[Any]:
-    """The provider's SDK client for the loopback server, closed by the test's own event loop."""
-    async with wire.client(server.base_url) as client:
+@pytest.fixture(scope="module")
+async def sdk_client(wire: Wire, shared_server: ProviderServer, anyio_backend: str) -> AsyncIterator[Any]:
+    """The provider's SDK client for the loopback server, shared by the wire's tests on one
+    backend (they run on one event loop, which closes it)."""
+    async with wire.client(shared_server.base_url) as client:
         yield client
 
 
