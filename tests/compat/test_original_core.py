@@ -153,7 +153,9 @@ async def test_sequential_opens_a_span_per_step_unless_tracing_is_off(
     assert dict(ok.attributes) == {"step.index": 0, "step.name": "step_0_Inc", "step.primitive_type": "Inc", "step.total_steps": 2, "step.status": "success"}
     assert failed.attributes["step.status"] == "error" and failed.attributes["step.error"] == "boom"
     assert [event.name for event in failed.events] == ["exception"]
-    assert by_name(finished, "primitive.SequentialPrimitive").attributes["primitive.status"] == "error"  # type: ignore[index]
+    outer = by_name(finished, "primitive.SequentialPrimitive")
+    assert outer.attributes["primitive.status"] == "error"  # type: ignore[index]
+    assert [event.name for event in outer.events] == ["exception"]  # recorded once, not again as the span ends
 
     spans.clear()
     monkeypatch.setattr(sequential_module, "TRACING_AVAILABLE", False)

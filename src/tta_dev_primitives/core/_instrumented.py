@@ -72,7 +72,7 @@ class InstrumentedPrimitive(WorkflowPrimitive[T, U]):
             if tracer is None or not _tracing_on():
                 result = await self._execute_impl(input_data, context)
             else:
-                with create_linked_span(tracer, f"primitive.{name}", context) as span:
+                with create_linked_span(tracer, f"primitive.{name}", context, record_exception=False) as span:  # recorded once, below
                     for key, value in context.to_otel_context().items():
                         span.set_attribute(key, value)
                     span.set_attribute("primitive.name", name)
