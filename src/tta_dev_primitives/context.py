@@ -10,13 +10,19 @@ from __future__ import annotations
 import copy
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import Final, Generic, TypeVar, overload
 
-from .errors import NoRunContextError
+from .errors import ConfigError, NoRunContextError
 
-__all__ = ["RunContext", "WorkflowContext", "current_context", "new_correlation_id"]
+__all__ = ["ORIGINAL_FIELDS", "RunContext", "WorkflowContext", "current_context", "new_correlation_id"]
+
+ORIGINAL_FIELDS: Final = (
+    "workflow_id", "session_id", "player_id", "metadata", "state", "trace_id", "span_id", "parent_span_id", "trace_flags",
+    "correlation_id", "causation_id", "baggage", "tags", "start_time", "checkpoints",
+)
+"""The fields of the original package's WorkflowContext, in its order (`model_dump()`'s keys)."""
 
 
 def new_correlation_id() -> str:
@@ -227,6 +233,21 @@ class RunContext:
         if self.trace_id is not None or self.span_id is not None:
             child.trace_id, child.parent_span_id, child.trace_flags = self.trace_id, self.span_id, self.trace_flags
         return child
+
+    def model_dump(self) -> dict[str, object]:
+        """The original package's fields as a dict (its WorkflowContext was a pydantic model):
+        ids, trace ids, metadata, state, baggage, tags, start time and checkpoints."""
+        return {name: getattr(self, name) for name in ORIGINAL_FIELDS}
+
+    def model_copy(self, *, update: Mapping[str, object] | None = None, deep: bool = False) -> RunContext:
+        """A copy (`deep=True`: of its dicts and checkpoints too) with `update`'s fields set, as
+        pydantic's `model_copy`; a name that is not one of the original's fields is a ConfigError."""
+        copied = copy.deepcopy(self) if deep else copy.copy(self)
+        for name, value in (update or {}).items():
+            if name not in ORIGINAL_FIELDS:
+                raise ConfigError("WorkflowContext.model_copy", f"update[{name!r}]", f"one of {', '.join(ORIGINAL_FIELDS)}", value)
+            setattr(copied, name, value)
+        return copied
 
     def to_otel_context(self) -> dict[str, str | float]:
         """The ids as span attributes, as the original package named them."""

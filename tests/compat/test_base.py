@@ -135,3 +135,24 @@ def test_properties_of_a_node_reading_each_other_run_once_and_keep_their_own_err
     with pytest.raises(AttributeError, match=r"^model is not configured: call \.with_model\(\)$"):
         Deep().p15  # noqa: B018
     assert runs == 1  # before: 2**16 runs of the innermost property, then reruns of each level
+
+
+def test_the_context_dumps_and_copies_as_the_originals_pydantic_model_did() -> None:
+    from tta_dev_primitives.context import ORIGINAL_FIELDS
+    from tta_dev_primitives.errors import ConfigError
+
+    context = WorkflowContext(workflow_id="wf", state={"seen": [1]}, tags={"env": "dev"})
+    context.checkpoint("loaded")
+    dumped = context.model_dump()
+    assert tuple(dumped) == ORIGINAL_FIELDS and dumped["workflow_id"] == "wf" and dumped["state"] == {"seen": [1]}
+    assert [name for name, _ in dumped["checkpoints"]] == ["loaded"]  # type: ignore[union-attr]
+
+    deep = context.model_copy(update={"workflow_id": "wf-2"}, deep=True)
+    deep.state["seen"].append(2)  # type: ignore[attr-defined]
+    assert (context.workflow_id, deep.workflow_id, deep.correlation_id) == ("wf", "wf-2", context.correlation_id)
+    assert context.state == {"seen": [1]} and deep.state == {"seen": [1, 2]}
+    shallow = context.model_copy()
+    shallow.workflow_id = "other"
+    assert context.workflow_id == "wf" and shallow.state is context.state  # pydantic's shallow copy shares, too
+    with pytest.raises(ConfigError, match=r"model_copy: invalid update\['stat'\]"):
+        context.model_copy(update={"stat": {}})
