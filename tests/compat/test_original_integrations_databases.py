@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-import threading
 import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +24,8 @@ from typing import Any
 
 import attrs
 import pytest
+
+from tests.fixtures.provider_server import serving
 
 from tta_dev_primitives.core.base import WorkflowContext
 from tta_dev_primitives.errors import ConfigError
@@ -177,14 +178,8 @@ class PostgRESTLike:
 
     @contextlib.contextmanager
     def running(self) -> Iterator[PostgRESTLike]:
-        thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-        thread.start()
-        try:
+        with serving(self.httpd):
             yield self
-        finally:
-            self.httpd.shutdown()
-            self.httpd.server_close()
-            thread.join(timeout=10)
 
 
 @pytest.fixture

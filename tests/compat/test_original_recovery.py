@@ -56,7 +56,7 @@ class Recorder:
 @pytest.fixture
 def metrics(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     recorder = Recorder()
-    for module in ("retry", "fallback", "compensation"):
+    for module in ("retry", "_support"):  # where the recovery primitives record their metrics
         monkeypatch.setattr(f"tta_dev_primitives.recovery.{module}.get_enhanced_metrics_collector", lambda: recorder)
     return recorder
 

@@ -1,15 +1,17 @@
-"""What the original's recovery primitives share: checking their children and the ids every log
-event carries (the span around a child's run is the composites' one, `core._spans.traced`)."""
+"""What the original's recovery primitives share: checking their children, the ids every log
+event carries, the end of a timed part (its checkpoint and metric) (the span around a child's run is the composites' one, `core._spans.traced`)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any, TypeVar
 
 from ..context import WorkflowContext
 from ..dsl._core import Node
 from ..errors import ConfigError
+from ..observability.enhanced_collector import get_enhanced_metrics_collector
 
-__all__ = ["child", "ids", "kind"]
+__all__ = ["child", "ended", "ids", "kind"]
 
 N = TypeVar("N", bound=Node[Any, Any])
 
@@ -31,3 +33,13 @@ def kind(primitive: object) -> str:
 def ids(context: WorkflowContext) -> dict[str, object]:
     """The workflow and correlation ids every recovery log event carries."""
     return {"workflow_id": context.workflow_id, "correlation_id": context.correlation_id}
+
+
+def ended(context: WorkflowContext, checkpoint: str, metric: str, started: float, *, success: bool) -> float:
+    """The end of a timed part (a primary, a compensation, a whole run): its checkpoint on
+    `context`, its duration since `started` (`perf_counter`) recorded as `metric`; the
+    duration in milliseconds, for the log event that follows."""
+    context.checkpoint(checkpoint)
+    duration_ms = (time.perf_counter() - started) * 1000
+    get_enhanced_metrics_collector().record_execution(metric, duration_ms=duration_ms, success=success)
+    return duration_ms

@@ -25,9 +25,8 @@ from ..core._instrumented import TRACING_AVAILABLE, original_tracer
 from ..core.base import WorkflowPrimitive
 from ..dsl._core import Node
 from ..observability._logging import get_logger
-from ..observability.enhanced_collector import get_enhanced_metrics_collector
 from ..core._spans import traced
-from ._support import child, ids, kind
+from ._support import child, ended, ids, kind
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
@@ -61,7 +60,6 @@ class SagaPrimitive(WorkflowPrimitive[In, Out]):
         if context is None:
             context = RunContext()
         forward: Node[In, Out] = self.forward  # type: ignore[assignment]  # built as SagaPrimitive[A, B]
-        collector = get_enhanced_metrics_collector()
         forward_type, compensation_type = kind(forward), kind(self.compensation)
         tracer = original_tracer(__name__) if TRACING_AVAILABLE else None
         logger.info("saga_workflow_start", forward_type=forward_type, compensation_type=compensation_type, **ids(context))
@@ -79,9 +77,7 @@ class SagaPrimitive(WorkflowPrimitive[In, Out]):
                 on_success={"compensation_triggered": False},
             )
         except Exception as forward_error:
-            context.checkpoint("saga.forward.end")
-            duration_ms = (time.perf_counter() - forward_started) * 1000
-            collector.record_execution("SagaPrimitive.forward", duration_ms=duration_ms, success=False)
+            duration_ms = ended(context, "saga.forward.end", "SagaPrimitive.forward", forward_started, success=False)
             logger.warning("saga_forward_failed", forward_type=forward_type, duration_ms=duration_ms, error=str(forward_error), **ids(context))
             logger.warning(
                 "saga_compensation_triggered", forward_type=forward_type, compensation_type=compensation_type,
@@ -89,21 +85,16 @@ class SagaPrimitive(WorkflowPrimitive[In, Out]):
             )
             await self._compensate(input_data, context, forward_error, started, tracer)
             raise
-        context.checkpoint("saga.forward.end")
-        duration_ms = (time.perf_counter() - forward_started) * 1000
-        collector.record_execution("SagaPrimitive.forward", duration_ms=duration_ms, success=True)
+        duration_ms = ended(context, "saga.forward.end", "SagaPrimitive.forward", forward_started, success=True)
         logger.info("saga_forward_success", forward_type=forward_type, duration_ms=duration_ms, **ids(context))
-        context.checkpoint("saga.end")
-        total_ms = (time.perf_counter() - started) * 1000
+        total_ms = ended(context, "saga.end", "SagaPrimitive.workflow", started, success=True)
         logger.info("saga_workflow_complete", compensation_triggered=False, execution_path="forward", total_duration_ms=total_ms, **ids(context))
-        collector.record_execution("SagaPrimitive.workflow", duration_ms=total_ms, success=True)
         return result
 
     async def _compensate(self, input_data: In, context: WorkflowContext, forward_error: Exception, started: float, tracer: Tracer | None) -> None:
         """Run the compensation; its failure is logged and recorded, never raised (the caller
         re-raises the forward error)."""
         compensation: Node[In, object] = self.compensation  # type: ignore[assignment]
-        collector = get_enhanced_metrics_collector()
         compensation_type = kind(compensation)
         logger.info("saga_compensation_start", compensation_type=compensation_type, **ids(context))
         context.checkpoint("saga.compensation.start")
@@ -116,24 +107,16 @@ class SagaPrimitive(WorkflowPrimitive[In, Out]):
                 on_success={"compensation_triggered": True},
             )
         except Exception as compensation_error:
-            context.checkpoint("saga.compensation.end")
-            duration_ms = (time.perf_counter() - compensation_started) * 1000
-            collector.record_execution("SagaPrimitive.compensation", duration_ms=duration_ms, success=False)
+            duration_ms = ended(context, "saga.compensation.end", "SagaPrimitive.compensation", compensation_started, success=False)
             logger.error(
                 "saga_compensation_failed", compensation_type=compensation_type, duration_ms=duration_ms, error=str(compensation_error),
                 **ids(context),
             )
             logger.error("saga_critical_failure", forward_error=str(forward_error), compensation_error=str(compensation_error), **ids(context))
-            context.checkpoint("saga.end")
-            total_ms = (time.perf_counter() - started) * 1000
+            total_ms = ended(context, "saga.end", "SagaPrimitive.workflow", started, success=False)
             logger.error("saga_workflow_failed", total_duration_ms=total_ms, **ids(context))
-            collector.record_execution("SagaPrimitive.workflow", duration_ms=total_ms, success=False)
             return
-        context.checkpoint("saga.compensation.end")
-        duration_ms = (time.perf_counter() - compensation_started) * 1000
-        collector.record_execution("SagaPrimitive.compensation", duration_ms=duration_ms, success=True)
+        duration_ms = ended(context, "saga.compensation.end", "SagaPrimitive.compensation", compensation_started, success=True)
         logger.info("saga_compensation_success", compensation_type=compensation_type, duration_ms=duration_ms, **ids(context))
-        context.checkpoint("saga.end")
-        total_ms = (time.perf_counter() - started) * 1000
+        total_ms = ended(context, "saga.end", "SagaPrimitive.workflow", started, success=False)  # forward failed
         logger.info("saga_workflow_complete", compensation_triggered=True, execution_path="compensation", total_duration_ms=total_ms, **ids(context))
-        collector.record_execution("SagaPrimitive.workflow", duration_ms=total_ms, success=False)  # forward failed

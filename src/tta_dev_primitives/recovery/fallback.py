@@ -24,9 +24,8 @@ from ..core._instrumented import TRACING_AVAILABLE, original_tracer
 from ..core.base import WorkflowPrimitive
 from ..dsl._core import Node
 from ..observability._logging import get_logger
-from ..observability.enhanced_collector import get_enhanced_metrics_collector
 from ..core._spans import traced
-from ._support import child, ids, kind
+from ._support import child, ended, ids, kind
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
@@ -62,7 +61,6 @@ class FallbackPrimitive(WorkflowPrimitive[In, Out]):
             context = RunContext()
         primary: Node[In, Out] = self.primary  # type: ignore[assignment]  # built as FallbackPrimitive[A, B]
         fallback: Node[In, Out] = self.fallback  # type: ignore[assignment]
-        collector = get_enhanced_metrics_collector()
         primary_type, fallback_type = kind(primary), kind(fallback)
         tracer = original_tracer(__name__) if TRACING_AVAILABLE else None
         logger.info("fallback_workflow_start", primary_type=primary_type, fallback_type=fallback_type, **ids(context))
@@ -80,17 +78,13 @@ class FallbackPrimitive(WorkflowPrimitive[In, Out]):
                 on_success={"used_fallback": False},
             )
         except Exception as primary_error:
-            context.checkpoint("fallback.primary.end")
-            duration_ms = (time.perf_counter() - primary_started) * 1000
-            collector.record_execution("FallbackPrimitive.primary", duration_ms=duration_ms, success=False)
+            duration_ms = ended(context, "fallback.primary.end", "FallbackPrimitive.primary", primary_started, success=False)
             logger.warning("fallback_primary_failed", primary_type=primary_type, duration_ms=duration_ms, error=str(primary_error), **ids(context))
             logger.warning(
                 "fallback_triggered", primary_type=primary_type, fallback_type=fallback_type, primary_error=str(primary_error), **ids(context)
             )
             return await self._run_fallback(fallback, input_data, context, primary_error, started, tracer)
-        context.checkpoint("fallback.primary.end")
-        duration_ms = (time.perf_counter() - primary_started) * 1000
-        collector.record_execution("FallbackPrimitive.primary", duration_ms=duration_ms, success=True)
+        duration_ms = ended(context, "fallback.primary.end", "FallbackPrimitive.primary", primary_started, success=True)
         logger.info("fallback_primary_success", primary_type=primary_type, duration_ms=duration_ms, **ids(context))
         self._complete(context, started, used_fallback=False)
         return result
@@ -98,7 +92,6 @@ class FallbackPrimitive(WorkflowPrimitive[In, Out]):
     async def _run_fallback(
         self, fallback: Node[In, Out], input_data: In, context: WorkflowContext, primary_error: Exception, started: float, tracer: Tracer | None
     ) -> Out:
-        collector = get_enhanced_metrics_collector()
         fallback_type = kind(fallback)
         logger.info("fallback_execution_start", fallback_type=fallback_type, **ids(context))
         context.checkpoint("fallback.fallback.start")
@@ -111,27 +104,19 @@ class FallbackPrimitive(WorkflowPrimitive[In, Out]):
                 on_success={"used_fallback": True},
             )
         except Exception as fallback_error:
-            context.checkpoint("fallback.fallback.end")
-            duration_ms = (time.perf_counter() - fallback_started) * 1000
-            collector.record_execution("FallbackPrimitive.fallback", duration_ms=duration_ms, success=False)
+            duration_ms = ended(context, "fallback.fallback.end", "FallbackPrimitive.fallback", fallback_started, success=False)
             logger.error("fallback_execution_failed", fallback_type=fallback_type, duration_ms=duration_ms, error=str(fallback_error), **ids(context))
             logger.error("fallback_exhausted", primary_error=str(primary_error), fallback_error=str(fallback_error), **ids(context))
-            context.checkpoint("fallback.end")
-            total_ms = (time.perf_counter() - started) * 1000
+            total_ms = ended(context, "fallback.end", "FallbackPrimitive.workflow", started, success=False)
             logger.error("fallback_workflow_failed", total_duration_ms=total_ms, **ids(context))
-            collector.record_execution("FallbackPrimitive.workflow", duration_ms=total_ms, success=False)
             raise primary_error  # the fallback's error becomes its __context__, as in the original
-        context.checkpoint("fallback.fallback.end")
-        duration_ms = (time.perf_counter() - fallback_started) * 1000
-        collector.record_execution("FallbackPrimitive.fallback", duration_ms=duration_ms, success=True)
+        duration_ms = ended(context, "fallback.fallback.end", "FallbackPrimitive.fallback", fallback_started, success=True)
         logger.info("fallback_execution_success", fallback_type=fallback_type, duration_ms=duration_ms, **ids(context))
         self._complete(context, started, used_fallback=True)
         return result
 
     @staticmethod
     def _complete(context: WorkflowContext, started: float, *, used_fallback: bool) -> None:
-        context.checkpoint("fallback.end")
-        total_ms = (time.perf_counter() - started) * 1000
+        total_ms = ended(context, "fallback.end", "FallbackPrimitive.workflow", started, success=True)
         path = "fallback" if used_fallback else "primary"
         logger.info("fallback_workflow_complete", used_fallback=used_fallback, execution_path=path, total_duration_ms=total_ms, **ids(context))
-        get_enhanced_metrics_collector().record_execution("FallbackPrimitive.workflow", duration_ms=total_ms, success=True)
